@@ -1,0 +1,19 @@
+//! repin: keeps a Python service's pins exact, current and free of known vulnerabilities.
+//!
+//! repin reads pip requirements files and Dockerfiles ([`manifest`]), resolves every
+//! requirement and base-image tag against PyPI-compatible indexes and OCI registries, decides
+//! which updates are due, and edits the files losslessly ([`text`]).
+//!
+//! The pipeline, one module per stage:
+//!
+//! ```text
+//! discover -> extract (manifest) -> lookup (registry, advisory) -> decide -> edit -> report / PR
+//! ```
+//!
+//! Parsing and versioning never do I/O; see `DESIGN.md` for the full map.
+
+#![warn(missing_docs)]
+
+pub mod cli;
+pub mod manifest;
+pub mod text;

@@ -1,0 +1,5 @@
+//! The `repin` command.
+
+fn main() -> std::process::ExitCode {
+    repin::cli::main()
+}

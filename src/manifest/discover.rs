@@ -1,0 +1,1 @@
+//! Finding manifest files in a directory tree.

@@ -1,0 +1,626 @@
+//! One Python requirement (`name[extras] specifier ; marker`, or a URL or path), with spans.
+//!
+//! Shared by the requirements-file parser and by `pip install` arguments in Dockerfiles. The
+//! scanner here finds where each part of the requirement is; `pep508_rs` then validates it and
+//! gives the parsed specifier and marker, so repin accepts what pip accepts and knows exactly
+//! which bytes hold the version.
+
+use std::str::FromStr;
+
+use pep440_rs::{Operator, Version, VersionSpecifiers};
+use pep508_rs::{MarkerTree, Requirement};
+use serde::Serialize;
+
+use super::SkipReason;
+use crate::text::Span;
+
+/// Normalise a package name per PEP 503: lowercase, runs of `-`, `_`, `.` become one `-`.
+pub fn normalize_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut separator = false;
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            separator = true;
+        } else {
+            if separator && !out.is_empty() {
+                out.push('-');
+            }
+            separator = false;
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
+/// Index options in effect for a requirement (pip applies them to the whole file set).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct IndexOptions {
+    /// `-i`/`--index-url`, as written (it may hold `${VAR}` references or credentials).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index_url: Option<String>,
+    /// `--extra-index-url`, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub extra_index_urls: Vec<String>,
+    /// `--no-index`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub no_index: bool,
+    /// `-f`/`--find-links`, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub find_links: Vec<String>,
+    /// `--trusted-host`, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub trusted_hosts: Vec<String>,
+    /// `--pre`: pre-releases are allowed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub pre: bool,
+}
+
+impl IndexOptions {
+    /// Whether no option is set.
+    pub fn is_empty(&self) -> bool {
+        *self == IndexOptions::default()
+    }
+
+    /// Fold `other` (from a file included later, or from a more specific place) into these
+    /// options, as pip does: a later `--index-url` wins, lists accumulate, flags stay set.
+    pub fn merge(&mut self, other: &IndexOptions) {
+        if other.index_url.is_some() {
+            self.index_url.clone_from(&other.index_url);
+        }
+        for (mine, theirs) in [
+            (&mut self.extra_index_urls, &other.extra_index_urls),
+            (&mut self.find_links, &other.find_links),
+            (&mut self.trusted_hosts, &other.trusted_hosts),
+        ] {
+            for item in theirs {
+                if !mine.contains(item) {
+                    mine.push(item.clone());
+                }
+            }
+        }
+        self.no_index |= other.no_index;
+        self.pre |= other.pre;
+    }
+}
+
+/// One `--hash=algorithm:digest` of a requirement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HashPin {
+    /// `sha256`, `sha384`, `sha512`, ...
+    pub algorithm: String,
+    /// The hex digest.
+    pub digest: String,
+    /// The whole `--hash=...` (or `--hash ...`) option.
+    pub span: Span,
+    /// Just `algorithm:digest`.
+    pub value_span: Span,
+}
+
+/// The operator of an exact pin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PinOperator {
+    /// `==`: PEP 440 equality.
+    Equal,
+    /// `===`: arbitrary (string) equality.
+    ArbitraryEqual,
+}
+
+/// An exact pin: `==1.2.3` or `===1.2.3` as the only clause of the specifier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pin {
+    /// Which operator.
+    pub operator: PinOperator,
+    /// The version as written (`2022.12.07`, not normalised).
+    pub text: String,
+    /// The parsed version; `None` only for an `===` pin that is not a PEP 440 version.
+    pub version: Option<Version>,
+    /// Where the version text is.
+    pub span: Span,
+}
+
+/// The requirement's version specifier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Specifier {
+    /// The text as written, trimmed (`>= 1.17.0, < 2.0`).
+    pub text: String,
+    /// Where it is.
+    pub span: Span,
+    /// The parsed specifiers.
+    pub parsed: VersionSpecifiers,
+}
+
+/// Where a requirement was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RequirementOrigin {
+    /// A line of a requirements file.
+    RequirementsFile,
+    /// An argument of `pip install` in a Dockerfile `RUN`.
+    PipInstall,
+}
+
+/// A Python requirement with the spans of its parts (all into the manifest's text).
+#[derive(Debug, Clone)]
+pub struct PythonRequirement {
+    /// The name as written (`Jinja2`); empty for an unnamed URL or path.
+    pub written_name: String,
+    /// Where the name is (empty span at the start when unnamed).
+    pub name_span: Span,
+    /// Extras, normalised, in written order.
+    pub extras: Vec<String>,
+    /// The version specifier, when there is one.
+    pub specifier: Option<Specifier>,
+    /// The exact pin, when the specifier is a single `==`/`===` with a concrete version.
+    pub pin: Option<Pin>,
+    /// The environment marker text (after `;`), trimmed, with its span.
+    pub marker: Option<(String, Span)>,
+    /// The parsed marker; `None` when there is no marker or it did not parse.
+    pub parsed_marker: Option<MarkerTree>,
+    /// The URL or path, for `name @ url`, bare URLs, VCS and path requirements.
+    pub url: Option<String>,
+    /// Installed with `-e`/`--editable`.
+    pub editable: bool,
+    /// `--hash` options, in written order.
+    pub hashes: Vec<HashPin>,
+    /// Index options in effect.
+    pub index: IndexOptions,
+    /// `# via` annotations of a compiled lock file (`flask`, `-r requirements.in`).
+    pub via: Vec<String>,
+    /// The whole requirement entry including its per-requirement options (not trailing comments).
+    pub entry_span: Span,
+    /// Where it was written.
+    pub origin: RequirementOrigin,
+}
+
+impl PythonRequirement {
+    /// The pinned version, when this is an exact `==` pin with a PEP 440 version.
+    pub fn pinned_version(&self) -> Option<&Version> {
+        self.pin.as_ref().and_then(|p| p.version.as_ref())
+    }
+}
+
+/// The result of scanning one requirement: the requirement, and why it cannot be updated.
+#[derive(Debug, Clone)]
+pub struct Scanned {
+    /// The requirement (hashes, index options, via, origin left for the caller to fill in).
+    pub requirement: PythonRequirement,
+    /// `Some` when repin will list but not update it.
+    pub skip_reason: Option<SkipReason>,
+    /// A message when the requirement is invalid (the caller turns it into a diagnostic).
+    pub error: Option<RequirementError>,
+}
+
+/// A requirement pip would reject, with the place in the scanned text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct RequirementError {
+    /// What is wrong: capital first letter, no trailing period.
+    pub message: String,
+    /// Where, relative to the scanned text's start plus the caller's offset.
+    pub span: Span,
+    /// The parser's own explanation, for a `Caused by:` line.
+    pub cause: Option<String>,
+}
+
+const VCS_PREFIXES: [&str; 4] = ["git+", "hg+", "svn+", "bzr+"];
+
+fn is_vcs(url: &str) -> bool {
+    let lower = url.to_ascii_lowercase();
+    VCS_PREFIXES.iter().any(|p| lower.starts_with(p))
+}
+
+fn is_url(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    is_vcs(text)
+        || ["http://", "https://", "file:", "ftp://"]
+            .iter()
+            .any(|p| lower.starts_with(p))
+}
+
+fn is_path(text: &str) -> bool {
+    text.starts_with('.')
+        || text.starts_with('/')
+        || text.starts_with('~')
+        || text.contains('/')
+        || text.contains('\\')
+        || [".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz"]
+            .iter()
+            .any(|ext| text.to_ascii_lowercase().ends_with(ext))
+}
+
+fn skip_for_url(url: &str) -> SkipReason {
+    if is_vcs(url) {
+        SkipReason::VcsRequirement
+    } else if url.to_ascii_lowercase().starts_with("file:") || !is_url(url) {
+        SkipReason::LocalPath
+    } else {
+        SkipReason::UrlRequirement
+    }
+}
+
+/// The `#egg=name` of a URL, if any.
+fn egg_name(url: &str) -> Option<&str> {
+    let fragment = url.split_once('#')?.1;
+    fragment
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("egg="))
+        .map(|name| name.split(['[', '=', '<', '>']).next().unwrap_or(name))
+        .filter(|n| !n.is_empty())
+}
+
+fn trim_end_span(text: &str, start: usize, end: usize) -> usize {
+    start + text[start..end].trim_end().len()
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')
+}
+
+/// Scan one requirement. `text` is the requirement alone (options and comments removed by the
+/// caller); `offset` is where `text` starts in the file, so returned spans index the file.
+///
+/// `text` must be on one physical line, or be a logical line whose spans the caller maps back.
+pub fn scan(text: &str, offset: usize) -> Scanned {
+    let start = text.len() - text.trim_start().len();
+    let end = start + text[start..].trim_end().len();
+    let body = &text[start..end];
+    let at = |a: usize, b: usize| Span::new(offset + a, offset + b);
+    let mut requirement = PythonRequirement {
+        written_name: String::new(),
+        name_span: at(start, start),
+        extras: Vec::new(),
+        specifier: None,
+        pin: None,
+        marker: None,
+        parsed_marker: None,
+        url: None,
+        editable: false,
+        hashes: Vec::new(),
+        index: IndexOptions::default(),
+        via: Vec::new(),
+        entry_span: at(start, end),
+        origin: RequirementOrigin::RequirementsFile,
+    };
+
+    // Unnamed: a bare URL or path. A marker may follow after `; ` (pip splits on "; " here).
+    let first_token_end = body
+        .find(|c: char| c.is_whitespace() || c == ';')
+        .unwrap_or(body.len());
+    let first_token = &body[..first_token_end];
+    let name_like = first_token
+        .split('[')
+        .next()
+        .is_some_and(|n| !n.is_empty() && n.chars().all(is_name_char));
+    if is_url(first_token) || (!name_like && is_path(first_token)) || body.starts_with('.') {
+        let (url_part, marker_part) = split_url_marker(body, true);
+        let url = url_part.trim_end();
+        requirement.url = Some(url.to_owned());
+        if let Some(name) = egg_name(url) {
+            requirement.written_name = name.to_owned();
+        }
+        if let Some(marker_start) = marker_part {
+            set_marker(&mut requirement, text, start + marker_start, end, offset);
+        }
+        return Scanned {
+            requirement,
+            skip_reason: Some(skip_for_url(url)),
+            error: None,
+        };
+    }
+
+    // Named: name, extras, then `@ url` or a specifier, then `; marker`.
+    let mut i = start;
+    let bytes = text.as_bytes();
+    while i < end && is_name_char(bytes[i] as char) {
+        i += 1;
+    }
+    requirement.written_name = text[start..i].to_owned();
+    requirement.name_span = at(start, i);
+    if i == start || !(bytes[start] as char).is_ascii_alphanumeric() {
+        return invalid(
+            requirement,
+            "Expected a package name",
+            at(start, end.max(start + 1)),
+            None,
+        );
+    }
+    let skip_ws = |mut j: usize| {
+        while j < end && (bytes[j] as char).is_whitespace() {
+            j += 1;
+        }
+        j
+    };
+    i = skip_ws(i);
+    if i < end && bytes[i] == b'[' {
+        let Some(close) = text[i..end].find(']') else {
+            return invalid(requirement, "Unclosed `[` in extras", at(i, end), None);
+        };
+        requirement.extras = text[i + 1..i + close]
+            .split(',')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(normalize_name)
+            .collect();
+        i = skip_ws(i + close + 1);
+    }
+    let mut skip_reason = None;
+    let marker_start;
+    if i < end && bytes[i] == b'@' {
+        let url_start = skip_ws(i + 1);
+        let (url_part, marker_part) = split_url_marker(&text[url_start..end], false);
+        let url = url_part.trim_end();
+        requirement.url = Some(url.to_owned());
+        skip_reason = Some(skip_for_url(url));
+        marker_start = marker_part.map(|m| url_start + m);
+    } else {
+        let spec_end = text[i..end].find(';').map_or(end, |p| i + p);
+        marker_start = (spec_end < end).then_some(spec_end + 1);
+        let spec_end = trim_end_span(text, i, spec_end);
+        if spec_end > i {
+            let spec_text = &text[i..spec_end];
+            if spec_text.contains("${") || spec_text.contains('$') {
+                skip_reason = Some(SkipReason::EnvironmentVariable);
+            }
+            match VersionSpecifiers::from_str(spec_text) {
+                Ok(parsed) => {
+                    requirement.pin = find_pin(text, i, spec_end, &parsed, offset);
+                    requirement.specifier = Some(Specifier {
+                        text: spec_text.to_owned(),
+                        span: at(i, spec_end),
+                        parsed,
+                    });
+                }
+                Err(error) if skip_reason.is_none() => {
+                    let message = format!("Invalid version specifier `{spec_text}`");
+                    return invalid(
+                        requirement,
+                        &message,
+                        at(i, spec_end),
+                        Some(error.to_string()),
+                    );
+                }
+                Err(_) => {}
+            }
+        }
+    }
+    if let Some(m) = marker_start {
+        set_marker(&mut requirement, text, m, end, offset);
+    }
+
+    // Let pep508_rs judge the whole: names, extras and markers it rejects, pip rejects too.
+    if skip_reason.is_none() {
+        if let Err(error) = Requirement::<pep508_rs::VerbatimUrl>::from_str(body) {
+            let cause = error.message.to_string();
+            let span = at(start + error.start.min(body.len()), end);
+            return invalid(
+                requirement,
+                &format!("Invalid requirement `{body}`"),
+                span,
+                Some(cause),
+            );
+        }
+    }
+    if let (Some((marker, _)), None) = (&requirement.marker, &requirement.parsed_marker) {
+        if skip_reason.is_none() {
+            let span = requirement.marker.as_ref().map_or(at(start, end), |m| m.1);
+            return invalid(
+                requirement.clone(),
+                &format!("Invalid environment marker `{marker}`"),
+                span,
+                None,
+            );
+        }
+    }
+    Scanned {
+        requirement,
+        skip_reason,
+        error: None,
+    }
+}
+
+fn invalid(
+    requirement: PythonRequirement,
+    message: &str,
+    span: Span,
+    cause: Option<String>,
+) -> Scanned {
+    Scanned {
+        requirement,
+        skip_reason: Some(SkipReason::Invalid),
+        error: Some(RequirementError {
+            message: message.to_owned(),
+            span,
+            cause,
+        }),
+    }
+}
+
+/// Split `url ; marker`. A URL may itself hold `;`, so PEP 508 ends it only at a `;` preceded by
+/// whitespace; for a bare URL line pip also splits at `; ` (`x.whl; sys_platform == "win32"`).
+fn split_url_marker(text: &str, bare: bool) -> (&str, Option<usize>) {
+    let bytes = text.as_bytes();
+    for (i, b) in bytes.iter().enumerate() {
+        let before = i > 0 && (bytes[i - 1] as char).is_whitespace();
+        let after = bare
+            && bytes
+                .get(i + 1)
+                .is_some_and(|c| (*c as char).is_whitespace());
+        if *b == b';' && (before || after) {
+            return (&text[..i], Some(i + 1));
+        }
+    }
+    (text, None)
+}
+
+fn set_marker(
+    requirement: &mut PythonRequirement,
+    text: &str,
+    from: usize,
+    end: usize,
+    offset: usize,
+) {
+    let lead = text[from..end].len() - text[from..end].trim_start().len();
+    let m_start = from + lead;
+    let m_end = trim_end_span(text, m_start, end);
+    let marker = &text[m_start..m_end];
+    requirement.marker = Some((
+        marker.to_owned(),
+        Span::new(offset + m_start, offset + m_end),
+    ));
+    requirement.parsed_marker = MarkerTree::from_str(marker).ok();
+}
+
+/// The exact pin inside a specifier: a single `==`/`===` clause without a wildcard.
+fn find_pin(
+    text: &str,
+    start: usize,
+    end: usize,
+    parsed: &VersionSpecifiers,
+    offset: usize,
+) -> Option<Pin> {
+    let [clause] = parsed.iter().collect::<Vec<_>>()[..] else {
+        return None;
+    };
+    let operator = match clause.operator() {
+        Operator::Equal => PinOperator::Equal,
+        Operator::ExactEqual => PinOperator::ArbitraryEqual,
+        _ => return None,
+    };
+    let spec = &text[start..end];
+    let op_len = if operator == PinOperator::Equal { 2 } else { 3 };
+    let op_at = spec.find(if op_len == 2 { "==" } else { "===" })?;
+    let after = op_at + op_len;
+    let lead = spec[after..].len() - spec[after..].trim_start().len();
+    let v_start = start + after + lead;
+    let v_end = trim_end_span(text, v_start, end);
+    let version_text = &text[v_start..v_end];
+    Some(Pin {
+        operator,
+        text: version_text.to_owned(),
+        version: Version::from_str(version_text).ok(),
+        span: Span::new(offset + v_start, offset + v_end),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text_of(source: &str, span: Span) -> &str {
+        &source[span.range()]
+    }
+
+    #[test]
+    fn normalises_names_per_pep_503() {
+        assert_eq!(normalize_name("Jinja2"), "jinja2");
+        assert_eq!(normalize_name("zope.interface"), "zope-interface");
+        assert_eq!(normalize_name("Foo__Bar-._baz"), "foo-bar-baz");
+    }
+
+    #[test]
+    fn finds_spans_of_a_pinned_requirement_with_extras_and_marker() {
+        let line = "  Flask[Async, dotenv] == 2022.12.07 ;python_version<'3.12'  ";
+        let s = scan(line, 100);
+        assert!(s.error.is_none(), "{:?}", s.error);
+        assert_eq!(s.skip_reason, None);
+        let r = s.requirement;
+        let shifted = |span: Span| Span::new(span.start - 100, span.end - 100);
+        assert_eq!(r.written_name, "Flask");
+        assert_eq!(text_of(line, shifted(r.name_span)), "Flask");
+        assert_eq!(r.extras, vec!["async", "dotenv"]);
+        let pin = r.pin.unwrap();
+        assert_eq!(text_of(line, shifted(pin.span)), "2022.12.07");
+        assert_eq!(pin.version.unwrap().to_string(), "2022.12.7");
+        assert_eq!(r.specifier.unwrap().text, "== 2022.12.07");
+        let (marker, marker_span) = r.marker.unwrap();
+        assert_eq!(marker, "python_version<'3.12'");
+        assert_eq!(text_of(line, shifted(marker_span)), marker);
+        assert!(r.parsed_marker.is_some());
+    }
+
+    #[test]
+    fn ranges_wildcards_and_arbitrary_equality() {
+        let r = scan("yarl >= 1.17.0, < 2.0", 0).requirement;
+        assert!(r.pin.is_none());
+        assert_eq!(r.specifier.unwrap().text, ">= 1.17.0, < 2.0");
+        assert!(scan("accelerate==1.13.*", 0).requirement.pin.is_none());
+        let pin = scan("Sphinx===7.1.2;python_version=='3.8'", 0)
+            .requirement
+            .pin
+            .unwrap();
+        assert_eq!(pin.operator, PinOperator::ArbitraryEqual);
+        assert_eq!(pin.text, "7.1.2");
+        let local = scan("torch==2.7.0+cu128", 0).requirement.pin.unwrap();
+        assert_eq!(local.text, "2.7.0+cu128");
+    }
+
+    #[test]
+    fn classifies_urls_vcs_and_paths() {
+        let cases = [
+            (
+                "git+https://github.com/celery/kombu.git",
+                SkipReason::VcsRequirement,
+                "",
+            ),
+            (
+                "git+https://x/dbt.git@main#egg=dbt-core&subdirectory=core",
+                SkipReason::VcsRequirement,
+                "dbt-core",
+            ),
+            (
+                "django-push @ git+https://github.com/x/django-push@abc123",
+                SkipReason::VcsRequirement,
+                "django-push",
+            ),
+            (
+                "https://github.com/pallets/werkzeug/archive/refs/heads/main.tar.gz",
+                SkipReason::UrlRequirement,
+                "",
+            ),
+            ("./core", SkipReason::LocalPath, ""),
+            ("file:.", SkipReason::LocalPath, ""),
+            (
+                "./local_wheels/x-1.0-py3-none-any.whl",
+                SkipReason::LocalPath,
+                "",
+            ),
+        ];
+        for (line, reason, name) in cases {
+            let s = scan(line, 0);
+            assert_eq!(s.skip_reason, Some(reason), "{line}");
+            assert_eq!(s.requirement.written_name, name, "{line}");
+            assert!(s.error.is_none(), "{line}");
+        }
+        let with_marker = scan(
+            "https://x/y-1.0+cu124-py3-none-win_amd64.whl; platform_system == \"Windows\"",
+            0,
+        );
+        assert_eq!(
+            with_marker.requirement.url.as_deref(),
+            Some("https://x/y-1.0+cu124-py3-none-win_amd64.whl")
+        );
+        assert_eq!(
+            with_marker.requirement.marker.unwrap().0,
+            "platform_system == \"Windows\""
+        );
+    }
+
+    #[test]
+    fn environment_references_are_kept_and_skipped() {
+        let s = scan("mypkg==${MYPKG_VERSION}", 0);
+        assert_eq!(s.skip_reason, Some(SkipReason::EnvironmentVariable));
+        assert!(s.error.is_none());
+    }
+
+    #[test]
+    fn invalid_requirements_carry_an_error_with_a_span() {
+        let s = scan("flask==2.0.x", 10);
+        assert_eq!(s.skip_reason, Some(SkipReason::Invalid));
+        let e = s.error.unwrap();
+        assert_eq!(e.span, Span::new(15, 22));
+        assert!(e.message.starts_with("Invalid version specifier"));
+        assert!(scan("flask; python_version >>> '3'", 0).error.is_some());
+        assert!(scan("[x]", 0).error.is_some());
+    }
+}
