@@ -1,6 +1,80 @@
-//! The command-line front end.
+//! The command-line front end: argument parsing, output rendering and exit codes.
+//!
+//! Business logic lives in the library modules; each subcommand here only wires them together
+//! and renders the result.
 
-/// Run the command line and return the process exit code.
-pub fn main() -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
+mod extract;
+mod style;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Exit code when the command ran and found nothing to report.
+pub const EXIT_OK: u8 = 0;
+/// Exit code when the command found what the user asked to be told about (updates due with
+/// `--exit-code`, vulnerabilities at `--fail-on`).
+pub const EXIT_FOUND: u8 = 1;
+/// Exit code when something could not be read, parsed or looked up.
+pub const EXIT_ERROR: u8 = 2;
+
+/// repin keeps the pins of Python services exact, current and free of known vulnerabilities.
+#[derive(Debug, Parser)]
+#[command(name = "repin", version, about, long_about = None)]
+pub struct Cli {
+    /// When to colour output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// When to use colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when writing to a terminal that supports it.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// Output format of a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A table for people.
+    Table,
+    /// JSON for programs (the schema is documented in the README).
+    Json,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List every pin in requirements files and Dockerfiles, with where it is
+    Extract(ExtractArgs),
+}
+
+/// Arguments of `repin extract`.
+#[derive(Debug, clap::Args)]
+pub struct ExtractArgs {
+    /// Files or directories to read (directories are walked, honouring .gitignore)
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Parse the command line, run the command and return the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    style::init(cli.color);
+    let code = match cli.command {
+        Command::Extract(args) => extract::run(&args),
+    };
+    ExitCode::from(code)
 }

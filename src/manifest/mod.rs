@@ -13,6 +13,7 @@ pub mod dockerfile;
 pub mod edit;
 pub mod python;
 pub mod requirements;
+pub mod workspace;
 
 use serde::Serialize;
 
@@ -22,7 +23,7 @@ pub use dockerfile::ImageRef;
 pub use python::PythonRequirement;
 
 /// Which format a manifest is in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ManifestKind {
     /// A pip requirements (or constraints, or `.in`, or pip-format lock) file.
