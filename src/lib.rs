@@ -16,4 +16,5 @@
 
 pub mod cli;
 pub mod manifest;
+pub mod registry;
 pub mod text;

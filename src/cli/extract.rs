@@ -228,11 +228,18 @@ fn print_table(workspace: &Workspace) -> std::io::Result<()> {
         for dep in deps {
             let p = manifest.source.position(dep.span.start);
             let position = format!("{}:{}", p.line, p.column);
-            let current = if dep.current.is_empty() { "-" } else { &dep.current };
+            let current = if dep.current.is_empty() {
+                "-"
+            } else {
+                &dep.current
+            };
             let note = match dep.skip_reason {
                 Some(reason) => {
                     skipped += 1;
-                    format!("  {}", paint(style::SKIPPED, format!("skipped: {}", reason.describe())))
+                    format!(
+                        "  {}",
+                        paint(style::SKIPPED, format!("skipped: {}", reason.describe()))
+                    )
                 }
                 None => String::new(),
             };

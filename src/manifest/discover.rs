@@ -131,7 +131,9 @@ pub fn sniff_pip_lock(path: &Path) -> bool {
         .map(str::trim)
         .find(|l| !l.is_empty() && !l.starts_with('#'));
     match first {
-        None => text.lines().any(|l| l.contains("pip-compile") || l.contains("uv ")),
+        None => text
+            .lines()
+            .any(|l| l.contains("pip-compile") || l.contains("uv ")),
         Some(line) => {
             let c = line.chars().next().unwrap_or(' ');
             !(c == '[' || c == '{' || line.contains(" = ") || line.starts_with("version"))
@@ -149,9 +151,13 @@ pub fn classify_given(path: &Path, text: &str) -> ManifestKind {
         .trim_start_matches('\u{feff}')
         .lines()
         .map(str::trim)
-        .find(|l| !l.is_empty() && !(l.starts_with('#') && !l.contains('=')));
+        .find(|l| !l.is_empty() && (!l.starts_with('#') || l.contains('=')));
     let looks_docker = first.is_some_and(|l| {
-        let word = l.split_whitespace().next().unwrap_or("").to_ascii_uppercase();
+        let word = l
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_ascii_uppercase();
         word == "FROM" || word == "ARG" || l.starts_with("# syntax") || l.starts_with("# escape")
     });
     if looks_docker {
@@ -264,7 +270,10 @@ mod tests {
             classify_given(odd, "# syntax=docker/dockerfile:1\nFROM python:3.12\n"),
             ManifestKind::Dockerfile
         );
-        assert_eq!(classify_given(odd, "flask==3.1\n"), ManifestKind::Requirements);
+        assert_eq!(
+            classify_given(odd, "flask==3.1\n"),
+            ManifestKind::Requirements
+        );
     }
 
     #[test]
@@ -287,7 +296,13 @@ mod tests {
         let found = discover(root).unwrap();
         let rel: Vec<_> = found
             .iter()
-            .map(|f| f.path.strip_prefix(root).unwrap().to_string_lossy().into_owned())
+            .map(|f| {
+                f.path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
             .collect();
         assert_eq!(rel, vec!["docker/Dockerfile", "requirements.txt"]);
         assert!(matches!(

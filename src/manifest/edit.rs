@@ -1,1 +1,532 @@
-//! Verified edits of dependencies.
+//! Verified edits of dependencies: compute the splices, apply them, re-extract, and check.
+//!
+//! An edit is only returned when the re-extracted file shows every requested change and every
+//! other dependency exactly as before; otherwise the error says why and which dependency, with
+//! `path:line:col`, and nothing may be written.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use super::dockerfile::ImageDependency;
+use super::python::PythonRequirement;
+use super::{Dependency, DependencyDetail, Manifest, SkipReason};
+use crate::text::{self, Edit, Position, Span, TextError};
+
+/// What to change in one dependency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// Set the exact version of a pinned Python requirement (the text after `==`/`===`).
+    PythonVersion {
+        /// The new version text.
+        version: String,
+        /// The new `algorithm:digest` hashes; replaces every existing `--hash` of the entry.
+        /// Ignored (no hash is added) when the entry has none.
+        hashes: Option<Vec<String>>,
+    },
+    /// Replace a Python requirement's whole specifier (range strategies).
+    PythonSpecifier {
+        /// The new specifier text (`>=1.5,<2`).
+        specifier: String,
+        /// As for [`Change::PythonVersion`].
+        hashes: Option<Vec<String>>,
+    },
+    /// Set an image's tag and/or digest.
+    Image {
+        /// The new tag, or `None` to keep the current one.
+        tag: Option<String>,
+        /// The new digest (`sha256:...`), or `None` to keep the current one (or have none).
+        digest: Option<String>,
+    },
+}
+
+/// One requested change: the index of a dependency in [`Manifest::dependencies`], and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// Index into the manifest's dependencies.
+    pub index: usize,
+    /// The change.
+    pub change: Change,
+}
+
+/// The result of a verified edit.
+#[derive(Debug, Clone)]
+pub struct Edited {
+    /// The manifest re-extracted from the edited text (its `source` holds the new text).
+    pub manifest: Manifest,
+    /// The splices that were applied to the original text.
+    pub edits: Vec<Edit>,
+}
+
+impl Edited {
+    /// The bytes to write: the edited text in the original encoding.
+    pub fn bytes(&self) -> Vec<u8> {
+        self.manifest.source.to_bytes()
+    }
+}
+
+/// Why an edit was refused. Nothing may be written when one is returned.
+#[derive(Debug, thiserror::Error)]
+pub enum EditError {
+    /// The request names a dependency the manifest does not have.
+    #[error("{path}: No dependency number {index} (the file has {count})")]
+    NoSuchDependency {
+        /// The file.
+        path: PathBuf,
+        /// The index asked for.
+        index: usize,
+        /// How many there are.
+        count: usize,
+    },
+    /// The change does not fit the dependency (a version for an image, say), or the dependency
+    /// is one repin does not update.
+    #[error("{path}:{position}: Cannot change `{name}`: {reason}")]
+    NotEditable {
+        /// The file.
+        path: PathBuf,
+        /// Where the dependency is.
+        position: Position,
+        /// Its name.
+        name: String,
+        /// Why not.
+        reason: String,
+    },
+    /// Two requested changes want different text in the same place (two stages sharing one
+    /// `ARG` but asking for different tags, say).
+    #[error("{path}:{position}: Two changes conflict: one writes `{first}`, the other `{second}`")]
+    Conflict {
+        /// The file.
+        path: PathBuf,
+        /// Where.
+        position: Position,
+        /// The first replacement.
+        first: String,
+        /// The second replacement.
+        second: String,
+    },
+    /// Splicing failed (a stale or overlapping span).
+    #[error("Cannot apply the edit")]
+    Splice(#[from] TextError),
+    /// Re-extraction after the edit did not show exactly the requested result.
+    #[error("{path}:{position}: The edit of `{name}` did not verify: {reason}")]
+    Verification {
+        /// The file.
+        path: PathBuf,
+        /// Where the dependency is (in the original file).
+        position: Position,
+        /// The dependency.
+        name: String,
+        /// What was wrong.
+        reason: String,
+    },
+}
+
+/// Apply `requests` to `manifest`, re-extract, and verify.
+pub fn edit(manifest: &Manifest, requests: &[Request]) -> Result<Edited, EditError> {
+    let mut edits: Vec<Edit> = Vec::new();
+    for request in requests {
+        let dependency = manifest.dependencies.get(request.index).ok_or_else(|| {
+            EditError::NoSuchDependency {
+                path: manifest.source.path().to_path_buf(),
+                index: request.index,
+                count: manifest.dependencies.len(),
+            }
+        })?;
+        for new in splices(manifest, dependency, &request.change)? {
+            add_edit(manifest, &mut edits, new)?;
+        }
+    }
+    let source = text::apply(&manifest.source, &edits)?;
+    let reparsed = super::parse(source, manifest.kind);
+    verify(manifest, &reparsed, requests)?;
+    Ok(Edited {
+        manifest: reparsed,
+        edits,
+    })
+}
+
+/// Add an edit, merging an identical one (two stages sharing an `ARG`) and refusing a
+/// different one at the same place.
+fn add_edit(manifest: &Manifest, edits: &mut Vec<Edit>, new: Edit) -> Result<(), EditError> {
+    if let Some(same) = edits.iter().find(|e| e.span == new.span) {
+        if same.replacement == new.replacement {
+            return Ok(());
+        }
+        return Err(EditError::Conflict {
+            path: manifest.source.path().to_path_buf(),
+            position: manifest.source.position(new.span.start),
+            first: same.replacement.clone(),
+            second: new.replacement,
+        });
+    }
+    edits.push(new);
+    Ok(())
+}
+
+fn not_editable(
+    manifest: &Manifest,
+    dependency: &Dependency,
+    reason: impl Into<String>,
+) -> EditError {
+    EditError::NotEditable {
+        path: manifest.source.path().to_path_buf(),
+        position: manifest.source.position(dependency.span.start),
+        name: dependency.name.clone(),
+        reason: reason.into(),
+    }
+}
+
+fn splices(
+    manifest: &Manifest,
+    dependency: &Dependency,
+    change: &Change,
+) -> Result<Vec<Edit>, EditError> {
+    if let Some(reason) = dependency.skip_reason {
+        return Err(not_editable(
+            manifest,
+            dependency,
+            format!("it is {}", describe_skip(reason)),
+        ));
+    }
+    match (&dependency.detail, change) {
+        (DependencyDetail::Python(p), Change::PythonVersion { version, hashes }) => {
+            let Some(pin) = &p.pin else {
+                return Err(not_editable(
+                    manifest,
+                    dependency,
+                    "it is not pinned with `==`; set its specifier instead",
+                ));
+            };
+            check_value(manifest, dependency, version)?;
+            let mut out = vec![replace(manifest, pin.span, version)];
+            out.extend(hash_edits(manifest, dependency, p, hashes.as_deref())?);
+            Ok(out)
+        }
+        (DependencyDetail::Python(p), Change::PythonSpecifier { specifier, hashes }) => {
+            let Some(spec) = &p.specifier else {
+                return Err(not_editable(
+                    manifest,
+                    dependency,
+                    "it has no specifier to replace",
+                ));
+            };
+            check_value(manifest, dependency, specifier)?;
+            let mut out = vec![replace(manifest, spec.span, specifier)];
+            out.extend(hash_edits(manifest, dependency, p, hashes.as_deref())?);
+            Ok(out)
+        }
+        (DependencyDetail::Image(image), Change::Image { tag, digest }) => image_edits(
+            manifest,
+            dependency,
+            image,
+            tag.as_deref(),
+            digest.as_deref(),
+        ),
+        _ => Err(not_editable(
+            manifest,
+            dependency,
+            "the change does not fit this kind of dependency",
+        )),
+    }
+}
+
+fn describe_skip(reason: SkipReason) -> &'static str {
+    reason.describe()
+}
+
+/// A new value must be a single token: no whitespace, comment, quote or line break could be
+/// spliced in without changing the file's structure.
+fn check_value(manifest: &Manifest, dependency: &Dependency, value: &str) -> Result<(), EditError> {
+    let bad = value.is_empty()
+        || value.chars().any(|c| {
+            c == '\n' || c == '\r' || c == '#' || c == '\\' || c == '"' || c == '\'' || c == '$'
+        });
+    if bad {
+        return Err(not_editable(
+            manifest,
+            dependency,
+            format!(
+                "the new value `{}` is not a plain token",
+                value.escape_debug()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn replace(manifest: &Manifest, span: Span, new: &str) -> Edit {
+    Edit::replace(span, manifest.source.slice(span), new)
+}
+
+/// Replace every hash of `p` by `new`, keeping the file's layout: the option spelling of the
+/// first hash (`--hash=` or `--hash `) and the separator between hashes (or, when there was only
+/// one, the separator between the requirement and its first hash).
+fn hash_edits(
+    manifest: &Manifest,
+    dependency: &Dependency,
+    p: &PythonRequirement,
+    new: Option<&[String]>,
+) -> Result<Vec<Edit>, EditError> {
+    let Some(new) = new else {
+        return Ok(Vec::new());
+    };
+    let (Some(first), Some(last)) = (p.hashes.first(), p.hashes.last()) else {
+        // The entry is not hashed: adding hashes would change how pip treats the whole file.
+        return Ok(Vec::new());
+    };
+    if new.is_empty() {
+        return Err(not_editable(
+            manifest,
+            dependency,
+            "no hashes were given for a hashed pin",
+        ));
+    }
+    for hash in new {
+        let ok = hash.split_once(':').is_some_and(|(algo, hex)| {
+            !algo.is_empty()
+                && algo.chars().all(|c| c.is_ascii_alphanumeric())
+                && !hex.is_empty()
+                && hex.chars().all(|c| c.is_ascii_hexdigit())
+        });
+        if !ok {
+            return Err(not_editable(
+                manifest,
+                dependency,
+                format!("`{hash}` is not an `algorithm:hex` hash"),
+            ));
+        }
+    }
+    let text = manifest.source.text();
+    let option = &text[first.span.start..first.value_span.start];
+    let separator = if p.hashes.len() >= 2 {
+        &text[p.hashes[0].span.end..p.hashes[1].span.start]
+    } else {
+        let before = p
+            .specifier
+            .as_ref()
+            .map_or(p.name_span.end, |s| s.span.end)
+            .max(p.marker.as_ref().map_or(0, |m| m.1.end));
+        &text[before..first.span.start]
+    };
+    // Only whitespace and continuations may sit between hashes; anything else (a comment, an
+    // option) would be lost by replacing the run, so refuse.
+    for pair in p.hashes.windows(2) {
+        let between = &text[pair[0].span.end..pair[1].span.start];
+        if !between.chars().all(|c| c.is_whitespace() || c == '\\') {
+            return Err(not_editable(
+                manifest,
+                dependency,
+                format!(
+                    "something other than line continuations sits between its hashes: `{}`",
+                    between.trim()
+                ),
+            ));
+        }
+    }
+    if !separator.chars().all(|c| c.is_whitespace() || c == '\\') || separator.is_empty() {
+        return Err(not_editable(
+            manifest,
+            dependency,
+            "the layout of its hashes is not one repin can repeat",
+        ));
+    }
+    let mut replacement = String::new();
+    for (i, hash) in new.iter().enumerate() {
+        if i > 0 {
+            replacement.push_str(separator);
+        }
+        let _ = write!(replacement, "{option}{hash}");
+    }
+    let run = Span::new(first.span.start, last.span.end);
+    Ok(vec![Edit::replace(run, &text[run.range()], replacement)])
+}
+
+fn image_edits(
+    manifest: &Manifest,
+    dependency: &Dependency,
+    image: &ImageDependency,
+    tag: Option<&str>,
+    digest: Option<&str>,
+) -> Result<Vec<Edit>, EditError> {
+    let _ = (manifest, dependency, image, tag, digest);
+    unimplemented!("image edits land with the Dockerfile parser")
+}
+
+/// The facts of a dependency that an unrelated edit must leave untouched.
+fn fingerprint(dependency: &Dependency) -> (String, String, Option<SkipReason>, Vec<String>) {
+    let hashes = dependency
+        .python()
+        .map(|p| {
+            p.hashes
+                .iter()
+                .map(|h| format!("{}:{}", h.algorithm, h.digest))
+                .collect()
+        })
+        .unwrap_or_default();
+    (
+        dependency.name.clone(),
+        dependency.current.clone(),
+        dependency.skip_reason,
+        hashes,
+    )
+}
+
+fn verify(before: &Manifest, after: &Manifest, requests: &[Request]) -> Result<(), EditError> {
+    let fail = |dependency: &Dependency, reason: String| EditError::Verification {
+        path: before.source.path().to_path_buf(),
+        position: before.source.position(dependency.span.start),
+        name: dependency.name.clone(),
+        reason,
+    };
+    let first = before.dependencies.first().or(after.dependencies.first());
+    if before.dependencies.len() != after.dependencies.len() {
+        let reason = format!(
+            "the file had {} dependencies and would have {}",
+            before.dependencies.len(),
+            after.dependencies.len()
+        );
+        return Err(match first {
+            Some(d) => fail(d, reason),
+            None => EditError::Verification {
+                path: before.source.path().to_path_buf(),
+                position: Position { line: 1, column: 1 },
+                name: String::new(),
+                reason,
+            },
+        });
+    }
+    let errors = |m: &Manifest| m.diagnostics.iter().filter(|d| d.is_error()).count();
+    if errors(after) > errors(before) {
+        let d = first.expect("a file with an edit has a dependency");
+        let new: Vec<String> = after
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.message.clone())
+            .collect();
+        return Err(fail(
+            d,
+            format!("the edited file has new errors: {}", new.join("; ")),
+        ));
+    }
+    for (index, (old, new)) in before
+        .dependencies
+        .iter()
+        .zip(&after.dependencies)
+        .enumerate()
+    {
+        let change = requests
+            .iter()
+            .rev()
+            .find(|r| r.index == index)
+            .map(|r| &r.change);
+        match change {
+            None => {
+                // A shared ARG edit legitimately changes every stage that uses it; those are
+                // checked by the request that caused it only when they asked for the same tag.
+                if fingerprint(old) != fingerprint(new) && !shares_edited_arg(before, old, requests)
+                {
+                    return Err(fail(
+                        old,
+                        format!(
+                            "it changed from `{}` to `{}` although no change was asked",
+                            old.current, new.current
+                        ),
+                    ));
+                }
+            }
+            Some(change) => check_result(old, new, change).map_err(|reason| fail(old, reason))?,
+        }
+    }
+    Ok(())
+}
+
+/// Whether `dependency` takes its value from an `ARG` that a requested image change edits.
+fn shares_edited_arg(manifest: &Manifest, dependency: &Dependency, requests: &[Request]) -> bool {
+    let Some(arg) = dependency.image().and_then(|i| i.from_arg.as_ref()) else {
+        return false;
+    };
+    requests.iter().any(|r| {
+        matches!(r.change, Change::Image { .. })
+            && manifest
+                .dependencies
+                .get(r.index)
+                .and_then(|d| d.image())
+                .and_then(|i| i.from_arg.as_ref())
+                == Some(arg)
+    })
+}
+
+fn check_result(old: &Dependency, new: &Dependency, change: &Change) -> Result<(), String> {
+    if old.name != new.name {
+        return Err(format!("its name became `{}`", new.name));
+    }
+    let hashes_of = |d: &Dependency| -> Vec<String> {
+        d.python()
+            .map(|p| {
+                p.hashes
+                    .iter()
+                    .map(|h| format!("{}:{}", h.algorithm, h.digest))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let check_hashes = |wanted: &Option<Vec<String>>| -> Result<(), String> {
+        let had = hashes_of(old);
+        let expected = match wanted {
+            Some(w) if !had.is_empty() => w.clone(),
+            _ => had,
+        };
+        let got = hashes_of(new);
+        if got != expected {
+            return Err(format!("its hashes are {got:?}, expected {expected:?}"));
+        }
+        Ok(())
+    };
+    match change {
+        Change::PythonVersion { version, hashes } => {
+            let got = new
+                .python()
+                .and_then(|p| p.pin.as_ref())
+                .map(|p| p.text.as_str());
+            if got != Some(version.as_str()) {
+                return Err(format!(
+                    "its version reads `{}`, expected `{version}`",
+                    got.unwrap_or("")
+                ));
+            }
+            check_hashes(hashes)
+        }
+        Change::PythonSpecifier { specifier, hashes } => {
+            let got = new
+                .python()
+                .and_then(|p| p.specifier.as_ref())
+                .map(|s| s.text.as_str());
+            if got != Some(specifier.trim()) {
+                return Err(format!(
+                    "its specifier reads `{}`, expected `{specifier}`",
+                    got.unwrap_or("")
+                ));
+            }
+            check_hashes(hashes)
+        }
+        Change::Image { tag, digest } => {
+            let (Some(o), Some(n)) = (old.image(), new.image()) else {
+                return Err("it is no longer an image".into());
+            };
+            let want_tag = tag.clone().or_else(|| o.reference.tag.clone());
+            let want_digest = digest.clone().or_else(|| o.reference.digest.clone());
+            if n.reference.tag != want_tag || n.reference.digest != want_digest {
+                return Err(format!(
+                    "it reads `{}`, expected tag {want_tag:?} and digest {want_digest:?}",
+                    n.reference
+                ));
+            }
+            if n.reference.registry != o.reference.registry
+                || n.reference.repository != o.reference.repository
+            {
+                return Err(format!("its image became `{}`", n.reference));
+            }
+            Ok(())
+        }
+    }
+}

@@ -27,8 +27,7 @@ impl Workspace {
             match std::fs::metadata(path) {
                 Ok(meta) if meta.is_file() => match std::fs::read(path) {
                     Ok(bytes) => {
-                        let kind =
-                            discover::classify_given(path, &String::from_utf8_lossy(&bytes));
+                        let kind = discover::classify_given(path, &String::from_utf8_lossy(&bytes));
                         found.push(Found {
                             path: path.clone(),
                             kind,

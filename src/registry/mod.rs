@@ -1,0 +1,3 @@
+//! Talking to the outside world: PyPI-compatible indexes, OCI registries, through one HTTP client.
+
+pub mod http;
