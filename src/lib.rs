@@ -15,6 +15,7 @@
 #![warn(missing_docs)]
 
 pub mod cli;
+pub mod config;
 pub mod manifest;
 pub mod registry;
 pub mod text;

@@ -1,0 +1,87 @@
+//! Human durations in configuration: `3 days`, `72h`, `1 week`, `30m`, `0`.
+
+use std::time::Duration;
+
+/// Parse a duration written as a number and a unit, or several (`1d 12h`).
+///
+/// Units: `s`/`sec`/`second(s)`, `m`/`min`/`minute(s)`, `h`/`hour(s)`, `d`/`day(s)`,
+/// `w`/`week(s)`. A bare `0` means no duration.
+pub fn parse(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    if text == "0" {
+        return Ok(Duration::ZERO);
+    }
+    let mut total = 0u64;
+    let mut rest = text;
+    let mut parts = 0;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        if digits == 0 {
+            return Err(format!("Expected a number at `{rest}`"));
+        }
+        let number: u64 = rest[..digits]
+            .parse()
+            .map_err(|_| format!("`{}` is too large", &rest[..digits]))?;
+        rest = rest[digits..].trim_start();
+        let unit_len = rest
+            .find(|c: char| !c.is_ascii_alphabetic())
+            .unwrap_or(rest.len());
+        let unit = &rest[..unit_len];
+        let seconds = match unit.to_ascii_lowercase().as_str() {
+            "s" | "sec" | "secs" | "second" | "seconds" => 1,
+            "m" | "min" | "mins" | "minute" | "minutes" => 60,
+            "h" | "hr" | "hrs" | "hour" | "hours" => 3600,
+            "d" | "day" | "days" => 86_400,
+            "w" | "week" | "weeks" => 604_800,
+            "" => return Err(format!("`{number}` needs a unit such as `days` or `h`")),
+            other => return Err(format!("Unknown unit `{other}`")),
+        };
+        total = number
+            .checked_mul(seconds)
+            .and_then(|s| total.checked_add(s))
+            .ok_or_else(|| format!("`{text}` is too long"))?;
+        rest = rest[unit_len..]
+            .trim_start()
+            .trim_start_matches(',')
+            .trim_start();
+        parts += 1;
+    }
+    if parts == 0 {
+        return Err("Expected a duration such as `3 days`".into());
+    }
+    Ok(Duration::from_secs(total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_common_forms() {
+        let day = 86_400;
+        let cases = [
+            ("3 days", 3 * day),
+            ("72h", 72 * 3600),
+            ("1 week", 7 * day),
+            ("1d 12h", day + 12 * 3600),
+            ("30m", 1800),
+            ("0", 0),
+            ("2 Days", 2 * day),
+        ];
+        for (text, seconds) in cases {
+            assert_eq!(parse(text), Ok(Duration::from_secs(seconds)), "{text}");
+        }
+        for bad in [
+            "",
+            "3",
+            "days",
+            "3 fortnights",
+            "-1d",
+            "99999999999999999999d",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
+}

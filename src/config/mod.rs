@@ -1,0 +1,539 @@
+//! `repin.toml`: the repository's configuration, its defaults, and its validation.
+//!
+//! The file lives at the repository root or in `.github/`. Every key is known: an unknown or
+//! misspelt key is an error pointing at `path:line:col`, never silently ignored, because a
+//! typo in an ignore rule would otherwise open pull requests the user asked not to get.
+
+pub mod duration;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use globset::{Glob, GlobMatcher};
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::text::{Diagnostic, Encoding, SourceFile, Span};
+
+/// The names repin looks for, in order, relative to the repository root.
+pub const FILE_NAMES: [&str; 2] = ["repin.toml", ".github/repin.toml"];
+
+/// Errors loading the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file exists but cannot be read.
+    #[error("Cannot read `{path}`")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid, with a diagnostic pointing at the place.
+    #[error("{0}")]
+    Invalid(Box<Diagnostic>),
+}
+
+impl ConfigError {
+    /// The diagnostic, for errors that point into the file.
+    pub fn diagnostic(&self) -> Option<&Diagnostic> {
+        match self {
+            ConfigError::Invalid(d) => Some(d),
+            ConfigError::Read { .. } => None,
+        }
+    }
+}
+
+/// Update kinds as written in configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "kebab-case")]
+pub enum KindName {
+    /// `1.2.3` → `1.2.4`.
+    Patch,
+    /// `1.2.3` → `1.3.0`.
+    Minor,
+    /// `1.2.3` → `2.0.0`.
+    Major,
+    /// A Python base image moving to the next Python minor (`3.12` → `3.13`).
+    PythonMinor,
+    /// A digest refresh of the same tag.
+    Digest,
+    /// Adding a digest to a tag, or turning a range into an exact pin.
+    Pin,
+    /// Moving off an end-of-life Python or distribution.
+    Migration,
+}
+
+/// All kinds enabled unless configured otherwise; migrations are opt-in.
+pub const DEFAULT_KINDS: &[KindName] = &[
+    KindName::Patch,
+    KindName::Minor,
+    KindName::Major,
+    KindName::PythonMinor,
+    KindName::Digest,
+    KindName::Pin,
+];
+
+/// How a version range is updated, as written in configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StrategyName {
+    /// Exact pins are bumped; ranges are replaced when the new version falls outside.
+    #[default]
+    Auto,
+    /// Every requirement becomes an exact `==` pin.
+    Pin,
+    /// Raise lower bounds to the new version.
+    Bump,
+    /// Keep lower bounds, widen the upper bound to admit the new version.
+    Widen,
+    /// Replace the range with one of the same shape around the new version.
+    Replace,
+}
+
+/// Which secure version a security update moves to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FixStrategy {
+    /// The lowest release free of every known advisory (smallest change).
+    #[default]
+    Lowest,
+    /// The highest release free of every known advisory.
+    Highest,
+}
+
+/// Which Python minor an end-of-life base image migrates to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MigrationTarget {
+    /// The oldest Python minor still supported (smallest change).
+    #[default]
+    OldestSupported,
+    /// The newest stable Python minor.
+    Newest,
+}
+
+/// Where advisories come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AdvisorySource {
+    /// The OSV API.
+    #[default]
+    Osv,
+    /// An offline OSV directory or zip (`advisories.path`).
+    Offline,
+    /// No advisory lookups.
+    Off,
+}
+
+/// The whole `repin.toml`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct Config {
+    /// Python-wide settings.
+    pub python: PythonConfig,
+    /// What updates to propose.
+    pub update: UpdateConfig,
+    /// Package indexes besides (or instead of) PyPI.
+    pub indexes: Vec<IndexConfig>,
+    /// Container registries: endpoints, credentials, insecure ones.
+    pub registries: BTreeMap<String, RegistryConfig>,
+    /// Base-image settings.
+    pub images: ImagesConfig,
+    /// Vulnerability advisories.
+    pub advisories: AdvisoryConfig,
+    /// Per-dependency rules, applied in order (later rules win).
+    pub rules: Vec<Rule>,
+    /// Which paths to read.
+    pub paths: PathsConfig,
+}
+
+/// `[python]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct PythonConfig {
+    /// The Python the service runs on (`3.12`), when no Dockerfile's base image says it.
+    pub version: Option<Spanned<String>>,
+    /// How ranges are updated.
+    pub range_strategy: StrategyName,
+    /// Propose pre-releases.
+    pub prereleases: bool,
+}
+
+/// `[update]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct UpdateConfig {
+    /// The kinds of update to propose.
+    pub kinds: Vec<KindName>,
+    /// Releases younger than this are not proposed (security fixes excepted).
+    pub minimum_release_age: Option<Spanned<String>>,
+    /// Add digests to image tags that have none.
+    pub pin_digests: bool,
+    /// Turn Python ranges into exact pins.
+    pub pin_ranges: bool,
+    /// Which secure version a security update picks.
+    pub fix_strategy: FixStrategy,
+}
+
+impl Default for UpdateConfig {
+    fn default() -> Self {
+        UpdateConfig {
+            kinds: DEFAULT_KINDS.to_vec(),
+            minimum_release_age: None,
+            pin_digests: true,
+            pin_ranges: false,
+            fix_strategy: FixStrategy::Lowest,
+        }
+    }
+}
+
+/// `[[indexes]]`: a PyPI-compatible index.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct IndexConfig {
+    /// The simple-API base URL (`https://pypi.example/simple/`).
+    pub url: Spanned<String>,
+    /// Replace PyPI as the primary index (otherwise it is an extra index).
+    #[serde(default)]
+    pub primary: bool,
+    /// Environment variable holding the user name.
+    pub username_env: Option<Spanned<String>>,
+    /// Environment variable holding the password or token.
+    pub password_env: Option<Spanned<String>>,
+}
+
+/// `[registries."host"]`: a container registry.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct RegistryConfig {
+    /// Base URL to use instead of the host itself (a mirror, a pull-through cache).
+    pub url: Option<Spanned<String>>,
+    /// Environment variable holding the user name.
+    pub username_env: Option<Spanned<String>>,
+    /// Environment variable holding the password or token.
+    pub password_env: Option<Spanned<String>>,
+    /// Use plain HTTP.
+    pub insecure: bool,
+}
+
+/// `[images]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct ImagesConfig {
+    /// Platforms the images run on; a digest change that leaves these platforms' manifests
+    /// unchanged is not an update.
+    pub platforms: Vec<String>,
+    /// Where an end-of-life Python base image migrates to.
+    pub migration_target: MigrationTarget,
+}
+
+impl Default for ImagesConfig {
+    fn default() -> Self {
+        ImagesConfig {
+            platforms: vec!["linux/amd64".into()],
+            migration_target: MigrationTarget::OldestSupported,
+        }
+    }
+}
+
+/// `[advisories]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct AdvisoryConfig {
+    /// Where advisories come from.
+    pub source: AdvisorySource,
+    /// The offline database (directory or zip), for `source = "offline"`.
+    pub path: Option<Spanned<String>>,
+    /// The OSV API base URL (for mirrors).
+    pub osv_url: Option<Spanned<String>>,
+}
+
+/// `[paths]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct PathsConfig {
+    /// Globs of paths to skip (relative to the root).
+    pub exclude: Vec<Spanned<String>>,
+}
+
+/// `[[rules]]`: settings for the dependencies a rule matches.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct Rule {
+    /// Globs on the normalised package name or full image name; empty matches all.
+    pub names: Vec<Spanned<String>>,
+    /// Globs on the manifest path; empty matches all.
+    pub files: Vec<Spanned<String>>,
+    /// Kinds of update the rule applies to; empty matches all.
+    pub kinds: Vec<KindName>,
+    /// `false` ignores matching dependencies entirely.
+    pub enabled: Option<bool>,
+    /// Only propose versions in this PEP 440 range (`<5`).
+    pub allowed_versions: Option<Spanned<String>>,
+    /// Never propose these exact versions.
+    pub ignore_versions: Vec<Spanned<String>>,
+    /// Cooldown for matching dependencies.
+    pub minimum_release_age: Option<Spanned<String>>,
+    /// Range strategy for matching dependencies.
+    pub range_strategy: Option<StrategyName>,
+    /// Put matching updates in this pull-request group.
+    pub group: Option<String>,
+}
+
+/// A rule with its globs compiled.
+#[derive(Debug, Clone)]
+pub struct CompiledRule {
+    /// The rule as written.
+    pub rule: Rule,
+    names: Vec<GlobMatcher>,
+    files: Vec<GlobMatcher>,
+    /// The parsed `allowed-versions`.
+    pub allowed: Option<pep440_rs::VersionSpecifiers>,
+    /// The parsed cooldown.
+    pub minimum_release_age: Option<Duration>,
+}
+
+impl CompiledRule {
+    /// Whether the rule matches a dependency `name` in `file` for an update of `kind`
+    /// (`None` when the kind is not known yet, which matches any kind filter).
+    pub fn matches(&self, name: &str, file: &Path, kind: Option<KindName>) -> bool {
+        let name_ok = self.names.is_empty() || self.names.iter().any(|g| g.is_match(name));
+        let file_ok = self.files.is_empty() || self.files.iter().any(|g| g.is_match(file));
+        let kind_ok = match kind {
+            Some(k) => self.rule.kinds.is_empty() || self.rule.kinds.contains(&k),
+            None => true,
+        };
+        name_ok && file_ok && kind_ok
+    }
+}
+
+/// A loaded and validated configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    /// The configuration as written (defaults filled in).
+    pub config: Config,
+    /// Where it came from, or `None` for defaults.
+    pub path: Option<PathBuf>,
+    /// Rules with compiled globs and parsed values.
+    pub rules: Vec<CompiledRule>,
+    /// The global cooldown.
+    pub minimum_release_age: Option<Duration>,
+    /// The target Python from `[python] version`.
+    pub python_version: Option<pep440_rs::Version>,
+    /// Compiled `[paths] exclude` globs.
+    pub exclude: Vec<GlobMatcher>,
+}
+
+impl Loaded {
+    /// Find and load the configuration of the repository at `root`; defaults when there is none.
+    pub fn discover(root: &Path) -> Result<Loaded, ConfigError> {
+        for name in FILE_NAMES {
+            let path = root.join(name);
+            if path.is_file() {
+                return Loaded::read(&path);
+            }
+        }
+        Ok(Loaded::default())
+    }
+
+    /// Load a configuration file.
+    pub fn read(path: &Path) -> Result<Loaded, ConfigError> {
+        let source = SourceFile::read(path).map_err(|e| match e {
+            crate::text::TextError::Read { path, source } => ConfigError::Read { path, source },
+            other => ConfigError::Invalid(Box::new(Diagnostic::file(
+                path,
+                crate::text::Severity::Error,
+                other.to_string(),
+            ))),
+        })?;
+        Loaded::parse(&source)
+    }
+
+    /// Parse and validate configuration text.
+    pub fn parse(source: &SourceFile) -> Result<Loaded, ConfigError> {
+        let config: Config = toml::from_str(source.text()).map_err(|e| {
+            let span = e
+                .span()
+                .map_or(Span::empty(0), |r| Span::new(r.start, r.end));
+            let message = e.message().trim().trim_end_matches('.');
+            ConfigError::Invalid(Box::new(
+                Diagnostic::error(source, span, capitalise(message))
+                    .with_hint("see the configuration section of the README for every key"),
+            ))
+        })?;
+        let invalid = |spanned_span: std::ops::Range<usize>, message: String| {
+            ConfigError::Invalid(Box::new(Diagnostic::error(
+                source,
+                Span::new(spanned_span.start, spanned_span.end),
+                message,
+            )))
+        };
+        let glob = |s: &Spanned<String>| {
+            Glob::new(s.get_ref())
+                .map(|g| g.compile_matcher())
+                .map_err(|e| {
+                    invalid(
+                        s.span(),
+                        format!("Invalid glob `{}`: {}", s.get_ref(), e.kind()),
+                    )
+                })
+        };
+        let age = |s: &Option<Spanned<String>>| -> Result<Option<Duration>, ConfigError> {
+            s.as_ref()
+                .map(|s| {
+                    duration::parse(s.get_ref()).map_err(|e| {
+                        invalid(s.span(), format!("Invalid duration `{}`: {e}", s.get_ref()))
+                    })
+                })
+                .transpose()
+        };
+        let mut rules = Vec::new();
+        for rule in &config.rules {
+            let names = rule.names.iter().map(glob).collect::<Result<_, _>>()?;
+            let files = rule.files.iter().map(glob).collect::<Result<_, _>>()?;
+            let allowed = rule
+                .allowed_versions
+                .as_ref()
+                .map(|s| {
+                    s.get_ref()
+                        .parse::<pep440_rs::VersionSpecifiers>()
+                        .map_err(|e| {
+                            invalid(
+                                s.span(),
+                                format!("Invalid version range `{}`: {e}", s.get_ref()),
+                            )
+                        })
+                })
+                .transpose()?;
+            for v in &rule.ignore_versions {
+                if v.get_ref().trim().is_empty() {
+                    return Err(invalid(
+                        v.span(),
+                        "An ignored version cannot be empty".into(),
+                    ));
+                }
+            }
+            rules.push(CompiledRule {
+                rule: rule.clone(),
+                names,
+                files,
+                allowed,
+                minimum_release_age: age(&rule.minimum_release_age)?,
+            });
+        }
+        for env in config
+            .indexes
+            .iter()
+            .flat_map(|i| [&i.username_env, &i.password_env])
+            .chain(
+                config
+                    .registries
+                    .values()
+                    .flat_map(|r| [&r.username_env, &r.password_env]),
+            )
+            .flatten()
+        {
+            let name = env.get_ref();
+            let valid = !name.is_empty()
+                && !name.starts_with(|c: char| c.is_ascii_digit())
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !valid {
+                return Err(invalid(
+                    env.span(),
+                    format!("`{name}` is not an environment variable name"),
+                ));
+            }
+        }
+        for url in config
+            .indexes
+            .iter()
+            .map(|i| &i.url)
+            .chain(config.registries.values().filter_map(|r| r.url.as_ref()))
+            .chain(config.advisories.osv_url.iter())
+        {
+            if let Err(e) = url::Url::parse(url.get_ref()) {
+                return Err(invalid(
+                    url.span(),
+                    format!("Invalid URL `{}`: {e}", url.get_ref()),
+                ));
+            }
+        }
+        if config.advisories.source == AdvisorySource::Offline && config.advisories.path.is_none() {
+            return Err(ConfigError::Invalid(Box::new(
+                Diagnostic::error(
+                    source,
+                    Span::empty(0),
+                    "`advisories.source = \"offline\"` needs `advisories.path`",
+                )
+                .with_hint("point `path` at an OSV directory or a PyPI all.zip"),
+            )));
+        }
+        let python_version = config
+            .python
+            .version
+            .as_ref()
+            .map(|v| {
+                v.get_ref().parse::<pep440_rs::Version>().map_err(|e| {
+                    invalid(
+                        v.span(),
+                        format!("Invalid Python version `{}`: {e}", v.get_ref()),
+                    )
+                })
+            })
+            .transpose()?;
+        let exclude = config
+            .paths
+            .exclude
+            .iter()
+            .map(glob)
+            .collect::<Result<_, _>>()?;
+        Ok(Loaded {
+            minimum_release_age: age(&config.update.minimum_release_age)?,
+            config,
+            path: Some(source.path().to_path_buf()),
+            rules,
+            python_version,
+            exclude,
+        })
+    }
+
+    /// Parse configuration text given directly (tests, `--config` contents).
+    pub fn from_text(path: impl Into<PathBuf>, text: &str) -> Result<Loaded, ConfigError> {
+        Loaded::parse(&SourceFile::from_text(
+            path,
+            Encoding::Utf8,
+            text.to_owned(),
+        ))
+    }
+
+    /// The rules matching a dependency, in order.
+    pub fn rules_for<'a>(
+        &'a self,
+        name: &'a str,
+        file: &'a Path,
+        kind: Option<KindName>,
+    ) -> impl Iterator<Item = &'a CompiledRule> + 'a {
+        self.rules
+            .iter()
+            .filter(move |r| r.matches(name, file, kind))
+    }
+
+    /// Whether a path is excluded by `[paths] exclude`.
+    pub fn is_excluded(&self, relative: &Path) -> bool {
+        self.exclude.iter().any(|g| g.is_match(relative))
+    }
+}
+
+fn capitalise(message: &str) -> String {
+    let mut chars = message.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,188 @@
+use super::*;
+
+/// The full example from the README; kept in sync by `readme_example_is_valid` below.
+const FULL: &str = r#"
+[python]
+version = "3.12"
+range-strategy = "auto"
+prereleases = false
+
+[update]
+kinds = ["patch", "minor", "major", "python-minor", "digest", "pin"]
+minimum-release-age = "3 days"
+pin-digests = true
+pin-ranges = false
+fix-strategy = "lowest"
+
+[[indexes]]
+url = "https://pypi.internal.example/simple/"
+username-env = "INTERNAL_PYPI_USER"
+password-env = "INTERNAL_PYPI_TOKEN"
+
+[registries."ghcr.io"]
+username-env = "GHCR_USER"
+password-env = "GHCR_TOKEN"
+
+[registries."docker.io"]
+url = "https://mirror.internal.example"
+
+[images]
+platforms = ["linux/amd64", "linux/arm64"]
+migration-target = "oldest-supported"
+
+[advisories]
+source = "osv"
+
+[paths]
+exclude = ["vendor/**", "examples/**"]
+
+[[rules]]
+names = ["django"]
+allowed-versions = "<6"
+
+[[rules]]
+names = ["boto*"]
+kinds = ["patch"]
+group = "aws"
+minimum-release-age = "1 week"
+
+[[rules]]
+names = ["numpy"]
+ignore-versions = ["2.1.0"]
+
+[[rules]]
+files = ["legacy/**"]
+enabled = false
+"#;
+
+#[test]
+fn full_example_loads_with_its_values() {
+    let loaded = Loaded::from_text("repin.toml", FULL).unwrap();
+    assert_eq!(loaded.python_version.as_ref().unwrap().to_string(), "3.12");
+    assert_eq!(
+        loaded.minimum_release_age,
+        Some(Duration::from_secs(3 * 86_400))
+    );
+    assert_eq!(loaded.rules.len(), 4);
+    assert_eq!(loaded.rules[0].allowed.as_ref().unwrap().to_string(), "<6");
+    assert_eq!(
+        loaded.rules[1].minimum_release_age,
+        Some(Duration::from_secs(7 * 86_400))
+    );
+    let legacy = Path::new("legacy/requirements.txt");
+    let matched: Vec<_> = loaded.rules_for("flask", legacy, None).collect();
+    assert_eq!(matched.len(), 1);
+    assert_eq!(matched[0].rule.enabled, Some(false));
+    assert!(loaded.rules[1].matches("boto3", Path::new("r.txt"), Some(KindName::Patch)));
+    assert!(!loaded.rules[1].matches("boto3", Path::new("r.txt"), Some(KindName::Major)));
+    assert!(loaded.is_excluded(Path::new("vendor/x/requirements.txt")));
+    assert!(!loaded.is_excluded(Path::new("requirements.txt")));
+    assert_eq!(
+        loaded.config.registries["docker.io"]
+            .url
+            .as_ref()
+            .unwrap()
+            .get_ref(),
+        "https://mirror.internal.example"
+    );
+}
+
+#[test]
+fn defaults_without_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let loaded = Loaded::discover(dir.path()).unwrap();
+    assert!(loaded.path.is_none());
+    assert_eq!(loaded.config.update.kinds, DEFAULT_KINDS);
+    assert!(loaded.config.update.pin_digests);
+    assert_eq!(loaded.config.images.platforms, vec!["linux/amd64"]);
+}
+
+#[test]
+fn finds_the_file_in_dot_github() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".github")).unwrap();
+    std::fs::write(
+        dir.path().join(".github/repin.toml"),
+        "[python]\nversion = \"3.11\"\n",
+    )
+    .unwrap();
+    let loaded = Loaded::discover(dir.path()).unwrap();
+    assert!(loaded.path.unwrap().ends_with(".github/repin.toml"));
+    assert_eq!(loaded.python_version.unwrap().to_string(), "3.11");
+}
+
+fn error_of(text: &str) -> String {
+    match Loaded::from_text("repin.toml", text) {
+        Ok(_) => panic!("expected an error for {text}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn unknown_keys_are_errors_with_line_and_column() {
+    let error = error_of("[update]\nkinds = [\"patch\"]\nminimum-release-ages = \"3 days\"\n");
+    assert!(
+        error.starts_with("repin.toml:3:1: error: Unknown field `minimum-release-ages`"),
+        "{error}"
+    );
+    assert!(error.contains("hint:"), "{error}");
+    let top = error_of("[pyton]\nversion = \"3.12\"\n");
+    assert!(
+        top.starts_with("repin.toml:1:2: error: Unknown field `pyton`"),
+        "{top}"
+    );
+}
+
+#[test]
+fn invalid_values_point_at_the_value() {
+    let cases = [
+        (
+            "[update]\nminimum-release-age = \"3 fortnights\"\n",
+            "repin.toml:2:23: error: Invalid duration",
+        ),
+        (
+            "[[rules]]\nnames = [\"a[\"]\n",
+            "repin.toml:2:10: error: Invalid glob",
+        ),
+        (
+            "[[rules]]\nallowed-versions = \"<<5\"\n",
+            "repin.toml:2:20: error: Invalid version range",
+        ),
+        (
+            "[registries.\"ghcr.io\"]\npassword-env = \"MY-TOKEN\"\n",
+            "repin.toml:2:16: error: `MY-TOKEN` is not an environment variable name",
+        ),
+        (
+            "[[indexes]]\nurl = \"not a url\"\n",
+            "repin.toml:2:7: error: Invalid URL",
+        ),
+        (
+            "[update]\nkinds = [\"minor\", \"huge\"]\n",
+            "repin.toml:2:19: error: Unknown variant `huge`",
+        ),
+        (
+            "[python]\nversion = \"three\"\n",
+            "repin.toml:2:11: error: Invalid Python version",
+        ),
+        (
+            "[advisories]\nsource = \"offline\"\n",
+            "error: `advisories.source = \"offline\"` needs `advisories.path`",
+        ),
+    ];
+    for (text, expected) in cases {
+        let error = error_of(text);
+        assert!(
+            error.contains(expected),
+            "expected `{expected}` in:\n{error}"
+        );
+    }
+}
+
+#[test]
+fn shows_an_error_in_full() {
+    let error = error_of("[update]\nkinds = [\"patch\"]\nminimum-release-ages = \"3 days\"\n");
+    assert_eq!(
+        error,
+        "repin.toml:3:1: error: Unknown field `minimum-release-ages`, expected one of `kinds`, `minimum-release-age`, `pin-digests`, `pin-ranges`, `fix-strategy`\n  minimum-release-ages = \"3 days\"\n  ^^^^^^^^^^^^^^^^^^^^\n  hint: see the configuration section of the README for every key"
+    );
+}
