@@ -1,63 +1,26 @@
 use super::*;
 
-/// The full example from the README; kept in sync by `readme_example_is_valid` below.
-const FULL: &str = r#"
-[python]
-version = "3.12"
-range-strategy = "auto"
-prereleases = false
-
-[update]
-kinds = ["patch", "minor", "major", "python-minor", "digest", "pin"]
-minimum-release-age = "3 days"
-pin-digests = true
-pin-ranges = false
-fix-strategy = "lowest"
-
-[[indexes]]
-url = "https://pypi.internal.example/simple/"
-username-env = "INTERNAL_PYPI_USER"
-password-env = "INTERNAL_PYPI_TOKEN"
-
-[registries."ghcr.io"]
-username-env = "GHCR_USER"
-password-env = "GHCR_TOKEN"
-
-[registries."docker.io"]
-url = "https://mirror.internal.example"
-
-[images]
-platforms = ["linux/amd64", "linux/arm64"]
-migration-target = "oldest-supported"
-
-[advisories]
-source = "osv"
-
-[paths]
-exclude = ["vendor/**", "examples/**"]
-
-[[rules]]
-names = ["django"]
-allowed-versions = "<6"
-
-[[rules]]
-names = ["boto*"]
-kinds = ["patch"]
-group = "aws"
-minimum-release-age = "1 week"
-
-[[rules]]
-names = ["numpy"]
-ignore-versions = ["2.1.0"]
-
-[[rules]]
-files = ["legacy/**"]
-enabled = false
-"#;
+/// The full example of the README's configuration section: the documentation is the fixture.
+fn readme_example() -> String {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section = readme
+        .split("## Configuration")
+        .nth(1)
+        .expect("README has a Configuration section");
+    let block = section
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|b| b.split("\n```").next());
+    block
+        .expect("a toml block in the Configuration section")
+        .to_owned()
+}
 
 #[test]
 fn full_example_loads_with_its_values() {
-    let loaded = Loaded::from_text("repin.toml", FULL).unwrap();
+    let loaded =
+        Loaded::from_text("README.md", &readme_example()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(loaded.python_version.as_ref().unwrap().to_string(), "3.12");
     assert_eq!(
         loaded.minimum_release_age,
