@@ -1,0 +1,193 @@
+//! Self-checks of extraction results, shared by the conformance tests and the fuzz targets.
+//!
+//! These are the invariants every parser must keep on every input: spans lie inside the text on
+//! character boundaries and hold exactly the text they claim, and every dependency repin says it
+//! can update can be edited, re-extracted and verified.
+
+use super::edit::{self, Change, Request};
+use super::{Dependency, DependencyDetail, Manifest};
+use crate::text::Span;
+
+/// A version no real file pins, used as the target of trial edits.
+pub const TRIAL_VERSION: &str = "99.0.0";
+/// A digest used as the target of trial image edits.
+pub const TRIAL_DIGEST: &str =
+    "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+fn text_at(
+    manifest: &Manifest,
+    span: Span,
+    what: &str,
+    dependency: &Dependency,
+) -> Result<String, String> {
+    manifest.source.get(span).map(str::to_owned).ok_or_else(|| {
+        format!(
+            "{}: the {what} span {}..{} of `{}` is outside the text or splits a character",
+            manifest.source.path().display(),
+            span.start,
+            span.end,
+            dependency.name
+        )
+    })
+}
+
+fn expect_eq(
+    manifest: &Manifest,
+    dependency: &Dependency,
+    what: &str,
+    span: Span,
+    expected: &str,
+) -> Result<(), String> {
+    let actual = text_at(manifest, span, what, dependency)?;
+    if actual != expected {
+        let p = manifest.source.position(span.start);
+        return Err(format!(
+            "{}:{p}: the {what} span of `{}` holds `{actual}` but claims `{expected}`",
+            manifest.source.path().display(),
+            dependency.name
+        ));
+    }
+    Ok(())
+}
+
+/// Every span of every dependency holds the text it claims.
+pub fn spans_are_consistent(manifest: &Manifest) -> Result<(), String> {
+    for dependency in &manifest.dependencies {
+        let value = text_at(manifest, dependency.span, "value", dependency)?;
+        match &dependency.detail {
+            DependencyDetail::Python(p) => {
+                if !dependency.current.is_empty() && value.trim() != dependency.current {
+                    expect_eq(
+                        manifest,
+                        dependency,
+                        "value",
+                        dependency.span,
+                        &dependency.current,
+                    )?;
+                }
+                if !p.name_span.is_empty() {
+                    expect_eq(manifest, dependency, "name", p.name_span, &p.written_name)?;
+                }
+                if let Some(pin) = &p.pin {
+                    expect_eq(manifest, dependency, "pin", pin.span, &pin.text)?;
+                }
+                if let Some(spec) = &p.specifier {
+                    expect_eq(manifest, dependency, "specifier", spec.span, &spec.text)?;
+                }
+                if let Some((marker, span)) = &p.marker {
+                    expect_eq(manifest, dependency, "marker", *span, marker)?;
+                }
+                for hash in &p.hashes {
+                    let value = format!("{}:{}", hash.algorithm, hash.digest);
+                    expect_eq(manifest, dependency, "hash", hash.value_span, &value)?;
+                    if !hash.span.contains(hash.value_span) {
+                        return Err(format!(
+                            "the hash span of `{}` does not contain its value",
+                            dependency.name
+                        ));
+                    }
+                }
+            }
+            DependencyDetail::Image(i) => {
+                if let (Some(span), Some(tag)) = (i.tag_span, &i.reference.tag) {
+                    expect_eq(manifest, dependency, "tag", span, tag)?;
+                }
+                if let (Some(span), Some(digest)) = (i.digest_span, &i.reference.digest) {
+                    expect_eq(manifest, dependency, "digest", span, digest)?;
+                }
+                if let Some(at) = i.digest_insert_at {
+                    if manifest.source.get(Span::empty(at)).is_none() {
+                        return Err(format!(
+                            "the digest insertion point of `{}` is not in the text",
+                            dependency.name
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The trial change for a dependency: a new version (and hashes), specifier, tag and digest.
+pub fn trial_change(dependency: &Dependency) -> Option<Change> {
+    match &dependency.detail {
+        DependencyDetail::Python(p) => {
+            let hashes = (!p.hashes.is_empty()).then(|| {
+                vec![
+                    format!("sha256:{}", "a".repeat(64)),
+                    format!("sha256:{}", "c".repeat(64)),
+                ]
+            });
+            if p.pin.is_some() {
+                Some(Change::PythonVersion {
+                    version: TRIAL_VERSION.into(),
+                    hashes,
+                })
+            } else {
+                p.specifier.as_ref().map(|_| Change::PythonSpecifier {
+                    specifier: format!(">={TRIAL_VERSION}"),
+                    hashes,
+                })
+            }
+        }
+        DependencyDetail::Image(i) => Some(Change::Image {
+            tag: i.tag_span.map(|_| "99.0-trial".to_owned()),
+            digest: (i.digest_span.is_some() || i.digest_insert_at.is_some())
+                .then(|| TRIAL_DIGEST.to_owned()),
+        }),
+    }
+}
+
+/// Edit each updatable dependency alone; the edit must verify, or be refused with an error
+/// (never a panic). Returns the refusals, for callers that demand none.
+pub fn every_edit_verifies_or_is_refused(manifest: &Manifest) -> Result<Vec<String>, String> {
+    let mut refused = Vec::new();
+    for (index, dependency) in manifest.dependencies.iter().enumerate() {
+        if dependency.skip_reason.is_some() {
+            continue;
+        }
+        let Some(change) = trial_change(dependency) else {
+            continue;
+        };
+        if matches!(
+            change,
+            Change::Image {
+                tag: None,
+                digest: None
+            }
+        ) {
+            continue;
+        }
+        match edit::edit(manifest, &[Request { index, change }]) {
+            Ok(edited) => {
+                // Outside the spliced spans the text must be the same, byte for byte.
+                let mut expected = String::new();
+                let mut cursor = 0;
+                let mut edits = edited.edits.clone();
+                edits.sort_by_key(|e| e.span.start);
+                let original = manifest.source.text();
+                for e in &edits {
+                    expected.push_str(&original[cursor..e.span.start]);
+                    expected.push_str(&e.replacement);
+                    cursor = e.span.end;
+                }
+                expected.push_str(&original[cursor..]);
+                if expected != edited.manifest.source.text() {
+                    return Err(format!(
+                        "editing `{}` changed bytes outside its spans",
+                        dependency.name
+                    ));
+                }
+                if edited.manifest.source.encoding() != manifest.source.encoding() {
+                    return Err(format!(
+                        "editing `{}` changed the encoding",
+                        dependency.name
+                    ));
+                }
+            }
+            Err(error) => refused.push(error.to_string()),
+        }
+    }
+    Ok(refused)
+}
