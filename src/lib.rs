@@ -16,6 +16,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod git;
 pub mod manifest;
 pub mod registry;
 pub mod text;

@@ -1,0 +1,401 @@
+//! Git: build update commits without touching anyone's working tree, and push them.
+//!
+//! A branch's commit is made from the base branch's head commit: the edited files are written
+//! as blobs into a copy of the base tree, and the commit points at that tree with the base as
+//! its only parent. Neither the index nor the working tree of the repository is read or
+//! changed, so the same code serves an existing checkout (the Action) and a fresh shallow clone
+//! (the bot).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub use git2::Oid;
+
+/// Errors from git operations. Remote URLs in them are redacted.
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    /// The repository cannot be opened or created.
+    #[error("Cannot open the git repository at `{path}`")]
+    Open {
+        /// Where.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: git2::Error,
+    },
+    /// A reference does not exist.
+    #[error("The git reference `{0}` does not exist")]
+    NoSuchRef(String),
+    /// Talking to a remote failed.
+    #[error("Cannot {action} `{remote}`")]
+    Remote {
+        /// `fetch from`, `push to`, `list`.
+        action: &'static str,
+        /// The remote URL, redacted.
+        remote: String,
+        /// Why (credentials redacted).
+        #[source]
+        source: git2::Error,
+    },
+    /// The remote refused the push of a branch.
+    #[error("The push of `{branch}` to `{remote}` was rejected: {reason}")]
+    Rejected {
+        /// The branch.
+        branch: String,
+        /// The remote, redacted.
+        remote: String,
+        /// The remote's reason.
+        reason: String,
+    },
+    /// Any other git failure.
+    #[error("Git failed while trying to {action}")]
+    Git {
+        /// What repin was doing.
+        action: &'static str,
+        /// Why.
+        #[source]
+        source: git2::Error,
+    },
+}
+
+fn git(action: &'static str) -> impl FnOnce(git2::Error) -> GitError {
+    move |source| GitError::Git { action, source }
+}
+
+/// Who authors and commits update commits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// Name.
+    pub name: String,
+    /// Email.
+    pub email: String,
+}
+
+impl Default for Identity {
+    /// repin's bot identity.
+    fn default() -> Self {
+        Identity {
+            name: "repin[bot]".into(),
+            email: "repin[bot]@users.noreply.github.com".into(),
+        }
+    }
+}
+
+/// How to authenticate to a remote: a token for HTTPS (GitHub accepts it as the password of
+/// the user `x-access-token`), or nothing (local and `git://` remotes).
+#[derive(Clone, Default)]
+pub struct Credentials {
+    /// The token.
+    pub token: Option<String>,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.token.is_some() {
+            "Credentials(token: ***)"
+        } else {
+            "Credentials(none)"
+        })
+    }
+}
+
+impl Credentials {
+    /// Callbacks that answer a credential request once; a second request for the same
+    /// operation means the token was refused, and answering again would loop forever.
+    fn callbacks(&self) -> git2::RemoteCallbacks<'_> {
+        let mut callbacks = git2::RemoteCallbacks::new();
+        let mut asked = false;
+        callbacks.credentials(move |_url, _username, allowed| {
+            if asked {
+                return Err(git2::Error::from_str("the token was refused"));
+            }
+            asked = true;
+            match &self.token {
+                Some(token) if allowed.contains(git2::CredentialType::USER_PASS_PLAINTEXT) => {
+                    git2::Cred::userpass_plaintext("x-access-token", token)
+                }
+                _ => Err(git2::Error::from_str("no credentials for this remote")),
+            }
+        });
+        callbacks
+    }
+}
+
+/// A file to write (or delete, with `None`) in an update commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileChange {
+    /// Path relative to the repository root, with `/` separators.
+    pub path: String,
+    /// New content, or `None` to delete.
+    pub content: Option<Vec<u8>>,
+}
+
+/// A repository opened by repin.
+pub struct Repository {
+    inner: git2::Repository,
+}
+
+impl std::fmt::Debug for Repository {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Repository({})", self.inner.path().display())
+    }
+}
+
+fn redact_remote(url: &str) -> String {
+    crate::registry::http::redact::text(url)
+}
+
+impl Repository {
+    /// Open the repository containing `path` (a working tree or a bare repository).
+    pub fn open(path: &Path) -> Result<Self, GitError> {
+        git2::Repository::discover(path)
+            .map(|inner| Repository { inner })
+            .map_err(|source| GitError::Open {
+                path: path.to_path_buf(),
+                source,
+            })
+    }
+
+    /// Create an empty bare repository at `path` (for the bot's scratch clones and for tests).
+    pub fn init_bare(path: &Path) -> Result<Self, GitError> {
+        git2::Repository::init_bare(path)
+            .map(|inner| Repository { inner })
+            .map_err(|source| GitError::Open {
+                path: path.to_path_buf(),
+                source,
+            })
+    }
+
+    /// Fetch `branch` of `remote` into `refs/remotes/repin/<branch>` (shallow when `depth` is
+    /// given) and return its head commit.
+    pub fn fetch_branch(
+        &self,
+        remote: &str,
+        branch: &str,
+        depth: Option<i32>,
+        credentials: &Credentials,
+    ) -> Result<Oid, GitError> {
+        let mut options = git2::FetchOptions::new();
+        options.remote_callbacks(credentials.callbacks());
+        if let Some(depth) = depth {
+            options.depth(depth);
+        }
+        let mut anonymous = self
+            .inner
+            .remote_anonymous(remote)
+            .map_err(git("set up the remote"))?;
+        let tracking = format!("refs/remotes/repin/{branch}");
+        let refspec = format!("+refs/heads/{branch}:{tracking}");
+        anonymous
+            .fetch(&[refspec.as_str()], Some(&mut options), None)
+            .map_err(|source| GitError::Remote {
+                action: "fetch from",
+                remote: redact_remote(remote),
+                source,
+            })?;
+        self.resolve(&tracking)?
+            .ok_or(GitError::NoSuchRef(tracking))
+    }
+
+    /// The heads of every branch of `remote` (`git ls-remote --heads`).
+    pub fn remote_heads(
+        &self,
+        remote: &str,
+        credentials: &Credentials,
+    ) -> Result<BTreeMap<String, Oid>, GitError> {
+        let mut anonymous = self
+            .inner
+            .remote_anonymous(remote)
+            .map_err(git("set up the remote"))?;
+        let connection = anonymous
+            .connect_auth(git2::Direction::Fetch, Some(credentials.callbacks()), None)
+            .map_err(|source| GitError::Remote {
+                action: "list",
+                remote: redact_remote(remote),
+                source,
+            })?;
+        let heads = connection
+            .list()
+            .map_err(git("list remote branches"))?
+            .iter()
+            .filter_map(|head| {
+                head.name()
+                    .strip_prefix("refs/heads/")
+                    .map(|branch| (branch.to_owned(), head.oid()))
+            })
+            .collect();
+        Ok(heads)
+    }
+
+    /// Resolve a reference or revision to a commit id, `None` when it does not exist.
+    pub fn resolve(&self, name: &str) -> Result<Option<Oid>, GitError> {
+        match self.inner.revparse_single(name) {
+            Ok(object) => object
+                .peel_to_commit()
+                .map(|c| Some(c.id()))
+                .map_err(git("resolve a revision")),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(GitError::Git {
+                action: "resolve a revision",
+                source: e,
+            }),
+        }
+    }
+
+    /// The content of `path` in `commit`, `None` when the file is not there.
+    pub fn read_file(&self, commit: Oid, path: &str) -> Result<Option<Vec<u8>>, GitError> {
+        let tree = self.commit_tree(commit)?;
+        match tree.get_path(Path::new(path)) {
+            Ok(entry) => {
+                let blob = self
+                    .inner
+                    .find_blob(entry.id())
+                    .map_err(git("read a file"))?;
+                Ok(Some(blob.content().to_vec()))
+            }
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(GitError::Git {
+                action: "read a file",
+                source: e,
+            }),
+        }
+    }
+
+    /// The tree id of a commit.
+    pub fn tree_id(&self, commit: Oid) -> Result<Oid, GitError> {
+        Ok(self.commit_tree(commit)?.id())
+    }
+
+    /// The parents of a commit.
+    pub fn parents(&self, commit: Oid) -> Result<Vec<Oid>, GitError> {
+        let commit = self
+            .inner
+            .find_commit(commit)
+            .map_err(git("read a commit"))?;
+        Ok(commit.parent_ids().collect())
+    }
+
+    /// The message of a commit.
+    pub fn message(&self, commit: Oid) -> Result<String, GitError> {
+        let commit = self
+            .inner
+            .find_commit(commit)
+            .map_err(git("read a commit"))?;
+        Ok(commit.message().unwrap_or("").to_owned())
+    }
+
+    fn commit_tree(&self, commit: Oid) -> Result<git2::Tree<'_>, GitError> {
+        self.inner
+            .find_commit(commit)
+            .and_then(|c| c.tree())
+            .map_err(git("read a commit"))
+    }
+
+    /// Write `changes` on top of `parent`'s tree and commit the result with `parent` as the
+    /// only parent. No reference, index or working file is touched; the new commit's id is
+    /// returned. A changed file keeps its mode (an executable stays executable).
+    pub fn commit_files(
+        &self,
+        parent: Oid,
+        changes: &[FileChange],
+        message: &str,
+        author: &Identity,
+        committer: &Identity,
+    ) -> Result<Oid, GitError> {
+        let base = self.commit_tree(parent)?;
+        let mut update = git2::build::TreeUpdateBuilder::new();
+        for change in changes {
+            match &change.content {
+                Some(bytes) => {
+                    let blob = self.inner.blob(bytes).map_err(git("write a file"))?;
+                    let mode = base.get_path(Path::new(&change.path)).ok().map_or(
+                        git2::FileMode::Blob,
+                        |entry| {
+                            if entry.filemode() == i32::from(git2::FileMode::BlobExecutable) {
+                                git2::FileMode::BlobExecutable
+                            } else {
+                                git2::FileMode::Blob
+                            }
+                        },
+                    );
+                    update.upsert(&change.path, blob, mode);
+                }
+                None => {
+                    update.remove(&change.path);
+                }
+            }
+        }
+        let tree_id = update
+            .create_updated(&self.inner, &base)
+            .map_err(git("write a tree"))?;
+        let tree = self.inner.find_tree(tree_id).map_err(git("write a tree"))?;
+        let parent_commit = self
+            .inner
+            .find_commit(parent)
+            .map_err(git("read a commit"))?;
+        let author =
+            git2::Signature::now(&author.name, &author.email).map_err(git("sign a commit"))?;
+        let committer = git2::Signature::now(&committer.name, &committer.email)
+            .map_err(git("sign a commit"))?;
+        self.inner
+            .commit(None, &author, &committer, message, &tree, &[&parent_commit])
+            .map_err(git("write a commit"))
+    }
+
+    /// Push `commit` to `branch` on `remote`; `force` replaces a branch that moved elsewhere
+    /// (repin's own branches, updated in place).
+    pub fn push(
+        &self,
+        remote: &str,
+        commit: Oid,
+        branch: &str,
+        force: bool,
+        credentials: &Credentials,
+    ) -> Result<(), GitError> {
+        // A push refspec needs a local reference to push from.
+        let local = format!("refs/repin/push/{branch}");
+        self.inner
+            .reference(&local, commit, true, "repin: prepare push")
+            .map_err(git("prepare a push"))?;
+        let refspec = format!(
+            "{}{local}:refs/heads/{branch}",
+            if force { "+" } else { "" }
+        );
+        let rejected = std::cell::RefCell::new(None::<String>);
+        let mut callbacks = credentials.callbacks();
+        callbacks.push_update_reference(|_name, status| {
+            if let Some(status) = status {
+                *rejected.borrow_mut() = Some(status.to_owned());
+            }
+            Ok(())
+        });
+        let mut options = git2::PushOptions::new();
+        options.remote_callbacks(callbacks);
+        let mut anonymous = self
+            .inner
+            .remote_anonymous(remote)
+            .map_err(git("set up the remote"))?;
+        let result = anonymous.push(&[refspec.as_str()], Some(&mut options));
+        drop(options);
+        let _ = self
+            .inner
+            .find_reference(&local)
+            .and_then(|mut r| r.delete());
+        result.map_err(|source| GitError::Remote {
+            action: "push to",
+            remote: redact_remote(remote),
+            source,
+        })?;
+        if let Some(reason) = rejected.into_inner() {
+            return Err(GitError::Rejected {
+                branch: branch.to_owned(),
+                remote: redact_remote(remote),
+                reason,
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,298 @@
+//! Tests against real git: repositories made with the git command line, a bare repository as
+//! the remote, and `git daemon` on loopback for the smart protocol (shallow fetches).
+
+use std::process::Command;
+
+use super::*;
+
+fn run_git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "Dev")
+        .env("GIT_AUTHOR_EMAIL", "dev@example.invalid")
+        .env("GIT_COMMITTER_NAME", "Dev")
+        .env("GIT_COMMITTER_EMAIL", "dev@example.invalid")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// A working clone with two commits on `main` and a bare remote it was pushed to.
+fn fixture() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let remote = dir.path().join("remote.git");
+    let work = dir.path().join("work");
+    run_git(
+        dir.path(),
+        &[
+            "init",
+            "-q",
+            "--bare",
+            "-b",
+            "main",
+            remote.to_str().unwrap(),
+        ],
+    );
+    run_git(
+        dir.path(),
+        &["init", "-q", "-b", "main", work.to_str().unwrap()],
+    );
+    std::fs::write(work.join("requirements.txt"), "flask==2.2.2\r\n").unwrap();
+    std::fs::create_dir(work.join("docker")).unwrap();
+    std::fs::write(work.join("docker/Dockerfile"), "FROM python:3.12-slim\n").unwrap();
+    std::fs::write(work.join("run.sh"), "#!/bin/sh\necho hi\n").unwrap();
+    run_git(&work, &["add", "."]);
+    run_git(&work, &["update-index", "--chmod=+x", "run.sh"]);
+    run_git(&work, &["commit", "-q", "-m", "first"]);
+    std::fs::write(work.join("README"), "demo\n").unwrap();
+    run_git(&work, &["add", "README"]);
+    run_git(&work, &["commit", "-q", "-m", "second"]);
+    run_git(
+        &work,
+        &["remote", "add", "origin", remote.to_str().unwrap()],
+    );
+    run_git(&work, &["push", "-q", "origin", "main"]);
+    (dir, work, remote)
+}
+
+#[test]
+fn commits_edits_without_touching_the_working_tree_or_index() {
+    let (_dir, work, _remote) = fixture();
+    // An uncommitted local change must survive untouched.
+    std::fs::write(work.join("README"), "local edit\n").unwrap();
+    let status_before = run_git(&work, &["status", "--porcelain"]);
+    let repo = Repository::open(&work).unwrap();
+    let base = repo.resolve("refs/heads/main").unwrap().unwrap();
+    let commit = repo
+        .commit_files(
+            base,
+            &[
+                FileChange {
+                    path: "requirements.txt".into(),
+                    content: Some(b"flask==3.1.3\r\n".to_vec()),
+                },
+                FileChange {
+                    path: "run.sh".into(),
+                    content: Some(b"#!/bin/sh\necho bye\n".to_vec()),
+                },
+            ],
+            "Update flask to 3.1.3",
+            &Identity::default(),
+            &Identity::default(),
+        )
+        .unwrap();
+    assert_eq!(run_git(&work, &["status", "--porcelain"]), status_before);
+    assert_eq!(
+        std::fs::read_to_string(work.join("README")).unwrap(),
+        "local edit\n"
+    );
+    assert_eq!(
+        std::fs::read(work.join("requirements.txt")).unwrap(),
+        b"flask==2.2.2\r\n"
+    );
+    assert_eq!(repo.parents(commit).unwrap(), vec![base]);
+    assert_eq!(
+        repo.read_file(commit, "requirements.txt").unwrap().unwrap(),
+        b"flask==3.1.3\r\n"
+    );
+    assert_eq!(repo.message(commit).unwrap(), "Update flask to 3.1.3");
+    // Only the two files differ from the base, and the script stays executable.
+    let c = commit.to_string();
+    let b = base.to_string();
+    let diff = run_git(&work, &["diff", "--name-only", &b, &c]);
+    assert_eq!(diff, "requirements.txt\nrun.sh");
+    let mode = run_git(&work, &["ls-tree", &c, "run.sh"]);
+    assert!(mode.starts_with("100755 "), "{mode}");
+    let author = run_git(&work, &["log", "-1", "--format=%an <%ae>", &c]);
+    assert_eq!(author, "repin[bot] <repin[bot]@users.noreply.github.com>");
+    // The branch head did not move.
+    assert_eq!(repo.resolve("refs/heads/main").unwrap(), Some(base));
+}
+
+#[test]
+fn pushes_branches_forces_updates_and_reports_rejections() {
+    let (_dir, work, remote) = fixture();
+    let repo = Repository::open(&work).unwrap();
+    let base = repo.resolve("refs/heads/main").unwrap().unwrap();
+    let change = |text: &str| {
+        vec![FileChange {
+            path: "requirements.txt".into(),
+            content: Some(text.as_bytes().to_vec()),
+        }]
+    };
+    let first = repo
+        .commit_files(
+            base,
+            &change("flask==3.1.2\r\n"),
+            "one",
+            &Identity::default(),
+            &Identity::default(),
+        )
+        .unwrap();
+    let remote_url = remote.to_str().unwrap();
+    let none = Credentials::default();
+    repo.push(remote_url, first, "repin/flask", false, &none)
+        .unwrap();
+    let heads = repo.remote_heads(remote_url, &none).unwrap();
+    assert_eq!(heads.get("repin/flask"), Some(&first));
+    assert_eq!(heads.get("main"), Some(&base));
+
+    // A replacement commit on the same base is not a fast-forward: refused without force,
+    // accepted with it.
+    let second = repo
+        .commit_files(
+            base,
+            &change("flask==3.1.3\r\n"),
+            "two",
+            &Identity::default(),
+            &Identity::default(),
+        )
+        .unwrap();
+    let refused = repo
+        .push(remote_url, second, "repin/flask", false, &none)
+        .unwrap_err();
+    assert!(
+        matches!(refused, GitError::Rejected { .. } | GitError::Remote { .. }),
+        "{refused}"
+    );
+    repo.push(remote_url, second, "repin/flask", true, &none)
+        .unwrap();
+    let bare = Repository::open(&remote).unwrap();
+    assert_eq!(
+        bare.resolve("refs/heads/repin/flask").unwrap(),
+        Some(second)
+    );
+    assert_eq!(
+        bare.read_file(second, "requirements.txt").unwrap().unwrap(),
+        b"flask==3.1.3\r\n"
+    );
+    // No temporary push reference is left behind locally.
+    assert!(
+        repo.resolve("refs/repin/push/repin/flask")
+            .unwrap()
+            .is_none()
+    );
+}
+
+/// `git daemon` serving a directory on a free loopback port, stopped on drop.
+struct Daemon {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn daemon(base: &Path) -> Daemon {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    // Run git-daemon itself, not `git daemon`: killing the `git` wrapper would leave the
+    // server running.
+    let exec_path = run_git(base, &["--exec-path"]);
+    let mut child = Command::new(Path::new(&exec_path).join("git-daemon"))
+        .args([
+            "--reuseaddr",
+            "--export-all",
+            "--enable=receive-pack",
+            "--listen=127.0.0.1",
+            &format!("--port={port}"),
+            &format!("--base-path={}", base.display()),
+            base.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("git daemon starts");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Daemon { child, port };
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("git daemon did not start on port {port}");
+}
+
+#[test]
+fn shallow_fetch_over_the_smart_protocol_then_commit_and_push() {
+    let (dir, _work, remote) = fixture();
+    let server = daemon(dir.path());
+    let url = format!(
+        "git://127.0.0.1:{}/{}",
+        server.port,
+        remote.file_name().unwrap().to_str().unwrap()
+    );
+    let scratch = Repository::init_bare(&dir.path().join("scratch.git")).unwrap();
+    let none = Credentials::default();
+    let head = scratch.fetch_branch(&url, "main", Some(1), &none).unwrap();
+    // Depth 1: the head commit is here, its parent is not.
+    let parent = Repository::open(&remote).unwrap().parents(head).unwrap()[0];
+    assert!(
+        scratch.inner.find_commit(parent).is_err(),
+        "the fetch should be shallow"
+    );
+    let commit = scratch
+        .commit_files(
+            head,
+            &[FileChange {
+                path: "docker/Dockerfile".into(),
+                content: Some(b"FROM python:3.13-slim\n".to_vec()),
+            }],
+            "Update python to 3.13",
+            &Identity::default(),
+            &Identity::default(),
+        )
+        .unwrap();
+    scratch
+        .push(&url, commit, "repin/python", false, &none)
+        .unwrap();
+    let bare = Repository::open(&remote).unwrap();
+    assert_eq!(
+        bare.resolve("refs/heads/repin/python").unwrap(),
+        Some(commit)
+    );
+    assert_eq!(
+        bare.read_file(commit, "README").unwrap().unwrap(),
+        b"demo\n"
+    );
+}
+
+#[test]
+fn missing_things_are_clear_errors() {
+    let (dir, work, _remote) = fixture();
+    let repo = Repository::open(&work).unwrap();
+    assert_eq!(repo.resolve("refs/heads/nope").unwrap(), None);
+    let base = repo.resolve("HEAD").unwrap().unwrap();
+    assert_eq!(repo.read_file(base, "no/such/file").unwrap(), None);
+    let missing = dir.path().join("nowhere.git");
+    let error = repo
+        .fetch_branch(
+            missing.to_str().unwrap(),
+            "main",
+            None,
+            &Credentials::default(),
+        )
+        .unwrap_err();
+    assert!(
+        error.to_string().starts_with("Cannot fetch from"),
+        "{error}"
+    );
+    let token = Credentials {
+        token: Some("ghp_secret".into()),
+    };
+    assert!(!format!("{token:?}").contains("ghp_secret"));
+}
