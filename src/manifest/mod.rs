@@ -159,6 +159,8 @@ pub enum SkipReason {
     /// The value is assembled from a variable in a way an edit could not change in one place
     /// (for example `python:${A}-${B}`).
     ComplexInterpolation,
+    /// The value is split across continuation lines, so no single splice can change it.
+    SplitValue,
 }
 
 impl SkipReason {
@@ -177,6 +179,7 @@ impl SkipReason {
             SkipReason::Scratch => "scratch",
             SkipReason::InvalidReference => "invalid-reference",
             SkipReason::ComplexInterpolation => "complex-interpolation",
+            SkipReason::SplitValue => "split-value",
         }
     }
 
@@ -197,6 +200,7 @@ impl SkipReason {
             SkipReason::ComplexInterpolation => {
                 "built from variables in a way one edit cannot change"
             }
+            SkipReason::SplitValue => "its value is split across continuation lines",
         }
     }
 }

@@ -159,6 +159,8 @@ pub struct PythonRequirement {
     pub parsed_marker: Option<MarkerTree>,
     /// The URL or path, for `name @ url`, bare URLs, VCS and path requirements.
     pub url: Option<String>,
+    /// Where the URL or path is.
+    pub url_span: Option<Span>,
     /// Installed with `-e`/`--editable`.
     pub editable: bool,
     /// `--hash` options, in written order.
@@ -275,6 +277,7 @@ pub fn scan(text: &str, offset: usize) -> Scanned {
         marker: None,
         parsed_marker: None,
         url: None,
+        url_span: None,
         editable: false,
         hashes: Vec::new(),
         index: IndexOptions::default(),
@@ -296,6 +299,7 @@ pub fn scan(text: &str, offset: usize) -> Scanned {
         let (url_part, marker_part) = split_url_marker(body, true);
         let url = url_part.trim_end();
         requirement.url = Some(url.to_owned());
+        requirement.url_span = Some(at(start, start + url.len()));
         if let Some(name) = egg_name(url) {
             requirement.written_name = name.to_owned();
         }
@@ -351,6 +355,7 @@ pub fn scan(text: &str, offset: usize) -> Scanned {
         let (url_part, marker_part) = split_url_marker(&text[url_start..end], false);
         let url = url_part.trim_end();
         requirement.url = Some(url.to_owned());
+        requirement.url_span = Some(at(url_start, url_start + url.len()));
         skip_reason = Some(skip_for_url(url));
         marker_start = marker_part.map(|m| url_start + m);
     } else {

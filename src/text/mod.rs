@@ -7,6 +7,7 @@
 
 mod diagnostic;
 mod edit;
+mod mapped;
 mod source;
 mod span;
 
@@ -14,6 +15,7 @@ use std::path::PathBuf;
 
 pub use diagnostic::{Diagnostic, Severity, Snippet};
 pub use edit::{Edit, apply, write_atomically};
+pub use mapped::Mapped;
 pub use source::{Encoding, LineEndings, SourceFile};
 pub use span::{LineIndex, Position, Span};
 

@@ -1,10 +1,27 @@
-//! pip requirements files, read losslessly: logical lines, options, hashes, includes, lock headers.
+//! pip requirements files, read losslessly: logical lines, options, hashes, includes, lock
+//! headers and `# via` annotations.
+//!
+//! The reading follows pip's own (`pip._internal.req.req_file`): lines ending in `\` are joined,
+//! `#` comments at the start or after whitespace are removed, a line whose first
+//! space-separated token starts with `-` holds options only, anything before that token is a
+//! requirement with per-requirement options (`--hash`) after it. Every part found keeps the
+//! span of its bytes in the file ([`lines::Logical::map_span`]).
+
+pub mod includes;
+pub mod lines;
+pub mod lock;
+pub mod options;
 
 use serde::Serialize;
 
-use super::Manifest;
-use super::python::IndexOptions;
-use crate::text::{SourceFile, Span};
+use super::python::{self, HashPin, IndexOptions, PythonRequirement, normalize_name};
+use super::{
+    Dependency, DependencyDetail, DependencyKind, Manifest, ManifestDetails, ManifestKind,
+    SkipReason,
+};
+use crate::text::{Diagnostic, SourceFile, Span};
+use lines::Logical;
+use options::Name;
 
 /// `-r` (requirements) or `-c` (constraints).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -65,10 +82,385 @@ pub struct RequirementsFile {
     pub require_hashes: bool,
     /// The lock-file header, when the file was compiled by a tool.
     pub lock: Option<LockHeader>,
+    /// Jinja control lines (`{% if %}`) that were skipped.
+    pub templated_lines: Vec<Span>,
 }
 
 /// Parse a requirements file.
 pub fn parse(source: SourceFile) -> Manifest {
-    let _ = source;
-    unimplemented!("the requirements parser")
+    let mut parser = Parser {
+        source: &source,
+        file: RequirementsFile::default(),
+        dependencies: Vec::new(),
+        diagnostics: Vec::new(),
+    };
+    parser.run();
+    let Parser {
+        mut file,
+        mut dependencies,
+        diagnostics,
+        ..
+    } = parser;
+    // pip applies index options to the whole file wherever they are written.
+    for dependency in &mut dependencies {
+        if let DependencyDetail::Python(p) = &mut dependency.detail {
+            p.index = file.options.clone();
+        }
+    }
+    file.options.trusted_hosts.dedup();
+    Manifest {
+        source,
+        kind: ManifestKind::Requirements,
+        dependencies,
+        diagnostics,
+        details: ManifestDetails::Requirements(file),
+    }
 }
+
+struct Parser<'s> {
+    source: &'s SourceFile,
+    file: RequirementsFile,
+    dependencies: Vec<Dependency>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// pip's `break_args_options`: the requirement is everything before the first
+/// space-separated token that starts with `-`.
+fn split_args(text: &str) -> usize {
+    let mut offset = 0;
+    for token in text.split(' ') {
+        if token.starts_with('-') {
+            return offset;
+        }
+        offset += token.len() + 1;
+    }
+    text.len()
+}
+
+fn is_template(text: &str) -> bool {
+    text.contains("{%") || text.contains("{{") || text.contains("{#")
+}
+
+impl Parser<'_> {
+    fn run(&mut self) {
+        let text = self.source.text();
+        let physical = lines::physical_lines(text);
+        let logical = lines::logical_lines(text, &physical);
+        self.file.lock = self.header(text, &physical);
+        let mut via = lock::ViaCollector::default();
+        // The dependency that `# via` comment lines after it belong to.
+        let mut annotated: Option<usize> = None;
+        for line in &logical {
+            if line.text.trim().is_empty() {
+                match (&line.comment, annotated) {
+                    (Some((comment, _)), Some(index)) if line.end_line - line.first_line == 1 => {
+                        match via.feed(comment) {
+                            Some(items) => self.add_via(index, items),
+                            None => annotated = None,
+                        }
+                    }
+                    _ => annotated = None,
+                }
+                continue;
+            }
+            via = lock::ViaCollector::default();
+            annotated = self.line(line);
+            if let (Some(index), Some((comment, _))) = (annotated, &line.comment) {
+                // Old pip-compile wrote `flask==1.0  # via -r requirements.in` on one line.
+                if let Some(items) = lock::ViaCollector::default().feed(comment) {
+                    self.add_via(index, items);
+                }
+            }
+        }
+    }
+
+    fn add_via(&mut self, index: usize, items: Vec<String>) {
+        if let Some(DependencyDetail::Python(p)) =
+            self.dependencies.get_mut(index).map(|d| &mut d.detail)
+        {
+            p.via.extend(items);
+        }
+    }
+
+    /// The lock header in the leading comment block.
+    fn header(&self, text: &str, physical: &[lines::Physical]) -> Option<LockHeader> {
+        let comments: Vec<&str> = physical
+            .iter()
+            .map(|p| text[p.span.range()].trim())
+            .take_while(|l| l.is_empty() || l.starts_with('#'))
+            .filter(|l| !l.is_empty())
+            .collect();
+        lock::header(&comments)
+    }
+
+    /// Handle one logical line; returns the index of the dependency it added, if any.
+    fn line(&mut self, line: &Logical) -> Option<usize> {
+        let text = line.text.as_str();
+        if is_template(text) {
+            return self.template(line);
+        }
+        let args_end = split_args(text);
+        let requirement = &text[..args_end];
+        let (tokens, unclosed) = options::tokenize(text, args_end);
+        if let Some(at) = unclosed {
+            let span = line.map_span(at, text.len());
+            self.diagnostics
+                .push(Diagnostic::error(self.source, span, "Unclosed quote"));
+        }
+        let (found, problems) = options::parse(&tokens);
+        for problem in problems {
+            let span = line.map_span(problem.start, problem.end);
+            self.diagnostics.push(
+                Diagnostic::error(self.source, span, problem.message)
+                    .with_hint("pip would reject this file; repin read the rest of it"),
+            );
+        }
+        if requirement.trim().is_empty() {
+            let mut added = None;
+            for option in &found {
+                if let Some(index) = self.file_option(line, option) {
+                    added = Some(index);
+                }
+            }
+            return added;
+        }
+        Some(self.requirement(line, args_end, &found))
+    }
+
+    fn template(&mut self, line: &Logical) -> Option<usize> {
+        let text = line.text.trim();
+        let control = (text.starts_with("{%") && text.ends_with("%}"))
+            || (text.starts_with("{#") && text.ends_with("#}"));
+        if control {
+            self.file.templated_lines.push(line.span);
+            return None;
+        }
+        let start = line.text.len() - line.text.trim_start().len();
+        let name_end = line.text[start..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+            .map_or(line.text.len(), |e| start + e);
+        let span = line.map_span(start, start + line.text[start..].trim_end().len());
+        let scanned = python::scan("", span.start);
+        let mut requirement = scanned.requirement;
+        requirement.written_name = line.text[start..name_end].to_owned();
+        requirement.name_span = line.map_span(start, name_end);
+        requirement.entry_span = span;
+        self.dependencies.push(Dependency {
+            name: normalize_name(&requirement.written_name),
+            kind: DependencyKind::Python,
+            current: self.source.slice(span).to_owned(),
+            span,
+            skip_reason: Some(SkipReason::Templated),
+            detail: DependencyDetail::Python(requirement),
+        });
+        Some(self.dependencies.len() - 1)
+    }
+
+    /// A line of file options; returns the index of a dependency it added (`-e`).
+    fn file_option(&mut self, line: &Logical, option: &options::Parsed) -> Option<usize> {
+        let value = option
+            .value
+            .as_ref()
+            .map(|(v, _, _)| v.clone())
+            .unwrap_or_default();
+        let value_span = option.value.as_ref().map(|(_, s, e)| line.map_span(*s, *e));
+        let options = &mut self.file.options;
+        match option.name {
+            Name::Requirement | Name::Constraint => {
+                let kind = if option.name == Name::Requirement {
+                    IncludeKind::Requirement
+                } else {
+                    IncludeKind::Constraint
+                };
+                self.file.includes.push(Include {
+                    kind,
+                    path: value,
+                    span: value_span.unwrap_or(line.span),
+                });
+            }
+            Name::Editable => return Some(self.editable(line, option)),
+            Name::IndexUrl => options.index_url = Some(value),
+            Name::ExtraIndexUrl => options.extra_index_urls.push(value),
+            Name::FindLinks => options.find_links.push(value),
+            Name::TrustedHost => options.trusted_hosts.push(value),
+            Name::NoIndex => options.no_index = true,
+            Name::Pre => options.pre = true,
+            Name::RequireHashes => self.file.require_hashes = true,
+            Name::PreferBinary
+            | Name::OnlyBinary
+            | Name::NoBinary
+            | Name::UseFeature
+            | Name::ConfigSettings => {}
+            Name::Hash | Name::GlobalOption | Name::InstallOption => {
+                let span = line.map_span(option.start, option.end);
+                self.diagnostics.push(Diagnostic::warning(
+                    self.source,
+                    span,
+                    format!(
+                        "`{}` belongs after a requirement on the same line",
+                        option.written
+                    ),
+                ));
+            }
+        }
+        None
+    }
+
+    /// `-e <url or path>`: listed, never updated.
+    fn editable(&mut self, line: &Logical, option: &options::Parsed) -> usize {
+        let (value, start, end) = option.value.clone().unwrap_or_default();
+        let span = line.map_span(start, end);
+        let scanned = python::scan(&value, span.start);
+        let mut requirement = scanned.requirement;
+        requirement.editable = true;
+        requirement.entry_span = line.map_span(option.start, option.end);
+        if requirement.url.is_none() {
+            requirement.url = Some(value.clone());
+        }
+        requirement.url_span = Some(span);
+        let name = if requirement.written_name.is_empty() {
+            value.clone()
+        } else {
+            normalize_name(&requirement.written_name)
+        };
+        self.dependencies.push(Dependency {
+            name,
+            kind: DependencyKind::Python,
+            current: value,
+            span,
+            skip_reason: Some(SkipReason::Editable),
+            detail: DependencyDetail::Python(requirement),
+        });
+        self.dependencies.len() - 1
+    }
+
+    /// A requirement line: the requirement and its per-requirement options.
+    fn requirement(&mut self, line: &Logical, args_end: usize, found: &[options::Parsed]) -> usize {
+        let text = &line.text[..args_end];
+        let scanned = python::scan(text, 0);
+        let mut requirement = scanned.requirement;
+        let mut skip_reason = scanned.skip_reason;
+        // Spans from the scanner are logical offsets: map them to the file, and note any
+        // value that a continuation splits.
+        let mut split = false;
+        let mut map = |span: Span| {
+            split |= !span.is_empty() && !line.is_contiguous(span.start, span.end);
+            line.map_span(span.start, span.end)
+        };
+        requirement.name_span = map(requirement.name_span);
+        if let Some(spec) = &mut requirement.specifier {
+            spec.span = map(spec.span);
+        }
+        if let Some(pin) = &mut requirement.pin {
+            pin.span = map(pin.span);
+        }
+        if let Some((_, span)) = &mut requirement.marker {
+            *span = map(*span);
+        }
+        if let Some(span) = &mut requirement.url_span {
+            *span = map(*span);
+        }
+        let options_end = found.iter().map(|o| o.end).max().unwrap_or(args_end);
+        let entry_start = requirement.entry_span.start;
+        requirement.entry_span =
+            line.map_span(entry_start, options_end.max(requirement.entry_span.end));
+        if let Some(error) = scanned.error {
+            let span = line.map_span(error.span.start, error.span.end);
+            let mut diagnostic = Diagnostic::error(self.source, span, error.message);
+            if let Some(cause) = error.cause {
+                diagnostic = diagnostic.caused_by(cause.lines().next().unwrap_or("").to_owned());
+            }
+            self.diagnostics.push(diagnostic);
+        }
+        for option in found {
+            match option.name {
+                Name::Hash => {
+                    if let Some(hash) = self.hash(line, option) {
+                        requirement.hashes.push(hash);
+                    }
+                }
+                Name::ConfigSettings | Name::GlobalOption | Name::InstallOption => {}
+                _ => {
+                    let span = line.map_span(option.start, option.end);
+                    self.diagnostics.push(Diagnostic::warning(
+                        self.source,
+                        span,
+                        format!(
+                            "`{}` is a file option; pip does not accept it after a requirement",
+                            option.written
+                        ),
+                    ));
+                }
+            }
+        }
+        if split && skip_reason.is_none() {
+            skip_reason = Some(SkipReason::SplitValue);
+        }
+        let dependency = self.dependency(requirement, skip_reason);
+        self.dependencies.push(dependency);
+        self.dependencies.len() - 1
+    }
+
+    fn hash(&mut self, line: &Logical, option: &options::Parsed) -> Option<HashPin> {
+        let (value, start, end) = option.value.clone()?;
+        let value_span = line.map_span(start, end);
+        let span = line.map_span(option.start, option.end);
+        let valid = value.split_once(':').filter(|(algo, digest)| {
+            !algo.is_empty() && !digest.is_empty() && digest.chars().all(|c| c.is_ascii_hexdigit())
+        });
+        let Some((algorithm, digest)) = valid else {
+            self.diagnostics.push(
+                Diagnostic::error(self.source, value_span, format!("Invalid hash `{value}`"))
+                    .with_hint("a hash is written `--hash=sha256:<hex digest>`"),
+            );
+            return None;
+        };
+        if self.source.get(value_span) != Some(value.as_str()) {
+            // Quoted or escaped: the bytes differ from the value, so it could not be replaced
+            // in place. Keep the hash (it still counts) but say so.
+            self.diagnostics.push(Diagnostic::warning(
+                self.source,
+                value_span,
+                "A quoted hash cannot be updated in place",
+            ));
+        }
+        Some(HashPin {
+            algorithm: algorithm.to_owned(),
+            digest: digest.to_owned(),
+            span,
+            value_span,
+        })
+    }
+
+    fn dependency(
+        &self,
+        requirement: PythonRequirement,
+        skip_reason: Option<SkipReason>,
+    ) -> Dependency {
+        let (current, span) = if let Some(pin) = &requirement.pin {
+            (pin.text.clone(), pin.span)
+        } else if let Some(spec) = &requirement.specifier {
+            (spec.text.clone(), spec.span)
+        } else if let (Some(url), Some(span)) = (&requirement.url, requirement.url_span) {
+            (url.clone(), span)
+        } else {
+            (String::new(), requirement.name_span)
+        };
+        let name = if !requirement.written_name.is_empty() {
+            normalize_name(&requirement.written_name)
+        } else {
+            requirement.url.clone().unwrap_or_default()
+        };
+        Dependency {
+            name,
+            kind: DependencyKind::Python,
+            current,
+            span,
+            skip_reason,
+            detail: DependencyDetail::Python(requirement),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
