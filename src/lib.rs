@@ -17,3 +17,4 @@
 pub mod cli;
 pub mod manifest;
 pub mod text;
+pub mod versioning;
