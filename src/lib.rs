@@ -20,3 +20,4 @@ pub mod git;
 pub mod manifest;
 pub mod registry;
 pub mod text;
+pub mod versioning;

@@ -1,0 +1,13 @@
+//! Version arithmetic, with no I/O: PEP 440 versions and specifiers, and container image tags.
+//!
+//! - [`pep440`]: stability, pre-release-aware specifier matching, update classification and
+//!   range strategies (rewriting a requirement's specifier text for a new version).
+//! - [`docker_tag`]: image tags as version parts plus a variant (`3.12.4-slim-bookworm`),
+//!   which tags may replace which, and distribution and Python-minor awareness.
+//! - [`UpdateKind`]: the kind of an update, shared by both and by `decide`.
+
+pub mod docker_tag;
+pub mod pep440;
+mod update_kind;
+
+pub use update_kind::UpdateKind;
