@@ -15,6 +15,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::text::{Diagnostic, Encoding, SourceFile, Span};
+pub use crate::versioning::UpdateKind;
 
 /// The names repin looks for, in order, relative to the repository root.
 pub const FILE_NAMES: [&str; 2] = ["repin.toml", ".github/repin.toml"];
@@ -46,34 +47,14 @@ impl ConfigError {
     }
 }
 
-/// Update kinds as written in configuration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, PartialOrd, Ord)]
-#[serde(rename_all = "kebab-case")]
-pub enum KindName {
-    /// `1.2.3` → `1.2.4`.
-    Patch,
-    /// `1.2.3` → `1.3.0`.
-    Minor,
-    /// `1.2.3` → `2.0.0`.
-    Major,
-    /// A Python base image moving to the next Python minor (`3.12` → `3.13`).
-    PythonMinor,
-    /// A digest refresh of the same tag.
-    Digest,
-    /// Adding a digest to a tag, or turning a range into an exact pin.
-    Pin,
-    /// Moving off an end-of-life Python or distribution.
-    Migration,
-}
-
 /// All kinds enabled unless configured otherwise; migrations are opt-in.
-pub const DEFAULT_KINDS: &[KindName] = &[
-    KindName::Patch,
-    KindName::Minor,
-    KindName::Major,
-    KindName::PythonMinor,
-    KindName::Digest,
-    KindName::Pin,
+pub const DEFAULT_KINDS: &[UpdateKind] = &[
+    UpdateKind::Patch,
+    UpdateKind::Minor,
+    UpdateKind::Major,
+    UpdateKind::PythonMinor,
+    UpdateKind::Digest,
+    UpdateKind::Pin,
 ];
 
 /// How a version range is updated, as written in configuration.
@@ -167,7 +148,7 @@ pub struct PythonConfig {
 #[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
 pub struct UpdateConfig {
     /// The kinds of update to propose.
-    pub kinds: Vec<KindName>,
+    pub kinds: Vec<UpdateKind>,
     /// Releases younger than this are not proposed (security fixes excepted).
     pub minimum_release_age: Option<Spanned<String>>,
     /// Add digests to image tags that have none.
@@ -268,7 +249,7 @@ pub struct Rule {
     /// Globs on the manifest path; empty matches all.
     pub files: Vec<Spanned<String>>,
     /// Kinds of update the rule applies to; empty matches all.
-    pub kinds: Vec<KindName>,
+    pub kinds: Vec<UpdateKind>,
     /// `false` ignores matching dependencies entirely.
     pub enabled: Option<bool>,
     /// Only propose versions in this PEP 440 range (`<5`).
@@ -299,7 +280,7 @@ pub struct CompiledRule {
 impl CompiledRule {
     /// Whether the rule matches a dependency `name` in `file` for an update of `kind`
     /// (`None` when the kind is not known yet, which matches any kind filter).
-    pub fn matches(&self, name: &str, file: &Path, kind: Option<KindName>) -> bool {
+    pub fn matches(&self, name: &str, file: &Path, kind: Option<UpdateKind>) -> bool {
         let name_ok = self.names.is_empty() || self.names.iter().any(|g| g.is_match(name));
         let file_ok = self.files.is_empty() || self.files.iter().any(|g| g.is_match(file));
         let kind_ok = match kind {
@@ -514,7 +495,7 @@ impl Loaded {
         &'a self,
         name: &'a str,
         file: &'a Path,
-        kind: Option<KindName>,
+        kind: Option<UpdateKind>,
     ) -> impl Iterator<Item = &'a CompiledRule> + 'a {
         self.rules
             .iter()

@@ -36,8 +36,8 @@ fn full_example_loads_with_its_values() {
     let matched: Vec<_> = loaded.rules_for("flask", legacy, None).collect();
     assert_eq!(matched.len(), 1);
     assert_eq!(matched[0].rule.enabled, Some(false));
-    assert!(loaded.rules[1].matches("boto3", Path::new("r.txt"), Some(KindName::Patch)));
-    assert!(!loaded.rules[1].matches("boto3", Path::new("r.txt"), Some(KindName::Major)));
+    assert!(loaded.rules[1].matches("boto3", Path::new("r.txt"), Some(UpdateKind::Patch)));
+    assert!(!loaded.rules[1].matches("boto3", Path::new("r.txt"), Some(UpdateKind::Major)));
     assert!(loaded.is_excluded(Path::new("vendor/x/requirements.txt")));
     assert!(!loaded.is_excluded(Path::new("requirements.txt")));
     assert_eq!(
