@@ -147,19 +147,24 @@ pub fn classify_given(path: &Path, text: &str) -> ManifestKind {
     if let Some(kind) = classify(path) {
         return kind;
     }
+    // The first instruction-looking line decides; comments, blank lines and template lines
+    // (`{% if %}`) are passed over.
     let first = text
         .trim_start_matches('\u{feff}')
         .lines()
         .map(str::trim)
-        .find(|l| !l.is_empty() && (!l.starts_with('#') || l.contains('=')));
+        .find(|l| {
+            !l.is_empty() && !l.starts_with('#') && !l.starts_with("{%") && !l.starts_with("{#")
+        });
     let looks_docker = first.is_some_and(|l| {
         let word = l
             .split_whitespace()
             .next()
             .unwrap_or("")
             .to_ascii_uppercase();
-        word == "FROM" || word == "ARG" || l.starts_with("# syntax") || l.starts_with("# escape")
-    });
+        word == "FROM" || word == "ARG"
+    }) || text.starts_with("# syntax")
+        || text.starts_with("# escape");
     if looks_docker {
         ManifestKind::Dockerfile
     } else {
@@ -272,6 +277,17 @@ mod tests {
         );
         assert_eq!(
             classify_given(odd, "flask==3.1\n"),
+            ManifestKind::Requirements
+        );
+        assert_eq!(
+            classify_given(
+                odd,
+                "# base image\n{% if x %}\nFROM python:3.12\n{% endif %}\n"
+            ),
+            ManifestKind::Dockerfile
+        );
+        assert_eq!(
+            classify_given(odd, "# pins\narg==1.0\n"),
             ManifestKind::Requirements
         );
     }

@@ -137,7 +137,7 @@ pub fn edit(manifest: &Manifest, requests: &[Request]) -> Result<Edited, EditErr
     }
     let source = text::apply(&manifest.source, &edits)?;
     let reparsed = super::parse(source, manifest.kind);
-    verify(manifest, &reparsed, requests)?;
+    verify(manifest, &reparsed, requests, &edits)?;
     Ok(Edited {
         manifest: reparsed,
         edits,
@@ -347,8 +347,123 @@ fn image_edits(
     tag: Option<&str>,
     digest: Option<&str>,
 ) -> Result<Vec<Edit>, EditError> {
-    let _ = (manifest, dependency, image, tag, digest);
-    unimplemented!("image edits land with the Dockerfile parser")
+    let resolved = &image.resolved;
+    let text = resolved.text();
+    let mut out = Vec::new();
+    if let Some(new_tag) = tag {
+        let valid = new_tag
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+            && new_tag
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+            && new_tag.len() <= 128;
+        if !valid {
+            return Err(not_editable(
+                manifest,
+                dependency,
+                format!("`{new_tag}` is not a valid tag"),
+            ));
+        }
+        match &image.parts.tag {
+            Some(range) => {
+                let old = &text[range.clone()];
+                if old != new_tag {
+                    out.push(diff_edit(
+                        manifest,
+                        dependency,
+                        image,
+                        range.start,
+                        old,
+                        new_tag,
+                    )?);
+                }
+            }
+            None => {
+                let at = resolved
+                    .insertion_point(image.parts.name.end)
+                    .ok_or_else(|| {
+                        not_editable(manifest, dependency, "its name is not written in one place")
+                    })?;
+                out.push(Edit::insert(at, format!(":{new_tag}")));
+            }
+        }
+    }
+    if let Some(new_digest) = digest {
+        if !super::dockerfile::is_valid_digest(new_digest) {
+            return Err(not_editable(
+                manifest,
+                dependency,
+                format!("`{new_digest}` is not a valid digest"),
+            ));
+        }
+        match &image.parts.digest {
+            Some(range) => {
+                let old = &text[range.clone()];
+                if old != new_digest {
+                    out.push(diff_edit(
+                        manifest,
+                        dependency,
+                        image,
+                        range.start,
+                        old,
+                        new_digest,
+                    )?);
+                }
+            }
+            None => {
+                let at = image.digest_insert_at.ok_or_else(|| {
+                    not_editable(
+                        manifest,
+                        dependency,
+                        "there is no single place to add a digest",
+                    )
+                })?;
+                out.push(Edit::insert(at, format!("@{new_digest}")));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The smallest splice turning `old` (at `base` in the resolved reference) into `new`. The
+/// changed part must sit in one place of the file: inside the `ARG` default or the instruction
+/// that holds it.
+fn diff_edit(
+    manifest: &Manifest,
+    dependency: &Dependency,
+    image: &ImageDependency,
+    base: usize,
+    old: &str,
+    new: &str,
+) -> Result<Edit, EditError> {
+    let prefix = old
+        .bytes()
+        .zip(new.bytes())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let suffix = old[prefix..]
+        .bytes()
+        .rev()
+        .zip(new[prefix..].bytes().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let (start, end) = (base + prefix, base + old.len() - suffix);
+    let replacement = &new[prefix..new.len() - suffix];
+    let span = if start == end {
+        image.resolved.insertion_point(start).map(Span::empty)
+    } else {
+        image.resolved.file_span(start, end)
+    };
+    let span = span.ok_or_else(|| {
+        not_editable(
+            manifest,
+            dependency,
+            format!("`{old}` is assembled from several places (`{}`) and the change spans more than one", image.written),
+        )
+    })?;
+    Ok(replace(manifest, span, replacement))
 }
 
 /// The facts of a dependency that an unrelated edit must leave untouched.
@@ -370,7 +485,12 @@ fn fingerprint(dependency: &Dependency) -> (String, String, Option<SkipReason>, 
     )
 }
 
-fn verify(before: &Manifest, after: &Manifest, requests: &[Request]) -> Result<(), EditError> {
+fn verify(
+    before: &Manifest,
+    after: &Manifest,
+    requests: &[Request],
+    edits: &[Edit],
+) -> Result<(), EditError> {
     let fail = |dependency: &Dependency, reason: String| EditError::Verification {
         path: before.source.path().to_path_buf(),
         position: before.source.position(dependency.span.start),
@@ -421,10 +541,8 @@ fn verify(before: &Manifest, after: &Manifest, requests: &[Request]) -> Result<(
             .map(|r| &r.change);
         match change {
             None => {
-                // A shared ARG edit legitimately changes every stage that uses it; those are
-                // checked by the request that caused it only when they asked for the same tag.
-                if fingerprint(old) != fingerprint(new) && !shares_edited_arg(before, old, requests)
-                {
+                // An edit of a shared `ARG` legitimately changes every image built from it.
+                if fingerprint(old) != fingerprint(new) && !touched_by(old, edits) {
                     return Err(fail(
                         old,
                         format!(
@@ -440,20 +558,11 @@ fn verify(before: &Manifest, after: &Manifest, requests: &[Request]) -> Result<(
     Ok(())
 }
 
-/// Whether `dependency` takes its value from an `ARG` that a requested image change edits.
-fn shares_edited_arg(manifest: &Manifest, dependency: &Dependency, requests: &[Request]) -> bool {
-    let Some(arg) = dependency.image().and_then(|i| i.from_arg.as_ref()) else {
-        return false;
-    };
-    requests.iter().any(|r| {
-        matches!(r.change, Change::Image { .. })
-            && manifest
-                .dependencies
-                .get(r.index)
-                .and_then(|d| d.image())
-                .and_then(|i| i.from_arg.as_ref())
-                == Some(arg)
-    })
+/// Whether one of `edits` changes text that an image's reference is made of.
+fn touched_by(dependency: &Dependency, edits: &[Edit]) -> bool {
+    dependency
+        .image()
+        .is_some_and(|i| edits.iter().any(|e| i.resolved.touches(e.span)))
 }
 
 fn check_result(old: &Dependency, new: &Dependency, change: &Change) -> Result<(), String> {
@@ -530,3 +639,6 @@ fn check_result(old: &Dependency, new: &Dependency, change: &Change) -> Result<(
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -113,6 +113,33 @@ pub enum DependencyDetail {
 }
 
 impl Dependency {
+    /// The dependency for a Python requirement: `current` is the pin's version, else the
+    /// specifier, else the URL; the span is where that value is.
+    pub fn from_python(requirement: PythonRequirement, skip_reason: Option<SkipReason>) -> Self {
+        let (current, span) = if let Some(pin) = &requirement.pin {
+            (pin.text.clone(), pin.span)
+        } else if let Some(spec) = &requirement.specifier {
+            (spec.text.clone(), spec.span)
+        } else if let (Some(url), Some(span)) = (&requirement.url, requirement.url_span) {
+            (url.clone(), span)
+        } else {
+            (String::new(), requirement.name_span)
+        };
+        let name = if requirement.written_name.is_empty() {
+            requirement.url.clone().unwrap_or_default()
+        } else {
+            python::normalize_name(&requirement.written_name)
+        };
+        Dependency {
+            name,
+            kind: DependencyKind::Python,
+            current,
+            span,
+            skip_reason,
+            detail: DependencyDetail::Python(requirement),
+        }
+    }
+
     /// The Python requirement, when this is one.
     pub fn python(&self) -> Option<&PythonRequirement> {
         match &self.detail {

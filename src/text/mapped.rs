@@ -133,6 +133,33 @@ impl Mapped {
         })
     }
 
+    /// The file span of the part of `start..end` that sits verbatim in the piece holding
+    /// `start` (the first place the range's text comes from), if that piece is mapped.
+    pub fn first_span(&self, start: usize, end: usize) -> Option<Span> {
+        self.pieces.iter().find_map(|p| {
+            let f = p.file?;
+            (start >= p.at && start < p.at + p.len).then(|| {
+                let stop = end.min(p.at + p.len);
+                Span::new(f + start - p.at, f + stop - p.at)
+            })
+        })
+    }
+
+    /// Whether any file byte of this text lies in `span`, or an insertion at `span` (when
+    /// empty) falls inside or at the edge of a mapped piece.
+    pub fn touches(&self, span: Span) -> bool {
+        self.pieces.iter().any(|p| {
+            p.file.is_some_and(|f| {
+                let end = f + p.len;
+                if span.is_empty() {
+                    span.start >= f && span.start <= end
+                } else {
+                    span.start < end && f < span.end
+                }
+            })
+        })
+    }
+
     /// Where in the file text inserted at `offset` would go: inside a mapped piece, or at the
     /// end of the mapped piece ending there (preferred, so that text appended to a value joins
     /// that value), or at the start of the one beginning there.

@@ -57,21 +57,45 @@ fn lines(text: &str) -> Vec<Span> {
     let mut start = 0;
     for (i, b) in bytes.iter().enumerate() {
         if *b == b'\n' {
-            let end = if i > start && bytes[i - 1] == b'\r' { i - 1 } else { i };
+            let end = if i > start && bytes[i - 1] == b'\r' {
+                i - 1
+            } else {
+                i
+            };
             out.push(Span::new(start, end));
             start = i + 1;
         }
     }
     if start < text.len() {
-        let end = if bytes[text.len() - 1] == b'\r' { text.len() - 1 } else { text.len() };
+        let end = if bytes[text.len() - 1] == b'\r' {
+            text.len() - 1
+        } else {
+            text.len()
+        };
         out.push(Span::new(start, end));
     }
     out
 }
 
 const KEYWORDS: &[&str] = &[
-    "ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM", "HEALTHCHECK", "LABEL", "MAINTAINER",
-    "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR",
+    "ADD",
+    "ARG",
+    "CMD",
+    "COPY",
+    "ENTRYPOINT",
+    "ENV",
+    "EXPOSE",
+    "FROM",
+    "HEALTHCHECK",
+    "LABEL",
+    "MAINTAINER",
+    "ONBUILD",
+    "RUN",
+    "SHELL",
+    "STOPSIGNAL",
+    "USER",
+    "VOLUME",
+    "WORKDIR",
 ];
 
 /// Read the parser directives at the top of the file: `# key=value` lines before anything else.
@@ -82,8 +106,12 @@ fn directives(text: &str, lines: &[Span]) -> Directives {
     };
     for line in lines {
         let l = text[line.range()].trim();
-        let Some(body) = l.strip_prefix('#') else { break };
-        let Some((key, value)) = body.split_once('=') else { break };
+        let Some(body) = l.strip_prefix('#') else {
+            break;
+        };
+        let Some((key, value)) = body.split_once('=') else {
+            break;
+        };
         let key = key.trim().to_ascii_lowercase();
         if key.is_empty() || key.contains(char::is_whitespace) {
             break;
@@ -91,11 +119,7 @@ fn directives(text: &str, lines: &[Span]) -> Directives {
         let value = value.trim();
         match key.as_str() {
             "syntax" => directives.syntax = Some(value.to_owned()),
-            "escape" => {
-                if value == "`" {
-                    directives.escape = '`';
-                }
-            }
+            "escape" if value == "`" => directives.escape = '`',
             _ => {}
         }
     }
@@ -161,7 +185,7 @@ pub fn lex(text: &str) -> Lexed {
         // Collect the instruction's lines, joining continuations.
         let mut args = Mapped::new();
         let mut first = true;
-        let mut end = span.end;
+        let mut end;
         loop {
             let s = lines[i];
             let l = &text[s.range()];
@@ -173,8 +197,13 @@ pub fn lex(text: &str) -> Lexed {
             };
             first = false;
             let trimmed_end = body.trim_end();
-            let continues = trimmed_end.ends_with(escape) && !ends_with_escaped_escape(trimmed_end, escape);
-            let piece = if continues { &trimmed_end[..trimmed_end.len() - escape.len_utf8()] } else { body };
+            let continues =
+                trimmed_end.ends_with(escape) && !ends_with_escaped_escape(trimmed_end, escape);
+            let piece = if continues {
+                &trimmed_end[..trimmed_end.len() - escape.len_utf8()]
+            } else {
+                body
+            };
             args.push_file(piece, s.start + start_in_line);
             end = s.end;
             i += 1;
@@ -201,7 +230,11 @@ pub fn lex(text: &str) -> Lexed {
                 let mut terminated = false;
                 while i < lines.len() {
                     let l = &text[lines[i].range()];
-                    let candidate = if strip_tabs { l.trim_start_matches('\t') } else { l };
+                    let candidate = if strip_tabs {
+                        l.trim_start_matches('\t')
+                    } else {
+                        l
+                    };
                     i += 1;
                     if candidate == name {
                         terminated = true;
@@ -239,18 +272,28 @@ mod tests {
     use super::*;
 
     fn keywords(l: &Lexed) -> Vec<(&str, &str)> {
-        l.instructions.iter().map(|i| (i.keyword.as_str(), i.args.text())).collect()
+        l.instructions
+            .iter()
+            .map(|i| (i.keyword.as_str(), i.args.text()))
+            .collect()
     }
 
     #[test]
     fn reads_directives_continuations_comments_and_case() {
         let text = "# syntax = docker/dockerfile:1.4\r\n# escape=`\r\nfrom python:3.12 AS base\r\nRUN pip install `  \r\n  # a comment inside\r\n\r\n    flask==3.1.0\r\ncopy . .\r\n";
         let l = lex(text);
-        assert_eq!(l.directives.syntax.as_deref(), Some("docker/dockerfile:1.4"));
+        assert_eq!(
+            l.directives.syntax.as_deref(),
+            Some("docker/dockerfile:1.4")
+        );
         assert_eq!(l.directives.escape, '`');
         assert_eq!(
             keywords(&l),
-            vec![("FROM", " python:3.12 AS base"), ("RUN", " pip install     flask==3.1.0"), ("COPY", " . .")]
+            vec![
+                ("FROM", " python:3.12 AS base"),
+                ("RUN", " pip install     flask==3.1.0"),
+                ("COPY", " . .")
+            ]
         );
         let run = &l.instructions[1];
         let at = run.args.text().find("flask").unwrap();
@@ -262,7 +305,10 @@ mod tests {
     fn skips_heredoc_bodies() {
         let text = "FROM python:3.12\nRUN <<EOF\nFROM not-an-instruction\nEOF\nRUN <<-'END' cat > x <<EOF2\n\tbody\n\tEND\nmore\nEOF2\nCMD [\"x\"]\n";
         let l = lex(text);
-        assert_eq!(keywords(&l).iter().map(|k| k.0).collect::<Vec<_>>(), vec!["FROM", "RUN", "RUN", "CMD"]);
+        assert_eq!(
+            keywords(&l).iter().map(|k| k.0).collect::<Vec<_>>(),
+            vec!["FROM", "RUN", "RUN", "CMD"]
+        );
         assert!(l.unterminated_heredocs.is_empty());
         let open = lex("RUN <<EOF\nnever closed\n");
         assert_eq!(open.unterminated_heredocs.len(), 1);

@@ -1,14 +1,28 @@
 //! Dockerfiles: the parts that hold pins. Base images in `FROM`, images in `COPY --from` and
 //! `RUN --mount=from=`, `ARG` defaults that supply them, and `pip install` pins inside `RUN`.
+//!
+//! The file is split into instructions as BuildKit does ([`instructions`]); `ARG` declarations
+//! are tracked in scopes (global before the first `FROM`, then per stage) and substituted into
+//! image references with their provenance ([`args`]), so an image whose tag an `ARG` supplies
+//! is edited in the `ARG` line. Stage references and `scratch` are listed, not updated.
 
+pub mod args;
 mod image_ref;
+pub mod instructions;
+pub mod pip;
 
 use serde::Serialize;
 
-pub use image_ref::{ImageRef, ImageRefError};
+pub use image_ref::{DOCKER_HUB, ImageRef, ImageRefError, Parts, is_valid_digest};
 
-use super::Manifest;
-use crate::text::{SourceFile, Span};
+use super::python;
+use super::{
+    Dependency, DependencyDetail, DependencyKind, Manifest, ManifestDetails, ManifestKind,
+    SkipReason,
+};
+use crate::text::{Diagnostic, Mapped, SourceFile, Span};
+use args::{Scope, Word};
+use instructions::Instruction;
 
 /// Where in a Dockerfile an image is used.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -21,13 +35,13 @@ pub enum ImageContext {
         /// The `AS` name, as written.
         alias: Option<String>,
     },
-    /// `COPY --from=image`.
+    /// `COPY --from=image` (or `ADD --from`).
     CopyFrom,
     /// `RUN --mount=...,from=image`.
     RunMount,
 }
 
-/// An image reference found in a Dockerfile, with the spans an edit needs.
+/// An image reference found in a Dockerfile, with what an edit needs.
 #[derive(Debug, Clone)]
 pub struct ImageDependency {
     /// The reference after `ARG` substitution.
@@ -38,16 +52,19 @@ pub struct ImageDependency {
     pub context: ImageContext,
     /// `--platform=...` of the `FROM`, as written.
     pub platform: Option<String>,
-    /// Where the whole reference text is in the file: in the instruction, or in the `ARG`
-    /// default that supplies it.
+    /// The substituted reference text, mapped to where each part of it is in the file.
+    pub resolved: Mapped,
+    /// Where name, tag and digest are in `resolved`.
+    pub parts: Parts,
+    /// Span of the reference as written in the instruction.
     pub reference_span: Span,
-    /// Where the tag text is (without `:`), when there is a tag and it sits in one place.
+    /// Where the tag text is (without `:`), when it sits verbatim in one place.
     pub tag_span: Option<Span>,
-    /// Where the digest text is (`sha256:...`, without `@`).
+    /// Where the digest text is (`sha256:...`, without `@`), when it sits in one place.
     pub digest_span: Option<Span>,
     /// Where `@sha256:...` is inserted to add a digest pin, when there is no digest yet.
     pub digest_insert_at: Option<usize>,
-    /// The `ARG` whose default supplies the reference or its tag, if any.
+    /// The first `ARG` used in the reference, if any.
     pub from_arg: Option<String>,
 }
 
@@ -62,14 +79,14 @@ pub struct Stage {
     pub span: Span,
 }
 
-/// An `ARG` instruction.
+/// An `ARG` instruction's declaration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BuildArg {
     /// The name.
     pub name: String,
-    /// The default value as written, unquoted, if any.
+    /// The default value after substitution, if any.
     pub default: Option<String>,
-    /// Where the default's text is.
+    /// Where the default's text is, when it sits verbatim in one place.
     pub default_span: Option<Span>,
     /// Declared before the first `FROM` (usable in `FROM` lines).
     pub global: bool,
@@ -84,12 +101,510 @@ pub struct DockerfileInfo {
     pub escape: char,
     /// Every stage in order.
     pub stages: Vec<Stage>,
-    /// Every `ARG` in order.
+    /// Every `ARG` declaration in order.
     pub args: Vec<BuildArg>,
 }
 
 /// Parse a Dockerfile.
 pub fn parse(source: SourceFile) -> Manifest {
-    let _ = source;
-    unimplemented!("the Dockerfile parser")
+    let mut parser = Parser {
+        source: &source,
+        info: DockerfileInfo::default(),
+        dependencies: Vec::new(),
+        diagnostics: Vec::new(),
+        global: Scope::default(),
+        stage_scope: Scope::default(),
+        in_stage: false,
+    };
+    parser.run();
+    let Parser {
+        info,
+        dependencies,
+        diagnostics,
+        ..
+    } = parser;
+    Manifest {
+        source,
+        kind: ManifestKind::Dockerfile,
+        dependencies,
+        diagnostics,
+        details: ManifestDetails::Dockerfile(info),
+    }
 }
+
+struct Parser<'s> {
+    source: &'s SourceFile,
+    info: DockerfileInfo,
+    dependencies: Vec<Dependency>,
+    diagnostics: Vec<Diagnostic>,
+    global: Scope,
+    stage_scope: Scope,
+    in_stage: bool,
+}
+
+impl Parser<'_> {
+    fn run(&mut self) {
+        let lexed = instructions::lex(self.source.text());
+        self.info.syntax = lexed.directives.syntax.clone();
+        self.info.escape = lexed.directives.escape;
+        for stray in &lexed.strays {
+            let line = self.source.slice(stray.span).trim();
+            let message =
+                if line.starts_with("{%") || line.starts_with("{{") || line.starts_with("{#") {
+                    "Template line skipped".to_owned()
+                } else {
+                    let word = line.split_whitespace().next().unwrap_or("");
+                    format!("Unknown instruction `{word}` skipped")
+                };
+            self.diagnostics
+                .push(Diagnostic::warning(self.source, stray.span, message));
+        }
+        for span in &lexed.unterminated_heredocs {
+            self.diagnostics.push(Diagnostic::warning(
+                self.source,
+                Span::empty(span.start),
+                "A heredoc is never terminated; the rest of the file was read as its body",
+            ));
+        }
+        for instruction in &lexed.instructions {
+            match instruction.keyword.as_str() {
+                "ARG" => self.arg(instruction),
+                "FROM" => self.from(instruction),
+                "COPY" | "ADD" => self.copy(instruction),
+                "RUN" => self.run_instruction(instruction),
+                _ => {}
+            }
+        }
+    }
+
+    fn words(&self, instruction: &Instruction) -> Vec<Word> {
+        args::words(&instruction.args, self.info.escape)
+    }
+
+    fn arg(&mut self, instruction: &Instruction) {
+        let words = self.words(instruction);
+        let global = !self.in_stage;
+        // A stage's `ARG NAME` without default takes the global value.
+        let declared = if global {
+            args::declare_all(&words, &mut self.global)
+        } else {
+            let mut scope = self.stage_scope.clone();
+            let declared = args::declare_all(&words, &mut scope);
+            for (d, _) in &declared {
+                if d.default.is_none() {
+                    scope.inherit(&d.name, &self.global);
+                }
+            }
+            self.stage_scope = scope;
+            declared
+        };
+        for (d, _) in declared {
+            let default_span = d.default.as_ref().and_then(|v| v.file_span(0, v.len()));
+            self.info.args.push(BuildArg {
+                name: d.name,
+                default: d.default.map(|v| v.text().to_owned()),
+                default_span,
+                global,
+            });
+        }
+    }
+
+    fn stage_index(&self, name: &str) -> Option<usize> {
+        if let Ok(n) = name.parse::<usize>() {
+            return (n < self.info.stages.len()).then_some(n);
+        }
+        self.info.stages.iter().position(|s| {
+            s.name
+                .as_deref()
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        })
+    }
+
+    fn from(&mut self, instruction: &Instruction) {
+        let words = self.words(instruction);
+        let mut platform = None;
+        let mut rest = Vec::new();
+        for word in &words {
+            let text = word.value.text();
+            if rest.is_empty() && text.starts_with("--") {
+                if let Some(p) = text.strip_prefix("--platform=") {
+                    platform = Some(p.to_owned());
+                }
+                continue;
+            }
+            rest.push(word);
+        }
+        let Some(image) = rest.first() else {
+            self.diagnostics.push(Diagnostic::error(
+                self.source,
+                instruction.keyword_span,
+                "`FROM` needs an image",
+            ));
+            return;
+        };
+        let alias = match (rest.get(1), rest.get(2)) {
+            (Some(kw), Some(name)) if kw.value.text().eq_ignore_ascii_case("as") => {
+                Some(name.value.text().to_owned())
+            }
+            (Some(kw), None) if kw.value.text().eq_ignore_ascii_case("as") => {
+                let span = instruction.args.cover(kw.start, kw.end);
+                self.diagnostics.push(Diagnostic::error(
+                    self.source,
+                    span,
+                    "`AS` needs a stage name",
+                ));
+                None
+            }
+            _ => None,
+        };
+        let stage = self.info.stages.len();
+        // FROM sees only global ARGs.
+        let scope = self.global.clone();
+        self.image(
+            instruction,
+            image,
+            &scope,
+            ImageContext::From {
+                stage,
+                alias: alias.clone(),
+            },
+            platform,
+        );
+        self.info.stages.push(Stage {
+            name: alias,
+            base: image.value.text().to_owned(),
+            span: instruction.span,
+        });
+        self.in_stage = true;
+        self.stage_scope = Scope::default();
+    }
+
+    fn copy(&mut self, instruction: &Instruction) {
+        for word in self.words(instruction) {
+            let text = word.value.text();
+            if !text.starts_with("--") {
+                break;
+            }
+            if let Some(eq) = text.strip_prefix("--from=").map(|v| text.len() - v.len()) {
+                let value = word.value.slice(eq, text.len());
+                let sub = Word {
+                    value,
+                    start: word.start + eq,
+                    end: word.end,
+                };
+                let scope = self.stage_scope.clone();
+                self.image(instruction, &sub, &scope, ImageContext::CopyFrom, None);
+            }
+        }
+    }
+
+    fn run_instruction(&mut self, instruction: &Instruction) {
+        let words = self.words(instruction);
+        let mut command_start = 0;
+        for word in &words {
+            let text = word.value.text();
+            if !text.starts_with("--") {
+                command_start = word.start;
+                break;
+            }
+            command_start = word.end;
+            if let Some(mount) = text.strip_prefix("--mount=") {
+                let offset = text.len() - mount.len();
+                let mut at = offset;
+                for field in mount.split(',') {
+                    if let Some(value) = field.strip_prefix("from=") {
+                        let start = at + 5;
+                        let sub = Word {
+                            value: word.value.slice(start, start + value.len()),
+                            start: word.start,
+                            end: word.end,
+                        };
+                        let scope = self.stage_scope.clone();
+                        self.image(instruction, &sub, &scope, ImageContext::RunMount, None);
+                    }
+                    at += field.len() + 1;
+                }
+            }
+        }
+        self.pip_installs(instruction, command_start);
+    }
+
+    /// Add the image dependency for `word` (a reference, a stage, `scratch`).
+    fn image(
+        &mut self,
+        instruction: &Instruction,
+        word: &Word,
+        scope: &Scope,
+        context: ImageContext,
+        platform: Option<String>,
+    ) {
+        let written = word.value.text().to_owned();
+        let reference_span = instruction.args.cover(word.start, word.end);
+        let expanded = args::expand(&word.value, scope);
+        let resolved = expanded.value;
+        let text = resolved.text().to_owned();
+        let from_arg = expanded.used.first().cloned();
+        let is_from = matches!(context, ImageContext::From { .. });
+        let mut skip = None;
+        if text.eq_ignore_ascii_case("scratch") && is_from {
+            skip = Some(SkipReason::Scratch);
+        } else if self.stage_index(&text).is_some() {
+            skip = Some(SkipReason::StageReference);
+        } else if expanded.unsupported.is_some() {
+            skip = Some(SkipReason::ComplexInterpolation);
+        } else if !expanded.unresolved.is_empty() {
+            skip = Some(SkipReason::UnresolvedArg);
+        }
+        let parsed = if skip.is_none() {
+            Some(ImageRef::parse_with_parts(&text))
+        } else {
+            None
+        };
+        let (reference, parts) = match parsed {
+            Some(Ok((reference, parts))) => (reference, parts),
+            Some(Err(error)) => {
+                let (span, message) = match &error {
+                    ImageRefError::Digest(d) => {
+                        let at = text.rfind(d.as_str()).unwrap_or(0);
+                        (
+                            resolved
+                                .first_span(at, text.len())
+                                .unwrap_or(reference_span),
+                            error.to_string(),
+                        )
+                    }
+                    _ => (reference_span, error.to_string()),
+                };
+                self.diagnostics
+                    .push(Diagnostic::error(self.source, span, message));
+                self.push_unparsed(
+                    written,
+                    text,
+                    reference_span,
+                    context,
+                    platform,
+                    resolved,
+                    SkipReason::InvalidReference,
+                    from_arg,
+                );
+                return;
+            }
+            None => {
+                let reason = skip.unwrap_or(SkipReason::InvalidReference);
+                if reason == SkipReason::UnresolvedArg {
+                    let names = expanded.unresolved.join("`, `");
+                    self.diagnostics.push(
+                        Diagnostic::warning(
+                            self.source,
+                            reference_span,
+                            format!("The image comes from `{names}`, which has no default"),
+                        )
+                        .with_hint("give the ARG a default so repin can pin and update it"),
+                    );
+                }
+                self.push_unparsed(
+                    written,
+                    text,
+                    reference_span,
+                    context,
+                    platform,
+                    resolved,
+                    reason,
+                    from_arg,
+                );
+                return;
+            }
+        };
+        self.warn_on_tag_like_repository(&reference, &parts, reference_span);
+        let tag_span = parts
+            .tag
+            .as_ref()
+            .and_then(|r| resolved.file_span(r.start, r.end));
+        let digest_span = parts
+            .digest
+            .as_ref()
+            .and_then(|r| resolved.file_span(r.start, r.end));
+        let digest_insert_at = if parts.digest.is_none() {
+            let after = parts.tag.as_ref().map_or(parts.name.end, |r| r.end);
+            resolved.insertion_point(after)
+        } else {
+            None
+        };
+        // The dependency's place: the tag where it is written (an ARG default, maybe), else the
+        // whole reference.
+        let span = parts
+            .tag
+            .as_ref()
+            .and_then(|r| resolved.first_span(r.start, r.end))
+            .or_else(|| {
+                parts
+                    .digest
+                    .as_ref()
+                    .and_then(|r| resolved.first_span(r.start, r.end))
+            })
+            .unwrap_or(reference_span);
+        let current = match (&reference.tag, &reference.digest) {
+            (Some(t), Some(d)) => format!("{t}@{d}"),
+            (Some(t), None) => t.clone(),
+            (None, Some(d)) => format!("@{d}"),
+            (None, None) => "latest".to_owned(),
+        };
+        let name = reference.name();
+        self.dependencies.push(Dependency {
+            name,
+            kind: DependencyKind::Image,
+            current,
+            span,
+            skip_reason: None,
+            detail: DependencyDetail::Image(ImageDependency {
+                reference,
+                written,
+                context,
+                platform,
+                resolved,
+                parts,
+                reference_span,
+                tag_span,
+                digest_span,
+                digest_insert_at,
+                from_arg,
+            }),
+        });
+    }
+
+    /// `FROM 3.10-windowsservercore-1809` is valid grammar but almost surely a tag written
+    /// without its image: say so.
+    fn warn_on_tag_like_repository(&mut self, reference: &ImageRef, parts: &Parts, span: Span) {
+        let repo = reference
+            .repository
+            .strip_prefix("library/")
+            .unwrap_or(&reference.repository);
+        if reference.is_docker_hub()
+            && parts.tag.is_none()
+            && repo.starts_with(|c: char| c.is_ascii_digit())
+            && repo.contains('.')
+        {
+            self.diagnostics.push(
+                Diagnostic::warning(
+                    self.source,
+                    span,
+                    format!("`{repo}` looks like a tag written without its image"),
+                )
+                .with_hint(format!("did you mean `python:{repo}`?")),
+            );
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push_unparsed(
+        &mut self,
+        written: String,
+        text: String,
+        reference_span: Span,
+        context: ImageContext,
+        platform: Option<String>,
+        resolved: Mapped,
+        reason: SkipReason,
+        from_arg: Option<String>,
+    ) {
+        let name = if reason == SkipReason::StageReference || reason == SkipReason::Scratch {
+            text.clone()
+        } else {
+            written.clone()
+        };
+        self.dependencies.push(Dependency {
+            name,
+            kind: DependencyKind::Image,
+            current: text.clone(),
+            span: reference_span,
+            skip_reason: Some(reason),
+            detail: DependencyDetail::Image(ImageDependency {
+                reference: ImageRef {
+                    registry: String::new(),
+                    repository: text,
+                    tag: None,
+                    digest: None,
+                },
+                written,
+                context,
+                platform,
+                parts: Parts {
+                    name: 0..resolved.len(),
+                    tag: None,
+                    digest: None,
+                },
+                resolved,
+                reference_span,
+                tag_span: None,
+                digest_span: None,
+                digest_insert_at: None,
+                from_arg,
+            }),
+        });
+    }
+
+    /// Requirements of `pip install` commands in a `RUN`.
+    fn pip_installs(&mut self, instruction: &Instruction, command_start: usize) {
+        let args = &instruction.args;
+        let command = &args.text()[command_start..];
+        let tokens = match pip::exec_tokens(command) {
+            Some(tokens) => tokens,
+            None => pip::shell_tokens(command),
+        };
+        // Token ranges are relative to `command`; shift them to the whole arguments.
+        let shift = |r: (usize, usize)| (r.0 + command_start, r.1 + command_start);
+        for argument in pip::pip_requirements(&tokens) {
+            let mut token = argument.token.clone();
+            token.raw = shift(token.raw);
+            token.verbatim = token.verbatim.map(shift);
+            let text = token.text.clone();
+            let file_span = pip::token_file_span(args, &token);
+            let (scanned, split) = match file_span {
+                Some(span) => (python::scan(&text, span.start), false),
+                None => (python::scan(&text, 0), true),
+            };
+            let mut requirement = scanned.requirement;
+            requirement.origin = python::RequirementOrigin::PipInstall;
+            requirement.index = argument.index.clone();
+            let mut skip_reason = scanned.skip_reason;
+            if text.contains('$') {
+                skip_reason = Some(SkipReason::EnvironmentVariable);
+            } else if let Some(error) = scanned.error {
+                if !split {
+                    let mut diagnostic = Diagnostic::error(self.source, error.span, error.message);
+                    if let Some(cause) = error.cause {
+                        diagnostic =
+                            diagnostic.caused_by(cause.lines().next().unwrap_or("").to_owned());
+                    }
+                    self.diagnostics.push(diagnostic);
+                }
+            }
+            let cover = args.cover(token.raw.0, token.raw.1);
+            if split {
+                // The value is quoted with escapes or split by a continuation: list it, but no
+                // span inside it can be trusted for an edit.
+                skip_reason.get_or_insert(SkipReason::SplitValue);
+                requirement.name_span = cover;
+                requirement.specifier = requirement.specifier.map(|mut s| {
+                    s.span = cover;
+                    s
+                });
+                requirement.pin = None;
+                requirement.marker = requirement.marker.map(|(m, _)| (m, cover));
+                requirement.url_span = requirement.url_span.map(|_| cover);
+                requirement.entry_span = cover;
+            }
+            let mut dependency = Dependency::from_python(requirement, skip_reason);
+            if split {
+                dependency.current = text;
+                dependency.span = cover;
+            } else if dependency.name.is_empty() {
+                dependency.name = text;
+            }
+            self.dependencies.push(dependency);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -14,7 +14,7 @@ pub mod options;
 
 use serde::Serialize;
 
-use super::python::{self, HashPin, IndexOptions, PythonRequirement, normalize_name};
+use super::python::{self, HashPin, IndexOptions, normalize_name};
 use super::{
     Dependency, DependencyDetail, DependencyKind, Manifest, ManifestDetails, ManifestKind,
     SkipReason,
@@ -396,7 +396,7 @@ impl Parser<'_> {
         if split && skip_reason.is_none() {
             skip_reason = Some(SkipReason::SplitValue);
         }
-        let dependency = self.dependency(requirement, skip_reason);
+        let dependency = Dependency::from_python(requirement, skip_reason);
         self.dependencies.push(dependency);
         self.dependencies.len() - 1
     }
@@ -430,35 +430,6 @@ impl Parser<'_> {
             span,
             value_span,
         })
-    }
-
-    fn dependency(
-        &self,
-        requirement: PythonRequirement,
-        skip_reason: Option<SkipReason>,
-    ) -> Dependency {
-        let (current, span) = if let Some(pin) = &requirement.pin {
-            (pin.text.clone(), pin.span)
-        } else if let Some(spec) = &requirement.specifier {
-            (spec.text.clone(), spec.span)
-        } else if let (Some(url), Some(span)) = (&requirement.url, requirement.url_span) {
-            (url.clone(), span)
-        } else {
-            (String::new(), requirement.name_span)
-        };
-        let name = if !requirement.written_name.is_empty() {
-            normalize_name(&requirement.written_name)
-        } else {
-            requirement.url.clone().unwrap_or_default()
-        };
-        Dependency {
-            name,
-            kind: DependencyKind::Python,
-            current,
-            span,
-            skip_reason,
-            detail: DependencyDetail::Python(requirement),
-        }
     }
 }
 

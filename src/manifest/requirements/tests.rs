@@ -1,4 +1,5 @@
 use super::*;
+use crate::manifest::PythonRequirement;
 use crate::text::Encoding;
 
 fn parse_text(text: &str) -> Manifest {

@@ -1,0 +1,193 @@
+use super::*;
+use crate::text::Encoding;
+
+fn parse_text(text: &str) -> Manifest {
+    parse(SourceFile::from_text(
+        "Dockerfile",
+        Encoding::Utf8,
+        text.to_owned(),
+    ))
+}
+
+fn image(m: &Manifest, i: usize) -> &ImageDependency {
+    m.dependencies[i].image().unwrap()
+}
+
+const DIGEST: &str = "sha256:541d45d3d675fb8197f534525a671e2f8d66c882b89491f9dda271f4f94dcd06";
+
+#[test]
+fn arg_supplied_tags_point_into_the_arg_line() {
+    let text = "ARG PYTHON_VERSION=3.12\nARG BASE_IMAGE=python:${PYTHON_VERSION}-slim\nFROM ${BASE_IMAGE} AS final\nFROM python:${PYTHON_VERSION}-alpine\n";
+    let m = parse_text(text);
+    assert!(m.diagnostics.is_empty(), "{:?}", m.diagnostics);
+    assert_eq!(m.dependencies.len(), 2);
+    let d = &m.dependencies[0];
+    assert_eq!(
+        (d.name.as_str(), d.current.as_str()),
+        ("docker.io/library/python", "3.12-slim")
+    );
+    // The tag starts in `ARG PYTHON_VERSION=3.12`: that is where the dependency is.
+    assert_eq!(&text[d.span.range()], "3.12");
+    assert_eq!(m.source.position(d.span.start).line, 1);
+    let i = image(&m, 0);
+    assert_eq!(i.tag_span, None, "the tag is assembled from two places");
+    assert_eq!(i.from_arg.as_deref(), Some("BASE_IMAGE"));
+    // A digest would be appended at the end of the BASE_IMAGE default.
+    let at = i.digest_insert_at.unwrap();
+    assert_eq!(&text[at - 5..at], "-slim");
+    assert_eq!(m.source.position(at).line, 2);
+    assert_eq!(m.dependencies[1].current, "3.12-alpine");
+}
+
+#[test]
+fn stages_scratch_copy_and_mount_references() {
+    let text = format!(
+        "FROM --platform=$BUILDPLATFORM docker.io/python:3.12.11-slim-bookworm AS python\nFROM python AS build\nCOPY --from=ghcr.io/astral-sh/uv:0.9.26@{DIGEST} /uv /bin/\nCOPY --from=0 /a /b\nRUN --mount=type=bind,source=x,from=build,target=/x true\nRUN --mount=type=cache,target=/c,from=busybox:1.36 true\nFROM scratch\nCOPY --from=BUILD /app /app\n"
+    );
+    let m = parse_text(&text);
+    assert!(m.diagnostics.is_empty(), "{:?}", m.diagnostics);
+    let summary: Vec<_> = m
+        .dependencies
+        .iter()
+        .map(|d| (d.name.as_str(), d.current.as_str(), d.skip_reason))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("docker.io/library/python", "3.12.11-slim-bookworm", None),
+            ("python", "python", Some(SkipReason::StageReference)),
+            ("ghcr.io/astral-sh/uv", &*format!("0.9.26@{DIGEST}"), None),
+            ("0", "0", Some(SkipReason::StageReference)),
+            ("build", "build", Some(SkipReason::StageReference)),
+            ("docker.io/library/busybox", "1.36", None),
+            ("scratch", "scratch", Some(SkipReason::Scratch)),
+            ("BUILD", "BUILD", Some(SkipReason::StageReference)),
+        ]
+    );
+    assert_eq!(image(&m, 0).platform.as_deref(), Some("$BUILDPLATFORM"));
+    let uv = image(&m, 2);
+    assert_eq!(uv.context, ImageContext::CopyFrom);
+    assert_eq!(&text[uv.digest_span.unwrap().range()], DIGEST);
+    assert_eq!(&text[uv.tag_span.unwrap().range()], "0.9.26");
+    assert_eq!(image(&m, 5).context, ImageContext::RunMount);
+    let ManifestDetails::Dockerfile(info) = &m.details else {
+        panic!()
+    };
+    assert_eq!(info.stages.len(), 3);
+    assert_eq!(info.stages[0].name.as_deref(), Some("python"));
+}
+
+#[test]
+fn malformed_digests_and_unresolved_args_are_listed_with_reasons() {
+    let text = "ARG python_ver\nFROM python:${python_ver}\nFROM python:3.12-slim-bookworm@sha256:abc\nFROM 3.10-windowsservercore-1809\n";
+    let m = parse_text(text);
+    let reasons: Vec<_> = m.dependencies.iter().map(|d| d.skip_reason).collect();
+    assert_eq!(
+        reasons,
+        vec![
+            Some(SkipReason::UnresolvedArg),
+            Some(SkipReason::InvalidReference),
+            None
+        ]
+    );
+    let messages: Vec<String> = m.diagnostics.iter().map(ToString::to_string).collect();
+    assert_eq!(messages.len(), 3, "{messages:#?}");
+    assert!(
+        messages[0].starts_with(
+            "Dockerfile:2:6: warning: The image comes from `python_ver`, which has no default"
+        ),
+        "{}",
+        messages[0]
+    );
+    assert!(
+        messages[1].starts_with("Dockerfile:3:32: error: Invalid digest `sha256:abc`"),
+        "{}",
+        messages[1]
+    );
+    assert!(
+        messages[2].contains("hint: did you mean `python:3.10-windowsservercore-1809`?"),
+        "{}",
+        messages[2]
+    );
+}
+
+#[test]
+fn registries_with_ports_and_no_tag() {
+    let m = parse_text("FROM 192.168.0.10:5000/python\nFROM localhost:5000/team/app:1.2\n");
+    let first = image(&m, 0);
+    assert_eq!(first.reference.registry, "192.168.0.10:5000");
+    assert_eq!(m.dependencies[0].current, "latest");
+    let at = first.digest_insert_at.unwrap();
+    assert_eq!(at, "FROM 192.168.0.10:5000/python".len());
+    assert_eq!(image(&m, 1).reference.repository, "team/app");
+}
+
+#[test]
+fn pip_install_pins_are_python_dependencies() {
+    let text = "FROM python:3.12\nRUN pip install --upgrade \"pip==24.0\" \\\n    setuptools==69.2.0 \\\n  # comment\n    'psycopg[binary]>=3.2' \"dbt-core @ git+https://github.com/dbt-labs/dbt-core@${commit_ref}#subdirectory=core\"\nRUN [\"python\", \"-m\", \"pip\", \"install\", \"flask==3.1.0\"]\n";
+    let m = parse_text(text);
+    assert!(m.diagnostics.is_empty(), "{:?}", m.diagnostics);
+    let py: Vec<_> = m
+        .dependencies
+        .iter()
+        .filter_map(|d| {
+            d.python()
+                .map(|_| (d.name.as_str(), d.current.as_str(), d.skip_reason))
+        })
+        .collect();
+    assert_eq!(
+        py,
+        vec![
+            ("pip", "24.0", None),
+            ("setuptools", "69.2.0", None),
+            ("psycopg", ">=3.2", None),
+            (
+                "dbt-core",
+                "git+https://github.com/dbt-labs/dbt-core@${commit_ref}#subdirectory=core",
+                Some(SkipReason::EnvironmentVariable)
+            ),
+            ("flask", "3.1.0", None),
+        ]
+    );
+    for d in m.dependencies.iter().filter(|d| d.skip_reason.is_none()) {
+        assert_eq!(&text[d.span.range()], d.current, "{}", d.name);
+    }
+    assert_eq!(
+        m.dependencies[1].python().unwrap().origin,
+        python::RequirementOrigin::PipInstall
+    );
+}
+
+#[test]
+fn escape_directive_heredocs_and_crlf() {
+    let text = "# escape=`\r\nFROM mcr.microsoft.com/windows/servercore:ltsc2022 `\r\n  AS base\r\nRUN <<EOF\r\nFROM nothing\r\nEOF\r\nRUN pip install `\r\n    flask==3.1.0\r\n";
+    let m = parse_text(text);
+    assert!(m.diagnostics.is_empty(), "{:?}", m.diagnostics);
+    assert_eq!(m.dependencies.len(), 2);
+    assert_eq!(m.dependencies[0].current, "ltsc2022");
+    assert_eq!(&text[m.dependencies[1].span.range()], "3.1.0");
+    let ManifestDetails::Dockerfile(info) = &m.details else {
+        panic!()
+    };
+    assert_eq!(info.escape, '`');
+    assert_eq!(info.stages[0].name.as_deref(), Some("base"));
+}
+
+#[test]
+fn stage_args_inherit_global_defaults() {
+    let text = "ARG UV=0.9.26\nFROM python:3.12\nARG UV\nCOPY --from=ghcr.io/astral-sh/uv:${UV} /uv /bin/\n";
+    let m = parse_text(text);
+    let uv = &m.dependencies[1];
+    assert_eq!(uv.current, "0.9.26");
+    assert_eq!(m.source.position(uv.span.start).line, 1);
+    let ManifestDetails::Dockerfile(info) = &m.details else {
+        panic!()
+    };
+    assert_eq!(
+        info.args
+            .iter()
+            .map(|a| (a.name.as_str(), a.global))
+            .collect::<Vec<_>>(),
+        vec![("UV", true), ("UV", false)]
+    );
+}
