@@ -14,6 +14,7 @@
 
 #![warn(missing_docs)]
 
+pub mod advisory;
 pub mod cli;
 pub mod config;
 pub mod git;
