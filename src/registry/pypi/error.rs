@@ -17,7 +17,7 @@ pub enum PypiError {
         indexes: Vec<IndexUrl>,
     },
     /// The index refused access (HTTP 401 or 403).
-    #[error("{url} refused access to `{name}` (HTTP {status})")]
+    #[error("Access to `{name}` was refused by {url} (HTTP {status})")]
     Unauthorized {
         /// The normalised name.
         name: String,
@@ -117,7 +117,7 @@ pub enum PypiError {
         source: std::io::Error,
     },
     /// A pip configuration file is not valid INI.
-    #[error("{}:{line}: Invalid pip configuration: {message}", path.display())]
+    #[error("Invalid pip configuration at {}:{line}: {message}", path.display())]
     InvalidPipConf {
         /// The file.
         path: PathBuf,

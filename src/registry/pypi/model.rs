@@ -13,6 +13,7 @@ use pep440_rs::{Version, VersionSpecifiers};
 use serde::{Serialize, Serializer};
 use url::Url;
 
+use super::error::PypiError;
 use super::filename::{self, DistKind, Rejection};
 use crate::registry::http::redact;
 
@@ -364,6 +365,24 @@ pub(crate) fn parse_requires_python(
             ));
             None
         }
+    }
+}
+
+/// PEP 629: a client must refuse a major version it does not know; a newer minor is fine.
+pub(crate) fn check_api_version(
+    version: &str,
+    page_url: &Url,
+    name: &str,
+) -> Result<(), PypiError> {
+    let major = version.trim().split('.').next().unwrap_or("");
+    if major == "1" {
+        Ok(())
+    } else {
+        Err(PypiError::UnsupportedApiVersion {
+            name: name.to_owned(),
+            url: redact::url(page_url),
+            version: version.to_owned(),
+        })
     }
 }
 

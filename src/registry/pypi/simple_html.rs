@@ -13,8 +13,9 @@ use std::borrow::Cow;
 use url::Url;
 
 use super::error::PypiError;
-use super::model::{CoreMetadata, DistFile, Page, clean_hashes, parse_requires_python};
-use super::simple_json::check_api_version;
+use super::model::{
+    CoreMetadata, DistFile, Page, check_api_version, clean_hashes, parse_requires_python,
+};
 
 /// Hash algorithms accepted in an `href` fragment (`#sha256=...`), as pip accepts them.
 const FRAGMENT_HASHES: &[&str] = &["sha1", "sha224", "sha384", "sha256", "sha512", "md5"];

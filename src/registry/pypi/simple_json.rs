@@ -7,7 +7,9 @@ use serde::Deserialize;
 use url::Url;
 
 use super::error::PypiError;
-use super::model::{CoreMetadata, DistFile, Page, clean_hashes, parse_requires_python};
+use super::model::{
+    CoreMetadata, DistFile, Page, check_api_version, clean_hashes, parse_requires_python,
+};
 use crate::registry::http::redact;
 
 #[derive(Deserialize)]
@@ -44,6 +46,9 @@ struct JsonFile {
     /// The PEP 658 name, still sent by some indexes; PEP 714 prefers `core-metadata`.
     #[serde(rename = "dist-info-metadata", default)]
     dist_info_metadata: Option<MetadataFlag>,
+    /// The misspelling PyPI's JSON shipped with for a while (next to `core-metadata`).
+    #[serde(rename = "data-dist-info-metadata", default)]
+    data_dist_info_metadata: Option<MetadataFlag>,
     #[serde(default)]
     size: Option<u64>,
 }
@@ -133,30 +138,13 @@ pub fn parse(body: &[u8], page_url: &Url, name: &str) -> Result<Page, PypiError>
         dist.core_metadata = file
             .core_metadata
             .or(file.dist_info_metadata)
+            .or(file.data_dist_info_metadata)
             .map(MetadataFlag::into_core_metadata)
             .unwrap_or_default();
         dist.size = file.size;
         page.files.push(dist);
     }
     Ok(page)
-}
-
-/// PEP 629: a client must refuse a major version it does not know; a newer minor is fine.
-pub(crate) fn check_api_version(
-    version: &str,
-    page_url: &Url,
-    name: &str,
-) -> Result<(), PypiError> {
-    let major = version.trim().split('.').next().unwrap_or("");
-    if major == "1" {
-        Ok(())
-    } else {
-        Err(PypiError::UnsupportedApiVersion {
-            name: name.to_owned(),
-            url: redact::url(page_url),
-            version: version.to_owned(),
-        })
-    }
 }
 
 #[cfg(test)]
@@ -267,6 +255,20 @@ mod tests {
             parse_ok(r#"{"meta": {"api-version": "1.0"}}"#)
                 .files
                 .is_empty()
+        );
+    }
+
+    #[test]
+    fn pypis_data_dist_info_metadata_spelling_is_understood() {
+        let page = parse_ok(
+            r#"{"files": [{"filename": "demo-1.0.zip", "url": "demo-1.0.zip",
+                "data-dist-info-metadata": {"sha256": "77"}, "provenance": null}]}"#,
+        );
+        assert_eq!(
+            page.files[0].core_metadata,
+            CoreMetadata::Present {
+                hashes: [("sha256".to_owned(), "77".to_owned())].into()
+            }
         );
     }
 

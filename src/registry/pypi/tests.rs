@@ -473,6 +473,39 @@ async fn html_pages_unknown_types_and_sniffing() {
     assert!(untyped.releases.contains_key(&v("0.1")));
 }
 
+fn fixture(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/pypi")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The same project as PyPI serves it in both formats: a snapshot of what the JSON says, and
+/// the HTML must say the same wherever HTML can say it (it has no upload times or sizes).
+#[test]
+fn fixture_pages_in_both_formats_agree() {
+    let index = IndexUrl::new(url::Url::parse("https://pypi.example/simple/").unwrap());
+    let page_url = index.project_url("demo-pkg");
+    let json_page = simple_json::parse(&fixture("demo-pkg.json"), &page_url, "demo-pkg").unwrap();
+    assert_eq!(json_page.api_version.as_deref(), Some("1.3"));
+    let json = Project::from_page("demo-pkg", index.clone(), PageFormat::Json, json_page);
+    let html_page = simple_html::parse(&fixture("demo-pkg.html"), &page_url, "demo-pkg").unwrap();
+    assert_eq!(html_page.api_version.as_deref(), Some("1.3"));
+    let html = Project::from_page("demo-pkg", index, PageFormat::Html, html_page);
+    insta::assert_yaml_snapshot!("demo_pkg_from_json", json);
+
+    let mut without_json_only_fields = json.clone();
+    without_json_only_fields.format = PageFormat::Html;
+    for release in without_json_only_fields.releases.values_mut() {
+        release.upload_time = None;
+        for file in &mut release.files {
+            file.upload_time = None;
+            file.size = None;
+        }
+    }
+    assert_eq!(without_json_only_fields, html);
+}
+
 /// The PEP 503 HTML path against a real pypiserver, with files this test writes.
 #[tokio::test]
 async fn pypiserver_serves_versions_and_hashes_of_the_files_written() {

@@ -339,7 +339,7 @@ fn broken_pip_conf_is_an_error_naming_the_file() {
     assert_eq!(
         error.to_string(),
         format!(
-            "{}:2: Invalid pip configuration: expected `key = value`, found `nonsense`",
+            "Invalid pip configuration at {}:2: expected `key = value`, found `nonsense`",
             path.display()
         )
     );
@@ -537,4 +537,76 @@ fn expand_vars_leaves_text_without_references_alone() {
     for (input, expected) in cases {
         assert_eq!(expand_vars(input, &env).unwrap(), expected, "{input}");
     }
+}
+
+/// The corpus directory (`REPIN_CORPUS`, default `../shared/corpus`). A missing corpus fails
+/// in CI and is a visible skip elsewhere.
+fn corpus() -> Option<PathBuf> {
+    let path = std::env::var_os("REPIN_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
+    if path.is_dir() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "the corpus is missing at {} (set REPIN_CORPUS)",
+        path.display()
+    );
+    eprintln!(
+        "SKIPPED: the corpus is not at {} (set REPIN_CORPUS to run this test)",
+        path.display()
+    );
+    None
+}
+
+fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files_under(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+/// Every `-i`/`--index-url`/`--extra-index-url` of the real-world requirements files becomes an
+/// index with the host, port and path written.
+#[test]
+fn corpus_index_urls_parse() {
+    let Some(corpus) = corpus() else { return };
+    let mut files = Vec::new();
+    files_under(&corpus.join("requirements"), &mut files);
+    let env = Environment::isolated("/nonexistent");
+    let mut seen = 0;
+    for file in files {
+        let text = String::from_utf8_lossy(&fs::read(&file).unwrap()).into_owned();
+        for line in text.lines() {
+            let line = line.trim();
+            let value = ["--extra-index-url", "--index-url", "-i"]
+                .iter()
+                .find_map(|option| line.strip_prefix(option))
+                .filter(|rest| rest.starts_with([' ', '=']))
+                .map(|rest| rest.trim_start_matches([' ', '=']));
+            let Some(value) = value.and_then(|v| v.split_whitespace().next()) else {
+                continue;
+            };
+            let (url, auth) = parse_index_url(value, &env)
+                .unwrap_or_else(|e| panic!("{}: `{value}`: {e}", file.display()));
+            let written = Url::parse(value).unwrap();
+            assert_eq!(url.as_url().host_str(), written.host_str(), "{value}");
+            assert_eq!(
+                url.as_url().port_or_known_default(),
+                written.port_or_known_default()
+            );
+            assert_eq!(
+                url.as_url().path().trim_end_matches('/'),
+                written.path().trim_end_matches('/')
+            );
+            assert!(auth.is_none(), "{value}");
+            seen += 1;
+        }
+    }
+    assert!(seen >= 5, "only {seen} index options found in the corpus");
 }
