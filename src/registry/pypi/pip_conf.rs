@@ -207,7 +207,7 @@ mod tests {
             let shown = error.to_string();
             assert!(
                 shown.starts_with(&format!(
-                    "/etc/pip.conf:{line}: Invalid pip configuration: "
+                    "Invalid pip configuration at /etc/pip.conf:{line}: "
                 )),
                 "{shown}"
             );
