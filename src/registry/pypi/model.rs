@@ -95,7 +95,9 @@ pub enum CoreMetadata {
 pub struct DistFile {
     /// The file name (`flask-3.0.3-py3-none-any.whl`).
     pub filename: String,
-    /// The absolute download URL, without the `#sha256=` fragment.
+    /// The absolute download URL, without the `#sha256=` fragment and without credentials (a
+    /// page that embeds them in a link has them removed, so no `Debug` output can show them;
+    /// a download sends the index's own credentials).
     #[serde(serialize_with = "redacted_url")]
     pub url: Url,
     /// Algorithm (lowercase: `sha256`, `md5`, ...) to hex digest (lowercase).
@@ -121,8 +123,10 @@ pub struct DistFile {
 }
 
 impl DistFile {
-    /// A file with only a name and URL; the parsers fill in the rest.
-    pub fn new(filename: String, url: Url) -> Self {
+    /// A file with only a name and URL (its credentials removed); the parsers fill in the rest.
+    pub fn new(filename: String, mut url: Url) -> Self {
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
         DistFile {
             filename,
             url,

@@ -414,7 +414,7 @@ mod tests {
 <h1>Links for demo</h1>
 <!-- <a href="commented-1.0.tar.gz">commented</a> -->
 <a href="../../packages/demo-1.0.tar.gz#sha256=ABCDEF" data-requires-python="&gt;=3.8">demo-1.0.tar.gz</a><br/>
-<A HREF='https://files.example/p/demo-1.0-py3-none-any.whl#md5=11&amp;sha256=22' DATA-YANKED>demo-1.0-py3-none-any.whl</A><br>
+<A HREF='https://user:s3cret@files.example/p/demo-1.0-py3-none-any.whl#md5=11&amp;sha256=22' DATA-YANKED>demo-1.0-py3-none-any.whl</A><br>
 <a href=demo-2.0rc1.tar.gz data-yanked="Bad &quot;rc&quot;" data-core-metadata="sha256=beef" data-dist-info-metadata=true>demo-2.0rc1.tar.gz</a>
 <a href="/root/demo-0.9.zip#egg=demo" data-dist-info-metadata="true">x</a>
 <a href="demo%2B1.1.tar.gz" data-requires-python="&gt;=3.x">demo+1.1.tar.gz</a>
@@ -452,6 +452,8 @@ mod tests {
             wheel.url.as_str(),
             "https://files.example/p/demo-1.0-py3-none-any.whl"
         );
+        // Credentials in a link are dropped: nothing can print them.
+        assert!(!format!("{page:?}").contains("s3cret"));
         assert_eq!(wheel.hashes.len(), 2);
         assert_eq!(wheel.sha256(), Some("22"));
         assert!(wheel.yanked && wheel.yanked_reason.is_none());
