@@ -1,3 +1,4 @@
 //! Talking to the outside world: PyPI-compatible indexes, OCI registries, through one HTTP client.
 
 pub mod http;
+pub mod pypi;

@@ -89,9 +89,10 @@ pub enum Auth {
 
 impl std::fmt::Debug for Auth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Never print a secret, not even in debug output.
+        // Never print a secret, not even in debug output. The user name is hidden too: in
+        // `https://TOKEN@host/` (pip's token-only form) it is the secret, as `redact::url` knows.
         match self {
-            Auth::Basic { username, .. } => write!(f, "Basic({username}:***)"),
+            Auth::Basic { .. } => f.write_str("Basic(***:***)"),
             Auth::Bearer(_) => f.write_str("Bearer(***)"),
         }
     }

@@ -297,3 +297,15 @@ fn parses_retry_after_forms() {
     github.insert("x-ratelimit-reset", HeaderValue::from_str(&reset).unwrap());
     assert!(retry_after(&github).unwrap() <= Duration::from_secs(30));
 }
+
+#[test]
+fn auth_debug_output_hides_token_user_names_too() {
+    // pip's `https://TOKEN@host/simple/` form makes the user name the secret.
+    let token_only = Auth::Basic {
+        username: "ghp_TOKEN".into(),
+        password: String::new(),
+    };
+    let bearer = Auth::Bearer("s3cret".into());
+    let shown = format!("{token_only:?} {bearer:?}");
+    assert_eq!(shown, "Basic(***:***) Bearer(***)");
+}

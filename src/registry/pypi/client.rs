@@ -1,0 +1,260 @@
+//! Asking indexes about projects: one index ([`PypiClient::project`]) or all of a requirement's
+//! indexes at once ([`PypiClient::lookup`]).
+
+use std::collections::BTreeMap;
+
+use pep440_rs::Version;
+use reqwest::header::ACCEPT;
+use serde::{Serialize, Serializer};
+
+use super::error::PypiError;
+use super::index_config::Index;
+use super::model::{IndexUrl, PageFormat, Project, Release};
+use super::{simple_html, simple_json};
+use crate::manifest::python::normalize_name;
+use crate::registry::http::{HttpClient, Request, Response, redact};
+
+/// The `Accept` header of project page requests: PEP 691 JSON preferred, HTML accepted.
+pub const ACCEPT_SIMPLE: &str = "application/vnd.pypi.simple.v1+json, \
+                                 application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01";
+
+/// A client for PyPI-compatible simple indexes. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct PypiClient {
+    http: HttpClient,
+}
+
+impl PypiClient {
+    /// A client that sends every request through `http` (and so shares its cache, retries and
+    /// per-host limits).
+    pub fn new(http: HttpClient) -> Self {
+        PypiClient { http }
+    }
+
+    /// The HTTP client.
+    pub fn http(&self) -> &HttpClient {
+        &self.http
+    }
+
+    /// Everything `index` says about project `name` (any spelling: it is normalised).
+    ///
+    /// A missing project is [`PypiError::NotFound`], so a caller asking several indexes can go
+    /// on; `401`/`403` is [`PypiError::Unauthorized`], with a hint about credentials.
+    pub async fn project(&self, index: &Index, name: &str) -> Result<Project, PypiError> {
+        let name = normalize_name(name);
+        let not_found = || PypiError::NotFound {
+            name: name.clone(),
+            indexes: vec![index.url.clone()],
+        };
+        // Anything else would not name a project page (or would escape the index's path).
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Err(not_found());
+        }
+        let http_error = |source| PypiError::Http {
+            name: name.clone(),
+            index: index.url.clone(),
+            source: Box::new(source),
+        };
+        let request = Request::get(index.url.project_url(&name))
+            .header(ACCEPT, ACCEPT_SIMPLE)
+            .auth(index.auth.clone());
+        let response = self.http.send(request).await.map_err(http_error)?;
+        match response.status {
+            404 | 410 => return Err(not_found()),
+            401 | 403 => {
+                return Err(PypiError::Unauthorized {
+                    url: redact::url(&response.url),
+                    status: response.status,
+                    host: index.url.as_url().host_str().unwrap_or_default().to_owned(),
+                    sent_credentials: index.auth.is_some(),
+                    name,
+                });
+            }
+            _ => {}
+        }
+        let response = response.ensure_success().map_err(http_error)?;
+        let format = page_format(&response, &name)?;
+        let page = match format {
+            PageFormat::Json => simple_json::parse(&response.body, &response.url, &name)?,
+            PageFormat::Html => simple_html::parse(&response.body, &response.url, &name)?,
+        };
+        Ok(Project::from_page(&name, index.url.clone(), format, page))
+    }
+
+    /// Ask every index about `name`, concurrently, and merge the answers.
+    ///
+    /// The lookup succeeds when at least one index has the project; the errors of the other
+    /// indexes (not "not found") are kept as [`Lookup::warnings`]. When no index has it, the
+    /// error is the first real failure, or [`PypiError::NotFound`] listing every index.
+    pub async fn lookup(&self, indexes: &[Index], name: &str) -> Result<Lookup, PypiError> {
+        let name = normalize_name(name);
+        if indexes.is_empty() {
+            return Err(PypiError::NoIndex { name });
+        }
+        let answers =
+            futures::future::join_all(indexes.iter().map(|index| self.project(index, &name))).await;
+        Lookup::merge(name, indexes, answers)
+    }
+}
+
+/// Which parser a response needs, from its `Content-Type` (sniffed when there is none).
+fn page_format(response: &Response, name: &str) -> Result<PageFormat, PypiError> {
+    let content_type = response.header("content-type").unwrap_or_default();
+    let media = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    match media.as_str() {
+        "application/vnd.pypi.simple.v1+json"
+        | "application/vnd.pypi.simple.latest+json"
+        // Some proxies rewrite the type; the body still says what it is.
+        | "application/json" => Ok(PageFormat::Json),
+        "application/vnd.pypi.simple.v1+html"
+        | "application/vnd.pypi.simple.latest+html"
+        | "text/html"
+        | "application/xhtml+xml" => Ok(PageFormat::Html),
+        "" => {
+            let first = response.body.iter().find(|b| !b.is_ascii_whitespace());
+            Ok(if first == Some(&b'{') {
+                PageFormat::Json
+            } else {
+                PageFormat::Html
+            })
+        }
+        _ => Err(PypiError::UnexpectedContentType {
+            name: name.to_owned(),
+            url: redact::url(&response.url),
+            content_type: content_type.to_owned(),
+        }),
+    }
+}
+
+/// A release as one index lists it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SourcedRelease {
+    /// The index.
+    pub index: IndexUrl,
+    /// What it lists.
+    pub release: Release,
+}
+
+/// What all of a requirement's indexes say about one project.
+#[derive(Debug, Serialize)]
+pub struct Lookup {
+    /// The normalised name.
+    pub name: String,
+    /// The indexes that have the project, in index order.
+    pub found_on: Vec<IndexUrl>,
+    /// Every version on any index; a version on several indexes has one entry per index, in
+    /// index order.
+    pub releases: BTreeMap<Version, Vec<SourcedRelease>>,
+    /// Version texts that are not PEP 440 versions, on any index.
+    pub unparsed_versions: Vec<String>,
+    /// Indexes that failed while another answered.
+    #[serde(serialize_with = "as_strings")]
+    pub warnings: Vec<PypiError>,
+    /// What was skipped on the pages read, prefixed with the index.
+    pub page_warnings: Vec<String>,
+}
+
+impl Lookup {
+    fn merge(
+        name: String,
+        indexes: &[Index],
+        answers: Vec<Result<Project, PypiError>>,
+    ) -> Result<Lookup, PypiError> {
+        let mut lookup = Lookup {
+            name,
+            found_on: Vec::new(),
+            releases: BTreeMap::new(),
+            unparsed_versions: Vec::new(),
+            warnings: Vec::new(),
+            page_warnings: Vec::new(),
+        };
+        for answer in answers {
+            match answer {
+                Ok(project) => lookup.add(project),
+                Err(error) if error.is_not_found() => {}
+                Err(error) => lookup.warnings.push(error),
+            }
+        }
+        if lookup.found_on.is_empty() {
+            return Err(if lookup.warnings.is_empty() {
+                PypiError::NotFound {
+                    name: lookup.name,
+                    indexes: indexes.iter().map(|i| i.url.clone()).collect(),
+                }
+            } else {
+                lookup.warnings.remove(0)
+            });
+        }
+        Ok(lookup)
+    }
+
+    fn add(&mut self, project: Project) {
+        if self.found_on.contains(&project.index) {
+            return;
+        }
+        self.found_on.push(project.index.clone());
+        for (version, release) in project.releases {
+            self.releases
+                .entry(version)
+                .or_default()
+                .push(SourcedRelease {
+                    index: project.index.clone(),
+                    release,
+                });
+        }
+        for text in project.unparsed_versions {
+            if !self.unparsed_versions.contains(&text) {
+                self.unparsed_versions.push(text);
+            }
+        }
+        self.page_warnings.extend(
+            project
+                .warnings
+                .into_iter()
+                .map(|w| format!("{}: {w}", project.index)),
+        );
+    }
+
+    /// Whether the project is on more than one index: whichever serves the higher version wins
+    /// in pip, so a public package shadowing a private one (dependency confusion) is possible.
+    pub fn confusion_risk(&self) -> bool {
+        self.found_on.len() > 1
+    }
+
+    /// Every version, ascending.
+    pub fn versions(&self) -> impl Iterator<Item = &Version> {
+        self.releases.keys()
+    }
+
+    /// The release of `version` on the first index that lists it.
+    pub fn release(&self, version: &Version) -> Option<&Release> {
+        self.releases
+            .get(version)
+            .and_then(|sources| sources.first())
+            .map(|s| &s.release)
+    }
+
+    /// `sha256:<hex>` of every file of `version` on every index that lists it, sorted and
+    /// de-duplicated: pip may download any of them, so a hashed pin must allow them all.
+    pub fn hashes_for(&self, version: &Version) -> Vec<String> {
+        let mut hashes: Vec<String> = self
+            .releases
+            .get(version)
+            .into_iter()
+            .flatten()
+            .flat_map(|s| s.release.sha256_hashes())
+            .collect();
+        hashes.sort();
+        hashes.dedup();
+        hashes
+    }
+}
+
+fn as_strings<S: Serializer>(errors: &[PypiError], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(errors.iter().map(ToString::to_string))
+}

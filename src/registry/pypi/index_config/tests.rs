@@ -1,0 +1,612 @@
+//! Index precedence, `${VAR}` expansion, credentials and redaction. Every test builds its own
+//! environment and files under a temporary directory: nothing reads the real machine's.
+
+use std::fs;
+use std::path::Path;
+
+use super::*;
+
+/// A scratch machine: `root/etc/...`, `root/home/...`.
+struct Machine {
+    dir: tempfile::TempDir,
+}
+
+impl Machine {
+    fn new() -> Self {
+        Machine {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn home(&self) -> PathBuf {
+        self.root().join("home")
+    }
+
+    fn env(&self) -> Environment {
+        Environment::isolated(self.root()).with_home(self.home())
+    }
+
+    fn write(&self, relative: &str, text: &str) -> PathBuf {
+        let path = self.root().join(relative);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, text).unwrap();
+        path
+    }
+}
+
+fn options(index: Option<&str>, extras: &[&str], no_index: bool) -> IndexOptions {
+    IndexOptions {
+        index_url: index.map(str::to_owned),
+        extra_index_urls: extras.iter().map(|s| (*s).to_owned()).collect(),
+        no_index,
+        ..IndexOptions::default()
+    }
+}
+
+/// `url (source)` for each index, sources shortened so the table stays readable.
+fn describe(indexes: &[Index], machine: &Machine) -> Vec<String> {
+    indexes
+        .iter()
+        .map(|i| {
+            let source = match &i.source {
+                IndexSource::RequirementsFile { path } => format!("file {}", path.display()),
+                IndexSource::Config => "config".into(),
+                IndexSource::Environment => "env".into(),
+                IndexSource::PipConf { path } => format!(
+                    "pip.conf {}",
+                    path.strip_prefix(machine.root()).unwrap_or(path).display()
+                ),
+                IndexSource::Default => "default".into(),
+            };
+            format!("{} ({source})", i.url)
+        })
+        .collect()
+}
+
+const PIP_CONF: &str = "[global]\nindex-url = https://conf.example/simple\nextra-index-url =\n    https://conf-extra1.example/simple\n    https://conf-extra2.example/simple\n";
+
+#[test]
+fn precedence_follows_pip_with_repin_toml_above_the_environment() {
+    struct Case {
+        what: &'static str,
+        file: IndexOptions,
+        configured: ConfiguredIndexes,
+        vars: &'static [(&'static str, &'static str)],
+        pip_conf: bool,
+        expected: &'static [&'static str],
+    }
+    let none = || IndexOptions::default();
+    let no_config = ConfiguredIndexes::default;
+    let config = |index: Option<&str>, extras: &[&str]| ConfiguredIndexes {
+        index_url: index.map(str::to_owned),
+        extra_index_urls: extras.iter().map(|s| (*s).to_owned()).collect(),
+    };
+    let env_both: &[(&str, &str)] = &[
+        ("PIP_INDEX_URL", "https://env.example/simple"),
+        (
+            "PIP_EXTRA_INDEX_URL",
+            "  https://env-extra1.example/simple   https://env-extra2.example/simple ",
+        ),
+    ];
+    let cases = [
+        Case {
+            what: "nothing configured",
+            file: none(),
+            configured: no_config(),
+            vars: &[],
+            pip_conf: false,
+            expected: &["https://pypi.org/simple/ (default)"],
+        },
+        Case {
+            what: "pip.conf index and multi-line extras",
+            file: none(),
+            configured: no_config(),
+            vars: &[],
+            pip_conf: true,
+            expected: &[
+                "https://conf.example/simple/ (pip.conf etc/pip.conf)",
+                "https://conf-extra1.example/simple/ (pip.conf etc/pip.conf)",
+                "https://conf-extra2.example/simple/ (pip.conf etc/pip.conf)",
+            ],
+        },
+        Case {
+            what: "PIP_INDEX_URL beats pip.conf key by key",
+            file: none(),
+            configured: no_config(),
+            vars: &[("PIP_INDEX_URL", "https://env.example/simple")],
+            pip_conf: true,
+            expected: &[
+                "https://env.example/simple/ (env)",
+                "https://conf-extra1.example/simple/ (pip.conf etc/pip.conf)",
+                "https://conf-extra2.example/simple/ (pip.conf etc/pip.conf)",
+            ],
+        },
+        Case {
+            what: "PIP_EXTRA_INDEX_URL is space-separated",
+            file: none(),
+            configured: no_config(),
+            vars: env_both,
+            pip_conf: true,
+            expected: &[
+                "https://env.example/simple/ (env)",
+                "https://env-extra1.example/simple/ (env)",
+                "https://env-extra2.example/simple/ (env)",
+            ],
+        },
+        Case {
+            what: "repin.toml index beats the environment",
+            file: none(),
+            configured: config(Some("https://toml.example/simple"), &[]),
+            vars: env_both,
+            pip_conf: true,
+            expected: &[
+                "https://toml.example/simple/ (config)",
+                "https://env-extra1.example/simple/ (env)",
+                "https://env-extra2.example/simple/ (env)",
+            ],
+        },
+        Case {
+            what: "repin.toml extras beat the environment's",
+            file: none(),
+            configured: config(None, &["https://toml-extra.example/simple"]),
+            vars: env_both,
+            pip_conf: true,
+            expected: &[
+                "https://env.example/simple/ (env)",
+                "https://toml-extra.example/simple/ (config)",
+            ],
+        },
+        Case {
+            what: "the file's -i replaces everything below, its extras add",
+            file: options(
+                Some("https://file.example/simple"),
+                &["https://file-extra.example/simple"],
+                false,
+            ),
+            configured: config(
+                Some("https://toml.example/simple"),
+                &["https://toml-extra.example/simple"],
+            ),
+            vars: env_both,
+            pip_conf: true,
+            expected: &[
+                "https://file.example/simple/ (file requirements.txt)",
+                "https://file-extra.example/simple/ (file requirements.txt)",
+            ],
+        },
+        Case {
+            what: "the file's extras alone add to the base",
+            file: options(None, &["https://file-extra.example/simple"], false),
+            configured: no_config(),
+            vars: env_both,
+            pip_conf: false,
+            expected: &[
+                "https://env.example/simple/ (env)",
+                "https://env-extra1.example/simple/ (env)",
+                "https://env-extra2.example/simple/ (env)",
+                "https://file-extra.example/simple/ (file requirements.txt)",
+            ],
+        },
+        Case {
+            what: "the same index twice is asked once",
+            file: options(
+                None,
+                &["https://pypi.org/simple", "https://env.example/simple/"],
+                false,
+            ),
+            configured: no_config(),
+            vars: &[("PIP_EXTRA_INDEX_URL", "https://env.example/simple")],
+            pip_conf: false,
+            expected: &[
+                "https://pypi.org/simple/ (default)",
+                "https://env.example/simple/ (env)",
+            ],
+        },
+        Case {
+            what: "--no-index in the file: no lookup at all",
+            file: options(Some("https://file.example/simple"), &[], true),
+            configured: config(Some("https://toml.example/simple"), &[]),
+            vars: env_both,
+            pip_conf: true,
+            expected: &[],
+        },
+        Case {
+            what: "PIP_NO_INDEX: no lookup, even with the file's -i (as in pip)",
+            file: options(Some("https://file.example/simple"), &[], false),
+            configured: no_config(),
+            vars: &[("PIP_NO_INDEX", "yes")],
+            pip_conf: false,
+            expected: &[],
+        },
+        Case {
+            what: "PIP_NO_INDEX=0 is off",
+            file: none(),
+            configured: no_config(),
+            vars: &[("PIP_NO_INDEX", "0")],
+            pip_conf: false,
+            expected: &["https://pypi.org/simple/ (default)"],
+        },
+        Case {
+            what: "empty variables are unset",
+            file: none(),
+            configured: no_config(),
+            vars: &[("PIP_INDEX_URL", " "), ("PIP_EXTRA_INDEX_URL", "")],
+            pip_conf: true,
+            expected: &[
+                "https://conf.example/simple/ (pip.conf etc/pip.conf)",
+                "https://conf-extra1.example/simple/ (pip.conf etc/pip.conf)",
+                "https://conf-extra2.example/simple/ (pip.conf etc/pip.conf)",
+            ],
+        },
+    ];
+    for case in cases {
+        let machine = Machine::new();
+        if case.pip_conf {
+            machine.write("etc/pip.conf", PIP_CONF);
+        }
+        let mut env = machine.env();
+        for (name, value) in case.vars {
+            env = env.with_var(name, value);
+        }
+        let resolver = IndexResolver::new(env, case.configured).unwrap();
+        let indexes = resolver
+            .indexes(&case.file, Some(Path::new("requirements.txt")))
+            .unwrap();
+        assert_eq!(describe(&indexes, &machine), case.expected, "{}", case.what);
+    }
+}
+
+#[test]
+fn pip_conf_files_are_read_in_pips_order() {
+    let machine = Machine::new();
+    let env = || {
+        machine
+            .env()
+            .with_var("VIRTUAL_ENV", machine.root().join("venv").to_str().unwrap())
+    };
+    let conf = |n: u32| format!("[global]\nindex-url = https://level{n}.example/simple\n");
+    // Lowest to highest precedence; each file written makes its level win.
+    let files = [
+        "etc/xdg/pip/pip.conf",
+        "etc/pip.conf",
+        "home/.pip/pip.conf",
+        "home/.config/pip/pip.conf",
+        "venv/pip.conf",
+    ];
+    for (n, file) in files.iter().enumerate() {
+        machine.write(file, &conf(n as u32));
+        let resolver = IndexResolver::new(env(), ConfiguredIndexes::default()).unwrap();
+        let indexes = resolver.indexes(&IndexOptions::default(), None).unwrap();
+        assert_eq!(
+            describe(&indexes, &machine),
+            [format!(
+                "https://level{n}.example/simple/ (pip.conf {file})"
+            )],
+            "after writing {file}"
+        );
+    }
+    let explicit = machine.write("custom.conf", &conf(9));
+    let with_explicit = env().with_var("PIP_CONFIG_FILE", explicit.to_str().unwrap());
+    let indexes = IndexResolver::new(with_explicit, ConfiguredIndexes::default())
+        .unwrap()
+        .indexes(&IndexOptions::default(), None)
+        .unwrap();
+    assert_eq!(indexes[0].url.to_string(), "https://level9.example/simple/");
+
+    // `[install]` in a low file beats `[global]` in a high one.
+    machine.write(
+        "etc/xdg/pip/pip.conf",
+        "[install]\nindex-url = https://install.example/simple\n",
+    );
+    let indexes = IndexResolver::new(env(), ConfiguredIndexes::default())
+        .unwrap()
+        .indexes(&IndexOptions::default(), None)
+        .unwrap();
+    assert_eq!(
+        indexes[0].url.to_string(),
+        "https://install.example/simple/"
+    );
+
+    let disabled = env().with_var("PIP_CONFIG_FILE", "/dev/null");
+    let indexes = IndexResolver::new(disabled, ConfiguredIndexes::default())
+        .unwrap()
+        .indexes(&IndexOptions::default(), None)
+        .unwrap();
+    assert_eq!(indexes[0].source, IndexSource::Default);
+
+    let xdg = machine.write("xdg-home/pip/pip.conf", &conf(7));
+    let with_xdg = env()
+        .with_var(
+            "XDG_CONFIG_HOME",
+            machine.root().join("xdg-home").to_str().unwrap(),
+        )
+        .with_var("XDG_CONFIG_DIRS", "/nonexistent-a:/nonexistent-b");
+    let files = with_xdg.pip_conf_files();
+    assert!(files.contains(&xdg), "{files:?}");
+    assert!(files.contains(&PathBuf::from("/nonexistent-b/pip/pip.conf")));
+    assert!(!files.contains(&machine.root().join("etc/xdg/pip/pip.conf")));
+}
+
+#[test]
+fn broken_pip_conf_is_an_error_naming_the_file() {
+    let machine = Machine::new();
+    let path = machine.write("etc/pip.conf", "[global]\nnonsense\n");
+    let error = IndexResolver::new(machine.env(), ConfiguredIndexes::default()).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "Invalid pip configuration at {}:2: expected `key = value`, found `nonsense`",
+            path.display()
+        )
+    );
+}
+
+fn basic(username: &str, password: &str) -> Option<Auth> {
+    Some(Auth::Basic {
+        username: username.into(),
+        password: password.into(),
+    })
+}
+
+#[test]
+fn credentials_from_userinfo_and_variables() {
+    let env = Environment::isolated("/nonexistent")
+        .with_var("USER", "ci-bot")
+        .with_var("TOKEN", "t@k/en:x%41")
+        .with_var("CREDS", "me:p@ss")
+        .with_var("BARE", "ghp_abc")
+        .with_var("HOST", "artifacts.example:8443")
+        .with_var("HOST_WITH_CREDS", "u:pw@private.example");
+    let cases: &[(&str, &str, Option<Auth>)] = &[
+        (
+            "https://us%40er:p%3Aw@host.example/simple",
+            "https://host.example/simple/",
+            basic("us@er", "p:w"),
+        ),
+        (
+            "https://${USER}:${TOKEN}@host.example/simple/",
+            "https://host.example/simple/",
+            // Expanded values are percent-decoded, as pip decodes the URL it builds.
+            basic("ci-bot", "t@k/en:xA"),
+        ),
+        (
+            "https://${CREDS}@host.example/simple",
+            "https://host.example/simple/",
+            basic("me", "p@ss"),
+        ),
+        (
+            "https://${BARE}@host.example/simple",
+            "https://host.example/simple/",
+            basic("ghp_abc", ""),
+        ),
+        (
+            "https://${HOST}/api/pypi/simple",
+            "https://artifacts.example:8443/api/pypi/simple/",
+            None,
+        ),
+        (
+            "https://${HOST_WITH_CREDS}/simple",
+            "https://private.example/simple/",
+            basic("u", "pw"),
+        ),
+        (
+            "  http://plain.example/simple?x=1  ",
+            "http://plain.example/simple/?x=1",
+            None,
+        ),
+        // `$VAR` without braces and `${...}` that is no name are left as they are.
+        (
+            "https://host.example/$TOKEN/${not valid}/",
+            "https://host.example/$TOKEN/$%7Bnot%20valid%7D/",
+            None,
+        ),
+    ];
+    for (template, url, auth) in cases {
+        let (parsed, found) = parse_index_url(template, &env).unwrap();
+        assert_eq!(parsed.as_url().as_str(), *url, "{template}");
+        assert_eq!(&found, auth, "{template}");
+    }
+}
+
+#[test]
+fn unset_variables_and_bad_urls_are_clear_errors_without_secrets() {
+    let env = Environment::isolated("/nonexistent");
+    let error =
+        parse_index_url("https://user:${MISSING_TOKEN}@host.example/simple", &env).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "The environment variable `MISSING_TOKEN` in the index URL `https://***@host.example/simple` is not set"
+    );
+    assert_eq!(
+        error.hint().unwrap(),
+        "set `MISSING_TOKEN` in the environment repin runs in"
+    );
+    let error = parse_index_url("https://me:hunter2@${NO_HOST}/simple", &env).unwrap_err();
+    assert!(
+        matches!(&error, PypiError::UndefinedVariable { variable, .. } if variable == "NO_HOST")
+    );
+    assert!(!error.to_string().contains("hunter2"), "{error}");
+
+    let cases = [
+        (
+            "pypi.example/simple",
+            "Invalid index URL `pypi.example/simple`",
+        ),
+        (
+            "https://me:hunter2@/simple",
+            "Invalid index URL `https://***@/simple`",
+        ),
+        (
+            "file:///srv/simple",
+            "The index URL `file:///srv/simple` is not http or https: repin cannot read `file` indexes",
+        ),
+    ];
+    for (template, message) in cases {
+        let error = parse_index_url(template, &env).unwrap_err();
+        assert_eq!(error.to_string(), message, "{template}");
+    }
+    let invalid = parse_index_url("https://me:hunter2@/simple", &env).unwrap_err();
+    assert!(std::error::Error::source(&invalid).is_some());
+}
+
+#[test]
+fn netrc_gives_credentials_to_hosts_without_userinfo() {
+    let machine = Machine::new();
+    machine.write(
+        "home/.netrc",
+        "machine private.example login alice password from-home\ndefault login anon password anon-pw\n",
+    );
+    let resolver = IndexResolver::new(machine.env(), ConfiguredIndexes::default()).unwrap();
+    let index = |url: &str| resolver.index(url, IndexSource::Config).unwrap();
+    assert_eq!(
+        index("https://private.example/simple").auth,
+        basic("alice", "from-home")
+    );
+    assert_eq!(
+        index("https://bob:own@private.example/simple").auth,
+        basic("bob", "own")
+    );
+    assert_eq!(
+        index("https://elsewhere.example/simple").auth,
+        basic("anon", "anon-pw")
+    );
+
+    let other = machine.write(
+        "elsewhere/netrc",
+        "machine private.example login carol password from-netrc-var\n",
+    );
+    let env = machine.env().with_var("NETRC", other.to_str().unwrap());
+    let resolver = IndexResolver::new(env, ConfiguredIndexes::default()).unwrap();
+    let index = resolver
+        .index("https://private.example/simple", IndexSource::Config)
+        .unwrap();
+    assert_eq!(index.auth, basic("carol", "from-netrc-var"));
+    assert_eq!(
+        resolver
+            .index("https://elsewhere.example/simple", IndexSource::Config)
+            .unwrap()
+            .auth,
+        None
+    );
+
+    let no_netrc = IndexResolver::new(Machine::new().env(), ConfiguredIndexes::default()).unwrap();
+    assert_eq!(
+        no_netrc
+            .index("https://private.example/simple", IndexSource::Config)
+            .unwrap()
+            .auth,
+        None
+    );
+}
+
+#[test]
+fn indexes_never_print_credentials() {
+    let env = Environment::isolated("/nonexistent").with_var("TOKEN", "tok-secret-1");
+    let resolver = IndexResolver::new(env, ConfiguredIndexes::default()).unwrap();
+    let index = resolver
+        .index(
+            "https://ghp_usertoken:${TOKEN}@private.example/simple?token=qs-secret",
+            IndexSource::Environment,
+        )
+        .unwrap();
+    assert_eq!(index.auth, basic("ghp_usertoken", "tok-secret-1"));
+    let shown = format!("{index:?} {index} {}", index.url);
+    for secret in ["ghp_usertoken", "tok-secret-1", "qs-secret"] {
+        assert!(!shown.contains(secret), "{secret} in {shown}");
+    }
+    assert!(shown.contains("private.example"), "{shown}");
+}
+
+#[test]
+fn expand_vars_leaves_text_without_references_alone() {
+    let env = Environment::isolated("/")
+        .with_var("A", "1")
+        .with_var("B_2", "two");
+    let cases = [
+        ("plain", "plain"),
+        ("${A}${B_2}", "1two"),
+        ("x${A}y", "x1y"),
+        ("${A", "${A"),
+        ("$A ${}", "$A ${}"),
+        ("é${A}ü", "é1ü"),
+    ];
+    for (input, expected) in cases {
+        assert_eq!(expand_vars(input, &env).unwrap(), expected, "{input}");
+    }
+}
+
+/// The corpus directory (`REPIN_CORPUS`, default `../shared/corpus`). A missing corpus fails
+/// in CI and is a visible skip elsewhere.
+fn corpus() -> Option<PathBuf> {
+    let path = std::env::var_os("REPIN_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
+    if path.is_dir() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "the corpus is missing at {} (set REPIN_CORPUS)",
+        path.display()
+    );
+    eprintln!(
+        "SKIPPED: the corpus is not at {} (set REPIN_CORPUS to run this test)",
+        path.display()
+    );
+    None
+}
+
+fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files_under(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+/// Every `-i`/`--index-url`/`--extra-index-url` of the real-world requirements files becomes an
+/// index with the host, port and path written.
+#[test]
+fn corpus_index_urls_parse() {
+    let Some(corpus) = corpus() else { return };
+    let mut files = Vec::new();
+    files_under(&corpus.join("requirements"), &mut files);
+    let env = Environment::isolated("/nonexistent");
+    let mut seen = 0;
+    for file in files {
+        let text = String::from_utf8_lossy(&fs::read(&file).unwrap()).into_owned();
+        for line in text.lines() {
+            let line = line.trim();
+            let value = ["--extra-index-url", "--index-url", "-i"]
+                .iter()
+                .find_map(|option| line.strip_prefix(option))
+                .filter(|rest| rest.starts_with([' ', '=']))
+                .map(|rest| rest.trim_start_matches([' ', '=']));
+            let Some(value) = value.and_then(|v| v.split_whitespace().next()) else {
+                continue;
+            };
+            let (url, auth) = parse_index_url(value, &env)
+                .unwrap_or_else(|e| panic!("{}: `{value}`: {e}", file.display()));
+            let written = Url::parse(value).unwrap();
+            assert_eq!(url.as_url().host_str(), written.host_str(), "{value}");
+            assert_eq!(
+                url.as_url().port_or_known_default(),
+                written.port_or_known_default()
+            );
+            assert_eq!(
+                url.as_url().path().trim_end_matches('/'),
+                written.path().trim_end_matches('/')
+            );
+            assert!(auth.is_none(), "{value}");
+            seen += 1;
+        }
+    }
+    assert!(seen >= 5, "only {seen} index options found in the corpus");
+}

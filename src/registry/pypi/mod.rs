@@ -1,0 +1,37 @@
+//! PyPI-compatible package indexes: which versions of a project exist, with their files,
+//! hashes, yanks, `Requires-Python` and upload times.
+//!
+//! - [`PypiClient`] reads a project page with PEP 691 JSON preferred and PEP 503 HTML as the
+//!   fallback ([`simple_json`], [`simple_html`]), through the shared
+//!   [`HttpClient`](crate::registry::http::HttpClient);
+//! - [`Project`], [`Release`] and [`DistFile`] are what an index says, files grouped into
+//!   releases by the version in their names ([`filename`]) or by the PEP 700 `versions` list;
+//! - [`PypiClient::lookup`] asks all of a requirement's indexes at once and reports a project
+//!   found on more than one (dependency confusion);
+//! - [`index_config`] decides which indexes those are and with which credentials, from the
+//!   requirements file, `repin.toml`, the environment, pip's configuration files ([`pip_conf`])
+//!   and [`netrc`].
+//!
+//! Credentials never appear in output: [`IndexUrl`] holds none, and [`Index`] and every error
+//! print redacted URLs.
+
+mod client;
+mod error;
+pub mod filename;
+pub mod index_config;
+mod model;
+pub mod netrc;
+pub mod pip_conf;
+pub mod simple_html;
+pub mod simple_json;
+
+pub use client::{ACCEPT_SIMPLE, Lookup, PypiClient, SourcedRelease};
+pub use error::PypiError;
+pub use filename::DistKind;
+pub use index_config::{ConfiguredIndexes, Environment, Index, IndexResolver, IndexSource};
+pub use model::{CoreMetadata, DistFile, IndexUrl, Page, PageFormat, Project, Release};
+
+#[cfg(test)]
+pub(crate) mod testing;
+#[cfg(test)]
+mod tests;
