@@ -542,7 +542,7 @@ fn verify(
         match change {
             None => {
                 // An edit of a shared `ARG` legitimately changes every image built from it.
-                if fingerprint(old) != fingerprint(new) && !touched_by(old, edits) {
+                if fingerprint(old) != fingerprint(new) && !moved_with_shared_arg(old, new, edits) {
                     return Err(fail(
                         old,
                         format!(
@@ -558,11 +558,19 @@ fn verify(
     Ok(())
 }
 
-/// Whether one of `edits` changes text that an image's reference is made of.
-fn touched_by(dependency: &Dependency, edits: &[Edit]) -> bool {
-    dependency
-        .image()
-        .is_some_and(|i| edits.iter().any(|e| i.resolved.touches(e.span)))
+/// Whether an unrequested change of `old` into `new` is the legitimate side effect of an edit of
+/// a shared `ARG` (`python:${PY}-slim` and `python:${PY}-alpine` move together): the image is
+/// built from text an edit changed, stays the same image, and has no digest that the new tag
+/// would make wrong.
+fn moved_with_shared_arg(old: &Dependency, new: &Dependency, edits: &[Edit]) -> bool {
+    let (Some(o), Some(n)) = (old.image(), new.image()) else {
+        return false;
+    };
+    edits.iter().any(|e| o.resolved.touches(e.span))
+        && o.reference.digest.is_none()
+        && n.reference.digest.is_none()
+        && o.reference.registry == n.reference.registry
+        && o.reference.repository == n.reference.repository
 }
 
 fn check_result(old: &Dependency, new: &Dependency, change: &Change) -> Result<(), String> {

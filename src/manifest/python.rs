@@ -126,7 +126,8 @@ pub struct Specifier {
     pub text: String,
     /// Where it is.
     pub span: Span,
-    /// The parsed specifiers.
+    /// The parsed specifiers; empty when the text holds an environment reference (`==${V}`),
+    /// which only the installing shell can resolve.
     pub parsed: VersionSpecifiers,
 }
 
@@ -259,6 +260,50 @@ fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')
 }
 
+/// PEP 508's name rule (for package names and extras): letters, digits, `-`, `_`, `.`, starting
+/// and ending with a letter or digit. `pep508_rs` panics on some names that break it, so repin
+/// checks first.
+fn is_valid_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    !bytes.is_empty()
+        && bytes[0].is_ascii_alphanumeric()
+        && bytes[bytes.len() - 1].is_ascii_alphanumeric()
+        && name.chars().all(is_name_char)
+}
+
+/// The first non-ASCII character outside quotes in a marker: PEP 508 allows none there.
+fn stray_character(marker: &str) -> Option<char> {
+    let mut quote: Option<char> = None;
+    for c in marker.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '"' || c == '\'' => quote = Some(c),
+            None if !c.is_ascii() => return Some(c),
+            None => {}
+        }
+    }
+    None
+}
+
+/// Run a third-party parser, turning a panic (a bug on its side) into `None`: one odd line
+/// must never take the whole run down.
+fn guarded<T>(parse: impl FnOnce() -> T) -> Option<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse)).ok()
+}
+
+/// The error reported when `pep508_rs` panicked on `body`.
+fn pep508_panic(body: &str) -> pep508_rs::Pep508Error {
+    pep508_rs::Pep508Error {
+        message: pep508_rs::Pep508ErrorSource::String(
+            "The PEP 508 parser failed on this requirement".to_owned(),
+        ),
+        start: 0,
+        len: body.len(),
+        input: body.to_owned(),
+    }
+}
+
 /// Scan one requirement. `text` is the requirement alone (options and comments removed by the
 /// caller); `offset` is where `text` starts in the file, so returned spans index the file.
 ///
@@ -297,7 +342,22 @@ pub fn scan(text: &str, offset: usize) -> Scanned {
         .is_some_and(|n| !n.is_empty() && n.chars().all(is_name_char));
     if is_url(first_token) || (!name_like && is_path(first_token)) || body.starts_with('.') {
         let (url_part, marker_part) = split_url_marker(body, true);
-        let url = url_part.trim_end();
+        let mut url = url_part.trim_end();
+        // pip's `_strip_extras`: a local path may end in `[extras]` (`-e .[dev,test]`).
+        if !is_url(url) {
+            if let Some(open) = url.rfind('[').filter(|&o| o > 0 && url.ends_with(']')) {
+                let inside = &url[open + 1..url.len() - 1];
+                if !inside.is_empty() && !inside.contains(']') {
+                    requirement.extras = inside
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|e| !e.is_empty())
+                        .map(normalize_name)
+                        .collect();
+                    url = &url[..open];
+                }
+            }
+        }
         requirement.url = Some(url.to_owned());
         requirement.url_span = Some(at(start, start + url.len()));
         if let Some(name) = egg_name(url) {
@@ -329,6 +389,11 @@ pub fn scan(text: &str, offset: usize) -> Scanned {
             None,
         );
     }
+    if !is_valid_name(&text[start..i]) {
+        let message = format!("Invalid package name `{}`", &text[start..i]);
+        let cause = "A name must start and end with a letter or digit".to_owned();
+        return invalid(requirement, &message, at(start, i), Some(cause));
+    }
     let skip_ws = |mut j: usize| {
         while j < end && (bytes[j] as char).is_whitespace() {
             j += 1;
@@ -340,12 +405,20 @@ pub fn scan(text: &str, offset: usize) -> Scanned {
         let Some(close) = text[i..end].find(']') else {
             return invalid(requirement, "Unclosed `[` in extras", at(i, end), None);
         };
-        requirement.extras = text[i + 1..i + close]
+        let written: Vec<&str> = text[i + 1..i + close]
             .split(',')
             .map(str::trim)
             .filter(|e| !e.is_empty())
-            .map(normalize_name)
             .collect();
+        requirement.extras = written.iter().map(|e| normalize_name(e)).collect();
+        // Only the extras pep508_rs would panic on; it rejects other bad ones itself, later, once
+        // the specifier is read (a templated extra keeps its pin that way).
+        let panics = |e: &&&str| e.chars().all(is_name_char) && !is_valid_name(e);
+        if let Some(bad) = written.iter().find(panics) {
+            let message = format!("Invalid extra `{bad}`");
+            let cause = "An extra must start and end with a letter or digit".to_owned();
+            return invalid(requirement, &message, at(i, i + close + 1), Some(cause));
+        }
         i = skip_ws(i + close + 1);
     }
     let mut skip_reason = None;
@@ -361,7 +434,13 @@ pub fn scan(text: &str, offset: usize) -> Scanned {
     } else {
         let spec_end = text[i..end].find(';').map_or(end, |p| i + p);
         marker_start = (spec_end < end).then_some(spec_end + 1);
-        let spec_end = trim_end_span(text, i, spec_end);
+        let mut spec_end = trim_end_span(text, i, spec_end);
+        // PEP 508 also allows the specifier in parentheses: `name (>=1.0)`.
+        if spec_end > i + 1 && bytes[i] == b'(' && bytes[spec_end - 1] == b')' {
+            let inner = skip_ws(i + 1);
+            spec_end = trim_end_span(text, inner, spec_end - 1).max(inner);
+            i = inner;
+        }
         if spec_end > i {
             let spec_text = &text[i..spec_end];
             if spec_text.contains("${") || spec_text.contains('$') {
@@ -385,7 +464,14 @@ pub fn scan(text: &str, offset: usize) -> Scanned {
                         Some(error.to_string()),
                     );
                 }
-                Err(_) => {}
+                Err(_) => {
+                    // The version comes from the environment: keep where it is written.
+                    requirement.specifier = Some(Specifier {
+                        text: spec_text.to_owned(),
+                        span: at(i, spec_end),
+                        parsed: VersionSpecifiers::empty(),
+                    });
+                }
             }
         }
     }
@@ -393,11 +479,26 @@ pub fn scan(text: &str, offset: usize) -> Scanned {
         set_marker(&mut requirement, text, m, end, offset);
     }
 
+    // pep508_rs panics on a non-ASCII character outside the marker's quotes; pip rejects it.
+    if let (Some((marker, span)), None) = (&requirement.marker, skip_reason) {
+        if let Some(c) = stray_character(marker) {
+            let message = format!("Invalid environment marker `{marker}`");
+            let span = *span;
+            let cause = format!("Unexpected character `{c}` outside quotes");
+            return invalid(requirement, &message, span, Some(cause));
+        }
+    }
     // Let pep508_rs judge the whole: names, extras and markers it rejects, pip rejects too.
     if skip_reason.is_none() {
-        if let Err(error) = Requirement::<pep508_rs::VerbatimUrl>::from_str(body) {
+        if let Err(error) = guarded(|| Requirement::<pep508_rs::VerbatimUrl>::from_str(body))
+            .unwrap_or_else(|| Err(pep508_panic(body)))
+        {
             let cause = error.message.to_string();
-            let span = at(start + error.start.min(body.len()), end);
+            let mut error_start = start + error.start.min(body.len());
+            while !text.is_char_boundary(error_start) {
+                error_start -= 1;
+            }
+            let span = at(error_start, end);
             return invalid(
                 requirement,
                 &format!("Invalid requirement `{body}`"),
@@ -441,8 +542,9 @@ fn invalid(
     }
 }
 
-/// Split `url ; marker`. A URL may itself hold `;`, so PEP 508 ends it only at a `;` preceded by
-/// whitespace; for a bare URL line pip also splits at `; ` (`x.whl; sys_platform == "win32"`).
+/// Split `url ; marker`. pip (`parse_req_from_line`) splits a line that starts with a URL at
+/// `; ` (`x.whl; sys_platform == "win32"`), since a URL may hold `;`; repin also accepts ` ;`
+/// there, as PEP 508 does. Any other line (`name @ url;marker`) pip splits at the first `;`.
 fn split_url_marker(text: &str, bare: bool) -> (&str, Option<usize>) {
     let bytes = text.as_bytes();
     for (i, b) in bytes.iter().enumerate() {
@@ -451,7 +553,7 @@ fn split_url_marker(text: &str, bare: bool) -> (&str, Option<usize>) {
             && bytes
                 .get(i + 1)
                 .is_some_and(|c| (*c as char).is_whitespace());
-        if *b == b';' && (before || after) {
+        if *b == b';' && (!bare || before || after) {
             return (&text[..i], Some(i + 1));
         }
     }
@@ -473,7 +575,11 @@ fn set_marker(
         marker.to_owned(),
         Span::new(offset + m_start, offset + m_end),
     ));
-    requirement.parsed_marker = MarkerTree::from_str(marker).ok();
+    requirement.parsed_marker = if stray_character(marker).is_some() {
+        None
+    } else {
+        guarded(|| MarkerTree::from_str(marker).ok()).flatten()
+    };
 }
 
 /// The exact pin inside a specifier: a single `==`/`===` clause without a wildcard.
@@ -616,6 +722,61 @@ mod tests {
         let s = scan("mypkg==${MYPKG_VERSION}", 0);
         assert_eq!(s.skip_reason, Some(SkipReason::EnvironmentVariable));
         assert!(s.error.is_none());
+    }
+
+    #[test]
+    fn parenthesised_specifiers_path_extras_and_url_markers() {
+        let line = "zope.interface (>=5.0, <7)";
+        let r = scan(line, 0).requirement;
+        let spec = r.specifier.unwrap();
+        assert_eq!(spec.text, ">=5.0, <7");
+        assert_eq!(text_of(line, spec.span), ">=5.0, <7");
+
+        let s = scan(".[brotli, cli]", 0);
+        assert_eq!(s.requirement.url.as_deref(), Some("."));
+        assert_eq!(s.requirement.extras, vec!["brotli", "cli"]);
+        assert_eq!(s.skip_reason, Some(SkipReason::LocalPath));
+
+        let s = scan("pkg @ https://h/pkg-1.0.whl;python_version<'3.8'", 0);
+        assert_eq!(s.requirement.url.as_deref(), Some("https://h/pkg-1.0.whl"));
+        assert_eq!(s.requirement.marker.unwrap().0, "python_version<'3.8'");
+
+        let line = "mypkg==${MYPKG_VERSION} ; python_version > '3'";
+        let s = scan(line, 0);
+        let spec = s.requirement.specifier.unwrap();
+        assert_eq!(text_of(line, spec.span), "==${MYPKG_VERSION}");
+        assert!(spec.parsed.is_empty());
+        assert!(s.requirement.pin.is_none());
+    }
+
+    #[test]
+    fn error_spans_stay_on_character_boundaries() {
+        let line = "naïve==1.0";
+        let s = scan(line, 0);
+        let e = s.error.unwrap();
+        assert!(line.get(e.span.range()).is_some(), "{:?}", e.span);
+    }
+
+    /// Inputs on which `pep508_rs` 0.9.2 panics: repin reports them as invalid instead.
+    #[test]
+    fn names_extras_and_markers_pep508_rs_would_panic_on() {
+        let cases = [
+            ("pandas-- ==1.0", "Invalid package name `pandas--`"),
+            ("pandas[bar-]", "Invalid extra `bar-`"),
+            (
+                "foo ; python_version >= \"3.8\"é",
+                "Invalid environment marker `python_version >= \"3.8\"é`",
+            ),
+        ];
+        for (line, message) in cases {
+            let s = scan(line, 0);
+            assert_eq!(s.skip_reason, Some(SkipReason::Invalid), "{line}");
+            assert_eq!(s.error.unwrap().message, message, "{line}");
+        }
+        // Inside quotes, any character is fine.
+        let s = scan("foo; platform_release == \"é\"", 0);
+        assert!(s.error.is_none());
+        assert!(s.requirement.parsed_marker.is_some());
     }
 
     #[test]

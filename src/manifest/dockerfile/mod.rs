@@ -424,9 +424,15 @@ impl Parser<'_> {
             .digest
             .as_ref()
             .and_then(|r| resolved.file_span(r.start, r.end));
+        // A digest goes right after the tag. When the reference ends in text an `ARG` supplies,
+        // it goes after the variable in the instruction instead (`FROM ${BASE}@sha256:...`):
+        // the digest belongs to this image, and the ARG may feed other images too.
         let digest_insert_at = if parts.digest.is_none() {
             let after = parts.tag.as_ref().map_or(parts.name.end, |r| r.end);
-            resolved.insertion_point(after)
+            resolved
+                .insertion_point(after)
+                .filter(|at| reference_span.start <= *at && *at <= reference_span.end)
+                .or(Some(reference_span.end).filter(|_| after == text.len()))
         } else {
             None
         };

@@ -32,10 +32,10 @@ fn arg_supplied_tags_point_into_the_arg_line() {
     let i = image(&m, 0);
     assert_eq!(i.tag_span, None, "the tag is assembled from two places");
     assert_eq!(i.from_arg.as_deref(), Some("BASE_IMAGE"));
-    // A digest would be appended at the end of the BASE_IMAGE default.
+    // A digest would follow `${BASE_IMAGE}` in the FROM line: the ARG may feed other images.
     let at = i.digest_insert_at.unwrap();
-    assert_eq!(&text[at - 5..at], "-slim");
-    assert_eq!(m.source.position(at).line, 2);
+    assert_eq!(&text[at - 13..at], "${BASE_IMAGE}");
+    assert_eq!(m.source.position(at).line, 3);
     assert_eq!(m.dependencies[1].current, "3.12-alpine");
 }
 

@@ -162,7 +162,8 @@ fn edits_go_into_the_arg_that_supplies_the_tag() {
     )
     .unwrap_err();
     assert!(matches!(conflict, EditError::Conflict { .. }), "{conflict}");
-    // A whole reference from an ARG takes its digest in the ARG line.
+    // A whole reference from an ARG: the tag changes in the ARG line, the digest (which
+    // belongs to this image alone) follows the variable in the FROM line.
     let base = edited(
         ManifestKind::Dockerfile,
         "ARG BASE=python:3.12-slim\nFROM ${BASE}\n",
@@ -170,7 +171,29 @@ fn edits_go_into_the_arg_that_supplies_the_tag() {
     );
     assert_eq!(
         base,
-        format!("ARG BASE=python:3.12.8-slim@{D1}\nFROM ${{BASE}}\n")
+        format!("ARG BASE=python:3.12.8-slim\nFROM ${{BASE}}@{D1}\n")
+    );
+    // Pinning one of two images that share an ARG-supplied tag end leaves the other alone.
+    let shared = "ARG V=ltsc2022\nFROM mcr.microsoft.com/windows/servercore:${V}\nFROM python:3.12-windowsservercore-${V}\n";
+    let pinned = edited(
+        ManifestKind::Dockerfile,
+        shared,
+        &[image(1, None, Some(D1))],
+    );
+    assert_eq!(
+        pinned,
+        format!(
+            "ARG V=ltsc2022\nFROM mcr.microsoft.com/windows/servercore:${{V}}\nFROM python:3.12-windowsservercore-${{V}}@{D1}\n"
+        )
+    );
+    // A shared ARG edit that would leave another image's digest pointing at the old tag is refused.
+    let digested =
+        format!("ARG PY=3.12\nFROM python:${{PY}}-slim\nFROM python:${{PY}}-alpine@{D1}\n");
+    let m = manifest(ManifestKind::Dockerfile, &digested);
+    let error = edit(&m, &[image(0, Some("3.13-slim"), None)]).unwrap_err();
+    assert!(
+        error.to_string().contains("although no change was asked"),
+        "{error}"
     );
 }
 
