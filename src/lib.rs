@@ -17,6 +17,7 @@
 pub mod advisory;
 pub mod cli;
 pub mod config;
+pub mod decide;
 pub mod git;
 pub mod manifest;
 pub mod registry;

@@ -1,0 +1,336 @@
+//! Decisions for Python requirements: exact pins move to the newest allowed release (a major
+//! release separately), ranges are rewritten by the range strategy when the newest release
+//! falls outside them.
+
+use std::time::Duration;
+
+use pep440_rs::{Version, VersionSpecifiers};
+
+use super::{Context, Decision, NoUpdate, Policy, Update, human_age};
+use crate::manifest::edit::Change;
+use crate::manifest::python::{PinOperator, PythonRequirement};
+use crate::manifest::{Dependency, DependencyDetail};
+use crate::versioning::UpdateKind;
+use crate::versioning::pep440::{self, Pep440Error};
+
+/// What an index knows about one release.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Release {
+    /// The version.
+    pub version: Version,
+    /// Every file of the release is yanked (PEP 592).
+    pub yanked: bool,
+    /// `Requires-Python` of the release.
+    pub requires_python: Option<VersionSpecifiers>,
+    /// Upload time of its first file, in seconds since the epoch.
+    pub uploaded: Option<i64>,
+    /// `sha256:<hex>` of every file, for hashed pins.
+    pub hashes: Vec<String>,
+}
+
+/// Why a candidate release was passed over.
+fn rejection(
+    release: &Release,
+    kind: UpdateKind,
+    policy: &Policy,
+    ctx: &Context,
+    needs_hashes: bool,
+) -> Option<String> {
+    if !policy.enabled {
+        return Some("updates are disabled for it by configuration".into());
+    }
+    if !policy.kinds.contains(&kind) {
+        return Some(format!("{kind} updates are not enabled"));
+    }
+    let text = release.version.to_string();
+    if policy.ignores(&text) {
+        return Some("the version is ignored by configuration".into());
+    }
+    if let Some(allowed) = &policy.allowed {
+        if !allowed.contains(&release.version) {
+            return Some(format!("outside allowed-versions `{allowed}`"));
+        }
+    }
+    if let (Some(min), Some(uploaded)) = (policy.minimum_release_age, release.uploaded) {
+        let age = Duration::from_secs(ctx.now.saturating_sub(uploaded).max(0) as u64);
+        if age < min {
+            return Some(format!(
+                "released {} ago, younger than the minimum release age of {}",
+                human_age(age),
+                human_age(min)
+            ));
+        }
+    }
+    if needs_hashes && release.hashes.is_empty() {
+        return Some("the index publishes no sha256 hashes for it".into());
+    }
+    None
+}
+
+/// Decide for one Python dependency. `policy` gives the policy for a kind of update (`None`:
+/// before the kind is known). `index_pre` is pip's `--pre` in effect for the requirement.
+pub fn decide(
+    dependency: &Dependency,
+    releases: &[Release],
+    policy: &dyn Fn(Option<UpdateKind>) -> Policy,
+    ctx: &Context,
+) -> Decision {
+    if let Some(skip) = dependency.skip_reason {
+        return Decision::none(NoUpdate::Skipped { skip });
+    }
+    let DependencyDetail::Python(requirement) = &dependency.detail else {
+        return Decision::none(NoUpdate::UpToDate);
+    };
+    let base = policy(None);
+    if !base.enabled {
+        return Decision::none(NoUpdate::Disabled);
+    }
+    if releases.is_empty() {
+        return Decision::none(NoUpdate::NoReleases);
+    }
+    match (&requirement.pin, &requirement.specifier) {
+        (Some(pin), _) if pin.version.is_some() => {
+            let current = pin.version.clone().expect("checked");
+            pinned(
+                requirement,
+                &current,
+                &pin.text,
+                releases,
+                policy,
+                &base,
+                ctx,
+            )
+        }
+        (_, Some(spec)) if !spec.parsed.is_empty() => ranged(
+            requirement,
+            &spec.text,
+            &spec.parsed,
+            releases,
+            policy,
+            &base,
+            ctx,
+        ),
+        _ => Decision::none(NoUpdate::Unpinned),
+    }
+}
+
+/// Releases worth considering: newer than `floor`, not yanked, pre-releases only when wanted,
+/// supporting the target Python; newest first.
+fn candidates<'a>(
+    releases: &'a [Release],
+    floor: Option<&Version>,
+    prereleases: bool,
+    ctx: &Context,
+) -> (Vec<&'a Release>, Option<String>) {
+    let mut out: Vec<&Release> = releases
+        .iter()
+        .filter(|r| floor.is_none_or(|f| r.version > *f))
+        .filter(|r| !r.yanked)
+        .filter(|r| prereleases || pep440::is_stable(&r.version))
+        .collect();
+    out.sort_by(|a, b| b.version.cmp(&a.version));
+    let mut note = None;
+    if let Some(python) = &ctx.python {
+        let before = out.first().map(|r| r.version.clone());
+        out.retain(|r| {
+            r.requires_python
+                .as_ref()
+                .is_none_or(|rp| rp.contains(python))
+        });
+        if let Some(newest) = before {
+            if out.first().map(|r| &r.version) != Some(&newest) {
+                note = Some(format!("{newest} requires a newer Python than {python}"));
+            }
+        }
+    }
+    (out, note)
+}
+
+fn age(release: &Release, ctx: &Context) -> Option<Duration> {
+    release
+        .uploaded
+        .map(|u| Duration::from_secs(ctx.now.saturating_sub(u).max(0) as u64))
+}
+
+fn pinned(
+    requirement: &PythonRequirement,
+    current: &Version,
+    current_text: &str,
+    releases: &[Release],
+    policy: &dyn Fn(Option<UpdateKind>) -> Policy,
+    base: &Policy,
+    ctx: &Context,
+) -> Decision {
+    let prereleases = base.prereleases || !pep440::is_stable(current) || requirement.index.pre;
+    let (candidates, python_note) = candidates(releases, Some(current), prereleases, ctx);
+    let needs_hashes = !requirement.hashes.is_empty();
+    let mut routine: Option<(&Release, UpdateKind)> = None;
+    let mut major: Option<(&Release, UpdateKind)> = None;
+    let mut held: Option<(String, String)> = None;
+    for release in &candidates {
+        let Some(kind) = pep440::classify(current, &release.version) else {
+            continue;
+        };
+        let slot = if kind == UpdateKind::Major {
+            &mut major
+        } else {
+            &mut routine
+        };
+        if slot.is_some() {
+            continue;
+        }
+        let p = policy(Some(kind));
+        match rejection(release, kind, &p, ctx, needs_hashes) {
+            None => *slot = Some((release, kind)),
+            Some(why) => {
+                held.get_or_insert((release.version.to_string(), why));
+            }
+        }
+    }
+    let make = |(release, kind): (&Release, UpdateKind)| {
+        let version = release.version.to_string();
+        let hashes = needs_hashes.then(|| release.hashes.clone());
+        let arbitrary = requirement
+            .pin
+            .as_ref()
+            .is_some_and(|p| p.operator == PinOperator::ArbitraryEqual);
+        let reason = match kind {
+            UpdateKind::Major => "newest major release".to_owned(),
+            _ if arbitrary => "newest release (arbitrary-equality pin)".to_owned(),
+            _ => format!("newest {kind} release"),
+        };
+        Update {
+            kind,
+            current: current_text.to_owned(),
+            proposed: version.clone(),
+            change: Change::PythonVersion { version, hashes },
+            fixes: Vec::new(),
+            age: age(release, ctx),
+            reason,
+        }
+    };
+    let updates: Vec<Update> = routine.into_iter().chain(major).map(make).collect();
+    let mut decision = if updates.is_empty() {
+        match held.clone() {
+            Some((version, why)) => Decision::none(NoUpdate::HeldBack { version, why }),
+            None => Decision::none(NoUpdate::UpToDate),
+        }
+    } else {
+        Decision::updates(updates)
+    };
+    if let Some((version, why)) = held {
+        let newest_proposed = decision
+            .updates
+            .iter()
+            .map(|u| u.proposed.clone())
+            .collect::<Vec<_>>();
+        if !decision.updates.is_empty() && !newest_proposed.contains(&version) {
+            decision = decision.note(format!("{version} held back: {why}"));
+        }
+    }
+    if let Some(note) = python_note {
+        decision = decision.note(note);
+    }
+    decision
+}
+
+fn ranged(
+    requirement: &PythonRequirement,
+    written: &str,
+    specifiers: &VersionSpecifiers,
+    releases: &[Release],
+    policy: &dyn Fn(Option<UpdateKind>) -> Policy,
+    base: &Policy,
+    ctx: &Context,
+) -> Decision {
+    let prereleases =
+        base.prereleases || pep440::admits_prereleases(specifiers) || requirement.index.pre;
+    let (all, python_note) = candidates(releases, None, prereleases, ctx);
+    // What the range installs today.
+    let resolved = all
+        .iter()
+        .find(|r| specifiers.contains(&r.version))
+        .map(|r| r.version.clone());
+    let mut held: Option<(String, String)> = None;
+    let mut chosen: Option<(&Release, UpdateKind)> = None;
+    for release in &all {
+        let kind = if base.pin_ranges {
+            // Pinning takes the newest allowed release, newer than today's or not.
+            UpdateKind::Pin
+        } else {
+            match &resolved {
+                Some(r) => match pep440::classify(r, &release.version) {
+                    Some(k) => k,
+                    None => break, // not newer than what the range installs: nothing better below
+                },
+                None => UpdateKind::Major,
+            }
+        };
+        match rejection(
+            release,
+            kind,
+            &policy(Some(kind)),
+            ctx,
+            !requirement.hashes.is_empty(),
+        ) {
+            None => {
+                chosen = Some((release, kind));
+                break;
+            }
+            Some(why) => {
+                held.get_or_insert((release.version.to_string(), why));
+            }
+        }
+    }
+    let mut decision = match chosen {
+        None => match (held, resolved) {
+            (Some((version, why)), _) => Decision::none(NoUpdate::HeldBack { version, why }),
+            (None, _) => Decision::none(NoUpdate::UpToDate),
+        },
+        // The range already admits the newest release: nothing to change.
+        Some((release, _)) if !base.pin_ranges && specifiers.contains(&release.version) => {
+            Decision::none(NoUpdate::UpToDate)
+        }
+        Some((release, kind)) => {
+            let strategy = if base.pin_ranges {
+                pep440::RangeStrategy::Pin
+            } else {
+                base.range_strategy
+            };
+            match pep440::apply_strategy(strategy, written, specifiers, &release.version) {
+                Ok(Some(new)) => Decision::updates(vec![Update {
+                    kind,
+                    current: written.to_owned(),
+                    proposed: new.clone(),
+                    change: Change::PythonSpecifier {
+                        specifier: new,
+                        hashes: (!requirement.hashes.is_empty()).then(|| release.hashes.clone()),
+                    },
+                    fixes: Vec::new(),
+                    age: age(release, ctx),
+                    reason: if base.pin_ranges {
+                        format!("pin the range to {}", release.version)
+                    } else {
+                        format!("`{written}` excludes {}", release.version)
+                    },
+                }]),
+                Ok(None) => Decision::none(NoUpdate::UpToDate),
+                Err(Pep440Error::NotAllowed { .. }) => Decision::none(NoUpdate::HeldBack {
+                    version: release.version.to_string(),
+                    why: format!("`{written}` excludes it with `!=`"),
+                }),
+                Err(error) => Decision::none(NoUpdate::HeldBack {
+                    version: release.version.to_string(),
+                    why: error.to_string(),
+                }),
+            }
+        }
+    };
+    if let Some(note) = python_note {
+        decision = decision.note(note);
+    }
+    decision
+}
+
+#[cfg(test)]
+mod tests;

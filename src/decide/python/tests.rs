@@ -1,0 +1,302 @@
+//! Table tests of the Python decision rules.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use super::*;
+use crate::config::Loaded;
+use crate::manifest::{self, ManifestKind};
+use crate::text::{Encoding, SourceFile};
+
+const DAY: i64 = 86_400;
+const NOW: i64 = 1_800_000_000;
+
+fn rel(version: &str, days_ago: i64) -> Release {
+    Release {
+        version: Version::from_str(version).unwrap(),
+        yanked: false,
+        requires_python: None,
+        uploaded: Some(NOW - days_ago * DAY),
+        hashes: vec![format!("sha256:{}", "a".repeat(64))],
+    }
+}
+
+fn yanked(version: &str) -> Release {
+    Release {
+        yanked: true,
+        ..rel(version, 100)
+    }
+}
+
+fn needs_python(version: &str, spec: &str) -> Release {
+    Release {
+        requires_python: Some(VersionSpecifiers::from_str(spec).unwrap()),
+        ..rel(version, 100)
+    }
+}
+
+fn dependency(line: &str) -> Dependency {
+    let m = manifest::parse(
+        SourceFile::from_text("requirements.txt", Encoding::Utf8, format!("{line}\n")),
+        ManifestKind::Requirements,
+    );
+    m.dependencies.into_iter().next().unwrap()
+}
+
+fn run(line: &str, releases: &[Release], config: &str, python: Option<&str>) -> Decision {
+    let config = Loaded::from_text("repin.toml", config).unwrap();
+    let dep = dependency(line);
+    let name = dep.name.clone();
+    let policy =
+        move |kind| Policy::from_config(&config, &name, Path::new("requirements.txt"), kind);
+    let ctx = Context {
+        now: NOW,
+        python: python.map(|p| Version::from_str(p).unwrap()),
+    };
+    decide(&dep, releases, &policy, &ctx)
+}
+
+/// `(kind, proposed)` of each update, or the reason there is none.
+fn summary(d: &Decision) -> String {
+    if d.updates.is_empty() {
+        return format!("none: {}", d.none.as_ref().unwrap().describe());
+    }
+    d.updates
+        .iter()
+        .map(|u| format!("{} {}", u.kind, u.proposed))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[test]
+fn pins_table() {
+    let flask = [
+        rel("2.2.2", 900),
+        rel("2.2.5", 600),
+        rel("2.3.3", 400),
+        rel("3.0.0", 300),
+        rel("3.1.3", 30),
+        rel("3.2.0rc1", 10),
+        yanked("3.1.4"),
+    ];
+    let cases: &[(&str, &[Release], &str, Option<&str>, &str)] = &[
+        // The newest non-major release first, the major separately.
+        ("flask==2.2.2", &flask, "", None, "minor 2.3.3, major 3.1.3"),
+        // Majors disabled: only the routine update.
+        (
+            "flask==2.2.2",
+            &flask,
+            "[update]\nkinds = [\"patch\", \"minor\"]\n",
+            None,
+            "minor 2.3.3",
+        ),
+        ("flask==2.3.3", &flask, "", None, "major 3.1.3"),
+        // Yanked and pre-releases are passed over; 3.1.3 is the newest for a 3.1 pin.
+        ("flask==3.1.3", &flask, "", None, "none: up to date"),
+        // A pre-release pin may move to a newer pre-release.
+        (
+            "flask==3.1.3rc1",
+            &[rel("3.1.3rc1", 40), rel("3.2.0rc1", 10)],
+            "",
+            None,
+            "minor 3.2.0rc1",
+        ),
+        // Pre-releases when configured.
+        (
+            "flask==3.1.3",
+            &flask,
+            "[python]\nprereleases = true\n",
+            None,
+            "minor 3.2.0rc1",
+        ),
+        // Cooldown: 3.1.3 is 30 days old, younger than 60 days: the major waits, and says why.
+        (
+            "flask==2.3.3",
+            &flask,
+            "[update]\nminimum-release-age = \"60 days\"\n",
+            None,
+            "major 3.0.0",
+        ),
+        (
+            "flask==3.0.0",
+            &flask,
+            "[update]\nminimum-release-age = \"60 days\"\n",
+            None,
+            "none: 3.1.3 held back: released 30 days ago, younger than the minimum release age of 60 days",
+        ),
+        // allowed-versions and ignore-versions.
+        (
+            "flask==2.2.2",
+            &flask,
+            "[[rules]]\nnames = [\"flask\"]\nallowed-versions = \"<3\"\n",
+            None,
+            "minor 2.3.3",
+        ),
+        (
+            "flask==2.2.2",
+            &flask,
+            "[[rules]]\nnames = [\"flask\"]\nignore-versions = [\"2.3.3\", \"3.1.3\"]\n",
+            None,
+            "patch 2.2.5, major 3.0.0",
+        ),
+        // A rule disabling majors for this package only.
+        (
+            "flask==2.2.2",
+            &flask,
+            "[[rules]]\nnames = [\"fl*\"]\nkinds = [\"major\"]\nenabled = false\n",
+            None,
+            "minor 2.3.3",
+        ),
+        (
+            "flask==2.2.2",
+            &flask,
+            "[[rules]]\nnames = [\"flask\"]\nenabled = false\n",
+            None,
+            "none: disabled by configuration",
+        ),
+        // requires-python against the target Python.
+        (
+            "numpy==1.26.0",
+            &[
+                rel("1.26.0", 300),
+                needs_python("2.3.0", ">=3.11"),
+                needs_python("1.26.4", ">=3.9"),
+            ],
+            "",
+            Some("3.10"),
+            "patch 1.26.4",
+        ),
+        (
+            "numpy==1.26.0",
+            &[
+                rel("1.26.0", 300),
+                needs_python("2.3.0", ">=3.11"),
+                needs_python("1.26.4", ">=3.9"),
+            ],
+            "",
+            Some("3.12"),
+            "patch 1.26.4, major 2.3.0",
+        ),
+        // Non-normalised pins compare as PEP 440 versions.
+        (
+            "certifi==2022.12.07",
+            &[rel("2022.12.7", 900), rel("2024.8.30", 90)],
+            "",
+            None,
+            "major 2024.8.30",
+        ),
+        (
+            "certifi==2022.12.07",
+            &[],
+            "",
+            None,
+            "none: no releases found",
+        ),
+        // Arbitrary equality pins move too.
+        (
+            "sphinx===7.1.2",
+            &[rel("7.1.2", 400), rel("7.2.6", 100)],
+            "",
+            None,
+            "minor 7.2.6",
+        ),
+    ];
+    for (line, releases, config, python, expected) in cases {
+        let d = run(line, releases, config, *python);
+        assert_eq!(summary(&d), *expected, "{line} with {config:?}");
+    }
+}
+
+#[test]
+fn ranges_table() {
+    let yarl = [rel("1.17.0", 400), rel("1.18.3", 100), rel("2.0.1", 20)];
+    let cases: &[(&str, &str, &str)] = &[
+        // The range already admits the newest release.
+        ("yarl>=1.17", "", "none: up to date"),
+        // The newest is outside: the range is rewritten in its own style (auto = replace here:
+        // the range moves to the new release; widen keeps the lower bound).
+        ("yarl >= 1.17.0, < 2.0", "", "major >= 2.0.1, < 3.0"),
+        (
+            "yarl >= 1.17.0, < 2.0",
+            "[python]\nrange-strategy = \"widen\"\n",
+            "major >= 1.17.0, < 3.0",
+        ),
+        ("yarl~=1.17", "", "major ~=2.0"),
+        (
+            "yarl >= 1.17.0, < 2.0",
+            "[python]\nrange-strategy = \"bump\"\n",
+            "major >= 2.0.1, < 3.0",
+        ),
+        // Turning ranges into exact pins when configured.
+        ("yarl>=1.17", "[update]\npin-ranges = true\n", "pin ==2.0.1"),
+        // A `!=` that excludes the newest.
+        (
+            "yarl<2,!=2.0.1",
+            "",
+            "none: 2.0.1 held back: `yarl<2,!=2.0.1` excludes it with `!=`",
+        ),
+        // An unpinned name installs the newest release anyway.
+        ("yarl", "", "none: not pinned; installs the newest release"),
+    ];
+    for (line, config, expected) in cases {
+        let d = run(line, &yarl, config, None);
+        let got = summary(&d).replace(
+            "`yarl<2,!=2.0.1`",
+            &format!("`{}`", line.trim_start_matches("yarl")),
+        );
+        let want = expected.replace(
+            "`yarl<2,!=2.0.1`",
+            &format!("`{}`", line.trim_start_matches("yarl")),
+        );
+        assert_eq!(got, want, "{line} with {config:?}");
+    }
+}
+
+#[test]
+fn hashed_pins_get_the_new_release_hashes() {
+    let mut target = rel("3.1.3", 30);
+    target.hashes = vec![
+        format!("sha256:{}", "b".repeat(64)),
+        format!("sha256:{}", "c".repeat(64)),
+    ];
+    let d = run(
+        "flask==3.1.2 --hash=sha256:00",
+        &[rel("3.1.2", 60), target.clone()],
+        "",
+        None,
+    );
+    match &d.updates[0].change {
+        Change::PythonVersion { version, hashes } => {
+            assert_eq!(version, "3.1.3");
+            assert_eq!(hashes.as_deref(), Some(&target.hashes[..]));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(d.updates[0].age, Some(Duration::from_secs(30 * DAY as u64)));
+    // No hashes on the index: a hashed pin cannot move there.
+    let mut bare = rel("3.1.3", 30);
+    bare.hashes.clear();
+    let d = run(
+        "flask==3.1.2 --hash=sha256:00",
+        &[rel("3.1.2", 60), bare],
+        "",
+        None,
+    );
+    assert_eq!(
+        summary(&d),
+        "none: 3.1.3 held back: the index publishes no sha256 hashes for it"
+    );
+    // An unhashed pin does not care.
+    let mut bare = rel("3.1.3", 30);
+    bare.hashes.clear();
+    assert_eq!(
+        summary(&run("flask==3.1.2", &[rel("3.1.2", 60), bare], "", None)),
+        "patch 3.1.3"
+    );
+}
+
+#[test]
+fn skipped_dependencies_say_why() {
+    let d = run("-e ./core", &[rel("1.0", 1)], "", None);
+    assert_eq!(summary(&d), "none: skipped: an editable install");
+}
