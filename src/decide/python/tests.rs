@@ -79,7 +79,8 @@ fn pins_table() {
         rel("3.2.0rc1", 10),
         yanked("3.1.4"),
     ];
-    let cases: &[(&str, &[Release], &str, Option<&str>, &str)] = &[
+    type Case<'a> = (&'a str, &'a [Release], &'a str, Option<&'a str>, &'a str);
+    let cases: &[Case] = &[
         // The newest non-major release first, the major separately.
         ("flask==2.2.2", &flask, "", None, "minor 2.3.3, major 3.1.3"),
         // Majors disabled: only the routine update.
