@@ -5,6 +5,7 @@
 //! dependency may have two: a routine one and a separate major or Python-minor one, which are
 //! never mixed) or the one reason there is none.
 
+pub mod image;
 pub mod policy;
 pub mod python;
 

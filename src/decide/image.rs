@@ -1,0 +1,371 @@
+//! Decisions for container images, in two pure steps around the digest lookups:
+//! [`plan`] picks the tags to move to from the registry's tag list (same variant, same
+//! precision; a Python minor bump or a major apart from routine updates), and [`finish`] turns
+//! the plan and the digests the caller fetched into updates (tag moves carry the new tag's
+//! digest when the image is digest-pinned; a digest refresh only when a platform in use
+//! changed).
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use super::{Decision, NoUpdate, Policy, Update};
+use crate::manifest::edit::Change;
+use crate::manifest::{Dependency, DependencyDetail};
+use crate::versioning::UpdateKind;
+use crate::versioning::docker_tag::{self, DockerTag, TagKind};
+
+/// A tag to move to, and what kind of move it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagTarget {
+    /// The new tag.
+    pub tag: String,
+    /// The kind of update.
+    pub kind: UpdateKind,
+}
+
+/// The first step's result: the tags to move to (routine first), and the digests needed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Plan {
+    /// Tag moves, routine first, then a separate major or Python-minor move.
+    pub targets: Vec<TagTarget>,
+    /// The current tag (`latest` when none is written).
+    pub current_tag: String,
+    /// Whether digests matter: the reference is digest-pinned, or digests are to be added.
+    pub wants_digests: bool,
+    /// Why nothing is planned, when that is decided already.
+    pub none: Option<NoUpdate>,
+    /// Notes (a variant no longer published, a newer tag held back).
+    pub notes: Vec<String>,
+}
+
+impl Plan {
+    /// The tags whose digests [`finish`] needs: the current one and every target.
+    pub fn tags_to_resolve(&self) -> Vec<String> {
+        if !self.wants_digests {
+            return Vec::new();
+        }
+        std::iter::once(self.current_tag.clone())
+            .chain(self.targets.iter().map(|t| t.tag.clone()))
+            .collect()
+    }
+}
+
+/// Digests the caller looked up.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DigestFacts {
+    /// The digest each tag points at now (absent when the lookup failed).
+    pub digests: BTreeMap<String, String>,
+    /// For a refresh of the current tag: whether any platform in use points at a different
+    /// manifest than under the pinned digest (`None` when it could not be told).
+    pub platforms_changed: Option<bool>,
+    /// The platforms in use, for notes.
+    pub platforms: Vec<String>,
+}
+
+fn is_python_image(repository: &str, tag: &DockerTag) -> bool {
+    let repo = repository.rsplit('/').next().unwrap_or(repository);
+    matches!(repo, "python" | "pypy") || docker_tag::embedded_python(tag).is_some()
+}
+
+/// The highest tag among `tags` that may replace `current`, is newer, and satisfies `keep`.
+fn highest<'a>(
+    current: &DockerTag,
+    tags: &'a [String],
+    keep: impl Fn(&DockerTag) -> bool,
+) -> Option<(&'a str, DockerTag)> {
+    let mut best: Option<(&str, DockerTag)> = None;
+    for text in tags {
+        let candidate = DockerTag::parse(text);
+        if !docker_tag::is_compatible(current, &candidate)
+            || current.compare(&candidate) != Some(Ordering::Less)
+            || !keep(&candidate)
+        {
+            continue;
+        }
+        let better = match &best {
+            None => true,
+            Some((b, bt)) => match candidate.compare(bt) {
+                Some(Ordering::Greater) => true,
+                Some(Ordering::Equal) => text.as_str() > *b,
+                _ => false,
+            },
+        };
+        if better {
+            best = Some((text, candidate));
+        }
+    }
+    best
+}
+
+/// Version parts of a tag as a PEP 440 version, for `allowed-versions` (`3.12.4` → 3.12.4).
+fn tag_version(tag: &DockerTag) -> Option<pep440_rs::Version> {
+    if tag.kind() != TagKind::Version || tag.parts().is_empty() {
+        return None;
+    }
+    let text: Vec<String> = tag.parts().iter().map(u64::to_string).collect();
+    text.join(".").parse().ok()
+}
+
+fn rejection(tag: &DockerTag, kind: UpdateKind, policy: &Policy) -> Option<String> {
+    if !policy.enabled {
+        return Some("updates are disabled for it by configuration".into());
+    }
+    if !policy.kinds.contains(&kind) {
+        return Some(format!("{kind} updates are not enabled"));
+    }
+    if policy.ignores(tag.as_str()) {
+        return Some("the tag is ignored by configuration".into());
+    }
+    if let (Some(allowed), Some(version)) = (&policy.allowed, tag_version(tag)) {
+        if !allowed.contains(&version) {
+            return Some(format!("outside allowed-versions `{allowed}`"));
+        }
+    }
+    None
+}
+
+/// Step one: the tags to move to, from the registry's `tags`.
+pub fn plan(
+    dependency: &Dependency,
+    tags: &[String],
+    policy: &dyn Fn(Option<UpdateKind>) -> Policy,
+) -> Plan {
+    let mut plan = Plan::default();
+    if let Some(skip) = dependency.skip_reason {
+        plan.none = Some(NoUpdate::Skipped { skip });
+        return plan;
+    }
+    let DependencyDetail::Image(image) = &dependency.detail else {
+        plan.none = Some(NoUpdate::UpToDate);
+        return plan;
+    };
+    let base = policy(None);
+    if !base.enabled {
+        plan.none = Some(NoUpdate::Disabled);
+        return plan;
+    }
+    let reference = &image.reference;
+    plan.wants_digests = reference.digest.is_some() || base.pin_digests;
+    let Some(tag_text) = &reference.tag else {
+        plan.current_tag = "latest".into();
+        if reference.digest.is_some() {
+            // Pinned by digest alone: there is no tag to follow.
+            plan.wants_digests = false;
+            plan.none = Some(NoUpdate::UpToDate);
+            plan.notes
+                .push("pinned by digest only; there is no tag to follow".into());
+        }
+        return plan;
+    };
+    plan.current_tag = tag_text.clone();
+    if tags.is_empty() {
+        plan.none = Some(NoUpdate::NoReleases);
+        return plan;
+    }
+    let current = DockerTag::parse(tag_text);
+    let python = is_python_image(&reference.repository, &current);
+    let first = current.parts().first().copied();
+    let minor = if python {
+        docker_tag::python_minor(&current)
+    } else {
+        current.major_minor()
+    };
+    // Routine: same major (same Python minor for Python images); separate: anything newer.
+    let routine = highest(&current, tags, |t| {
+        if python && current.precision() >= 2 {
+            docker_tag::python_minor(t) == minor
+        } else {
+            t.parts().first().copied() == first
+        }
+    });
+    let overall = highest(&current, tags, |_| true);
+    let mut held = None;
+    let mut push =
+        |tag: &str, parsed: &DockerTag, kind: UpdateKind, plan: &mut Plan| match rejection(
+            parsed,
+            kind,
+            &policy(Some(kind)),
+        ) {
+            None => plan.targets.push(TagTarget {
+                tag: tag.to_owned(),
+                kind,
+            }),
+            Some(why) => {
+                held.get_or_insert((tag.to_owned(), why));
+            }
+        };
+    if let Some((tag, parsed)) = &routine {
+        let kind = docker_tag::classify(&current, parsed).unwrap_or(UpdateKind::Patch);
+        push(tag, parsed, kind, &mut plan);
+    }
+    if let Some((tag, parsed)) = &overall {
+        if routine.as_ref().map(|(t, _)| *t) != Some(*tag) {
+            let kind = if python && docker_tag::python_minor(parsed) != minor {
+                UpdateKind::PythonMinor
+            } else {
+                docker_tag::classify(&current, parsed).unwrap_or(UpdateKind::Major)
+            };
+            push(tag, parsed, kind, &mut plan);
+        }
+    }
+    if let Some((tag, why)) = held {
+        if plan.targets.is_empty() && !plan.wants_digests {
+            plan.none = Some(NoUpdate::HeldBack { version: tag, why });
+        } else {
+            plan.notes.push(format!("{tag} held back: {why}"));
+        }
+    }
+    if let Some(note) = variant_gone(&current, tags) {
+        plan.notes.push(note);
+    }
+    plan
+}
+
+/// A note when the current tag's variant stopped being published: a newer version of the same
+/// precision exists under other variants, but not under this one.
+fn variant_gone(current: &DockerTag, tags: &[String]) -> Option<String> {
+    if current.kind() != TagKind::Version || current.variant().is_empty() {
+        return None;
+    }
+    let mut newest_same: Option<DockerTag> = None;
+    let mut newest_other: Option<DockerTag> = None;
+    for text in tags {
+        let t = DockerTag::parse(text);
+        if t.kind() != TagKind::Version
+            || t.precision() != current.precision()
+            || t.is_prerelease()
+            || t.prefix() != current.prefix()
+        {
+            continue;
+        }
+        // Tags of different variants do not compare as tags; their version parts do.
+        let slot = if t.variant() == current.variant() {
+            &mut newest_same
+        } else {
+            &mut newest_other
+        };
+        if slot.as_ref().is_none_or(|s| t.parts() > s.parts()) {
+            *slot = Some(t);
+        }
+    }
+    let (same, other) = (newest_same?, newest_other?);
+    (other.parts() > same.parts()).then(|| {
+        format!(
+            "the `{}` variant is no longer published: its newest tag is {}, while {} exists",
+            current.variant(),
+            same,
+            other
+        )
+    })
+}
+
+/// Step two: updates from the plan and the digests looked up.
+pub fn finish(
+    dependency: &Dependency,
+    plan: &Plan,
+    facts: &DigestFacts,
+    policy: &dyn Fn(Option<UpdateKind>) -> Policy,
+) -> Decision {
+    if let Some(none) = &plan.none {
+        let mut d = Decision::none(none.clone());
+        d.notes.extend(plan.notes.iter().cloned());
+        return d;
+    }
+    let Some(image) = dependency.image() else {
+        return Decision::none(NoUpdate::UpToDate);
+    };
+    let written_tag = image.reference.tag.clone();
+    let current_digest = image.reference.digest.clone();
+    let mut updates = Vec::new();
+    let mut notes = plan.notes.clone();
+    let render = |tag: &str, digest: Option<&String>| match digest {
+        Some(d) => format!("{tag}@{d}"),
+        None => tag.to_owned(),
+    };
+    for target in &plan.targets {
+        let digest = if plan.wants_digests {
+            facts.digests.get(&target.tag)
+        } else {
+            None
+        };
+        if plan.wants_digests && digest.is_none() {
+            notes.push(format!(
+                "no digest could be found for {}; the update is left out",
+                target.tag
+            ));
+            continue;
+        }
+        updates.push(Update {
+            kind: target.kind,
+            current: dependency.current.clone(),
+            proposed: render(&target.tag, digest),
+            change: Change::Image {
+                tag: Some(target.tag.clone()),
+                digest: digest.cloned(),
+            },
+            fixes: Vec::new(),
+            age: None,
+            reason: match target.kind {
+                UpdateKind::PythonMinor => "newer Python minor".into(),
+                UpdateKind::Major => "newest major tag".into(),
+                kind => format!("newest {kind} tag of the same variant"),
+            },
+        });
+    }
+    // The current tag itself: add or refresh its digest, unless a tag move already does.
+    if updates.is_empty() && plan.wants_digests {
+        let now = facts.digests.get(&plan.current_tag);
+        match (&current_digest, now) {
+            (None, Some(digest)) => {
+                if policy(Some(UpdateKind::Pin)).allows_kind(UpdateKind::Pin) {
+                    updates.push(Update {
+                        kind: UpdateKind::Pin,
+                        current: dependency.current.clone(),
+                        proposed: render(
+                            written_tag.as_deref().unwrap_or(&plan.current_tag),
+                            Some(digest),
+                        ),
+                        change: Change::Image {
+                            tag: None,
+                            digest: Some(digest.clone()),
+                        },
+                        fixes: Vec::new(),
+                        age: None,
+                        reason: "pin the tag to its digest".into(),
+                    });
+                }
+            }
+            (Some(pinned), Some(digest)) if pinned != digest => {
+                let platforms = if facts.platforms.is_empty() {
+                    "the platforms in use".to_owned()
+                } else {
+                    facts.platforms.join(", ")
+                };
+                if facts.platforms_changed == Some(false) {
+                    notes.push(format!("the tag moved to a new digest, but the manifests for {platforms} are unchanged"));
+                } else if policy(Some(UpdateKind::Digest)).allows_kind(UpdateKind::Digest) {
+                    updates.push(Update {
+                        kind: UpdateKind::Digest,
+                        current: dependency.current.clone(),
+                        proposed: render(&plan.current_tag, Some(digest)),
+                        change: Change::Image {
+                            tag: None,
+                            digest: Some(digest.clone()),
+                        },
+                        fixes: Vec::new(),
+                        age: None,
+                        reason: format!("the tag was rebuilt: new manifests for {platforms}"),
+                    });
+                }
+            }
+            (_, None) => notes.push(format!("no digest could be found for {}", plan.current_tag)),
+            _ => {}
+        }
+    }
+    let mut decision = Decision::updates(updates);
+    decision.notes = notes;
+    decision
+}
+
+#[cfg(test)]
+mod tests;
