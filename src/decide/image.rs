@@ -316,24 +316,22 @@ pub fn finish(
     if updates.is_empty() && plan.wants_digests {
         let now = facts.digests.get(&plan.current_tag);
         match (&current_digest, now) {
-            (None, Some(digest)) => {
-                if policy(Some(UpdateKind::Pin)).allows_kind(UpdateKind::Pin) {
-                    updates.push(Update {
-                        kind: UpdateKind::Pin,
-                        current: dependency.current.clone(),
-                        proposed: render(
-                            written_tag.as_deref().unwrap_or(&plan.current_tag),
-                            Some(digest),
-                        ),
-                        change: Change::Image {
-                            tag: None,
-                            digest: Some(digest.clone()),
-                        },
-                        fixes: Vec::new(),
-                        age: None,
-                        reason: "pin the tag to its digest".into(),
-                    });
-                }
+            (None, Some(digest)) if policy(Some(UpdateKind::Pin)).allows_kind(UpdateKind::Pin) => {
+                updates.push(Update {
+                    kind: UpdateKind::Pin,
+                    current: dependency.current.clone(),
+                    proposed: render(
+                        written_tag.as_deref().unwrap_or(&plan.current_tag),
+                        Some(digest),
+                    ),
+                    change: Change::Image {
+                        tag: None,
+                        digest: Some(digest.clone()),
+                    },
+                    fixes: Vec::new(),
+                    age: None,
+                    reason: "pin the tag to its digest".into(),
+                });
             }
             (Some(pinned), Some(digest)) if pinned != digest => {
                 let platforms = if facts.platforms.is_empty() {
