@@ -41,3 +41,5 @@ pub fn files_below(dir: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+pub mod registry;

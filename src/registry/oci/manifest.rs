@@ -1,0 +1,260 @@
+//! Manifest media types, image indexes and their platforms.
+
+use serde::Deserialize;
+
+/// OCI image index.
+pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+/// Docker manifest list.
+pub const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
+/// OCI image manifest.
+pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+/// Docker image manifest, schema 2.
+pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
+
+/// The `Accept` header for manifests: indexes first, so a multi-platform tag answers with the
+/// digest of its index.
+pub fn accept() -> String {
+    [OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST].join(", ")
+}
+
+/// A platform: `linux/amd64`, `linux/arm64/v8`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Platform {
+    /// `linux`, `windows`.
+    pub os: String,
+    /// `amd64`, `arm64`, `arm`.
+    pub architecture: String,
+    /// `v7`, `v8`, when given.
+    pub variant: Option<String>,
+}
+
+impl Platform {
+    /// Parse `os/architecture[/variant]`.
+    pub fn parse(text: &str) -> Option<Platform> {
+        let mut parts = text.split('/');
+        let os = parts.next().filter(|s| !s.is_empty())?.to_owned();
+        let architecture = parts.next().filter(|s| !s.is_empty())?.to_owned();
+        let variant = parts.next().filter(|s| !s.is_empty()).map(str::to_owned);
+        Some(Platform {
+            os,
+            architecture,
+            variant,
+        })
+    }
+
+    /// Whether an index entry for `other` serves this platform (an unspecified variant
+    /// matches any; `arm64` is `arm64/v8`).
+    pub fn matches(&self, other: &Platform) -> bool {
+        let norm = |p: &Platform| match (p.architecture.as_str(), p.variant.as_deref()) {
+            ("arm64", None) => Some("v8".to_owned()),
+            (_, v) => v.map(str::to_owned),
+        };
+        self.os == other.os
+            && self.architecture == other.architecture
+            && (self.variant.is_none() || norm(self) == norm(other))
+    }
+}
+
+impl std::fmt::Display for Platform {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.os, self.architecture)?;
+        if let Some(v) = &self.variant {
+            write!(f, "/{v}")?;
+        }
+        Ok(())
+    }
+}
+
+/// One manifest of an index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The platform it is for.
+    pub platform: Platform,
+    /// Its digest.
+    pub digest: String,
+}
+
+/// A parsed manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Manifest {
+    /// A multi-platform index (or Docker manifest list).
+    Index {
+        /// Its digest.
+        digest: String,
+        /// Platform manifests (attestations left out).
+        entries: Vec<Entry>,
+    },
+    /// A single-platform image manifest.
+    Image {
+        /// Its digest.
+        digest: String,
+        /// The config blob's digest.
+        config: Option<String>,
+    },
+}
+
+impl Manifest {
+    /// The manifest's own digest.
+    pub fn digest(&self) -> &str {
+        match self {
+            Manifest::Index { digest, .. } | Manifest::Image { digest, .. } => digest,
+        }
+    }
+
+    /// The digest of the manifest serving `platform`: an index's entry, or a single manifest
+    /// itself (which serves whatever it was built for).
+    pub fn for_platform(&self, platform: &Platform) -> Option<&str> {
+        match self {
+            Manifest::Index { entries, .. } => entries
+                .iter()
+                .find(|e| platform.matches(&e.platform))
+                .map(|e| e.digest.as_str()),
+            Manifest::Image { digest, .. } => Some(digest),
+        }
+    }
+
+    /// Parse a manifest body with its digest.
+    pub fn parse(body: &[u8], digest: String) -> Result<Manifest, serde_json::Error> {
+        #[derive(Deserialize)]
+        struct Raw {
+            #[serde(rename = "mediaType")]
+            media_type: Option<String>,
+            manifests: Option<Vec<RawEntry>>,
+            config: Option<RawDescriptor>,
+        }
+        #[derive(Deserialize)]
+        struct RawEntry {
+            digest: String,
+            platform: Option<RawPlatform>,
+        }
+        #[derive(Deserialize)]
+        struct RawDescriptor {
+            digest: String,
+        }
+        #[derive(Deserialize)]
+        struct RawPlatform {
+            os: String,
+            architecture: String,
+            variant: Option<String>,
+        }
+        let raw: Raw = serde_json::from_slice(body)?;
+        let is_index = raw.manifests.is_some()
+            || matches!(raw.media_type.as_deref(), Some(OCI_INDEX | DOCKER_LIST));
+        if is_index {
+            let entries = raw
+                .manifests
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|e| {
+                    let p = e.platform?;
+                    // Attestation manifests are listed as unknown/unknown.
+                    (p.os != "unknown").then_some(Entry {
+                        platform: Platform {
+                            os: p.os,
+                            architecture: p.architecture,
+                            variant: p.variant,
+                        },
+                        digest: e.digest,
+                    })
+                })
+                .collect();
+            return Ok(Manifest::Index { digest, entries });
+        }
+        Ok(Manifest::Image {
+            digest,
+            config: raw.config.map(|c| c.digest),
+        })
+    }
+}
+
+/// Whether any platform in use is served by a different manifest in `new` than in `old`
+/// (a platform missing from one side counts as changed).
+pub fn platforms_changed(old: &Manifest, new: &Manifest, platforms: &[Platform]) -> bool {
+    if old.digest() == new.digest() {
+        return false;
+    }
+    platforms
+        .iter()
+        .any(|p| old.for_platform(p) != new.for_platform(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn digest(n: u8) -> String {
+        format!("sha256:{}", format!("{n:02x}").repeat(32))
+    }
+
+    fn index(entries: &[(&str, &str, Option<&str>, u8)]) -> Vec<u8> {
+        let manifests: Vec<serde_json::Value> = entries
+            .iter()
+            .map(|(os, arch, variant, n)| {
+                let mut platform = serde_json::json!({"os": os, "architecture": arch});
+                if let Some(v) = variant {
+                    platform["variant"] = serde_json::json!(v);
+                }
+                serde_json::json!({"mediaType": OCI_MANIFEST, "digest": digest(*n), "size": 1000, "platform": platform})
+            })
+            .collect();
+        serde_json::to_vec(&serde_json::json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": manifests})).unwrap()
+    }
+
+    /// Shaped like the official python image: six platforms plus attestations.
+    fn python_index(amd64: u8, arm64: u8) -> Vec<u8> {
+        index(&[
+            ("linux", "amd64", None, amd64),
+            ("linux", "arm", Some("v7"), 3),
+            ("linux", "arm64", Some("v8"), arm64),
+            ("linux", "386", None, 5),
+            ("linux", "ppc64le", None, 6),
+            ("linux", "s390x", None, 7),
+            ("unknown", "unknown", None, 8),
+            ("unknown", "unknown", None, 9),
+        ])
+    }
+
+    #[test]
+    fn reads_platforms_and_skips_attestations() {
+        let m = Manifest::parse(&python_index(1, 2), digest(100)).unwrap();
+        let Manifest::Index { entries, .. } = &m else {
+            panic!()
+        };
+        assert_eq!(entries.len(), 6);
+        let arm64 = Platform::parse("linux/arm64").unwrap();
+        assert_eq!(m.for_platform(&arm64), Some(digest(2).as_str()));
+        assert_eq!(
+            m.for_platform(&Platform::parse("linux/arm/v7").unwrap()),
+            Some(digest(3).as_str())
+        );
+        assert_eq!(
+            m.for_platform(&Platform::parse("windows/amd64").unwrap()),
+            None
+        );
+        let single = Manifest::parse(br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"digest":"sha256:aa"}}"#, digest(4)).unwrap();
+        assert_eq!(
+            single,
+            Manifest::Image {
+                digest: digest(4),
+                config: Some("sha256:aa".into())
+            }
+        );
+        assert!(Manifest::parse(b"{", digest(1)).is_err());
+        assert!(Platform::parse("linux").is_none());
+        assert_eq!(
+            Platform::parse("linux/arm64/v8").unwrap().to_string(),
+            "linux/arm64/v8"
+        );
+    }
+
+    #[test]
+    fn a_new_index_matters_only_when_a_used_platform_changed() {
+        let old = Manifest::parse(&python_index(1, 2), digest(100)).unwrap();
+        let arm_only = Manifest::parse(&python_index(1, 12), digest(101)).unwrap();
+        let amd = [Platform::parse("linux/amd64").unwrap()];
+        let both = [amd[0].clone(), Platform::parse("linux/arm64").unwrap()];
+        assert!(!platforms_changed(&old, &arm_only, &amd));
+        assert!(platforms_changed(&old, &arm_only, &both));
+        assert!(!platforms_changed(&old, &old, &both));
+    }
+}

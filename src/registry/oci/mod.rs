@@ -1,0 +1,548 @@
+//! OCI distribution registries: tag lists, manifest digests, platform manifests.
+//!
+//! Authentication follows the distribution spec and Docker's token protocol: a `GET /v2/`
+//! once per registry tells whether credentials are needed and how (`Bearer` from a token
+//! service, scoped per repository and reused until shortly before expiry; or `Basic`).
+//! Credentials come from configuration, then Docker's `config.json` (auths, credential
+//! helpers). Plain HTTP is used for `localhost`, `127.0.0.0/8` and `::1` (as Docker does) and
+//! for registries marked insecure; HTTPS everywhere else. Digests come from `HEAD` requests,
+//! which do not count against Docker Hub's pull limits; a body fetched for a digest is always
+//! checked against it.
+
+pub mod auth;
+pub mod credentials;
+pub mod manifest;
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use reqwest::header::{ACCEPT, WWW_AUTHENTICATE};
+use sha2::{Digest, Sha256};
+use tokio::sync::{Mutex, OnceCell};
+use url::Url;
+
+use super::http::{Auth, HttpClient, HttpError, Request, Response, redact};
+pub use auth::{Challenge, Token};
+pub use credentials::{Credential, DockerConfig};
+pub use manifest::{Manifest, Platform, platforms_changed};
+
+/// How to reach and authenticate to registries.
+#[derive(Debug, Clone, Default)]
+pub struct OciSettings {
+    /// Base URL to use for a registry host (mirrors, pull-through caches, tests).
+    pub endpoints: HashMap<String, Url>,
+    /// Registries to reach over plain HTTP.
+    pub insecure: Vec<String>,
+    /// Credentials per registry host (from configuration; they win over Docker's).
+    pub credentials: HashMap<String, Credential>,
+    /// Docker's configuration, for `auths` and credential helpers.
+    pub docker_config: Option<Arc<DockerConfig>>,
+    /// Where to look for `docker-credential-*` helpers (`PATH` when `None`).
+    pub helper_path: Option<OsString>,
+    /// Tags asked for per page (`n=`); 1000 when `None`.
+    pub page_size: Option<usize>,
+}
+
+/// Why a registry request failed. URLs are redacted.
+#[derive(Debug, thiserror::Error)]
+pub enum OciError {
+    /// The repository does not exist (or is hidden without credentials).
+    #[error("The repository `{repository}` was not found on {registry}")]
+    RepositoryNotFound {
+        /// Registry host.
+        registry: String,
+        /// Repository.
+        repository: String,
+    },
+    /// The tag or digest does not exist.
+    #[error("`{repository}:{reference}` was not found on {registry}")]
+    ManifestNotFound {
+        /// Registry host.
+        registry: String,
+        /// Repository.
+        repository: String,
+        /// Tag or digest.
+        reference: String,
+    },
+    /// Credentials are missing or refused.
+    #[error(
+        "{registry} refused access to `{repository}` (HTTP {status})\n  hint: set credentials for {registry} in repin.toml ([registries.\"{registry}\"] username-env/password-env) or run `docker login {registry}`"
+    )]
+    Unauthorized {
+        /// Registry host.
+        registry: String,
+        /// Repository.
+        repository: String,
+        /// The status.
+        status: u16,
+    },
+    /// The registry limits requests (Docker Hub's pull limit, say).
+    #[error("{registry} is rate limiting requests: {message}")]
+    RateLimited {
+        /// Registry host.
+        registry: String,
+        /// What it said.
+        message: String,
+    },
+    /// The registry sent something that is not what the protocol says.
+    #[error("{registry} sent a response repin cannot use: {reason}")]
+    BadResponse {
+        /// Registry host.
+        registry: String,
+        /// What was wrong.
+        reason: String,
+    },
+    /// A body did not hash to the digest it was fetched by: a broken or hostile registry.
+    #[error("{registry} served `{repository}@{expected}` with a body whose digest is {actual}")]
+    DigestMismatch {
+        /// Registry host.
+        registry: String,
+        /// Repository.
+        repository: String,
+        /// The digest asked for.
+        expected: String,
+        /// The body's digest.
+        actual: String,
+    },
+    /// Reading credentials failed.
+    #[error("Cannot get credentials")]
+    Credentials(#[from] credentials::CredentialError),
+    /// The HTTP request failed.
+    #[error("Cannot reach {registry}")]
+    Http {
+        /// Registry host.
+        registry: String,
+        /// Why.
+        #[source]
+        source: Box<HttpError>,
+    },
+}
+
+/// The digest and media type of a manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestInfo {
+    /// `sha256:...`.
+    pub digest: String,
+    /// The `Content-Type` the registry answered with.
+    pub media_type: Option<String>,
+}
+
+/// A registry client. Cheap to clone; clones share tokens.
+#[derive(Debug, Clone)]
+pub struct OciClient {
+    http: HttpClient,
+    settings: Arc<OciSettings>,
+    challenges: Arc<Mutex<HashMap<String, Arc<OnceCell<Challenge>>>>>,
+    tokens: Arc<Mutex<HashMap<(String, String), Token>>>,
+}
+
+/// Docker Hub's API host.
+const DOCKER_HUB_API: &str = "https://registry-1.docker.io";
+/// The most tag pages followed.
+const MAX_PAGES: usize = 1000;
+
+fn is_loopback(host: &str) -> bool {
+    let name = host.rsplit_once(':').map_or(host, |(h, p)| {
+        if p.chars().all(|c| c.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
+    });
+    let name = name.trim_start_matches('[').trim_end_matches(']');
+    name == "localhost" || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// `sha256:<hex>` of bytes.
+pub fn sha256_digest(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
+}
+
+impl OciClient {
+    /// A client using `http` for every request.
+    pub fn new(http: HttpClient, settings: OciSettings) -> Self {
+        OciClient {
+            http,
+            settings: Arc::new(settings),
+            challenges: Arc::default(),
+            tokens: Arc::default(),
+        }
+    }
+
+    /// The base URL of a registry's API.
+    pub fn endpoint(&self, registry: &str) -> Result<Url, OciError> {
+        if let Some(url) = self.settings.endpoints.get(registry) {
+            return Ok(url.clone());
+        }
+        let text = if registry == "docker.io" || registry == "index.docker.io" {
+            DOCKER_HUB_API.to_owned()
+        } else if is_loopback(registry) || self.settings.insecure.iter().any(|r| r == registry) {
+            format!("http://{registry}")
+        } else {
+            format!("https://{registry}")
+        };
+        Url::parse(&text).map_err(|e| OciError::BadResponse {
+            registry: registry.to_owned(),
+            reason: format!("`{registry}` is not a usable host: {e}"),
+        })
+    }
+
+    fn credential(&self, registry: &str) -> Result<Option<Credential>, OciError> {
+        if let Some(c) = self.settings.credentials.get(registry) {
+            return Ok(Some(c.clone()));
+        }
+        match &self.settings.docker_config {
+            Some(config) => Ok(config.credential(registry, self.settings.helper_path.as_ref())?),
+            None => Ok(None),
+        }
+    }
+
+    fn http_error(registry: &str, error: HttpError) -> OciError {
+        match error {
+            HttpError::RateLimited { seconds, .. } => OciError::RateLimited {
+                registry: registry.to_owned(),
+                message: format!("asked to wait {seconds} seconds"),
+            },
+            // Retries ran out on 429s: say what the registry said (Docker Hub's pull limit).
+            HttpError::Status {
+                status: 429, body, ..
+            } => OciError::RateLimited {
+                registry: registry.to_owned(),
+                message: body,
+            },
+            other => OciError::Http {
+                registry: registry.to_owned(),
+                source: Box::new(other),
+            },
+        }
+    }
+
+    /// How the registry wants to be authenticated (asked once per run).
+    async fn challenge(&self, registry: &str) -> Result<Challenge, OciError> {
+        let cell = {
+            let mut map = self.challenges.lock().await;
+            map.entry(registry.to_owned()).or_default().clone()
+        };
+        cell.get_or_try_init(|| async {
+            let url = self
+                .endpoint(registry)?
+                .join("/v2/")
+                .expect("a fixed path joins");
+            let response = self
+                .http
+                .send(Request::get(url).uncached())
+                .await
+                .map_err(|e| Self::http_error(registry, e))?;
+            Ok(match response.status {
+                401 => response
+                    .header(WWW_AUTHENTICATE.as_str())
+                    .and_then(auth::parse_challenge)
+                    .unwrap_or(Challenge::Basic),
+                _ => Challenge::None,
+            })
+        })
+        .await
+        .cloned()
+    }
+
+    /// A bearer token for `repository` (pull scope), from the cache or the token service.
+    async fn token(
+        &self,
+        registry: &str,
+        repository: &str,
+        realm: &str,
+        service: Option<&str>,
+        refresh: bool,
+    ) -> Result<String, OciError> {
+        let scope = format!("repository:{repository}:pull");
+        let key = (registry.to_owned(), scope.clone());
+        if !refresh {
+            if let Some(token) = self.tokens.lock().await.get(&key) {
+                if token.is_fresh(Instant::now()) {
+                    return Ok(token.value.clone());
+                }
+            }
+        }
+        let mut url = Url::parse(realm).map_err(|e| OciError::BadResponse {
+            registry: registry.to_owned(),
+            reason: format!("the token realm `{realm}` is not a URL: {e}"),
+        })?;
+        {
+            let mut query = url.query_pairs_mut();
+            if let Some(service) = service {
+                query.append_pair("service", service);
+            }
+            query.append_pair("scope", &scope);
+        }
+        let auth = self.credential(registry)?.map(|c| Auth::Basic {
+            username: c.username,
+            password: c.secret,
+        });
+        let response = self
+            .http
+            .send(Request::get(url).uncached().auth(auth))
+            .await
+            .map_err(|e| Self::http_error(registry, e))?;
+        if matches!(response.status, 401 | 403) {
+            return Err(OciError::Unauthorized {
+                registry: registry.to_owned(),
+                repository: repository.to_owned(),
+                status: response.status,
+            });
+        }
+        let response = response
+            .ensure_success()
+            .map_err(|e| Self::http_error(registry, e))?;
+        let token = Token::from_response(&response.body, Instant::now()).ok_or_else(|| {
+            OciError::BadResponse {
+                registry: registry.to_owned(),
+                reason: "the token service answered without a token".into(),
+            }
+        })?;
+        let value = token.value.clone();
+        self.tokens.lock().await.insert(key, token);
+        Ok(value)
+    }
+
+    /// Send an authenticated request about `repository`; a 401 with a cached token refreshes
+    /// the token once.
+    async fn send(
+        &self,
+        registry: &str,
+        repository: &str,
+        request: Request,
+    ) -> Result<Response, OciError> {
+        let challenge = self.challenge(registry).await?;
+        let mut refresh = false;
+        loop {
+            let auth = match &challenge {
+                Challenge::None => None,
+                Challenge::Basic => self.credential(registry)?.map(|c| Auth::Basic {
+                    username: c.username,
+                    password: c.secret,
+                }),
+                Challenge::Bearer { realm, service } => Some(Auth::Bearer(
+                    self.token(registry, repository, realm, service.as_deref(), refresh)
+                        .await?,
+                )),
+            };
+            let response = self
+                .http
+                .send(request.clone().auth(auth))
+                .await
+                .map_err(|e| Self::http_error(registry, e))?;
+            if response.status == 401 && matches!(challenge, Challenge::Bearer { .. }) && !refresh {
+                refresh = true;
+                continue;
+            }
+            return Ok(response);
+        }
+    }
+
+    /// Turn a failed response into the error it means.
+    fn failure(
+        &self,
+        registry: &str,
+        repository: &str,
+        reference: Option<&str>,
+        response: Response,
+    ) -> OciError {
+        let body = String::from_utf8_lossy(&response.body);
+        let code = serde_json::from_slice::<serde_json::Value>(&response.body)
+            .ok()
+            .and_then(|v| v["errors"][0]["code"].as_str().map(str::to_owned));
+        match (response.status, code.as_deref()) {
+            (401 | 403, _) => OciError::Unauthorized {
+                registry: registry.to_owned(),
+                repository: repository.to_owned(),
+                status: response.status,
+            },
+            (429, _) | (_, Some("TOOMANYREQUESTS")) => OciError::RateLimited {
+                registry: registry.to_owned(),
+                message: super::http::trimmed_body(body.as_bytes()),
+            },
+            (404, Some("MANIFEST_UNKNOWN" | "TAG_INVALID")) | (404, None)
+                if reference.is_some() =>
+            {
+                OciError::ManifestNotFound {
+                    registry: registry.to_owned(),
+                    repository: repository.to_owned(),
+                    reference: reference.unwrap_or_default().to_owned(),
+                }
+            }
+            (404, _) => OciError::RepositoryNotFound {
+                registry: registry.to_owned(),
+                repository: repository.to_owned(),
+            },
+            _ => Self::http_error(
+                registry,
+                HttpError::Status {
+                    url: redact::url(&response.url),
+                    status: response.status,
+                    body: super::http::trimmed_body(&response.body),
+                },
+            ),
+        }
+    }
+
+    /// Every tag of a repository, following `Link` pagination.
+    pub async fn tags(&self, registry: &str, repository: &str) -> Result<Vec<String>, OciError> {
+        let base = self.endpoint(registry)?;
+        let n = self.settings.page_size.unwrap_or(1000);
+        let mut url = base
+            .join(&format!("/v2/{repository}/tags/list?n={n}"))
+            .map_err(|e| OciError::BadResponse {
+                registry: registry.to_owned(),
+                reason: e.to_string(),
+            })?;
+        let mut tags = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..MAX_PAGES {
+            if !seen.insert(url.to_string()) {
+                break; // a Link loop
+            }
+            let response = self
+                .send(registry, repository, Request::get(url.clone()))
+                .await?;
+            if !response.is_success() {
+                return Err(self.failure(registry, repository, None, response));
+            }
+            #[derive(serde::Deserialize)]
+            struct Page {
+                tags: Option<Vec<String>>,
+            }
+            let page: Page =
+                serde_json::from_slice(&response.body).map_err(|e| OciError::BadResponse {
+                    registry: registry.to_owned(),
+                    reason: format!("the tag list is not valid JSON: {e}"),
+                })?;
+            tags.extend(page.tags.unwrap_or_default());
+            match response.header("link").and_then(next_link) {
+                Some(next) => {
+                    url = response
+                        .url
+                        .join(&next)
+                        .map_err(|e| OciError::BadResponse {
+                            registry: registry.to_owned(),
+                            reason: format!("bad Link header: {e}"),
+                        })?;
+                }
+                None => return Ok(tags),
+            }
+        }
+        Ok(tags)
+    }
+
+    fn manifest_url(
+        &self,
+        registry: &str,
+        repository: &str,
+        reference: &str,
+    ) -> Result<Url, OciError> {
+        self.endpoint(registry)?
+            .join(&format!("/v2/{repository}/manifests/{reference}"))
+            .map_err(|e| OciError::BadResponse {
+                registry: registry.to_owned(),
+                reason: e.to_string(),
+            })
+    }
+
+    /// The digest of a tag (or digest) from `HEAD`, falling back to `GET` and hashing the body
+    /// when the registry sends no `Docker-Content-Digest`.
+    pub async fn digest(
+        &self,
+        registry: &str,
+        repository: &str,
+        reference: &str,
+    ) -> Result<ManifestInfo, OciError> {
+        let url = self.manifest_url(registry, repository, reference)?;
+        let head = Request::head(url).header(ACCEPT, manifest::accept());
+        let response = self.send(registry, repository, head).await?;
+        if !response.is_success() {
+            return Err(self.failure(registry, repository, Some(reference), response));
+        }
+        let media_type = response.header("content-type").map(str::to_owned);
+        if let Some(digest) = response.header("docker-content-digest") {
+            if crate::manifest::dockerfile::is_valid_digest(digest) {
+                return Ok(ManifestInfo {
+                    digest: digest.to_owned(),
+                    media_type,
+                });
+            }
+        }
+        let (_, digest, media_type) = self.fetch(registry, repository, reference).await?;
+        Ok(ManifestInfo { digest, media_type })
+    }
+
+    /// GET a manifest; returns its body, digest (verified against `reference` when that is a
+    /// digest) and media type.
+    async fn fetch(
+        &self,
+        registry: &str,
+        repository: &str,
+        reference: &str,
+    ) -> Result<(Vec<u8>, String, Option<String>), OciError> {
+        let url = self.manifest_url(registry, repository, reference)?;
+        let get = Request::get(url).header(ACCEPT, manifest::accept());
+        let response = self.send(registry, repository, get).await?;
+        if !response.is_success() {
+            return Err(self.failure(registry, repository, Some(reference), response));
+        }
+        let actual = sha256_digest(&response.body);
+        if reference.starts_with("sha256:") && reference != actual {
+            return Err(OciError::DigestMismatch {
+                registry: registry.to_owned(),
+                repository: repository.to_owned(),
+                expected: reference.to_owned(),
+                actual,
+            });
+        }
+        if let Some(header) = response.header("docker-content-digest") {
+            if header.starts_with("sha256:") && header != actual {
+                return Err(OciError::DigestMismatch {
+                    registry: registry.to_owned(),
+                    repository: repository.to_owned(),
+                    expected: header.to_owned(),
+                    actual,
+                });
+            }
+        }
+        let media_type = response.header("content-type").map(str::to_owned);
+        Ok((response.body, actual, media_type))
+    }
+
+    /// Fetch and parse a manifest (an index with its platforms, or an image manifest).
+    pub async fn manifest(
+        &self,
+        registry: &str,
+        repository: &str,
+        reference: &str,
+    ) -> Result<Manifest, OciError> {
+        let (body, digest, _) = self.fetch(registry, repository, reference).await?;
+        Manifest::parse(&body, digest).map_err(|e| OciError::BadResponse {
+            registry: registry.to_owned(),
+            reason: format!("the manifest is not valid JSON: {e}"),
+        })
+    }
+}
+
+/// The `rel="next"` target of a `Link` header.
+pub fn next_link(header: &str) -> Option<String> {
+    header.split(',').find_map(|part| {
+        let (target, params) = part.split_once(';')?;
+        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+        params
+            .split(';')
+            .any(|p| {
+                let p = p.trim().replace(' ', "");
+                p == "rel=\"next\"" || p == "rel=next"
+            })
+            .then(|| target.to_owned())
+    })
+}
+
+#[cfg(test)]
+mod tests;
