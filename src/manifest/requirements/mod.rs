@@ -310,6 +310,9 @@ impl Parser<'_> {
     fn editable(&mut self, line: &Logical, option: &options::Parsed) -> usize {
         let (value, start, end) = option.value.clone().unwrap_or_default();
         let span = line.map_span(start, end);
+        // Quotes or escapes make the value differ from the bytes written: then no span inside
+        // it can be trusted, and the dependency shows what is written.
+        let verbatim = self.source.get(span) == Some(value.as_str());
         let scanned = python::scan(&value, span.start);
         let mut requirement = scanned.requirement;
         requirement.editable = true;
@@ -318,15 +321,24 @@ impl Parser<'_> {
             requirement.url = Some(value.clone());
         }
         requirement.url_span = Some(span);
-        let name = if requirement.written_name.is_empty() {
-            value.clone()
-        } else {
-            normalize_name(&requirement.written_name)
+        if !verbatim {
+            requirement.name_span = span;
+            requirement.written_name = self.source.slice(span).to_owned();
+            requirement.specifier = None;
+            requirement.pin = None;
+            requirement.marker = None;
+        }
+        let name = match &requirement.url {
+            _ if !requirement.written_name.is_empty() && verbatim => {
+                normalize_name(&requirement.written_name)
+            }
+            Some(url) => url.clone(),
+            None => value.clone(),
         };
         self.dependencies.push(Dependency {
             name,
             kind: DependencyKind::Python,
-            current: value,
+            current: self.source.slice(span).to_owned(),
             span,
             skip_reason: Some(SkipReason::Editable),
             detail: DependencyDetail::Python(requirement),

@@ -179,3 +179,16 @@ fn utf16_crlf_and_no_final_newline() {
     assert_eq!(m.dependencies[1].current, "3.8.4");
     assert_eq!(m.source.to_bytes(), bytes);
 }
+
+/// Found by fuzzing: a quoted editable value differs from the bytes written; the dependency
+/// shows what is written and claims no span inside it.
+#[test]
+fn quoted_editables_keep_their_written_text() {
+    let text = "-e '.[dev, test]' \n-e \"./pkg\"\n";
+    let m = parse_text(text);
+    assert!(m.diagnostics.is_empty(), "{:?}", m.diagnostics);
+    crate::manifest::check::spans_are_consistent(&m).unwrap();
+    assert_eq!(m.dependencies[0].current, ".[dev, test]");
+    assert_eq!(m.dependencies[1].current, "./pkg");
+    assert_eq!(&text[m.dependencies[1].span.range()], "./pkg");
+}

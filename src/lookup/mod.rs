@@ -1,0 +1,230 @@
+//! Looking every dependency up, once per unique thing, concurrently, and deciding.
+//!
+//! A run asks each set of indexes once per package and each registry once per repository,
+//! whatever the number of files that use them; lookups run concurrently (the HTTP client
+//! limits them per host). One failed lookup is reported against the dependencies that needed
+//! it and never stops the others.
+
+mod images;
+mod python_target;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use futures::StreamExt;
+use serde::Serialize;
+
+use crate::config::Loaded;
+use crate::decide::python::Release;
+use crate::decide::{self, Context, Decision, Policy};
+use crate::manifest::workspace::Workspace;
+use crate::manifest::{Dependency, DependencyDetail, Manifest};
+use crate::registry::pypi::{IndexResolver, Lookup as PypiLookup, PypiClient};
+use crate::versioning::UpdateKind;
+
+pub use images::ImageLookups;
+pub use python_target::python_target;
+
+/// How many lookups run at once (the HTTP client further limits each host).
+const CONCURRENCY: usize = 64;
+
+/// The decision for one dependency of one file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// The manifest's path.
+    pub file: PathBuf,
+    /// Index of the dependency in the manifest.
+    pub index: usize,
+    /// The decision.
+    pub decision: Decision,
+}
+
+/// A lookup that failed, for the dependencies that needed it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Failure {
+    /// The manifest's path.
+    pub file: PathBuf,
+    /// Index of the dependency in the manifest.
+    pub index: usize,
+    /// What went wrong, with causes, redacted.
+    pub message: String,
+}
+
+/// Everything a check found.
+#[derive(Debug, Default, Serialize)]
+pub struct Outcome {
+    /// A decision for every dependency that was looked up (updatable or not).
+    pub findings: Vec<Finding>,
+    /// Lookups that failed.
+    pub failures: Vec<Failure>,
+    /// Notes about the whole run (a package on several indexes, the Python target used).
+    pub notes: Vec<String>,
+}
+
+/// The lookups and decisions of a run.
+pub struct Checker {
+    /// The configuration.
+    pub config: Loaded,
+    /// The PyPI client.
+    pub pypi: PypiClient,
+    /// Where each requirement's indexes come from.
+    pub indexes: IndexResolver,
+    /// Image lookups.
+    pub images: ImageLookups,
+    /// Now, in seconds since the epoch.
+    pub now: i64,
+}
+
+/// Full error text: the error and its causes.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        if !text.contains(&s_text) {
+            text.push_str("\n  Caused by: ");
+            text.push_str(&s_text);
+        }
+        source = s.source();
+    }
+    text
+}
+
+/// The releases of a lookup as the decision rules want them; hashes only for versions newer
+/// than `floor` (the others are never proposed, and some projects have thousands of files).
+pub fn releases(lookup: &PypiLookup, floor: Option<&pep440_rs::Version>) -> Vec<Release> {
+    lookup
+        .releases
+        .iter()
+        .filter_map(|(version, sources)| {
+            let first = &sources.first()?.release;
+            let newer = floor.is_none_or(|f| version > f);
+            Some(Release {
+                version: version.clone(),
+                yanked: sources.iter().all(|s| s.release.yanked),
+                requires_python: first.requires_python.clone(),
+                uploaded: sources
+                    .iter()
+                    .filter_map(|s| s.release.upload_time)
+                    .min()
+                    .map(|t| t.as_second()),
+                hashes: if newer { lookup.hashes_for(version) } else { Vec::new() },
+            })
+        })
+        .collect()
+}
+
+impl Checker {
+    fn policy_fn<'a>(&'a self, dependency: &'a Dependency, file: &'a Path) -> impl Fn(Option<UpdateKind>) -> Policy + 'a {
+        move |kind| Policy::from_config(&self.config, &dependency.name, file, kind)
+    }
+
+    /// Look everything up and decide for every dependency of `workspace`.
+    pub async fn check(&self, workspace: &Workspace, root: &Path) -> Outcome {
+        let mut outcome = Outcome::default();
+        let python = python_target(workspace).or_else(|| self.config.python_version.clone());
+        if let Some(p) = &python {
+            outcome.notes.push(format!("requires-python is checked against Python {p}"));
+        }
+        let ctx = Context { now: self.now, python };
+        let manifests: Vec<&Manifest> = workspace
+            .manifests
+            .iter()
+            .filter(|m| !self.config.is_excluded(m.source.path().strip_prefix(root).unwrap_or(m.source.path())))
+            .collect();
+        self.check_python(&manifests, &ctx, &mut outcome).await;
+        self.images.check(self, &manifests, &mut outcome).await;
+        outcome.findings.sort_by(|a, b| (&a.file, a.index).cmp(&(&b.file, b.index)));
+        outcome.failures.sort_by(|a, b| (&a.file, a.index).cmp(&(&b.file, b.index)));
+        outcome
+    }
+
+    async fn check_python(&self, manifests: &[&Manifest], ctx: &Context, outcome: &mut Outcome) {
+        // Unique (package, indexes) → the dependencies that need it.
+        type Key = (String, Vec<String>);
+        let mut wanted: BTreeMap<Key, (Vec<crate::registry::pypi::Index>, Vec<(usize, usize)>)> = BTreeMap::new();
+        for (m, manifest) in manifests.iter().enumerate() {
+            for (d, dependency) in manifest.dependencies.iter().enumerate() {
+                let DependencyDetail::Python(requirement) = &dependency.detail else { continue };
+                let path = manifest.source.path();
+                if dependency.skip_reason.is_some() {
+                    let policy = self.policy_fn(dependency, path);
+                    outcome.findings.push(Finding {
+                        file: path.to_path_buf(),
+                        index: d,
+                        decision: decide::python::decide(dependency, &[], &policy, ctx),
+                    });
+                    continue;
+                }
+                match self.indexes.indexes(&requirement.index, Some(path)) {
+                    Ok(indexes) if indexes.is_empty() => outcome.failures.push(Failure {
+                        file: path.to_path_buf(),
+                        index: d,
+                        message: "`--no-index` is set, so there is no index to look it up in".into(),
+                    }),
+                    Ok(indexes) => {
+                        let key = (dependency.name.clone(), indexes.iter().map(|i| i.url.to_string()).collect());
+                        wanted.entry(key).or_insert_with(|| (indexes, Vec::new())).1.push((m, d));
+                    }
+                    Err(error) => outcome.failures.push(Failure {
+                        file: path.to_path_buf(),
+                        index: d,
+                        message: error_chain(&error),
+                    }),
+                }
+            }
+        }
+        let lookups: HashMap<Key, Result<PypiLookup, String>> = futures::stream::iter(wanted.iter())
+            .map(|(key, (indexes, _))| async move {
+                let result = self.pypi.lookup(indexes, &key.0).await.map_err(|e| {
+                    let mut text = error_chain(&e);
+                    if let Some(hint) = e.hint() {
+                        text.push_str("\n  hint: ");
+                        text.push_str(&hint);
+                    }
+                    text
+                });
+                (key.clone(), result)
+            })
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+        for (key, (_, users)) in &wanted {
+            let result = &lookups[key];
+            if let Ok(lookup) = result {
+                if lookup.confusion_risk() {
+                    let on: Vec<String> = lookup.found_on.iter().map(ToString::to_string).collect();
+                    outcome.notes.push(format!(
+                        "`{}` is on several indexes ({}): a dependency-confusion risk; pip installs the highest version from any of them",
+                        key.0,
+                        on.join(", ")
+                    ));
+                }
+            }
+            for &(m, d) in users {
+                let manifest = manifests[m];
+                let dependency = &manifest.dependencies[d];
+                let path = manifest.source.path();
+                match result {
+                    Ok(lookup) => {
+                        let floor = dependency.python().and_then(|p| p.pinned_version());
+                        let releases = releases(lookup, floor);
+                        let policy = self.policy_fn(dependency, path);
+                        let mut decision = decide::python::decide(dependency, &releases, &policy, ctx);
+                        decision.notes.extend(lookup.warnings.iter().map(|w| format!("an index failed: {w}")));
+                        outcome.findings.push(Finding {
+                            file: path.to_path_buf(),
+                            index: d,
+                            decision,
+                        });
+                    }
+                    Err(message) => outcome.failures.push(Failure {
+                        file: path.to_path_buf(),
+                        index: d,
+                        message: message.clone(),
+                    }),
+                }
+            }
+        }
+    }
+}
