@@ -15,10 +15,12 @@
 #![warn(missing_docs)]
 
 pub mod advisory;
+pub mod apply;
 pub mod cli;
 pub mod config;
 pub mod decide;
 pub mod git;
+pub mod lookup;
 pub mod manifest;
 pub mod registry;
 pub mod text;

@@ -3,6 +3,7 @@
 //! Business logic lives in the library modules; each subcommand here only wires them together
 //! and renders the result.
 
+mod check;
 mod extract;
 mod style;
 
@@ -56,6 +57,10 @@ pub enum Format {
 pub enum Command {
     /// List every pin in requirements files and Dockerfiles, with where it is
     Extract(ExtractArgs),
+    /// Look every pin up and report the updates due (a dry run)
+    Check(check::CheckArgs),
+    /// Look every pin up and write the updates into the files
+    Apply(check::ApplyArgs),
 }
 
 /// Arguments of `repin extract`.
@@ -75,6 +80,8 @@ pub fn main() -> ExitCode {
     style::init(cli.color);
     let code = match cli.command {
         Command::Extract(args) => extract::run(&args),
+        Command::Check(args) => check::check(&args),
+        Command::Apply(args) => check::apply(&args),
     };
     ExitCode::from(code)
 }

@@ -17,6 +17,12 @@ pub fn init(choice: ColorChoice) {
 pub const HEADING: Style = Style::new().bold();
 /// Positions and other secondary text.
 pub const DIM: Style = Style::new().dimmed();
+/// Errors and security updates.
+pub const ERROR: Style = AnsiColor::Red.on_default().bold();
+/// Proposed new values.
+pub const NEW: Style = AnsiColor::Green.on_default();
+/// Update kinds.
+pub const KIND: Style = AnsiColor::Cyan.on_default();
 /// Skipped dependencies.
 pub const SKIPPED: Style = AnsiColor::Yellow.on_default();
 

@@ -7,6 +7,7 @@
 
 mod images;
 mod python_target;
+mod setup;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -24,6 +25,7 @@ use crate::versioning::UpdateKind;
 
 pub use images::ImageLookups;
 pub use python_target::python_target;
+pub use setup::{RunOptions, SetupError};
 
 /// How many lookups run at once (the HTTP client further limits each host).
 const CONCURRENCY: usize = 64;
@@ -108,14 +110,22 @@ pub fn releases(lookup: &PypiLookup, floor: Option<&pep440_rs::Version>) -> Vec<
                     .filter_map(|s| s.release.upload_time)
                     .min()
                     .map(|t| t.as_second()),
-                hashes: if newer { lookup.hashes_for(version) } else { Vec::new() },
+                hashes: if newer {
+                    lookup.hashes_for(version)
+                } else {
+                    Vec::new()
+                },
             })
         })
         .collect()
 }
 
 impl Checker {
-    fn policy_fn<'a>(&'a self, dependency: &'a Dependency, file: &'a Path) -> impl Fn(Option<UpdateKind>) -> Policy + 'a {
+    fn policy_fn<'a>(
+        &'a self,
+        dependency: &'a Dependency,
+        file: &'a Path,
+    ) -> impl Fn(Option<UpdateKind>) -> Policy + 'a {
         move |kind| Policy::from_config(&self.config, &dependency.name, file, kind)
     }
 
@@ -124,28 +134,47 @@ impl Checker {
         let mut outcome = Outcome::default();
         let python = python_target(workspace).or_else(|| self.config.python_version.clone());
         if let Some(p) = &python {
-            outcome.notes.push(format!("requires-python is checked against Python {p}"));
+            outcome
+                .notes
+                .push(format!("requires-python is checked against Python {p}"));
         }
-        let ctx = Context { now: self.now, python };
+        let ctx = Context {
+            now: self.now,
+            python,
+        };
         let manifests: Vec<&Manifest> = workspace
             .manifests
             .iter()
-            .filter(|m| !self.config.is_excluded(m.source.path().strip_prefix(root).unwrap_or(m.source.path())))
+            .filter(|m| {
+                !self.config.is_excluded(
+                    m.source
+                        .path()
+                        .strip_prefix(root)
+                        .unwrap_or(m.source.path()),
+                )
+            })
             .collect();
         self.check_python(&manifests, &ctx, &mut outcome).await;
         self.images.check(self, &manifests, &mut outcome).await;
-        outcome.findings.sort_by(|a, b| (&a.file, a.index).cmp(&(&b.file, b.index)));
-        outcome.failures.sort_by(|a, b| (&a.file, a.index).cmp(&(&b.file, b.index)));
+        outcome
+            .findings
+            .sort_by(|a, b| (&a.file, a.index).cmp(&(&b.file, b.index)));
+        outcome
+            .failures
+            .sort_by(|a, b| (&a.file, a.index).cmp(&(&b.file, b.index)));
         outcome
     }
 
     async fn check_python(&self, manifests: &[&Manifest], ctx: &Context, outcome: &mut Outcome) {
         // Unique (package, indexes) → the dependencies that need it.
         type Key = (String, Vec<String>);
-        let mut wanted: BTreeMap<Key, (Vec<crate::registry::pypi::Index>, Vec<(usize, usize)>)> = BTreeMap::new();
+        let mut wanted: BTreeMap<Key, (Vec<crate::registry::pypi::Index>, Vec<(usize, usize)>)> =
+            BTreeMap::new();
         for (m, manifest) in manifests.iter().enumerate() {
             for (d, dependency) in manifest.dependencies.iter().enumerate() {
-                let DependencyDetail::Python(requirement) = &dependency.detail else { continue };
+                let DependencyDetail::Python(requirement) = &dependency.detail else {
+                    continue;
+                };
                 let path = manifest.source.path();
                 if dependency.skip_reason.is_some() {
                     let policy = self.policy_fn(dependency, path);
@@ -160,11 +189,19 @@ impl Checker {
                     Ok(indexes) if indexes.is_empty() => outcome.failures.push(Failure {
                         file: path.to_path_buf(),
                         index: d,
-                        message: "`--no-index` is set, so there is no index to look it up in".into(),
+                        message: "`--no-index` is set, so there is no index to look it up in"
+                            .into(),
                     }),
                     Ok(indexes) => {
-                        let key = (dependency.name.clone(), indexes.iter().map(|i| i.url.to_string()).collect());
-                        wanted.entry(key).or_insert_with(|| (indexes, Vec::new())).1.push((m, d));
+                        let key = (
+                            dependency.name.clone(),
+                            indexes.iter().map(|i| i.url.to_string()).collect(),
+                        );
+                        wanted
+                            .entry(key)
+                            .or_insert_with(|| (indexes, Vec::new()))
+                            .1
+                            .push((m, d));
                     }
                     Err(error) => outcome.failures.push(Failure {
                         file: path.to_path_buf(),
@@ -174,21 +211,22 @@ impl Checker {
                 }
             }
         }
-        let lookups: HashMap<Key, Result<PypiLookup, String>> = futures::stream::iter(wanted.iter())
-            .map(|(key, (indexes, _))| async move {
-                let result = self.pypi.lookup(indexes, &key.0).await.map_err(|e| {
-                    let mut text = error_chain(&e);
-                    if let Some(hint) = e.hint() {
-                        text.push_str("\n  hint: ");
-                        text.push_str(&hint);
-                    }
-                    text
-                });
-                (key.clone(), result)
-            })
-            .buffer_unordered(CONCURRENCY)
-            .collect()
-            .await;
+        let lookups: HashMap<Key, Result<PypiLookup, String>> =
+            futures::stream::iter(wanted.iter())
+                .map(|(key, (indexes, _))| async move {
+                    let result = self.pypi.lookup(indexes, &key.0).await.map_err(|e| {
+                        let mut text = error_chain(&e);
+                        if let Some(hint) = e.hint() {
+                            text.push_str("\n  hint: ");
+                            text.push_str(&hint);
+                        }
+                        text
+                    });
+                    (key.clone(), result)
+                })
+                .buffer_unordered(CONCURRENCY)
+                .collect()
+                .await;
         for (key, (_, users)) in &wanted {
             let result = &lookups[key];
             if let Ok(lookup) = result {
@@ -210,8 +248,14 @@ impl Checker {
                         let floor = dependency.python().and_then(|p| p.pinned_version());
                         let releases = releases(lookup, floor);
                         let policy = self.policy_fn(dependency, path);
-                        let mut decision = decide::python::decide(dependency, &releases, &policy, ctx);
-                        decision.notes.extend(lookup.warnings.iter().map(|w| format!("an index failed: {w}")));
+                        let mut decision =
+                            decide::python::decide(dependency, &releases, &policy, ctx);
+                        decision.notes.extend(
+                            lookup
+                                .warnings
+                                .iter()
+                                .map(|w| format!("an index failed: {w}")),
+                        );
                         outcome.findings.push(Finding {
                             file: path.to_path_buf(),
                             index: d,

@@ -11,7 +11,9 @@ use crate::versioning::docker_tag::{self, DockerTag};
 pub fn python_target(workspace: &Workspace) -> Option<pep440_rs::Version> {
     let mut lowest: Option<(u64, u64)> = None;
     for manifest in &workspace.manifests {
-        let ManifestDetails::Dockerfile(info) = &manifest.details else { continue };
+        let ManifestDetails::Dockerfile(info) = &manifest.details else {
+            continue;
+        };
         let last_stage = info.stages.len().checked_sub(1)?;
         // Follow `FROM <stage>` back to the image the final stage is built on.
         let mut stage = last_stage;
@@ -20,22 +22,26 @@ pub fn python_target(workspace: &Workspace) -> Option<pep440_rs::Version> {
                 DependencyDetail::Image(i) if matches!(i.context, ImageContext::From { stage: s, .. } if s == stage) => Some((d, i)),
                 _ => None,
             });
-            let Some((dependency, image)) = found else { break None };
+            let Some((dependency, image)) = found else {
+                break None;
+            };
             if dependency.skip_reason.is_none() {
                 break Some(image);
             }
             let base = dependency.current.to_ascii_lowercase();
-            match info
-                .stages
-                .iter()
-                .position(|s| s.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(&base)))
-            {
+            match info.stages.iter().position(|s| {
+                s.name
+                    .as_deref()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(&base))
+            }) {
                 Some(earlier) if earlier < stage => stage = earlier,
                 _ => break None,
             }
         };
         let Some(image) = image else { continue };
-        let Some(tag) = &image.reference.tag else { continue };
+        let Some(tag) = &image.reference.tag else {
+            continue;
+        };
         let parsed = DockerTag::parse(tag);
         let repo = image.reference.repository.rsplit('/').next().unwrap_or("");
         let minor = if matches!(repo, "python" | "pypy") {
@@ -60,7 +66,12 @@ mod tests {
         Workspace {
             manifests: files
                 .iter()
-                .map(|t| parse(SourceFile::from_text("Dockerfile", Encoding::Utf8, (*t).to_owned()), ManifestKind::Dockerfile))
+                .map(|t| {
+                    parse(
+                        SourceFile::from_text("Dockerfile", Encoding::Utf8, (*t).to_owned()),
+                        ManifestKind::Dockerfile,
+                    )
+                })
                 .collect(),
             diagnostics: Vec::new(),
         }
@@ -68,9 +79,14 @@ mod tests {
 
     #[test]
     fn follows_the_final_stage_back_to_its_python_image() {
-        let w = workspace(&["FROM node:20 AS assets\nFROM python:3.12-slim AS base\nFROM base AS final\n"]);
+        let w = workspace(&[
+            "FROM node:20 AS assets\nFROM python:3.12-slim AS base\nFROM base AS final\n",
+        ]);
         assert_eq!(python_target(&w).unwrap().to_string(), "3.12");
-        let two = workspace(&["FROM python:3.13-slim\n", "ARG PY=3.11\nFROM python:${PY}-alpine\n"]);
+        let two = workspace(&[
+            "FROM python:3.13-slim\n",
+            "ARG PY=3.11\nFROM python:${PY}-alpine\n",
+        ]);
         assert_eq!(python_target(&two).unwrap().to_string(), "3.11");
         let uv = workspace(&["FROM ghcr.io/astral-sh/uv:0.4.0-python3.12-bookworm-slim\n"]);
         assert_eq!(python_target(&uv).unwrap().to_string(), "3.12");

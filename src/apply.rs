@@ -1,0 +1,170 @@
+//! Turning chosen updates into verified file edits, and writing them.
+//!
+//! All updates of one file are spliced and verified together; when that fails, each is tried
+//! alone so one bad update never stops the others of the file, and the failure names the
+//! dependency with `path:line:col`.
+
+use std::path::{Path, PathBuf};
+
+use crate::decide::Update;
+use crate::lookup::Finding;
+use crate::manifest::Manifest;
+use crate::manifest::edit::{self, Edited, Request};
+use crate::manifest::workspace::Workspace;
+use crate::text::{TextError, write_atomically};
+
+/// The edits of one file.
+#[derive(Debug, Clone)]
+pub struct FileEdit {
+    /// The file.
+    pub path: PathBuf,
+    /// The text before, in the file's encoding.
+    pub before: Vec<u8>,
+    /// The verified result.
+    pub edited: Edited,
+    /// The updates it applies, with the index of their dependency.
+    pub applied: Vec<(usize, Update)>,
+}
+
+/// An update that could not be applied.
+#[derive(Debug, Clone)]
+pub struct EditFailure {
+    /// The file.
+    pub path: PathBuf,
+    /// The dependency's index.
+    pub index: usize,
+    /// Why (with `path:line:col`).
+    pub message: String,
+}
+
+/// For every file, the first update of each dependency that `choose` accepts, spliced and
+/// verified. Files with nothing chosen are left out.
+pub fn plan_edits(
+    workspace: &Workspace,
+    findings: &[Finding],
+    choose: &dyn Fn(&Finding, &Update) -> bool,
+) -> (Vec<FileEdit>, Vec<EditFailure>) {
+    let mut edits = Vec::new();
+    let mut failures = Vec::new();
+    for manifest in &workspace.manifests {
+        let path = manifest.source.path();
+        let chosen: Vec<(usize, Update)> = findings
+            .iter()
+            .filter(|f| f.file == path)
+            .filter_map(|f| {
+                f.decision
+                    .updates
+                    .iter()
+                    .find(|u| choose(f, u))
+                    .map(|u| (f.index, u.clone()))
+            })
+            .collect();
+        if chosen.is_empty() {
+            continue;
+        }
+        let (edit, failed) = edit_file(manifest, chosen);
+        failures.extend(failed);
+        edits.extend(edit);
+    }
+    (edits, failures)
+}
+
+fn requests(chosen: &[(usize, Update)]) -> Vec<Request> {
+    chosen
+        .iter()
+        .map(|(index, update)| Request {
+            index: *index,
+            change: update.change.clone(),
+        })
+        .collect()
+}
+
+fn edit_file(
+    manifest: &Manifest,
+    chosen: Vec<(usize, Update)>,
+) -> (Option<FileEdit>, Vec<EditFailure>) {
+    let path = manifest.source.path().to_path_buf();
+    let before = manifest.source.to_bytes();
+    if let Ok(edited) = edit::edit(manifest, &requests(&chosen)) {
+        return (
+            Some(FileEdit {
+                path,
+                before,
+                edited,
+                applied: chosen,
+            }),
+            Vec::new(),
+        );
+    }
+    // Together they failed: keep each update that verifies on top of the ones kept so far.
+    let mut kept: Vec<(usize, Update)> = Vec::new();
+    let mut failures = Vec::new();
+    for item in chosen {
+        let mut trial = kept.clone();
+        trial.push(item.clone());
+        match edit::edit(manifest, &requests(&trial)) {
+            Ok(_) => kept.push(item),
+            Err(error) => failures.push(EditFailure {
+                path: path.clone(),
+                index: item.0,
+                message: crate::lookup::error_chain(&error),
+            }),
+        }
+    }
+    if kept.is_empty() {
+        return (None, failures);
+    }
+    match edit::edit(manifest, &requests(&kept)) {
+        Ok(edited) => (
+            Some(FileEdit {
+                path,
+                before,
+                edited,
+                applied: kept,
+            }),
+            failures,
+        ),
+        Err(error) => {
+            failures.push(EditFailure {
+                path,
+                index: kept[0].0,
+                message: crate::lookup::error_chain(&error),
+            });
+            (None, failures)
+        }
+    }
+}
+
+/// A unified diff of one file's edit, with paths shown as `a/<path>` and `b/<path>`.
+pub fn unified_diff(edit: &FileEdit, shown: &Path) -> String {
+    let before = String::from_utf8_lossy(&edit.before).into_owned();
+    let after = edit.edited.manifest.source.text();
+    // Compare decoded text so a UTF-16 file diffs readably.
+    let old = crate::text::SourceFile::from_bytes(&edit.path, &edit.before)
+        .map_or(before, |s| s.text().to_owned());
+    similar::TextDiff::from_lines(old.as_str(), after)
+        .unified_diff()
+        .context_radius(3)
+        .header(
+            &format!("a/{}", shown.display()),
+            &format!("b/{}", shown.display()),
+        )
+        .to_string()
+}
+
+/// Write an edit atomically, after checking the file still holds what was read.
+pub fn write(edit: &FileEdit) -> Result<(), TextError> {
+    let on_disk = std::fs::read(&edit.path).map_err(|source| TextError::Read {
+        path: edit.path.clone(),
+        source,
+    })?;
+    if on_disk != edit.before {
+        return Err(TextError::StaleEdit {
+            path: edit.path.clone(),
+            position: crate::text::Position { line: 1, column: 1 },
+            expected: "the content repin read".into(),
+            actual: "a file changed since".into(),
+        });
+    }
+    write_atomically(&edit.path, &edit.edited.bytes())
+}

@@ -1,0 +1,614 @@
+//! `repin check` and `repin apply`: look everything up, decide, report or write.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::style::{self, paint};
+use super::{EXIT_ERROR, EXIT_FOUND, EXIT_OK, Format};
+use crate::apply::{self, EditFailure, FileEdit};
+use crate::config::Loaded;
+use crate::decide::Update;
+use crate::lookup::{Checker, Finding, Outcome, RunOptions};
+use crate::manifest::workspace::Workspace;
+use crate::registry::http::{Cache, CacheMode};
+use crate::registry::pypi::Environment;
+use crate::versioning::UpdateKind;
+
+/// Options shared by every command that looks things up.
+#[derive(Debug, clap::Args)]
+pub struct LookupArgs {
+    /// Repository directory, or files (default: the current directory)
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Configuration file (default: repin.toml or .github/repin.toml in the repository)
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Cache directory for index and registry answers
+    #[arg(long, env = "REPIN_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Do not use the on-disk cache
+    #[arg(long, conflicts_with = "offline")]
+    pub no_cache: bool,
+    /// Answer only from the cache; no network
+    #[arg(long)]
+    pub offline: bool,
+}
+
+/// Arguments of `repin check`.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// What to read and how to look it up
+    #[command(flatten)]
+    pub lookup: LookupArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Print the edits as a unified diff
+    #[arg(long)]
+    pub diff: bool,
+    /// Exit with 1 when updates are due
+    #[arg(long)]
+    pub exit_code: bool,
+    /// Also list dependencies that are up to date or skipped
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// Arguments of `repin apply`.
+#[derive(Debug, clap::Args)]
+pub struct ApplyArgs {
+    /// What to read and how to look it up
+    #[command(flatten)]
+    pub lookup: LookupArgs,
+    /// Only update these dependencies (normalised package or full image names; repeatable)
+    #[arg(long = "only", value_name = "NAME")]
+    pub only: Vec<String>,
+    /// Only apply updates of these kinds (repeatable)
+    #[arg(long = "kind", value_name = "KIND", value_parser = parse_kind)]
+    pub kinds: Vec<UpdateKind>,
+}
+
+fn parse_kind(text: &str) -> Result<UpdateKind, String> {
+    serde_json::from_value(serde_json::Value::String(text.to_owned())).map_err(|_| {
+        "expected patch, minor, major, python-minor, digest, pin or migration".to_owned()
+    })
+}
+
+/// A loaded repository and its lookups.
+struct Run {
+    workspace: Workspace,
+    outcome: Outcome,
+    root: PathBuf,
+}
+
+fn root_of(paths: &[PathBuf]) -> PathBuf {
+    let first = paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
+    if first.is_dir() {
+        first
+    } else {
+        first
+            .parent()
+            .map(Path::to_path_buf)
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or_else(|| PathBuf::from("."))
+    }
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+fn run(args: &LookupArgs) -> Result<Run, String> {
+    let root = root_of(&args.paths);
+    let config = match &args.config {
+        Some(path) => Loaded::read(path),
+        None => Loaded::discover(&root),
+    }
+    .map_err(|e| e.to_string())?;
+    let cache_dir = args.cache_dir.clone().or_else(Cache::default_dir);
+    let cache = match (args.no_cache, args.offline, cache_dir) {
+        (true, _, _) | (false, false, None) => CacheMode::Disabled,
+        (false, true, None) => {
+            return Err("--offline needs a cache directory\n  hint: pass --cache-dir".into());
+        }
+        (false, true, Some(dir)) => CacheMode::Offline(Cache::new(dir)),
+        (false, false, Some(dir)) => CacheMode::Enabled(Cache::new(dir)),
+    };
+    let options = RunOptions {
+        cache,
+        environment: Environment::from_process(),
+        docker_config: crate::registry::oci::DockerConfig::default_dir(),
+        now: now(),
+    };
+    let checker = Checker::new(config, options).map_err(|e| crate::lookup::error_chain(&e))?;
+    let workspace = Workspace::load(&args.paths);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("Cannot start the async runtime\n  Caused by: {e}"))?;
+    let outcome = runtime.block_on(async {
+        let progress = progress(&checker, &workspace);
+        let outcome = checker.check(&workspace, &root).await;
+        progress.abort();
+        if std::io::stderr().is_terminal() {
+            eprint!("\r\x1b[2K");
+        }
+        outcome
+    });
+    Ok(Run {
+        workspace,
+        outcome,
+        root,
+    })
+}
+
+/// A status line on a terminal when lookups take longer than a moment.
+fn progress(checker: &Checker, workspace: &Workspace) -> tokio::task::JoinHandle<()> {
+    let stats = checker.pypi.http().clone();
+    let count: usize = workspace
+        .manifests
+        .iter()
+        .map(|m| m.dependencies.len())
+        .sum();
+    tokio::spawn(async move {
+        if !std::io::stderr().is_terminal() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        loop {
+            let sent = stats
+                .stats()
+                .sent
+                .load(std::sync::atomic::Ordering::Relaxed);
+            eprint!("\r\x1b[2KLooking up {count} dependencies… {sent} requests");
+            let _ = std::io::stderr().flush();
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+}
+
+/// One update in the JSON report.
+#[derive(Debug, Serialize)]
+struct UpdateEntry<'a> {
+    file: String,
+    line: usize,
+    column: usize,
+    name: &'a str,
+    current: &'a str,
+    proposed: &'a str,
+    kind: UpdateKind,
+    reason: &'a str,
+    security: bool,
+    fixes: &'a [String],
+    age_days: Option<u64>,
+}
+
+/// A dependency without update in the JSON report.
+#[derive(Debug, Serialize)]
+struct OtherEntry<'a> {
+    file: String,
+    line: usize,
+    name: &'a str,
+    current: &'a str,
+    reason: String,
+}
+
+/// A failure in the JSON report.
+#[derive(Debug, Serialize)]
+struct ErrorEntry<'a> {
+    file: String,
+    line: usize,
+    name: &'a str,
+    message: &'a str,
+}
+
+#[derive(Debug, Serialize)]
+struct CheckReport<'a> {
+    updates: Vec<UpdateEntry<'a>>,
+    skipped: Vec<OtherEntry<'a>>,
+    held_back: Vec<OtherEntry<'a>>,
+    up_to_date: usize,
+    errors: Vec<ErrorEntry<'a>>,
+    notes: Vec<String>,
+}
+
+fn dependency<'w>(
+    workspace: &'w Workspace,
+    file: &Path,
+    index: usize,
+) -> Option<(
+    &'w crate::manifest::Manifest,
+    &'w crate::manifest::Dependency,
+)> {
+    let manifest = workspace
+        .manifests
+        .iter()
+        .find(|m| m.source.path() == file)?;
+    Some((manifest, manifest.dependencies.get(index)?))
+}
+
+fn updates_first(findings: &[Finding]) -> Vec<(&Finding, &Update)> {
+    let mut all: Vec<(&Finding, &Update)> = findings
+        .iter()
+        .flat_map(|f| f.decision.updates.iter().map(move |u| (f, u)))
+        .collect();
+    // Security updates first, then by file and position.
+    all.sort_by_key(|(f, u)| (!u.is_security(), f.file.clone(), f.index));
+    all
+}
+
+fn report<'a>(run: &'a Run) -> CheckReport<'a> {
+    let mut report = CheckReport {
+        updates: Vec::new(),
+        skipped: Vec::new(),
+        held_back: Vec::new(),
+        up_to_date: 0,
+        errors: Vec::new(),
+        notes: run.outcome.notes.clone(),
+    };
+    for (finding, update) in updates_first(&run.outcome.findings) {
+        let Some((manifest, dep)) = dependency(&run.workspace, &finding.file, finding.index) else {
+            continue;
+        };
+        let p = manifest.source.position(dep.span.start);
+        report.updates.push(UpdateEntry {
+            file: finding.file.display().to_string(),
+            line: p.line,
+            column: p.column,
+            name: &dep.name,
+            current: &update.current,
+            proposed: &update.proposed,
+            kind: update.kind,
+            reason: &update.reason,
+            security: update.is_security(),
+            fixes: &update.fixes,
+            age_days: update.age.map(|a| a.as_secs() / 86_400),
+        });
+    }
+    for finding in &run.outcome.findings {
+        let Some((manifest, dep)) = dependency(&run.workspace, &finding.file, finding.index) else {
+            continue;
+        };
+        let line = manifest.source.position(dep.span.start).line;
+        for note in &finding.decision.notes {
+            report.notes.push(format!(
+                "{}:{line}: {}: {note}",
+                finding.file.display(),
+                dep.name
+            ));
+        }
+        if !finding.decision.updates.is_empty() {
+            continue;
+        }
+        let entry = |reason: String| OtherEntry {
+            file: finding.file.display().to_string(),
+            line,
+            name: &dep.name,
+            current: &dep.current,
+            reason,
+        };
+        match &finding.decision.none {
+            Some(crate::decide::NoUpdate::Skipped { skip }) => {
+                report.skipped.push(entry(skip.as_str().to_owned()))
+            }
+            Some(none @ crate::decide::NoUpdate::HeldBack { .. }) => {
+                report.held_back.push(entry(none.describe()))
+            }
+            _ => report.up_to_date += 1,
+        }
+    }
+    for failure in &run.outcome.failures {
+        let Some((manifest, dep)) = dependency(&run.workspace, &failure.file, failure.index) else {
+            continue;
+        };
+        report.errors.push(ErrorEntry {
+            file: failure.file.display().to_string(),
+            line: manifest.source.position(dep.span.start).line,
+            name: &dep.name,
+            message: &failure.message,
+        });
+    }
+    report
+}
+
+fn age_text(update: &Update) -> String {
+    update.age.map(crate::decide::human_age).unwrap_or_default()
+}
+
+fn print_table(run: &Run, all: bool, edit_failures: &[EditFailure]) -> std::io::Result<()> {
+    let mut out = anstream::stdout().lock();
+    let findings = &run.outcome.findings;
+    let mut files: Vec<&Path> = findings
+        .iter()
+        .map(|f| f.file.as_path())
+        .chain(run.outcome.failures.iter().map(|f| f.file.as_path()))
+        .collect();
+    files.sort();
+    files.dedup();
+    let (mut due, mut security) = (0, 0);
+    for file in files {
+        let mut lines = Vec::new();
+        for (finding, update) in updates_first(findings)
+            .into_iter()
+            .filter(|(f, _)| f.file == file)
+        {
+            let Some((manifest, dep)) = dependency(&run.workspace, file, finding.index) else {
+                continue;
+            };
+            let p = manifest.source.position(dep.span.start);
+            due += 1;
+            let kind = if update.is_security() {
+                security += 1;
+                paint(style::ERROR, format!("security/{}", update.kind))
+            } else {
+                paint(style::KIND, update.kind)
+            };
+            lines.push(format!(
+                "  {} {:<28} {} → {}  {}  {}  {}",
+                paint(
+                    style::DIM,
+                    format!("{:>7}", format!("{}:{}", p.line, p.column))
+                ),
+                dep.name,
+                update.current,
+                paint(style::NEW, &update.proposed),
+                kind,
+                paint(style::DIM, age_text(update)),
+                paint(style::DIM, &update.reason)
+            ));
+        }
+        for finding in findings
+            .iter()
+            .filter(|f| f.file == file && f.decision.updates.is_empty())
+        {
+            let Some((manifest, dep)) = dependency(&run.workspace, file, finding.index) else {
+                continue;
+            };
+            let held = matches!(
+                finding.decision.none,
+                Some(crate::decide::NoUpdate::HeldBack { .. })
+            );
+            if !(all || held) {
+                continue;
+            }
+            let p = manifest.source.position(dep.span.start);
+            let why = finding
+                .decision
+                .none
+                .as_ref()
+                .map(crate::decide::NoUpdate::describe)
+                .unwrap_or_default();
+            lines.push(format!(
+                "  {} {:<28} {}  {}",
+                paint(
+                    style::DIM,
+                    format!("{:>7}", format!("{}:{}", p.line, p.column))
+                ),
+                dep.name,
+                dep.current,
+                paint(style::SKIPPED, why)
+            ));
+        }
+        for failure in run.outcome.failures.iter().filter(|f| f.file == file) {
+            let Some((manifest, dep)) = dependency(&run.workspace, file, failure.index) else {
+                continue;
+            };
+            let p = manifest.source.position(dep.span.start);
+            lines.push(format!(
+                "  {} {:<28} {}  {}",
+                paint(
+                    style::DIM,
+                    format!("{:>7}", format!("{}:{}", p.line, p.column))
+                ),
+                dep.name,
+                dep.current,
+                paint(
+                    style::ERROR,
+                    failure.message.replace('\n', "\n            ")
+                )
+            ));
+        }
+        if lines.is_empty() {
+            continue;
+        }
+        writeln!(out, "{}", paint(style::HEADING, file.display()))?;
+        for line in lines {
+            writeln!(out, "{line}")?;
+        }
+        writeln!(out)?;
+    }
+    let mut notes: Vec<String> = run.outcome.notes.clone();
+    for finding in findings {
+        if let Some((manifest, dep)) = dependency(&run.workspace, &finding.file, finding.index) {
+            let line = manifest.source.position(dep.span.start).line;
+            notes.extend(
+                finding
+                    .decision
+                    .notes
+                    .iter()
+                    .map(|n| format!("{}:{line}: {}: {n}", finding.file.display(), dep.name)),
+            );
+        }
+    }
+    for note in &notes {
+        writeln!(out, "{} {note}", paint(style::DIM, "note:"))?;
+    }
+    for failure in edit_failures {
+        writeln!(out, "{} {}", paint(style::ERROR, "error:"), failure.message)?;
+    }
+    let total: usize = run
+        .workspace
+        .manifests
+        .iter()
+        .map(|m| m.dependencies.len())
+        .sum();
+    writeln!(
+        out,
+        "{} updates due{} across {} files and {} dependencies; {} lookups failed",
+        due,
+        if security > 0 {
+            format!(" ({security} security)")
+        } else {
+            String::new()
+        },
+        run.workspace.manifests.len(),
+        total,
+        run.outcome.failures.len()
+    )
+}
+
+fn shown_path(path: &Path, root: &Path) -> PathBuf {
+    path.strip_prefix(root)
+        .map_or_else(|_| path.to_path_buf(), Path::to_path_buf)
+}
+
+fn print_diagnostics(workspace: &Workspace) {
+    for diagnostic in workspace.all_diagnostics() {
+        let _ = writeln!(anstream::stderr(), "{diagnostic}");
+    }
+}
+
+/// Run `repin check`.
+pub fn check(args: &CheckArgs) -> u8 {
+    let run = match run(&args.lookup) {
+        Ok(run) => run,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return EXIT_ERROR;
+        }
+    };
+    print_diagnostics(&run.workspace);
+    let (edits, edit_failures) = if args.diff {
+        apply::plan_edits(&run.workspace, &run.outcome.findings, &|_, _| true)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let written = match args.format {
+        Format::Json => {
+            let mut out = std::io::stdout().lock();
+            serde_json::to_writer_pretty(&mut out, &report(&run))
+                .map_err(std::io::Error::other)
+                .and_then(|()| writeln!(out))
+        }
+        Format::Table => print_table(&run, args.all, &edit_failures),
+    };
+    if args.diff {
+        let mut out = std::io::stdout().lock();
+        for edit in &edits {
+            let _ = write!(
+                out,
+                "{}",
+                apply::unified_diff(edit, &shown_path(&edit.path, &run.root))
+            );
+        }
+    }
+    if let Err(error) = written {
+        if error.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: Cannot write the report\n  Caused by: {error}");
+            return EXIT_ERROR;
+        }
+    }
+    let due = run
+        .outcome
+        .findings
+        .iter()
+        .any(|f| !f.decision.updates.is_empty());
+    if !run.outcome.failures.is_empty() || run.workspace.has_errors() || !edit_failures.is_empty() {
+        EXIT_ERROR
+    } else if due && args.exit_code {
+        EXIT_FOUND
+    } else {
+        EXIT_OK
+    }
+}
+
+/// Run `repin apply`.
+pub fn apply(args: &ApplyArgs) -> u8 {
+    let run = match run(&args.lookup) {
+        Ok(run) => run,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return EXIT_ERROR;
+        }
+    };
+    print_diagnostics(&run.workspace);
+    let only: Vec<String> = args
+        .only
+        .iter()
+        .map(|n| crate::manifest::python::normalize_name(n))
+        .collect();
+    let choose = |finding: &Finding, update: &Update| {
+        let name_ok = only.is_empty()
+            || dependency(&run.workspace, &finding.file, finding.index).is_some_and(|(_, d)| {
+                only.iter().any(|o| {
+                    *o == d.name
+                        || *o == crate::manifest::python::normalize_name(&d.name)
+                        || args.only.contains(&d.name)
+                })
+            });
+        let kind_ok = args.kinds.is_empty() || args.kinds.contains(&update.kind);
+        name_ok && kind_ok
+    };
+    let (edits, mut failures): (Vec<FileEdit>, Vec<EditFailure>) =
+        apply::plan_edits(&run.workspace, &run.outcome.findings, &choose);
+    let mut out = anstream::stdout().lock();
+    let mut written = 0;
+    for edit in &edits {
+        match apply::write(edit) {
+            Ok(()) => {
+                written += 1;
+                for (index, update) in &edit.applied {
+                    let name = edit
+                        .edited
+                        .manifest
+                        .dependencies
+                        .get(*index)
+                        .map_or("", |d| d.name.as_str());
+                    let _ = writeln!(
+                        out,
+                        "{}: {name} {} → {} ({})",
+                        shown_path(&edit.path, &run.root).display(),
+                        update.current,
+                        paint(style::NEW, &update.proposed),
+                        update.kind
+                    );
+                }
+            }
+            Err(error) => failures.push(EditFailure {
+                path: edit.path.clone(),
+                index: 0,
+                message: crate::lookup::error_chain(&error),
+            }),
+        }
+    }
+    for failure in &failures {
+        let _ = writeln!(
+            anstream::stderr(),
+            "{} {}",
+            paint(style::ERROR, "error:"),
+            failure.message
+        );
+    }
+    for failure in &run.outcome.failures {
+        let name = dependency(&run.workspace, &failure.file, failure.index)
+            .map_or("", |(_, d)| d.name.as_str());
+        let _ = writeln!(
+            anstream::stderr(),
+            "{} {}: {name}: {}",
+            paint(style::ERROR, "error:"),
+            failure.file.display(),
+            failure.message
+        );
+    }
+    let _ = writeln!(out, "{written} files updated");
+    if !failures.is_empty() || !run.outcome.failures.is_empty() || run.workspace.has_errors() {
+        EXIT_ERROR
+    } else {
+        EXIT_OK
+    }
+}

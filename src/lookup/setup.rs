@@ -1,0 +1,132 @@
+//! Building the clients of a run from `repin.toml`, the environment and Docker's config.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use url::Url;
+
+use super::{Checker, ImageLookups};
+use crate::config::Loaded;
+use crate::registry::http::{CacheMode, HttpClient, HttpConfig, HttpError};
+use crate::registry::oci::credentials::CredentialError;
+use crate::registry::oci::{Credential, DockerConfig, OciClient, OciSettings, Platform};
+use crate::registry::pypi::{ConfiguredIndexes, Environment, IndexResolver, PypiClient, PypiError};
+
+/// What a run needs besides the configuration file.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The on-disk cache.
+    pub cache: CacheMode,
+    /// Environment variables and home directory (for pip.conf, netrc, credentials).
+    pub environment: Environment,
+    /// Docker's configuration directory (`$DOCKER_CONFIG`, `~/.docker`), if any.
+    pub docker_config: Option<PathBuf>,
+    /// Now, in seconds since the epoch.
+    pub now: i64,
+}
+
+/// Errors setting a run up.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The HTTP client could not be built.
+    #[error("Cannot set up HTTP")]
+    Http(#[from] HttpError),
+    /// An index's configuration is wrong (an unset variable, a bad URL).
+    #[error("Cannot set up the package indexes")]
+    Index(#[from] PypiError),
+    /// Docker's configuration cannot be read.
+    #[error("Cannot read Docker's credentials")]
+    Docker(#[from] CredentialError),
+    /// A registry's configuration is wrong.
+    #[error("Invalid configuration for registry `{registry}`: {reason}")]
+    Registry {
+        /// The registry.
+        registry: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl Checker {
+    /// Build the clients of a run.
+    pub fn new(config: Loaded, options: RunOptions) -> Result<Checker, SetupError> {
+        let http = HttpClient::new(HttpConfig {
+            cache: options.cache.clone(),
+            ..HttpConfig::default()
+        })?;
+        let c = &config.config;
+        // Index credentials are named by environment variable; the index resolver expands
+        // `${VAR}` references (and says which one is unset).
+        let template = |i: &crate::config::IndexConfig| -> String {
+            let url = i.url.get_ref().clone();
+            match (&i.username_env, &i.password_env) {
+                (Some(u), Some(p)) => url.replacen(
+                    "://",
+                    &format!("://${{{}}}:${{{}}}@", u.get_ref(), p.get_ref()),
+                    1,
+                ),
+                (None, Some(p)) => url.replacen("://", &format!("://${{{}}}@", p.get_ref()), 1),
+                _ => url,
+            }
+        };
+        let configured = ConfiguredIndexes {
+            index_url: c.indexes.iter().find(|i| i.primary).map(template),
+            extra_index_urls: c
+                .indexes
+                .iter()
+                .filter(|i| !i.primary)
+                .map(template)
+                .collect(),
+        };
+        let indexes = IndexResolver::new(options.environment.clone(), configured)?;
+        let mut settings = OciSettings::default();
+        for (host, registry) in &c.registries {
+            if let Some(url) = &registry.url {
+                let parsed = Url::parse(url.get_ref()).map_err(|e| SetupError::Registry {
+                    registry: host.clone(),
+                    reason: e.to_string(),
+                })?;
+                settings.endpoints.insert(host.clone(), parsed);
+            }
+            if registry.insecure {
+                settings.insecure.push(host.clone());
+            }
+            let var = |name: &Option<toml::Spanned<String>>| -> Result<Option<String>, SetupError> {
+                let Some(name) = name else { return Ok(None) };
+                options
+                    .environment
+                    .var(name.get_ref())
+                    .map(|v| Some(v.to_owned()))
+                    .ok_or_else(|| SetupError::Registry {
+                        registry: host.clone(),
+                        reason: format!("the environment variable `{}` is not set", name.get_ref()),
+                    })
+            };
+            if let Some(secret) = var(&registry.password_env)? {
+                let username = var(&registry.username_env)?.unwrap_or_default();
+                settings
+                    .credentials
+                    .insert(host.clone(), Credential { username, secret });
+            }
+        }
+        if let Some(dir) = &options.docker_config {
+            settings.docker_config = DockerConfig::load(dir)?.map(Arc::new);
+        }
+        let platforms: Vec<Platform> = c
+            .images
+            .platforms
+            .iter()
+            .filter_map(|p| Platform::parse(p))
+            .collect();
+        Ok(Checker {
+            pypi: PypiClient::new(http.clone()),
+            indexes,
+            images: ImageLookups {
+                oci: OciClient::new(http, settings),
+                platforms,
+            },
+            now: options.now,
+            config,
+        })
+    }
+}
