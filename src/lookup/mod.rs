@@ -166,10 +166,10 @@ impl Checker {
     }
 
     async fn check_python(&self, manifests: &[&Manifest], ctx: &Context, outcome: &mut Outcome) {
-        // Unique (package, indexes) → the dependencies that need it.
+        // Unique (package, indexes) → the indexes and the dependencies that need it.
         type Key = (String, Vec<String>);
-        let mut wanted: BTreeMap<Key, (Vec<crate::registry::pypi::Index>, Vec<(usize, usize)>)> =
-            BTreeMap::new();
+        type Users = (Vec<crate::registry::pypi::Index>, Vec<(usize, usize)>);
+        let mut wanted: BTreeMap<Key, Users> = BTreeMap::new();
         for (m, manifest) in manifests.iter().enumerate() {
             for (d, dependency) in manifest.dependencies.iter().enumerate() {
                 let DependencyDetail::Python(requirement) = &dependency.detail else {
