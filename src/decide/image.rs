@@ -312,8 +312,11 @@ pub fn finish(
             },
         });
     }
-    // The current tag itself: add or refresh its digest, unless a tag move already does.
-    if updates.is_empty() && plan.wants_digests {
+    // The current tag itself: add or refresh its digest, unless a routine tag move already
+    // does. A separate move (a major, a Python minor) does not: the routine update comes first
+    // and stays on the current tag.
+    let separate = |u: &Update| matches!(u.kind, UpdateKind::Major | UpdateKind::PythonMinor);
+    if updates.iter().all(separate) && plan.wants_digests {
         let now = facts.digests.get(&plan.current_tag);
         match (&current_digest, now) {
             (None, Some(digest)) if policy(Some(UpdateKind::Pin)).allows_kind(UpdateKind::Pin) => {
@@ -360,6 +363,8 @@ pub fn finish(
             _ => {}
         }
     }
+    // Routine first, separate moves after.
+    updates.sort_by_key(|u| separate(u));
     let mut decision = Decision::updates(updates);
     decision.notes = notes;
     decision

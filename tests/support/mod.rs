@@ -42,4 +42,5 @@ pub fn files_below(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+pub mod pypiserver;
 pub mod registry;

@@ -177,6 +177,19 @@ fn digests_pin_refresh_and_follow_tag_moves() {
     // Same digest: nothing.
     let d = finish(&pinned, &p, &facts(&[("3.12-slim", D1)], None), &policy);
     assert_eq!(summary(&d), "none: up to date");
+    // With Python minors enabled, the refresh still comes first, the minor bump separately.
+    let policy = policy_for("", &pinned);
+    let p = plan(&pinned, &tags(PYTHON_TAGS), &policy);
+    let d = finish(
+        &pinned,
+        &p,
+        &facts(&[("3.12-slim", D2), ("3.13-slim", D3)], Some(true)),
+        &policy,
+    );
+    assert_eq!(
+        summary(&d),
+        format!("digest 3.12-slim@{D2}, python-minor 3.13-slim@{D3}")
+    );
 
     // A tag move of a pinned image carries the new tag's digest.
     let full = dependency(&format!("python:3.12.4-slim-bookworm@{D1}"));

@@ -31,7 +31,9 @@ pub use filename::DistKind;
 pub use index_config::{ConfiguredIndexes, Environment, Index, IndexResolver, IndexSource};
 pub use model::{CoreMetadata, DistFile, IndexUrl, Page, PageFormat, Project, Release};
 
+// The pypiserver harness lives with the integration tests, which use it too.
 #[cfg(test)]
+#[path = "../../../tests/support/pypiserver.rs"]
 pub(crate) mod testing;
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,294 @@
+//! `repin check` and `repin apply` run as a process against real servers on loopback: the
+//! Distribution registry and pypiserver. The repository's `repin.toml` points `docker.io`,
+//! `ghcr.io` and the primary index at them, as a mirror configuration would.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use support::pypiserver::{PypiServer, sha256_hex, write_wheel};
+use support::registry::{Registry, RegistryAuth};
+
+const OLD_HASH: &str = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+
+fn repin(home: &Path, args: &[&str]) -> Output {
+    // A clean environment: no pip.conf, PIP_* variables or Docker credentials of this machine.
+    Command::new(env!("CARGO_BIN_EXE_repin"))
+        .args(args)
+        .env_clear()
+        .env("HOME", home)
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .output()
+        .expect("repin runs")
+}
+
+fn json(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}):\n{}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+fn updates(report: &Value) -> Vec<String> {
+    report["updates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            format!(
+                "{} {} {} -> {}",
+                u["name"].as_str().unwrap(),
+                u["kind"].as_str().unwrap(),
+                u["current"].as_str().unwrap(),
+                u["proposed"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn check_diff_and_apply_against_loopback_servers() {
+    let Some(registry) = Registry::start(RegistryAuth::None) else {
+        return;
+    };
+    let packages = tempfile::tempdir().unwrap();
+    let mut hashes = std::collections::BTreeMap::new();
+    for (name, version) in [
+        ("flask", "2.2.2"),
+        ("flask", "2.2.5"),
+        ("flask", "3.1.3"),
+        ("jinja2", "3.1.2"),
+        ("jinja2", "3.1.6"),
+    ] {
+        let path = write_wheel(packages.path(), name, version, Some(">=3.8"));
+        hashes.insert(
+            format!("{name}=={version}"),
+            format!("sha256:{}", sha256_hex(&std::fs::read(path).unwrap())),
+        );
+    }
+    let Some(pypi) = PypiServer::start(packages.path()) else {
+        return;
+    };
+
+    let mut digests = std::collections::BTreeMap::new();
+    for tag in [
+        "3.12.4-slim-bookworm",
+        "3.12.5-slim-bookworm",
+        "3.13.1-slim-bookworm",
+        "3.12-slim",
+        "3.13-slim",
+    ] {
+        digests.insert(
+            tag,
+            registry
+                .push_index(
+                    "library/python",
+                    tag,
+                    &format!("{tag}/amd64"),
+                    &format!("{tag}/arm64"),
+                )
+                .0,
+        );
+    }
+    let old_slim = digests["3.12-slim"].clone();
+    // 3.12-slim is rebuilt with a new amd64 image after the repository pinned it.
+    let new_slim = registry
+        .push_index(
+            "library/python",
+            "3.12-slim",
+            "3.12-slim/amd64-rebuilt",
+            "3.12-slim/arm64",
+        )
+        .0;
+    for tag in ["0.4.0", "0.4.1"] {
+        digests.insert(
+            tag,
+            registry
+                .push_index(
+                    "astral-sh/uv",
+                    tag,
+                    &format!("uv{tag}/amd64"),
+                    &format!("uv{tag}/arm64"),
+                )
+                .0,
+        );
+    }
+
+    let repo = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let r = repo.path();
+    std::fs::write(
+        r.join("repin.toml"),
+        format!(
+            "[[indexes]]\nurl = \"{}\"\nprimary = true\n\n[registries.\"docker.io\"]\nurl = \"http://{host}\"\n\n[registries.\"ghcr.io\"]\nurl = \"http://{host}\"\n",
+            pypi.index_url(),
+            host = registry.host
+        ),
+    )
+    .unwrap();
+    let requirements = format!(
+        "flask==2.2.2 \\\r\n    --hash={OLD_HASH}\r\njinja2==3.1.6\r\nnot-on-the-index==1.0\r\n"
+    );
+    std::fs::write(r.join("requirements.txt"), &requirements).unwrap();
+    let dockerfile = format!(
+        "ARG PYTHON=3.12.4-slim-bookworm\nFROM python:${{PYTHON}} AS build\nCOPY --from=ghcr.io/astral-sh/uv:0.4.0 /uv /bin/uv\nFROM python:3.12-slim@{old_slim}\n"
+    );
+    std::fs::write(r.join("Dockerfile"), &dockerfile).unwrap();
+    let dir = r.to_str().unwrap();
+
+    // check: every update, the lookup failure reported against its dependency, exit 2.
+    let out = repin(
+        home.path(),
+        &["check", "--no-cache", "--format", "json", dir],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json(&out);
+    let mut got = updates(&report);
+    got.sort();
+    let mut want = vec![
+        format!("docker.io/library/python digest 3.12-slim@{old_slim} -> 3.12-slim@{new_slim}"),
+        format!(
+            "docker.io/library/python patch 3.12.4-slim-bookworm -> 3.12.5-slim-bookworm@{}",
+            digests["3.12.5-slim-bookworm"]
+        ),
+        format!(
+            "docker.io/library/python python-minor 3.12.4-slim-bookworm -> 3.13.1-slim-bookworm@{}",
+            digests["3.13.1-slim-bookworm"]
+        ),
+        // The rebuilt 3.12-slim gets its refresh; the Python 3.13 move comes separately.
+        format!(
+            "docker.io/library/python python-minor 3.12-slim@{old_slim} -> 3.13-slim@{}",
+            digests["3.13-slim"]
+        ),
+        "flask major 2.2.2 -> 3.1.3".to_owned(),
+        "flask patch 2.2.2 -> 2.2.5".to_owned(),
+        format!(
+            "ghcr.io/astral-sh/uv patch 0.4.0 -> 0.4.1@{}",
+            digests["0.4.1"]
+        ),
+    ];
+    want.sort();
+    assert_eq!(got, want);
+    let errors = report["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0]["name"], "not-on-the-index");
+    assert_eq!(errors[0]["line"], 4);
+    assert_eq!(report["up_to_date"], 1, "jinja2 is current");
+
+    // --diff shows the routine edits without writing anything.
+    let out = repin(home.path(), &["check", "--no-cache", "--diff", dir]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("--- a/Dockerfile\n+++ b/Dockerfile\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n-ARG PYTHON=3.12.4-slim-bookworm\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n+ARG PYTHON=3.12.5-slim-bookworm\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "\n+FROM python:${{PYTHON}}@{} AS build\n",
+            digests["3.12.5-slim-bookworm"]
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("\n+    --hash={}\r\n", hashes["flask==2.2.5"])),
+        "{text}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(r.join("Dockerfile")).unwrap(),
+        dockerfile
+    );
+
+    // apply the patch and digest updates: files are rewritten in place, CRLF and layout kept.
+    let out = repin(
+        home.path(),
+        &[
+            "apply",
+            "--no-cache",
+            "--kind",
+            "patch",
+            "--kind",
+            "digest",
+            dir,
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "the missing package still counts as an error"
+    );
+    assert_eq!(
+        std::fs::read_to_string(r.join("requirements.txt")).unwrap(),
+        format!(
+            "flask==2.2.5 \\\r\n    --hash={}\r\njinja2==3.1.6\r\nnot-on-the-index==1.0\r\n",
+            hashes["flask==2.2.5"]
+        )
+    );
+    assert_eq!(
+        std::fs::read_to_string(r.join("Dockerfile")).unwrap(),
+        format!(
+            "ARG PYTHON=3.12.5-slim-bookworm\nFROM python:${{PYTHON}}@{} AS build\nCOPY --from=ghcr.io/astral-sh/uv:0.4.1@{} /uv /bin/uv\nFROM python:3.12-slim@{new_slim}\n",
+            digests["3.12.5-slim-bookworm"], digests["0.4.1"]
+        )
+    );
+
+    // Afterwards only the separate updates remain; --exit-code says updates are due.
+    std::fs::write(
+        r.join("requirements.txt"),
+        std::fs::read_to_string(r.join("requirements.txt"))
+            .unwrap()
+            .replace("not-on-the-index==1.0\r\n", ""),
+    )
+    .unwrap();
+    let out = repin(
+        home.path(),
+        &[
+            "check",
+            "--no-cache",
+            "--format",
+            "json",
+            "--exit-code",
+            dir,
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut got = updates(&json(&out));
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            format!(
+                "docker.io/library/python python-minor 3.12-slim@{new_slim} -> 3.13-slim@{}",
+                digests["3.13-slim"]
+            ),
+            format!(
+                "docker.io/library/python python-minor 3.12.5-slim-bookworm@{} -> 3.13.1-slim-bookworm@{}",
+                digests["3.12.5-slim-bookworm"], digests["3.13.1-slim-bookworm"]
+            ),
+            "flask major 2.2.5 -> 3.1.3".to_owned(),
+        ]
+    );
+}
