@@ -590,7 +590,7 @@ impl Parser<'_> {
                 // The value is quoted with escapes or split by a continuation: list it, but no
                 // span inside it can be trusted for an edit.
                 skip_reason.get_or_insert(SkipReason::SplitValue);
-                requirement.name_span = cover;
+                requirement.name_span = Span::empty(cover.start);
                 requirement.specifier = requirement.specifier.map(|mut s| {
                     s.span = cover;
                     s
@@ -602,7 +602,7 @@ impl Parser<'_> {
             }
             let mut dependency = Dependency::from_python(requirement, skip_reason);
             if split {
-                dependency.current = text;
+                dependency.current = self.source.slice(cover).to_owned();
                 dependency.span = cover;
             } else if dependency.name.is_empty() {
                 dependency.name = text;

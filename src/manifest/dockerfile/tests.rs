@@ -191,3 +191,16 @@ fn stage_args_inherit_global_defaults() {
         vec![("UV", true), ("UV", false)]
     );
 }
+
+/// Found by fuzzing: a pip argument with quotes inside it (`on", ":0`) differs from its bytes;
+/// it is listed with what is written and claims no span inside it.
+#[test]
+fn pip_arguments_with_inner_quotes_keep_their_written_text() {
+    let text = "FROM python:3.12\nRUN pip install --no-cache-dir on\", \":0 flask==3.1.0\n";
+    let m = parse_text(text);
+    crate::manifest::check::spans_are_consistent(&m).unwrap();
+    let odd = &m.dependencies[1];
+    assert_eq!(odd.current, "on\", \":0");
+    assert_eq!(odd.skip_reason, Some(SkipReason::Invalid));
+    assert_eq!(m.dependencies[2].current, "3.1.0");
+}
