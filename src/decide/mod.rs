@@ -8,6 +8,7 @@
 pub mod image;
 pub mod policy;
 pub mod python;
+pub mod security;
 
 use std::time::Duration;
 
