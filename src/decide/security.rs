@@ -3,7 +3,6 @@
 //! and allowed by policy. Security updates skip cooldown and disabled kinds; they still respect
 //! `allowed-versions` and ignored versions, which the user wrote on purpose.
 
-use pep440_rs::Version;
 use serde::Serialize;
 
 use super::python::Release;

@@ -9,6 +9,7 @@ use crate::advisory::{AdvisoryIndex, AdvisorySource, DirectorySource, OsvRecord}
 use crate::config::Loaded;
 use crate::manifest::{self, ManifestKind};
 use crate::text::{Encoding, SourceFile};
+use pep440_rs::Version;
 
 fn rel(version: &str) -> Release {
     Release {
