@@ -16,6 +16,7 @@
 
 pub mod advisory;
 pub mod apply;
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod decide;

@@ -1,0 +1,244 @@
+//! `repin audit`'s findings: every Python pin a known advisory affects, with the version that
+//! fixes it, and every package that could not be checked (never reported as clean).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::advisory::{AdvisoryIndex, Rating};
+use crate::decide::python::Release;
+use crate::decide::security::{self, Finding};
+use crate::decide::{Context, Policy};
+use crate::manifest::workspace::Workspace;
+use crate::manifest::{Dependency, DependencyDetail};
+
+/// A vulnerable pin.
+#[derive(Debug, Clone, Serialize)]
+pub struct Vulnerability {
+    /// The manifest.
+    pub file: PathBuf,
+    /// 1-based line of the pin.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// The normalised package name.
+    pub name: String,
+    /// The version checked (the pin, or what a range installs today).
+    pub version: String,
+    /// The advisories affecting it.
+    pub advisories: Vec<Finding>,
+    /// The lowest (or highest, by configuration) release free of every advisory, if any.
+    pub fix_version: Option<String>,
+    /// Why there is none, when there is none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_fix: Option<String>,
+}
+
+impl Vulnerability {
+    /// The worst rating among its advisories.
+    pub fn severity(&self) -> Rating {
+        security::worst(&self.advisories)
+    }
+}
+
+/// A dependency that could not be checked.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unchecked {
+    /// The manifest.
+    pub file: PathBuf,
+    /// 1-based line.
+    pub line: usize,
+    /// The package.
+    pub name: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// The findings of an audit.
+#[derive(Debug, Default, Serialize)]
+pub struct Report {
+    /// Vulnerable pins, by file and line.
+    pub vulnerabilities: Vec<Vulnerability>,
+    /// What could not be checked.
+    pub unchecked: Vec<Unchecked>,
+    /// How many Python dependencies were checked and found clean.
+    pub clean: usize,
+}
+
+/// What the audit knows besides the files: advisories (and packages whose advisories could not
+/// be fetched), and the releases of packages that were looked up.
+pub struct Inputs<'a> {
+    /// Advisories by package.
+    pub index: &'a AdvisoryIndex,
+    /// Packages whose advisories could not be fetched, with why.
+    pub failed: &'a BTreeMap<String, String>,
+    /// Releases by package name, for ranges and fix versions; a package missing here is
+    /// judged from the advisories alone.
+    pub releases: &'a BTreeMap<String, Vec<Release>>,
+    /// The policy for a dependency (fix strategy, allowed versions).
+    pub policy: &'a dyn Fn(&Dependency, &std::path::Path) -> Policy,
+    /// Context (Python target, now).
+    pub ctx: &'a Context,
+}
+
+/// When no index answered for a package, the releases the advisories themselves name: every
+/// fixed version, which is enough to find the lowest release free of them all.
+fn releases_from_advisories(index: &AdvisoryIndex, name: &str) -> Vec<Release> {
+    let mut versions: Vec<pep440_rs::Version> = index
+        .for_package(name)
+        .iter()
+        .flat_map(|a| a.fixed_versions().iter().cloned())
+        .collect();
+    versions.sort();
+    versions.dedup();
+    versions
+        .into_iter()
+        .map(|version| Release {
+            version,
+            yanked: false,
+            requires_python: None,
+            uploaded: None,
+            hashes: Vec::new(),
+        })
+        .collect()
+}
+
+/// Audit every Python dependency of `workspace`.
+pub fn audit(workspace: &Workspace, inputs: &Inputs<'_>) -> Report {
+    let mut report = Report::default();
+    for manifest in &workspace.manifests {
+        for dependency in &manifest.dependencies {
+            let DependencyDetail::Python(requirement) = &dependency.detail else {
+                continue;
+            };
+            if dependency.skip_reason.is_some()
+                || (requirement.pin.is_none() && requirement.specifier.is_none())
+            {
+                continue;
+            }
+            let path = manifest.source.path();
+            let p = manifest.source.position(dependency.span.start);
+            if let Some(reason) = inputs.failed.get(&dependency.name) {
+                report.unchecked.push(Unchecked {
+                    file: path.to_path_buf(),
+                    line: p.line,
+                    name: dependency.name.clone(),
+                    reason: reason.clone(),
+                });
+                continue;
+            }
+            let known = inputs.releases.get(&dependency.name);
+            if requirement.pinned_version().is_none() && known.is_none() {
+                report.unchecked.push(Unchecked {
+                    file: path.to_path_buf(),
+                    line: p.line,
+                    name: dependency.name.clone(),
+                    reason: "a range: what it installs could not be looked up".into(),
+                });
+                continue;
+            }
+            let fallback;
+            let releases = match known {
+                Some(r) => r.as_slice(),
+                None => {
+                    fallback = releases_from_advisories(inputs.index, &dependency.name);
+                    &fallback
+                }
+            };
+            // Hashes are not needed to name a fix: judge without requiring them.
+            let mut unhashed = dependency.clone();
+            if let DependencyDetail::Python(r) = &mut unhashed.detail {
+                r.hashes.clear();
+            }
+            let policy = (inputs.policy)(dependency, path);
+            let assessment = security::assess(
+                &unhashed,
+                releases,
+                inputs.index.for_package(&dependency.name),
+                &policy,
+                inputs.ctx,
+            );
+            if assessment.findings.is_empty() {
+                report.clean += 1;
+                continue;
+            }
+            report.vulnerabilities.push(Vulnerability {
+                file: path.to_path_buf(),
+                line: p.line,
+                column: p.column,
+                name: dependency.name.clone(),
+                version: assessment.version.clone().unwrap_or_default(),
+                fix_version: assessment.update.as_ref().map(|u| match &u.change {
+                    crate::manifest::edit::Change::PythonVersion { version, .. } => version.clone(),
+                    _ => u.proposed.clone(),
+                }),
+                no_fix: assessment.no_fix.clone(),
+                advisories: assessment.findings,
+            });
+        }
+    }
+    report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::advisory::OsvRecord;
+    use crate::manifest::{ManifestKind, parse};
+    use crate::text::{Encoding, SourceFile};
+
+    fn workspace(text: &str) -> Workspace {
+        Workspace {
+            manifests: vec![parse(
+                SourceFile::from_text("requirements.txt", Encoding::Utf8, text.into()),
+                ManifestKind::Requirements,
+            )],
+            diagnostics: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn reports_vulnerable_pins_unchecked_packages_and_counts_clean_ones() {
+        let index = AdvisoryIndex::from_records([OsvRecord::from_json(
+            r#"{"id":"PYSEC-1","aliases":["CVE-2023-1"],"summary":"Bad thing","database_specific":{"severity":"HIGH"},"affected":[{"package":{"ecosystem":"PyPI","name":"flask"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"2.2.5"}]}]}]}"#,
+        )
+        .unwrap()]);
+        let failed = BTreeMap::from([("requests".to_owned(), "OSV answered HTTP 500".to_owned())]);
+        let releases = BTreeMap::new();
+        let ctx = Context::default();
+        let policy = |_: &Dependency, _: &std::path::Path| Policy::default();
+        let inputs = Inputs {
+            index: &index,
+            failed: &failed,
+            releases: &releases,
+            policy: &policy,
+            ctx: &ctx,
+        };
+        let report = audit(
+            &workspace(
+                "flask==2.2.2 --hash=sha256:00\nrequests==2.31.0\njinja2==3.1.6\nclick>=8\n",
+            ),
+            &inputs,
+        );
+        assert_eq!(report.vulnerabilities.len(), 1);
+        let v = &report.vulnerabilities[0];
+        assert_eq!(
+            (v.name.as_str(), v.version.as_str(), v.line),
+            ("flask", "2.2.2", 1)
+        );
+        // No index was asked: the fix comes from the advisories' own fixed versions.
+        assert_eq!(v.fix_version.as_deref(), Some("2.2.5"));
+        assert_eq!(v.severity(), Rating::High);
+        assert_eq!(v.advisories[0].aliases, vec!["CVE-2023-1"]);
+        assert_eq!(
+            report
+                .unchecked
+                .iter()
+                .map(|u| u.name.as_str())
+                .collect::<Vec<_>>(),
+            vec!["requests", "click"]
+        );
+        assert_eq!(report.clean, 1);
+    }
+}
