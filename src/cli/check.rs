@@ -103,7 +103,8 @@ fn now() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-fn run(args: &LookupArgs) -> Result<Run, String> {
+/// The configuration and clients of a run, and the repository root.
+pub(super) fn checker(args: &LookupArgs) -> Result<(Checker, PathBuf), String> {
     let root = root_of(&args.paths);
     let config = match &args.config {
         Some(path) => Loaded::read(path),
@@ -126,6 +127,11 @@ fn run(args: &LookupArgs) -> Result<Run, String> {
         now: now(),
     };
     let checker = Checker::new(config, options).map_err(|e| crate::lookup::error_chain(&e))?;
+    Ok((checker, root))
+}
+
+fn run(args: &LookupArgs) -> Result<Run, String> {
+    let (checker, root) = checker(args)?;
     let workspace = Workspace::load(&args.paths);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

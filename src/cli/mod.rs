@@ -3,6 +3,7 @@
 //! Business logic lives in the library modules; each subcommand here only wires them together
 //! and renders the result.
 
+mod audit;
 mod check;
 mod extract;
 mod style;
@@ -61,6 +62,8 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Look every pin up and write the updates into the files
     Apply(check::ApplyArgs),
+    /// List every pin affected by a known vulnerability, with the version that fixes it
+    Audit(audit::AuditArgs),
 }
 
 /// Arguments of `repin extract`.
@@ -82,6 +85,7 @@ pub fn main() -> ExitCode {
         Command::Extract(args) => extract::run(&args),
         Command::Check(args) => check::check(&args),
         Command::Apply(args) => check::apply(&args),
+        Command::Audit(args) => audit::run(&args),
     };
     ExitCode::from(code)
 }

@@ -5,6 +5,7 @@
 //! limits them per host). One failed lookup is reported against the dependencies that needed
 //! it and never stops the others.
 
+mod advisories;
 mod images;
 mod python_target;
 mod setup;
@@ -23,6 +24,7 @@ use crate::manifest::{Dependency, DependencyDetail, Manifest};
 use crate::registry::pypi::{IndexResolver, Lookup as PypiLookup, PypiClient};
 use crate::versioning::UpdateKind;
 
+pub use advisories::AdvisoryLookup;
 pub use images::ImageLookups;
 pub use python_target::python_target;
 pub use setup::{RunOptions, SetupError};
@@ -154,7 +156,37 @@ impl Checker {
                 )
             })
             .collect();
-        self.check_python(&manifests, &ctx, &mut outcome).await;
+        let advisories =
+            if self.config.config.advisories.source == crate::config::AdvisorySource::Off {
+                None
+            } else {
+                let names: Vec<String> = manifests
+                    .iter()
+                    .flat_map(|m| m.dependencies.iter())
+                    .filter(|d| d.python().is_some() && d.skip_reason.is_none())
+                    .map(|d| d.name.clone())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+                match self.advisories(&names, None).await {
+                    Ok(lookup) => {
+                        for (package, why) in &lookup.failed {
+                            outcome.notes.push(format!(
+                                "advisories for `{package}` could not be checked: {why}"
+                            ));
+                        }
+                        Some(lookup)
+                    }
+                    Err(why) => {
+                        outcome
+                            .notes
+                            .push(format!("known vulnerabilities were not checked: {why}"));
+                        None
+                    }
+                }
+            };
+        self.check_python(&manifests, &ctx, advisories.as_ref(), &mut outcome)
+            .await;
         self.images.check(self, &manifests, &mut outcome).await;
         outcome
             .findings
@@ -165,7 +197,13 @@ impl Checker {
         outcome
     }
 
-    async fn check_python(&self, manifests: &[&Manifest], ctx: &Context, outcome: &mut Outcome) {
+    async fn check_python(
+        &self,
+        manifests: &[&Manifest],
+        ctx: &Context,
+        advisories: Option<&AdvisoryLookup>,
+        outcome: &mut Outcome,
+    ) {
         // Unique (package, indexes) → the indexes and the dependencies that need it.
         type Key = (String, Vec<String>);
         type Users = (Vec<crate::registry::pypi::Index>, Vec<(usize, usize)>);
@@ -250,6 +288,19 @@ impl Checker {
                         let policy = self.policy_fn(dependency, path);
                         let mut decision =
                             decide::python::decide(dependency, &releases, &policy, ctx);
+                        if let Some(lookup) = advisories {
+                            let known = lookup.index.for_package(&dependency.name);
+                            if !known.is_empty() {
+                                let assessment = decide::security::assess(
+                                    dependency,
+                                    &releases,
+                                    known,
+                                    &policy(None),
+                                    ctx,
+                                );
+                                decision = decide::security::merge(decision, &assessment);
+                            }
+                        }
                         decision.notes.extend(
                             lookup
                                 .warnings

@@ -1,0 +1,106 @@
+//! Advisories for a run, and the releases an audit needs to name fix versions.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use futures::StreamExt;
+
+use super::{CONCURRENCY, Checker, error_chain, releases};
+use crate::advisory::AdvisoryIndex;
+use crate::config::AdvisorySource as SourceName;
+use crate::decide::python::Release;
+use crate::manifest::workspace::Workspace;
+
+/// Advisories by package, and the packages whose advisories could not be fetched.
+#[derive(Debug, Default)]
+pub struct AdvisoryLookup {
+    /// Advisories by normalised package name.
+    pub index: AdvisoryIndex,
+    /// Packages that could not be checked, with why.
+    pub failed: BTreeMap<String, String>,
+    /// Where the advisories came from, for reports.
+    pub source: String,
+}
+
+impl Checker {
+    /// Advisories for `packages`: from `override_db` when given, else as `repin.toml` says.
+    pub async fn advisories(
+        &self,
+        packages: &[String],
+        override_db: Option<&Path>,
+    ) -> Result<AdvisoryLookup, String> {
+        let config = &self.config.config.advisories;
+        let path = override_db.map(Path::to_path_buf).or_else(|| {
+            (config.source == SourceName::Offline)
+                .then(|| config.path.as_ref().map(|p| p.get_ref().into()))
+                .flatten()
+        });
+        if let Some(path) = path {
+            let source = crate::advisory::offline::open(&path).map_err(|e| error_chain(&e))?;
+            let index = tokio::task::spawn_blocking(move || source.load_index())
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| error_chain(&e))?;
+            return Ok(AdvisoryLookup {
+                index,
+                failed: BTreeMap::new(),
+                source: format!("offline database {}", path.display()),
+            });
+        }
+        match config.source {
+            SourceName::Off => Ok(AdvisoryLookup {
+                index: AdvisoryIndex::new(),
+                failed: packages.iter().map(|p| (p.clone(), "advisories are off in repin.toml".to_owned())).collect(),
+                source: "off".into(),
+            }),
+            _ => Err("The OSV API client is not available in this build\n  hint: pass --advisory-db PATH".into()),
+        }
+    }
+
+    /// Releases of the packages whose pins a known advisory affects or whose ranges must be
+    /// resolved, looked up once per package.
+    pub async fn releases_for(
+        &self,
+        workspace: &Workspace,
+        index: &AdvisoryIndex,
+    ) -> BTreeMap<String, Vec<Release>> {
+        let mut wanted: BTreeMap<String, Vec<crate::registry::pypi::Index>> = BTreeMap::new();
+        for manifest in &workspace.manifests {
+            for dependency in &manifest.dependencies {
+                let Some(requirement) = dependency.python() else {
+                    continue;
+                };
+                if dependency.skip_reason.is_some() || wanted.contains_key(&dependency.name) {
+                    continue;
+                }
+                let vulnerable = requirement
+                    .pinned_version()
+                    .is_some_and(|v| !index.affecting(&dependency.name, v).is_empty());
+                let range = requirement.pin.is_none() && requirement.specifier.is_some();
+                if !(vulnerable || range) {
+                    continue;
+                }
+                if let Ok(indexes) = self
+                    .indexes
+                    .indexes(&requirement.index, Some(manifest.source.path()))
+                {
+                    if !indexes.is_empty() {
+                        wanted.insert(dependency.name.clone(), indexes);
+                    }
+                }
+            }
+        }
+        let names: BTreeSet<&String> = wanted.keys().collect();
+        futures::stream::iter(names)
+            .map(|name| async {
+                let result = self.pypi.lookup(&wanted[name], name).await;
+                (name.clone(), result)
+            })
+            .buffer_unordered(CONCURRENCY)
+            .filter_map(|(name, result)| async move {
+                result.ok().map(|lookup| (name, releases(&lookup, None)))
+            })
+            .collect()
+            .await
+    }
+}
