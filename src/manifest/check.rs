@@ -139,54 +139,71 @@ pub fn trial_change(dependency: &Dependency) -> Option<Change> {
     }
 }
 
-/// Edit each updatable dependency alone; the edit must verify, or be refused with an error
-/// (never a panic). Returns the refusals, for callers that demand none.
+/// Edit the dependency at `index` alone with its trial change; the edit must verify, or be
+/// refused with an error (never a panic). `Ok(Some(refusal))` when refused, `Ok(None)` when it
+/// verified or the dependency is not one repin updates; `Err` when a verified edit broke an
+/// invariant (bytes outside its spans, the encoding).
+pub fn edit_verifies_or_is_refused(
+    manifest: &Manifest,
+    index: usize,
+) -> Result<Option<String>, String> {
+    let Some(dependency) = manifest.dependencies.get(index) else {
+        return Ok(None);
+    };
+    if dependency.skip_reason.is_some() {
+        return Ok(None);
+    }
+    let Some(change) = trial_change(dependency) else {
+        return Ok(None);
+    };
+    if matches!(
+        change,
+        Change::Image {
+            tag: None,
+            digest: None
+        }
+    ) {
+        return Ok(None);
+    }
+    match edit::edit(manifest, &[Request { index, change }]) {
+        Ok(edited) => {
+            // Outside the spliced spans the text must be the same, byte for byte.
+            let mut expected = String::new();
+            let mut cursor = 0;
+            let mut edits = edited.edits.clone();
+            edits.sort_by_key(|e| e.span.start);
+            let original = manifest.source.text();
+            for e in &edits {
+                expected.push_str(&original[cursor..e.span.start]);
+                expected.push_str(&e.replacement);
+                cursor = e.span.end;
+            }
+            expected.push_str(&original[cursor..]);
+            if expected != edited.manifest.source.text() {
+                return Err(format!(
+                    "editing `{}` changed bytes outside its spans",
+                    dependency.name
+                ));
+            }
+            if edited.manifest.source.encoding() != manifest.source.encoding() {
+                return Err(format!(
+                    "editing `{}` changed the encoding",
+                    dependency.name
+                ));
+            }
+            Ok(None)
+        }
+        Err(error) => Ok(Some(error.to_string())),
+    }
+}
+
+/// [`edit_verifies_or_is_refused`] for every dependency; returns the refusals, for callers that
+/// demand none.
 pub fn every_edit_verifies_or_is_refused(manifest: &Manifest) -> Result<Vec<String>, String> {
     let mut refused = Vec::new();
-    for (index, dependency) in manifest.dependencies.iter().enumerate() {
-        if dependency.skip_reason.is_some() {
-            continue;
-        }
-        let Some(change) = trial_change(dependency) else {
-            continue;
-        };
-        if matches!(
-            change,
-            Change::Image {
-                tag: None,
-                digest: None
-            }
-        ) {
-            continue;
-        }
-        match edit::edit(manifest, &[Request { index, change }]) {
-            Ok(edited) => {
-                // Outside the spliced spans the text must be the same, byte for byte.
-                let mut expected = String::new();
-                let mut cursor = 0;
-                let mut edits = edited.edits.clone();
-                edits.sort_by_key(|e| e.span.start);
-                let original = manifest.source.text();
-                for e in &edits {
-                    expected.push_str(&original[cursor..e.span.start]);
-                    expected.push_str(&e.replacement);
-                    cursor = e.span.end;
-                }
-                expected.push_str(&original[cursor..]);
-                if expected != edited.manifest.source.text() {
-                    return Err(format!(
-                        "editing `{}` changed bytes outside its spans",
-                        dependency.name
-                    ));
-                }
-                if edited.manifest.source.encoding() != manifest.source.encoding() {
-                    return Err(format!(
-                        "editing `{}` changed the encoding",
-                        dependency.name
-                    ));
-                }
-            }
-            Err(error) => refused.push(error.to_string()),
+    for index in 0..manifest.dependencies.len() {
+        if let Some(reason) = edit_verifies_or_is_refused(manifest, index)? {
+            refused.push(reason);
         }
     }
     Ok(refused)
