@@ -3,7 +3,7 @@
 
 mod support;
 
-use repin::manifest::{self, ManifestKind, check};
+use repin::manifest::{self, ManifestDetails, ManifestKind, check};
 use repin::text::SourceFile;
 
 #[test]
@@ -56,4 +56,62 @@ fn every_corpus_requirements_file_round_trips_and_edits() {
         dependencies > 2000,
         "only {dependencies} dependencies found"
     );
+}
+
+#[test]
+fn include_chains_and_missing_includes() {
+    let Some(corpus) = support::corpus() else {
+        return;
+    };
+    let r = corpus.join("requirements");
+    // readthedocs: requirements.txt -> requirements/pip.txt (relative to the including file).
+    let rtd = repin::manifest::workspace::Workspace::load(&[
+        r.join("readthedocs__readthedocs.org/requirements.txt")
+    ]);
+    assert!(rtd.diagnostics.is_empty(), "{:?}", rtd.diagnostics);
+    let paths: Vec<String> = rtd
+        .manifests
+        .iter()
+        .map(|m| {
+            m.source
+                .path()
+                .strip_prefix(&r)
+                .unwrap()
+                .display()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        paths,
+        vec![
+            "readthedocs__readthedocs.org/requirements/pip.txt",
+            "readthedocs__readthedocs.org/requirements.txt"
+        ]
+    );
+    // aiohttp: test -> test-common -> test-common-base, three levels.
+    let aiohttp = repin::manifest::workspace::Workspace::load(&[
+        r.join("aio-libs__aiohttp/requirements/base.in")
+    ]);
+    assert!(
+        aiohttp.manifests.len() >= 2,
+        "{:?}",
+        aiohttp
+            .manifests
+            .iter()
+            .map(|m| m.source.path())
+            .collect::<Vec<_>>()
+    );
+    // Cray-HPE bos: two includes generated at build time, reported where they are written.
+    let bos =
+        repin::manifest::workspace::Workspace::load(&[r.join("Cray-HPE__bos__requirements.txt")]);
+    let at: Vec<(usize, usize)> = bos.diagnostics.iter().map(|d| (d.line, d.column)).collect();
+    assert_eq!(at, vec![(5, 4), (6, 4)]);
+    assert!(bos.diagnostics.iter().all(
+        |d| d.message.starts_with("The included file") && d.causes[0].contains("No such file")
+    ));
+    // Index options from the including file reach the requirements: bos sets --index-url.
+    let ManifestDetails::Requirements(file) = &bos.manifests[0].details else {
+        panic!()
+    };
+    assert!(file.options.index_url.is_some());
 }

@@ -49,6 +49,13 @@ impl Workspace {
                 workspace.manifests.push(manifest);
             }
         }
+        // Files reached by `-r`/`-c` are manifests too, whatever their names; index options
+        // flow from including files.
+        let resolution = super::requirements::includes::resolve(&mut workspace.manifests);
+        workspace.diagnostics.extend(resolution.diagnostics);
+        workspace
+            .manifests
+            .sort_by(|a, b| a.source.path().cmp(b.source.path()));
         workspace
     }
 

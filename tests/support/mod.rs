@@ -10,7 +10,8 @@ pub fn corpus() -> Option<PathBuf> {
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
     if path.is_dir() {
-        return Some(path);
+        // Without `..` in it, so paths repin normalises still start with it.
+        return Some(path.canonicalize().unwrap_or(path));
     }
     assert!(
         std::env::var_os("CI").is_none(),
