@@ -26,3 +26,8 @@ pub mod manifest;
 pub mod registry;
 pub mod text;
 pub mod versioning;
+
+// Test helpers shared with the integration tests.
+#[cfg(test)]
+#[path = "../tests/support/shared.rs"]
+pub(crate) mod testing;

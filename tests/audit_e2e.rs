@@ -3,22 +3,12 @@
 
 mod support;
 
+use support::repin;
+
 use std::path::Path;
-use std::process::{Command, Output};
 
 use serde_json::Value;
 use support::pypiserver::{PypiServer, write_wheel};
-
-fn repin(home: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_repin"))
-        .args(args)
-        .env_clear()
-        .env("HOME", home)
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("PIP_CONFIG_FILE", "/dev/null")
-        .output()
-        .expect("repin runs")
-}
 
 fn record(dir: &Path, id: &str, package: &str, events: &str, severity: &str, summary: &str) {
     let path = dir.join("vulns").join(package);

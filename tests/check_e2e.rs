@@ -4,26 +4,15 @@
 
 mod support;
 
-use std::path::Path;
-use std::process::{Command, Output};
+use support::repin;
+
+use std::process::Output;
 
 use serde_json::Value;
 use support::pypiserver::{PypiServer, sha256_hex, write_wheel};
 use support::registry::{Registry, RegistryAuth};
 
 const OLD_HASH: &str = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
-
-fn repin(home: &Path, args: &[&str]) -> Output {
-    // A clean environment: no pip.conf, PIP_* variables or Docker credentials of this machine.
-    Command::new(env!("CARGO_BIN_EXE_repin"))
-        .args(args)
-        .env_clear()
-        .env("HOME", home)
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("PIP_CONFIG_FILE", "/dev/null")
-        .output()
-        .expect("repin runs")
-}
 
 fn json(output: &Output) -> Value {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {

@@ -9,33 +9,14 @@
 //! not change any answer below. "fixed" is the first `fixed` event above the version: the end of
 //! the interval the version is in.
 
-use std::path::{Path, PathBuf};
+use crate::testing::corpus;
+
 use std::str::FromStr;
 use std::sync::OnceLock;
 
 use pep440_rs::Version;
 
 use super::{AdvisoryIndex, AdvisorySource, DirectorySource, Rating};
-
-/// The corpus, or `None` (with a visible message) when it is absent outside CI.
-fn corpus() -> Option<PathBuf> {
-    let path = std::env::var_os("REPIN_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
-    if path.join("osv/vulns").is_dir() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "the corpus is missing at {} (set REPIN_CORPUS)",
-        path.display()
-    );
-    eprintln!(
-        "SKIPPED: the corpus is not at {} (set REPIN_CORPUS to run this test)",
-        path.display()
-    );
-    None
-}
 
 /// The corpus index, loaded once for all tests.
 fn index() -> Option<&'static AdvisoryIndex> {

@@ -253,15 +253,7 @@ async fn run_audit(
     workspace: &Workspace,
     advisory_db: Option<&Path>,
 ) -> Result<Report, String> {
-    let names: Vec<String> = workspace
-        .manifests
-        .iter()
-        .flat_map(|m| m.dependencies.iter())
-        .filter(|d| d.python().is_some() && d.skip_reason.is_none())
-        .map(|d| d.name.clone())
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let names = crate::lookup::python_packages(&workspace.manifests);
     let lookup = checker.advisories(&names, advisory_db).await?;
     // Releases for the packages that need them: ranges (what they install) and vulnerable
     // pins (the fix version).

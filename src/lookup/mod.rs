@@ -94,6 +94,18 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
+/// The distinct package names of the updatable Python dependencies of `manifests`, sorted.
+pub fn python_packages<'a>(manifests: impl IntoIterator<Item = &'a Manifest>) -> Vec<String> {
+    manifests
+        .into_iter()
+        .flat_map(|m| m.dependencies.iter())
+        .filter(|d| d.python().is_some() && d.skip_reason.is_none())
+        .map(|d| d.name.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
 /// The releases of a lookup as the decision rules want them; hashes only for versions newer
 /// than `floor` (the others are never proposed, and some projects have thousands of files).
 pub fn releases(lookup: &PypiLookup, floor: Option<&pep440_rs::Version>) -> Vec<Release> {
@@ -160,14 +172,7 @@ impl Checker {
             if self.config.config.advisories.source == crate::config::AdvisorySource::Off {
                 None
             } else {
-                let names: Vec<String> = manifests
-                    .iter()
-                    .flat_map(|m| m.dependencies.iter())
-                    .filter(|d| d.python().is_some() && d.skip_reason.is_none())
-                    .map(|d| d.name.clone())
-                    .collect::<std::collections::BTreeSet<_>>()
-                    .into_iter()
-                    .collect();
+                let names = python_packages(manifests.iter().copied());
                 match self.advisories(&names, None).await {
                     Ok(lookup) => {
                         for (package, why) in &lookup.failed {

@@ -3,27 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-/// The real-world corpus (`REPIN_CORPUS`, default `../shared/corpus`). In CI a missing corpus
-/// fails the test; elsewhere the test is skipped with a visible message.
-pub fn corpus() -> Option<PathBuf> {
-    let path = std::env::var_os("REPIN_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
-    if path.is_dir() {
-        // Without `..` in it, so paths repin normalises still start with it.
-        return Some(path.canonicalize().unwrap_or(path));
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "the corpus is missing at {} (set REPIN_CORPUS)",
-        path.display()
-    );
-    eprintln!(
-        "SKIPPED: the corpus is not at {} (set REPIN_CORPUS to run this test)",
-        path.display()
-    );
-    None
-}
+pub mod shared;
+#[allow(unused_imports)]
+pub use shared::corpus;
 
 /// Every file below `dir`, sorted.
 pub fn files_below(dir: &Path) -> Vec<PathBuf> {
@@ -45,3 +27,16 @@ pub fn files_below(dir: &Path) -> Vec<PathBuf> {
 
 pub mod pypiserver;
 pub mod registry;
+
+/// Run the `repin` binary with a clean environment: no pip.conf, `PIP_*` variables or Docker
+/// credentials of this machine leak into the test.
+pub fn repin(home: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_repin"))
+        .args(args)
+        .env_clear()
+        .env("HOME", home)
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .output()
+        .expect("repin runs")
+}

@@ -1,7 +1,7 @@
 //! Security decisions on hand-written records and on the real PyPA advisory records in the
 //! corpus; every expectation is worked out from the records in a comment.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::str::FromStr;
 
 use super::*;
@@ -178,21 +178,7 @@ fn merging_puts_security_first_and_replaces_the_same_routine_update() {
 }
 
 fn corpus_index() -> Option<AdvisoryIndex> {
-    let dir = std::env::var_os("REPIN_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
-    if !dir.is_dir() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "the corpus is missing at {}",
-            dir.display()
-        );
-        eprintln!(
-            "SKIPPED: the corpus is not at {} (set REPIN_CORPUS)",
-            dir.display()
-        );
-        return None;
-    }
+    let dir = crate::testing::corpus()?;
     Some(DirectorySource::new(dir.join("osv")).load_index().unwrap())
 }
 

@@ -361,47 +361,42 @@ impl Parser<'_> {
             None
         };
         let (reference, parts) = match parsed {
-            Some(Ok((reference, parts))) => (reference, parts),
-            Some(Err(error)) => {
-                let (span, message) = match &error {
-                    ImageRefError::Digest(d) => {
-                        let at = text.rfind(d.as_str()).unwrap_or(0);
-                        (
-                            resolved
-                                .first_span(at, text.len())
-                                .unwrap_or(reference_span),
-                            error.to_string(),
-                        )
-                    }
-                    _ => (reference_span, error.to_string()),
-                };
-                self.diagnostics
-                    .push(Diagnostic::error(self.source, span, message));
-                self.push_unparsed(
-                    written,
-                    text,
-                    reference_span,
-                    context,
-                    platform,
-                    resolved,
-                    SkipReason::InvalidReference,
-                    from_arg,
-                );
-                return;
-            }
-            None => {
-                let reason = skip.unwrap_or(SkipReason::InvalidReference);
-                if reason == SkipReason::UnresolvedArg {
-                    let names = expanded.unresolved.join("`, `");
-                    self.diagnostics.push(
-                        Diagnostic::warning(
+            Some(Ok(parsed)) => parsed,
+            failed => {
+                let reason = match failed {
+                    Some(Err(error)) => {
+                        let span = match &error {
+                            ImageRefError::Digest(d) => {
+                                let at = text.rfind(d.as_str()).unwrap_or(0);
+                                resolved
+                                    .first_span(at, text.len())
+                                    .unwrap_or(reference_span)
+                            }
+                            _ => reference_span,
+                        };
+                        self.diagnostics.push(Diagnostic::error(
                             self.source,
-                            reference_span,
-                            format!("The image comes from `{names}`, which has no default"),
-                        )
-                        .with_hint("give the ARG a default so repin can pin and update it"),
-                    );
-                }
+                            span,
+                            error.to_string(),
+                        ));
+                        SkipReason::InvalidReference
+                    }
+                    _ => {
+                        let reason = skip.unwrap_or(SkipReason::InvalidReference);
+                        if reason == SkipReason::UnresolvedArg {
+                            let names = expanded.unresolved.join("`, `");
+                            self.diagnostics.push(
+                                Diagnostic::warning(
+                                    self.source,
+                                    reference_span,
+                                    format!("The image comes from `{names}`, which has no default"),
+                                )
+                                .with_hint("give the ARG a default so repin can pin and update it"),
+                            );
+                        }
+                        reason
+                    }
+                };
                 self.push_unparsed(
                     written,
                     text,

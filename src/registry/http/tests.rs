@@ -1,6 +1,7 @@
 //! Tests against an in-process HTTP server (wiremock). Every server mounts a catch-all that
 //! fails the test on any request the test did not expect.
 
+use crate::testing::strict_server;
 use std::time::Duration;
 
 use wiremock::matchers::{header, header_exists, method, path};
@@ -14,19 +15,6 @@ fn config() -> HttpConfig {
         timeout: Duration::from_secs(5),
         ..HttpConfig::default()
     }
-}
-
-/// A mock server that fails the test (on drop) if it receives a request no mock matches.
-async fn strict_server() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(wiremock::matchers::any())
-        .respond_with(ResponseTemplate::new(599))
-        .with_priority(u8::MAX)
-        .expect(0)
-        .named("unexpected request")
-        .mount(&server)
-        .await;
-    server
 }
 
 fn url(server: &MockServer, p: &str) -> Url {

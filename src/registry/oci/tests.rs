@@ -2,6 +2,7 @@
 //! Docker's token protocol; every server fails the test on a request it did not expect. The
 //! real Distribution registry is exercised in `tests/registry_oci.rs`.
 
+use crate::testing::strict_server;
 use std::time::Duration;
 
 use wiremock::matchers::{header, method, path, query_param};
@@ -9,18 +10,6 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::*;
 use crate::registry::http::HttpConfig;
-
-async fn strict_server() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(wiremock::matchers::any())
-        .respond_with(ResponseTemplate::new(599))
-        .with_priority(u8::MAX)
-        .expect(0)
-        .named("unexpected request")
-        .mount(&server)
-        .await;
-    server
-}
 
 fn client(server: &MockServer, settings: OciSettings) -> OciClient {
     let http = HttpClient::new(HttpConfig {

@@ -2,6 +2,7 @@
 //! (strict: any request no mock expects fails the test), against a real pypiserver for the PEP
 //! 503 HTML path, and, opt-in, against PyPI itself.
 
+use crate::testing::strict_server;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -25,19 +26,6 @@ fn config() -> HttpConfig {
 
 fn client() -> PypiClient {
     PypiClient::new(HttpClient::new(config()).unwrap())
-}
-
-/// A mock server that fails the test (on drop) if it receives a request no mock matches.
-async fn strict_server() -> MockServer {
-    let server = MockServer::start().await;
-    Mock::given(wiremock::matchers::any())
-        .respond_with(ResponseTemplate::new(599))
-        .with_priority(u8::MAX)
-        .expect(0)
-        .named("unexpected request")
-        .mount(&server)
-        .await;
-    server
 }
 
 fn index_on(server: &MockServer, path: &str) -> Index {

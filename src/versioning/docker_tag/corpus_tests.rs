@@ -2,31 +2,11 @@
 //! docker-library/python `versions.json` snapshots in the corpus (`$REPIN_CORPUS/images/`).
 //! The expectations were worked out by hand from those files.
 
+use crate::testing::corpus;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::*;
-
-/// The corpus directory (`REPIN_CORPUS`, default `../shared/corpus`). A missing corpus fails
-/// the test in CI and is skipped with a visible message elsewhere.
-fn corpus() -> Option<PathBuf> {
-    let path = std::env::var_os("REPIN_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
-    if path.join("images").is_dir() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "the corpus is missing at {} (set REPIN_CORPUS)",
-        path.display()
-    );
-    eprintln!(
-        "SKIPPED: the corpus is not at {} (set REPIN_CORPUS to run this test)",
-        path.display()
-    );
-    None
-}
 
 /// One `Tags:` stanza of an official-images library file.
 struct Stanza {

@@ -1,6 +1,7 @@
 //! Index precedence, `${VAR}` expansion, credentials and redaction. Every test builds its own
 //! environment and files under a temporary directory: nothing reads the real machine's.
 
+use crate::testing::corpus;
 use std::fs;
 use std::path::Path;
 
@@ -537,27 +538,6 @@ fn expand_vars_leaves_text_without_references_alone() {
     for (input, expected) in cases {
         assert_eq!(expand_vars(input, &env).unwrap(), expected, "{input}");
     }
-}
-
-/// The corpus directory (`REPIN_CORPUS`, default `../shared/corpus`). A missing corpus fails
-/// in CI and is a visible skip elsewhere.
-fn corpus() -> Option<PathBuf> {
-    let path = std::env::var_os("REPIN_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
-    if path.is_dir() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "the corpus is missing at {} (set REPIN_CORPUS)",
-        path.display()
-    );
-    eprintln!(
-        "SKIPPED: the corpus is not at {} (set REPIN_CORPUS to run this test)",
-        path.display()
-    );
-    None
 }
 
 fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
