@@ -386,11 +386,11 @@ impl Parser<'_> {
         }
         for option in found {
             match option.name {
-                Name::Hash => {
-                    if let Some(hash) = self.hash(line, option) {
-                        requirement.hashes.push(hash);
-                    }
-                }
+                Name::Hash => match self.hash(line, option) {
+                    Some(Ok(hash)) => requirement.hashes.push(hash),
+                    Some(Err(())) => split = true,
+                    None => {}
+                },
                 Name::ConfigSettings | Name::GlobalOption | Name::InstallOption => {}
                 _ => {
                     let span = line.map_span(option.start, option.end);
@@ -413,7 +413,9 @@ impl Parser<'_> {
         self.dependencies.len() - 1
     }
 
-    fn hash(&mut self, line: &Logical, option: &options::Parsed) -> Option<HashPin> {
+    /// `Some(Ok(hash))`, `None` for an invalid hash (reported), `Some(Err(()))` for a valid hash
+    /// written in a way that cannot be edited (reported; the entry must not be updated).
+    fn hash(&mut self, line: &Logical, option: &options::Parsed) -> Option<Result<HashPin, ()>> {
         let (value, start, end) = option.value.clone()?;
         let value_span = line.map_span(start, end);
         let span = line.map_span(option.start, option.end);
@@ -428,20 +430,24 @@ impl Parser<'_> {
             return None;
         };
         if self.source.get(value_span) != Some(value.as_str()) {
-            // Quoted or escaped: the bytes differ from the value, so it could not be replaced
-            // in place. Keep the hash (it still counts) but say so.
-            self.diagnostics.push(Diagnostic::warning(
-                self.source,
-                value_span,
-                "A quoted hash cannot be updated in place",
-            ));
+            // Quoted or escaped: the bytes differ from the value, so it cannot be replaced in
+            // place, and leaving it while the version moves would break the install.
+            self.diagnostics.push(
+                Diagnostic::warning(
+                    self.source,
+                    value_span,
+                    "A quoted or escaped hash cannot be updated in place",
+                )
+                .with_hint("write it as --hash=sha256:<hex> so repin can update this pin"),
+            );
+            return Some(Err(()));
         }
-        Some(HashPin {
+        Some(Ok(HashPin {
             algorithm: algorithm.to_owned(),
             digest: digest.to_owned(),
             span,
             value_span,
-        })
+        }))
     }
 }
 

@@ -192,3 +192,18 @@ fn quoted_editables_keep_their_written_text() {
     assert_eq!(m.dependencies[1].current, "./pkg");
     assert_eq!(&text[m.dependencies[1].span.range()], "./pkg");
 }
+
+/// Found by fuzzing: a hash with a quote inside (`sha256:ab'cd`) is a valid hash to pip but its
+/// bytes differ from its value; the entry is listed, reported, and not updated.
+#[test]
+fn quoted_hashes_make_the_entry_not_updatable() {
+    let text = "flask==2.2.2 --hash=sha256:ab'cd' --hash=sha256:ef\nclick==8.1.7\n";
+    let m = parse_text(text);
+    crate::manifest::check::spans_are_consistent(&m).unwrap();
+    assert_eq!(m.dependencies[0].skip_reason, Some(SkipReason::SplitValue));
+    assert_eq!(
+        m.diagnostics[0].message,
+        "A quoted or escaped hash cannot be updated in place"
+    );
+    assert_eq!(m.dependencies[1].skip_reason, None);
+}
