@@ -14,6 +14,7 @@
 
 #![warn(missing_docs)]
 
+pub mod action;
 pub mod advisory;
 pub mod apply;
 pub mod audit;

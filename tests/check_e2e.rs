@@ -175,6 +175,44 @@ fn check_diff_and_apply_against_loopback_servers() {
     assert_eq!(errors[0]["line"], 4);
     assert_eq!(report["up_to_date"], 1, "jinja2 is current");
 
+    // In GitHub Actions: an annotation at the failed dependency, a job summary, the JSON output.
+    let summary = home.path().join("summary.md");
+    let outputs = home.path().join("outputs");
+    let out = support::repin_with_env(
+        home.path(),
+        &["check", "--no-cache", dir],
+        &[
+            ("GITHUB_ACTIONS", "true".as_ref()),
+            ("GITHUB_STEP_SUMMARY", summary.as_os_str()),
+            ("GITHUB_OUTPUT", outputs.as_os_str()),
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains(&format!("::error file={}/requirements.txt,line=4,title=repin%3A not-on-the-index::Package `not-on-the-index` was not found", dir)), "{stdout}");
+    let summary = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        summary.starts_with(
+            "## repin: 7 updates due\n\n| file | dependency | current | proposed | kind |"
+        ),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("| flask | `2.2.2` | `2.2.5` | patch |"),
+        "{summary}"
+    );
+    let outputs = std::fs::read_to_string(&outputs).unwrap();
+    let json_output = outputs
+        .strip_prefix("updates<<repin_EOF\n")
+        .and_then(|o| o.strip_suffix("\nrepin_EOF\n"))
+        .unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(json_output).unwrap()["updates"]
+            .as_array()
+            .unwrap()
+            .len(),
+        7
+    );
+
     // --diff shows the routine edits without writing anything.
     let out = repin(home.path(), &["check", "--no-cache", "--diff", dir]);
     let text = String::from_utf8_lossy(&out.stdout);

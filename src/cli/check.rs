@@ -479,6 +479,100 @@ fn print_diagnostics(workspace: &Workspace) {
     }
 }
 
+/// In GitHub Actions: annotations for what failed and for security updates, a job summary of
+/// the updates due, and the JSON report as the `updates` output.
+fn report_to_actions(run: &Run) -> std::io::Result<()> {
+    use crate::action::{Level, annotation, cell};
+    let report = report(run);
+    let mut out = std::io::stdout().lock();
+    for diagnostic in run.workspace.all_diagnostics() {
+        let level = if diagnostic.is_error() {
+            Level::Error
+        } else {
+            Level::Warning
+        };
+        writeln!(
+            out,
+            "{}",
+            annotation(
+                level,
+                Some(&diagnostic.path),
+                diagnostic.line,
+                diagnostic.column,
+                "repin",
+                &diagnostic.message
+            )
+        )?;
+    }
+    for error in &report.errors {
+        writeln!(
+            out,
+            "{}",
+            annotation(
+                Level::Error,
+                Some(Path::new(&error.file)),
+                error.line,
+                0,
+                &format!("repin: {}", error.name),
+                error.message
+            )
+        )?;
+    }
+    for update in report.updates.iter().filter(|u| u.security) {
+        let message = format!(
+            "{} {} is vulnerable ({}); update to {}",
+            update.name,
+            update.current,
+            update.fixes.join(", "),
+            update.proposed
+        );
+        writeln!(
+            out,
+            "{}",
+            annotation(
+                Level::Warning,
+                Some(Path::new(&update.file)),
+                update.line,
+                update.column,
+                "repin: security update",
+                &message
+            )
+        )?;
+    }
+    let mut summary = format!("## repin: {} updates due\n\n", report.updates.len());
+    if !report.updates.is_empty() {
+        summary
+            .push_str("| file | dependency | current | proposed | kind |\n|---|---|---|---|---|\n");
+        for u in &report.updates {
+            let kind = if u.security {
+                format!("security ({})", u.kind)
+            } else {
+                u.kind.to_string()
+            };
+            summary.push_str(&format!(
+                "| `{}:{}` | {} | `{}` | `{}` | {} |\n",
+                cell(&u.file),
+                u.line,
+                cell(u.name),
+                cell(u.current),
+                cell(u.proposed),
+                kind
+            ));
+        }
+    }
+    if !report.errors.is_empty() {
+        summary.push_str(&format!(
+            "\n{} lookups failed; see the annotations.\n",
+            report.errors.len()
+        ));
+    }
+    crate::action::append_summary(&summary)?;
+    crate::action::set_output(
+        "updates",
+        &serde_json::to_string(&report).map_err(std::io::Error::other)?,
+    )
+}
+
 /// Run `repin check`.
 pub fn check(args: &CheckArgs) -> u8 {
     let run = match run(&args.lookup) {
@@ -517,6 +611,13 @@ pub fn check(args: &CheckArgs) -> u8 {
         if error.kind() != std::io::ErrorKind::BrokenPipe {
             eprintln!("error: Cannot write the report\n  Caused by: {error}");
             return EXIT_ERROR;
+        }
+    }
+    if crate::action::is_github_actions() {
+        if let Err(error) = report_to_actions(&run) {
+            eprintln!(
+                "warning: Cannot write the GitHub Actions summary or outputs\n  Caused by: {error}"
+            );
         }
     }
     let due = run

@@ -31,12 +31,22 @@ pub mod registry;
 /// Run the `repin` binary with a clean environment: no pip.conf, `PIP_*` variables or Docker
 /// credentials of this machine leak into the test.
 pub fn repin(home: &Path, args: &[&str]) -> std::process::Output {
+    repin_with_env(home, args, &[])
+}
+
+/// [`repin`] with extra environment variables.
+pub fn repin_with_env(
+    home: &Path,
+    args: &[&str],
+    env: &[(&str, &std::ffi::OsStr)],
+) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_repin"))
         .args(args)
         .env_clear()
         .env("HOME", home)
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("PIP_CONFIG_FILE", "/dev/null")
+        .envs(env.iter().map(|(k, v)| (*k, *v)))
         .output()
         .expect("repin runs")
 }
