@@ -584,15 +584,14 @@ impl Parser<'_> {
             if split {
                 // The value is quoted with escapes or split by a continuation: list it, but no
                 // span inside it can be trusted for an edit.
+                // The parts keep their values (for reports), not their places.
                 skip_reason.get_or_insert(SkipReason::SplitValue);
                 requirement.name_span = Span::empty(cover.start);
-                requirement.specifier = requirement.specifier.map(|mut s| {
-                    s.span = cover;
-                    s
-                });
+                requirement.specifier = None;
                 requirement.pin = None;
-                requirement.marker = requirement.marker.map(|(m, _)| (m, cover));
-                requirement.url_span = requirement.url_span.map(|_| cover);
+                requirement.marker = None;
+                requirement.parsed_marker = None;
+                requirement.url_span = Some(cover);
                 requirement.entry_span = cover;
             }
             let mut dependency = Dependency::from_python(requirement, skip_reason);

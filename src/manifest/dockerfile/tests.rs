@@ -204,3 +204,13 @@ fn pip_arguments_with_inner_quotes_keep_their_written_text() {
     assert_eq!(odd.skip_reason, Some(SkipReason::Invalid));
     assert_eq!(m.dependencies[2].current, "3.1.0");
 }
+
+/// Found by fuzzing: an escaped character inside a quoted pip argument.
+#[test]
+fn escaped_pip_arguments_claim_no_inner_span() {
+    let text = "FROM python:3.12\nRUN pip install \"dbt\\-core==1.8.0\" \"x ; y\"\n";
+    let m = parse_text(text);
+    crate::manifest::check::spans_are_consistent(&m).unwrap();
+    assert_eq!(m.dependencies[1].current, "\"dbt\\-core==1.8.0\"");
+    assert_eq!(m.dependencies[1].skip_reason, Some(SkipReason::SplitValue));
+}
