@@ -24,6 +24,7 @@ pub mod decide;
 pub mod git;
 pub mod lookup;
 pub mod manifest;
+pub mod plan;
 pub mod registry;
 pub mod text;
 pub mod versioning;

@@ -129,6 +129,8 @@ pub struct Config {
     pub rules: Vec<Rule>,
     /// Which paths to read.
     pub paths: PathsConfig,
+    /// How `repin pr` opens, updates and limits pull requests.
+    pub pull_requests: PullRequestConfig,
 }
 
 /// `[python]`.
@@ -232,6 +234,58 @@ pub struct AdvisoryConfig {
     pub osv_url: Option<Spanned<String>>,
 }
 
+/// When `repin pr` recommits an open pull request on its moved base branch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RebasePolicy {
+    /// Whenever the base branch moved: every PR is always based on the newest base.
+    #[default]
+    Behind,
+    /// Only when a file the PR edits changed on the base (the PR would conflict).
+    Conflicted,
+    /// Never; a PR is only recommitted when its update changes.
+    Never,
+}
+
+/// `[pull-requests]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct PullRequestConfig {
+    /// A prefix for commit messages and titles (`chore(deps):`), none by default.
+    pub commit_prefix: Option<String>,
+    /// Labels on every pull request.
+    pub labels: Vec<String>,
+    /// Labels added to security updates.
+    pub security_labels: Vec<String>,
+    /// At most this many of repin's pull requests open at once; 0 for no limit. Security
+    /// updates are exempt.
+    pub max_open: u32,
+    /// At most this many pull requests opened per hour; 0 for no limit. Security updates are
+    /// exempt.
+    pub max_per_hour: u32,
+    /// Keep a dependency dashboard issue.
+    pub dashboard: bool,
+    /// When an open pull request is recommitted on its moved base branch.
+    pub rebase: RebasePolicy,
+    /// Author and committer of update commits, as `Name <email>`.
+    pub author: Option<Spanned<String>>,
+}
+
+impl Default for PullRequestConfig {
+    fn default() -> Self {
+        PullRequestConfig {
+            commit_prefix: None,
+            labels: vec!["dependencies".into()],
+            security_labels: vec!["security".into()],
+            max_open: 10,
+            max_per_hour: 0,
+            dashboard: true,
+            rebase: RebasePolicy::Behind,
+            author: None,
+        }
+    }
+}
+
 /// `[paths]`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
@@ -262,6 +316,15 @@ pub struct Rule {
     pub range_strategy: Option<StrategyName>,
     /// Put matching updates in this pull-request group.
     pub group: Option<String>,
+}
+
+/// `Name <email>` split into its parts; `None` when it is not of that shape.
+pub fn parse_identity(text: &str) -> Option<(String, String)> {
+    let (name, rest) = text.split_once('<')?;
+    let email = rest.strip_suffix('>')?.trim();
+    let name = name.trim();
+    (!name.is_empty() && email.contains('@') && !email.contains(['<', '>']))
+        .then(|| (name.to_owned(), email.to_owned()))
 }
 
 /// A rule with its globs compiled.
@@ -439,6 +502,14 @@ impl Loaded {
                 return Err(invalid(
                     url.span(),
                     format!("Invalid URL `{}`: {e}", url.get_ref()),
+                ));
+            }
+        }
+        if let Some(author) = &config.pull_requests.author {
+            if parse_identity(author.get_ref()).is_none() {
+                return Err(invalid(
+                    author.span(),
+                    format!("`{}` is not `Name <email>`", author.get_ref()),
                 ));
             }
         }

@@ -48,6 +48,25 @@ fn full_example_loads_with_its_values() {
             .get_ref(),
         "https://mirror.internal.example"
     );
+    let prs = &loaded.config.pull_requests;
+    assert_eq!(prs.commit_prefix.as_deref(), Some("chore(deps):"));
+    assert_eq!((prs.max_open, prs.max_per_hour), (10, 2));
+    assert_eq!(prs.rebase, crate::config::RebasePolicy::Behind);
+    assert_eq!(
+        crate::config::parse_identity(prs.author.as_ref().unwrap().get_ref()),
+        Some(("repin[bot]".into(), "repin@users.noreply.github.com".into()))
+    );
+}
+
+#[test]
+fn an_author_must_be_name_and_email() {
+    let error = Loaded::from_text("repin.toml", "[pull-requests]\nauthor = \"bot\"\n").unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("repin.toml:2:10: error: `bot` is not `Name <email>`"),
+        "{error}"
+    );
 }
 
 #[test]

@@ -1,0 +1,115 @@
+//! Pull-request bodies and commit messages.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+
+use super::{AdvisoryNote, Item, Marker, display_name};
+
+/// A Markdown table cell: pipes escaped, one line.
+fn cell(text: &str) -> String {
+    crate::action::cell(text)
+}
+
+fn release_date(item: &Item, now: i64) -> String {
+    item.update
+        .age
+        .and_then(|age| i64::try_from(age.as_secs()).ok())
+        .and_then(|age| jiff::Timestamp::from_second(now - age).ok())
+        .map_or_else(String::new, |t| t.strftime("%Y-%m-%d").to_string())
+}
+
+/// The body: a table of the updates, the advisories they fix, links to the new releases, and
+/// the marker. Nothing in it depends on when it is written (release dates, not ages), so an
+/// unchanged update gives an unchanged body.
+pub fn render(
+    items: &[Item],
+    advisories: &BTreeMap<String, AdvisoryNote>,
+    now: i64,
+    marker: &Marker,
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "| Dependency | File | From | To | Kind | Released |\n|---|---|---|---|---|---|"
+    );
+    for item in items {
+        let _ = writeln!(
+            out,
+            "| {} | `{}`:{} | `{}` | `{}` | {}{} | {} |",
+            cell(display_name(&item.name)),
+            cell(&item.file),
+            item.line,
+            cell(&item.update.current),
+            cell(&item.update.proposed),
+            item.update.kind,
+            if item.update.is_security() {
+                ", security"
+            } else {
+                ""
+            },
+            release_date(item, now),
+        );
+    }
+    let fixed: BTreeSet<&String> = items.iter().flat_map(|i| &i.update.fixes).collect();
+    if !fixed.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n### Vulnerabilities fixed\n\n| Advisory | Aliases | Severity | Summary |\n|---|---|---|---|"
+        );
+        for id in fixed {
+            match advisories.get(id) {
+                Some(note) => {
+                    let _ = writeln!(
+                        out,
+                        "| [{}]({}) | {} | {} | {} |",
+                        cell(&note.id),
+                        note.url,
+                        cell(&note.aliases.join(", ")),
+                        cell(note.severity.as_deref().unwrap_or("unknown")),
+                        cell(note.summary.as_deref().unwrap_or("")),
+                    );
+                }
+                None => {
+                    let _ = writeln!(out, "| {} | | unknown | |", cell(id));
+                }
+            }
+        }
+    }
+    let links: Vec<(&str, &str)> = items
+        .iter()
+        .filter_map(|i| i.link.as_deref().map(|l| (display_name(&i.name), l)))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if !links.is_empty() {
+        let _ = writeln!(out, "\n### Release notes\n");
+        for (name, link) in links {
+            let _ = writeln!(out, "- {name}: {link}");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\n---\nOpened by repin. It updates this pull request in place while the update is due and \
+         closes it when it is not. Close it unmerged to ignore this version (security fixes \
+         excepted).\n\n{}",
+        marker.render()
+    );
+    out
+}
+
+/// The commit message: the title, then one line per update.
+pub fn commit_message(title: &str, items: &[Item]) -> String {
+    let mut out = format!("{title}\n\n");
+    for item in items {
+        let _ = writeln!(
+            out,
+            "- {} {} -> {} ({}:{})",
+            display_name(&item.name),
+            item.update.current,
+            item.update.proposed,
+            item.file,
+            item.line
+        );
+    }
+    out
+}

@@ -1,0 +1,225 @@
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::*;
+use crate::manifest::edit::Change;
+
+fn item(file: &str, line: usize, name: &str, kind: UpdateKind, from: &str, to: &str) -> Item {
+    Item {
+        file: file.into(),
+        index: line,
+        line,
+        name: name.into(),
+        image: name.contains('/'),
+        update: Update {
+            kind,
+            current: from.into(),
+            proposed: to.into(),
+            change: Change::PythonVersion {
+                version: to.into(),
+                hashes: None,
+            },
+            fixes: Vec::new(),
+            age: None,
+            reason: String::new(),
+        },
+        group: None,
+        link: None,
+    }
+}
+
+fn names_and_titles(items: &[Item], options: &Options) -> Vec<(String, String)> {
+    plan(items, &BTreeMap::new(), options)
+        .into_iter()
+        .map(|b| (b.name, b.title))
+        .collect()
+}
+
+#[test]
+fn default_grouping_names_and_titles() {
+    use UpdateKind::*;
+    let mut security = item("requirements.txt", 3, "jinja2", Minor, "3.1.2", "3.1.6");
+    security.update.fixes = vec!["GHSA-1".into()];
+    let mut grouped = item("requirements.txt", 7, "boto3", Patch, "1.0.0", "1.0.1");
+    grouped.group = Some("aws".into());
+    let items = vec![
+        item("requirements.txt", 1, "flask", Patch, "3.1.0", "3.1.3"),
+        item("requirements.txt", 1, "flask", Major, "3.1.0", "4.0.0"),
+        security,
+        grouped,
+        item(
+            "svc/api/Dockerfile",
+            1,
+            "docker.io/library/python",
+            Digest,
+            "3.12-slim@sha256:a",
+            "3.12-slim@sha256:b",
+        ),
+        item(
+            "svc/api/Dockerfile",
+            9,
+            "ghcr.io/astral-sh/uv",
+            Pin,
+            "0.4.0",
+            "0.4.0@sha256:c",
+        ),
+        item(
+            "svc/api/Dockerfile",
+            1,
+            "docker.io/library/python",
+            PythonMinor,
+            "3.12-slim",
+            "3.13-slim",
+        ),
+        item(
+            "Dockerfile",
+            1,
+            "docker.io/library/python",
+            Migration,
+            "3.9-slim-bullseye",
+            "3.10-slim-bookworm",
+        ),
+    ];
+    let options = Options {
+        commit_prefix: Some("chore(deps):".into()),
+        ..Options::default()
+    };
+    let expected = [
+        (
+            "repin/Dockerfile/python-migration",
+            "chore(deps): Migrate python image from 3.9-slim-bullseye to 3.10-slim-bookworm",
+        ),
+        ("repin/digests", "chore(deps): Pin and update image digests"),
+        (
+            "repin/group/aws",
+            "chore(deps): Update aws group (1 update)",
+        ),
+        (
+            "repin/requirements.txt/flask",
+            "chore(deps): Update flask to 3.1.3",
+        ),
+        (
+            "repin/requirements.txt/flask-major",
+            "chore(deps): Update flask to 4.0.0",
+        ),
+        (
+            "repin/security/jinja2",
+            "chore(deps): Security: update jinja2 to 3.1.6",
+        ),
+        (
+            "repin/svc-api-Dockerfile/python-python-minor",
+            "chore(deps): Update python image to 3.13-slim",
+        ),
+    ];
+    assert_eq!(
+        names_and_titles(&items, &options),
+        expected
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn branch_names_are_valid_git_components() {
+    for (name, expected) in [
+        ("a..b", "a.b"),
+        ("x.lock", "x.lock_"),
+        ("weird name~^:", "weird-name"),
+        ("", "_"),
+        (".hidden", "hidden"),
+    ] {
+        assert_eq!(slug(name), expected, "{name}");
+    }
+}
+
+#[test]
+fn digest_titles_say_pin_or_update() {
+    use UpdateKind::*;
+    let pins = [item(
+        "Dockerfile",
+        1,
+        "docker.io/library/python",
+        Pin,
+        "3.12",
+        "3.12@sha256:a",
+    )];
+    assert_eq!(
+        names_and_titles(&pins, &Options::default())[0].1,
+        "Pin python image digests"
+    );
+    let refresh = [
+        item(
+            "Dockerfile",
+            1,
+            "docker.io/library/python",
+            Digest,
+            "a",
+            "b",
+        ),
+        item("Dockerfile", 5, "ghcr.io/astral-sh/uv", Digest, "c", "d"),
+    ];
+    assert_eq!(
+        names_and_titles(&refresh, &Options::default())[0].1,
+        "Update image digests"
+    );
+}
+
+#[test]
+fn one_change_per_place_in_a_branch_and_a_stable_order() {
+    use UpdateKind::*;
+    let mut a = item("r.txt", 2, "boto3", Patch, "1", "2");
+    a.group = Some("aws".into());
+    let mut b = item("r.txt", 2, "boto3", Minor, "1", "3");
+    b.group = Some("aws".into());
+    let mut c = item("a.txt", 9, "botocore", Patch, "1", "2");
+    c.group = Some("aws".into());
+    let branches = plan(&[a, b, c], &BTreeMap::new(), &Options::default());
+    assert_eq!(branches.len(), 1);
+    let files: Vec<_> = branches[0]
+        .items
+        .iter()
+        .map(|i| (i.file.as_str(), i.update.proposed.as_str()))
+        .collect();
+    assert_eq!(files, vec![("a.txt", "2"), ("r.txt", "2")]);
+}
+
+#[test]
+fn security_body_lists_advisories_dates_links_and_the_marker() {
+    let mut fix = item(
+        "requirements.txt",
+        4,
+        "jinja2",
+        UpdateKind::Patch,
+        "3.1.2",
+        "3.1.6",
+    );
+    fix.update.fixes = vec!["GHSA-h75v-3vvj-5mfj".into(), "PYSEC-0".into()];
+    // Released 2025-03-05T00:00:00Z, seen one day later.
+    let now = 1_741_132_800 + 86_400;
+    fix.update.age = Some(Duration::from_secs(86_400));
+    fix.link = Some("https://pypi.org/project/jinja2/3.1.6/".into());
+    let mut advisories = BTreeMap::new();
+    advisories.insert(
+        "GHSA-h75v-3vvj-5mfj".to_owned(),
+        AdvisoryNote {
+            id: "GHSA-h75v-3vvj-5mfj".into(),
+            aliases: vec!["CVE-2024-56326".into()],
+            severity: Some("MEDIUM 5.4".into()),
+            summary: Some("Jinja has a sandbox breakout | via format".into()),
+            url: "https://osv.dev/vulnerability/GHSA-h75v-3vvj-5mfj".into(),
+        },
+    );
+    let options = Options {
+        labels: vec!["dependencies".into()],
+        security_labels: vec!["security".into()],
+        now,
+        ..Options::default()
+    };
+    let branch = plan(&[fix], &advisories, &options).remove(0);
+    assert_eq!(branch.labels, vec!["dependencies", "security"]);
+    assert!(branch.is_security());
+    assert_eq!(Marker::find(&branch.body), Some(branch.marker()));
+    insta::assert_snapshot!(branch.body);
+    insta::assert_snapshot!(branch.commit_message);
+}
