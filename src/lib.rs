@@ -21,6 +21,7 @@ pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod decide;
+pub mod forge;
 pub mod git;
 pub mod lookup;
 pub mod manifest;

@@ -107,6 +107,8 @@ pub enum Method {
     Head,
     /// `POST`
     Post,
+    /// `PATCH`
+    Patch,
 }
 
 impl Method {
@@ -115,6 +117,7 @@ impl Method {
             Method::Get => reqwest::Method::GET,
             Method::Head => reqwest::Method::HEAD,
             Method::Post => reqwest::Method::POST,
+            Method::Patch => reqwest::Method::PATCH,
         }
     }
 
@@ -123,6 +126,7 @@ impl Method {
             Method::Get => "GET",
             Method::Head => "HEAD",
             Method::Post => "POST",
+            Method::Patch => "PATCH",
         }
     }
 }
@@ -172,6 +176,14 @@ impl Request {
             body: Some(("application/json".into(), body)),
             cacheable: false,
             ..Request::get(url)
+        }
+    }
+
+    /// An uncached `PATCH` with a JSON body.
+    pub fn patch_json(url: Url, body: Vec<u8>) -> Self {
+        Request {
+            method: Method::Patch,
+            ..Request::post_json(url, body)
         }
     }
 

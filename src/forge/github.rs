@@ -1,0 +1,536 @@
+//! GitHub's REST API, as much of it as repin needs, over repin's one HTTP client.
+//!
+//! The client is [`HttpClient`] rather than a second HTTP stack, so GitHub calls get the same
+//! timeouts, retries, redaction and statistics as every other request. On top of it, this
+//! module waits out GitHub's rate limits: a `403` or `429` with `Retry-After` (secondary
+//! limits) or with `x-ratelimit-remaining: 0` (primary limit, until `x-ratelimit-reset`).
+//!
+//! Endpoints used (REST API version 2022-11-28): `GET /repos/{owner}/{repo}`,
+//! `GET|POST /repos/{owner}/{repo}/pulls`, `PATCH /repos/{owner}/{repo}/pulls/{number}`,
+//! `POST /repos/{owner}/{repo}/issues/{number}/comments`,
+//! `POST /repos/{owner}/{repo}/issues/{number}/labels`,
+//! `GET|POST /repos/{owner}/{repo}/issues`, `PATCH /repos/{owner}/{repo}/issues/{number}`.
+
+use std::time::Duration;
+
+use reqwest::header::{ACCEPT, HeaderName};
+use serde::Deserialize;
+use serde_json::json;
+use url::Url;
+
+use crate::registry::http::{Auth, HttpClient, HttpError, Request, Response};
+
+/// github.com's API.
+pub const DEFAULT_API: &str = "https://api.github.com";
+
+/// Why a GitHub call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum GitHubError {
+    /// The repository is not `owner/name`.
+    #[error("`{0}` is not a repository name\n  hint: write it as owner/name")]
+    BadRepository(String),
+    /// The API base URL is not a URL.
+    #[error("`{url}` is not a valid API URL\n  Caused by: {source}")]
+    BadApiUrl {
+        /// The URL as given.
+        url: String,
+        /// The parser's reason.
+        source: url::ParseError,
+    },
+    /// The request could not be made.
+    #[error("Cannot {action}\n  Caused by: {source}")]
+    Http {
+        /// What was being done.
+        action: String,
+        /// The transport error.
+        source: HttpError,
+    },
+    /// GitHub answered with an error status.
+    #[error("Cannot {action}: GitHub answered {status}\n  Caused by: {body}{}", hint_for(*status))]
+    Status {
+        /// What was being done.
+        action: String,
+        /// The status.
+        status: u16,
+        /// The trimmed response body.
+        body: String,
+    },
+    /// A rate limit lasts longer than repin waits.
+    #[error(
+        "Cannot {action}: GitHub's rate limit resets in {seconds} s, later than repin waits\n  hint: run again later; security updates are made first"
+    )]
+    RateLimited {
+        /// What was being done.
+        action: String,
+        /// Seconds until the limit resets.
+        seconds: u64,
+    },
+    /// A response was not the JSON expected.
+    #[error(
+        "Cannot {action}: GitHub's answer is not what its API documents\n  Caused by: {source}"
+    )]
+    Json {
+        /// What was being done.
+        action: String,
+        /// The parser's reason.
+        source: serde_json::Error,
+    },
+}
+
+fn hint_for(status: u16) -> &'static str {
+    match status {
+        401 => "\n  hint: the token is missing, wrong or expired",
+        403 | 404 => {
+            "\n  hint: the token needs contents, pull-requests and issues write permission on the repository"
+        }
+        _ => "",
+    }
+}
+
+/// A pull request as repin needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullRequest {
+    /// Its number.
+    pub number: u64,
+    /// Whether it is open.
+    pub open: bool,
+    /// Whether it was merged.
+    pub merged: bool,
+    /// Title.
+    pub title: String,
+    /// Body (empty when none).
+    pub body: String,
+    /// The head branch.
+    pub head: String,
+    /// The base branch.
+    pub base: String,
+    /// Label names.
+    pub labels: Vec<String>,
+    /// Where people see it.
+    pub url: String,
+    /// When it was opened, in seconds since the epoch.
+    pub created_at: i64,
+}
+
+/// An issue (the dashboard).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    /// Its number.
+    pub number: u64,
+    /// Title.
+    pub title: String,
+    /// Body.
+    pub body: String,
+    /// Where people see it.
+    pub url: String,
+}
+
+#[derive(Deserialize)]
+struct RawLabel {
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct RawRef {
+    #[serde(rename = "ref")]
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct RawPull {
+    number: u64,
+    state: String,
+    title: String,
+    body: Option<String>,
+    head: RawRef,
+    base: RawRef,
+    #[serde(default)]
+    labels: Vec<RawLabel>,
+    html_url: String,
+    created_at: String,
+    merged_at: Option<String>,
+}
+
+impl From<RawPull> for PullRequest {
+    fn from(raw: RawPull) -> Self {
+        PullRequest {
+            number: raw.number,
+            open: raw.state == "open",
+            merged: raw.merged_at.is_some(),
+            title: raw.title,
+            body: raw.body.unwrap_or_default(),
+            head: raw.head.name,
+            base: raw.base.name,
+            labels: raw.labels.into_iter().map(|l| l.name).collect(),
+            url: raw.html_url,
+            created_at: raw
+                .created_at
+                .parse::<jiff::Timestamp>()
+                .map_or(0, |t| t.as_second()),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RawIssue {
+    number: u64,
+    title: String,
+    body: Option<String>,
+    html_url: String,
+    pull_request: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct RawRepository {
+    default_branch: String,
+}
+
+/// A client for one repository.
+#[derive(Debug, Clone)]
+pub struct GitHub {
+    http: HttpClient,
+    api: Url,
+    owner: String,
+    name: String,
+    token: Option<String>,
+    /// The longest rate-limit wait accepted.
+    pub max_wait: Duration,
+}
+
+/// The pages after this one, from a `Link` header.
+fn next_page(response: &Response) -> Option<String> {
+    response
+        .header("link")
+        .and_then(crate::registry::oci::next_link)
+}
+
+impl GitHub {
+    /// A client for `repository` (`owner/name`) at `api` (GitHub's, or an Enterprise server's
+    /// `https://HOST/api/v3`), authenticating with `token` when given.
+    pub fn new(
+        http: HttpClient,
+        api: &str,
+        repository: &str,
+        token: Option<String>,
+    ) -> Result<Self, GitHubError> {
+        let (owner, name) = repository
+            .split_once('/')
+            .filter(|(o, n)| !o.is_empty() && !n.is_empty() && !n.contains('/'))
+            .ok_or_else(|| GitHubError::BadRepository(repository.to_owned()))?;
+        let mut text = api.trim_end_matches('/').to_owned();
+        text.push('/');
+        let api = Url::parse(&text).map_err(|source| GitHubError::BadApiUrl {
+            url: api.to_owned(),
+            source,
+        })?;
+        Ok(GitHub {
+            http,
+            api,
+            owner: owner.to_owned(),
+            name: name.to_owned(),
+            token,
+            max_wait: Duration::from_secs(900),
+        })
+    }
+
+    /// `owner/name`.
+    pub fn repository(&self) -> String {
+        format!("{}/{}", self.owner, self.name)
+    }
+
+    fn url(&self, tail: &str) -> Url {
+        let mut url = self.api.clone();
+        url.set_path(&format!(
+            "{}repos/{}/{}/{tail}",
+            self.api.path(),
+            self.owner,
+            self.name
+        ));
+        url
+    }
+
+    fn prepare(&self, request: Request) -> Request {
+        request
+            .uncached()
+            .header(ACCEPT, "application/vnd.github+json")
+            .header(
+                HeaderName::from_static("x-github-api-version"),
+                "2022-11-28",
+            )
+            .auth(self.token.clone().map(Auth::Bearer))
+    }
+
+    /// Send, waiting out rate limits; a non-2xx answer is an error.
+    async fn call(&self, action: &str, request: Request) -> Result<Response, GitHubError> {
+        let request = self.prepare(request);
+        let mut waited = 0;
+        loop {
+            let response =
+                self.http
+                    .send(request.clone())
+                    .await
+                    .map_err(|source| GitHubError::Http {
+                        action: action.to_owned(),
+                        source,
+                    })?;
+            if response.is_success() {
+                return Ok(response);
+            }
+            match rate_limit_wait(&response) {
+                Some(wait) if waited < 3 => {
+                    if wait > self.max_wait {
+                        return Err(GitHubError::RateLimited {
+                            action: action.to_owned(),
+                            seconds: wait.as_secs(),
+                        });
+                    }
+                    tokio::time::sleep(wait).await;
+                    waited += 1;
+                }
+                _ => {
+                    return Err(GitHubError::Status {
+                        action: action.to_owned(),
+                        status: response.status,
+                        body: crate::registry::http::trimmed_body(&response.body),
+                    });
+                }
+            }
+        }
+    }
+
+    async fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        action: &str,
+        request: Request,
+    ) -> Result<(T, Response), GitHubError> {
+        let response = self.call(action, request).await?;
+        let value = serde_json::from_slice(&response.body).map_err(|source| GitHubError::Json {
+            action: action.to_owned(),
+            source,
+        })?;
+        Ok((value, response))
+    }
+
+    async fn pages<T: serde::de::DeserializeOwned>(
+        &self,
+        action: &str,
+        first: Url,
+    ) -> Result<Vec<T>, GitHubError> {
+        let mut all = Vec::new();
+        let mut next = Some(first);
+        // A hostile server could link pages forever; 100 pages of 100 is plenty for a repository's
+        // open pull requests.
+        for _ in 0..100 {
+            let Some(url) = next.take() else { break };
+            let (page, response): (Vec<T>, _) = self.json(action, Request::get(url)).await?;
+            all.extend(page);
+            next = next_page(&response).and_then(|link| response.url.join(&link).ok());
+        }
+        Ok(all)
+    }
+
+    fn body(value: &serde_json::Value) -> Vec<u8> {
+        serde_json::to_vec(value).unwrap_or_default()
+    }
+
+    /// The repository's default branch.
+    pub async fn default_branch(&self) -> Result<String, GitHubError> {
+        let url = self.url("").as_str().trim_end_matches('/').to_owned();
+        let url = Url::parse(&url).expect("a URL without its trailing slash is a URL");
+        let (repo, _): (RawRepository, _) = self
+            .json(
+                &format!("read repository {}", self.repository()),
+                Request::get(url),
+            )
+            .await?;
+        Ok(repo.default_branch)
+    }
+
+    /// Open pull requests whose head branch starts with `prefix`.
+    pub async fn open_pulls(&self, prefix: &str) -> Result<Vec<PullRequest>, GitHubError> {
+        let mut url = self.url("pulls");
+        url.query_pairs_mut()
+            .append_pair("state", "open")
+            .append_pair("per_page", "100");
+        let raw: Vec<RawPull> = self.pages("list open pull requests", url).await?;
+        Ok(raw
+            .into_iter()
+            .map(PullRequest::from)
+            .filter(|p| p.head.starts_with(prefix))
+            .collect())
+    }
+
+    /// Closed pull requests from `branch` (of this repository), newest first.
+    pub async fn closed_pulls(&self, branch: &str) -> Result<Vec<PullRequest>, GitHubError> {
+        let mut url = self.url("pulls");
+        url.query_pairs_mut()
+            .append_pair("state", "closed")
+            .append_pair("head", &format!("{}:{branch}", self.owner))
+            .append_pair("per_page", "100");
+        let (raw, _): (Vec<RawPull>, _) = self
+            .json(
+                &format!("list closed pull requests of {branch}"),
+                Request::get(url),
+            )
+            .await?;
+        Ok(raw
+            .into_iter()
+            .map(PullRequest::from)
+            .filter(|p| p.head == branch)
+            .collect())
+    }
+
+    /// Open a pull request.
+    pub async fn create_pull(
+        &self,
+        head: &str,
+        base: &str,
+        title: &str,
+        body: &str,
+    ) -> Result<PullRequest, GitHubError> {
+        let payload = json!({"title": title, "head": head, "base": base, "body": body});
+        let (raw, _): (RawPull, _) = self
+            .json(
+                &format!("open a pull request for {head}"),
+                Request::post_json(self.url("pulls"), Self::body(&payload)),
+            )
+            .await?;
+        Ok(raw.into())
+    }
+
+    /// Change a pull request's title, body or state (`open`, `closed`).
+    pub async fn update_pull(
+        &self,
+        number: u64,
+        title: Option<&str>,
+        body: Option<&str>,
+        state: Option<&str>,
+    ) -> Result<PullRequest, GitHubError> {
+        let mut payload = serde_json::Map::new();
+        if let Some(title) = title {
+            payload.insert("title".into(), title.into());
+        }
+        if let Some(body) = body {
+            payload.insert("body".into(), body.into());
+        }
+        if let Some(state) = state {
+            payload.insert("state".into(), state.into());
+        }
+        let (raw, _): (RawPull, _) = self
+            .json(
+                &format!("update pull request #{number}"),
+                Request::patch_json(
+                    self.url(&format!("pulls/{number}")),
+                    Self::body(&serde_json::Value::Object(payload)),
+                ),
+            )
+            .await?;
+        Ok(raw.into())
+    }
+
+    /// Add labels to an issue or pull request.
+    pub async fn add_labels(&self, number: u64, labels: &[String]) -> Result<(), GitHubError> {
+        if labels.is_empty() {
+            return Ok(());
+        }
+        self.call(
+            &format!("label #{number}"),
+            Request::post_json(
+                self.url(&format!("issues/{number}/labels")),
+                Self::body(&json!({ "labels": labels })),
+            ),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// Comment on an issue or pull request.
+    pub async fn comment(&self, number: u64, body: &str) -> Result<(), GitHubError> {
+        self.call(
+            &format!("comment on #{number}"),
+            Request::post_json(
+                self.url(&format!("issues/{number}/comments")),
+                Self::body(&json!({ "body": body })),
+            ),
+        )
+        .await
+        .map(drop)
+    }
+
+    /// The open issue whose body contains `marker` (pull requests excluded).
+    pub async fn find_issue(&self, marker: &str) -> Result<Option<Issue>, GitHubError> {
+        let mut url = self.url("issues");
+        url.query_pairs_mut()
+            .append_pair("state", "open")
+            .append_pair("per_page", "100");
+        let raw: Vec<RawIssue> = self.pages("list open issues", url).await?;
+        Ok(raw
+            .into_iter()
+            .filter(|i| i.pull_request.is_none())
+            .find(|i| i.body.as_deref().is_some_and(|b| b.contains(marker)))
+            .map(|i| Issue {
+                number: i.number,
+                title: i.title,
+                body: i.body.unwrap_or_default(),
+                url: i.html_url,
+            }))
+    }
+
+    /// Open an issue.
+    pub async fn create_issue(&self, title: &str, body: &str) -> Result<Issue, GitHubError> {
+        let (raw, _): (RawIssue, _) = self
+            .json(
+                "open the dashboard issue",
+                Request::post_json(
+                    self.url("issues"),
+                    Self::body(&json!({"title": title, "body": body})),
+                ),
+            )
+            .await?;
+        Ok(Issue {
+            number: raw.number,
+            title: raw.title,
+            body: raw.body.unwrap_or_default(),
+            url: raw.html_url,
+        })
+    }
+
+    /// Change an issue's title and body.
+    pub async fn update_issue(
+        &self,
+        number: u64,
+        title: &str,
+        body: &str,
+    ) -> Result<(), GitHubError> {
+        self.call(
+            &format!("update issue #{number}"),
+            Request::patch_json(
+                self.url(&format!("issues/{number}")),
+                Self::body(&json!({"title": title, "body": body})),
+            ),
+        )
+        .await
+        .map(drop)
+    }
+}
+
+/// How long GitHub asks to wait, when a response is a rate-limit refusal.
+pub fn rate_limit_wait(response: &Response) -> Option<Duration> {
+    if !matches!(response.status, 403 | 429) {
+        return None;
+    }
+    if let Some(wait) = crate::registry::http::retry_after(&response.headers) {
+        return Some(wait);
+    }
+    if response.header("x-ratelimit-remaining") == Some("0") {
+        let reset: i64 = response.header("x-ratelimit-reset")?.trim().parse().ok()?;
+        let now = jiff::Timestamp::now().as_second();
+        return Some(Duration::from_secs(
+            u64::try_from(reset - now).unwrap_or(0) + 1,
+        ));
+    }
+    // A secondary limit without Retry-After: GitHub documents waiting at least a minute.
+    let body = String::from_utf8_lossy(&response.body).to_lowercase();
+    body.contains("secondary rate limit")
+        .then(|| Duration::from_secs(60))
+}
