@@ -26,6 +26,7 @@ pub mod git;
 pub mod lookup;
 pub mod manifest;
 pub mod plan;
+pub mod publish;
 pub mod registry;
 pub mod text;
 pub mod versioning;

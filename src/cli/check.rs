@@ -78,10 +78,11 @@ fn parse_kind(text: &str) -> Result<UpdateKind, String> {
 }
 
 /// A loaded repository and its lookups.
-struct Run {
-    workspace: Workspace,
-    outcome: Outcome,
-    root: PathBuf,
+pub(super) struct Run {
+    pub(super) workspace: Workspace,
+    pub(super) outcome: Outcome,
+    pub(super) root: PathBuf,
+    pub(super) checker: Checker,
 }
 
 fn root_of(paths: &[PathBuf]) -> PathBuf {
@@ -130,13 +131,23 @@ pub(super) fn checker(args: &LookupArgs) -> Result<(Checker, PathBuf), String> {
     Ok((checker, root))
 }
 
-fn run(args: &LookupArgs) -> Result<Run, String> {
-    let (checker, root) = checker(args)?;
-    let workspace = Workspace::load(&args.paths);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+/// The async runtime of a command.
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| format!("Cannot start the async runtime\n  Caused by: {e}"))?;
+        .map_err(|e| format!("Cannot start the async runtime\n  Caused by: {e}"))
+}
+
+fn run(args: &LookupArgs) -> Result<Run, String> {
+    run_on(&runtime()?, args)
+}
+
+/// Load the repository and look everything up on `runtime` (which the caller may go on
+/// using with the same clients).
+pub(super) fn run_on(runtime: &tokio::runtime::Runtime, args: &LookupArgs) -> Result<Run, String> {
+    let (checker, root) = checker(args)?;
+    let workspace = Workspace::load(&args.paths);
     let outcome = runtime.block_on(async {
         let progress = progress(&checker, &workspace);
         let outcome = checker.check(&workspace, &root).await;
@@ -150,6 +161,7 @@ fn run(args: &LookupArgs) -> Result<Run, String> {
         workspace,
         outcome,
         root,
+        checker,
     })
 }
 
@@ -214,7 +226,7 @@ struct ErrorEntry<'a> {
 }
 
 #[derive(Debug, Serialize)]
-struct CheckReport<'a> {
+pub(super) struct CheckReport<'a> {
     updates: Vec<UpdateEntry<'a>>,
     skipped: Vec<OtherEntry<'a>>,
     held_back: Vec<OtherEntry<'a>>,
@@ -248,7 +260,7 @@ fn updates_first(findings: &[Finding]) -> Vec<(&Finding, &Update)> {
     all
 }
 
-fn report<'a>(run: &'a Run) -> CheckReport<'a> {
+pub(super) fn report<'a>(run: &'a Run) -> CheckReport<'a> {
     let mut report = CheckReport {
         updates: Vec::new(),
         skipped: Vec::new(),
@@ -473,7 +485,7 @@ fn shown_path(path: &Path, root: &Path) -> PathBuf {
         .map_or_else(|_| path.to_path_buf(), Path::to_path_buf)
 }
 
-fn print_diagnostics(workspace: &Workspace) {
+pub(super) fn print_diagnostics(workspace: &Workspace) {
     for diagnostic in workspace.all_diagnostics() {
         let _ = writeln!(anstream::stderr(), "{diagnostic}");
     }
@@ -481,7 +493,7 @@ fn print_diagnostics(workspace: &Workspace) {
 
 /// In GitHub Actions: annotations for what failed and for security updates, a job summary of
 /// the updates due, and the JSON report as the `updates` output.
-fn report_to_actions(run: &Run) -> std::io::Result<()> {
+pub(super) fn report_to_actions(run: &Run) -> std::io::Result<()> {
     use crate::action::{Level, annotation, cell};
     let report = report(run);
     let mut out = std::io::stdout().lock();

@@ -6,6 +6,7 @@
 mod audit;
 mod check;
 mod extract;
+mod pr;
 mod style;
 
 use std::path::PathBuf;
@@ -64,6 +65,8 @@ pub enum Command {
     Apply(check::ApplyArgs),
     /// List every pin affected by a known vulnerability, with the version that fixes it
     Audit(audit::AuditArgs),
+    /// Open, update and close pull requests on GitHub for the updates due
+    Pr(pr::PrArgs),
 }
 
 /// Arguments of `repin extract`.
@@ -86,6 +89,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::check(&args),
         Command::Apply(args) => check::apply(&args),
         Command::Audit(args) => audit::run(&args),
+        Command::Pr(args) => pr::run(&args),
     };
     ExitCode::from(code)
 }

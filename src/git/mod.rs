@@ -227,6 +227,39 @@ impl Repository {
         Ok(heads)
     }
 
+    /// The working tree's root, `None` for a bare repository.
+    pub fn workdir(&self) -> Option<&Path> {
+        self.inner.workdir()
+    }
+
+    /// Whether the repository is a shallow clone (then fetches stay shallow too).
+    pub fn is_shallow(&self) -> bool {
+        self.inner.is_shallow()
+    }
+
+    /// Delete `branch` on `remote` (a closed pull request's branch).
+    pub fn delete_remote_branch(
+        &self,
+        remote: &str,
+        branch: &str,
+        credentials: &Credentials,
+    ) -> Result<(), GitError> {
+        let refspec = format!(":refs/heads/{branch}");
+        let mut options = git2::PushOptions::new();
+        options.remote_callbacks(credentials.callbacks());
+        let mut anonymous = self
+            .inner
+            .remote_anonymous(remote)
+            .map_err(git("set up the remote"))?;
+        anonymous
+            .push(&[refspec.as_str()], Some(&mut options))
+            .map_err(|source| GitError::Remote {
+                action: "delete a branch on",
+                remote: redact_remote(remote),
+                source,
+            })
+    }
+
     /// Resolve a reference or revision to a commit id, `None` when it does not exist.
     pub fn resolve(&self, name: &str) -> Result<Option<Oid>, GitError> {
         match self.inner.revparse_single(name) {

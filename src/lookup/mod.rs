@@ -10,7 +10,7 @@ mod images;
 mod python_target;
 mod setup;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use futures::StreamExt;
@@ -63,6 +63,9 @@ pub struct Outcome {
     pub failures: Vec<Failure>,
     /// Notes about the whole run (a package on several indexes, the Python target used).
     pub notes: Vec<String>,
+    /// The advisories that the security updates fix, by ID (for pull-request bodies).
+    #[serde(skip)]
+    pub advisories: BTreeMap<String, crate::advisory::Advisory>,
 }
 
 /// The lookups and decisions of a run.
@@ -193,6 +196,21 @@ impl Checker {
         self.check_python(&manifests, &ctx, advisories.as_ref(), &mut outcome)
             .await;
         self.images.check(self, &manifests, &mut outcome).await;
+        if let Some(lookup) = &advisories {
+            let fixed: BTreeSet<&String> = outcome
+                .findings
+                .iter()
+                .flat_map(|f| &f.decision.updates)
+                .flat_map(|u| &u.fixes)
+                .collect();
+            let found: BTreeMap<String, crate::advisory::Advisory> = lookup
+                .index
+                .iter()
+                .filter(|a| fixed.contains(&a.id().to_owned()))
+                .map(|a| (a.id().to_owned(), a.clone()))
+                .collect();
+            outcome.advisories = found;
+        }
         outcome
             .findings
             .sort_by(|a, b| (&a.file, a.index).cmp(&(&b.file, b.index)));

@@ -1,0 +1,297 @@
+//! `repin pr`: look everything up, then open, update and close pull requests on GitHub.
+//!
+//! The work is [`crate::publish`]'s; this front end reads the arguments and the environment
+//! (`GITHUB_REPOSITORY`, `GITHUB_API_URL`, `GITHUB_SERVER_URL`, the token variable), prints
+//! what was done (or, with `--dry-run`, what would be, with the diffs) and, inside GitHub
+//! Actions, writes the step outputs and the job summary.
+
+use std::io::Write;
+use std::path::Path;
+
+use super::check::{self, LookupArgs};
+use super::style::{self, paint};
+use super::{EXIT_ERROR, EXIT_OK};
+use crate::config::parse_identity;
+use crate::forge::github::{DEFAULT_API, GitHub};
+use crate::git::{Credentials, Identity, Repository};
+use crate::manifest::{Dependency, DependencyDetail};
+use crate::publish::{Job, Report, Settings, Verb};
+
+/// Arguments of `repin pr`.
+#[derive(Debug, clap::Args)]
+pub struct PrArgs {
+    /// What to read and how to look it up (the paths must be in a git checkout)
+    #[command(flatten)]
+    pub lookup: LookupArgs,
+    /// The GitHub repository, as owner/name
+    #[arg(long, env = "GITHUB_REPOSITORY")]
+    pub repo: String,
+    /// The environment variable that holds the token
+    #[arg(long, value_name = "NAME", default_value = "GITHUB_TOKEN")]
+    pub token_env: String,
+    /// GitHub's REST API (for GitHub Enterprise Server: https://HOST/api/v3)
+    #[arg(long, env = "GITHUB_API_URL", default_value = DEFAULT_API)]
+    pub api_url: String,
+    /// The git remote to fetch from and push to (default: the repository on GITHUB_SERVER_URL,
+    /// else github.com)
+    #[arg(long)]
+    pub remote: Option<String>,
+    /// The base branch (default: the repository's default branch)
+    #[arg(long)]
+    pub base: Option<String>,
+    /// Print the planned actions with their diffs; push nothing and write nothing to GitHub
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// The remote URL of `repository` on the GitHub server of this environment.
+fn default_remote(repository: &str) -> String {
+    let server = std::env::var("GITHUB_SERVER_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "https://github.com".into());
+    format!("{}/{repository}.git", server.trim_end_matches('/'))
+}
+
+fn now() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
+/// Run `repin pr`.
+pub fn run(args: &PrArgs) -> u8 {
+    match run_inner(args) {
+        Ok(code) => code,
+        Err(message) => {
+            let _ = writeln!(
+                anstream::stderr(),
+                "{} {message}",
+                paint(style::ERROR, "error:")
+            );
+            EXIT_ERROR
+        }
+    }
+}
+
+fn run_inner(args: &PrArgs) -> Result<u8, String> {
+    let token = std::env::var(&args.token_env)
+        .ok()
+        .filter(|t| !t.trim().is_empty());
+    if token.is_none() && !args.dry_run {
+        return Err(format!(
+            "No token in `{}`\n  hint: set it to a token with contents, pull-requests and issues write permission, or pass --token-env NAME",
+            args.token_env
+        ));
+    }
+    let first = args
+        .lookup
+        .paths
+        .first()
+        .map_or_else(|| Path::new("."), |p| p.as_path());
+    let repo = Repository::open(first).map_err(|e| crate::lookup::error_chain(&e))?;
+    let runtime = check::runtime()?;
+    let run = check::run_on(&runtime, &args.lookup)?;
+    check::print_diagnostics(&run.workspace);
+    let github = GitHub::new(
+        run.checker.pypi.http().clone(),
+        &args.api_url,
+        &args.repo,
+        token.clone(),
+    )
+    .map_err(|e| e.to_string())?;
+    let identity = match &run.checker.config.config.pull_requests.author {
+        Some(author) => {
+            let (name, email) = parse_identity(author.get_ref())
+                .expect("the configuration checked the author's form");
+            Identity { name, email }
+        }
+        None => Identity::default(),
+    };
+    let settings = Settings {
+        remote: args
+            .remote
+            .clone()
+            .unwrap_or_else(|| default_remote(&args.repo)),
+        base: args.base.clone(),
+        credentials: Credentials { token },
+        identity,
+        dry_run: args.dry_run,
+        now: now(),
+    };
+    let pypi_is_default = |file: &Path, dependency: &Dependency| -> bool {
+        let DependencyDetail::Python(python) = &dependency.detail else {
+            return false;
+        };
+        run.checker
+            .indexes
+            .indexes(&python.index, Some(file))
+            .is_ok_and(|indexes| {
+                !indexes.is_empty()
+                    && indexes
+                        .iter()
+                        .all(|i| i.url.to_string().starts_with("https://pypi.org/"))
+            })
+    };
+    let job = Job {
+        github: &github,
+        repo: &repo,
+        workspace: &run.workspace,
+        outcome: &run.outcome,
+        config: &run.checker.config,
+        settings: &settings,
+        pypi_is_default: &pypi_is_default,
+    };
+    let report = runtime.block_on(job.run());
+    print_report(&args.repo, &report, args.dry_run).map_err(|e| e.to_string())?;
+    for failure in &run.outcome.failures {
+        let _ = writeln!(
+            anstream::stderr(),
+            "{} {}: {}",
+            paint(style::ERROR, "error:"),
+            failure.file.display(),
+            failure.message
+        );
+    }
+    if crate::action::is_github_actions() {
+        if let Err(error) = report_to_actions(&run, &report, args.dry_run) {
+            let _ = writeln!(
+                anstream::stderr(),
+                "warning: Cannot write the GitHub Actions summary or outputs\n  Caused by: {error}"
+            );
+        }
+    }
+    let failed = report.has_failures()
+        || !run.outcome.failures.is_empty()
+        || run.workspace.has_errors();
+    Ok(if failed { EXIT_ERROR } else { EXIT_OK })
+}
+
+fn verb_style(verb: &Verb) -> anstyle::Style {
+    match verb {
+        Verb::Created | Verb::Updated => style::NEW,
+        Verb::Failed => style::ERROR,
+        _ => anstyle::Style::new(),
+    }
+}
+
+fn print_report(repository: &str, report: &Report, dry_run: bool) -> std::io::Result<()> {
+    let mut out = anstream::stdout().lock();
+    if let Some(fatal) = &report.fatal {
+        writeln!(out, "{} {fatal}", paint(style::ERROR, "error:"))?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{repository} (base {}){}",
+        report.base,
+        if dry_run {
+            ": dry run, nothing is pushed or written"
+        } else {
+            ""
+        }
+    )?;
+    let width = report
+        .lines
+        .iter()
+        .map(|l| l.branch.len())
+        .max()
+        .unwrap_or(0);
+    for line in &report.lines {
+        let word = format!("{:<9}", line.verb.word(dry_run));
+        write!(
+            out,
+            "  {} {:<width$}  {}",
+            paint(verb_style(&line.verb), &word),
+            line.branch,
+            line.title
+        )?;
+        if let Some(url) = &line.url {
+            write!(out, "  {url}")?;
+        }
+        writeln!(out)?;
+        if !line.detail.is_empty() {
+            for (i, text) in line.detail.lines().enumerate() {
+                let lead = if i == 0 { "why: " } else { "     " };
+                writeln!(out, "      {lead}{text}")?;
+            }
+        }
+        if dry_run && !line.diff.is_empty() {
+            for text in line.diff.lines() {
+                writeln!(out, "      {text}")?;
+            }
+        }
+    }
+    let count = |verb: Verb| report.lines.iter().filter(|l| l.verb == verb).count();
+    writeln!(
+        out,
+        "{} {}, {} {}, {} unchanged, {} {}, {} ignored, {} held back, {} failed",
+        count(Verb::Created),
+        if dry_run { "to create" } else { "created" },
+        count(Verb::Updated),
+        if dry_run { "to update" } else { "updated" },
+        count(Verb::Unchanged),
+        count(Verb::Closed),
+        if dry_run { "to close" } else { "closed" },
+        count(Verb::Ignored),
+        count(Verb::HeldBack),
+        count(Verb::Failed),
+    )?;
+    if let Some(url) = &report.dashboard {
+        writeln!(out, "dashboard: {url}")?;
+    }
+    Ok(())
+}
+
+/// In GitHub Actions: the check's annotations, summary and `updates` output, then the pull
+/// requests as the `pull-requests` output and a table in the summary.
+fn report_to_actions(run: &check::Run, report: &Report, dry_run: bool) -> std::io::Result<()> {
+    use crate::action::{Level, annotation, append_summary, cell, set_output};
+    check::report_to_actions(run)?;
+    let urls: Vec<&str> = report
+        .lines
+        .iter()
+        .filter(|l| matches!(l.verb, Verb::Created | Verb::Updated | Verb::Unchanged))
+        .filter_map(|l| l.url.as_deref())
+        .collect();
+    set_output(
+        "pull-requests",
+        &serde_json::to_string(&urls).map_err(std::io::Error::other)?,
+    )?;
+    let mut out = std::io::stdout().lock();
+    for line in report.lines.iter().filter(|l| l.verb == Verb::Failed) {
+        writeln!(
+            out,
+            "{}",
+            annotation(
+                Level::Error,
+                None,
+                0,
+                0,
+                &format!("repin: {}", line.branch),
+                &line.detail
+            )
+        )?;
+    }
+    if let Some(fatal) = &report.fatal {
+        writeln!(
+            out,
+            "{}",
+            annotation(Level::Error, None, 0, 0, "repin", fatal)
+        )?;
+    }
+    let mut summary = String::from("\n### Pull requests\n\n");
+    if report.lines.is_empty() {
+        summary.push_str("Nothing to open, update or close.\n");
+    } else {
+        summary.push_str("| action | branch | title | link |\n|---|---|---|---|\n");
+        for line in &report.lines {
+            summary.push_str(&format!(
+                "| {} | `{}` | {} | {} |\n",
+                line.verb.word(dry_run),
+                cell(&line.branch),
+                cell(&line.title),
+                line.url.as_deref().map(cell).unwrap_or_default()
+            ));
+        }
+    }
+    append_summary(&summary)
+}

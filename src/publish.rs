@@ -1,0 +1,770 @@
+//! The `repin pr` job: turn a check's updates into branches and pull requests, bring existing
+//! ones up to date, close the ones no longer needed, and rewrite the dashboard.
+//!
+//! Each branch's commit is built from the base branch's head with git objects only (no working
+//! tree, index or HEAD is touched) from the files of the checkout, which must match the base
+//! branch's head for every file edited: repin never commits a user's local changes. A failure
+//! on one branch is reported and the others go on.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use futures::StreamExt;
+
+use crate::apply::{self, FileEdit};
+use crate::config::{Loaded, RebasePolicy};
+use crate::decide::policy::Policy;
+use crate::forge::dashboard::{self, Dashboard, Entry};
+use crate::forge::github::{GitHub, PullRequest};
+use crate::forge::sync::{self, Action, Limits};
+use crate::git::{Credentials, FileChange, Identity, Oid, Repository};
+use crate::lookup::{Outcome, error_chain};
+use crate::manifest::DependencyDetail;
+use crate::manifest::workspace::Workspace;
+use crate::plan::{self, AdvisoryNote, Branch, Item, Marker};
+
+/// How a run publishes.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The git remote to fetch from and push to.
+    pub remote: String,
+    /// The base branch; the repository's default branch when `None`.
+    pub base: Option<String>,
+    /// Credentials for the remote.
+    pub credentials: Credentials,
+    /// Author and committer of update commits.
+    pub identity: Identity,
+    /// Plan and print only: no push, no write to GitHub.
+    pub dry_run: bool,
+    /// Now, in seconds since the epoch.
+    pub now: i64,
+}
+
+/// What happened to one branch or pull request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verb {
+    /// A pull request was opened.
+    Created,
+    /// An open pull request got a new commit, title or body.
+    Updated,
+    /// An open pull request was already right.
+    Unchanged,
+    /// A pull request was closed.
+    Closed,
+    /// Not opened: the user closed it unmerged.
+    Ignored,
+    /// Not opened: a limit.
+    HeldBack,
+    /// An open pull request on a repin branch without repin's marker, left alone.
+    Unrecognised,
+    /// Something failed.
+    Failed,
+}
+
+impl Verb {
+    /// The word printed (in the future tense in a dry run).
+    pub fn word(&self, dry_run: bool) -> &'static str {
+        match (self, dry_run) {
+            (Verb::Created, false) => "created",
+            (Verb::Created, true) => "create",
+            (Verb::Updated, false) => "updated",
+            (Verb::Updated, true) => "update",
+            (Verb::Unchanged, _) => "unchanged",
+            (Verb::Closed, false) => "closed",
+            (Verb::Closed, true) => "close",
+            (Verb::Ignored, _) => "ignored",
+            (Verb::HeldBack, _) => "held back",
+            (Verb::Unrecognised, _) => "left alone",
+            (Verb::Failed, _) => "failed",
+        }
+    }
+}
+
+/// One line of the run's report.
+#[derive(Debug, Clone)]
+pub struct Line {
+    /// What happened.
+    pub verb: Verb,
+    /// The branch.
+    pub branch: String,
+    /// The pull request's title.
+    pub title: String,
+    /// The pull request's URL, when there is one.
+    pub url: Option<String>,
+    /// Why (a close reason, a limit, an error).
+    pub detail: String,
+    /// The edits, as unified diffs (dry runs and new commits).
+    pub diff: String,
+}
+
+/// The result of a run.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// The base branch and its head.
+    pub base: String,
+    /// One line per branch or pull request.
+    pub lines: Vec<Line>,
+    /// The planned branches.
+    pub branches: Vec<Branch>,
+    /// The dashboard issue's URL, when one was written or found.
+    pub dashboard: Option<String>,
+    /// Errors that stopped the whole run (the base could not be fetched...).
+    pub fatal: Option<String>,
+}
+
+impl Report {
+    /// Whether anything failed.
+    pub fn has_failures(&self) -> bool {
+        self.fatal.is_some() || self.lines.iter().any(|l| l.verb == Verb::Failed)
+    }
+}
+
+/// The path of `file` relative to the repository's working tree, with `/` separators.
+fn relative(file: &Path, workdir: &Path) -> Option<String> {
+    let absolute = file.canonicalize().ok()?;
+    let relative = absolute.strip_prefix(workdir).ok()?;
+    let parts: Vec<String> = relative
+        .components()
+        .map(|c| c.as_os_str().to_str().map(str::to_owned))
+        .collect::<Option<_>>()?;
+    Some(parts.join("/"))
+}
+
+/// The items of a check: every due update, with its repository-relative file.
+pub fn items(
+    workspace: &Workspace,
+    outcome: &Outcome,
+    config: &Loaded,
+    workdir: &Path,
+    pypi_is_default: &dyn Fn(&Path, &crate::manifest::Dependency) -> bool,
+) -> Vec<Item> {
+    let mut items = Vec::new();
+    for finding in &outcome.findings {
+        let Some(manifest) = workspace
+            .manifests
+            .iter()
+            .find(|m| m.source.path() == finding.file)
+        else {
+            continue;
+        };
+        let Some(dependency) = manifest.dependencies.get(finding.index) else {
+            continue;
+        };
+        let Some(file) = relative(&finding.file, workdir) else {
+            continue;
+        };
+        let line = manifest.source.position(dependency.span.start).line;
+        let image = matches!(dependency.detail, DependencyDetail::Image(_));
+        for update in &finding.decision.updates {
+            let group =
+                Policy::from_config(config, &dependency.name, &finding.file, Some(update.kind))
+                    .group;
+            let link = if image {
+                dependency
+                    .name
+                    .strip_prefix("docker.io/library/")
+                    .map(|n| format!("https://hub.docker.com/_/{n}"))
+            } else if pypi_is_default(&finding.file, dependency) {
+                let version = update
+                    .proposed
+                    .trim_start_matches(|c: char| !c.is_ascii_digit());
+                Some(format!(
+                    "https://pypi.org/project/{}/{version}/",
+                    dependency.name
+                ))
+            } else {
+                None
+            };
+            items.push(Item {
+                file: file.clone(),
+                index: finding.index,
+                line,
+                name: dependency.name.clone(),
+                image,
+                update: update.clone(),
+                group,
+                link,
+            });
+        }
+    }
+    items
+}
+
+/// What the advisories fixed by the updates say, for the bodies.
+pub fn advisory_notes(outcome: &Outcome) -> BTreeMap<String, AdvisoryNote> {
+    outcome
+        .advisories
+        .iter()
+        .map(|(id, advisory)| {
+            let severity = advisory.severity().map(|s| match s.score {
+                Some(score) => format!("{} {score:.1}", s.rating),
+                None => s.rating.to_string(),
+            });
+            (
+                id.clone(),
+                AdvisoryNote {
+                    id: id.clone(),
+                    aliases: advisory.aliases().to_vec(),
+                    severity,
+                    summary: advisory.title().map(str::to_owned),
+                    url: advisory.url(),
+                },
+            )
+        })
+        .collect()
+}
+
+/// The files of one branch: every item's update spliced and verified, checked against the
+/// base branch's content.
+fn branch_changes(
+    repo: &Repository,
+    base_head: Oid,
+    workspace: &Workspace,
+    outcome: &Outcome,
+    workdir: &Path,
+    branch: &Branch,
+) -> Result<(Vec<FileChange>, Vec<FileEdit>), String> {
+    let choose = |finding: &crate::lookup::Finding, update: &crate::decide::Update| {
+        let file = relative(&finding.file, workdir);
+        branch.items.iter().any(|i| {
+            Some(&i.file) == file.as_ref() && i.index == finding.index && i.update == *update
+        })
+    };
+    let (edits, failures) = apply::plan_edits(workspace, &outcome.findings, &choose);
+    if !failures.is_empty() {
+        let messages: Vec<String> = failures.into_iter().map(|f| f.message).collect();
+        return Err(messages.join("\n"));
+    }
+    let mut changes = Vec::new();
+    for edit in &edits {
+        let path = relative(&edit.path, workdir)
+            .ok_or_else(|| format!("{} is outside the repository", edit.path.display()))?;
+        let on_base = repo
+            .read_file(base_head, &path)
+            .map_err(|e| error_chain(&e))?;
+        if on_base.as_deref() != Some(edit.before.as_slice()) {
+            return Err(format!(
+                "`{path}` in the checkout differs from the base branch's head {}; repin only commits edits of the base branch's files\n  hint: check out the base branch, without local changes",
+                &base_head.to_string()[..12]
+            ));
+        }
+        changes.push(FileChange {
+            path,
+            content: Some(edit.edited.bytes()),
+        });
+    }
+    if changes.is_empty() {
+        return Err("none of the branch's updates could be applied".into());
+    }
+    Ok((changes, edits))
+}
+
+fn diff_of(edits: &[FileEdit], workdir: &Path) -> String {
+    edits
+        .iter()
+        .map(|e| {
+            let shown = relative(&e.path, workdir).map_or_else(|| e.path.clone(), PathBuf::from);
+            apply::unified_diff(e, &shown)
+        })
+        .collect()
+}
+
+/// Everything a run needs.
+pub struct Job<'a> {
+    /// The GitHub client.
+    pub github: &'a GitHub,
+    /// The checkout.
+    pub repo: &'a Repository,
+    /// The manifests read from the checkout.
+    pub workspace: &'a Workspace,
+    /// The check's result.
+    pub outcome: &'a Outcome,
+    /// The configuration.
+    pub config: &'a Loaded,
+    /// How to publish.
+    pub settings: &'a Settings,
+    /// Whether a Python dependency's index is pypi.org (for release links).
+    pub pypi_is_default: &'a dyn Fn(&Path, &crate::manifest::Dependency) -> bool,
+}
+
+impl Job<'_> {
+    /// Run: plan, fetch, decide, act, and rewrite the dashboard.
+    pub async fn run(&self) -> Report {
+        let mut report = Report::default();
+        let Some(workdir) = self
+            .repo
+            .workdir()
+            .and_then(|w| w.canonicalize().ok())
+        else {
+            report.fatal = Some("repin pr needs a checkout with a working tree".into());
+            return report;
+        };
+        let prs = &self.config.config.pull_requests;
+        let items = items(
+            self.workspace,
+            self.outcome,
+            self.config,
+            &workdir,
+            self.pypi_is_default,
+        );
+        let options = plan::Options {
+            commit_prefix: prs.commit_prefix.clone(),
+            labels: prs.labels.clone(),
+            security_labels: prs.security_labels.clone(),
+            now: self.settings.now,
+        };
+        let branches = plan::plan(&items, &advisory_notes(self.outcome), &options);
+        report.branches = branches.clone();
+
+        let base = match &self.settings.base {
+            Some(base) => base.clone(),
+            None => match self.github.default_branch().await {
+                Ok(base) => base,
+                Err(e) => {
+                    report.fatal = Some(error_chain(&e));
+                    return report;
+                }
+            },
+        };
+        report.base = base.clone();
+        let depth = self.repo.is_shallow().then_some(2);
+        let base_head = match self.repo.fetch_branch(
+            &self.settings.remote,
+            &base,
+            depth,
+            &self.settings.credentials,
+        ) {
+            Ok(head) => head,
+            Err(e) => {
+                report.fatal = Some(error_chain(&e));
+                return report;
+            }
+        };
+        let open = match self.github.open_pulls(plan::BRANCH_PREFIX).await {
+            Ok(open) => open
+                .into_iter()
+                .filter(|p| p.base == base)
+                .collect::<Vec<_>>(),
+            Err(e) => {
+                report.fatal = Some(error_chain(&e));
+                return report;
+            }
+        };
+        let without_pr: Vec<&Branch> = branches
+            .iter()
+            .filter(|b| !open.iter().any(|p| p.head == b.name))
+            .collect();
+        let closed_results: Vec<(String, Result<Vec<PullRequest>, String>)> =
+            futures::stream::iter(without_pr)
+                .map(|b| async move {
+                    let result = self
+                        .github
+                        .closed_pulls(&b.name)
+                        .await
+                        .map_err(|e| error_chain(&e));
+                    (b.name.clone(), result)
+                })
+                .buffer_unordered(8)
+                .collect()
+                .await;
+        let mut closed = BTreeMap::new();
+        for (name, result) in closed_results {
+            match result {
+                Ok(prs) => {
+                    closed.insert(name, prs);
+                }
+                Err(e) => {
+                    // Without the closed pull requests, an ignored version could be reopened:
+                    // this branch waits for the next run.
+                    report.lines.push(Line {
+                        verb: Verb::Failed,
+                        title: branches
+                            .iter()
+                            .find(|b| b.name == name)
+                            .map_or_else(String::new, |b| b.title.clone()),
+                        branch: name,
+                        url: None,
+                        detail: e,
+                        diff: String::new(),
+                    });
+                }
+            }
+        }
+        let failed: Vec<String> = report.lines.iter().map(|l| l.branch.clone()).collect();
+        let limits = Limits {
+            max_open: prs.max_open,
+            max_per_hour: prs.max_per_hour,
+            now: self.settings.now,
+        };
+        let current = |file: &str, name: &str| -> Vec<String> {
+            self.workspace
+                .manifests
+                .iter()
+                .filter(|m| relative(m.source.path(), &workdir).as_deref() == Some(file))
+                .flat_map(|m| &m.dependencies)
+                .filter(|d| d.name == name)
+                .map(|d| d.current.clone())
+                .collect()
+        };
+        let actions = sync::decide(&branches, &open, &closed, limits, &current);
+        for action in actions {
+            if let Action::Create { branch } | Action::Refresh { branch, .. } = &action {
+                if failed.contains(&branches[*branch].name) {
+                    continue;
+                }
+            }
+            let line = self.act(&action, &branches, base_head, &base, &workdir).await;
+            report.lines.push(line);
+        }
+        if prs.dashboard {
+            match self.dashboard(&report).await {
+                Ok(url) => report.dashboard = url,
+                Err(e) => report.lines.push(Line {
+                    verb: Verb::Failed,
+                    branch: String::new(),
+                    title: dashboard::TITLE.into(),
+                    url: None,
+                    detail: e,
+                    diff: String::new(),
+                }),
+            }
+        }
+        report
+    }
+
+    async fn act(
+        &self,
+        action: &Action,
+        branches: &[Branch],
+        base_head: Oid,
+        base: &str,
+        workdir: &Path,
+    ) -> Line {
+        let line = |verb, branch: &str, title: &str, url: Option<&str>, detail: String| Line {
+            verb,
+            branch: branch.to_owned(),
+            title: title.to_owned(),
+            url: url.map(str::to_owned),
+            detail,
+            diff: String::new(),
+        };
+        match action {
+            Action::Create { branch } => {
+                let branch = &branches[*branch];
+                match self.create(branch, base_head, base, workdir).await {
+                    Ok(done) => done,
+                    Err(e) => line(Verb::Failed, &branch.name, &branch.title, None, e),
+                }
+            }
+            Action::Refresh { branch, pr } => {
+                let branch = &branches[*branch];
+                match self.refresh(branch, pr, base_head, workdir).await {
+                    Ok(done) => done,
+                    Err(e) => line(Verb::Failed, &branch.name, &branch.title, Some(&pr.url), e),
+                }
+            }
+            Action::Close { pr, reason } => match self.close(pr, reason).await {
+                Ok(()) => line(Verb::Closed, &pr.head, &pr.title, Some(&pr.url), reason.clone()),
+                Err(e) => line(Verb::Failed, &pr.head, &pr.title, Some(&pr.url), e),
+            },
+            Action::Ignored { branch, pr } => {
+                let branch = &branches[*branch];
+                line(
+                    Verb::Ignored,
+                    &branch.name,
+                    &branch.title,
+                    Some(&pr.url),
+                    format!("#{} with these updates was closed unmerged", pr.number),
+                )
+            }
+            Action::HeldBack { branch, why } => {
+                let branch = &branches[*branch];
+                line(Verb::HeldBack, &branch.name, &branch.title, None, why.clone())
+            }
+            Action::Unrecognised { pr } => line(
+                Verb::Unrecognised,
+                &pr.head,
+                &pr.title,
+                Some(&pr.url),
+                "its body has no repin marker (edited, or not repin's)".into(),
+            ),
+        }
+    }
+
+    fn commit(
+        &self,
+        branch: &Branch,
+        base_head: Oid,
+        workdir: &Path,
+    ) -> Result<(Oid, String), String> {
+        let (changes, edits) = branch_changes(
+            self.repo,
+            base_head,
+            self.workspace,
+            self.outcome,
+            workdir,
+            branch,
+        )?;
+        let commit = self
+            .repo
+            .commit_files(
+                base_head,
+                &changes,
+                &branch.commit_message,
+                &self.settings.identity,
+                &self.settings.identity,
+            )
+            .map_err(|e| error_chain(&e))?;
+        Ok((commit, diff_of(&edits, workdir)))
+    }
+
+    async fn create(
+        &self,
+        branch: &Branch,
+        base_head: Oid,
+        base: &str,
+        workdir: &Path,
+    ) -> Result<Line, String> {
+        let (commit, diff) = self.commit(branch, base_head, workdir)?;
+        let mut url = None;
+        if !self.settings.dry_run {
+            // Forced: a branch left by a pull request the user closed is repin's to replace.
+            self.repo
+                .push(
+                    &self.settings.remote,
+                    commit,
+                    &branch.name,
+                    true,
+                    &self.settings.credentials,
+                )
+                .map_err(|e| error_chain(&e))?;
+            let pr = self
+                .github
+                .create_pull(&branch.name, base, &branch.title, &branch.body)
+                .await
+                .map_err(|e| error_chain(&e))?;
+            self.github
+                .add_labels(pr.number, &branch.labels)
+                .await
+                .map_err(|e| error_chain(&e))?;
+            url = Some(pr.url);
+        }
+        Ok(Line {
+            verb: Verb::Created,
+            branch: branch.name.clone(),
+            title: branch.title.clone(),
+            url,
+            detail: String::new(),
+            diff,
+        })
+    }
+
+    async fn refresh(
+        &self,
+        branch: &Branch,
+        pr: &PullRequest,
+        base_head: Oid,
+        workdir: &Path,
+    ) -> Result<Line, String> {
+        let (commit, diff) = self.commit(branch, base_head, workdir)?;
+        let git = |e: crate::git::GitError| error_chain(&e);
+        let depth = self.repo.is_shallow().then_some(2);
+        let head = self
+            .repo
+            .fetch_branch(
+                &self.settings.remote,
+                &branch.name,
+                depth,
+                &self.settings.credentials,
+            )
+            .map_err(git)?;
+        let head_parent = self.repo.parents(head).map_err(git)?.first().copied();
+        let marker_changed = Marker::find(&pr.body).as_ref() != Some(&branch.marker());
+        let same_content =
+            self.repo.tree_id(head).map_err(git)? == self.repo.tree_id(commit).map_err(git)?;
+        let mut why = Vec::new();
+        let push = if head_parent == Some(base_head) {
+            if same_content {
+                false
+            } else {
+                why.push("new commit".to_owned());
+                true
+            }
+        } else {
+            let rebase = match self.config.config.pull_requests.rebase {
+                RebasePolicy::Behind => true,
+                RebasePolicy::Never => false,
+                RebasePolicy::Conflicted => match head_parent {
+                    Some(parent) => branch.items.iter().any(|i| {
+                        self.repo.read_file(parent, &i.file).ok()
+                            != self.repo.read_file(base_head, &i.file).ok()
+                    }),
+                    None => true,
+                },
+            };
+            if rebase {
+                why.push("rebased on the base branch".to_owned());
+            } else if marker_changed {
+                why.push("new commit".to_owned());
+            }
+            rebase || marker_changed
+        };
+        let retitle = pr.title != branch.title || pr.body.replace("\r\n", "\n") != branch.body;
+        if retitle {
+            why.push(if marker_changed {
+                "updates changed".to_owned()
+            } else {
+                "title or body changed".to_owned()
+            });
+        }
+        let missing_labels: Vec<String> = branch
+            .labels
+            .iter()
+            .filter(|l| !pr.labels.contains(l))
+            .cloned()
+            .collect();
+        if !self.settings.dry_run {
+            if push {
+                self.repo
+                    .push(
+                        &self.settings.remote,
+                        commit,
+                        &branch.name,
+                        true,
+                        &self.settings.credentials,
+                    )
+                    .map_err(git)?;
+            }
+            if retitle {
+                self.github
+                    .update_pull(pr.number, Some(&branch.title), Some(&branch.body), None)
+                    .await
+                    .map_err(|e| error_chain(&e))?;
+            }
+            self.github
+                .add_labels(pr.number, &missing_labels)
+                .await
+                .map_err(|e| error_chain(&e))?;
+        }
+        let changed = push || retitle;
+        Ok(Line {
+            verb: if changed {
+                Verb::Updated
+            } else {
+                Verb::Unchanged
+            },
+            branch: branch.name.clone(),
+            title: branch.title.clone(),
+            url: Some(pr.url.clone()),
+            detail: why.join(", "),
+            diff: if push { diff } else { String::new() },
+        })
+    }
+
+    async fn close(&self, pr: &PullRequest, reason: &str) -> Result<(), String> {
+        if self.settings.dry_run {
+            return Ok(());
+        }
+        let text = format!("repin closes this pull request: {reason}.");
+        self.github
+            .comment(pr.number, &text)
+            .await
+            .map_err(|e| error_chain(&e))?;
+        self.github
+            .update_pull(pr.number, None, None, Some("closed"))
+            .await
+            .map_err(|e| error_chain(&e))?;
+        // The branch is repin's; a failure to delete it leaves clutter, not harm.
+        let _ = self.repo.delete_remote_branch(
+            &self.settings.remote,
+            &pr.head,
+            &self.settings.credentials,
+        );
+        Ok(())
+    }
+
+    async fn dashboard(&self, report: &Report) -> Result<Option<String>, String> {
+        let mut board = Dashboard::default();
+        for line in &report.lines {
+            let entry = |detail: String| Entry {
+                text: line.title.clone(),
+                detail,
+            };
+            match line.verb {
+                Verb::Created | Verb::Updated | Verb::Unchanged => board
+                    .open
+                    .push(entry(line.url.clone().unwrap_or_else(|| line.branch.clone()))),
+                Verb::HeldBack => board.held_back.push(entry(line.detail.clone())),
+                Verb::Ignored => board
+                    .ignored
+                    .push(entry(line.url.clone().unwrap_or_default())),
+                Verb::Failed => board.errors.push(entry(line.detail.clone())),
+                Verb::Closed | Verb::Unrecognised => {}
+            }
+        }
+        let workdir = self.repo.workdir().and_then(|w| w.canonicalize().ok());
+        let shown = |file: &Path| {
+            workdir
+                .as_deref()
+                .and_then(|w| relative(file, w))
+                .unwrap_or_else(|| file.display().to_string())
+        };
+        for finding in &self.outcome.findings {
+            for note in &finding.decision.notes {
+                if note.starts_with("vulnerable (") {
+                    let name = self
+                        .workspace
+                        .manifests
+                        .iter()
+                        .find(|m| m.source.path() == finding.file)
+                        .and_then(|m| m.dependencies.get(finding.index))
+                        .map_or("", |d| d.name.as_str());
+                    board.no_fix.push(Entry {
+                        text: format!("`{name}` in `{}`", shown(&finding.file)),
+                        detail: note.clone(),
+                    });
+                }
+            }
+        }
+        for failure in &self.outcome.failures {
+            let name = self
+                .workspace
+                .manifests
+                .iter()
+                .find(|m| m.source.path() == failure.file)
+                .and_then(|m| m.dependencies.get(failure.index))
+                .map_or("", |d| d.name.as_str());
+            board.errors.push(Entry {
+                text: format!("`{name}` in `{}`", shown(&failure.file)),
+                detail: failure.message.clone(),
+            });
+        }
+        let body = dashboard::render(&board);
+        let existing = self
+            .github
+            .find_issue(dashboard::MARKER)
+            .await
+            .map_err(|e| error_chain(&e))?;
+        if self.settings.dry_run {
+            return Ok(existing.map(|i| i.url));
+        }
+        match existing {
+            Some(issue) if issue.body.replace("\r\n", "\n") == body => Ok(Some(issue.url)),
+            Some(issue) => {
+                self.github
+                    .update_issue(issue.number, dashboard::TITLE, &body)
+                    .await
+                    .map_err(|e| error_chain(&e))?;
+                Ok(Some(issue.url))
+            }
+            None => {
+                let issue = self
+                    .github
+                    .create_issue(dashboard::TITLE, &body)
+                    .await
+                    .map_err(|e| error_chain(&e))?;
+                Ok(Some(issue.url))
+            }
+        }
+    }
+}
