@@ -291,11 +291,7 @@ impl Job<'_> {
     /// Run: plan, fetch, decide, act, and rewrite the dashboard.
     pub async fn run(&self) -> Report {
         let mut report = Report::default();
-        let Some(workdir) = self
-            .repo
-            .workdir()
-            .and_then(|w| w.canonicalize().ok())
-        else {
+        let Some(workdir) = self.repo.workdir().and_then(|w| w.canonicalize().ok()) else {
             report.fatal = Some("repin pr needs a checkout with a working tree".into());
             return report;
         };
@@ -413,7 +409,9 @@ impl Job<'_> {
                     continue;
                 }
             }
-            let line = self.act(&action, &branches, base_head, &base, &workdir).await;
+            let line = self
+                .act(&action, &branches, base_head, &base, &workdir)
+                .await;
             report.lines.push(line);
         }
         if prs.dashboard {
@@ -464,7 +462,13 @@ impl Job<'_> {
                 }
             }
             Action::Close { pr, reason } => match self.close(pr, reason).await {
-                Ok(()) => line(Verb::Closed, &pr.head, &pr.title, Some(&pr.url), reason.clone()),
+                Ok(()) => line(
+                    Verb::Closed,
+                    &pr.head,
+                    &pr.title,
+                    Some(&pr.url),
+                    reason.clone(),
+                ),
                 Err(e) => line(Verb::Failed, &pr.head, &pr.title, Some(&pr.url), e),
             },
             Action::Ignored { branch, pr } => {
@@ -479,7 +483,13 @@ impl Job<'_> {
             }
             Action::HeldBack { branch, why } => {
                 let branch = &branches[*branch];
-                line(Verb::HeldBack, &branch.name, &branch.title, None, why.clone())
+                line(
+                    Verb::HeldBack,
+                    &branch.name,
+                    &branch.title,
+                    None,
+                    why.clone(),
+                )
             }
             Action::Unrecognised { pr } => line(
                 Verb::Unrecognised,
@@ -691,9 +701,9 @@ impl Job<'_> {
                 detail,
             };
             match line.verb {
-                Verb::Created | Verb::Updated | Verb::Unchanged => board
-                    .open
-                    .push(entry(line.url.clone().unwrap_or_else(|| line.branch.clone()))),
+                Verb::Created | Verb::Updated | Verb::Unchanged => board.open.push(entry(
+                    line.url.clone().unwrap_or_else(|| line.branch.clone()),
+                )),
                 Verb::HeldBack => board.held_back.push(entry(line.detail.clone())),
                 Verb::Ignored => board
                     .ignored

@@ -159,9 +159,8 @@ fn run_inner(args: &PrArgs) -> Result<u8, String> {
             );
         }
     }
-    let failed = report.has_failures()
-        || !run.outcome.failures.is_empty()
-        || run.workspace.has_errors();
+    let failed =
+        report.has_failures() || !run.outcome.failures.is_empty() || run.workspace.has_errors();
     Ok(if failed { EXIT_ERROR } else { EXIT_OK })
 }
 

@@ -1,0 +1,540 @@
+//! `repin pr` run as a process through a pull request's whole life: a real bare git repository
+//! as the remote, pypiserver as the index, an offline OSV directory for advisories, and an
+//! in-process stand-in for GitHub's REST API (GitHub cannot be reached from here; the stand-in
+//! mimics its documented responses and records any request it does not know, which fails the
+//! test).
+//!
+//! The runs, in order: a dry run writes nothing; run 1 opens the pull requests and the
+//! dashboard; run 2 changes nothing; a new upstream release updates the existing pull request
+//! in place; an update made by hand closes its pull request with a comment; a pull request the
+//! user closed stays closed; an advisory for that version opens the security fix; a moved base
+//! branch leads to a rebase. After each run the pushed commits are read back from the bare
+//! repository: the right files, the right bytes, nothing else changed.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use support::github::GitHubMock;
+use support::pypiserver::{PypiServer, sha256_hex, write_wheel};
+
+const TOKEN: &str = "ghs_testtoken0123456789";
+const REPOSITORY: &str = "acme/service";
+
+/// Run git with a fixed identity and no user or system configuration.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "Dev")
+        .env("GIT_AUTHOR_EMAIL", "dev@example.com")
+        .env("GIT_COMMITTER_NAME", "Dev")
+        .env("GIT_COMMITTER_EMAIL", "dev@example.com")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim_end().to_owned()
+}
+
+/// What a branch of the bare repository holds.
+struct Remote {
+    dir: PathBuf,
+}
+
+impl Remote {
+    fn git(&self, args: &[&str]) -> String {
+        let mut full = vec!["--git-dir", self.dir.to_str().unwrap()];
+        full.extend_from_slice(args);
+        git(Path::new("/"), &full)
+    }
+
+    fn head(&self, branch: &str) -> Option<String> {
+        let out = Command::new("git")
+            .args(["--git-dir", self.dir.to_str().unwrap()])
+            .args(["rev-parse", "--verify", "--quiet"])
+            .arg(format!("refs/heads/{branch}"))
+            .output()
+            .unwrap();
+        out.status
+            .success()
+            .then(|| String::from_utf8(out.stdout).unwrap().trim().to_owned())
+    }
+
+    fn branches(&self) -> Vec<String> {
+        self.git(&["for-each-ref", "--format=%(refname:short)", "refs/heads"])
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// A file's bytes at `rev`, exactly.
+    fn file(&self, rev: &str, path: &str) -> String {
+        let out = Command::new("git")
+            .args(["--git-dir", self.dir.to_str().unwrap()])
+            .arg("show")
+            .arg(format!("{rev}:{path}"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "no {path} at {rev}");
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// The paths a branch's commit changes relative to its parent.
+    fn changed(&self, branch: &str) -> Vec<String> {
+        self.git(&["diff", "--name-only", &format!("{branch}^"), branch])
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn parent(&self, branch: &str) -> String {
+        self.git(&["rev-parse", &format!("{branch}^")])
+    }
+
+    /// Commits on `branch` that are not on `main`.
+    fn ahead(&self, branch: &str) -> usize {
+        self.git(&["rev-list", "--count", &format!("main..{branch}")])
+            .parse()
+            .unwrap()
+    }
+}
+
+struct World {
+    github: GitHubMock,
+    remote: Remote,
+    checkout: PathBuf,
+    packages: PathBuf,
+    advisories: PathBuf,
+    home: tempfile::TempDir,
+    _dirs: Vec<tempfile::TempDir>,
+    _pypi: PypiServer,
+}
+
+impl World {
+    fn repin(&self, extra: &[&str]) -> Output {
+        let mut args = vec![
+            "pr",
+            "--repo",
+            REPOSITORY,
+            "--api-url",
+            &self.github.url,
+            "--remote",
+            self.remote.dir.to_str().unwrap(),
+            "--no-cache",
+            "--color",
+            "never",
+        ];
+        args.extend_from_slice(extra);
+        args.push(self.checkout.to_str().unwrap());
+        support::repin_with_env(self.home.path(), &args, &[("GITHUB_TOKEN", TOKEN.as_ref())])
+    }
+
+    /// Run `repin pr`, expecting success and no request the stand-in does not know.
+    fn run(&self, extra: &[&str]) -> String {
+        let out = self.repin(extra);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "stdout:\n{stdout}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        eprintln!("--- repin pr {extra:?}\n{stdout}");
+        let unexpected = self.github.with(|s| s.unexpected.clone());
+        assert!(unexpected.is_empty(), "unexpected requests: {unexpected:?}");
+        stdout
+    }
+
+    fn release(&self, name: &str, version: &str) -> String {
+        let path = write_wheel(&self.packages, name, version, Some(">=3.8"));
+        format!("sha256:{}", sha256_hex(&std::fs::read(path).unwrap()))
+    }
+
+    /// Commit `files` in the checkout and push them to main.
+    fn push_main(&self, files: &[(&str, &str)], message: &str) {
+        for (path, content) in files {
+            std::fs::write(self.checkout.join(path), content).unwrap();
+        }
+        git(&self.checkout, &["add", "."]);
+        git(&self.checkout, &["commit", "-q", "-m", message]);
+        git(&self.checkout, &["push", "-q", "origin", "main"]);
+    }
+
+    fn pull(&self, head: &str) -> support::github::Pull {
+        self.github
+            .pulls()
+            .into_iter()
+            .filter(|p| p.head == head)
+            .max_by_key(|p| p.number)
+            .unwrap_or_else(|| panic!("no pull request from {head}: {:?}", self.github.pulls()))
+    }
+}
+
+fn requirements(flask: &str, flask_hash: &str, jinja2: &str) -> String {
+    format!(
+        "# Service dependencies\nflask=={flask} \\\n    --hash={flask_hash}\njinja2=={jinja2}  # templates\n"
+    )
+}
+
+fn setup() -> Option<World> {
+    let packages = tempfile::tempdir().unwrap();
+    let mut hashes = std::collections::BTreeMap::new();
+    for (name, version) in [
+        ("flask", "2.2.2"),
+        ("flask", "2.2.5"),
+        ("jinja2", "3.1.2"),
+        ("jinja2", "3.1.3"),
+    ] {
+        let path = write_wheel(packages.path(), name, version, Some(">=3.8"));
+        hashes.insert(
+            format!("{name}=={version}"),
+            format!("sha256:{}", sha256_hex(&std::fs::read(path).unwrap())),
+        );
+    }
+    let pypi = PypiServer::start(packages.path())?;
+    let advisories = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(advisories.path().join("vulns")).unwrap();
+
+    let root = tempfile::tempdir().unwrap();
+    let remote = root.path().join("service.git");
+    git(
+        root.path(),
+        &["init", "-q", "--bare", "-b", "main", "service.git"],
+    );
+    let checkout = root.path().join("checkout");
+    git(
+        root.path(),
+        &["clone", "-q", remote.to_str().unwrap(), "checkout"],
+    );
+    git(&checkout, &["checkout", "-q", "-b", "main"]);
+    std::fs::write(
+        checkout.join("repin.toml"),
+        format!(
+            "[python]\nversion = \"3.12\"\n\n[[indexes]]\nurl = \"{}\"\nprimary = true\n\n[advisories]\nsource = \"offline\"\npath = \"{}\"\n\n[pull-requests]\ncommit-prefix = \"chore(deps):\"\nlabels = [\"dependencies\"]\nsecurity-labels = [\"security\"]\n",
+            pypi.index_url(),
+            advisories.path().display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(checkout.join("README.md"), "# service\n").unwrap();
+    std::fs::write(
+        checkout.join("requirements.txt"),
+        requirements("2.2.2", &hashes["flask==2.2.2"], "3.1.2"),
+    )
+    .unwrap();
+    git(&checkout, &["add", "."]);
+    git(&checkout, &["commit", "-q", "-m", "Initial commit"]);
+    git(&checkout, &["push", "-q", "origin", "main"]);
+
+    let github = GitHubMock::start(REPOSITORY, TOKEN, remote.clone());
+    Some(World {
+        github,
+        remote: Remote { dir: remote },
+        checkout,
+        packages: packages.path().to_path_buf(),
+        advisories: advisories.path().to_path_buf(),
+        home: tempfile::tempdir().unwrap(),
+        _dirs: vec![packages, advisories, root],
+        _pypi: pypi,
+    })
+}
+
+#[test]
+fn pull_request_lifecycle() {
+    let Some(world) = setup() else {
+        return;
+    };
+    let flask_225 = world.release("flask", "2.2.5");
+    let main_1 = world.remote.head("main").unwrap();
+
+    // A dry run plans, prints the diffs, and neither pushes nor writes to GitHub.
+    let stdout = world.run(&["--dry-run"]);
+    assert!(
+        stdout.contains(
+            "create    repin/requirements.txt/flask   chore(deps): Update flask to 2.2.5"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("+flask==2.2.5 \\"), "{stdout}");
+    assert!(stdout.contains("2 to create, 0 to update"), "{stdout}");
+    assert_eq!(world.github.writes(), 0);
+    assert_eq!(world.remote.branches(), ["main"]);
+
+    // Run 1: one pull request per dependency, labelled, and the dashboard.
+    let stdout = world.run(&[]);
+    assert!(
+        stdout.contains("2 created, 0 updated, 0 unchanged"),
+        "{stdout}"
+    );
+    let flask = world.pull("repin/requirements.txt/flask");
+    let jinja2 = world.pull("repin/requirements.txt/jinja2");
+    assert_eq!(flask.title, "chore(deps): Update flask to 2.2.5");
+    assert_eq!(jinja2.title, "chore(deps): Update jinja2 to 3.1.3");
+    assert_eq!(flask.labels, ["dependencies"]);
+    assert_eq!(
+        (flask.base.as_str(), flask.state.as_str()),
+        ("main", "open")
+    );
+    assert!(flask.body.contains("<!-- repin:"), "{}", flask.body);
+    assert!(flask.body.contains("| `2.2.2` | `2.2.5` |") || flask.body.contains("2.2.5"));
+    let mut branches = world.remote.branches();
+    branches.sort();
+    assert_eq!(
+        branches,
+        [
+            "main",
+            "repin/requirements.txt/flask",
+            "repin/requirements.txt/jinja2"
+        ]
+    );
+    for branch in [
+        "repin/requirements.txt/flask",
+        "repin/requirements.txt/jinja2",
+    ] {
+        assert_eq!(world.remote.parent(branch), main_1, "{branch} is on main");
+        assert_eq!(world.remote.changed(branch), ["requirements.txt"]);
+        assert_eq!(world.remote.ahead(branch), 1);
+    }
+    let original = world.remote.file("main", "requirements.txt");
+    let flask_hash_222 = original
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("--hash="))
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        world
+            .remote
+            .file("repin/requirements.txt/flask", "requirements.txt"),
+        requirements("2.2.5", &flask_225, "3.1.2")
+    );
+    assert_eq!(
+        world
+            .remote
+            .file("repin/requirements.txt/jinja2", "requirements.txt"),
+        requirements("2.2.2", &flask_hash_222, "3.1.3")
+    );
+    let message = world.remote.git(&[
+        "log",
+        "-1",
+        "--format=%an <%ae>%n%s",
+        "repin/requirements.txt/flask",
+    ]);
+    assert_eq!(
+        message,
+        "repin[bot] <repin[bot]@users.noreply.github.com>\nchore(deps): Update flask to 2.2.5"
+    );
+    let issues = world.github.with(|s| s.issues.clone());
+    assert_eq!(issues.len(), 1, "one dashboard issue");
+    let dashboard = issues.values().next().unwrap().clone();
+    assert!(
+        dashboard.body.contains("Update flask to 2.2.5"),
+        "{}",
+        dashboard.body
+    );
+
+    // Run 2: nothing changed upstream, so nothing is written.
+    let writes = world.github.writes();
+    let heads = (
+        world.remote.head("repin/requirements.txt/flask"),
+        world.remote.head("repin/requirements.txt/jinja2"),
+    );
+    let stdout = world.run(&[]);
+    assert!(
+        stdout.contains("0 created, 0 updated, 2 unchanged"),
+        "{stdout}"
+    );
+    assert_eq!(world.github.writes(), writes, "run 2 writes nothing");
+    assert_eq!(
+        heads,
+        (
+            world.remote.head("repin/requirements.txt/flask"),
+            world.remote.head("repin/requirements.txt/jinja2"),
+        )
+    );
+
+    // A new upstream release: the same pull request is updated in place.
+    let flask_226 = world.release("flask", "2.2.6");
+    let stdout = world.run(&[]);
+    assert!(
+        stdout.contains("0 created, 1 updated, 1 unchanged"),
+        "{stdout}"
+    );
+    let updated = world.pull("repin/requirements.txt/flask");
+    assert_eq!(updated.number, flask.number, "updated in place");
+    assert_eq!(updated.title, "chore(deps): Update flask to 2.2.6");
+    assert_eq!(world.github.open_pulls().len(), 2);
+    assert_eq!(
+        world
+            .remote
+            .file("repin/requirements.txt/flask", "requirements.txt"),
+        requirements("2.2.6", &flask_226, "3.1.2")
+    );
+    assert_eq!(world.remote.ahead("repin/requirements.txt/flask"), 1);
+
+    // jinja2 updated by hand on main: its pull request is closed with a comment saying why,
+    // and its branch deleted; flask's branch, now behind main, is rebased.
+    world.push_main(
+        &[(
+            "requirements.txt",
+            &requirements("2.2.2", &flask_hash_222, "3.1.3"),
+        )],
+        "Update jinja2 by hand",
+    );
+    let main_2 = world.remote.head("main").unwrap();
+    let stdout = world.run(&[]);
+    assert!(stdout.contains("1 closed"), "{stdout}");
+    let closed = world.pull("repin/requirements.txt/jinja2");
+    assert_eq!(closed.state, "closed");
+    let comments = world.github.with(|s| s.comments.clone());
+    let comment = comments
+        .iter()
+        .find(|(n, _)| *n == jinja2.number)
+        .map(|(_, c)| c.as_str())
+        .unwrap_or_default();
+    assert!(
+        comment.contains("`jinja2` is already at `3.1.3` in `requirements.txt`"),
+        "{comment}"
+    );
+    assert_eq!(world.remote.head("repin/requirements.txt/jinja2"), None);
+    assert_eq!(world.remote.parent("repin/requirements.txt/flask"), main_2);
+    assert_eq!(
+        world
+            .remote
+            .file("repin/requirements.txt/flask", "requirements.txt"),
+        requirements("2.2.6", &flask_226, "3.1.3")
+    );
+
+    // The user closes flask's pull request unmerged: "not this version". It stays closed.
+    world.github.close_by_user(flask.number);
+    let pulls_before = world.github.pulls().len();
+    let stdout = world.run(&[]);
+    assert!(stdout.contains("ignored"), "{stdout}");
+    assert_eq!(world.github.pulls().len(), pulls_before, "nothing reopened");
+    assert!(world.github.open_pulls().is_empty());
+    let dashboard = world
+        .github
+        .with(|s| s.issues.values().next().unwrap().clone());
+    assert!(
+        dashboard.body.contains("Update flask to 2.2.6"),
+        "{}",
+        dashboard.body
+    );
+
+    // An advisory affects flask 2.2.2 and is fixed in 2.2.6: the security fix is opened even
+    // though the user closed the routine update to the same version.
+    let dir = world.advisories.join("vulns").join("flask");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("PYSEC-2099-1.yaml"),
+        "id: PYSEC-2099-1\nsummary: Session cookie disclosure\naliases:\n- CVE-2099-0001\naffected:\n- package:\n    ecosystem: PyPI\n    name: flask\n  ranges:\n  - type: ECOSYSTEM\n    events:\n    - introduced: '0'\n    - fixed: 2.2.6\ndatabase_specific:\n  severity: HIGH\n",
+    )
+    .unwrap();
+    let stdout = world.run(&[]);
+    assert!(stdout.contains("1 created"), "{stdout}");
+    let security = world.pull("repin/security/flask");
+    assert_eq!(security.state, "open");
+    assert_eq!(
+        security.title,
+        "chore(deps): Security: update flask to 2.2.6"
+    );
+    let mut labels = security.labels.clone();
+    labels.sort();
+    assert_eq!(labels, ["dependencies", "security"]);
+    assert!(security.body.contains("PYSEC-2099-1"), "{}", security.body);
+    assert!(security.body.contains("CVE-2099-0001"), "{}", security.body);
+    assert_eq!(world.remote.parent("repin/security/flask"), main_2);
+    assert_eq!(
+        world.remote.changed("repin/security/flask"),
+        ["requirements.txt"]
+    );
+    assert_eq!(
+        world
+            .remote
+            .file("repin/security/flask", "requirements.txt"),
+        requirements("2.2.6", &flask_226, "3.1.3")
+    );
+
+    // Someone else moves main (another clone, so the checkout is behind): the security branch
+    // is rebased onto the new head, keeping the other change.
+    let other = world._dirs[2].path().join("other");
+    git(
+        world._dirs[2].path(),
+        &["clone", "-q", world.remote.dir.to_str().unwrap(), "other"],
+    );
+    std::fs::write(other.join("README.md"), "# service\n\nNow with docs.\n").unwrap();
+    git(&other, &["commit", "-q", "-am", "Document the service"]);
+    git(&other, &["push", "-q", "origin", "main"]);
+    let main_3 = world.remote.head("main").unwrap();
+    let stdout = world.run(&[]);
+    assert!(stdout.contains("rebased on the base branch"), "{stdout}");
+    let rebased = world.pull("repin/security/flask");
+    assert_eq!(rebased.number, security.number);
+    assert_eq!(world.remote.parent("repin/security/flask"), main_3);
+    assert_eq!(
+        world.remote.changed("repin/security/flask"),
+        ["requirements.txt"]
+    );
+    assert_eq!(
+        world.remote.file("repin/security/flask", "README.md"),
+        "# service\n\nNow with docs.\n"
+    );
+}
+
+#[test]
+fn rate_limits_are_waited_out_and_bad_tokens_reported() {
+    let Some(world) = setup() else {
+        return;
+    };
+    world.release("flask", "2.2.5");
+    // GitHub's primary limit: 403 with x-ratelimit-remaining 0 until x-ratelimit-reset.
+    world.github.with(|s| s.rate_limit_next = 1);
+    let stdout = world.run(&[]);
+    assert!(stdout.contains("2 created"), "{stdout}");
+
+    // A wrong token: GitHub answers 401 and repin says what to do, exit 2.
+    let out = support::repin_with_env(
+        world.home.path(),
+        &[
+            "pr",
+            "--repo",
+            REPOSITORY,
+            "--api-url",
+            &world.github.url,
+            "--remote",
+            world.remote.dir.to_str().unwrap(),
+            "--no-cache",
+            world.checkout.to_str().unwrap(),
+        ],
+        &[("GITHUB_TOKEN", "expired".as_ref())],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("GitHub answered 401"), "{stdout}");
+    assert!(
+        stdout.contains("hint: the token is missing, wrong or expired"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("expired\n") || !stdout.contains("Bearer"),
+        "{stdout}"
+    );
+
+    // No token at all: refused before anything is looked up.
+    let out = support::repin(
+        world.home.path(),
+        &["pr", "--repo", REPOSITORY, world.checkout.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("No token in `GITHUB_TOKEN`"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
