@@ -538,3 +538,44 @@ fn rate_limits_are_waited_out_and_bad_tokens_reported() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn the_bot_works_in_a_fresh_shallow_clone() {
+    let Some(world) = setup() else {
+        return;
+    };
+    world.release("flask", "2.2.5");
+    // Over git's smart protocol, as a bot clones from GitHub: the clone is shallow.
+    let daemon = support::shared::GitDaemon::start(world.remote.dir.parent().unwrap());
+    let url = daemon.url("service.git");
+    let out = support::repin_with_env(
+        world.home.path(),
+        &[
+            "pr",
+            "--clone",
+            "--repo",
+            REPOSITORY,
+            "--api-url",
+            &world.github.url,
+            "--remote",
+            &url,
+            "--no-cache",
+        ],
+        &[("GITHUB_TOKEN", TOKEN.as_ref())],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("2 created"), "{stdout}");
+    assert!(world.github.with(|s| s.unexpected.is_empty()));
+    let main = world.remote.head("main").unwrap();
+    assert_eq!(world.remote.parent("repin/requirements.txt/flask"), main);
+    assert_eq!(
+        world.remote.changed("repin/requirements.txt/flask"),
+        ["requirements.txt"]
+    );
+}

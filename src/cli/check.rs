@@ -18,7 +18,7 @@ use crate::registry::pypi::Environment;
 use crate::versioning::UpdateKind;
 
 /// Options shared by every command that looks things up.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct LookupArgs {
     /// Repository directory, or files (default: the current directory)
     #[arg(default_value = ".")]

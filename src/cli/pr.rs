@@ -42,6 +42,10 @@ pub struct PrArgs {
     /// Print the planned actions with their diffs; push nothing and write nothing to GitHub
     #[arg(long)]
     pub dry_run: bool,
+    /// Work in a fresh shallow clone of the remote's default branch instead of a checkout
+    /// (the self-hosted bot's way; PATHS are then relative to the clone)
+    #[arg(long)]
+    pub clone: bool,
 }
 
 /// The remote URL of `repository` on the GitHub server of this environment.
@@ -82,14 +86,45 @@ fn run_inner(args: &PrArgs) -> Result<u8, String> {
             args.token_env
         ));
     }
-    let first = args
-        .lookup
-        .paths
-        .first()
-        .map_or_else(|| Path::new("."), |p| p.as_path());
-    let repo = Repository::open(first).map_err(|e| crate::lookup::error_chain(&e))?;
+    let remote = args
+        .remote
+        .clone()
+        .unwrap_or_else(|| default_remote(&args.repo));
+    let credentials = Credentials {
+        token: token.clone(),
+    };
+    // Kept until the run ends: the clone is removed with it.
+    let mut scratch = None;
+    let (repo, lookup) = if args.clone {
+        let dir = tempfile::Builder::new()
+            .prefix("repin-clone-")
+            .tempdir()
+            .map_err(|e| format!("Cannot make a directory for the clone\n  Caused by: {e}"))?;
+        let repo = Repository::clone(&remote, dir.path(), Some(1), &credentials)
+            .map_err(|e| crate::lookup::error_chain(&e))?;
+        let paths = args
+            .lookup
+            .paths
+            .iter()
+            .map(|p| dir.path().join(p))
+            .collect();
+        let lookup = LookupArgs {
+            paths,
+            ..args.lookup.clone()
+        };
+        scratch = Some(dir);
+        (repo, lookup)
+    } else {
+        let first = args
+            .lookup
+            .paths
+            .first()
+            .map_or_else(|| Path::new("."), |p| p.as_path());
+        let repo = Repository::open(first).map_err(|e| crate::lookup::error_chain(&e))?;
+        (repo, args.lookup.clone())
+    };
     let runtime = check::runtime()?;
-    let run = check::run_on(&runtime, &args.lookup)?;
+    let run = check::run_on(&runtime, &lookup)?;
     check::print_diagnostics(&run.workspace);
     let github = GitHub::new(
         run.checker.pypi.http().clone(),
@@ -107,12 +142,9 @@ fn run_inner(args: &PrArgs) -> Result<u8, String> {
         None => Identity::default(),
     };
     let settings = Settings {
-        remote: args
-            .remote
-            .clone()
-            .unwrap_or_else(|| default_remote(&args.repo)),
+        remote,
         base: args.base.clone(),
-        credentials: Credentials { token },
+        credentials,
         identity,
         dry_run: args.dry_run,
         now: now(),
@@ -161,6 +193,7 @@ fn run_inner(args: &PrArgs) -> Result<u8, String> {
     }
     let failed =
         report.has_failures() || !run.outcome.failures.is_empty() || run.workspace.has_errors();
+    drop(scratch);
     Ok(if failed { EXIT_ERROR } else { EXIT_OK })
 }
 

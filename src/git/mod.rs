@@ -227,6 +227,33 @@ impl Repository {
         Ok(heads)
     }
 
+    /// Clone the default branch of `remote` into `dir` (which must not exist or be empty),
+    /// shallow with `depth` commits when given: the bot's scratch checkout of a repository
+    /// it serves.
+    pub fn clone(
+        remote: &str,
+        dir: &Path,
+        depth: Option<i32>,
+        credentials: &Credentials,
+    ) -> Result<Self, GitError> {
+        let mut options = git2::FetchOptions::new();
+        options.remote_callbacks(credentials.callbacks());
+        // libgit2's local transport cannot fetch shallow; a local clone is cheap anyway.
+        let local = !remote.contains("://") || remote.starts_with("file://");
+        if let (Some(depth), false) = (depth, local) {
+            options.depth(depth);
+        }
+        git2::build::RepoBuilder::new()
+            .fetch_options(options)
+            .clone(remote, dir)
+            .map(|inner| Repository { inner })
+            .map_err(|source| GitError::Remote {
+                action: "clone",
+                remote: redact_remote(remote),
+                source,
+            })
+    }
+
     /// The working tree's root, `None` for a bare repository.
     pub fn workdir(&self) -> Option<&Path> {
         self.inner.workdir()

@@ -180,62 +180,11 @@ fn pushes_branches_forces_updates_and_reports_rejections() {
     );
 }
 
-/// `git daemon` serving a directory on a free loopback port, stopped on drop.
-struct Daemon {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn daemon(base: &Path) -> Daemon {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    // Run git-daemon itself, not `git daemon`: killing the `git` wrapper would leave the
-    // server running.
-    let exec_path = run_git(base, &["--exec-path"]);
-    let mut child = Command::new(Path::new(&exec_path).join("git-daemon"))
-        .args([
-            "--reuseaddr",
-            "--export-all",
-            "--enable=receive-pack",
-            "--listen=127.0.0.1",
-            &format!("--port={port}"),
-            &format!("--base-path={}", base.display()),
-            base.to_str().unwrap(),
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("git daemon starts");
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Daemon { child, port };
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("git daemon did not start on port {port}");
-}
-
 #[test]
 fn shallow_fetch_over_the_smart_protocol_then_commit_and_push() {
     let (dir, _work, remote) = fixture();
-    let server = daemon(dir.path());
-    let url = format!(
-        "git://127.0.0.1:{}/{}",
-        server.port,
-        remote.file_name().unwrap().to_str().unwrap()
-    );
+    let server = crate::testing::GitDaemon::start(dir.path());
+    let url = server.url(remote.file_name().unwrap().to_str().unwrap());
     let scratch = Repository::init_bare(&dir.path().join("scratch.git")).unwrap();
     let none = Credentials::default();
     let head = scratch.fetch_branch(&url, "main", Some(1), &none).unwrap();

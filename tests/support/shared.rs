@@ -1,5 +1,5 @@
 //! Test helpers shared by unit tests (as `crate::testing`) and integration tests (as
-//! `support::shared`): the real-world corpus, and a strict in-process HTTP server.
+//! `support::shared`): the real-world corpus, a strict in-process HTTP server, and `git daemon`.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -38,4 +38,64 @@ pub async fn strict_server() -> wiremock::MockServer {
         .mount(&server)
         .await;
     server
+}
+
+/// `git daemon` serving the repositories below a directory on a free loopback port (fetch and
+/// push over git's smart protocol, which shallow fetches need); stopped when dropped.
+pub struct GitDaemon {
+    child: std::process::Child,
+    /// The port it listens on.
+    pub port: u16,
+}
+
+impl GitDaemon {
+    /// Serve every repository below `base`, pushes allowed.
+    pub fn start(base: &Path) -> GitDaemon {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free loopback port")
+            .port();
+        // Run git-daemon itself, not `git daemon`: killing the `git` wrapper would leave the
+        // server running.
+        let exec_path = std::process::Command::new("git")
+            .arg("--exec-path")
+            .output()
+            .expect("git runs");
+        let exec_path = String::from_utf8(exec_path.stdout).expect("a UTF-8 path");
+        let mut child = std::process::Command::new(Path::new(exec_path.trim()).join("git-daemon"))
+            .args([
+                "--reuseaddr",
+                "--export-all",
+                "--enable=receive-pack",
+                "--listen=127.0.0.1",
+                &format!("--port={port}"),
+                &format!("--base-path={}", base.display()),
+            ])
+            .arg(base)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("git daemon starts");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return GitDaemon { child, port };
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("git daemon did not start on port {port}");
+    }
+
+    /// The `git://` URL of the repository `name` below the served directory.
+    pub fn url(&self, name: &str) -> String {
+        format!("git://127.0.0.1:{}/{name}", self.port)
+    }
+}
+
+impl Drop for GitDaemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
