@@ -548,6 +548,8 @@ fn the_bot_works_in_a_fresh_shallow_clone() {
     // Over git's smart protocol, as a bot clones from GitHub: the clone is shallow.
     let daemon = support::shared::GitDaemon::start(world.remote.dir.parent().unwrap());
     let url = daemon.url("service.git");
+    let outputs = world.home.path().join("outputs");
+    let summary = world.home.path().join("summary.md");
     let out = support::repin_with_env(
         world.home.path(),
         &[
@@ -561,7 +563,12 @@ fn the_bot_works_in_a_fresh_shallow_clone() {
             &url,
             "--no-cache",
         ],
-        &[("GITHUB_TOKEN", TOKEN.as_ref())],
+        &[
+            ("GITHUB_TOKEN", TOKEN.as_ref()),
+            ("GITHUB_ACTIONS", "true".as_ref()),
+            ("GITHUB_OUTPUT", outputs.as_os_str()),
+            ("GITHUB_STEP_SUMMARY", summary.as_os_str()),
+        ],
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
@@ -572,6 +579,18 @@ fn the_bot_works_in_a_fresh_shallow_clone() {
     );
     assert!(stdout.contains("2 created"), "{stdout}");
     assert!(world.github.with(|s| s.unexpected.is_empty()));
+    // As an Actions step: the pull requests as an output, and a table in the job summary.
+    let outputs = std::fs::read_to_string(&outputs).unwrap();
+    assert!(
+        outputs.contains("pull-requests<<repin_EOF\n[\"https://github.example/acme/service/pull/1\",\"https://github.example/acme/service/pull/2\"]\nrepin_EOF\n"),
+        "{outputs}"
+    );
+    assert!(outputs.contains("updates<<repin_EOF\n{"), "{outputs}");
+    let summary = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        summary.contains("| created | `repin/requirements.txt/flask` | chore(deps): Update flask to 2.2.5 | https://github.example/acme/service/pull/1 |"),
+        "{summary}"
+    );
     let main = world.remote.head("main").unwrap();
     assert_eq!(world.remote.parent("repin/requirements.txt/flask"), main);
     assert_eq!(
