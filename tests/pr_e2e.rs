@@ -598,3 +598,62 @@ fn the_bot_works_in_a_fresh_shallow_clone() {
         ["requirements.txt"]
     );
 }
+
+#[test]
+fn a_failing_branch_does_not_stop_the_others() {
+    let Some(world) = setup() else {
+        return;
+    };
+    world.release("flask", "2.2.5");
+    // The remote refuses pushes to jinja2's branch, as a branch protection rule would.
+    let hook = world.remote.dir.join("hooks").join("pre-receive");
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\nwhile read old new ref; do\n  case \"$ref\" in\n    refs/heads/repin/requirements.txt/jinja2) echo \"protected branch\" >&2; exit 1;;\n  esac\ndone\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    // Hooks run on git's smart protocol (libgit2 writes local remotes directly).
+    let daemon = support::shared::GitDaemon::start(world.remote.dir.parent().unwrap());
+    let out = support::repin_with_env(
+        world.home.path(),
+        &[
+            "pr",
+            "--repo",
+            REPOSITORY,
+            "--api-url",
+            &world.github.url,
+            "--remote",
+            &daemon.url("service.git"),
+            "--no-cache",
+            world.checkout.to_str().unwrap(),
+        ],
+        &[("GITHUB_TOKEN", TOKEN.as_ref())],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    eprintln!("{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(
+        stdout.contains(
+            "1 created, 0 updated, 0 unchanged, 0 closed, 0 ignored, 0 held back, 1 failed"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("failed    repin/requirements.txt/jinja2"),
+        "{stdout}"
+    );
+    assert_eq!(world.github.open_pulls().len(), 1);
+    assert_eq!(world.pull("repin/requirements.txt/flask").state, "open");
+    assert_eq!(world.remote.head("repin/requirements.txt/jinja2"), None);
+    // The dashboard names the failure.
+    let dashboard = world
+        .github
+        .with(|s| s.issues.values().next().unwrap().clone());
+    assert!(
+        dashboard.body.contains("Update jinja2 to 3.1.3"),
+        "{}",
+        dashboard.body
+    );
+    assert!(world.github.with(|s| s.unexpected.is_empty()));
+}
