@@ -140,14 +140,8 @@ pub fn items(
 ) -> Vec<Item> {
     let mut items = Vec::new();
     for finding in &outcome.findings {
-        let Some(manifest) = workspace
-            .manifests
-            .iter()
-            .find(|m| m.source.path() == finding.file)
+        let Some((manifest, dependency)) = workspace.dependency(&finding.file, finding.index)
         else {
-            continue;
-        };
-        let Some(dependency) = manifest.dependencies.get(finding.index) else {
             continue;
         };
         let Some(file) = relative(&finding.file, workdir) else {
@@ -724,11 +718,8 @@ impl Job<'_> {
                 if note.starts_with("vulnerable (") {
                     let name = self
                         .workspace
-                        .manifests
-                        .iter()
-                        .find(|m| m.source.path() == finding.file)
-                        .and_then(|m| m.dependencies.get(finding.index))
-                        .map_or("", |d| d.name.as_str());
+                        .dependency(&finding.file, finding.index)
+                        .map_or("", |(_, d)| d.name.as_str());
                     board.no_fix.push(Entry {
                         text: format!("`{name}` in `{}`", shown(&finding.file)),
                         detail: note.clone(),
@@ -739,11 +730,8 @@ impl Job<'_> {
         for failure in &self.outcome.failures {
             let name = self
                 .workspace
-                .manifests
-                .iter()
-                .find(|m| m.source.path() == failure.file)
-                .and_then(|m| m.dependencies.get(failure.index))
-                .map_or("", |d| d.name.as_str());
+                .dependency(&failure.file, failure.index)
+                .map_or("", |(_, d)| d.name.as_str());
             board.errors.push(Entry {
                 text: format!("`{name}` in `{}`", shown(&failure.file)),
                 detail: failure.message.clone(),

@@ -119,6 +119,19 @@ struct World {
 
 impl World {
     fn repin(&self, extra: &[&str]) -> Output {
+        let remote = self.remote.dir.to_str().unwrap();
+        self.repin_with(remote, true, extra, &[("GITHUB_TOKEN", TOKEN.as_ref())])
+    }
+
+    /// `repin pr` against `remote`, on the checkout or (`checkout` false) on a clone of its
+    /// own, with `env` (the token among it, or not).
+    fn repin_with(
+        &self,
+        remote: &str,
+        checkout: bool,
+        extra: &[&str],
+        env: &[(&str, &std::ffi::OsStr)],
+    ) -> Output {
         let mut args = vec![
             "pr",
             "--repo",
@@ -126,14 +139,16 @@ impl World {
             "--api-url",
             &self.github.url,
             "--remote",
-            self.remote.dir.to_str().unwrap(),
+            remote,
             "--no-cache",
             "--color",
             "never",
         ];
         args.extend_from_slice(extra);
-        args.push(self.checkout.to_str().unwrap());
-        support::repin_with_env(self.home.path(), &args, &[("GITHUB_TOKEN", TOKEN.as_ref())])
+        if checkout {
+            args.push(self.checkout.to_str().unwrap());
+        }
+        support::repin_with_env(self.home.path(), &args, env)
     }
 
     /// Run `repin pr`, expecting success and no request the stand-in does not know.
@@ -499,20 +514,11 @@ fn rate_limits_are_waited_out_and_bad_tokens_reported() {
     assert!(stdout.contains("2 created"), "{stdout}");
 
     // A wrong token: GitHub answers 401 and repin says what to do, exit 2.
-    let out = support::repin_with_env(
-        world.home.path(),
-        &[
-            "pr",
-            "--repo",
-            REPOSITORY,
-            "--api-url",
-            &world.github.url,
-            "--remote",
-            world.remote.dir.to_str().unwrap(),
-            "--no-cache",
-            world.checkout.to_str().unwrap(),
-        ],
-        &[("GITHUB_TOKEN", "expired".as_ref())],
+    let out = world.repin_with(
+        world.remote.dir.to_str().unwrap(),
+        true,
+        &[],
+        &[("GITHUB_TOKEN", "ghs_revoked_token_value".as_ref())],
     );
     assert_eq!(out.status.code(), Some(2));
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -521,9 +527,12 @@ fn rate_limits_are_waited_out_and_bad_tokens_reported() {
         stdout.contains("hint: the token is missing, wrong or expired"),
         "{stdout}"
     );
+    // The token never shows.
+    assert!(!stdout.contains("ghs_revoked"), "{stdout}");
     assert!(
-        !stdout.contains("expired\n") || !stdout.contains("Bearer"),
-        "{stdout}"
+        !String::from_utf8_lossy(&out.stderr).contains("ghs_revoked"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 
     // No token at all: refused before anything is looked up.
@@ -550,19 +559,10 @@ fn the_bot_works_in_a_fresh_shallow_clone() {
     let url = daemon.url("service.git");
     let outputs = world.home.path().join("outputs");
     let summary = world.home.path().join("summary.md");
-    let out = support::repin_with_env(
-        world.home.path(),
-        &[
-            "pr",
-            "--clone",
-            "--repo",
-            REPOSITORY,
-            "--api-url",
-            &world.github.url,
-            "--remote",
-            &url,
-            "--no-cache",
-        ],
+    let out = world.repin_with(
+        &url,
+        false,
+        &["--clone"],
         &[
             ("GITHUB_TOKEN", TOKEN.as_ref()),
             ("GITHUB_ACTIONS", "true".as_ref()),
@@ -615,19 +615,10 @@ fn a_failing_branch_does_not_stop_the_others() {
     std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     // Hooks run on git's smart protocol (libgit2 writes local remotes directly).
     let daemon = support::shared::GitDaemon::start(world.remote.dir.parent().unwrap());
-    let out = support::repin_with_env(
-        world.home.path(),
-        &[
-            "pr",
-            "--repo",
-            REPOSITORY,
-            "--api-url",
-            &world.github.url,
-            "--remote",
-            &daemon.url("service.git"),
-            "--no-cache",
-            world.checkout.to_str().unwrap(),
-        ],
+    let out = world.repin_with(
+        &daemon.url("service.git"),
+        true,
+        &[],
         &[("GITHUB_TOKEN", TOKEN.as_ref())],
     );
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -235,21 +235,6 @@ pub(super) struct CheckReport<'a> {
     notes: Vec<String>,
 }
 
-fn dependency<'w>(
-    workspace: &'w Workspace,
-    file: &Path,
-    index: usize,
-) -> Option<(
-    &'w crate::manifest::Manifest,
-    &'w crate::manifest::Dependency,
-)> {
-    let manifest = workspace
-        .manifests
-        .iter()
-        .find(|m| m.source.path() == file)?;
-    Some((manifest, manifest.dependencies.get(index)?))
-}
-
 fn updates_first(findings: &[Finding]) -> Vec<(&Finding, &Update)> {
     let mut all: Vec<(&Finding, &Update)> = findings
         .iter()
@@ -270,7 +255,7 @@ pub(super) fn report<'a>(run: &'a Run) -> CheckReport<'a> {
         notes: run.outcome.notes.clone(),
     };
     for (finding, update) in updates_first(&run.outcome.findings) {
-        let Some((manifest, dep)) = dependency(&run.workspace, &finding.file, finding.index) else {
+        let Some((manifest, dep)) = run.workspace.dependency(&finding.file, finding.index) else {
             continue;
         };
         let p = manifest.source.position(dep.span.start);
@@ -289,7 +274,7 @@ pub(super) fn report<'a>(run: &'a Run) -> CheckReport<'a> {
         });
     }
     for finding in &run.outcome.findings {
-        let Some((manifest, dep)) = dependency(&run.workspace, &finding.file, finding.index) else {
+        let Some((manifest, dep)) = run.workspace.dependency(&finding.file, finding.index) else {
             continue;
         };
         let line = manifest.source.position(dep.span.start).line;
@@ -321,7 +306,7 @@ pub(super) fn report<'a>(run: &'a Run) -> CheckReport<'a> {
         }
     }
     for failure in &run.outcome.failures {
-        let Some((manifest, dep)) = dependency(&run.workspace, &failure.file, failure.index) else {
+        let Some((manifest, dep)) = run.workspace.dependency(&failure.file, failure.index) else {
             continue;
         };
         report.errors.push(ErrorEntry {
@@ -355,7 +340,7 @@ fn print_table(run: &Run, all: bool, edit_failures: &[EditFailure]) -> std::io::
             .into_iter()
             .filter(|(f, _)| f.file == file)
         {
-            let Some((manifest, dep)) = dependency(&run.workspace, file, finding.index) else {
+            let Some((manifest, dep)) = run.workspace.dependency(file, finding.index) else {
                 continue;
             };
             let p = manifest.source.position(dep.span.start);
@@ -384,7 +369,7 @@ fn print_table(run: &Run, all: bool, edit_failures: &[EditFailure]) -> std::io::
             .iter()
             .filter(|f| f.file == file && f.decision.updates.is_empty())
         {
-            let Some((manifest, dep)) = dependency(&run.workspace, file, finding.index) else {
+            let Some((manifest, dep)) = run.workspace.dependency(file, finding.index) else {
                 continue;
             };
             let held = matches!(
@@ -413,7 +398,7 @@ fn print_table(run: &Run, all: bool, edit_failures: &[EditFailure]) -> std::io::
             ));
         }
         for failure in run.outcome.failures.iter().filter(|f| f.file == file) {
-            let Some((manifest, dep)) = dependency(&run.workspace, file, failure.index) else {
+            let Some((manifest, dep)) = run.workspace.dependency(file, failure.index) else {
                 continue;
             };
             let p = manifest.source.position(dep.span.start);
@@ -442,7 +427,7 @@ fn print_table(run: &Run, all: bool, edit_failures: &[EditFailure]) -> std::io::
     }
     let mut notes: Vec<String> = run.outcome.notes.clone();
     for finding in findings {
-        if let Some((manifest, dep)) = dependency(&run.workspace, &finding.file, finding.index) {
+        if let Some((manifest, dep)) = run.workspace.dependency(&finding.file, finding.index) {
             let line = manifest.source.position(dep.span.start).line;
             notes.extend(
                 finding
@@ -663,13 +648,16 @@ pub fn apply(args: &ApplyArgs) -> u8 {
         .collect();
     let choose = |finding: &Finding, update: &Update| {
         let name_ok = only.is_empty()
-            || dependency(&run.workspace, &finding.file, finding.index).is_some_and(|(_, d)| {
-                only.iter().any(|o| {
-                    *o == d.name
-                        || *o == crate::manifest::python::normalize_name(&d.name)
-                        || args.only.contains(&d.name)
-                })
-            });
+            || run
+                .workspace
+                .dependency(&finding.file, finding.index)
+                .is_some_and(|(_, d)| {
+                    only.iter().any(|o| {
+                        *o == d.name
+                            || *o == crate::manifest::python::normalize_name(&d.name)
+                            || args.only.contains(&d.name)
+                    })
+                });
         let kind_ok = args.kinds.is_empty() || args.kinds.contains(&update.kind);
         name_ok && kind_ok
     };
@@ -714,7 +702,9 @@ pub fn apply(args: &ApplyArgs) -> u8 {
         );
     }
     for failure in &run.outcome.failures {
-        let name = dependency(&run.workspace, &failure.file, failure.index)
+        let name = run
+            .workspace
+            .dependency(&failure.file, failure.index)
             .map_or("", |(_, d)| d.name.as_str());
         let _ = writeln!(
             anstream::stderr(),

@@ -18,6 +18,16 @@ pub struct Workspace {
 }
 
 impl Workspace {
+    /// The manifest read from `file` and its dependency at `index` (as findings name them).
+    pub fn dependency(
+        &self,
+        file: &std::path::Path,
+        index: usize,
+    ) -> Option<(&super::Manifest, &super::Dependency)> {
+        let manifest = self.manifests.iter().find(|m| m.source.path() == file)?;
+        Some((manifest, manifest.dependencies.get(index)?))
+    }
+
     /// Discover and parse the manifests under `paths` (directories are walked, files are taken
     /// as given and classified by name or content).
     pub fn load(paths: &[PathBuf]) -> Self {
