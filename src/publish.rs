@@ -57,6 +57,8 @@ pub enum Verb {
     HeldBack,
     /// An open pull request on a repin branch without repin's marker, left alone.
     Unrecognised,
+    /// An open pull request whose branch someone else pushed to: repin no longer updates it.
+    Edited,
     /// Something failed.
     Failed,
 }
@@ -75,6 +77,7 @@ impl Verb {
             (Verb::Ignored, _) => "ignored",
             (Verb::HeldBack, _) => "held back",
             (Verb::Unrecognised, _) => "left alone",
+            (Verb::Edited, _) => "edited",
             (Verb::Failed, _) => "failed",
         }
     }
@@ -582,6 +585,20 @@ impl Job<'_> {
                 &self.settings.credentials,
             )
             .map_err(git)?;
+        // Someone pushed to repin's branch: force-pushing would throw their work away.
+        let author = self.repo.author_email(head).map_err(git)?;
+        if author != self.settings.identity.email {
+            return Ok(Line {
+                verb: Verb::Edited,
+                branch: branch.name.clone(),
+                title: branch.title.clone(),
+                url: Some(pr.url.clone()),
+                detail: format!(
+                    "its last commit is by <{author}>, so repin no longer updates it; close it to let repin start again"
+                ),
+                diff: String::new(),
+            });
+        }
         let head_parent = self.repo.parents(head).map_err(git)?.first().copied();
         let marker_changed = Marker::find(&pr.body).as_ref() != Some(&branch.marker());
         let same_content =
@@ -678,12 +695,25 @@ impl Job<'_> {
             .update_pull(pr.number, None, None, Some("closed"))
             .await
             .map_err(|e| error_chain(&e))?;
-        // The branch is repin's; a failure to delete it leaves clutter, not harm.
-        let _ = self.repo.delete_remote_branch(
-            &self.settings.remote,
-            &pr.head,
-            &self.settings.credentials,
-        );
+        // Only a branch whose last commit is repin's is deleted: someone else's commits on it
+        // stay. A failure to delete leaves clutter, not harm.
+        let ours = self
+            .repo
+            .fetch_branch(
+                &self.settings.remote,
+                &pr.head,
+                self.repo.is_shallow().then_some(1),
+                &self.settings.credentials,
+            )
+            .and_then(|head| self.repo.author_email(head))
+            .is_ok_and(|author| author == self.settings.identity.email);
+        if ours {
+            let _ = self.repo.delete_remote_branch(
+                &self.settings.remote,
+                &pr.head,
+                &self.settings.credentials,
+            );
+        }
         Ok(())
     }
 
@@ -703,6 +733,7 @@ impl Job<'_> {
                     .ignored
                     .push(entry(line.url.clone().unwrap_or_default())),
                 Verb::Failed => board.errors.push(entry(line.detail.clone())),
+                Verb::Edited => board.held_back.push(entry(line.detail.clone())),
                 Verb::Closed | Verb::Unrecognised => {}
             }
         }

@@ -648,3 +648,80 @@ fn a_failing_branch_does_not_stop_the_others() {
     );
     assert!(world.github.with(|s| s.unexpected.is_empty()));
 }
+
+#[test]
+fn a_branch_someone_else_pushed_to_is_left_alone() {
+    let Some(world) = setup() else {
+        return;
+    };
+    world.release("flask", "2.2.5");
+    world.run(&[]);
+    // A developer adds a commit of their own to jinja2's pull request.
+    let other = world._dirs[2].path().join("dev");
+    git(
+        world._dirs[2].path(),
+        &["clone", "-q", world.remote.dir.to_str().unwrap(), "dev"],
+    );
+    git(&other, &["checkout", "-q", "repin/requirements.txt/jinja2"]);
+    std::fs::write(
+        other.join("NOTES.md"),
+        "jinja2 3.1.3 needs a template fix\n",
+    )
+    .unwrap();
+    git(&other, &["add", "NOTES.md"]);
+    git(
+        &other,
+        &["commit", "-q", "-m", "Fix templates for jinja2 3.1.3"],
+    );
+    git(
+        &other,
+        &["push", "-q", "origin", "repin/requirements.txt/jinja2"],
+    );
+    let theirs = world.remote.head("repin/requirements.txt/jinja2").unwrap();
+
+    // main moves: repin would rebase its own branches, but not this one.
+    world.push_main(&[("README.md", "# service\n\nMoved.\n")], "Move main");
+    let stdout = world.run(&[]);
+    assert!(
+        stdout.contains("edited    repin/requirements.txt/jinja2"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("its last commit is by <dev@example.com>"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 edited by someone else"), "{stdout}");
+    assert_eq!(
+        world
+            .remote
+            .head("repin/requirements.txt/jinja2")
+            .as_deref(),
+        Some(theirs.as_str()),
+        "their commit is not overwritten"
+    );
+    let main = world.remote.head("main").unwrap();
+    assert_eq!(world.remote.parent("repin/requirements.txt/flask"), main);
+
+    // Updated by hand on main: the pull request is closed, but their branch is kept.
+    let hash = world
+        .remote
+        .file("main", "requirements.txt")
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("--hash=").map(str::to_owned))
+        .unwrap();
+    world.push_main(
+        &[("requirements.txt", &requirements("2.2.2", &hash, "3.1.3"))],
+        "Update jinja2",
+    );
+    let stdout = world.run(&[]);
+    assert!(stdout.contains("1 closed"), "{stdout}");
+    assert_eq!(world.pull("repin/requirements.txt/jinja2").state, "closed");
+    assert_eq!(
+        world
+            .remote
+            .head("repin/requirements.txt/jinja2")
+            .as_deref(),
+        Some(theirs.as_str()),
+        "their branch is kept"
+    );
+}

@@ -267,6 +267,13 @@ fn print_report(repository: &str, report: &Report, dry_run: bool) -> std::io::Re
         count(Verb::HeldBack),
         count(Verb::Failed),
     )?;
+    let edited = count(Verb::Edited);
+    if edited > 0 {
+        writeln!(
+            out,
+            "{edited} edited by someone else (left as they are; close them to let repin start again)"
+        )?;
+    }
     if let Some(url) = &report.dashboard {
         writeln!(out, "dashboard: {url}")?;
     }

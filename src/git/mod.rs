@@ -335,6 +335,15 @@ impl Repository {
         Ok(commit.parent_ids().collect())
     }
 
+    /// The author's email of a commit (to tell repin's commits from other people's).
+    pub fn author_email(&self, commit: Oid) -> Result<String, GitError> {
+        let commit = self
+            .inner
+            .find_commit(commit)
+            .map_err(git("read a commit"))?;
+        Ok(commit.author().email().unwrap_or("").to_owned())
+    }
+
     /// The message of a commit.
     pub fn message(&self, commit: Oid) -> Result<String, GitError> {
         let commit = self
