@@ -4,7 +4,7 @@
 //! package are compiled once, its severity computed once. A record naming several PyPI packages
 //! yields one advisory per package, sharing the record. The [`AdvisoryIndex`] holds them by
 //! normalised package name, whichever source the records came from (an offline directory or
-//! zip now, the OSV API later): it is built from records, not from a source.
+//! zip, or the OSV API): it is built from records, not from a source.
 
 use std::collections::HashMap;
 use std::path::Path;

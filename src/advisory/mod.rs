@@ -8,16 +8,18 @@
 //!   by package), built from records wherever they came from.
 //! - [`offline`]: sources that read a local database: a directory (the PyPA advisory-database
 //!   layout or flat OSV JSON) or an OSV ecosystem zip.
+//! - [`osv_api`]: the OSV API (`querybatch`, then `vulns/{id}`), over repin's HTTP client.
 //!
 //! A source only produces records ([`RecordBatch`]); the index is built from them. A synchronous
-//! source implements [`AdvisorySource`]; the OSV API client, which is asynchronous, produces the
-//! same [`RecordBatch`] (or plain records for [`AdvisoryIndex::from_records`]) and needs nothing
-//! else from this module. Nothing here decides updates: that is `decide`'s job.
+//! source implements [`AdvisorySource`]; the OSV API client, which is asynchronous and can fail
+//! for some packages only, builds its index from the same [`RecordBatch`] and reports those
+//! packages beside it. Nothing here decides updates: that is `decide`'s job.
 
 pub mod affected;
 pub mod index;
 pub mod model;
 pub mod offline;
+pub mod osv_api;
 pub mod severity;
 
 #[cfg(test)]
@@ -31,6 +33,7 @@ pub use affected::{AffectedError, AffectedVersions};
 pub use index::{Advisory, AdvisoryIndex, AdvisoryProblem};
 pub use model::{ModelError, OsvRecord, RecordFormat};
 pub use offline::{DirectorySource, OfflineError, ZipSource};
+pub use osv_api::{ApiAdvisories, OsvApi, OsvApiError};
 pub use severity::{Rating, Severity, SeverityError};
 
 /// A record and where it was read from.

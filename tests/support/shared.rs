@@ -1,5 +1,6 @@
 //! Test helpers shared by unit tests (as `crate::testing`) and integration tests (as
-//! `support::shared`): the real-world corpus, a strict in-process HTTP server, and `git daemon`.
+//! `support::shared`): the real-world corpus, a strict in-process HTTP server, `git daemon`,
+//! and a double of the OSV API built on the strict server.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -99,3 +100,7 @@ impl Drop for GitDaemon {
         let _ = self.child.wait();
     }
 }
+
+/// The double of the OSV API.
+#[path = "osv.rs"]
+pub mod osv;
