@@ -115,7 +115,9 @@ fn check_diff_and_apply_against_loopback_servers() {
     std::fs::write(
         r.join("repin.toml"),
         format!(
-            "[[indexes]]\nurl = \"{}\"\nprimary = true\n\n[registries.\"docker.io\"]\nurl = \"http://{host}\"\n\n[registries.\"ghcr.io\"]\nurl = \"http://{host}\"\n",
+            // Advisories off: the OSV API (the default source) cannot be reached from tests,
+            // and `tests/audit_osv_e2e.rs` covers check's security updates through its double.
+            "[[indexes]]\nurl = \"{}\"\nprimary = true\n\n[registries.\"docker.io\"]\nurl = \"http://{host}\"\n\n[registries.\"ghcr.io\"]\nurl = \"http://{host}\"\n\n[advisories]\nsource = \"off\"\n",
             pypi.index_url(),
             host = registry.host
         ),

@@ -50,10 +50,33 @@ impl Checker {
         match config.source {
             SourceName::Off => Ok(AdvisoryLookup {
                 index: AdvisoryIndex::new(),
-                failed: packages.iter().map(|p| (p.clone(), "advisories are off in repin.toml".to_owned())).collect(),
+                failed: packages
+                    .iter()
+                    .map(|p| (p.clone(), "advisories are off in repin.toml".to_owned()))
+                    .collect(),
                 source: "off".into(),
             }),
-            _ => Err("The OSV API client is not available in this build\n  hint: pass --advisory-db PATH".into()),
+            SourceName::Osv => Ok(self.osv_advisories(packages).await),
+            // Configuration loading refuses `offline` without a path; this is for a config
+            // built otherwise.
+            SourceName::Offline => Err(
+                "`advisories.source = \"offline\"` needs `advisories.path`\n  hint: point `path` at an OSV directory or a PyPI all.zip".into(),
+            ),
+        }
+    }
+
+    /// Advisories for `packages` from the OSV API; a package whose advisories could not all be
+    /// fetched is failed, with the error's full text.
+    async fn osv_advisories(&self, packages: &[String]) -> AdvisoryLookup {
+        let answer = self.osv.lookup(packages).await;
+        AdvisoryLookup {
+            index: answer.index,
+            failed: answer
+                .failed
+                .into_iter()
+                .map(|(package, error)| (package, error_chain(error.as_ref())))
+                .collect(),
+            source: format!("OSV API at {}", self.osv.base()),
         }
     }
 

@@ -74,6 +74,8 @@ pub struct Checker {
     pub config: Loaded,
     /// The PyPI client.
     pub pypi: PypiClient,
+    /// The OSV API client, for `[advisories] source = "osv"`.
+    pub osv: crate::advisory::OsvApi,
     /// Where each requirement's indexes come from.
     pub indexes: IndexResolver,
     /// Image lookups.

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use url::Url;
 
 use super::{Checker, ImageLookups};
+use crate::advisory::{OsvApi, OsvApiError};
 use crate::config::Loaded;
 use crate::registry::http::{CacheMode, HttpClient, HttpConfig, HttpError};
 use crate::registry::oci::credentials::CredentialError;
@@ -34,6 +35,9 @@ pub enum SetupError {
     /// An index's configuration is wrong (an unset variable, a bad URL).
     #[error("Cannot set up the package indexes")]
     Index(#[from] PypiError),
+    /// `[advisories] osv-url` cannot be used.
+    #[error("Cannot set up the OSV API client")]
+    Osv(#[from] OsvApiError),
     /// Docker's configuration cannot be read.
     #[error("Cannot read Docker's credentials")]
     Docker(#[from] CredentialError),
@@ -118,8 +122,11 @@ impl Checker {
             .iter()
             .filter_map(|p| Platform::parse(p))
             .collect();
+        let osv_url = c.advisories.osv_url.as_ref().map(|u| u.get_ref().as_str());
+        let osv = OsvApi::new(http.clone(), osv_url)?;
         Ok(Checker {
             pypi: PypiClient::new(http.clone()),
+            osv,
             indexes,
             images: ImageLookups {
                 oci: OciClient::new(http, settings),
