@@ -4,10 +4,13 @@
 //!   range strategies (rewriting a requirement's specifier text for a new version).
 //! - [`docker_tag`]: image tags as version parts plus a variant (`3.12.4-slim-bookworm`),
 //!   which tags may replace which, and distribution and Python-minor awareness.
+//! - [`support`]: release and end-of-life dates of Python minors, Debian releases and Alpine
+//!   branches, for end-of-life base images.
 //! - [`UpdateKind`]: the kind of an update, shared by both and by `decide`.
 
 pub mod docker_tag;
 pub mod pep440;
+pub mod support;
 mod update_kind;
 
 pub use update_kind::UpdateKind;
