@@ -16,6 +16,7 @@ use toml::Spanned;
 
 use crate::text::{Diagnostic, Encoding, SourceFile, Span};
 pub use crate::versioning::UpdateKind;
+use crate::versioning::support::{Release, ReleaseData, SupportDate, SupportError};
 
 /// The names repin looks for, in order, relative to the repository root.
 pub const FILE_NAMES: [&str; 2] = ["repin.toml", ".github/repin.toml"];
@@ -211,6 +212,9 @@ pub struct ImagesConfig {
     pub platforms: Vec<String>,
     /// Where an end-of-life Python base image migrates to.
     pub migration_target: MigrationTarget,
+    /// End-of-life dates replacing (or adding to) the embedded release data, by Python minor
+    /// (`"3.9"`), Debian codename (`bullseye`) or Alpine branch (`alpine3.19`).
+    pub end_of_life: BTreeMap<Spanned<String>, Spanned<DateValue>>,
 }
 
 impl Default for ImagesConfig {
@@ -218,6 +222,28 @@ impl Default for ImagesConfig {
         ImagesConfig {
             platforms: vec!["linux/amd64".into()],
             migration_target: MigrationTarget::OldestSupported,
+            end_of_life: BTreeMap::new(),
+        }
+    }
+}
+
+/// A date in `repin.toml`: a string (`"2025-10-31"`, `"2026-10"`) or a TOML date
+/// (`2025-10-31`), checked when the file is loaded.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged, expecting = "a date such as \"2025-10-31\"")]
+pub enum DateValue {
+    /// A quoted date.
+    Text(String),
+    /// A TOML date (or date-time, which is refused when checked).
+    Date(toml::value::Datetime),
+}
+
+impl DateValue {
+    /// The date as text.
+    pub fn text(&self) -> String {
+        match self {
+            DateValue::Text(text) => text.clone(),
+            DateValue::Date(date) => date.to_string(),
         }
     }
 }
@@ -369,6 +395,8 @@ pub struct Loaded {
     pub python_version: Option<pep440_rs::Version>,
     /// Compiled `[paths] exclude` globs.
     pub exclude: Vec<GlobMatcher>,
+    /// Release and end-of-life dates: the embedded data with `[images.end-of-life]` applied.
+    pub release_data: ReleaseData,
 }
 
 impl Loaded {
@@ -542,6 +570,7 @@ impl Loaded {
             .iter()
             .map(glob)
             .collect::<Result<_, _>>()?;
+        let release_data = release_data(source, &config.images)?;
         Ok(Loaded {
             minimum_release_age: age(&config.update.minimum_release_age)?,
             config,
@@ -549,6 +578,7 @@ impl Loaded {
             rules,
             python_version,
             exclude,
+            release_data,
         })
     }
 
@@ -577,6 +607,35 @@ impl Loaded {
     pub fn is_excluded(&self, relative: &Path) -> bool {
         self.exclude.iter().any(|g| g.is_match(relative))
     }
+}
+
+/// The embedded release data with the `[images.end-of-life]` overrides applied; a key or date
+/// that is not understood is an error at its place.
+fn release_data(source: &SourceFile, images: &ImagesConfig) -> Result<ReleaseData, ConfigError> {
+    let invalid = |span: std::ops::Range<usize>, error: SupportError, what: &str| {
+        let mut diagnostic = Diagnostic::error(
+            source,
+            Span::new(span.start, span.end),
+            format!("{error} in `[images.end-of-life]`{what}"),
+        );
+        if let Some(hint) = error.hint() {
+            diagnostic = diagnostic.with_hint(hint);
+        }
+        ConfigError::Invalid(Box::new(diagnostic))
+    };
+    let mut data = ReleaseData::embedded().clone();
+    for (key, value) in &images.end_of_life {
+        let release = Release::parse(key.get_ref()).ok_or_else(|| {
+            let error = SupportError::UnknownRelease {
+                key: key.get_ref().clone(),
+            };
+            invalid(key.span(), error, "")
+        })?;
+        let date = SupportDate::parse(&value.get_ref().text())
+            .map_err(|e| invalid(value.span(), e, &format!(" for {release}")))?;
+        data.set_end_of_life(release, date);
+    }
+    Ok(data)
 }
 
 fn capitalise(message: &str) -> String {

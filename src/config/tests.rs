@@ -168,3 +168,96 @@ fn shows_an_error_in_full() {
         "repin.toml:3:1: error: Unknown field `minimum-release-ages`, expected one of `kinds`, `minimum-release-age`, `pin-digests`, `pin-ranges`, `fix-strategy`\n  minimum-release-ages = \"3 days\"\n  ^^^^^^^^^^^^^^^^^^^^\n  hint: see the configuration section of the README for every key"
     );
 }
+
+#[test]
+fn end_of_life_overrides_replace_and_add_dates() {
+    use crate::versioning::support::{Release, Status};
+    let loaded = Loaded::from_text(
+        "repin.toml",
+        "[images.end-of-life]\n\"3.9\" = \"2026-10-31\"\nbullseye = 2026-08-31\n\"alpine3.24\" = \"2028-05\"\n\"3.16\" = \"2032-10\"\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let data = &loaded.release_data;
+    let day = |text: &str| text.parse::<jiff::civil::Date>().unwrap();
+    // Moved later: supported again after the embedded date.
+    assert_eq!(
+        data.status(&Release::Python(3, 9), day("2025-11-01")),
+        Status::Supported
+    );
+    let bullseye = Release::Debian("bullseye".into());
+    assert_eq!(data.status(&bullseye, day("2025-01-01")), Status::Supported);
+    assert!(matches!(
+        data.status(&bullseye, day("2026-08-31")),
+        Status::EndOfLife(d) if d.as_str() == "2026-08-31"
+    ));
+    // Added: releases the embedded data does not know yet.
+    assert!(matches!(
+        data.status(&Release::Alpine(3, 24), day("2028-05-31")),
+        Status::EndOfLife(_)
+    ));
+    assert!(data.get(&Release::Python(3, 16)).is_some());
+    // Untouched dates stay.
+    let embedded = crate::versioning::support::ReleaseData::embedded();
+    assert_eq!(
+        data.get(&Release::Python(3, 8)),
+        embedded.get(&Release::Python(3, 8))
+    );
+    // Without overrides, the embedded data.
+    assert_eq!(&Loaded::default().release_data, embedded);
+    assert_eq!(
+        &Loaded::from_text("r.toml", "").unwrap().release_data,
+        embedded
+    );
+}
+
+#[test]
+fn end_of_life_keys_and_dates_are_checked_where_written() {
+    let error =
+        error_of("[images.end-of-life]\n\"3.9\" = \"2025-10-31\"\nbookwrm = \"2028-06-30\"\n");
+    assert_eq!(
+        error,
+        "repin.toml:3:1: error: Unknown release `bookwrm` in `[images.end-of-life]`\n  bookwrm = \"2028-06-30\"\n  ^^^^^^^\n  hint: name a Python minor (`\"3.9\"`), a Debian codename (`bullseye`) or an Alpine branch (`alpine3.19`)"
+    );
+    let cases = [
+        (
+            "[images.end-of-life]\n\"3.9\" = \"2025-13-01\"\n",
+            "repin.toml:2:9: error: `2025-13-01` is not a date in `[images.end-of-life]` for Python 3.9",
+        ),
+        (
+            "[images.end-of-life]\nbullseye = \"soon\"\n",
+            "repin.toml:2:12: error: `soon` is not a date in `[images.end-of-life]` for Debian bullseye",
+        ),
+        (
+            "[images.end-of-life]\nbullseye = 2026-08-31T00:00:00Z\n",
+            "repin.toml:2:12: error: `2026-08-31T00:00:00Z` is not a date",
+        ),
+        (
+            "[images.end-of-life]\n\"alpine\" = \"2028-05-01\"\n",
+            "repin.toml:2:1: error: Unknown release `alpine`",
+        ),
+        (
+            "[images.end-of-life]\n\"3\" = \"2028-05-01\"\n",
+            "repin.toml:2:1: error: Unknown release `3`",
+        ),
+        (
+            "[images.end-of-life]\nbullseye = 20260831\n",
+            "repin.toml:2:12: error: A date such as \"2025-10-31\"",
+        ),
+        (
+            "[images]\nend-of-lfe = {}\n",
+            "repin.toml:2:1: error: Unknown field `end-of-lfe`",
+        ),
+    ];
+    for (text, expected) in cases {
+        let error = error_of(text);
+        assert!(
+            error.contains(expected),
+            "expected `{expected}` in:\n{error}"
+        );
+    }
+    let hinted = error_of("[images.end-of-life]\nbullseye = \"soon\"\n");
+    assert!(
+        hinted.ends_with("hint: write the date as `YYYY-MM-DD`, or `YYYY-MM` for a month"),
+        "{hinted}"
+    );
+}
