@@ -1,18 +1,26 @@
 //! Decisions for container images, in two pure steps around the digest lookups:
 //! [`plan`] picks the tags to move to from the registry's tag list (same variant, same
-//! precision; a Python minor bump or a major apart from routine updates), and [`finish`] turns
-//! the plan and the digests the caller fetched into updates (tag moves carry the new tag's
-//! digest when the image is digest-pinned; a digest refresh only when a platform in use
-//! changed).
+//! precision; a Python minor bump, a major or an end-of-life migration apart from routine
+//! updates), and [`finish`] turns the plan and the digests the caller fetched into updates (tag
+//! moves carry the new tag's digest when the image is digest-pinned; a digest refresh only when
+//! a platform in use changed, saying so when a rolling tag moved to another distribution).
+//!
+//! An end-of-life Python minor or distribution release ([`eol`]) is always reported: as the
+//! reason of a migration update when migrations are enabled, otherwise as a note or the reason
+//! the migration is held back.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
+
+pub mod eol;
+
+pub use eol::Calendar;
 
 use super::{Decision, NoUpdate, Policy, Update};
 use crate::manifest::edit::Change;
 use crate::manifest::{Dependency, DependencyDetail};
 use crate::versioning::UpdateKind;
-use crate::versioning::docker_tag::{self, DockerTag, TagKind};
+use crate::versioning::docker_tag::{self, DockerTag, TagKind, with_distribution};
 
 /// A tag to move to, and what kind of move it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +29,17 @@ pub struct TagTarget {
     pub tag: String,
     /// The kind of update.
     pub kind: UpdateKind,
+    /// Why, when the kind alone does not say (a migration: what reached its end of life).
+    pub reason: Option<String>,
+}
+
+/// Kinds that are proposed apart from the routine update of a tag, which stays on the
+/// current tag (its digest may still be refreshed).
+fn is_separate(kind: UpdateKind) -> bool {
+    matches!(
+        kind,
+        UpdateKind::Major | UpdateKind::PythonMinor | UpdateKind::Migration
+    )
 }
 
 /// The first step's result: the tags to move to (routine first), and the digests needed.
@@ -34,11 +53,21 @@ pub struct Plan {
     pub wants_digests: bool,
     /// Why nothing is planned, when that is decided already.
     pub none: Option<NoUpdate>,
-    /// Notes (a variant no longer published, a newer tag held back).
+    /// Notes (a variant no longer published, a newer tag held back, an end of life).
     pub notes: Vec<String>,
+    /// For a tag whose distribution floats (`3.12-slim`), the tags of the same image that name
+    /// one (`3.12-slim-bookworm`, `3.12-slim-trixie`): when the tag's digest is refreshed,
+    /// their digests tell which distribution it moved to ([`DigestFacts::siblings`]).
+    pub siblings: Vec<String>,
 }
 
 impl Plan {
+    /// Whether [`finish`] may refresh (or add) the current tag's digest: digests matter and no
+    /// routine tag move replaces the current tag.
+    pub fn refreshes_current(&self) -> bool {
+        self.wants_digests && self.targets.iter().all(|t| is_separate(t.kind))
+    }
+
     /// The tags whose digests [`finish`] needs: the current one and every target.
     pub fn tags_to_resolve(&self) -> Vec<String> {
         if !self.wants_digests {
@@ -60,6 +89,8 @@ pub struct DigestFacts {
     pub platforms_changed: Option<bool>,
     /// The platforms in use, for notes.
     pub platforms: Vec<String>,
+    /// The digests of [`Plan::siblings`] now, looked up only for a refreshed digest.
+    pub siblings: BTreeMap<String, String>,
 }
 
 fn is_python_image(repository: &str, tag: &DockerTag) -> bool {
@@ -124,11 +155,13 @@ fn rejection(tag: &DockerTag, kind: UpdateKind, policy: &Policy) -> Option<Strin
     None
 }
 
-/// Step one: the tags to move to, from the registry's `tags`.
+/// Step one: the tags to move to, from the registry's `tags`, with support judged by
+/// `calendar`.
 pub fn plan(
     dependency: &Dependency,
     tags: &[String],
     policy: &dyn Fn(Option<UpdateKind>) -> Policy,
+    calendar: &Calendar<'_>,
 ) -> Plan {
     let mut plan = Plan::default();
     if let Some(skip) = dependency.skip_reason {
@@ -189,6 +222,7 @@ pub fn plan(
             None => plan.targets.push(TagTarget {
                 tag: tag.to_owned(),
                 kind,
+                reason: None,
             }),
             Some(why) => {
                 held.get_or_insert((tag.to_owned(), why));
@@ -208,8 +242,18 @@ pub fn plan(
             push(tag, parsed, kind, &mut plan);
         }
     }
-    if let Some((tag, why)) = held {
-        if plan.targets.is_empty() && !plan.wants_digests {
+    // An end-of-life migration is held back before anything else: it says what ended.
+    let migration_held = migrate(
+        &reference.repository,
+        &current,
+        tags,
+        policy,
+        calendar,
+        &mut plan,
+    );
+    let nothing_else = plan.targets.is_empty() && !plan.wants_digests;
+    for (tag, why) in migration_held.into_iter().chain(held) {
+        if nothing_else && plan.none.is_none() {
             plan.none = Some(NoUpdate::HeldBack { version: tag, why });
         } else {
             plan.notes.push(format!("{tag} held back: {why}"));
@@ -218,7 +262,105 @@ pub fn plan(
     if let Some(note) = variant_gone(&current, tags) {
         plan.notes.push(note);
     }
+    plan.siblings = siblings(&current, tags);
     plan
+}
+
+/// Add the migration of an end-of-life tag to the plan (replacing a Python-minor move to the
+/// same tag, so one change is not proposed twice), or a note when there is nowhere to go;
+/// the migration held back by configuration, with why, when it is.
+fn migrate(
+    repository: &str,
+    current: &DockerTag,
+    tags: &[String],
+    policy: &dyn Fn(Option<UpdateKind>) -> Policy,
+    calendar: &Calendar<'_>,
+    plan: &mut Plan,
+) -> Option<(String, String)> {
+    let ended = eol::EndOfLife::of(repository, current, calendar)?;
+    let base = policy(Some(UpdateKind::Migration));
+    let Some(migration) = eol::migration_target(
+        repository,
+        current,
+        tags,
+        &ended,
+        calendar,
+        base.migration_target,
+    ) else {
+        plan.notes.push(format!(
+            "{}; no supported tag of the same variant is published to migrate to",
+            ended.describe()
+        ));
+        return None;
+    };
+    let parsed = DockerTag::parse(&migration.tag);
+    if let Some(why) = rejection(&parsed, UpdateKind::Migration, &base) {
+        let hint = if base.enabled && !base.kinds.contains(&UpdateKind::Migration) {
+            " (add \"migration\" to `kinds` in `[update]`)"
+        } else {
+            ""
+        };
+        return Some((migration.tag, format!("{}; {why}{hint}", migration.reason)));
+    }
+    plan.targets.retain(|t| t.tag != migration.tag);
+    plan.targets.push(TagTarget {
+        tag: migration.tag,
+        kind: UpdateKind::Migration,
+        reason: Some(migration.reason),
+    });
+    None
+}
+
+/// Tags of the same version that name the distribution a floating `current` leaves open:
+/// `3.12-slim` → `3.12-slim-bookworm`, `3.12-slim-trixie`; `3.12` → `3.12-bookworm`;
+/// `latest` → `bookworm`; `3.12-alpine` → `3.12-alpine3.21`. A tag without a family is
+/// taken to float over Debian or Ubuntu releases, as the official images do; empty for tags
+/// that name a release already.
+fn siblings(current: &DockerTag, tags: &[String]) -> Vec<String> {
+    use crate::versioning::docker_tag::DistroFamily;
+    let info = current.variant_info();
+    if info
+        .distribution
+        .as_ref()
+        .is_some_and(|d| d.release.is_some())
+    {
+        return Vec::new();
+    }
+    let variant = match current.variant() {
+        "latest" if current.kind() == TagKind::Named => "",
+        v => v,
+    };
+    tags.iter()
+        .filter(|text| {
+            let t = DockerTag::parse(text);
+            if t.kind() != current.kind()
+                || t.prefix() != current.prefix()
+                || t.parts() != current.parts()
+                || t.pre() != current.pre()
+            {
+                return false;
+            }
+            let Some(d) = t.variant_info().distribution else {
+                return false;
+            };
+            let Some(release) = d.release.as_deref() else {
+                return false;
+            };
+            match &info.distribution {
+                Some(floating) => {
+                    d.family == floating.family
+                        && with_distribution(variant, release).is_ok_and(|v| v == t.variant())
+                }
+                None => {
+                    matches!(d.family, DistroFamily::Debian | DistroFamily::Ubuntu)
+                        && (variant.is_empty() && t.variant() == release
+                            || t.variant() == format!("{variant}-{release}")
+                            || t.variant() == format!("{release}-{variant}"))
+                }
+            }
+        })
+        .cloned()
+        .collect()
 }
 
 /// A note when the current tag's variant stopped being published: a newer version of the same
@@ -259,6 +401,39 @@ fn variant_gone(current: &DockerTag, tags: &[String]) -> Option<String> {
     })
 }
 
+/// `; it moved from Debian bookworm to Debian trixie (it is 3.12-slim-trixie now)` when the
+/// siblings tell that the rolling tag `tag` changed distribution between the `old` and `new`
+/// digests: each digest is matched against the siblings' current digests. Nothing when either
+/// side is unknown (the old image was rebuilt since, or the tag names no sibling).
+fn moved(tag: &str, old: &str, new: &str, siblings: &BTreeMap<String, String>) -> String {
+    let distribution = |digest: &str| {
+        siblings
+            .iter()
+            .filter(|(_, d)| d.as_str() == digest)
+            .find_map(|(sibling, _)| {
+                let d = DockerTag::parse(sibling).variant_info().distribution?;
+                Some((sibling.clone(), d))
+            })
+    };
+    let (Some((_, from)), Some((now, to))) = (distribution(old), distribution(new)) else {
+        return String::new();
+    };
+    if from == to {
+        return String::new();
+    }
+    let name = |d: &crate::versioning::docker_tag::Distribution| {
+        match crate::versioning::support::Release::of_distribution(d) {
+            Some(release) => release.to_string(),
+            None => format!("{} {}", d.family, d.release.as_deref().unwrap_or_default()),
+        }
+    };
+    format!(
+        "; `{tag}` moved from {} to {} (it is `{now}` now)",
+        name(&from),
+        name(&to)
+    )
+}
+
 /// Step two: updates from the plan and the digests looked up.
 pub fn finish(
     dependency: &Dependency,
@@ -293,6 +468,8 @@ pub fn finish(
                 "no digest could be found for {}; the update is left out",
                 target.tag
             ));
+            // What ended is still worth knowing.
+            notes.extend(target.reason.iter().cloned());
             continue;
         }
         updates.push(Update {
@@ -305,17 +482,18 @@ pub fn finish(
             },
             fixes: Vec::new(),
             age: None,
-            reason: match target.kind {
-                UpdateKind::PythonMinor => "newer Python minor".into(),
-                UpdateKind::Major => "newest major tag".into(),
-                kind => format!("newest {kind} tag of the same variant"),
+            reason: match (&target.reason, target.kind) {
+                (Some(reason), _) => reason.clone(),
+                (None, UpdateKind::PythonMinor) => "newer Python minor".into(),
+                (None, UpdateKind::Major) => "newest major tag".into(),
+                (None, kind) => format!("newest {kind} tag of the same variant"),
             },
         });
     }
     // The current tag itself: add or refresh its digest, unless a routine tag move already
-    // does. A separate move (a major, a Python minor) does not: the routine update comes first
-    // and stays on the current tag.
-    let separate = |u: &Update| matches!(u.kind, UpdateKind::Major | UpdateKind::PythonMinor);
+    // does. A separate move (a major, a Python minor, a migration) does not: the routine
+    // update comes first and stays on the current tag.
+    let separate = |u: &Update| is_separate(u.kind);
     if updates.iter().all(separate) && plan.wants_digests {
         let now = facts.digests.get(&plan.current_tag);
         match (&current_digest, now) {
@@ -355,7 +533,10 @@ pub fn finish(
                         },
                         fixes: Vec::new(),
                         age: None,
-                        reason: format!("the tag was rebuilt: new manifests for {platforms}"),
+                        reason: format!(
+                            "the tag was rebuilt: new manifests for {platforms}{}",
+                            moved(&plan.current_tag, pinned, digest, &facts.siblings)
+                        ),
                     });
                 }
             }
@@ -370,5 +551,7 @@ pub fn finish(
     decision
 }
 
+#[cfg(test)]
+mod eol_tests;
 #[cfg(test)]
 mod tests;

@@ -1,14 +1,18 @@
 //! Image lookups: one tag list per repository, then the digests the plans need, then the
-//! manifests that tell whether a rebuilt tag changed a platform in use.
+//! manifests that tell whether a rebuilt tag changed a platform in use, and for a rebuilt
+//! rolling tag (`3.12-slim`) the digests of its codename-qualified siblings
+//! (`3.12-slim-bookworm`, `3.12-slim-trixie`), which tell whether it moved to another
+//! distribution. Each is asked once, whatever the number of dependencies that need it.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use futures::StreamExt;
 
 use super::{CONCURRENCY, Checker, Failure, Finding, Outcome, error_chain};
-use crate::decide::image::{self, DigestFacts, Plan};
+use crate::decide::image::{self, Calendar, DigestFacts, Plan};
 use crate::manifest::{Dependency, DependencyDetail, Manifest};
 use crate::registry::oci::{OciClient, Platform, platforms_changed};
+use crate::versioning::support;
 
 /// The registry client and the platforms the images run on.
 #[derive(Debug, Clone)]
@@ -21,7 +25,27 @@ pub struct ImageLookups {
 
 type Repo = (String, String);
 
+/// `(registry, repository, tag or digest)`.
+type Key = (String, String, String);
+
 impl ImageLookups {
+    /// The digest of each `(registry, repository, tag)`, by `HEAD` requests.
+    async fn digests(&self, wanted: BTreeSet<Key>) -> HashMap<Key, Result<String, String>> {
+        futures::stream::iter(wanted)
+            .map(|key| async move {
+                let result = self
+                    .oci
+                    .digest(&key.0, &key.1, &key.2)
+                    .await
+                    .map(|i| i.digest)
+                    .map_err(|e| error_chain(&e));
+                (key, result)
+            })
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await
+    }
+
     fn platforms_for(&self, dependency: &Dependency) -> Vec<Platform> {
         let explicit = dependency
             .image()
@@ -41,6 +65,10 @@ impl ImageLookups {
         manifests: &[&Manifest],
         outcome: &mut Outcome,
     ) {
+        let calendar = Calendar {
+            today: support::today(checker.now),
+            data: &checker.config.release_data,
+        };
         let mut users: BTreeMap<Repo, Vec<(usize, usize)>> = BTreeMap::new();
         for (m, manifest) in manifests.iter().enumerate() {
             for (d, dependency) in manifest.dependencies.iter().enumerate() {
@@ -50,7 +78,7 @@ impl ImageLookups {
                 let path = manifest.source.path();
                 if dependency.skip_reason.is_some() {
                     let policy = checker.policy_fn(dependency, path);
-                    let plan = image::plan(dependency, &[], &policy);
+                    let plan = image::plan(dependency, &[], &policy, &calendar);
                     outcome.findings.push(Finding {
                         file: path.to_path_buf(),
                         index: d,
@@ -100,7 +128,7 @@ impl ImageLookups {
                     }),
                     Ok(list) => {
                         let policy = checker.policy_fn(dependency, path);
-                        let plan = image::plan(dependency, list, &policy);
+                        let plan = image::plan(dependency, list, &policy, &calendar);
                         for tag in plan.tags_to_resolve() {
                             wanted_digests.insert((repo.0.clone(), repo.1.clone(), tag));
                         }
@@ -109,20 +137,7 @@ impl ImageLookups {
                 }
             }
         }
-        let digests: HashMap<(String, String, String), Result<String, String>> =
-            futures::stream::iter(wanted_digests)
-                .map(|key| async move {
-                    let result = self
-                        .oci
-                        .digest(&key.0, &key.1, &key.2)
-                        .await
-                        .map(|i| i.digest)
-                        .map_err(|e| error_chain(&e));
-                    (key, result)
-                })
-                .buffer_unordered(CONCURRENCY)
-                .collect()
-                .await;
+        let mut digests = self.digests(wanted_digests).await;
         // 3. For a pinned tag that moved, whether a platform in use changed.
         let mut wanted_manifests: BTreeSet<(String, String, String)> = BTreeSet::new();
         for (m, d, plan) in &plans {
@@ -130,7 +145,7 @@ impl ImageLookups {
             let Some(image) = dependency.image() else {
                 continue;
             };
-            let (Some(pinned), true) = (&image.reference.digest, plan.targets.is_empty()) else {
+            let (Some(pinned), true) = (&image.reference.digest, plan.refreshes_current()) else {
                 continue;
             };
             let key = (
@@ -160,8 +175,63 @@ impl ImageLookups {
             .buffer_unordered(CONCURRENCY)
             .collect()
             .await;
-        // 4. Decisions.
-        for (m, d, plan) in plans {
+        let changed = |plan: &Plan, dependency: &Dependency| -> Option<bool> {
+            let image = dependency.image()?;
+            let (registry, repository) = (&image.reference.registry, &image.reference.repository);
+            let pinned = image.reference.digest.as_ref()?;
+            let key = (
+                registry.clone(),
+                repository.clone(),
+                plan.current_tag.clone(),
+            );
+            let Some(Ok(now)) = digests.get(&key) else {
+                return None;
+            };
+            let old = fetched.get(&(registry.clone(), repository.clone(), pinned.clone()));
+            let new = fetched.get(&(registry.clone(), repository.clone(), now.clone()));
+            match (old, new) {
+                (Some(Ok(old)), Some(Ok(new))) => {
+                    Some(platforms_changed(old, new, &self.platforms_for(dependency)))
+                }
+                // The old manifest may be gone from the registry: treat the move as a change.
+                _ => None,
+            }
+        };
+        // 4. For a digest refresh of a tag whose distribution floats, its siblings' digests.
+        let mut wanted_siblings: BTreeSet<(String, String, String)> = BTreeSet::new();
+        for (m, d, plan) in &plans {
+            let dependency = &manifests[*m].dependencies[*d];
+            let Some(image) = dependency.image() else {
+                continue;
+            };
+            let key = (
+                image.reference.registry.clone(),
+                image.reference.repository.clone(),
+                plan.current_tag.clone(),
+            );
+            let refreshed = plan.refreshes_current()
+                && !plan.siblings.is_empty()
+                && matches!(
+                    (&image.reference.digest, digests.get(&key)),
+                    (Some(pinned), Some(Ok(now))) if pinned != now
+                )
+                && changed(plan, dependency) != Some(false);
+            if refreshed {
+                for sibling in &plan.siblings {
+                    let sibling_key = (key.0.clone(), key.1.clone(), sibling.clone());
+                    if !digests.contains_key(&sibling_key) {
+                        wanted_siblings.insert(sibling_key);
+                    }
+                }
+            }
+        }
+        let changes: Vec<Option<bool>> = plans
+            .iter()
+            .map(|(m, d, plan)| changed(plan, &manifests[*m].dependencies[*d]))
+            .collect();
+        digests.extend(self.digests(wanted_siblings).await);
+        // 5. Decisions.
+        for ((m, d, plan), change) in plans.into_iter().zip(changes) {
             let manifest = manifests[m];
             let dependency = &manifest.dependencies[d];
             let Some(image) = dependency.image() else {
@@ -183,17 +253,12 @@ impl ImageLookups {
                     None => {}
                 }
             }
-            if let (Some(pinned), Some(now)) = (
-                &image.reference.digest,
-                facts.digests.get(&plan.current_tag),
-            ) {
-                let old = fetched.get(&(registry.clone(), repository.clone(), pinned.clone()));
-                let new = fetched.get(&(registry.clone(), repository.clone(), now.clone()));
-                facts.platforms_changed = match (old, new) {
-                    (Some(Ok(old)), Some(Ok(new))) => Some(platforms_changed(old, new, &platforms)),
-                    // The old manifest may be gone from the registry: treat the move as a change.
-                    _ => None,
-                };
+            facts.platforms_changed = change;
+            for sibling in &plan.siblings {
+                let key = (registry.clone(), repository.clone(), sibling.clone());
+                if let Some(Ok(digest)) = digests.get(&key) {
+                    facts.siblings.insert(sibling.clone(), digest.clone());
+                }
             }
             let policy = checker.policy_fn(dependency, manifest.source.path());
             let decision = image::finish(dependency, &plan, &facts, &policy);

@@ -7,11 +7,14 @@ use crate::config::Loaded;
 use crate::manifest::{self, ManifestKind};
 use crate::text::{Encoding, SourceFile};
 
-const D1: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
-const D2: &str = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
-const D3: &str = "sha256:3333333333333333333333333333333333333333333333333333333333333333";
+pub(super) const D1: &str =
+    "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+pub(super) const D2: &str =
+    "sha256:2222222222222222222222222222222222222222222222222222222222222222";
+pub(super) const D3: &str =
+    "sha256:3333333333333333333333333333333333333333333333333333333333333333";
 
-fn dependency(from: &str) -> Dependency {
+pub(super) fn dependency(from: &str) -> Dependency {
     let text = format!("FROM {from}\n");
     let m = manifest::parse(
         SourceFile::from_text("Dockerfile", Encoding::Utf8, text),
@@ -20,7 +23,12 @@ fn dependency(from: &str) -> Dependency {
     m.dependencies.into_iter().next().unwrap()
 }
 
-fn tags(list: &[&str]) -> Vec<String> {
+/// The day the tag lists below are taken to be from: everything on them is supported.
+fn calendar() -> Calendar<'static> {
+    Calendar::embedded("2024-06-13".parse().unwrap())
+}
+
+pub(super) fn tags(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| (*s).to_owned()).collect()
 }
 
@@ -30,7 +38,7 @@ fn policy_for(config: &str, dep: &Dependency) -> impl Fn(Option<UpdateKind>) -> 
     move |kind| Policy::from_config(&config, &name, Path::new("Dockerfile"), kind)
 }
 
-fn summary(d: &Decision) -> String {
+pub(super) fn summary(d: &Decision) -> String {
     if d.updates.is_empty() {
         return format!(
             "none: {}",
@@ -98,7 +106,7 @@ fn tag_moves_keep_variant_and_precision_and_separate_python_minors() {
     for (from, config, expected) in cases {
         let dep = dependency(from);
         let policy = policy_for(config, &dep);
-        let plan = plan(&dep, &tags(PYTHON_TAGS), &policy);
+        let plan = plan(&dep, &tags(PYTHON_TAGS), &policy, &calendar());
         assert!(
             plan.tags_to_resolve().is_empty(),
             "{from}: no digests wanted"
@@ -122,6 +130,7 @@ fn other_images_separate_majors() {
             "23.0-alpine-rc",
         ]),
         &policy,
+        &calendar(),
     );
     let d = finish(&dep, &plan, &DigestFacts::default(), &policy);
     assert_eq!(summary(&d), "minor 20.11-alpine, major 22.1-alpine");
@@ -136,11 +145,12 @@ fn digests_pin_refresh_and_follow_tag_moves() {
             .collect(),
         platforms_changed: changed,
         platforms: vec!["linux/amd64".into()],
+        siblings: BTreeMap::new(),
     };
     // No digest yet: pin it.
     let dep = dependency("python:3.12-slim");
     let policy = policy_for("[update]\nkinds = [\"patch\", \"digest\", \"pin\"]\n", &dep);
-    let p = plan(&dep, &tags(PYTHON_TAGS), &policy);
+    let p = plan(&dep, &tags(PYTHON_TAGS), &policy, &calendar());
     assert_eq!(p.tags_to_resolve(), vec!["3.12-slim"]);
     let d = finish(&dep, &p, &facts(&[("3.12-slim", D1)], None), &policy);
     assert_eq!(summary(&d), format!("pin 3.12-slim@{D1}"));
@@ -151,7 +161,7 @@ fn digests_pin_refresh_and_follow_tag_moves() {
         "[update]\nkinds = [\"patch\", \"digest\", \"pin\"]\n",
         &pinned,
     );
-    let p = plan(&pinned, &tags(PYTHON_TAGS), &policy);
+    let p = plan(&pinned, &tags(PYTHON_TAGS), &policy, &calendar());
     let d = finish(
         &pinned,
         &p,
@@ -179,7 +189,7 @@ fn digests_pin_refresh_and_follow_tag_moves() {
     assert_eq!(summary(&d), "none: up to date");
     // With Python minors enabled, the refresh still comes first, the minor bump separately.
     let policy = policy_for("", &pinned);
-    let p = plan(&pinned, &tags(PYTHON_TAGS), &policy);
+    let p = plan(&pinned, &tags(PYTHON_TAGS), &policy, &calendar());
     let d = finish(
         &pinned,
         &p,
@@ -194,7 +204,7 @@ fn digests_pin_refresh_and_follow_tag_moves() {
     // A tag move of a pinned image carries the new tag's digest.
     let full = dependency(&format!("python:3.12.4-slim-bookworm@{D1}"));
     let policy = policy_for("", &full);
-    let p = plan(&full, &tags(PYTHON_TAGS), &policy);
+    let p = plan(&full, &tags(PYTHON_TAGS), &policy, &calendar());
     assert_eq!(
         p.tags_to_resolve(),
         vec![
@@ -246,7 +256,7 @@ fn digests_pin_refresh_and_follow_tag_moves() {
 fn a_variant_no_longer_published_is_reported() {
     let dep = dependency("python:3.12.1-slim-bullseye");
     let policy = policy_for("[update]\npin-digests = false\n", &dep);
-    let p = plan(&dep, &tags(PYTHON_TAGS), &policy);
+    let p = plan(&dep, &tags(PYTHON_TAGS), &policy, &calendar());
     let d = finish(&dep, &p, &DigestFacts::default(), &policy);
     assert_eq!(summary(&d), "none: up to date");
     assert!(
@@ -269,7 +279,7 @@ fn skipped_unversioned_and_empty() {
         ManifestKind::Dockerfile,
     );
     let policy = policy_for("", &stage.dependencies[1]);
-    let p = plan(&stage.dependencies[1], &[], &policy);
+    let p = plan(&stage.dependencies[1], &[], &policy, &calendar());
     assert_eq!(
         summary(&finish(
             &stage.dependencies[1],
@@ -280,10 +290,15 @@ fn skipped_unversioned_and_empty() {
         "none: skipped: refers to a build stage"
     );
     let dep = dependency("python:3.12");
-    let p = plan(&dep, &[], &policy_for("", &dep));
+    let p = plan(&dep, &[], &policy_for("", &dep), &calendar());
     assert_eq!(p.none, Some(NoUpdate::NoReleases));
     let bare = dependency(&format!("python@{D1}"));
-    let p = plan(&bare, &tags(PYTHON_TAGS), &policy_for("", &bare));
+    let p = plan(
+        &bare,
+        &tags(PYTHON_TAGS),
+        &policy_for("", &bare),
+        &calendar(),
+    );
     assert!(p.tags_to_resolve().is_empty());
     assert!(p.notes[0].contains("pinned by digest only"));
 }
