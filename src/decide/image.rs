@@ -552,6 +552,8 @@ pub fn finish(
 }
 
 #[cfg(test)]
+mod corpus_tests;
+#[cfg(test)]
 mod eol_tests;
 #[cfg(test)]
 mod tests;

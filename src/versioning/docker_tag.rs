@@ -565,7 +565,7 @@ fn named_channel(tag: &str) -> (Option<PreRelease>, &str) {
 }
 
 #[cfg(test)]
-mod corpus_tests;
+pub(crate) mod corpus_tests;
 
 #[cfg(test)]
 mod tests {

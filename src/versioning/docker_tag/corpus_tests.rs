@@ -15,13 +15,14 @@ struct Stanza {
     directory: String,
 }
 
-struct Snapshot {
+/// An official-images `library/python` file (shared with the image decisions' corpus tests).
+pub(crate) struct Snapshot {
     stanzas: Vec<Stanza>,
 }
 
 impl Snapshot {
     /// Every tag (`Tags` and `SharedTags`), each once, in file order.
-    fn all_tags(&self) -> Vec<&str> {
+    pub(crate) fn all_tags(&self) -> Vec<&str> {
         let mut seen = BTreeSet::new();
         self.stanzas
             .iter()
@@ -52,7 +53,8 @@ fn read(corpus: &Path, dir: &str, stem: &str) -> String {
     std::fs::read_to_string(entry).unwrap()
 }
 
-fn snapshot(corpus: &Path, date: &str) -> Snapshot {
+/// The official-images snapshot of `date` in the corpus.
+pub(crate) fn snapshot(corpus: &Path, date: &str) -> Snapshot {
     let text = read(
         corpus,
         "official-images",
@@ -95,7 +97,7 @@ fn snapshot(corpus: &Path, date: &str) -> Snapshot {
     Snapshot { stanzas }
 }
 
-const SNAPSHOTS: [&str; 4] = ["2019-05-07", "2022-03-16", "2024-06-13", "2026-08-13"];
+pub(crate) const SNAPSHOTS: [&str; 4] = ["2019-05-07", "2022-03-16", "2024-06-13", "2026-08-13"];
 
 #[test]
 fn every_official_python_tag_parses_sensibly() {
