@@ -22,6 +22,19 @@ fn full_example_loads_with_its_values() {
     let loaded =
         Loaded::from_text("README.md", &readme_example()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(loaded.python_version.as_ref().unwrap().to_string(), "3.12");
+    assert_eq!(loaded.config.images.end_of_life.len(), 3);
+    let bullseye = crate::versioning::support::Release::Debian("bullseye".into());
+    assert_eq!(
+        loaded
+            .release_data
+            .get(&bullseye)
+            .unwrap()
+            .end_of_life
+            .as_ref()
+            .unwrap()
+            .as_str(),
+        "2026-08-31"
+    );
     assert_eq!(
         loaded.minimum_release_age,
         Some(Duration::from_secs(3 * 86_400))
