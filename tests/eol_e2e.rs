@@ -1,6 +1,8 @@
 //! End-of-life base images, `repin check` against the real Distribution registry on loopback:
 //! a migration off an end-of-life Python and Debian release with the new tag's digest, the
-//! report without opting in, and a rebuilt rolling tag that moved from bookworm to trixie.
+//! report without opting in, and rebuilt rolling tags that moved from bookworm to trixie: one
+//! whose old digest is still bookworm's, one told by the base-image annotations of its indexes
+//! (as the official images have them).
 //!
 //! The end-of-life dates come from `[images.end-of-life]` (long past, or far ahead), so the
 //! test does not depend on the day it runs.
@@ -10,7 +12,32 @@ mod support;
 use serde_json::Value;
 use support::registry::{Registry, RegistryAuth};
 
-const DATES: &str = "[images.end-of-life]\n\"3.9\" = \"2000-01-01\"\nbullseye = \"2000-01-01\"\nbookworm = \"2000-01-01\"\n\"3.10\" = \"2999-01-01\"\n\"3.12\" = \"2999-01\"\ntrixie = \"2999-01-01\"\n";
+const DATES: &str = "[images.end-of-life]\n\"3.9\" = \"2000-01-01\"\nbullseye = \"2000-01-01\"\nbookworm = \"2000-01-01\"\n\"3.10\" = \"2999-01-01\"\n\"3.11\" = \"2999-01-01\"\n\"3.12\" = \"2999-01\"\ntrixie = \"2999-01-01\"\n";
+
+/// Push an index of amd64 and arm64 images built from `seed` under `tag`, each entry annotated
+/// with the base image it was built on; returns the index digest.
+fn annotated_index(registry: &Registry, tag: &str, seed: &str, base: &str) -> String {
+    let (amd, amd_size) =
+        registry.push_image("library/python", "linux", "amd64", &format!("{seed}/amd64"));
+    let (arm, arm_size) =
+        registry.push_image("library/python", "linux", "arm64", &format!("{seed}/arm64"));
+    let annotations = serde_json::json!({"org.opencontainers.image.base.name": base});
+    let index = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [
+            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": amd, "size": amd_size, "platform": {"os": "linux", "architecture": "amd64"}, "annotations": annotations},
+            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": arm, "size": arm_size, "platform": {"os": "linux", "architecture": "arm64", "variant": "v8"}, "annotations": annotations}
+        ]
+    }))
+    .unwrap();
+    registry.push_manifest(
+        "library/python",
+        tag,
+        "application/vnd.oci.image.index.v1+json",
+        &index,
+    )
+}
 
 fn check(home: &std::path::Path, dir: &str) -> Value {
     let out = support::repin(home, &["check", "--no-cache", "--format", "json", dir]);
@@ -48,6 +75,30 @@ fn end_of_life_images_against_a_loopback_registry() {
     let bookworm = push("3.12-slim-bookworm", "3.12-bookworm");
     assert_eq!(push("3.12-slim", "3.12-bookworm"), bookworm);
     let trixie = push("3.12-slim", "3.12-trixie");
+    // `3.11-slim` was pinned on bookworm, and bookworm has been rebuilt since: only the
+    // annotation of the pinned index tells which distribution it was.
+    let old_311 = annotated_index(
+        &registry,
+        "3.11-slim",
+        "3.11-bookworm",
+        "debian:bookworm-slim",
+    );
+    annotated_index(
+        &registry,
+        "3.11-slim-bookworm",
+        "3.11-bookworm-rebuilt",
+        "debian:bookworm-slim",
+    );
+    let new_311 = annotated_index(
+        &registry,
+        "3.11-slim-trixie",
+        "3.11-trixie",
+        "debian:trixie-slim",
+    );
+    assert_eq!(
+        annotated_index(&registry, "3.11-slim", "3.11-trixie", "debian:trixie-slim"),
+        new_311
+    );
 
     let repo = tempfile::tempdir().unwrap();
     let home = tempfile::tempdir().unwrap();
@@ -58,7 +109,9 @@ fn end_of_life_images_against_a_loopback_registry() {
     );
     std::fs::write(
         r.join("Dockerfile"),
-        format!("FROM python:3.9-slim-bullseye@{old} AS build\nFROM python:3.12-slim@{bookworm}\n"),
+        format!(
+            "FROM python:3.9-slim-bullseye@{old} AS build\nFROM python:3.12-slim@{bookworm}\nFROM python:3.11-slim@{old_311}\n"
+        ),
     )
     .unwrap();
     let dir = r.to_str().unwrap();
@@ -96,6 +149,11 @@ fn end_of_life_images_against_a_loopback_registry() {
                 format!("3.12-slim@{trixie}"),
                 "the tag was rebuilt: new manifests for linux/amd64; `3.12-slim` moved from Debian bookworm to Debian trixie (it is `3.12-slim-trixie` now)".to_owned()
             ),
+            (
+                "digest".to_owned(),
+                format!("3.11-slim@{new_311}"),
+                "the tag was rebuilt: new manifests for linux/amd64; `3.11-slim` moved from Debian bookworm to Debian trixie (it is `3.11-slim-trixie` now)".to_owned()
+            ),
         ]
     );
 
@@ -112,7 +170,7 @@ fn end_of_life_images_against_a_loopback_registry() {
         .iter()
         .map(|u| u["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, ["digest"]);
+    assert_eq!(kinds, ["digest", "digest"]);
     let notes: Vec<&str> = report["notes"]
         .as_array()
         .unwrap()

@@ -20,7 +20,10 @@ use super::{Decision, NoUpdate, Policy, Update};
 use crate::manifest::edit::Change;
 use crate::manifest::{Dependency, DependencyDetail};
 use crate::versioning::UpdateKind;
-use crate::versioning::docker_tag::{self, DockerTag, TagKind, with_distribution};
+use crate::versioning::docker_tag::{
+    self, Distribution, DistroFamily, DockerTag, TagKind, with_distribution,
+};
+use crate::versioning::support::Release;
 
 /// A tag to move to, and what kind of move it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,6 +94,10 @@ pub struct DigestFacts {
     pub platforms: Vec<String>,
     /// The digests of [`Plan::siblings`] now, looked up only for a refreshed digest.
     pub siblings: BTreeMap<String, String>,
+    /// For the pinned and the new digest of a refreshed tag, the base image their indexes name
+    /// for the platforms in use (`debian:bookworm-slim`, from the
+    /// `org.opencontainers.image.base.name` annotation).
+    pub base_names: BTreeMap<String, String>,
 }
 
 fn is_python_image(repository: &str, tag: &DockerTag) -> bool {
@@ -317,7 +324,6 @@ fn migrate(
 /// taken to float over Debian or Ubuntu releases, as the official images do; empty for tags
 /// that name a release already.
 fn siblings(current: &DockerTag, tags: &[String]) -> Vec<String> {
-    use crate::versioning::docker_tag::DistroFamily;
     let info = current.variant_info();
     if info
         .distribution
@@ -401,37 +407,68 @@ fn variant_gone(current: &DockerTag, tags: &[String]) -> Option<String> {
     })
 }
 
-/// `; it moved from Debian bookworm to Debian trixie (it is 3.12-slim-trixie now)` when the
-/// siblings tell that the rolling tag `tag` changed distribution between the `old` and `new`
-/// digests: each digest is matched against the siblings' current digests. Nothing when either
-/// side is unknown (the old image was rebuilt since, or the tag names no sibling).
-fn moved(tag: &str, old: &str, new: &str, siblings: &BTreeMap<String, String>) -> String {
-    let distribution = |digest: &str| {
-        siblings
-            .iter()
-            .filter(|(_, d)| d.as_str() == digest)
-            .find_map(|(sibling, _)| {
-                let d = DockerTag::parse(sibling).variant_info().distribution?;
-                Some((sibling.clone(), d))
-            })
-    };
-    let (Some((_, from)), Some((now, to))) = (distribution(old), distribution(new)) else {
+/// `; `3.12-slim` moved from Debian bookworm to Debian trixie (it is `3.12-slim-trixie` now)`
+/// when the rolling tag `tag` changed distribution between the `old` and `new` digests, and
+/// nothing when either side is unknown or both are the same. See [`distribution_of`].
+fn moved(tag: &str, old: &str, new: &str, facts: &DigestFacts) -> String {
+    let (Some((from, _)), Some((to, now))) =
+        (distribution_of(old, facts), distribution_of(new, facts))
+    else {
         return String::new();
     };
     if from == to {
         return String::new();
     }
-    let name = |d: &crate::versioning::docker_tag::Distribution| {
-        match crate::versioning::support::Release::of_distribution(d) {
-            Some(release) => release.to_string(),
-            None => format!("{} {}", d.family, d.release.as_deref().unwrap_or_default()),
-        }
+    let name = |d: &Distribution| match Release::of_distribution(d) {
+        Some(release) => release.to_string(),
+        None => format!("{} {}", d.family, d.release.as_deref().unwrap_or_default()),
     };
-    format!(
-        "; `{tag}` moved from {} to {} (it is `{now}` now)",
-        name(&from),
-        name(&to)
-    )
+    let now = now
+        .map(|s| format!(" (it is `{s}` now)"))
+        .unwrap_or_default();
+    format!("; `{tag}` moved from {} to {}{now}", name(&from), name(&to))
+}
+
+/// The distribution behind a digest of a rolling tag, and the sibling that names it: the
+/// codename-qualified sibling whose digest it is now, else the base image its index names
+/// ([`DigestFacts::base_names`]), which tells for an old digest whose sibling was rebuilt
+/// since.
+fn distribution_of(digest: &str, facts: &DigestFacts) -> Option<(Distribution, Option<String>)> {
+    let sibling = facts.siblings.iter().find_map(|(sibling, d)| {
+        let distribution = DockerTag::parse(sibling).variant_info().distribution?;
+        (d == digest).then(|| (distribution, Some(sibling.clone())))
+    });
+    sibling.or_else(|| {
+        facts
+            .base_names
+            .get(digest)
+            .and_then(|base| base_distribution(base))
+            .map(|d| (d, None))
+    })
+}
+
+/// The distribution release a base image reference names: `debian:bookworm-slim` → Debian
+/// bookworm, `alpine:3.20` → Alpine 3.20, `python:3.12-slim-trixie` → Debian trixie; `None`
+/// without a tag or a release (`debian:12-slim`, `alpine:latest`).
+fn base_distribution(base: &str) -> Option<Distribution> {
+    let reference = base.split('@').next()?;
+    let (repository, tag) = reference.rsplit_once(':')?;
+    if tag.contains('/') {
+        // `host:port/name`: a port, not a tag.
+        return None;
+    }
+    let parsed = DockerTag::parse(tag);
+    if repository.rsplit('/').next() == Some("alpine") {
+        let (major, minor) = parsed.major_minor()?;
+        return Some(Distribution {
+            family: DistroFamily::Alpine,
+            release: Some(format!("{major}.{minor}")),
+        });
+    }
+    parsed
+        .variant_info()
+        .distribution
+        .filter(|d| d.release.is_some())
 }
 
 /// Step two: updates from the plan and the digests looked up.
@@ -535,7 +572,7 @@ pub fn finish(
                         age: None,
                         reason: format!(
                             "the tag was rebuilt: new manifests for {platforms}{}",
-                            moved(&plan.current_tag, pinned, digest, &facts.siblings)
+                            moved(&plan.current_tag, pinned, digest, facts)
                         ),
                     });
                 }

@@ -254,6 +254,17 @@ impl ImageLookups {
                 }
             }
             facts.platforms_changed = change;
+            // The base images the pinned and the new index name, from the manifests fetched
+            // to compare platforms (no further requests).
+            let now = facts.digests.get(&plan.current_tag).cloned();
+            for digest in image.reference.digest.iter().chain(now.as_ref()) {
+                let key = (registry.clone(), repository.clone(), digest.clone());
+                if let Some(Ok(manifest)) = fetched.get(&key) {
+                    if let Some(base) = manifest.base_name(&platforms) {
+                        facts.base_names.insert(digest.clone(), base.to_owned());
+                    }
+                }
+            }
             for sibling in &plan.siblings {
                 let key = (registry.clone(), repository.clone(), sibling.clone());
                 if let Some(Ok(digest)) = digests.get(&key) {

@@ -487,6 +487,7 @@ fn a_rolling_tag_that_moved_distribution_says_so() {
             ("3.12-slim-trixie".to_owned(), D2.to_owned()),
         ]
         .into(),
+        ..DigestFacts::default()
     };
     // The old digest is still bookworm's, the new one trixie's.
     let d = finish(&pinned, &p, &facts(D1), &policy);
@@ -510,6 +511,70 @@ fn a_rolling_tag_that_moved_distribution_says_so() {
         d.updates[0].reason,
         "the tag was rebuilt: new manifests for linux/amd64"
     );
+}
+
+#[test]
+fn the_old_distribution_can_come_from_the_base_image_annotation() {
+    let pinned = dependency(&format!("python:3.12-slim@{D1}"));
+    let loaded = Loaded::from_text("repin.toml", "[update]\nkinds = [\"digest\"]\n").unwrap();
+    let policy = |kind| Policy::from_config(&loaded, &pinned.name, Path::new("Dockerfile"), kind);
+    let calendar = Calendar::embedded("2025-09-01".parse().unwrap());
+    let p = plan(&pinned, &tags(TAGS), &policy, &calendar);
+    // Bookworm was rebuilt since the pin (D3), so no sibling has the old digest; the old
+    // index says it was built on `debian:bookworm-slim`.
+    let mut facts = DigestFacts {
+        digests: [("3.12-slim".to_owned(), D2.to_owned())].into(),
+        platforms_changed: Some(true),
+        platforms: vec!["linux/amd64".into()],
+        siblings: [
+            ("3.12-slim-bookworm".to_owned(), D3.to_owned()),
+            ("3.12-slim-trixie".to_owned(), D2.to_owned()),
+        ]
+        .into(),
+        base_names: [(D1.to_owned(), "debian:bookworm-slim".to_owned())].into(),
+    };
+    let d = finish(&pinned, &p, &facts, &policy);
+    assert_eq!(
+        d.updates[0].reason,
+        "the tag was rebuilt: new manifests for linux/amd64; `3.12-slim` moved from Debian bookworm to Debian trixie (it is `3.12-slim-trixie` now)"
+    );
+    // Both sides from annotations: no sibling to name.
+    facts.siblings.clear();
+    facts.base_names.insert(
+        D2.to_owned(),
+        "docker.io/library/debian:trixie-slim@sha256:00".to_owned(),
+    );
+    let d = finish(&pinned, &p, &facts, &policy);
+    assert_eq!(
+        d.updates[0].reason,
+        "the tag was rebuilt: new manifests for linux/amd64; `3.12-slim` moved from Debian bookworm to Debian trixie"
+    );
+}
+
+#[test]
+fn base_image_names() {
+    use crate::versioning::docker_tag::DistroFamily::{Alpine, Debian};
+    let cases = [
+        ("debian:bookworm-slim", Some((Debian, "bookworm"))),
+        (
+            "docker.io/library/debian:trixie@sha256:abc",
+            Some((Debian, "trixie")),
+        ),
+        ("alpine:3.20", Some((Alpine, "3.20"))),
+        ("alpine:3.20.3", Some((Alpine, "3.20"))),
+        ("python:3.12-slim-trixie", Some((Debian, "trixie"))),
+        ("debian:12-slim", None),
+        ("alpine:latest", None),
+        ("debian", None),
+        ("localhost:5000/debian", None),
+    ];
+    for (base, expected) in cases {
+        let got = base_distribution(base);
+        let got = got
+            .as_ref()
+            .map(|d| (d.family, d.release.as_deref().unwrap()));
+        assert_eq!(got, expected, "{base}");
+    }
 }
 
 #[test]

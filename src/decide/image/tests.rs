@@ -145,7 +145,7 @@ fn digests_pin_refresh_and_follow_tag_moves() {
             .collect(),
         platforms_changed: changed,
         platforms: vec!["linux/amd64".into()],
-        siblings: BTreeMap::new(),
+        ..DigestFacts::default()
     };
     // No digest yet: pin it.
     let dep = dependency("python:3.12-slim");

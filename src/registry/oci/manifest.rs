@@ -65,6 +65,10 @@ impl std::fmt::Display for Platform {
     }
 }
 
+/// The OCI annotation naming the image an image was built on (`debian:bookworm-slim`); the
+/// official images set it on each entry of their indexes.
+pub const BASE_NAME: &str = "org.opencontainers.image.base.name";
+
 /// One manifest of an index.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
@@ -72,6 +76,8 @@ pub struct Entry {
     pub platform: Platform,
     /// Its digest.
     pub digest: String,
+    /// Its [`BASE_NAME`] annotation, when the index has one.
+    pub base_name: Option<String>,
 }
 
 /// A parsed manifest.
@@ -113,6 +119,20 @@ impl Manifest {
         }
     }
 
+    /// The image the manifest serving one of `platforms` (the first that has one) was built
+    /// on, from its index entry's [`BASE_NAME`] annotation; `None` for single manifests.
+    pub fn base_name(&self, platforms: &[Platform]) -> Option<&str> {
+        let Manifest::Index { entries, .. } = self else {
+            return None;
+        };
+        platforms.iter().find_map(|p| {
+            entries
+                .iter()
+                .find(|e| p.matches(&e.platform))
+                .and_then(|e| e.base_name.as_deref())
+        })
+    }
+
     /// Parse a manifest body with its digest.
     pub fn parse(body: &[u8], digest: String) -> Result<Manifest, serde_json::Error> {
         #[derive(Deserialize)]
@@ -126,6 +146,9 @@ impl Manifest {
         struct RawEntry {
             digest: String,
             platform: Option<RawPlatform>,
+            // Values are strings by the specification; anything else is left out, not fatal.
+            #[serde(default)]
+            annotations: std::collections::BTreeMap<String, serde_json::Value>,
         }
         #[derive(Deserialize)]
         struct RawDescriptor {
@@ -155,6 +178,11 @@ impl Manifest {
                             variant: p.variant,
                         },
                         digest: e.digest,
+                        base_name: e
+                            .annotations
+                            .get(BASE_NAME)
+                            .and_then(|v| v.as_str())
+                            .map(str::to_owned),
                     })
                 })
                 .collect();
@@ -245,6 +273,35 @@ mod tests {
             Platform::parse("linux/arm64/v8").unwrap().to_string(),
             "linux/arm64/v8"
         );
+    }
+
+    #[test]
+    fn base_names_come_from_the_entries_of_the_platforms_in_use() {
+        let body = serde_json::json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
+            {"digest": digest(1), "platform": {"os": "linux", "architecture": "amd64"},
+             "annotations": {BASE_NAME: "debian:trixie-slim", "org.opencontainers.image.version": "3.12.4-slim-trixie"}},
+            {"digest": digest(2), "platform": {"os": "linux", "architecture": "arm64", "variant": "v8"}},
+            {"digest": digest(3), "platform": {"os": "linux", "architecture": "386"}, "annotations": {BASE_NAME: 7}},
+        ]});
+        let m = Manifest::parse(&serde_json::to_vec(&body).unwrap(), digest(100)).unwrap();
+        let platforms = |list: &[&str]| -> Vec<Platform> {
+            list.iter().map(|p| Platform::parse(p).unwrap()).collect()
+        };
+        assert_eq!(
+            m.base_name(&platforms(&["linux/amd64"])),
+            Some("debian:trixie-slim")
+        );
+        assert_eq!(
+            m.base_name(&platforms(&["linux/arm64", "linux/amd64"])),
+            Some("debian:trixie-slim")
+        );
+        assert_eq!(m.base_name(&platforms(&["linux/arm64"])), None);
+        assert_eq!(m.base_name(&platforms(&["linux/386"])), None);
+        let single = Manifest::Image {
+            digest: digest(4),
+            config: None,
+        };
+        assert_eq!(single.base_name(&platforms(&["linux/amd64"])), None);
     }
 
     #[test]
