@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 use super::{AdvisoryNote, Item, Marker, display_name};
+use crate::versioning::UpdateKind;
 
 /// A Markdown table cell: pipes escaped, one line.
 fn cell(text: &str) -> String {
@@ -18,8 +19,8 @@ fn release_date(item: &Item, now: i64) -> String {
         .map_or_else(String::new, |t| t.strftime("%Y-%m-%d").to_string())
 }
 
-/// The body: a table of the updates, the advisories they fix, links to the new releases, and
-/// the marker. Nothing in it depends on when it is written (release dates, not ages), so an
+/// The body: a table of the updates, what reached its end of life for a migration, the
+/// advisories they fix, links to the new releases, and the marker. Nothing in it depends on when it is written (release dates, not ages), so an
 /// unchanged update gives an unchanged body.
 pub fn render(
     items: &[Item],
@@ -49,6 +50,23 @@ pub fn render(
             },
             release_date(item, now),
         );
+    }
+    // A migration changes more than its tag shows: say what reached its end of life.
+    let migrations: Vec<&Item> = items
+        .iter()
+        .filter(|i| i.update.kind == UpdateKind::Migration)
+        .collect();
+    if !migrations.is_empty() {
+        let _ = writeln!(out, "\n### End of life\n");
+        for item in migrations {
+            let _ = writeln!(
+                out,
+                "- {} `{}`: {}",
+                display_name(&item.name),
+                item.update.current,
+                item.update.reason
+            );
+        }
     }
     let fixed: BTreeSet<&String> = items.iter().flat_map(|i| &i.update.fixes).collect();
     if !fixed.is_empty() {

@@ -223,3 +223,25 @@ fn security_body_lists_advisories_dates_links_and_the_marker() {
     insta::assert_snapshot!(branch.body);
     insta::assert_snapshot!(branch.commit_message);
 }
+
+#[test]
+fn a_migration_body_says_what_reached_its_end_of_life() {
+    let mut migration = item(
+        "Dockerfile",
+        1,
+        "docker.io/library/python",
+        UpdateKind::Migration,
+        "3.9-slim-bullseye",
+        "3.10-slim-trixie",
+    );
+    migration.update.reason = "Python 3.9 reached end of life on 2025-10-31 and Debian bullseye on 2024-08-14; migrate to the oldest supported Python minor, on Debian trixie".into();
+    let branches = plan(&[migration], &BTreeMap::new(), &Options::default());
+    assert!(
+        branches[0].body.contains("\n### End of life\n\n- python `3.9-slim-bullseye`: Python 3.9 reached end of life on 2025-10-31 and Debian bullseye on 2024-08-14; migrate to the oldest supported Python minor, on Debian trixie\n"),
+        "{}",
+        branches[0].body
+    );
+    let routine = item("r.txt", 1, "flask", UpdateKind::Patch, "3.1.0", "3.1.3");
+    let branches = plan(&[routine], &BTreeMap::new(), &Options::default());
+    assert!(!branches[0].body.contains("End of life"));
+}

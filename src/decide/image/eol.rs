@@ -254,6 +254,8 @@ pub fn migration_target(
     })
 }
 
+/// What ended and what the migration changes: `Python 3.9 reached end of life on 2025-10-31;
+/// migrate to the oldest supported Python minor, on Debian trixie`.
 fn reason(
     current: &DockerTag,
     found: &Candidate<'_>,
