@@ -438,8 +438,10 @@ fn print_table(run: &Run, all: bool, edit_failures: &[EditFailure]) -> std::io::
             );
         }
     }
-    for note in &notes {
-        writeln!(out, "{} {note}", paint(style::DIM, "note:"))?;
+    if crate::log::enabled(crate::log::Level::Info) {
+        for note in &notes {
+            writeln!(out, "{} {note}", paint(style::DIM, "note:"))?;
+        }
     }
     for failure in edit_failures {
         writeln!(out, "{} {}", paint(style::ERROR, "error:"), failure.message)?;

@@ -29,6 +29,9 @@ pub struct Cli {
     /// When to colour output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
     pub color: ColorChoice,
+    /// How much to say on stderr besides the report (debug: every HTTP request)
+    #[arg(long, value_enum, env = "REPIN_LOG", default_value_t = crate::log::Level::Info, global = true)]
+    pub log_level: crate::log::Level,
     /// The subcommand.
     #[command(subcommand)]
     pub command: Command,
@@ -84,6 +87,7 @@ pub struct ExtractArgs {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     style::init(cli.color);
+    crate::log::set(cli.log_level);
     let code = match cli.command {
         Command::Extract(args) => extract::run(&args),
         Command::Check(args) => check::check(&args),

@@ -390,6 +390,17 @@ enum Attempt {
     },
 }
 
+/// The debug line of a failed attempt (the error's first line: its causes follow elsewhere).
+fn failed_line(request: &Request, error: &HttpError, started: std::time::Instant) -> String {
+    format!(
+        "{} {} failed after {} ms: {}",
+        request.method.as_reqwest(),
+        redact::url(&request.url),
+        started.elapsed().as_millis(),
+        error.to_string().lines().next().unwrap_or("")
+    )
+}
+
 impl HttpClient {
     /// Build a client.
     pub fn new(config: HttpConfig) -> Result<Self, HttpError> {
@@ -453,6 +464,12 @@ impl HttpClient {
             }
         }
 
+        // Offline means no network at all, also for what the cache never keeps (POSTs).
+        if matches!(self.config.cache, CacheMode::Offline(_)) && !request.cacheable {
+            return Err(HttpError::NotCached {
+                url: redact::url(&request.url),
+            });
+        }
         let cache = match (&self.config.cache, request.cacheable) {
             (CacheMode::Disabled, _) | (_, false) => None,
             (CacheMode::Enabled(c), true) => Some((c, false)),
@@ -466,6 +483,14 @@ impl HttpClient {
                     self.stats
                         .cached
                         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    crate::log::debug(|| {
+                        format!(
+                            "{} {} -> {} (cache)",
+                            request.method.as_reqwest(),
+                            redact::url(&request.url),
+                            entry.meta.status
+                        )
+                    });
                     return Ok(from_entry(entry, &request.url));
                 }
             } else if offline {
@@ -481,14 +506,39 @@ impl HttpClient {
             .await
             .expect("semaphores are never closed");
         let mut attempt = 0u32;
+        let started = std::time::Instant::now();
         loop {
             let result = self.attempt(&request, cached.as_ref()).await;
             match result {
                 Attempt::Done(response) => {
-                    return Ok(self.store(cache.map(|(c, _)| c), &key, cached, response));
+                    let response = self.store(cache.map(|(c, _)| c), &key, cached, response);
+                    crate::log::debug(|| {
+                        format!(
+                            "{} {} -> {} in {} ms{}{}",
+                            request.method.as_reqwest(),
+                            redact::url(&request.url),
+                            response.status,
+                            started.elapsed().as_millis(),
+                            if response.from_cache {
+                                " (revalidated)"
+                            } else {
+                                ""
+                            },
+                            if attempt > 0 {
+                                format!(" after {attempt} retries")
+                            } else {
+                                String::new()
+                            }
+                        )
+                    });
+                    return Ok(response);
                 }
-                Attempt::Fail(error) => return Err(error),
+                Attempt::Fail(error) => {
+                    crate::log::debug(|| failed_line(&request, &error, started));
+                    return Err(error);
+                }
                 Attempt::Retry { error, wait } => {
+                    crate::log::debug(|| failed_line(&request, &error, started));
                     if attempt >= self.config.retries {
                         return Err(error);
                     }

@@ -236,6 +236,16 @@ async fn revalidates_with_etag_and_serves_offline_from_the_cache() {
         .await
         .unwrap_err();
     assert!(matches!(missing, HttpError::NotCached { .. }), "{missing}");
+    // What the cache never keeps (a POST) is refused offline too, without a request: the
+    // strict server fails the test on any request not mocked above.
+    let post = offline
+        .send(Request::post_json(
+            url(&server, "/v1/querybatch"),
+            b"{}".to_vec(),
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(post, HttpError::NotCached { .. }), "{post}");
 }
 
 #[tokio::test]
