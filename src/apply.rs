@@ -46,11 +46,22 @@ pub fn plan_edits(
 ) -> (Vec<FileEdit>, Vec<EditFailure>) {
     let mut edits = Vec::new();
     let mut failures = Vec::new();
+    // Grouped by file once: a scan of every finding per manifest is quadratic.
+    let mut by_file: std::collections::HashMap<&std::path::Path, Vec<&Finding>> =
+        std::collections::HashMap::new();
+    for finding in findings {
+        by_file
+            .entry(finding.file.as_path())
+            .or_default()
+            .push(finding);
+    }
     for manifest in &workspace.manifests {
         let path = manifest.source.path();
-        let chosen: Vec<(usize, Update)> = findings
+        let Some(of_file) = by_file.get(path) else {
+            continue;
+        };
+        let chosen: Vec<(usize, Update)> = of_file
             .iter()
-            .filter(|f| f.file == path)
             .filter_map(|f| {
                 f.decision
                     .updates

@@ -326,20 +326,38 @@ fn age_text(update: &Update) -> String {
 fn print_table(run: &Run, all: bool, edit_failures: &[EditFailure]) -> std::io::Result<()> {
     let mut out = anstream::stdout().lock();
     let findings = &run.outcome.findings;
-    let mut files: Vec<&Path> = findings
-        .iter()
-        .map(|f| f.file.as_path())
-        .chain(run.outcome.failures.iter().map(|f| f.file.as_path()))
-        .collect();
-    files.sort();
-    files.dedup();
+    // Grouped by file once: a scan of every finding per file is quadratic in large repositories.
+    type Group<'a> = (
+        Vec<(&'a Finding, &'a Update)>,
+        Vec<&'a Finding>,
+        Vec<&'a crate::lookup::Failure>,
+    );
+    let mut by_file: std::collections::BTreeMap<&Path, Group<'_>> = Default::default();
+    for (finding, update) in updates_first(findings) {
+        by_file
+            .entry(finding.file.as_path())
+            .or_default()
+            .0
+            .push((finding, update));
+    }
+    for finding in findings.iter().filter(|f| f.decision.updates.is_empty()) {
+        by_file
+            .entry(finding.file.as_path())
+            .or_default()
+            .1
+            .push(finding);
+    }
+    for failure in &run.outcome.failures {
+        by_file
+            .entry(failure.file.as_path())
+            .or_default()
+            .2
+            .push(failure);
+    }
     let (mut due, mut security) = (0, 0);
-    for file in files {
+    for (file, (updates, others, failures)) in by_file {
         let mut lines = Vec::new();
-        for (finding, update) in updates_first(findings)
-            .into_iter()
-            .filter(|(f, _)| f.file == file)
-        {
+        for (finding, update) in updates {
             let Some((manifest, dep)) = run.workspace.dependency(file, finding.index) else {
                 continue;
             };
@@ -365,10 +383,7 @@ fn print_table(run: &Run, all: bool, edit_failures: &[EditFailure]) -> std::io::
                 paint(style::DIM, &update.reason)
             ));
         }
-        for finding in findings
-            .iter()
-            .filter(|f| f.file == file && f.decision.updates.is_empty())
-        {
+        for finding in others {
             let Some((manifest, dep)) = run.workspace.dependency(file, finding.index) else {
                 continue;
             };
@@ -397,7 +412,7 @@ fn print_table(run: &Run, all: bool, edit_failures: &[EditFailure]) -> std::io::
                 paint(style::SKIPPED, why)
             ));
         }
-        for failure in run.outcome.failures.iter().filter(|f| f.file == file) {
+        for failure in failures {
             let Some((manifest, dep)) = run.workspace.dependency(file, failure.index) else {
                 continue;
             };

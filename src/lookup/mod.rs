@@ -173,31 +173,41 @@ impl Checker {
                 )
             })
             .collect();
-        let advisories =
-            if self.config.config.advisories.source == crate::config::AdvisorySource::Off {
-                None
-            } else {
-                let names = python_packages(manifests.iter().copied());
-                match self.advisories(&names, None).await {
-                    Ok(lookup) => {
-                        for (package, why) in &lookup.failed {
-                            outcome.notes.push(format!(
-                                "advisories for `{package}` could not be checked: {why}"
-                            ));
+        // Images do not wait for advisories and PyPI: both sides run at once, each with an
+        // outcome of its own, merged (and sorted) below.
+        let python_side = async {
+            let advisories =
+                if self.config.config.advisories.source == crate::config::AdvisorySource::Off {
+                    None
+                } else {
+                    let names = python_packages(manifests.iter().copied());
+                    match self.advisories(&names, None).await {
+                        Ok(lookup) => {
+                            for (package, why) in &lookup.failed {
+                                outcome.notes.push(format!(
+                                    "advisories for `{package}` could not be checked: {why}"
+                                ));
+                            }
+                            Some(lookup)
                         }
-                        Some(lookup)
+                        Err(why) => {
+                            outcome
+                                .notes
+                                .push(format!("known vulnerabilities were not checked: {why}"));
+                            None
+                        }
                     }
-                    Err(why) => {
-                        outcome
-                            .notes
-                            .push(format!("known vulnerabilities were not checked: {why}"));
-                        None
-                    }
-                }
-            };
-        self.check_python(&manifests, &ctx, advisories.as_ref(), &mut outcome)
-            .await;
-        self.images.check(self, &manifests, &mut outcome).await;
+                };
+            self.check_python(&manifests, &ctx, advisories.as_ref(), &mut outcome)
+                .await;
+            advisories
+        };
+        let mut images = Outcome::default();
+        let images_side = self.images.check(self, &manifests, &mut images);
+        let (advisories, ()) = tokio::join!(python_side, images_side);
+        outcome.findings.extend(images.findings);
+        outcome.failures.extend(images.failures);
+        outcome.notes.extend(images.notes);
         if let Some(lookup) = &advisories {
             let fixed: BTreeSet<&String> = outcome
                 .findings

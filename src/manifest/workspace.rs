@@ -24,7 +24,14 @@ impl Workspace {
         file: &std::path::Path,
         index: usize,
     ) -> Option<(&super::Manifest, &super::Dependency)> {
-        let manifest = self.manifests.iter().find(|m| m.source.path() == file)?;
+        // `load` sorts the manifests by path; a workspace assembled by hand may not be sorted.
+        let manifest = match self
+            .manifests
+            .binary_search_by(|m| m.source.path().cmp(file))
+        {
+            Ok(found) => &self.manifests[found],
+            Err(_) => self.manifests.iter().find(|m| m.source.path() == file)?,
+        };
         Some((manifest, manifest.dependencies.get(index)?))
     }
 
