@@ -11,10 +11,13 @@
 //!   target, extras as virtual packages, constraints, yanks, pre-releases, `Requires-Python`,
 //!   preferences for the versions of an existing lock;
 //! - [`report`]: a failed resolution explained from PubGrub's derivation tree;
+//! - [`input`]: the `.in` file and its includes, the existing lock's versions, and the
+//!   check that a written lock reads back;
 //! - [`output`]: the lock file, in pip-compile's format.
 //!
 //! Nothing here edits another file: the front end writes the output, atomically.
 
+pub mod input;
 pub mod output;
 pub mod pypi;
 pub mod report;
@@ -32,8 +35,10 @@ pub use target::Target;
 pub enum LockError {
     /// No set of versions satisfies the requirements; the explanation is PubGrub's, one
     /// sentence a line.
-    #[error("No set of versions satisfies the requirements")]
+    #[error("No set of versions satisfies the requirements of {file}")]
     Conflict {
+        /// The file being locked.
+        file: String,
         /// The derivation, as sentences (capitalised, no trailing period).
         explanation: Vec<String>,
         /// What the user may change.
@@ -68,7 +73,9 @@ impl LockError {
     /// `Caused by:` lines (beyond the error's own sources) and `hint:` lines, for the front end.
     pub fn details(&self) -> (Vec<String>, Vec<String>) {
         match self {
-            LockError::Conflict { explanation, hints } => (explanation.clone(), hints.clone()),
+            LockError::Conflict {
+                explanation, hints, ..
+            } => (explanation.clone(), hints.clone()),
             _ => (Vec::new(), Vec::new()),
         }
     }

@@ -18,6 +18,7 @@ use crate::lookup::error_chain;
 use crate::registry::pypi::{Index, Lookup, Metadata, PypiClient};
 
 type Pending<T> = Shared<BoxFuture<'static, Result<T, Arc<SourceFailure>>>>;
+type MetadataKey = (PackageName, Version);
 
 /// A failure kept for every caller of a shared lookup.
 #[derive(Debug)]
@@ -33,7 +34,7 @@ pub struct PypiSource {
     handle: tokio::runtime::Handle,
     python: Version,
     projects: Mutex<HashMap<PackageName, Pending<Option<Arc<Lookup>>>>>,
-    metadata: Mutex<HashMap<(PackageName, Version), Pending<Arc<Metadata>>>>,
+    metadata: Mutex<HashMap<MetadataKey, Pending<Arc<Metadata>>>>,
     notes: Mutex<Vec<String>>,
 }
 
@@ -232,7 +233,7 @@ impl PackageSource for PypiSource {
     fn prefetch(&self, names: &[PackageName]) {
         for name in names {
             // Starting the task is enough; it runs on the runtime meanwhile.
-            let _ = self.project(name);
+            drop(self.project(name));
         }
     }
 }

@@ -5,7 +5,10 @@
 //! root named after the file, each sentence capitalised and without a trailing period, so the
 //! front end can print them as `Caused by:` lines.
 
-use std::collections::Bound;
+use std::collections::{Bound, HashMap};
+
+use pep440_rs::Version;
+use pep508_rs::PackageName;
 
 use pubgrub::{
     DefaultStringReporter, DerivationTree, Derived, External, Map, ReportFormatter, Reporter, Term,
@@ -13,10 +16,17 @@ use pubgrub::{
 
 use super::resolve::{Node, Range, Unusable};
 
-/// The explanation of `tree`, one sentence per item; `root` names the requirements file.
-pub fn explain(tree: &DerivationTree<Node, Range, Unusable>, root: &str) -> Vec<String> {
+/// The explanation of `tree`, one sentence per item; `root` names the requirements file and
+/// `versions` are the known releases of each package (to name a range by the one release in
+/// it, when that is shorter).
+pub fn explain(
+    tree: &DerivationTree<Node, Range, Unusable>,
+    root: &str,
+    versions: HashMap<PackageName, Vec<Version>>,
+) -> Vec<String> {
     let formatter = Formatter {
         root: root.to_owned(),
+        versions,
     };
     let mut text = DefaultStringReporter::report_with_formatter(tree, &formatter);
     // A tree collapsed to one dependency: what it rests on is that nothing fits it.
@@ -75,6 +85,7 @@ pub fn specifiers(range: &Range) -> String {
 
 struct Formatter {
     root: String,
+    versions: HashMap<PackageName, Vec<Version>>,
 }
 
 impl Formatter {
@@ -91,6 +102,16 @@ impl Formatter {
         }
         let text = specifiers(range);
         if range.iter().count() > 1 {
+            // `flask (>=3, <3.1.0 or >3.1.0)` holding one release reads better as that release.
+            let known = node.package().and_then(|name| self.versions.get(name));
+            let inside: Vec<&Version> = known
+                .into_iter()
+                .flatten()
+                .filter(|v| range.contains(*v))
+                .collect();
+            if let [only] = inside.as_slice() {
+                return format!("{node}=={only}");
+            }
             format!("{node} ({text})")
         } else {
             format!("{node}{text}")
@@ -122,6 +143,15 @@ impl ReportFormatter<Node, Range, Unusable> for Formatter {
             External::NotRoot(node, _) => format!("{node} is what is being locked"),
             External::NoVersions(node, range) if range == &Range::full() => {
                 format!("there is no usable release of {node} on the indexes")
+            }
+            // The complement of a few releases: "no other".
+            External::NoVersions(node, range)
+                if range
+                    .complement()
+                    .iter()
+                    .all(|(low, high)| matches!((low, high), (Bound::Included(a), Bound::Included(b)) if a == b)) =>
+            {
+                format!("there is no other release of {node}")
             }
             External::NoVersions(node, range) => {
                 format!("there is no usable release of {}", self.term(node, range))

@@ -152,8 +152,20 @@ pub fn resolve<S: PackageSource>(source: &S, request: &Request) -> Result<Resolu
             // Hints read the whole tree; the explanation the collapsed, shorter one.
             let hints = provider.hints(&tree);
             tree.collapse_no_versions();
+            let versions = provider
+                .candidates
+                .borrow()
+                .iter()
+                .map(|(name, list)| {
+                    (
+                        name.clone(),
+                        list.iter().map(|c| c.version.clone()).collect(),
+                    )
+                })
+                .collect();
             return Err(LockError::Conflict {
-                explanation: report::explain(&tree, &request.label),
+                file: request.label.clone(),
+                explanation: report::explain(&tree, &request.label, versions),
                 hints,
             });
         }
@@ -484,6 +496,16 @@ impl<'a, S: PackageSource> Provider<'a, S> {
                             } else {
                                 format!("{} are", yanked.join(", "))
                             }
+                        ));
+                    }
+                }
+                pubgrub::External::Custom(node, _, Unusable(reason))
+                    if reason.contains("does not declare its dependencies statically") =>
+                {
+                    if let Some(name) = node.package() {
+                        add(format!(
+                            "repin never runs build backends: require a release of `{name}` \
+                             that has a wheel, or one whose sdist has metadata 2.2 or later"
                         ));
                     }
                 }

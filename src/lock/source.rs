@@ -52,8 +52,11 @@ pub trait PackageSource {
 /// already fetched them).
 #[derive(Debug, Clone, Default)]
 pub struct MemorySource {
-    packages: BTreeMap<PackageName, Vec<(Candidate, Result<Metadata, String>)>>,
+    packages: BTreeMap<PackageName, Vec<MemoryRelease>>,
 }
+
+/// A release of a [`MemorySource`] and its metadata, or why it has none.
+type MemoryRelease = (Candidate, Result<Metadata, String>);
 
 impl MemorySource {
     /// An empty source.

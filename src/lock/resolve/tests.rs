@@ -48,7 +48,9 @@ fn locked<'a>(resolution: &'a Resolution, name: &str) -> &'a Locked {
 
 fn conflict(error: LockError) -> (Vec<String>, Vec<String>) {
     match error {
-        LockError::Conflict { explanation, hints } => (explanation, hints),
+        LockError::Conflict {
+            explanation, hints, ..
+        } => (explanation, hints),
         other => panic!("not a conflict: {other}"),
     }
 }
@@ -288,7 +290,7 @@ fn conflicts_read_as_sentences() {
     let error = resolve(&s, &request(&["app", "lib>=2"])).unwrap_err();
     assert_eq!(
         error.to_string(),
-        "No set of versions satisfies the requirements"
+        "No set of versions satisfies the requirements of requirements.in"
     );
     let (explanation, hints) = conflict(error);
     assert_eq!(

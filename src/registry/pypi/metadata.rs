@@ -449,7 +449,7 @@ pub fn sdist_pkg_info(
 
 /// The content of the first regular file of a tar archive whose name `wanted` accepts (ustar
 /// names with their prefix field, GNU long names and pax `path` records understood).
-fn tar_member<'a>(tar: &'a [u8], wanted: impl Fn(&str) -> bool) -> Option<&'a [u8]> {
+fn tar_member(tar: &[u8], wanted: impl Fn(&str) -> bool) -> Option<&[u8]> {
     let octal = |field: &[u8]| -> Option<usize> {
         let text = std::str::from_utf8(field).ok()?;
         let text = text.trim_matches(|c: char| c == '\0' || c == ' ');
