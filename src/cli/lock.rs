@@ -218,7 +218,8 @@ fn lock(args: &LockArgs) -> Result<(), Failure> {
         indexes,
         runtime.handle().clone(),
         request.target.python.clone(),
-    );
+    )
+    .with_preferences(request.preferences.clone());
     let resolution = crate::lock::resolve(&source, &request).map_err(lock_failure)?;
     drop(runtime);
 

@@ -3,9 +3,10 @@
 //! The resolver is synchronous; this source bridges to the async client with a runtime
 //! handle (so it must be called from outside the runtime's threads). Project pages are
 //! fetched concurrently ahead of need ([`PackageSource::prefetch`]): every dependency of a
-//! chosen release starts loading as soon as the release's metadata is read.
+//! chosen release starts loading as soon as the release's metadata is read, and with each
+//! project page the metadata of the release the resolver will most likely choose.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use futures::FutureExt;
@@ -29,13 +30,19 @@ struct SourceFailure {
 
 /// Releases and metadata from a set of indexes.
 pub struct PypiSource {
-    client: PypiClient,
-    indexes: Arc<Vec<Index>>,
+    inner: Arc<Inner>,
     handle: tokio::runtime::Handle,
-    python: Version,
     projects: Mutex<HashMap<PackageName, Pending<Option<Arc<Lookup>>>>>,
-    metadata: Mutex<HashMap<MetadataKey, Pending<Arc<Metadata>>>>,
     notes: Mutex<Vec<String>>,
+}
+
+/// What the spawned lookups share.
+struct Inner {
+    client: PypiClient,
+    indexes: Vec<Index>,
+    python: Version,
+    preferences: BTreeMap<PackageName, Version>,
+    metadata: Mutex<HashMap<MetadataKey, Pending<Arc<Metadata>>>>,
 }
 
 impl PypiSource {
@@ -48,14 +55,26 @@ impl PypiSource {
         python: Version,
     ) -> Self {
         PypiSource {
-            client,
-            indexes: Arc::new(indexes),
+            inner: Arc::new(Inner {
+                client,
+                indexes,
+                python,
+                preferences: BTreeMap::new(),
+                metadata: Mutex::default(),
+            }),
             handle,
-            python,
             projects: Mutex::default(),
-            metadata: Mutex::default(),
             notes: Mutex::default(),
         }
+    }
+
+    /// The versions the resolver will try first (an existing lock's): their metadata is the
+    /// one fetched ahead of need, instead of the newest release's.
+    pub fn with_preferences(mut self, preferences: BTreeMap<PackageName, Version>) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.preferences = preferences;
+        }
+        self
     }
 
     /// What was noticed on the way (a package on several indexes, files without a sha256),
@@ -79,12 +98,18 @@ impl PypiSource {
         projects
             .entry(name.clone())
             .or_insert_with(|| {
-                let client = self.client.clone();
-                let indexes = self.indexes.clone();
-                let name = name.to_string();
+                let inner = self.inner.clone();
+                let name = name.clone();
                 let task = self.handle.spawn(async move {
-                    match client.lookup(&indexes, &name).await {
-                        Ok(lookup) => Ok(Some(Arc::new(lookup))),
+                    match inner.client.lookup(&inner.indexes, name.as_ref()).await {
+                        Ok(lookup) => {
+                            // The release the resolver will most likely want: its metadata
+                            // starts loading now.
+                            if let Some(version) = inner.likely(&name, &lookup) {
+                                drop(inner.metadata_of(&lookup, &name, &version));
+                            }
+                            Ok(Some(Arc::new(lookup)))
+                        }
                         Err(error) if error.is_not_found() => Ok(None),
                         Err(error) => {
                             let mut message = error_chain(&error);
@@ -107,6 +132,73 @@ impl PypiSource {
     fn lookup(&self, name: &PackageName) -> Result<Option<Arc<Lookup>>, SourceError> {
         let pending = self.project(name);
         self.handle.block_on(pending).map_err(failure)
+    }
+}
+
+impl Inner {
+    /// The preferred version when the index has it, else the newest release that is neither
+    /// yanked nor a pre-release and supports the target Python.
+    fn likely(&self, name: &PackageName, lookup: &Lookup) -> Option<Version> {
+        if let Some(preferred) = self.preferences.get(name) {
+            if lookup.releases.contains_key(preferred) {
+                return Some(preferred.clone());
+            }
+        }
+        lookup
+            .releases
+            .iter()
+            .rev()
+            .find(|(version, sources)| {
+                !version.any_prerelease()
+                    && sources
+                        .iter()
+                        .any(|s| !s.release.yanked && s.release.supports_python(&self.python))
+            })
+            .map(|(version, _)| version.clone())
+    }
+
+    /// The metadata of `name==version`, started once (on the current runtime) and shared.
+    fn metadata_of(
+        &self,
+        lookup: &Lookup,
+        name: &PackageName,
+        version: &Version,
+    ) -> Pending<Arc<Metadata>> {
+        let mut metadata = self.metadata.lock().unwrap_or_else(|e| e.into_inner());
+        metadata
+            .entry((name.clone(), version.clone()))
+            .or_insert_with(|| {
+                let client = self.client.clone();
+                let sourced = lookup
+                    .releases
+                    .get(version)
+                    .and_then(|s| s.first())
+                    .cloned();
+                let index = sourced
+                    .as_ref()
+                    .and_then(|s| self.indexes.iter().find(|i| i.url == s.index))
+                    .cloned();
+                let task = tokio::spawn(async move {
+                    let (Some(sourced), Some(index)) = (sourced, index) else {
+                        return Err(Arc::new(SourceFailure {
+                            message: "The release is on no index".into(),
+                            unusable: true,
+                        }));
+                    };
+                    client
+                        .metadata(&index, &sourced.release)
+                        .await
+                        .map(Arc::new)
+                        .map_err(|error| {
+                            Arc::new(SourceFailure {
+                                unusable: error.is_release_unusable(),
+                                message: error_chain(&error),
+                            })
+                        })
+                });
+                joined(task)
+            })
+            .clone()
     }
 }
 
@@ -156,7 +248,7 @@ impl PackageSource for PypiSource {
             }
             let supports = sources
                 .iter()
-                .any(|s| s.release.supports_python(&self.python));
+                .any(|s| s.release.supports_python(&self.inner.python));
             candidates.push(Candidate {
                 version: version.clone(),
                 yanked: sources.iter().all(|s| s.release.yanked),
@@ -175,43 +267,10 @@ impl PackageSource for PypiSource {
         let lookup = self
             .lookup(name)?
             .ok_or_else(|| SourceError::Failed(format!("`{name}` is on no index").into()))?;
-        let key = (name.clone(), version.clone());
         let pending = {
-            let mut metadata = self.metadata.lock().unwrap_or_else(|e| e.into_inner());
-            metadata
-                .entry(key)
-                .or_insert_with(|| {
-                    let client = self.client.clone();
-                    let sourced = lookup
-                        .releases
-                        .get(version)
-                        .and_then(|s| s.first())
-                        .cloned();
-                    let index = sourced
-                        .as_ref()
-                        .and_then(|s| self.indexes.iter().find(|i| i.url == s.index))
-                        .cloned();
-                    let task = self.handle.spawn(async move {
-                        let (Some(sourced), Some(index)) = (sourced, index) else {
-                            return Err(Arc::new(SourceFailure {
-                                message: "The release is on no index".into(),
-                                unusable: true,
-                            }));
-                        };
-                        client
-                            .metadata(&index, &sourced.release)
-                            .await
-                            .map(Arc::new)
-                            .map_err(|error| {
-                                Arc::new(SourceFailure {
-                                    unusable: error.is_release_unusable(),
-                                    message: error_chain(&error),
-                                })
-                            })
-                    });
-                    joined(task)
-                })
-                .clone()
+            // Entered, so the metadata task can be spawned on the source's runtime.
+            let _runtime = self.handle.enter();
+            self.inner.metadata_of(&lookup, name, version)
         };
         let metadata = self.handle.block_on(pending).map_err(failure)?;
         if let Some(release) = lookup.release(version) {
