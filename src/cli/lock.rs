@@ -234,10 +234,17 @@ fn lock(args: &LockArgs) -> Result<(), Failure> {
     })?;
 
     let mut err = anstream::stderr().lock();
-    for note in source.notes() {
-        let _ = writeln!(err, "{} {note}", paint(style::SKIPPED, "note:"));
+    if crate::log::enabled(crate::log::Level::Info) {
+        for note in source.notes() {
+            let _ = writeln!(err, "{} {note}", paint(style::SKIPPED, "note:"));
+        }
     }
-    for package in resolution.packages.iter().filter(|p| p.hashes.is_empty()) {
+    let warn = crate::log::enabled(crate::log::Level::Warn);
+    for package in resolution
+        .packages
+        .iter()
+        .filter(|p| warn && p.hashes.is_empty())
+    {
         let _ = writeln!(
             err,
             "{} `{}` has no sha256 on the index, so its entry has no hash and pip's \
