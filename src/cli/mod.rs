@@ -6,6 +6,7 @@
 mod audit;
 mod check;
 mod extract;
+mod lock;
 mod pr;
 mod style;
 
@@ -68,6 +69,8 @@ pub enum Command {
     Apply(check::ApplyArgs),
     /// List every pin affected by a known vulnerability, with the version that fixes it
     Audit(audit::AuditArgs),
+    /// Resolve a `.in` file into a fully pinned, hashed requirements file
+    Lock(lock::LockArgs),
     /// Open, update and close pull requests on GitHub for the updates due
     Pr(pr::PrArgs),
 }
@@ -93,6 +96,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::check(&args),
         Command::Apply(args) => check::apply(&args),
         Command::Audit(args) => audit::run(&args),
+        Command::Lock(args) => lock::run(&args),
         Command::Pr(args) => pr::run(&args),
     };
     ExitCode::from(code)

@@ -155,11 +155,38 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// What a test distribution's `METADATA`/`PKG-INFO` declares besides its name and version.
+#[derive(Debug, Clone, Default)]
+pub struct Meta<'a> {
+    /// `Metadata-Version` (default `2.1`).
+    pub metadata_version: Option<&'a str>,
+    /// `Requires-Python`.
+    pub requires_python: Option<&'a str>,
+    /// `Requires-Dist` lines, as written (`werkzeug>=3; extra == "async"`).
+    pub requires_dist: &'a [&'a str],
+    /// `Provides-Extra` lines.
+    pub provides_extra: &'a [&'a str],
+    /// `Dynamic` lines.
+    pub dynamic: &'a [&'a str],
+}
+
 /// The `METADATA`/`PKG-INFO` text of a distribution.
-fn metadata(name: &str, version: &str, requires_python: Option<&str>) -> String {
-    let mut text = format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n");
-    if let Some(spec) = requires_python {
+fn metadata(name: &str, version: &str, meta: &Meta) -> String {
+    let mut text = format!(
+        "Metadata-Version: {}\nName: {name}\nVersion: {version}\n",
+        meta.metadata_version.unwrap_or("2.1")
+    );
+    for line in meta.dynamic {
+        text.push_str(&format!("Dynamic: {line}\n"));
+    }
+    if let Some(spec) = meta.requires_python {
         text.push_str(&format!("Requires-Python: {spec}\n"));
+    }
+    for line in meta.provides_extra {
+        text.push_str(&format!("Provides-Extra: {line}\n"));
+    }
+    for line in meta.requires_dist {
+        text.push_str(&format!("Requires-Dist: {line}\n"));
     }
     text.push_str("Summary: A test distribution written by repin's tests\n");
     text
@@ -173,13 +200,26 @@ pub fn write_wheel(
     version: &str,
     requires_python: Option<&str>,
 ) -> PathBuf {
+    write_wheel_with(
+        dir,
+        name,
+        version,
+        &Meta {
+            requires_python,
+            ..Meta::default()
+        },
+    )
+}
+
+/// [`write_wheel`] with more metadata: `Requires-Dist`, `Provides-Extra`, ...
+pub fn write_wheel_with(dir: &Path, name: &str, version: &str, meta: &Meta) -> PathBuf {
     let dist_info = format!("{name}-{version}.dist-info");
     let module = format!("{}/__init__.py", name.to_lowercase());
     let files = [
         (module.clone(), format!("__version__ = \"{version}\"\n")),
         (
             format!("{dist_info}/METADATA"),
-            metadata(name, version, requires_python),
+            metadata(name, version, meta),
         ),
         (
             format!("{dist_info}/WHEEL"),
@@ -208,6 +248,19 @@ pub fn write_sdist(
     version: &str,
     requires_python: Option<&str>,
 ) -> PathBuf {
+    write_sdist_with(
+        dir,
+        file_name,
+        version,
+        &Meta {
+            requires_python,
+            ..Meta::default()
+        },
+    )
+}
+
+/// [`write_sdist`] with more metadata (a `Metadata-Version`, `Dynamic`, `Requires-Dist`, ...).
+pub fn write_sdist_with(dir: &Path, file_name: &str, version: &str, meta: &Meta) -> PathBuf {
     let root = format!("{file_name}-{version}");
     let pyproject = format!(
         "[project]\nname = \"{file_name}\"\nversion = \"{version}\"\n\n[build-system]\nrequires = [\"setuptools\"]\nbuild-backend = \"setuptools.build_meta\"\n"
@@ -215,7 +268,7 @@ pub fn write_sdist(
     let files = [
         (
             format!("{root}/PKG-INFO"),
-            metadata(file_name, version, requires_python),
+            metadata(file_name, version, meta),
         ),
         (format!("{root}/pyproject.toml"), pyproject),
     ];

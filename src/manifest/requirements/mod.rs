@@ -56,6 +56,8 @@ pub enum LockTool {
     UvExport,
     /// Rye.
     Rye,
+    /// `repin lock`.
+    Repin,
 }
 
 /// The header of a compiled lock file.

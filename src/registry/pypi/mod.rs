@@ -8,6 +8,8 @@
 //!   releases by the version in their names ([`filename`]) or by the PEP 700 `versions` list;
 //! - [`PypiClient::lookup`] asks all of a requirement's indexes at once and reports a project
 //!   found on more than one (dependency confusion);
+//! - [`PypiClient::metadata`] reads a release's core metadata (PEP 658, else a wheel's
+//!   `METADATA`, else a static sdist `PKG-INFO`), for `repin lock`;
 //! - [`index_config`] decides which indexes those are and with which credentials, from the
 //!   requirements file, `repin.toml`, the environment, pip's configuration files ([`pip_conf`])
 //!   and [`netrc`].
@@ -19,6 +21,7 @@ mod client;
 mod error;
 pub mod filename;
 pub mod index_config;
+pub mod metadata;
 mod model;
 pub mod netrc;
 pub mod pip_conf;
@@ -29,6 +32,7 @@ pub use client::{ACCEPT_SIMPLE, Lookup, PypiClient, SourcedRelease};
 pub use error::PypiError;
 pub use filename::DistKind;
 pub use index_config::{ConfiguredIndexes, Environment, Index, IndexResolver, IndexSource};
+pub use metadata::{Metadata, MetadataError};
 pub use model::{CoreMetadata, DistFile, IndexUrl, Page, PageFormat, Project, Release};
 
 // The pypiserver harness lives with the integration tests, which use it too.

@@ -1,0 +1,367 @@
+//! `repin lock IN [-o OUT]`: resolve a `.in` into a pinned, hashed requirements file.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use pep508_rs::PackageName;
+
+use super::check::LookupArgs;
+use super::style::{self, paint};
+use super::{EXIT_ERROR, EXIT_OK};
+use crate::lock::pypi::PypiSource;
+use crate::lock::{Header, Request, Resolution, Target, input};
+use crate::lookup::error_chain;
+use crate::manifest::workspace::Workspace;
+use crate::manifest::{Manifest, ManifestKind};
+
+/// Arguments of `repin lock`.
+#[derive(Debug, clap::Args)]
+pub struct LockArgs {
+    /// The requirements to lock (a `.in` file; its `-r` and `-c` includes are followed)
+    #[arg(value_name = "IN")]
+    pub input: PathBuf,
+    /// Where to write the lock (default: IN with `.txt` for `.in`); `-` prints it
+    #[arg(short = 'o', long = "output-file", value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    /// The Python to lock for, as X.Y (default: the Dockerfile's Python base image, else
+    /// `[python] version` in repin.toml)
+    #[arg(long, value_name = "X.Y")]
+    pub python: Option<String>,
+    /// Choose the newest versions, ignoring those of the existing lock
+    #[arg(short = 'U', long)]
+    pub upgrade: bool,
+    /// Let this package move from its version in the existing lock (repeatable)
+    #[arg(short = 'P', long = "upgrade-package", value_name = "NAME")]
+    pub upgrade_packages: Vec<String>,
+    /// Allow pre-releases everywhere
+    #[arg(long)]
+    pub pre: bool,
+    /// Configuration file (default: repin.toml or .github/repin.toml in the repository)
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Cache directory for index answers
+    #[arg(long, env = "REPIN_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Do not use the on-disk cache
+    #[arg(long, conflicts_with = "offline")]
+    pub no_cache: bool,
+    /// Answer only from the cache; no network
+    #[arg(long)]
+    pub offline: bool,
+}
+
+/// A failure, as the lines repin prints: the message, `Caused by:` lines, `hint:` lines.
+struct Failure {
+    message: String,
+    causes: Vec<String>,
+    hints: Vec<String>,
+}
+
+impl Failure {
+    fn new(message: impl Into<String>) -> Self {
+        Failure {
+            message: message.into(),
+            causes: Vec::new(),
+            hints: Vec::new(),
+        }
+    }
+
+    fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hints.push(hint.into());
+        self
+    }
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure::new(message)
+    }
+}
+
+/// Run `repin lock`.
+pub fn run(args: &LockArgs) -> u8 {
+    match lock(args) {
+        Ok(()) => EXIT_OK,
+        Err(failure) => {
+            let mut err = anstream::stderr().lock();
+            let _ = writeln!(err, "{} {}", paint(style::ERROR, "error:"), failure.message);
+            for cause in &failure.causes {
+                let _ = writeln!(err, "  Caused by: {cause}");
+            }
+            for hint in &failure.hints {
+                let _ = writeln!(err, "  hint: {hint}");
+            }
+            EXIT_ERROR
+        }
+    }
+}
+
+/// The output path: `-o`, else the input with `.txt` for `.in` (`requirements.in` →
+/// `requirements.txt`), else the input's name with `.txt` added.
+fn output_path(args: &LockArgs) -> PathBuf {
+    if let Some(path) = &args.output {
+        return path.clone();
+    }
+    match args.input.extension() {
+        Some(ext) if ext == "in" => args.input.with_extension("txt"),
+        _ => {
+            let mut name = args.input.as_os_str().to_owned();
+            name.push(".txt");
+            PathBuf::from(name)
+        }
+    }
+}
+
+/// The repository the input belongs to: the nearest directory above it with `.git` or a
+/// repin configuration, else the input's own directory.
+fn repository_root(input: &Path) -> PathBuf {
+    let dir = match input.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let absolute = std::path::absolute(&dir).unwrap_or_else(|_| dir.clone());
+    absolute
+        .ancestors()
+        .find(|a| {
+            a.join(".git").exists()
+                || a.join("repin.toml").is_file()
+                || a.join(".github/repin.toml").is_file()
+        })
+        .map_or(dir, Path::to_path_buf)
+}
+
+fn lock(args: &LockArgs) -> Result<(), Failure> {
+    let output = output_path(args);
+    let to_stdout = output.as_os_str() == "-";
+    let root = repository_root(&args.input);
+    let lookup = LookupArgs {
+        paths: vec![root.clone()],
+        config: args.config.clone(),
+        cache_dir: args.cache_dir.clone(),
+        no_cache: args.no_cache,
+        offline: args.offline,
+    };
+    let (checker, _) = super::check::checker(&lookup)?;
+
+    if !args.input.is_file() {
+        return Err(Failure::new(format!(
+            "Cannot read `{}`: there is no such file",
+            args.input.display()
+        )));
+    }
+    let workspace = Workspace::load(std::slice::from_ref(&args.input));
+    let mut had_error = false;
+    for diagnostic in workspace.all_diagnostics() {
+        had_error |= diagnostic.is_error();
+        let _ = writeln!(anstream::stderr(), "{diagnostic}");
+    }
+    if had_error {
+        return Err(Failure::new(format!(
+            "`{}` has errors, so it was not locked",
+            args.input.display()
+        )));
+    }
+    let base = args
+        .input
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let input = input::read(&workspace, &args.input, &base).map_err(lock_failure)?;
+
+    let python = python_version(args, &root, &checker)?;
+    let target = Target::linux_x86_64(&python).map_err(|e| {
+        Failure::new(e.to_string()).hint("give the Python as X.Y, such as `--python 3.12`")
+    })?;
+
+    // The existing lock: its versions are kept while they fit, unless upgrading.
+    let existing = (!to_stdout && output.is_file())
+        .then(|| crate::text::SourceFile::read(&output).ok())
+        .flatten()
+        .map(|source| crate::manifest::parse(source, ManifestKind::Requirements));
+    let mut preferences = match (&existing, args.upgrade) {
+        (Some(lock), false) => input::preferences(lock),
+        _ => Default::default(),
+    };
+    for name in &args.upgrade_packages {
+        let name = PackageName::from_str(name)
+            .map_err(|e| Failure::new(format!("Invalid package name `{name}`: {e}")))?;
+        preferences.remove(&name);
+    }
+
+    let indexes = checker
+        .indexes
+        .indexes(&input.options, Some(&args.input))
+        .map_err(|e| {
+            let failure = Failure::new(error_chain(&e));
+            match e.hint() {
+                Some(hint) => failure.hint(hint),
+                None => failure,
+            }
+        })?;
+    if indexes.is_empty() {
+        return Err(Failure::new(
+            "`--no-index` is set, so there is no index to resolve against",
+        ));
+    }
+    let request = Request {
+        label: args.input.display().to_string(),
+        requirements: input.requirements.clone(),
+        constraints: input.constraints.clone(),
+        prereleases: args.pre || input.options.pre,
+        target,
+        preferences,
+    };
+    let runtime = super::check::runtime()?;
+    let source = PypiSource::new(
+        checker.pypi.clone(),
+        indexes,
+        runtime.handle().clone(),
+        request.target.python.clone(),
+    )
+    .with_preferences(request.preferences.clone());
+    let resolution = crate::lock::resolve(&source, &request).map_err(lock_failure)?;
+    drop(runtime);
+
+    let header = Header {
+        python: request.target.python_label(),
+        command: command_line(args, &output),
+    };
+    let text = crate::lock::render(&header, &input.option_lines(), &resolution);
+    input::verify(&output, &text, &resolution).map_err(|why| {
+        Failure::new("The lock does not read back as written, so it was not written")
+            .hint(format!("this is a bug in repin: {why}"))
+    })?;
+
+    let mut err = anstream::stderr().lock();
+    if crate::log::enabled(crate::log::Level::Info) {
+        for note in source.notes() {
+            let _ = writeln!(err, "{} {note}", paint(style::SKIPPED, "note:"));
+        }
+    }
+    let warn = crate::log::enabled(crate::log::Level::Warn);
+    for package in resolution
+        .packages
+        .iter()
+        .filter(|p| warn && p.hashes.is_empty())
+    {
+        let _ = writeln!(
+            err,
+            "{} `{}` has no sha256 on the index, so its entry has no hash and pip's \
+             --require-hashes will refuse the lock",
+            paint(style::SKIPPED, "warning:"),
+            package.name
+        );
+    }
+    if to_stdout {
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes())
+            .and_then(|()| out.flush())
+            .map_err(|e| Failure::new(format!("Cannot write the lock\n  Caused by: {e}")))?;
+    } else if existing.as_ref().map(|m| m.source.text()) != Some(text.as_str()) {
+        crate::text::write_atomically(&output, text.as_bytes())
+            .map_err(|e| Failure::new(error_chain(&e)))?;
+    }
+    summary(
+        &mut err,
+        &resolution,
+        existing.as_ref(),
+        &header,
+        &output,
+        to_stdout,
+    );
+    Ok(())
+}
+
+/// The Python to lock for: `--python`, else the Dockerfile's base image, else `[python]
+/// version` (the order `repin check` uses for `requires-python`).
+fn python_version(
+    args: &LockArgs,
+    root: &Path,
+    checker: &crate::lookup::Checker,
+) -> Result<String, Failure> {
+    if let Some(python) = &args.python {
+        return Ok(python.clone());
+    }
+    let repository = Workspace::load(&[root.to_path_buf()]);
+    let found =
+        crate::lookup::python_target(&repository).or_else(|| checker.config.python_version.clone());
+    found.map(|v| v.to_string()).ok_or_else(|| {
+        Failure::new("Cannot tell which Python to lock for")
+            .hint("pass `--python 3.12`, or set `[python] version` in repin.toml")
+    })
+}
+
+/// The command recorded in the header: enough to re-create this lock.
+fn command_line(args: &LockArgs, output: &Path) -> String {
+    let mut words = vec!["repin".to_owned(), "lock".to_owned()];
+    words.push(args.input.display().to_string());
+    words.push("-o".into());
+    words.push(output.display().to_string());
+    if let Some(python) = &args.python {
+        words.push("--python".into());
+        words.push(python.clone());
+    }
+    if args.pre {
+        words.push("--pre".into());
+    }
+    words.join(" ")
+}
+
+fn lock_failure(error: crate::lock::LockError) -> Failure {
+    let (causes, hints) = error.details();
+    let mut failure = Failure::new(error_chain(&error));
+    failure.causes = causes;
+    failure.hints = hints;
+    failure
+}
+
+/// What changed against the previous lock, on stderr.
+fn summary(
+    err: &mut impl Write,
+    resolution: &Resolution,
+    existing: Option<&Manifest>,
+    header: &Header,
+    output: &Path,
+    to_stdout: bool,
+) {
+    let before = existing.map(input::preferences).unwrap_or_default();
+    let mut changes = Vec::new();
+    for package in &resolution.packages {
+        match before.get(&package.name) {
+            None if existing.is_some() => {
+                changes.push(format!("  + {} {}", package.name, package.version));
+            }
+            Some(old) if old != &package.version => changes.push(format!(
+                "  {} {old} -> {}",
+                package.name,
+                paint(style::NEW, &package.version)
+            )),
+            _ => {}
+        }
+    }
+    for (name, version) in &before {
+        if !resolution.packages.iter().any(|p| &p.name == name) {
+            changes.push(format!("  - {name} {version}"));
+        }
+    }
+    let target = if to_stdout {
+        String::new()
+    } else {
+        format!(" into {}", output.display())
+    };
+    let _ = writeln!(
+        err,
+        "Locked {} packages for Python {}{target}{}",
+        resolution.packages.len(),
+        header.python,
+        if existing.is_some() && changes.is_empty() {
+            " (unchanged)"
+        } else {
+            ""
+        }
+    );
+    for change in changes {
+        let _ = writeln!(err, "{change}");
+    }
+}

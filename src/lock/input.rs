@@ -1,0 +1,229 @@
+//! What a lock starts from: the `.in` file (with its `-r` and `-c` includes) and the existing
+//! lock, read with repin's own requirements parser; and the check that a written lock reads
+//! back as one.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use pep440_rs::Version;
+use pep508_rs::{PackageName, Requirement, VerbatimUrl};
+
+use super::LockError;
+use super::resolve::{Direct, Resolution};
+use crate::manifest::python::IndexOptions;
+use crate::manifest::requirements::IncludeKind;
+use crate::manifest::requirements::includes::normalise;
+use crate::manifest::workspace::Workspace;
+use crate::manifest::{
+    DependencyDetail, Manifest, ManifestDetails, ManifestKind, PythonRequirement, SkipReason,
+};
+use crate::text::{Encoding, SourceFile};
+
+/// The requirements of a `.in` file, its includes followed.
+#[derive(Debug, Clone, Default)]
+pub struct Input {
+    /// Requirements of the file and of the files it includes with `-r`.
+    pub requirements: Vec<Direct>,
+    /// Requirements of the files it includes with `-c` (at any depth).
+    pub constraints: Vec<Requirement<VerbatimUrl>>,
+    /// The index options in effect (the file's own, merged with its includes').
+    pub options: IndexOptions,
+}
+
+impl Input {
+    /// The index options as lock-file lines, as written (`${VAR}` references stay references).
+    pub fn option_lines(&self) -> Vec<String> {
+        let o = &self.options;
+        let mut lines = Vec::new();
+        if let Some(url) = &o.index_url {
+            lines.push(format!("--index-url {url}"));
+        }
+        lines.extend(
+            o.extra_index_urls
+                .iter()
+                .map(|u| format!("--extra-index-url {u}")),
+        );
+        lines.extend(o.find_links.iter().map(|u| format!("--find-links {u}")));
+        lines.extend(
+            o.trusted_hosts
+                .iter()
+                .map(|h| format!("--trusted-host {h}")),
+        );
+        lines
+    }
+}
+
+/// Read the requirements of `input` from `workspace` (which loaded it, and so its includes).
+/// `base` is the directory `# via -r` paths are relative to.
+pub fn read(workspace: &Workspace, input: &Path, base: &Path) -> Result<Input, LockError> {
+    let by_path: BTreeMap<PathBuf, &Manifest> = workspace
+        .manifests
+        .iter()
+        .map(|m| (normalise(m.source.path()), m))
+        .collect();
+    // Breadth first from the input: a file reached through any `-c` holds constraints.
+    let mut kinds: BTreeMap<PathBuf, IncludeKind> = BTreeMap::new();
+    let mut queue = vec![(normalise(input), IncludeKind::Requirement)];
+    while let Some((path, kind)) = queue.pop() {
+        match kinds.get(&path) {
+            Some(IncludeKind::Constraint) => continue,
+            Some(IncludeKind::Requirement) if kind == IncludeKind::Requirement => continue,
+            _ => {}
+        }
+        kinds.insert(path.clone(), kind);
+        let Some(manifest) = by_path.get(&path) else {
+            continue;
+        };
+        let ManifestDetails::Requirements(file) = &manifest.details else {
+            continue;
+        };
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        for include in &file.includes {
+            let next = if kind == IncludeKind::Constraint {
+                IncludeKind::Constraint
+            } else {
+                include.kind
+            };
+            queue.push((normalise(&dir.join(&include.path)), next));
+        }
+    }
+    let mut out = Input::default();
+    for (path, kind) in &kinds {
+        let Some(manifest) = by_path.get(path) else {
+            continue;
+        };
+        if manifest.kind != ManifestKind::Requirements {
+            continue;
+        }
+        let origin = relative(path, base);
+        for dependency in &manifest.dependencies {
+            let DependencyDetail::Python(python) = &dependency.detail else {
+                continue;
+            };
+            if python.index != IndexOptions::default() {
+                out.options.merge(&python.index);
+            }
+            if let Some(reason) = dependency.skip_reason {
+                if reason != SkipReason::SplitValue {
+                    return Err(LockError::Unsupported {
+                        requirement: dependency.current.clone(),
+                        reason: format!("{} (in {origin})", reason.describe()),
+                    });
+                }
+            }
+            let requirement = to_pep508(python).map_err(|reason| LockError::Unsupported {
+                requirement: dependency.name.clone(),
+                reason,
+            })?;
+            match kind {
+                IncludeKind::Requirement => out.requirements.push(Direct {
+                    requirement,
+                    origin: origin.clone(),
+                }),
+                IncludeKind::Constraint => out.constraints.push(requirement),
+            }
+        }
+        if let ManifestDetails::Requirements(file) = &manifest.details {
+            out.options.merge(&file.options);
+        }
+    }
+    Ok(out)
+}
+
+/// `path` relative to `base` when it is below it, with `/` separators.
+fn relative(path: &Path, base: &Path) -> String {
+    let base = normalise(base);
+    let shown = path.strip_prefix(&base).unwrap_or(path);
+    shown.to_string_lossy().replace('\\', "/")
+}
+
+/// A scanned requirement as a PEP 508 requirement.
+fn to_pep508(python: &PythonRequirement) -> Result<Requirement<VerbatimUrl>, String> {
+    let mut text = python.written_name.clone();
+    if !python.extras.is_empty() {
+        text.push_str(&format!("[{}]", python.extras.join(",")));
+    }
+    if let Some(specifier) = &python.specifier {
+        text.push_str(&specifier.text);
+    }
+    if let Some((marker, _)) = &python.marker {
+        text.push_str(" ; ");
+        text.push_str(marker);
+    }
+    crate::registry::pypi::metadata::parse_requirement(&text).map_err(|e| e.to_string())
+}
+
+/// The `==` pins of an existing lock: the versions a re-lock keeps while they fit.
+pub fn preferences(lock: &Manifest) -> BTreeMap<PackageName, Version> {
+    lock.dependencies
+        .iter()
+        .filter_map(|d| {
+            let python = d.python()?;
+            let version = python.pinned_version()?.clone();
+            Some((PackageName::from_str(&d.name).ok()?, version))
+        })
+        .collect()
+}
+
+/// Parse a lock file's text as repin's requirements parser reads it.
+pub fn parse_lock(path: &Path, text: &str) -> Manifest {
+    crate::manifest::parse(
+        SourceFile::from_text(path, Encoding::Utf8, text.to_owned()),
+        ManifestKind::Requirements,
+    )
+}
+
+/// Check that `text`, the rendered lock, reads back as `resolution`: every package pinned to
+/// its version, with every hash, the header recognised. The message says what differs.
+pub fn verify(path: &Path, text: &str, resolution: &Resolution) -> Result<(), String> {
+    let manifest = parse_lock(path, text);
+    if let Some(diagnostic) = manifest.diagnostics.first() {
+        return Err(diagnostic.to_string());
+    }
+    let ManifestDetails::Requirements(file) = &manifest.details else {
+        return Err("the lock is not read as a requirements file".into());
+    };
+    if file.lock.is_none() {
+        return Err("the lock's header is not recognised".into());
+    }
+    let mut read: BTreeMap<String, (Option<Version>, BTreeSet<String>)> = BTreeMap::new();
+    for dependency in &manifest.dependencies {
+        let Some(python) = dependency.python() else {
+            continue;
+        };
+        let hashes = python
+            .hashes
+            .iter()
+            .map(|h| format!("{}:{}", h.algorithm, h.digest))
+            .collect();
+        read.insert(
+            dependency.name.clone(),
+            (python.pinned_version().cloned(), hashes),
+        );
+    }
+    if read.len() != resolution.packages.len() {
+        return Err(format!(
+            "{} entries read back, {} locked",
+            read.len(),
+            resolution.packages.len()
+        ));
+    }
+    for package in &resolution.packages {
+        let name = package.name.to_string();
+        let Some((version, hashes)) = read.get(&name) else {
+            return Err(format!("`{name}` is not read back"));
+        };
+        if version.as_ref() != Some(&package.version) {
+            return Err(format!(
+                "`{name}` is not read back as =={}",
+                package.version
+            ));
+        }
+        let expected: BTreeSet<String> = package.hashes.iter().cloned().collect();
+        if hashes != &expected {
+            return Err(format!("the hashes of `{name}` are not read back"));
+        }
+    }
+    Ok(())
+}

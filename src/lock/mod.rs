@@ -1,0 +1,82 @@
+//! `repin lock`: resolving a `.in` into a fully pinned, hashed requirements file.
+//!
+//! The stages, one module each:
+//!
+//! - [`target`]: the one environment a lock is for (a Python version on Linux x86_64,
+//!   CPython), as PEP 508 marker values;
+//! - [`source`]: where releases and their metadata come from, as a trait, so the resolver is
+//!   pure and table-tested on an in-memory [`source::MemorySource`]; [`pypi`] is the real one
+//!   (the shared PyPI client, prefetching concurrently);
+//! - [`resolve`]: PubGrub (the `pubgrub` crate) over that source: markers evaluated for the
+//!   target, extras as virtual packages, constraints, yanks, pre-releases, `Requires-Python`,
+//!   preferences for the versions of an existing lock;
+//! - [`report`]: a failed resolution explained from PubGrub's derivation tree;
+//! - [`input`]: the `.in` file and its includes, the existing lock's versions, and the
+//!   check that a written lock reads back;
+//! - [`output`]: the lock file, in pip-compile's format.
+//!
+//! Nothing here edits another file: the front end writes the output, atomically.
+
+pub mod input;
+pub mod output;
+pub mod pypi;
+pub mod report;
+pub mod resolve;
+pub mod source;
+pub mod target;
+
+pub use output::{Header, render};
+pub use resolve::{Locked, Request, Resolution, Via, resolve};
+pub use source::{Candidate, MemorySource, PackageSource, SourceError};
+pub use target::Target;
+
+/// Why a lock could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    /// No set of versions satisfies the requirements; the explanation is PubGrub's, one
+    /// sentence a line.
+    #[error("No set of versions satisfies the requirements of {file}")]
+    Conflict {
+        /// The file being locked.
+        file: String,
+        /// The derivation, as sentences (capitalised, no trailing period).
+        explanation: Vec<String>,
+        /// What the user may change.
+        hints: Vec<String>,
+    },
+    /// The package source failed (network, index errors).
+    #[error("Cannot look up `{package}`")]
+    Source {
+        /// The package.
+        package: String,
+        /// What went wrong.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A requirement repin cannot lock (a URL, an editable).
+    #[error("`{requirement}` cannot be locked: {reason}")]
+    Unsupported {
+        /// The requirement as written.
+        requirement: String,
+        /// Why.
+        reason: String,
+    },
+    /// The target environment is not valid (a Python version that is not `X.Y`).
+    #[error("Invalid target Python `{python}`")]
+    InvalidTarget {
+        /// What was given.
+        python: String,
+    },
+}
+
+impl LockError {
+    /// `Caused by:` lines (beyond the error's own sources) and `hint:` lines, for the front end.
+    pub fn details(&self) -> (Vec<String>, Vec<String>) {
+        match self {
+            LockError::Conflict {
+                explanation, hints, ..
+            } => (explanation.clone(), hints.clone()),
+            _ => (Vec::new(), Vec::new()),
+        }
+    }
+}

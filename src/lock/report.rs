@@ -1,0 +1,320 @@
+//! A failed resolution, explained: PubGrub's derivation tree as sentences in PEP 440 terms.
+//!
+//! The sentences come from PubGrub's own reporter (`DefaultStringReporter`) with repin's
+//! formatter: requirements written as pip writes them (`werkzeug>=3.0`, `flask==3.0.3`), the
+//! root named after the file, each sentence capitalised and without a trailing period, so the
+//! front end can print them as `Caused by:` lines.
+
+use std::collections::{Bound, HashMap};
+
+use pep440_rs::Version;
+use pep508_rs::PackageName;
+
+use pubgrub::{
+    DefaultStringReporter, DerivationTree, Derived, External, Map, ReportFormatter, Reporter, Term,
+};
+
+use super::resolve::{Node, Range, Unusable};
+
+/// The explanation of `tree`, one sentence per item; `root` names the requirements file and
+/// `versions` are the known releases of each package (to name a range by the one release in
+/// it, when that is shorter).
+pub fn explain(
+    tree: &DerivationTree<Node, Range, Unusable>,
+    root: &str,
+    versions: HashMap<PackageName, Vec<Version>>,
+) -> Vec<String> {
+    let formatter = Formatter {
+        root: root.to_owned(),
+        versions,
+    };
+    let mut text = DefaultStringReporter::report_with_formatter(tree, &formatter);
+    // A tree collapsed to one dependency: what it rests on is that nothing fits it.
+    if let DerivationTree::External(External::FromDependencyOf(_, _, dependency, range)) = tree {
+        text = format!(
+            "because {text} and there is no usable release of {}, the requirements of {} \
+             cannot be satisfied",
+            formatter.term(dependency, range),
+            formatter.root
+        );
+    }
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(|line| capitalise(line, root))
+        .collect()
+}
+
+/// A capital first letter, unless the sentence starts with the file's name.
+fn capitalise(line: &str, root: &str) -> String {
+    if line.starts_with(root) {
+        return line.to_owned();
+    }
+    let mut chars = line.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// A version range as PEP 440 specifiers: `>=1.0, <2.0`; several as `==1.0 or >=2.0`.
+pub fn specifiers(range: &Range) -> String {
+    let segment = |(low, high): (&Bound<pep440_rs::Version>, &Bound<pep440_rs::Version>)| {
+        let low_text = match low {
+            Bound::Included(v) => Some(format!(">={v}")),
+            Bound::Excluded(v) => Some(format!(">{v}")),
+            Bound::Unbounded => None,
+        };
+        let high_text = match high {
+            Bound::Included(v) => Some(format!("<={v}")),
+            Bound::Excluded(v) => Some(format!("<{v}")),
+            Bound::Unbounded => None,
+        };
+        match (low, high) {
+            (Bound::Included(a), Bound::Included(b)) if a == b => format!("=={a}"),
+            _ => match (low_text, high_text) {
+                (Some(l), Some(h)) => format!("{l}, {h}"),
+                (Some(one), None) | (None, Some(one)) => one,
+                (None, None) => String::new(),
+            },
+        }
+    };
+    let parts: Vec<String> = range.iter().map(segment).collect();
+    parts.join(" or ")
+}
+
+struct Formatter {
+    root: String,
+    versions: HashMap<PackageName, Vec<Version>>,
+}
+
+impl Formatter {
+    /// `flask>=3.0`, `flask==3.0.3`, `flask (==1.0 or >=2.0)`; `flask` for any version.
+    fn term(&self, node: &Node, range: &Range) -> String {
+        if *node == Node::Root {
+            return self.root.clone();
+        }
+        if range == &Range::full() {
+            return node.to_string();
+        }
+        if range == &Range::empty() {
+            return format!("no version of {node}");
+        }
+        let text = specifiers(range);
+        if range.iter().count() > 1 {
+            // `flask (>=3, <3.1.0 or >3.1.0)` holding one release reads better as that release.
+            let known = node.package().and_then(|name| self.versions.get(name));
+            let inside: Vec<&Version> = known
+                .into_iter()
+                .flatten()
+                .filter(|v| range.contains(*v))
+                .collect();
+            if let [only] = inside.as_slice() {
+                return format!("{node}=={only}");
+            }
+            format!("{node} ({text})")
+        } else {
+            format!("{node}{text}")
+        }
+    }
+
+    /// As the subject of a sentence: "every version of flask" for any version.
+    fn subject(&self, node: &Node, range: &Range) -> String {
+        if *node != Node::Root && range == &Range::full() {
+            format!("every version of {node}")
+        } else {
+            self.term(node, range)
+        }
+    }
+
+    fn signed(&self, node: &Node, term: &Term<Range>) -> String {
+        match term {
+            Term::Positive(range) => self.term(node, range),
+            Term::Negative(range) => format!("not {}", self.term(node, range)),
+        }
+    }
+}
+
+impl ReportFormatter<Node, Range, Unusable> for Formatter {
+    type Output = String;
+
+    fn format_external(&self, external: &External<Node, Range, Unusable>) -> String {
+        match external {
+            External::NotRoot(node, _) => format!("{node} is what is being locked"),
+            External::NoVersions(node, range) if range == &Range::full() => {
+                format!("there is no usable release of {node} on the indexes")
+            }
+            // The complement of a few releases: "no other".
+            External::NoVersions(node, range)
+                if range
+                    .complement()
+                    .iter()
+                    .all(|(low, high)| matches!((low, high), (Bound::Included(a), Bound::Included(b)) if a == b)) =>
+            {
+                format!("there is no other release of {node}")
+            }
+            External::NoVersions(node, range) => {
+                format!("there is no usable release of {}", self.term(node, range))
+            }
+            External::Custom(node, range, reason) => {
+                format!("{} cannot be used: {reason}", self.subject(node, range))
+            }
+            External::FromDependencyOf(Node::Root, _, dependency, range) => {
+                format!("{} requires {}", self.root, self.term(dependency, range))
+            }
+            External::FromDependencyOf(node, range, dependency, dependency_range) => {
+                if let (Node::Extra(name, _), Node::Package(dep)) = (node, dependency) {
+                    if name == dep {
+                        // An extra's link to its own package says nothing worth reading.
+                        return format!(
+                            "{} is {}",
+                            self.subject(node, range),
+                            self.term(dependency, dependency_range)
+                        );
+                    }
+                }
+                format!(
+                    "{} depends on {}",
+                    self.subject(node, range),
+                    self.term(dependency, dependency_range)
+                )
+            }
+        }
+    }
+
+    fn format_terms(&self, terms: &Map<Node, Term<Range>>) -> String {
+        let mut terms: Vec<(&Node, &Term<Range>)> = terms.iter().collect();
+        terms.sort_by(|a, b| a.0.cmp(b.0));
+        // The root always holds: with other terms, it says nothing.
+        if terms.len() > 1 {
+            terms.retain(|(node, term)| {
+                !(**node == Node::Root && matches!(term, Term::Positive(_)))
+            });
+        }
+        match terms.as_slice() {
+            [] => "no versions satisfy the requirements".into(),
+            [(Node::Root, Term::Positive(_))] => {
+                format!("the requirements of {} cannot be satisfied", self.root)
+            }
+            [(node, Term::Positive(range))] if range == &Range::full() => {
+                format!("no version of {node} can be used")
+            }
+            [(node, Term::Positive(range))] => {
+                format!("{} cannot be used", self.term(node, range))
+            }
+            [(node, Term::Negative(range))] => {
+                format!("{} is needed", self.term(node, range))
+            }
+            [(p1, Term::Positive(r1)), (p2, Term::Negative(r2))]
+            | [(p2, Term::Negative(r2)), (p1, Term::Positive(r1))] => self.format_external(
+                &External::FromDependencyOf((*p1).clone(), r1.clone(), (*p2).clone(), r2.clone()),
+            ),
+            many => {
+                let parts: Vec<String> = many.iter().map(|(n, t)| self.signed(n, t)).collect();
+                format!("{} cannot all hold", parts.join(", "))
+            }
+        }
+    }
+
+    fn explain_both_external(
+        &self,
+        external1: &External<Node, Range, Unusable>,
+        external2: &External<Node, Range, Unusable>,
+        current_terms: &Map<Node, Term<Range>>,
+    ) -> String {
+        format!(
+            "because {} and {}, {}",
+            self.format_external(external1),
+            self.format_external(external2),
+            self.format_terms(current_terms)
+        )
+    }
+
+    fn explain_both_ref(
+        &self,
+        ref_id1: usize,
+        derived1: &Derived<Node, Range, Unusable>,
+        ref_id2: usize,
+        derived2: &Derived<Node, Range, Unusable>,
+        current_terms: &Map<Node, Term<Range>>,
+    ) -> String {
+        format!(
+            "because {} ({ref_id1}) and {} ({ref_id2}), {}",
+            self.format_terms(&derived1.terms),
+            self.format_terms(&derived2.terms),
+            self.format_terms(current_terms)
+        )
+    }
+
+    fn explain_ref_and_external(
+        &self,
+        ref_id: usize,
+        derived: &Derived<Node, Range, Unusable>,
+        external: &External<Node, Range, Unusable>,
+        current_terms: &Map<Node, Term<Range>>,
+    ) -> String {
+        format!(
+            "because {} ({ref_id}) and {}, {}",
+            self.format_terms(&derived.terms),
+            self.format_external(external),
+            self.format_terms(current_terms)
+        )
+    }
+
+    fn and_explain_external(
+        &self,
+        external: &External<Node, Range, Unusable>,
+        current_terms: &Map<Node, Term<Range>>,
+    ) -> String {
+        format!(
+            "and because {}, {}",
+            self.format_external(external),
+            self.format_terms(current_terms)
+        )
+    }
+
+    fn and_explain_ref(
+        &self,
+        ref_id: usize,
+        derived: &Derived<Node, Range, Unusable>,
+        current_terms: &Map<Node, Term<Range>>,
+    ) -> String {
+        format!(
+            "and because {} ({ref_id}), {}",
+            self.format_terms(&derived.terms),
+            self.format_terms(current_terms)
+        )
+    }
+
+    fn and_explain_prior_and_external(
+        &self,
+        prior_external: &External<Node, Range, Unusable>,
+        external: &External<Node, Range, Unusable>,
+        current_terms: &Map<Node, Term<Range>>,
+    ) -> String {
+        format!(
+            "and because {} and {}, {}",
+            self.format_external(prior_external),
+            self.format_external(external),
+            self.format_terms(current_terms)
+        )
+    }
+}
+
+/// Every external incompatibility of a tree, for hints.
+pub fn externals(
+    tree: &DerivationTree<Node, Range, Unusable>,
+) -> Vec<&External<Node, Range, Unusable>> {
+    let mut out = Vec::new();
+    let mut stack = vec![tree];
+    while let Some(node) = stack.pop() {
+        match node {
+            DerivationTree::External(external) => out.push(external),
+            DerivationTree::Derived(derived) => {
+                stack.push(derived.cause1.as_ref());
+                stack.push(derived.cause2.as_ref());
+            }
+        }
+    }
+    out
+}

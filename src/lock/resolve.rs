@@ -1,0 +1,647 @@
+//! PubGrub resolution of requirements into one version per package, for one [`Target`].
+//!
+//! The graph PubGrub solves has three kinds of node ([`Node`]): the root (the requirements
+//! file), packages, and `name[extra]` virtual packages. An extra depends on its package at the
+//! same version plus the requirements its `extra == "..."` markers enable, as uv and
+//! pip-compile model it. Markers are evaluated for the target, so a dependency a marker
+//! excludes on Linux is not part of the graph at all.
+//!
+//! Version choice, newest first, with:
+//! - the version of the existing lock tried first when it still fits (a stable re-lock);
+//! - yanked releases only when a requirement pins exactly that version (PEP 592);
+//! - pre-releases only with `--pre`, or for a package whose requirement or constraint names
+//!   a pre-release, or when pinned exactly;
+//! - a release whose `Requires-Python` excludes the target marked unavailable, with that
+//!   reason, so PubGrub goes on to older releases and can say why the newest one was passed over;
+//! - constraints (`-c`) intersected with every requirement on the package.
+
+use std::cell::RefCell;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::fmt;
+use std::rc::Rc;
+
+use pep440_rs::Version;
+use pep508_rs::{ExtraName, PackageName, Requirement, VerbatimUrl, VersionOrUrl};
+use pubgrub::{
+    Dependencies, DependencyConstraints, DependencyProvider, PackageResolutionStatistics,
+    PubGrubError, Ranges,
+};
+
+use super::source::{Candidate, PackageSource, SourceError};
+use super::{LockError, Target, report};
+use crate::registry::pypi::Metadata;
+
+/// A set of versions.
+pub type Range = Ranges<Version>;
+
+/// A node of the graph PubGrub solves.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Node {
+    /// The requirements being locked.
+    Root,
+    /// A package.
+    Package(PackageName),
+    /// `name[extra]`: the package's extra, a virtual package.
+    Extra(PackageName, ExtraName),
+}
+
+impl Node {
+    /// The package a package or extra node is about.
+    pub fn package(&self) -> Option<&PackageName> {
+        match self {
+            Node::Root => None,
+            Node::Package(name) | Node::Extra(name, _) => Some(name),
+        }
+    }
+}
+
+impl fmt::Display for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Node::Root => f.write_str("the requirements"),
+            Node::Package(name) => write!(f, "{name}"),
+            Node::Extra(name, extra) => write!(f, "{name}[{extra}]"),
+        }
+    }
+}
+
+/// Why a release cannot be used (PubGrub's custom incompatibility).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unusable(pub String);
+
+impl fmt::Display for Unusable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A requirement of the file being locked, with where it was written.
+#[derive(Debug, Clone)]
+pub struct Direct {
+    /// The requirement.
+    pub requirement: Requirement<VerbatimUrl>,
+    /// The file it is in, as the `# via -r` annotation names it (`requirements.in`).
+    pub origin: String,
+}
+
+/// What to lock, and how.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The file being locked, as messages name it (`requirements.in`).
+    pub label: String,
+    /// The requirements (`-r` files included).
+    pub requirements: Vec<Direct>,
+    /// Constraints (`-c` files): they limit versions, never add packages.
+    pub constraints: Vec<Requirement<VerbatimUrl>>,
+    /// The environment.
+    pub target: Target,
+    /// `--pre`: pre-releases allowed everywhere.
+    pub prereleases: bool,
+    /// Versions to keep when they still fit (those of the existing lock).
+    pub preferences: BTreeMap<PackageName, Version>,
+}
+
+/// Why a package is in the lock: the `# via` annotation.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Via {
+    /// A requirement of this file (`-r requirements.in`).
+    Requirement(String),
+    /// A dependency of this package.
+    Package(PackageName),
+}
+
+impl fmt::Display for Via {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Via::Requirement(file) => write!(f, "-r {file}"),
+            Via::Package(name) => write!(f, "{name}"),
+        }
+    }
+}
+
+/// One package of a lock.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Locked {
+    /// The normalised name.
+    pub name: PackageName,
+    /// The version chosen.
+    pub version: Version,
+    /// The extras something asked for.
+    pub extras: BTreeSet<ExtraName>,
+    /// `sha256:<hex>` of every file of the release.
+    pub hashes: Vec<String>,
+    /// Why it is there.
+    pub via: BTreeSet<Via>,
+}
+
+/// A successful resolution: every package once, sorted by name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resolution {
+    /// The packages.
+    pub packages: Vec<Locked>,
+}
+
+/// Resolve `request` against `source`.
+pub fn resolve<S: PackageSource>(source: &S, request: &Request) -> Result<Resolution, LockError> {
+    let provider = Provider::new(source, request)?;
+    let root = Version::new([0]);
+    let solution = match pubgrub::resolve(&provider, Node::Root, root) {
+        Ok(solution) => solution,
+        Err(PubGrubError::NoSolution(mut tree)) => {
+            // Hints read the whole tree; the explanation the collapsed, shorter one.
+            let hints = provider.hints(&tree);
+            tree.collapse_no_versions();
+            let versions = provider
+                .candidates
+                .borrow()
+                .iter()
+                .map(|(name, list)| {
+                    (
+                        name.clone(),
+                        list.iter().map(|c| c.version.clone()).collect(),
+                    )
+                })
+                .collect();
+            return Err(LockError::Conflict {
+                file: request.label.clone(),
+                explanation: report::explain(&tree, &request.label, versions),
+                hints,
+            });
+        }
+        Err(PubGrubError::ErrorRetrievingDependencies { source, .. })
+        | Err(PubGrubError::ErrorChoosingVersion { source, .. })
+        | Err(PubGrubError::ErrorInShouldCancel(source)) => return Err(source),
+    };
+    Ok(provider.resolution(&solution))
+}
+
+struct Provider<'a, S> {
+    source: &'a S,
+    request: &'a Request,
+    root: DependencyConstraints<Node, Range>,
+    /// Direct requirements' names and the files they are in.
+    direct: BTreeMap<PackageName, BTreeSet<String>>,
+    constraints: HashMap<PackageName, Range>,
+    pre_allowed: HashSet<PackageName>,
+    candidates: RefCell<HashMap<PackageName, Rc<Vec<Candidate>>>>,
+    /// The packages each chosen node depends on.
+    edges: RefCell<HashMap<(Node, Version), Vec<PackageName>>>,
+    /// The order nodes were first seen in, for priorities.
+    seen: RefCell<HashMap<Node, usize>>,
+}
+
+/// The versions a requirement allows.
+fn range_of(requirement: &Requirement<VerbatimUrl>) -> Range {
+    match &requirement.version_or_url {
+        Some(VersionOrUrl::VersionSpecifier(specifiers)) => Range::from(specifiers.clone()),
+        _ => Range::full(),
+    }
+}
+
+fn names_a_prerelease(requirement: &Requirement<VerbatimUrl>) -> bool {
+    matches!(&requirement.version_or_url, Some(VersionOrUrl::VersionSpecifier(s))
+        if s.iter().any(|spec| spec.version().any_prerelease()))
+}
+
+fn insert(map: &mut DependencyConstraints<Node, Range>, node: Node, range: Range) {
+    match map.get_mut(&node) {
+        Some(existing) => *existing = existing.intersection(&range),
+        None => {
+            map.insert(node, range);
+        }
+    }
+}
+
+impl<'a, S: PackageSource> Provider<'a, S> {
+    fn new(source: &'a S, request: &'a Request) -> Result<Self, LockError> {
+        let env = &request.target.markers;
+        let unsupported = |r: &Requirement<VerbatimUrl>, reason: &str| LockError::Unsupported {
+            requirement: r.to_string(),
+            reason: reason.to_owned(),
+        };
+        let mut constraints: HashMap<PackageName, Range> = HashMap::new();
+        let mut pre_allowed = HashSet::new();
+        for constraint in &request.constraints {
+            if !constraint.marker.evaluate(env, &[]) {
+                continue;
+            }
+            if matches!(constraint.version_or_url, Some(VersionOrUrl::Url(_))) {
+                return Err(unsupported(
+                    constraint,
+                    "repin locks index releases only, not URLs",
+                ));
+            }
+            if names_a_prerelease(constraint) {
+                pre_allowed.insert(constraint.name.clone());
+            }
+            let range = range_of(constraint);
+            constraints
+                .entry(constraint.name.clone())
+                .and_modify(|r| *r = r.intersection(&range))
+                .or_insert(range);
+        }
+        let mut root = DependencyConstraints::default();
+        let mut direct: BTreeMap<PackageName, BTreeSet<String>> = BTreeMap::new();
+        for Direct {
+            requirement,
+            origin,
+        } in &request.requirements
+        {
+            if !requirement.marker.evaluate(env, &[]) {
+                continue;
+            }
+            if matches!(requirement.version_or_url, Some(VersionOrUrl::Url(_))) {
+                return Err(unsupported(
+                    requirement,
+                    "repin locks index releases only, not URLs",
+                ));
+            }
+            if names_a_prerelease(requirement) {
+                pre_allowed.insert(requirement.name.clone());
+            }
+            let mut range = range_of(requirement);
+            if let Some(constraint) = constraints.get(&requirement.name) {
+                range = range.intersection(constraint);
+            }
+            insert(
+                &mut root,
+                Node::Package(requirement.name.clone()),
+                range.clone(),
+            );
+            for extra in &requirement.extras {
+                insert(
+                    &mut root,
+                    Node::Extra(requirement.name.clone(), extra.clone()),
+                    range.clone(),
+                );
+            }
+            direct
+                .entry(requirement.name.clone())
+                .or_default()
+                .insert(origin.clone());
+        }
+        let provider = Provider {
+            source,
+            request,
+            root,
+            direct,
+            constraints,
+            pre_allowed,
+            candidates: RefCell::default(),
+            edges: RefCell::default(),
+            seen: RefCell::default(),
+        };
+        let names: Vec<PackageName> = provider.direct.keys().cloned().collect();
+        source.prefetch(&names);
+        Ok(provider)
+    }
+
+    /// Every release of `name`, newest first.
+    fn candidates(&self, name: &PackageName) -> Result<Rc<Vec<Candidate>>, LockError> {
+        if let Some(found) = self.candidates.borrow().get(name) {
+            return Ok(found.clone());
+        }
+        let mut list = self.source.candidates(name).map_err(|e| failed(name, e))?;
+        list.sort_by(|a, b| b.version.cmp(&a.version));
+        let list = Rc::new(list);
+        self.candidates
+            .borrow_mut()
+            .insert(name.clone(), list.clone());
+        Ok(list)
+    }
+
+    fn acceptable(&self, name: &PackageName, candidate: &Candidate, range: &Range) -> bool {
+        let exact = range.as_singleton() == Some(&candidate.version);
+        range.contains(&candidate.version)
+            && (!candidate.yanked || exact)
+            && (!candidate.version.any_prerelease()
+                || exact
+                || self.request.prereleases
+                || self.pre_allowed.contains(name))
+    }
+
+    fn choose(&self, name: &PackageName, range: &Range) -> Result<Option<Version>, LockError> {
+        let candidates = self.candidates(name)?;
+        if let Some(preferred) = self.request.preferences.get(name) {
+            if let Some(c) = candidates.iter().find(|c| &c.version == preferred) {
+                if self.acceptable(name, c, range) {
+                    return Ok(Some(c.version.clone()));
+                }
+            }
+        }
+        Ok(candidates
+            .iter()
+            .find(|c| self.acceptable(name, c, range))
+            .map(|c| c.version.clone()))
+    }
+
+    /// The metadata of `name==version`, or why the release cannot be used.
+    fn metadata(
+        &self,
+        name: &PackageName,
+        version: &Version,
+    ) -> Result<Result<Metadata, Unusable>, LockError> {
+        let python = &self.request.target.python;
+        let candidates = self.candidates(name)?;
+        if let Some(spec) = candidates
+            .iter()
+            .find(|c| &c.version == version)
+            .and_then(|c| c.requires_python.as_ref())
+        {
+            if !spec.contains(python) {
+                return Ok(Err(Unusable(format!("requires Python {spec}"))));
+            }
+        }
+        let metadata = match self.source.metadata(name, version) {
+            Ok(metadata) => metadata,
+            Err(SourceError::Unusable(reason)) => return Ok(Err(Unusable(reason))),
+            Err(error) => return Err(failed(name, error)),
+        };
+        if let Some(spec) = &metadata.requires_python {
+            if !spec.contains(python) {
+                return Ok(Err(Unusable(format!("requires Python {spec}"))));
+            }
+        }
+        Ok(Ok(metadata))
+    }
+
+    /// Add `requirement` (of `from` at `version`) to `map`. A URL dependency is unusable.
+    fn add(
+        &self,
+        map: &mut DependencyConstraints<Node, Range>,
+        from: &Node,
+        version: &Version,
+        requirement: &Requirement<VerbatimUrl>,
+    ) -> Result<(), Unusable> {
+        if matches!(requirement.version_or_url, Some(VersionOrUrl::Url(_))) {
+            return Err(Unusable(format!(
+                "it depends on `{requirement}`, a URL, which repin does not lock"
+            )));
+        }
+        let name = &requirement.name;
+        if Some(name) == from.package() {
+            // A package depending on its own extras (`foo[all]` needs `foo[a]`): same version.
+            for extra in &requirement.extras {
+                let node = Node::Extra(name.clone(), extra.clone());
+                if &node != from {
+                    insert(map, node, Range::singleton(version.clone()));
+                }
+            }
+            return Ok(());
+        }
+        let mut range = range_of(requirement);
+        if let Some(constraint) = self.constraints.get(name) {
+            range = range.intersection(constraint);
+        }
+        insert(map, Node::Package(name.clone()), range.clone());
+        for extra in &requirement.extras {
+            insert(map, Node::Extra(name.clone(), extra.clone()), range.clone());
+        }
+        Ok(())
+    }
+
+    fn dependencies(
+        &self,
+        node: &Node,
+        version: &Version,
+    ) -> Result<Dependencies<Node, Range, Unusable>, LockError> {
+        let env = &self.request.target.markers;
+        let (name, extra) = match node {
+            Node::Root => return Ok(Dependencies::Available(self.root.clone())),
+            Node::Package(name) => (name, None),
+            Node::Extra(name, extra) => (name, Some(extra)),
+        };
+        let metadata = match self.metadata(name, version)? {
+            Ok(metadata) => metadata,
+            Err(unusable) => return Ok(Dependencies::Unavailable(unusable)),
+        };
+        let mut map = DependencyConstraints::default();
+        if extra.is_some() {
+            map.insert(
+                Node::Package(name.clone()),
+                Range::singleton(version.clone()),
+            );
+        }
+        for requirement in &metadata.requires_dist {
+            let wanted = match extra {
+                None => requirement.marker.evaluate(env, &[]),
+                Some(extra) => {
+                    requirement
+                        .marker
+                        .evaluate(env, std::slice::from_ref(extra))
+                        && !requirement.marker.evaluate(env, &[])
+                }
+            };
+            if !wanted {
+                continue;
+            }
+            if let Err(unusable) = self.add(&mut map, node, version, requirement) {
+                return Ok(Dependencies::Unavailable(unusable));
+            }
+        }
+        let names: Vec<PackageName> = map
+            .keys()
+            .filter_map(Node::package)
+            .filter(|n| *n != name)
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        self.source.prefetch(&names);
+        self.edges
+            .borrow_mut()
+            .insert((node.clone(), version.clone()), names);
+        Ok(Dependencies::Available(map))
+    }
+
+    /// What the user may change, from the incompatibilities a failure rests on.
+    fn hints(&self, tree: &pubgrub::DerivationTree<Node, Range, Unusable>) -> Vec<String> {
+        let mut hints: Vec<String> = Vec::new();
+        let mut add = |hint: String| {
+            if !hints.contains(&hint) {
+                hints.push(hint);
+            }
+        };
+        for external in report::externals(tree) {
+            match external {
+                pubgrub::External::NoVersions(node, range) => {
+                    let Some(name) = node.package() else { continue };
+                    let candidates = self.candidates.borrow();
+                    let Some(list) = candidates.get(name) else {
+                        continue;
+                    };
+                    if list.is_empty() {
+                        add(format!(
+                            "`{name}` is on none of the indexes: check its name, and the \
+                             -i/--extra-index-url options"
+                        ));
+                    }
+                    let in_range = || list.iter().filter(|c| range.contains(&c.version));
+                    if in_range().any(|c| c.version.any_prerelease()) {
+                        add(format!(
+                            "`{name}` has pre-releases there: pass --pre, or name a pre-release \
+                             in the requirement, to allow them"
+                        ));
+                    }
+                    let yanked: Vec<String> = in_range()
+                        .filter(|c| c.yanked)
+                        .map(|c| c.version.to_string())
+                        .collect();
+                    if !yanked.is_empty() {
+                        add(format!(
+                            "`{name}` {} yanked: pin one with `==` to use it anyway",
+                            if yanked.len() == 1 {
+                                format!("{} is", yanked[0])
+                            } else {
+                                format!("{} are", yanked.join(", "))
+                            }
+                        ));
+                    }
+                }
+                pubgrub::External::Custom(node, _, Unusable(reason))
+                    if reason.contains("does not declare its dependencies statically") =>
+                {
+                    if let Some(name) = node.package() {
+                        add(format!(
+                            "repin never runs build backends: require a release of `{name}` \
+                             that has a wheel, or one whose sdist has metadata 2.2 or later"
+                        ));
+                    }
+                }
+                pubgrub::External::Custom(_, _, Unusable(reason))
+                    if reason.starts_with("requires Python") =>
+                {
+                    add(format!(
+                        "the lock is for Python {}: pass --python, or set `[python] version` in \
+                         repin.toml, to lock for another",
+                        self.request.target.python_label()
+                    ));
+                }
+                _ => {}
+            }
+        }
+        if hints.is_empty() {
+            hints.push(
+                "loosen a requirement or a constraint named above; a version kept from the \
+                 existing lock moves with --upgrade-package NAME"
+                    .into(),
+            );
+        }
+        hints
+    }
+
+    fn resolution(&self, solution: &pubgrub::SelectedDependencies<Self>) -> Resolution {
+        let mut packages: BTreeMap<PackageName, Locked> = BTreeMap::new();
+        for (node, version) in solution {
+            let Node::Package(name) = node else { continue };
+            let hashes = self
+                .candidates
+                .borrow()
+                .get(name)
+                .and_then(|list| list.iter().find(|c| &c.version == version))
+                .map(|c| c.hashes.clone())
+                .unwrap_or_default();
+            let via = self
+                .direct
+                .get(name)
+                .into_iter()
+                .flatten()
+                .map(|file| Via::Requirement(file.clone()))
+                .collect();
+            packages.insert(
+                name.clone(),
+                Locked {
+                    name: name.clone(),
+                    version: version.clone(),
+                    extras: BTreeSet::new(),
+                    hashes,
+                    via,
+                },
+            );
+        }
+        let edges = self.edges.borrow();
+        for (node, version) in solution {
+            let Some(parent) = node.package() else {
+                continue;
+            };
+            if let Node::Extra(name, extra) = node {
+                if let Some(locked) = packages.get_mut(name) {
+                    locked.extras.insert(extra.clone());
+                }
+            }
+            for child in edges
+                .get(&(node.clone(), version.clone()))
+                .into_iter()
+                .flatten()
+            {
+                if let Some(locked) = packages.get_mut(child) {
+                    locked.via.insert(Via::Package(parent.clone()));
+                }
+            }
+        }
+        Resolution {
+            packages: packages.into_values().collect(),
+        }
+    }
+}
+
+fn failed(name: &PackageName, error: SourceError) -> LockError {
+    LockError::Source {
+        package: name.to_string(),
+        source: match error {
+            SourceError::Failed(source) => source,
+            SourceError::Unusable(reason) => reason.into(),
+        },
+    }
+}
+
+impl<S: PackageSource> DependencyProvider for Provider<'_, S> {
+    type P = Node;
+    type V = Version;
+    type VS = Range;
+    type M = Unusable;
+    type Err = LockError;
+    /// Exact pins first, then the order packages were met in (breadth first).
+    type Priority = (bool, bool, Reverse<usize>);
+
+    fn prioritize(
+        &self,
+        package: &Node,
+        range: &Range,
+        _conflicts: &PackageResolutionStatistics,
+    ) -> Self::Priority {
+        let mut seen = self.seen.borrow_mut();
+        let next = seen.len();
+        let order = *seen.entry(package.clone()).or_insert(next);
+        (
+            *package == Node::Root,
+            range.as_singleton().is_some(),
+            Reverse(order),
+        )
+    }
+
+    fn choose_version(&self, package: &Node, range: &Range) -> Result<Option<Version>, LockError> {
+        match package {
+            Node::Root => Ok(Some(Version::new([0]))),
+            Node::Package(name) | Node::Extra(name, _) => self.choose(name, range),
+        }
+    }
+
+    fn get_dependencies(
+        &self,
+        package: &Node,
+        version: &Version,
+    ) -> Result<Dependencies<Node, Range, Unusable>, LockError> {
+        self.dependencies(package, version)
+    }
+}
+
+/// Parse a PEP 508 requirement (tests build requests with it).
+#[cfg(test)]
+pub(crate) fn requirement(text: &str) -> Requirement<VerbatimUrl> {
+    <Requirement<VerbatimUrl> as std::str::FromStr>::from_str(text).expect("a valid requirement")
+}
+
+#[cfg(test)]
+mod tests;

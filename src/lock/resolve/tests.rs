@@ -1,0 +1,367 @@
+//! The resolver on in-memory sources: one table row per behaviour.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use pep508_rs::PackageName;
+
+use super::*;
+use crate::lock::MemorySource;
+
+fn request(requirements: &[&str]) -> Request {
+    Request {
+        label: "requirements.in".into(),
+        requirements: requirements
+            .iter()
+            .map(|r| Direct {
+                requirement: requirement(r),
+                origin: "requirements.in".into(),
+            })
+            .collect(),
+        constraints: Vec::new(),
+        target: Target::linux_x86_64("3.12").unwrap(),
+        prereleases: false,
+        preferences: BTreeMap::new(),
+    }
+}
+
+/// `name==version` of every package, sorted.
+fn pins(resolution: &Resolution) -> Vec<String> {
+    resolution
+        .packages
+        .iter()
+        .map(|p| {
+            let extras: Vec<String> = p.extras.iter().map(ToString::to_string).collect();
+            if extras.is_empty() {
+                format!("{}=={}", p.name, p.version)
+            } else {
+                format!("{}[{}]=={}", p.name, extras.join(","), p.version)
+            }
+        })
+        .collect()
+}
+
+fn locked<'a>(resolution: &'a Resolution, name: &str) -> &'a Locked {
+    let name = PackageName::from_str(name).unwrap();
+    resolution.packages.iter().find(|p| p.name == name).unwrap()
+}
+
+fn conflict(error: LockError) -> (Vec<String>, Vec<String>) {
+    match error {
+        LockError::Conflict {
+            explanation, hints, ..
+        } => (explanation, hints),
+        other => panic!("not a conflict: {other}"),
+    }
+}
+
+/// A small web stack: flask needs werkzeug and jinja2, which needs markupsafe.
+fn web() -> MemorySource {
+    let mut s = MemorySource::new();
+    s.add("flask", "2.3.0", &["werkzeug>=2.3", "jinja2>=3.1"]);
+    s.add(
+        "flask",
+        "3.0.3",
+        &[
+            "werkzeug>=3.0",
+            "jinja2>=3.1.2",
+            "importlib-metadata>=3.6; python_version < \"3.10\"",
+            "colorama; sys_platform == \"win32\"",
+            "asgiref>=3.2; extra == \"async\"",
+        ],
+    );
+    s.add("werkzeug", "2.3.8", &["markupsafe>=2.1.1"]);
+    s.add("werkzeug", "3.0.1", &["markupsafe>=2.1.1"]);
+    s.add("jinja2", "3.1.2", &["markupsafe>=2.0"]);
+    s.add(
+        "jinja2",
+        "3.1.4",
+        &["markupsafe>=2.0", "babel>=2.7; extra == \"i18n\""],
+    );
+    s.add("markupsafe", "2.1.5", &[]);
+    s.add("asgiref", "3.8.1", &[]);
+    s.add("babel", "2.15.0", &[]);
+    s.add("colorama", "0.4.6", &[]);
+    s.add("importlib-metadata", "7.0.0", &[]);
+    s
+}
+
+#[test]
+fn newest_versions_transitively_with_markers_for_linux() {
+    let resolution = resolve(&web(), &request(&["flask"])).unwrap();
+    assert_eq!(
+        pins(&resolution),
+        [
+            "flask==3.0.3",
+            "jinja2==3.1.4",
+            "markupsafe==2.1.5",
+            "werkzeug==3.0.1"
+        ],
+        "colorama (Windows) and importlib-metadata (Python < 3.10) are left out"
+    );
+    let via = |name: &str| -> Vec<String> {
+        locked(&resolution, name)
+            .via
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    };
+    assert_eq!(via("flask"), ["-r requirements.in"]);
+    assert_eq!(via("markupsafe"), ["jinja2", "werkzeug"]);
+    assert_eq!(locked(&resolution, "flask").hashes, ["sha256:flask-3.0.3"]);
+}
+
+#[test]
+fn extras_are_virtual_packages_at_the_same_version() {
+    let resolution = resolve(&web(), &request(&["flask[async]", "jinja2[i18n]<3.2"])).unwrap();
+    assert_eq!(
+        pins(&resolution),
+        [
+            "asgiref==3.8.1",
+            "babel==2.15.0",
+            "flask[async]==3.0.3",
+            "jinja2[i18n]==3.1.4",
+            "markupsafe==2.1.5",
+            "werkzeug==3.0.1"
+        ]
+    );
+    let via: Vec<String> = locked(&resolution, "asgiref")
+        .via
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(via, ["flask"]);
+    let jinja: Vec<String> = locked(&resolution, "jinja2")
+        .via
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(jinja, ["-r requirements.in", "flask"]);
+
+    // A package needing its own extra: the same version, once.
+    let mut s = MemorySource::new();
+    s.add(
+        "tool",
+        "1.0",
+        &["tool[a]; extra == \"all\"", "x; extra == \"a\""],
+    );
+    s.add(
+        "tool",
+        "2.0",
+        &["tool[a]; extra == \"all\"", "x; extra == \"a\""],
+    );
+    s.add("x", "1.0", &[]);
+    let resolution = resolve(&s, &request(&["tool[all]"])).unwrap();
+    assert_eq!(pins(&resolution), ["tool[a,all]==2.0", "x==1.0"]);
+}
+
+#[test]
+fn requires_python_passes_over_the_newest_release() {
+    let mut s = web();
+    s.add("flask", "3.1.0", &["werkzeug>=3.1"]).requires_python = Some(">=3.13".parse().unwrap());
+    let resolution = resolve(&s, &request(&["flask"])).unwrap();
+    assert_eq!(locked(&resolution, "flask").version.to_string(), "3.0.3");
+
+    // Requires-Python in the metadata counts too, when the index does not say.
+    let mut s = web();
+    s.add_metadata("Metadata-Version: 2.1\nName: flask\nVersion: 3.1.0\nRequires-Python: >=3.13\n");
+    let resolution = resolve(&s, &request(&["flask"])).unwrap();
+    assert_eq!(locked(&resolution, "flask").version.to_string(), "3.0.3");
+}
+
+#[test]
+fn yanked_releases_only_when_pinned_exactly() {
+    let mut s = web();
+    s.add("werkzeug", "3.0.2", &["markupsafe>=2.1.1"]).yanked = true;
+    let resolution = resolve(&s, &request(&["werkzeug"])).unwrap();
+    assert_eq!(locked(&resolution, "werkzeug").version.to_string(), "3.0.1");
+    let resolution = resolve(&s, &request(&["werkzeug==3.0.2"])).unwrap();
+    assert_eq!(locked(&resolution, "werkzeug").version.to_string(), "3.0.2");
+}
+
+#[test]
+fn pre_releases_only_when_asked() {
+    let mut s = web();
+    s.add("werkzeug", "3.1.0rc1", &["markupsafe>=2.1.1"]);
+    let resolution = resolve(&s, &request(&["werkzeug"])).unwrap();
+    assert_eq!(locked(&resolution, "werkzeug").version.to_string(), "3.0.1");
+    let resolution = resolve(&s, &request(&["werkzeug>=3.1.0rc1"])).unwrap();
+    assert_eq!(
+        locked(&resolution, "werkzeug").version.to_string(),
+        "3.1.0rc1"
+    );
+    let mut pre = request(&["werkzeug"]);
+    pre.prereleases = true;
+    let resolution = resolve(&s, &pre).unwrap();
+    assert_eq!(
+        locked(&resolution, "werkzeug").version.to_string(),
+        "3.1.0rc1"
+    );
+    // Only pre-releases in range: a conflict with a hint.
+    let error = resolve(&s, &request(&["werkzeug>3.0.1"])).unwrap_err();
+    let (explanation, hints) = conflict(error);
+    assert!(
+        hints.iter().any(|h| h.contains("--pre")),
+        "{hints:?} {explanation:?}"
+    );
+}
+
+#[test]
+fn constraints_limit_versions_without_adding_packages() {
+    let mut r = request(&["flask"]);
+    r.constraints = vec![requirement("werkzeug<3"), requirement("babel==2.15.0")];
+    let resolution = resolve(&web(), &r).unwrap();
+    assert_eq!(
+        pins(&resolution),
+        [
+            "flask==2.3.0",
+            "jinja2==3.1.4",
+            "markupsafe==2.1.5",
+            "werkzeug==2.3.8"
+        ],
+        "werkzeug<3 forces the older flask; babel is not added"
+    );
+}
+
+#[test]
+fn preferences_keep_the_existing_versions_while_they_fit() {
+    let mut r = request(&["flask"]);
+    r.preferences = BTreeMap::from([
+        (
+            PackageName::from_str("jinja2").unwrap(),
+            "3.1.2".parse().unwrap(),
+        ),
+        // No longer fits flask 3.0.3's werkzeug>=3.0, and flask is newest: not kept.
+        (
+            PackageName::from_str("werkzeug").unwrap(),
+            "2.3.8".parse().unwrap(),
+        ),
+        // Not a release at all: ignored.
+        (
+            PackageName::from_str("markupsafe").unwrap(),
+            "9.9".parse().unwrap(),
+        ),
+    ]);
+    let resolution = resolve(&web(), &r).unwrap();
+    assert_eq!(
+        pins(&resolution),
+        [
+            "flask==3.0.3",
+            "jinja2==3.1.2",
+            "markupsafe==2.1.5",
+            "werkzeug==3.0.1"
+        ]
+    );
+}
+
+#[test]
+fn unusable_releases_are_passed_over_and_explained() {
+    let mut s = web();
+    s.add_unusable(
+        "markupsafe",
+        "3.0.0",
+        "markupsafe-3.0.0.tar.gz does not declare its dependencies statically",
+    );
+    let resolution = resolve(&s, &request(&["markupsafe"])).unwrap();
+    assert_eq!(
+        locked(&resolution, "markupsafe").version.to_string(),
+        "2.1.5"
+    );
+    let error = resolve(&s, &request(&["markupsafe>=3"])).unwrap_err();
+    let (explanation, _) = conflict(error);
+    assert_eq!(
+        explanation,
+        [
+            "Because there is no usable release of markupsafe>3.0.0 and markupsafe==3.0.0 cannot \
+          be used: markupsafe-3.0.0.tar.gz does not declare its dependencies statically, \
+          markupsafe>=3.0.0 cannot be used",
+            "And because requirements.in requires markupsafe>=3, the requirements of \
+          requirements.in cannot be satisfied"
+        ]
+    );
+}
+
+#[test]
+fn conflicts_read_as_sentences() {
+    let mut s = MemorySource::new();
+    s.add("app", "1.0", &["lib<2"]);
+    s.add("lib", "1.0", &[]);
+    s.add("lib", "2.0", &[]);
+    let error = resolve(&s, &request(&["app", "lib>=2"])).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "No set of versions satisfies the requirements of requirements.in"
+    );
+    let (explanation, hints) = conflict(error);
+    assert_eq!(
+        explanation,
+        [
+            "Because every version of app depends on lib<2 and requirements.in requires lib>=2, \
+          no version of app can be used",
+            "And because requirements.in requires app, the requirements of requirements.in \
+          cannot be satisfied"
+        ],
+    );
+    assert_eq!(hints.len(), 1, "{hints:?}");
+
+    // A missing package, and a Python that rules everything out.
+    let error = resolve(&s, &request(&["nothere"])).unwrap_err();
+    let (explanation, hints) = conflict(error);
+    assert!(
+        explanation[0].contains("there is no usable release of nothere"),
+        "{explanation:?}"
+    );
+    assert!(
+        hints[0].contains("`nothere` is on none of the indexes"),
+        "{hints:?}"
+    );
+    let mut s = MemorySource::new();
+    s.add("new", "1.0", &[]).requires_python = Some(">=3.13".parse().unwrap());
+    let (explanation, hints) = conflict(resolve(&s, &request(&["new"])).unwrap_err());
+    assert!(
+        explanation[0].contains("new==1.0 cannot be used: requires Python >=3.13"),
+        "{explanation:?}"
+    );
+    assert!(
+        hints[0].starts_with("the lock is for Python 3.12"),
+        "{hints:?}"
+    );
+}
+
+#[test]
+fn urls_cannot_be_locked() {
+    let error = resolve(
+        &web(),
+        &request(&["flask @ https://example.invalid/flask.whl"]),
+    )
+    .unwrap_err();
+    assert!(matches!(error, LockError::Unsupported { .. }), "{error}");
+    let mut s = MemorySource::new();
+    s.add("a", "2.0", &["b @ https://example.invalid/b.whl"]);
+    s.add("a", "1.0", &[]);
+    let resolution = resolve(&s, &request(&["a"])).unwrap();
+    assert_eq!(
+        pins(&resolution),
+        ["a==1.0"],
+        "the release with a URL dependency is passed over"
+    );
+}
+
+#[test]
+fn backtracks_across_a_transitive_conflict() {
+    // The newest `a` needs c>=2, `b` needs c<2: PubGrub settles on the older `a`.
+    let mut s = MemorySource::new();
+    s.add("a", "1.0", &["c>=1"]);
+    s.add("a", "2.0", &["c>=2"]);
+    s.add("b", "1.0", &["c<2"]);
+    s.add("c", "1.5", &[]);
+    s.add("c", "2.1", &[]);
+    let resolution = resolve(&s, &request(&["a", "b"])).unwrap();
+    assert_eq!(pins(&resolution), ["a==1.0", "b==1.0", "c==1.5"]);
+    let c: Vec<String> = locked(&resolution, "c")
+        .via
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(c, ["a", "b"]);
+}

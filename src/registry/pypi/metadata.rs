@@ -1,0 +1,509 @@
+//! Core metadata of a release (`METADATA`, `PKG-INFO`): what it depends on, for which Python.
+//!
+//! [`parse`] reads the RFC 822 format of the core metadata specification; [`PypiClient::metadata`]
+//! fetches it the cheapest way an index allows, never running a build backend:
+//!
+//! 1. PEP 658/714: `<file url>.metadata`, checked against the hash the index gives for it;
+//! 2. a wheel, downloaded (bounded by the HTTP client's body limit), checked against the
+//!    index's sha256, and its `*.dist-info/METADATA` read from the zip;
+//! 3. an sdist's `PKG-INFO`, only when it is metadata 2.2 or later and does not declare
+//!    `Dynamic: Requires-Dist` (an older or dynamic one is only known by building the sdist).
+
+use std::io::Read;
+use std::str::FromStr;
+
+use pep440_rs::{Version, VersionSpecifiers};
+use pep508_rs::{ExtraName, Requirement, VerbatimUrl};
+use sha2::{Digest, Sha256};
+
+use super::client::PypiClient;
+use super::filename::DistKind;
+use super::index_config::Index;
+use super::model::{CoreMetadata, DistFile, Release};
+use crate::registry::http::{HttpError, Request, redact};
+
+/// A release's core metadata: the fields resolution needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metadata {
+    /// `Metadata-Version` (`2.1`).
+    pub metadata_version: String,
+    /// `Name`, as written.
+    pub name: String,
+    /// `Version`.
+    pub version: Version,
+    /// `Requires-Python`, when given (an invalid one is ignored, as pip ignores it).
+    pub requires_python: Option<VersionSpecifiers>,
+    /// `Requires-Dist`, in order, with their markers (`extra == "async"` for extras).
+    pub requires_dist: Vec<Requirement<VerbatimUrl>>,
+    /// `Provides-Extra`, normalised.
+    pub provides_extra: Vec<ExtraName>,
+    /// `Dynamic` fields (metadata 2.2+), lowercased: what the sdist's build may still change.
+    pub dynamic: Vec<String>,
+}
+
+impl Metadata {
+    /// Whether this is metadata 2.2 or later, where `PKG-INFO` is reliable unless a field is
+    /// declared `Dynamic`.
+    pub fn is_at_least_2_2(&self) -> bool {
+        let mut parts = self.metadata_version.split('.').map(str::parse::<u64>);
+        match (parts.next(), parts.next()) {
+            (Some(Ok(major)), minor) => (major, minor.and_then(Result::ok).unwrap_or(0)) >= (2, 2),
+            _ => false,
+        }
+    }
+
+    /// Whether `field` (any case) is declared `Dynamic`.
+    pub fn is_dynamic(&self, field: &str) -> bool {
+        self.dynamic.iter().any(|d| d.eq_ignore_ascii_case(field))
+    }
+}
+
+/// Why core metadata could not be read or fetched. URLs in it are redacted.
+#[derive(Debug, thiserror::Error)]
+pub enum MetadataError {
+    /// The text lacks a required field.
+    #[error("The metadata has no `{field}` field")]
+    MissingField {
+        /// `Name`, `Version`, `Metadata-Version`.
+        field: &'static str,
+    },
+    /// `Version` is not a PEP 440 version.
+    #[error("The metadata's version `{version}` is not a PEP 440 version")]
+    InvalidVersion {
+        /// The text.
+        version: String,
+    },
+    /// A `Requires-Dist` line that is not a PEP 508 requirement.
+    #[error("The metadata's `Requires-Dist: {line}` is not a valid requirement: {message}")]
+    InvalidRequirement {
+        /// The value.
+        line: String,
+        /// The parser's message.
+        message: String,
+    },
+    /// The metadata is not UTF-8.
+    #[error("The metadata is not UTF-8")]
+    NotUtf8,
+    /// A download failed.
+    #[error("Cannot download {url}")]
+    Http {
+        /// The URL, redacted.
+        url: String,
+        /// What the HTTP client said.
+        #[source]
+        source: Box<HttpError>,
+    },
+    /// A downloaded file does not have the hash the index gave.
+    #[error("{url} does not match the sha256 the index gave (expected {expected}, got {actual})")]
+    HashMismatch {
+        /// The URL, redacted.
+        url: String,
+        /// The index's digest.
+        expected: String,
+        /// The digest of what was downloaded.
+        actual: String,
+    },
+    /// The index says the file is bigger than repin downloads.
+    #[error("{url} is {size} bytes, more than the {limit} bytes repin downloads")]
+    TooLarge {
+        /// The URL, redacted.
+        url: String,
+        /// The size the index gave.
+        size: u64,
+        /// The limit.
+        limit: usize,
+    },
+    /// An archive that cannot be read, or that holds no metadata file.
+    #[error("{filename} holds no readable {member}: {reason}")]
+    Archive {
+        /// The file name.
+        filename: String,
+        /// `METADATA` or `PKG-INFO`.
+        member: &'static str,
+        /// What went wrong.
+        reason: String,
+    },
+    /// Only an sdist whose dependencies are known by building it: repin never runs builds.
+    #[error("{filename} does not declare its dependencies statically ({why})")]
+    NeedsBuild {
+        /// The sdist's file name.
+        filename: String,
+        /// `metadata 2.1`, or `Requires-Dist is dynamic`.
+        why: String,
+    },
+    /// The release has no file repin can read metadata from.
+    #[error("The release has no wheel or source distribution")]
+    NoFiles,
+}
+
+impl MetadataError {
+    /// Whether this says something about the release itself (it cannot be used) rather than
+    /// about the network: a resolver passes over such a release and tries an older one.
+    pub fn is_release_unusable(&self) -> bool {
+        !matches!(self, MetadataError::Http { .. })
+    }
+}
+
+/// Parse core metadata text (RFC 822 headers; the body, the long description, is ignored).
+pub fn parse(text: &str) -> Result<Metadata, MetadataError> {
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for line in text.lines() {
+        if line.trim().is_empty() {
+            break;
+        }
+        if line.starts_with([' ', '\t']) {
+            if let Some((_, value)) = fields.last_mut() {
+                value.push('\n');
+                value.push_str(line.trim());
+            }
+            continue;
+        }
+        let Some((key, value)) = line.split_once(':') else {
+            continue;
+        };
+        fields.push((key.trim().to_ascii_lowercase(), value.trim().to_owned()));
+    }
+    let first = |key: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
+    let all = |key: &'static str| {
+        fields
+            .iter()
+            .filter(move |(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
+    let metadata_version = first("metadata-version")
+        .ok_or(MetadataError::MissingField {
+            field: "Metadata-Version",
+        })?
+        .to_owned();
+    let name = first("name")
+        .ok_or(MetadataError::MissingField { field: "Name" })?
+        .to_owned();
+    let version_text = first("version").ok_or(MetadataError::MissingField { field: "Version" })?;
+    let version = Version::from_str(version_text).map_err(|_| MetadataError::InvalidVersion {
+        version: version_text.to_owned(),
+    })?;
+    let requires_python = first("requires-python")
+        .filter(|t| !t.is_empty())
+        .and_then(|t| VersionSpecifiers::from_str(t).ok());
+    let mut requires_dist = Vec::new();
+    for line in all("requires-dist") {
+        requires_dist.push(parse_requirement(line)?);
+    }
+    let provides_extra = all("provides-extra")
+        .filter_map(|e| ExtraName::from_str(e).ok())
+        .collect();
+    let dynamic = all("dynamic").map(str::to_ascii_lowercase).collect();
+    Ok(Metadata {
+        metadata_version,
+        name,
+        version,
+        requires_python,
+        requires_dist,
+        provides_extra,
+        dynamic,
+    })
+}
+
+/// Parse one PEP 508 requirement, a panic of the parser (a bug on its side) being an error.
+pub fn parse_requirement(line: &str) -> Result<Requirement<VerbatimUrl>, MetadataError> {
+    let invalid = |message: String| MetadataError::InvalidRequirement {
+        line: line.to_owned(),
+        message,
+    };
+    std::panic::catch_unwind(|| Requirement::<VerbatimUrl>::from_str(line))
+        .map_err(|_| invalid("the PEP 508 parser failed on it".into()))?
+        .map_err(|e| invalid(e.message.to_string()))
+}
+
+/// The file to read metadata from, best first: a wheel whose metadata the index serves, any
+/// wheel (pure ones first), then an sdist.
+fn candidates(release: &Release) -> Vec<&DistFile> {
+    let rank = |file: &DistFile| match &file.kind {
+        DistKind::Wheel { platform_tag, .. } => {
+            let served = matches!(file.core_metadata, CoreMetadata::Present { .. });
+            let pure = platform_tag == "any";
+            match (served, pure) {
+                (true, true) => 0,
+                (true, false) => 1,
+                (false, true) => 2,
+                (false, false) => 3,
+            }
+        }
+        DistKind::Sdist { .. } if matches!(file.core_metadata, CoreMetadata::Present { .. }) => 4,
+        DistKind::Sdist { .. } => 5,
+        DistKind::Other => 6,
+    };
+    let mut files: Vec<&DistFile> = release
+        .files
+        .iter()
+        .filter(|f| !matches!(f.kind, DistKind::Other))
+        .collect();
+    // Yanked files last: they still describe the release, but a live file is the better source.
+    files.sort_by_key(|f| (f.yanked, rank(f)));
+    files
+}
+
+impl PypiClient {
+    /// The core metadata of `release`, read from `index` (whose credentials are sent for files
+    /// on its host). See the [module documentation](self) for the order of sources.
+    pub async fn metadata(
+        &self,
+        index: &Index,
+        release: &Release,
+    ) -> Result<Metadata, MetadataError> {
+        let files = candidates(release);
+        let Some(&file) = files.first() else {
+            return Err(MetadataError::NoFiles);
+        };
+        let text = if let CoreMetadata::Present { hashes } = &file.core_metadata {
+            let mut url = file.url.clone();
+            url.set_path(&format!("{}.metadata", url.path()));
+            let sha256 = hashes.get("sha256").map(String::as_str);
+            let body = self.download(index, &url, sha256, None, true).await?;
+            String::from_utf8(body).map_err(|_| MetadataError::NotUtf8)?
+        } else {
+            let body = self
+                .download(index, &file.url, file.sha256(), file.size, false)
+                .await?;
+            match &file.kind {
+                DistKind::Wheel { .. } => wheel_metadata(&file.filename, &body)?,
+                DistKind::Sdist { extension } => sdist_pkg_info(&file.filename, extension, &body)?,
+                DistKind::Other => return Err(MetadataError::NoFiles),
+            }
+        };
+        let metadata = parse(&text)?;
+        if matches!(file.kind, DistKind::Sdist { .. }) {
+            check_static(&file.filename, &metadata)?;
+        }
+        Ok(metadata)
+    }
+
+    /// GET `url` (index credentials when on the index's host), checked against `sha256` when
+    /// given. Small metadata files may be cached; archives are not.
+    async fn download(
+        &self,
+        index: &Index,
+        url: &url::Url,
+        sha256: Option<&str>,
+        size: Option<u64>,
+        cacheable: bool,
+    ) -> Result<Vec<u8>, MetadataError> {
+        let shown = redact::url(url);
+        let limit = self.http().config().max_body;
+        if let Some(size) = size.filter(|s| *s > limit as u64) {
+            return Err(MetadataError::TooLarge {
+                url: shown,
+                size,
+                limit,
+            });
+        }
+        let same_host = url.host_str() == index.url.as_url().host_str()
+            && url.port_or_known_default() == index.url.as_url().port_or_known_default();
+        let mut request = Request::get(url.clone());
+        if same_host {
+            request = request.auth(index.auth.clone());
+        }
+        if !cacheable {
+            request = request.uncached();
+        }
+        let http_error = |source| MetadataError::Http {
+            url: shown.clone(),
+            source: Box::new(source),
+        };
+        let response = self
+            .http()
+            .send(request)
+            .await
+            .and_then(|r| r.ensure_success())
+            .map_err(http_error)?;
+        if let Some(expected) = sha256 {
+            let actual = hex::encode(Sha256::digest(&response.body));
+            if !actual.eq_ignore_ascii_case(expected) {
+                return Err(MetadataError::HashMismatch {
+                    url: shown,
+                    expected: expected.to_owned(),
+                    actual,
+                });
+            }
+        }
+        Ok(response.body)
+    }
+}
+
+/// An sdist's `PKG-INFO` tells its dependencies only when it is metadata 2.2+ and does not
+/// mark `Requires-Dist` dynamic.
+pub fn check_static(filename: &str, metadata: &Metadata) -> Result<(), MetadataError> {
+    if !metadata.is_at_least_2_2() {
+        return Err(MetadataError::NeedsBuild {
+            filename: filename.to_owned(),
+            why: format!("its PKG-INFO is metadata {}", metadata.metadata_version),
+        });
+    }
+    if metadata.is_dynamic("requires-dist") {
+        return Err(MetadataError::NeedsBuild {
+            filename: filename.to_owned(),
+            why: "its PKG-INFO marks Requires-Dist as dynamic".into(),
+        });
+    }
+    Ok(())
+}
+
+/// `*.dist-info/METADATA` of a wheel (the top-level `.dist-info` directory; when there are
+/// several, the one named after the wheel's project and version).
+pub fn wheel_metadata(filename: &str, wheel: &[u8]) -> Result<String, MetadataError> {
+    let archive_error = |reason: String| MetadataError::Archive {
+        filename: filename.to_owned(),
+        member: "METADATA",
+        reason,
+    };
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(wheel))
+        .map_err(|e| archive_error(e.to_string()))?;
+    let prefix = filename
+        .split('-')
+        .take(2)
+        .collect::<Vec<_>>()
+        .join("-")
+        .to_ascii_lowercase();
+    let names: Vec<String> = zip
+        .file_names()
+        .filter(|n| {
+            let mut parts = n.split('/');
+            matches!(
+                (parts.next(), parts.next(), parts.next()),
+                (Some(dir), Some("METADATA"), None) if dir.ends_with(".dist-info")
+            )
+        })
+        .map(str::to_owned)
+        .collect();
+    let chosen = names
+        .iter()
+        .find(|n| {
+            n.to_ascii_lowercase()
+                .starts_with(&format!("{prefix}.dist-info/"))
+        })
+        .or_else(|| names.first())
+        .ok_or_else(|| archive_error("there is no *.dist-info/METADATA".into()))?;
+    let mut entry = zip
+        .by_name(chosen)
+        .map_err(|e| archive_error(e.to_string()))?;
+    let mut text = String::new();
+    entry
+        .read_to_string(&mut text)
+        .map_err(|e| archive_error(e.to_string()))?;
+    Ok(text)
+}
+
+/// The top-level `PKG-INFO` of an sdist (`.tar.gz` or `.zip`).
+pub fn sdist_pkg_info(
+    filename: &str,
+    extension: &str,
+    sdist: &[u8],
+) -> Result<String, MetadataError> {
+    let archive_error = |reason: String| MetadataError::Archive {
+        filename: filename.to_owned(),
+        member: "PKG-INFO",
+        reason,
+    };
+    let is_top_pkg_info = |name: &str| {
+        let mut parts = name.trim_start_matches("./").split('/');
+        matches!(
+            (parts.next(), parts.next(), parts.next()),
+            (Some(_), Some("PKG-INFO"), None)
+        )
+    };
+    match extension.to_ascii_lowercase().as_str() {
+        ".zip" => {
+            let mut zip = zip::ZipArchive::new(std::io::Cursor::new(sdist))
+                .map_err(|e| archive_error(e.to_string()))?;
+            let name = zip
+                .file_names()
+                .find(|n| is_top_pkg_info(n))
+                .map(str::to_owned)
+                .ok_or_else(|| archive_error("there is none at the top".into()))?;
+            let mut text = String::new();
+            zip.by_name(&name)
+                .map_err(|e| archive_error(e.to_string()))?
+                .read_to_string(&mut text)
+                .map_err(|e| archive_error(e.to_string()))?;
+            Ok(text)
+        }
+        ".tar.gz" | ".tgz" => {
+            let mut tar = Vec::new();
+            flate2::read::GzDecoder::new(sdist)
+                .read_to_end(&mut tar)
+                .map_err(|e| archive_error(e.to_string()))?;
+            let bytes = tar_member(&tar, is_top_pkg_info)
+                .ok_or_else(|| archive_error("there is none at the top".into()))?;
+            String::from_utf8(bytes.to_vec()).map_err(|_| MetadataError::NotUtf8)
+        }
+        other => Err(archive_error(format!(
+            "repin does not read `{other}` archives"
+        ))),
+    }
+}
+
+/// The content of the first regular file of a tar archive whose name `wanted` accepts (ustar
+/// names with their prefix field, GNU long names and pax `path` records understood).
+fn tar_member(tar: &[u8], wanted: impl Fn(&str) -> bool) -> Option<&[u8]> {
+    let octal = |field: &[u8]| -> Option<usize> {
+        let text = std::str::from_utf8(field).ok()?;
+        let text = text.trim_matches(|c: char| c == '\0' || c == ' ');
+        if text.is_empty() {
+            return Some(0);
+        }
+        usize::from_str_radix(text, 8).ok()
+    };
+    let cstr = |field: &[u8]| -> String {
+        let end = field.iter().position(|b| *b == 0).unwrap_or(field.len());
+        String::from_utf8_lossy(&field[..end]).into_owned()
+    };
+    let mut at = 0;
+    let mut long_name: Option<String> = None;
+    while at + 512 <= tar.len() {
+        let header = &tar[at..at + 512];
+        if header.iter().all(|b| *b == 0) {
+            return None;
+        }
+        let size = octal(&header[124..136])?;
+        let data_start = at + 512;
+        let data = tar.get(data_start..data_start + size)?;
+        let kind = header[156];
+        let mut name = cstr(&header[0..100]);
+        if &header[257..262] == b"ustar" {
+            let prefix = cstr(&header[345..500]);
+            if !prefix.is_empty() {
+                name = format!("{prefix}/{name}");
+            }
+        }
+        match kind {
+            b'L' => long_name = Some(cstr(data)),
+            b'x' => {
+                // pax records: "<len> path=<name>\n"
+                let text = String::from_utf8_lossy(data);
+                long_name = text.lines().find_map(|record| {
+                    record
+                        .split_once(' ')
+                        .and_then(|(_, kv)| kv.strip_prefix("path="))
+                        .map(str::to_owned)
+                });
+            }
+            b'0' | 0 => {
+                let name = long_name.take().unwrap_or(name);
+                if wanted(&name) {
+                    return Some(data);
+                }
+            }
+            _ => long_name = None,
+        }
+        at = data_start + size.div_ceil(512) * 512;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests;

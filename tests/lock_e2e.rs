@@ -1,0 +1,324 @@
+//! `repin lock` run as a process against a real pypiserver on loopback, serving wheels and
+//! sdists this test writes with real metadata (`Requires-Dist` with markers and extras,
+//! `Requires-Python`).
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use support::pypiserver::{Meta, PypiServer, sha256_hex, write_sdist_with, write_wheel_with};
+
+/// Run `repin` in `dir` with a clean environment (as `support::repin` does, plus a working
+/// directory, so the header records relative paths).
+fn repin_in(dir: &Path, home: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_repin"))
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("HOME", home)
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .output()
+        .expect("repin runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn wheel(
+    dir: &Path,
+    hashes: &mut BTreeMap<String, Vec<String>>,
+    name: &str,
+    version: &str,
+    meta: Meta,
+) {
+    let path = write_wheel_with(dir, name, version, &meta);
+    hashes
+        .entry(format!("{name}=={version}"))
+        .or_default()
+        .push(format!(
+            "sha256:{}",
+            sha256_hex(&std::fs::read(path).unwrap())
+        ));
+}
+
+/// `name==version` and its hashes, for every entry of a lock, read by repin's own parser.
+fn read_back(path: &Path) -> BTreeMap<String, Vec<String>> {
+    let source = repin::text::SourceFile::read(path).unwrap();
+    let manifest = repin::manifest::parse(source, repin::manifest::ManifestKind::Requirements);
+    assert!(
+        manifest.diagnostics.is_empty(),
+        "{:?}",
+        manifest.diagnostics
+    );
+    let repin::manifest::ManifestDetails::Requirements(file) = &manifest.details else {
+        panic!("not a requirements file");
+    };
+    let header = file.lock.as_ref().expect("a lock header");
+    assert!(header.generate_hashes);
+    assert_eq!(header.output_file.as_deref(), Some("requirements.txt"));
+    manifest
+        .dependencies
+        .iter()
+        .map(|d| {
+            let python = d.python().unwrap();
+            let version = python.pinned_version().expect("every entry is pinned");
+            let mut hashes: Vec<String> = python
+                .hashes
+                .iter()
+                .map(|h| format!("{}:{}", h.algorithm, h.digest))
+                .collect();
+            hashes.sort();
+            (format!("{}=={version}", d.name), hashes)
+        })
+        .collect()
+}
+
+#[test]
+fn lock_a_small_tree_with_extras_markers_and_requires_python() {
+    let packages = tempfile::tempdir().unwrap();
+    let dir = packages.path();
+    let mut hashes = BTreeMap::new();
+    wheel(
+        dir,
+        &mut hashes,
+        "flask",
+        "2.3.0",
+        Meta {
+            requires_dist: &["werkzeug>=2.3", "jinja2>=3.1"],
+            ..Meta::default()
+        },
+    );
+    wheel(
+        dir,
+        &mut hashes,
+        "flask",
+        "3.0.3",
+        Meta {
+            requires_python: Some(">=3.8"),
+            provides_extra: &["async"],
+            requires_dist: &[
+                "werkzeug>=3.0",
+                "jinja2>=3.1.2",
+                "colorama; sys_platform == \"win32\"",
+                "asgiref>=3.2; extra == \"async\"",
+            ],
+            ..Meta::default()
+        },
+    );
+    // The newest flask needs a newer Python than the lock's.
+    wheel(
+        dir,
+        &mut hashes,
+        "flask",
+        "3.1.0",
+        Meta {
+            requires_python: Some(">=3.13"),
+            requires_dist: &["werkzeug>=3.1"],
+            ..Meta::default()
+        },
+    );
+    for version in ["2.3.8", "3.0.1"] {
+        wheel(
+            dir,
+            &mut hashes,
+            "werkzeug",
+            version,
+            Meta {
+                requires_dist: &["markupsafe>=2.1.1"],
+                ..Meta::default()
+            },
+        );
+    }
+    wheel(
+        dir,
+        &mut hashes,
+        "jinja2",
+        "3.1.4",
+        Meta {
+            requires_dist: &["markupsafe>=2.0"],
+            ..Meta::default()
+        },
+    );
+    wheel(dir, &mut hashes, "markupsafe", "2.1.5", Meta::default());
+    let sdist = write_sdist_with(dir, "markupsafe", "2.1.5", &Meta::default());
+    hashes.get_mut("markupsafe==2.1.5").unwrap().push(format!(
+        "sha256:{}",
+        sha256_hex(&std::fs::read(sdist).unwrap())
+    ));
+    wheel(dir, &mut hashes, "asgiref", "3.8.1", Meta::default());
+    wheel(dir, &mut hashes, "colorama", "0.4.6", Meta::default());
+    // Only an sdist whose dependencies a build would tell.
+    write_sdist_with(dir, "legacy", "1.0", &Meta::default());
+    let Some(server) = PypiServer::start(dir) else {
+        return;
+    };
+
+    let repo = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let root = repo.path();
+    std::fs::write(root.join("repin.toml"), "[python]\nversion = \"3.12\"\n").unwrap();
+    std::fs::write(
+        root.join("requirements.in"),
+        format!("-i {}\nflask[async]\n", server.index_url()),
+    )
+    .unwrap();
+
+    let output = repin_in(
+        root,
+        home.path(),
+        &["lock", "requirements.in", "-o", "requirements.txt"],
+    );
+    assert!(
+        output.status.success(),
+        "{}\n{}\n{}",
+        text(&output.stdout),
+        text(&output.stderr),
+        server.log()
+    );
+    let lock = std::fs::read_to_string(root.join("requirements.txt")).unwrap();
+    let expected_head = format!(
+        "#\n# This file is autogenerated by repin {} with Python 3.12\n# by the following command:\n#\n\
+         #    repin lock requirements.in -o requirements.txt\n#\n--index-url {}\n\n",
+        env!("CARGO_PKG_VERSION"),
+        server.index_url()
+    );
+    assert!(lock.starts_with(&expected_head), "{lock}");
+    assert!(
+        lock.contains("flask[async]==3.0.3 \\\n    --hash=sha256:"),
+        "{lock}"
+    );
+    assert!(
+        lock.contains("    # via\n    #   jinja2\n    #   werkzeug\n"),
+        "markupsafe's two parents: {lock}"
+    );
+    assert!(lock.contains("    # via flask\n"), "{lock}");
+    assert!(lock.contains("    # via -r requirements.in\n"), "{lock}");
+
+    // Read back by repin's own parser: every entry pinned, with the hashes of the served files.
+    let read = read_back(&root.join("requirements.txt"));
+    let pins: Vec<&String> = read.keys().collect();
+    assert_eq!(
+        pins,
+        [
+            "asgiref==3.8.1",
+            "flask==3.0.3",
+            "jinja2==3.1.4",
+            "markupsafe==2.1.5",
+            "werkzeug==3.0.1"
+        ],
+        "colorama is Windows-only; flask 3.1.0 needs Python 3.13"
+    );
+    for (pin, got) in &read {
+        let mut want = hashes[pin].clone();
+        want.sort();
+        assert_eq!(got, &want, "{pin}");
+    }
+    assert_eq!(read["markupsafe==2.1.5"].len(), 2, "wheel and sdist");
+
+    // A re-lock keeps the versions of the lock, even with a newer release out...
+    wheel(
+        dir,
+        &mut hashes,
+        "werkzeug",
+        "3.0.2",
+        Meta {
+            requires_dist: &["markupsafe>=2.1.1"],
+            ..Meta::default()
+        },
+    );
+    let again = repin_in(
+        root,
+        home.path(),
+        &["lock", "requirements.in", "-o", "requirements.txt"],
+    );
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert_eq!(
+        std::fs::read_to_string(root.join("requirements.txt")).unwrap(),
+        lock
+    );
+    assert!(
+        text(&again.stderr).contains("(unchanged)"),
+        "{}",
+        text(&again.stderr)
+    );
+    // ... until that package may move.
+    let moved = repin_in(
+        root,
+        home.path(),
+        &[
+            "lock",
+            "requirements.in",
+            "-o",
+            "requirements.txt",
+            "--upgrade-package",
+            "werkzeug",
+        ],
+    );
+    assert!(moved.status.success(), "{}", text(&moved.stderr));
+    assert!(
+        text(&moved.stderr).contains("werkzeug 3.0.1 -> 3.0.2"),
+        "{}",
+        text(&moved.stderr)
+    );
+    assert!(read_back(&root.join("requirements.txt")).contains_key("werkzeug==3.0.2"));
+
+    // A conflict: a readable explanation in repin's error style, exit 2, nothing written.
+    std::fs::write(
+        root.join("conflict.in"),
+        format!("-i {}\nflask>=3\nwerkzeug<3\n", server.index_url()),
+    )
+    .unwrap();
+    let failed = repin_in(root, home.path(), &["lock", "conflict.in"]);
+    assert_eq!(failed.status.code(), Some(2));
+    let stderr = text(&failed.stderr);
+    assert!(
+        stderr.starts_with(
+            "error: No set of versions satisfies the requirements of conflict.in\n  Caused by: Because"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("werkzeug<3"), "{stderr}");
+    assert!(
+        stderr.contains("flask==3.0.3 depends on werkzeug>=3.0"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("flask==3.1.0 cannot be used: requires Python >=3.13"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("\n  hint: the lock is for Python 3.12"),
+        "{stderr}"
+    );
+    assert!(!root.join("conflict.txt").exists());
+
+    // An sdist that only a build would explain is not resolvable.
+    std::fs::write(
+        root.join("legacy.in"),
+        format!("-i {}\nlegacy\n", server.index_url()),
+    )
+    .unwrap();
+    let failed = repin_in(
+        root,
+        home.path(),
+        &["lock", "legacy.in", "--python", "3.12"],
+    );
+    assert_eq!(failed.status.code(), Some(2));
+    let stderr = text(&failed.stderr);
+    assert!(
+        stderr.contains("legacy-1.0.tar.gz does not declare its dependencies statically"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("there is no other release of legacy"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("hint: repin never runs build backends"),
+        "{stderr}"
+    );
+}
