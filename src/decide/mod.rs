@@ -6,6 +6,7 @@
 //! never mixed) or the one reason there is none.
 
 pub mod image;
+pub mod lock_fit;
 pub mod policy;
 pub mod python;
 pub mod security;

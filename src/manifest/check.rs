@@ -74,7 +74,7 @@ pub fn spans_are_consistent(manifest: &Manifest) -> Result<(), String> {
                 if let Some(spec) = &p.specifier {
                     expect_eq(manifest, dependency, "specifier", spec.span, &spec.text)?;
                 }
-                if let Some((marker, span)) = &p.marker {
+                if let Some((marker, span)) = p.marker.as_ref().filter(|(_, s)| !s.is_empty()) {
                     expect_eq(manifest, dependency, "marker", *span, marker)?;
                 }
                 for hash in &p.hashes {

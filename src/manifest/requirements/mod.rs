@@ -368,8 +368,14 @@ impl Parser<'_> {
         if let Some(pin) = &mut requirement.pin {
             pin.span = map(pin.span);
         }
+        // A marker is never edited, so one that a continuation splits does not stop the pin's
+        // update: it keeps its (joined) text and claims no span.
         if let Some((_, span)) = &mut requirement.marker {
-            *span = map(*span);
+            *span = if line.is_contiguous(span.start, span.end) {
+                line.map_span(span.start, span.end)
+            } else {
+                Span::empty(line.map_span(span.start, span.start).start)
+            };
         }
         if let Some(span) = &mut requirement.url_span {
             *span = map(*span);

@@ -207,3 +207,29 @@ fn quoted_hashes_make_the_entry_not_updatable() {
     );
     assert_eq!(m.dependencies[1].skip_reason, None);
 }
+
+/// Fuzzing found: an invalid requirement whose marker a continuation splits kept the marker's
+/// span, which then held the continuation's bytes but claimed the joined text.
+#[test]
+fn split_markers_claim_no_span_in_valid_and_invalid_entries() {
+    for text in [
+        "enum34==1.1.10 ; python_version < \"3.4\" \\\n ython_version>=\"3.12\"  # c\n",
+        "flask==2.0 ; python_version < \"3.4\" \\\n  and python_version>=\"3.0\"\n",
+    ] {
+        let m = parse_text(text);
+        crate::manifest::check::spans_are_consistent(&m).unwrap();
+        assert_eq!(m.source.to_bytes(), text.as_bytes());
+    }
+    // The valid one stays updatable: its pin is whole, and the marker keeps its joined text.
+    let m = parse_text("flask==2.0 ; python_version < \"3.4\" \\\n  and python_version>=\"3.0\"\n");
+    assert_eq!(m.dependencies[0].skip_reason, None);
+    let (marker, span) = python(&m, 0).marker.clone().unwrap();
+    assert_eq!(
+        marker,
+        "python_version < \"3.4\"   and python_version>=\"3.0\""
+    );
+    assert!(span.is_empty());
+    assert!(python(&m, 0).parsed_marker.is_some());
+    let refused = crate::manifest::check::every_edit_verifies_or_is_refused(&m).unwrap();
+    assert!(refused.is_empty(), "{refused:?}");
+}
