@@ -7,6 +7,7 @@
 
 mod advisories;
 mod images;
+mod lock_fit;
 mod python_target;
 mod setup;
 
@@ -356,5 +357,14 @@ impl Checker {
                 }
             }
         }
+        let mut sources: lock_fit::Sources<'_> = HashMap::new();
+        for (key, (indexes, users)) in &wanted {
+            if let Ok(lookup) = &lookups[key] {
+                for &user in users {
+                    sources.insert(user, (indexes.as_slice(), lookup));
+                }
+            }
+        }
+        self.check_locks(manifests, &sources, ctx, outcome).await;
     }
 }

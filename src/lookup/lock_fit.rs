@@ -1,0 +1,340 @@
+//! Updates of the pins of compiled lock files, checked against the rest of each lock
+//! ([`crate::decide::lock_fit`]) before they are proposed: the core metadata of each new
+//! release and of its `# via` parents' pinned releases is fetched once per run (PEP 658 files
+//! where the index has them, else the wheel), and an update that does not fit is held back with
+//! the re-lock to run instead.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::str::FromStr;
+
+use futures::StreamExt;
+use pep440_rs::Version;
+use pep508_rs::ExtraName;
+
+use super::{CONCURRENCY, Checker, Outcome, PypiLookup, error_chain};
+use crate::decide::lock_fit::{LockedPin, Parent, misfits};
+use crate::decide::{Context, NoUpdate};
+use crate::manifest::requirements::LockHeader;
+use crate::manifest::{Manifest, ManifestDetails};
+use crate::registry::pypi::Index;
+use crate::registry::pypi::metadata::Metadata;
+use crate::versioning::UpdateKind;
+
+/// Core metadata by (name, version), fetched once per run.
+type MetadataCache = HashMap<(String, Version), Result<Metadata, String>>;
+
+/// Where a dependency's releases were looked up: its indexes and what they said.
+pub(super) type Sources<'a> = HashMap<(usize, usize), (&'a [Index], &'a PypiLookup)>;
+
+/// The `.in` file on the lock's recorded command line, for the hint.
+fn lock_input(header: &LockHeader) -> Option<&str> {
+    header
+        .command
+        .as_deref()?
+        .split_whitespace()
+        .find(|t| t.ends_with(".in") || t.ends_with("pyproject.toml"))
+}
+
+fn pins_of(manifest: &Manifest) -> BTreeMap<String, (usize, LockedPin)> {
+    manifest
+        .dependencies
+        .iter()
+        .enumerate()
+        .filter_map(|(d, dependency)| {
+            let python = dependency.python()?;
+            let version = python.pinned_version()?.clone();
+            let extras = python
+                .extras
+                .iter()
+                .filter_map(|e| ExtraName::from_str(e).ok())
+                .collect();
+            Some((dependency.name.clone(), (d, LockedPin { version, extras })))
+        })
+        .collect()
+}
+
+/// One update to check: where it is, and the metadata it needs.
+struct Check {
+    finding: usize,
+    update: usize,
+    name: String,
+    version: Version,
+    /// (dependency index, version) of the new release, then of each parent.
+    wanted: Vec<(usize, Version)>,
+    manifest: usize,
+    /// Whether it is a security update (never replaced by an older release).
+    security: bool,
+    /// Whether it is a major update (replaced only by another major one).
+    major: bool,
+}
+
+impl Checker {
+    /// Hold back the updates of compiled locks' pins that do not fit the rest of their lock.
+    pub(super) async fn check_locks(
+        &self,
+        manifests: &[&Manifest],
+        sources: &Sources<'_>,
+        ctx: &Context,
+        outcome: &mut Outcome,
+    ) {
+        let locks: HashMap<&Path, usize> = manifests
+            .iter()
+            .enumerate()
+            .filter(
+                |(_, m)| matches!(&m.details, ManifestDetails::Requirements(r) if r.lock.is_some()),
+            )
+            .map(|(i, m)| (m.source.path(), i))
+            .collect();
+        if locks.is_empty() {
+            return;
+        }
+        let mut pins: HashMap<usize, BTreeMap<String, (usize, LockedPin)>> = HashMap::new();
+        let mut checks = Vec::new();
+        for (f, finding) in outcome.findings.iter().enumerate() {
+            let Some(&m) = locks.get(finding.file.as_path()) else {
+                continue;
+            };
+            let pins = pins.entry(m).or_insert_with(|| pins_of(manifests[m]));
+            let dependency = &manifests[m].dependencies[finding.index];
+            for (u, update) in finding.decision.updates.iter().enumerate() {
+                let Ok(version) = Version::from_str(&update.proposed) else {
+                    continue;
+                };
+                let mut wanted = vec![(finding.index, version.clone())];
+                for parent in dependency.python().map_or(&[][..], |p| p.via.as_slice()) {
+                    let parent = crate::manifest::python::normalize_name(parent);
+                    if let Some((d, pin)) = pins.get(&parent).filter(|_| parent != dependency.name)
+                    {
+                        wanted.push((*d, pin.version.clone()));
+                    }
+                }
+                checks.push(Check {
+                    finding: f,
+                    update: u,
+                    name: dependency.name.clone(),
+                    version,
+                    wanted,
+                    manifest: m,
+                    security: update.is_security(),
+                    major: update.kind == UpdateKind::Major,
+                });
+            }
+        }
+        if checks.is_empty() {
+            return;
+        }
+        let Some(python) = &ctx.python else {
+            outcome.notes.push(
+                "updates of compiled lock files were not checked against the rest of the lock: the service's Python is unknown (set `[python] version`)".into(),
+            );
+            return;
+        };
+        let Ok(target) = crate::lock::target::Target::linux_x86_64(&python.to_string()) else {
+            return;
+        };
+        let mut metadata = self.lock_metadata(&checks, sources).await;
+        // Newest first, so removing an update keeps the indexes of the others valid.
+        for check in checks.iter().rev() {
+            let manifest = manifests[check.manifest];
+            let pins = &pins[&check.manifest];
+            let lock_pins: BTreeMap<String, LockedPin> = pins
+                .iter()
+                .map(|(n, (_, p))| (n.clone(), p.clone()))
+                .collect();
+            let parents: Vec<(usize, Version)> = check.wanted[1..].to_vec();
+            let (new_d, _) = check.wanted[0];
+            let fit = |metadata: &MetadataCache,
+                       version: &Version|
+             -> Result<(Vec<String>, Vec<String>), String> {
+                let get = |d: usize, v: &Version| -> Result<&Metadata, String> {
+                    let name = &manifest.dependencies[d].name;
+                    match metadata.get(&(name.clone(), v.clone())) {
+                        Some(Ok(m)) => Ok(m),
+                        Some(Err(e)) => Err(e.clone()),
+                        None => Err(format!("`{name}` {v} was not looked up")),
+                    }
+                };
+                let new = get(new_d, version)?;
+                let mut with = Vec::new();
+                let mut unchecked = Vec::new();
+                for (d, v) in &parents {
+                    let name = manifest.dependencies[*d].name.as_str();
+                    match get(*d, v) {
+                        Ok(metadata) => with.push(Parent {
+                            name,
+                            pin: &pins[name].1,
+                            metadata,
+                        }),
+                        Err(why) => unchecked.push(format!("`{name}` {v}: {why}")),
+                    }
+                }
+                let why = misfits(
+                    &check.name,
+                    version,
+                    new,
+                    &lock_pins,
+                    &with,
+                    &target.markers,
+                );
+                Ok((why, unchecked))
+            };
+            let (why, unchecked) = match fit(&metadata, &check.version) {
+                Ok(result) => result,
+                Err(why) => {
+                    outcome.findings[check.finding].decision.notes.push(format!(
+                        "{} {} was not checked against the rest of the lock: {why}",
+                        check.name, check.version
+                    ));
+                    continue;
+                }
+            };
+            for line in &unchecked {
+                outcome.findings[check.finding].decision.notes.push(format!(
+                    "{} {} was checked against the lock without {line}",
+                    check.name, check.version
+                ));
+            }
+            if why.is_empty() {
+                continue;
+            }
+            let file = manifest
+                .source
+                .path()
+                .file_name()
+                .map_or_else(String::new, |f| f.to_string_lossy().into_owned());
+            let input = match &manifest.details {
+                ManifestDetails::Requirements(r) => r.lock.as_ref().and_then(lock_input),
+                ManifestDetails::Dockerfile(_) => None,
+            }
+            .unwrap_or("<its .in file>");
+            let reason = format!(
+                "{} {} does not fit the rest of this lock: {}; re-lock instead: `repin lock {input} -o {file} --upgrade-package {}`",
+                check.name,
+                check.version,
+                why.join("; "),
+                check.name
+            );
+            // An older release of the same kind may still fit (flask 2.2.5 where 2.3.3 needs a
+            // newer Werkzeug): the decision is made again below the one that did not.
+            let replacement = self
+                .fitting_release(check, manifest, sources, ctx, &mut metadata, &|m, v| {
+                    fit(m, v).is_ok_and(|(why, _)| why.is_empty())
+                })
+                .await;
+            let finding = &mut outcome.findings[check.finding];
+            match replacement {
+                Some(mut update) => {
+                    update.reason = format!("{}; {reason}", update.reason);
+                    finding.decision.updates[check.update] = update;
+                }
+                None => {
+                    finding.decision.updates.remove(check.update);
+                    if finding.decision.updates.is_empty() && finding.decision.none.is_none() {
+                        finding.decision.none = Some(NoUpdate::HeldBack {
+                            version: check.version.to_string(),
+                            why: reason,
+                        });
+                    } else {
+                        finding.decision.notes.push(reason);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The newest update of the same kind as the rejected one, below it, that `fits` the lock
+    /// (at most a few tries: each costs a metadata fetch). Security updates are not replaced:
+    /// their target is the lowest release free of advisories, and nothing lower is safe.
+    async fn fitting_release(
+        &self,
+        check: &Check,
+        manifest: &Manifest,
+        sources: &Sources<'_>,
+        ctx: &Context,
+        metadata: &mut MetadataCache,
+        fits: &dyn Fn(&MetadataCache, &Version) -> bool,
+    ) -> Option<crate::decide::Update> {
+        let (d, _) = check.wanted[0];
+        let dependency = &manifest.dependencies[d];
+        let (indexes, lookup) = sources.get(&(check.manifest, d))?;
+        if check.security {
+            return None;
+        }
+        let path = manifest.source.path();
+        let policy = self.policy_fn(dependency, path);
+        let floor = dependency.python().and_then(|p| p.pinned_version());
+        let all = super::releases(lookup, floor);
+        let mut ceiling = check.version.clone();
+        for _ in 0..4 {
+            let below: Vec<_> = all
+                .iter()
+                .filter(|r| r.version < ceiling)
+                .cloned()
+                .collect();
+            let decision = crate::decide::python::decide(dependency, &below, &policy, ctx);
+            let candidate = decision
+                .updates
+                .into_iter()
+                .find(|u| (u.kind == UpdateKind::Major) == check.major)?;
+            let version = Version::from_str(&candidate.proposed).ok()?;
+            let key = (dependency.name.clone(), version.clone());
+            if let std::collections::hash_map::Entry::Vacant(entry) = metadata.entry(key) {
+                entry.insert(self.release_metadata(indexes, lookup, &version).await);
+            }
+            if fits(metadata, &version) {
+                return Some(candidate);
+            }
+            ceiling = version;
+        }
+        None
+    }
+
+    /// The metadata of every release the checks need, fetched once each, concurrently.
+    async fn lock_metadata(&self, checks: &[Check], sources: &Sources<'_>) -> MetadataCache {
+        let mut wanted: BTreeMap<(String, Version), (usize, usize)> = BTreeMap::new();
+        for check in checks {
+            for (d, v) in &check.wanted {
+                let Some((_, lookup)) = sources.get(&(check.manifest, *d)) else {
+                    continue;
+                };
+                wanted
+                    .entry((lookup.name.clone(), v.clone()))
+                    .or_insert((check.manifest, *d));
+            }
+        }
+        futures::stream::iter(wanted)
+            .map(|(key, dep)| async move {
+                let result = match sources.get(&dep) {
+                    None => Err("its releases were not looked up".to_owned()),
+                    Some((indexes, lookup)) => self.release_metadata(indexes, lookup, &key.1).await,
+                };
+                (key, result)
+            })
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await
+    }
+
+    /// The core metadata of `version` from the first of `indexes` that lists it.
+    async fn release_metadata(
+        &self,
+        indexes: &[Index],
+        lookup: &PypiLookup,
+        version: &Version,
+    ) -> Result<Metadata, String> {
+        let sourced = lookup
+            .releases
+            .get(version)
+            .and_then(|s| s.first())
+            .ok_or("the index does not list it")?;
+        let index = indexes
+            .iter()
+            .find(|i| i.url == sourced.index)
+            .ok_or("its index is not configured")?;
+        self.pypi
+            .metadata(index, &sourced.release)
+            .await
+            .map_err(|e| error_chain(&e))
+    }
+}
