@@ -184,9 +184,18 @@ impl Checker {
                     let names = python_packages(manifests.iter().copied());
                     match self.advisories(&names, None).await {
                         Ok(lookup) => {
+                            // One note per reason: an unreachable service fails every package
+                            // the same way.
+                            let mut by_reason: BTreeMap<&String, Vec<&String>> = BTreeMap::new();
                             for (package, why) in &lookup.failed {
+                                by_reason.entry(why).or_default().push(package);
+                            }
+                            for (why, packages) in by_reason {
+                                let names: Vec<String> =
+                                    packages.iter().map(|p| format!("`{p}`")).collect();
                                 outcome.notes.push(format!(
-                                    "advisories for `{package}` could not be checked: {why}"
+                                    "advisories for {} could not be checked: {why}",
+                                    names.join(", ")
                                 ));
                             }
                             Some(lookup)
