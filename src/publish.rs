@@ -161,6 +161,11 @@ pub fn items(
                     .name
                     .strip_prefix("docker.io/library/")
                     .map(|n| format!("https://hub.docker.com/_/{n}"))
+            } else if let Some(url) = outcome
+                .changelogs
+                .get(&(dependency.name.clone(), update.proposed.clone()))
+            {
+                Some(url.clone())
             } else if pypi_is_default(&finding.file, dependency) {
                 let version = update
                     .proposed

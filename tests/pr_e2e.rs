@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use support::github::GitHubMock;
-use support::pypiserver::{PypiServer, sha256_hex, write_wheel};
+use support::pypiserver::{Meta, PypiServer, sha256_hex, write_wheel, write_wheel_with};
 
 const TOKEN: &str = "ghs_testtoken0123456789";
 const REPOSITORY: &str = "acme/service";
@@ -168,7 +168,17 @@ impl World {
     }
 
     fn release(&self, name: &str, version: &str) -> String {
-        let path = write_wheel(&self.packages, name, version, Some(">=3.8"));
+        self.release_with(name, version, &[])
+    }
+
+    /// A new release whose metadata lists `project_urls`; its hash.
+    fn release_with(&self, name: &str, version: &str, project_urls: &[&str]) -> String {
+        let meta = Meta {
+            requires_python: Some(">=3.8"),
+            project_urls,
+            ..Meta::default()
+        };
+        let path = write_wheel_with(&self.packages, name, version, &meta);
         format!("sha256:{}", sha256_hex(&std::fs::read(path).unwrap()))
     }
 
@@ -266,7 +276,11 @@ fn pull_request_lifecycle() {
     let Some(world) = setup() else {
         return;
     };
-    let flask_225 = world.release("flask", "2.2.5");
+    let flask_225 = world.release_with(
+        "flask",
+        "2.2.5",
+        &["Changes, https://flask.palletsprojects.com/changes/#version-2-2-5"],
+    );
     let main_1 = world.remote.head("main").unwrap();
 
     // A dry run plans, prints the diffs, and neither pushes nor writes to GitHub.
@@ -298,6 +312,14 @@ fn pull_request_lifecycle() {
         ("main", "open")
     );
     assert!(flask.body.contains("<!-- repin:"), "{}", flask.body);
+    // The changelog named by the release's metadata, not a guess.
+    assert!(
+        flask
+            .body
+            .contains("- flask: https://flask.palletsprojects.com/changes/#version-2-2-5"),
+        "{}",
+        flask.body
+    );
     assert!(flask.body.contains("| `2.2.2` | `2.2.5` |") || flask.body.contains("2.2.5"));
     let mut branches = world.remote.branches();
     branches.sort();

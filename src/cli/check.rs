@@ -140,13 +140,19 @@ pub(super) fn runtime() -> Result<tokio::runtime::Runtime, String> {
 }
 
 fn run(args: &LookupArgs) -> Result<Run, String> {
-    run_on(&runtime()?, args)
+    run_on(&runtime()?, args, false)
 }
 
 /// Load the repository and look everything up on `runtime` (which the caller may go on
 /// using with the same clients).
-pub(super) fn run_on(runtime: &tokio::runtime::Runtime, args: &LookupArgs) -> Result<Run, String> {
-    let (checker, root) = checker(args)?;
+/// `release_links`: find the changelogs of proposed releases too (for pull requests).
+pub(super) fn run_on(
+    runtime: &tokio::runtime::Runtime,
+    args: &LookupArgs,
+    release_links: bool,
+) -> Result<Run, String> {
+    let (mut checker, root) = checker(args)?;
+    checker.release_links = release_links;
     let workspace = Workspace::load(&args.paths);
     let outcome = runtime.block_on(async {
         let progress = progress(&checker, &workspace);

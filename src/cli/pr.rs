@@ -127,7 +127,7 @@ fn run_inner(args: &PrArgs) -> Result<u8, String> {
         (repo, args.lookup.clone())
     };
     let runtime = check::runtime()?;
-    let run = check::run_on(&runtime, &lookup)?;
+    let run = check::run_on(&runtime, &lookup, true)?;
     check::print_diagnostics(&run.workspace);
     let github = GitHub::new(
         run.checker.pypi.http().clone(),

@@ -317,7 +317,7 @@ impl Checker {
     }
 
     /// The core metadata of `version` from the first of `indexes` that lists it.
-    async fn release_metadata(
+    pub(super) async fn release_metadata(
         &self,
         indexes: &[Index],
         lookup: &PypiLookup,

@@ -6,6 +6,7 @@
 //! it and never stops the others.
 
 mod advisories;
+mod changelogs;
 mod images;
 mod lock_fit;
 mod python_target;
@@ -67,6 +68,10 @@ pub struct Outcome {
     /// The advisories that the security updates fix, by ID (for pull-request bodies).
     #[serde(skip)]
     pub advisories: BTreeMap<String, crate::advisory::Advisory>,
+    /// The changelog of proposed Python releases, by (name, version), when
+    /// [`Checker::release_links`] asked for them and the release's metadata names one.
+    #[serde(skip)]
+    pub changelogs: BTreeMap<(String, String), String>,
 }
 
 /// The lookups and decisions of a run.
@@ -83,6 +88,9 @@ pub struct Checker {
     pub images: ImageLookups,
     /// Now, in seconds since the epoch.
     pub now: i64,
+    /// Whether to find each proposed Python release's changelog (for pull-request bodies: a
+    /// metadata request per release, which a report does not need).
+    pub release_links: bool,
 }
 
 /// Full error text: the error and its causes.
@@ -375,5 +383,8 @@ impl Checker {
             }
         }
         self.check_locks(manifests, &sources, ctx, outcome).await;
+        if self.release_links {
+            self.find_changelogs(manifests, &sources, outcome).await;
+        }
     }
 }

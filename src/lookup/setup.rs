@@ -133,6 +133,7 @@ impl Checker {
                 platforms,
             },
             now: options.now,
+            release_links: false,
             config,
         })
     }

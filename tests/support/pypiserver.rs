@@ -168,6 +168,8 @@ pub struct Meta<'a> {
     pub provides_extra: &'a [&'a str],
     /// `Dynamic` lines.
     pub dynamic: &'a [&'a str],
+    /// `Project-URL` lines (`Changes, https://...`).
+    pub project_urls: &'a [&'a str],
 }
 
 /// The `METADATA`/`PKG-INFO` text of a distribution.
@@ -187,6 +189,9 @@ fn metadata(name: &str, version: &str, meta: &Meta) -> String {
     }
     for line in meta.requires_dist {
         text.push_str(&format!("Requires-Dist: {line}\n"));
+    }
+    for line in meta.project_urls {
+        text.push_str(&format!("Project-URL: {line}\n"));
     }
     text.push_str("Summary: A test distribution written by repin's tests\n");
     text

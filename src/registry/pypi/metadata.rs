@@ -39,6 +39,8 @@ pub struct Metadata {
     pub provides_extra: Vec<ExtraName>,
     /// `Dynamic` fields (metadata 2.2+), lowercased: what the sdist's build may still change.
     pub dynamic: Vec<String>,
+    /// `Project-URL` entries: (label as written, URL).
+    pub project_urls: Vec<(String, String)>,
 }
 
 impl Metadata {
@@ -50,6 +52,32 @@ impl Metadata {
             (Some(Ok(major)), minor) => (major, minor.and_then(Result::ok).unwrap_or(0)) >= (2, 2),
             _ => false,
         }
+    }
+
+    /// The release notes or changelog URL among the `Project-URL`s, by the well-known labels of
+    /// PEP 753 (compared normalised: lowercase, without punctuation or spaces).
+    pub fn changelog_url(&self) -> Option<&str> {
+        const LABELS: [&str; 6] = [
+            "changelog",
+            "releasenotes",
+            "changes",
+            "history",
+            "whatsnew",
+            "news",
+        ];
+        let normal = |label: &str| -> String {
+            label
+                .chars()
+                .filter(|c| !c.is_ascii_punctuation() && !c.is_whitespace())
+                .flat_map(char::to_lowercase)
+                .collect()
+        };
+        LABELS.iter().find_map(|wanted| {
+            self.project_urls
+                .iter()
+                .find(|(label, url)| normal(label) == *wanted && url.starts_with("https://"))
+                .map(|(_, url)| url.as_str())
+        })
     }
 
     /// Whether `field` (any case) is declared `Dynamic`.
@@ -198,6 +226,12 @@ pub fn parse(text: &str) -> Result<Metadata, MetadataError> {
         .filter_map(|e| ExtraName::from_str(e).ok())
         .collect();
     let dynamic = all("dynamic").map(str::to_ascii_lowercase).collect();
+    let project_urls = all("project-url")
+        .filter_map(|entry| {
+            let (label, url) = entry.split_once(',')?;
+            Some((label.trim().to_owned(), url.trim().to_owned()))
+        })
+        .collect();
     Ok(Metadata {
         metadata_version,
         name,
@@ -206,6 +240,7 @@ pub fn parse(text: &str) -> Result<Metadata, MetadataError> {
         requires_dist,
         provides_extra,
         dynamic,
+        project_urls,
     })
 }
 

@@ -346,3 +346,24 @@ async fn a_file_bigger_than_the_limit_is_not_downloaded() {
     let error = client().metadata(&index, &release).await.unwrap_err();
     assert!(matches!(error, MetadataError::TooLarge { .. }), "{error}");
 }
+
+#[test]
+fn the_changelog_is_found_by_its_well_known_labels() {
+    // Flask 3.0.3's own Project-URL lines.
+    let text = "Metadata-Version: 2.1\nName: Flask\nVersion: 3.0.3\nProject-URL: Donate, https://palletsprojects.com/donate\nProject-URL: Documentation, https://flask.palletsprojects.com/\nProject-URL: Changes, https://flask.palletsprojects.com/changes/\nProject-URL: Source, https://github.com/pallets/flask/\n";
+    let m = parse(text).unwrap();
+    assert_eq!(m.project_urls.len(), 4);
+    assert_eq!(
+        m.changelog_url(),
+        Some("https://flask.palletsprojects.com/changes/")
+    );
+    // "Release Notes" and "Change Log" normalise to well-known labels; a changelog label wins
+    // over a release-notes one; plain HTTP links are not offered.
+    let text = "Metadata-Version: 2.1\nName: x\nVersion: 1\nProject-URL: Release Notes, https://example.org/notes\nProject-URL: Change-Log, https://example.org/log\n";
+    assert_eq!(
+        parse(text).unwrap().changelog_url(),
+        Some("https://example.org/log")
+    );
+    let text = "Metadata-Version: 2.1\nName: x\nVersion: 1\nProject-URL: History, http://example.org/h\nProject-URL: Homepage, https://example.org\n";
+    assert_eq!(parse(text).unwrap().changelog_url(), None);
+}
