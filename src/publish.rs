@@ -325,13 +325,7 @@ impl Job<'_> {
             },
         };
         report.base = base.clone();
-        let depth = self.repo.is_shallow().then_some(2);
-        let base_head = match self.repo.fetch_branch(
-            &self.settings.remote,
-            &base,
-            depth,
-            &self.settings.credentials,
-        ) {
+        let base_head = match self.fetch(&base) {
             Ok(head) => head,
             Err(e) => {
                 report.fatal = Some(error_chain(&e));
@@ -430,6 +424,31 @@ impl Job<'_> {
             }
         }
         report
+    }
+
+    /// Fetch `branch` of the remote (two commits deep in a shallow clone: a head and its
+    /// parent, which is all a rebase check reads).
+    fn fetch(&self, branch: &str) -> Result<Oid, crate::git::GitError> {
+        let depth = self.repo.is_shallow().then_some(2);
+        self.repo.fetch_branch(
+            &self.settings.remote,
+            branch,
+            depth,
+            &self.settings.credentials,
+        )
+    }
+
+    /// Force-push `commit` to `branch`: repin's branches are replaced, never merged into.
+    fn push(&self, commit: Oid, branch: &str) -> Result<(), String> {
+        self.repo
+            .push(
+                &self.settings.remote,
+                commit,
+                branch,
+                true,
+                &self.settings.credentials,
+            )
+            .map_err(|e| error_chain(&e))
     }
 
     async fn act(
@@ -541,15 +560,7 @@ impl Job<'_> {
         let mut url = None;
         if !self.settings.dry_run {
             // Forced: a branch left by a pull request the user closed is repin's to replace.
-            self.repo
-                .push(
-                    &self.settings.remote,
-                    commit,
-                    &branch.name,
-                    true,
-                    &self.settings.credentials,
-                )
-                .map_err(|e| error_chain(&e))?;
+            self.push(commit, &branch.name)?;
             let pr = self
                 .github
                 .create_pull(&branch.name, base, &branch.title, &branch.body)
@@ -580,16 +591,7 @@ impl Job<'_> {
     ) -> Result<Line, String> {
         let (commit, diff) = self.commit(branch, base_head, workdir)?;
         let git = |e: crate::git::GitError| error_chain(&e);
-        let depth = self.repo.is_shallow().then_some(2);
-        let head = self
-            .repo
-            .fetch_branch(
-                &self.settings.remote,
-                &branch.name,
-                depth,
-                &self.settings.credentials,
-            )
-            .map_err(git)?;
+        let head = self.fetch(&branch.name).map_err(git)?;
         // Someone pushed to repin's branch: force-pushing would throw their work away.
         let author = self.repo.author_email(head).map_err(git)?;
         if author != self.settings.identity.email {
@@ -651,15 +653,7 @@ impl Job<'_> {
             .collect();
         if !self.settings.dry_run {
             if push {
-                self.repo
-                    .push(
-                        &self.settings.remote,
-                        commit,
-                        &branch.name,
-                        true,
-                        &self.settings.credentials,
-                    )
-                    .map_err(git)?;
+                self.push(commit, &branch.name)?;
             }
             if retitle {
                 self.github
@@ -703,13 +697,7 @@ impl Job<'_> {
         // Only a branch whose last commit is repin's is deleted: someone else's commits on it
         // stay. A failure to delete leaves clutter, not harm.
         let ours = self
-            .repo
-            .fetch_branch(
-                &self.settings.remote,
-                &pr.head,
-                self.repo.is_shallow().then_some(1),
-                &self.settings.credentials,
-            )
+            .fetch(&pr.head)
             .and_then(|head| self.repo.author_email(head))
             .is_ok_and(|author| author == self.settings.identity.email);
         if ours {

@@ -23,6 +23,14 @@ pub struct LookupArgs {
     /// Repository directory, or files (default: the current directory)
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
+    /// The configuration and the cache
+    #[command(flatten)]
+    pub client: ClientArgs,
+}
+
+/// The configuration file and the cache of every command that talks to indexes or registries.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ClientArgs {
     /// Configuration file (default: repin.toml or .github/repin.toml in the repository)
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -107,6 +115,7 @@ fn now() -> i64 {
 /// The configuration and clients of a run, and the repository root.
 pub(super) fn checker(args: &LookupArgs) -> Result<(Checker, PathBuf), String> {
     let root = root_of(&args.paths);
+    let args = &args.client;
     let config = match &args.config {
         Some(path) => Loaded::read(path),
         None => Loaded::discover(&root),

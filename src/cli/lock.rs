@@ -37,18 +37,9 @@ pub struct LockArgs {
     /// Allow pre-releases everywhere
     #[arg(long)]
     pub pre: bool,
-    /// Configuration file (default: repin.toml or .github/repin.toml in the repository)
-    #[arg(long)]
-    pub config: Option<PathBuf>,
-    /// Cache directory for index answers
-    #[arg(long, env = "REPIN_CACHE_DIR")]
-    pub cache_dir: Option<PathBuf>,
-    /// Do not use the on-disk cache
-    #[arg(long, conflicts_with = "offline")]
-    pub no_cache: bool,
-    /// Answer only from the cache; no network
-    #[arg(long)]
-    pub offline: bool,
+    /// The configuration and the cache
+    #[command(flatten)]
+    pub client: super::check::ClientArgs,
 }
 
 /// A failure, as the lines repin prints: the message, `Caused by:` lines, `hint:` lines.
@@ -137,10 +128,7 @@ fn lock(args: &LockArgs) -> Result<(), Failure> {
     let root = repository_root(&args.input);
     let lookup = LookupArgs {
         paths: vec![root.clone()],
-        config: args.config.clone(),
-        cache_dir: args.cache_dir.clone(),
-        no_cache: args.no_cache,
-        offline: args.offline,
+        client: args.client.clone(),
     };
     let (checker, _) = super::check::checker(&lookup)?;
 

@@ -77,7 +77,7 @@ pub fn run(args: &PrArgs) -> u8 {
 }
 
 fn run_inner(args: &PrArgs) -> Result<u8, String> {
-    if args.lookup.offline {
+    if args.lookup.client.offline {
         return Err("`repin pr` cannot run offline: it talks to GitHub and pushes branches\n  hint: use `repin check --offline` for a report from the cache".into());
     }
     let token = std::env::var(&args.token_env)
