@@ -30,6 +30,7 @@ pub mod manifest;
 pub mod plan;
 pub mod publish;
 pub mod registry;
+pub mod serve;
 pub mod text;
 pub mod versioning;
 

@@ -8,6 +8,7 @@ mod check;
 mod extract;
 mod lock;
 mod pr;
+mod serve;
 mod style;
 
 use std::path::PathBuf;
@@ -73,6 +74,8 @@ pub enum Command {
     Lock(lock::LockArgs),
     /// Open, update and close pull requests on GitHub for the updates due
     Pr(pr::PrArgs),
+    /// Serve GitHub's webhooks: run `repin pr` for a repository when it changes, and on a schedule
+    Serve(serve::ServeArgs),
 }
 
 /// Arguments of `repin extract`.
@@ -98,6 +101,7 @@ pub fn main() -> ExitCode {
         Command::Audit(args) => audit::run(&args),
         Command::Lock(args) => lock::run(&args),
         Command::Pr(args) => pr::run(&args),
+        Command::Serve(args) => serve::run(&args),
     };
     ExitCode::from(code)
 }

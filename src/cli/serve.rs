@@ -1,0 +1,118 @@
+//! `repin serve`: the webhook server of the self-hosted bot ([`crate::serve`]).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use super::EXIT_ERROR;
+use crate::forge::github::DEFAULT_API;
+use crate::serve::{Runner, Settings};
+
+/// Arguments of `repin serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Where to listen for GitHub's webhook deliveries (`POST /webhook`)
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// The environment variable that holds the webhook secret
+    #[arg(long, value_name = "NAME", default_value = "REPIN_WEBHOOK_SECRET")]
+    pub webhook_secret_env: String,
+    /// A repository to serve, as owner/name (repeatable); deliveries for others are ignored
+    #[arg(long = "repo", value_name = "OWNER/NAME", required = true)]
+    pub repositories: Vec<String>,
+    /// Also run every repository this often (`6 hours`, `1 day`), starting now
+    #[arg(long, value_parser = parse_every)]
+    pub every: Option<Duration>,
+    /// The environment variable that holds the GitHub token of the runs
+    #[arg(long, value_name = "NAME", default_value = "GITHUB_TOKEN")]
+    pub token_env: String,
+    /// GitHub's REST API (for GitHub Enterprise Server: https://HOST/api/v3)
+    #[arg(long, env = "GITHUB_API_URL", default_value = DEFAULT_API)]
+    pub api_url: String,
+    /// A repository's git remote; `{owner}`, `{name}` and `{repo}` are replaced
+    /// (default: the repository on GITHUB_SERVER_URL, else github.com)
+    #[arg(long)]
+    pub remote_template: Option<String>,
+}
+
+fn parse_every(text: &str) -> Result<Duration, String> {
+    let every = crate::config::duration::parse(text)?;
+    if every < Duration::from_secs(60) {
+        return Err("runs more often than once a minute would only queue up".into());
+    }
+    Ok(every)
+}
+
+/// Run `repin serve`.
+pub fn run(args: &ServeArgs) -> u8 {
+    let Some(secret) = std::env::var(&args.webhook_secret_env)
+        .ok()
+        .filter(|s| !s.is_empty())
+    else {
+        eprintln!(
+            "error: No webhook secret in `{}`\n  hint: set it to the secret of the repository's or the App's webhook; repin refuses unsigned deliveries",
+            args.webhook_secret_env
+        );
+        return EXIT_ERROR;
+    };
+    if let Some(bad) = args
+        .repositories
+        .iter()
+        .find(|r| r.split('/').filter(|p| !p.is_empty()).count() != 2)
+    {
+        eprintln!("error: `{bad}` is not a repository name\n  hint: write it as owner/name");
+        return EXIT_ERROR;
+    }
+    let program = match std::env::current_exe() {
+        Ok(program) => program,
+        Err(error) => {
+            eprintln!("error: Cannot find repin's own binary\n  Caused by: {error}");
+            return EXIT_ERROR;
+        }
+    };
+    let server = std::env::var("GITHUB_SERVER_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "https://github.com".into());
+    let runner = Runner {
+        program,
+        args: vec![
+            "--color".into(),
+            "never".into(),
+            "pr".into(),
+            "--clone".into(),
+            "--token-env".into(),
+            args.token_env.clone(),
+            "--api-url".into(),
+            args.api_url.clone(),
+        ],
+        remote_template: args
+            .remote_template
+            .clone()
+            .unwrap_or_else(|| format!("{}/{{repo}}.git", server.trim_end_matches('/'))),
+    };
+    let settings = Settings {
+        listen: args.listen,
+        secret: secret.into_bytes(),
+        repositories: args.repositories.clone(),
+        every: args.every,
+        runner,
+    };
+    let runtime = match super::check::runtime() {
+        Ok(runtime) => runtime,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return EXIT_ERROR;
+        }
+    };
+    let served = args.repositories.join(", ");
+    let result = runtime.block_on(crate::serve::run(settings, |addr| {
+        eprintln!("serve: listening on http://{addr} for {served}");
+    }));
+    match result {
+        Ok(()) => 0,
+        Err(error) => {
+            eprintln!("error: {error}");
+            EXIT_ERROR
+        }
+    }
+}
