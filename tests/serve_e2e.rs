@@ -67,14 +67,22 @@ fn sign(body: &str) -> Option<String> {
     ))
 }
 
-#[test]
-fn signed_deliveries_run_repin_for_served_repositories() {
+/// A repository on `git daemon` with one outdated pin, pypiserver, the GitHub stand-in (with
+/// an App installed when `app` is given), and `repin serve` started with `args` and `env`.
+struct World {
+    github: GitHubMock,
+    base: String,
+    _server: Server,
+    _daemon: GitDaemon,
+    _pypi: PypiServer,
+    _dirs: Vec<tempfile::TempDir>,
+}
+
+fn world(app: Option<(String, Vec<u8>)>, args: &[&str], env: &[(&str, &str)]) -> Option<World> {
     let packages = tempfile::tempdir().unwrap();
     write_wheel(packages.path(), "flask", "2.2.2", None);
     write_wheel(packages.path(), "flask", "2.2.5", None);
-    let Some(pypi) = PypiServer::start(packages.path()) else {
-        return;
-    };
+    let pypi = PypiServer::start(packages.path())?;
     let root = tempfile::tempdir().unwrap();
     git(
         root.path(),
@@ -104,7 +112,8 @@ fn signed_deliveries_run_repin_for_served_repositories() {
     git(&work, &["commit", "-q", "-m", "Initial commit"]);
     git(&work, &["push", "-q", "origin", "main"]);
 
-    let github = GitHubMock::start("acme/service", TOKEN, root.path().join("service.git"));
+    let github =
+        GitHubMock::start_with_app("acme/service", TOKEN, root.path().join("service.git"), app);
     let daemon = GitDaemon::start(root.path());
     let port = free_port();
     let home = tempfile::tempdir().unwrap();
@@ -116,30 +125,61 @@ fn signed_deliveries_run_repin_for_served_repositories() {
                 "--remote-template",
                 &format!("git://127.0.0.1:{}/{{name}}.git", daemon.port),
             ])
+            .args(args)
             .env_clear()
             .env("HOME", home.path())
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("PIP_CONFIG_FILE", "/dev/null")
             .env("REPIN_CACHE_DIR", home.path().join("cache"))
-            .env("GITHUB_TOKEN", TOKEN)
             .env("REPIN_WEBHOOK_SECRET", SECRET)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .spawn()
             .expect("repin serve starts"),
     );
-    let client = reqwest::blocking::Client::new();
     let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::blocking::Client::new();
     let deadline = Instant::now() + Duration::from_secs(30);
     while client.get(format!("{base}/healthz")).send().is_err() {
         assert!(Instant::now() < deadline, "repin serve did not start");
         std::thread::sleep(Duration::from_millis(100));
     }
-    let webhook = format!("{base}/webhook");
-    let push = |reference: &str, repository: &str| {
-        format!(
-            r#"{{"ref":"{reference}","before":"0000","after":"1111","repository":{{"full_name":"{repository}","default_branch":"main"}},"pusher":{{"name":"dev"}}}}"#
-        )
+    Some(World {
+        github,
+        base,
+        _server: server,
+        _daemon: daemon,
+        _pypi: pypi,
+        _dirs: vec![packages, root, home],
+    })
+}
+
+fn push(reference: &str, repository: &str) -> String {
+    format!(
+        r#"{{"ref":"{reference}","before":"0000","after":"1111","repository":{{"full_name":"{repository}","default_branch":"main"}},"pusher":{{"name":"dev"}}}}"#
+    )
+}
+
+/// Wait until the stand-in has an open pull request, and return it.
+fn opened(github: &GitHubMock) -> support::github::Pull {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while github.open_pulls().is_empty() {
+        assert!(Instant::now() < deadline, "no pull request was opened");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let pulls = github.open_pulls();
+    assert_eq!(pulls.len(), 1);
+    assert!(github.with(|s| s.unexpected.is_empty()));
+    pulls[0].clone()
+}
+
+#[test]
+fn signed_deliveries_run_repin_for_served_repositories() {
+    let Some(world) = world(None, &[], &[("GITHUB_TOKEN", TOKEN)]) else {
+        return;
     };
+    let client = reqwest::blocking::Client::new();
+    let webhook = format!("{}/webhook", world.base);
 
     // Unsigned or wrongly signed: refused, and nothing runs.
     let body = push("refs/heads/main", "acme/service");
@@ -157,20 +197,80 @@ fn signed_deliveries_run_repin_for_served_repositories() {
     // Not the documented payload.
     assert_eq!(post(&client, &webhook, "push", "[]", sign("[]")).0, 400);
     std::thread::sleep(Duration::from_millis(500));
-    assert!(github.pulls().is_empty(), "nothing ran yet");
+    assert!(world.github.pulls().is_empty(), "nothing ran yet");
 
     // A signed push to the default branch: a run, which opens the pull request.
     let (status, text) = post(&client, &webhook, "push", &body, sign(&body));
     assert_eq!(status, 202, "{text}");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while github.open_pulls().is_empty() {
-        assert!(Instant::now() < deadline, "no pull request was opened");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    let pulls = github.open_pulls();
-    assert_eq!(pulls.len(), 1);
-    assert_eq!(pulls[0].title, "Update flask to 2.2.5");
-    assert_eq!(pulls[0].head, "repin/requirements.txt/flask");
-    assert!(github.with(|s| s.unexpected.is_empty()));
-    drop(server);
+    let pull = opened(&world.github);
+    assert_eq!(pull.title, "Update flask to 2.2.5");
+    assert_eq!(pull.head, "repin/requirements.txt/flask");
+}
+
+#[test]
+fn as_a_github_app_each_run_gets_an_installation_token() {
+    // A throwaway App key (PKCS#1, as GitHub issues them) and its public half for the stand-in.
+    let keys = tempfile::tempdir().unwrap();
+    let pem = keys.path().join("app.pem");
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .output()
+            .expect("openssl runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    openssl(&[
+        "genrsa",
+        "-traditional",
+        "-out",
+        pem.to_str().unwrap(),
+        "2048",
+    ]);
+    let public = openssl(&[
+        "rsa",
+        "-in",
+        pem.to_str().unwrap(),
+        "-RSAPublicKey_out",
+        "-outform",
+        "DER",
+    ]);
+    // No GITHUB_TOKEN: the only way to GitHub is the App's JWT, exchanged per run.
+    let Some(world) = world(
+        Some(("4242".into(), public)),
+        &["--app-id", "4242", "--app-key-file", pem.to_str().unwrap()],
+        &[],
+    ) else {
+        return;
+    };
+    let client = reqwest::blocking::Client::new();
+    let body = push("refs/heads/main", "acme/service");
+    let (status, text) = post(
+        &client,
+        &format!("{}/webhook", world.base),
+        "push",
+        &body,
+        sign(&body),
+    );
+    assert_eq!(status, 202, "{text}");
+    let pull = opened(&world.github);
+    assert_eq!(pull.title, "Update flask to 2.2.5");
+    let asked: Vec<String> = world.github.with(|s| {
+        s.requests
+            .iter()
+            .filter(|r| r.target.contains("installation"))
+            .map(|r| format!("{} {}", r.method, r.target))
+            .collect()
+    });
+    assert_eq!(
+        asked,
+        [
+            "GET /repos/acme/service/installation",
+            "POST /app/installations/42/access_tokens"
+        ]
+    );
 }

@@ -32,6 +32,12 @@ pub struct ServeArgs {
     /// (default: the repository on GITHUB_SERVER_URL, else github.com)
     #[arg(long)]
     pub remote_template: Option<String>,
+    /// Run as this GitHub App (its installation tokens instead of --token-env)
+    #[arg(long, env = "REPIN_APP_ID", requires = "app_key_file")]
+    pub app_id: Option<String>,
+    /// The App's private key (the .pem file GitHub generated)
+    #[arg(long, env = "REPIN_APP_KEY_FILE", requires = "app_id")]
+    pub app_key_file: Option<std::path::PathBuf>,
 }
 
 fn parse_every(text: &str) -> Result<Duration, String> {
@@ -73,18 +79,42 @@ pub fn run(args: &ServeArgs) -> u8 {
         .ok()
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "https://github.com".into());
+    let app = match (&args.app_id, &args.app_key_file) {
+        (Some(id), Some(path)) => {
+            let auth = std::fs::read_to_string(path)
+                .map_err(|e| format!("Cannot read `{}`\n  Caused by: {e}", path.display()))
+                .and_then(|pem| crate::forge::app::App::new(id, &pem).map_err(|e| e.to_string()))
+                .and_then(|app| {
+                    let http = crate::registry::http::HttpClient::new(Default::default())
+                        .map_err(|e| e.to_string())?;
+                    Ok(crate::serve::AppAuth {
+                        app,
+                        http,
+                        api: args.api_url.clone(),
+                    })
+                });
+            match auth {
+                Ok(auth) => Some(std::sync::Arc::new(auth)),
+                Err(message) => {
+                    eprintln!("error: {message}");
+                    return EXIT_ERROR;
+                }
+            }
+        }
+        _ => None,
+    };
+    let mut run_args: Vec<String> = ["--color", "never", "pr", "--clone", "--api-url"]
+        .into_iter()
+        .map(str::to_owned)
+        .chain([args.api_url.clone()])
+        .collect();
+    if app.is_none() {
+        run_args.extend(["--token-env".to_owned(), args.token_env.clone()]);
+    }
     let runner = Runner {
         program,
-        args: vec![
-            "--color".into(),
-            "never".into(),
-            "pr".into(),
-            "--clone".into(),
-            "--token-env".into(),
-            args.token_env.clone(),
-            "--api-url".into(),
-            args.api_url.clone(),
-        ],
+        args: run_args,
+        app,
         remote_template: args
             .remote_template
             .clone()

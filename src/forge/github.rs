@@ -185,6 +185,16 @@ struct RawRepository {
     default_branch: String,
 }
 
+#[derive(Deserialize)]
+struct RawInstallation {
+    id: u64,
+}
+
+#[derive(Deserialize)]
+struct RawAccessToken {
+    token: String,
+}
+
 /// A client for one repository.
 #[derive(Debug, Clone)]
 pub struct GitHub {
@@ -331,6 +341,32 @@ impl GitHub {
 
     fn body(value: &serde_json::Value) -> Vec<u8> {
         serde_json::to_vec(value).unwrap_or_default()
+    }
+
+    /// A token of the App's installation on this repository, limited to it; the client must
+    /// carry the App's JWT ([`super::app::App::jwt`]). Endpoints:
+    /// `GET /repos/{owner}/{repo}/installation`, then
+    /// `POST /app/installations/{id}/access_tokens`.
+    pub async fn installation_token(&self) -> Result<String, GitHubError> {
+        let (installation, _): (RawInstallation, _) = self
+            .json(
+                &format!("find the App's installation on {}", self.repository()),
+                Request::get(self.url("installation")),
+            )
+            .await?;
+        let mut url = self.api.clone();
+        url.set_path(&format!(
+            "{}app/installations/{}/access_tokens",
+            self.api.path(),
+            installation.id
+        ));
+        let (token, _): (RawAccessToken, _) = self
+            .json(
+                &format!("make an installation token for {}", self.repository()),
+                Request::post_json(url, Self::body(&json!({"repositories": [self.name]}))),
+            )
+            .await?;
+        Ok(token.token)
     }
 
     /// The repository's default branch.

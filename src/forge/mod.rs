@@ -9,6 +9,7 @@
 //! State lives in GitHub, not in a database: repin recognises its pull requests by branch
 //! prefix and by the marker in their bodies ([`crate::plan::Marker`]).
 
+pub mod app;
 pub mod dashboard;
 pub mod github;
 pub mod sync;

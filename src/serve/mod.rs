@@ -44,8 +44,37 @@ pub enum ServeError {
     },
 }
 
+/// A GitHub App whose installation tokens the runs use.
+#[derive(Debug)]
+pub struct AppAuth {
+    /// The App.
+    pub app: crate::forge::app::App,
+    /// The HTTP client for GitHub.
+    pub http: crate::registry::http::HttpClient,
+    /// GitHub's API.
+    pub api: String,
+}
+
+/// The environment variable that carries an installation token to a run.
+const APP_TOKEN_ENV: &str = "REPIN_APP_TOKEN";
+
+impl AppAuth {
+    /// A fresh installation token for `repository`.
+    async fn token(&self, repository: &str) -> Result<String, String> {
+        let jwt = self
+            .app
+            .jwt(jiff::Timestamp::now().as_second())
+            .map_err(|e| e.to_string())?;
+        crate::forge::github::GitHub::new(self.http.clone(), &self.api, repository, Some(jwt))
+            .map_err(|e| e.to_string())?
+            .installation_token()
+            .await
+            .map_err(|e| crate::lookup::error_chain(&e))
+    }
+}
+
 /// How one repository's run is made: `program` with `args`, then `--repo owner/name` and
-/// `--remote` from the template.
+/// `--remote` from the template (and, with an App, `--token-env` naming its token).
 #[derive(Debug, Clone)]
 pub struct Runner {
     /// The repin binary.
@@ -55,6 +84,8 @@ pub struct Runner {
     /// The git remote of a repository: `{owner}`, `{name}` and `{repo}` (`owner/name`) are
     /// replaced.
     pub remote_template: String,
+    /// The App whose installation tokens the runs use; `None`: the token in the environment.
+    pub app: Option<Arc<AppAuth>>,
 }
 
 impl Runner {
@@ -221,6 +252,19 @@ async fn work(shared: Arc<Shared>, mut receiver: mpsc::UnboundedReceiver<String>
         shared.queue.take(&repository);
         let started = Instant::now();
         let mut command = runner.command(&repository);
+        if let Some(app) = &runner.app {
+            match app.token(&repository).await {
+                Ok(token) => {
+                    command
+                        .env(APP_TOKEN_ENV, token)
+                        .args(["--token-env", APP_TOKEN_ENV]);
+                }
+                Err(why) => {
+                    eprintln!("serve: {repository}: no run, no installation token: {why}");
+                    continue;
+                }
+            }
+        }
         let status = tokio::task::spawn_blocking(move || command.status()).await;
         let outcome = match status {
             Ok(Ok(status)) if status.success() => "done".to_owned(),

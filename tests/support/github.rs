@@ -101,12 +101,26 @@ struct Config {
     token: String,
     remote: PathBuf,
     base_url: String,
+    /// A GitHub App installed on the repository: its ID and public key (PKCS#1 DER). Its JWT
+    /// buys an installation token, which is `token`.
+    app: Option<(String, Vec<u8>)>,
 }
 
 impl GitHubMock {
     /// Serve repository `owner/name` (default branch `main`), accepting `token`, with head
     /// branches checked in the bare git repository `remote`.
     pub fn start(repository: &str, token: &str, remote: PathBuf) -> GitHubMock {
+        Self::start_with_app(repository, token, remote, None)
+    }
+
+    /// [`GitHubMock::start`] with a GitHub App installed on the repository: `app` is its ID
+    /// and public key (PKCS#1 DER); a valid App JWT is exchanged for `token`.
+    pub fn start_with_app(
+        repository: &str,
+        token: &str,
+        remote: PathBuf,
+        app: Option<(String, Vec<u8>)>,
+    ) -> GitHubMock {
         let (owner, name) = repository.split_once('/').expect("owner/name");
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         let port = listener.local_addr().unwrap().port();
@@ -122,6 +136,7 @@ impl GitHubMock {
             token: token.to_owned(),
             remote,
             base_url: url.clone(),
+            app,
         });
         let thread = {
             let state = state.clone();
@@ -419,6 +434,88 @@ fn paged(
     result
 }
 
+/// Whether `jwt` is an App token GitHub would take: RS256, signed by the App's key, issued
+/// by the App, not expired, valid at most ten minutes.
+fn valid_app_jwt(jwt: &str, app_id: &str, public_key: &[u8]) -> bool {
+    use base64::Engine;
+    let decode = |p: &str| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(p)
+            .ok()
+    };
+    let parts: Vec<&str> = jwt.split('.').collect();
+    let [header, claims, signature] = parts.as_slice() else {
+        return false;
+    };
+    let (Some(h), Some(c), Some(sig)) = (decode(header), decode(claims), decode(signature)) else {
+        return false;
+    };
+    let header: Value = serde_json::from_slice(&h).unwrap_or(Value::Null);
+    let claims: Value = serde_json::from_slice(&c).unwrap_or(Value::Null);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let (iat, exp) = (claims["iat"].as_i64(), claims["exp"].as_i64());
+    let verified = ring::signature::UnparsedPublicKey::new(
+        &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+        public_key,
+    )
+    .verify(
+        format!("{header}.{claims}", header = parts[0], claims = parts[1]).as_bytes(),
+        &sig,
+    )
+    .is_ok();
+    verified
+        && header["alg"] == "RS256"
+        && claims["iss"].as_str() == Some(app_id)
+        && matches!((iat, exp), (Some(i), Some(e)) if e > now && i <= now && e - i <= 600)
+}
+
+/// The App endpoints: `GET /repos/{owner}/{repo}/installation` and
+/// `POST /app/installations/{id}/access_tokens`, both authenticated with the App's JWT.
+fn app_endpoint(request: &Request, path: &str, body: &Value, config: &Config) -> Option<Answer> {
+    let installation = format!("/repos/{}/{}/installation", config.owner, config.name);
+    let is_app_path = path == installation || path.starts_with("/app/");
+    if !is_app_path {
+        return None;
+    }
+    let Some((app_id, public_key)) = &config.app else {
+        return Some(not_found());
+    };
+    let jwt = request
+        .headers
+        .get("authorization")
+        .and_then(|a| a.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if !valid_app_jwt(jwt, app_id, public_key) {
+        return Some(answer(
+            401,
+            json!({"message": "A JSON web token could not be decoded", "documentation_url": "https://docs.github.com/rest", "status": "401"}),
+        ));
+    }
+    Some(match (request.method.as_str(), path) {
+        ("GET", p) if p == installation => answer(
+            200,
+            json!({"id": 42, "app_id": app_id.parse::<u64>().unwrap_or(0), "account": {"login": config.owner}, "target_type": "Organization"}),
+        ),
+        ("POST", "/app/installations/42/access_tokens") => {
+            // Only this repository is asked for, as repin limits its tokens.
+            if body["repositories"] != json!([config.name]) {
+                return Some(validation_failed(
+                    "Installation",
+                    "repositories must name the repository",
+                ));
+            }
+            answer(
+                201,
+                json!({"token": config.token, "expires_at": "2099-01-01T00:00:00Z", "permissions": {"contents": "write", "pull_requests": "write", "issues": "write"}, "repository_selection": "selected"}),
+            )
+        }
+        _ => not_found(),
+    })
+}
+
 fn handle(request: &Request, state: &Mutex<State>, config: &Config) -> Answer {
     let body: Value = if request.body.is_empty() {
         Value::Null
@@ -450,6 +547,10 @@ fn handle(request: &Request, state: &Mutex<State>, config: &Config) -> Answer {
             json!({"message": "Request forbidden by administrative rules. Please make sure your request has a User-Agent header"}),
         );
     }
+    let (path, params) = query(&request.target);
+    if let Some(answer) = app_endpoint(request, &path, &body, config) {
+        return answer;
+    }
     let authorized = request.headers.get("authorization").is_some_and(|a| {
         a == &format!("Bearer {}", config.token) || a == &format!("token {}", config.token)
     });
@@ -477,7 +578,6 @@ fn handle(request: &Request, state: &Mutex<State>, config: &Config) -> Answer {
         ]);
         return refused;
     }
-    let (path, params) = query(&request.target);
     let prefix = format!("/repos/{}/{}", config.owner, config.name);
     let Some(rest) = path.strip_prefix(&prefix) else {
         state

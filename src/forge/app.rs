@@ -1,0 +1,174 @@
+//! GitHub App authentication: the App's JSON Web Token (RS256, signed with the App's private
+//! key) that GitHub exchanges for a repository installation's token ("Authenticating as a
+//! GitHub App" in GitHub's docs). The bot uses a fresh installation token for every run, so a
+//! long-running server never works with an expired one.
+
+use base64::Engine;
+use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
+
+/// Why the App's key or token could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The key file is not a PEM RSA private key.
+    #[error(
+        "The App's private key is not a PEM RSA private key\n  Caused by: {0}\n  hint: use the .pem file GitHub generated for the App"
+    )]
+    BadKey(String),
+    /// Signing failed.
+    #[error("Cannot sign the App's token\n  Caused by: {0}")]
+    Sign(String),
+}
+
+/// A GitHub App: its ID and private key.
+pub struct App {
+    /// The App ID (the JWT's issuer).
+    pub id: String,
+    key: RsaKeyPair,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "App({}, key: ***)", self.id)
+    }
+}
+
+fn base64url(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+impl App {
+    /// The App `id` with the private key `pem` (PKCS#1 `RSA PRIVATE KEY`, as GitHub issues
+    /// it, or PKCS#8 `PRIVATE KEY`).
+    pub fn new(id: &str, pem: &str) -> Result<App, AppError> {
+        let (label, der) = pem_block(pem).ok_or_else(|| AppError::BadKey("no PEM block".into()))?;
+        let key = match label.as_str() {
+            "RSA PRIVATE KEY" => RsaKeyPair::from_der(&der),
+            "PRIVATE KEY" => RsaKeyPair::from_pkcs8(&der),
+            other => return Err(AppError::BadKey(format!("a `{other}` block"))),
+        }
+        .map_err(|e| AppError::BadKey(e.to_string()))?;
+        Ok(App {
+            id: id.to_owned(),
+            key,
+        })
+    }
+
+    /// The App's token at `now` (seconds since the epoch): issued a minute in the past, for
+    /// clock drift, and valid nine minutes, under GitHub's ten-minute cap.
+    pub fn jwt(&self, now: i64) -> Result<String, AppError> {
+        let header = base64url(br#"{"alg":"RS256","typ":"JWT"}"#);
+        let claims = base64url(
+            serde_json::json!({"iat": now - 60, "exp": now + 540, "iss": self.id})
+                .to_string()
+                .as_bytes(),
+        );
+        let message = format!("{header}.{claims}");
+        let mut signature = vec![0; self.key.public().modulus_len()];
+        self.key
+            .sign(
+                &RSA_PKCS1_SHA256,
+                &ring::rand::SystemRandom::new(),
+                message.as_bytes(),
+                &mut signature,
+            )
+            .map_err(|e| AppError::Sign(e.to_string()))?;
+        Ok(format!("{message}.{}", base64url(&signature)))
+    }
+}
+
+/// The label and bytes of the first PEM block.
+fn pem_block(text: &str) -> Option<(String, Vec<u8>)> {
+    let start = text.find("-----BEGIN ")?;
+    let rest = &text[start + "-----BEGIN ".len()..];
+    let (label, rest) = rest.split_once("-----")?;
+    let end = rest.find(&format!("-----END {label}-----"))?;
+    let body: String = rest[..end].split_whitespace().collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .ok()?;
+    Some((label.to_owned(), der))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A throwaway 2048-bit key made by `openssl genrsa -traditional`, and its public half.
+    fn key() -> (String, Vec<u8>) {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("app.pem");
+        let run = |args: &[&str]| {
+            let out = std::process::Command::new("openssl")
+                .args(args)
+                .output()
+                .expect("openssl runs");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            out.stdout
+        };
+        run(&[
+            "genrsa",
+            "-traditional",
+            "-out",
+            key.to_str().unwrap(),
+            "2048",
+        ]);
+        let public = run(&[
+            "rsa",
+            "-in",
+            key.to_str().unwrap(),
+            "-RSAPublicKey_out",
+            "-outform",
+            "DER",
+        ]);
+        (std::fs::read_to_string(&key).unwrap(), public)
+    }
+
+    #[test]
+    fn tokens_are_rs256_and_verify_with_the_public_key() {
+        let (pem, public) = key();
+        assert!(pem.starts_with("-----BEGIN RSA PRIVATE KEY-----"));
+        let app = App::new("12345", &pem).unwrap();
+        let token = app.jwt(1_700_000_000).unwrap();
+        let parts: Vec<&str> = token.split('.').collect();
+        assert_eq!(parts.len(), 3);
+        let decode = |p: &str| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(p)
+                .unwrap()
+        };
+        let header: serde_json::Value = serde_json::from_slice(&decode(parts[0])).unwrap();
+        assert_eq!(header["alg"], "RS256");
+        let claims: serde_json::Value = serde_json::from_slice(&decode(parts[1])).unwrap();
+        assert_eq!(claims["iss"], "12345");
+        assert_eq!(claims["iat"], 1_700_000_000 - 60);
+        assert_eq!(claims["exp"], 1_700_000_000 + 540);
+        let verifier = ring::signature::UnparsedPublicKey::new(
+            &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+            public,
+        );
+        verifier
+            .verify(
+                format!("{}.{}", parts[0], parts[1]).as_bytes(),
+                &decode(parts[2]),
+            )
+            .expect("the signature verifies");
+    }
+
+    #[test]
+    fn bad_keys_are_clear_errors() {
+        let error = App::new("1", "not a key").unwrap_err().to_string();
+        assert!(error.starts_with("The App's private key is not a PEM RSA private key"));
+        assert!(error.contains("hint: use the .pem file GitHub generated"));
+        let error = App::new(
+            "1",
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("a `CERTIFICATE` block"), "{error}");
+    }
+}
