@@ -56,7 +56,10 @@ pub fn spans_are_consistent(manifest: &Manifest) -> Result<(), String> {
         let value = text_at(manifest, dependency.span, "value", dependency)?;
         match &dependency.detail {
             DependencyDetail::Python(p) => {
-                if !dependency.current.is_empty() && value.trim() != dependency.current {
+                if !dependency.current.is_empty()
+                    && !dependency.span.is_empty()
+                    && value.trim() != dependency.current
+                {
                     expect_eq(
                         manifest,
                         dependency,
@@ -68,10 +71,11 @@ pub fn spans_are_consistent(manifest: &Manifest) -> Result<(), String> {
                 if !p.name_span.is_empty() {
                     expect_eq(manifest, dependency, "name", p.name_span, &p.written_name)?;
                 }
-                if let Some(pin) = &p.pin {
+                // Empty spans claim nothing (values split by a continuation).
+                if let Some(pin) = p.pin.as_ref().filter(|p| !p.span.is_empty()) {
                     expect_eq(manifest, dependency, "pin", pin.span, &pin.text)?;
                 }
-                if let Some(spec) = &p.specifier {
+                if let Some(spec) = p.specifier.as_ref().filter(|s| !s.span.is_empty()) {
                     expect_eq(manifest, dependency, "specifier", spec.span, &spec.text)?;
                 }
                 if let Some((marker, span)) = p.marker.as_ref().filter(|(_, s)| !s.is_empty()) {

@@ -82,17 +82,17 @@ fn is_comment_line(line: &str) -> bool {
 
 /// The start of pip's trailing comment in `text`: a `#` at the start or after whitespace.
 pub fn comment_start(text: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
-    (0..bytes.len())
-        .find(|&i| bytes[i] == b'#' && (i == 0 || (bytes[i - 1] as char).is_whitespace()))
-        .map(|i| {
-            // pip's pattern `(^|\s+)#.*$` also removes the whitespace before the `#`.
-            let mut s = i;
-            while s > 0 && (bytes[s - 1] as char).is_whitespace() {
-                s -= 1;
-            }
-            s
-        })
+    // By characters, not bytes: the last byte of a multi-byte character can look like
+    // whitespace (0xA0), and pip's `\s` is Unicode whitespace.
+    let mut previous: Option<char> = None;
+    let hash = text.char_indices().find_map(|(i, c)| {
+        let found = c == '#' && previous.is_none_or(char::is_whitespace);
+        previous = Some(c);
+        found.then_some(i)
+    })?;
+    // pip's pattern `(^|\s+)#.*$` also removes the whitespace before the `#`.
+    let before = text[..hash].trim_end_matches(char::is_whitespace);
+    Some(before.len())
 }
 
 /// Join physical lines into logical lines as pip does, and strip comments.

@@ -356,9 +356,14 @@ impl Parser<'_> {
         let mut skip_reason = scanned.skip_reason;
         // Spans from the scanner are logical offsets: map them to the file, and note any
         // value that a continuation splits.
+        // A span that a continuation splits claims nothing (an empty span where it starts):
+        // its bytes are not its text, and the entry is never edited.
         let mut split = false;
         let mut map = |span: Span| {
-            split |= !span.is_empty() && !line.is_contiguous(span.start, span.end);
+            if !span.is_empty() && !line.is_contiguous(span.start, span.end) {
+                split = true;
+                return Span::empty(line.map_span(span.start, span.start).start);
+            }
             line.map_span(span.start, span.end)
         };
         requirement.name_span = map(requirement.name_span);

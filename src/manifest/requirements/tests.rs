@@ -233,3 +233,27 @@ fn split_markers_claim_no_span_in_valid_and_invalid_entries() {
     let refused = crate::manifest::check::every_edit_verifies_or_is_refused(&m).unwrap();
     assert!(refused.is_empty(), "{refused:?}");
 }
+
+/// Fuzzing found: a `#` after a character whose last UTF-8 byte is 0xA0 (`琠`) was taken as
+/// a comment after whitespace, and the comment's start fell inside the character (a panic).
+#[test]
+fn comments_are_found_by_characters_not_bytes() {
+    let text = "flask==2.2.2 琠# not a comment: no whitespace before it\njinja2==3.1.2\u{3000}# after an ideographic space\n";
+    let m = parse_text(text);
+    crate::manifest::check::spans_are_consistent(&m).unwrap();
+    assert_eq!(m.dependencies.len(), 2);
+    assert_eq!(m.dependencies[1].current, "3.1.2");
+}
+
+/// Fuzzing found: a path requirement whose value a continuation splits claimed a span holding
+/// the continuation's bytes; split values now claim no span.
+#[test]
+fn split_values_of_skipped_entries_claim_no_span() {
+    let text = "a\n.samplerate==0.1.0\r\\\\\\\nscreeninfo==0.8.1\n";
+    let m = parse_text(text);
+    crate::manifest::check::spans_are_consistent(&m).unwrap();
+    assert_eq!(m.source.to_bytes(), text.as_bytes());
+    assert!(m.dependencies[1].skip_reason.is_some());
+    assert!(m.dependencies[1].span.is_empty());
+    assert_eq!(m.source.position(m.dependencies[1].span.start).line, 2);
+}
