@@ -8,6 +8,7 @@ mod support;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use support::git;
 use support::github::GitHubMock;
 use support::pypiserver::{PypiServer, free_port, write_wheel};
 use support::shared::GitDaemon;
@@ -23,21 +24,6 @@ impl Drop for Server {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn git(dir: &std::path::Path, args: &[&str]) {
-    let status = Command::new("git")
-        .current_dir(dir)
-        .args(args)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "Dev")
-        .env("GIT_AUTHOR_EMAIL", "dev@example.com")
-        .env("GIT_COMMITTER_NAME", "Dev")
-        .env("GIT_COMMITTER_EMAIL", "dev@example.com")
-        .status()
-        .expect("git runs");
-    assert!(status.success(), "git {args:?}");
 }
 
 fn post(
@@ -211,34 +197,7 @@ fn signed_deliveries_run_repin_for_served_repositories() {
 fn as_a_github_app_each_run_gets_an_installation_token() {
     // A throwaway App key (PKCS#1, as GitHub issues them) and its public half for the stand-in.
     let keys = tempfile::tempdir().unwrap();
-    let pem = keys.path().join("app.pem");
-    let openssl = |args: &[&str]| {
-        let out = Command::new("openssl")
-            .args(args)
-            .output()
-            .expect("openssl runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
-    };
-    openssl(&[
-        "genrsa",
-        "-traditional",
-        "-out",
-        pem.to_str().unwrap(),
-        "2048",
-    ]);
-    let public = openssl(&[
-        "rsa",
-        "-in",
-        pem.to_str().unwrap(),
-        "-RSAPublicKey_out",
-        "-outform",
-        "DER",
-    ]);
+    let (pem, public) = support::shared::rsa_key(keys.path());
     // No GITHUB_TOKEN: the only way to GitHub is the App's JWT, exchanged per run.
     let Some(world) = world(
         Some(("4242".into(), public)),

@@ -93,38 +93,10 @@ fn pem_block(text: &str) -> Option<(String, Vec<u8>)> {
 mod tests {
     use super::*;
 
-    /// A throwaway 2048-bit key made by `openssl genrsa -traditional`, and its public half.
     fn key() -> (String, Vec<u8>) {
         let dir = tempfile::tempdir().unwrap();
-        let key = dir.path().join("app.pem");
-        let run = |args: &[&str]| {
-            let out = std::process::Command::new("openssl")
-                .args(args)
-                .output()
-                .expect("openssl runs");
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            out.stdout
-        };
-        run(&[
-            "genrsa",
-            "-traditional",
-            "-out",
-            key.to_str().unwrap(),
-            "2048",
-        ]);
-        let public = run(&[
-            "rsa",
-            "-in",
-            key.to_str().unwrap(),
-            "-RSAPublicKey_out",
-            "-outform",
-            "DER",
-        ]);
-        (std::fs::read_to_string(&key).unwrap(), public)
+        let (pem, public) = crate::testing::rsa_key(dir.path());
+        (std::fs::read_to_string(pem).unwrap(), public)
     }
 
     #[test]

@@ -104,3 +104,25 @@ impl Drop for GitDaemon {
 /// The double of the OSV API.
 #[path = "osv.rs"]
 pub mod osv;
+
+/// A throwaway 2048-bit RSA key in `dir`, made by `openssl genrsa -traditional` (PKCS#1, the
+/// form GitHub issues App keys in): the PEM file's path and the public key as PKCS#1 DER.
+pub fn rsa_key(dir: &Path) -> (PathBuf, Vec<u8>) {
+    let pem = dir.join("app.pem");
+    let openssl = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .output()
+            .expect("openssl runs");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let path = pem.to_str().expect("a UTF-8 path");
+    openssl(&["genrsa", "-traditional", "-out", path, "2048"]);
+    let public = openssl(&["rsa", "-in", path, "-RSAPublicKey_out", "-outform", "DER"]);
+    (pem, public)
+}

@@ -3,7 +3,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use pep508_rs::{ExtraName, MarkerEnvironment, MarkerEnvironmentBuilder};
+use pep508_rs::{ExtraName, MarkerEnvironment};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
@@ -14,20 +14,9 @@ use crate::registry::pypi::{IndexSource, IndexUrl, PageFormat, Project};
 use crate::testing::strict_server;
 
 fn linux_312() -> MarkerEnvironment {
-    MarkerEnvironment::try_from(MarkerEnvironmentBuilder {
-        implementation_name: "cpython",
-        implementation_version: "3.12.0",
-        os_name: "posix",
-        platform_machine: "x86_64",
-        platform_python_implementation: "CPython",
-        platform_release: "",
-        platform_system: "Linux",
-        platform_version: "",
-        python_full_version: "3.12.0",
-        python_version: "3.12",
-        sys_platform: "linux",
-    })
-    .unwrap()
+    crate::lock::target::Target::linux_x86_64("3.12")
+        .unwrap()
+        .markers
 }
 
 const FLASK: &str = "Metadata-Version: 2.1
