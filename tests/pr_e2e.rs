@@ -172,6 +172,13 @@ impl World {
         git(&self.checkout, &["push", "-q", "origin", "main"]);
     }
 
+    /// The dashboard issue (the only issue repin opens).
+    fn dashboard(&self) -> support::github::IssueRecord {
+        let issues = self.github.with(|s| s.issues.clone());
+        assert_eq!(issues.len(), 1, "one dashboard issue");
+        issues.into_values().next().unwrap()
+    }
+
     fn pull(&self, head: &str) -> support::github::Pull {
         self.github
             .pulls()
@@ -347,9 +354,7 @@ fn pull_request_lifecycle() {
         message,
         "repin[bot] <repin[bot]@users.noreply.github.com>\nchore(deps): Update flask to 2.2.5"
     );
-    let issues = world.github.with(|s| s.issues.clone());
-    assert_eq!(issues.len(), 1, "one dashboard issue");
-    let dashboard = issues.values().next().unwrap().clone();
+    let dashboard = world.dashboard();
     assert!(
         dashboard.body.contains("Update flask to 2.2.5"),
         "{}",
@@ -435,9 +440,7 @@ fn pull_request_lifecycle() {
     assert!(stdout.contains("ignored"), "{stdout}");
     assert_eq!(world.github.pulls().len(), pulls_before, "nothing reopened");
     assert!(world.github.open_pulls().is_empty());
-    let dashboard = world
-        .github
-        .with(|s| s.issues.values().next().unwrap().clone());
+    let dashboard = world.dashboard();
     assert!(
         dashboard.body.contains("Update flask to 2.2.6"),
         "{}",
@@ -640,9 +643,7 @@ fn a_failing_branch_does_not_stop_the_others() {
     assert_eq!(world.pull("repin/requirements.txt/flask").state, "open");
     assert_eq!(world.remote.head("repin/requirements.txt/jinja2"), None);
     // The dashboard names the failure.
-    let dashboard = world
-        .github
-        .with(|s| s.issues.values().next().unwrap().clone());
+    let dashboard = world.dashboard();
     assert!(
         dashboard.body.contains("Update jinja2 to 3.1.3"),
         "{}",

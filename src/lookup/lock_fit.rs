@@ -36,22 +36,39 @@ fn lock_input(header: &LockHeader) -> Option<&str> {
         .find(|t| t.ends_with(".in") || t.ends_with("pyproject.toml"))
 }
 
-fn pins_of(manifest: &Manifest) -> BTreeMap<String, (usize, LockedPin)> {
-    manifest
-        .dependencies
-        .iter()
-        .enumerate()
-        .filter_map(|(d, dependency)| {
-            let python = dependency.python()?;
-            let version = python.pinned_version()?.clone();
-            let extras = python
-                .extras
-                .iter()
-                .filter_map(|e| ExtraName::from_str(e).ok())
-                .collect();
-            Some((dependency.name.clone(), (d, LockedPin { version, extras })))
-        })
-        .collect()
+/// The pins of one lock file: what [`misfits`] reads, and where each one is.
+struct LockPins {
+    by_name: BTreeMap<String, LockedPin>,
+    index: BTreeMap<String, usize>,
+}
+
+fn pins_of(manifest: &Manifest) -> LockPins {
+    let mut pins = LockPins {
+        by_name: BTreeMap::new(),
+        index: BTreeMap::new(),
+    };
+    for (d, dependency) in manifest.dependencies.iter().enumerate() {
+        let Some(python) = dependency.python() else {
+            continue;
+        };
+        let Some(version) = python.pinned_version() else {
+            continue;
+        };
+        let extras = python
+            .extras
+            .iter()
+            .filter_map(|e| ExtraName::from_str(e).ok())
+            .collect();
+        pins.by_name.insert(
+            dependency.name.clone(),
+            LockedPin {
+                version: version.clone(),
+                extras,
+            },
+        );
+        pins.index.insert(dependency.name.clone(), d);
+    }
+    pins
 }
 
 /// One update to check: where it is, and the metadata it needs.
@@ -89,7 +106,7 @@ impl Checker {
         if locks.is_empty() {
             return;
         }
-        let mut pins: HashMap<usize, BTreeMap<String, (usize, LockedPin)>> = HashMap::new();
+        let mut pins: HashMap<usize, LockPins> = HashMap::new();
         let mut checks = Vec::new();
         for (f, finding) in outcome.findings.iter().enumerate() {
             let Some(&m) = locks.get(finding.file.as_path()) else {
@@ -104,7 +121,11 @@ impl Checker {
                 let mut wanted = vec![(finding.index, version.clone())];
                 for parent in dependency.python().map_or(&[][..], |p| p.via.as_slice()) {
                     let parent = crate::manifest::python::normalize_name(parent);
-                    if let Some((d, pin)) = pins.get(&parent).filter(|_| parent != dependency.name)
+                    if parent == dependency.name {
+                        continue;
+                    }
+                    if let (Some(d), Some(pin)) =
+                        (pins.index.get(&parent), pins.by_name.get(&parent))
                     {
                         wanted.push((*d, pin.version.clone()));
                     }
@@ -137,11 +158,7 @@ impl Checker {
         // Newest first, so removing an update keeps the indexes of the others valid.
         for check in checks.iter().rev() {
             let manifest = manifests[check.manifest];
-            let pins = &pins[&check.manifest];
-            let lock_pins: BTreeMap<String, LockedPin> = pins
-                .iter()
-                .map(|(n, (_, p))| (n.clone(), p.clone()))
-                .collect();
+            let lock_pins = &pins[&check.manifest].by_name;
             let parents: Vec<(usize, Version)> = check.wanted[1..].to_vec();
             let (new_d, _) = check.wanted[0];
             let fit = |metadata: &MetadataCache,
@@ -163,20 +180,13 @@ impl Checker {
                     match get(*d, v) {
                         Ok(metadata) => with.push(Parent {
                             name,
-                            pin: &pins[name].1,
+                            pin: &lock_pins[name],
                             metadata,
                         }),
                         Err(why) => unchecked.push(format!("`{name}` {v}: {why}")),
                     }
                 }
-                let why = misfits(
-                    &check.name,
-                    version,
-                    new,
-                    &lock_pins,
-                    &with,
-                    &target.markers,
-                );
+                let why = misfits(&check.name, version, new, lock_pins, &with, &target.markers);
                 Ok((why, unchecked))
             };
             let (why, unchecked) = match fit(&metadata, &check.version) {
