@@ -36,5 +36,5 @@ pub mod versioning;
 
 // Test helpers shared with the integration tests.
 #[cfg(test)]
-#[path = "../tests/support/shared.rs"]
+#[path = "../tests/it/support/shared.rs"]
 pub(crate) mod testing;

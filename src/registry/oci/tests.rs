@@ -1,6 +1,6 @@
 //! Tests against an in-process registry double (wiremock) shaped by the distribution spec and
 //! Docker's token protocol; every server fails the test on a request it did not expect. The
-//! real Distribution registry is exercised in `tests/registry_oci.rs`.
+//! real Distribution registry is exercised in `tests/it/registry_oci.rs`.
 
 use crate::testing::strict_server;
 use std::time::Duration;

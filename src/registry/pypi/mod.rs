@@ -37,7 +37,7 @@ pub use model::{CoreMetadata, DistFile, IndexUrl, Page, PageFormat, Project, Rel
 
 // The pypiserver harness lives with the integration tests, which use it too.
 #[cfg(test)]
-#[path = "../../../tests/support/pypiserver.rs"]
+#[path = "../../../tests/it/support/pypiserver.rs"]
 pub(crate) mod testing;
 #[cfg(test)]
 mod tests;

@@ -1,7 +1,7 @@
 //! `repin audit` run as a process against a real pypiserver and an offline OSV directory
 //! written by the test (hand-written records shaped like PyPA's).
 
-mod support;
+use crate::support;
 
 use support::repin;
 

@@ -2,7 +2,7 @@
 //! Distribution registry and pypiserver. The repository's `repin.toml` points `docker.io`,
 //! `ghcr.io` and the primary index at them, as a mirror configuration would.
 
-mod support;
+use crate::support;
 
 use support::repin;
 
@@ -116,7 +116,7 @@ fn check_diff_and_apply_against_loopback_servers() {
         r.join("repin.toml"),
         format!(
             // Advisories off: the OSV API (the default source) cannot be reached from tests,
-            // and `tests/audit_osv_e2e.rs` covers check's security updates through its double.
+            // and `tests/it/audit_osv_e2e.rs` covers check's security updates through its double.
             "[[indexes]]\nurl = \"{}\"\nprimary = true\n\n[registries.\"docker.io\"]\nurl = \"http://{host}\"\n\n[registries.\"ghcr.io\"]\nurl = \"http://{host}\"\n\n[advisories]\nsource = \"off\"\n",
             pypi.index_url(),
             host = registry.host

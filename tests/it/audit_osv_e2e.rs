@@ -4,7 +4,7 @@
 //! responses its documentation gives, and it fails the test on any unexpected request (method,
 //! path or body shape).
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use support::pypiserver::{PypiServer, write_wheel};

@@ -11,7 +11,7 @@
 //! branch leads to a rebase. After each run the pushed commits are read back from the bare
 //! repository: the right files, the right bytes, nothing else changed.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -3,7 +3,7 @@
 //! `# via` parent's pinned release does not allow, is held back with the re-lock to run
 //! instead; updates that fit are proposed.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use support::pypiserver::{Meta, PypiServer, write_wheel_with};

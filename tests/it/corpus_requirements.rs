@@ -1,7 +1,7 @@
 //! Conformance over every requirements file of the real-world corpus: no panic, byte-identical
 //! round trip, spans that hold what they claim, and every updatable pin editable.
 
-mod support;
+use crate::support;
 
 use repin::manifest::{self, ManifestDetails, ManifestKind, check};
 use repin::text::SourceFile;

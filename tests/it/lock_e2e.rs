@@ -2,7 +2,7 @@
 //! sdists this test writes with real metadata (`Requires-Dist` with markers and extras,
 //! `Requires-Python`).
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::Path;

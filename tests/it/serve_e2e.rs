@@ -3,7 +3,7 @@
 //! from here; see `support::github`), a real bare repository served by `git daemon`, and
 //! pypiserver. Bad signatures are refused; events it has nothing to do for are acknowledged.
 
-mod support;
+use crate::support;
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

@@ -2,7 +2,7 @@
 //! trip, spans that hold what they claim, every updatable image and pin editable, and the edge
 //! cases the corpus MANIFEST lists read as they should be.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

@@ -2,7 +2,7 @@
 //! seeded through its HTTP API with multi-platform images shaped like the official python
 //! image: anonymous, with htpasswd basic auth, and with bearer tokens from a token service.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

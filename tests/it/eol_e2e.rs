@@ -7,7 +7,7 @@
 //! The end-of-life dates come from `[images.end-of-life]` (long past, or far ahead), so the
 //! test does not depend on the day it runs.
 
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use support::registry::{Registry, RegistryAuth};

@@ -1,0 +1,17 @@
+//! repin's integration tests, in one binary so the crate is linked once: the commands run as
+//! processes against real servers on loopback, the fixtures and the real-world corpus.
+
+mod support;
+
+mod audit_e2e;
+mod audit_osv_e2e;
+mod check_e2e;
+mod check_lock_e2e;
+mod corpus_dockerfiles;
+mod corpus_requirements;
+mod eol_e2e;
+mod fixtures;
+mod lock_e2e;
+mod pr_e2e;
+mod registry_oci;
+mod serve_e2e;
