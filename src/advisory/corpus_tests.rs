@@ -19,14 +19,14 @@ use pep440_rs::Version;
 use super::{AdvisoryIndex, AdvisorySource, DirectorySource, Rating};
 
 /// The corpus index, loaded once for all tests.
-fn index() -> Option<&'static AdvisoryIndex> {
+fn index() -> &'static AdvisoryIndex {
     static INDEX: OnceLock<AdvisoryIndex> = OnceLock::new();
-    let root = corpus()?;
-    Some(INDEX.get_or_init(|| {
+    let root = corpus();
+    INDEX.get_or_init(|| {
         DirectorySource::new(root.join("osv"))
             .load_index()
             .expect("the corpus osv directory loads")
-    }))
+    })
 }
 
 fn v(text: &str) -> Version {
@@ -58,7 +58,7 @@ fn assert_affected(index: &AdvisoryIndex, package: &str, version: &str, expected
 
 #[test]
 fn every_corpus_record_loads() {
-    let Some(index) = index() else { return };
+    let index = index();
     // 281 YAML files for 26 packages in this snapshot (MANIFEST.md's "289 / 27" counts are off:
     // there is no pydantic folder, and aiohttp has 7 records, not 9).
     assert!(index.diagnostics().is_empty(), "{:#?}", index.diagnostics());
@@ -94,7 +94,7 @@ fn every_corpus_record_loads() {
 
 #[test]
 fn only_paramiko_has_unusable_data_and_says_so() {
-    let Some(index) = index() else { return };
+    let index = index();
     // paramiko's version lists hold 2003-era names such as `0.1-bulbasaur`, which are not PEP
     // 440; everything else in the corpus is usable, including all 22 CVSS vectors.
     let mut with_problems: Vec<&str> = index
@@ -123,7 +123,7 @@ fn only_paramiko_has_unusable_data_and_says_so() {
 
 #[test]
 fn no_advisory_affects_its_own_fixed_versions() {
-    let Some(index) = index() else { return };
+    let index = index();
     // A `fixed` version is outside its interval, and no version list repeats one.
     for advisory in index.iter() {
         for fixed in advisory.fixed_versions() {
@@ -138,7 +138,7 @@ fn no_advisory_affects_its_own_fixed_versions() {
 
 #[test]
 fn ranges_agree_with_the_databases_own_version_lists() {
-    let Some(index) = index() else { return };
+    let index = index();
     // The `versions` lists were expanded from the ranges by the database's tooling (Python's
     // `packaging`), so they are an independent check of the range evaluation: every listed
     // version must be inside the ranges. The one known exception: django PYSEC-2023-61 lists
@@ -173,7 +173,7 @@ fn ranges_agree_with_the_databases_own_version_lists() {
 
 #[test]
 fn flask() {
-    let Some(index) = index() else { return };
+    let index = index();
     // PYSEC-2018-66: introduced 0, fixed 0.12.3 → 0.12 affected.
     // PYSEC-2019-179: introduced 0, fixed 1.0 → 0.12 affected.
     // PYSEC-2023-62: [0, 2.2.5) and [2.3.0, 2.3.2) → 0.12 in the first.
@@ -197,7 +197,7 @@ fn flask() {
 
 #[test]
 fn jinja2() {
-    let Some(index) = index() else { return };
+    let index = index();
     // 2.10: PYSEC-2014-8 (fixed 2.7.2), PYSEC-2014-82 (fixed 2.7.3) and PYSEC-2019-220 (fixed
     // 2.8.1) are behind it: 2.10 > 2.8.1 under PEP 440 (a float reading, 2.1, would be below).
     // PYSEC-2019-217: introduced 0, fixed 2.10.1 → affected.
@@ -214,7 +214,7 @@ fn jinja2() {
 
 #[test]
 fn urllib3() {
-    let Some(index) = index() else { return };
+    let index = index();
     // 1.26.12: PYSEC-2017-98 [1.17, 1.18.1), PYSEC-2018-32 (fixed 1.23), PYSEC-2019-132 (1.24.3),
     // PYSEC-2019-133 (1.24.2), PYSEC-2020-148 (1.25.9), PYSEC-2021-108 (1.26.5) and
     // PYSEC-2023-207 (1.24.2) are all fixed at or below it.
@@ -241,7 +241,7 @@ fn urllib3() {
 
 #[test]
 fn aiohttp() {
-    let Some(index) = index() else { return };
+    let index = index();
     // 3.8.4: PYSEC-2022-43059 (introduced 0, no fix) is withdrawn → never reported.
     // PYSEC-2023-247: fixed 3.8.0 → behind it.
     // PYSEC-2023-246: fixed 3.8.6; PYSEC-2023-250 and -251: fixed 3.9.0;
@@ -262,7 +262,7 @@ fn aiohttp() {
 
 #[test]
 fn cryptography() {
-    let Some(index) = index() else { return };
+    let index = index();
     // 3.4.6: PYSEC-2017-8 (fixed 1.5.3), PYSEC-2018-52 [1.9, 2.3), PYSEC-2021-62 (fixed 3.2.1)
     // and PYSEC-2021-63 [3.1, 3.3.2) are behind it.
     // PYSEC-2023-11: [1.8, 39.0.1) → affected. PYSEC-2023-254: [3.1, 41.0.6) → affected.
@@ -276,7 +276,7 @@ fn cryptography() {
 
 #[test]
 fn werkzeug() {
-    let Some(index) = index() else { return };
+    let index = index();
     // 2.2.2: PYSEC-2017-43 (fixed 0.11.11), PYSEC-2019-140 (0.15.3), PYSEC-2020-157 (0.11.6) and
     // PYSEC-2022-203 (2.1.1) are behind it.
     // PYSEC-2023-221: [0, 2.3.8) and [3.0.0, 3.0.1) → affected, fixed 2.3.8.
@@ -314,7 +314,7 @@ fn werkzeug() {
 
 #[test]
 fn pillow() {
-    let Some(index) = index() else { return };
+    let index = index();
     // 8.4.0: the 2014-2021 records all have fixes at or below 8.3.2 (the highest: PYSEC-2021-317,
     // 8.3.2). PYSEC-2022-42980 is [9.2.0, 9.3.0): 8.4.0 is below it.
     // Affected, all introduced 0: PYSEC-2022-8, -9, -10 (fixed 9.0.0), PYSEC-2022-168 (9.0.1),
@@ -346,7 +346,7 @@ fn pillow() {
 
 #[test]
 fn django() {
-    let Some(index) = index() else { return };
+    let index = index();
     // 3.2.0 (= 3.2): every record with a 3.2 branch [3.2, 3.2.x) for x > 0. The records up to
     // 2021-6/-9 and 2020-* stop at 3.0/3.1 branches; 2024-56..70 and 2024-102 start at 4.2.
     assert_affected(
@@ -431,7 +431,7 @@ fn django() {
 
 #[test]
 fn edge_record_withdrawn_aiohttp() {
-    let Some(index) = index() else { return };
+    let index = index();
     let advisory = index
         .for_package("aiohttp")
         .iter()
@@ -457,7 +457,7 @@ fn edge_record_withdrawn_aiohttp() {
 
 #[test]
 fn edge_record_werkzeug_git_and_ecosystem() {
-    let Some(index) = index() else { return };
+    let index = index();
     let advisory = index
         .for_package("werkzeug")
         .iter()
@@ -492,7 +492,7 @@ fn edge_record_werkzeug_git_and_ecosystem() {
 
 #[test]
 fn edge_record_django_release_candidate_fix() {
-    let Some(index) = index() else { return };
+    let index = index();
     let advisory = index
         .for_package("django")
         .iter()
@@ -519,7 +519,7 @@ fn edge_record_django_release_candidate_fix() {
 
 #[test]
 fn edge_record_pillow_without_aliases_or_published() {
-    let Some(index) = index() else { return };
+    let index = index();
     let advisory = index
         .for_package("pillow")
         .iter()

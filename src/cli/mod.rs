@@ -26,7 +26,7 @@ pub const EXIT_ERROR: u8 = 2;
 
 /// repin keeps the pins of Python services exact, current and free of known vulnerabilities.
 #[derive(Debug, Parser)]
-#[command(name = "repin", version, about, long_about = None)]
+#[command(name = "repin", version = env!("REPIN_LONG_VERSION"), about, long_about = None)]
 pub struct Cli {
     /// When to colour output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]

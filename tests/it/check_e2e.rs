@@ -43,9 +43,7 @@ fn updates(report: &Value) -> Vec<String> {
 
 #[test]
 fn check_diff_and_apply_against_loopback_servers() {
-    let Some(registry) = Registry::start(RegistryAuth::None) else {
-        return;
-    };
+    let registry = Registry::start(RegistryAuth::None);
     let packages = tempfile::tempdir().unwrap();
     let mut hashes = std::collections::BTreeMap::new();
     for (name, version) in [
@@ -61,9 +59,7 @@ fn check_diff_and_apply_against_loopback_servers() {
             format!("sha256:{}", sha256_hex(&std::fs::read(path).unwrap())),
         );
     }
-    let Some(pypi) = PypiServer::start(packages.path()) else {
-        return;
-    };
+    let pypi = PypiServer::start(packages.path());
 
     let mut digests = std::collections::BTreeMap::new();
     for tag in [

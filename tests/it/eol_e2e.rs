@@ -53,9 +53,7 @@ fn check(home: &std::path::Path, dir: &str) -> Value {
 
 #[test]
 fn end_of_life_images_against_a_loopback_registry() {
-    let Some(registry) = Registry::start(RegistryAuth::None) else {
-        return;
-    };
+    let registry = Registry::start(RegistryAuth::None);
     let push = |tag: &str, seed: &str| {
         registry
             .push_index(

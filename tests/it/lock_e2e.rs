@@ -153,9 +153,7 @@ fn lock_a_small_tree_with_extras_markers_and_requires_python() {
     wheel(dir, &mut hashes, "colorama", "0.4.6", Meta::default());
     // Only an sdist whose dependencies a build would tell.
     write_sdist_with(dir, "legacy", "1.0", &Meta::default());
-    let Some(server) = PypiServer::start(dir) else {
-        return;
-    };
+    let server = PypiServer::start(dir);
 
     let repo = tempfile::tempdir().unwrap();
     let home = tempfile::tempdir().unwrap();

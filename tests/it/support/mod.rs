@@ -55,7 +55,7 @@ pub fn repin_with_env(
 /// Run git in `dir` with a fixed identity and no user or system configuration; its stdout,
 /// trimmed. A failure fails the test.
 pub fn git(dir: &Path, args: &[&str]) -> String {
-    let out = std::process::Command::new("git")
+    let out = shared::command("git", "git")
         .current_dir(dir)
         .args(args)
         .env("GIT_CONFIG_NOSYSTEM", "1")

@@ -4,7 +4,7 @@
 //! ```ignore
 //! let dir = tempfile::tempdir()?;
 //! write_wheel(dir.path(), "demo_pkg", "1.0", Some(">=3.8"));
-//! let Some(server) = PypiServer::start(dir.path()) else { return }; // skipped outside CI
+//! let server = PypiServer::start(dir.path()); // a missing pypiserver fails the test
 //! let index_url = server.index_url(); // http://127.0.0.1:PORT/simple/
 //! ```
 
@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 use url::Url;
 
-/// The Python interpreter to run pypiserver with (`REPIN_PYTHON`, default `python3`).
+/// The Python interpreter to run pypiserver with (`REPIN_PYTHON`, default `python3`;
+/// `scripts/test` sets it to the project's `.venv`).
 pub fn python() -> String {
     std::env::var("REPIN_PYTHON").unwrap_or_else(|_| "python3".into())
 }
@@ -42,19 +43,14 @@ pub struct PypiServer {
 
 impl PypiServer {
     /// Start pypiserver on a free loopback port, serving `packages`, and wait until it answers.
-    ///
-    /// When pypiserver is not importable this panics if `CI` is set (the test must not pass
-    /// vacuously there) and otherwise prints a visible skip message and returns `None`.
-    pub fn start(packages: &Path) -> Option<PypiServer> {
-        if !python_has("pypiserver") {
-            let message = format!(
-                "pypiserver is not importable by `{}` (install it with `python3 -m pip install pypiserver==2.4.2`)",
-                python()
-            );
-            assert!(std::env::var_os("CI").is_none(), "{message}");
-            eprintln!("skipped: {message}");
-            return None;
-        }
+    /// When pypiserver cannot be imported the test fails and says how to install it: a test
+    /// never passes without testing.
+    pub fn start(packages: &Path) -> PypiServer {
+        assert!(
+            python_has("pypiserver"),
+            "pypiserver is not importable by `{}`, and this test starts it\n  hint: run the tests with `scripts/test`, which installs it into .venv and sets REPIN_PYTHON; or `python3 -m venv .venv && .venv/bin/pip install -r scripts/test-requirements.txt` and set REPIN_PYTHON=.venv/bin/python",
+            python()
+        );
         let port = free_port();
         let log_dir = tempfile::tempdir().expect("a temporary directory");
         let log = log_dir.path().join("pypiserver.log");
@@ -78,7 +74,7 @@ impl PypiServer {
             _log_dir: log_dir,
         };
         server.wait_until_ready();
-        Some(server)
+        server
     }
 
     /// The port it listens on.

@@ -5,25 +5,41 @@
 
 use std::path::{Path, PathBuf};
 
-/// The real-world corpus (`REPIN_CORPUS`, default `../shared/corpus`), without `..` in it.
-/// In CI a missing corpus fails the test; elsewhere the test is skipped with a visible message.
-pub fn corpus() -> Option<PathBuf> {
+/// The real-world corpus (`REPIN_CORPUS`, default `../shared/corpus` beside the repository),
+/// without `..` in it. A missing corpus fails the test with how to get it: a test never passes
+/// without testing.
+///
+/// A test that reads the corpus has `corpus` in its name (checked here), so that a machine
+/// without the corpus can leave exactly those tests out, visibly, with the filter
+/// `-E 'not test(/corpus/)'` (as GitHub's CI does; see `.github/workflows/ci.yml`).
+pub fn corpus() -> PathBuf {
+    // libtest names each test's thread after the test's path.
+    let test = std::thread::current().name().unwrap_or("").to_owned();
+    assert!(
+        !test.contains("::") || test.contains("corpus"),
+        "`{test}` reads the corpus but has no `corpus` in its name: name it so, so that runs without the corpus can leave it out by name"
+    );
     let path = std::env::var_os("REPIN_CORPUS")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
-    if path.is_dir() {
-        return Some(path.canonicalize().unwrap_or(path));
-    }
     assert!(
-        std::env::var_os("CI").is_none(),
-        "the corpus is missing at {} (set REPIN_CORPUS)",
+        path.is_dir(),
+        "The real-world corpus is missing at {}\n  hint: set REPIN_CORPUS to the corpus directory (default: ../shared/corpus beside the repository); `scripts/test` sets that default. On a machine without the corpus, leave its tests out visibly: `scripts/test -E 'not test(/corpus/)'`",
         path.display()
     );
-    eprintln!(
-        "SKIPPED: the corpus is not at {} (set REPIN_CORPUS to run this test)",
-        path.display()
+    path.canonicalize().unwrap_or(path)
+}
+
+/// A program the tests run (`git`, `openssl`, ...), or a failure that says how to install it.
+pub fn command(program: &str, package: &str) -> std::process::Command {
+    let found = std::env::var_os("PATH").is_some_and(|paths| {
+        std::env::split_paths(&paths).any(|dir| dir.join(program).is_file())
+    });
+    assert!(
+        found,
+        "`{program}` is not installed, and this test runs it\n  hint: `apt-get install {package}` (`scripts/test` installs it when run as root or with sudo)"
     );
-    None
+    std::process::Command::new(program)
 }
 
 /// An in-process HTTP server (wiremock) that fails the test, when dropped, if it received a
@@ -58,7 +74,7 @@ impl GitDaemon {
             .port();
         // Run git-daemon itself, not `git daemon`: killing the `git` wrapper would leave the
         // server running.
-        let exec_path = std::process::Command::new("git")
+        let exec_path = command("git", "git")
             .arg("--exec-path")
             .output()
             .expect("git runs");
@@ -110,7 +126,7 @@ pub mod osv;
 pub fn rsa_key(dir: &Path) -> (PathBuf, Vec<u8>) {
     let pem = dir.join("app.pem");
     let openssl = |args: &[&str]| {
-        let out = std::process::Command::new("openssl")
+        let out = command("openssl", "openssl")
             .args(args)
             .output()
             .expect("openssl runs");

@@ -1,0 +1,54 @@
+//! Build facts for `repin --version`: the commit and its date, from git when this is a git
+//! checkout, else from `REPIN_BUILD_COMMIT` and `REPIN_BUILD_DATE` (the image's build passes
+//! them as build arguments, since its context has no `.git`), else none.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn git(args: &[&str]) -> Option<String> {
+    let out = Command::new("git").args(args).output().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8(out.stdout).ok()?.trim().to_owned();
+    (!text.is_empty()).then_some(text)
+}
+
+fn from_env(name: &str) -> Option<String> {
+    println!("cargo:rerun-if-env-changed={name}");
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn main() {
+    let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
+    // Only a checkout of repin itself counts: a crate unpacked inside another repository
+    // (a vendored copy) must not report that repository's commit.
+    let in_checkout = git(&["-C", &manifest_dir.to_string_lossy(), "rev-parse", "--show-toplevel"])
+        .is_some_and(|top| PathBuf::from(top) == manifest_dir);
+    let (mut commit, mut date) = (None, None);
+    if in_checkout {
+        commit = git(&["rev-parse", "--short=12", "HEAD"]);
+        date = git(&["log", "-1", "--format=%cd", "--date=short"]);
+        // Rebuild the version when HEAD moves: HEAD itself, the branch it names, packed refs.
+        let mut watched = vec!["HEAD".to_owned(), "packed-refs".to_owned()];
+        watched.extend(git(&["symbolic-ref", "-q", "HEAD"]));
+        for name in watched {
+            if let Some(path) = git(&["rev-parse", "--git-path", &name]) {
+                let path = manifest_dir.join(path);
+                if path.exists() {
+                    println!("cargo:rerun-if-changed={}", path.display());
+                }
+            }
+        }
+    }
+    let commit = commit.or_else(|| from_env("REPIN_BUILD_COMMIT"));
+    let date = date.or_else(|| from_env("REPIN_BUILD_DATE"));
+    let version = env!("CARGO_PKG_VERSION");
+    let long = match (commit, date) {
+        (Some(c), Some(d)) => format!("{version} ({c} {d})"),
+        (Some(c), None) => format!("{version} ({c})"),
+        _ => version.to_owned(),
+    };
+    println!("cargo:rustc-env=REPIN_LONG_VERSION={long}");
+    println!("cargo:rerun-if-changed=build.rs");
+}
