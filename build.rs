@@ -23,8 +23,13 @@ fn main() {
     let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
     // Only a checkout of repin itself counts: a crate unpacked inside another repository
     // (a vendored copy) must not report that repository's commit.
-    let in_checkout = git(&["-C", &manifest_dir.to_string_lossy(), "rev-parse", "--show-toplevel"])
-        .is_some_and(|top| PathBuf::from(top) == manifest_dir);
+    let in_checkout = git(&[
+        "-C",
+        &manifest_dir.to_string_lossy(),
+        "rev-parse",
+        "--show-toplevel",
+    ])
+    .is_some_and(|top| PathBuf::from(top) == manifest_dir);
     let (mut commit, mut date) = (None, None);
     if in_checkout {
         commit = git(&["rev-parse", "--short=12", "HEAD"]);

@@ -30,8 +30,7 @@ pub struct Vulnerability {
     pub advisories: Vec<Finding>,
     /// The lowest (or highest, by configuration) release free of every advisory, if any.
     pub fix_version: Option<String>,
-    /// Why there is none, when there is none.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Why there is none, when there is none (null otherwise).
     pub no_fix: Option<String>,
 }
 

@@ -2,19 +2,20 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use clap::ValueEnum;
 use serde_json::json;
 
 use super::check::LookupArgs;
 use super::style::{self, paint};
-use super::{EXIT_ERROR, EXIT_FOUND, EXIT_OK};
+use super::{EXIT_ERROR, EXIT_FOUND, EXIT_OK, shown};
 use crate::advisory::Rating;
 use crate::audit::{Inputs, Report};
 use crate::decide::{Context, Policy};
 use crate::lookup::Checker;
 use crate::manifest::workspace::Workspace;
+use crate::text::Diagnostic;
 
 /// Output formats of `repin audit`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -63,32 +64,55 @@ pub struct AuditArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = AuditFormat::Table)]
     pub format: AuditFormat,
-    /// An offline advisory database (an OSV directory such as PyPA's advisory-database, or a
-    /// PyPI all.zip) instead of the OSV API
-    #[arg(long, value_name = "PATH")]
-    pub advisory_db: Option<PathBuf>,
     /// Exit 1 when a vulnerability at or above this severity is found
     #[arg(long, value_enum, default_value_t = FailOn::Any)]
     pub fail_on: FailOn,
 }
 
+/// The URI of a file in SARIF: relative to the working directory when the file is below it
+/// (where code scanning runs: the checkout), else to the directory audited; `/` separated.
+fn sarif_uri(path: &Path, root: &Path) -> String {
+    let cwd = std::env::current_dir().ok();
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let relative = cwd
+        .as_deref()
+        .and_then(|cwd| absolute.strip_prefix(cwd).ok())
+        .or_else(|| path.strip_prefix(root).ok())
+        .unwrap_or(path);
+    super::shown(relative).replace('\\', "/")
+}
+
 /// SARIF 2.1.0 for GitHub code scanning: one rule per advisory, one result per vulnerable pin
-/// and advisory, located at the pin.
-pub fn sarif(report: &Report, root: &Path) -> serde_json::Value {
+/// and advisory, located at the pin. A run that could not check everything says so: its
+/// invocation is `executionSuccessful: false`, with a notification per package not checked
+/// (and per file that could not be read), so a consumer never takes the missing results for
+/// fixed vulnerabilities.
+pub fn sarif(report: &Report, diagnostics: &[&Diagnostic], root: &Path) -> serde_json::Value {
     let mut rules = BTreeMap::new();
     let mut results = Vec::new();
+    let location = |file: &Path, line: usize, column: usize| {
+        let mut region = json!({"startLine": line});
+        if column > 0 {
+            region["startColumn"] = json!(column);
+        }
+        json!({"physicalLocation": {
+            "artifactLocation": {"uri": sarif_uri(file, root), "uriBaseId": "%SRCROOT%"},
+            "region": region
+        }})
+    };
     for v in &report.vulnerabilities {
-        let uri = v
-            .file
-            .strip_prefix(root)
-            .unwrap_or(&v.file)
-            .to_string_lossy()
-            .replace('\\', "/");
+        let uri = sarif_uri(&v.file, root);
         for a in &v.advisories {
             rules.entry(a.id.clone()).or_insert_with(|| {
+                let text = if a.summary.is_empty() {
+                    a.id.clone()
+                } else {
+                    a.summary.clone()
+                };
                 let mut rule = json!({
                     "id": a.id,
-                    "shortDescription": {"text": if a.summary.is_empty() { a.id.clone() } else { a.summary.clone() }},
+                    "shortDescription": {"text": text},
+                    "fullDescription": {"text": text},
                     "helpUri": a.url,
                     "properties": {"tags": ["security", "dependency"]},
                 });
@@ -111,14 +135,35 @@ pub fn sarif(report: &Report, root: &Path) -> serde_json::Value {
                 "level": level,
                 "message": {"text": format!("{} {} is affected by {}{}; {fix}", v.name, v.version, a.id,
                     if a.aliases.is_empty() { String::new() } else { format!(" ({})", a.aliases.join(", ")) })},
-                "locations": [{"physicalLocation": {
-                    "artifactLocation": {"uri": uri},
-                    "region": {"startLine": v.line, "startColumn": v.column}
-                }}],
+                "locations": [location(&v.file, v.line, v.column)],
                 "partialFingerprints": {"repin/v1": format!("{}:{}:{}", uri, v.name, a.id)},
             }));
         }
     }
+    let mut notifications: Vec<serde_json::Value> = report
+        .unchecked
+        .iter()
+        .map(|u| {
+            json!({
+                "level": "error",
+                "descriptor": {"id": "repin/not-checked"},
+                "message": {"text": format!(
+                    "{} was not checked for known vulnerabilities: {}",
+                    u.name,
+                    super::tidy(&u.reason).replace('\n', " ")
+                )},
+                "locations": [location(&u.file, u.line, 0)],
+            })
+        })
+        .collect();
+    notifications.extend(diagnostics.iter().filter(|d| d.is_error()).map(|d| {
+        json!({
+            "level": "error",
+            "descriptor": {"id": "repin/unreadable"},
+            "message": {"text": format!("{} could not be read: {}", super::shown(&d.path), d.message)},
+            "locations": [location(&d.path, d.line.max(1), d.column)],
+        })
+    }));
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -126,18 +171,34 @@ pub fn sarif(report: &Report, root: &Path) -> serde_json::Value {
             "tool": {"driver": {
                 "name": "repin",
                 "informationUri": "https://github.com/repin-dev/repin",
-                "version": env!("CARGO_PKG_VERSION"),
+                "version": env!("REPIN_LONG_VERSION"),
+                "semanticVersion": env!("CARGO_PKG_VERSION"),
                 "rules": rules.into_values().collect::<Vec<_>>(),
             }},
+            "invocations": [{
+                "executionSuccessful": notifications.is_empty(),
+                "toolExecutionNotifications": notifications,
+            }],
             "results": results,
         }]
     })
 }
 
-fn print_table(report: &Report, root: &Path) -> std::io::Result<()> {
+/// One line of a summary for the table: the first line, at most 160 characters (JSON and
+/// SARIF carry it whole).
+fn one_line(summary: &str) -> String {
+    let first = summary.lines().next().unwrap_or("");
+    if first.chars().count() > 160 {
+        first.chars().take(159).collect::<String>() + "…"
+    } else {
+        first.to_owned()
+    }
+}
+
+fn print_table(report: &Report) -> std::io::Result<()> {
     let mut out = anstream::stdout().lock();
     for v in &report.vulnerabilities {
-        let file = v.file.strip_prefix(root).unwrap_or(&v.file);
+        let file = shown(&v.file);
         let fix = match (&v.fix_version, &v.no_fix) {
             (Some(f), _) => paint(style::NEW, format!("fix: {f}")),
             (None, Some(why)) => paint(style::ERROR, format!("no fix: {why}")),
@@ -146,7 +207,7 @@ fn print_table(report: &Report, root: &Path) -> std::io::Result<()> {
         writeln!(
             out,
             "{}:{}:{} {} {}  {}",
-            file.display(),
+            file,
             v.line,
             v.column,
             paint(style::HEADING, &v.name),
@@ -168,25 +229,38 @@ fn print_table(report: &Report, root: &Path) -> std::io::Result<()> {
                 "    {}{aliases}  {}  {}",
                 a.id,
                 paint(style::ERROR, severity),
-                paint(style::DIM, &a.summary)
+                paint(style::DIM, one_line(&a.summary))
             )?;
         }
     }
+    // One message per reason: an unreachable service fails every package the same way.
+    let mut by_reason: BTreeMap<String, Vec<&crate::audit::Unchecked>> = BTreeMap::new();
     for u in &report.unchecked {
-        let file = u.file.strip_prefix(root).unwrap_or(&u.file);
+        by_reason.entry(super::tidy(&u.reason)).or_default().push(u);
+    }
+    for (reason, unchecked) in by_reason {
+        let places: Vec<String> = unchecked
+            .iter()
+            .map(|u| format!("{}:{} {}", shown(&u.file), u.line, u.name))
+            .collect();
         writeln!(
             out,
-            "{}:{} {} {}",
-            file.display(),
-            u.line,
-            u.name,
-            paint(style::ERROR, format!("not checked: {}", u.reason))
+            "{} {}",
+            paint(style::ERROR, "not checked:"),
+            places.join(", ")
         )?;
+        for line in reason.lines() {
+            writeln!(out, "    {}", paint(style::ERROR, line.trim_start()))?;
+        }
     }
     writeln!(
         out,
-        "{} vulnerable pins, {} not checked, {} clean",
-        report.vulnerabilities.len(),
+        "{}, {} not checked, {} clean",
+        super::count(
+            report.vulnerabilities.len(),
+            "vulnerable pin",
+            "vulnerable pins"
+        ),
         report.unchecked.len(),
         report.clean
     )
@@ -197,7 +271,7 @@ pub fn run(args: &AuditArgs) -> u8 {
     match audit(args) {
         Ok(code) => code,
         Err(message) => {
-            eprintln!("error: {message}");
+            super::print_error(&message);
             EXIT_ERROR
         }
     }
@@ -213,7 +287,7 @@ fn audit(args: &AuditArgs) -> Result<u8, String> {
         .enable_all()
         .build()
         .map_err(|e| format!("Cannot start the async runtime\n  Caused by: {e}"))?;
-    let report = runtime.block_on(run_audit(&checker, &workspace, args.advisory_db.as_deref()))?;
+    let report = runtime.block_on(run_audit(&checker, &workspace))?;
     let written = match args.format {
         AuditFormat::Json => {
             let mut out = std::io::stdout().lock();
@@ -223,11 +297,18 @@ fn audit(args: &AuditArgs) -> Result<u8, String> {
         }
         AuditFormat::Sarif => {
             let mut out = std::io::stdout().lock();
-            serde_json::to_writer_pretty(&mut out, &sarif(&report, &root))
-                .map_err(std::io::Error::other)
-                .and_then(|()| writeln!(out))
+            serde_json::to_writer_pretty(
+                &mut out,
+                &sarif(
+                    &report,
+                    &workspace.all_diagnostics().collect::<Vec<_>>(),
+                    &root,
+                ),
+            )
+            .map_err(std::io::Error::other)
+            .and_then(|()| writeln!(out))
         }
-        AuditFormat::Table => print_table(&report, &root),
+        AuditFormat::Table => print_table(&report),
     };
     if let Err(error) = written {
         if error.kind() != std::io::ErrorKind::BrokenPipe {
@@ -248,13 +329,11 @@ fn audit(args: &AuditArgs) -> Result<u8, String> {
     })
 }
 
-async fn run_audit(
-    checker: &Checker,
-    workspace: &Workspace,
-    advisory_db: Option<&Path>,
-) -> Result<Report, String> {
+async fn run_audit(checker: &Checker, workspace: &Workspace) -> Result<Report, String> {
     let names = crate::lookup::python_packages(&workspace.manifests);
-    let lookup = checker.advisories(&names, advisory_db).await?;
+    let lookup = checker
+        .advisories(&names, checker.advisory_db.as_deref())
+        .await?;
     // Releases for the packages that need them: ranges (what they install) and vulnerable
     // pins (the fix version).
     let releases = checker.releases_for(workspace, &lookup.index).await;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::style::{self, paint};
-use super::{EXIT_ERROR, EXIT_FOUND, EXIT_OK, Format};
+use super::{EXIT_ERROR, EXIT_FOUND, EXIT_OK, Format, count, print_error, shown, tidy};
 use crate::apply::{self, EditFailure, FileEdit};
 use crate::config::Loaded;
 use crate::decide::Update;
@@ -26,6 +26,76 @@ pub struct LookupArgs {
     /// The configuration and the cache
     #[command(flatten)]
     pub client: ClientArgs,
+    /// An offline advisory database (an OSV directory such as PyPA's advisory-database, or a
+    /// PyPI all.zip) instead of `[advisories]` of repin.toml
+    #[arg(long, value_name = "PATH")]
+    pub advisory_db: Option<PathBuf>,
+}
+
+/// Which updates a command takes: `--only` and `--kind`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Selection {
+    /// Only these dependencies (package or full image names; repeatable)
+    #[arg(long = "only", value_name = "NAME")]
+    pub only: Vec<String>,
+    /// Only updates of this kind (repeatable)
+    #[arg(long = "kind", value_name = "KIND", value_enum)]
+    pub kinds: Vec<KindArg>,
+}
+
+/// An update kind, as `--kind` takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KindArg {
+    /// Same major and minor
+    Patch,
+    /// Same major
+    Minor,
+    /// A new major
+    Major,
+    /// A base image's Python minor (3.12 to 3.13)
+    PythonMinor,
+    /// A new digest for the same image tag
+    Digest,
+    /// A digest added to a tag, or a range turned into a pin
+    Pin,
+    /// Off an end-of-life Python or distribution release
+    Migration,
+}
+
+impl From<KindArg> for UpdateKind {
+    fn from(kind: KindArg) -> Self {
+        match kind {
+            KindArg::Patch => UpdateKind::Patch,
+            KindArg::Minor => UpdateKind::Minor,
+            KindArg::Major => UpdateKind::Major,
+            KindArg::PythonMinor => UpdateKind::PythonMinor,
+            KindArg::Digest => UpdateKind::Digest,
+            KindArg::Pin => UpdateKind::Pin,
+            KindArg::Migration => UpdateKind::Migration,
+        }
+    }
+}
+
+impl Selection {
+    /// Whether a dependency named `name` is selected by `--only`.
+    pub fn names(&self, name: &str) -> bool {
+        self.only.is_empty()
+            || self.only.iter().any(|o| {
+                o == name
+                    || crate::manifest::python::normalize_name(o)
+                        == crate::manifest::python::normalize_name(name)
+            })
+    }
+
+    /// Whether an update of a dependency named `name` is selected.
+    pub fn takes(&self, name: &str, update: &Update) -> bool {
+        self.names(name)
+            && (self.kinds.is_empty()
+                || self
+                    .kinds
+                    .iter()
+                    .any(|k| UpdateKind::from(*k) == update.kind))
+    }
 }
 
 /// The configuration file and the cache of every command that talks to indexes or registries.
@@ -63,6 +133,9 @@ pub struct CheckArgs {
     /// Also list dependencies that are up to date or skipped
     #[arg(long)]
     pub all: bool,
+    /// Which updates to report
+    #[command(flatten)]
+    pub selection: Selection,
 }
 
 /// Arguments of `repin apply`.
@@ -71,18 +144,10 @@ pub struct ApplyArgs {
     /// What to read and how to look it up
     #[command(flatten)]
     pub lookup: LookupArgs,
-    /// Only update these dependencies (normalised package or full image names; repeatable)
-    #[arg(long = "only", value_name = "NAME")]
-    pub only: Vec<String>,
-    /// Only apply updates of these kinds (repeatable)
-    #[arg(long = "kind", value_name = "KIND", value_parser = parse_kind)]
-    pub kinds: Vec<UpdateKind>,
-}
-
-fn parse_kind(text: &str) -> Result<UpdateKind, String> {
-    serde_json::from_value(serde_json::Value::String(text.to_owned())).map_err(|_| {
-        "expected patch, minor, major, python-minor, digest, pin or migration".to_owned()
-    })
+    /// Which updates to write (for each dependency, the first of its updates selected: the
+    /// patch or minor update before the major one)
+    #[command(flatten)]
+    pub selection: Selection,
 }
 
 /// A loaded repository and its lookups.
@@ -93,7 +158,8 @@ pub(super) struct Run {
     pub(super) checker: Checker,
 }
 
-fn root_of(paths: &[PathBuf]) -> PathBuf {
+/// The repository root of a command: the first path when it is a directory, else its parent.
+pub(super) fn root_of(paths: &[PathBuf]) -> PathBuf {
     let first = paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
     if first.is_dir() {
         first
@@ -115,6 +181,7 @@ fn now() -> i64 {
 /// The configuration and clients of a run, and the repository root.
 pub(super) fn checker(args: &LookupArgs) -> Result<(Checker, PathBuf), String> {
     let root = root_of(&args.paths);
+    let advisory_db = &args.advisory_db;
     let args = &args.client;
     let config = match &args.config {
         Some(path) => Loaded::read(path),
@@ -136,7 +203,8 @@ pub(super) fn checker(args: &LookupArgs) -> Result<(Checker, PathBuf), String> {
         docker_config: crate::registry::oci::DockerConfig::default_dir(),
         now: now(),
     };
-    let checker = Checker::new(config, options).map_err(|e| crate::lookup::error_chain(&e))?;
+    let mut checker = Checker::new(config, options).map_err(|e| crate::lookup::error_chain(&e))?;
+    checker.advisory_db = advisory_db.clone();
     Ok((checker, root))
 }
 
@@ -275,7 +343,7 @@ pub(super) fn report<'a>(run: &'a Run) -> CheckReport<'a> {
         };
         let p = manifest.source.position(dep.span.start);
         report.updates.push(UpdateEntry {
-            file: finding.file.display().to_string(),
+            file: shown(&finding.file),
             line: p.line,
             column: p.column,
             name: &dep.name,
@@ -296,7 +364,7 @@ pub(super) fn report<'a>(run: &'a Run) -> CheckReport<'a> {
         for note in &finding.decision.notes {
             report.notes.push(format!(
                 "{}:{line}: {}: {note}",
-                finding.file.display(),
+                shown(&finding.file),
                 dep.name
             ));
         }
@@ -304,7 +372,7 @@ pub(super) fn report<'a>(run: &'a Run) -> CheckReport<'a> {
             continue;
         }
         let entry = |reason: String| OtherEntry {
-            file: finding.file.display().to_string(),
+            file: shown(&finding.file),
             line,
             name: &dep.name,
             current: &dep.current,
@@ -325,7 +393,7 @@ pub(super) fn report<'a>(run: &'a Run) -> CheckReport<'a> {
             continue;
         };
         report.errors.push(ErrorEntry {
-            file: failure.file.display().to_string(),
+            file: shown(&failure.file),
             line: manifest.source.position(dep.span.start).line,
             name: &dep.name,
             message: &failure.message,
@@ -334,8 +402,12 @@ pub(super) fn report<'a>(run: &'a Run) -> CheckReport<'a> {
     report
 }
 
+/// How long ago the proposed release was published: `released 1083 days ago`.
 fn age_text(update: &Update) -> String {
-    update.age.map(crate::decide::human_age).unwrap_or_default()
+    update
+        .age
+        .map(|age| format!("released {} ago", crate::decide::human_age(age)))
+        .unwrap_or_default()
 }
 
 fn print_table(run: &Run, all: bool, edit_failures: &[EditFailure]) -> std::io::Result<()> {
@@ -442,14 +514,14 @@ fn print_table(run: &Run, all: bool, edit_failures: &[EditFailure]) -> std::io::
                 dep.current,
                 paint(
                     style::ERROR,
-                    failure.message.replace('\n', "\n            ")
+                    tidy(&failure.message).replace('\n', "\n            ")
                 )
             ));
         }
         if lines.is_empty() {
             continue;
         }
-        writeln!(out, "{}", paint(style::HEADING, file.display()))?;
+        writeln!(out, "{}", paint(style::HEADING, shown(file)))?;
         for line in lines {
             writeln!(out, "{line}")?;
         }
@@ -464,17 +536,17 @@ fn print_table(run: &Run, all: bool, edit_failures: &[EditFailure]) -> std::io::
                     .decision
                     .notes
                     .iter()
-                    .map(|n| format!("{}:{line}: {}: {n}", finding.file.display(), dep.name)),
+                    .map(|n| format!("{}:{line}: {}: {n}", shown(&finding.file), dep.name)),
             );
         }
     }
     if crate::log::enabled(crate::log::Level::Info) {
         for note in &notes {
-            writeln!(out, "{} {note}", paint(style::DIM, "note:"))?;
+            writeln!(out, "{} {}", paint(style::DIM, "note:"), tidy(note))?;
         }
     }
     for failure in edit_failures {
-        writeln!(out, "{} {}", paint(style::ERROR, "error:"), failure.message)?;
+        writeln!(out, "{}", super::error_text(&failure.message))?;
     }
     let total: usize = run
         .workspace
@@ -484,16 +556,20 @@ fn print_table(run: &Run, all: bool, edit_failures: &[EditFailure]) -> std::io::
         .sum();
     writeln!(
         out,
-        "{} updates due{} across {} files and {} dependencies; {} lookups failed",
-        due,
+        "{} due{} across {} and {}; {}",
+        count(due, "update", "updates"),
         if security > 0 {
             format!(" ({security} security)")
         } else {
             String::new()
         },
-        run.workspace.manifests.len(),
-        total,
-        run.outcome.failures.len()
+        count(run.workspace.manifests.len(), "file", "files"),
+        count(total, "dependency", "dependencies"),
+        count(
+            run.outcome.failures.len(),
+            "lookup failed",
+            "lookups failed"
+        )
     )
 }
 
@@ -568,7 +644,10 @@ pub(super) fn report_to_actions(run: &Run) -> std::io::Result<()> {
             )
         )?;
     }
-    let mut summary = format!("## repin: {} updates due\n\n", report.updates.len());
+    let mut summary = format!(
+        "## repin: {} due\n\n",
+        count(report.updates.len(), "update", "updates")
+    );
     if !report.updates.is_empty() {
         summary
             .push_str("| file | dependency | current | proposed | kind |\n|---|---|---|---|---|\n");
@@ -591,8 +670,8 @@ pub(super) fn report_to_actions(run: &Run) -> std::io::Result<()> {
     }
     if !report.errors.is_empty() {
         summary.push_str(&format!(
-            "\n{} lookups failed; see the annotations.\n",
-            report.errors.len()
+            "\n{}; see the annotations.\n",
+            count(report.errors.len(), "lookup failed", "lookups failed")
         ));
     }
     crate::action::append_summary(&summary)?;
@@ -602,15 +681,37 @@ pub(super) fn report_to_actions(run: &Run) -> std::io::Result<()> {
     )
 }
 
+/// Keep only what `selection` asks for: the selected updates, and with `--only` only the
+/// dependencies named.
+fn select(run: &mut Run, selection: &Selection) {
+    let workspace = &run.workspace;
+    let name = |file: &Path, index: usize| {
+        workspace
+            .dependency(file, index)
+            .map_or(String::new(), |(_, d)| d.name.clone())
+    };
+    run.outcome.findings.retain_mut(|f| {
+        let dependency = name(&f.file, f.index);
+        f.decision
+            .updates
+            .retain(|u| selection.takes(&dependency, u));
+        selection.names(&dependency)
+    });
+    run.outcome
+        .failures
+        .retain(|f| selection.names(&name(&f.file, f.index)));
+}
+
 /// Run `repin check`.
 pub fn check(args: &CheckArgs) -> u8 {
-    let run = match run(&args.lookup) {
+    let mut run = match run(&args.lookup) {
         Ok(run) => run,
         Err(message) => {
-            eprintln!("error: {message}");
+            print_error(&message);
             return EXIT_ERROR;
         }
     };
+    select(&mut run, &args.selection);
     print_diagnostics(&run.workspace);
     let (edits, edit_failures) = if args.diff {
         apply::plan_edits(&run.workspace, &run.outcome.findings, &|_, _| true)
@@ -638,7 +739,7 @@ pub fn check(args: &CheckArgs) -> u8 {
     }
     if let Err(error) = written {
         if error.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("error: Cannot write the report\n  Caused by: {error}");
+            print_error(&format!("Cannot write the report\n  Caused by: {error}"));
             return EXIT_ERROR;
         }
     }
@@ -668,35 +769,23 @@ pub fn apply(args: &ApplyArgs) -> u8 {
     let run = match run(&args.lookup) {
         Ok(run) => run,
         Err(message) => {
-            eprintln!("error: {message}");
+            print_error(&message);
             return EXIT_ERROR;
         }
     };
     print_diagnostics(&run.workspace);
-    let only: Vec<String> = args
-        .only
-        .iter()
-        .map(|n| crate::manifest::python::normalize_name(n))
-        .collect();
-    let choose = |finding: &Finding, update: &Update| {
-        let name_ok = only.is_empty()
-            || run
-                .workspace
-                .dependency(&finding.file, finding.index)
-                .is_some_and(|(_, d)| {
-                    only.iter().any(|o| {
-                        *o == d.name
-                            || *o == crate::manifest::python::normalize_name(&d.name)
-                            || args.only.contains(&d.name)
-                    })
-                });
-        let kind_ok = args.kinds.is_empty() || args.kinds.contains(&update.kind);
-        name_ok && kind_ok
+    let name_of = |finding: &Finding| {
+        run.workspace
+            .dependency(&finding.file, finding.index)
+            .map_or("", |(_, d)| d.name.as_str())
     };
+    let choose =
+        |finding: &Finding, update: &Update| args.selection.takes(name_of(finding), update);
     let (edits, mut failures): (Vec<FileEdit>, Vec<EditFailure>) =
         apply::plan_edits(&run.workspace, &run.outcome.findings, &choose);
     let mut out = anstream::stdout().lock();
     let mut written = 0;
+    let mut also_due = Vec::new();
     for edit in &edits {
         match apply::write(edit) {
             Ok(()) => {
@@ -711,11 +800,31 @@ pub fn apply(args: &ApplyArgs) -> u8 {
                     let _ = writeln!(
                         out,
                         "{}: {name} {} → {} ({})",
-                        shown_path(&edit.path, &run.root).display(),
+                        shown(&edit.path),
                         update.current,
                         paint(style::NEW, &update.proposed),
                         update.kind
                     );
+                    // The other updates of this dependency (a major one after its minor one)
+                    // are due from the new version on: say how to take them.
+                    let finding = run
+                        .outcome
+                        .findings
+                        .iter()
+                        .find(|f| f.file == edit.path && f.index == *index);
+                    for other in finding
+                        .into_iter()
+                        .flat_map(|f| &f.decision.updates)
+                        .filter(|u| u.kind != update.kind && u.proposed != update.proposed)
+                    {
+                        also_due.push(format!(
+                            "{}: {name} {} ({}) is due too; `repin apply --only {name} --kind {}` takes it",
+                            shown(&edit.path),
+                            other.proposed,
+                            other.kind,
+                            other.kind
+                        ));
+                    }
                 }
             }
             Err(error) => failures.push(EditFailure {
@@ -725,28 +834,26 @@ pub fn apply(args: &ApplyArgs) -> u8 {
             }),
         }
     }
+    if crate::log::enabled(crate::log::Level::Info) {
+        for note in &also_due {
+            let _ = writeln!(out, "{} {note}", paint(style::DIM, "note:"));
+        }
+    }
     for failure in &failures {
-        let _ = writeln!(
-            anstream::stderr(),
-            "{} {}",
-            paint(style::ERROR, "error:"),
-            failure.message
-        );
+        print_error(&failure.message);
     }
     for failure in &run.outcome.failures {
         let name = run
             .workspace
             .dependency(&failure.file, failure.index)
             .map_or("", |(_, d)| d.name.as_str());
-        let _ = writeln!(
-            anstream::stderr(),
-            "{} {}: {name}: {}",
-            paint(style::ERROR, "error:"),
-            failure.file.display(),
+        print_error(&format!(
+            "{}: {name}: {}",
+            shown(&failure.file),
             failure.message
-        );
+        ));
     }
-    let _ = writeln!(out, "{written} files updated");
+    let _ = writeln!(out, "{}", count(written, "file updated", "files updated"));
     if !failures.is_empty() || !run.outcome.failures.is_empty() || run.workspace.has_errors() {
         EXIT_ERROR
     } else {

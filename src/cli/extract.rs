@@ -30,7 +30,8 @@ pub struct FileReport {
     pub dependencies: Vec<DependencyReport>,
 }
 
-/// One dependency in the JSON report. The first six fields are common to every kind.
+/// One dependency in the JSON report. Every field is always present: the first six apply to
+/// every kind, the others to Python entries or to image entries, and are null otherwise.
 #[derive(Debug, Serialize)]
 pub struct DependencyReport {
     /// Normalised package name, or full image name (`docker.io/library/python`).
@@ -46,52 +47,36 @@ pub struct DependencyReport {
     /// Why repin will not update it, or null.
     pub skip_reason: Option<&'static str>,
     /// Python: the name as written.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub written_name: Option<String>,
     /// Python: extras.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub extras: Option<Vec<String>>,
     /// Python: the specifier as written.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub specifier: Option<String>,
     /// Python: whether it is an exact `==`/`===` pin.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pinned: Option<bool>,
     /// Python: the environment marker.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub marker: Option<String>,
     /// Python: `algorithm:digest` of each `--hash`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub hashes: Option<Vec<String>>,
     /// Python: `# via` annotations of a lock file.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub via: Option<Vec<String>>,
     /// Python: URL or path of a direct-reference requirement.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Image: the full normalised reference.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
     /// Image: registry host.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub registry: Option<String>,
     /// Image: repository path.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub repository: Option<String>,
     /// Image: tag.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tag: Option<String>,
     /// Image: digest.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
     /// Image: `from`, `copy-from` or `run-mount`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub context: Option<&'static str>,
     /// Image: the `ARG` that supplies it.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub arg: Option<String>,
     /// Image: `--platform` of the `FROM`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub platform: Option<String>,
 }
 
@@ -169,7 +154,7 @@ pub fn report(workspace: &Workspace) -> ExtractReport<'_> {
             .manifests
             .iter()
             .map(|m| FileReport {
-                path: m.source.path().display().to_string(),
+                path: super::shown(m.source.path()),
                 kind: m.kind.as_str(),
                 dependencies: m
                     .dependencies
@@ -182,9 +167,31 @@ pub fn report(workspace: &Workspace) -> ExtractReport<'_> {
     }
 }
 
+/// The files of `args`, less those `[paths] exclude` of the configuration leaves out.
+fn load(args: &ExtractArgs) -> Result<Workspace, String> {
+    let root = super::check::root_of(&args.paths);
+    let config = match &args.config {
+        Some(path) => crate::config::Loaded::read(path),
+        None => crate::config::Loaded::discover(&root),
+    }
+    .map_err(|e| crate::lookup::error_chain(&e))?;
+    let mut workspace = Workspace::load(&args.paths);
+    let excluded =
+        |path: &std::path::Path| config.is_excluded(path.strip_prefix(&root).unwrap_or(path));
+    workspace.manifests.retain(|m| !excluded(m.source.path()));
+    workspace.diagnostics.retain(|d| !excluded(&d.path));
+    Ok(workspace)
+}
+
 /// Run `repin extract`.
 pub fn run(args: &ExtractArgs) -> u8 {
-    let workspace = Workspace::load(&args.paths);
+    let workspace = match load(args) {
+        Ok(workspace) => workspace,
+        Err(message) => {
+            super::print_error(&message);
+            return EXIT_ERROR;
+        }
+    };
     let written = match args.format {
         Format::Json => {
             let mut out = std::io::stdout().lock();
@@ -197,7 +204,7 @@ pub fn run(args: &ExtractArgs) -> u8 {
     if let Err(error) = written {
         // A closed pipe (`repin extract | head`) is not an error worth a message.
         if error.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("error: Cannot write the report\n  Caused by: {error}");
+            super::print_error(&format!("Cannot write the report\n  Caused by: {error}"));
             return EXIT_ERROR;
         }
     }
@@ -218,10 +225,14 @@ fn print_table(workspace: &Workspace) -> std::io::Result<()> {
         writeln!(
             out,
             "{} {}",
-            paint(style::HEADING, manifest.source.path().display()),
+            paint(style::HEADING, super::shown(manifest.source.path())),
             paint(
                 style::DIM,
-                format!("({}, {} dependencies)", manifest.kind.as_str(), deps.len())
+                format!(
+                    "({}, {})",
+                    manifest.kind.as_str(),
+                    super::count(deps.len(), "dependency", "dependencies")
+                )
             )
         )?;
         let name_width = deps.iter().map(|d| d.name.len()).max().unwrap_or(0).min(48);
@@ -257,9 +268,8 @@ fn print_table(workspace: &Workspace) -> std::io::Result<()> {
     }
     writeln!(
         out,
-        "{} files, {} dependencies ({} skipped)",
-        workspace.manifests.len(),
-        total,
-        skipped
+        "{}, {} ({skipped} skipped)",
+        super::count(workspace.manifests.len(), "file", "files"),
+        super::count(total, "dependency", "dependencies"),
     )
 }

@@ -75,14 +75,14 @@ pub fn run(args: &LockArgs) -> u8 {
     match lock(args) {
         Ok(()) => EXIT_OK,
         Err(failure) => {
-            let mut err = anstream::stderr().lock();
-            let _ = writeln!(err, "{} {}", paint(style::ERROR, "error:"), failure.message);
+            let mut text = failure.message.clone();
             for cause in &failure.causes {
-                let _ = writeln!(err, "  Caused by: {cause}");
+                text.push_str(&format!("\n  Caused by: {cause}"));
             }
             for hint in &failure.hints {
-                let _ = writeln!(err, "  hint: {hint}");
+                text.push_str(&format!("\n  hint: {hint}"));
             }
+            super::print_error(&text);
             EXIT_ERROR
         }
     }
@@ -129,6 +129,7 @@ fn lock(args: &LockArgs) -> Result<(), Failure> {
     let lookup = LookupArgs {
         paths: vec![root.clone()],
         client: args.client.clone(),
+        advisory_db: None,
     };
     let (checker, _) = super::check::checker(&lookup)?;
 
@@ -139,6 +140,21 @@ fn lock(args: &LockArgs) -> Result<(), Failure> {
         )));
     }
     let workspace = Workspace::load(std::slice::from_ref(&args.input));
+    if let Some(manifest) = workspace
+        .manifests
+        .iter()
+        .find(|m| m.kind != ManifestKind::Requirements)
+    {
+        let what = match manifest.kind {
+            ManifestKind::Dockerfile => "a Dockerfile",
+            _ => "not a requirements file",
+        };
+        return Err(Failure::new(format!(
+            "`{}` is {what}, not a requirements file, so it cannot be locked",
+            args.input.display(),
+        ))
+        .hint("give repin lock the requirements to lock, such as requirements.in"));
+    }
     let mut had_error = false;
     for diagnostic in workspace.all_diagnostics() {
         had_error |= diagnostic.is_error();
@@ -250,13 +266,14 @@ fn lock(args: &LockArgs) -> Result<(), Failure> {
         crate::text::write_atomically(&output, text.as_bytes())
             .map_err(|e| Failure::new(error_chain(&e)))?;
     }
+    let rewritten = to_stdout || existing.as_ref().map(|m| m.source.text()) != Some(text.as_str());
     summary(
         &mut err,
         &resolution,
         existing.as_ref(),
         &header,
         &output,
-        to_stdout,
+        (to_stdout, rewritten),
     );
     Ok(())
 }
@@ -311,7 +328,7 @@ fn summary(
     existing: Option<&Manifest>,
     header: &Header,
     output: &Path,
-    to_stdout: bool,
+    (to_stdout, rewritten): (bool, bool),
 ) {
     let before = existing.map(input::preferences).unwrap_or_default();
     let mut changes = Vec::new();
@@ -338,13 +355,16 @@ fn summary(
     } else {
         format!(" into {}", output.display())
     };
+    // "unchanged" only when the file is: a rewritten header (another command line) is a change.
     let _ = writeln!(
         err,
-        "Locked {} packages for Python {}{target}{}",
-        resolution.packages.len(),
+        "Locked {} for Python {}{target}{}",
+        super::count(resolution.packages.len(), "package", "packages"),
         header.python,
-        if existing.is_some() && changes.is_empty() {
+        if existing.is_some() && changes.is_empty() && !rewritten {
             " (unchanged)"
+        } else if existing.is_some() && changes.is_empty() {
+            " (the same versions; the header was rewritten)"
         } else {
             ""
         }

@@ -24,19 +24,41 @@ pub const EXIT_FOUND: u8 = 1;
 /// Exit code when something could not be read, parsed or looked up.
 pub const EXIT_ERROR: u8 = 2;
 
+/// The heading of the options every command takes, apart from each command's own.
+const GLOBAL: &str = "Global options";
+
 /// repin keeps the pins of Python services exact, current and free of known vulnerabilities.
 #[derive(Debug, Parser)]
 #[command(name = "repin", version = env!("REPIN_LONG_VERSION"), about, long_about = None)]
 pub struct Cli {
-    /// When to colour output.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    /// When to colour output (NO_COLOR and CLICOLOR_FORCE are honoured with auto)
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true, help_heading = GLOBAL)]
     pub color: ColorChoice,
     /// How much to say on stderr besides the report (debug: every HTTP request)
-    #[arg(long, value_enum, env = "REPIN_LOG", default_value_t = crate::log::Level::Info, global = true)]
+    #[arg(long, value_enum, env = "REPIN_LOG", default_value_t = crate::log::Level::Info, global = true, help_heading = GLOBAL)]
     pub log_level: crate::log::Level,
+    /// Say less: warnings and errors only (-qq: errors only); overrides --log-level
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, conflicts_with = "verbose", help_heading = GLOBAL)]
+    pub quiet: u8,
+    /// Say more: every HTTP request (as --log-level debug); overrides --log-level
+    #[arg(short, long, global = true, help_heading = GLOBAL)]
+    pub verbose: bool,
     /// The subcommand.
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// The log level: `-q`/`-v` when given, else `--log-level` (or `REPIN_LOG`).
+    pub fn level(&self) -> crate::log::Level {
+        use crate::log::Level;
+        match (self.quiet, self.verbose) {
+            (0, false) => self.log_level,
+            (_, true) => Level::Debug,
+            (1, _) => Level::Warn,
+            _ => Level::Error,
+        }
+    }
 }
 
 /// When to use colour.
@@ -76,24 +98,38 @@ pub enum Command {
     Pr(pr::PrArgs),
     /// Serve GitHub's webhooks: run `repin pr` for a repository when it changes, and on a schedule
     Serve(serve::ServeArgs),
+    /// Print a completion script for a shell (bash: `source <(repin completions bash)`)
+    Completions(CompletionsArgs),
+}
+
+/// Arguments of `repin completions`.
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Arguments of `repin extract`.
 #[derive(Debug, clap::Args)]
 pub struct ExtractArgs {
-    /// Files or directories to read (directories are walked, honouring .gitignore)
+    /// Files or directories to read (directories are walked, honouring .gitignore and
+    /// `[paths] exclude` of repin.toml)
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Configuration file (default: repin.toml or .github/repin.toml in the repository)
+    #[arg(long)]
+    pub config: Option<PathBuf>,
 }
 
 /// Parse the command line, run the command and return the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     style::init(cli.color);
-    crate::log::set(cli.log_level);
+    crate::log::set(cli.level());
     let code = match cli.command {
         Command::Extract(args) => extract::run(&args),
         Command::Check(args) => check::check(&args),
@@ -102,6 +138,134 @@ pub fn main() -> ExitCode {
         Command::Lock(args) => lock::run(&args),
         Command::Pr(args) => pr::run(&args),
         Command::Serve(args) => serve::run(&args),
+        Command::Completions(args) => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(args.shell, &mut command, "repin", &mut std::io::stdout());
+            EXIT_OK
+        }
     };
     ExitCode::from(code)
+}
+
+/// Print an error on stderr as every command does: `error: ` and the message, its `Caused by:`
+/// lines, then its `hint:` lines (wherever the message had them). A message that is already a
+/// diagnostic (`path:line:col: error: ...`) is printed as it is.
+pub fn print_error(message: &str) {
+    use std::io::Write;
+    let _ = writeln!(anstream::stderr(), "{}", error_text(message));
+}
+
+/// The text [`print_error`] prints (its style is dropped by `anstream` when colour is off).
+pub fn error_text(message: &str) -> String {
+    let tidy = tidy(message);
+    let first = tidy.lines().next().unwrap_or("");
+    if is_diagnostic(first) {
+        tidy.strip_prefix("./").map_or(tidy.clone(), str::to_owned)
+    } else {
+        format!("{} {tidy}", style::paint(style::ERROR, "error:"))
+    }
+}
+
+/// A message with its `Caused by:` lines in order and its `hint:` lines last (an error's text
+/// may carry a hint before the causes its source adds), without the colon a line ended with
+/// when it expected its cause on the same line.
+pub fn tidy(message: &str) -> String {
+    let mut lines: Vec<&str> = Vec::new();
+    let mut hints: Vec<&str> = Vec::new();
+    for line in message.lines() {
+        let line = line.strip_suffix(':').unwrap_or(line);
+        if line.trim_start().starts_with("hint:") {
+            if !hints.contains(&line.trim_start()) {
+                hints.push(line.trim_start());
+            }
+        } else {
+            lines.push(line);
+        }
+    }
+    let mut text = lines.join("\n");
+    for hint in hints {
+        text.push_str("\n  ");
+        text.push_str(hint);
+    }
+    text
+}
+
+/// Whether a line is a rendered diagnostic: `path:line:col: error: ...` or `path: error: ...`.
+fn is_diagnostic(line: &str) -> bool {
+    line.split_once(": error: ")
+        .is_some_and(|(place, _)| !place.contains(' ') && !place.is_empty())
+}
+
+/// `1 update`, `2 updates`.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// A path as the user reached it, without a leading `./` (`Dockerfile`, not `./Dockerfile`):
+/// the same in every command's output.
+pub fn shown(path: &std::path::Path) -> String {
+    let text = path.display().to_string();
+    match text.strip_prefix("./") {
+        Some(rest) if !rest.is_empty() => rest.trim_start_matches('/').to_owned(),
+        _ => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hints_come_after_every_cause_and_no_cause_ends_in_a_colon() {
+        let message = "Cannot query the OSV API\n  Caused by: Cannot connect to https://api.osv.dev/v1/querybatch:\n  hint: pass --advisory-db PATH\n  Caused by: dns error";
+        assert_eq!(
+            tidy(message),
+            "Cannot query the OSV API\n  Caused by: Cannot connect to https://api.osv.dev/v1/querybatch\n  Caused by: dns error\n  hint: pass --advisory-db PATH"
+        );
+        anstream::ColorChoice::Never.write_global();
+        let diagnostic = "./repin.toml:6:23: error: Invalid type\n  x = 5\n      ^";
+        assert!(is_diagnostic(diagnostic.lines().next().unwrap()));
+        assert!(!is_diagnostic("Cannot read `a b`: error: x"));
+        assert!(error_text(diagnostic).starts_with("./repin.toml:6:23: error: Invalid type"));
+        assert!(error_text("No token").contains("error:"));
+    }
+
+    #[test]
+    fn counts_and_paths_read_as_english() {
+        assert_eq!(count(1, "update", "updates"), "1 update");
+        assert_eq!(count(0, "update", "updates"), "0 updates");
+        assert_eq!(
+            count(2, "lookup failed", "lookups failed"),
+            "2 lookups failed"
+        );
+        assert_eq!(shown(std::path::Path::new("./Dockerfile")), "Dockerfile");
+        assert_eq!(shown(std::path::Path::new("a/Dockerfile")), "a/Dockerfile");
+        assert_eq!(shown(std::path::Path::new(".")), ".");
+    }
+
+    #[test]
+    fn kinds_are_listed_and_global_options_grouped() {
+        use clap::CommandFactory;
+        let mut command = Cli::command();
+        let apply = command.find_subcommand_mut("apply").unwrap();
+        let help = apply.render_long_help().to_string();
+        assert!(
+            help.contains(
+                "[possible values: patch, minor, major, python-minor, digest, pin, migration]"
+            ),
+            "{help}"
+        );
+        assert!(help.contains("Global options:"), "{help}");
+        let check = command.find_subcommand_mut("check").unwrap();
+        let help = check.render_long_help().to_string();
+        assert!(
+            help.contains("--only <NAME>") && help.contains("--advisory-db <PATH>"),
+            "{help}"
+        );
+        let cli = Cli::try_parse_from(["repin", "-qq", "check"]).unwrap();
+        assert_eq!(cli.level(), crate::log::Level::Error);
+        let cli = Cli::try_parse_from(["repin", "check", "-v"]).unwrap();
+        assert_eq!(cli.level(), crate::log::Level::Debug);
+        assert!(Cli::try_parse_from(["repin", "-q", "-v", "check"]).is_err());
+    }
 }

@@ -66,11 +66,7 @@ pub fn run(args: &PrArgs) -> u8 {
     match run_inner(args) {
         Ok(code) => code,
         Err(message) => {
-            let _ = writeln!(
-                anstream::stderr(),
-                "{} {message}",
-                paint(style::ERROR, "error:")
-            );
+            super::print_error(&message);
             EXIT_ERROR
         }
     }
@@ -178,13 +174,11 @@ fn run_inner(args: &PrArgs) -> Result<u8, String> {
     let report = runtime.block_on(job.run());
     print_report(&args.repo, &report, args.dry_run).map_err(|e| e.to_string())?;
     for failure in &run.outcome.failures {
-        let _ = writeln!(
-            anstream::stderr(),
-            "{} {}: {}",
-            paint(style::ERROR, "error:"),
-            failure.file.display(),
+        super::print_error(&format!(
+            "{}: {}",
+            super::shown(&failure.file),
             failure.message
-        );
+        ));
     }
     if crate::action::is_github_actions() {
         if let Err(error) = report_to_actions(&run, &report, args.dry_run) {
@@ -211,7 +205,7 @@ fn verb_style(verb: &Verb) -> anstyle::Style {
 fn print_report(repository: &str, report: &Report, dry_run: bool) -> std::io::Result<()> {
     let mut out = anstream::stdout().lock();
     if let Some(fatal) = &report.fatal {
-        writeln!(out, "{} {fatal}", paint(style::ERROR, "error:"))?;
+        writeln!(out, "{}", super::error_text(fatal))?;
         return Ok(());
     }
     writeln!(
@@ -244,7 +238,7 @@ fn print_report(repository: &str, report: &Report, dry_run: bool) -> std::io::Re
         }
         writeln!(out)?;
         if !line.detail.is_empty() {
-            for (i, text) in line.detail.lines().enumerate() {
+            for (i, text) in super::tidy(&line.detail).lines().enumerate() {
                 let lead = if i == 0 { "why: " } else { "     " };
                 writeln!(out, "      {lead}{text}")?;
             }

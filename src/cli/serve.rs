@@ -54,24 +54,40 @@ pub fn run(args: &ServeArgs) -> u8 {
         .ok()
         .filter(|s| !s.is_empty())
     else {
-        eprintln!(
-            "error: No webhook secret in `{}`\n  hint: set it to the secret of the repository's or the App's webhook; repin refuses unsigned deliveries",
+        super::print_error(&format!(
+            "No webhook secret in `{}`\n  hint: set it to the secret of the repository's or the App's webhook; repin refuses unsigned deliveries",
             args.webhook_secret_env
-        );
+        ));
         return EXIT_ERROR;
     };
+    // Like `repin pr`: without a token or an App every run would fail, so the server does not
+    // start (and never says it is listening).
+    let token = std::env::var(&args.token_env)
+        .ok()
+        .filter(|t| !t.trim().is_empty());
+    if token.is_none() && args.app_id.is_none() {
+        super::print_error(&format!(
+            "No token in `{}` and no GitHub App, so the runs could not reach GitHub\n  hint: set `{}` to a token with contents, pull-requests and issues write permission (or pass --token-env NAME), or run as a GitHub App with --app-id and --app-key-file",
+            args.token_env, args.token_env
+        ));
+        return EXIT_ERROR;
+    }
     if let Some(bad) = args
         .repositories
         .iter()
         .find(|r| r.split('/').filter(|p| !p.is_empty()).count() != 2)
     {
-        eprintln!("error: `{bad}` is not a repository name\n  hint: write it as owner/name");
+        super::print_error(&format!(
+            "`{bad}` is not a repository name\n  hint: write it as owner/name"
+        ));
         return EXIT_ERROR;
     }
     let program = match std::env::current_exe() {
         Ok(program) => program,
         Err(error) => {
-            eprintln!("error: Cannot find repin's own binary\n  Caused by: {error}");
+            super::print_error(&format!(
+                "Cannot find repin's own binary\n  Caused by: {error}"
+            ));
             return EXIT_ERROR;
         }
     };
@@ -96,7 +112,7 @@ pub fn run(args: &ServeArgs) -> u8 {
             match auth {
                 Ok(auth) => Some(std::sync::Arc::new(auth)),
                 Err(message) => {
-                    eprintln!("error: {message}");
+                    super::print_error(&message);
                     return EXIT_ERROR;
                 }
             }
@@ -130,7 +146,7 @@ pub fn run(args: &ServeArgs) -> u8 {
     let runtime = match super::check::runtime() {
         Ok(runtime) => runtime,
         Err(message) => {
-            eprintln!("error: {message}");
+            super::print_error(&message);
             return EXIT_ERROR;
         }
     };
@@ -141,7 +157,7 @@ pub fn run(args: &ServeArgs) -> u8 {
     match result {
         Ok(()) => 0,
         Err(error) => {
-            eprintln!("error: {error}");
+            super::print_error(&crate::lookup::error_chain(&error));
             EXIT_ERROR
         }
     }

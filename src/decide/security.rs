@@ -25,7 +25,8 @@ pub struct Finding {
     pub severity: Rating,
     /// The CVSS base score, when a vector gave one.
     pub score: Option<f64>,
-    /// One line.
+    /// The advisory's summary (else the first line of its details), whole: reports that show
+    /// it in a table shorten it there.
     pub summary: String,
     /// Where to read more.
     pub url: String,
@@ -37,7 +38,7 @@ impl Finding {
     /// The report form of an advisory.
     pub fn of(advisory: &Advisory) -> Finding {
         let severity = advisory.severity();
-        let mut summary = advisory
+        let summary = advisory
             .title()
             .unwrap_or("")
             .lines()
@@ -45,9 +46,6 @@ impl Finding {
             .unwrap_or("")
             .trim()
             .to_owned();
-        if summary.chars().count() > 160 {
-            summary = summary.chars().take(157).collect::<String>() + "…";
-        }
         Finding {
             id: advisory.id().to_owned(),
             aliases: advisory.aliases().to_vec(),

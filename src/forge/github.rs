@@ -55,6 +55,15 @@ pub enum GitHubError {
         /// The trimmed response body.
         body: String,
     },
+    /// GitHub refuses pull requests from a workflow's token: the repository's (or the
+    /// organization's) setting "Allow GitHub Actions to create and approve pull requests" is off.
+    #[error(
+        "Cannot {action}: GitHub Actions is not permitted to create or approve pull requests in this repository\n  hint: turn on \"Allow GitHub Actions to create and approve pull requests\" in the repository's Settings > Actions > General > Workflow permissions (for an organization's repository, first in the organization's settings), or give repin a GitHub App's or a machine user's token"
+    )]
+    ActionsMayNotCreatePulls {
+        /// What was being done.
+        action: String,
+    },
     /// A rate limit lasts longer than repin waits.
     #[error(
         "Cannot {action}: GitHub's rate limit resets in {seconds} s, later than repin waits\n  hint: run again later; security updates are made first"
@@ -75,6 +84,17 @@ pub enum GitHubError {
         /// The parser's reason.
         source: serde_json::Error,
     },
+}
+
+/// Whether a `403` is GitHub's refusal of pull requests from workflow tokens. Its REST API
+/// answers `{"message": "GitHub Actions is not permitted to create or approve pull
+/// requests.", ...}` then.
+fn actions_refused(body: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(body).is_ok_and(|v| {
+        v["message"].as_str().is_some_and(|m| {
+            m.starts_with("GitHub Actions is not permitted to create or approve pull requests")
+        })
+    })
 }
 
 fn hint_for(status: u16) -> &'static str {
@@ -296,6 +316,11 @@ impl GitHub {
                     }
                     tokio::time::sleep(wait).await;
                     waited += 1;
+                }
+                _ if response.status == 403 && actions_refused(&response.body) => {
+                    return Err(GitHubError::ActionsMayNotCreatePulls {
+                        action: action.to_owned(),
+                    });
                 }
                 _ => {
                     return Err(GitHubError::Status {

@@ -91,6 +91,9 @@ pub struct Checker {
     /// Whether to find each proposed Python release's changelog (for pull-request bodies: a
     /// metadata request per release, which a report does not need).
     pub release_links: bool,
+    /// An offline advisory database given on the command line (`--advisory-db`), used instead
+    /// of `[advisories]` of the configuration.
+    pub advisory_db: Option<PathBuf>,
 }
 
 /// Full error text: the error and its causes.
@@ -185,37 +188,38 @@ impl Checker {
         // Images do not wait for advisories and PyPI: both sides run at once, each with an
         // outcome of its own, merged (and sorted) below.
         let python_side = async {
-            let advisories =
-                if self.config.config.advisories.source == crate::config::AdvisorySource::Off {
-                    None
-                } else {
-                    let names = python_packages(manifests.iter().copied());
-                    match self.advisories(&names, None).await {
-                        Ok(lookup) => {
-                            // One note per reason: an unreachable service fails every package
-                            // the same way.
-                            let mut by_reason: BTreeMap<&String, Vec<&String>> = BTreeMap::new();
-                            for (package, why) in &lookup.failed {
-                                by_reason.entry(why).or_default().push(package);
-                            }
-                            for (why, packages) in by_reason {
-                                let names: Vec<String> =
-                                    packages.iter().map(|p| format!("`{p}`")).collect();
-                                outcome.notes.push(format!(
-                                    "advisories for {} could not be checked: {why}",
-                                    names.join(", ")
-                                ));
-                            }
-                            Some(lookup)
+            let advisories = if self.advisory_db.is_none()
+                && self.config.config.advisories.source == crate::config::AdvisorySource::Off
+            {
+                None
+            } else {
+                let names = python_packages(manifests.iter().copied());
+                match self.advisories(&names, self.advisory_db.as_deref()).await {
+                    Ok(lookup) => {
+                        // One note per reason: an unreachable service fails every package
+                        // the same way.
+                        let mut by_reason: BTreeMap<&String, Vec<&String>> = BTreeMap::new();
+                        for (package, why) in &lookup.failed {
+                            by_reason.entry(why).or_default().push(package);
                         }
-                        Err(why) => {
-                            outcome
-                                .notes
-                                .push(format!("known vulnerabilities were not checked: {why}"));
-                            None
+                        for (why, packages) in by_reason {
+                            let names: Vec<String> =
+                                packages.iter().map(|p| format!("`{p}`")).collect();
+                            outcome.notes.push(format!(
+                                "advisories for {} could not be checked: {why}",
+                                names.join(", ")
+                            ));
                         }
+                        Some(lookup)
                     }
-                };
+                    Err(why) => {
+                        outcome
+                            .notes
+                            .push(format!("known vulnerabilities were not checked: {why}"));
+                        None
+                    }
+                }
+            };
             self.check_python(&manifests, &ctx, advisories.as_ref(), &mut outcome)
                 .await;
             advisories

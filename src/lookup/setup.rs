@@ -134,6 +134,7 @@ impl Checker {
             },
             now: options.now,
             release_links: false,
+            advisory_db: None,
             config,
         })
     }

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod action;
 mod audit_e2e;
 mod audit_osv_e2e;
 mod check_e2e;

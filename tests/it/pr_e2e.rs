@@ -718,3 +718,29 @@ fn a_branch_someone_else_pushed_to_is_left_alone() {
         "their branch is kept"
     );
 }
+
+/// GitHub refuses pull requests from a workflow's token when the repository's setting "Allow
+/// GitHub Actions to create and approve pull requests" is off (`403`, "GitHub Actions is not
+/// permitted to create or approve pull requests."): repin says which setting to turn on.
+#[test]
+fn github_refusing_pull_requests_from_actions_names_the_setting() {
+    let world = setup();
+    world.release("flask", "2.2.5");
+    world.github.with(|s| s.actions_may_not_create_pulls = true);
+    let out = world.repin(&[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(
+        stdout.contains(
+            "GitHub Actions is not permitted to create or approve pull requests in this repository"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "hint: turn on \"Allow GitHub Actions to create and approve pull requests\" in the repository's Settings > Actions > General > Workflow permissions"
+        ),
+        "{stdout}"
+    );
+    assert!(world.github.open_pulls().is_empty());
+}

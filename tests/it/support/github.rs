@@ -82,6 +82,10 @@ pub struct State {
     pub unexpected: Vec<String>,
     /// Requests still to refuse with a primary rate limit (`403`, `x-ratelimit-remaining: 0`).
     pub rate_limit_next: u32,
+    /// Refuse to open pull requests as GitHub does when the repository's (or organization's)
+    /// setting "Allow GitHub Actions to create and approve pull requests" is off and the token
+    /// is a workflow's `GITHUB_TOKEN`: `403` with GitHub's message.
+    pub actions_may_not_create_pulls: bool,
     next_number: u64,
 }
 
@@ -615,6 +619,14 @@ fn handle(request: &Request, state: &Mutex<State>, config: &Config) -> Answer {
                 .collect();
             Some(paged(items, &params, &path, config))
         }
+        ("POST", ["pulls"]) if state.actions_may_not_create_pulls => Some(answer(
+            403,
+            json!({
+                "message": "GitHub Actions is not permitted to create or approve pull requests.",
+                "documentation_url": "https://docs.github.com/rest/pulls/pulls#create-a-pull-request",
+                "status": "403"
+            }),
+        )),
         ("POST", ["pulls"]) => {
             let field = |name: &str| body.get(name).and_then(Value::as_str).map(str::to_owned);
             match (field("title"), field("head"), field("base")) {

@@ -32,9 +32,8 @@ pub fn corpus() -> PathBuf {
 
 /// A program the tests run (`git`, `openssl`, ...), or a failure that says how to install it.
 pub fn command(program: &str, package: &str) -> std::process::Command {
-    let found = std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|dir| dir.join(program).is_file())
-    });
+    let found = std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()));
     assert!(
         found,
         "`{program}` is not installed, and this test runs it\n  hint: `apt-get install {package}` (`scripts/test` installs it when run as root or with sudo)"
