@@ -315,6 +315,7 @@ pub(super) struct CheckReport<'a> {
     held_back: Vec<OtherEntry<'a>>,
     up_to_date: usize,
     errors: Vec<ErrorEntry<'a>>,
+    warnings: Vec<String>,
     notes: Vec<String>,
 }
 
@@ -335,7 +336,8 @@ pub(super) fn report<'a>(run: &'a Run) -> CheckReport<'a> {
         held_back: Vec::new(),
         up_to_date: 0,
         errors: Vec::new(),
-        notes: run.outcome.notes.clone(),
+        warnings: run.outcome.warnings.iter().map(|w| tidy(w)).collect(),
+        notes: run.outcome.notes.iter().map(|n| tidy(n)).collect(),
     };
     for (finding, update) in updates_first(&run.outcome.findings) {
         let Some((manifest, dep)) = run.workspace.dependency(&finding.file, finding.index) else {
@@ -548,6 +550,7 @@ fn print_table(run: &Run, all: bool, edit_failures: &[EditFailure]) -> std::io::
     for failure in edit_failures {
         writeln!(out, "{}", super::error_text(&failure.message))?;
     }
+    print_warnings(&mut out, run)?;
     let total: usize = run
         .workspace
         .manifests
@@ -571,6 +574,21 @@ fn print_table(run: &Run, all: bool, edit_failures: &[EditFailure]) -> std::io::
             "lookups failed"
         )
     )
+}
+
+/// The run's warnings (`warning:` lines), unless `--log-level error`.
+pub(super) fn print_warnings(out: &mut impl Write, run: &Run) -> std::io::Result<()> {
+    if crate::log::enabled(crate::log::Level::Warn) {
+        for warning in &run.outcome.warnings {
+            writeln!(
+                out,
+                "{} {}",
+                paint(style::SKIPPED, "warning:"),
+                tidy(warning)
+            )?;
+        }
+    }
+    Ok(())
 }
 
 fn shown_path(path: &Path, root: &Path) -> PathBuf {
@@ -842,6 +860,7 @@ pub fn apply(args: &ApplyArgs) -> u8 {
     for failure in &failures {
         print_error(&failure.message);
     }
+    let _ = print_warnings(&mut anstream::stderr(), &run);
     for failure in &run.outcome.failures {
         let name = run
             .workspace

@@ -173,6 +173,7 @@ fn run_inner(args: &PrArgs) -> Result<u8, String> {
     };
     let report = runtime.block_on(job.run());
     print_report(&args.repo, &report, args.dry_run).map_err(|e| e.to_string())?;
+    let _ = check::print_warnings(&mut anstream::stderr(), &run);
     for failure in &run.outcome.failures {
         super::print_error(&format!(
             "{}: {}",

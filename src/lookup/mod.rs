@@ -9,6 +9,7 @@ mod advisories;
 mod changelogs;
 mod images;
 mod lock_fit;
+mod metadata_cache;
 mod python_target;
 mod setup;
 
@@ -65,6 +66,9 @@ pub struct Outcome {
     pub failures: Vec<Failure>,
     /// Notes about the whole run (a package on several indexes, the Python target used).
     pub notes: Vec<String>,
+    /// What the user must know although nothing failed: updates held back because they could
+    /// not be checked (a compiled lock whose Python is unknown, metadata not in the cache).
+    pub warnings: Vec<String>,
     /// The advisories that the security updates fix, by ID (for pull-request bodies).
     #[serde(skip)]
     pub advisories: BTreeMap<String, crate::advisory::Advisory>,
@@ -230,6 +234,7 @@ impl Checker {
         outcome.findings.extend(images.findings);
         outcome.failures.extend(images.failures);
         outcome.notes.extend(images.notes);
+        outcome.warnings.extend(images.warnings);
         if let Some(lookup) = &advisories {
             let fixed: BTreeSet<&String> = outcome
                 .findings
@@ -322,6 +327,14 @@ impl Checker {
                 .buffer_unordered(CONCURRENCY)
                 .collect()
                 .await;
+        // A compiled lock is checked for the Python its header names, else the service's.
+        let contexts: Vec<Context> = manifests
+            .iter()
+            .map(|m| Context {
+                now: ctx.now,
+                python: lock_fit::header_python(m).or_else(|| ctx.python.clone()),
+            })
+            .collect();
         for (key, (_, users)) in &wanted {
             let result = &lookups[key];
             if let Ok(lookup) = result {
@@ -338,6 +351,7 @@ impl Checker {
                 let manifest = manifests[m];
                 let dependency = &manifest.dependencies[d];
                 let path = manifest.source.path();
+                let ctx = &contexts[m];
                 match result {
                     Ok(lookup) => {
                         let floor = dependency.python().and_then(|p| p.pinned_version());
