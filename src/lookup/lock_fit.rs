@@ -325,6 +325,19 @@ impl Checker {
                 )
                 .await;
             match replacement {
+                // Already proposed (a security fix to the same release): once is enough.
+                Some(update)
+                    if outcome.findings[check.finding]
+                        .decision
+                        .updates
+                        .iter()
+                        .enumerate()
+                        .any(|(u, other)| {
+                            u != check.update && other.proposed == update.proposed
+                        }) =>
+                {
+                    hold_back(outcome, check, reason);
+                }
                 Some(mut update) => {
                     update.reason = format!("{}; {reason}", update.reason);
                     outcome.findings[check.finding].decision.updates[check.update] = update;

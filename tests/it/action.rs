@@ -169,7 +169,9 @@ fn each_linux_runner_gets_its_own_checked_binary() {
     let arm = install(&world, "Linux", "ARM64", "acme/repin", VERSION);
     assert!(arm.ok, "{}", arm.stdout);
     assert!(
-        arm.stdout.contains(&format!("repin {VERSION} (aarch64-unknown-linux-musl) from ")),
+        arm.stdout.contains(&format!(
+            "repin {VERSION} (aarch64-unknown-linux-musl) from "
+        )),
         "{}",
         arm.stdout
     );

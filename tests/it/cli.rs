@@ -184,7 +184,11 @@ fn proposed(report: &Value) -> Vec<String> {
                 u["name"].as_str().unwrap(),
                 u["kind"].as_str().unwrap(),
                 u["proposed"].as_str().unwrap(),
-                if u["security"] == true { " security" } else { "" }
+                if u["security"] == true {
+                    " security"
+                } else {
+                    ""
+                }
             )
         })
         .collect()
@@ -204,7 +208,11 @@ fn check_selects_like_apply_and_reads_an_advisory_database() {
     };
     assert_eq!(
         proposed(&run(&[])),
-        ["flask minor 2.3.3", "flask major 3.0.0", "jinja2 patch 3.1.6"]
+        [
+            "flask minor 2.3.3",
+            "flask major 3.0.0",
+            "jinja2 patch 3.1.6"
+        ]
     );
     assert_eq!(
         proposed(&run(&["--only", "Flask", "--kind", "major"])),
@@ -257,7 +265,15 @@ fn apply_takes_the_minor_update_first_and_says_how_to_take_the_major() {
     assert_eq!(file, "flask==2.3.3\njinja2==3.1.2\n");
     let out = repin(
         repo.home.path(),
-        &["apply", "--no-cache", "--only", "flask", "--kind", "major", dir],
+        &[
+            "apply",
+            "--no-cache",
+            "--only",
+            "flask",
+            "--kind",
+            "major",
+            dir,
+        ],
     );
     assert!(out.status.success(), "{:?}", text(&out));
     let file = std::fs::read_to_string(Path::new(dir).join("requirements.txt")).unwrap();

@@ -15,6 +15,7 @@ mod eol_e2e;
 mod fixtures;
 mod lock_e2e;
 mod pr_e2e;
+mod readme;
 mod registry_oci;
 mod sarif;
 mod serve_e2e;

@@ -117,7 +117,10 @@ fn sarif_validates_and_a_run_that_checked_nothing_is_marked_failed() {
     let document = sarif(&out);
     validate(&document, home.path()).unwrap_or_else(|e| panic!("{e}\n{document:#}"));
     let run = &document["runs"][0];
-    assert_eq!(run["tool"]["driver"]["semanticVersion"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(
+        run["tool"]["driver"]["semanticVersion"],
+        env!("CARGO_PKG_VERSION")
+    );
     assert!(
         run["tool"]["driver"]["version"]
             .as_str()
@@ -154,7 +157,10 @@ fn sarif_validates_and_a_run_that_checked_nothing_is_marked_failed() {
         named[0].starts_with("jinja2 was not checked for known vulnerabilities: "),
         "{named:?}"
     );
-    assert!(named[1].starts_with("requests was not checked"), "{named:?}");
+    assert!(
+        named[1].starts_with("requests was not checked"),
+        "{named:?}"
+    );
     assert_eq!(notifications[0]["level"], "error");
     assert_eq!(
         notifications[1]["locations"][0]["physicalLocation"]["region"]["startLine"],
@@ -165,5 +171,8 @@ fn sarif_validates_and_a_run_that_checked_nothing_is_marked_failed() {
     let out = repin(home.path(), &["audit", "--no-cache", dir]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(stdout.matches("not checked:").count(), 1, "{stdout}");
-    assert!(stdout.contains("0 vulnerable pins, 2 not checked, 0 clean"), "{stdout}");
+    assert!(
+        stdout.contains("0 vulnerable pins, 2 not checked, 0 clean"),
+        "{stdout}"
+    );
 }

@@ -1,0 +1,323 @@
+//! The README's examples of `check`, `audit` and `extract` output are generated here, from the
+//! demo (`fixtures/demo`), so they cannot drift from what repin prints.
+//!
+//! Each example in README.md follows a marker line `<!-- generated: NAME -->`; this test runs
+//! the command, and fails when the block below the marker differs. To rewrite the blocks after a
+//! change of output: `REPIN_UPDATE_README=1 scripts/test -E 'test(readme)'`.
+//!
+//! The demo's index is a local pypiserver serving every release the demo pins, and a few newer
+//! ones (fixed here, so the examples do not change with PyPI); advisories are the PyPA records
+//! of the real-world corpus. JSON examples keep the first entry of each list (the README says
+//! so); the rest is the output as printed.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::support;
+use support::pypiserver::{Meta, PypiServer, write_wheel_with};
+
+const DEMO: &str = "fixtures/demo";
+
+/// Newer releases on the demo's index, with what their metadata requires.
+const NEWER: &[(&str, &str, &[&str])] = &[
+    (
+        "flask",
+        "2.2.5",
+        &[
+            "Werkzeug>=2.2.2",
+            "Jinja2>=3.0",
+            "itsdangerous>=2.0",
+            "click>=8.0",
+        ],
+    ),
+    (
+        "flask",
+        "2.3.3",
+        &[
+            "Werkzeug>=2.3.7",
+            "Jinja2>=3.1.2",
+            "itsdangerous>=2.1.2",
+            "click>=8.1.3",
+            "blinker>=1.6.2",
+        ],
+    ),
+    ("jinja2", "3.1.6", &["MarkupSafe>=2.0"]),
+    ("werkzeug", "2.3.8", &["MarkupSafe>=2.1.1"]),
+    ("urllib3", "2.0.7", &[]),
+    ("idna", "3.7", &[]),
+    ("pip", "23.3", &[]),
+];
+
+/// Every `name==version` the demo's files pin.
+fn demo_pins() -> Vec<(String, String)> {
+    let mut pins = Vec::new();
+    for file in ["requirements.txt", "requirements-dev.txt", "Dockerfile"] {
+        let text = std::fs::read_to_string(Path::new(DEMO).join(file)).unwrap();
+        for word in text.split(|c: char| c.is_whitespace() || c == '"' || c == ';') {
+            if let Some((name, version)) = word.split_once("==") {
+                if !name.is_empty()
+                    && !version.is_empty()
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+                {
+                    pins.push((name.to_lowercase(), version.to_owned()));
+                }
+            }
+        }
+    }
+    pins.sort();
+    pins.dedup();
+    pins
+}
+
+/// A JSON value that keeps the order of object keys as printed (serde_json's `Value` sorts
+/// them).
+enum Ordered {
+    Scalar(Value),
+    Array(Vec<Ordered>),
+    Object(Vec<(String, Ordered)>),
+}
+
+impl<'de> serde::Deserialize<'de> for Ordered {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Ordered;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("JSON")
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Ordered, E> {
+                Ok(Ordered::Scalar(Value::Bool(v)))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Ordered, E> {
+                Ok(Ordered::Scalar(Value::from(v)))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Ordered, E> {
+                Ok(Ordered::Scalar(Value::from(v)))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Ordered, E> {
+                Ok(Ordered::Scalar(Value::from(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Ordered, E> {
+                Ok(Ordered::Scalar(Value::from(v)))
+            }
+            fn visit_unit<E>(self) -> Result<Ordered, E> {
+                Ok(Ordered::Scalar(Value::Null))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Ordered, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(Ordered::Array(items))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Ordered, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry()? {
+                    entries.push(entry);
+                }
+                Ok(Ordered::Object(entries))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+impl serde::Serialize for Ordered {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self {
+            Ordered::Scalar(v) => v.serialize(serializer),
+            Ordered::Array(items) => {
+                let mut seq = serializer.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(item)?;
+                }
+                seq.end()
+            }
+            Ordered::Object(entries) => {
+                let mut map = serializer.serialize_map(Some(entries.len()))?;
+                for (k, v) in entries {
+                    map.serialize_entry(k, v)?;
+                }
+                map.end()
+            }
+        }
+    }
+}
+
+/// The first entry of every list of objects in `value`.
+fn abbreviated(value: Ordered) -> Ordered {
+    match value {
+        Ordered::Object(entries) => Ordered::Object(
+            entries
+                .into_iter()
+                .map(|(k, v)| (k, abbreviated(v)))
+                .collect(),
+        ),
+        Ordered::Array(items) if items.iter().any(|i| matches!(i, Ordered::Object(_))) => {
+            Ordered::Array(items.into_iter().take(1).map(abbreviated).collect())
+        }
+        other => other,
+    }
+}
+
+/// The README with each generated block as the commands print it now; the names seen.
+fn regenerate(readme: &str, blocks: &[(&str, String)]) -> (String, Vec<String>) {
+    let mut out = String::new();
+    let mut seen = Vec::new();
+    let mut lines = readme.split_inclusive('\n').peekable();
+    while let Some(line) = lines.next() {
+        out.push_str(line);
+        let Some(name) = line
+            .trim()
+            .strip_prefix("<!-- generated: ")
+            .and_then(|l| l.strip_suffix(" -->"))
+        else {
+            continue;
+        };
+        let text = &blocks
+            .iter()
+            .find(|(n, _)| *n == name)
+            .unwrap_or_else(|| panic!("README.md names an unknown example `{name}`"))
+            .1;
+        seen.push(name.to_owned());
+        // The fence line, then the old content up to the closing fence.
+        let fence = lines.next().expect("a fenced block after the marker");
+        out.push_str(fence);
+        for old in lines.by_ref() {
+            if old.trim_end() == "```" {
+                break;
+            }
+        }
+        out.push_str(text);
+        if !text.ends_with('\n') {
+            out.push('\n');
+        }
+        out.push_str("```\n");
+    }
+    (out, seen)
+}
+
+#[test]
+fn readme_examples_are_the_demo_output_with_the_corpus_advisories() {
+    let corpus = support::corpus();
+    let packages = tempfile::tempdir().unwrap();
+    for (name, version) in demo_pins() {
+        write_wheel_with(
+            packages.path(),
+            &name.replace('-', "_"),
+            &version,
+            &Meta::default(),
+        );
+    }
+    for (name, version, requires) in NEWER {
+        let meta = Meta {
+            requires_python: Some(">=3.8"),
+            requires_dist: requires,
+            ..Meta::default()
+        };
+        write_wheel_with(packages.path(), name, version, &meta);
+    }
+    let pypi = PypiServer::start(packages.path());
+    let home = tempfile::tempdir().unwrap();
+    let osv = corpus.join("osv");
+    let index = pypi.index_url().to_string();
+    let env = [("PIP_INDEX_URL", std::ffi::OsStr::new(&index))];
+    let run = |args: &[&str]| {
+        let out = support::repin_with_env(home.path(), args, &env);
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            out.status.code().is_some_and(|c| c <= 1),
+            "repin {args:?}: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
+    };
+    let json = |args: &[&str]| {
+        let text = run(args);
+        let value: Ordered = serde_json::from_str(&text).unwrap();
+        serde_json::to_string_pretty(&abbreviated(value)).unwrap()
+    };
+    let db = osv.to_str().unwrap();
+    let lock = format!("{DEMO}/requirements.txt");
+    let blocks = [
+        (
+            "check-table",
+            format!(
+                "$ repin check {lock}\n{}",
+                run(&["check", "--no-cache", "--advisory-db", db, &lock])
+            ),
+        ),
+        (
+            "check-json",
+            json(&[
+                "check",
+                "--no-cache",
+                "--format",
+                "json",
+                "--advisory-db",
+                db,
+                &lock,
+            ]),
+        ),
+        (
+            "audit-table",
+            format!(
+                "$ repin audit --advisory-db ../shared/corpus/osv {DEMO}\n{}",
+                run(&["audit", "--no-cache", "--advisory-db", db, DEMO])
+            ),
+        ),
+        (
+            "audit-json",
+            json(&[
+                "audit",
+                "--no-cache",
+                "--format",
+                "json",
+                "--advisory-db",
+                db,
+                DEMO,
+            ]),
+        ),
+        (
+            "extract-json",
+            json(&[
+                "extract",
+                "--format",
+                "json",
+                &format!("{DEMO}/Dockerfile"),
+                &lock,
+            ]),
+        ),
+    ];
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let readme = std::fs::read_to_string(&path).unwrap();
+    let (expected, seen) = regenerate(&readme, &blocks);
+    let names: Vec<&str> = blocks.iter().map(|(n, _)| *n).collect();
+    assert_eq!(
+        seen, names,
+        "README.md must show each generated example once, in this order"
+    );
+    if std::env::var_os("REPIN_UPDATE_README").is_some() {
+        std::fs::write(&path, &expected).unwrap();
+        return;
+    }
+    if expected != readme {
+        let diff = similar::TextDiff::from_lines(&readme, &expected)
+            .unified_diff()
+            .header("README.md", "generated")
+            .to_string();
+        panic!(
+            "The README's examples differ from the demo's output (REPIN_UPDATE_README=1 rewrites them):\n{diff}"
+        );
+    }
+}
