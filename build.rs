@@ -29,7 +29,7 @@ fn main() {
         "rev-parse",
         "--show-toplevel",
     ])
-    .is_some_and(|top| PathBuf::from(top) == manifest_dir);
+    .is_some_and(|top| std::path::Path::new(&top) == manifest_dir);
     let (mut commit, mut date) = (None, None);
     if in_checkout {
         commit = git(&["rev-parse", "--short=12", "HEAD"]);

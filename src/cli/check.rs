@@ -305,7 +305,7 @@ struct ErrorEntry<'a> {
     file: String,
     line: usize,
     name: &'a str,
-    message: &'a str,
+    message: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -398,7 +398,7 @@ pub(super) fn report<'a>(run: &'a Run) -> CheckReport<'a> {
             file: shown(&failure.file),
             line: manifest.source.position(dep.span.start).line,
             name: &dep.name,
-            message: &failure.message,
+            message: tidy(&failure.message),
         });
     }
     report
@@ -637,7 +637,7 @@ pub(super) fn report_to_actions(run: &Run) -> std::io::Result<()> {
                 error.line,
                 0,
                 &format!("repin: {}", error.name),
-                error.message
+                &error.message
             )
         )?;
     }

@@ -112,6 +112,19 @@ impl Formatter {
             if let [only] = inside.as_slice() {
                 return format!("{node}=={only}");
             }
+            // A long union of ranges (what is left after many releases were ruled out) reads
+            // better as the releases it still holds.
+            if range.iter().count() > 2 && !inside.is_empty() {
+                let mut inside = inside;
+                inside.sort();
+                return match inside.as_slice() {
+                    [a, b] => format!("{node} (=={a} or =={b})"),
+                    [first, .., last] => {
+                        format!("{node} ({} releases from {first} to {last})", inside.len())
+                    }
+                    _ => format!("{node} ({text})"),
+                };
+            }
             format!("{node} ({text})")
         } else {
             format!("{node}{text}")

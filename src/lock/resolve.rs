@@ -522,11 +522,15 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             }
         }
         if hints.is_empty() {
-            hints.push(
+            // --upgrade-package frees a version kept from an existing lock: only then is it a
+            // way out.
+            hints.push(if self.request.preferences.is_empty() {
+                "loosen a requirement or a constraint named above".into()
+            } else {
                 "loosen a requirement or a constraint named above; a version kept from the \
                  existing lock moves with --upgrade-package NAME"
-                    .into(),
-            );
+                    .into()
+            });
         }
         hints
     }

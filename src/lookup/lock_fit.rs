@@ -60,7 +60,7 @@ pub(super) fn header_python(manifest: &Manifest) -> Option<pep440_rs::Version> {
 }
 
 /// The `.in` file on the lock's recorded command line, for the hint.
-fn lock_input(header: &LockHeader) -> Option<&str> {
+pub(super) fn lock_input(header: &LockHeader) -> Option<&str> {
     header
         .command
         .as_deref()?

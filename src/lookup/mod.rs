@@ -8,6 +8,7 @@
 mod advisories;
 mod changelogs;
 mod images;
+mod input_locks;
 mod lock_fit;
 mod metadata_cache;
 mod python_target;
@@ -250,6 +251,7 @@ impl Checker {
                 .collect();
             outcome.advisories = found;
         }
+        input_locks::warn_on_contradicted_locks(&manifests, &mut outcome);
         outcome
             .findings
             .sort_by(|a, b| (&a.file, a.index).cmp(&(&b.file, b.index)));

@@ -132,11 +132,15 @@ fn audit_and_check_find_a_vulnerable_pin_through_the_osv_api() {
     assert_eq!(out.status.code(), Some(2));
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(
-        table.contains("requests") && table.contains("not checked: Cannot fetch advisory"),
+        table.contains("not checked:") && table.contains("requirements.txt:3 requests\n"),
         "{table}"
     );
     assert!(
-        table.contains("1 vulnerable pins, 1 not checked, 1 clean"),
+        table.contains("\n    Cannot fetch advisory GHSA-9wx4-h78v-vm56 from the OSV API\n"),
+        "{table}"
+    );
+    assert!(
+        table.contains("1 vulnerable pin, 1 not checked, 1 clean"),
         "{table}"
     );
 }

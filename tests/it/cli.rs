@@ -31,6 +31,24 @@ fn version_names_the_commit_and_completions_are_printed() {
     assert!(commit.chars().all(|c| c.is_ascii_hexdigit()), "{stdout}");
     assert!(words[3].ends_with(')') && words[3].len() == 11, "{stdout}");
 
+    // Short help lists --kind's values and puts the global options apart.
+    let out = repin(home.path(), &["apply", "-h"]);
+    let (help, _) = text(&out);
+    let flat = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains(
+            "[possible values: patch, minor, major, python-minor, digest, pin, migration]"
+        ),
+        "{help}"
+    );
+    let global = help
+        .find("Global options:")
+        .expect("a Global options heading");
+    assert!(
+        help[global..].contains("--log-level") && !help[global..].contains("--only"),
+        "{help}"
+    );
+
     for (shell, marker) in [
         ("bash", "complete -F _repin"),
         ("zsh", "#compdef repin"),
