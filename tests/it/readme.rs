@@ -253,7 +253,7 @@ fn readme_examples_are_the_demo_output_with_the_corpus_advisories() {
         (
             "check-table",
             format!(
-                "$ repin check {lock}\n{}",
+                "$ repin check --advisory-db ../shared/corpus/osv {lock}\n{}",
                 run(&["check", "--no-cache", "--advisory-db", db, &lock])
             ),
         ),
