@@ -11,7 +11,7 @@ use crate::lookup::Finding;
 use crate::manifest::Manifest;
 use crate::manifest::edit::{self, Edited, Request};
 use crate::manifest::workspace::Workspace;
-use crate::text::{TextError, write_atomically};
+use crate::text::TextError;
 
 /// The edits of one file.
 #[derive(Debug, Clone)]
@@ -163,12 +163,14 @@ pub fn unified_diff(edit: &FileEdit, shown: &Path) -> String {
         .to_string()
 }
 
-/// Write an edit atomically, after checking the file still holds what was read.
-pub fn write(edit: &FileEdit) -> Result<(), TextError> {
-    let on_disk = std::fs::read(&edit.path).map_err(|source| TextError::Read {
-        path: edit.path.clone(),
-        source,
-    })?;
+/// Write an edit, after checking the file still holds what was read, through the repository
+/// root it was read under: the target of a symbolic link inside the repository is edited (the
+/// link stays a link), anything else that is not a regular file inside it is refused, and the
+/// file is replaced atomically with its mode (and owner, as root) kept.
+pub fn write(edit: &FileEdit, workspace: &Workspace) -> Result<(), TextError> {
+    let fail = |error| TextError::from_repo_fs(&edit.path, error);
+    let root = workspace.root_of(&edit.path).map_err(fail)?;
+    let on_disk = root.read(&edit.path).map_err(fail)?;
     if on_disk != edit.before {
         return Err(TextError::StaleEdit {
             path: edit.path.clone(),
@@ -177,5 +179,5 @@ pub fn write(edit: &FileEdit) -> Result<(), TextError> {
             actual: "a file changed since".into(),
         });
     }
-    write_atomically(&edit.path, &edit.edited.bytes())
+    root.write(&edit.path, &edit.edited.bytes()).map_err(fail)
 }

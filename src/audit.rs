@@ -193,7 +193,7 @@ mod tests {
                 SourceFile::from_text("requirements.txt", Encoding::Utf8, text.into()),
                 ManifestKind::Requirements,
             )],
-            diagnostics: Vec::new(),
+            ..Workspace::default()
         }
     }
 

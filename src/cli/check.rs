@@ -187,7 +187,15 @@ pub(super) fn checker(args: &LookupArgs) -> Result<(Checker, PathBuf), String> {
         Some(path) => Loaded::read(path),
         None => Loaded::discover(&root),
     }
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| {
+        let mut text = crate::lookup::error_chain(&e);
+        if let crate::config::ConfigError::Refused { source, .. } = &e {
+            if let Some(hint) = source.hint() {
+                text.push_str(&format!("\n  hint: {hint}"));
+            }
+        }
+        text
+    })?;
     let cache_dir = args.cache_dir.clone().or_else(Cache::default_dir);
     let cache = match (args.no_cache, args.offline, cache_dir) {
         (true, _, _) | (false, false, None) => CacheMode::Disabled,
@@ -805,7 +813,7 @@ pub fn apply(args: &ApplyArgs) -> u8 {
     let mut written = 0;
     let mut also_due = Vec::new();
     for edit in &edits {
-        match apply::write(edit) {
+        match apply::write(edit, &run.workspace) {
             Ok(()) => {
                 written += 1;
                 for (index, update) in &edit.applied {

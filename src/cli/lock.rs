@@ -14,6 +14,7 @@ use crate::lock::{Header, Request, Resolution, Target, input};
 use crate::lookup::error_chain;
 use crate::manifest::workspace::Workspace;
 use crate::manifest::{Manifest, ManifestKind};
+use crate::text::RepoRoot;
 
 /// Arguments of `repin lock`.
 #[derive(Debug, clap::Args)]
@@ -139,6 +140,22 @@ fn lock(args: &LockArgs) -> Result<(), Failure> {
             args.input.display()
         )));
     }
+    // The lock is written inside the repository of its input, and only over a regular file
+    // (or a link to one inside it): checked before resolving, so a refused output costs nothing.
+    let repo = RepoRoot::of(&args.input).map_err(|e| Failure::new(error_chain(&e)))?;
+    if !to_stdout {
+        repo.writable(&output).map_err(|e| {
+            let failure = Failure::new(format!("Cannot write the lock to `{}`", output.display()));
+            let failure = Failure {
+                causes: vec![e.to_string()],
+                ..failure
+            };
+            failure.hint(e.hint().map_or_else(
+                || "pass `-o -` to print the lock instead".to_owned(),
+                |h| format!("{h}; pass `-o -` to print the lock instead"),
+            ))
+        })?;
+    }
     let workspace = Workspace::load(std::slice::from_ref(&args.input));
     if let Some(manifest) = workspace
         .manifests
@@ -179,8 +196,8 @@ fn lock(args: &LockArgs) -> Result<(), Failure> {
     })?;
 
     // The existing lock: its versions are kept while they fit, unless upgrading.
-    let existing = (!to_stdout && output.is_file())
-        .then(|| crate::text::SourceFile::read(&output).ok())
+    let existing = (!to_stdout)
+        .then(|| repo.read_source(&output).ok())
         .flatten()
         .map(|source| crate::manifest::parse(source, ManifestKind::Requirements));
     let mut preferences = match (&existing, args.upgrade) {
@@ -263,8 +280,13 @@ fn lock(args: &LockArgs) -> Result<(), Failure> {
             .and_then(|()| out.flush())
             .map_err(|e| Failure::new(format!("Cannot write the lock\n  Caused by: {e}")))?;
     } else if existing.as_ref().map(|m| m.source.text()) != Some(text.as_str()) {
-        crate::text::write_atomically(&output, text.as_bytes())
-            .map_err(|e| Failure::new(error_chain(&e)))?;
+        repo.write(&output, text.as_bytes()).map_err(|e| {
+            let failure = Failure::new(error_chain(&e));
+            match e.hint() {
+                Some(hint) => failure.hint(hint),
+                None => failure,
+            }
+        })?;
     }
     let rewritten = to_stdout || existing.as_ref().map(|m| m.source.text()) != Some(text.as_str());
     summary(

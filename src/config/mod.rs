@@ -14,7 +14,7 @@ use globset::{Glob, GlobMatcher};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::text::{Diagnostic, Encoding, SourceFile, Span};
+use crate::text::{Diagnostic, Encoding, RepoRoot, SourceFile, Span};
 pub use crate::versioning::UpdateKind;
 use crate::versioning::support::{Release, ReleaseData, SupportDate, SupportError};
 
@@ -36,6 +36,16 @@ pub enum ConfigError {
     /// The file is not valid, with a diagnostic pointing at the place.
     #[error("{0}")]
     Invalid(Box<Diagnostic>),
+    /// repin refused to read the file: it leads outside the repository, or is not a regular
+    /// file.
+    #[error("Refused to read the configuration `{path}`")]
+    Refused {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: crate::text::RepoFsError,
+    },
 }
 
 impl ConfigError {
@@ -43,7 +53,7 @@ impl ConfigError {
     pub fn diagnostic(&self) -> Option<&Diagnostic> {
         match self {
             ConfigError::Invalid(d) => Some(d),
-            ConfigError::Read { .. } => None,
+            ConfigError::Read { .. } | ConfigError::Refused { .. } => None,
         }
     }
 }
@@ -401,11 +411,33 @@ pub struct Loaded {
 
 impl Loaded {
     /// Find and load the configuration of the repository at `root`; defaults when there is none.
+    ///
+    /// The file is read through the repository root of `root` ([`RepoRoot::of`]): a
+    /// `repin.toml` that is a link out of the repository, a FIFO or a device is refused, never
+    /// read (its content could otherwise be quoted in a syntax error).
     pub fn discover(root: &Path) -> Result<Loaded, ConfigError> {
+        let repo = RepoRoot::of(root).map_err(|source| ConfigError::Refused {
+            path: root.to_path_buf(),
+            source,
+        })?;
         for name in FILE_NAMES {
             let path = root.join(name);
-            if path.is_file() {
-                return Loaded::read(&path);
+            match repo.read(&path) {
+                Ok(bytes) => {
+                    let source = SourceFile::from_bytes(&path, &bytes).map_err(|e| {
+                        ConfigError::Invalid(Box::new(Diagnostic::file(
+                            &path,
+                            crate::text::Severity::Error,
+                            e.to_string(),
+                        )))
+                    })?;
+                    return Loaded::parse(&source);
+                }
+                Err(error) if error.is_not_found() => {}
+                Err(crate::text::RepoFsError::Read { path, source }) => {
+                    return Err(ConfigError::Read { path, source });
+                }
+                Err(source) => return Err(ConfigError::Refused { path, source }),
             }
         }
         Ok(Loaded::default())
@@ -415,6 +447,9 @@ impl Loaded {
     pub fn read(path: &Path) -> Result<Loaded, ConfigError> {
         let source = SourceFile::read(path).map_err(|e| match e {
             crate::text::TextError::Read { path, source } => ConfigError::Read { path, source },
+            crate::text::TextError::Refused { path, source } => {
+                ConfigError::Refused { path, source }
+            }
             other => ConfigError::Invalid(Box::new(Diagnostic::file(
                 path,
                 crate::text::Severity::Error,

@@ -13,11 +13,11 @@ use super::LockError;
 use super::resolve::{Direct, Resolution};
 use crate::manifest::python::IndexOptions;
 use crate::manifest::requirements::IncludeKind;
-use crate::manifest::requirements::includes::normalise;
 use crate::manifest::workspace::Workspace;
 use crate::manifest::{
     DependencyDetail, Manifest, ManifestDetails, ManifestKind, PythonRequirement, SkipReason,
 };
+use crate::text::repo_fs::normalise;
 use crate::text::{Encoding, SourceFile};
 
 /// The requirements of a `.in` file, its includes followed.
@@ -57,40 +57,41 @@ impl Input {
 /// Read the requirements of `input` from `workspace` (which loaded it, and so its includes).
 /// `base` is the directory `# via -r` paths are relative to.
 pub fn read(workspace: &Workspace, input: &Path, base: &Path) -> Result<Input, LockError> {
-    let by_path: BTreeMap<PathBuf, &Manifest> = workspace
+    let by_path: BTreeMap<&Path, &Manifest> = workspace
         .manifests
         .iter()
-        .map(|m| (normalise(m.source.path()), m))
+        .map(|m| (m.source.path(), m))
         .collect();
-    // Breadth first from the input: a file reached through any `-c` holds constraints.
+    // The includes the workspace followed (inside the repository only), by including file.
+    let mut outgoing: BTreeMap<&Path, Vec<(&Path, IncludeKind)>> = BTreeMap::new();
+    for edge in &workspace.includes {
+        outgoing
+            .entry(edge.from.as_path())
+            .or_default()
+            .push((edge.to.as_path(), edge.kind));
+    }
+    // From the input: a file reached through any `-c` holds constraints.
     let mut kinds: BTreeMap<PathBuf, IncludeKind> = BTreeMap::new();
-    let mut queue = vec![(normalise(input), IncludeKind::Requirement)];
+    let mut queue = vec![(input, IncludeKind::Requirement)];
     while let Some((path, kind)) = queue.pop() {
-        match kinds.get(&path) {
+        match kinds.get(path) {
             Some(IncludeKind::Constraint) => continue,
             Some(IncludeKind::Requirement) if kind == IncludeKind::Requirement => continue,
             _ => {}
         }
-        kinds.insert(path.clone(), kind);
-        let Some(manifest) = by_path.get(&path) else {
-            continue;
-        };
-        let ManifestDetails::Requirements(file) = &manifest.details else {
-            continue;
-        };
-        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        for include in &file.includes {
+        kinds.insert(path.to_path_buf(), kind);
+        for &(to, include) in outgoing.get(path).into_iter().flatten() {
             let next = if kind == IncludeKind::Constraint {
                 IncludeKind::Constraint
             } else {
-                include.kind
+                include
             };
-            queue.push((normalise(&dir.join(&include.path)), next));
+            queue.push((to, next));
         }
     }
     let mut out = Input::default();
     for (path, kind) in &kinds {
-        let Some(manifest) = by_path.get(path) else {
+        let Some(manifest) = by_path.get(path.as_path()) else {
             continue;
         };
         if manifest.kind != ManifestKind::Requirements {

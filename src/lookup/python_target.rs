@@ -73,7 +73,7 @@ mod tests {
                     )
                 })
                 .collect(),
-            diagnostics: Vec::new(),
+            ..Workspace::default()
         }
     }
 

@@ -6,6 +6,9 @@
 use std::path::{Path, PathBuf};
 
 use super::ManifestKind;
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+
+use crate::text::repo_fs::{MAX_FILE_SIZE, RepoFsError, RepoRoot, read_regular};
 
 /// A manifest file found by [`discover`].
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -123,9 +126,10 @@ pub fn classify(path: &Path) -> Option<ManifestKind> {
 /// Whether a `.lock` file is in pip's requirements format (Rye, `uv export`), judged by its
 /// first meaningful line: TOML (`poetry.lock`, `uv.lock`) and JSON (`Pipfile.lock`) are not.
 pub fn sniff_pip_lock(path: &Path) -> bool {
-    let Ok(text) = std::fs::read_to_string(path) else {
+    let Ok(bytes) = read_regular(path, MAX_FILE_SIZE) else {
         return false;
     };
+    let text = String::from_utf8_lossy(&bytes);
     let first = text
         .lines()
         .map(str::trim)
@@ -172,41 +176,163 @@ pub fn classify_given(path: &Path, text: &str) -> ManifestKind {
     }
 }
 
-/// Walk `root` (a directory) and return every manifest below it, sorted by path.
+/// What a walk found: the manifests, and the ignore files repin refused to read.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    /// Every manifest found, sorted by path.
+    pub found: Vec<Found>,
+    /// Ignore files that were not applied because repin refused to read them (a FIFO, a
+    /// device, too large, a link out of the repository).
+    pub refused: Vec<RepoFsError>,
+}
+
+/// The ignore files of a directory, highest precedence first (as the `ignore` crate ranks them).
+const IGNORE_FILES: &[&str] = &[".ignore", ".gitignore"];
+
+/// `.gitignore` and `.ignore` rules, read through the repository root.
+///
+/// The `ignore` crate would read them itself, with a plain `open`: a FIFO named `.gitignore`
+/// blocks the walk forever and a link to `/dev/zero` reads without end, and version 0.4.30 reads
+/// them even in directories the filter skips. So the crate reads no ignore file, and the walk's
+/// filter applies rules read here, each file through [`RepoRoot::read`].
+struct IgnoreRules {
+    repo: RepoRoot,
+    /// The highest directory whose ignore files apply: the repository root when the walk's
+    /// root is inside it (as git applies a parent's `.gitignore`), else the walk's root.
+    top: PathBuf,
+    /// The rules of each directory met so far.
+    rules: std::collections::HashMap<PathBuf, std::sync::Arc<Vec<Gitignore>>>,
+    refused: Vec<RepoFsError>,
+}
+
+impl IgnoreRules {
+    fn new(repo: &RepoRoot, walk_root: &Path) -> IgnoreRules {
+        let top = [repo.given(), repo.path()]
+            .into_iter()
+            .find(|r| walk_root.starts_with(r))
+            .unwrap_or(walk_root)
+            .to_path_buf();
+        IgnoreRules {
+            repo: repo.clone(),
+            top,
+            rules: std::collections::HashMap::new(),
+            refused: Vec::new(),
+        }
+    }
+
+    /// The rules of `dir`'s own ignore files, read once.
+    fn of_dir(&mut self, dir: &Path) -> std::sync::Arc<Vec<Gitignore>> {
+        if let Some(rules) = self.rules.get(dir) {
+            return rules.clone();
+        }
+        let mut rules = Vec::new();
+        for name in IGNORE_FILES {
+            let path = dir.join(name);
+            if std::fs::symlink_metadata(&path).is_err() {
+                continue;
+            }
+            match self.repo.read(&path) {
+                Ok(bytes) => {
+                    let mut builder = GitignoreBuilder::new(dir);
+                    for line in String::from_utf8_lossy(&bytes).lines() {
+                        // A bad pattern is skipped, as git does.
+                        let _ = builder.add_line(Some(path.clone()), line);
+                    }
+                    if let Ok(built) = builder.build() {
+                        rules.push(built);
+                    }
+                }
+                Err(error) if error.is_not_found() => {}
+                Err(error) => self.refused.push(error),
+            }
+        }
+        let rules = std::sync::Arc::new(rules);
+        self.rules.insert(dir.to_path_buf(), rules.clone());
+        rules
+    }
+
+    /// Whether `path` (absolute and normalised) is ignored: the nearest directory with a rule
+    /// that matches decides, and in a directory `.ignore` before `.gitignore`.
+    fn ignored(&mut self, path: &Path, is_dir: bool) -> bool {
+        let top = self.top.clone();
+        for dir in path.ancestors().skip(1) {
+            if !dir.starts_with(&top) {
+                break;
+            }
+            for rules in self.of_dir(dir).iter() {
+                match rules.matched(path, is_dir) {
+                    ignore::Match::Ignore(_) => return true,
+                    ignore::Match::Whitelist(_) => return false,
+                    ignore::Match::None => {}
+                }
+            }
+        }
+        false
+    }
+}
+
+/// Walk `root` (a directory of the repository `repo`) and return every manifest below it.
 ///
 /// A file given as `root` is returned alone when its name classifies it (use
-/// [`classify_given`] for files named explicitly by the user).
-pub fn discover(root: &Path) -> Result<Vec<Found>, DiscoverError> {
+/// [`classify_given`] for files named explicitly by the user). `.gitignore` and `.ignore`
+/// files are honoured, from the repository root down, each read through `repo`: one that
+/// repin refuses to read (see [`IgnoreRules`]) is not applied, and reported.
+pub fn discover(root: &Path, repo: &RepoRoot) -> Result<Discovery, DiscoverError> {
     let meta = std::fs::metadata(root).map_err(|source| DiscoverError::Unreadable {
         path: root.to_path_buf(),
         source,
     })?;
+    let mut discovery = Discovery::default();
     if meta.is_file() {
-        return Ok(classify(root)
+        discovery.found = classify(root)
             .map(|kind| Found {
                 path: root.to_path_buf(),
                 kind,
             })
             .into_iter()
-            .collect());
+            .collect();
+        return Ok(discovery);
     }
+    let absolute_root = std::path::absolute(root).map_or_else(
+        |_| root.to_path_buf(),
+        |a| crate::text::repo_fs::normalise(&a),
+    );
+    let rules = std::sync::Arc::new(std::sync::Mutex::new(IgnoreRules::new(
+        repo,
+        &absolute_root,
+    )));
+    let walk_rules = rules.clone();
+    let walk_root = root.to_path_buf();
     let walker = ignore::WalkBuilder::new(root)
         .hidden(false)
-        .git_ignore(true)
-        .git_exclude(true)
+        // No ignore file is read by the crate: `IgnoreRules` reads them.
+        .ignore(false)
+        .git_ignore(false)
+        .git_exclude(false)
         .git_global(false)
+        .parents(false)
         .require_git(false)
-        .filter_entry(|entry| {
+        .filter_entry(move |entry| {
             let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
-            if !is_dir {
-                return true;
+            if is_dir {
+                let name = entry.file_name().to_string_lossy();
+                // A virtualenv under any name has a pyvenv.cfg.
+                if SKIPPED_DIRS.contains(&name.as_ref())
+                    || entry.path().join("pyvenv.cfg").is_file()
+                {
+                    return false;
+                }
             }
-            let name = entry.file_name().to_string_lossy();
-            // A virtualenv under any name has a pyvenv.cfg.
-            !(SKIPPED_DIRS.contains(&name.as_ref()) || entry.path().join("pyvenv.cfg").is_file())
+            let Ok(below) = entry.path().strip_prefix(&walk_root) else {
+                return true;
+            };
+            let path = crate::text::repo_fs::normalise(&absolute_root.join(below));
+            let mut rules = walk_rules
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            !rules.ignored(&path, is_dir)
         })
         .build();
-    let mut found = Vec::new();
     for entry in walker {
         let entry = entry.map_err(|source| DiscoverError::Walk {
             path: root.to_path_buf(),
@@ -216,14 +342,18 @@ pub fn discover(root: &Path) -> Result<Vec<Found>, DiscoverError> {
             continue;
         }
         if let Some(kind) = classify(entry.path()) {
-            found.push(Found {
+            discovery.found.push(Found {
                 path: entry.path().to_path_buf(),
                 kind,
             });
         }
     }
-    found.sort();
-    Ok(found)
+    discovery.found.sort();
+    let mut rules = rules
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    discovery.refused = std::mem::take(&mut rules.refused);
+    Ok(discovery)
 }
 
 #[cfg(test)]
@@ -309,7 +439,10 @@ mod tests {
         write("build/requirements.txt", "a==1\n");
         write(".gitignore", "build/\n");
         write("README.md", "hi\n");
-        let found = discover(root).unwrap();
+        let repo = RepoRoot::new(root).unwrap();
+        let discovery = discover(root, &repo).unwrap();
+        assert!(discovery.refused.is_empty(), "{:?}", discovery.refused);
+        let found = discovery.found;
         let rel: Vec<_> = found
             .iter()
             .map(|f| {
@@ -322,8 +455,78 @@ mod tests {
             .collect();
         assert_eq!(rel, vec!["docker/Dockerfile", "requirements.txt"]);
         assert!(matches!(
-            discover(&root.join("missing")),
+            discover(&root.join("missing"), &repo),
             Err(DiscoverError::Unreadable { .. })
         ));
+    }
+
+    /// Issue 10: the `ignore` crate reads ignore files itself, blocking on a FIFO and reading
+    /// `/dev/zero` forever. Such an ignore file is not applied, and reported; one that links to
+    /// another file inside the repository is applied as usual.
+    #[cfg(unix)]
+    #[test]
+    fn ignore_files_that_are_not_files_of_the_repository_are_not_applied() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let write = |rel: &str, text: &str| {
+            let p = root.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        };
+        write("requirements.txt", "flask==3.1.0\n");
+        write("zero/requirements.txt", "a==1\n");
+        std::os::unix::fs::symlink("/dev/zero", root.join("zero/.gitignore")).unwrap();
+        write("pipe/requirements.txt", "a==1\n");
+        let fifo = std::process::Command::new("mkfifo")
+            .arg(root.join("pipe/.ignore"))
+            .status()
+            .unwrap();
+        assert!(fifo.success());
+        write("shared.gitignore", "build/\n");
+        write("linked/requirements.txt", "b==1\n");
+        write("linked/build/requirements.txt", "c==1\n");
+        std::os::unix::fs::symlink("../shared.gitignore", root.join("linked/.gitignore")).unwrap();
+        let repo = RepoRoot::new(root).unwrap();
+        let discovery = discover(root, &repo).unwrap();
+        let rel: Vec<_> = discovery
+            .found
+            .iter()
+            .map(|f| {
+                f.path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        assert_eq!(
+            rel,
+            vec![
+                "linked/requirements.txt",
+                "pipe/requirements.txt",
+                "requirements.txt",
+                "zero/requirements.txt"
+            ]
+        );
+        let mut refused: Vec<String> = discovery.refused.iter().map(ToString::to_string).collect();
+        refused.sort();
+        assert_eq!(refused.len(), 2, "{refused:?}");
+        assert!(
+            refused[0].contains("pipe/.ignore` is a FIFO"),
+            "{}",
+            refused[0]
+        );
+        assert!(
+            refused[1].contains("zero/.gitignore` goes through the symbolic link"),
+            "{}",
+            refused[1]
+        );
+
+        // A parent's ignore file inside the repository applies to a walk below it.
+        write(".gitignore", "linked/build/\n");
+        std::fs::remove_file(root.join("linked/.gitignore")).unwrap();
+        let discovery = discover(&root.join("linked"), &repo).unwrap();
+        assert!(discovery.refused.is_empty(), "{:?}", discovery.refused);
+        assert_eq!(discovery.found.len(), 1, "{:?}", discovery.found);
     }
 }

@@ -91,39 +91,6 @@ pub fn apply(file: &SourceFile, edits: &[Edit]) -> Result<SourceFile, TextError>
     Ok(file.with_text(out))
 }
 
-/// Write bytes to `path` atomically: a temporary file in the same directory, then a rename.
-///
-/// The original file's permissions are kept. A crash at any point leaves either the old or the
-/// new content, never a truncated file.
-pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<(), TextError> {
-    use std::io::Write;
-    let io_error = |source| TextError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => std::path::Path::new("."),
-    };
-    let file_name = path
-        .file_name()
-        .map_or_else(|| "repin".into(), |n| n.to_string_lossy().into_owned());
-    let temp_path = dir.join(format!(".{file_name}.repin-{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut temp = std::fs::File::create(&temp_path)?;
-        temp.write_all(bytes)?;
-        temp.sync_all()?;
-        if let Ok(meta) = std::fs::metadata(path) {
-            std::fs::set_permissions(&temp_path, meta.permissions())?;
-        }
-        std::fs::rename(&temp_path, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp_path);
-    }
-    result.map_err(io_error)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,16 +136,5 @@ mod tests {
         assert!(matches!(twice, Err(TextError::OverlappingEdits { .. })));
         let out = apply(&f, &[Edit::replace(Span::new(7, 99), "", "x")]);
         assert!(matches!(out, Err(TextError::SpanOutOfRange { .. })));
-    }
-
-    #[test]
-    fn writes_atomically_and_keeps_permissions() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("requirements.txt");
-        std::fs::write(&path, "old").unwrap();
-        write_atomically(&path, b"new").unwrap();
-        assert_eq!(std::fs::read(&path).unwrap(), b"new");
-        let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
-        assert_eq!(leftovers.len(), 1, "no temporary file is left behind");
     }
 }

@@ -5,17 +5,20 @@
 //! that each span still holds the text it was computed from; the edited file is encoded back in
 //! the encoding it was read in, so a UTF-16 file with CRLF line endings stays exactly that.
 
+pub mod atomic;
 mod diagnostic;
 mod edit;
 mod mapped;
+pub mod repo_fs;
 mod source;
 mod span;
 
 use std::path::PathBuf;
 
 pub use diagnostic::{Diagnostic, Severity, Snippet};
-pub use edit::{Edit, apply, write_atomically};
+pub use edit::{Edit, apply};
 pub use mapped::Mapped;
+pub use repo_fs::{RepoFsError, RepoRoot};
 pub use source::{Encoding, LineEndings, SourceFile};
 pub use span::{LineIndex, Position, Span};
 
@@ -30,6 +33,15 @@ pub enum TextError {
         /// Why.
         #[source]
         source: std::io::Error,
+    },
+    /// The file was refused: outside the repository, not a regular file, too large.
+    #[error("Refused to read `{path}`")]
+    Refused {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: RepoFsError,
     },
     /// The file could not be written.
     #[error("Cannot write `{path}`")]
@@ -98,4 +110,19 @@ pub enum TextError {
         /// Length of the text.
         len: usize,
     },
+}
+
+impl TextError {
+    /// The error of reading or writing `path` through a [`RepoRoot`]: an I/O failure stays one,
+    /// a refusal is [`TextError::Refused`].
+    pub fn from_repo_fs(path: &std::path::Path, error: RepoFsError) -> Self {
+        match error {
+            RepoFsError::Read { path, source } => TextError::Read { path, source },
+            RepoFsError::Write { path, source } => TextError::Write { path, source },
+            other => TextError::Refused {
+                path: path.to_path_buf(),
+                source: other,
+            },
+        }
+    }
 }

@@ -83,13 +83,13 @@ pub struct SourceFile {
 }
 
 impl SourceFile {
-    /// Read and decode a file from disk.
+    /// Read and decode a file the user named (a repository's own files are read through
+    /// [`super::RepoRoot`]): only a regular file, of at most [`super::repo_fs::MAX_FILE_SIZE`]
+    /// bytes, never a FIFO, a device or a file of `/proc`.
     pub fn read(path: impl AsRef<Path>) -> Result<Self, TextError> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| TextError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let bytes = super::repo_fs::read_regular(path, super::repo_fs::MAX_FILE_SIZE)
+            .map_err(|error| TextError::from_repo_fs(path, error))?;
         Self::from_bytes(path, &bytes)
     }
 

@@ -2,14 +2,21 @@
 //! file; cycles and missing files reported at the include's `path:line:col`, never a crash and
 //! never a loop; index options flowing from including files to included ones, as pip applies
 //! them to the whole install.
+//!
+//! An include is read through the repository root of the file that names it
+//! ([`RepoRoot`]): one that leads outside the repository (`-r /proc/self/environ`,
+//! `-r ../../outside/token.txt`, a symbolic link out), or to a FIFO or a device, is refused with
+//! an error at the include, and the rest of the files are still read.
 
 use std::collections::BTreeMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use super::{IncludeKind, RequirementsFile};
 use crate::manifest::python::IndexOptions;
 use crate::manifest::{DependencyDetail, Manifest, ManifestDetails};
-use crate::text::{Diagnostic, Severity, SourceFile};
+use crate::text::{Diagnostic, RepoRoot, Severity, TextError};
+
+pub use crate::text::repo_fs::normalise;
 
 /// An edge of the include graph, by index into the manifests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +27,8 @@ pub struct Edge {
     pub to: usize,
     /// Requirements or constraints.
     pub kind: IncludeKind,
+    /// Which include of `from` (index into its `includes`).
+    pub include: usize,
 }
 
 /// What following the includes of a set of manifests found.
@@ -27,26 +36,8 @@ pub struct Edge {
 pub struct Resolution {
     /// The includes that resolved.
     pub edges: Vec<Edge>,
-    /// Missing files, cycles, unreadable files, URL includes.
+    /// Missing files, cycles, unreadable or refused files, URL includes.
     pub diagnostics: Vec<Diagnostic>,
-}
-
-/// Remove `.` and `a/..` pairs without touching the file system (symlinks are not resolved, so
-/// a path stays the one the user wrote).
-pub fn normalise(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 fn details(manifest: &Manifest) -> Option<&RequirementsFile> {
@@ -56,15 +47,34 @@ fn details(manifest: &Manifest) -> Option<&RequirementsFile> {
     }
 }
 
+/// The directory an include is relative to, for messages: never empty.
+fn shown_dir(dir: &Path) -> String {
+    if dir.as_os_str().is_empty() {
+        ".".to_owned()
+    } else {
+        dir.display().to_string()
+    }
+}
+
 /// Follow every include of the requirements files in `manifests`, reading (and appending)
 /// included files not there yet; then give each dependency the index options in effect for
 /// its file: its own merged over those of every file that includes it, directly or not.
-pub fn resolve(manifests: &mut Vec<Manifest>) -> Resolution {
+///
+/// `roots[i]` is the repository root of `manifests[i]`; an included file gets its includer's,
+/// and nothing is read outside it.
+pub fn resolve(manifests: &mut Vec<Manifest>, roots: &mut Vec<RepoRoot>) -> Resolution {
+    assert_eq!(manifests.len(), roots.len(), "one root per manifest");
     let mut resolution = Resolution::default();
+    // Files are known by where they really are, so a file reached by two paths is read once.
+    let key = |root: &RepoRoot, path: &Path| {
+        root.resolve(path)
+            .map_or_else(|_| normalise(path), |resolved| resolved.path)
+    };
     let mut position: BTreeMap<PathBuf, usize> = manifests
         .iter()
+        .zip(roots.iter())
         .enumerate()
-        .map(|(i, m)| (normalise(m.source.path()), i))
+        .map(|(i, (m, root))| (key(root, m.source.path()), i))
         .collect();
     let mut next = 0;
     while next < manifests.len() {
@@ -78,7 +88,7 @@ pub fn resolve(manifests: &mut Vec<Manifest>) -> Resolution {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_default();
-        for include in includes {
+        for (number, include) in includes.into_iter().enumerate() {
             let source = &manifests[from].source;
             if include.path.contains("://")
                 || include.path.contains('$')
@@ -94,27 +104,20 @@ pub fn resolve(manifests: &mut Vec<Manifest>) -> Resolution {
                 ));
                 continue;
             }
+            let root = roots[from].clone();
             let target = normalise(&dir.join(&include.path));
-            let to = match position.get(&target) {
+            let to = match position.get(&key(&root, &target)) {
                 Some(&to) => to,
-                None => match SourceFile::read(&target) {
+                None => match root.read_source(&target) {
                     Ok(included) => {
                         manifests.push(super::parse(included));
-                        position.insert(target.clone(), manifests.len() - 1);
+                        roots.push(root.clone());
+                        position.insert(key(&root, &target), manifests.len() - 1);
                         manifests.len() - 1
                     }
                     Err(error) => {
-                        let message = if target.exists() {
-                            format!("Cannot read the included file `{}`", include.path)
-                        } else {
-                            format!("The included file `{}` does not exist", include.path)
-                        };
-                        // A missing include is often generated at build time: warn, keep going.
-                        resolution.diagnostics.push(
-                            Diagnostic::at(&manifests[from].source, include.span, Severity::Warning, message)
-                                .caused_by(std::error::Error::source(&error).map_or_else(|| error.to_string(), ToString::to_string))
-                                .with_hint(format!("paths are relative to `{}`; a file generated at build time cannot be checked", dir.display())),
-                        );
+                        let diagnostic = include_error(&manifests[from], &include, &dir, &error);
+                        resolution.diagnostics.push(diagnostic);
                         continue;
                     }
                 },
@@ -123,6 +126,7 @@ pub fn resolve(manifests: &mut Vec<Manifest>) -> Resolution {
                 from,
                 to,
                 kind: include.kind,
+                include: number,
             });
         }
     }
@@ -131,49 +135,90 @@ pub fn resolve(manifests: &mut Vec<Manifest>) -> Resolution {
     resolution
 }
 
-/// An error at each include that closes a cycle.
+/// The diagnostic of an include that could not be read: an error when repin refused it (it
+/// leads outside the repository, or to something that is not a regular file), a warning when
+/// it is missing or unreadable (often generated at build time). Never the refused file's
+/// content: it was not read.
+fn include_error(
+    manifest: &Manifest,
+    include: &super::Include,
+    dir: &Path,
+    error: &TextError,
+) -> Diagnostic {
+    let source = &manifest.source;
+    if let TextError::Refused { source: why, .. } = error {
+        let diagnostic = Diagnostic::at(
+            source,
+            include.span,
+            Severity::Error,
+            format!("Refused to read the included file `{}`", include.path),
+        )
+        .caused_by(why.to_string());
+        return match why.hint() {
+            Some(hint) => diagnostic.with_hint(hint),
+            None => diagnostic,
+        };
+    }
+    let missing = matches!(error, TextError::Read { source, .. } if source.kind() == std::io::ErrorKind::NotFound);
+    let message = if missing {
+        format!("The included file `{}` does not exist", include.path)
+    } else {
+        format!("Cannot read the included file `{}`", include.path)
+    };
+    let cause =
+        std::error::Error::source(error).map_or_else(|| error.to_string(), ToString::to_string);
+    Diagnostic::at(source, include.span, Severity::Warning, message)
+        .caused_by(cause)
+        .with_hint(format!(
+            "paths are relative to `{}`, the including file's directory; a file generated at build time cannot be checked",
+            shown_dir(dir)
+        ))
+}
+
+/// An error at each include that closes a cycle. Iterative, so a chain of any length of
+/// files including each other cannot overflow the stack.
 fn report_cycles(manifests: &[Manifest], resolution: &mut Resolution) {
     let n = manifests.len();
+    let mut outgoing: Vec<Vec<Edge>> = vec![Vec::new(); n];
+    for edge in &resolution.edges {
+        outgoing[edge.from].push(*edge);
+    }
     let mut state = vec![0u8; n]; // 0 new, 1 on the stack, 2 done
-    let mut stack: Vec<usize> = Vec::new();
-    let edges = resolution.edges.clone();
-    fn visit(
-        at: usize,
-        edges: &[Edge],
-        state: &mut [u8],
-        stack: &mut Vec<usize>,
-        manifests: &[Manifest],
-        out: &mut Vec<Diagnostic>,
-    ) {
-        state[at] = 1;
-        stack.push(at);
-        for edge in edges.iter().filter(|e| e.from == at) {
+    for start in 0..n {
+        if state[start] != 0 {
+            continue;
+        }
+        // The files on the current path, each with how many of its edges were followed.
+        let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+        state[start] = 1;
+        while let Some(top) = stack.last_mut() {
+            let at = top.0;
+            let Some(edge) = outgoing[at].get(top.1).copied() else {
+                state[at] = 2;
+                stack.pop();
+                continue;
+            };
+            top.1 += 1;
             match state[edge.to] {
-                0 => visit(edge.to, edges, state, stack, manifests, out),
+                0 => {
+                    state[edge.to] = 1;
+                    stack.push((edge.to, 0));
+                }
                 1 => {
-                    let start = stack.iter().position(|&s| s == edge.to).unwrap_or(0);
-                    let chain: Vec<String> = stack[start..]
+                    let begin = stack.iter().position(|&(s, _)| s == edge.to).unwrap_or(0);
+                    let chain: Vec<String> = stack[begin..]
                         .iter()
-                        .chain(std::iter::once(&edge.to))
-                        .map(|&i| manifests[i].source.path().display().to_string())
+                        .map(|&(i, _)| i)
+                        .chain(std::iter::once(edge.to))
+                        .map(|i| manifests[i].source.path().display().to_string())
                         .collect();
-                    let source = &manifests[at].source;
                     let span = details(&manifests[at])
-                        .and_then(|f| {
-                            f.includes.iter().find(|inc| {
-                                let dir = normalise(source.path())
-                                    .parent()
-                                    .map(Path::to_path_buf)
-                                    .unwrap_or_default();
-                                normalise(&dir.join(&inc.path))
-                                    == normalise(manifests[edge.to].source.path())
-                            })
-                        })
+                        .and_then(|f| f.includes.get(edge.include))
                         .map(|inc| inc.span)
                         .unwrap_or_default();
-                    out.push(
+                    resolution.diagnostics.push(
                         Diagnostic::error(
-                            source,
+                            &manifests[at].source,
                             span,
                             format!("Include cycle: {}", chain.join(" -> ")),
                         )
@@ -184,20 +229,6 @@ fn report_cycles(manifests: &[Manifest], resolution: &mut Resolution) {
                 }
                 _ => {}
             }
-        }
-        stack.pop();
-        state[at] = 2;
-    }
-    for start in 0..n {
-        if state[start] == 0 {
-            visit(
-                start,
-                &edges,
-                &mut state,
-                &mut stack,
-                manifests,
-                &mut resolution.diagnostics,
-            );
         }
     }
 }
@@ -244,6 +275,7 @@ fn apply_options(manifests: &mut [Manifest], edges: &[Edge]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text::SourceFile;
 
     fn write(dir: &Path, rel: &str, text: &str) {
         let path = dir.join(rel);
@@ -253,6 +285,16 @@ mod tests {
 
     fn load(path: &Path) -> Vec<Manifest> {
         vec![super::super::parse(SourceFile::read(path).unwrap())]
+    }
+
+    /// Resolve with the repository root of the first file (a temporary directory, not in git:
+    /// its own directory).
+    fn resolve_in(root: &Path, manifests: &mut Vec<Manifest>) -> Resolution {
+        let root = RepoRoot::new(root).unwrap();
+        let mut roots = vec![root; manifests.len()];
+        let resolution = resolve(manifests, &mut roots);
+        assert_eq!(roots.len(), manifests.len());
+        resolution
     }
 
     #[test]
@@ -276,7 +318,7 @@ mod tests {
         );
         write(d, "requirements/constraints.pip", "jinja2<4\n");
         let mut manifests = load(&d.join("requirements.txt"));
-        let resolution = resolve(&mut manifests);
+        let resolution = resolve_in(d, &mut manifests);
         assert!(
             resolution.diagnostics.is_empty(),
             "{:?}",
@@ -321,7 +363,7 @@ mod tests {
         write(d, "a.txt", "flask==3.1.0\n-r b.txt\n");
         write(d, "b.txt", "-r a.txt\n-c missing.txt\n");
         let mut manifests = load(&d.join("a.txt"));
-        let resolution = resolve(&mut manifests);
+        let resolution = resolve_in(d, &mut manifests);
         assert_eq!(manifests.len(), 2);
         let messages: Vec<String> = resolution
             .diagnostics
@@ -344,5 +386,146 @@ mod tests {
             messages[1]
                 .ends_with("hint: remove one of these includes; pip would read the files forever")
         );
+    }
+
+    /// Issue 10, item 1: an include is read only inside the repository. Each refused include is
+    /// an error at its own `path:line:col`; the other requirements are still read, and no
+    /// message quotes what the refused file holds.
+    #[cfg(unix)]
+    #[test]
+    fn refuses_includes_that_leave_the_repository_and_keeps_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path().join("repo");
+        write(
+            &dir.path().join("outside"),
+            "token.txt",
+            "canary-secret-7f3a\n",
+        );
+        write(&repo, "inside/ok.txt", "jinja2==3.1.4\n");
+        std::os::unix::fs::symlink(dir.path().join("outside"), repo.join("escape")).unwrap();
+        std::os::unix::fs::symlink("inside", repo.join("alias")).unwrap();
+        let fifo = repo.join("pipe.txt");
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap()
+                .success()
+        );
+        write(
+            &repo,
+            "requirements.txt",
+            "flask==3.1.0\n-r ../outside/token.txt\n-r /proc/self/environ\n-r escape/token.txt\n\
+             -c pipe.txt\n-r /etc/passwd\n-r alias/ok.txt\nrequests==2.32.3\n",
+        );
+        let mut manifests = load(&repo.join("requirements.txt"));
+        let resolution = resolve_in(&repo, &mut manifests);
+        let rendered: Vec<String> = resolution
+            .diagnostics
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(rendered.len(), 5, "{rendered:#?}");
+        for (diagnostic, line) in resolution.diagnostics.iter().zip([2, 3, 4, 5, 6]) {
+            assert_eq!(diagnostic.severity, Severity::Error, "{diagnostic}");
+            assert_eq!(
+                (diagnostic.line, diagnostic.column),
+                (line, 4),
+                "{diagnostic}"
+            );
+            assert!(
+                diagnostic
+                    .message
+                    .starts_with("Refused to read the included file")
+            );
+        }
+        assert!(
+            rendered[0].contains("is outside the repository"),
+            "{}",
+            rendered[0]
+        );
+        assert!(
+            rendered[1].contains("is outside the repository"),
+            "{}",
+            rendered[1]
+        );
+        assert!(rendered[2].contains("symbolic link"), "{}", rendered[2]);
+        assert!(
+            rendered[3].contains("is a FIFO, not a regular file"),
+            "{}",
+            rendered[3]
+        );
+        assert!(
+            rendered[4].contains("is outside the repository"),
+            "{}",
+            rendered[4]
+        );
+        let all = rendered.join("\n");
+        assert!(!all.contains("canary-secret"), "{all}");
+        assert!(!all.contains("root:x:0"), "{all}");
+        // The requirements of the file, and the include through a link that stays inside.
+        let names: Vec<&str> = manifests
+            .iter()
+            .flat_map(|m| m.dependencies.iter().map(|d| d.name.as_str()))
+            .collect();
+        assert_eq!(names, vec!["flask", "requests", "jinja2"]);
+        assert_eq!(resolution.edges.len(), 1);
+    }
+
+    /// Issue 10, item 2: `..` parts that have nothing to cancel stay, and the hint never names an
+    /// empty directory.
+    #[test]
+    fn leading_parent_parts_stay_and_hints_name_a_directory() {
+        assert_eq!(
+            normalise(Path::new("../../common/base.txt")),
+            Path::new("../../common/base.txt")
+        );
+        assert_eq!(
+            normalise(Path::new("services/api/../../common/./base.txt")),
+            Path::new("common/base.txt")
+        );
+        assert_eq!(normalise(Path::new("a/../../b")), Path::new("../b"));
+        assert_eq!(normalise(Path::new("/../etc")), Path::new("/etc"));
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        write(
+            d,
+            "services/api/requirements.txt",
+            "-r ../../common/base.txt\n-r gone.txt\n",
+        );
+        write(d, "common/base.txt", "flask==3.1.0\n");
+        let mut manifests = load(&d.join("services/api/requirements.txt"));
+        let resolution = resolve_in(d, &mut manifests);
+        assert_eq!(manifests.len(), 2);
+        assert_eq!(manifests[1].dependencies[0].name, "flask");
+        assert_eq!(resolution.diagnostics.len(), 1);
+        let hint = resolution.diagnostics[0].hint.clone().unwrap();
+        assert!(hint.contains("services/api`"), "{hint}");
+        assert_eq!(shown_dir(Path::new("")), ".");
+    }
+
+    /// A chain of thousands of files including each other, and a cycle at its end: no stack
+    /// overflow, the cycle reported once.
+    #[test]
+    fn long_include_chains_do_not_recurse() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let n = 5000;
+        for i in 0..n {
+            let next = if i + 1 == n { 0 } else { i + 1 };
+            write(d, &format!("r{i}.txt"), &format!("-r r{next}.txt\n"));
+        }
+        let mut manifests = load(&d.join("r0.txt"));
+        let root = d.to_path_buf();
+        let resolution = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || {
+                let resolution = resolve_in(&root, &mut manifests);
+                (resolution.edges.len(), resolution.diagnostics.len())
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(resolution, (n, 1));
     }
 }
