@@ -153,14 +153,10 @@ pub fn now_secs() -> u64 {
         .as_secs()
 }
 
+/// A cache entry is replaced whole (repin's one atomic writer), without a sync: a lost entry
+/// is only fetched again.
 fn write_replace(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let temp = path.with_extension(format!("tmp-{}-{n}", std::process::id()));
-    std::fs::write(&temp, bytes)?;
-    std::fs::rename(&temp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&temp);
-    })
+    crate::text::atomic::write(path, bytes, crate::text::atomic::Durability::Cache)
 }
 
 #[cfg(test)]
