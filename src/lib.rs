@@ -34,6 +34,13 @@ pub mod serve;
 pub mod text;
 pub mod versioning;
 
+// Unit tests count allocations to show that work is linear (no timed tests).
+#[cfg(test)]
+pub(crate) mod alloc_count;
+#[cfg(test)]
+#[global_allocator]
+static ALLOCATOR: alloc_count::Counting = alloc_count::Counting;
+
 // Test helpers shared with the integration tests.
 #[cfg(test)]
 #[path = "../tests/it/support/shared.rs"]

@@ -286,6 +286,34 @@ fn stray_character(marker: &str) -> Option<char> {
     None
 }
 
+/// How deeply parentheses may nest in a requirement. `pep508_rs` parses markers recursively, so
+/// a line of 12,000 nested parentheses overflowed the stack and aborted the run; real markers
+/// nest two or three deep.
+pub const MAX_MARKER_DEPTH: usize = 64;
+
+/// The deepest nesting of parentheses in `text`, outside quotes (`'...'` and `"..."`, as PEP
+/// 508 quotes marker values).
+pub fn nesting_depth(text: &str) -> usize {
+    let mut quote: Option<char> = None;
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for c in text.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None => match c {
+                '"' | '\'' => quote = Some(c),
+                '(' => {
+                    depth += 1;
+                    deepest = deepest.max(depth);
+                }
+                ')' => depth = depth.saturating_sub(1),
+                _ => {}
+            },
+        }
+    }
+    deepest
+}
+
 /// Run a third-party parser, turning a panic (a bug on its side) into `None`: one odd line
 /// must never take the whole run down.
 fn guarded<T>(parse: impl FnOnce() -> T) -> Option<T> {
@@ -488,6 +516,19 @@ pub fn scan(text: &str, offset: usize) -> Scanned {
             return invalid(requirement, &message, span, Some(cause));
         }
     }
+    // Nesting is bounded before pep508_rs recurses into it: an error of this requirement only.
+    let depth = nesting_depth(body);
+    if depth > MAX_MARKER_DEPTH {
+        let span = requirement.marker.as_ref().map_or(at(start, end), |m| m.1);
+        return invalid(
+            requirement,
+            &format!("Parentheses nested {depth} deep in this requirement"),
+            span,
+            Some(format!(
+                "repin reads requirements whose parentheses nest at most {MAX_MARKER_DEPTH} deep"
+            )),
+        );
+    }
     // Let pep508_rs judge the whole: names, extras and markers it rejects, pip rejects too.
     if skip_reason.is_none() {
         if let Err(error) = guarded(|| Requirement::<pep508_rs::VerbatimUrl>::from_str(body))
@@ -575,11 +616,12 @@ fn set_marker(
         marker.to_owned(),
         Span::new(offset + m_start, offset + m_end),
     ));
-    requirement.parsed_marker = if stray_character(marker).is_some() {
-        None
-    } else {
-        guarded(|| MarkerTree::from_str(marker).ok()).flatten()
-    };
+    requirement.parsed_marker =
+        if stray_character(marker).is_some() || nesting_depth(marker) > MAX_MARKER_DEPTH {
+            None
+        } else {
+            guarded(|| MarkerTree::from_str(marker).ok()).flatten()
+        };
 }
 
 /// The exact pin inside a specifier: a single `==`/`===` clause without a wildcard.
@@ -788,5 +830,27 @@ mod tests {
         assert!(e.message.starts_with("Invalid version specifier"));
         assert!(scan("flask; python_version >>> '3'", 0).error.is_some());
         assert!(scan("[x]", 0).error.is_some());
+    }
+
+    /// The same bound for `Requires-Dist` lines an index serves (and `repin lock`'s input):
+    /// an error, not a stack overflow.
+    #[test]
+    fn requirements_from_metadata_are_bounded_too() {
+        let line = format!(
+            "victim ; {}extra == \"x\"{}",
+            "(".repeat(50_000),
+            ")".repeat(50_000)
+        );
+        let result = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || {
+                crate::registry::pypi::metadata::parse_requirement(&line).map_err(|e| e.to_string())
+            })
+            .unwrap()
+            .join()
+            .expect("no stack overflow");
+        let error = result.unwrap_err();
+        assert!(error.contains("parentheses nested 50000 deep"), "{error}");
+        assert!(crate::registry::pypi::metadata::parse_requirement("a ; (extra == \"x\")").is_ok());
     }
 }

@@ -77,6 +77,43 @@ pub fn words(args: &Mapped, escape: char) -> Vec<Word> {
     out
 }
 
+/// The longest value substitution builds from variables: far above any image reference (a
+/// name of 255 characters, a tag of 128, a digest), far below what would let a chain of `ARG`s
+/// that each double the last fill memory.
+pub const MAX_VALUE_LEN: usize = 4096;
+
+/// How deeply `${A:-${B:-...}}` defaults may nest. Substitution recurses into them, so an
+/// unbounded depth could overflow the stack; real Dockerfiles nest two or three deep.
+pub const MAX_NESTING: usize = 16;
+
+/// How many bytes substitution may copy out of variables in one file, in all: the file's
+/// length eight times over, and a mebibyte. Work and memory stay linear in the file's size,
+/// however its `ARG`s refer to each other; past the budget a value is not evaluated.
+#[derive(Debug, Clone)]
+pub struct Budget {
+    remaining: usize,
+}
+
+impl Budget {
+    /// The budget of a file of `len` bytes.
+    pub fn for_text(len: usize) -> Budget {
+        Budget {
+            remaining: len.saturating_mul(8).saturating_add(1 << 20),
+        }
+    }
+
+    /// Spend `bytes`; false when the budget does not cover them (nothing is spent then).
+    fn spend(&mut self, bytes: usize) -> bool {
+        match self.remaining.checked_sub(bytes) {
+            Some(left) => {
+                self.remaining = left;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
 /// A declared build argument and its (already substituted) default.
 #[derive(Debug, Clone)]
 pub struct Declared {
@@ -86,24 +123,28 @@ pub struct Declared {
     pub default: Option<Mapped>,
     /// Names used in the default that had no value.
     pub unresolved: Vec<String>,
+    /// Why the default could not be evaluated (a form repin does not evaluate, a value too
+    /// long or nested too deeply), if so; whatever uses it cannot be evaluated either.
+    pub unsupported: Option<String>,
+    /// Whether a limit stopped the default's substitution (see [`Expanded::halted`]).
+    pub halted: bool,
 }
 
-/// The variables visible at a point of the file.
+/// The variables visible at a point of the file, by name.
 #[derive(Debug, Clone, Default)]
 pub struct Scope {
-    vars: Vec<Declared>,
+    vars: std::collections::HashMap<String, Declared>,
 }
 
 impl Scope {
     /// Declare (or redeclare) a variable; a later declaration wins.
     pub fn declare(&mut self, declared: Declared) {
-        self.vars.retain(|v| v.name != declared.name);
-        self.vars.push(declared);
+        self.vars.insert(declared.name.clone(), declared);
     }
 
     /// Look a variable up: `None` when not declared, `Some(None)` when declared without value.
     pub fn get(&self, name: &str) -> Option<&Declared> {
-        self.vars.iter().find(|v| v.name == name)
+        self.vars.get(name)
     }
 
     /// A redeclaration inside a stage (`ARG NAME` with no default) takes the global value.
@@ -115,6 +156,8 @@ impl Scope {
                 name: name.to_owned(),
                 default: None,
                 unresolved: Vec::new(),
+                unsupported: None,
+                halted: false,
             });
         }
     }
@@ -129,19 +172,59 @@ pub struct Expanded {
     pub unresolved: Vec<String>,
     /// Variables used.
     pub used: Vec<String>,
-    /// A form repin does not evaluate (`${V#prefix}`, `${V/x/y}`), if any.
+    /// Why the word could not be evaluated: a form repin does not evaluate (`${V#prefix}`,
+    /// `${V/x/y}`), a value longer than [`MAX_VALUE_LEN`], defaults nested deeper than
+    /// [`MAX_NESTING`], or a file past its [`Budget`].
     pub unsupported: Option<String>,
+    /// Whether one of those limits stopped substitution (the value is then incomplete).
+    pub halted: bool,
 }
 
 fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_'
 }
 
-/// Substitute variables in `word` from `scope`.
-pub fn expand(word: &Mapped, scope: &Scope) -> Expanded {
+/// Substitute variables in `word` from `scope`, within `budget`.
+pub fn expand(word: &Mapped, scope: &Scope, budget: &mut Budget) -> Expanded {
+    let mut out = Expanded::default();
+    expand_into(word, scope, budget, 0, &mut out);
+    out
+}
+
+/// Append `value` (a variable's value) to `out`, unless that makes the value too long or
+/// exhausts the budget: then `out` is marked unsupported and `false` returned.
+fn push_value(out: &mut Expanded, value: &Mapped, budget: &mut Budget) -> bool {
+    if out.value.len() + value.len() > MAX_VALUE_LEN {
+        out.unsupported = Some(format!(
+            "a value longer than {MAX_VALUE_LEN} bytes after substitution"
+        ));
+        out.halted = true;
+        return false;
+    }
+    if !budget.spend(value.len()) {
+        out.unsupported = Some(
+            "more substitution than repin evaluates in one file (variables that repeat each other)"
+                .to_owned(),
+        );
+        out.halted = true;
+        return false;
+    }
+    out.value.push_slice(value, 0, value.len());
+    true
+}
+
+/// Substitute `word` into `out`, `depth` defaults deep. A form repin does not evaluate is
+/// recorded in `out.unsupported` and the rest still substituted; a limit ([`MAX_VALUE_LEN`],
+/// [`MAX_NESTING`], the [`Budget`]) is recorded there too and stops at once: `false`.
+fn expand_into(
+    word: &Mapped,
+    scope: &Scope,
+    budget: &mut Budget,
+    depth: usize,
+    out: &mut Expanded,
+) -> bool {
     let text = word.text();
     let bytes = text.as_bytes();
-    let mut out = Expanded::default();
     let mut i = 0;
     let mut literal_start = 0;
     while i < bytes.len() {
@@ -159,10 +242,10 @@ pub fn expand(word: &Mapped, scope: &Scope) -> Expanded {
         }
         out.value.push_slice(word, literal_start, i);
         if bytes.get(i + 1) == Some(&b'{') {
-            let Some(close) = text[i + 2..].find('}') else {
+            let Some(close) = closing_brace(&text[i + 2..]) else {
                 out.unsupported = Some(format!("unclosed `${{` in `{text}`"));
                 out.value.push_slice(word, i, text.len());
-                return out;
+                return true;
             };
             let inner = &text[i + 2..i + 2 + close];
             let name_len = inner
@@ -173,11 +256,13 @@ pub fn expand(word: &Mapped, scope: &Scope) -> Expanded {
             let inner_start = i + 2;
             let operand =
                 |skip: usize| word.slice(inner_start + name_len + skip, inner_start + inner.len());
-            let value = lookup(scope, name, &mut out);
+            let value = lookup(scope, name, out);
             match rest {
                 "" => {
                     if let Some(v) = value {
-                        out.value.push_slice(&v, 0, v.len());
+                        if !push_value(out, v, budget) {
+                            return false;
+                        }
                     }
                 }
                 _ if rest.starts_with(":-") || rest.starts_with('-') => {
@@ -188,11 +273,15 @@ pub fn expand(word: &Mapped, scope: &Scope) -> Expanded {
                     };
                     if use_default {
                         // The default itself may hold variables.
-                        let nested = expand(&operand(if colon { 2 } else { 1 }), scope);
-                        merge(&mut out, nested);
+                        let skip = if colon { 2 } else { 1 };
+                        if !nested(scope, budget, depth, out, &operand(skip)) {
+                            return false;
+                        }
                         out.unresolved.retain(|n| n != name);
                     } else if let Some(v) = value {
-                        out.value.push_slice(&v, 0, v.len());
+                        if !push_value(out, v, budget) {
+                            return false;
+                        }
                     }
                 }
                 _ if rest.starts_with(":+") || rest.starts_with('+') => {
@@ -202,9 +291,9 @@ pub fn expand(word: &Mapped, scope: &Scope) -> Expanded {
                         Some(v) => !colon || !v.is_empty(),
                     };
                     out.unresolved.retain(|n| n != name);
-                    if set {
-                        let nested = expand(&operand(if colon { 2 } else { 1 }), scope);
-                        merge(&mut out, nested);
+                    let skip = if colon { 2 } else { 1 };
+                    if set && !nested(scope, budget, depth, out, &operand(skip)) {
+                        return false;
                     }
                 }
                 _ => {
@@ -225,27 +314,75 @@ pub fn expand(word: &Mapped, scope: &Scope) -> Expanded {
                 continue;
             }
             let name = &text[i + 1..i + 1 + name_len];
-            if let Some(v) = lookup(scope, name, &mut out) {
-                out.value.push_slice(&v, 0, v.len());
+            if let Some(v) = lookup(scope, name, out) {
+                if !push_value(out, v, budget) {
+                    return false;
+                }
             }
             i += 1 + name_len;
         }
         literal_start = i;
     }
     out.value.push_slice(word, literal_start, text.len());
-    out
+    true
 }
 
-fn lookup(scope: &Scope, name: &str, out: &mut Expanded) -> Option<Mapped> {
+/// Where the `}` that closes a `${` is in `text` (which starts right after it): defaults may
+/// hold `${...}` of their own (`${BASE:-python:${PY}-slim}`), as BuildKit reads them.
+fn closing_brace(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut open = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            // A dollar `words` marked literal opens nothing.
+            b'\\' if bytes.get(i + 1) == Some(&b'$') => i += 1,
+            b'$' if bytes.get(i + 1) == Some(&b'{') => {
+                open += 1;
+                i += 1;
+            }
+            b'}' if open == 0 => return Some(i),
+            b'}' => open -= 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Substitute a default's `operand` into `out`, one level deeper; false when it could not be.
+fn nested(
+    scope: &Scope,
+    budget: &mut Budget,
+    depth: usize,
+    out: &mut Expanded,
+    operand: &Mapped,
+) -> bool {
+    if depth + 1 > MAX_NESTING {
+        out.unsupported = Some(format!("defaults nested more than {MAX_NESTING} deep"));
+        out.halted = true;
+        return false;
+    }
+    expand_into(operand, scope, budget, depth + 1, out)
+}
+
+/// The value of `name` in `scope`, recording its use; `None` when it has none.
+fn lookup<'s>(scope: &'s Scope, name: &str, out: &mut Expanded) -> Option<&'s Mapped> {
     out.used.push(name.to_owned());
     match scope.get(name) {
         Some(Declared {
             default: Some(v),
             unresolved,
+            unsupported,
+            halted,
             ..
         }) => {
             out.unresolved.extend(unresolved.iter().cloned());
-            Some(v.clone())
+            if out.unsupported.is_none() {
+                out.unsupported.clone_from(unsupported);
+                out.halted = *halted;
+            }
+            Some(v)
         }
         _ => {
             out.unresolved.push(name.to_owned());
@@ -254,19 +391,14 @@ fn lookup(scope: &Scope, name: &str, out: &mut Expanded) -> Option<Mapped> {
     }
 }
 
-fn merge(out: &mut Expanded, nested: Expanded) {
-    out.value.push_slice(&nested.value, 0, nested.value.len());
-    out.unresolved.extend(nested.unresolved);
-    out.used.extend(nested.used);
-    if out.unsupported.is_none() {
-        out.unsupported = nested.unsupported;
-    }
-}
-
 /// Parse an `ARG` instruction's words (`NAME`, `NAME=value`, several per line) into
 /// declarations, substituting earlier variables (those on the same line too) into the defaults,
 /// and declare them in `scope`.
-pub fn declare_all(words: &[Word], scope: &mut Scope) -> Vec<(Declared, Word)> {
+pub fn declare_all(
+    words: &[Word],
+    scope: &mut Scope,
+    budget: &mut Budget,
+) -> Vec<(Declared, Word)> {
     let mut out = Vec::new();
     for word in words {
         let text = word.value.text();
@@ -277,17 +409,19 @@ pub fn declare_all(words: &[Word], scope: &mut Scope) -> Vec<(Declared, Word)> {
             }
             None => (text.to_owned(), None),
         };
-        let (default, unresolved) = match default {
+        let (default, unresolved, unsupported, halted) = match default {
             Some(raw) => {
-                let expanded = expand(&raw, scope);
-                (Some(expanded.value), expanded.unresolved)
+                let e = expand(&raw, scope, budget);
+                (Some(e.value), e.unresolved, e.unsupported, e.halted)
             }
-            None => (None, Vec::new()),
+            None => (None, Vec::new(), None, false),
         };
         let declared = Declared {
             name,
             default,
             unresolved,
+            unsupported,
+            halted,
         };
         scope.declare(declared.clone());
         out.push((declared, word.clone()));
@@ -315,6 +449,8 @@ mod tests {
                 name: (*name).to_owned(),
                 default,
                 unresolved: Vec::new(),
+                unsupported: None,
+                halted: false,
             });
         }
         scope
@@ -347,7 +483,7 @@ mod tests {
             ],
         );
         let word = mapped("python:${PY}-$VARIANT");
-        let e = expand(&word, &s);
+        let e = expand(&word, &s, &mut Budget::for_text(0));
         assert_eq!(e.value.text(), "python:3.12-slim");
         assert!(e.unresolved.is_empty());
         let minor = e.value.file_span(7, 11).unwrap();
@@ -362,21 +498,32 @@ mod tests {
             ("${MISSING}", "", vec!["MISSING"]),
             ("${BASE}", "", vec!["BASE"]),
             ("a\\$b", "a$b", vec![]),
+            // A default holding a `${...}` of its own, as BuildKit reads it.
+            ("${MISSING:-python:${PY}-slim}", "python:3.12-slim", vec![]),
+            ("${MISSING:-${ALSO_MISSING:-3}}", "3", vec![]),
             ("$", "$", vec![]),
         ];
         for (input, expected, unresolved) in cases {
-            let e = expand(&mapped(input), &s);
+            let e = expand(&mapped(input), &s, &mut Budget::for_text(0));
             assert_eq!(e.value.text(), expected, "{input}");
             assert_eq!(e.unresolved, unresolved, "{input}");
         }
-        assert!(expand(&mapped("${PY#3.}"), &s).unsupported.is_some());
+        assert!(
+            expand(&mapped("${PY#3.}"), &s, &mut Budget::for_text(0))
+                .unsupported
+                .is_some()
+        );
     }
 
     #[test]
     fn arg_defaults_refer_to_earlier_args() {
         let text = "PYTHON_VERSION=3.12 BASE_IMAGE=python:${PYTHON_VERSION}-slim EMPTY";
         let mut s = Scope::default();
-        let declared = declare_all(&words(&mapped(text), '\\'), &mut s);
+        let declared = declare_all(
+            &words(&mapped(text), '\\'),
+            &mut s,
+            &mut Budget::for_text(0),
+        );
         assert_eq!(declared.len(), 3);
         let base = s.get("BASE_IMAGE").unwrap().default.clone().unwrap();
         assert_eq!(base.text(), "python:3.12-slim");

@@ -21,7 +21,7 @@ use super::{
     SkipReason,
 };
 use crate::text::{Diagnostic, Mapped, SourceFile, Span};
-use args::{Scope, Word};
+use args::{Budget, Scope, Word};
 use instructions::Instruction;
 
 /// Where in a Dockerfile an image is used.
@@ -115,6 +115,7 @@ pub fn parse(source: SourceFile) -> Manifest {
         global: Scope::default(),
         stage_scope: Scope::default(),
         in_stage: false,
+        budget: Budget::for_text(source.text().len()),
     };
     parser.run();
     let Parser {
@@ -140,6 +141,8 @@ struct Parser<'s> {
     global: Scope,
     stage_scope: Scope,
     in_stage: bool,
+    /// What `ARG` substitution may still copy in this file (linear in its size).
+    budget: Budget,
 }
 
 impl Parser<'_> {
@@ -186,16 +189,15 @@ impl Parser<'_> {
         let global = !self.in_stage;
         // A stage's `ARG NAME` without default takes the global value.
         let declared = if global {
-            args::declare_all(&words, &mut self.global)
+            args::declare_all(&words, &mut self.global, &mut self.budget)
         } else {
-            let mut scope = self.stage_scope.clone();
-            let declared = args::declare_all(&words, &mut scope);
+            // Declared in place: a copy of the scope per `ARG` made long stages quadratic.
+            let declared = args::declare_all(&words, &mut self.stage_scope, &mut self.budget);
             for (d, _) in &declared {
                 if d.default.is_none() {
-                    scope.inherit(&d.name, &self.global);
+                    self.stage_scope.inherit(&d.name, &self.global);
                 }
             }
-            self.stage_scope = scope;
             declared
         };
         for (d, _) in declared {
@@ -258,8 +260,9 @@ impl Parser<'_> {
             _ => None,
         };
         let stage = self.info.stages.len();
-        // FROM sees only global ARGs.
-        let scope = self.global.clone();
+        // FROM sees only global ARGs. Taken, not copied (a copy per `FROM` was quadratic), and
+        // put back below.
+        let scope = std::mem::take(&mut self.global);
         self.image(
             instruction,
             image,
@@ -270,6 +273,7 @@ impl Parser<'_> {
             },
             platform,
         );
+        self.global = scope;
         self.info.stages.push(Stage {
             name: alias,
             base: image.value.text().to_owned(),
@@ -292,8 +296,9 @@ impl Parser<'_> {
                     start: word.start + eq,
                     end: word.end,
                 };
-                let scope = self.stage_scope.clone();
+                let scope = std::mem::take(&mut self.stage_scope);
                 self.image(instruction, &sub, &scope, ImageContext::CopyFrom, None);
+                self.stage_scope = scope;
             }
         }
     }
@@ -319,8 +324,9 @@ impl Parser<'_> {
                             start: word.start,
                             end: word.end,
                         };
-                        let scope = self.stage_scope.clone();
+                        let scope = std::mem::take(&mut self.stage_scope);
                         self.image(instruction, &sub, &scope, ImageContext::RunMount, None);
+                        self.stage_scope = scope;
                     }
                     at += field.len() + 1;
                 }
@@ -340,7 +346,7 @@ impl Parser<'_> {
     ) {
         let written = word.value.text().to_owned();
         let reference_span = instruction.args.cover(word.start, word.end);
-        let expanded = args::expand(&word.value, scope);
+        let expanded = args::expand(&word.value, scope, &mut self.budget);
         let resolved = expanded.value;
         let text = resolved.text().to_owned();
         let from_arg = expanded.used.first().cloned();
@@ -350,8 +356,15 @@ impl Parser<'_> {
             skip = Some(SkipReason::Scratch);
         } else if self.stage_index(&text).is_some() {
             skip = Some(SkipReason::StageReference);
-        } else if expanded.unsupported.is_some() {
+        } else if let Some(why) = &expanded.unsupported {
             skip = Some(SkipReason::ComplexInterpolation);
+            if expanded.halted {
+                self.diagnostics.push(Diagnostic::warning(
+                    self.source,
+                    reference_span,
+                    format!("The image was not evaluated: {why}"),
+                ));
+            }
         } else if !expanded.unresolved.is_empty() {
             skip = Some(SkipReason::UnresolvedArg);
         }

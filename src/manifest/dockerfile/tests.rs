@@ -214,3 +214,133 @@ fn escaped_pip_arguments_claim_no_inner_span() {
     assert_eq!(m.dependencies[1].current, "\"dbt\\-core==1.8.0\"");
     assert_eq!(m.dependencies[1].skip_reason, Some(SkipReason::SplitValue));
 }
+
+/// Dockerfiles whose `ARG`s refer to each other, `n` lines each, in the shapes that made
+/// substitution quadratic (issue 10, item 9): a chain of globals, a chain inside a stage, many
+/// `FROM`s under many globals, many `COPY --from` in a long stage, and chains whose values grow
+/// or double.
+fn hostile_arg_files(n: usize) -> Vec<(&'static str, String)> {
+    let chain = |prefix: &str, suffix: &str| {
+        let mut text = String::from(prefix);
+        text.push_str("ARG A0=3.12\n");
+        for i in 1..n {
+            text.push_str(&format!("ARG A{i}=${{A{}}}{suffix}\n", i - 1));
+        }
+        text
+    };
+    let mut global = chain("", "");
+    global.push_str(&format!("FROM python:${{A{}}}-slim\n", n - 1));
+    let mut stage = chain("FROM python:3.12-slim\n", "");
+    stage.push_str(&format!("COPY --from=python:${{A{}}} /a /b\n", n - 1));
+    let mut grows = chain("", "x");
+    grows.push_str(&format!("FROM python:${{A{}}}\n", n - 1));
+    let mut doubles = String::from("ARG A0=3\n");
+    for i in 1..n {
+        doubles.push_str(&format!("ARG A{i}=${{A{p}}}${{A{p}}}\n", p = i - 1));
+    }
+    doubles.push_str(&format!("FROM python:${{A{}}}\n", n - 1));
+    let mut froms = String::new();
+    for i in 0..n / 2 {
+        froms.push_str(&format!("ARG V{i}=3.{i}\n"));
+    }
+    for i in 0..n / 2 {
+        froms.push_str(&format!("FROM python:${{V{i}}}\n"));
+    }
+    let mut copies = String::from("FROM python:3.12\n");
+    for i in 0..n / 2 {
+        copies.push_str(&format!("ARG V{i}=3.{i}\n"));
+    }
+    for i in 0..n / 2 {
+        copies.push_str(&format!("COPY --from=python:${{V{i}}} /a /b\n"));
+    }
+    vec![
+        ("global chain", global),
+        ("stage chain", stage),
+        ("growing chain", grows),
+        ("doubling chain", doubles),
+        ("many FROMs", froms),
+        ("many COPY --from", copies),
+    ]
+}
+
+/// Issue 10, item 9: `ARG` substitution is linear. Counted, not timed: the bytes allocated
+/// while parsing four times the lines stay within five times as many (a copy of the scope per
+/// instruction, or values that grow with the chain, allocated sixteen times as much).
+#[test]
+fn arg_substitution_work_grows_linearly() {
+    let small = hostile_arg_files(1_000);
+    let large = hostile_arg_files(4_000);
+    for ((shape, small), (_, large)) in small.into_iter().zip(large) {
+        let (m_small, bytes_small) = crate::alloc_count::allocated_by(|| parse_text(&small));
+        let (m_large, bytes_large) = crate::alloc_count::allocated_by(|| parse_text(&large));
+        assert!(!m_small.dependencies.is_empty() && !m_large.dependencies.is_empty());
+        let ratio = bytes_large as f64 / bytes_small as f64;
+        assert!(
+            ratio < 5.0,
+            "{shape}: {bytes_small} bytes for 1,000 lines, {bytes_large} for 4,000 ({ratio:.1}x)"
+        );
+    }
+}
+
+/// What the limits do to the hostile shapes: the chains that stay short resolve; a value
+/// that keeps growing, or doubles, is not evaluated, with a warning at the image; the other
+/// images of the file are unaffected.
+#[test]
+fn substitution_limits_skip_one_image_with_a_warning() {
+    let files = hostile_arg_files(4_000);
+    let m = parse_text(&files[0].1);
+    assert_eq!(m.dependencies[0].current, "3.12-slim");
+    assert_eq!(m.dependencies[0].skip_reason, None);
+    for (shape, text) in &files[2..4] {
+        let text = format!("{text}FROM python:3.13\n");
+        let m = parse_text(&text);
+        assert_eq!(
+            m.dependencies[0].skip_reason,
+            Some(SkipReason::ComplexInterpolation),
+            "{shape}"
+        );
+        assert_eq!(m.dependencies[1].current, "3.13", "{shape}");
+        assert_eq!(m.diagnostics.len(), 1, "{shape}: {:?}", m.diagnostics);
+        // Which limit stops it first depends on the shape: the length of one value, or the
+        // file's budget (the growing chain copies 1 + 2 + ... bytes).
+        let message = &m.diagnostics[0].message;
+        assert!(
+            message.starts_with("The image was not evaluated: a value longer than 4096 bytes")
+                || message.starts_with("The image was not evaluated: more substitution than"),
+            "{shape}: {message}"
+        );
+    }
+}
+
+/// Issue 10, item 3: `${A:-${A:-...}}` nested 100,000 deep recursed once per level. Bounded:
+/// the image is skipped with a warning, on a small stack, and the file's other images are read.
+#[test]
+fn deeply_nested_defaults_are_bounded() {
+    let deep = 100_000;
+    let text = format!(
+        "FROM python:{}3.12{}\nFROM python:${{X:-${{Y:-3.11}}}}\n",
+        "${A:-".repeat(deep),
+        "}".repeat(deep)
+    );
+    let m = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(move || parse_text(&text))
+        .unwrap()
+        .join()
+        .expect("no stack overflow");
+    assert_eq!(m.dependencies.len(), 2);
+    assert_eq!(
+        m.dependencies[0].skip_reason,
+        Some(SkipReason::ComplexInterpolation)
+    );
+    assert_eq!(m.dependencies[1].current, "3.11");
+    assert_eq!(m.dependencies[1].skip_reason, None);
+    assert_eq!(m.diagnostics.len(), 1, "{:?}", m.diagnostics);
+    assert!(
+        m.diagnostics[0]
+            .message
+            .contains("defaults nested more than 16 deep"),
+        "{}",
+        m.diagnostics[0].message
+    );
+}

@@ -257,3 +257,48 @@ fn split_values_of_skipped_entries_claim_no_span() {
     assert!(m.dependencies[1].span.is_empty());
     assert_eq!(m.source.position(m.dependencies[1].span.start).line, 2);
 }
+
+/// Issue 10, item 3: a marker of 20,000 nested parentheses (a 40 KB line) aborted `extract`,
+/// `check` and `apply` with a stack overflow inside `pep508_rs`. Now it is an error of that
+/// requirement alone, even on a small stack, and the requirements around it are read.
+#[test]
+fn deeply_nested_markers_are_an_error_of_their_requirement_only() {
+    let deep = 20_000;
+    let text = format!(
+        "flask==3.1.0\nvictim==1.0 ; {}python_version >= \"3\"{}\nrequests==2.32.3\n",
+        "(".repeat(deep),
+        ")".repeat(deep)
+    );
+    let m = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(move || parse_text(&text))
+        .unwrap()
+        .join()
+        .expect("no stack overflow");
+    let names: Vec<&str> = m.dependencies.iter().map(|d| d.name.as_str()).collect();
+    assert_eq!(names, vec!["flask", "victim", "requests"]);
+    assert_eq!(m.dependencies[0].skip_reason, None);
+    assert_eq!(m.dependencies[1].skip_reason, Some(SkipReason::Invalid));
+    assert_eq!(m.dependencies[2].skip_reason, None);
+    assert_eq!(m.diagnostics.len(), 1, "{:?}", m.diagnostics);
+    let d = &m.diagnostics[0];
+    assert_eq!((d.line, d.column), (2, 15));
+    assert_eq!(
+        d.message,
+        "Parentheses nested 20000 deep in this requirement"
+    );
+    // A marker nested as deep as repin reads is still a marker.
+    let limit = crate::manifest::python::MAX_MARKER_DEPTH;
+    let ok = parse_text(&format!(
+        "a==1 ; {}python_version >= \"3\"{}\n",
+        "(".repeat(limit),
+        ")".repeat(limit)
+    ));
+    assert!(ok.diagnostics.is_empty(), "{:?}", ok.diagnostics);
+    assert!(python(&ok, 0).parsed_marker.is_some());
+    // Parentheses inside quotes do not nest.
+    assert_eq!(
+        crate::manifest::python::nesting_depth("(a == \"((((\") or (b == '))')"),
+        1
+    );
+}

@@ -250,6 +250,11 @@ pub fn parse_requirement(line: &str) -> Result<Requirement<VerbatimUrl>, Metadat
         line: line.to_owned(),
         message,
     };
+    // pep508_rs recurses into parentheses: a hostile line must not overflow the stack.
+    let depth = crate::manifest::python::nesting_depth(line);
+    if depth > crate::manifest::python::MAX_MARKER_DEPTH {
+        return Err(invalid(format!("parentheses nested {depth} deep")));
+    }
     std::panic::catch_unwind(|| Requirement::<VerbatimUrl>::from_str(line))
         .map_err(|_| invalid("the PEP 508 parser failed on it".into()))?
         .map_err(|e| invalid(e.message.to_string()))
