@@ -409,6 +409,27 @@ pub struct Loaded {
     pub release_data: ReleaseData,
 }
 
+/// The stack `repin.toml` is parsed on. The `toml` parser recurses into nested arrays and
+/// tables up to 80 levels: a hostile file reaching that needs more stack than a small thread
+/// (a test's, a runtime's worker) has, so it gets a thread of its own.
+const TOML_STACK: usize = 16 << 20;
+
+/// Parse TOML on a thread with [`TOML_STACK`] of stack (inline when no thread can be started).
+fn parse_toml<T: serde::de::DeserializeOwned + Send>(text: &str) -> Result<T, toml::de::Error> {
+    std::thread::scope(|scope| {
+        let spawned = std::thread::Builder::new()
+            .name("repin-toml".into())
+            .stack_size(TOML_STACK)
+            .spawn_scoped(scope, || toml::from_str(text));
+        match spawned {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Err(_) => toml::from_str(text),
+        }
+    })
+}
+
 impl Loaded {
     /// Find and load the configuration of the repository at `root`; defaults when there is none.
     ///
@@ -461,7 +482,7 @@ impl Loaded {
 
     /// Parse and validate configuration text.
     pub fn parse(source: &SourceFile) -> Result<Loaded, ConfigError> {
-        let config: Config = toml::from_str(source.text()).map_err(|e| {
+        let config: Config = parse_toml(source.text()).map_err(|e| {
             let span = e
                 .span()
                 .map_or(Span::empty(0), |r| Span::new(r.start, r.end));

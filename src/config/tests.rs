@@ -274,3 +274,32 @@ fn end_of_life_keys_and_dates_are_checked_where_written() {
         "{hinted}"
     );
 }
+
+/// Issue 10, item 3: `repin.toml` comes from the repository, so its nesting is hostile too.
+/// The `toml` parser stops at 80 levels, but 80 levels of it take more stack than a small
+/// thread has (a debug build overflowed 256 KiB): parsing runs on a thread of its own with a
+/// large stack, so every deep shape is an error with a place, whatever thread loads it.
+#[test]
+fn deeply_nested_toml_is_an_error_not_a_crash() {
+    let deep = 100_000;
+    let shapes = [
+        format!("x = {}{}\n", "[".repeat(deep), "]".repeat(deep)),
+        format!("x = {}1{}\n", "{a=".repeat(deep), "}".repeat(deep)),
+        format!("x{} = 1\n", ".a".repeat(deep)),
+        format!("[x{}]\n", ".a".repeat(deep)),
+        format!("[[x{}]]\n", ".a".repeat(deep)),
+    ];
+    for (i, text) in shapes.into_iter().enumerate() {
+        let result = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || Loaded::from_text("repin.toml", &text).map(|_| ()))
+            .unwrap()
+            .join()
+            .unwrap_or_else(|_| panic!("shape {i}: the parser crashed"));
+        let error = result.expect_err("a deep document is not a valid configuration");
+        let ConfigError::Invalid(diagnostic) = error else {
+            panic!("shape {i}: {error}");
+        };
+        assert_eq!(diagnostic.line, 1, "shape {i}: {diagnostic}");
+    }
+}

@@ -384,4 +384,30 @@ mod tests {
         assert_eq!(&text[s..e], "flask==3.1.0");
         assert!(exec_tokens("pip install x").is_none());
     }
+
+    /// Issue 10, item 3: the exec form is read with `serde_json`, whose default recursion limit
+    /// (128; repin does not enable `unbounded_depth`) makes a deep array an error, not a stack
+    /// overflow, even on a small stack.
+    #[test]
+    fn deeply_nested_exec_forms_are_not_read() {
+        let deep = 100_000;
+        let text = format!("{}\"pip\"{}", "[".repeat(deep), "]".repeat(deep));
+        let tokens = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || {
+                // Any JSON a future manifest kind reads (Pipfile.lock) goes through the same
+                // limit: a value of any shape, not only this array of strings.
+                let value = serde_json::from_str::<serde_json::Value>(&text).map(|_| ());
+                (
+                    exec_tokens(&text).map(|t| t.len()),
+                    value.map_err(|e| e.to_string()),
+                )
+            })
+            .unwrap()
+            .join()
+            .expect("no stack overflow");
+        assert_eq!(tokens.0, None);
+        let error = tokens.1.unwrap_err();
+        assert!(error.contains("recursion limit exceeded"), "{error}");
+    }
 }
