@@ -303,3 +303,39 @@ fn deeply_nested_toml_is_an_error_not_a_crash() {
         assert_eq!(diagnostic.line, 1, "shape {i}: {diagnostic}");
     }
 }
+
+/// Issue 10, item 1: `repin.toml` is read through the repository root. A link out of the
+/// repository or a FIFO in its place is refused, never read (a syntax error would quote the
+/// file it leads to); a link to another file inside the repository is followed.
+#[cfg(unix)]
+#[test]
+fn the_configuration_is_read_only_inside_the_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(repo.join(".github")).unwrap();
+    std::fs::write(dir.path().join("secret.toml"), "token = \"canary-2b7e\"\n").unwrap();
+    std::os::unix::fs::symlink("../secret.toml", repo.join("repin.toml")).unwrap();
+    let error = Loaded::discover(&repo).unwrap_err();
+    assert!(matches!(error, ConfigError::Refused { .. }), "{error}");
+    let shown = crate::lookup::error_chain(&error);
+    assert!(shown.contains("symbolic link"), "{shown}");
+    assert!(!shown.contains("canary"), "{shown}");
+
+    std::fs::remove_file(repo.join("repin.toml")).unwrap();
+    let fifo = std::process::Command::new("mkfifo")
+        .arg(repo.join(".github/repin.toml"))
+        .status()
+        .unwrap();
+    assert!(fifo.success());
+    let error = Loaded::discover(&repo).unwrap_err();
+    assert!(
+        crate::lookup::error_chain(&error).contains("is a FIFO"),
+        "{error}"
+    );
+
+    std::fs::remove_file(repo.join(".github/repin.toml")).unwrap();
+    std::fs::write(repo.join("shared.toml"), "[python]\nversion = \"3.11\"\n").unwrap();
+    std::os::unix::fs::symlink("shared.toml", repo.join("repin.toml")).unwrap();
+    let loaded = Loaded::discover(&repo).unwrap();
+    assert_eq!(loaded.python_version.unwrap().to_string(), "3.11");
+}

@@ -368,7 +368,7 @@ impl RepoRoot {
         if !resolved.exists {
             return Err(RepoFsError::Read {
                 path: path.to_path_buf(),
-                source: std::io::ErrorKind::NotFound.into(),
+                source: not_found(),
             });
         }
         read_regular(&resolved.path, MAX_FILE_SIZE).map_err(|e| e.renamed(path))
@@ -389,7 +389,7 @@ impl RepoRoot {
         if !resolved.exists {
             return Err(RepoFsError::Read {
                 path: path.to_path_buf(),
-                source: std::io::ErrorKind::NotFound.into(),
+                source: not_found(),
             });
         }
         check_regular(&resolved.path, path)?;
@@ -457,6 +457,11 @@ fn check_regular(resolved: &Path, shown: &Path) -> Result<(), RepoFsError> {
             kind: kind_of(&meta.file_type()),
         })
     }
+}
+
+/// The error of a missing file, as the operating system words it.
+fn not_found() -> std::io::Error {
+    std::io::Error::from_raw_os_error(libc::ENOENT)
 }
 
 fn components(path: &Path) -> Vec<OsString> {
