@@ -211,11 +211,6 @@ impl RepoRoot {
         &self.given
     }
 
-    /// Whether `path` (any form) lies inside this root; the path is resolved as for a read.
-    pub fn contains(&self, path: &Path) -> bool {
-        self.resolve(path).is_ok()
-    }
-
     /// Resolve `path` inside the repository: every symbolic link followed, `..` applied, and the
     /// result checked to stay inside. The last component may not exist (a file to create); any
     /// other missing component is a `Read` error with `NotFound`.
@@ -231,14 +226,15 @@ impl RepoRoot {
             path: absolute.clone(),
             root: self.canonical.clone(),
         };
-        let mut pending: VecDeque<OsString> = absolute
-            .components()
-            .filter_map(|c| match c {
-                Component::Normal(name) => Some(name.to_owned()),
-                _ => None,
-            })
-            .collect();
-        let mut current = PathBuf::from("/");
+        // A path below the root (as given or canonical) starts from the canonical root, resolved
+        // once; any other is walked from `/`, and must enter the root to be read.
+        let below = absolute
+            .strip_prefix(&self.canonical)
+            .or_else(|_| absolute.strip_prefix(&self.given));
+        let (mut current, mut pending): (PathBuf, VecDeque<OsString>) = match below {
+            Ok(rest) => (self.canonical.clone(), components(rest).into()),
+            Err(_) => (PathBuf::from("/"), components(&absolute).into()),
+        };
         let mut inside = current.starts_with(&self.canonical);
         let mut links = 0usize;
         let mut last_link: Option<PathBuf> = None;
@@ -285,7 +281,10 @@ impl RepoRoot {
                         for name in rest.into_iter().rev() {
                             pending.push_front(name);
                         }
-                        last_link = Some(next);
+                        // Links above the root (on the way to it) are not the repository's.
+                        if inside {
+                            last_link = Some(next);
+                        }
                         continue;
                     }
                     Ok(_) => current = next,

@@ -14,9 +14,8 @@ use std::path::{Path, PathBuf};
 use super::{IncludeKind, RequirementsFile};
 use crate::manifest::python::IndexOptions;
 use crate::manifest::{DependencyDetail, Manifest, ManifestDetails};
+use crate::text::repo_fs::normalise;
 use crate::text::{Diagnostic, RepoRoot, Severity, TextError};
-
-pub use crate::text::repo_fs::normalise;
 
 /// An edge of the include graph, by index into the manifests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
