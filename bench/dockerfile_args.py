@@ -30,6 +30,8 @@ def shapes(n):
 
     half = n // 2
     return {
+        "chained stages": "FROM python:3.12-slim AS s0\n"
+        + "".join(f"FROM s{i - 1} AS s{i}\n" for i in range(1, n)),
         "global chain": chain("", "") + f"FROM python:${{A{n - 1}}}-slim\n",
         "stage chain": chain("FROM python:3.12-slim\n", "")
         + f"COPY --from=python:${{A{n - 1}}} /a /b\n",

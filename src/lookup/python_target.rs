@@ -1,6 +1,7 @@
 //! The Python a repository runs on, from its Dockerfiles' Python base images.
 
-use crate::manifest::dockerfile::ImageContext;
+use crate::manifest::Dependency;
+use crate::manifest::dockerfile::{ImageContext, ImageDependency};
 use crate::manifest::workspace::Workspace;
 use crate::manifest::{DependencyDetail, ManifestDetails};
 use crate::versioning::docker_tag::{self, DockerTag};
@@ -15,26 +16,38 @@ pub fn python_target(workspace: &Workspace) -> Option<pep440_rs::Version> {
             continue;
         };
         let last_stage = info.stages.len().checked_sub(1)?;
-        // Follow `FROM <stage>` back to the image the final stage is built on.
+        // The `FROM` of each stage and the first stage of each name, gathered once: a lookup
+        // per step of a long chain of stages was quadratic.
+        let mut from_of: std::collections::HashMap<usize, (&Dependency, &ImageDependency)> =
+            std::collections::HashMap::new();
+        for d in &manifest.dependencies {
+            if let DependencyDetail::Image(i) = &d.detail {
+                if let ImageContext::From { stage, .. } = i.context {
+                    from_of.entry(stage).or_insert((d, i));
+                }
+            }
+        }
+        let mut stage_named: std::collections::HashMap<String, usize> =
+            std::collections::HashMap::new();
+        for (index, s) in info.stages.iter().enumerate() {
+            if let Some(name) = &s.name {
+                stage_named
+                    .entry(name.to_ascii_lowercase())
+                    .or_insert(index);
+            }
+        }
+        // Follow `FROM <stage>` back to the image the final stage is built on (each step goes
+        // to an earlier stage, so this ends).
         let mut stage = last_stage;
         let image = loop {
-            let found = manifest.dependencies.iter().find_map(|d| match &d.detail {
-                DependencyDetail::Image(i) if matches!(i.context, ImageContext::From { stage: s, .. } if s == stage) => Some((d, i)),
-                _ => None,
-            });
-            let Some((dependency, image)) = found else {
+            let Some(&(dependency, image)) = from_of.get(&stage) else {
                 break None;
             };
             if dependency.skip_reason.is_none() {
                 break Some(image);
             }
-            let base = dependency.current.to_ascii_lowercase();
-            match info.stages.iter().position(|s| {
-                s.name
-                    .as_deref()
-                    .is_some_and(|n| n.eq_ignore_ascii_case(&base))
-            }) {
-                Some(earlier) if earlier < stage => stage = earlier,
+            match stage_named.get(&dependency.current.to_ascii_lowercase()) {
+                Some(&earlier) if earlier < stage => stage = earlier,
                 _ => break None,
             }
         };

@@ -49,6 +49,11 @@ impl Mapped {
         self.text.len()
     }
 
+    /// How many bytes of memory it holds (text and map), for callers that bound what they build.
+    pub fn footprint(&self) -> usize {
+        self.text.len() + self.pieces.len() * std::mem::size_of::<Piece>()
+    }
+
     /// Whether it is empty.
     pub fn is_empty(&self) -> bool {
         self.text.is_empty()

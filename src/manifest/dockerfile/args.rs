@@ -86,9 +86,10 @@ pub const MAX_VALUE_LEN: usize = 4096;
 /// unbounded depth could overflow the stack; real Dockerfiles nest two or three deep.
 pub const MAX_NESTING: usize = 16;
 
-/// How many bytes substitution may copy out of variables in one file, in all: the file's
-/// length eight times over, and a mebibyte. Work and memory stay linear in the file's size,
-/// however its `ARG`s refer to each other; past the budget a value is not evaluated.
+/// How many bytes substitution may copy out of variables in one file, in all (text and the
+/// map of where it came from): the file's length eight times over, and a mebibyte. Work and
+/// memory stay linear in the file's size, however its `ARG`s refer to each other; past the
+/// budget a value is not evaluated.
 #[derive(Debug, Clone)]
 pub struct Budget {
     remaining: usize,
@@ -201,7 +202,9 @@ fn push_value(out: &mut Expanded, value: &Mapped, budget: &mut Budget) -> bool {
         out.halted = true;
         return false;
     }
-    if !budget.spend(value.len()) {
+    // The map of where each byte came from costs memory too: a value assembled from a byte
+    // at a time holds a piece per byte.
+    if !budget.spend(value.footprint()) {
         out.unsupported = Some(
             "more substitution than repin evaluates in one file (variables that repeat each other)"
                 .to_owned(),
@@ -378,9 +381,14 @@ fn lookup<'s>(scope: &'s Scope, name: &str, out: &mut Expanded) -> Option<&'s Ma
             ..
         }) => {
             out.unresolved.extend(unresolved.iter().cloned());
-            if out.unsupported.is_none() {
-                out.unsupported.clone_from(unsupported);
-                out.halted = *halted;
+            if let Some(why) = unsupported {
+                if out.unsupported.is_none() {
+                    out.unsupported = Some(why.clone());
+                    out.halted = *halted;
+                }
+                // A value that was not evaluated is not copied: whatever uses it is not
+                // evaluated either, and a chain of such uses would copy it again and again.
+                return None;
             }
             Some(v)
         }

@@ -116,6 +116,7 @@ pub fn parse(source: SourceFile) -> Manifest {
         stage_scope: Scope::default(),
         in_stage: false,
         budget: Budget::for_text(source.text().len()),
+        stage_names: std::collections::HashMap::new(),
     };
     parser.run();
     let Parser {
@@ -143,6 +144,8 @@ struct Parser<'s> {
     in_stage: bool,
     /// What `ARG` substitution may still copy in this file (linear in its size).
     budget: Budget,
+    /// The index of the first stage of each `AS` name, lowercased.
+    stage_names: std::collections::HashMap<String, usize>,
 }
 
 impl Parser<'_> {
@@ -215,11 +218,8 @@ impl Parser<'_> {
         if let Ok(n) = name.parse::<usize>() {
             return (n < self.info.stages.len()).then_some(n);
         }
-        self.info.stages.iter().position(|s| {
-            s.name
-                .as_deref()
-                .is_some_and(|n| n.eq_ignore_ascii_case(name))
-        })
+        // By name in a map: a scan of every stage for each image made 50,000 stages quadratic.
+        self.stage_names.get(&name.to_ascii_lowercase()).copied()
     }
 
     fn from(&mut self, instruction: &Instruction) {
@@ -274,6 +274,12 @@ impl Parser<'_> {
             platform,
         );
         self.global = scope;
+        if let Some(name) = &alias {
+            // The first stage of a name is the one a reference means.
+            self.stage_names
+                .entry(name.to_ascii_lowercase())
+                .or_insert(stage);
+        }
         self.info.stages.push(Stage {
             name: alias,
             base: image.value.text().to_owned(),

@@ -215,10 +215,10 @@ fn escaped_pip_arguments_claim_no_inner_span() {
     assert_eq!(m.dependencies[1].skip_reason, Some(SkipReason::SplitValue));
 }
 
-/// Dockerfiles whose `ARG`s refer to each other, `n` lines each, in the shapes that made
-/// substitution quadratic (issue 10, item 9): a chain of globals, a chain inside a stage, many
-/// `FROM`s under many globals, many `COPY --from` in a long stage, and chains whose values grow
-/// or double.
+/// Dockerfiles whose `ARG`s and stages refer to each other, `n` lines each, in the shapes that
+/// made reading them quadratic (issue 10, item 9): stages built on the one before, a chain of
+/// globals, a chain inside a stage, many `FROM`s under many globals, many `COPY --from` in a
+/// long stage, and chains whose values grow or double.
 fn hostile_arg_files(n: usize) -> Vec<(&'static str, String)> {
     let chain = |prefix: &str, suffix: &str| {
         let mut text = String::from(prefix);
@@ -253,7 +253,12 @@ fn hostile_arg_files(n: usize) -> Vec<(&'static str, String)> {
     for i in 0..n / 2 {
         copies.push_str(&format!("COPY --from=python:${{V{i}}} /a /b\n"));
     }
+    let mut stages = String::from("FROM python:3.12-slim AS s0\n");
+    for i in 1..n {
+        stages.push_str(&format!("FROM s{} AS s{i}\n", i - 1));
+    }
     vec![
+        ("chained stages", stages),
         ("global chain", global),
         ("stage chain", stage),
         ("growing chain", grows),
@@ -288,10 +293,10 @@ fn arg_substitution_work_grows_linearly() {
 #[test]
 fn substitution_limits_skip_one_image_with_a_warning() {
     let files = hostile_arg_files(4_000);
-    let m = parse_text(&files[0].1);
+    let m = parse_text(&files[1].1);
     assert_eq!(m.dependencies[0].current, "3.12-slim");
     assert_eq!(m.dependencies[0].skip_reason, None);
-    for (shape, text) in &files[2..4] {
+    for (shape, text) in &files[3..5] {
         let text = format!("{text}FROM python:3.13\n");
         let m = parse_text(&text);
         assert_eq!(
