@@ -74,6 +74,16 @@ pub enum GitHubError {
         /// Seconds until the limit resets.
         seconds: u64,
     },
+    /// A paginated answer linked its next page on another origin, which would get the token.
+    #[error(
+        "Cannot {action}: GitHub linked the next page on another origin ({link}), which repin does not follow"
+    )]
+    CrossOriginLink {
+        /// What was being done.
+        action: String,
+        /// The link, redacted.
+        link: String,
+    },
     /// A response was not the JSON expected.
     #[error(
         "Cannot {action}: GitHub's answer is not what its API documents\n  Caused by: {source}"
@@ -326,7 +336,7 @@ impl GitHub {
                     return Err(GitHubError::Status {
                         action: action.to_owned(),
                         status: response.status,
-                        body: crate::registry::http::trimmed_body(&response.body),
+                        body: crate::registry::http::redact::excerpt(&response.body),
                     });
                 }
             }
@@ -360,6 +370,16 @@ impl GitHub {
             let (page, response): (Vec<T>, _) = self.json(action, Request::get(url)).await?;
             all.extend(page);
             next = next_page(&response).and_then(|link| response.url.join(&link).ok());
+            // The token belongs to the API's origin: a page elsewhere is not asked for.
+            if let Some(url) = next
+                .as_ref()
+                .filter(|u| !crate::registry::http::origin::same(u, &self.api))
+            {
+                return Err(GitHubError::CrossOriginLink {
+                    action: action.to_owned(),
+                    link: crate::registry::http::redact::url(url),
+                });
+            }
         }
         Ok(all)
     }

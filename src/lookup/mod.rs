@@ -128,15 +128,20 @@ pub fn python_packages<'a>(manifests: impl IntoIterator<Item = &'a Manifest>) ->
         .collect()
 }
 
-/// The releases of a lookup as the decision rules want them; hashes only for versions newer
-/// than `floor` (the others are never proposed, and some projects have thousands of files).
-pub fn releases(lookup: &PypiLookup, floor: Option<&pep440_rs::Version>) -> Vec<Release> {
+/// The releases of a lookup as the decision rules want them; hashes only when `with_hashes`
+/// (the requirement is hashed) and only for versions newer than `floor` (the others are never
+/// proposed, and some projects have thousands of files).
+pub fn releases(
+    lookup: &PypiLookup,
+    floor: Option<&pep440_rs::Version>,
+    with_hashes: bool,
+) -> Vec<Release> {
     lookup
         .releases
         .iter()
         .filter_map(|(version, sources)| {
             let first = &sources.first()?.release;
-            let newer = floor.is_none_or(|f| version > f);
+            let newer = with_hashes && floor.is_none_or(|f| version > f);
             Some(Release {
                 version: version.clone(),
                 yanked: sources.iter().all(|s| s.release.yanked),
@@ -154,6 +159,11 @@ pub fn releases(lookup: &PypiLookup, floor: Option<&pep440_rs::Version>) -> Vec<
             })
         })
         .collect()
+}
+
+/// Whether a dependency is a hashed requirement (an update must carry hashes).
+fn is_hashed(dependency: &Dependency) -> bool {
+    dependency.python().is_some_and(|r| !r.hashes.is_empty())
 }
 
 impl Checker {
@@ -357,7 +367,7 @@ impl Checker {
                 match result {
                     Ok(lookup) => {
                         let floor = dependency.python().and_then(|p| p.pinned_version());
-                        let releases = releases(lookup, floor);
+                        let releases = releases(lookup, floor, is_hashed(dependency));
                         let policy = self.policy_fn(dependency, path);
                         let mut decision =
                             decide::python::decide(dependency, &releases, &policy, ctx);

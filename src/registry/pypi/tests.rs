@@ -97,7 +97,7 @@ async fn json_page_with_yanks_pre_releases_requires_python_and_upload_times() {
         v1.files[1].core_metadata,
         CoreMetadata::Present { .. }
     ));
-    assert!(matches!(v1.files[1].kind, DistKind::Wheel { .. }));
+    assert!(matches!(v1.files[1].kind, DistKind::Wheel(_)));
 
     let yanked = &project.releases[&v("1.1")];
     assert!(yanked.yanked);
