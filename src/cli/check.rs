@@ -317,6 +317,8 @@ pub(super) struct CheckReport<'a> {
     errors: Vec<ErrorEntry<'a>>,
     warnings: Vec<String>,
     notes: Vec<String>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    hosts: &'a [String],
 }
 
 fn updates_first(findings: &[Finding]) -> Vec<(&Finding, &Update)> {
@@ -338,6 +340,7 @@ pub(super) fn report<'a>(run: &'a Run) -> CheckReport<'a> {
         errors: Vec::new(),
         warnings: run.outcome.warnings.iter().map(|w| tidy(w)).collect(),
         notes: run.outcome.notes.iter().map(|n| tidy(n)).collect(),
+        hosts: &run.outcome.hosts,
     };
     for (finding, update) in updates_first(&run.outcome.findings) {
         let Some((manifest, dep)) = run.workspace.dependency(&finding.file, finding.index) else {
@@ -551,6 +554,9 @@ fn print_table(run: &Run, all: bool, edit_failures: &[EditFailure]) -> std::io::
         writeln!(out, "{}", super::error_text(&failure.message))?;
     }
     print_warnings(&mut out, run)?;
+    for problem in &run.outcome.hosts {
+        writeln!(out, "{}", super::error_text(problem))?;
+    }
     let total: usize = run
         .workspace
         .manifests

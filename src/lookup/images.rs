@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use futures::StreamExt;
 
-use super::{CONCURRENCY, Checker, Failure, Finding, Outcome, error_chain};
+use super::{CONCURRENCY, Checker, Failure, Finding, Outcome, failure_message};
 use crate::decide::image::{self, Calendar, DigestFacts, Plan};
 use crate::manifest::{Dependency, DependencyDetail, Manifest};
 use crate::registry::oci::{OciClient, Platform, platforms_changed};
@@ -40,7 +40,7 @@ impl ImageLookups {
                     .digest(&key.0, &key.1, &key.2)
                     .await
                     .map(|i| i.digest)
-                    .map_err(|e| error_chain(&e));
+                    .map_err(|e| failure_message(&e));
                 (key, result)
             })
             .buffer_unordered(CONCURRENCY)
@@ -108,7 +108,7 @@ impl ImageLookups {
                         .oci
                         .tags(&repo.0, &repo.1)
                         .await
-                        .map_err(|e| error_chain(&e));
+                        .map_err(|e| failure_message(&e));
                     (repo, result)
                 })
                 .buffer_unordered(CONCURRENCY)
@@ -171,7 +171,7 @@ impl ImageLookups {
                     .oci
                     .manifest(&key.0, &key.1, &key.2)
                     .await
-                    .map_err(|e| error_chain(&e));
+                    .map_err(|e| failure_message(&e));
                 (key, result)
             })
             .buffer_unordered(CONCURRENCY)
@@ -258,7 +258,7 @@ impl ImageLookups {
                         .verify(&key.0, &key.1, &key.2, &key.3)
                         .await
                         .map(|_| ())
-                        .map_err(|e| error_chain(&e));
+                        .map_err(|e| failure_message(&e));
                     (key, result)
                 })
                 .buffer_unordered(CONCURRENCY)

@@ -401,6 +401,8 @@ pub enum HttpError {
         /// The cause, redacted.
         #[source]
         source: RedactedError,
+        /// The innermost cause alone (for the host's one message).
+        cause: String,
     },
     /// The connection closed before the whole body arrived (after retries).
     #[error("The body of {url} ended early after {received} bytes{}", match expected {
@@ -526,6 +528,18 @@ fn redacted(error: &reqwest::Error) -> RedactedError {
         source = s.source();
     }
     RedactedError(redact::text(&parts.join(": ")))
+}
+
+/// The innermost cause of a transport error (`dns error: ...`, `Connection refused`), redacted:
+/// what a host's one message says, without the request's URL that every error repeats.
+fn deepest_cause(error: &reqwest::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(s) = source {
+        text = s.to_string();
+        source = s.source();
+    }
+    redact::text(&text)
 }
 
 /// Whether a transport error is a failed name resolution.
@@ -821,9 +835,9 @@ impl HttpClient {
                 Attempt::Retry { error, wait } => {
                     crate::log::debug(|| failed_line(request, &error, started));
                     if attempt >= self.config.retries {
-                        if let HttpError::Connect { source, .. } = &error {
+                        if let HttpError::Connect { cause, .. } = &error {
                             self.hosts
-                                .mark_down(&host, hosts::DownReason::Unreachable(source.0.clone()));
+                                .mark_down(&host, hosts::DownReason::Unreachable(cause.clone()));
                         }
                         return Err(error);
                     }
@@ -1045,7 +1059,7 @@ impl HttpClient {
         if is_dns_error(error) {
             let source = redacted(error);
             self.hosts
-                .mark_down(host, hosts::DownReason::Unresolvable(source.0.clone()));
+                .mark_down(host, hosts::DownReason::Unresolvable(deepest_cause(error)));
             return Attempt::Fail(HttpError::Unresolvable {
                 url,
                 host: host.authority.clone(),
@@ -1070,6 +1084,7 @@ impl HttpClient {
                 url,
                 host: host.authority.clone(),
                 source: redacted(error),
+                cause: deepest_cause(error),
             },
             wait: None,
         }
