@@ -36,5 +36,8 @@ pub mod versioning;
 
 // Test helpers shared with the integration tests.
 #[cfg(test)]
+#[path = "../tests/it/support/loopback.rs"]
+pub(crate) mod loopback;
+#[cfg(test)]
 #[path = "../tests/it/support/shared.rs"]
 pub(crate) mod testing;

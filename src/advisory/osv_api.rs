@@ -133,7 +133,10 @@ fn hint_for(error: &HttpError) -> &'static str {
         HttpError::RateLimited { .. } | HttpError::Status { status: 429, .. } => {
             "\n  hint: the OSV API is rate limiting repin; run again later"
         }
-        HttpError::Connect { .. } | HttpError::Timeout { .. } => {
+        HttpError::Connect { .. }
+        | HttpError::Unresolvable { .. }
+        | HttpError::HostDown { .. }
+        | HttpError::Timeout { .. } => {
             "\n  hint: without network access, pass --advisory-db PATH to use an offline database"
         }
         _ => "",

@@ -285,7 +285,7 @@ impl Checker {
         if unreachable {
             if let Some(last) = problems.last_mut() {
                 last.push_str(
-                    "\n  hint: check the network connection; without one, `--offline` answers from the cache of an earlier run",
+                    "\n  hint: check the network connection; without one, `--offline` answers from the cache of an earlier run and `--advisory-db PATH` reads advisories from an offline database",
                 );
             }
         }

@@ -42,8 +42,8 @@ pub enum DownReason {
     #[error("it timed out {0} times")]
     TimedOut(u32),
     /// It used up its share of the run's time.
-    #[error("it used up its time budget of {0} seconds for this run")]
-    OutOfTime(u64),
+    #[error("it used up its time budget of {} for this run", human(*.0))]
+    OutOfTime(Duration),
 }
 
 impl DownReason {
@@ -53,6 +53,15 @@ impl DownReason {
             self,
             DownReason::Unresolvable(_) | DownReason::Unreachable(_)
         )
+    }
+}
+
+/// A duration as people read it: `600 ms`, `1 second`, `90 seconds`.
+pub fn human(duration: Duration) -> String {
+    match duration.as_millis() {
+        ms if ms < 1000 || ms % 1000 != 0 => format!("{ms} ms"),
+        1000 => "1 second".into(),
+        ms => format!("{} seconds", ms / 1000),
     }
 }
 
@@ -231,6 +240,14 @@ mod tests {
         hosts.mark_down(&host, DownReason::Unresolvable("no".into()));
         assert_eq!(host.down(), None);
         assert!(hosts.down().is_empty());
+    }
+
+    #[test]
+    fn durations_read_as_people_write_them() {
+        assert_eq!(human(Duration::from_millis(600)), "600 ms");
+        assert_eq!(human(Duration::from_secs(1)), "1 second");
+        assert_eq!(human(Duration::from_secs(60)), "60 seconds");
+        assert_eq!(human(Duration::from_millis(1500)), "1500 ms");
     }
 
     #[test]

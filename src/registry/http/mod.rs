@@ -347,7 +347,7 @@ pub enum HttpError {
         seconds: u64,
     },
     /// The request's own time ran out (never retried).
-    #[error("{url} did not answer within {seconds} seconds{}", match received {
+    #[error("{url} did not answer within {}{}", hosts::human(*limit), match received {
         Some(n) => format!(": the body stalled after {n} bytes"),
         None => String::new(),
     })]
@@ -355,19 +355,19 @@ pub enum HttpError {
         /// The URL, redacted.
         url: String,
         /// The timeout.
-        seconds: u64,
+        limit: Duration,
         /// Bytes of the body received when it stalled; `None` when no answer came at all.
         received: Option<usize>,
     },
     /// The host's share of the run's time, or the run's, ran out.
-    #[error("{url} was not answered before {budget} time limit of {seconds} seconds")]
+    #[error("{url} was not answered before {budget} time limit of {}", hosts::human(*limit))]
     OutOfTime {
         /// The URL, redacted.
         url: String,
         /// `the run's` or `this host's`.
         budget: &'static str,
         /// The limit.
-        seconds: u64,
+        limit: Duration,
     },
     /// The host is marked down for the rest of the run: no request was sent.
     #[error("{host} is marked down for the rest of this run, so {url} was not requested")]
@@ -896,23 +896,23 @@ impl HttpClient {
             hosts::Budget::Run => HttpError::OutOfTime {
                 url,
                 budget: "the run's",
-                seconds: limits.run_deadline.unwrap_or_default().as_secs(),
+                limit: limits.run_deadline.unwrap_or_default(),
             },
             hosts::Budget::Host => {
-                let seconds = limits.host_deadline.unwrap_or_default().as_secs();
+                let limit = limits.host_deadline.unwrap_or_default();
                 self.hosts
-                    .mark_down(host, hosts::DownReason::OutOfTime(seconds));
+                    .mark_down(host, hosts::DownReason::OutOfTime(limit));
                 HttpError::OutOfTime {
                     url,
                     budget: "this host's",
-                    seconds,
+                    limit,
                 }
             }
             hosts::Budget::Request => {
                 self.hosts.timed_out(host);
                 HttpError::Timeout {
                     url,
-                    seconds: self.config.timeout.as_secs(),
+                    limit: self.config.timeout,
                     received: None,
                 }
             }
@@ -1029,7 +1029,7 @@ impl HttpClient {
                     self.hosts.timed_out(host);
                     HttpError::Timeout {
                         url: url_text,
-                        seconds: self.config.timeout.as_secs(),
+                        limit: self.config.timeout,
                         received: Some(received),
                     }
                 }
@@ -1073,7 +1073,7 @@ impl HttpClient {
             return Attempt::Retry {
                 error: HttpError::Timeout {
                     url,
-                    seconds: self.config.connect_timeout.as_secs(),
+                    limit: self.config.connect_timeout,
                     received: None,
                 },
                 wait: None,
