@@ -615,3 +615,72 @@ pub fn rate_limit_wait(response: &Response) -> Option<Duration> {
     body.contains("secondary rate limit")
         .then(|| Duration::from_secs(60))
 }
+
+#[cfg(test)]
+mod tests {
+    //! GitHub cannot be reached here: the API is a loopback server answering as GitHub's REST
+    //! documentation shows (pull request objects, `Link` pagination), nothing else.
+
+    use super::*;
+    use crate::loopback::{Loopback, Reply};
+    use crate::registry::http::HttpConfig;
+
+    fn pull(number: u64) -> serde_json::Value {
+        serde_json::json!({
+            "number": number, "state": "open", "title": "t", "body": null,
+            "head": {"ref": format!("repin/{number}")}, "base": {"ref": "main"},
+            "labels": [], "html_url": "https://github.example/o/r/pull/1",
+            "created_at": "2024-01-01T00:00:00Z", "merged_at": null
+        })
+    }
+
+    #[tokio::test]
+    async fn pages_are_followed_only_on_the_api_origin() {
+        let elsewhere = Loopback::start(|_| Reply::ok("application/json", "[]"));
+        let foreign = elsewhere.url("/repos/o/r/pulls?page=2");
+        let api = Loopback::start(move |seen| {
+            let page2 = seen.path.contains("page=2");
+            let body = serde_json::to_vec(&[pull(if page2 { 2 } else { 1 })]).unwrap();
+            let next = if seen.path.contains("foreign") {
+                foreign.clone()
+            } else {
+                "/repos/o/r/pulls?page=2&state=open".to_owned()
+            };
+            let reply = Reply::ok("application/json", body);
+            if page2 {
+                reply
+            } else {
+                reply.with_header("Link", &format!("<{next}>; rel=\"next\""))
+            }
+        });
+        let http = HttpClient::new(HttpConfig::for_run()).unwrap();
+        let github = GitHub::new(
+            http,
+            &api.url("/"),
+            "o/r",
+            Some("canary-github-token".into()),
+        )
+        .unwrap();
+        let pulls = github.open_pulls("repin/").await.unwrap();
+        assert_eq!(pulls.iter().map(|p| p.number).collect::<Vec<_>>(), [1, 2]);
+        assert!(
+            api.requests()
+                .iter()
+                .all(|r| r.header("authorization") == Some("Bearer canary-github-token"))
+        );
+        let mut url = github.url("pulls");
+        url.set_query(Some("foreign=1"));
+        let Err(error) = github
+            .pages::<RawPull>("list open pull requests", url)
+            .await
+        else {
+            panic!("a page on another origin was followed");
+        };
+        assert!(
+            matches!(error, GitHubError::CrossOriginLink { .. }),
+            "{error}"
+        );
+        assert!(!error.to_string().contains("canary-github-token"));
+        assert_eq!(elsewhere.connections(), 0);
+    }
+}
