@@ -878,6 +878,9 @@ pub fn apply(args: &ApplyArgs) -> u8 {
             failure.message
         ));
     }
+    for problem in &run.outcome.hosts {
+        print_error(problem);
+    }
     let _ = writeln!(out, "{}", count(written, "file updated", "files updated"));
     if !failures.is_empty() || !run.outcome.failures.is_empty() || run.workspace.has_errors() {
         EXIT_ERROR

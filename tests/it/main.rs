@@ -13,6 +13,7 @@ mod corpus_dockerfiles;
 mod corpus_requirements;
 mod eol_e2e;
 mod fixtures;
+mod hostile_servers;
 mod lock_e2e;
 mod pr_e2e;
 mod readme;
