@@ -115,6 +115,8 @@ impl Checker {
             };
             if let Some(secret) = var(&registry.password_env)? {
                 let username = var(&registry.username_env)?.unwrap_or_default();
+                // Held from now on: masked in every error, even one no request caused.
+                crate::registry::http::redact::register_basic(&username, &secret);
                 settings
                     .credentials
                     .insert(host.clone(), Credential { username, secret });

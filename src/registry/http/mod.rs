@@ -583,6 +583,9 @@ enum Attempt {
     },
 }
 
+/// A request timeout long enough that only the host's and the run's deadlines count.
+const NO_TIMEOUT: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
 /// The most redirects followed for one request.
 pub const MAX_REDIRECTS: usize = 10;
 
@@ -793,8 +796,10 @@ impl HttpClient {
     ) -> Result<Response, HttpError> {
         let host = self.hosts.get(&authority(&request.url));
         self.usable(&host, request)?;
+        // Waiting for a slot is not the request's own time (the requests holding the slots
+        // have theirs): only the host's and the run's deadlines bound it.
         let slots = host.slots();
-        let (deadline, budget) = self.hosts.deadline(&host, self.config.timeout);
+        let (deadline, budget) = self.hosts.deadline(&host, NO_TIMEOUT);
         let _permit = match tokio::time::timeout_at(deadline.into(), slots.acquire_owned()).await {
             Ok(permit) => permit.expect("semaphores are never closed"),
             Err(_) => return Err(self.deadline_error(&host, request, budget)),
@@ -853,7 +858,7 @@ impl HttpClient {
                         });
                     }
                     // A wait that would outlast the host's or the run's time is not waited.
-                    let (limit, budget) = self.hosts.deadline(&host, Duration::MAX / 4);
+                    let (limit, budget) = self.hosts.deadline(&host, NO_TIMEOUT);
                     if Instant::now() + delay >= limit && budget != hosts::Budget::Request {
                         return Err(self.deadline_error(&host, request, budget));
                     }

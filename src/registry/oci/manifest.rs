@@ -397,7 +397,8 @@ mod tests {
         let bare_index = br#"{"schemaVersion":2,"manifests":[]}"#;
         let bare_image = br#"{"schemaVersion":2,"config":{"digest":"sha256:aa"},"layers":[]}"#;
         let schema1 = br#"{"schemaVersion":1,"name":"x","fsLayers":[]}"#;
-        let cases: [(Option<&str>, &[u8], Result<&str, &str>); 10] = [
+        type Case<'a> = (Option<&'a str>, &'a [u8], Result<&'a str, &'a str>);
+        let cases: [Case; 10] = [
             (Some(OCI_INDEX), oci_index, Ok(OCI_INDEX)),
             (
                 Some("application/vnd.oci.image.index.v1+json; charset=utf-8"),

@@ -26,6 +26,7 @@
 pub mod auth;
 pub mod credentials;
 pub mod manifest;
+pub mod tag_list;
 
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -198,6 +199,9 @@ pub struct ManifestInfo {
     pub media_type: Option<String>,
 }
 
+/// `(registry, repository, digest)`.
+type DigestKey = (String, String, String);
+
 /// A registry client. Cheap to clone; clones share tokens.
 #[derive(Debug, Clone)]
 pub struct OciClient {
@@ -207,7 +211,7 @@ pub struct OciClient {
     tokens: Arc<Mutex<HashMap<(String, String), Token>>>,
     /// Digests whose manifests were fetched and hashed, by (registry, repository, digest), with
     /// their media types.
-    verified: Arc<std::sync::Mutex<HashMap<(String, String, String), String>>>,
+    verified: Arc<std::sync::Mutex<HashMap<DigestKey, String>>>,
 }
 
 /// Docker Hub's API host.
@@ -509,22 +513,15 @@ impl OciClient {
             if !seen.insert(url.to_string()) {
                 break; // a Link loop
             }
-            let response = self
-                .send(registry, repository, Request::get(url.clone()))
-                .await?;
+            let request = Request::get(url.clone()).max_body(tag_list::MAX_PAGE_BYTES);
+            let response = self.send(registry, repository, request).await?;
             if !response.is_success() {
                 return Err(self.failure(registry, repository, None, response));
             }
-            #[derive(serde::Deserialize)]
-            struct Page {
-                tags: Option<Vec<String>>,
-            }
-            let page: Page =
-                serde_json::from_slice(&response.body).map_err(|e| OciError::BadResponse {
-                    registry: registry.to_owned(),
-                    reason: format!("the tag list is not valid JSON: {e}"),
-                })?;
-            tags.extend(page.tags.unwrap_or_default());
+            tag_list::read_page(&response.body, &mut tags).map_err(|e| OciError::BadResponse {
+                registry: registry.to_owned(),
+                reason: e.to_string(),
+            })?;
             match response.header("link").and_then(next_link) {
                 Some(next) => {
                     url = response
@@ -635,7 +632,7 @@ impl OciClient {
         Ok(media_type)
     }
 
-    fn verified_media_type(&self, key: &(String, String, String)) -> Option<String> {
+    fn verified_media_type(&self, key: &DigestKey) -> Option<String> {
         self.verified
             .lock()
             .unwrap_or_else(|e| e.into_inner())
