@@ -34,7 +34,6 @@ pub struct Vulnerability {
     pub no_fix: Option<String>,
     /// When the fix version comes from the advisories alone because the index lookup that would
     /// confirm it (not yanked, installable on the target Python) failed: why it failed.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub fix_unconfirmed: Option<String>,
 }
 
@@ -81,7 +80,6 @@ pub struct Report {
     pub clean: usize,
     /// One message per host that was down in this run, with why (the unchecked packages it
     /// caused only name it).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hosts: Vec<String>,
 }
 

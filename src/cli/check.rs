@@ -317,7 +317,6 @@ pub(super) struct CheckReport<'a> {
     errors: Vec<ErrorEntry<'a>>,
     warnings: Vec<String>,
     notes: Vec<String>,
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
     hosts: &'a [String],
 }
 
