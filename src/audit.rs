@@ -32,12 +32,27 @@ pub struct Vulnerability {
     pub fix_version: Option<String>,
     /// Why there is none, when there is none (null otherwise).
     pub no_fix: Option<String>,
+    /// When the fix version comes from the advisories alone because the index lookup that would
+    /// confirm it (not yanked, installable on the target Python) failed: why it failed.
+    pub fix_unconfirmed: Option<String>,
 }
 
 impl Vulnerability {
     /// The worst rating among its advisories.
     pub fn severity(&self) -> Rating {
         security::worst(&self.advisories)
+    }
+
+    /// How the fix is told: `fix: 2.0`, `fix: 2.0 (unconfirmed: ...)`, `no fix: ...`.
+    pub fn fix_text(&self) -> String {
+        match (&self.fix_version, &self.fix_unconfirmed, &self.no_fix) {
+            (Some(f), None, _) => format!("fix: {f}"),
+            (Some(f), Some(why), _) => format!(
+                "fix: {f} (unconfirmed: the index could not be asked whether it is installable: {why})"
+            ),
+            (None, _, Some(why)) => format!("no fix: {why}"),
+            (None, _, None) => String::new(),
+        }
     }
 }
 
@@ -63,6 +78,9 @@ pub struct Report {
     pub unchecked: Vec<Unchecked>,
     /// How many Python dependencies were checked and found clean.
     pub clean: usize,
+    /// One message per host that was down in this run, with why (the unchecked packages it
+    /// caused only name it).
+    pub hosts: Vec<String>,
 }
 
 /// What the audit knows besides the files: advisories (and packages whose advisories could not
@@ -75,6 +93,9 @@ pub struct Inputs<'a> {
     /// Releases by package name, for ranges and fix versions; a package missing here is
     /// judged from the advisories alone.
     pub releases: &'a BTreeMap<String, Vec<Release>>,
+    /// Packages whose releases could not be looked up, with why: a fix named from the
+    /// advisories alone is then unconfirmed.
+    pub lookup_failures: &'a BTreeMap<String, String>,
     /// The policy for a dependency (fix strategy, allowed versions).
     pub policy: &'a dyn Fn(&Dependency, &std::path::Path) -> Policy,
     /// Context (Python target, now).
@@ -128,12 +149,18 @@ pub fn audit(workspace: &Workspace, inputs: &Inputs<'_>) -> Report {
                 continue;
             }
             let known = inputs.releases.get(&dependency.name);
+            let lookup_failure = inputs.lookup_failures.get(&dependency.name);
             if requirement.pinned_version().is_none() && known.is_none() {
                 report.unchecked.push(Unchecked {
                     file: path.to_path_buf(),
                     line: p.line,
                     name: dependency.name.clone(),
-                    reason: "a range: what it installs could not be looked up".into(),
+                    reason: match lookup_failure {
+                        Some(why) => {
+                            format!("a range: what it installs could not be looked up: {why}")
+                        }
+                        None => "a range: what it installs could not be looked up".into(),
+                    },
                 });
                 continue;
             }
@@ -173,6 +200,10 @@ pub fn audit(workspace: &Workspace, inputs: &Inputs<'_>) -> Report {
                     _ => u.proposed.clone(),
                 }),
                 no_fix: assessment.no_fix.clone(),
+                fix_unconfirmed: match (&assessment.update, known, lookup_failure) {
+                    (Some(_), None, Some(why)) => Some(why.clone()),
+                    _ => None,
+                },
                 advisories: assessment.findings,
             });
         }
@@ -205,12 +236,14 @@ mod tests {
         .unwrap()]);
         let failed = BTreeMap::from([("requests".to_owned(), "OSV answered HTTP 500".to_owned())]);
         let releases = BTreeMap::new();
+        let lookup_failures = BTreeMap::new();
         let ctx = Context::default();
         let policy = |_: &Dependency, _: &std::path::Path| Policy::default();
         let inputs = Inputs {
             index: &index,
             failed: &failed,
             releases: &releases,
+            lookup_failures: &lookup_failures,
             policy: &policy,
             ctx: &ctx,
         };
@@ -228,6 +261,8 @@ mod tests {
         );
         // No index was asked: the fix comes from the advisories' own fixed versions.
         assert_eq!(v.fix_version.as_deref(), Some("2.2.5"));
+        assert_eq!(v.fix_unconfirmed, None);
+        assert_eq!(v.fix_text(), "fix: 2.2.5");
         assert_eq!(v.severity(), Rating::High);
         assert_eq!(v.advisories[0].aliases, vec!["CVE-2023-1"]);
         assert_eq!(
@@ -239,5 +274,43 @@ mod tests {
             vec!["requests", "click"]
         );
         assert_eq!(report.clean, 1);
+    }
+
+    #[test]
+    fn a_fix_the_index_could_not_confirm_says_so() {
+        let index = AdvisoryIndex::from_records([OsvRecord::from_json(
+            r#"{"id":"PYSEC-2","affected":[{"package":{"ecosystem":"PyPI","name":"victim"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"2.0"}]}]}]}"#,
+        )
+        .unwrap()]);
+        let failed = BTreeMap::new();
+        let releases = BTreeMap::new();
+        let why = "Cannot look up `victim` on http://127.0.0.1:1/simple/".to_owned();
+        let lookup_failures = BTreeMap::from([("victim".to_owned(), why.clone())]);
+        let ctx = Context::default();
+        let policy = |_: &Dependency, _: &std::path::Path| Policy::default();
+        let inputs = Inputs {
+            index: &index,
+            failed: &failed,
+            releases: &releases,
+            lookup_failures: &lookup_failures,
+            policy: &policy,
+            ctx: &ctx,
+        };
+        let report = audit(&workspace("victim==1.0\nvictim>=1\n"), &inputs);
+        let v = &report.vulnerabilities[0];
+        assert_eq!(v.fix_version.as_deref(), Some("2.0"));
+        assert_eq!(v.fix_unconfirmed.as_deref(), Some(why.as_str()));
+        assert!(
+            v.fix_text().starts_with("fix: 2.0 (unconfirmed: ") && v.fix_text().contains(&why),
+            "{}",
+            v.fix_text()
+        );
+        // The range cannot be judged at all, and says why.
+        assert_eq!(report.unchecked.len(), 1);
+        assert!(
+            report.unchecked[0].reason.ends_with(&why),
+            "{:?}",
+            report.unchecked
+        );
     }
 }

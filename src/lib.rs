@@ -43,5 +43,8 @@ static ALLOCATOR: alloc_count::Counting = alloc_count::Counting;
 
 // Test helpers shared with the integration tests.
 #[cfg(test)]
+#[path = "../tests/it/support/loopback.rs"]
+pub(crate) mod loopback;
+#[cfg(test)]
 #[path = "../tests/it/support/shared.rs"]
 pub(crate) mod testing;

@@ -41,6 +41,17 @@ pub const MAX_QUERIES_PER_BATCH: usize = 1000;
 /// result only when it is large; real packages need a handful of pages at most.
 pub const MAX_PAGES: usize = 100;
 
+/// The largest `querybatch` answer read, in bytes (OSV pages large results; a real answer for
+/// a thousand packages is a few megabytes).
+pub const MAX_BATCH_BYTES: usize = 8 * 1024 * 1024;
+
+/// The largest advisory record read, in bytes.
+pub const MAX_RECORD_BYTES: usize = 4 * 1024 * 1024;
+
+/// The most advisory IDs one package may have (the most advised PyPI packages have a few
+/// hundred): a package beyond it is failed, not fetched ID by ID.
+pub const MAX_IDS_PER_PACKAGE: usize = 5_000;
+
 /// `querybatch` requests in flight at once (most runs need one).
 const BATCHES_AT_ONCE: usize = 4;
 
@@ -97,6 +108,11 @@ pub enum OsvApiError {
         /// Pages received.
         pages: usize,
     },
+    /// A package has more advisories than repin fetches.
+    #[error(
+        "The OSV API lists more than {MAX_IDS_PER_PACKAGE} advisories for one package, so repin did not fetch them\n  hint: check that `osv-url` points at an OSV API"
+    )]
+    TooManyAdvisories,
     /// A `vulns/{id}` request failed (after retries).
     #[error(
         "Cannot fetch advisory {id} from the OSV API\n  Caused by: {source}{}",
@@ -133,7 +149,10 @@ fn hint_for(error: &HttpError) -> &'static str {
         HttpError::RateLimited { .. } | HttpError::Status { status: 429, .. } => {
             "\n  hint: the OSV API is rate limiting repin; run again later"
         }
-        HttpError::Connect { .. } | HttpError::Timeout { .. } => {
+        HttpError::Connect { .. }
+        | HttpError::Unresolvable { .. }
+        | HttpError::HostDown { .. }
+        | HttpError::Timeout { .. } => {
             "\n  hint: without network access, pass --advisory-db PATH to use an offline database"
         }
         _ => "",
@@ -279,7 +298,22 @@ impl OsvApi {
             }
             pages += 1;
             pending = match self.query_batch(names, &pending).await {
-                Ok(results) => record_page(&pending, results, &mut ids),
+                Ok(results) => {
+                    let next = record_page(&pending, results, &mut ids);
+                    // A package with too many IDs is failed (and asked no further).
+                    let over: Vec<Pending> = pending
+                        .iter()
+                        .filter(|(i, _)| ids[*i].len() > MAX_IDS_PER_PACKAGE)
+                        .cloned()
+                        .collect();
+                    for (i, _) in &over {
+                        ids[*i].clear();
+                    }
+                    fail_pending(&over, OsvApiError::TooManyAdvisories, &mut errors);
+                    next.into_iter()
+                        .filter(|(i, _)| errors[*i].is_none())
+                        .collect()
+                }
                 Err(error) => {
                     fail_pending(&pending, error, &mut errors);
                     Vec::new()
@@ -314,6 +348,7 @@ impl OsvApi {
         };
         let body = serde_json::to_vec(&body).expect("a batch request serializes");
         let request = Request::post_json(self.endpoint(&["v1", "querybatch"]), body)
+            .max_body(MAX_BATCH_BYTES)
             .header(ACCEPT, "application/json");
         let response = self
             .http
@@ -349,7 +384,9 @@ impl OsvApi {
     /// One advisory, from `GET /v1/vulns/{id}`.
     async fn fetch(&self, id: &str) -> Result<LoadedRecord, OsvApiError> {
         let url = self.endpoint(&["v1", "vulns", id]);
-        let request = Request::get(url.clone()).header(ACCEPT, "application/json");
+        let request = Request::get(url.clone())
+            .max_body(MAX_RECORD_BYTES)
+            .header(ACCEPT, "application/json");
         let fetch_error = |source| OsvApiError::Fetch {
             id: id.to_owned(),
             source,

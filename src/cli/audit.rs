@@ -126,10 +126,13 @@ pub fn sarif(report: &Report, diagnostics: &[&Diagnostic], root: &Path) -> serde
                 Rating::Medium => "warning",
                 _ => "note",
             };
-            let fix = v.fix_version.as_deref().map_or_else(
-                || "no fixed release yet".to_owned(),
-                |f| format!("fixed in {f}"),
-            );
+            let fix = match (&v.fix_version, &v.fix_unconfirmed) {
+                (Some(f), None) => format!("fixed in {f}"),
+                (Some(f), Some(_)) => {
+                    format!("fixed in {f} (unconfirmed: the index lookup failed)")
+                }
+                (None, _) => "no fixed release yet".to_owned(),
+            };
             results.push(json!({
                 "ruleId": a.id,
                 "level": level,
@@ -199,10 +202,9 @@ fn print_table(report: &Report) -> std::io::Result<()> {
     let mut out = anstream::stdout().lock();
     for v in &report.vulnerabilities {
         let file = shown(&v.file);
-        let fix = match (&v.fix_version, &v.no_fix) {
-            (Some(f), _) => paint(style::NEW, format!("fix: {f}")),
-            (None, Some(why)) => paint(style::ERROR, format!("no fix: {why}")),
-            (None, None) => String::new(),
+        let fix = match (&v.fix_version, &v.fix_unconfirmed) {
+            (Some(_), None) => paint(style::NEW, v.fix_text()),
+            _ => paint(style::ERROR, v.fix_text()),
         };
         writeln!(
             out,
@@ -252,6 +254,9 @@ fn print_table(report: &Report) -> std::io::Result<()> {
         for line in reason.lines() {
             writeln!(out, "    {}", paint(style::ERROR, line.trim_start()))?;
         }
+    }
+    for problem in &report.hosts {
+        writeln!(out, "{}", super::error_text(problem))?;
     }
     writeln!(
         out,
@@ -345,14 +350,17 @@ async fn run_audit(checker: &Checker, workspace: &Workspace) -> Result<Report, S
     let policy = |d: &crate::manifest::Dependency, file: &Path| {
         Policy::from_config(&checker.config, &d.name, file, None)
     };
-    Ok(crate::audit::audit(
+    let mut report = crate::audit::audit(
         workspace,
         &Inputs {
             index: &lookup.index,
             failed: &lookup.failed,
-            releases: &releases,
+            releases: &releases.releases,
+            lookup_failures: &releases.failed,
             policy: &policy,
             ctx: &ctx,
         },
-    ))
+    );
+    report.hosts = checker.host_problems();
+    Ok(report)
 }

@@ -325,6 +325,7 @@ pub(super) struct CheckReport<'a> {
     errors: Vec<ErrorEntry<'a>>,
     warnings: Vec<String>,
     notes: Vec<String>,
+    hosts: &'a [String],
 }
 
 fn updates_first(findings: &[Finding]) -> Vec<(&Finding, &Update)> {
@@ -346,6 +347,7 @@ pub(super) fn report<'a>(run: &'a Run) -> CheckReport<'a> {
         errors: Vec::new(),
         warnings: run.outcome.warnings.iter().map(|w| tidy(w)).collect(),
         notes: run.outcome.notes.iter().map(|n| tidy(n)).collect(),
+        hosts: &run.outcome.hosts,
     };
     for (finding, update) in updates_first(&run.outcome.findings) {
         let Some((manifest, dep)) = run.workspace.dependency(&finding.file, finding.index) else {
@@ -559,6 +561,9 @@ fn print_table(run: &Run, all: bool, edit_failures: &[EditFailure]) -> std::io::
         writeln!(out, "{}", super::error_text(&failure.message))?;
     }
     print_warnings(&mut out, run)?;
+    for problem in &run.outcome.hosts {
+        writeln!(out, "{}", super::error_text(problem))?;
+    }
     let total: usize = run
         .workspace
         .manifests
@@ -879,6 +884,9 @@ pub fn apply(args: &ApplyArgs) -> u8 {
             shown(&failure.file),
             failure.message
         ));
+    }
+    for problem in &run.outcome.hosts {
+        print_error(problem);
     }
     let _ = writeln!(out, "{}", count(written, "file updated", "files updated"));
     if !failures.is_empty() || !run.outcome.failures.is_empty() || run.workspace.has_errors() {

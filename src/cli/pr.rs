@@ -181,6 +181,9 @@ fn run_inner(args: &PrArgs) -> Result<u8, String> {
             failure.message
         ));
     }
+    for problem in &run.outcome.hosts {
+        super::print_error(problem);
+    }
     if crate::action::is_github_actions() {
         if let Err(error) = report_to_actions(&run, &report, args.dry_run) {
             let _ = writeln!(

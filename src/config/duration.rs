@@ -4,14 +4,15 @@ use std::time::Duration;
 
 /// Parse a duration written as a number and a unit, or several (`1d 12h`).
 ///
-/// Units: `s`/`sec`/`second(s)`, `m`/`min`/`minute(s)`, `h`/`hour(s)`, `d`/`day(s)`,
-/// `w`/`week(s)`. A bare `0` means no duration.
+/// Units: `ms`/`millisecond(s)`, `s`/`sec`/`second(s)`, `m`/`min`/`minute(s)`, `h`/`hour(s)`,
+/// `d`/`day(s)`, `w`/`week(s)`. A bare `0` means no duration.
 pub fn parse(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     if text == "0" {
         return Ok(Duration::ZERO);
     }
     let mut total = 0u64;
+    let mut total_ms = 0u64;
     let mut rest = text;
     let mut parts = 0;
     while !rest.is_empty() {
@@ -29,7 +30,22 @@ pub fn parse(text: &str) -> Result<Duration, String> {
             .find(|c: char| !c.is_ascii_alphabetic())
             .unwrap_or(rest.len());
         let unit = &rest[..unit_len];
-        let seconds = match unit.to_ascii_lowercase().as_str() {
+        let lower = unit.to_ascii_lowercase();
+        if matches!(
+            lower.as_str(),
+            "ms" | "msec" | "msecs" | "millisecond" | "milliseconds"
+        ) {
+            total_ms = number
+                .checked_add(total_ms)
+                .ok_or_else(|| format!("`{text}` is too long"))?;
+            rest = rest[unit_len..]
+                .trim_start()
+                .trim_start_matches(',')
+                .trim_start();
+            parts += 1;
+            continue;
+        }
+        let seconds = match lower.as_str() {
             "s" | "sec" | "secs" | "second" | "seconds" => 1,
             "m" | "min" | "mins" | "minute" | "minutes" => 60,
             "h" | "hr" | "hrs" | "hour" | "hours" => 3600,
@@ -51,7 +67,7 @@ pub fn parse(text: &str) -> Result<Duration, String> {
     if parts == 0 {
         return Err("Expected a duration such as `3 days`".into());
     }
-    Ok(Duration::from_secs(total))
+    Ok(Duration::from_secs(total) + Duration::from_millis(total_ms))
 }
 
 #[cfg(test)]
@@ -73,6 +89,8 @@ mod tests {
         for (text, seconds) in cases {
             assert_eq!(parse(text), Ok(Duration::from_secs(seconds)), "{text}");
         }
+        assert_eq!(parse("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse("1s 250ms"), Ok(Duration::from_millis(1250)));
         for bad in [
             "",
             "3",

@@ -142,6 +142,39 @@ pub struct Config {
     pub paths: PathsConfig,
     /// How `repin pr` opens, updates and limits pull requests.
     pub pull_requests: PullRequestConfig,
+    /// Time limits of the network requests of a run.
+    pub network: NetworkConfig,
+}
+
+/// `[network]`: time limits of a run's requests (durations such as `30s`, `500ms`, `5m`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct NetworkConfig {
+    /// Time allowed for one attempt of a request, body included (60 s).
+    pub timeout: Option<Spanned<String>>,
+    /// Time allowed to connect (10 s).
+    pub connect_timeout: Option<Spanned<String>>,
+    /// Time one host may take in a run, from its first request (5 minutes).
+    pub host_deadline: Option<Spanned<String>>,
+    /// Time the run may take on the network (15 minutes).
+    pub run_deadline: Option<Spanned<String>>,
+    /// Retries of a failed request (3).
+    pub retries: Option<u32>,
+}
+
+/// `[network]` with its durations parsed (`None`: the default).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NetworkLimits {
+    /// See [`NetworkConfig::timeout`].
+    pub timeout: Option<Duration>,
+    /// See [`NetworkConfig::connect_timeout`].
+    pub connect_timeout: Option<Duration>,
+    /// See [`NetworkConfig::host_deadline`].
+    pub host_deadline: Option<Duration>,
+    /// See [`NetworkConfig::run_deadline`].
+    pub run_deadline: Option<Duration>,
+    /// See [`NetworkConfig::retries`].
+    pub retries: Option<u32>,
 }
 
 /// `[python]`.
@@ -407,6 +440,8 @@ pub struct Loaded {
     pub exclude: Vec<GlobMatcher>,
     /// Release and end-of-life dates: the embedded data with `[images.end-of-life]` applied.
     pub release_data: ReleaseData,
+    /// `[network]`, parsed.
+    pub network: NetworkLimits,
 }
 
 /// The stack `repin.toml` is parsed on. The `toml` parser recurses into nested arrays and
@@ -627,7 +662,25 @@ impl Loaded {
             .map(glob)
             .collect::<Result<_, _>>()?;
         let release_data = release_data(source, &config.images)?;
+        // A zero time limit would fail every request: refused here, with where it is.
+        let limit = |s: &Option<Spanned<String>>| -> Result<Option<Duration>, ConfigError> {
+            match (age(s)?, s) {
+                (Some(d), Some(s)) if d.is_zero() => Err(invalid(
+                    s.span(),
+                    format!("A time limit of `{}` would fail every request", s.get_ref()),
+                )),
+                (d, _) => Ok(d),
+            }
+        };
+        let network = NetworkLimits {
+            timeout: limit(&config.network.timeout)?,
+            connect_timeout: limit(&config.network.connect_timeout)?,
+            host_deadline: limit(&config.network.host_deadline)?,
+            run_deadline: limit(&config.network.run_deadline)?,
+            retries: config.network.retries,
+        };
         Ok(Loaded {
+            network,
             minimum_release_age: age(&config.update.minimum_release_age)?,
             config,
             path: Some(source.path().to_path_buf()),

@@ -74,6 +74,16 @@ pub enum GitHubError {
         /// Seconds until the limit resets.
         seconds: u64,
     },
+    /// A paginated answer linked its next page on another origin, which would get the token.
+    #[error(
+        "Cannot {action}: GitHub linked the next page on another origin ({link}), which repin does not follow"
+    )]
+    CrossOriginLink {
+        /// What was being done.
+        action: String,
+        /// The link, redacted.
+        link: String,
+    },
     /// A response was not the JSON expected.
     #[error(
         "Cannot {action}: GitHub's answer is not what its API documents\n  Caused by: {source}"
@@ -326,7 +336,7 @@ impl GitHub {
                     return Err(GitHubError::Status {
                         action: action.to_owned(),
                         status: response.status,
-                        body: crate::registry::http::trimmed_body(&response.body),
+                        body: crate::registry::http::redact::excerpt(&response.body),
                     });
                 }
             }
@@ -360,6 +370,16 @@ impl GitHub {
             let (page, response): (Vec<T>, _) = self.json(action, Request::get(url)).await?;
             all.extend(page);
             next = next_page(&response).and_then(|link| response.url.join(&link).ok());
+            // The token belongs to the API's origin: a page elsewhere is not asked for.
+            if let Some(url) = next
+                .as_ref()
+                .filter(|u| !crate::registry::http::origin::same(u, &self.api))
+            {
+                return Err(GitHubError::CrossOriginLink {
+                    action: action.to_owned(),
+                    link: crate::registry::http::redact::url(url),
+                });
+            }
         }
         Ok(all)
     }
@@ -594,4 +614,73 @@ pub fn rate_limit_wait(response: &Response) -> Option<Duration> {
     let body = String::from_utf8_lossy(&response.body).to_lowercase();
     body.contains("secondary rate limit")
         .then(|| Duration::from_secs(60))
+}
+
+#[cfg(test)]
+mod tests {
+    //! GitHub cannot be reached here: the API is a loopback server answering as GitHub's REST
+    //! documentation shows (pull request objects, `Link` pagination), nothing else.
+
+    use super::*;
+    use crate::loopback::{Loopback, Reply};
+    use crate::registry::http::HttpConfig;
+
+    fn pull(number: u64) -> serde_json::Value {
+        serde_json::json!({
+            "number": number, "state": "open", "title": "t", "body": null,
+            "head": {"ref": format!("repin/{number}")}, "base": {"ref": "main"},
+            "labels": [], "html_url": "https://github.example/o/r/pull/1",
+            "created_at": "2024-01-01T00:00:00Z", "merged_at": null
+        })
+    }
+
+    #[tokio::test]
+    async fn pages_are_followed_only_on_the_api_origin() {
+        let elsewhere = Loopback::start(|_| Reply::ok("application/json", "[]"));
+        let foreign = elsewhere.url("/repos/o/r/pulls?page=2");
+        let api = Loopback::start(move |seen| {
+            let page2 = seen.path.contains("page=2");
+            let body = serde_json::to_vec(&[pull(if page2 { 2 } else { 1 })]).unwrap();
+            let next = if seen.path.contains("foreign") {
+                foreign.clone()
+            } else {
+                "/repos/o/r/pulls?page=2&state=open".to_owned()
+            };
+            let reply = Reply::ok("application/json", body);
+            if page2 {
+                reply
+            } else {
+                reply.with_header("Link", &format!("<{next}>; rel=\"next\""))
+            }
+        });
+        let http = HttpClient::new(HttpConfig::for_run()).unwrap();
+        let github = GitHub::new(
+            http,
+            &api.url("/"),
+            "o/r",
+            Some("canary-github-token".into()),
+        )
+        .unwrap();
+        let pulls = github.open_pulls("repin/").await.unwrap();
+        assert_eq!(pulls.iter().map(|p| p.number).collect::<Vec<_>>(), [1, 2]);
+        assert!(
+            api.requests()
+                .iter()
+                .all(|r| r.header("authorization") == Some("Bearer canary-github-token"))
+        );
+        let mut url = github.url("pulls");
+        url.set_query(Some("foreign=1"));
+        let Err(error) = github
+            .pages::<RawPull>("list open pull requests", url)
+            .await
+        else {
+            panic!("a page on another origin was followed");
+        };
+        assert!(
+            matches!(error, GitHubError::CrossOriginLink { .. }),
+            "{error}"
+        );
+        assert!(!error.to_string().contains("canary-github-token"));
+        assert_eq!(elsewhere.connections(), 0);
+    }
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use futures::StreamExt;
 
-use super::{CONCURRENCY, Checker, error_chain, releases};
+use super::{CONCURRENCY, Checker, error_chain, failure_message, releases};
 use crate::advisory::AdvisoryIndex;
 use crate::config::AdvisorySource as SourceName;
 use crate::decide::python::Release;
@@ -20,6 +20,15 @@ pub struct AdvisoryLookup {
     pub failed: BTreeMap<String, String>,
     /// Where the advisories came from, for reports.
     pub source: String,
+}
+
+/// What the indexes said about the packages an audit needs releases of.
+#[derive(Debug, Default)]
+pub struct AuditReleases {
+    /// Releases by package name.
+    pub releases: BTreeMap<String, Vec<Release>>,
+    /// Packages whose lookup failed, with why.
+    pub failed: BTreeMap<String, String>,
 }
 
 impl Checker {
@@ -74,19 +83,20 @@ impl Checker {
             failed: answer
                 .failed
                 .into_iter()
-                .map(|(package, error)| (package, error_chain(error.as_ref())))
+                .map(|(package, error)| (package, failure_message(error.as_ref())))
                 .collect(),
             source: format!("OSV API at {}", self.osv.base()),
         }
     }
 
     /// Releases of the packages whose pins a known advisory affects or whose ranges must be
-    /// resolved, looked up once per package.
+    /// resolved, looked up once per package; the packages whose lookup failed, with why (a fix
+    /// version named without them is unconfirmed).
     pub async fn releases_for(
         &self,
         workspace: &Workspace,
         index: &AdvisoryIndex,
-    ) -> BTreeMap<String, Vec<Release>> {
+    ) -> AuditReleases {
         let mut wanted: BTreeMap<String, Vec<crate::registry::pypi::Index>> = BTreeMap::new();
         for manifest in &workspace.manifests {
             for dependency in &manifest.dependencies {
@@ -114,16 +124,29 @@ impl Checker {
             }
         }
         let names: BTreeSet<&String> = wanted.keys().collect();
-        futures::stream::iter(names)
+        let answers: Vec<(String, Result<Vec<Release>, String>)> = futures::stream::iter(names)
             .map(|name| async {
                 let result = self.pypi.lookup(&wanted[name], name).await;
+                // An audit names fix versions; it never needs the files' hashes.
+                let result = result
+                    .map(|lookup| releases(&lookup, None, false))
+                    .map_err(|e| failure_message(&e));
                 (name.clone(), result)
             })
             .buffer_unordered(CONCURRENCY)
-            .filter_map(|(name, result)| async move {
-                result.ok().map(|lookup| (name, releases(&lookup, None)))
-            })
             .collect()
-            .await
+            .await;
+        let mut out = AuditReleases::default();
+        for (name, result) in answers {
+            match result {
+                Ok(list) => {
+                    out.releases.insert(name, list);
+                }
+                Err(why) => {
+                    out.failed.insert(name, why);
+                }
+            }
+        }
+        out
     }
 }

@@ -2,13 +2,15 @@
 //! manifests that tell whether a rebuilt tag changed a platform in use, and for a rebuilt
 //! rolling tag (`3.12-slim`) the digests of its codename-qualified siblings
 //! (`3.12-slim-bookworm`, `3.12-slim-trixie`), which tell whether it moved to another
-//! distribution. Each is asked once, whatever the number of dependencies that need it.
+//! distribution. Each is asked once, whatever the number of dependencies that need it. Every
+//! digest a decision may write is verified first (its manifest fetched and hashed, once per
+//! digest); an image whose registry's digests do not hold up gets no update, only the error.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use futures::StreamExt;
 
-use super::{CONCURRENCY, Checker, Failure, Finding, Outcome, error_chain};
+use super::{CONCURRENCY, Checker, Failure, Finding, Outcome, failure_message};
 use crate::decide::image::{self, Calendar, DigestFacts, Plan};
 use crate::manifest::{Dependency, DependencyDetail, Manifest};
 use crate::registry::oci::{OciClient, Platform, platforms_changed};
@@ -38,7 +40,7 @@ impl ImageLookups {
                     .digest(&key.0, &key.1, &key.2)
                     .await
                     .map(|i| i.digest)
-                    .map_err(|e| error_chain(&e));
+                    .map_err(|e| failure_message(&e));
                 (key, result)
             })
             .buffer_unordered(CONCURRENCY)
@@ -106,7 +108,7 @@ impl ImageLookups {
                         .oci
                         .tags(&repo.0, &repo.1)
                         .await
-                        .map_err(|e| error_chain(&e));
+                        .map_err(|e| failure_message(&e));
                     (repo, result)
                 })
                 .buffer_unordered(CONCURRENCY)
@@ -169,7 +171,7 @@ impl ImageLookups {
                     .oci
                     .manifest(&key.0, &key.1, &key.2)
                     .await
-                    .map_err(|e| error_chain(&e));
+                    .map_err(|e| failure_message(&e));
                 (key, result)
             })
             .buffer_unordered(CONCURRENCY)
@@ -230,7 +232,39 @@ impl ImageLookups {
             .map(|(m, d, plan)| changed(plan, &manifests[*m].dependencies[*d]))
             .collect();
         digests.extend(self.digests(wanted_siblings).await);
-        // 5. Decisions.
+        // 5. Every digest a decision may write (one that is not the dependency's pin already)
+        //    is verified: its manifest fetched and hashed, once per digest. A `HEAD`'s header
+        //    only told that the tag moved.
+        let mut to_verify: BTreeSet<(String, String, String, String)> = BTreeSet::new();
+        for (m, d, plan) in &plans {
+            let Some(image) = manifests[*m].dependencies[*d].image() else {
+                continue;
+            };
+            let (registry, repository) = (&image.reference.registry, &image.reference.repository);
+            for tag in plan.tags_to_resolve() {
+                let key = (registry.clone(), repository.clone(), tag.clone());
+                if let Some(Ok(digest)) = digests.get(&key) {
+                    if image.reference.digest.as_ref() != Some(digest) {
+                        to_verify.insert((key.0, key.1, key.2, digest.clone()));
+                    }
+                }
+            }
+        }
+        let verified: HashMap<(String, String, String, String), Result<(), String>> =
+            futures::stream::iter(to_verify)
+                .map(|key| async move {
+                    let result = self
+                        .oci
+                        .verify(&key.0, &key.1, &key.2, &key.3)
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| failure_message(&e));
+                    (key, result)
+                })
+                .buffer_unordered(CONCURRENCY)
+                .collect()
+                .await;
+        // 6. Decisions.
         for ((m, d, plan), change) in plans.into_iter().zip(changes) {
             let manifest = manifests[m];
             let dependency = &manifest.dependencies[d];
@@ -244,14 +278,35 @@ impl ImageLookups {
                 ..DigestFacts::default()
             };
             let mut lookup_errors = Vec::new();
+            let mut unverified = Vec::new();
             for tag in plan.tags_to_resolve() {
                 match digests.get(&(registry.clone(), repository.clone(), tag.clone())) {
                     Some(Ok(digest)) => {
+                        let key = (
+                            registry.clone(),
+                            repository.clone(),
+                            tag.clone(),
+                            digest.clone(),
+                        );
+                        if let Some(Err(message)) = verified.get(&key) {
+                            unverified.push(message.clone());
+                            continue;
+                        }
                         facts.digests.insert(tag, digest.clone());
                     }
                     Some(Err(message)) => lookup_errors.push(message.clone()),
                     None => {}
                 }
+            }
+            // A registry whose digests do not hold up is not trusted for this image at all.
+            if !unverified.is_empty() {
+                unverified.dedup();
+                outcome.failures.push(Failure {
+                    file: manifest.source.path().to_path_buf(),
+                    index: d,
+                    message: unverified.join("\n"),
+                });
+                continue;
             }
             facts.platforms_changed = change;
             // The base images the pinned and the new index name, from the manifests fetched

@@ -419,7 +419,7 @@ impl Checker {
         let path = manifest.source.path();
         let policy = self.policy_fn(dependency, path);
         let floor = dependency.python().and_then(|p| p.pinned_version());
-        let all = super::releases(lookup, floor);
+        let all = super::releases(lookup, floor, super::is_hashed(dependency));
         let mut ceiling = check.version.clone();
         for _ in 0..4 {
             let below: Vec<_> = all

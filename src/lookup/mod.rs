@@ -25,10 +25,11 @@ use crate::decide::python::Release;
 use crate::decide::{self, Context, Decision, Policy};
 use crate::manifest::workspace::Workspace;
 use crate::manifest::{Dependency, DependencyDetail, Manifest};
+use crate::registry::http::HttpError;
 use crate::registry::pypi::{IndexResolver, Lookup as PypiLookup, PypiClient};
 use crate::versioning::UpdateKind;
 
-pub use advisories::AdvisoryLookup;
+pub use advisories::{AdvisoryLookup, AuditReleases};
 pub use images::ImageLookups;
 pub use python_target::python_target;
 pub use setup::{RunOptions, SetupError};
@@ -70,6 +71,9 @@ pub struct Outcome {
     /// What the user must know although nothing failed: updates held back because they could
     /// not be checked (a compiled lock whose Python is unknown, metadata not in the cache).
     pub warnings: Vec<String>,
+    /// One message per host marked down in this run (unreachable or too slow), with why; the
+    /// failures it caused only name the host.
+    pub hosts: Vec<String>,
     /// The advisories that the security updates fix, by ID (for pull-request bodies).
     #[serde(skip)]
     pub advisories: BTreeMap<String, crate::advisory::Advisory>,
@@ -101,7 +105,40 @@ pub struct Checker {
     pub advisory_db: Option<PathBuf>,
 }
 
-/// Full error text: the error and its causes.
+/// How a failed lookup ends when its host is down: the host's own message says why, once.
+const DOWN: &str = " is down for this run";
+
+/// The HTTP error in `error`'s chain, if any (it may be boxed).
+fn http_cause<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a HttpError> {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if let Some(http) = e.downcast_ref::<HttpError>() {
+            return Some(http);
+        }
+        if let Some(http) = e.downcast_ref::<Box<HttpError>>() {
+            return Some(http);
+        }
+        current = e.source();
+    }
+    None
+}
+
+/// The message of a failed lookup: the error with its causes, or, when the cause is a host that
+/// cannot be used in this run (it does not resolve, refuses connections, or is marked down),
+/// one line naming the host: the host's own message ([`Checker::host_problems`]) says why,
+/// once, instead of the same causes under every dependency.
+pub fn failure_message(error: &(dyn std::error::Error + 'static)) -> String {
+    match http_cause(error).and_then(HttpError::unusable_host) {
+        Some(host) => {
+            let text = error.to_string();
+            let first = text.lines().next().unwrap_or_default();
+            crate::registry::http::redact::text(&format!("{first}: {host}{DOWN}"))
+        }
+        None => error_chain(error),
+    }
+}
+
+/// Full error text: the error and its causes, credentials redacted.
 pub fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
@@ -113,7 +150,7 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
         }
         source = s.source();
     }
-    text
+    crate::registry::http::redact::text(&text)
 }
 
 /// The distinct package names of the updatable Python dependencies of `manifests`, sorted.
@@ -128,15 +165,20 @@ pub fn python_packages<'a>(manifests: impl IntoIterator<Item = &'a Manifest>) ->
         .collect()
 }
 
-/// The releases of a lookup as the decision rules want them; hashes only for versions newer
-/// than `floor` (the others are never proposed, and some projects have thousands of files).
-pub fn releases(lookup: &PypiLookup, floor: Option<&pep440_rs::Version>) -> Vec<Release> {
+/// The releases of a lookup as the decision rules want them; hashes only when `with_hashes`
+/// (the requirement is hashed) and only for versions newer than `floor` (the others are never
+/// proposed, and some projects have thousands of files).
+pub fn releases(
+    lookup: &PypiLookup,
+    floor: Option<&pep440_rs::Version>,
+    with_hashes: bool,
+) -> Vec<Release> {
     lookup
         .releases
         .iter()
         .filter_map(|(version, sources)| {
             let first = &sources.first()?.release;
-            let newer = floor.is_none_or(|f| version > f);
+            let newer = with_hashes && floor.is_none_or(|f| version > f);
             Some(Release {
                 version: version.clone(),
                 yanked: sources.iter().all(|s| s.release.yanked),
@@ -154,6 +196,11 @@ pub fn releases(lookup: &PypiLookup, floor: Option<&pep440_rs::Version>) -> Vec<
             })
         })
         .collect()
+}
+
+/// Whether a dependency is a hashed requirement (an update must carry hashes).
+fn is_hashed(dependency: &Dependency) -> bool {
+    dependency.python().is_some_and(|r| !r.hashes.is_empty())
 }
 
 impl Checker {
@@ -190,45 +237,9 @@ impl Checker {
                 )
             })
             .collect();
-        // Images do not wait for advisories and PyPI: both sides run at once, each with an
-        // outcome of its own, merged (and sorted) below.
-        let python_side = async {
-            let advisories = if self.advisory_db.is_none()
-                && self.config.config.advisories.source == crate::config::AdvisorySource::Off
-            {
-                None
-            } else {
-                let names = python_packages(manifests.iter().copied());
-                match self.advisories(&names, self.advisory_db.as_deref()).await {
-                    Ok(lookup) => {
-                        // One note per reason: an unreachable service fails every package
-                        // the same way.
-                        let mut by_reason: BTreeMap<&String, Vec<&String>> = BTreeMap::new();
-                        for (package, why) in &lookup.failed {
-                            by_reason.entry(why).or_default().push(package);
-                        }
-                        for (why, packages) in by_reason {
-                            let names: Vec<String> =
-                                packages.iter().map(|p| format!("`{p}`")).collect();
-                            outcome.notes.push(format!(
-                                "advisories for {} could not be checked: {why}",
-                                names.join(", ")
-                            ));
-                        }
-                        Some(lookup)
-                    }
-                    Err(why) => {
-                        outcome
-                            .notes
-                            .push(format!("known vulnerabilities were not checked: {why}"));
-                        None
-                    }
-                }
-            };
-            self.check_python(&manifests, &ctx, advisories.as_ref(), &mut outcome)
-                .await;
-            advisories
-        };
+        // Images do not wait for advisories and PyPI, nor PyPI for advisories: everything runs
+        // at once, each side with an outcome of its own, merged (and sorted) below.
+        let python_side = self.check_python(&manifests, &ctx, &mut outcome);
         let mut images = Outcome::default();
         let images_side = self.images.check(self, &manifests, &mut images);
         let (advisories, ()) = tokio::join!(python_side, images_side);
@@ -258,16 +269,73 @@ impl Checker {
         outcome
             .failures
             .sort_by(|a, b| (&a.file, a.index).cmp(&(&b.file, b.index)));
+        outcome.hosts = self.host_problems();
         outcome
     }
 
+    /// One message per host marked down in this run, with why: the lookups that failed because
+    /// of it only name it ([`failure_message`]).
+    pub fn host_problems(&self) -> Vec<String> {
+        let down = self.pypi.http().down_hosts();
+        let unreachable = down.iter().any(|(_, reason)| reason.is_unreachable());
+        let mut problems: Vec<String> = down
+            .into_iter()
+            .map(|(host, reason)| format!("{host} is down for this run: {reason}"))
+            .collect();
+        if unreachable {
+            if let Some(last) = problems.last_mut() {
+                last.push_str(
+                    "\n  hint: check the network connection; without one, `--offline` answers from the cache of an earlier run and `--advisory-db PATH` reads advisories from an offline database",
+                );
+            }
+        }
+        problems
+    }
+
+    /// Advisories for the Python packages of `manifests` as `repin.toml` says, with notes about
+    /// what could not be checked (one per reason).
+    async fn advisories_for_check(
+        &self,
+        manifests: &[&Manifest],
+    ) -> (Option<AdvisoryLookup>, Vec<String>) {
+        let mut notes = Vec::new();
+        if self.advisory_db.is_none()
+            && self.config.config.advisories.source == crate::config::AdvisorySource::Off
+        {
+            return (None, notes);
+        }
+        let names = python_packages(manifests.iter().copied());
+        match self.advisories(&names, self.advisory_db.as_deref()).await {
+            Ok(lookup) => {
+                // One note per reason: an unreachable service fails every package the same way.
+                let mut by_reason: BTreeMap<&String, Vec<&String>> = BTreeMap::new();
+                for (package, why) in &lookup.failed {
+                    by_reason.entry(why).or_default().push(package);
+                }
+                for (why, packages) in by_reason {
+                    let names: Vec<String> = packages.iter().map(|p| format!("`{p}`")).collect();
+                    notes.push(format!(
+                        "advisories for {} could not be checked: {why}",
+                        names.join(", ")
+                    ));
+                }
+                (Some(lookup), notes)
+            }
+            Err(why) => {
+                notes.push(format!("known vulnerabilities were not checked: {why}"));
+                (None, notes)
+            }
+        }
+    }
+
+    /// Look up and decide every Python dependency; the advisories are fetched while the
+    /// indexes are asked, and returned.
     async fn check_python(
         &self,
         manifests: &[&Manifest],
         ctx: &Context,
-        advisories: Option<&AdvisoryLookup>,
         outcome: &mut Outcome,
-    ) {
+    ) -> Option<AdvisoryLookup> {
         // Unique (package, indexes) → the indexes and the dependencies that need it.
         type Key = (String, Vec<String>);
         type Users = (Vec<crate::registry::pypi::Index>, Vec<(usize, usize)>);
@@ -313,22 +381,24 @@ impl Checker {
                 }
             }
         }
-        let lookups: HashMap<Key, Result<PypiLookup, String>> =
-            futures::stream::iter(wanted.iter())
-                .map(|(key, (indexes, _))| async move {
-                    let result = self.pypi.lookup(indexes, &key.0).await.map_err(|e| {
-                        let mut text = error_chain(&e);
-                        if let Some(hint) = e.hint() {
-                            text.push_str("\n  hint: ");
-                            text.push_str(&hint);
-                        }
-                        text
-                    });
-                    (key.clone(), result)
-                })
-                .buffer_unordered(CONCURRENCY)
-                .collect()
-                .await;
+        let lookups = futures::stream::iter(wanted.iter())
+            .map(|(key, (indexes, _))| async move {
+                let result = self.pypi.lookup(indexes, &key.0).await.map_err(|e| {
+                    let mut text = failure_message(&e);
+                    if let (Some(hint), false) = (e.hint(), text.ends_with(DOWN)) {
+                        text.push_str("\n  hint: ");
+                        text.push_str(&hint);
+                    }
+                    text
+                });
+                (key.clone(), result)
+            })
+            .buffer_unordered(CONCURRENCY)
+            .collect::<HashMap<Key, Result<PypiLookup, String>>>();
+        let ((advisories, notes), lookups) =
+            tokio::join!(self.advisories_for_check(manifests), lookups);
+        outcome.notes.extend(notes);
+        let advisories_ref = advisories.as_ref();
         // A compiled lock is checked for the Python its header names, else the service's.
         let contexts: Vec<Context> = manifests
             .iter()
@@ -357,11 +427,11 @@ impl Checker {
                 match result {
                     Ok(lookup) => {
                         let floor = dependency.python().and_then(|p| p.pinned_version());
-                        let releases = releases(lookup, floor);
+                        let releases = releases(lookup, floor, is_hashed(dependency));
                         let policy = self.policy_fn(dependency, path);
                         let mut decision =
                             decide::python::decide(dependency, &releases, &policy, ctx);
-                        if let Some(lookup) = advisories {
+                        if let Some(lookup) = advisories_ref {
                             let known = lookup.index.for_package(&dependency.name);
                             if !known.is_empty() {
                                 let assessment = decide::security::assess(
@@ -406,5 +476,6 @@ impl Checker {
         if self.release_links {
             self.find_changelogs(manifests, &sources, outcome).await;
         }
+        advisories
     }
 }

@@ -54,9 +54,16 @@ pub enum SetupError {
 impl Checker {
     /// Build the clients of a run.
     pub fn new(config: Loaded, options: RunOptions) -> Result<Checker, SetupError> {
+        let network = &config.network;
+        let defaults = HttpConfig::for_run();
         let http = HttpClient::new(HttpConfig {
             cache: options.cache.clone(),
-            ..HttpConfig::default()
+            timeout: network.timeout.unwrap_or(defaults.timeout),
+            connect_timeout: network.connect_timeout.unwrap_or(defaults.connect_timeout),
+            host_deadline: network.host_deadline.or(defaults.host_deadline),
+            run_deadline: network.run_deadline.or(defaults.run_deadline),
+            retries: network.retries.unwrap_or(defaults.retries),
+            ..defaults
         })?;
         let c = &config.config;
         // Index credentials are named by environment variable; the index resolver expands
@@ -108,6 +115,8 @@ impl Checker {
             };
             if let Some(secret) = var(&registry.password_env)? {
                 let username = var(&registry.username_env)?.unwrap_or_default();
+                // Held from now on: masked in every error, even one no request caused.
+                crate::registry::http::redact::register_basic(&username, &secret);
                 settings
                     .credentials
                     .insert(host.clone(), Credential { username, secret });

@@ -14,6 +14,7 @@ mod corpus_requirements;
 mod eol_e2e;
 mod fixtures;
 mod hostile_files_e2e;
+mod hostile_servers;
 mod lock_e2e;
 mod pr_e2e;
 mod readme;

@@ -344,3 +344,34 @@ fn urls_keep_a_mirror_path_and_escape_ids() {
         "`mailto:osv@example.com` is not a valid OSV API URL\n  Caused by: it is not an http or https URL\n  hint: set `osv-url` under [advisories] in repin.toml to the API's base URL, such as https://api.osv.dev"
     );
 }
+
+#[tokio::test]
+async fn a_package_with_endless_advisories_is_failed_without_fetching_them() {
+    // A hostile API lists more IDs for `victim` than any real package has; `fine` has none.
+    let server = strict_server().await;
+    let ids: Vec<Value> = (0..=MAX_IDS_PER_PACKAGE)
+        .map(|i| json!({"id": format!("HOSTILE-{i}")}))
+        .collect();
+    Mock::given(method("POST"))
+        .and(path("/v1/querybatch"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"results": [{}, {"vulns": ids}]})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let answer = client(&server.uri())
+        .lookup(&names(&["fine", "victim"]))
+        .await;
+    assert!(!answer.failed.contains_key("fine"));
+    assert!(
+        failure(&answer, "victim").starts_with("The OSV API lists more than 5000 advisories"),
+        "{}",
+        failure(&answer, "victim")
+    );
+    assert!(ids_of_nothing(&answer));
+}
+
+fn ids_of_nothing(answer: &ApiAdvisories) -> bool {
+    ids(answer, "victim").is_empty() && ids(answer, "fine").is_empty()
+}

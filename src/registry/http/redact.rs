@@ -1,5 +1,17 @@
-//! Keeping secrets out of errors and logs: URLs with credentials, tokens in query strings.
+//! Keeping secrets out of errors and logs: URLs with credentials, tokens in query strings, and
+//! every credential the run holds, in whatever form a server may echo it back.
+//!
+//! Credentials are registered once ([`register_secret`], [`register_basic`]: the HTTP client
+//! registers every credential it sends, setup registers the configured ones before any request)
+//! and [`text`] replaces each of them wherever it appears: as written, base64-encoded (alone and
+//! in the `user:password` form of a `Basic` header, padded or not, standard or URL-safe
+//! alphabet), percent-encoded (as in a URL's user info, a query or a form body) and JSON-escaped.
+//! The registry is process-wide because errors are rendered far from the client that sent the
+//! request; it only ever grows, so a secret once held is never printed later in the process.
 
+use std::sync::{OnceLock, RwLock};
+
+use base64::Engine;
 use url::Url;
 
 /// Query parameters whose values are secrets (signed URLs, tokens).
@@ -16,16 +28,128 @@ const SECRET_PARAMS: &[&str] = &[
     "se",
 ];
 
+/// What replaces a secret.
+const MASK: &str = "***";
+
+/// Secrets shorter than this are not searched for in free text: a three-letter password would
+/// mask every word that contains it and make errors unreadable, and such a password is not a
+/// secret worth the name. Their encoded forms (longer) are still masked.
+const MIN_SECRET_LEN: usize = 4;
+
+/// The most characters of a response body an error shows.
+pub const EXCERPT_CHARS: usize = 200;
+
+/// How much of a body is examined for an excerpt (secrets are masked in all of it before it is
+/// cut, so a secret across the cut cannot leak its first half).
+const EXCERPT_SCAN_BYTES: usize = 8 * 1024;
+
+fn registry() -> &'static RwLock<Vec<String>> {
+    static SECRETS: OnceLock<RwLock<Vec<String>>> = OnceLock::new();
+    SECRETS.get_or_init(RwLock::default)
+}
+
+/// Every form of `secret` worth searching for, longest first.
+fn forms(secret: &str) -> Vec<String> {
+    let engines = [
+        &base64::engine::general_purpose::STANDARD_NO_PAD,
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+    ];
+    let mut forms = Vec::new();
+    if secret.len() >= MIN_SECRET_LEN {
+        forms.push(secret.to_owned());
+    }
+    for engine in engines {
+        // Unpadded: a prefix of the padded form, so one search finds both.
+        forms.push(engine.encode(secret));
+    }
+    let encoded: [String; 3] = [
+        percent_encoding::utf8_percent_encode(secret, percent_encoding::NON_ALPHANUMERIC)
+            .to_string(),
+        url::form_urlencoded::byte_serialize(secret.as_bytes()).collect(),
+        serde_json::to_string(secret)
+            .map(|s| s[1..s.len() - 1].to_owned())
+            .unwrap_or_default(),
+    ];
+    forms.extend(encoded);
+    // Percent-encoding may be written with lower-case hex digits.
+    let lower_hex = percent_encode_lower(secret);
+    forms.push(lower_hex);
+    forms.retain(|f| f.len() >= MIN_SECRET_LEN);
+    forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+    forms.dedup();
+    forms
+}
+
+fn percent_encode_lower(secret: &str) -> String {
+    let mut out = String::new();
+    for byte in secret.bytes() {
+        if byte.is_ascii_alphanumeric() {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02x}"));
+        }
+    }
+    out
+}
+
+fn add(forms: Vec<String>) {
+    let mut secrets = registry().write().unwrap_or_else(|e| e.into_inner());
+    for form in forms {
+        if !secrets.contains(&form) {
+            secrets.push(form);
+        }
+    }
+    // Longest first, so a secret that contains another is masked whole.
+    secrets.sort_by_key(|f| std::cmp::Reverse(f.len()));
+}
+
+/// Remember a secret (a password or token) so [`text`] masks it, in every form.
+pub fn register_secret(secret: &str) {
+    if secret.is_empty() {
+        return;
+    }
+    add(forms(secret));
+}
+
+/// Remember the credentials of HTTP basic authentication: the password in every form, and the
+/// `user:password` pair as a `Basic` header carries it (base64) and as a URL writes it.
+pub fn register_basic(username: &str, password: &str) {
+    if password.is_empty() && username.is_empty() {
+        return;
+    }
+    let pair = format!("{username}:{password}");
+    let mut all = forms(&pair);
+    if !password.is_empty() {
+        all.extend(forms(password));
+    } else {
+        // pip's token-only form (`https://TOKEN@host/`): the user name is the secret.
+        all.extend(forms(username));
+    }
+    add(all);
+}
+
+/// Mask every registered secret in `text`.
+fn mask_secrets(text: &str) -> String {
+    let secrets = registry().read().unwrap_or_else(|e| e.into_inner());
+    let mut out = text.to_owned();
+    for secret in secrets.iter() {
+        if out.contains(secret.as_str()) {
+            out = out.replace(secret.as_str(), MASK);
+        }
+    }
+    out
+}
+
 /// The URL with its password (and any user name that may itself be a token) and secret query
 /// values replaced by `***`. Always safe to print.
 pub fn url(url: &Url) -> String {
     let mut clean = url.clone();
     if !clean.username().is_empty() {
         // A user name alone is often a token (`https://TOKEN@host`): hide it too.
-        let _ = clean.set_username("***");
+        let _ = clean.set_username(MASK);
     }
     if clean.password().is_some() {
-        let _ = clean.set_password(Some("***"));
+        let _ = clean.set_password(Some(MASK));
     }
     if clean.query().is_some() {
         let pairs: Vec<(String, String)> = clean
@@ -34,17 +158,18 @@ pub fn url(url: &Url) -> String {
                 let secret = SECRET_PARAMS.iter().any(|s| k.eq_ignore_ascii_case(s));
                 (
                     k.into_owned(),
-                    if secret { "***".into() } else { v.into_owned() },
+                    if secret { MASK.into() } else { v.into_owned() },
                 )
             })
             .collect();
         clean.query_pairs_mut().clear().extend_pairs(pairs);
     }
-    clean.to_string()
+    mask_secrets(clean.as_str())
 }
 
 /// The same as [`url`] for a string that may not parse as a URL: credentials before `@` in
-/// anything that looks like `scheme://user:pass@host` are hidden.
+/// anything that looks like `scheme://user:pass@host` are hidden, and so is every registered
+/// secret.
 pub fn text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -54,7 +179,7 @@ pub fn text(text: &str) -> String {
         let authority_end = tail.find(['/', ' ', '\n', '"', '\'']).unwrap_or(tail.len());
         match tail[..authority_end].rfind('@') {
             Some(at) => {
-                out.push_str("***");
+                out.push_str(MASK);
                 out.push_str(&tail[at..authority_end]);
             }
             None => out.push_str(&tail[..authority_end]),
@@ -62,7 +187,50 @@ pub fn text(text: &str) -> String {
         rest = &tail[authority_end..];
     }
     out.push_str(rest);
-    out
+    mask_secrets(&out)
+}
+
+/// A short, printable excerpt of a response body for an error message: at most
+/// [`EXCERPT_CHARS`] characters on one line, markup tags and control characters (terminal
+/// escapes included) removed, every credential masked; empty when nothing printable is left.
+pub fn excerpt(body: &[u8]) -> String {
+    let scanned = &body[..body.len().min(EXCERPT_SCAN_BYTES)];
+    let raw = String::from_utf8_lossy(scanned);
+    let looks_like_markup = raw.trim_start().starts_with('<');
+    let mut plain = String::with_capacity(raw.len());
+    let mut in_tag = false;
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            // A terminal escape sequence (`ESC [ 31 m`): dropped whole, not just its ESC.
+            '\x1b' => {
+                if chars.next() == Some('[') {
+                    for c in chars.by_ref() {
+                        if ('@'..='~').contains(&c) {
+                            break;
+                        }
+                    }
+                }
+                plain.push(' ');
+            }
+            '<' if looks_like_markup => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                plain.push(' ');
+            }
+            _ if in_tag => {}
+            c if c.is_control() || c == '\u{fffd}' => plain.push(' '),
+            c => plain.push(c),
+        }
+    }
+    let one_line = plain.split_whitespace().collect::<Vec<_>>().join(" ");
+    // Mask before cutting, so no prefix of a secret survives the cut.
+    let masked = text(&one_line);
+    let mut cut: String = masked.chars().take(EXCERPT_CHARS).collect();
+    if masked.chars().count() > EXCERPT_CHARS || body.len() > EXCERPT_SCAN_BYTES {
+        cut.push('…');
+    }
+    cut
 }
 
 #[cfg(test)]
@@ -87,5 +255,67 @@ mod tests {
             text("-i https://me:pw@host:8443/simple and http://x/y"),
             "-i https://***@host:8443/simple and http://x/y"
         );
+    }
+
+    #[test]
+    fn registered_secrets_are_masked_in_every_form() {
+        let user = "canary-user";
+        let password = "Canary/Pass+word=1 é";
+        register_basic(user, password);
+        register_secret("tok_0123456789abcdef");
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let b64url = |s: &str| base64::engine::general_purpose::URL_SAFE.encode(s);
+        let echoes = [
+            password.to_owned(),
+            b64(&format!("{user}:{password}")),
+            format!("Basic {}", b64(&format!("{user}:{password}"))),
+            b64url(&format!("{user}:{password}")),
+            b64(password),
+            percent_encoding::utf8_percent_encode(password, percent_encoding::NON_ALPHANUMERIC)
+                .to_string(),
+            url::form_urlencoded::byte_serialize(password.as_bytes()).collect(),
+            percent_encode_lower(password),
+            serde_json::to_string(password).unwrap(),
+            "Bearer tok_0123456789abcdef".to_owned(),
+            b64("tok_0123456789abcdef"),
+        ];
+        for echo in echoes {
+            let shown = text(&format!("server said: {echo}!"));
+            assert!(
+                !shown.contains("Canary/Pass") && !shown.contains("tok_0123"),
+                "{shown}"
+            );
+            for form in forms(password) {
+                assert!(!shown.contains(&form), "{form} in {shown}");
+            }
+            assert!(shown.contains(MASK), "{shown}");
+            let excerpt = excerpt(format!("<html><b>echo</b> {echo}</html>").as_bytes());
+            assert!(excerpt.contains(MASK), "{excerpt}");
+        }
+        // The user name alone is not a secret when a password goes with it.
+        assert_eq!(text("hello canary-user"), "hello canary-user");
+    }
+
+    #[test]
+    fn excerpts_are_short_printable_and_tag_free() {
+        let page = format!(
+            "<!DOCTYPE html><html><head><title>500 Internal Server Error</title></head>\n\
+             <body>\x1b[31mboom\x07</body></html>{}",
+            "x".repeat(10_000)
+        );
+        let shown = excerpt(page.as_bytes());
+        assert!(
+            shown.starts_with("500 Internal Server Error boom x"),
+            "{shown}"
+        );
+        assert!(shown.chars().count() <= EXCERPT_CHARS + 1);
+        assert!(shown.ends_with('…'));
+        assert!(!shown.chars().any(char::is_control));
+        assert_eq!(excerpt(b"not found"), "not found");
+        assert_eq!(excerpt(b"\x00\x01\x02"), "");
+        // A secret across the cut is masked whole, not cut in half.
+        register_secret("SECRETSECRETSECRET-cut");
+        let long = format!("{}SECRETSECRETSECRET-cut", "a ".repeat(95));
+        assert!(!excerpt(long.as_bytes()).contains("SECRET"));
     }
 }

@@ -17,6 +17,93 @@ pub fn accept() -> String {
     [OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST].join(", ")
 }
 
+/// The manifest media types repin understands.
+pub const SUPPORTED: [&str; 4] = [OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST];
+
+/// A `Content-Type` without its parameters, lower-case.
+fn essence(content_type: &str) -> String {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// Whether `content_type` is one of the [`SUPPORTED`] manifest types.
+pub fn is_supported(content_type: &str) -> bool {
+    SUPPORTED.contains(&essence(content_type).as_str())
+}
+
+/// Whether `content_type` says nothing about the manifest (plain JSON, bytes, nothing): the
+/// body's own `mediaType` decides then.
+pub fn is_generic(content_type: &str) -> bool {
+    matches!(
+        essence(content_type).as_str(),
+        "" | "application/json" | "application/octet-stream" | "text/plain"
+    )
+}
+
+/// The media type of a manifest served with `content_type`: a [`SUPPORTED`] type, from the
+/// header, or from the body's `mediaType` when the header is generic (an OCI manifest without
+/// one is recognised by its `schemaVersion` 2 and its `manifests` or `config`). `Err` with the
+/// offending type otherwise, also when the header and the body disagree.
+pub fn media_type(content_type: Option<&str>, body: &[u8]) -> Result<String, String> {
+    #[derive(Deserialize)]
+    struct Head {
+        #[serde(rename = "schemaVersion")]
+        schema_version: Option<serde_json::Value>,
+        #[serde(rename = "mediaType")]
+        media_type: Option<serde_json::Value>,
+        manifests: Option<serde_json::Value>,
+        config: Option<serde_json::Value>,
+    }
+    let header = content_type.map(essence).unwrap_or_default();
+    let head: Option<Head> = serde_json::from_slice(body).ok();
+    let declared = head
+        .as_ref()
+        .and_then(|h| h.media_type.as_ref())
+        .map(|m| m.as_str().map_or_else(|| m.to_string(), str::to_owned));
+    if !is_generic(&header) {
+        if !SUPPORTED.contains(&header.as_str()) {
+            return Err(header);
+        }
+        return match declared {
+            Some(body_type) if body_type != header => Err(format!(
+                "{header} (but the manifest itself says {body_type})"
+            )),
+            _ => Ok(header),
+        };
+    }
+    match (declared, head) {
+        (Some(body_type), _) if SUPPORTED.contains(&body_type.as_str()) => Ok(body_type),
+        (Some(body_type), _) => Err(body_type),
+        (None, Some(h))
+            if h.schema_version
+                .as_ref()
+                .and_then(serde_json::Value::as_u64)
+                == Some(2) =>
+        {
+            if h.manifests.is_some() {
+                Ok(OCI_INDEX.to_owned())
+            } else if h.config.is_some() {
+                Ok(OCI_MANIFEST.to_owned())
+            } else {
+                Err(if header.is_empty() {
+                    "no media type".into()
+                } else {
+                    header
+                })
+            }
+        }
+        _ => Err(if header.is_empty() {
+            "no media type".into()
+        } else {
+            header
+        }),
+    }
+}
+
 /// A platform: `linux/amd64`, `linux/arm64/v8`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Platform {
@@ -302,6 +389,62 @@ mod tests {
             config: None,
         };
         assert_eq!(single.base_name(&platforms(&["linux/amd64"])), None);
+    }
+
+    #[test]
+    fn only_manifest_and_index_media_types_are_understood() {
+        let oci_index = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}"#;
+        let bare_index = br#"{"schemaVersion":2,"manifests":[]}"#;
+        let bare_image = br#"{"schemaVersion":2,"config":{"digest":"sha256:aa"},"layers":[]}"#;
+        let schema1 = br#"{"schemaVersion":1,"name":"x","fsLayers":[]}"#;
+        type Case<'a> = (Option<&'a str>, &'a [u8], Result<&'a str, &'a str>);
+        let cases: [Case; 10] = [
+            (Some(OCI_INDEX), oci_index, Ok(OCI_INDEX)),
+            (
+                Some("application/vnd.oci.image.index.v1+json; charset=utf-8"),
+                bare_index,
+                Ok(OCI_INDEX),
+            ),
+            (Some(DOCKER_MANIFEST), bare_image, Ok(DOCKER_MANIFEST)),
+            (None, oci_index, Ok(OCI_INDEX)),
+            (Some("application/json"), bare_image, Ok(OCI_MANIFEST)),
+            (
+                Some("application/vnd.hostile.weird+json"),
+                bare_image,
+                Err("application/vnd.hostile.weird+json"),
+            ),
+            (
+                Some("application/vnd.docker.distribution.manifest.v1+prettyjws"),
+                schema1,
+                Err("application/vnd.docker.distribution.manifest.v1+prettyjws"),
+            ),
+            (None, schema1, Err("no media type")),
+            (
+                None,
+                br#"{"schemaVersion":2,"mediaType":"application/vnd.hostile+json","config":{}}"#,
+                Err("application/vnd.hostile+json"),
+            ),
+            (
+                Some(OCI_MANIFEST),
+                oci_index,
+                Err(
+                    "application/vnd.oci.image.manifest.v1+json (but the manifest itself says application/vnd.oci.image.index.v1+json)",
+                ),
+            ),
+        ];
+        for (header, body, expected) in cases {
+            let got = media_type(header, body);
+            assert_eq!(
+                got.as_deref().map_err(String::as_str),
+                expected,
+                "{header:?}"
+            );
+        }
+        assert!(is_supported(
+            "application/vnd.docker.distribution.manifest.list.v2+json"
+        ));
+        assert!(!is_supported("application/vnd.hostile.weird+json"));
+        assert!(is_generic("application/json; charset=utf-8") && is_generic(""));
     }
 
     #[test]

@@ -5,13 +5,28 @@
 //! service, scoped per repository and reused until shortly before expiry; or `Basic`).
 //! Credentials come from configuration, then Docker's `config.json` (auths, credential
 //! helpers). Plain HTTP is used for `localhost`, `127.0.0.0/8` and `::1` (as Docker does) and
-//! for registries marked insecure; HTTPS everywhere else. Digests come from `HEAD` requests,
-//! which do not count against Docker Hub's pull limits; a body fetched for a digest is always
-//! checked against it.
+//! for registries marked insecure; HTTPS everywhere else.
+//!
+//! Where credentials go (as Docker's client does: it adds credentials only for the hosts whose
+//! challenge it recorded):
+//! - the registry's own requests carry them (basic credentials, or the bearer token) to the
+//!   registry's origin only; a redirect or a tag-list `Link` to another origin never gets them,
+//!   and a `Link` to another origin is refused outright (the tags it lists are not the
+//!   registry's);
+//! - the registry's basic credentials also go to the token service, but only to the `realm` of
+//!   the challenge the registry itself answered on its own origin, and never over plain HTTP
+//!   when the registry is reached over HTTPS.
+//!
+//! Digests: a `HEAD` (which does not count against Docker Hub's pull limits) tells whether a
+//! tag moved. A digest repin writes is never taken from a header alone: the manifest is fetched
+//! and hashed ([`OciClient::verify`], once per digest), and only the manifest media types repin
+//! understands (OCI image index and manifest, Docker manifest list and schema 2 manifest) are
+//! accepted.
 
 pub mod auth;
 pub mod credentials;
 pub mod manifest;
+pub mod tag_list;
 
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -107,6 +122,60 @@ pub enum OciError {
         /// The body's digest.
         actual: String,
     },
+    /// A `HEAD`'s `Docker-Content-Digest` is not the digest of the manifest the tag serves.
+    #[error(
+        "{registry} said `{repository}:{tag}` has the digest {claimed}, but its manifest hashes to {actual}: the digest is not pinned"
+    )]
+    DigestNotVerified {
+        /// Registry host.
+        registry: String,
+        /// Repository.
+        repository: String,
+        /// The tag.
+        tag: String,
+        /// The digest the registry claimed.
+        claimed: String,
+        /// The manifest's digest.
+        actual: String,
+    },
+    /// A manifest of a media type repin does not understand.
+    #[error(
+        "{registry} served `{repository}:{reference}` as `{media_type}`, which is not an image manifest or index repin understands"
+    )]
+    UnsupportedMediaType {
+        /// Registry host.
+        registry: String,
+        /// Repository.
+        repository: String,
+        /// Tag or digest.
+        reference: String,
+        /// What it was served as.
+        media_type: String,
+    },
+    /// A tag-list page links its next page on another origin.
+    #[error(
+        "{registry} linked the next page of the tags of `{repository}` on another origin ({link}): repin does not follow it"
+    )]
+    CrossOriginLink {
+        /// Registry host.
+        registry: String,
+        /// Repository.
+        repository: String,
+        /// The link, redacted.
+        link: String,
+    },
+    /// The token realm would receive credentials it must not.
+    #[error(
+        "{registry} asks for tokens from {realm}, which repin does not send {registry}'s credentials to: {reason}"
+    )]
+    UntrustedRealm {
+        /// Registry host.
+        registry: String,
+        /// The realm, redacted.
+        realm: String,
+        /// Why.
+        reason: &'static str,
+    },
     /// Reading credentials failed.
     #[error("Cannot get credentials")]
     Credentials(#[from] credentials::CredentialError),
@@ -130,6 +199,9 @@ pub struct ManifestInfo {
     pub media_type: Option<String>,
 }
 
+/// `(registry, repository, digest)`.
+type DigestKey = (String, String, String);
+
 /// A registry client. Cheap to clone; clones share tokens.
 #[derive(Debug, Clone)]
 pub struct OciClient {
@@ -137,6 +209,9 @@ pub struct OciClient {
     settings: Arc<OciSettings>,
     challenges: Arc<Mutex<HashMap<String, Arc<OnceCell<Challenge>>>>>,
     tokens: Arc<Mutex<HashMap<(String, String), Token>>>,
+    /// Digests whose manifests were fetched and hashed, by (registry, repository, digest), with
+    /// their media types.
+    verified: Arc<std::sync::Mutex<HashMap<DigestKey, String>>>,
 }
 
 /// Docker Hub's API host.
@@ -169,6 +244,7 @@ impl OciClient {
             settings: Arc::new(settings),
             challenges: Arc::default(),
             tokens: Arc::default(),
+            verified: Arc::default(),
         }
     }
 
@@ -233,9 +309,19 @@ impl OciClient {
                 .expect("a fixed path joins");
             let response = self
                 .http
-                .send(Request::get(url).uncached())
+                .send(Request::get(url.clone()).uncached())
                 .await
                 .map_err(|e| Self::http_error(registry, e))?;
+            // A challenge names where credentials go: only the registry's own origin may say.
+            if response.status == 401 && !super::http::origin::same(&response.url, &url) {
+                return Err(OciError::BadResponse {
+                    registry: registry.to_owned(),
+                    reason: format!(
+                        "its /v2/ redirected to {}, which asked for credentials",
+                        redact::url(&response.url)
+                    ),
+                });
+            }
             Ok(match response.status {
                 401 => response
                     .header(WWW_AUTHENTICATE.as_str())
@@ -281,6 +367,9 @@ impl OciClient {
             username: c.username,
             password: c.secret,
         });
+        if auth.is_some() {
+            self.check_realm(registry, &url)?;
+        }
         let response = self
             .http
             .send(Request::get(url).uncached().auth(auth))
@@ -305,6 +394,26 @@ impl OciClient {
         let value = token.value.clone();
         self.tokens.lock().await.insert(key, token);
         Ok(value)
+    }
+
+    /// Whether the registry's basic credentials may go to `realm` (the challenge came from the
+    /// registry's own origin, checked in [`Self::challenge`]): not over plain HTTP when the
+    /// registry itself is reached over HTTPS, and only to http(s) URLs.
+    fn check_realm(&self, registry: &str, realm: &Url) -> Result<(), OciError> {
+        let refuse = |reason| OciError::UntrustedRealm {
+            registry: registry.to_owned(),
+            realm: redact::url(realm),
+            reason,
+        };
+        let endpoint = self.endpoint(registry)?;
+        match realm.scheme() {
+            "https" => Ok(()),
+            "http" if endpoint.scheme() == "http" => Ok(()),
+            "http" => Err(refuse(
+                "it is plain HTTP while the registry is reached over HTTPS",
+            )),
+            _ => Err(refuse("it is not an http(s) URL")),
+        }
     }
 
     /// Send an authenticated request about `repository`; a 401 with a cached token refreshes
@@ -362,7 +471,7 @@ impl OciClient {
             },
             (429, _) | (_, Some("TOOMANYREQUESTS")) => OciError::RateLimited {
                 registry: registry.to_owned(),
-                message: super::http::trimmed_body(body.as_bytes()),
+                message: redact::excerpt(body.as_bytes()),
             },
             (404, Some("MANIFEST_UNKNOWN" | "TAG_INVALID")) | (404, None)
                 if reference.is_some() =>
@@ -382,7 +491,7 @@ impl OciClient {
                 HttpError::Status {
                     url: redact::url(&response.url),
                     status: response.status,
-                    body: super::http::trimmed_body(&response.body),
+                    body: redact::excerpt(&response.body),
                 },
             ),
         }
@@ -404,22 +513,15 @@ impl OciClient {
             if !seen.insert(url.to_string()) {
                 break; // a Link loop
             }
-            let response = self
-                .send(registry, repository, Request::get(url.clone()))
-                .await?;
+            let request = Request::get(url.clone()).max_body(tag_list::MAX_PAGE_BYTES);
+            let response = self.send(registry, repository, request).await?;
             if !response.is_success() {
                 return Err(self.failure(registry, repository, None, response));
             }
-            #[derive(serde::Deserialize)]
-            struct Page {
-                tags: Option<Vec<String>>,
-            }
-            let page: Page =
-                serde_json::from_slice(&response.body).map_err(|e| OciError::BadResponse {
-                    registry: registry.to_owned(),
-                    reason: format!("the tag list is not valid JSON: {e}"),
-                })?;
-            tags.extend(page.tags.unwrap_or_default());
+            tag_list::read_page(&response.body, &mut tags).map_err(|e| OciError::BadResponse {
+                registry: registry.to_owned(),
+                reason: e.to_string(),
+            })?;
             match response.header("link").and_then(next_link) {
                 Some(next) => {
                     url = response
@@ -429,6 +531,13 @@ impl OciClient {
                             registry: registry.to_owned(),
                             reason: format!("bad Link header: {e}"),
                         })?;
+                    if !super::http::origin::same(&url, &base) {
+                        return Err(OciError::CrossOriginLink {
+                            registry: registry.to_owned(),
+                            repository: repository.to_owned(),
+                            link: redact::url(&url),
+                        });
+                    }
                 }
                 None => return Ok(tags),
             }
@@ -451,7 +560,8 @@ impl OciClient {
     }
 
     /// The digest of a tag (or digest) from `HEAD`, falling back to `GET` and hashing the body
-    /// when the registry sends no `Docker-Content-Digest`.
+    /// when the registry sends no `Docker-Content-Digest`. A digest from a header only tells
+    /// whether a tag moved: [`Self::verify`] it before writing it anywhere.
     pub async fn digest(
         &self,
         registry: &str,
@@ -465,6 +575,16 @@ impl OciClient {
             return Err(self.failure(registry, repository, Some(reference), response));
         }
         let media_type = response.header("content-type").map(str::to_owned);
+        if let Some(declared) = media_type.as_deref() {
+            if !manifest::is_generic(declared) && !manifest::is_supported(declared) {
+                return Err(OciError::UnsupportedMediaType {
+                    registry: registry.to_owned(),
+                    repository: repository.to_owned(),
+                    reference: reference.to_owned(),
+                    media_type: redact::text(declared),
+                });
+            }
+        }
         if let Some(digest) = response.header("docker-content-digest") {
             if crate::manifest::dockerfile::is_valid_digest(digest) {
                 return Ok(ManifestInfo {
@@ -474,17 +594,61 @@ impl OciClient {
             }
         }
         let (_, digest, media_type) = self.fetch(registry, repository, reference).await?;
-        Ok(ManifestInfo { digest, media_type })
+        Ok(ManifestInfo {
+            digest,
+            media_type: Some(media_type),
+        })
     }
 
-    /// GET a manifest; returns its body, digest (verified against `reference` when that is a
-    /// digest) and media type.
+    /// Make sure `claimed` (from [`Self::digest`]) is the digest of the manifest `tag` serves:
+    /// fetch the manifest and hash it, unless a manifest with that digest was already fetched
+    /// and hashed in this run. Returns the manifest's media type.
+    pub async fn verify(
+        &self,
+        registry: &str,
+        repository: &str,
+        tag: &str,
+        claimed: &str,
+    ) -> Result<String, OciError> {
+        let key = (
+            registry.to_owned(),
+            repository.to_owned(),
+            claimed.to_owned(),
+        );
+        if let Some(media_type) = self.verified_media_type(&key) {
+            return Ok(media_type);
+        }
+        let reference = if tag.is_empty() { claimed } else { tag };
+        let (_, actual, media_type) = self.fetch(registry, repository, reference).await?;
+        if actual != claimed {
+            return Err(OciError::DigestNotVerified {
+                registry: registry.to_owned(),
+                repository: repository.to_owned(),
+                tag: reference.to_owned(),
+                claimed: claimed.to_owned(),
+                actual,
+            });
+        }
+        Ok(media_type)
+    }
+
+    fn verified_media_type(&self, key: &DigestKey) -> Option<String> {
+        self.verified
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .cloned()
+    }
+
+    /// GET a manifest; returns its body, digest (the hash of the body, checked against
+    /// `reference` when that is a digest and against the `Docker-Content-Digest` header) and
+    /// media type (one repin understands, or an error). The digest is remembered as verified.
     async fn fetch(
         &self,
         registry: &str,
         repository: &str,
         reference: &str,
-    ) -> Result<(Vec<u8>, String, Option<String>), OciError> {
+    ) -> Result<(Vec<u8>, String, String), OciError> {
         let url = self.manifest_url(registry, repository, reference)?;
         let get = Request::get(url).header(ACCEPT, manifest::accept());
         let response = self.send(registry, repository, get).await?;
@@ -501,16 +665,31 @@ impl OciClient {
             });
         }
         if let Some(header) = response.header("docker-content-digest") {
+            // Only sha256 can be compared (a registry may name another algorithm).
             if header.starts_with("sha256:") && header != actual {
-                return Err(OciError::DigestMismatch {
+                return Err(OciError::DigestNotVerified {
                     registry: registry.to_owned(),
                     repository: repository.to_owned(),
-                    expected: header.to_owned(),
+                    tag: reference.to_owned(),
+                    claimed: redact::text(header),
                     actual,
                 });
             }
         }
-        let media_type = response.header("content-type").map(str::to_owned);
+        let media_type = manifest::media_type(response.header("content-type"), &response.body)
+            .map_err(|media_type| OciError::UnsupportedMediaType {
+                registry: registry.to_owned(),
+                repository: repository.to_owned(),
+                reference: reference.to_owned(),
+                media_type: redact::text(&media_type),
+            })?;
+        self.verified
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(
+                (registry.to_owned(), repository.to_owned(), actual.clone()),
+                media_type.clone(),
+            );
         Ok((response.body, actual, media_type))
     }
 

@@ -9,7 +9,7 @@ use serde::{Serialize, Serializer};
 
 use super::error::PypiError;
 use super::index_config::Index;
-use super::model::{IndexUrl, PageFormat, Project, Release};
+use super::model::{IndexUrl, PageFormat, Project, ProjectBuilder, Release};
 use super::{simple_html, simple_json};
 use crate::manifest::python::normalize_name;
 use crate::registry::http::{HttpClient, Request, Response, redact};
@@ -17,6 +17,11 @@ use crate::registry::http::{HttpClient, Request, Response, redact};
 /// The `Accept` header of project page requests: PEP 691 JSON preferred, HTML accepted.
 pub const ACCEPT_SIMPLE: &str = "application/vnd.pypi.simple.v1+json, \
                                  application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01";
+
+/// The largest project page read, in bytes. PyPI's largest pages (botocore, numpy) are about
+/// 2 MB; the limit leaves room for fifteen times that while keeping a hostile page's body (and
+/// what it parses into) well inside a run's memory.
+pub const MAX_PAGE_BYTES: usize = 32 * 1024 * 1024;
 
 /// A client for PyPI-compatible simple indexes. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -56,6 +61,7 @@ impl PypiClient {
             source: Box::new(source),
         };
         let request = Request::get(index.url.project_url(&name))
+            .max_body(MAX_PAGE_BYTES)
             .header(ACCEPT, ACCEPT_SIMPLE)
             .auth(index.auth.clone());
         let response = self.http.send(request).await.map_err(http_error)?;
@@ -74,11 +80,27 @@ impl PypiClient {
         }
         let response = response.ensure_success().map_err(http_error)?;
         let format = page_format(&response, &name)?;
-        let page = match format {
-            PageFormat::Json => simple_json::parse(&response.body, &response.url, &name)?,
-            PageFormat::Html => simple_html::parse(&response.body, &response.url, &name)?,
-        };
-        Ok(Project::from_page(&name, index.url.clone(), format, page))
+        // Files go straight into their releases as the page is read; the body (charged to the
+        // run's memory budget) is dropped as soon as the project is built.
+        let mut project = ProjectBuilder::new(&name, index.url.clone(), format);
+        match format {
+            PageFormat::Json => {
+                simple_json::parse_into(&response.body, &response.url, &name, &mut project)?;
+            }
+            PageFormat::Html => {
+                simple_html::parse_into(&response.body, &response.url, &name, &mut project)?;
+            }
+        }
+        if let Some((what, limit)) = project.overflow() {
+            return Err(PypiError::PageTooLarge {
+                name,
+                url: redact::url(&response.url),
+                what,
+                limit,
+            });
+        }
+        drop(response);
+        Ok(project.finish())
     }
 
     /// Ask every index about `name`, concurrently, and merge the answers.
@@ -201,7 +223,8 @@ impl Lookup {
         for (version, release) in project.releases {
             self.releases
                 .entry(version)
-                .or_default()
+                // Nearly every version is on one index: no room for more until needed.
+                .or_insert_with(|| Vec::with_capacity(1))
                 .push(SourcedRelease {
                     index: project.index.clone(),
                     release,

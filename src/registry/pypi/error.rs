@@ -52,6 +52,20 @@ pub enum PypiError {
         #[source]
         source: serde_json::Error,
     },
+    /// The page lists more files or versions than repin reads (a hostile or broken index).
+    #[error(
+        "The index page for `{name}` at {url} lists more than {limit} {what}, more than repin reads"
+    )]
+    PageTooLarge {
+        /// The normalised name.
+        name: String,
+        /// The page URL, redacted.
+        url: String,
+        /// `files` or `versions`.
+        what: &'static str,
+        /// The limit.
+        limit: usize,
+    },
     /// The page declares a simple API major version repin does not speak (PEP 629).
     #[error(
         "The index page for `{name}` at {url} uses simple API version {version}, which repin does not support"

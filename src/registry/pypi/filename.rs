@@ -31,18 +31,9 @@ pub const SDIST_EXTENSIONS: &[&str] = &[
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "type")]
 pub enum DistKind {
-    /// A built distribution (`.whl`).
-    Wheel {
-        /// The optional build tag (`1`, `2abc`): it orders wheels of the same version.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        build_tag: Option<String>,
-        /// The Python tag, possibly compressed (`py2.py3`, `cp312`).
-        python_tag: String,
-        /// The ABI tag (`none`, `abi3`, `cp312`).
-        abi_tag: String,
-        /// The platform tag, possibly compressed (`any`, `manylinux_2_17_x86_64.manylinux2014_x86_64`).
-        platform_tag: String,
-    },
+    /// A built distribution (`.whl`), with its tags (boxed: an index page may list hundreds of
+    /// thousands of files, and the tags would double the size of every one of them).
+    Wheel(Box<WheelTags>),
     /// A source distribution, with its archive extension (`.tar.gz`, `.zip`, ...).
     Sdist {
         /// The extension as written in the file name.
@@ -50,6 +41,20 @@ pub enum DistKind {
     },
     /// Anything else (`.egg`, `.exe`, a file of another project): not a release file repin uses.
     Other,
+}
+
+/// The tags of a wheel's file name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WheelTags {
+    /// The optional build tag (`1`, `2abc`): it orders wheels of the same version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub build_tag: Option<String>,
+    /// The Python tag, possibly compressed (`py2.py3`, `cp312`).
+    pub python_tag: String,
+    /// The ABI tag (`none`, `abi3`, `cp312`).
+    pub abi_tag: String,
+    /// The platform tag, possibly compressed (`any`, `manylinux_2_17_x86_64.manylinux2014_x86_64`).
+    pub platform_tag: String,
 }
 
 /// A parsed wheel or sdist file name.
@@ -145,12 +150,12 @@ fn wheel_from_parts(name: &str, rest: &[&str]) -> Result<DistFilename, Rejection
         name: name.to_owned(),
         version_text: version_text.to_owned(),
         version: Version::from_str(version_text).ok(),
-        kind: DistKind::Wheel {
+        kind: DistKind::Wheel(Box::new(WheelTags {
             build_tag,
             python_tag: (*python_tag).to_owned(),
             abi_tag: (*abi_tag).to_owned(),
             platform_tag: (*platform_tag).to_owned(),
-        },
+        })),
     })
 }
 
@@ -222,12 +227,13 @@ mod tests {
 
     fn describe(kind: &DistKind) -> String {
         match kind {
-            DistKind::Wheel {
-                build_tag,
-                python_tag,
-                abi_tag,
-                platform_tag,
-            } => {
+            DistKind::Wheel(tags) => {
+                let WheelTags {
+                    build_tag,
+                    python_tag,
+                    abi_tag,
+                    platform_tag,
+                } = &**tags;
                 let build = build_tag
                     .as_ref()
                     .map(|b| format!("build={b} "))

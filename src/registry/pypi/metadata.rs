@@ -264,7 +264,8 @@ pub fn parse_requirement(line: &str) -> Result<Requirement<VerbatimUrl>, Metadat
 /// wheel (pure ones first), then an sdist.
 fn candidates(release: &Release) -> Vec<&DistFile> {
     let rank = |file: &DistFile| match &file.kind {
-        DistKind::Wheel { platform_tag, .. } => {
+        DistKind::Wheel(tags) => {
+            let platform_tag = &tags.platform_tag;
             let served = matches!(file.core_metadata, CoreMetadata::Present { .. });
             let pure = platform_tag == "any";
             match (served, pure) {
@@ -290,7 +291,7 @@ fn candidates(release: &Release) -> Vec<&DistFile> {
 
 impl PypiClient {
     /// The core metadata of `release`, read from `index` (whose credentials are sent for files
-    /// on its host). See the [module documentation](self) for the order of sources.
+    /// on its origin only). See the [module documentation](self) for the order of sources.
     pub async fn metadata(
         &self,
         index: &Index,
@@ -303,7 +304,7 @@ impl PypiClient {
         let text = if let CoreMetadata::Present { hashes } = &file.core_metadata {
             let mut url = file.url.clone();
             url.set_path(&format!("{}.metadata", url.path()));
-            let sha256 = hashes.get("sha256").map(String::as_str);
+            let sha256 = hashes.get("sha256");
             let body = self.download(index, &url, sha256, None, true).await?;
             String::from_utf8(body).map_err(|_| MetadataError::NotUtf8)?
         } else {
@@ -311,7 +312,7 @@ impl PypiClient {
                 .download(index, &file.url, file.sha256(), file.size, false)
                 .await?;
             match &file.kind {
-                DistKind::Wheel { .. } => wheel_metadata(&file.filename, &body)?,
+                DistKind::Wheel(_) => wheel_metadata(&file.filename, &body)?,
                 DistKind::Sdist { extension } => sdist_pkg_info(&file.filename, extension, &body)?,
                 DistKind::Other => return Err(MetadataError::NoFiles),
             }
@@ -323,7 +324,7 @@ impl PypiClient {
         Ok(metadata)
     }
 
-    /// GET `url` (index credentials when on the index's host), checked against `sha256` when
+    /// GET `url` (index credentials when on the index's origin), checked against `sha256` when
     /// given. Small metadata files may be cached; archives are not.
     async fn download(
         &self,
@@ -342,10 +343,11 @@ impl PypiClient {
                 limit,
             });
         }
-        let same_host = url.host_str() == index.url.as_url().host_str()
-            && url.port_or_known_default() == index.url.as_url().port_or_known_default();
+        // Files and metadata are often on another host (a CDN): the index's credentials go
+        // only to the index's own origin (scheme, host and port).
+        let same_origin = crate::registry::http::origin::same(url, index.url.as_url());
         let mut request = Request::get(url.clone());
-        if same_host {
+        if same_origin {
             request = request.auth(index.auth.clone());
         }
         if !cacheable {

@@ -28,12 +28,15 @@ pub mod pip_conf;
 pub mod simple_html;
 pub mod simple_json;
 
-pub use client::{ACCEPT_SIMPLE, Lookup, PypiClient, SourcedRelease};
+pub use client::{ACCEPT_SIMPLE, Lookup, MAX_PAGE_BYTES, PypiClient, SourcedRelease};
 pub use error::PypiError;
-pub use filename::DistKind;
+pub use filename::{DistKind, WheelTags};
 pub use index_config::{ConfiguredIndexes, Environment, Index, IndexResolver, IndexSource};
 pub use metadata::{Metadata, MetadataError};
-pub use model::{CoreMetadata, DistFile, IndexUrl, Page, PageFormat, Project, Release};
+pub use model::{
+    CoreMetadata, DistFile, FileSink, Hashes, IndexUrl, MAX_WARNINGS, Page, PageFormat, Project,
+    ProjectBuilder, Release,
+};
 
 // The pypiserver harness lives with the integration tests, which use it too.
 #[cfg(test)]

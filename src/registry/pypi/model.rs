@@ -1,12 +1,19 @@
 //! What an index says about a project: its releases and their files.
 //!
-//! Both page formats (PEP 691 JSON and PEP 503 HTML) are parsed into a [`Page`] of
-//! [`DistFile`]s; [`Project::from_page`] then groups the files into [`Release`]s by the version in
-//! their file name (or by the PEP 700 `versions` list when the index sends one).
+//! Both page formats (PEP 691 JSON and PEP 503 HTML) are read file by file into a
+//! [`ProjectBuilder`], which groups the files into [`Release`]s by the version in their file name
+//! (or by the PEP 700 `versions` list when the index sends one) as they come, so a page is never
+//! held twice; [`Page`] collects the files of a page instead, for tests and tools.
+//!
+//! The forms are compact, because a hostile (or merely huge) index page may list hundreds of
+//! thousands of files: [`Hashes`] are one small slice, not a map; a release's file list is
+//! shrunk to its length; [`IndexUrl`]s are shared; repeated `requires-python` texts are parsed
+//! once per page; and at most [`MAX_WARNINGS`] warnings are kept per page.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use pep440_rs::{Version, VersionSpecifiers};
@@ -21,7 +28,7 @@ use crate::registry::http::redact;
 ///
 /// Its `Display` and `Debug` are redacted (secret query parameters), so it is safe to print.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct IndexUrl(Url);
+pub struct IndexUrl(Arc<Url>);
 
 impl IndexUrl {
     /// The index URL, with credentials and fragment removed and a trailing `/` added.
@@ -36,7 +43,7 @@ impl IndexUrl {
             let path = format!("{}/", url.path());
             url.set_path(&path);
         }
-        IndexUrl(url)
+        IndexUrl(Arc::new(url))
     }
 
     /// The URL.
@@ -46,7 +53,7 @@ impl IndexUrl {
 
     /// The project page: `<index>/<normalised-name>/`.
     pub fn project_url(&self, normalised_name: &str) -> Url {
-        let mut url = self.0.clone();
+        let mut url = (*self.0).clone();
         url.set_query(None);
         let path = format!("{}{normalised_name}/", url.path());
         url.set_path(&path);
@@ -76,6 +83,77 @@ fn redacted_url<S: Serializer>(url: &Url, serializer: S) -> Result<S::Ok, S::Err
     serializer.serialize_str(&redact::url(url))
 }
 
+/// A file's hashes: lower-case algorithm to lower-case hex digest, sorted by algorithm, one
+/// entry per algorithm (the last given wins). Packed into one string (`algo NUL digest NUL ...`),
+/// not a map: an index page may list a hundred thousand files, nearly all with a single
+/// `sha256`, and a map would cost five times the digest itself. A pair containing a NUL is
+/// dropped (no real algorithm or digest has one).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Hashes(Option<Box<str>>);
+
+impl Hashes {
+    /// The digest for `algorithm` (lower-case).
+    pub fn get(&self, algorithm: &str) -> Option<&str> {
+        self.iter().find(|(a, _)| *a == algorithm).map(|(_, h)| h)
+    }
+
+    /// `(algorithm, digest)` pairs, sorted by algorithm.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        let mut parts = self.0.as_deref().unwrap_or("").split_terminator('\0');
+        std::iter::from_fn(move || Some((parts.next()?, parts.next()?)))
+    }
+
+    /// How many algorithms.
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+}
+
+impl<A: Into<String>, H: Into<String>> FromIterator<(A, H)> for Hashes {
+    fn from_iter<I: IntoIterator<Item = (A, H)>>(pairs: I) -> Self {
+        let map: BTreeMap<String, String> = pairs
+            .into_iter()
+            .map(|(a, h)| (a.into(), h.into()))
+            .filter(|(a, h)| !a.contains('\0') && !h.contains('\0'))
+            .collect();
+        if map.is_empty() {
+            return Hashes(None);
+        }
+        let mut packed =
+            String::with_capacity(map.iter().map(|(a, h)| a.len() + h.len() + 2).sum());
+        for (algorithm, digest) in &map {
+            packed.push_str(algorithm);
+            packed.push('\0');
+            packed.push_str(digest);
+            packed.push('\0');
+        }
+        Hashes(Some(packed.into_boxed_str()))
+    }
+}
+
+impl<const N: usize> From<[(String, String); N]> for Hashes {
+    fn from(pairs: [(String, String); N]) -> Self {
+        pairs.into_iter().collect()
+    }
+}
+
+impl fmt::Debug for Hashes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for Hashes {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter())
+    }
+}
+
 /// Whether the index serves a file's core metadata separately (PEP 658/714).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "state")]
@@ -86,7 +164,7 @@ pub enum CoreMetadata {
     /// Served at `<file url>.metadata`, with these hashes of the metadata file (maybe none).
     Present {
         /// Algorithm (lowercase) to hex digest.
-        hashes: BTreeMap<String, String>,
+        hashes: Hashes,
     },
 }
 
@@ -101,7 +179,7 @@ pub struct DistFile {
     #[serde(serialize_with = "redacted_url")]
     pub url: Url,
     /// Algorithm (lowercase: `sha256`, `md5`, ...) to hex digest (lowercase).
-    pub hashes: BTreeMap<String, String>,
+    pub hashes: Hashes,
     /// The file's `Requires-Python`, when the index gives one and it parses.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub requires_python: Option<VersionSpecifiers>,
@@ -130,7 +208,7 @@ impl DistFile {
         DistFile {
             filename,
             url,
-            hashes: BTreeMap::new(),
+            hashes: Hashes::default(),
             requires_python: None,
             yanked: false,
             yanked_reason: None,
@@ -143,7 +221,7 @@ impl DistFile {
 
     /// The `sha256` digest, if the index gave one.
     pub fn sha256(&self) -> Option<&str> {
-        self.hashes.get("sha256").map(String::as_str)
+        self.hashes.get("sha256")
     }
 }
 
@@ -283,61 +361,15 @@ pub struct Project {
 impl Project {
     /// Group a page's files into releases. `name` is normalised here.
     pub fn from_page(name: &str, index: IndexUrl, format: PageFormat, page: Page) -> Self {
-        let name = crate::manifest::python::normalize_name(name);
-        let mut releases: BTreeMap<Version, Release> = BTreeMap::new();
-        let mut unparsed_versions: Vec<String> = Vec::new();
-        let mut warnings = page.warnings;
-        let mut keep_unparsed = |text: &str| {
-            if !unparsed_versions.iter().any(|v| v == text) {
-                unparsed_versions.push(text.to_owned());
-            }
-        };
-        for text in page.versions.iter().flatten() {
-            match Version::from_str(text) {
-                Ok(version) => {
-                    releases
-                        .entry(version.clone())
-                        .or_insert_with(|| Release::empty(version));
-                }
-                Err(_) => keep_unparsed(text),
-            }
+        let mut builder = ProjectBuilder::new(name, index, format);
+        builder.warnings = page.warnings;
+        if let Some(versions) = &page.versions {
+            builder.versions(versions.iter().map(String::as_str));
         }
-        for mut file in page.files {
-            match filename::parse(&file.filename, &name) {
-                Ok(parsed) => {
-                    file.kind = parsed.kind;
-                    match parsed.version {
-                        Some(version) => releases
-                            .entry(version.clone())
-                            .or_insert_with(|| Release::empty(version))
-                            .files
-                            .push(file),
-                        None => keep_unparsed(&parsed.version_text),
-                    }
-                }
-                Err(Rejection::OtherProject) => warnings.push(format!(
-                    "Skipped `{}`: it is not a file of `{name}`",
-                    file.filename
-                )),
-                Err(Rejection::MalformedWheel) => warnings.push(format!(
-                    "Skipped `{}`: not a valid wheel file name",
-                    file.filename
-                )),
-                // Eggs, installers and other links are not release files pip would install.
-                Err(Rejection::UnknownFormat) => {}
-            }
+        for file in page.files {
+            builder.add(file);
         }
-        for release in releases.values_mut() {
-            release.summarise();
-        }
-        Project {
-            name,
-            index,
-            format,
-            releases,
-            unparsed_versions,
-            warnings,
-        }
+        builder.finish()
     }
 
     /// `sha256:<hex>` of every file of `version`, sorted and de-duplicated; empty when the
@@ -347,6 +379,251 @@ impl Project {
             .get(version)
             .map(Release::sha256_hashes)
             .unwrap_or_default()
+    }
+}
+
+/// The most warnings kept for one page; the rest are counted in a last one.
+pub const MAX_WARNINGS: usize = 20;
+
+/// The most files one project page may list (real projects list a few thousand; the largest
+/// tens of thousands): a page beyond it is refused, not read into memory.
+pub const MAX_FILES: usize = 100_000;
+
+/// The most distinct versions one project page may list.
+pub const MAX_RELEASES: usize = 100_000;
+
+/// Where the files of a page are sent as they are read.
+pub trait FileSink {
+    /// One file of the page.
+    fn file(&mut self, file: DistFile);
+    /// One entry of the PEP 700 `versions` list.
+    fn version(&mut self, text: &str);
+    /// Something skipped while reading the page.
+    fn warning(&mut self, warning: String);
+    /// The declared API version (already checked).
+    fn api_version(&mut self, version: String);
+    /// Whether the sink wants no more: the parser stops reading the page.
+    fn is_full(&self) -> bool {
+        false
+    }
+}
+
+impl FileSink for Page {
+    fn file(&mut self, file: DistFile) {
+        self.files.push(file);
+    }
+    fn version(&mut self, text: &str) {
+        self.versions
+            .get_or_insert_with(Vec::new)
+            .push(text.to_owned());
+    }
+    fn warning(&mut self, warning: String) {
+        self.warnings.push(warning);
+    }
+    fn api_version(&mut self, version: String) {
+        self.api_version = Some(version);
+    }
+}
+
+/// Builds a [`Project`] from files as a parser reads them: each file goes straight into its
+/// release (or is dropped, when it is not a release file of the project), so a page's files
+/// are never all held twice.
+#[derive(Debug)]
+pub struct ProjectBuilder {
+    name: String,
+    index: IndexUrl,
+    format: PageFormat,
+    releases: BTreeMap<Version, Release>,
+    unparsed_versions: Vec<String>,
+    warnings: Vec<String>,
+    dropped_warnings: usize,
+    files: usize,
+    /// What went past its limit ([`MAX_FILES`], [`MAX_RELEASES`]): the page is refused.
+    overflow: Option<(&'static str, usize)>,
+}
+
+impl ProjectBuilder {
+    /// An empty project `name` (normalised here) on `index`.
+    pub fn new(name: &str, index: IndexUrl, format: PageFormat) -> Self {
+        ProjectBuilder {
+            name: crate::manifest::python::normalize_name(name),
+            index,
+            format,
+            releases: BTreeMap::new(),
+            unparsed_versions: Vec::new(),
+            warnings: Vec::new(),
+            dropped_warnings: 0,
+            files: 0,
+            overflow: None,
+        }
+    }
+
+    /// The limit the page went past (`files` or `versions`, and the limit), if any.
+    pub fn overflow(&self) -> Option<(&'static str, usize)> {
+        self.overflow
+    }
+
+    fn add_release(&mut self, version: Version) -> Option<&mut Release> {
+        if !self.releases.contains_key(&version) && self.releases.len() >= MAX_RELEASES {
+            self.overflow = Some(("versions", MAX_RELEASES));
+            return None;
+        }
+        Some(
+            self.releases
+                .entry(version.clone())
+                .or_insert_with(|| Release::empty(version)),
+        )
+    }
+
+    fn keep_unparsed(&mut self, text: &str) {
+        // A hostile page could list endless distinct non-versions: keep a bounded few.
+        if self.unparsed_versions.len() < 100 && !self.unparsed_versions.iter().any(|v| v == text) {
+            self.unparsed_versions.push(text.to_owned());
+        }
+    }
+
+    /// The PEP 700 `versions` list.
+    pub fn versions<'a>(&mut self, versions: impl IntoIterator<Item = &'a str>) {
+        for text in versions {
+            if self.overflow.is_some() {
+                return;
+            }
+            match Version::from_str(text) {
+                Ok(version) => {
+                    self.add_release(version);
+                }
+                Err(_) => self.keep_unparsed(text),
+            }
+        }
+    }
+
+    /// One file: into its release, or dropped with a warning when it is not the project's.
+    pub fn add(&mut self, mut file: DistFile) {
+        if self.overflow.is_some() {
+            return;
+        }
+        match filename::parse(&file.filename, &self.name) {
+            Ok(parsed) => {
+                file.kind = parsed.kind;
+                match parsed.version {
+                    Some(version) => {
+                        self.files += 1;
+                        if self.files > MAX_FILES {
+                            self.overflow = Some(("files", MAX_FILES));
+                            return;
+                        }
+                        let Some(release) = self.add_release(version) else {
+                            return;
+                        };
+                        let files = &mut release.files;
+                        // Most releases have a few files: grow them one by one (a `Vec`'s
+                        // first growth is to four), then as usual.
+                        if files.len() < 8 {
+                            files.reserve_exact(1);
+                        }
+                        files.push(file);
+                    }
+                    None => self.keep_unparsed(&parsed.version_text),
+                }
+            }
+            Err(Rejection::OtherProject) => {
+                let warning = format!(
+                    "Skipped `{}`: it is not a file of `{}`",
+                    file.filename, self.name
+                );
+                self.warning(warning);
+            }
+            Err(Rejection::MalformedWheel) => {
+                let warning = format!("Skipped `{}`: not a valid wheel file name", file.filename);
+                self.warning(warning);
+            }
+            // Eggs, installers and other links are not release files pip would install.
+            Err(Rejection::UnknownFormat) => {}
+        }
+    }
+
+    /// Keep a warning, up to [`MAX_WARNINGS`].
+    pub fn warning(&mut self, warning: String) {
+        if self.warnings.len() < MAX_WARNINGS {
+            self.warnings.push(warning);
+        } else {
+            self.dropped_warnings += 1;
+        }
+    }
+
+    /// The project, every release summarised and its file list shrunk to fit.
+    pub fn finish(mut self) -> Project {
+        for release in self.releases.values_mut() {
+            release.files.shrink_to_fit();
+            release.summarise();
+        }
+        if self.dropped_warnings > 0 {
+            self.warnings.push(format!(
+                "{} more warnings about this page were left out",
+                self.dropped_warnings
+            ));
+        }
+        Project {
+            name: self.name,
+            index: self.index,
+            format: self.format,
+            releases: self.releases,
+            unparsed_versions: self.unparsed_versions,
+            warnings: self.warnings,
+        }
+    }
+}
+
+impl FileSink for ProjectBuilder {
+    fn file(&mut self, file: DistFile) {
+        self.add(file);
+    }
+    fn version(&mut self, text: &str) {
+        self.versions([text]);
+    }
+    fn warning(&mut self, warning: String) {
+        ProjectBuilder::warning(self, warning);
+    }
+    fn api_version(&mut self, _version: String) {}
+    fn is_full(&self) -> bool {
+        self.overflow.is_some()
+    }
+}
+
+/// Parses `requires-python` texts, each distinct text once per page (pages repeat the same few
+/// texts on thousands of files), noting invalid ones.
+#[derive(Debug, Default)]
+pub(crate) struct RequiresPythonCache {
+    parsed: HashMap<String, Option<VersionSpecifiers>>,
+}
+
+impl RequiresPythonCache {
+    /// The most distinct texts remembered (a hostile page could make each one unique).
+    const CAPACITY: usize = 256;
+
+    /// Parse `text` (or reuse its parse), sending a warning for an invalid one to `sink`.
+    pub(crate) fn parse(
+        &mut self,
+        text: Option<&str>,
+        filename: &str,
+        sink: &mut dyn FileSink,
+    ) -> Option<VersionSpecifiers> {
+        let text = text?.trim();
+        if text.is_empty() {
+            return None;
+        }
+        if let Some(parsed) = self.parsed.get(text) {
+            return parsed.clone();
+        }
+        let mut warnings = Vec::new();
+        let parsed = parse_requires_python(Some(text), filename, &mut warnings);
+        for warning in warnings {
+            sink.warning(warning);
+        }
+        if self.parsed.len() < Self::CAPACITY {
+            self.parsed.insert(text.to_owned(), parsed.clone());
+        }
+        parsed
     }
 }
 
@@ -391,9 +668,7 @@ pub(crate) fn check_api_version(
 }
 
 /// Lowercased `algorithm -> digest` pairs, dropping empty ones.
-pub(crate) fn clean_hashes<'a>(
-    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
-) -> BTreeMap<String, String> {
+pub(crate) fn clean_hashes<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Hashes {
     pairs
         .into_iter()
         .map(|(algo, hex)| {

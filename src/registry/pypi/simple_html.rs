@@ -14,77 +14,120 @@ use url::Url;
 
 use super::error::PypiError;
 use super::model::{
-    CoreMetadata, DistFile, Page, check_api_version, clean_hashes, parse_requires_python,
+    CoreMetadata, DistFile, FileSink, Page, RequiresPythonCache, check_api_version, clean_hashes,
 };
 
 /// Hash algorithms accepted in an `href` fragment (`#sha256=...`), as pip accepts them.
 const FRAGMENT_HASHES: &[&str] = &["sha1", "sha224", "sha384", "sha256", "sha512", "md5"];
 
+/// The most text of one anchor kept (its text only names a file whose URL ends in `/`).
+const MAX_ANCHOR_TEXT: usize = 1024;
+
 /// Parse an HTML project page fetched from `page_url` (the final URL, after redirects).
 /// `name` is only used in errors.
 pub fn parse(body: &[u8], page_url: &Url, name: &str) -> Result<Page, PypiError> {
-    let text = String::from_utf8_lossy(body);
     let mut page = Page::default();
+    parse_into(body, page_url, name, &mut page)?;
+    Ok(page)
+}
+
+/// [`parse`], sending each file to `sink` as soon as its anchor ends.
+///
+/// Two passes over the text: the first finds the page's `<base href>` and its declared API
+/// version, which apply to every link wherever they stand; the second turns each anchor into a
+/// file as soon as it ends, so no list of anchors is ever built.
+pub fn parse_into(
+    body: &[u8],
+    page_url: &Url,
+    name: &str,
+    sink: &mut dyn FileSink,
+) -> Result<(), PypiError> {
+    let text = String::from_utf8_lossy(body);
     let mut base: Option<Url> = None;
-    let mut anchors: Vec<Anchor> = Vec::new();
     for tag in Scanner::new(&text) {
+        let Item::Open {
+            name: tag_name,
+            attributes,
+        } = tag
+        else {
+            continue;
+        };
+        match tag_name.as_str() {
+            // The first `<base href>` counts, as in browsers and pip.
+            "base" if base.is_none() => {
+                base = attribute(&attributes, "href").and_then(|h| page_url.join(h).ok());
+            }
+            "meta" => {
+                let is_version = attribute(&attributes, "name")
+                    .is_some_and(|n| n.eq_ignore_ascii_case("pypi:repository-version"));
+                if let (true, Some(version)) = (is_version, attribute(&attributes, "content")) {
+                    check_api_version(version, page_url, name)?;
+                    sink.api_version(version.to_owned());
+                }
+            }
+            _ => {}
+        }
+    }
+    let base = base.as_ref().unwrap_or(page_url);
+    let mut requires_python = RequiresPythonCache::default();
+    let mut finish = |anchor: Anchor, sink: &mut dyn FileSink| {
+        if let Some(file) = anchor.into_file(base, &mut requires_python, sink) {
+            sink.file(file);
+        }
+    };
+    let mut open: Option<Anchor> = None;
+    for tag in Scanner::new(&text) {
+        if sink.is_full() {
+            return Ok(());
+        }
         match tag {
             Item::Open {
                 name: tag_name,
                 attributes,
-            } => match tag_name.as_str() {
-                "a" => anchors.push(Anchor {
+            } if tag_name == "a" => {
+                if let Some(previous) = open.take() {
+                    finish(previous, sink);
+                }
+                open = Some(Anchor {
                     attributes,
                     text: String::new(),
-                    closed: false,
-                }),
-                // The first `<base href>` counts, as in browsers and pip.
-                "base" if base.is_none() => {
-                    base = attribute(&attributes, "href").and_then(|h| page_url.join(h).ok());
-                }
-                "meta" => {
-                    let is_version = attribute(&attributes, "name")
-                        .is_some_and(|n| n.eq_ignore_ascii_case("pypi:repository-version"));
-                    if let (true, Some(version)) = (is_version, attribute(&attributes, "content")) {
-                        check_api_version(version, page_url, name)?;
-                        page.api_version = Some(version.to_owned());
-                    }
-                }
-                _ => {}
-            },
+                });
+            }
             Item::Close { name: tag_name } if tag_name == "a" => {
-                if let Some(anchor) = anchors.last_mut() {
-                    anchor.closed = true;
+                if let Some(anchor) = open.take() {
+                    finish(anchor, sink);
                 }
             }
-            Item::Close { .. } => {}
             Item::Text(t) => {
-                if let Some(anchor) = anchors.last_mut().filter(|a| !a.closed) {
-                    anchor.text.push_str(&t);
+                if let Some(anchor) = open.as_mut() {
+                    let room = MAX_ANCHOR_TEXT.saturating_sub(anchor.text.len());
+                    anchor.text.extend(t.chars().take(room));
                 }
             }
+            _ => {}
         }
     }
-    let base = base.as_ref().unwrap_or(page_url);
-    for anchor in anchors {
-        if let Some(file) = anchor.into_file(base, &mut page.warnings) {
-            page.files.push(file);
-        }
+    if let Some(anchor) = open.take() {
+        finish(anchor, sink);
     }
-    Ok(page)
+    Ok(())
 }
 
 struct Anchor {
     attributes: Vec<(String, String)>,
     text: String,
-    closed: bool,
 }
 
 impl Anchor {
-    fn into_file(self, base: &Url, warnings: &mut Vec<String>) -> Option<DistFile> {
+    fn into_file(
+        self,
+        base: &Url,
+        requires_python: &mut RequiresPythonCache,
+        sink: &mut dyn FileSink,
+    ) -> Option<DistFile> {
         let href = attribute(&self.attributes, "href")?.trim();
         let Ok(mut url) = base.join(href) else {
-            warnings.push(format!(
+            sink.warning(format!(
                 "Skipped the link `{}`: its URL is not valid",
                 crate::registry::http::redact::text(href)
             ));
@@ -122,10 +165,10 @@ impl Anchor {
         }
         let mut file = DistFile::new(filename, url);
         file.hashes = clean_hashes(hashes.iter().map(|(a, h)| (a.as_str(), h.as_str())));
-        file.requires_python = parse_requires_python(
+        file.requires_python = requires_python.parse(
             attribute(&self.attributes, "data-requires-python"),
             &file.filename,
-            warnings,
+            sink,
         );
         if let Some(reason) = attribute(&self.attributes, "data-yanked") {
             file.yanked = true;
@@ -155,7 +198,7 @@ fn attribute<'a>(attributes: &'a [(String, String)], name: &str) -> Option<&'a s
 
 /// A piece of the page.
 #[derive(Debug, PartialEq)]
-enum Item {
+enum Item<'a> {
     /// `<name attr=value ...>`, name lowercased, attribute names lowercased, values decoded.
     Open {
         name: String,
@@ -163,8 +206,8 @@ enum Item {
     },
     /// `</name>`.
     Close { name: String },
-    /// Text between tags, decoded.
-    Text(String),
+    /// Text between tags, decoded (borrowed from the page when it has no references).
+    Text(Cow<'a, str>),
 }
 
 /// Iterates over the tags and text of a page. Every index it slices at is the position of an
@@ -195,7 +238,7 @@ impl<'a> Scanner<'a> {
         };
     }
 
-    fn tag(&mut self) -> Option<Item> {
+    fn tag(&mut self) -> Option<Item<'a>> {
         let rest = self.rest();
         if rest.starts_with("<!--") {
             self.skip_past("-->");
@@ -215,7 +258,7 @@ impl<'a> Scanner<'a> {
         if name_len == 0 {
             // A `<` that starts no tag is text (`a < b`).
             self.at += 1;
-            return Some(Item::Text("<".into()));
+            return Some(Item::Text(Cow::Borrowed("<")));
         }
         let name = rest[name_start..name_start + name_len].to_ascii_lowercase();
         self.at += name_start + name_len;
@@ -301,10 +344,10 @@ impl<'a> Scanner<'a> {
     }
 }
 
-impl Iterator for Scanner<'_> {
-    type Item = Item;
+impl<'a> Iterator for Scanner<'a> {
+    type Item = Item<'a>;
 
-    fn next(&mut self) -> Option<Item> {
+    fn next(&mut self) -> Option<Item<'a>> {
         while self.at < self.text.len() {
             let rest = self.rest();
             if rest.starts_with('<') {
@@ -315,7 +358,7 @@ impl Iterator for Scanner<'_> {
             }
             let len = rest.find('<').unwrap_or(rest.len());
             self.at += len;
-            return Some(Item::Text(decode_entities(&rest[..len]).into_owned()));
+            return Some(Item::Text(decode_entities(&rest[..len])));
         }
         None
     }

@@ -1,27 +1,23 @@
 //! PEP 691 JSON project pages (`application/vnd.pypi.simple.v1+json`), with the PEP 700 fields
 //! (`versions`, `upload-time`, `size`) and PEP 714 `core-metadata`.
+//!
+//! The page is read as a stream: each entry of `files` becomes a [`DistFile`] and goes to a
+//! [`FileSink`] before the next is read, with its strings borrowed from the body where it can,
+//! so a page of a hundred thousand files never exists twice in memory.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::fmt;
 
-use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 use url::Url;
 
 use super::error::PypiError;
 use super::model::{
-    CoreMetadata, DistFile, Page, check_api_version, clean_hashes, parse_requires_python,
+    CoreMetadata, DistFile, FileSink, Page, RequiresPythonCache, check_api_version, clean_hashes,
 };
 use crate::registry::http::redact;
-
-#[derive(Deserialize)]
-struct Document {
-    #[serde(default)]
-    meta: Meta,
-    #[serde(default)]
-    files: Vec<JsonFile>,
-    /// PEP 700 (api-version 1.1+).
-    #[serde(default)]
-    versions: Option<Vec<String>>,
-}
 
 #[derive(Deserialize, Default)]
 struct Meta {
@@ -30,17 +26,19 @@ struct Meta {
 }
 
 #[derive(Deserialize)]
-struct JsonFile {
-    filename: String,
-    url: String,
-    #[serde(default)]
-    hashes: BTreeMap<String, String>,
-    #[serde(rename = "requires-python", default)]
-    requires_python: Option<String>,
+struct JsonFile<'a> {
+    #[serde(borrow)]
+    filename: Cow<'a, str>,
+    #[serde(borrow)]
+    url: Cow<'a, str>,
+    #[serde(default, borrow)]
+    hashes: Pairs<'a>,
+    #[serde(rename = "requires-python", default, borrow)]
+    requires_python: Option<Cow<'a, str>>,
     #[serde(default)]
     yanked: Option<Flag>,
-    #[serde(rename = "upload-time", default)]
-    upload_time: Option<String>,
+    #[serde(rename = "upload-time", default, borrow)]
+    upload_time: Option<Cow<'a, str>>,
     #[serde(rename = "core-metadata", default)]
     core_metadata: Option<MetadataFlag>,
     /// The PEP 658 name, still sent by some indexes; PEP 714 prefers `core-metadata`.
@@ -51,6 +49,30 @@ struct JsonFile {
     data_dist_info_metadata: Option<MetadataFlag>,
     #[serde(default)]
     size: Option<u64>,
+}
+
+/// A JSON object of strings, as pairs in document order (no map built per file).
+#[derive(Default)]
+struct Pairs<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Pairs<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct PairsVisitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for PairsVisitor<'a> {
+            type Value = Pairs<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object of strings")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Pairs<'a>, M::Error> {
+                let mut pairs = Vec::new();
+                while let Some((k, v)) = map.next_entry::<Cow<'de, str>, Cow<'de, str>>()? {
+                    pairs.push((k, v));
+                }
+                Ok(Pairs(pairs))
+            }
+        }
+        deserializer.deserialize_map(PairsVisitor(std::marker::PhantomData))
+    }
 }
 
 /// `yanked`: `false`, `true`, or a reason string (which means yanked).
@@ -74,7 +96,7 @@ impl MetadataFlag {
         match self {
             MetadataFlag::Bool(false) => CoreMetadata::Absent,
             MetadataFlag::Bool(true) => CoreMetadata::Present {
-                hashes: BTreeMap::new(),
+                hashes: Default::default(),
             },
             MetadataFlag::Hashes(hashes) => CoreMetadata::Present {
                 hashes: clean_hashes(hashes.iter().map(|(a, h)| (a.as_str(), h.as_str()))),
@@ -86,37 +108,67 @@ impl MetadataFlag {
 /// Parse a JSON project page fetched from `page_url` (the final URL, after redirects: relative
 /// file URLs are resolved against it). `name` is only used in errors.
 pub fn parse(body: &[u8], page_url: &Url, name: &str) -> Result<Page, PypiError> {
-    let document: Document =
-        serde_json::from_slice(body).map_err(|source| PypiError::InvalidJson {
-            name: name.to_owned(),
-            url: redact::url(page_url),
-            source,
-        })?;
-    if let Some(version) = &document.meta.api_version {
-        check_api_version(version, page_url, name)?;
-    }
-    let mut page = Page {
-        versions: document.versions,
-        api_version: document.meta.api_version,
-        ..Page::default()
+    let mut page = Page::default();
+    parse_into(body, page_url, name, &mut page)?;
+    Ok(page)
+}
+
+/// [`parse`], sending each file to `sink` as soon as it is read.
+pub fn parse_into(
+    body: &[u8],
+    page_url: &Url,
+    name: &str,
+    sink: &mut dyn FileSink,
+) -> Result<(), PypiError> {
+    let mut state = State {
+        page_url,
+        name,
+        sink,
+        requires_python: RequiresPythonCache::default(),
+        failure: None,
     };
-    for file in document.files {
-        let Ok(url) = page_url.join(&file.url) else {
-            page.warnings.push(format!(
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let result = (&mut state)
+        .deserialize(&mut deserializer)
+        .and_then(|()| deserializer.end());
+    if let Some(failure) = state.failure {
+        return Err(failure);
+    }
+    if state.sink.is_full() {
+        return Ok(());
+    }
+    result.map_err(|source| PypiError::InvalidJson {
+        name: name.to_owned(),
+        url: redact::url(page_url),
+        source,
+    })
+}
+
+struct State<'a> {
+    page_url: &'a Url,
+    name: &'a str,
+    sink: &'a mut dyn FileSink,
+    requires_python: RequiresPythonCache,
+    /// An error that is not the JSON's (an unsupported API version), stopping the parse.
+    failure: Option<PypiError>,
+}
+
+impl State<'_> {
+    fn file(&mut self, file: JsonFile<'_>) {
+        let Ok(url) = self.page_url.join(&file.url) else {
+            self.sink.warning(format!(
                 "Skipped `{}`: its URL `{}` is not valid",
                 file.filename,
                 redact::text(&file.url)
             ));
-            continue;
+            return;
         };
-        let mut dist = DistFile::new(file.filename, url);
+        let mut dist = DistFile::new(file.filename.into_owned(), url);
         dist.url.set_fragment(None);
-        dist.hashes = clean_hashes(file.hashes.iter().map(|(a, h)| (a.as_str(), h.as_str())));
-        dist.requires_python = parse_requires_python(
-            file.requires_python.as_deref(),
-            &dist.filename,
-            &mut page.warnings,
-        );
+        dist.hashes = clean_hashes(file.hashes.0.iter().map(|(a, h)| (&**a, &**h)));
+        dist.requires_python =
+            self.requires_python
+                .parse(file.requires_python.as_deref(), &dist.filename, self.sink);
         match file.yanked {
             None | Some(Flag::Bool(false)) => {}
             Some(Flag::Bool(true)) => dist.yanked = true,
@@ -129,7 +181,7 @@ pub fn parse(body: &[u8], page_url: &Url, name: &str) -> Result<Page, PypiError>
         if let Some(text) = file.upload_time {
             match text.parse() {
                 Ok(time) => dist.upload_time = Some(time),
-                Err(error) => page.warnings.push(format!(
+                Err(error) => self.sink.warning(format!(
                     "Ignored the invalid upload-time `{text}` of `{}`: {error}",
                     dist.filename
                 )),
@@ -142,9 +194,124 @@ pub fn parse(body: &[u8], page_url: &Url, name: &str) -> Result<Page, PypiError>
             .map(MetadataFlag::into_core_metadata)
             .unwrap_or_default();
         dist.size = file.size;
-        page.files.push(dist);
+        self.sink.file(dist);
     }
-    Ok(page)
+}
+
+impl<'de> DeserializeSeed<'de> for &mut State<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(DocumentVisitor(self))
+    }
+}
+
+struct DocumentVisitor<'s, 'a>(&'s mut State<'a>);
+
+impl<'de> Visitor<'de> for DocumentVisitor<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a simple-API project page object")
+    }
+
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<(), M::Error> {
+        let state = self.0;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match &*key {
+                "meta" => {
+                    let meta: Meta = map.next_value()?;
+                    if let Some(version) = meta.api_version {
+                        if let Err(error) = check_api_version(&version, state.page_url, state.name)
+                        {
+                            state.failure = Some(error);
+                            return Err(de::Error::custom("unsupported API version"));
+                        }
+                        state.sink.api_version(version);
+                    }
+                }
+                "files" => map.next_value_seed(FilesSeed(&mut *state))?,
+                // PEP 700 (api-version 1.1+).
+                "versions" => map.next_value_seed(VersionsSeed(&mut *state))?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+struct FilesSeed<'s, 'a>(&'s mut State<'a>);
+
+impl<'de> DeserializeSeed<'de> for FilesSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FilesSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list of files")
+    }
+
+    fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<(), S::Error> {
+        while let Some(file) = seq.next_element::<JsonFile<'de>>()? {
+            self.0.file(file);
+            if self.0.sink.is_full() {
+                return Err(de::Error::custom(FULL));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The error that stops a parse whose sink is full (not reported: the sink says why).
+const FULL: &str = "the page lists more than repin reads";
+
+/// `versions`: `null` or a list of strings, each sent on as it is read.
+struct VersionsSeed<'s, 'a>(&'s mut State<'a>);
+
+impl<'de> DeserializeSeed<'de> for VersionsSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de> Visitor<'de> for VersionsSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list of versions")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+
+    fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<(), S::Error> {
+        while let Some(text) = seq.next_element::<Cow<'de, str>>()? {
+            self.0.sink.version(&text);
+            if self.0.sink.is_full() {
+                return Err(de::Error::custom(FULL));
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -238,7 +405,7 @@ mod tests {
         assert_eq!(
             old.core_metadata,
             CoreMetadata::Present {
-                hashes: BTreeMap::new()
+                hashes: Default::default()
             }
         );
         assert_eq!(old.url.as_str(), "https://pypi.example/x");

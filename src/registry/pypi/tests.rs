@@ -97,7 +97,7 @@ async fn json_page_with_yanks_pre_releases_requires_python_and_upload_times() {
         v1.files[1].core_metadata,
         CoreMetadata::Present { .. }
     ));
-    assert!(matches!(v1.files[1].kind, DistKind::Wheel { .. }));
+    assert!(matches!(v1.files[1].kind, DistKind::Wheel(_)));
 
     let yanked = &project.releases[&v("1.1")];
     assert!(yanked.yanked);
@@ -622,4 +622,147 @@ async fn live_pypi_smoke_test() {
     assert!(project_release.upload_time.is_some());
     let project = client().project(&indexes[0], "six").await.unwrap();
     assert_eq!(project.format, PageFormat::Json);
+}
+
+// Hostile indexes (issue 10), on real loopback servers.
+
+use crate::loopback::{Loopback, Reply};
+
+fn loopback_index(server: &Loopback, user: &str, password: &str) -> Index {
+    let mut url = url::Url::parse(&server.url("/simple/")).unwrap();
+    url.set_username(user).unwrap();
+    url.set_password(Some(password)).unwrap();
+    let mut index = Index::new(IndexUrl::new(url), IndexSource::Config);
+    index.auth = Some(Auth::Basic {
+        username: user.into(),
+        password: password.into(),
+    });
+    index
+}
+
+#[tokio::test]
+async fn index_credentials_stay_on_the_index_origin() {
+    // Files, metadata and a moved page live on another origin (another port of the same host).
+    let cdn = Loopback::start(|seen| {
+        if seen.path.ends_with(".metadata") {
+            Reply::ok(
+                "text/plain",
+                "Metadata-Version: 2.1\nName: victim\nVersion: 1.0\n"
+                    .as_bytes()
+                    .to_vec(),
+            )
+        } else {
+            Reply::ok(
+                JSON,
+                r#"{"meta":{"api-version":"1.1"},"files":[]}"#.as_bytes().to_vec(),
+            )
+        }
+    });
+    let cdn_base = cdn.url("");
+    let index = Loopback::start(move |seen| {
+        match seen.path.as_str() {
+        "/simple/victim/" => Reply::ok(
+            JSON,
+            format!(
+                r#"{{"meta":{{"api-version":"1.1"}},"files":[{{"filename":"victim-1.0-py3-none-any.whl","url":"{cdn_base}/files/victim-1.0-py3-none-any.whl","hashes":{{}},"core-metadata":true}}]}}"#
+            )
+            .into_bytes(),
+        ),
+        "/simple/moved/" => Reply::redirect(301, &format!("{cdn_base}/simple/moved/")),
+        _ => Reply::status(404, ""),
+    }
+    });
+    let client = PypiClient::new(HttpClient::new(HttpConfig::for_run()).unwrap());
+    let idx = loopback_index(&index, "canary-user", "canary-index-pw");
+    let project = client.project(&idx, "victim").await.unwrap();
+    let release = project.releases.values().next().unwrap();
+    let metadata = client.metadata(&idx, release).await.unwrap();
+    assert_eq!(metadata.name.to_string(), "victim");
+    let moved = client.project(&idx, "moved").await.unwrap();
+    assert!(moved.releases.is_empty());
+    // The index saw the credentials; the other origin never did.
+    assert!(
+        index
+            .requests()
+            .iter()
+            .all(|r| r.header("authorization").is_some())
+    );
+    let cdn_seen = cdn.requests();
+    assert_eq!(cdn_seen.len(), 2, "{cdn_seen:?}");
+    assert!(
+        cdn_seen.iter().all(|r| r.header("authorization").is_none()),
+        "{cdn_seen:?}"
+    );
+}
+
+#[tokio::test]
+async fn pages_beyond_the_limits_are_refused_not_read_into_memory() {
+    // 100,001 distinct versions in a PEP 700 list of a page of no files: refused as soon as the
+    // limit is passed.
+    let mut versions = String::from("[");
+    for i in 0..=super::model::MAX_RELEASES {
+        if i > 0 {
+            versions.push(',');
+        }
+        versions.push_str(&format!("\"1.{i}\""));
+    }
+    versions.push(']');
+    let body = format!(r#"{{"meta":{{"api-version":"1.1"}},"versions":{versions},"files":[]}}"#);
+    let big = vec![b' '; MAX_PAGE_BYTES + 1];
+    let server = Loopback::start(move |seen| match seen.path.as_str() {
+        "/simple/many/" => Reply::ok(JSON, body.clone().into_bytes()),
+        "/simple/huge/" => Reply::ok(JSON, big.clone()),
+        _ => Reply::status(404, ""),
+    });
+    let client = PypiClient::new(HttpClient::new(HttpConfig::for_run()).unwrap());
+    let idx = Index::new(
+        IndexUrl::new(url::Url::parse(&server.url("/simple/")).unwrap()),
+        IndexSource::Config,
+    );
+    let many = client.project(&idx, "many").await.unwrap_err();
+    assert!(
+        matches!(
+            many,
+            PypiError::PageTooLarge {
+                what: "versions",
+                ..
+            }
+        ),
+        "{many}"
+    );
+    assert!(
+        many.to_string()
+            .ends_with("lists more than 100000 versions, more than repin reads"),
+        "{many}"
+    );
+    let huge = client.project(&idx, "huge").await.unwrap_err();
+    let cause = std::error::Error::source(&huge).unwrap().to_string();
+    assert!(
+        cause.ends_with(&format!("sent more than {MAX_PAGE_BYTES} bytes")),
+        "{cause}"
+    );
+}
+
+#[test]
+fn a_page_keeps_a_bounded_number_of_warnings() {
+    let mut files = Vec::new();
+    for i in 0..500 {
+        files.push(format!(
+            r#"{{"filename":"other{i}-1.0.tar.gz","url":"other{i}-1.0.tar.gz"}}"#
+        ));
+    }
+    let body = format!(r#"{{"files":[{}]}}"#, files.join(","));
+    let url = url::Url::parse("https://pypi.example/simple/victim/").unwrap();
+    let mut builder = ProjectBuilder::new(
+        "victim",
+        IndexUrl::new(url::Url::parse("https://pypi.example/simple/").unwrap()),
+        PageFormat::Json,
+    );
+    simple_json::parse_into(body.as_bytes(), &url, "victim", &mut builder).unwrap();
+    let project = builder.finish();
+    assert_eq!(project.warnings.len(), MAX_WARNINGS + 1);
+    assert_eq!(
+        project.warnings.last().unwrap(),
+        "480 more warnings about this page were left out"
+    );
 }

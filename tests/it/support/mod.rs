@@ -26,6 +26,7 @@ pub fn files_below(dir: &Path) -> Vec<PathBuf> {
 }
 
 pub mod github;
+pub mod loopback;
 pub mod pypiserver;
 pub mod registry;
 

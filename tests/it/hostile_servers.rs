@@ -1,0 +1,303 @@
+//! `repin` run as a process against hostile servers on loopback (issue 10): a registry whose
+//! digests lie, an index that sends one byte a second, an index whose error pages echo the
+//! credentials, an index that fails while the advisories name a fix, and hosts that cannot be
+//! reached at all. The servers are written here (`support::loopback`): each misbehaves on
+//! purpose and records what it was sent.
+
+use std::path::Path;
+use std::time::Duration;
+
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+use crate::support::loopback::{Loopback, Reply};
+use crate::support::{repin, repin_with_env};
+
+const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+const JSON: &str = "application/vnd.pypi.simple.v1+json";
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn write(dir: &Path, name: &str, content: &str) {
+    std::fs::write(dir.join(name), content).unwrap();
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
+}
+
+#[test]
+fn a_digest_the_registry_lies_about_is_never_written() {
+    let manifest = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}"#;
+    let lie = format!("sha256:{}", "e".repeat(64));
+    let claimed = lie.clone();
+    let registry = Loopback::start(
+        move |seen| match (seen.method.as_str(), seen.path.as_str()) {
+            ("GET", "/v2/") => Reply::status(200, "{}"),
+            ("GET", p) if p.starts_with("/v2/library/python/tags/list") => Reply::ok(
+                "application/json",
+                r#"{"name":"library/python","tags":["3.12-slim"]}"#.as_bytes().to_vec(),
+            ),
+            (_, "/v2/library/python/manifests/3.12-slim") => {
+                Reply::ok(OCI_INDEX, manifest.to_vec())
+                    .with_header("Docker-Content-Digest", &claimed)
+            }
+            _ => Reply::status(404, r#"{"errors":[{"code":"MANIFEST_UNKNOWN"}]}"#),
+        },
+    );
+    let repo = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let pinned = format!("sha256:{}", "1".repeat(64));
+    let dockerfile = format!(
+        "FROM {}/library/python:3.12-slim@{pinned}\n",
+        registry.host()
+    );
+    write(repo.path(), "Dockerfile", &dockerfile);
+    write(
+        repo.path(),
+        "repin.toml",
+        "[advisories]\nsource = \"off\"\n",
+    );
+    let dir = repo.path().to_str().unwrap();
+    let out = repin(home.path(), &["apply", dir]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    assert_eq!(stdout, "0 files updated\n");
+    // Nothing was written, and the error says why.
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join("Dockerfile")).unwrap(),
+        dockerfile
+    );
+    let real = sha256(manifest);
+    assert!(
+        stderr.contains(&format!(
+            "said `library/python:3.12-slim` has the digest {lie}, but its manifest hashes to {real}: the digest is not pinned"
+        )),
+        "{stderr}"
+    );
+    // The manifest was fetched to check the header: the HEAD alone decided nothing.
+    assert!(
+        registry
+            .requests()
+            .iter()
+            .any(|r| r.method == "GET" && r.path == "/v2/library/python/manifests/3.12-slim")
+    );
+}
+
+#[test]
+fn a_slow_index_costs_one_timeout_per_request_and_is_then_marked_down() {
+    // One byte every 400 ms: a page never arrives within the configured second.
+    let slow = Loopback::start(|_| Reply::Slow {
+        headers: vec![("Content-Type".into(), JSON.into())],
+        body: br#"{"meta":{"api-version":"1.1"},"files":[]}"#.to_vec(),
+        every: Duration::from_millis(400),
+    });
+    let repo = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let packages = ["alpha", "beta", "gamma", "delta", "epsilon"];
+    let mut requirements = format!("--index-url {}\n", slow.url("/simple/"));
+    for p in packages {
+        requirements.push_str(&format!("{p}==1.0\n"));
+    }
+    write(repo.path(), "requirements.txt", &requirements);
+    write(
+        repo.path(),
+        "repin.toml",
+        "[advisories]\nsource = \"off\"\n\n[network]\ntimeout = \"1s\"\nretries = 3\n",
+    );
+    let out = repin(
+        home.path(),
+        &["check", "--no-cache", repo.path().to_str().unwrap()],
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}{}", text(&out.stderr));
+    // Each package asked once: a request that timed out while receiving is not retried.
+    assert_eq!(slow.connections(), packages.len(), "{:?}", slow.requests());
+    let host = slow.host();
+    assert_eq!(
+        stdout
+            .matches(&format!("error: {host} is down for this run: it timed out"))
+            .count(),
+        1,
+        "{stdout}"
+    );
+    assert!(stdout.contains("5 lookups failed"), "{stdout}");
+}
+
+#[test]
+fn hosts_that_cannot_be_reached_get_one_message_each() {
+    // Nothing listens on these ports; the OSV API too is unreachable.
+    let closed = |_: ()| {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let (index_port, osv_port) = (closed(()), closed(()));
+    let repo = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let mut requirements = format!("--index-url http://127.0.0.1:{index_port}/simple/\n");
+    for i in 0..23 {
+        requirements.push_str(&format!("pkg{i}==1.{i}\n"));
+    }
+    write(repo.path(), "requirements.txt", &requirements);
+    write(
+        repo.path(),
+        "repin.toml",
+        &format!("[advisories]\nosv-url = \"http://127.0.0.1:{osv_port}\"\n"),
+    );
+    let dir = repo.path().to_str().unwrap();
+    let out = repin(home.path(), &["audit", dir]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}{}", text(&out.stderr));
+    let osv = format!("127.0.0.1:{osv_port}");
+    // The pins not checked for one reason are listed together, under that reason, which names
+    // the host; the cause once, for the host.
+    let groups: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("not checked: "))
+        .collect();
+    assert_eq!(groups.len(), 1, "{stdout}");
+    assert_eq!(groups[0].matches(" pkg").count(), 23, "{stdout}");
+    assert_eq!(
+        stdout
+            .matches(&format!(
+                "    Cannot query the OSV API: {osv} is down for this run\n"
+            ))
+            .count(),
+        1,
+        "{stdout}"
+    );
+    assert_eq!(
+        stdout
+            .matches(&format!(
+                "error: {osv} is down for this run: no connection could be made"
+            ))
+            .count(),
+        1,
+        "{stdout}"
+    );
+    assert!(!stdout.contains("Caused by"), "{stdout}");
+    assert!(stdout.lines().count() <= 6, "{stdout}");
+
+    let out = repin(home.path(), &["check", "--no-cache", dir]);
+    let stdout = text(&out.stdout);
+    let index = format!("127.0.0.1:{index_port}");
+    assert_eq!(
+        stdout
+            .matches(&format!("error: {index} is down for this run"))
+            .count(),
+        1,
+        "{stdout}"
+    );
+    assert_eq!(
+        stdout
+            .matches(&format!("{index} is down for this run"))
+            .count(),
+        24,
+        "{stdout}"
+    );
+    assert!(stdout.contains("23 lookups failed"), "{stdout}");
+}
+
+#[test]
+fn error_pages_that_echo_credentials_show_none_of_them() {
+    // The index answers 500 with the request's Authorization header echoed back, decoded and
+    // URL-encoded, in an HTML page; the password comes from the environment.
+    let index = Loopback::start(|seen| {
+        let auth = seen.header("authorization").unwrap_or_default().to_owned();
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(auth.trim_start_matches("Basic "))
+            .map(|d| text(&d))
+            .unwrap_or_default();
+        let encoded: String = url::form_urlencoded::byte_serialize(decoded.as_bytes()).collect();
+        Reply::status(
+            500,
+            format!("<html><pre>{auth}\n{decoded}\n{encoded}</pre></html>").into_bytes(),
+        )
+    });
+    let repo = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let password = "canary/P@ss+word";
+    let encoded: String = url::form_urlencoded::byte_serialize(password.as_bytes()).collect();
+    write(
+        repo.path(),
+        "requirements.txt",
+        &format!(
+            "--index-url http://canary-user:${{INDEX_PASSWORD}}@{}/simple/\nvictim==1.0\n",
+            index.host()
+        ),
+    );
+    write(
+        repo.path(),
+        "repin.toml",
+        "[advisories]\nsource = \"off\"\n\n[network]\nretries = 0\n",
+    );
+    let out = repin_with_env(
+        home.path(),
+        &[
+            "check",
+            "--no-cache",
+            "--log-level",
+            "debug",
+            repo.path().to_str().unwrap(),
+        ],
+        &[("INDEX_PASSWORD", std::ffi::OsStr::new(password))],
+    );
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(all.contains("answered HTTP 500"), "{all}");
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("canary-user:{password}"));
+    for leak in [password, basic.as_str(), encoded.as_str(), "P@ss"] {
+        assert!(!all.contains(leak), "`{leak}` leaked:\n{all}");
+    }
+    // The server did get the credentials: the test would prove nothing otherwise.
+    assert!(index.requests()[0].header("authorization").is_some());
+}
+
+#[test]
+fn an_unconfirmed_fix_says_so() {
+    // The advisory names 2.0 as the fix; the index that would confirm it answers 500.
+    let index = Loopback::start(|_| Reply::status(500, "database exploded"));
+    let db = tempfile::tempdir().unwrap();
+    let vulns = db.path().join("vulns/victim");
+    std::fs::create_dir_all(&vulns).unwrap();
+    write(
+        &vulns,
+        "PYSEC-9.yaml",
+        "id: PYSEC-9\nsummary: Bad\naffected:\n- package:\n    ecosystem: PyPI\n    name: victim\n  ranges:\n  - type: ECOSYSTEM\n    events:\n    - introduced: '0'\n    - fixed: '2.0'\n",
+    );
+    let repo = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    write(
+        repo.path(),
+        "requirements.txt",
+        &format!("--index-url {}\nvictim==1.0\n", index.url("/simple/")),
+    );
+    write(repo.path(), "repin.toml", "[network]\nretries = 0\n");
+    let (dir, db_path) = (repo.path().to_str().unwrap(), db.path().to_str().unwrap());
+    let out = repin(home.path(), &["audit", "--advisory-db", db_path, dir]);
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "fix: 2.0 (unconfirmed: the index could not be asked whether it is installable: Cannot look up `victim` on {}",
+            index.url("/simple/")
+        )),
+        "{stdout}"
+    );
+    let out = repin(
+        home.path(),
+        &["audit", "--format", "json", "--advisory-db", db_path, dir],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = &report["vulnerabilities"][0];
+    assert_eq!(v["fix_version"], "2.0");
+    let why = v["fix_unconfirmed"].as_str().unwrap();
+    assert!(
+        why.contains("answered HTTP 500: database exploded"),
+        "{why}"
+    );
+}
