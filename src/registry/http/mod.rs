@@ -10,6 +10,7 @@
 //! carrying the trimmed response body.
 
 pub mod cache;
+pub mod range;
 pub mod redact;
 
 use std::collections::HashMap;
@@ -146,6 +147,9 @@ pub struct Request {
     pub body: Option<(String, Vec<u8>)>,
     /// Whether the response may be cached (GET and HEAD of public-ish metadata).
     pub cacheable: bool,
+    /// How long a cached response that says nothing of its freshness (no `Cache-Control`) is
+    /// used without asking again (pip's 10 minutes for index pages); `None`: always revalidate.
+    pub fresh_by_default: Option<Duration>,
 }
 
 impl Request {
@@ -158,6 +162,7 @@ impl Request {
             auth: None,
             body: None,
             cacheable: true,
+            fresh_by_default: None,
         }
     }
 
@@ -196,6 +201,12 @@ impl Request {
     /// Set credentials.
     pub fn auth(mut self, auth: Option<Auth>) -> Self {
         self.auth = auth;
+        self
+    }
+
+    /// Use a cached response that says nothing of its freshness for `duration` without asking.
+    pub fn fresh_by_default(mut self, duration: Duration) -> Self {
+        self.fresh_by_default = Some(duration);
         self
     }
 
@@ -479,7 +490,12 @@ impl HttpClient {
         let cached = cache.and_then(|(c, _)| c.get(&key));
         if let Some((_, offline)) = cache {
             if let Some(entry) = &cached {
-                if offline || entry.meta.is_fresh(SystemTime::now()) {
+                let now = SystemTime::now();
+                let fresh = entry.meta.is_fresh(now)
+                    || request
+                        .fresh_by_default
+                        .is_some_and(|d| entry.meta.is_fresh_by_default(now, d));
+                if offline || fresh {
                     self.stats
                         .cached
                         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);

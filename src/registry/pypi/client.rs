@@ -18,6 +18,10 @@ use crate::registry::http::{HttpClient, Request, Response, redact};
 pub const ACCEPT_SIMPLE: &str = "application/vnd.pypi.simple.v1+json, \
                                  application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01";
 
+/// How long a cached project page whose index sends no `Cache-Control` is used without asking
+/// again: pip's 10 minutes (PyPI itself sends `max-age=600`).
+pub const PAGE_FRESHNESS: std::time::Duration = std::time::Duration::from_secs(600);
+
 /// A client for PyPI-compatible simple indexes. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct PypiClient {
@@ -57,6 +61,7 @@ impl PypiClient {
         };
         let request = Request::get(index.url.project_url(&name))
             .header(ACCEPT, ACCEPT_SIMPLE)
+            .fresh_by_default(PAGE_FRESHNESS)
             .auth(index.auth.clone());
         let response = self.http.send(request).await.map_err(http_error)?;
         match response.status {
