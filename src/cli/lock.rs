@@ -14,6 +14,7 @@ use crate::lock::{Header, Request, Resolution, Target, input};
 use crate::lookup::error_chain;
 use crate::manifest::workspace::Workspace;
 use crate::manifest::{Manifest, ManifestKind};
+use crate::registry::pypi::Refresh;
 use crate::text::RepoRoot;
 
 /// Arguments of `repin lock`.
@@ -234,8 +235,19 @@ fn lock(args: &LockArgs) -> Result<(), Failure> {
         preferences,
     };
     let runtime = super::check::runtime()?;
+    // Upgrading revalidates the pages of what may move, as uv's upgrade implies a refresh.
+    let refresh = if args.upgrade {
+        Refresh::All
+    } else {
+        Refresh::Projects(
+            args.upgrade_packages
+                .iter()
+                .map(|n| crate::manifest::python::normalize_name(n))
+                .collect(),
+        )
+    };
     let source = PypiSource::new(
-        checker.pypi.clone(),
+        checker.pypi.clone().refreshing(refresh),
         indexes,
         runtime.handle().clone(),
         request.target.python.clone(),
@@ -261,6 +273,9 @@ fn lock(args: &LockArgs) -> Result<(), Failure> {
         }
     }
     let warn = crate::log::enabled(crate::log::Level::Warn);
+    for warning in resolution.warnings.iter().filter(|_| warn) {
+        let _ = writeln!(err, "{} {warning}", paint(style::SKIPPED, "warning:"));
+    }
     for package in resolution
         .packages
         .iter()

@@ -1,10 +1,17 @@
 //! The package source of a real lock: PyPI-compatible indexes through the shared client.
 //!
 //! The resolver is synchronous; this source bridges to the async client with a runtime
-//! handle (so it must be called from outside the runtime's threads). Project pages are
-//! fetched concurrently ahead of need ([`PackageSource::prefetch`]): every dependency of a
-//! chosen release starts loading as soon as the release's metadata is read, and with each
-//! project page the metadata of the release the resolver will most likely choose.
+//! handle (so it must be called from outside the runtime's threads). Lookups run
+//! concurrently ahead of need:
+//!
+//! - [`PackageSource::prefetch`]: every dependency of a chosen release starts loading as soon
+//!   as the release's metadata is read, and with its project page the metadata of the release
+//!   the resolver will most likely choose in the range asked for (the version of the existing
+//!   lock, the exact pin, else the newest usable one);
+//! - [`PackageSource::prefetch_versions`]: when the resolver walks down a package's versions
+//!   (backtracking), the metadata of the next ones it may try.
+//!
+//! Each release's metadata is fetched once and shared, whatever asks for it.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -14,6 +21,7 @@ use futures::future::{BoxFuture, Shared};
 use pep440_rs::Version;
 use pep508_rs::PackageName;
 
+use super::resolve::Range;
 use super::source::{Candidate, PackageSource, SourceError};
 use crate::lookup::error_chain;
 use crate::registry::pypi::{Index, Lookup, Metadata, PypiClient};
@@ -33,6 +41,8 @@ pub struct PypiSource {
     inner: Arc<Inner>,
     handle: tokio::runtime::Handle,
     projects: Mutex<HashMap<PackageName, Pending<Option<Arc<Lookup>>>>>,
+    /// The (package, range) pairs whose likely release is already being fetched.
+    looked_ahead: Mutex<std::collections::HashSet<(PackageName, String)>>,
     notes: Mutex<Vec<String>>,
 }
 
@@ -64,6 +74,7 @@ impl PypiSource {
             }),
             handle,
             projects: Mutex::default(),
+            looked_ahead: Mutex::default(),
             notes: Mutex::default(),
         }
     }
@@ -102,14 +113,7 @@ impl PypiSource {
                 let name = name.clone();
                 let task = self.handle.spawn(async move {
                     match inner.client.lookup(&inner.indexes, name.as_ref()).await {
-                        Ok(lookup) => {
-                            // The release the resolver will most likely want: its metadata
-                            // starts loading now.
-                            if let Some(version) = inner.likely(&name, &lookup) {
-                                drop(inner.metadata_of(&lookup, &name, &version));
-                            }
-                            Ok(Some(Arc::new(lookup)))
-                        }
+                        Ok(lookup) => Ok(Some(Arc::new(lookup))),
                         Err(error) if error.is_not_found() => Ok(None),
                         Err(error) => {
                             let mut message = error_chain(&error);
@@ -136,20 +140,25 @@ impl PypiSource {
 }
 
 impl Inner {
-    /// The preferred version when the index has it, else the newest release that is neither
-    /// yanked nor a pre-release and supports the target Python.
-    fn likely(&self, name: &PackageName, lookup: &Lookup) -> Option<Version> {
+    /// The release the resolver will most likely choose in `range`: the preferred version
+    /// when it is in the range and on the index, else the newest release in the range that is
+    /// neither yanked nor a pre-release (unless pinned exactly) and supports the target Python.
+    fn likely(&self, name: &PackageName, lookup: &Lookup, range: &Range) -> Option<Version> {
         if let Some(preferred) = self.preferences.get(name) {
-            if lookup.releases.contains_key(preferred) {
+            if range.contains(preferred) && lookup.releases.contains_key(preferred) {
                 return Some(preferred.clone());
             }
+        }
+        if let Some(exact) = range.as_singleton() {
+            return lookup.releases.contains_key(exact).then(|| exact.clone());
         }
         lookup
             .releases
             .iter()
             .rev()
             .find(|(version, sources)| {
-                !version.any_prerelease()
+                range.contains(version)
+                    && !version.any_prerelease()
                     && sources
                         .iter()
                         .any(|s| !s.release.yanked && s.release.supports_python(&self.python))
@@ -289,10 +298,41 @@ impl PackageSource for PypiSource {
         Ok(Metadata::clone(&metadata))
     }
 
-    fn prefetch(&self, names: &[PackageName]) {
-        for name in names {
-            // Starting the task is enough; it runs on the runtime meanwhile.
-            drop(self.project(name));
+    fn prefetch(&self, wanted: &[(PackageName, Range)]) {
+        for (name, range) in wanted {
+            // Starting the tasks is enough; they run on the runtime meanwhile.
+            let project = self.project(name);
+            let key = (name.clone(), range.to_string());
+            if !self
+                .looked_ahead
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(key)
+            {
+                continue;
+            }
+            let inner = self.inner.clone();
+            let (name, range) = (name.clone(), range.clone());
+            drop(self.handle.spawn(async move {
+                if let Ok(Some(lookup)) = project.await {
+                    if let Some(version) = inner.likely(&name, &lookup, &range) {
+                        drop(inner.metadata_of(&lookup, &name, &version));
+                    }
+                }
+            }));
         }
+    }
+
+    fn prefetch_versions(&self, name: &PackageName, versions: &[Version]) {
+        let project = self.project(name);
+        let inner = self.inner.clone();
+        let (name, versions) = (name.clone(), versions.to_vec());
+        drop(self.handle.spawn(async move {
+            if let Ok(Some(lookup)) = project.await {
+                for version in &versions {
+                    drop(inner.metadata_of(&lookup, &name, version));
+                }
+            }
+        }));
     }
 }

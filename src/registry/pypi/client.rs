@@ -22,17 +22,50 @@ pub const ACCEPT_SIMPLE: &str = "application/vnd.pypi.simple.v1+json, \
 /// again: pip's 10 minutes (PyPI itself sends `max-age=600`).
 pub const PAGE_FRESHNESS: std::time::Duration = std::time::Duration::from_secs(600);
 
+/// Project pages asked of the index again even when a cached copy is fresh (uv's
+/// `--refresh`; an upgrade implies it, so a release published minutes ago is seen).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Refresh {
+    /// Cached pages are used while fresh.
+    #[default]
+    None,
+    /// Every page is revalidated.
+    All,
+    /// These projects' pages (normalised names) are revalidated.
+    Projects(std::collections::BTreeSet<String>),
+}
+
+impl Refresh {
+    fn covers(&self, name: &str) -> bool {
+        match self {
+            Refresh::None => false,
+            Refresh::All => true,
+            Refresh::Projects(names) => names.contains(name),
+        }
+    }
+}
+
 /// A client for PyPI-compatible simple indexes. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct PypiClient {
     http: HttpClient,
+    refresh: std::sync::Arc<Refresh>,
 }
 
 impl PypiClient {
     /// A client that sends every request through `http` (and so shares its cache, retries and
     /// per-host limits).
     pub fn new(http: HttpClient) -> Self {
-        PypiClient { http }
+        PypiClient {
+            http,
+            refresh: std::sync::Arc::default(),
+        }
+    }
+
+    /// The same client, revalidating the project pages `refresh` names.
+    pub fn refreshing(mut self, refresh: Refresh) -> Self {
+        self.refresh = std::sync::Arc::new(refresh);
+        self
     }
 
     /// The HTTP client.
@@ -59,10 +92,12 @@ impl PypiClient {
             index: index.url.clone(),
             source: Box::new(source),
         };
-        let request = Request::get(index.url.project_url(&name))
+        let mut request = Request::get(index.url.project_url(&name))
             .header(ACCEPT, ACCEPT_SIMPLE)
-            .fresh_by_default(PAGE_FRESHNESS)
             .auth(index.auth.clone());
+        if !self.refresh.covers(&name) {
+            request = request.fresh_by_default(PAGE_FRESHNESS);
+        }
         let response = self.http.send(request).await.map_err(http_error)?;
         match response.status {
             404 | 410 => return Err(not_found()),

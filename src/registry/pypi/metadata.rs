@@ -195,7 +195,7 @@ impl MetadataError {
 /// [`email`]); the body, the long description, is not kept.
 pub fn parse(text: &str) -> Result<Metadata, MetadataError> {
     let fields = email::parse(text);
-    let first = |key: &str| fields.first(key).map(|v| email::unfold(v));
+    let first = |key: &str| fields.first(key).map(email::unfold);
     let metadata_version = first("metadata-version").ok_or(MetadataError::MissingField {
         field: "Metadata-Version",
     })?;

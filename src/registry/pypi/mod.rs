@@ -28,7 +28,7 @@ pub mod pip_conf;
 pub mod simple_html;
 pub mod simple_json;
 
-pub use client::{ACCEPT_SIMPLE, Lookup, PypiClient, SourcedRelease};
+pub use client::{ACCEPT_SIMPLE, Lookup, PAGE_FRESHNESS, PypiClient, Refresh, SourcedRelease};
 pub use error::PypiError;
 pub use filename::DistKind;
 pub use index_config::{ConfiguredIndexes, Environment, Index, IndexResolver, IndexSource};
