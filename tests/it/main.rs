@@ -15,6 +15,8 @@ mod eol_e2e;
 mod fixtures;
 mod hostile_files_e2e;
 mod lock_e2e;
+mod lock_oracle;
+mod lock_ranges;
 mod pr_e2e;
 mod readme;
 mod registry_oci;
