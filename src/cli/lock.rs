@@ -247,12 +247,13 @@ fn lock(args: &LockArgs) -> Result<(), Failure> {
         )
     };
     let source = PypiSource::new(
-        checker.pypi.clone().refreshing(refresh),
+        checker.pypi.clone(),
         indexes,
         runtime.handle().clone(),
         request.target.python.clone(),
     )
-    .with_preferences(request.preferences.clone());
+    .with_preferences(request.preferences.clone())
+    .refreshing(refresh);
     let resolution = crate::lock::resolve(&source, &request).map_err(lock_failure)?;
     drop(runtime);
 

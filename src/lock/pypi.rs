@@ -11,9 +11,11 @@
 //! - [`PackageSource::prefetch_versions`]: when the resolver walks down a package's versions
 //!   (backtracking), the metadata of the next ones it may try.
 //!
-//! Each release's metadata is fetched once and shared, whatever asks for it.
+//! Each project is kept as a [`Listing`] (a fraction of its page; stored on disk while the
+//! page is fresh, so a warm run parses no page), and each release's metadata is fetched once
+//! and shared, whatever asks for it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use futures::FutureExt;
@@ -21,10 +23,11 @@ use futures::future::{BoxFuture, Shared};
 use pep440_rs::Version;
 use pep508_rs::PackageName;
 
+use super::listing::{ListedRelease, Listing, ListingStore};
 use super::resolve::Range;
 use super::source::{Candidate, PackageSource, SourceError};
 use crate::lookup::error_chain;
-use crate::registry::pypi::{Index, Lookup, Metadata, PypiClient};
+use crate::registry::pypi::{Index, Metadata, PypiClient, Refresh};
 
 type Pending<T> = Shared<BoxFuture<'static, Result<T, Arc<SourceFailure>>>>;
 type MetadataKey = (PackageName, Version);
@@ -36,13 +39,37 @@ struct SourceFailure {
     unusable: bool,
 }
 
+/// A project's releases, by version.
+struct Project {
+    listing: Listing,
+    releases: BTreeMap<Version, usize>,
+}
+
+impl Project {
+    fn new(listing: Listing) -> Self {
+        let releases = listing
+            .releases
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| Some((r.parsed_version()?, i)))
+            .collect();
+        Project { listing, releases }
+    }
+
+    fn release(&self, version: &Version) -> Option<&ListedRelease> {
+        self.releases
+            .get(version)
+            .map(|i| &self.listing.releases[*i])
+    }
+}
+
 /// Releases and metadata from a set of indexes.
 pub struct PypiSource {
     inner: Arc<Inner>,
     handle: tokio::runtime::Handle,
-    projects: Mutex<HashMap<PackageName, Pending<Option<Arc<Lookup>>>>>,
+    projects: Mutex<HashMap<PackageName, Pending<Option<Arc<Project>>>>>,
     /// The (package, range) pairs whose likely release is already being fetched.
-    looked_ahead: Mutex<std::collections::HashSet<(PackageName, String)>>,
+    looked_ahead: Mutex<HashSet<(PackageName, String)>>,
     notes: Mutex<Vec<String>>,
 }
 
@@ -52,6 +79,8 @@ struct Inner {
     indexes: Vec<Index>,
     python: Version,
     preferences: BTreeMap<PackageName, Version>,
+    refresh: Refresh,
+    listings: Option<ListingStore>,
     metadata: Mutex<HashMap<MetadataKey, Pending<Arc<Metadata>>>>,
 }
 
@@ -66,10 +95,12 @@ impl PypiSource {
     ) -> Self {
         PypiSource {
             inner: Arc::new(Inner {
+                listings: ListingStore::of(client.http()),
                 client,
                 indexes,
                 python,
                 preferences: BTreeMap::new(),
+                refresh: Refresh::None,
                 metadata: Mutex::default(),
             }),
             handle,
@@ -84,6 +115,16 @@ impl PypiSource {
     pub fn with_preferences(mut self, preferences: BTreeMap<PackageName, Version>) -> Self {
         if let Some(inner) = Arc::get_mut(&mut self.inner) {
             inner.preferences = preferences;
+        }
+        self
+    }
+
+    /// Projects whose stored listings are not used (asked of the index again, as the client's
+    /// own [`Refresh`] revalidates their pages): an upgrade's.
+    pub fn refreshing(mut self, refresh: Refresh) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.client = inner.client.clone().refreshing(refresh.clone());
+            inner.refresh = refresh;
         }
         self
     }
@@ -104,64 +145,86 @@ impl PypiSource {
             .push(note);
     }
 
-    fn project(&self, name: &PackageName) -> Pending<Option<Arc<Lookup>>> {
+    fn project(&self, name: &PackageName) -> Pending<Option<Arc<Project>>> {
         let mut projects = self.projects.lock().unwrap_or_else(|e| e.into_inner());
         projects
             .entry(name.clone())
             .or_insert_with(|| {
                 let inner = self.inner.clone();
                 let name = name.clone();
-                let task = self.handle.spawn(async move {
-                    match inner.client.lookup(&inner.indexes, name.as_ref()).await {
-                        Ok(lookup) => Ok(Some(Arc::new(lookup))),
-                        Err(error) if error.is_not_found() => Ok(None),
-                        Err(error) => {
-                            let mut message = error_chain(&error);
-                            if let Some(hint) = error.hint() {
-                                message.push_str("\n  hint: ");
-                                message.push_str(&hint);
-                            }
-                            Err(Arc::new(SourceFailure {
-                                message,
-                                unusable: false,
-                            }))
-                        }
-                    }
-                });
+                let task = self.handle.spawn(async move { inner.listing(&name).await });
                 joined(task)
             })
             .clone()
     }
 
-    fn lookup(&self, name: &PackageName) -> Result<Option<Arc<Lookup>>, SourceError> {
+    fn lookup(&self, name: &PackageName) -> Result<Option<Arc<Project>>, SourceError> {
         let pending = self.project(name);
         self.handle.block_on(pending).map_err(failure)
     }
 }
 
 impl Inner {
+    fn refreshed(&self, name: &str) -> bool {
+        match &self.refresh {
+            Refresh::None => false,
+            Refresh::All => true,
+            Refresh::Projects(names) => names.contains(name),
+        }
+    }
+
+    /// The project's listing: stored and fresh, else from the indexes (and then stored for as
+    /// long as its pages are fresh).
+    async fn listing(&self, name: &PackageName) -> Result<Option<Arc<Project>>, Arc<SourceFailure>> {
+        let stored = self.listings.as_ref().filter(|_| !self.refreshed(name.as_ref()));
+        if let Some(listing) = stored.and_then(|s| s.get(&self.indexes, name.as_ref())) {
+            return Ok(Some(Arc::new(Project::new(listing))));
+        }
+        match self.client.lookup(&self.indexes, name.as_ref()).await {
+            Ok(lookup) => {
+                let listing = Listing::of(&lookup, &self.indexes);
+                if let (Some(store), Some(fresh_for)) = (&self.listings, lookup.fresh_for) {
+                    store.put(&self.indexes, &listing, fresh_for);
+                }
+                Ok(Some(Arc::new(Project::new(listing))))
+            }
+            Err(error) if error.is_not_found() => Ok(None),
+            Err(error) => {
+                let mut message = error_chain(&error);
+                if let Some(hint) = error.hint() {
+                    message.push_str("\n  hint: ");
+                    message.push_str(&hint);
+                }
+                Err(Arc::new(SourceFailure {
+                    message,
+                    unusable: false,
+                }))
+            }
+        }
+    }
+
     /// The release the resolver will most likely choose in `range`: the preferred version
     /// when it is in the range and on the index, else the newest release in the range that is
     /// neither yanked nor a pre-release (unless pinned exactly) and supports the target Python.
-    fn likely(&self, name: &PackageName, lookup: &Lookup, range: &Range) -> Option<Version> {
+    fn likely(&self, name: &PackageName, project: &Project, range: &Range) -> Option<Version> {
         if let Some(preferred) = self.preferences.get(name) {
-            if range.contains(preferred) && lookup.releases.contains_key(preferred) {
+            if range.contains(preferred) && project.releases.contains_key(preferred) {
                 return Some(preferred.clone());
             }
         }
         if let Some(exact) = range.as_singleton() {
-            return lookup.releases.contains_key(exact).then(|| exact.clone());
+            return project.releases.contains_key(exact).then(|| exact.clone());
         }
-        lookup
+        project
             .releases
             .iter()
             .rev()
-            .find(|(version, sources)| {
+            .find(|(version, i)| {
+                let release = &project.listing.releases[**i];
                 range.contains(version)
                     && !version.any_prerelease()
-                    && sources
-                        .iter()
-                        .any(|s| !s.release.yanked && s.release.supports_python(&self.python))
+                    && !release.yanked
+                    && release.supports_python(&self.python)
             })
             .map(|(version, _)| version.clone())
     }
@@ -169,7 +232,7 @@ impl Inner {
     /// The metadata of `name==version`, started once (on the current runtime) and shared.
     fn metadata_of(
         &self,
-        lookup: &Lookup,
+        project: &Project,
         name: &PackageName,
         version: &Version,
     ) -> Pending<Arc<Metadata>> {
@@ -178,24 +241,18 @@ impl Inner {
             .entry((name.clone(), version.clone()))
             .or_insert_with(|| {
                 let client = self.client.clone();
-                let sourced = lookup
-                    .releases
-                    .get(version)
-                    .and_then(|s| s.first())
-                    .cloned();
-                let index = sourced
-                    .as_ref()
-                    .and_then(|s| self.indexes.iter().find(|i| i.url == s.index))
-                    .cloned();
+                let listed = project.release(version);
+                let release = listed.and_then(|r| r.release(name.as_ref()));
+                let index = listed.and_then(|r| self.indexes.get(r.index)).cloned();
                 let task = tokio::spawn(async move {
-                    let (Some(sourced), Some(index)) = (sourced, index) else {
+                    let (Some(release), Some(index)) = (release, index) else {
                         return Err(Arc::new(SourceFailure {
                             message: "The release is on no index".into(),
                             unusable: true,
                         }));
                     };
                     client
-                        .metadata(&index, &sourced.release)
+                        .metadata(&index, &release)
                         .await
                         .map(Arc::new)
                         .map_err(|error| {
@@ -237,61 +294,50 @@ fn failure(failure: Arc<SourceFailure>) -> SourceError {
 
 impl PackageSource for PypiSource {
     fn candidates(&self, name: &PackageName) -> Result<Vec<Candidate>, SourceError> {
-        let Some(lookup) = self.lookup(name)? else {
+        let Some(project) = self.lookup(name)? else {
             return Ok(Vec::new());
         };
-        if lookup.confusion_risk() {
-            let on: Vec<String> = lookup.found_on.iter().map(ToString::to_string).collect();
+        if project.listing.found_on.len() > 1 {
             self.note(format!(
                 "`{name}` is on several indexes ({}): a dependency-confusion risk",
-                on.join(", ")
+                project.listing.found_on.join(", ")
             ));
         }
         let mut candidates = Vec::new();
-        for (version, sources) in &lookup.releases {
-            let Some(first) = sources.first().map(|s| &s.release) else {
-                continue;
-            };
-            if sources.iter().all(|s| s.release.files.is_empty()) {
+        for (version, i) in &project.releases {
+            let release = &project.listing.releases[*i];
+            if !release.has_files {
                 continue;
             }
-            let supports = sources
-                .iter()
-                .any(|s| s.release.supports_python(&self.inner.python));
             candidates.push(Candidate {
                 version: version.clone(),
-                yanked: sources.iter().all(|s| s.release.yanked),
-                requires_python: if supports {
+                yanked: release.yanked,
+                requires_python: if release.supports_python(&self.inner.python) {
                     None
                 } else {
-                    first.requires_python.clone()
+                    release.requires_python()
                 },
-                hashes: lookup.hashes_for(version),
+                hashes: release.hashes.clone(),
             });
         }
         Ok(candidates)
     }
 
     fn metadata(&self, name: &PackageName, version: &Version) -> Result<Metadata, SourceError> {
-        let lookup = self
+        let project = self
             .lookup(name)?
             .ok_or_else(|| SourceError::Failed(format!("`{name}` is on no index").into()))?;
         let pending = {
             // Entered, so the metadata task can be spawned on the source's runtime.
             let _runtime = self.handle.enter();
-            self.inner.metadata_of(&lookup, name, version)
+            self.inner.metadata_of(&project, name, version)
         };
         let metadata = self.handle.block_on(pending).map_err(failure)?;
-        if let Some(release) = lookup.release(version) {
-            let missing = release.files_without_sha256();
-            if !missing.is_empty() {
+        if let Some(release) = project.release(version) {
+            if !release.without_sha256.is_empty() {
                 self.note(format!(
                     "{name} {version}: the index gives no sha256 for {}, so the lock cannot hash it",
-                    missing
-                        .iter()
-                        .map(|f| f.filename.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    release.without_sha256.join(", ")
                 ));
             }
         }
@@ -314,9 +360,9 @@ impl PackageSource for PypiSource {
             let inner = self.inner.clone();
             let (name, range) = (name.clone(), range.clone());
             drop(self.handle.spawn(async move {
-                if let Ok(Some(lookup)) = project.await {
-                    if let Some(version) = inner.likely(&name, &lookup, &range) {
-                        drop(inner.metadata_of(&lookup, &name, &version));
+                if let Ok(Some(project)) = project.await {
+                    if let Some(version) = inner.likely(&name, &project, &range) {
+                        drop(inner.metadata_of(&project, &name, &version));
                     }
                 }
             }));
@@ -328,9 +374,9 @@ impl PackageSource for PypiSource {
         let inner = self.inner.clone();
         let (name, versions) = (name.clone(), versions.to_vec());
         drop(self.handle.spawn(async move {
-            if let Ok(Some(lookup)) = project.await {
+            if let Ok(Some(project)) = project.await {
                 for version in &versions {
-                    drop(inner.metadata_of(&lookup, &name, version));
+                    drop(inner.metadata_of(&project, &name, version));
                 }
             }
         }));

@@ -2,6 +2,7 @@
 //! indexes at once ([`PypiClient::lookup`]).
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use pep440_rs::Version;
 use reqwest::header::ACCEPT;
@@ -20,7 +21,7 @@ pub const ACCEPT_SIMPLE: &str = "application/vnd.pypi.simple.v1+json, \
 
 /// How long a cached project page whose index sends no `Cache-Control` is used without asking
 /// again: pip's 10 minutes (PyPI itself sends `max-age=600`).
-pub const PAGE_FRESHNESS: std::time::Duration = std::time::Duration::from_secs(600);
+pub const PAGE_FRESHNESS: Duration = Duration::from_secs(600);
 
 /// Project pages asked of the index again even when a cached copy is fresh (uv's
 /// `--refresh`; an upgrade implies it, so a release published minutes ago is seen).
@@ -78,6 +79,17 @@ impl PypiClient {
     /// A missing project is [`PypiError::NotFound`], so a caller asking several indexes can go
     /// on; `401`/`403` is [`PypiError::Unauthorized`], with a hint about credentials.
     pub async fn project(&self, index: &Index, name: &str) -> Result<Project, PypiError> {
+        self.project_page(index, name).await.map(|(project, _)| project)
+    }
+
+    /// [`PypiClient::project`], with how long the page may be used without asking again when
+    /// it came from the network now (its `max-age`, else [`PAGE_FRESHNESS`]); `None` when it
+    /// came from the cache (its age is not known here) or must not be reused.
+    async fn project_page(
+        &self,
+        index: &Index,
+        name: &str,
+    ) -> Result<(Project, Option<Duration>), PypiError> {
         let name = normalize_name(name);
         let not_found = || PypiError::NotFound {
             name: name.clone(),
@@ -118,7 +130,13 @@ impl PypiClient {
             PageFormat::Json => simple_json::parse(&response.body, &response.url, &name)?,
             PageFormat::Html => simple_html::parse(&response.body, &response.url, &name)?,
         };
-        Ok(Project::from_page(&name, index.url.clone(), format, page))
+        let fresh_for = (!response.from_cache)
+            .then(|| freshness(response.header("cache-control")))
+            .flatten();
+        Ok((
+            Project::from_page(&name, index.url.clone(), format, page),
+            fresh_for,
+        ))
     }
 
     /// Ask every index about `name`, concurrently, and merge the answers.
@@ -132,9 +150,40 @@ impl PypiClient {
             return Err(PypiError::NoIndex { name });
         }
         let answers =
-            futures::future::join_all(indexes.iter().map(|index| self.project(index, &name))).await;
-        Lookup::merge(name, indexes, answers)
+            futures::future::join_all(indexes.iter().map(|index| self.project_page(index, &name)))
+                .await;
+        let mut fresh_for = Some(Duration::MAX);
+        let answers = answers
+            .into_iter()
+            .map(|answer| {
+                answer.map(|(project, fresh)| {
+                    fresh_for = fresh_for.min(fresh);
+                    project
+                })
+            })
+            .collect();
+        let mut lookup = Lookup::merge(name, indexes, answers)?;
+        lookup.fresh_for = fresh_for.filter(|d| *d != Duration::MAX);
+        Ok(lookup)
     }
+}
+
+/// How long a page with this `Cache-Control` may be reused: `max-age`, nothing for `no-store`
+/// or `no-cache`, pip's 10 minutes when the index says nothing.
+fn freshness(cache_control: Option<&str>) -> Option<Duration> {
+    let Some(value) = cache_control else {
+        return Some(PAGE_FRESHNESS);
+    };
+    let mut max_age = None;
+    for directive in value.split(',').map(|d| d.trim().to_ascii_lowercase()) {
+        if directive == "no-store" || directive == "no-cache" {
+            return None;
+        }
+        if let Some(seconds) = directive.strip_prefix("max-age=") {
+            max_age = seconds.trim_matches('"').parse().ok().map(Duration::from_secs);
+        }
+    }
+    max_age.filter(|d| !d.is_zero())
 }
 
 /// Which parser a response needs, from its `Content-Type` (sniffed when there is none).
@@ -197,6 +246,10 @@ pub struct Lookup {
     pub warnings: Vec<PypiError>,
     /// What was skipped on the pages read, prefixed with the index.
     pub page_warnings: Vec<String>,
+    /// How long every page of this lookup may be reused without asking again, when they all
+    /// came from the network just now (see [`PypiClient::lookup`]).
+    #[serde(skip)]
+    pub fresh_for: Option<Duration>,
 }
 
 impl Lookup {
@@ -212,6 +265,7 @@ impl Lookup {
             unparsed_versions: Vec::new(),
             warnings: Vec::new(),
             page_warnings: Vec::new(),
+            fresh_for: None,
         };
         for answer in answers {
             match answer {

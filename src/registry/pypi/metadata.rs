@@ -255,9 +255,9 @@ pub fn parse_requirement(line: &str) -> Result<Requirement<VerbatimUrl>, Metadat
         .map_err(|e| invalid(e.message.to_string()))
 }
 
-/// The file to read metadata from, best first: a wheel whose metadata the index serves, any
+/// The files to read metadata from, best first: a wheel whose metadata the index serves, any
 /// wheel (pure ones first), then an sdist.
-fn candidates(release: &Release) -> Vec<&DistFile> {
+pub fn ranked_files(release: &Release) -> Vec<&DistFile> {
     let rank = |file: &DistFile| match &file.kind {
         DistKind::Wheel { platform_tag, .. } => {
             let served = matches!(file.core_metadata, CoreMetadata::Present { .. });
@@ -301,7 +301,7 @@ impl PypiClient {
         index: &Index,
         release: &Release,
     ) -> Result<Metadata, MetadataError> {
-        let files = candidates(release);
+        let files = ranked_files(release);
         if files.is_empty() {
             return Err(MetadataError::NoFiles);
         }
