@@ -9,7 +9,6 @@
 //! may be used without asking the index (its `max-age`, pip's 10 minutes when it says
 //! nothing); `--offline` uses it whatever its age, an upgrade of the project never.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
@@ -23,7 +22,7 @@ use crate::registry::pypi::metadata::ranked_files;
 use crate::registry::pypi::{CoreMetadata, DistFile, Index, Lookup, Release, filename};
 
 /// The files a release's metadata is tried from, at most: the first usually answers.
-const METADATA_FILES: usize = 4;
+const METADATA_FILES: usize = 2;
 
 /// One file a release's metadata can be read from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,10 +31,10 @@ pub struct ListedFile {
     pub filename: String,
     /// Its URL, without credentials.
     pub url: String,
-    /// Its hashes (algorithm to hex).
-    pub hashes: BTreeMap<String, String>,
-    /// The hashes of its PEP 658 metadata file, when the index serves one.
-    pub core_metadata: Option<BTreeMap<String, String>>,
+    /// Its sha256, when the index gives one.
+    pub sha256: Option<String>,
+    /// Whether the index serves its PEP 658 metadata file, with that file's sha256 when given.
+    pub core_metadata: Option<Option<String>>,
     /// Its size, when the index gives it.
     pub size: Option<u64>,
     /// Whether it is yanked.
@@ -54,8 +53,9 @@ pub struct ListedRelease {
     pub requires_python: Vec<Option<String>>,
     /// The release's `Requires-Python` (on its first index), for messages.
     pub release_requires_python: Option<String>,
-    /// `sha256:<hex>` of every file on every index, sorted.
-    pub hashes: Vec<String>,
+    /// `sha256:<hex>` of every file on every index, sorted, separated by spaces (one string:
+    /// the cheapest to store and read back).
+    pub hashes: String,
     /// Whether any index lists a file of it.
     pub has_files: bool,
     /// Files the index gives no sha256 for.
@@ -106,7 +106,7 @@ impl Listing {
                         .requires_python
                         .as_ref()
                         .map(ToString::to_string),
-                    hashes: lookup.hashes_for(version),
+                    hashes: lookup.hashes_for(version).join(" "),
                     has_files: sources.iter().any(|s| !s.release.files.is_empty()),
                     without_sha256: first
                         .release
@@ -124,9 +124,11 @@ impl Listing {
                         .map(|f| ListedFile {
                             filename: f.filename.clone(),
                             url: f.url.to_string(),
-                            hashes: f.hashes.clone(),
+                            sha256: f.sha256().map(str::to_owned),
                             core_metadata: match &f.core_metadata {
-                                CoreMetadata::Present { hashes } => Some(hashes.clone()),
+                                CoreMetadata::Present { hashes } => {
+                                    Some(hashes.get("sha256").cloned())
+                                }
                                 CoreMetadata::Absent => None,
                             },
                             size: f.size,
@@ -158,6 +160,11 @@ impl ListedRelease {
         })
     }
 
+    /// `sha256:<hex>` of every file.
+    pub fn hashes(&self) -> Vec<String> {
+        self.hashes.split_whitespace().map(str::to_owned).collect()
+    }
+
     /// The release's `Requires-Python`, parsed.
     pub fn requires_python(&self) -> Option<VersionSpecifiers> {
         self.release_requires_python
@@ -173,10 +180,15 @@ impl ListedRelease {
             .iter()
             .filter_map(|f| {
                 let mut file = DistFile::new(f.filename.clone(), url::Url::parse(&f.url).ok()?);
-                file.hashes = f.hashes.clone();
+                if let Some(sha256) = &f.sha256 {
+                    file.hashes.insert("sha256".into(), sha256.clone());
+                }
                 file.core_metadata = match &f.core_metadata {
-                    Some(hashes) => CoreMetadata::Present {
-                        hashes: hashes.clone(),
+                    Some(sha256) => CoreMetadata::Present {
+                        hashes: sha256
+                            .iter()
+                            .map(|h| ("sha256".to_owned(), h.clone()))
+                            .collect(),
                     },
                     None => CoreMetadata::Absent,
                 };

@@ -184,7 +184,12 @@ impl Inner {
             Ok(lookup) => {
                 let listing = Listing::of(&lookup, &self.indexes);
                 if let (Some(store), Some(fresh_for)) = (&self.listings, lookup.fresh_for) {
-                    store.put(&self.indexes, &listing, fresh_for);
+                    // Off the async workers, which have requests to serve.
+                    let (store, indexes, stored) =
+                        (store.clone(), self.indexes.clone(), listing.clone());
+                    drop(tokio::task::spawn_blocking(move || {
+                        store.put(&indexes, &stored, fresh_for);
+                    }));
                 }
                 Ok(Some(Arc::new(Project::new(listing))))
             }
@@ -317,7 +322,7 @@ impl PackageSource for PypiSource {
                 } else {
                     release.requires_python()
                 },
-                hashes: release.hashes.clone(),
+                hashes: release.hashes(),
             });
         }
         Ok(candidates)

@@ -546,6 +546,18 @@ async fn metadata_is_kept_by_file_hash_and_read_back_offline() {
         .metadata(&index, &release)
         .await
         .unwrap();
+    // The store is written off the async workers: wait for it.
+    let entry = cache
+        .path()
+        .join("metadata-v1")
+        .join(&sha256_hex(&wheel)[..2])
+        .join(sha256_hex(&wheel));
+    for _ in 0..500 {
+        if entry.is_file() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     // Again, and offline: from the store, no request (the mock expects exactly the first two).
     let again = client_with_limit(1 << 20, Some(cache.path()))
         .metadata(&index, &release)
