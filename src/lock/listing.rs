@@ -7,7 +7,8 @@
 //! of the page, kept in memory instead of the page, and on disk beside the HTTP cache
 //! (`<cache dir>/lock-v1/<sha256 of the indexes and the name>.json`) for as long as the page
 //! may be used without asking the index (its `max-age`, pip's 10 minutes when it says
-//! nothing); `--offline` uses it whatever its age, an upgrade of the project never.
+//! nothing); `--offline` uses it whatever its age, an upgrade of the project never. Online,
+//! the listing replaces the cached page: pages are not written to the HTTP cache by a lock.
 
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -242,6 +243,11 @@ impl ListingStore {
             dir: cache.dir().parent()?.join("lock-v1"),
             offline,
         })
+    }
+
+    /// Whether it answers whatever the age (`--offline`).
+    pub fn is_offline(&self) -> bool {
+        self.offline
     }
 
     fn path(&self, indexes: &[Index], name: &str) -> PathBuf {

@@ -93,9 +93,16 @@ impl PypiSource {
         handle: tokio::runtime::Handle,
         python: Version,
     ) -> Self {
+        let listings = ListingStore::of(client.http());
+        // Online, the listings replace the cached pages (offline, a page `repin check` cached
+        // still answers when there is no listing).
+        let client = match &listings {
+            Some(store) if !store.is_offline() => client.without_page_cache(),
+            _ => client,
+        };
         PypiSource {
             inner: Arc::new(Inner {
-                listings: ListingStore::of(client.http()),
+                listings,
                 client,
                 indexes,
                 python,

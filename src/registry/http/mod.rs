@@ -696,16 +696,7 @@ impl HttpClient {
                     .collect(),
                 stored_at: cache::now_secs(),
             };
-            // The write blocks: on a multi-threaded runtime the other tasks move to another
-            // worker meanwhile, so a slow disk does not hold up the requests in flight.
-            let multi_threaded = tokio::runtime::Handle::try_current().is_ok_and(|h| {
-                h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread
-            });
-            let _ = if multi_threaded {
-                tokio::task::block_in_place(|| cache.put(key, &meta, &response.body))
-            } else {
-                cache.put(key, &meta, &response.body)
-            };
+            let _ = cache.put(key, &meta, &response.body);
         }
         response
     }

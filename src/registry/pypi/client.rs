@@ -51,6 +51,7 @@ impl Refresh {
 pub struct PypiClient {
     http: HttpClient,
     refresh: std::sync::Arc<Refresh>,
+    pages_cached: bool,
 }
 
 impl PypiClient {
@@ -60,7 +61,16 @@ impl PypiClient {
         PypiClient {
             http,
             refresh: std::sync::Arc::default(),
+            pages_cached: true,
         }
+    }
+
+    /// The same client, reading and writing project pages without the HTTP cache: for a
+    /// caller that keeps what it needs of them itself (`repin lock`'s listings), so a page of
+    /// megabytes is not written to disk on every run.
+    pub fn without_page_cache(mut self) -> Self {
+        self.pages_cached = false;
+        self
     }
 
     /// The same client, revalidating the project pages `refresh` names.
@@ -109,6 +119,9 @@ impl PypiClient {
             .auth(index.auth.clone());
         if !self.refresh.covers(&name) {
             request = request.fresh_by_default(PAGE_FRESHNESS);
+        }
+        if !self.pages_cached {
+            request = request.uncached();
         }
         let response = self.http.send(request).await.map_err(http_error)?;
         match response.status {
