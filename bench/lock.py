@@ -22,8 +22,11 @@ RUNS runs; peak RSS is `ru_maxrss` of the tool's process; bytes are what the ind
     python3 bench/lock.py [--runs 3] [--repin target/release/repin] [--uv uv]
                           [--python 3.11.7] [--json FILE]
 
-Needs pypiserver importable by python3 and uv on PATH (or --uv). Markdown on stdout, progress
-on stderr. Nothing leaves 127.0.0.1.
+Needs pypiserver importable by python3, uv on PATH (or --uv) and GNU time (/usr/bin/time).
+With waitress importable (PyPI package `waitress`, e.g. on PYTHONPATH), pypiserver's `auto`
+server serves requests concurrently; its wsgiref fallback answers one at a time, and then the
+server dominates cold runs.
+Markdown on stdout, progress on stderr. Nothing leaves 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -156,11 +159,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_pypiserver(packages: Path) -> tuple[subprocess.Popen, int]:
+def start_pypiserver(packages: Path, server: str) -> tuple[subprocess.Popen, int]:
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "pypiserver", "run", "-i", "127.0.0.1", "-p", str(port),
-         "--disable-fallback", "--hash-algo", "sha256", "-a", ".", "-P", ".", str(packages)],
+         "--server", server, "--disable-fallback", "--hash-algo", "sha256", "-a", ".",
+         "-P", ".", str(packages)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -226,20 +230,23 @@ class Relay:
 
 
 def timed_rss(command: list[str], cwd: Path, env: dict[str, str], relay: Relay) -> dict:
-    """Run and measure, taking ru_maxrss from wait4 of the child itself."""
+    """Run and measure: wall time, and the peak RSS GNU time reports for the tool after its
+    exec (`ru_maxrss` of a child forked from this large Python process would count the fork's
+    copy of it)."""
     relay.take()
-    start = time.perf_counter()
-    proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    stderr = proc.stderr.read().decode() if proc.stderr else ""
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed ({proc.returncode}):\n{stderr}")
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        start = time.perf_counter()
+        result = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss.name, *command],
+                                cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+        elapsed = time.perf_counter() - start
+        if result.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} failed ({result.returncode}):\n"
+                               f"{result.stderr}")
+        rss_kb = int(rss.read().strip().splitlines()[-1])
     time.sleep(0.05)
-    return {"seconds": elapsed, "rss_kb": usage.ru_maxrss, "bytes": relay.take(),
-            "stderr": stderr}
+    return {"seconds": elapsed, "rss_kb": rss_kb, "bytes": relay.take(),
+            "stderr": result.stderr}
 
 
 def pins(path: Path) -> dict[str, list[str]]:
@@ -265,11 +272,17 @@ def main() -> None:
     parser.add_argument("--uv", default=shutil.which("uv"))
     parser.add_argument("--inputs", default="web,backtrack,big-wheels,wide")
     parser.add_argument("--json", help="write the raw measurements here")
+    parser.add_argument("--server", default="auto",
+                        help="pypiserver's --server (`auto` picks waitress, which serves requests "
+                             "concurrently, when it is importable, else wsgiref)")
     args = parser.parse_args()
     if not args.uv:
         raise SystemExit("uv is not on PATH: python3 -m pip install uv==0.13.9")
     repin = str(Path(args.repin).resolve())
     uv_version = subprocess.run([args.uv, "--version"], capture_output=True, text=True).stdout.strip()
+    if args.server == "auto":
+        found = subprocess.run([sys.executable, "-c", "import waitress"], capture_output=True)
+        args.server = "auto: waitress" if found.returncode == 0 else "auto: wsgiref"
 
     with tempfile.TemporaryDirectory(prefix="repin-lock-bench-") as tmp:
         root = Path(tmp)
@@ -278,7 +291,7 @@ def main() -> None:
         inputs = generate(index_dir)
         wanted = args.inputs.split(",")
         log(f"wrote {len(list(index_dir.iterdir()))} files")
-        server, server_port = start_pypiserver(index_dir)
+        server, server_port = start_pypiserver(index_dir, args.server.split(":")[0])
         relay = Relay(server_port)
         index_url = f"http://127.0.0.1:{relay.port}/simple/"
         results: dict[str, dict[str, dict[str, list[dict]]]] = {}
@@ -332,7 +345,8 @@ def main() -> None:
         return statistics.median(r[key] for r in results[name][tool][phase])
 
     print(f"`repin lock` vs `{uv_version} pip compile --generate-hashes`, Python {args.python}, "
-          f"local pypiserver behind a counting relay, median of {args.runs} runs, 2 cores\n")
+          f"local pypiserver ({args.server} server) behind a counting relay, median of "
+          f"{args.runs} runs, 2 cores\n")
     print("| input | pins | same pins and hashes | | repin | uv | repin / uv |")
     print("|---|---|---|---|---|---|---|")
     for name in wanted:

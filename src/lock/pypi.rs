@@ -182,8 +182,14 @@ impl Inner {
 
     /// The project's listing: stored and fresh, else from the indexes (and then stored for as
     /// long as its pages are fresh).
-    async fn listing(&self, name: &PackageName) -> Result<Option<Arc<Project>>, Arc<SourceFailure>> {
-        let stored = self.listings.as_ref().filter(|_| !self.refreshed(name.as_ref()));
+    async fn listing(
+        &self,
+        name: &PackageName,
+    ) -> Result<Option<Arc<Project>>, Arc<SourceFailure>> {
+        let stored = self
+            .listings
+            .as_ref()
+            .filter(|_| !self.refreshed(name.as_ref()));
         if let Some(listing) = stored.and_then(|s| s.get(&self.indexes, name.as_ref())) {
             return Ok(Some(Arc::new(Project::new(listing))));
         }

@@ -89,7 +89,9 @@ impl PypiClient {
     /// A missing project is [`PypiError::NotFound`], so a caller asking several indexes can go
     /// on; `401`/`403` is [`PypiError::Unauthorized`], with a hint about credentials.
     pub async fn project(&self, index: &Index, name: &str) -> Result<Project, PypiError> {
-        self.project_page(index, name).await.map(|(project, _)| project)
+        self.project_page(index, name)
+            .await
+            .map(|(project, _)| project)
     }
 
     /// [`PypiClient::project`], with how long the page may be used without asking again when
@@ -193,7 +195,11 @@ fn freshness(cache_control: Option<&str>) -> Option<Duration> {
             return None;
         }
         if let Some(seconds) = directive.strip_prefix("max-age=") {
-            max_age = seconds.trim_matches('"').parse().ok().map(Duration::from_secs);
+            max_age = seconds
+                .trim_matches('"')
+                .parse()
+                .ok()
+                .map(Duration::from_secs);
         }
     }
     max_age.filter(|d| !d.is_zero())

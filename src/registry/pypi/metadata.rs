@@ -330,7 +330,9 @@ impl PypiClient {
             if let (Some(store), Some(sha256)) = (store, file.sha256()) {
                 // Off the async workers, which have requests to serve.
                 let (sha256, stored) = (sha256.to_owned(), bytes.clone());
-                drop(tokio::task::spawn_blocking(move || store.put(&sha256, &stored)));
+                drop(tokio::task::spawn_blocking(move || {
+                    store.put(&sha256, &stored)
+                }));
             }
             return Ok(metadata);
         }

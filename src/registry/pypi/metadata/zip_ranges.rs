@@ -13,9 +13,9 @@ use std::io::Read;
 use crate::registry::http::range::{ByteRange, Ranged};
 use crate::registry::http::{HttpClient, HttpError, Request};
 
-/// The first request: the last 64 KiB, which for most wheels hold the central directory and
-/// `METADATA` (the `.dist-info` directory is written last).
-pub const TAIL: u64 = 64 * 1024;
+/// The first request: the last 16 KiB, which for most wheels hold the end record and the
+/// central directory, often `METADATA` too (the `.dist-info` directory is written last).
+pub const TAIL: u64 = 16 * 1024;
 
 /// What reading by ranges came to.
 #[derive(Debug)]
