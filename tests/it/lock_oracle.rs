@@ -234,8 +234,11 @@ fn index(dir: &Path) {
     publish(dir, "yang", "1.1", deps(&["yin>=1"]), false);
 }
 
+/// Files written beside an input: (name, text).
+type Files = &'static [(&'static str, &'static str)];
+
 /// The inputs: (file name, text, constraint files).
-const INPUTS: &[(&str, &str, &[(&str, &str)])] = &[
+const INPUTS: &[(&str, &str, Files)] = &[
     (
         "web.in",
         "webfw[async,dotenv]\ntempl[i18n]\nhttpkit[socks]\nplotkit\n",
@@ -306,9 +309,7 @@ fn repin_locks_what_uv_locks() {
     let uv = uv();
     let packages = tempfile::tempdir().unwrap();
     index(packages.path());
-    let Some(server) = PypiServer::start(packages.path()) else {
-        return;
-    };
+    let server = PypiServer::start(packages.path());
     let index_url = server.index_url().to_string();
     let work = tempfile::tempdir().unwrap();
     let home = tempfile::tempdir().unwrap();
