@@ -78,7 +78,7 @@ fn a_wheel_larger_than_the_body_limit_is_read_by_ranges_and_cached() {
         lock.contains("\nsmalldep==1.2 \\\n"),
         "the Requires-Dist after the License is read: {lock}"
     );
-    let cold_bytes = proxy.received();
+    let cold_bytes = proxy.settled();
     assert!(
         cold_bytes < 512 * 1024,
         "{cold_bytes} bytes downloaded to lock a 70 MiB wheel\n{}",
@@ -98,7 +98,7 @@ fn a_wheel_larger_than_the_body_limit_is_read_by_ranges_and_cached() {
         std::fs::read_to_string(work.path().join("requirements.txt")).unwrap(),
         lock
     );
-    assert_eq!(proxy.received(), cold_bytes, "a warm run downloads nothing");
+    assert_eq!(proxy.settled(), cold_bytes, "a warm run downloads nothing");
 
     // Offline, with the index gone: the same lock.
     drop(proxy);

@@ -84,6 +84,21 @@ impl CountingProxy {
     pub fn received(&self) -> u64 {
         self.received.load(Ordering::Relaxed)
     }
+
+    /// [`CountingProxy::received`] once no byte has moved for 200 ms (at most 5 s): a client
+    /// that exited may leave a response it abandoned still flowing from the server.
+    pub fn settled(&self) -> u64 {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let mut last = self.received();
+        loop {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            let now = self.received();
+            if now == last || std::time::Instant::now() > deadline {
+                return now;
+            }
+            last = now;
+        }
+    }
 }
 
 impl Drop for CountingProxy {
