@@ -14,6 +14,7 @@ use crate::lock::{Header, Request, Resolution, Target, input};
 use crate::lookup::error_chain;
 use crate::manifest::workspace::Workspace;
 use crate::manifest::{Manifest, ManifestKind};
+use crate::registry::pypi::Refresh;
 use crate::text::RepoRoot;
 
 /// Arguments of `repin lock`.
@@ -234,13 +235,25 @@ fn lock(args: &LockArgs) -> Result<(), Failure> {
         preferences,
     };
     let runtime = super::check::runtime()?;
+    // Upgrading revalidates the pages of what may move, as uv's upgrade implies a refresh.
+    let refresh = if args.upgrade {
+        Refresh::All
+    } else {
+        Refresh::Projects(
+            args.upgrade_packages
+                .iter()
+                .map(|n| crate::manifest::python::normalize_name(n))
+                .collect(),
+        )
+    };
     let source = PypiSource::new(
         checker.pypi.clone(),
         indexes,
         runtime.handle().clone(),
         request.target.python.clone(),
     )
-    .with_preferences(request.preferences.clone());
+    .with_preferences(request.preferences.clone())
+    .refreshing(refresh);
     let resolution = crate::lock::resolve(&source, &request).map_err(lock_failure)?;
     drop(runtime);
 
@@ -261,6 +274,9 @@ fn lock(args: &LockArgs) -> Result<(), Failure> {
         }
     }
     let warn = crate::log::enabled(crate::log::Level::Warn);
+    for warning in resolution.warnings.iter().filter(|_| warn) {
+        let _ = writeln!(err, "{} {warning}", paint(style::SKIPPED, "warning:"));
+    }
     for package in resolution
         .packages
         .iter()

@@ -25,8 +25,9 @@ use crate::text::{Encoding, SourceFile};
 pub struct Input {
     /// Requirements of the file and of the files it includes with `-r`.
     pub requirements: Vec<Direct>,
-    /// Requirements of the files it includes with `-c` (at any depth).
-    pub constraints: Vec<Requirement<VerbatimUrl>>,
+    /// Requirements of the files it includes with `-c` (at any depth), with the file each
+    /// is in.
+    pub constraints: Vec<Direct>,
     /// The index options in effect (the file's own, merged with its includes').
     pub options: IndexOptions,
 }
@@ -122,7 +123,10 @@ pub fn read(workspace: &Workspace, input: &Path, base: &Path) -> Result<Input, L
                     requirement,
                     origin: origin.clone(),
                 }),
-                IncludeKind::Constraint => out.constraints.push(requirement),
+                IncludeKind::Constraint => out.constraints.push(Direct {
+                    requirement,
+                    origin: origin.clone(),
+                }),
             }
         }
         if let ManifestDetails::Requirements(file) = &manifest.details {

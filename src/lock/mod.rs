@@ -6,7 +6,8 @@
 //!   CPython), as PEP 508 marker values;
 //! - [`source`]: where releases and their metadata come from, as a trait, so the resolver is
 //!   pure and table-tested on an in-memory [`source::MemorySource`]; [`pypi`] is the real one
-//!   (the shared PyPI client, prefetching concurrently);
+//!   (the shared PyPI client, prefetching concurrently, each project kept as a compact
+//!   [`listing`] that a warm run reads instead of the index page);
 //! - [`resolve`]: PubGrub (the `pubgrub` crate) over that source: markers evaluated for the
 //!   target, extras as virtual packages, constraints, yanks, pre-releases, `Requires-Python`,
 //!   preferences for the versions of an existing lock;
@@ -18,6 +19,7 @@
 //! Nothing here edits another file: the front end writes the output, atomically.
 
 pub mod input;
+pub mod listing;
 pub mod output;
 pub mod pypi;
 pub mod report;

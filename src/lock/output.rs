@@ -99,6 +99,7 @@ mod tests {
                     ]),
                 },
             ],
+            warnings: Vec::new(),
         };
         let header = Header {
             python: "3.12".into(),

@@ -1,12 +1,21 @@
 //! The package source of a real lock: PyPI-compatible indexes through the shared client.
 //!
 //! The resolver is synchronous; this source bridges to the async client with a runtime
-//! handle (so it must be called from outside the runtime's threads). Project pages are
-//! fetched concurrently ahead of need ([`PackageSource::prefetch`]): every dependency of a
-//! chosen release starts loading as soon as the release's metadata is read, and with each
-//! project page the metadata of the release the resolver will most likely choose.
+//! handle (so it must be called from outside the runtime's threads). Lookups run
+//! concurrently ahead of need:
+//!
+//! - [`PackageSource::prefetch`]: every dependency of a chosen release starts loading as soon
+//!   as the release's metadata is read, and with its project page the metadata of the release
+//!   the resolver will most likely choose in the range asked for (the version of the existing
+//!   lock, the exact pin, else the newest usable one);
+//! - [`PackageSource::prefetch_versions`]: when the resolver walks down a package's versions
+//!   (backtracking), the metadata of the next ones it may try.
+//!
+//! Each project is kept as a [`Listing`] (a fraction of its page; stored on disk while the
+//! page is fresh, so a warm run parses no page), and each release's metadata is fetched once
+//! and shared, whatever asks for it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use futures::FutureExt;
@@ -14,9 +23,11 @@ use futures::future::{BoxFuture, Shared};
 use pep440_rs::Version;
 use pep508_rs::PackageName;
 
+use super::listing::{ListedRelease, Listing, ListingStore};
+use super::resolve::Range;
 use super::source::{Candidate, PackageSource, SourceError};
 use crate::lookup::error_chain;
-use crate::registry::pypi::{Index, Lookup, Metadata, PypiClient};
+use crate::registry::pypi::{Index, Metadata, PypiClient, Refresh};
 
 type Pending<T> = Shared<BoxFuture<'static, Result<T, Arc<SourceFailure>>>>;
 type MetadataKey = (PackageName, Version);
@@ -28,11 +39,37 @@ struct SourceFailure {
     unusable: bool,
 }
 
+/// A project's releases, by version.
+struct Project {
+    listing: Listing,
+    releases: BTreeMap<Version, usize>,
+}
+
+impl Project {
+    fn new(listing: Listing) -> Self {
+        let releases = listing
+            .releases
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| Some((r.parsed_version()?, i)))
+            .collect();
+        Project { listing, releases }
+    }
+
+    fn release(&self, version: &Version) -> Option<&ListedRelease> {
+        self.releases
+            .get(version)
+            .map(|i| &self.listing.releases[*i])
+    }
+}
+
 /// Releases and metadata from a set of indexes.
 pub struct PypiSource {
     inner: Arc<Inner>,
     handle: tokio::runtime::Handle,
-    projects: Mutex<HashMap<PackageName, Pending<Option<Arc<Lookup>>>>>,
+    projects: Mutex<HashMap<PackageName, Pending<Option<Arc<Project>>>>>,
+    /// The (package, range) pairs whose likely release is already being fetched.
+    looked_ahead: Mutex<HashSet<(PackageName, String)>>,
     notes: Mutex<Vec<String>>,
 }
 
@@ -42,6 +79,8 @@ struct Inner {
     indexes: Vec<Index>,
     python: Version,
     preferences: BTreeMap<PackageName, Version>,
+    refresh: Refresh,
+    listings: Option<ListingStore>,
     metadata: Mutex<HashMap<MetadataKey, Pending<Arc<Metadata>>>>,
 }
 
@@ -54,16 +93,26 @@ impl PypiSource {
         handle: tokio::runtime::Handle,
         python: Version,
     ) -> Self {
+        let listings = ListingStore::of(client.http());
+        // Online, the listings replace the cached pages (offline, a page `repin check` cached
+        // still answers when there is no listing).
+        let client = match &listings {
+            Some(store) if !store.is_offline() => client.without_page_cache(),
+            _ => client,
+        };
         PypiSource {
             inner: Arc::new(Inner {
+                listings,
                 client,
                 indexes,
                 python,
                 preferences: BTreeMap::new(),
+                refresh: Refresh::None,
                 metadata: Mutex::default(),
             }),
             handle,
             projects: Mutex::default(),
+            looked_ahead: Mutex::default(),
             notes: Mutex::default(),
         }
     }
@@ -73,6 +122,16 @@ impl PypiSource {
     pub fn with_preferences(mut self, preferences: BTreeMap<PackageName, Version>) -> Self {
         if let Some(inner) = Arc::get_mut(&mut self.inner) {
             inner.preferences = preferences;
+        }
+        self
+    }
+
+    /// Projects whose stored listings are not used (asked of the index again, as the client's
+    /// own [`Refresh`] revalidates their pages): an upgrade's.
+    pub fn refreshing(mut self, refresh: Refresh) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.client = inner.client.clone().refreshing(refresh.clone());
+            inner.refresh = refresh;
         }
         self
     }
@@ -93,66 +152,97 @@ impl PypiSource {
             .push(note);
     }
 
-    fn project(&self, name: &PackageName) -> Pending<Option<Arc<Lookup>>> {
+    fn project(&self, name: &PackageName) -> Pending<Option<Arc<Project>>> {
         let mut projects = self.projects.lock().unwrap_or_else(|e| e.into_inner());
         projects
             .entry(name.clone())
             .or_insert_with(|| {
                 let inner = self.inner.clone();
                 let name = name.clone();
-                let task = self.handle.spawn(async move {
-                    match inner.client.lookup(&inner.indexes, name.as_ref()).await {
-                        Ok(lookup) => {
-                            // The release the resolver will most likely want: its metadata
-                            // starts loading now.
-                            if let Some(version) = inner.likely(&name, &lookup) {
-                                drop(inner.metadata_of(&lookup, &name, &version));
-                            }
-                            Ok(Some(Arc::new(lookup)))
-                        }
-                        Err(error) if error.is_not_found() => Ok(None),
-                        Err(error) => {
-                            let mut message = error_chain(&error);
-                            if let Some(hint) = error.hint() {
-                                message.push_str("\n  hint: ");
-                                message.push_str(&hint);
-                            }
-                            Err(Arc::new(SourceFailure {
-                                message,
-                                unusable: false,
-                            }))
-                        }
-                    }
-                });
+                let task = self.handle.spawn(async move { inner.listing(&name).await });
                 joined(task)
             })
             .clone()
     }
 
-    fn lookup(&self, name: &PackageName) -> Result<Option<Arc<Lookup>>, SourceError> {
+    fn lookup(&self, name: &PackageName) -> Result<Option<Arc<Project>>, SourceError> {
         let pending = self.project(name);
         self.handle.block_on(pending).map_err(failure)
     }
 }
 
 impl Inner {
-    /// The preferred version when the index has it, else the newest release that is neither
-    /// yanked nor a pre-release and supports the target Python.
-    fn likely(&self, name: &PackageName, lookup: &Lookup) -> Option<Version> {
+    fn refreshed(&self, name: &str) -> bool {
+        match &self.refresh {
+            Refresh::None => false,
+            Refresh::All => true,
+            Refresh::Projects(names) => names.contains(name),
+        }
+    }
+
+    /// The project's listing: stored and fresh, else from the indexes (and then stored for as
+    /// long as its pages are fresh).
+    async fn listing(
+        &self,
+        name: &PackageName,
+    ) -> Result<Option<Arc<Project>>, Arc<SourceFailure>> {
+        let stored = self
+            .listings
+            .as_ref()
+            .filter(|_| !self.refreshed(name.as_ref()));
+        if let Some(listing) = stored.and_then(|s| s.get(&self.indexes, name.as_ref())) {
+            return Ok(Some(Arc::new(Project::new(listing))));
+        }
+        match self.client.lookup(&self.indexes, name.as_ref()).await {
+            Ok(lookup) => {
+                let listing = Listing::of(&lookup, &self.indexes);
+                if let (Some(store), Some(fresh_for)) = (&self.listings, lookup.fresh_for) {
+                    // Off the async workers, which have requests to serve.
+                    let (store, indexes, stored) =
+                        (store.clone(), self.indexes.clone(), listing.clone());
+                    drop(tokio::task::spawn_blocking(move || {
+                        store.put(&indexes, &stored, fresh_for);
+                    }));
+                }
+                Ok(Some(Arc::new(Project::new(listing))))
+            }
+            Err(error) if error.is_not_found() => Ok(None),
+            Err(error) => {
+                let mut message = error_chain(&error);
+                if let Some(hint) = error.hint() {
+                    message.push_str("\n  hint: ");
+                    message.push_str(&hint);
+                }
+                Err(Arc::new(SourceFailure {
+                    message,
+                    unusable: false,
+                }))
+            }
+        }
+    }
+
+    /// The release the resolver will most likely choose in `range`: the preferred version
+    /// when it is in the range and on the index, else the newest release in the range that is
+    /// neither yanked nor a pre-release (unless pinned exactly) and supports the target Python.
+    fn likely(&self, name: &PackageName, project: &Project, range: &Range) -> Option<Version> {
         if let Some(preferred) = self.preferences.get(name) {
-            if lookup.releases.contains_key(preferred) {
+            if range.contains(preferred) && project.releases.contains_key(preferred) {
                 return Some(preferred.clone());
             }
         }
-        lookup
+        if let Some(exact) = range.as_singleton() {
+            return project.releases.contains_key(exact).then(|| exact.clone());
+        }
+        project
             .releases
             .iter()
             .rev()
-            .find(|(version, sources)| {
-                !version.any_prerelease()
-                    && sources
-                        .iter()
-                        .any(|s| !s.release.yanked && s.release.supports_python(&self.python))
+            .find(|(version, i)| {
+                let release = &project.listing.releases[**i];
+                range.contains(version)
+                    && !version.any_prerelease()
+                    && !release.yanked
+                    && release.supports_python(&self.python)
             })
             .map(|(version, _)| version.clone())
     }
@@ -160,7 +250,7 @@ impl Inner {
     /// The metadata of `name==version`, started once (on the current runtime) and shared.
     fn metadata_of(
         &self,
-        lookup: &Lookup,
+        project: &Project,
         name: &PackageName,
         version: &Version,
     ) -> Pending<Arc<Metadata>> {
@@ -169,24 +259,18 @@ impl Inner {
             .entry((name.clone(), version.clone()))
             .or_insert_with(|| {
                 let client = self.client.clone();
-                let sourced = lookup
-                    .releases
-                    .get(version)
-                    .and_then(|s| s.first())
-                    .cloned();
-                let index = sourced
-                    .as_ref()
-                    .and_then(|s| self.indexes.iter().find(|i| i.url == s.index))
-                    .cloned();
+                let listed = project.release(version);
+                let release = listed.and_then(|r| r.release(name.as_ref()));
+                let index = listed.and_then(|r| self.indexes.get(r.index)).cloned();
                 let task = tokio::spawn(async move {
-                    let (Some(sourced), Some(index)) = (sourced, index) else {
+                    let (Some(release), Some(index)) = (release, index) else {
                         return Err(Arc::new(SourceFailure {
                             message: "The release is on no index".into(),
                             unusable: true,
                         }));
                     };
                     client
-                        .metadata(&index, &sourced.release)
+                        .metadata(&index, &release)
                         .await
                         .map(Arc::new)
                         .map_err(|error| {
@@ -228,71 +312,91 @@ fn failure(failure: Arc<SourceFailure>) -> SourceError {
 
 impl PackageSource for PypiSource {
     fn candidates(&self, name: &PackageName) -> Result<Vec<Candidate>, SourceError> {
-        let Some(lookup) = self.lookup(name)? else {
+        let Some(project) = self.lookup(name)? else {
             return Ok(Vec::new());
         };
-        if lookup.confusion_risk() {
-            let on: Vec<String> = lookup.found_on.iter().map(ToString::to_string).collect();
+        if project.listing.found_on.len() > 1 {
             self.note(format!(
                 "`{name}` is on several indexes ({}): a dependency-confusion risk",
-                on.join(", ")
+                project.listing.found_on.join(", ")
             ));
         }
         let mut candidates = Vec::new();
-        for (version, sources) in &lookup.releases {
-            let Some(first) = sources.first().map(|s| &s.release) else {
-                continue;
-            };
-            if sources.iter().all(|s| s.release.files.is_empty()) {
+        for (version, i) in &project.releases {
+            let release = &project.listing.releases[*i];
+            if !release.has_files {
                 continue;
             }
-            let supports = sources
-                .iter()
-                .any(|s| s.release.supports_python(&self.inner.python));
             candidates.push(Candidate {
                 version: version.clone(),
-                yanked: sources.iter().all(|s| s.release.yanked),
-                requires_python: if supports {
+                yanked: release.yanked,
+                requires_python: if release.supports_python(&self.inner.python) {
                     None
                 } else {
-                    first.requires_python.clone()
+                    release.requires_python()
                 },
-                hashes: lookup.hashes_for(version),
+                hashes: release.hashes(),
             });
         }
         Ok(candidates)
     }
 
     fn metadata(&self, name: &PackageName, version: &Version) -> Result<Metadata, SourceError> {
-        let lookup = self
+        let project = self
             .lookup(name)?
             .ok_or_else(|| SourceError::Failed(format!("`{name}` is on no index").into()))?;
         let pending = {
             // Entered, so the metadata task can be spawned on the source's runtime.
             let _runtime = self.handle.enter();
-            self.inner.metadata_of(&lookup, name, version)
+            self.inner.metadata_of(&project, name, version)
         };
         let metadata = self.handle.block_on(pending).map_err(failure)?;
-        if let Some(release) = lookup.release(version) {
-            let missing = release.files_without_sha256();
-            if !missing.is_empty() {
+        if let Some(release) = project.release(version) {
+            if !release.without_sha256.is_empty() {
                 self.note(format!(
                     "{name} {version}: the index gives no sha256 for {}, so the lock cannot hash it",
-                    missing
-                        .iter()
-                        .map(|f| f.filename.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    release.without_sha256.join(", ")
                 ));
             }
         }
         Ok(Metadata::clone(&metadata))
     }
 
-    fn prefetch(&self, names: &[PackageName]) {
-        for name in names {
-            // Starting the task is enough; it runs on the runtime meanwhile.
-            drop(self.project(name));
+    fn prefetch(&self, wanted: &[(PackageName, Range)]) {
+        for (name, range) in wanted {
+            // Starting the tasks is enough; they run on the runtime meanwhile.
+            let project = self.project(name);
+            let key = (name.clone(), range.to_string());
+            if !self
+                .looked_ahead
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(key)
+            {
+                continue;
+            }
+            let inner = self.inner.clone();
+            let (name, range) = (name.clone(), range.clone());
+            drop(self.handle.spawn(async move {
+                if let Ok(Some(project)) = project.await {
+                    if let Some(version) = inner.likely(&name, &project, &range) {
+                        drop(inner.metadata_of(&project, &name, &version));
+                    }
+                }
+            }));
         }
+    }
+
+    fn prefetch_versions(&self, name: &PackageName, versions: &[Version]) {
+        let project = self.project(name);
+        let inner = self.inner.clone();
+        let (name, versions) = (name.clone(), versions.to_vec());
+        drop(self.handle.spawn(async move {
+            if let Ok(Some(project)) = project.await {
+                for version in &versions {
+                    drop(inner.metadata_of(&project, &name, version));
+                }
+            }
+        }));
     }
 }

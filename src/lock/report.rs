@@ -24,6 +24,10 @@ pub fn explain(
     root: &str,
     versions: HashMap<PackageName, Vec<Version>>,
 ) -> Vec<String> {
+    let mut versions = versions;
+    for list in versions.values_mut() {
+        list.sort();
+    }
     let formatter = Formatter {
         root: root.to_owned(),
         versions,
@@ -57,7 +61,8 @@ fn capitalise(line: &str, root: &str) -> String {
     }
 }
 
-/// A version range as PEP 440 specifiers: `>=1.0, <2.0`; several as `==1.0 or >=2.0`.
+/// A version range as PEP 440 specifiers, as uv writes them: `>=1.0,<2.0`; several as
+/// `==1.0 or >=2.0`.
 pub fn specifiers(range: &Range) -> String {
     let segment = |(low, high): (&Bound<pep440_rs::Version>, &Bound<pep440_rs::Version>)| {
         let low_text = match low {
@@ -73,7 +78,7 @@ pub fn specifiers(range: &Range) -> String {
         match (low, high) {
             (Bound::Included(a), Bound::Included(b)) if a == b => format!("=={a}"),
             _ => match (low_text, high_text) {
-                (Some(l), Some(h)) => format!("{l}, {h}"),
+                (Some(l), Some(h)) => format!("{l},{h}"),
                 (Some(one), None) | (None, Some(one)) => one,
                 (None, None) => String::new(),
             },
@@ -85,11 +90,49 @@ pub fn specifiers(range: &Range) -> String {
 
 struct Formatter {
     root: String,
+    /// Every known release of each package, ascending.
     versions: HashMap<PackageName, Vec<Version>>,
 }
 
 impl Formatter {
-    /// `flask>=3.0`, `flask==3.0.3`, `flask (==1.0 or >=2.0)`; `flask` for any version.
+    /// A union of ranges (what PubGrub derives: `>=3.0.0,<3.1.0 or >3.1.0,<3.1.1`) as the
+    /// releases it holds, as uv simplifies it: each run of consecutive known releases as
+    /// `>=first,<=last` (open-ended at the oldest or newest known release, `==v` for one);
+    /// `None` when the range is one interval already or holds no known release.
+    fn simplified(&self, node: &Node, range: &Range) -> Option<String> {
+        if range.iter().count() <= 1 {
+            return None;
+        }
+        let known = self.versions.get(node.package()?)?;
+        let inside: Vec<usize> = (0..known.len())
+            .filter(|i| range.contains(&known[*i]))
+            .collect();
+        let last = known.len().checked_sub(1)?;
+        let mut runs: Vec<(usize, usize)> = Vec::new();
+        for i in inside {
+            match runs.last_mut() {
+                Some((_, end)) if *end + 1 == i => *end = i,
+                _ => runs.push((i, i)),
+            }
+        }
+        let text: Vec<String> = runs
+            .iter()
+            .map(|&(a, b)| match (a, b) {
+                (0, b) if b == last => String::new(),
+                (a, b) if a == b => format!("=={}", known[a]),
+                (0, b) => format!("<={}", known[b]),
+                (a, b) if b == last => format!(">={}", known[a]),
+                (a, b) => format!(">={},<={}", known[a], known[b]),
+            })
+            .collect();
+        match text.as_slice() {
+            [] => None,
+            [one] => Some(format!("{node}{one}")),
+            many => Some(format!("{node} ({})", many.join(" or "))),
+        }
+    }
+
+    /// `flask>=3.0`, `flask==3.0.3`, `flask>=3.0.0,<=3.0.3`; `flask` for any version.
     fn term(&self, node: &Node, range: &Range) -> String {
         if *node == Node::Root {
             return self.root.clone();
@@ -100,31 +143,11 @@ impl Formatter {
         if range == &Range::empty() {
             return format!("no version of {node}");
         }
+        if let Some(simple) = self.simplified(node, range) {
+            return simple;
+        }
         let text = specifiers(range);
         if range.iter().count() > 1 {
-            // `flask (>=3, <3.1.0 or >3.1.0)` holding one release reads better as that release.
-            let known = node.package().and_then(|name| self.versions.get(name));
-            let inside: Vec<&Version> = known
-                .into_iter()
-                .flatten()
-                .filter(|v| range.contains(*v))
-                .collect();
-            if let [only] = inside.as_slice() {
-                return format!("{node}=={only}");
-            }
-            // A long union of ranges (what is left after many releases were ruled out) reads
-            // better as the releases it still holds.
-            if range.iter().count() > 2 && !inside.is_empty() {
-                let mut inside = inside;
-                inside.sort();
-                return match inside.as_slice() {
-                    [a, b] => format!("{node} (=={a} or =={b})"),
-                    [first, .., last] => {
-                        format!("{node} ({} releases from {first} to {last})", inside.len())
-                    }
-                    _ => format!("{node} ({text})"),
-                };
-            }
             format!("{node} ({text})")
         } else {
             format!("{node}{text}")
@@ -330,4 +353,50 @@ pub fn externals(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use super::*;
+
+    fn v(text: &str) -> Version {
+        Version::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn unions_print_as_the_releases_they_hold_as_uv_prints_them() {
+        let flask = PackageName::from_str("flask").unwrap();
+        let known: Vec<Version> = [
+            "2.3.0", "3.0.0", "3.0.1", "3.0.2", "3.0.3", "3.1.0", "3.1.1", "3.2.0",
+        ]
+        .iter()
+        .map(|t| v(t))
+        .collect();
+        let formatter = Formatter {
+            root: "requirements.in".into(),
+            versions: HashMap::from([(flask.clone(), known)]),
+        };
+        let node = Node::Package(flask);
+        // What PubGrub derives: >=3.0.0,<3.1.0 or >3.1.0,<3.1.1.
+        let union = Range::between(v("3.0.0"), v("3.1.0")).union(
+            &Range::strictly_higher_than(v("3.1.0"))
+                .intersection(&Range::strictly_lower_than(v("3.1.1"))),
+        );
+        assert_eq!(formatter.term(&node, &union), "flask>=3.0.0,<=3.0.3");
+        let open_ended =
+            Range::between(v("3.0.0"), v("3.1.0")).union(&Range::higher_than(v("3.1.1")));
+        assert_eq!(
+            formatter.term(&node, &open_ended),
+            "flask (>=3.0.0,<=3.0.3 or >=3.1.1)"
+        );
+        let one = Range::strictly_lower_than(v("2.3.0")).union(&Range::singleton(v("3.1.0")));
+        assert_eq!(formatter.term(&node, &one), "flask==3.1.0");
+        // One interval is printed as written.
+        assert_eq!(
+            formatter.term(&node, &Range::between(v("3.0.0"), v("3.1.0"))),
+            "flask>=3.0.0,<3.1.0"
+        );
+    }
 }

@@ -92,8 +92,9 @@ pub struct Request {
     pub label: String,
     /// The requirements (`-r` files included).
     pub requirements: Vec<Direct>,
-    /// Constraints (`-c` files): they limit versions, never add packages.
-    pub constraints: Vec<Requirement<VerbatimUrl>>,
+    /// Constraints (`-c` files, `origin` naming the file): they limit versions, never add
+    /// packages.
+    pub constraints: Vec<Direct>,
     /// The environment.
     pub target: Target,
     /// `--pre`: pre-releases allowed everywhere.
@@ -102,9 +103,12 @@ pub struct Request {
     pub preferences: BTreeMap<PackageName, Version>,
 }
 
-/// Why a package is in the lock: the `# via` annotation.
+/// Why a package is in the lock: the `# via` annotation, in the order uv and pip-compile
+/// sort them (`-c` files, `-r` files, packages).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Via {
+    /// A constraint of this file limits it (`-c constraints.txt`).
+    Constraint(String),
     /// A requirement of this file (`-r requirements.in`).
     Requirement(String),
     /// A dependency of this package.
@@ -114,6 +118,7 @@ pub enum Via {
 impl fmt::Display for Via {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Via::Constraint(file) => write!(f, "-c {file}"),
             Via::Requirement(file) => write!(f, "-r {file}"),
             Via::Package(name) => write!(f, "{name}"),
         }
@@ -140,6 +145,9 @@ pub struct Locked {
 pub struct Resolution {
     /// The packages.
     pub packages: Vec<Locked>,
+    /// What the user should know (an extra a package does not have, newer releases passed
+    /// over because their metadata cannot be used), one sentence each.
+    pub warnings: Vec<String>,
 }
 
 /// Resolve `request` against `source`.
@@ -183,13 +191,26 @@ struct Provider<'a, S> {
     /// Direct requirements' names and the files they are in.
     direct: BTreeMap<PackageName, BTreeSet<String>>,
     constraints: HashMap<PackageName, Range>,
+    /// The files that constrain each package (`# via -c`).
+    constrained: BTreeMap<PackageName, BTreeSet<String>>,
     pre_allowed: HashSet<PackageName>,
     candidates: RefCell<HashMap<PackageName, Rc<Vec<Candidate>>>>,
+    /// The metadata of every release read, once for a package and all of its extras.
+    metadata: RefCell<HashMap<(PackageName, Version), Read>>,
+    /// How many times a version of each package was chosen (more than once: backtracking).
+    choices: RefCell<HashMap<PackageName, usize>>,
+    /// Extras asked of a release that does not have them.
+    unknown_extras: RefCell<BTreeSet<(PackageName, Version, ExtraName)>>,
+    /// Releases passed over because their metadata cannot be used, with why.
+    skipped: RefCell<BTreeMap<PackageName, BTreeMap<Version, String>>>,
     /// The packages each chosen node depends on.
     edges: RefCell<HashMap<(Node, Version), Vec<PackageName>>>,
     /// The order nodes were first seen in, for priorities.
     seen: RefCell<HashMap<Node, usize>>,
 }
+
+/// A release's metadata as read, or why it cannot be used (shared by its extras).
+type Read = Rc<Result<Metadata, Unusable>>;
 
 /// The versions a requirement allows.
 fn range_of(requirement: &Requirement<VerbatimUrl>) -> Range {
@@ -221,8 +242,13 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             reason: reason.to_owned(),
         };
         let mut constraints: HashMap<PackageName, Range> = HashMap::new();
+        let mut constrained: BTreeMap<PackageName, BTreeSet<String>> = BTreeMap::new();
         let mut pre_allowed = HashSet::new();
-        for constraint in &request.constraints {
+        for Direct {
+            requirement: constraint,
+            origin,
+        } in &request.constraints
+        {
             if !constraint.marker.evaluate(env, &[]) {
                 continue;
             }
@@ -240,6 +266,10 @@ impl<'a, S: PackageSource> Provider<'a, S> {
                 .entry(constraint.name.clone())
                 .and_modify(|r| *r = r.intersection(&range))
                 .or_insert(range);
+            constrained
+                .entry(constraint.name.clone())
+                .or_default()
+                .insert(origin.clone());
         }
         let mut root = DependencyConstraints::default();
         let mut direct: BTreeMap<PackageName, BTreeSet<String>> = BTreeMap::new();
@@ -287,13 +317,17 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             root,
             direct,
             constraints,
+            constrained,
             pre_allowed,
             candidates: RefCell::default(),
+            metadata: RefCell::default(),
+            choices: RefCell::default(),
+            unknown_extras: RefCell::default(),
+            skipped: RefCell::default(),
             edges: RefCell::default(),
             seen: RefCell::default(),
         };
-        let names: Vec<PackageName> = provider.direct.keys().cloned().collect();
-        source.prefetch(&names);
+        source.prefetch(&wanted(&provider.root));
         Ok(provider)
     }
 
@@ -330,14 +364,48 @@ impl<'a, S: PackageSource> Provider<'a, S> {
                 }
             }
         }
-        Ok(candidates
+        let Some(at) = candidates
             .iter()
-            .find(|c| self.acceptable(name, c, range))
-            .map(|c| c.version.clone()))
+            .position(|c| self.acceptable(name, c, range))
+        else {
+            return Ok(None);
+        };
+        // Lookahead: a package chosen again is being walked down (backtracking); the metadata
+        // of the next versions it may try is fetched concurrently, more each time.
+        let tries = {
+            let mut choices = self.choices.borrow_mut();
+            let tries = choices.entry(name.clone()).or_default();
+            *tries += 1;
+            *tries
+        };
+        if tries >= 2 {
+            let batch = (5usize << (tries - 2).min(4)).min(50);
+            let next: Vec<Version> = candidates[at + 1..]
+                .iter()
+                .filter(|c| self.acceptable(name, c, range))
+                .take(batch)
+                .map(|c| c.version.clone())
+                .collect();
+            if !next.is_empty() {
+                self.source.prefetch_versions(name, &next);
+            }
+        }
+        Ok(Some(candidates[at].version.clone()))
     }
 
-    /// The metadata of `name==version`, or why the release cannot be used.
-    fn metadata(
+    /// The metadata of `name==version`, or why the release cannot be used: read once, for
+    /// the package and every extra of it (`pkg[extra]==X` needs no request beyond `pkg==X`).
+    fn metadata(&self, name: &PackageName, version: &Version) -> Result<Read, LockError> {
+        let key = (name.clone(), version.clone());
+        if let Some(found) = self.metadata.borrow().get(&key) {
+            return Ok(found.clone());
+        }
+        let read = Rc::new(self.read_metadata(name, version)?);
+        self.metadata.borrow_mut().insert(key, read.clone());
+        Ok(read)
+    }
+
+    fn read_metadata(
         &self,
         name: &PackageName,
         version: &Version,
@@ -355,7 +423,14 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         }
         let metadata = match self.source.metadata(name, version) {
             Ok(metadata) => metadata,
-            Err(SourceError::Unusable(reason)) => return Ok(Err(Unusable(reason))),
+            Err(SourceError::Unusable(reason)) => {
+                self.skipped
+                    .borrow_mut()
+                    .entry(name.clone())
+                    .or_default()
+                    .insert(version.clone(), reason.clone());
+                return Ok(Err(Unusable(reason)));
+            }
             Err(error) => return Err(failed(name, error)),
         };
         if let Some(spec) = &metadata.requires_python {
@@ -412,11 +487,13 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             Node::Package(name) => (name, None),
             Node::Extra(name, extra) => (name, Some(extra)),
         };
-        let metadata = match self.metadata(name, version)? {
+        let read = self.metadata(name, version)?;
+        let metadata = match read.as_ref() {
             Ok(metadata) => metadata,
-            Err(unusable) => return Ok(Dependencies::Unavailable(unusable)),
+            Err(unusable) => return Ok(Dependencies::Unavailable(unusable.clone())),
         };
         let mut map = DependencyConstraints::default();
+        let mut extra_enables_something = false;
         if extra.is_some() {
             map.insert(
                 Node::Package(name.clone()),
@@ -436,8 +513,19 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             if !wanted {
                 continue;
             }
+            extra_enables_something = true;
             if let Err(unusable) = self.add(&mut map, node, version, requirement) {
                 return Ok(Dependencies::Unavailable(unusable));
+            }
+        }
+        if let Some(extra) = extra {
+            // Old metadata may use an extra in markers without declaring it.
+            if !extra_enables_something && !metadata.provides_extra.contains(extra) {
+                self.unknown_extras.borrow_mut().insert((
+                    name.clone(),
+                    version.clone(),
+                    extra.clone(),
+                ));
             }
         }
         let names: Vec<PackageName> = map
@@ -448,7 +536,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        self.source.prefetch(&names);
+        self.source.prefetch(&wanted(&map));
         self.edges
             .borrow_mut()
             .insert((node.clone(), version.clone()), names);
@@ -552,6 +640,13 @@ impl<'a, S: PackageSource> Provider<'a, S> {
                 .into_iter()
                 .flatten()
                 .map(|file| Via::Requirement(file.clone()))
+                .chain(
+                    self.constrained
+                        .get(name)
+                        .into_iter()
+                        .flatten()
+                        .map(|file| Via::Constraint(file.clone())),
+                )
                 .collect();
             packages.insert(
                 name.clone(),
@@ -565,12 +660,19 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             );
         }
         let edges = self.edges.borrow();
+        let unknown_extras = self.unknown_extras.borrow();
+        let mut warnings = Vec::new();
         for (node, version) in solution {
             let Some(parent) = node.package() else {
                 continue;
             };
             if let Node::Extra(name, extra) = node {
-                if let Some(locked) = packages.get_mut(name) {
+                if unknown_extras.contains(&(name.clone(), version.clone(), extra.clone())) {
+                    // As uv says it; the extra is not written into the lock.
+                    warnings.push(format!(
+                        "The package `{name}=={version}` does not have an extra named `{extra}`"
+                    ));
+                } else if let Some(locked) = packages.get_mut(name) {
                     locked.extras.insert(extra.clone());
                 }
             }
@@ -584,10 +686,58 @@ impl<'a, S: PackageSource> Provider<'a, S> {
                 }
             }
         }
+        warnings.sort();
+        warnings.extend(self.passed_over(&packages));
         Resolution {
             packages: packages.into_values().collect(),
+            warnings,
         }
     }
+
+    /// Releases newer than the one locked that were passed over because their metadata
+    /// cannot be used, grouped by reason: a lock that is not the newest says why.
+    fn passed_over(&self, packages: &BTreeMap<PackageName, Locked>) -> Vec<String> {
+        let skipped = self.skipped.borrow();
+        let mut out = Vec::new();
+        for (name, locked) in packages {
+            let Some(releases) = skipped.get(name) else {
+                continue;
+            };
+            let mut by_reason: BTreeMap<&str, Vec<&Version>> = BTreeMap::new();
+            for (version, reason) in releases.iter().rev() {
+                if version > &locked.version {
+                    by_reason.entry(reason.as_str()).or_default().push(version);
+                }
+            }
+            for (reason, versions) in by_reason {
+                let list: Vec<String> = versions.iter().map(ToString::to_string).collect();
+                out.push(format!(
+                    "`{name}` {} passed over for {}: {reason}",
+                    if list.len() == 1 {
+                        format!("{} was", list[0])
+                    } else {
+                        format!("{} were", list.join(", "))
+                    },
+                    locked.version
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// The packages of a node's dependencies with the versions they allow (an extra's range is
+/// its package's), for [`PackageSource::prefetch`].
+fn wanted(map: &DependencyConstraints<Node, Range>) -> Vec<(PackageName, Range)> {
+    let mut out: BTreeMap<PackageName, Range> = BTreeMap::new();
+    for (node, range) in map {
+        if let Some(name) = node.package() {
+            out.entry(name.clone())
+                .and_modify(|r| *r = r.intersection(range))
+                .or_insert_with(|| range.clone());
+        }
+    }
+    out.into_iter().collect()
 }
 
 fn failed(name: &PackageName, error: SourceError) -> LockError {

@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 use pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::PackageName;
+use pubgrub::Ranges;
 
 use crate::registry::pypi::metadata::{self, Metadata};
 
@@ -44,8 +45,14 @@ pub trait PackageSource {
     /// The core metadata of `name` at `version` (one of its candidates).
     fn metadata(&self, name: &PackageName, version: &Version) -> Result<Metadata, SourceError>;
 
-    /// A hint that `names` will be asked about soon (a source may start fetching them).
-    fn prefetch(&self, _names: &[PackageName]) {}
+    /// A hint that `wanted` packages will be asked about soon, each with the versions its
+    /// requirement allows: a source may start fetching the project and the metadata of the
+    /// release the resolver will most likely choose in that range.
+    fn prefetch(&self, _wanted: &[(PackageName, Ranges<Version>)]) {}
+
+    /// A hint that the metadata of these releases of `name` may be asked about soon (the
+    /// resolver is walking down its versions): a source may fetch them concurrently.
+    fn prefetch_versions(&self, _name: &PackageName, _versions: &[Version]) {}
 }
 
 /// An in-memory source: releases and metadata given up front (tests, and anything that has

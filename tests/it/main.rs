@@ -16,6 +16,8 @@ mod fixtures;
 mod hostile_files_e2e;
 mod hostile_servers;
 mod lock_e2e;
+mod lock_oracle;
+mod lock_ranges;
 mod pr_e2e;
 mod readme;
 mod registry_oci;

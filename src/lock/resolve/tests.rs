@@ -1,12 +1,14 @@
 //! The resolver on in-memory sources: one table row per behaviour.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
 
 use pep508_rs::PackageName;
 
 use super::*;
 use crate::lock::MemorySource;
+use crate::lock::source::{Candidate, PackageSource, SourceError};
 
 fn request(requirements: &[&str]) -> Request {
     Request {
@@ -209,8 +211,20 @@ fn pre_releases_only_when_asked() {
 #[test]
 fn constraints_limit_versions_without_adding_packages() {
     let mut r = request(&["flask"]);
-    r.constraints = vec![requirement("werkzeug<3"), requirement("babel==2.15.0")];
+    r.constraints = ["werkzeug<3", "babel==2.15.0"]
+        .iter()
+        .map(|c| Direct {
+            requirement: requirement(c),
+            origin: "constraints.txt".into(),
+        })
+        .collect();
     let resolution = resolve(&web(), &r).unwrap();
+    let via: Vec<String> = locked(&resolution, "werkzeug")
+        .via
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(via, ["-c constraints.txt", "flask"], "as uv annotates it");
     assert_eq!(
         pins(&resolution),
         [
@@ -266,6 +280,14 @@ fn unusable_releases_are_passed_over_and_explained() {
     assert_eq!(
         locked(&resolution, "markupsafe").version.to_string(),
         "2.1.5"
+    );
+    assert_eq!(
+        resolution.warnings,
+        [
+            "`markupsafe` 3.0.0 was passed over for 2.1.5: markupsafe-3.0.0.tar.gz does not \
+          declare its dependencies statically"
+        ],
+        "a lock that is not the newest says why"
     );
     let error = resolve(&s, &request(&["markupsafe>=3"])).unwrap_err();
     let (explanation, _) = conflict(error);
@@ -364,4 +386,126 @@ fn backtracks_across_a_transitive_conflict() {
         .map(ToString::to_string)
         .collect();
     assert_eq!(c, ["a", "b"]);
+}
+
+/// A source that counts what the resolver asks of another.
+struct Counting<'a> {
+    inner: &'a MemorySource,
+    metadata: RefCell<BTreeMap<String, usize>>,
+    prefetched: RefCell<Vec<(String, String)>>,
+    walked: RefCell<Vec<(String, Vec<String>)>>,
+}
+
+impl<'a> Counting<'a> {
+    fn new(inner: &'a MemorySource) -> Self {
+        Counting {
+            inner,
+            metadata: RefCell::default(),
+            prefetched: RefCell::default(),
+            walked: RefCell::default(),
+        }
+    }
+}
+
+impl PackageSource for Counting<'_> {
+    fn candidates(&self, name: &PackageName) -> Result<Vec<Candidate>, SourceError> {
+        self.inner.candidates(name)
+    }
+
+    fn metadata(&self, name: &PackageName, version: &Version) -> Result<Metadata, SourceError> {
+        *self
+            .metadata
+            .borrow_mut()
+            .entry(format!("{name}=={version}"))
+            .or_default() += 1;
+        self.inner.metadata(name, version)
+    }
+
+    fn prefetch(&self, wanted: &[(PackageName, Range)]) {
+        self.prefetched.borrow_mut().extend(
+            wanted
+                .iter()
+                .map(|(name, range)| (name.to_string(), range.to_string())),
+        );
+    }
+
+    fn prefetch_versions(&self, name: &PackageName, versions: &[Version]) {
+        self.walked.borrow_mut().push((
+            name.to_string(),
+            versions.iter().map(ToString::to_string).collect(),
+        ));
+    }
+}
+
+#[test]
+fn an_extra_reuses_its_package_metadata_and_an_unknown_extra_warns() {
+    let source = web();
+    let counting = Counting::new(&source);
+    let resolution = resolve(
+        &counting,
+        &request(&["flask[async,nonexistent]", "jinja2[i18n]"]),
+    )
+    .unwrap();
+    assert_eq!(
+        pins(&resolution),
+        [
+            "asgiref==3.8.1",
+            "babel==2.15.0",
+            "flask[async]==3.0.3",
+            "jinja2[i18n]==3.1.4",
+            "markupsafe==2.1.5",
+            "werkzeug==3.0.1"
+        ],
+        "the unknown extra is not written"
+    );
+    assert_eq!(
+        resolution.warnings,
+        ["The package `flask==3.0.3` does not have an extra named `nonexistent`"]
+    );
+    let asked = counting.metadata.borrow();
+    assert!(
+        asked.values().all(|n| *n == 1),
+        "each release's metadata asked once, extras included: {asked:?}"
+    );
+    assert_eq!(asked.get("flask==3.0.3"), Some(&1));
+}
+
+#[test]
+fn prefetches_carry_the_range_so_an_exact_pin_is_the_one_fetched() {
+    let source = web();
+    let counting = Counting::new(&source);
+    resolve(&counting, &request(&["flask==2.3.0"])).unwrap();
+    let prefetched = counting.prefetched.borrow();
+    assert!(
+        prefetched.contains(&("flask".into(), "2.3.0".into())),
+        "{prefetched:?}"
+    );
+    assert!(
+        prefetched.contains(&("werkzeug".into(), ">=2.3".into())),
+        "{prefetched:?}"
+    );
+    assert_eq!(counting.metadata.borrow().get("flask==3.0.3"), None);
+}
+
+#[test]
+fn walking_down_a_package_looks_ahead_at_its_next_versions() {
+    // Every app release but the oldest needs a lib nobody has: the resolver walks down app.
+    let mut s = MemorySource::new();
+    for minor in 0..12 {
+        let needs: &[&str] = if minor == 0 { &[] } else { &["missing-lib"] };
+        s.add("app", &format!("1.{minor}"), needs);
+    }
+    let counting = Counting::new(&s);
+    let resolution = resolve(&counting, &request(&["app"])).unwrap();
+    assert_eq!(pins(&resolution), ["app==1.0"]);
+    let walked = counting.walked.borrow();
+    let ahead: BTreeSet<String> = walked
+        .iter()
+        .filter(|(name, _)| name == "app")
+        .flat_map(|(_, versions)| versions.iter().cloned())
+        .collect();
+    assert!(
+        ahead.contains("1.9") && ahead.contains("1.0"),
+        "the next versions are prefetched while walking down: {walked:?}"
+    );
 }

@@ -57,6 +57,21 @@ impl Meta {
     }
 }
 
+impl Meta {
+    /// Whether an entry whose response has no `Cache-Control` is younger than `default`
+    /// (a response with one is fresh only as [`Meta::is_fresh`] says).
+    pub fn is_fresh_by_default(&self, now: SystemTime, default: Duration) -> bool {
+        if self.header("cache-control").is_some() {
+            return false;
+        }
+        let now = now
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        now.saturating_sub(self.stored_at) < default.as_secs()
+    }
+}
+
 fn max_age(cache_control: &str) -> Option<u64> {
     let mut max = None;
     for directive in cache_control.split(',').map(str::trim) {
@@ -197,5 +212,15 @@ mod tests {
         assert!(!meta(Some("max-age=600"), 100).is_fresh(now));
         assert!(!meta(Some("no-cache, max-age=600"), 900).is_fresh(now));
         assert!(!meta(None, 999).is_fresh(now));
+    }
+
+    #[test]
+    fn a_default_freshness_applies_only_without_cache_control() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
+        let ten_minutes = Duration::from_secs(600);
+        assert!(meta(None, 500).is_fresh_by_default(now, ten_minutes));
+        assert!(!meta(None, 300).is_fresh_by_default(now, ten_minutes));
+        assert!(!meta(Some("max-age=0"), 999).is_fresh_by_default(now, ten_minutes));
+        assert!(!meta(Some("no-cache"), 999).is_fresh_by_default(now, ten_minutes));
     }
 }

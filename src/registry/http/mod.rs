@@ -21,6 +21,7 @@ pub mod budget;
 pub mod cache;
 pub mod hosts;
 pub mod origin;
+pub mod range;
 pub mod redact;
 
 use std::sync::Arc;
@@ -195,6 +196,9 @@ pub struct Request {
     pub cacheable: bool,
     /// A body limit below the client's [`HttpConfig::max_body`] for this request.
     pub max_body: Option<usize>,
+    /// How long a cached response that says nothing of its freshness (no `Cache-Control`) is
+    /// used without asking again (pip's 10 minutes for index pages); `None`: always revalidate.
+    pub fresh_by_default: Option<Duration>,
 }
 
 impl Request {
@@ -208,6 +212,7 @@ impl Request {
             body: None,
             cacheable: true,
             max_body: None,
+            fresh_by_default: None,
         }
     }
 
@@ -252,6 +257,12 @@ impl Request {
     /// Accept at most `bytes` of body (never more than the client's limit).
     pub fn max_body(mut self, bytes: usize) -> Self {
         self.max_body = Some(bytes);
+        self
+    }
+
+    /// Use a cached response that says nothing of its freshness for `duration` without asking.
+    pub fn fresh_by_default(mut self, duration: Duration) -> Self {
+        self.fresh_by_default = Some(duration);
         self
     }
 
@@ -692,7 +703,12 @@ impl HttpClient {
         let cached = cache.and_then(|(c, _)| c.get(&key));
         if let Some((_, offline)) = cache {
             if let Some(entry) = &cached {
-                if offline || entry.meta.is_fresh(SystemTime::now()) {
+                let now = SystemTime::now();
+                let fresh = entry.meta.is_fresh(now)
+                    || request
+                        .fresh_by_default
+                        .is_some_and(|d| entry.meta.is_fresh_by_default(now, d));
+                if offline || fresh {
                     self.stats
                         .cached
                         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);

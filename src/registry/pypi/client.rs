@@ -2,6 +2,7 @@
 //! indexes at once ([`PypiClient::lookup`]).
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use pep440_rs::Version;
 use reqwest::header::ACCEPT;
@@ -22,18 +23,64 @@ pub const ACCEPT_SIMPLE: &str = "application/vnd.pypi.simple.v1+json, \
 /// 2 MB; the limit leaves room for fifteen times that while keeping a hostile page's body (and
 /// what it parses into) well inside a run's memory.
 pub const MAX_PAGE_BYTES: usize = 32 * 1024 * 1024;
+/// How long a cached project page whose index sends no `Cache-Control` is used without asking
+/// again: pip's 10 minutes (PyPI itself sends `max-age=600`).
+pub const PAGE_FRESHNESS: Duration = Duration::from_secs(600);
+
+/// Project pages asked of the index again even when a cached copy is fresh (uv's
+/// `--refresh`; an upgrade implies it, so a release published minutes ago is seen).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Refresh {
+    /// Cached pages are used while fresh.
+    #[default]
+    None,
+    /// Every page is revalidated.
+    All,
+    /// These projects' pages (normalised names) are revalidated.
+    Projects(std::collections::BTreeSet<String>),
+}
+
+impl Refresh {
+    fn covers(&self, name: &str) -> bool {
+        match self {
+            Refresh::None => false,
+            Refresh::All => true,
+            Refresh::Projects(names) => names.contains(name),
+        }
+    }
+}
 
 /// A client for PyPI-compatible simple indexes. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct PypiClient {
     http: HttpClient,
+    refresh: std::sync::Arc<Refresh>,
+    pages_cached: bool,
 }
 
 impl PypiClient {
     /// A client that sends every request through `http` (and so shares its cache, retries and
     /// per-host limits).
     pub fn new(http: HttpClient) -> Self {
-        PypiClient { http }
+        PypiClient {
+            http,
+            refresh: std::sync::Arc::default(),
+            pages_cached: true,
+        }
+    }
+
+    /// The same client, reading and writing project pages without the HTTP cache: for a
+    /// caller that keeps what it needs of them itself (`repin lock`'s listings), so a page of
+    /// megabytes is not written to disk on every run.
+    pub fn without_page_cache(mut self) -> Self {
+        self.pages_cached = false;
+        self
+    }
+
+    /// The same client, revalidating the project pages `refresh` names.
+    pub fn refreshing(mut self, refresh: Refresh) -> Self {
+        self.refresh = std::sync::Arc::new(refresh);
+        self
     }
 
     /// The HTTP client.
@@ -46,6 +93,19 @@ impl PypiClient {
     /// A missing project is [`PypiError::NotFound`], so a caller asking several indexes can go
     /// on; `401`/`403` is [`PypiError::Unauthorized`], with a hint about credentials.
     pub async fn project(&self, index: &Index, name: &str) -> Result<Project, PypiError> {
+        self.project_page(index, name)
+            .await
+            .map(|(project, _)| project)
+    }
+
+    /// [`PypiClient::project`], with how long the page may be used without asking again when
+    /// it came from the network now (its `max-age`, else [`PAGE_FRESHNESS`]); `None` when it
+    /// came from the cache (its age is not known here) or must not be reused.
+    async fn project_page(
+        &self,
+        index: &Index,
+        name: &str,
+    ) -> Result<(Project, Option<Duration>), PypiError> {
         let name = normalize_name(name);
         let not_found = || PypiError::NotFound {
             name: name.clone(),
@@ -60,10 +120,16 @@ impl PypiClient {
             index: index.url.clone(),
             source: Box::new(source),
         };
-        let request = Request::get(index.url.project_url(&name))
+        let mut request = Request::get(index.url.project_url(&name))
             .max_body(MAX_PAGE_BYTES)
             .header(ACCEPT, ACCEPT_SIMPLE)
             .auth(index.auth.clone());
+        if !self.refresh.covers(&name) {
+            request = request.fresh_by_default(PAGE_FRESHNESS);
+        }
+        if !self.pages_cached {
+            request = request.uncached();
+        }
         let response = self.http.send(request).await.map_err(http_error)?;
         match response.status {
             404 | 410 => return Err(not_found()),
@@ -99,8 +165,11 @@ impl PypiClient {
                 limit,
             });
         }
+        let fresh_for = (!response.from_cache)
+            .then(|| freshness(response.header("cache-control")))
+            .flatten();
         drop(response);
-        Ok(project.finish())
+        Ok((project.finish(), fresh_for))
     }
 
     /// Ask every index about `name`, concurrently, and merge the answers.
@@ -114,9 +183,44 @@ impl PypiClient {
             return Err(PypiError::NoIndex { name });
         }
         let answers =
-            futures::future::join_all(indexes.iter().map(|index| self.project(index, &name))).await;
-        Lookup::merge(name, indexes, answers)
+            futures::future::join_all(indexes.iter().map(|index| self.project_page(index, &name)))
+                .await;
+        let mut fresh_for = Some(Duration::MAX);
+        let answers = answers
+            .into_iter()
+            .map(|answer| {
+                answer.map(|(project, fresh)| {
+                    fresh_for = fresh_for.min(fresh);
+                    project
+                })
+            })
+            .collect();
+        let mut lookup = Lookup::merge(name, indexes, answers)?;
+        lookup.fresh_for = fresh_for.filter(|d| *d != Duration::MAX);
+        Ok(lookup)
     }
+}
+
+/// How long a page with this `Cache-Control` may be reused: `max-age`, nothing for `no-store`
+/// or `no-cache`, pip's 10 minutes when the index says nothing.
+fn freshness(cache_control: Option<&str>) -> Option<Duration> {
+    let Some(value) = cache_control else {
+        return Some(PAGE_FRESHNESS);
+    };
+    let mut max_age = None;
+    for directive in value.split(',').map(|d| d.trim().to_ascii_lowercase()) {
+        if directive == "no-store" || directive == "no-cache" {
+            return None;
+        }
+        if let Some(seconds) = directive.strip_prefix("max-age=") {
+            max_age = seconds
+                .trim_matches('"')
+                .parse()
+                .ok()
+                .map(Duration::from_secs);
+        }
+    }
+    max_age.filter(|d| !d.is_zero())
 }
 
 /// Which parser a response needs, from its `Content-Type` (sniffed when there is none).
@@ -179,6 +283,10 @@ pub struct Lookup {
     pub warnings: Vec<PypiError>,
     /// What was skipped on the pages read, prefixed with the index.
     pub page_warnings: Vec<String>,
+    /// How long every page of this lookup may be reused without asking again, when they all
+    /// came from the network just now (see [`PypiClient::lookup`]).
+    #[serde(skip)]
+    pub fresh_for: Option<Duration>,
 }
 
 impl Lookup {
@@ -194,6 +302,7 @@ impl Lookup {
             unparsed_versions: Vec::new(),
             warnings: Vec::new(),
             page_warnings: Vec::new(),
+            fresh_for: None,
         };
         for answer in answers {
             match answer {

@@ -1,13 +1,24 @@
 //! Core metadata of a release (`METADATA`, `PKG-INFO`): what it depends on, for which Python.
 //!
-//! [`parse`] reads the RFC 822 format of the core metadata specification; [`PypiClient::metadata`]
-//! fetches it the cheapest way an index allows, never running a build backend:
+//! [`parse`] reads the email-header format of the core metadata specification as
+//! `packaging.metadata` does ([`email`]); [`PypiClient::metadata`] fetches it the cheapest way
+//! an index allows, never running a build backend:
 //!
+//! 0. the [`store`]: metadata read before from a file with the same sha256, no request at all;
 //! 1. PEP 658/714: `<file url>.metadata`, checked against the hash the index gives for it;
-//! 2. a wheel, downloaded (bounded by the HTTP client's body limit), checked against the
-//!    index's sha256, and its `*.dist-info/METADATA` read from the zip;
+//! 2. a wheel's `*.dist-info/METADATA` read with HTTP range requests ([`zip_ranges`]: the zip's
+//!    central directory, then that one member), whatever the wheel's size; a server that does
+//!    not serve ranges sends the whole wheel, which is read when it is within the HTTP client's
+//!    body limit and matches the index's sha256;
 //! 3. an sdist's `PKG-INFO`, only when it is metadata 2.2 or later and does not declare
 //!    `Dynamic: Requires-Dist` (an older or dynamic one is only known by building the sdist).
+//!
+//! A file too large to read (no ranges, over the limit) passes to the release's next file;
+//! when none can be read, that is an error, never a reason to use an older release.
+
+pub mod email;
+pub mod store;
+pub mod zip_ranges;
 
 use std::io::Read;
 use std::str::FromStr;
@@ -131,15 +142,17 @@ pub enum MetadataError {
         /// The digest of what was downloaded.
         actual: String,
     },
-    /// The index says the file is bigger than repin downloads.
-    #[error("{url} is {size} bytes, more than the {limit} bytes repin downloads")]
+    /// The file is bigger than repin downloads whole, and cannot be read in parts.
+    #[error("{url} is {} than the {limit} bytes repin downloads whole{why}", size.map_or("larger".to_owned(), |s| format!("{s} bytes, more")))]
     TooLarge {
         /// The URL, redacted.
         url: String,
-        /// The size the index gave.
-        size: u64,
+        /// The size, when known.
+        size: Option<u64>,
         /// The limit.
         limit: usize,
+        /// Why it had to be downloaded whole (`, and its server does not serve byte ranges`).
+        why: &'static str,
     },
     /// An archive that cannot be read, or that holds no metadata file.
     #[error("{filename} holds no readable {member}: {reason}")]
@@ -167,67 +180,49 @@ pub enum MetadataError {
 impl MetadataError {
     /// Whether this says something about the release itself (it cannot be used) rather than
     /// about the network: a resolver passes over such a release and tries an older one.
+    ///
+    /// A file too large to read is not such a thing: the release is fine, repin cannot read
+    /// it, and using an older release instead would be a silent wrong answer.
     pub fn is_release_unusable(&self) -> bool {
-        !matches!(self, MetadataError::Http { .. })
+        !matches!(
+            self,
+            MetadataError::Http { .. } | MetadataError::TooLarge { .. }
+        )
     }
 }
 
-/// Parse core metadata text (RFC 822 headers; the body, the long description, is ignored).
+/// Parse core metadata text: the email-header format `packaging.metadata` reads (see
+/// [`email`]); the body, the long description, is not kept.
 pub fn parse(text: &str) -> Result<Metadata, MetadataError> {
-    let mut fields: Vec<(String, String)> = Vec::new();
-    for line in text.lines() {
-        if line.trim().is_empty() {
-            break;
-        }
-        if line.starts_with([' ', '\t']) {
-            if let Some((_, value)) = fields.last_mut() {
-                value.push('\n');
-                value.push_str(line.trim());
-            }
-            continue;
-        }
-        let Some((key, value)) = line.split_once(':') else {
-            continue;
-        };
-        fields.push((key.trim().to_ascii_lowercase(), value.trim().to_owned()));
-    }
-    let first = |key: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    };
-    let all = |key: &'static str| {
-        fields
-            .iter()
-            .filter(move |(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    };
-    let metadata_version = first("metadata-version")
-        .ok_or(MetadataError::MissingField {
-            field: "Metadata-Version",
-        })?
-        .to_owned();
-    let name = first("name")
-        .ok_or(MetadataError::MissingField { field: "Name" })?
-        .to_owned();
+    let fields = email::parse(text);
+    let first = |key: &str| fields.first(key).map(email::unfold);
+    let metadata_version = first("metadata-version").ok_or(MetadataError::MissingField {
+        field: "Metadata-Version",
+    })?;
+    let name = first("name").ok_or(MetadataError::MissingField { field: "Name" })?;
     let version_text = first("version").ok_or(MetadataError::MissingField { field: "Version" })?;
-    let version = Version::from_str(version_text).map_err(|_| MetadataError::InvalidVersion {
-        version: version_text.to_owned(),
+    let version = Version::from_str(&version_text).map_err(|_| MetadataError::InvalidVersion {
+        version: version_text.clone(),
     })?;
     let requires_python = first("requires-python")
         .filter(|t| !t.is_empty())
-        .and_then(|t| VersionSpecifiers::from_str(t).ok());
+        .and_then(|t| VersionSpecifiers::from_str(&t).ok());
     let mut requires_dist = Vec::new();
-    for line in all("requires-dist") {
-        requires_dist.push(parse_requirement(line)?);
+    for line in fields.all("requires-dist") {
+        requires_dist.push(parse_requirement(&email::unfold(line))?);
     }
-    let provides_extra = all("provides-extra")
-        .filter_map(|e| ExtraName::from_str(e).ok())
+    let provides_extra = fields
+        .all("provides-extra")
+        .filter_map(|e| ExtraName::from_str(&email::unfold(e)).ok())
         .collect();
-    let dynamic = all("dynamic").map(str::to_ascii_lowercase).collect();
-    let project_urls = all("project-url")
+    let dynamic = fields
+        .all("dynamic")
+        .map(|d| email::unfold(d).to_ascii_lowercase())
+        .collect();
+    let project_urls = fields
+        .all("project-url")
         .filter_map(|entry| {
+            let entry = email::unfold(entry);
             let (label, url) = entry.split_once(',')?;
             Some((label.trim().to_owned(), url.trim().to_owned()))
         })
@@ -260,9 +255,9 @@ pub fn parse_requirement(line: &str) -> Result<Requirement<VerbatimUrl>, Metadat
         .map_err(|e| invalid(e.message.to_string()))
 }
 
-/// The file to read metadata from, best first: a wheel whose metadata the index serves, any
+/// The files to read metadata from, best first: a wheel whose metadata the index serves, any
 /// wheel (pure ones first), then an sdist.
-fn candidates(release: &Release) -> Vec<&DistFile> {
+pub fn ranked_files(release: &Release) -> Vec<&DistFile> {
     let rank = |file: &DistFile| match &file.kind {
         DistKind::Wheel(tags) => {
             let platform_tag = &tags.platform_tag;
@@ -289,6 +284,16 @@ fn candidates(release: &Release) -> Vec<&DistFile> {
     files
 }
 
+/// The metadata text of `file`, parsed; an sdist's must be static.
+fn parse_file(file: &DistFile, bytes: &[u8]) -> Result<Metadata, MetadataError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| MetadataError::NotUtf8)?;
+    let metadata = parse(text)?;
+    if matches!(file.kind, DistKind::Sdist { .. }) {
+        check_static(&file.filename, &metadata)?;
+    }
+    Ok(metadata)
+}
+
 impl PypiClient {
     /// The core metadata of `release`, read from `index` (whose credentials are sent for files
     /// on its origin only). See the [module documentation](self) for the order of sources.
@@ -297,31 +302,115 @@ impl PypiClient {
         index: &Index,
         release: &Release,
     ) -> Result<Metadata, MetadataError> {
-        let files = candidates(release);
-        let Some(&file) = files.first() else {
+        let files = ranked_files(release);
+        if files.is_empty() {
             return Err(MetadataError::NoFiles);
-        };
-        let text = if let CoreMetadata::Present { hashes } = &file.core_metadata {
+        }
+        let store = store::Store::of(self.http());
+        if let Some(store) = &store {
+            for file in &files {
+                let Some(bytes) = file.sha256().and_then(|sha| store.get(sha)) else {
+                    continue;
+                };
+                if let Ok(metadata) = parse_file(file, &bytes) {
+                    return Ok(metadata);
+                }
+            }
+        }
+        let mut too_large = None;
+        for file in files {
+            let bytes = match self.fetch_metadata(index, file).await {
+                Ok(bytes) => bytes,
+                Err(error @ MetadataError::TooLarge { .. }) => {
+                    too_large.get_or_insert(error);
+                    continue;
+                }
+                Err(error) => return Err(error),
+            };
+            let metadata = parse_file(file, &bytes)?;
+            if let (Some(store), Some(sha256)) = (store, file.sha256()) {
+                // Off the async workers, which have requests to serve.
+                let (sha256, stored) = (sha256.to_owned(), bytes.clone());
+                drop(tokio::task::spawn_blocking(move || {
+                    store.put(&sha256, &stored)
+                }));
+            }
+            return Ok(metadata);
+        }
+        Err(too_large.unwrap_or(MetadataError::NoFiles))
+    }
+
+    /// The metadata bytes of one file, from the network.
+    async fn fetch_metadata(
+        &self,
+        index: &Index,
+        file: &DistFile,
+    ) -> Result<Vec<u8>, MetadataError> {
+        if let CoreMetadata::Present { hashes } = &file.core_metadata {
             let mut url = file.url.clone();
             url.set_path(&format!("{}.metadata", url.path()));
             let sha256 = hashes.get("sha256");
-            let body = self.download(index, &url, sha256, None, true).await?;
-            String::from_utf8(body).map_err(|_| MetadataError::NotUtf8)?
-        } else {
-            let body = self
-                .download(index, &file.url, file.sha256(), file.size, false)
-                .await?;
-            match &file.kind {
-                DistKind::Wheel(_) => wheel_metadata(&file.filename, &body)?,
-                DistKind::Sdist { extension } => sdist_pkg_info(&file.filename, extension, &body)?,
-                DistKind::Other => return Err(MetadataError::NoFiles),
+            return self.download(index, &url, sha256, None, true).await;
+        }
+        match &file.kind {
+            DistKind::Wheel(_) => self.wheel_by_ranges(index, file).await,
+            DistKind::Sdist { extension } => {
+                let body = self
+                    .download(index, &file.url, file.sha256(), file.size, false)
+                    .await?;
+                sdist_pkg_info(&file.filename, extension, &body).map(String::into_bytes)
+            }
+            DistKind::Other => Err(MetadataError::NoFiles),
+        }
+    }
+
+    /// A wheel's `METADATA` by range requests; the whole wheel when the server sends it.
+    async fn wheel_by_ranges(
+        &self,
+        index: &Index,
+        file: &DistFile,
+    ) -> Result<Vec<u8>, MetadataError> {
+        let shown = redact::url(&file.url);
+        let limit = self.http().config().max_body;
+        let request = Request::get(file.url.clone()).auth(self.auth_for(index, &file.url));
+        let outcome = zip_ranges::read(self.http(), request, &file.filename, limit as u64).await;
+        let body = match outcome {
+            Ok(zip_ranges::Outcome::Metadata(bytes)) => return Ok(bytes),
+            Ok(zip_ranges::Outcome::WholeFile(body)) => body,
+            Err(zip_ranges::RangeError::Http(HttpError::BodyTooLarge { .. })) => {
+                return Err(MetadataError::TooLarge {
+                    url: shown,
+                    size: file.size,
+                    limit,
+                    why: ", and its server does not serve byte ranges",
+                });
+            }
+            Err(zip_ranges::RangeError::Http(source)) => {
+                return Err(MetadataError::Http {
+                    url: shown,
+                    source: Box::new(source),
+                });
+            }
+            Err(zip_ranges::RangeError::Zip(reason)) => {
+                return Err(MetadataError::Archive {
+                    filename: file.filename.clone(),
+                    member: "METADATA",
+                    reason,
+                });
             }
         };
-        let metadata = parse(&text)?;
-        if matches!(file.kind, DistKind::Sdist { .. }) {
-            check_static(&file.filename, &metadata)?;
+        check_sha256(&shown, &body, file.sha256())?;
+        wheel_metadata(&file.filename, &body).map(String::into_bytes)
+    }
+
+    /// The index's credentials for `url` when it is on the index's origin (scheme, host and
+    /// port), else none: files and metadata are often on another host (a CDN).
+    fn auth_for(&self, index: &Index, url: &url::Url) -> Option<crate::registry::http::Auth> {
+        if crate::registry::http::origin::same(url, index.url.as_url()) {
+            index.auth.clone()
+        } else {
+            None
         }
-        Ok(metadata)
     }
 
     /// GET `url` (index credentials when on the index's origin), checked against `sha256` when
@@ -336,20 +425,16 @@ impl PypiClient {
     ) -> Result<Vec<u8>, MetadataError> {
         let shown = redact::url(url);
         let limit = self.http().config().max_body;
+        let too_large = |size| MetadataError::TooLarge {
+            url: shown.clone(),
+            size,
+            limit,
+            why: "",
+        };
         if let Some(size) = size.filter(|s| *s > limit as u64) {
-            return Err(MetadataError::TooLarge {
-                url: shown,
-                size,
-                limit,
-            });
+            return Err(too_large(Some(size)));
         }
-        // Files and metadata are often on another host (a CDN): the index's credentials go
-        // only to the index's own origin (scheme, host and port).
-        let same_origin = crate::registry::http::origin::same(url, index.url.as_url());
-        let mut request = Request::get(url.clone());
-        if same_origin {
-            request = request.auth(index.auth.clone());
-        }
+        let mut request = Request::get(url.clone()).auth(self.auth_for(index, url));
         if !cacheable {
             request = request.uncached();
         }
@@ -357,24 +442,28 @@ impl PypiClient {
             url: shown.clone(),
             source: Box::new(source),
         };
-        let response = self
-            .http()
-            .send(request)
-            .await
-            .and_then(|r| r.ensure_success())
-            .map_err(http_error)?;
-        if let Some(expected) = sha256 {
-            let actual = hex::encode(Sha256::digest(&response.body));
-            if !actual.eq_ignore_ascii_case(expected) {
-                return Err(MetadataError::HashMismatch {
-                    url: shown,
-                    expected: expected.to_owned(),
-                    actual,
-                });
-            }
-        }
+        let response = match self.http().send(request).await {
+            Err(HttpError::BodyTooLarge { .. }) => return Err(too_large(size)),
+            other => other.and_then(|r| r.ensure_success()).map_err(http_error)?,
+        };
+        check_sha256(&shown, &response.body, sha256)?;
         Ok(response.body)
     }
+}
+
+/// `body` must have the sha256 the index gave, when it gave one.
+fn check_sha256(shown: &str, body: &[u8], sha256: Option<&str>) -> Result<(), MetadataError> {
+    if let Some(expected) = sha256 {
+        let actual = hex::encode(Sha256::digest(body));
+        if !actual.eq_ignore_ascii_case(expected) {
+            return Err(MetadataError::HashMismatch {
+                url: shown.to_owned(),
+                expected: expected.to_owned(),
+                actual,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// An sdist's `PKG-INFO` tells its dependencies only when it is metadata 2.2+ and does not

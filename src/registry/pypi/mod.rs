@@ -28,7 +28,9 @@ pub mod pip_conf;
 pub mod simple_html;
 pub mod simple_json;
 
-pub use client::{ACCEPT_SIMPLE, Lookup, MAX_PAGE_BYTES, PypiClient, SourcedRelease};
+pub use client::{
+    ACCEPT_SIMPLE, Lookup, MAX_PAGE_BYTES, PAGE_FRESHNESS, PypiClient, Refresh, SourcedRelease,
+};
 pub use error::PypiError;
 pub use filename::{DistKind, WheelTags};
 pub use index_config::{ConfiguredIndexes, Environment, Index, IndexResolver, IndexSource};

@@ -25,6 +25,7 @@ pub fn files_below(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+pub mod counting_proxy;
 pub mod github;
 pub mod loopback;
 pub mod pypiserver;

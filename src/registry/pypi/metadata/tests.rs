@@ -324,16 +324,259 @@ async fn falls_back_to_the_wheel_then_to_a_static_sdist() {
     }
 }
 
+/// A wheel whose `METADATA` is its first member, followed by `payload` bytes of stored data
+/// (so the metadata is far from the end), with a deflated `METADATA`.
+fn big_wheel(requires: &str, payload: usize) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = std::io::Cursor::new(Vec::new());
+    {
+        let mut zip = zip::ZipWriter::new(&mut out);
+        let deflated = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        let stored = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored)
+            .large_file(payload > u32::MAX as usize);
+        zip.start_file("demo-1.0.dist-info/METADATA", deflated)
+            .unwrap();
+        write!(
+            zip,
+            "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\nRequires-Dist: {requires}\n"
+        )
+        .unwrap();
+        zip.start_file("demo/data.bin", stored).unwrap();
+        // Not all zeros, so nothing along the way could shrink it.
+        let chunk: Vec<u8> = (0..4096u32).map(|i| (i * 7 % 251) as u8).collect();
+        let mut left = payload;
+        while left > 0 {
+            let n = left.min(chunk.len());
+            zip.write_all(&chunk[..n]).unwrap();
+            left -= n;
+        }
+        zip.start_file("demo-1.0.dist-info/RECORD", stored).unwrap();
+        zip.finish().unwrap();
+    }
+    out.into_inner()
+}
+
+/// Answers `GET` of one file as a static file server does: `206` for a `Range` (a span or a
+/// suffix), `200` with everything otherwise; counts the body bytes it sends.
+#[derive(Clone)]
+struct RangeFile {
+    bytes: std::sync::Arc<Vec<u8>>,
+    sent: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    honour_ranges: bool,
+}
+
+impl RangeFile {
+    fn new(bytes: Vec<u8>, honour_ranges: bool) -> Self {
+        RangeFile {
+            bytes: std::sync::Arc::new(bytes),
+            sent: std::sync::Arc::default(),
+            honour_ranges,
+        }
+    }
+
+    fn sent(&self) -> u64 {
+        self.sent.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl wiremock::Respond for RangeFile {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let total = self.bytes.len() as u64;
+        let range = request
+            .headers
+            .get("range")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("bytes="))
+            .filter(|_| self.honour_ranges);
+        let (start, end, status) = match range.and_then(|r| r.split_once('-')) {
+            Some(("", n)) => (total.saturating_sub(n.parse().unwrap()), total - 1, 206),
+            Some((a, b)) => (
+                a.parse().unwrap(),
+                b.parse::<u64>().unwrap().min(total - 1),
+                206,
+            ),
+            None => (0, total - 1, 200),
+        };
+        let body = self.bytes[start as usize..=end as usize].to_vec();
+        self.sent
+            .fetch_add(body.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        let template = ResponseTemplate::new(status).set_body_bytes(body);
+        if status == 206 {
+            template.insert_header("content-range", format!("bytes {start}-{end}/{total}"))
+        } else {
+            template
+        }
+    }
+}
+
+fn client_with_limit(max_body: usize, cache: Option<&std::path::Path>) -> PypiClient {
+    PypiClient::new(
+        HttpClient::new(HttpConfig {
+            backoff: Duration::from_millis(5),
+            retries: 0,
+            max_body,
+            cache: cache.map_or(crate::registry::http::CacheMode::Disabled, |dir| {
+                crate::registry::http::CacheMode::Enabled(crate::registry::http::Cache::new(dir))
+            }),
+            ..HttpConfig::default()
+        })
+        .unwrap(),
+    )
+}
+
 #[tokio::test]
-async fn a_file_bigger_than_the_limit_is_not_downloaded() {
+async fn a_wheel_larger_than_the_body_limit_is_read_by_ranges() {
+    let wheel = big_wheel("dep>=2", 4 * 1024 * 1024);
+    let size = wheel.len() as u64;
+    let file = RangeFile::new(wheel.clone(), true);
     let server = strict_server().await;
+    Mock::given(method("GET"))
+        .and(path("/files/demo-1.0-py3-none-any.whl"))
+        .respond_with(file.clone())
+        .expect(2)
+        .mount(&server)
+        .await;
     let body = page(serde_json::json!([
         {"filename": "demo-1.0-py3-none-any.whl", "url": "/files/demo-1.0-py3-none-any.whl",
-         "hashes": {"sha256": "00"}, "size": 1_000_000_000_000u64},
+         "hashes": {"sha256": sha256_hex(&wheel)}, "size": size},
     ]));
     let (index, release) = release_on(&server, body).await;
-    let error = client().metadata(&index, &release).await.unwrap_err();
+    // A limit of 1 MiB, a wheel of 4 MiB: only its tail and its METADATA are read.
+    let m = client_with_limit(1024 * 1024, None)
+        .metadata(&index, &release)
+        .await
+        .unwrap();
+    assert_eq!(m.requires_dist[0].to_string(), "dep>=2");
+    assert!(
+        file.sent() < super::zip_ranges::TAIL + 1024,
+        "{} bytes sent for a {size}-byte wheel",
+        file.sent()
+    );
+}
+
+#[tokio::test]
+async fn without_ranges_a_small_wheel_is_downloaded_and_a_large_one_is_an_error() {
+    let wheel = big_wheel("dep>=2", 200 * 1024);
+    let server = strict_server().await;
+    let file = RangeFile::new(wheel.clone(), false);
+    Mock::given(method("GET"))
+        .and(path("/files/demo-1.0-py3-none-any.whl"))
+        .respond_with(file.clone())
+        .mount(&server)
+        .await;
+    let body = page(serde_json::json!([
+        {"filename": "demo-1.0-py3-none-any.whl", "url": "/files/demo-1.0-py3-none-any.whl",
+         "hashes": {"sha256": sha256_hex(&wheel)}},
+    ]));
+    let (index, release) = release_on(&server, body).await;
+    let m = client_with_limit(1024 * 1024, None)
+        .metadata(&index, &release)
+        .await
+        .unwrap();
+    assert_eq!(m.requires_dist.len(), 1);
+    assert_eq!(file.sent(), wheel.len() as u64, "the whole wheel, once");
+
+    // Over the limit: refused from its Content-Length, and the release is not "unusable"
+    // (which would make the resolver quietly take an older one): it is an error.
+    let error = client_with_limit(100 * 1024, None)
+        .metadata(&index, &release)
+        .await
+        .unwrap_err();
     assert!(matches!(error, MetadataError::TooLarge { .. }), "{error}");
+    assert!(!error.is_release_unusable());
+    assert!(
+        error.to_string().ends_with(
+            "is larger than the 102400 bytes repin downloads whole, and its server does not serve byte ranges"
+        ),
+        "{error}"
+    );
+
+    // The release's next file is tried first: a static sdist answers.
+    let dir = tempfile::tempdir().unwrap();
+    let sdist = std::fs::read(write_sdist_with(
+        dir.path(),
+        "demo",
+        "1.0",
+        &Meta {
+            metadata_version: Some("2.2"),
+            requires_dist: &["from-sdist"],
+            ..Meta::default()
+        },
+    ))
+    .unwrap();
+    Mock::given(method("GET"))
+        .and(path("/files/demo-1.0.tar.gz"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(sdist.clone()))
+        .mount(&server)
+        .await;
+    let body = page(serde_json::json!([
+        {"filename": "demo-1.0-py3-none-any.whl", "url": "/files/demo-1.0-py3-none-any.whl",
+         "hashes": {"sha256": sha256_hex(&wheel)}},
+        {"filename": "demo-1.0.tar.gz", "url": "/files/demo-1.0.tar.gz",
+         "hashes": {"sha256": sha256_hex(&sdist)}},
+    ]));
+    let (index, release) = release_on(&server, body).await;
+    let m = client_with_limit(100 * 1024, None)
+        .metadata(&index, &release)
+        .await
+        .unwrap();
+    assert_eq!(m.requires_dist[0].name.to_string(), "from-sdist");
+}
+
+#[tokio::test]
+async fn metadata_is_kept_by_file_hash_and_read_back_offline() {
+    let wheel = big_wheel("dep>=2", 100 * 1024);
+    let server = strict_server().await;
+    let file = RangeFile::new(wheel.clone(), true);
+    Mock::given(method("GET"))
+        .and(path("/files/demo-1.0-py3-none-any.whl"))
+        .respond_with(file.clone())
+        .expect(2)
+        .mount(&server)
+        .await;
+    let body = page(serde_json::json!([
+        {"filename": "demo-1.0-py3-none-any.whl", "url": "/files/demo-1.0-py3-none-any.whl",
+         "hashes": {"sha256": sha256_hex(&wheel)}},
+    ]));
+    let (index, release) = release_on(&server, body).await;
+    let cache = tempfile::tempdir().unwrap();
+    let first = client_with_limit(1 << 20, Some(cache.path()))
+        .metadata(&index, &release)
+        .await
+        .unwrap();
+    // The store is written off the async workers: wait for it.
+    let entry = cache
+        .path()
+        .join("metadata-v1")
+        .join(&sha256_hex(&wheel)[..2])
+        .join(sha256_hex(&wheel));
+    for _ in 0..500 {
+        if entry.is_file() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Again, and offline: from the store, no request (the mock expects exactly the first two).
+    let again = client_with_limit(1 << 20, Some(cache.path()))
+        .metadata(&index, &release)
+        .await
+        .unwrap();
+    let offline = PypiClient::new(
+        HttpClient::new(HttpConfig {
+            cache: crate::registry::http::CacheMode::Offline(crate::registry::http::Cache::new(
+                cache.path(),
+            )),
+            ..HttpConfig::default()
+        })
+        .unwrap(),
+    )
+    .metadata(&index, &release)
+    .await
+    .unwrap();
+    assert_eq!(first, again);
+    assert_eq!(first, offline);
 }
 
 #[test]
@@ -355,4 +598,190 @@ fn the_changelog_is_found_by_its_well_known_labels() {
     );
     let text = "Metadata-Version: 2.1\nName: x\nVersion: 1\nProject-URL: History, http://example.org/h\nProject-URL: Homepage, https://example.org\n";
     assert_eq!(parse(text).unwrap().changelog_url(), None);
+}
+
+/// The fixtures mirroring real releases whose `License:` holds whitespace-only continuation
+/// lines: (file, Requires-Dist count, the names of the first three).
+const REAL_SHAPES: &[(&str, usize, [&str; 3])] = &[
+    (
+        "matplotlib-3.11.2.METADATA",
+        9,
+        ["contourpy", "cycler", "fonttools"],
+    ),
+    (
+        "polars-2.1.0.METADATA",
+        33,
+        [
+            "polars-runtime-32",
+            "polars-runtime-64",
+            "polars-runtime-compat",
+        ],
+    ),
+    (
+        "jupyterlab-4.6.6.METADATA",
+        50,
+        ["async-lru", "httpx", "ipykernel"],
+    ),
+];
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("src/registry/pypi/metadata/fixtures")
+        .join(name)
+}
+
+#[test]
+fn requires_dist_after_a_license_with_whitespace_only_lines_is_read() {
+    for (file, count, first) in REAL_SHAPES {
+        let text = std::fs::read_to_string(fixture(file)).unwrap();
+        let m = parse(&text).unwrap();
+        assert_eq!(m.requires_dist.len(), *count, "{file}");
+        let names: Vec<String> = m
+            .requires_dist
+            .iter()
+            .take(3)
+            .map(|r| r.name.to_string())
+            .collect();
+        assert_eq!(names, first, "{file}");
+        // The body is the description, not more headers.
+        assert!(
+            !m.requires_dist
+                .iter()
+                .any(|r| r.name.as_ref().starts_with("this-is-body")),
+            "{file}"
+        );
+    }
+    let polars =
+        parse(&std::fs::read_to_string(fixture("polars-2.1.0.METADATA")).unwrap()).unwrap();
+    assert!(polars.provides_extra.len() > 20);
+    assert_eq!(polars.requires_python.unwrap().to_string(), ">=3.11");
+}
+
+/// What `packaging.metadata.parse_email` makes of each file, as JSON: `[{"raw": {...},
+/// "unparsed": {...}}, ...]`. Fails, with how to install it, when Python's `packaging` is
+/// missing: this cross-check must not pass without running.
+fn packaging_parse(files: &[std::path::PathBuf]) -> Vec<serde_json::Value> {
+    let python = super::super::testing::python();
+    assert!(
+        super::super::testing::python_has("packaging.metadata"),
+        "Python's `packaging` (23.2 or later) is not importable by `{python}`: install it with \
+         `{python} -m pip install packaging`"
+    );
+    let script = "import json, sys\n\
+                  from packaging.metadata import parse_email\n\
+                  out = []\n\
+                  for path in sys.argv[1:]:\n\
+                  \x20   raw, unparsed = parse_email(open(path, 'rb').read())\n\
+                  \x20   out.append({'raw': raw, 'unparsed': unparsed})\n\
+                  print(json.dumps(out))\n";
+    let output = std::process::Command::new(&python)
+        .arg("-c")
+        .arg(script)
+        .args(files)
+        .output()
+        .expect("python runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// The fields `packaging` names as repin reads them, in `packaging`'s raw form.
+fn ours(text: &str) -> serde_json::Map<String, serde_json::Value> {
+    use serde_json::Value;
+    let email = super::email::parse(text);
+    let mut out = serde_json::Map::new();
+    for (field, key) in [
+        ("metadata-version", "metadata_version"),
+        ("name", "name"),
+        ("version", "version"),
+        ("summary", "summary"),
+        ("license", "license"),
+        ("requires-python", "requires_python"),
+        ("description-content-type", "description_content_type"),
+    ] {
+        let values: Vec<&str> = email.all(field).collect();
+        if let [one] = values.as_slice() {
+            out.insert(key.into(), Value::String((*one).to_owned()));
+        }
+    }
+    for (field, key) in [
+        ("requires-dist", "requires_dist"),
+        ("provides-extra", "provides_extra"),
+        ("dynamic", "dynamic"),
+        ("classifier", "classifiers"),
+    ] {
+        let values: Vec<Value> = email.all(field).map(|v| Value::String(v.into())).collect();
+        if !values.is_empty() {
+            out.insert(key.into(), Value::Array(values));
+        }
+    }
+    let urls: serde_json::Map<String, Value> = email
+        .all("project-url")
+        .filter_map(|v| v.split_once(','))
+        .map(|(label, url)| (label.trim().to_owned(), Value::String(url.trim().into())))
+        .collect();
+    if !urls.is_empty() {
+        out.insert("project_urls".into(), Value::Object(urls));
+    }
+    if let Some(body) = email.body {
+        if email.first("description").is_none() {
+            out.insert("description".into(), Value::String(body.into()));
+        }
+    }
+    out
+}
+
+#[test]
+fn reads_metadata_as_packaging_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut files: Vec<std::path::PathBuf> = REAL_SHAPES.iter().map(|(f, ..)| fixture(f)).collect();
+    // Edge cases of the format, each as a file.
+    let edges = [
+        "Metadata-Version: 2.1\r\nName: crlf\r\nVersion: 1\r\nLicense: a\r\n   \r\n b\r\nRequires-Dist: x\r\n\r\nbody\r\n",
+        "Metadata-Version: 2.1\rName: lone-cr\rVersion: 1\rRequires-Dist: x\r\rbody",
+        "Metadata-Version: 2.1\nName: folded\nVersion: 1\nRequires-Dist: x>=1\n  ; python_version < '3.11'\nSummary: one\n\ttwo\n",
+        "Metadata-Version: 2.1\nName: not-a-header\nVersion: 1\nthis line ends the headers\nRequires-Dist: body-now\n",
+        "Metadata-Version: 2.1\nName: tabbed\nVersion: 1\nLicense: a\n\t\n\tb\n \nRequires-Dist: y\nProject-URL: Source, https://example.org/src\n",
+        "Metadata-Version: 2.4\nName: no-body\nVersion: 2\nDynamic: license-file\nProvides-Extra: a\nRequires-Dist: z; extra == 'a'\n",
+    ];
+    for (i, text) in edges.iter().enumerate() {
+        let path = dir.path().join(format!("edge-{i}"));
+        std::fs::write(&path, text).unwrap();
+        files.push(path);
+    }
+    let theirs = packaging_parse(&files);
+    for (file, packaging) in files.iter().zip(&theirs) {
+        let text = std::fs::read_to_string(file).unwrap();
+        let ours = ours(&text);
+        let raw = packaging["raw"].as_object().unwrap();
+        for (key, value) in &ours {
+            assert_eq!(Some(value), raw.get(key), "{}: `{key}`", file.display());
+        }
+        for key in [
+            "metadata_version",
+            "name",
+            "version",
+            "requires_python",
+            "requires_dist",
+            "provides_extra",
+            "description",
+        ] {
+            assert_eq!(
+                raw.contains_key(key),
+                ours.contains_key(key),
+                "{}: `{key}` read by one parser only",
+                file.display()
+            );
+        }
+        // And the dependencies repin resolves with are those lines.
+        let parsed = parse(&text).unwrap();
+        let count = raw
+            .get("requires_dist")
+            .and_then(|v| v.as_array())
+            .map_or(0, Vec::len);
+        assert_eq!(parsed.requires_dist.len(), count, "{}", file.display());
+    }
 }

@@ -1,0 +1,111 @@
+//! A TCP relay on loopback that counts the bytes a server sends back, to assert how much a
+//! command downloaded. It forwards every connection to the target unchanged (so HTTP, keep-alive
+//! and ranges behave exactly as the server makes them) and stops when dropped.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+
+/// A counting relay to one loopback port.
+pub struct CountingProxy {
+    port: u16,
+    received: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+    accept: Option<JoinHandle<()>>,
+}
+
+fn pump(mut from: TcpStream, mut to: TcpStream, counter: Option<Arc<AtomicU64>>) {
+    let mut buffer = [0u8; 64 * 1024];
+    loop {
+        match from.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                if let Some(counter) = &counter {
+                    counter.fetch_add(n as u64, Ordering::Relaxed);
+                }
+                if to.write_all(&buffer[..n]).is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    let _ = to.shutdown(Shutdown::Write);
+}
+
+impl CountingProxy {
+    /// Relay a free loopback port to `127.0.0.1:target`.
+    pub fn start(target: u16) -> CountingProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        let port = listener.local_addr().expect("an address").port();
+        listener
+            .set_nonblocking(true)
+            .expect("a non-blocking listener");
+        let received = Arc::new(AtomicU64::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (counter, stopping) = (received.clone(), stop.clone());
+        let accept = std::thread::spawn(move || {
+            while !stopping.load(Ordering::Relaxed) {
+                let client = match listener.accept() {
+                    Ok((client, _)) => client,
+                    Err(_) => {
+                        std::thread::sleep(std::time::Duration::from_millis(5));
+                        continue;
+                    }
+                };
+                let _ = client.set_nonblocking(false);
+                let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
+                    continue;
+                };
+                let (client_read, server_read) = match (client.try_clone(), server.try_clone()) {
+                    (Ok(c), Ok(s)) => (c, s),
+                    _ => continue,
+                };
+                let counter = counter.clone();
+                std::thread::spawn(move || pump(client_read, server, None));
+                std::thread::spawn(move || pump(server_read, client, Some(counter)));
+            }
+        });
+        CountingProxy {
+            port,
+            received,
+            stop,
+            accept: Some(accept),
+        }
+    }
+
+    /// The port to connect to instead of the target's.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Bytes the target has sent back so far (HTTP headers included).
+    pub fn received(&self) -> u64 {
+        self.received.load(Ordering::Relaxed)
+    }
+
+    /// [`CountingProxy::received`] once no byte has moved for 200 ms (at most 5 s): a client
+    /// that exited may leave a response it abandoned still flowing from the server.
+    pub fn settled(&self) -> u64 {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let mut last = self.received();
+        loop {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            let now = self.received();
+            if now == last || std::time::Instant::now() > deadline {
+                return now;
+            }
+            last = now;
+        }
+    }
+}
+
+impl Drop for CountingProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(accept) = self.accept.take() {
+            let _ = accept.join();
+        }
+    }
+}
