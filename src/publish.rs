@@ -595,10 +595,11 @@ impl Job<'_> {
         // Someone pushed to repin's branch: force-pushing would throw their work away.
         let author = self.repo.author_email(head).map_err(git)?;
         if author != self.settings.identity.email {
+            // The pull request as it is (its own title), not the update repin would make now.
             return Ok(Line {
                 verb: Verb::Edited,
                 branch: branch.name.clone(),
-                title: branch.title.clone(),
+                title: pr.title.clone(),
                 url: Some(pr.url.clone()),
                 detail: format!(
                     "its last commit is by <{author}>, so repin no longer updates it; close it to let repin start again"
@@ -606,7 +607,14 @@ impl Job<'_> {
                 diff: String::new(),
             });
         }
-        let head_parent = self.repo.parents(head).map_err(git)?.first().copied();
+        // The parent the commit records, not the one the clone's depth shows: at a shallow
+        // clone's boundary libgit2 shows none, which read as "behind" and rewrote every branch.
+        let head_parent = self
+            .repo
+            .recorded_parents(head)
+            .map_err(git)?
+            .first()
+            .copied();
         let marker_changed = Marker::find(&pr.body).as_ref() != Some(&branch.marker());
         let same_content =
             self.repo.tree_id(head).map_err(git)? == self.repo.tree_id(commit).map_err(git)?;
@@ -726,7 +734,11 @@ impl Job<'_> {
                     .ignored
                     .push(entry(line.url.clone().unwrap_or_default())),
                 Verb::Failed => board.errors.push(entry(line.detail.clone())),
-                Verb::Edited => board.held_back.push(entry(line.detail.clone())),
+                // Still open, just no longer repin's to update.
+                Verb::Edited => board.open.push(entry(format!(
+                    "{} (someone else pushed to it: repin no longer updates it)",
+                    line.url.clone().unwrap_or_else(|| line.branch.clone())
+                ))),
                 Verb::Closed | Verb::Unrecognised => {}
             }
         }
@@ -762,13 +774,48 @@ impl Job<'_> {
             });
         }
         let body = dashboard::render(&board);
-        let existing = self
+        let github = |e: crate::forge::github::GitHubError| error_chain(&e);
+        let mut found = self
             .github
-            .find_issue(dashboard::MARKER)
+            .find_issues(dashboard::MARKER)
             .await
-            .map_err(|e| error_chain(&e))?;
+            .map_err(github)?
+            .into_iter();
+        let existing = found.next();
         if self.settings.dry_run {
             return Ok(existing.map(|i| i.url));
+        }
+        // Two dashboards (a create whose answer was lost, two runs at once): the oldest stays,
+        // the others are closed, saying which one is kept.
+        if let Some(kept) = &existing {
+            for extra in found {
+                let text = format!(
+                    "repin closes this duplicate of its dependency dashboard #{}.",
+                    kept.number
+                );
+                self.github
+                    .comment(extra.number, &text)
+                    .await
+                    .map_err(github)?;
+                self.github
+                    .close_issue(extra.number)
+                    .await
+                    .map_err(github)?;
+            }
+        }
+        // A dashboard the user closed stays closed: its text says closing it stops it.
+        if existing.is_none() {
+            if let Some(closed) = self
+                .github
+                .find_closed_issue(dashboard::TITLE, dashboard::MARKER)
+                .await
+                .map_err(github)?
+            {
+                return Ok(Some(format!(
+                    "{} (closed: not written; reopen it to turn it back on)",
+                    closed.url
+                )));
+            }
         }
         match existing {
             Some(issue) if issue.body.replace("\r\n", "\n") == body => Ok(Some(issue.url)),
@@ -782,7 +829,7 @@ impl Job<'_> {
             None => {
                 let issue = self
                     .github
-                    .create_issue(dashboard::TITLE, &body)
+                    .create_issue(dashboard::TITLE, &body, dashboard::MARKER)
                     .await
                     .map_err(|e| error_chain(&e))?;
                 Ok(Some(issue.url))

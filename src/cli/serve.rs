@@ -38,6 +38,20 @@ pub struct ServeArgs {
     /// The App's private key (the .pem file GitHub generated)
     #[arg(long, env = "REPIN_APP_KEY_FILE", requires = "app_id")]
     pub app_key_file: Option<std::path::PathBuf>,
+    /// How many runs to make at once (never two of one repository)
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub workers: u16,
+    /// Kill a run still going after this long (`30 minutes`, `90s`)
+    #[arg(long, default_value = "30 minutes", value_parser = parse_timeout)]
+    pub job_timeout: Duration,
+}
+
+fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let timeout = crate::config::duration::parse(text)?;
+    if timeout.is_zero() {
+        return Err("a run needs some time".into());
+    }
+    Ok(timeout)
 }
 
 fn parse_every(text: &str) -> Result<Duration, String> {
@@ -142,6 +156,8 @@ pub fn run(args: &ServeArgs) -> u8 {
         repositories: args.repositories.clone(),
         every: args.every,
         runner,
+        workers: usize::from(args.workers),
+        job_timeout: args.job_timeout,
     };
     let runtime = match super::check::runtime() {
         Ok(runtime) => runtime,

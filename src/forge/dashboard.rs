@@ -56,8 +56,9 @@ fn section(out: &mut String, heading: &str, entries: &[Entry], empty: &str) {
 /// body and the issue is not edited.
 pub fn render(dashboard: &Dashboard) -> String {
     let mut out = String::from(
-        "This issue lists the dependency updates repin knows about. repin rewrites it on every run; \
-         close it to stop, or set `dashboard = false` under `[pull-requests]` in `repin.toml`.\n\n",
+        "This issue lists the dependency updates repin knows about. repin rewrites it on every run. \
+         Close it and repin stops writing it (pull requests go on); reopen it to turn it back on. \
+         To have none, set `dashboard = false` under `[pull-requests]` in `repin.toml`.\n\n",
     );
     section(&mut out, "Open pull requests", &dashboard.open, "None.");
     section(

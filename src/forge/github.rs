@@ -9,7 +9,12 @@
 //! `GET|POST /repos/{owner}/{repo}/pulls`, `PATCH /repos/{owner}/{repo}/pulls/{number}`,
 //! `POST /repos/{owner}/{repo}/issues/{number}/comments`,
 //! `POST /repos/{owner}/{repo}/issues/{number}/labels`,
-//! `GET|POST /repos/{owner}/{repo}/issues`, `PATCH /repos/{owner}/{repo}/issues/{number}`.
+//! `GET|POST /repos/{owner}/{repo}/issues`, `PATCH /repos/{owner}/{repo}/issues/{number}`,
+//! `GET /search/issues`.
+//!
+//! Only requests whose repetition changes nothing more are retried; a create whose answer was
+//! lost is looked up (the pull request by its head branch, the issue by its hidden marker)
+//! before it is sent again.
 
 use std::time::Duration;
 
@@ -210,6 +215,39 @@ struct RawIssue {
     pull_request: Option<serde_json::Value>,
 }
 
+impl From<RawIssue> for Issue {
+    fn from(raw: RawIssue) -> Self {
+        Issue {
+            number: raw.number,
+            title: raw.title,
+            body: raw.body.unwrap_or_default(),
+            url: raw.html_url,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct RawSearch {
+    items: Vec<RawIssue>,
+}
+
+/// How many times a create is sent when its answers are lost (each after a look-up).
+const CREATE_TRIES: u64 = 3;
+
+/// Whether a failed request may have been carried out all the same: its answer was lost
+/// (a transport error) or a server error came back (a gateway's `502` after the work).
+fn maybe_done(error: &GitHubError) -> bool {
+    match error {
+        GitHubError::Http { source, .. } => source.status().is_none_or(|s| s >= 500),
+        GitHubError::Status { status, .. } => *status >= 500,
+        _ => false,
+    }
+}
+
+fn is_status(error: &GitHubError, wanted: u16) -> bool {
+    matches!(error, GitHubError::Status { status, .. } if *status == wanted)
+}
+
 #[derive(Deserialize)]
 struct RawRepository {
     default_branch: String,
@@ -408,7 +446,9 @@ impl GitHub {
         let (token, _): (RawAccessToken, _) = self
             .json(
                 &format!("make an installation token for {}", self.repository()),
-                Request::post_json(url, Self::body(&json!({"repositories": [self.name]}))),
+                // A second token is as good as the first.
+                Request::post_json(url, Self::body(&json!({"repositories": [self.name]})))
+                    .repeatable(),
             )
             .await?;
         Ok(token.token)
@@ -461,7 +501,9 @@ impl GitHub {
             .collect())
     }
 
-    /// Open a pull request.
+    /// Open a pull request. A create whose answer was lost (a `502`, a dropped connection)
+    /// may have opened it: the open pull request from `head` is looked up before another
+    /// create is sent, so a failure never opens two.
     pub async fn create_pull(
         &self,
         head: &str,
@@ -470,13 +512,50 @@ impl GitHub {
         body: &str,
     ) -> Result<PullRequest, GitHubError> {
         let payload = json!({"title": title, "head": head, "base": base, "body": body});
-        let (raw, _): (RawPull, _) = self
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let created: Result<(RawPull, _), _> = self
+                .json(
+                    &format!("open a pull request for {head}"),
+                    Request::post_json(self.url("pulls"), Self::body(&payload)),
+                )
+                .await;
+            let error = match created {
+                Ok((raw, _)) => return Ok(raw.into()),
+                Err(error) => error,
+            };
+            // GitHub's "A pull request already exists" (422) after a lost answer is the same.
+            if !(maybe_done(&error) || is_status(&error, 422)) {
+                return Err(error);
+            }
+            if let Some(pull) = self.open_pull_from(head).await? {
+                return Ok(pull);
+            }
+            if tries >= CREATE_TRIES || is_status(&error, 422) {
+                return Err(error);
+            }
+            tokio::time::sleep(Duration::from_millis(500 * tries)).await;
+        }
+    }
+
+    /// The open pull request from `branch` (of this repository), if any.
+    pub async fn open_pull_from(&self, branch: &str) -> Result<Option<PullRequest>, GitHubError> {
+        let mut url = self.url("pulls");
+        url.query_pairs_mut()
+            .append_pair("state", "open")
+            .append_pair("head", &format!("{}:{branch}", self.owner))
+            .append_pair("per_page", "100");
+        let (raw, _): (Vec<RawPull>, _) = self
             .json(
-                &format!("open a pull request for {head}"),
-                Request::post_json(self.url("pulls"), Self::body(&payload)),
+                &format!("look up the open pull request of {branch}"),
+                Request::get(url),
             )
             .await?;
-        Ok(raw.into())
+        Ok(raw
+            .into_iter()
+            .map(PullRequest::from)
+            .find(|p| p.head == branch && p.open))
     }
 
     /// Change a pull request's title, body or state (`open`, `closed`).
@@ -500,10 +579,12 @@ impl GitHub {
         let (raw, _): (RawPull, _) = self
             .json(
                 &format!("update pull request #{number}"),
+                // Setting fields twice sets them once.
                 Request::patch_json(
                     self.url(&format!("pulls/{number}")),
                     Self::body(&serde_json::Value::Object(payload)),
-                ),
+                )
+                .repeatable(),
             )
             .await?;
         Ok(raw.into())
@@ -516,10 +597,12 @@ impl GitHub {
         }
         self.call(
             &format!("label #{number}"),
+            // Adding a label that is there already changes nothing.
             Request::post_json(
                 self.url(&format!("issues/{number}/labels")),
                 Self::body(&json!({ "labels": labels })),
-            ),
+            )
+            .repeatable(),
         )
         .await
         .map(drop)
@@ -538,42 +621,110 @@ impl GitHub {
         .map(drop)
     }
 
-    /// The open issue whose body contains `marker` (pull requests excluded).
+    /// The open issue whose body contains `marker` (pull requests excluded), the oldest when
+    /// there are several.
     pub async fn find_issue(&self, marker: &str) -> Result<Option<Issue>, GitHubError> {
+        Ok(self.find_issues(marker).await?.into_iter().next())
+    }
+
+    /// Every open issue whose body contains `marker` (pull requests excluded), oldest first.
+    pub async fn find_issues(&self, marker: &str) -> Result<Vec<Issue>, GitHubError> {
         let mut url = self.url("issues");
         url.query_pairs_mut()
             .append_pair("state", "open")
             .append_pair("per_page", "100");
         let raw: Vec<RawIssue> = self.pages("list open issues", url).await?;
-        Ok(raw
+        let mut found: Vec<Issue> = raw
             .into_iter()
             .filter(|i| i.pull_request.is_none())
-            .find(|i| i.body.as_deref().is_some_and(|b| b.contains(marker)))
-            .map(|i| Issue {
-                number: i.number,
-                title: i.title,
-                body: i.body.unwrap_or_default(),
-                url: i.html_url,
-            }))
+            .filter(|i| i.body.as_deref().is_some_and(|b| b.contains(marker)))
+            .map(Issue::from)
+            .collect();
+        found.sort_by_key(|i| i.number);
+        Ok(found)
     }
 
-    /// Open an issue.
-    pub async fn create_issue(&self, title: &str, body: &str) -> Result<Issue, GitHubError> {
-        let (raw, _): (RawIssue, _) = self
-            .json(
-                "open the dashboard issue",
-                Request::post_json(
-                    self.url("issues"),
-                    Self::body(&json!({"title": title, "body": body})),
+    /// A closed issue titled `title` whose body contains `marker`, found with GitHub's issue
+    /// search (`GET /search/issues`: one request, where listing every closed issue of a
+    /// repository could take hundreds).
+    pub async fn find_closed_issue(
+        &self,
+        title: &str,
+        marker: &str,
+    ) -> Result<Option<Issue>, GitHubError> {
+        let mut url = self.api.clone();
+        url.set_path(&format!("{}search/issues", self.api.path()));
+        let quoted = title.replace('"', " ");
+        url.query_pairs_mut()
+            .append_pair(
+                "q",
+                &format!(
+                    "repo:{}/{} is:issue is:closed in:title \"{quoted}\"",
+                    self.owner, self.name
                 ),
             )
+            .append_pair("per_page", "100");
+        let (found, _): (RawSearch, _) = self
+            .json("search the closed issues", Request::get(url))
             .await?;
-        Ok(Issue {
-            number: raw.number,
-            title: raw.title,
-            body: raw.body.unwrap_or_default(),
-            url: raw.html_url,
-        })
+        Ok(found
+            .items
+            .into_iter()
+            .filter(|i| i.pull_request.is_none())
+            .filter(|i| i.body.as_deref().is_some_and(|b| b.contains(marker)))
+            .map(Issue::from)
+            .min_by_key(|i| i.number))
+    }
+
+    /// Open an issue whose body carries `marker`. A create whose answer was lost may have
+    /// opened it: the open issue with the marker is looked up before another create is sent.
+    pub async fn create_issue(
+        &self,
+        title: &str,
+        body: &str,
+        marker: &str,
+    ) -> Result<Issue, GitHubError> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let created: Result<(RawIssue, _), _> = self
+                .json(
+                    &format!("open the issue \"{title}\""),
+                    Request::post_json(
+                        self.url("issues"),
+                        Self::body(&json!({"title": title, "body": body})),
+                    ),
+                )
+                .await;
+            let error = match created {
+                Ok((raw, _)) => return Ok(raw.into()),
+                Err(error) => error,
+            };
+            if !maybe_done(&error) {
+                return Err(error);
+            }
+            if let Some(issue) = self.find_issue(marker).await? {
+                return Ok(issue);
+            }
+            if tries >= CREATE_TRIES {
+                return Err(error);
+            }
+            tokio::time::sleep(Duration::from_millis(500 * tries)).await;
+        }
+    }
+
+    /// Close an issue.
+    pub async fn close_issue(&self, number: u64) -> Result<(), GitHubError> {
+        self.call(
+            &format!("close issue #{number}"),
+            Request::patch_json(
+                self.url(&format!("issues/{number}")),
+                Self::body(&json!({"state": "closed"})),
+            )
+            .repeatable(),
+        )
+        .await
+        .map(drop)
     }
 
     /// Change an issue's title and body.
@@ -588,7 +739,8 @@ impl GitHub {
             Request::patch_json(
                 self.url(&format!("issues/{number}")),
                 Self::body(&json!({"title": title, "body": body})),
-            ),
+            )
+            .repeatable(),
         )
         .await
         .map(drop)

@@ -335,6 +335,24 @@ impl Repository {
         Ok(commit.parent_ids().collect())
     }
 
+    /// The parents a commit records in its own object, whatever the clone's depth. In a
+    /// shallow clone, libgit2 hides the parents of a commit at the clone's boundary (a graft),
+    /// so [`Repository::parents`] can be empty there although the commit has parents: a
+    /// decision that compares a commit's parent with another commit reads these.
+    pub fn recorded_parents(&self, commit: Oid) -> Result<Vec<Oid>, GitError> {
+        let commit = self
+            .inner
+            .find_commit(commit)
+            .map_err(git("read a commit"))?;
+        let header = commit.raw_header_bytes();
+        Ok(header
+            .split(|b| *b == b'\n')
+            .filter_map(|line| line.strip_prefix(b"parent "))
+            .filter_map(|hex| std::str::from_utf8(hex).ok())
+            .filter_map(|hex| Oid::from_str(hex.trim()).ok())
+            .collect())
+    }
+
     /// The author's email of a commit (to tell repin's commits from other people's).
     pub fn author_email(&self, commit: Oid) -> Result<String, GitError> {
         let commit = self

@@ -3,9 +3,11 @@
 //! one of repin's pull requests is closed, and on a schedule for every repository it serves.
 //!
 //! Each run is a child process of its own: a fresh shallow clone, its own lookups, its own
-//! failure, never the server's. Runs are queued and made one at a time; an event for a
-//! repository already waiting in the queue does not queue it twice, and one that arrives while
-//! its run is going queues the next (that run may have started before the change).
+//! failure, never the server's; a run that outlasts the job timeout is killed (with every
+//! process it started), so one hung `git` fetch cannot hold a worker. `--workers` runs are
+//! made at once, never two of one repository: an event for a repository already waiting in
+//! the queue does not queue it twice, and one that arrives while its run is going queues the
+//! next, made when that run ends (the run may have started before the change).
 //!
 //! Endpoints: `POST /webhook` (deliveries; `202` when a run is queued, `200` when the event is
 //! ignored, `401` for a bad signature, `400` for a body that is not the event's JSON, `413`
@@ -27,6 +29,11 @@ use serde_json::json;
 use tokio::sync::mpsc;
 
 use webhook::Event;
+
+/// The first wait after a failed `accept()`, doubled up to [`ACCEPT_BACKOFF_MAX`].
+const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(10);
+/// The longest wait after failed `accept()`s.
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(1);
 
 /// GitHub's cap on a webhook payload.
 const MAX_PAYLOAD: usize = 25 * 1024 * 1024;
@@ -118,22 +125,42 @@ pub struct Settings {
     pub every: Option<Duration>,
     /// How runs are made.
     pub runner: Runner,
+    /// How many runs are made at once.
+    pub workers: usize,
+    /// A run still going after this long is killed.
+    pub job_timeout: Duration,
 }
 
-/// Repositories waiting for a run, each once.
+#[derive(Default)]
+struct Lines {
+    /// Queued, not started.
+    waiting: HashSet<String>,
+    /// Being run.
+    running: HashSet<String>,
+    /// Being run, and asked for again since it started.
+    again: HashSet<String>,
+}
+
+/// Repositories waiting for a run, each once, and those being run.
 struct Queue {
-    waiting: Mutex<HashSet<String>>,
+    lines: Mutex<Lines>,
     sender: mpsc::UnboundedSender<String>,
 }
 
 impl Queue {
-    /// Queue a run of `repository` unless one is already waiting; whether it was queued.
+    fn lines(&self) -> std::sync::MutexGuard<'_, Lines> {
+        self.lines.lock().expect("the queue lock is never poisoned")
+    }
+
+    /// Queue a run of `repository` unless one is already waiting; whether it was queued. A
+    /// repository being run is queued for when its run ends: two runs of one repository at
+    /// once would race each other's pushes and pull requests.
     fn push(&self, repository: &str) -> bool {
-        let fresh = self
-            .waiting
-            .lock()
-            .expect("the queue lock is never poisoned")
-            .insert(repository.to_owned());
+        let mut lines = self.lines();
+        if lines.running.contains(repository) {
+            return lines.again.insert(repository.to_owned());
+        }
+        let fresh = lines.waiting.insert(repository.to_owned());
         if fresh {
             // The receiver lives as long as the server.
             let _ = self.sender.send(repository.to_owned());
@@ -141,11 +168,23 @@ impl Queue {
         fresh
     }
 
+    /// A worker takes `repository`: from now on it is running.
     fn take(&self, repository: &str) {
-        self.waiting
-            .lock()
-            .expect("the queue lock is never poisoned")
-            .remove(repository);
+        let mut lines = self.lines();
+        lines.waiting.remove(repository);
+        lines.running.insert(repository.to_owned());
+    }
+
+    /// The run of `repository` ended: queue it again if it was asked for meanwhile.
+    fn finish(&self, repository: &str) {
+        let again = {
+            let mut lines = self.lines();
+            lines.running.remove(repository);
+            lines.again.remove(repository)
+        };
+        if again {
+            self.push(repository);
+        }
     }
 }
 
@@ -245,37 +284,71 @@ async fn delivery(request: Request<Incoming>, shared: &Shared) -> Response<Full<
     }
 }
 
-/// Make the queued runs, one at a time.
-async fn work(shared: Arc<Shared>, mut receiver: mpsc::UnboundedReceiver<String>, runner: Runner) {
-    while let Some(repository) = receiver.recv().await {
+/// One worker: make queued runs, one at a time, until the queue closes.
+async fn work(
+    shared: Arc<Shared>,
+    receiver: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<String>>>,
+    runner: Runner,
+    timeout: Duration,
+) {
+    loop {
+        let Some(repository) = receiver.lock().await.recv().await else {
+            return;
+        };
         // Taken off before the run: an event during it queues the next one.
         shared.queue.take(&repository);
-        let started = Instant::now();
-        let mut command = runner.command(&repository);
-        if let Some(app) = &runner.app {
-            match app.token(&repository).await {
-                Ok(token) => {
-                    command
-                        .env(APP_TOKEN_ENV, token)
-                        .args(["--token-env", APP_TOKEN_ENV]);
-                }
-                Err(why) => {
-                    eprintln!("serve: {repository}: no run, no installation token: {why}");
-                    continue;
-                }
+        let outcome = run_once(&runner, &repository, timeout).await;
+        eprintln!("serve: {repository}: {outcome}");
+        shared.queue.finish(&repository);
+    }
+}
+
+/// Run `repository` once, killing the run after `timeout`; what happened, for the log.
+pub async fn run_once(runner: &Runner, repository: &str, timeout: Duration) -> String {
+    let started = Instant::now();
+    let mut command = runner.command(repository);
+    if let Some(app) = &runner.app {
+        match app.token(repository).await {
+            Ok(token) => {
+                command
+                    .env(APP_TOKEN_ENV, token)
+                    .args(["--token-env", APP_TOKEN_ENV]);
             }
+            Err(why) => return format!("no run, no installation token: {why}"),
         }
-        let status = tokio::task::spawn_blocking(move || command.status()).await;
-        let outcome = match status {
-            Ok(Ok(status)) if status.success() => "done".to_owned(),
-            Ok(Ok(status)) => format!("failed ({status})"),
-            Ok(Err(error)) => format!("could not start: {error}"),
-            Err(error) => format!("could not start: {error}"),
-        };
-        eprintln!(
-            "serve: {repository}: run {outcome} in {:.1} s",
-            started.elapsed().as_secs_f64()
-        );
+    }
+    // A process group of its own: a timeout kills whatever the run started too.
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let mut child = match tokio::process::Command::from(command)
+        .kill_on_drop(true)
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(error) => return format!("run could not start: {error}"),
+    };
+    let outcome = match tokio::time::timeout(timeout, child.wait()).await {
+        Ok(Ok(status)) if status.success() => "run done".to_owned(),
+        Ok(Ok(status)) => format!("run failed ({status})"),
+        Ok(Err(error)) => format!("run could not be waited for: {error}"),
+        Err(_) => {
+            kill_group(&child);
+            let _ = child.kill().await;
+            format!(
+                "run timed out after {} s and was killed",
+                timeout.as_secs_f64()
+            )
+        }
+    };
+    format!("{outcome} in {:.1} s", started.elapsed().as_secs_f64())
+}
+
+/// SIGKILL the process group led by `child` (the run and every process it started).
+fn kill_group(child: &tokio::process::Child) {
+    if let Some(pid) = child.id().and_then(|id| i32::try_from(id).ok()) {
+        // SAFETY: kill(2) with a negative pid signals that process group; no memory is shared.
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
+        }
     }
 }
 
@@ -292,6 +365,7 @@ pub async fn run(settings: Settings, ready: impl FnOnce(SocketAddr)) -> Result<(
         source,
     })?;
     let (sender, receiver) = mpsc::unbounded_channel();
+    let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
     let shared = Arc::new(Shared {
         secret: settings.secret.clone(),
         served: settings
@@ -300,11 +374,18 @@ pub async fn run(settings: Settings, ready: impl FnOnce(SocketAddr)) -> Result<(
             .map(|r| r.to_lowercase())
             .collect(),
         queue: Queue {
-            waiting: Mutex::new(HashSet::new()),
+            lines: Mutex::new(Lines::default()),
             sender,
         },
     });
-    tokio::spawn(work(shared.clone(), receiver, settings.runner.clone()));
+    for _ in 0..settings.workers.max(1) {
+        tokio::spawn(work(
+            shared.clone(),
+            receiver.clone(),
+            settings.runner.clone(),
+            settings.job_timeout,
+        ));
+    }
     if let Some(every) = settings.every {
         let shared = shared.clone();
         let repositories = settings.repositories.clone();
@@ -319,9 +400,23 @@ pub async fn run(settings: Settings, ready: impl FnOnce(SocketAddr)) -> Result<(
         });
     }
     ready(local);
+    let mut backoff = ACCEPT_BACKOFF_MIN;
     loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => {
+                backoff = ACCEPT_BACKOFF_MIN;
+                stream
+            }
+            Err(error) => {
+                // Out of file descriptors, most often: accepting again at once would spin.
+                eprintln!(
+                    "serve: cannot accept a connection, waiting {} ms: {error}",
+                    backoff.as_millis()
+                );
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
+                continue;
+            }
         };
         let shared = shared.clone();
         tokio::spawn(async move {

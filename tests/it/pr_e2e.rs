@@ -744,3 +744,214 @@ fn github_refusing_pull_requests_from_actions_names_the_setting() {
     );
     assert!(world.github.open_pulls().is_empty());
 }
+
+/// Issue 14, defect 1: in a shallow clone over git's smart protocol (as the bot clones from
+/// GitHub), a run with nothing new rewrote every branch ("rebased on the base branch": same
+/// tree, same parent, the base had not moved). Whether a branch is behind must not depend on
+/// how deep the clone is: nothing is pushed, and a base that does move still rebases.
+#[test]
+fn a_shallow_clone_does_not_rewrite_unchanged_branches() {
+    let world = setup();
+    world.release("flask", "2.2.5");
+    let daemon = support::shared::GitDaemon::start(world.remote.dir.parent().unwrap());
+    let url = daemon.url("service.git");
+    let run = || {
+        let out = world.repin_with(
+            &url,
+            false,
+            &["--clone"],
+            &[("GITHUB_TOKEN", TOKEN.as_ref())],
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(world.github.with(|s| s.unexpected.is_empty()));
+        stdout
+    };
+    let branches = [
+        "repin/requirements.txt/flask",
+        "repin/requirements.txt/jinja2",
+    ];
+    let stdout = run();
+    assert!(stdout.contains("2 created"), "{stdout}");
+    let heads: Vec<_> = branches.iter().map(|b| world.remote.head(b)).collect();
+    let writes = world.github.writes();
+
+    let stdout = run();
+    assert!(
+        stdout.contains("0 created, 0 updated, 2 unchanged"),
+        "{stdout}"
+    );
+    let after: Vec<_> = branches.iter().map(|b| world.remote.head(b)).collect();
+    assert_eq!(after, heads, "no branch was rewritten");
+    assert_eq!(world.github.writes(), writes, "nothing written to GitHub");
+
+    // The base moves: both branches are rebased onto it, in the shallow clone too.
+    world.push_main(&[("README.md", "# service\n\nMoved.\n")], "Move main");
+    let stdout = run();
+    assert!(stdout.contains("2 updated"), "{stdout}");
+    let main = world.remote.head("main").unwrap();
+    for branch in branches {
+        assert_eq!(world.remote.parent(branch), main, "{branch} is on main");
+    }
+    let stdout = run();
+    assert!(stdout.contains("2 unchanged"), "{stdout}");
+}
+
+/// Issue 14, defect 2: GitHub opened the dashboard issue and the pull request, then its front
+/// end answered `502`. Retrying the create would open a second one; repin looks the object up
+/// (the issue by its hidden marker, the pull request by its head branch) instead. A run that
+/// finds two of its dashboards (as left by an older repin) closes the newer one.
+#[test]
+fn a_lost_answer_to_a_create_opens_nothing_twice() {
+    let world = setup();
+    world.release("flask", "2.2.5");
+    world.github.with(|s| {
+        s.bad_gateway_after = vec![
+            "POST /repos/acme/service/issues".into(),
+            "POST /repos/acme/service/pulls".into(),
+        ]
+    });
+    let stdout = world.run(&[]);
+    assert!(stdout.contains("2 created, 0 updated"), "{stdout}");
+    assert!(world.github.with(|s| s.bad_gateway_after.is_empty()));
+    let creates = |what: &str| {
+        world.github.with(|s| {
+            s.requests
+                .iter()
+                .filter(|r| r.method == "POST" && r.target == format!("/repos/acme/service/{what}"))
+                .count()
+        })
+    };
+    assert_eq!(creates("issues"), 1, "the dashboard was created once");
+    assert_eq!(creates("pulls"), 2, "one create per pull request");
+    assert_eq!(world.github.open_pulls().len(), 2);
+    let dashboard = world.dashboard();
+    assert!(
+        stdout.contains(&format!("issues/{}", dashboard.number)),
+        "{stdout}"
+    );
+
+    // A second dashboard, as two runs at once or an older repin left: the newer is closed.
+    let copy = world.github.with(|s| {
+        let copy = support::github::IssueRecord {
+            number: 100,
+            ..dashboard.clone()
+        };
+        s.issues.insert(100, copy.clone());
+        copy
+    });
+    world.run(&[]);
+    let issues = world.github.with(|s| s.issues.clone());
+    assert_eq!(issues[&dashboard.number].state, "open");
+    assert_eq!(issues[&copy.number].state, "closed");
+    let comments = world.github.with(|s| s.comments.clone());
+    assert!(
+        comments.contains(&(
+            100,
+            format!(
+                "repin closes this duplicate of its dependency dashboard #{}.",
+                dashboard.number
+            )
+        )),
+        "{comments:?}"
+    );
+    world.run(&[]);
+    assert_eq!(
+        world.github.with(|s| s.issues.len()),
+        2,
+        "no dashboard opened"
+    );
+}
+
+/// Issue 14, defect 3: the dashboard says closing it stops it; the next run then leaves it
+/// closed (and opens no other), and reopening it turns it back on.
+#[test]
+fn a_closed_dashboard_stays_closed_until_reopened() {
+    let world = setup();
+    world.release("flask", "2.2.5");
+    world.run(&[]);
+    let dashboard = world.dashboard();
+    assert!(
+        dashboard
+            .body
+            .contains("Close it and repin stops writing it (pull requests go on); reopen it to turn it back on."),
+        "{}",
+        dashboard.body
+    );
+    world
+        .github
+        .with(|s| s.issues.get_mut(&dashboard.number).unwrap().state = "closed".into());
+    world.release("jinja2", "3.1.4");
+    let stdout = world.run(&[]);
+    assert!(stdout.contains("1 updated"), "{stdout}");
+    assert!(
+        stdout.contains("(closed: not written; reopen it to turn it back on)"),
+        "{stdout}"
+    );
+    let closed = world.dashboard();
+    assert_eq!(closed.state, "closed");
+    assert_eq!(
+        closed.body, dashboard.body,
+        "a closed dashboard is not written"
+    );
+
+    world
+        .github
+        .with(|s| s.issues.get_mut(&dashboard.number).unwrap().state = "open".into());
+    world.run(&[]);
+    let reopened = world.dashboard();
+    assert_eq!(reopened.state, "open");
+    assert!(
+        reopened.body.contains("Update jinja2 to 3.1.4"),
+        "{}",
+        reopened.body
+    );
+}
+
+/// Issue 14, defect 4: after someone else pushed to a repin branch, its pull request is still
+/// open: the dashboard lists it there, with its own title, not under "Held back by limits" with
+/// the title of the newer update repin would make.
+#[test]
+fn a_pull_request_someone_else_pushed_to_is_listed_as_open() {
+    let world = setup();
+    world.release("flask", "2.2.5");
+    world.run(&[]);
+    let other = world._dirs[2].path().join("dev");
+    git(
+        world._dirs[2].path(),
+        &["clone", "-q", world.remote.dir.to_str().unwrap(), "dev"],
+    );
+    git(&other, &["checkout", "-q", "repin/requirements.txt/jinja2"]);
+    std::fs::write(other.join("NOTES.md"), "notes\n").unwrap();
+    git(&other, &["add", "NOTES.md"]);
+    git(&other, &["commit", "-q", "-m", "Notes"]);
+    git(
+        &other,
+        &["push", "-q", "origin", "repin/requirements.txt/jinja2"],
+    );
+    world.release("jinja2", "3.1.4");
+    let stdout = world.run(&[]);
+    assert!(stdout.contains("1 edited by someone else"), "{stdout}");
+    let jinja2 = world.pull("repin/requirements.txt/jinja2");
+    assert_eq!(jinja2.title, "chore(deps): Update jinja2 to 3.1.3");
+    let body = world.dashboard().body;
+    let open = body
+        .split("## Open pull requests\n\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .unwrap();
+    assert!(
+        open.contains(&format!(
+            "- chore(deps): Update jinja2 to 3.1.3: https://github.example/acme/service/pull/{} (someone else pushed to it: repin no longer updates it)",
+            jinja2.number
+        )),
+        "{body}"
+    );
+    assert!(body.contains("## Held back by limits\n\nNone.\n"), "{body}");
+    assert!(!body.contains("3.1.4"), "{body}");
+}

@@ -58,6 +58,8 @@ fn sign(body: &str) -> Option<String> {
 struct World {
     github: GitHubMock,
     base: String,
+    /// The server's standard error.
+    log: std::path::PathBuf,
     _server: Server,
     _daemon: GitDaemon,
     _pypi: PypiServer,
@@ -65,6 +67,18 @@ struct World {
 }
 
 fn world(app: Option<(String, Vec<u8>)>, args: &[&str], env: &[(&str, &str)]) -> World {
+    world_with(app, args, env, |daemon| {
+        format!("git://127.0.0.1:{}/{{name}}.git", daemon.port)
+    })
+}
+
+/// [`world`] with the remote template made from the `git daemon` serving the repository.
+fn world_with(
+    app: Option<(String, Vec<u8>)>,
+    args: &[&str],
+    env: &[(&str, &str)],
+    template: impl FnOnce(&GitDaemon) -> String,
+) -> World {
     let packages = tempfile::tempdir().unwrap();
     write_wheel(packages.path(), "flask", "2.2.2", None);
     write_wheel(packages.path(), "flask", "2.2.5", None);
@@ -103,14 +117,12 @@ fn world(app: Option<(String, Vec<u8>)>, args: &[&str], env: &[(&str, &str)]) ->
     let daemon = GitDaemon::start(root.path());
     let port = free_port();
     let home = tempfile::tempdir().unwrap();
+    let log = home.path().join("serve.log");
     let server = Server(
         Command::new(env!("CARGO_BIN_EXE_repin"))
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .args(["--repo", "acme/service", "--api-url", &github.url])
-            .args([
-                "--remote-template",
-                &format!("git://127.0.0.1:{}/{{name}}.git", daemon.port),
-            ])
+            .args(["--remote-template", &template(&daemon)])
             .args(args)
             .env_clear()
             .env("HOME", home.path())
@@ -120,6 +132,7 @@ fn world(app: Option<(String, Vec<u8>)>, args: &[&str], env: &[(&str, &str)]) ->
             .env("REPIN_WEBHOOK_SECRET", SECRET)
             .envs(env.iter().copied())
             .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .expect("repin serve starts"),
     );
@@ -133,6 +146,7 @@ fn world(app: Option<(String, Vec<u8>)>, args: &[&str], env: &[(&str, &str)]) ->
     World {
         github,
         base,
+        log,
         _server: server,
         _daemon: daemon,
         _pypi: pypi,
@@ -228,4 +242,185 @@ fn as_a_github_app_each_run_gets_an_installation_token() {
             "POST /app/installations/42/access_tokens"
         ]
     );
+}
+
+impl World {
+    /// The server's log so far.
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+/// A relay in front of `git daemon` that holds every connection for a repository whose path
+/// contains `stuck` without ever answering, as a hung fetch does; the others pass through.
+fn hanging_relay(daemon_port: u16) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { return };
+            std::thread::spawn(move || {
+                // git's first pkt-line: four hex digits of length, then the request.
+                let mut length = [0u8; 4];
+                if client.read_exact(&mut length).is_err() {
+                    return;
+                }
+                let size = usize::from_str_radix(std::str::from_utf8(&length).unwrap_or("0"), 16)
+                    .unwrap_or(4)
+                    .max(4);
+                let mut line = vec![0u8; size - 4];
+                if client.read_exact(&mut line).is_err() {
+                    return;
+                }
+                if String::from_utf8_lossy(&line).contains("stuck") {
+                    std::thread::sleep(Duration::from_secs(300));
+                    return;
+                }
+                let Ok(mut upstream) = std::net::TcpStream::connect(("127.0.0.1", daemon_port))
+                else {
+                    return;
+                };
+                let _ = upstream.write_all(&length);
+                let _ = upstream.write_all(&line);
+                let (mut up_read, mut client_write) =
+                    (upstream.try_clone().unwrap(), client.try_clone().unwrap());
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut up_read, &mut client_write);
+                    let _ = client_write.shutdown(std::net::Shutdown::Both);
+                });
+                let _ = std::io::copy(&mut client, &mut upstream);
+                let _ = upstream.shutdown(std::net::Shutdown::Write);
+            });
+        }
+    });
+    port
+}
+
+fn deliver_push(world: &World, repository: &str) {
+    let client = reqwest::blocking::Client::new();
+    let body = push("refs/heads/main", repository);
+    let (status, text) = post(
+        &client,
+        &format!("{}/webhook", world.base),
+        "push",
+        &body,
+        sign(&body),
+    );
+    assert_eq!(status, 202, "{text}");
+}
+
+/// Issue 14, defect 5: one hung `git` fetch held the only worker, and every repository behind
+/// it waited forever. With two workers the other repository is served while one run hangs.
+#[test]
+fn a_hung_run_does_not_hold_the_other_workers() {
+    let world = world_with(
+        None,
+        &["--repo", "acme/stuck", "--workers", "2"],
+        &[("GITHUB_TOKEN", TOKEN)],
+        |daemon| {
+            format!(
+                "git://127.0.0.1:{}/{{name}}.git",
+                hanging_relay(daemon.port)
+            )
+        },
+    );
+    deliver_push(&world, "acme/stuck");
+    std::thread::sleep(Duration::from_millis(300));
+    deliver_push(&world, "acme/service");
+    let pull = opened(&world.github);
+    assert_eq!(pull.title, "Update flask to 2.2.5");
+    let log = world.log();
+    assert!(
+        !log.contains("serve: acme/stuck: run"),
+        "the stuck run is still going:\n{log}"
+    );
+}
+
+/// Issue 14, defect 5: a run that outlasts `--job-timeout` is killed, and the worker goes on
+/// with the next repository.
+#[test]
+fn a_run_past_the_job_timeout_is_killed() {
+    let world = world_with(
+        None,
+        &[
+            "--repo",
+            "acme/stuck",
+            "--workers",
+            "1",
+            "--job-timeout",
+            "2s",
+        ],
+        &[("GITHUB_TOKEN", TOKEN)],
+        |daemon| {
+            format!(
+                "git://127.0.0.1:{}/{{name}}.git",
+                hanging_relay(daemon.port)
+            )
+        },
+    );
+    deliver_push(&world, "acme/stuck");
+    std::thread::sleep(Duration::from_millis(300));
+    deliver_push(&world, "acme/service");
+    let pull = opened(&world.github);
+    assert_eq!(pull.title, "Update flask to 2.2.5");
+    let log = world.log();
+    assert!(
+        log.contains("serve: acme/stuck: run timed out after 2 s and was killed"),
+        "{log}"
+    );
+}
+
+/// Issue 14, defect 5: an `accept()` error (here: out of file descriptors) looped without a
+/// pause, logging as fast as it could. It backs off, and the server serves again once
+/// descriptors are free.
+#[test]
+fn accept_errors_back_off() {
+    let world = world(None, &[], &[("GITHUB_TOKEN", TOKEN)]);
+    let pid = world._server.0.id() as i32;
+    // Lower the server's descriptor limit to what it uses now plus a few.
+    let open = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .count() as u64;
+    let limit = libc::rlimit {
+        rlim_cur: open + 4,
+        rlim_max: open + 4,
+    };
+    // SAFETY: prlimit(2) on another process with a valid rlimit; no memory is shared.
+    let set = unsafe { libc::prlimit(pid, libc::RLIMIT_NOFILE, &limit, std::ptr::null_mut()) };
+    assert_eq!(set, 0, "prlimit: {}", std::io::Error::last_os_error());
+    let held: Vec<_> = (0..16)
+        .filter_map(|_| std::net::TcpStream::connect(world.base.trim_start_matches("http://")).ok())
+        .collect();
+    std::thread::sleep(Duration::from_secs(2));
+    let failures = world
+        .log()
+        .lines()
+        .filter(|l| l.starts_with("serve: cannot accept a connection"))
+        .count();
+    assert!(failures >= 1, "accept() never failed:\n{}", world.log());
+    assert!(
+        failures < 30,
+        "{failures} accept() failures logged in 2 s: no back-off"
+    );
+    drop(held);
+    let raised = libc::rlimit {
+        rlim_cur: 1024,
+        rlim_max: 1024,
+    };
+    // SAFETY: as above.
+    unsafe { libc::prlimit(pid, libc::RLIMIT_NOFILE, &raised, std::ptr::null_mut()) };
+    let client = reqwest::blocking::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if client
+            .get(format!("{}/healthz", world.base))
+            .send()
+            .is_ok_and(|r| r.status() == 200)
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the server did not recover");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

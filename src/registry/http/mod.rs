@@ -160,6 +160,12 @@ pub enum Method {
 }
 
 impl Method {
+    /// Whether sending the request twice has the effect of sending it once (RFC 9110, 9.2.2):
+    /// only these are retried after the server may have acted on them.
+    pub fn is_idempotent(self) -> bool {
+        matches!(self, Method::Get | Method::Head)
+    }
+
     fn as_reqwest(self) -> reqwest::Method {
         match self {
             Method::Get => reqwest::Method::GET,
@@ -199,6 +205,10 @@ pub struct Request {
     /// How long a cached response that says nothing of its freshness (no `Cache-Control`) is
     /// used without asking again (pip's 10 minutes for index pages); `None`: always revalidate.
     pub fresh_by_default: Option<Duration>,
+    /// The caller knows that repeating this request does what sending it once does, although
+    /// its method is not idempotent (adding labels that are there already, setting a title):
+    /// it is retried like a `GET`. See [`Request::repeatable`].
+    pub repeatable: bool,
 }
 
 impl Request {
@@ -213,6 +223,7 @@ impl Request {
             cacheable: true,
             max_body: None,
             fresh_by_default: None,
+            repeatable: false,
         }
     }
 
@@ -240,6 +251,20 @@ impl Request {
             method: Method::Patch,
             ..Request::post_json(url, body)
         }
+    }
+
+    /// Retry this request after failures where the server may have acted on it, as a `GET`
+    /// is: only for a request whose repetition changes nothing more (a `PATCH` that sets
+    /// fields, a `POST` that adds labels). A `POST` that creates something is never
+    /// repeatable: after a failure its caller looks the object up before creating it again.
+    pub fn repeatable(mut self) -> Self {
+        self.repeatable = true;
+        self
+    }
+
+    /// Whether a failure after which the server may have acted on this request is retried.
+    fn retried_when_maybe_done(&self) -> bool {
+        self.method.is_idempotent() || self.repeatable
     }
 
     /// Add a header.
@@ -591,6 +616,9 @@ enum Attempt {
     Retry {
         error: HttpError,
         wait: Option<Duration>,
+        /// The server did not act on the request (no connection was made, or it refused the
+        /// request with `429`): another try is safe whatever the method.
+        unsent: bool,
     },
 }
 
@@ -853,8 +881,17 @@ impl HttpClient {
                     crate::log::debug(|| failed_line(request, &error, started));
                     return Err(error);
                 }
-                Attempt::Retry { error, wait } => {
+                Attempt::Retry {
+                    error,
+                    wait,
+                    unsent,
+                } => {
                     crate::log::debug(|| failed_line(request, &error, started));
+                    // A `POST` that timed out or got a `502` may have created its object:
+                    // sending it again could create a second one.
+                    if !unsent && !request.retried_when_maybe_done() {
+                        return Err(error);
+                    }
                     if attempt >= self.config.retries {
                         if let HttpError::Connect { cause, .. } = &error {
                             self.hosts
@@ -998,7 +1035,12 @@ impl HttpClient {
                 status,
                 body: redact::excerpt(&body),
             };
-            return Attempt::Retry { error, wait };
+            // A `429` is a refusal: the server did nothing. A 5xx may come after the work.
+            return Attempt::Retry {
+                error,
+                wait,
+                unsent: status == 429,
+            };
         }
         if status == 304 {
             if let Some(entry) = cached {
@@ -1064,6 +1106,7 @@ impl HttpClient {
                     source: redacted(&error),
                 },
                 wait: None,
+                unsent: false,
             },
         }
     }
@@ -1098,9 +1141,12 @@ impl HttpClient {
                     received: None,
                 },
                 wait: None,
+                unsent: true,
             };
         }
         Attempt::Retry {
+            // A connection that was never made carried no request.
+            unsent: error.is_connect(),
             error: HttpError::Connect {
                 url,
                 host: host.authority.clone(),

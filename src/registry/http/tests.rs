@@ -50,6 +50,74 @@ async fn retries_server_errors_then_succeeds() {
     );
 }
 
+/// Issue 14, defect 2: a `POST` answered `502` may have created its object (GitHub opened the
+/// dashboard issue, then a proxy answered 502): it is sent once, and the caller looks the
+/// object up. A `PATCH` is not retried either, unless the caller marks it repeatable; a `429`
+/// (a refusal: nothing was done) is retried whatever the method.
+#[tokio::test]
+async fn only_idempotent_or_repeatable_requests_are_retried_after_the_server_may_have_acted() {
+    let server = strict_server().await;
+    Mock::given(method("POST"))
+        .and(path("/create"))
+        .respond_with(ResponseTemplate::new(502).set_body_string("bad gateway"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path("/edit"))
+        .respond_with(ResponseTemplate::new(503))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/labels"))
+        .respond_with(ResponseTemplate::new(502))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/labels"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/refused"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "0"))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/refused"))
+        .respond_with(ResponseTemplate::new(201))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = HttpClient::new(config()).unwrap();
+    let error = client
+        .send(Request::post_json(url(&server, "/create"), b"{}".to_vec()))
+        .await
+        .unwrap_err();
+    assert_eq!(error.status(), Some(502), "{error}");
+    let error = client
+        .send(Request::patch_json(url(&server, "/edit"), b"{}".to_vec()))
+        .await
+        .unwrap_err();
+    assert_eq!(error.status(), Some(503), "{error}");
+    let labelled = client
+        .send(Request::post_json(url(&server, "/labels"), b"{}".to_vec()).repeatable())
+        .await
+        .unwrap();
+    assert_eq!(labelled.status, 200);
+    let created = client
+        .send(Request::post_json(url(&server, "/refused"), b"{}".to_vec()))
+        .await
+        .unwrap();
+    assert_eq!(created.status, 201);
+}
+
 #[tokio::test]
 async fn honours_retry_after_and_gives_up_on_long_waits() {
     let server = strict_server().await;

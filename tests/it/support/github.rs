@@ -8,7 +8,8 @@
 //! not exist or that already exists, 401 "Bad credentials") and `Link` pagination. It checks
 //! what GitHub checks (a `User-Agent`, the token, the head branch in the real git remote) and
 //! answers anything else with 404 while recording it as unexpected: tests assert that no
-//! unexpected request was made.
+//! unexpected request was made. Faults GitHub shows are injected on request: rate limits, and
+//! a `502` after a request was carried out (`State::bad_gateway_after`).
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -86,6 +87,10 @@ pub struct State {
     /// setting "Allow GitHub Actions to create and approve pull requests" is off and the token
     /// is a workflow's `GITHUB_TOKEN`: `403` with GitHub's message.
     pub actions_may_not_create_pulls: bool,
+    /// Requests (`METHOD /path`, without the query) to carry out and then answer with
+    /// `502 Bad Gateway`, as GitHub's front end does when the answer is lost on its way back;
+    /// each entry is used once.
+    pub bad_gateway_after: Vec<String>,
     next_number: u64,
 }
 
@@ -267,6 +272,7 @@ fn reason(status: u16) -> &'static str {
         403 => "Forbidden",
         404 => "Not Found",
         422 => "Unprocessable Entity",
+        502 => "Bad Gateway",
         _ => "Status",
     }
 }
@@ -582,6 +588,11 @@ fn handle(request: &Request, state: &Mutex<State>, config: &Config) -> Answer {
         ]);
         return refused;
     }
+    if request.method == "GET" && path == "/search/issues" {
+        if let Some(found) = search_issues(&params, &state, config) {
+            return found;
+        }
+    }
     let prefix = format!("/repos/{}/{}", config.owner, config.name);
     let Some(rest) = path.strip_prefix(&prefix) else {
         state
@@ -770,14 +781,72 @@ fn handle(request: &Request, state: &Mutex<State>, config: &Config) -> Answer {
             if let Some(text) = body.get("body").and_then(Value::as_str) {
                 issue.body = text.to_owned();
             }
+            if let Some(s) = body.get("state").and_then(Value::as_str) {
+                issue.state = s.to_owned();
+            }
             Some(answer(200, issue_json(issue, config)))
         }),
         _ => None,
     };
-    result.unwrap_or_else(|| {
+    let result = result.unwrap_or_else(|| {
         state
             .unexpected
             .push(format!("{} {}", request.method, request.target));
         not_found()
-    })
+    });
+    let done = format!("{} {path}", request.method);
+    if let Some(at) = state.bad_gateway_after.iter().position(|f| *f == done) {
+        state.bad_gateway_after.remove(at);
+        // GitHub's front end answers an HTML page for a 502; the work was done all the same.
+        return answer(502, json!({"message": "Server Error"}));
+    }
+    result
+}
+
+/// GitHub's issue search (`GET /search/issues`), for the qualifiers repin sends: `repo:`,
+/// `is:issue`, `is:open` or `is:closed`, `in:title` with a quoted phrase. Any other query is
+/// unexpected.
+fn search_issues(
+    params: &BTreeMap<String, String>,
+    state: &State,
+    config: &Config,
+) -> Option<Answer> {
+    let q = params.get("q")?;
+    let (phrase, rest) = match q.split_once('"') {
+        Some((before, after)) => {
+            let (phrase, tail) = after.split_once('"')?;
+            (Some(phrase.to_owned()), format!("{before} {tail}"))
+        }
+        None => (None, q.clone()),
+    };
+    let mut wanted_state = None;
+    let mut in_title = false;
+    let mut repo_ok = false;
+    let mut issues_only = false;
+    for term in rest.split_whitespace() {
+        match term {
+            "is:issue" => issues_only = true,
+            "is:open" => wanted_state = Some("open"),
+            "is:closed" => wanted_state = Some("closed"),
+            "in:title" => in_title = true,
+            t if t == format!("repo:{}/{}", config.owner, config.name) => repo_ok = true,
+            _ => return None,
+        }
+    }
+    if !(repo_ok && issues_only && in_title) {
+        return None;
+    }
+    let phrase = phrase?.to_lowercase();
+    let items: Vec<Value> = state
+        .issues
+        .values()
+        .rev()
+        .filter(|i| wanted_state.is_none_or(|s| i.state == s))
+        .filter(|i| i.title.to_lowercase().contains(phrase.trim()))
+        .map(|i| issue_json(i, config))
+        .collect();
+    Some(answer(
+        200,
+        json!({"total_count": items.len(), "incomplete_results": false, "items": items}),
+    ))
 }
