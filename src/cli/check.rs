@@ -1,5 +1,6 @@
 //! `repin check` and `repin apply`: look everything up, decide, report or write.
 
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -60,6 +61,8 @@ pub enum KindArg {
     Pin,
     /// Off an end-of-life Python or distribution release
     Migration,
+    /// A compiled lock re-resolved as a whole
+    Lock,
 }
 
 impl From<KindArg> for UpdateKind {
@@ -72,6 +75,7 @@ impl From<KindArg> for UpdateKind {
             KindArg::Digest => UpdateKind::Digest,
             KindArg::Pin => UpdateKind::Pin,
             KindArg::Migration => UpdateKind::Migration,
+            KindArg::Lock => UpdateKind::Lock,
         }
     }
 }
@@ -295,6 +299,8 @@ struct UpdateEntry<'a> {
     security: bool,
     fixes: &'a [String],
     age_days: Option<u64>,
+    /// For a re-lock (kind `lock`): every pin it moves, with why.
+    moved: &'a [crate::manifest::edit::MovedPin],
 }
 
 /// A dependency without update in the JSON report.
@@ -366,6 +372,10 @@ pub(super) fn report<'a>(run: &'a Run) -> CheckReport<'a> {
             security: update.is_security(),
             fixes: &update.fixes,
             age_days: update.age.map(|a| a.as_secs() / 86_400),
+            moved: match &update.change {
+                crate::manifest::edit::Change::Relock(relock) => &relock.moved,
+                _ => &[],
+            },
         });
     }
     for finding in &run.outcome.findings {
@@ -795,15 +805,69 @@ pub fn check(args: &CheckArgs) -> u8 {
     }
 }
 
+/// Several re-locks of one file chosen at once become one: each of them gets the re-lock that
+/// takes them all (the file is replaced once). When they cannot be combined, each stays its own
+/// and the first one is written, the others failing with why.
+fn combine_relocks(runtime: &tokio::runtime::Runtime, run: &mut Run, selection: &Selection) {
+    let mut by_file: BTreeMap<PathBuf, Vec<(usize, usize)>> = BTreeMap::new();
+    for (f, finding) in run.outcome.findings.iter().enumerate() {
+        let name = run
+            .workspace
+            .dependency(&finding.file, finding.index)
+            .map_or("", |(_, d)| d.name.as_str());
+        let chosen = finding
+            .decision
+            .updates
+            .iter()
+            .position(|u| selection.takes(name, u));
+        if let Some(u) = chosen.filter(|&u| finding.decision.updates[u].kind == UpdateKind::Lock) {
+            by_file
+                .entry(finding.file.clone())
+                .or_default()
+                .push((f, u));
+        }
+    }
+    for (file, chosen) in by_file.into_iter().filter(|(_, c)| c.len() > 1) {
+        let updates: Vec<(usize, &Update)> = chosen
+            .iter()
+            .map(|&(f, u)| {
+                let finding = &run.outcome.findings[f];
+                (finding.index, &finding.decision.updates[u])
+            })
+            .collect();
+        let combined = runtime.block_on(run.checker.combined_relock(&run.outcome, &file, &updates));
+        match combined {
+            Ok(relock) => {
+                let change = crate::manifest::edit::Change::Relock(Box::new(relock));
+                for (f, u) in chosen {
+                    run.outcome.findings[f].decision.updates[u].change = change.clone();
+                }
+            }
+            Err(why) => run.outcome.warnings.push(format!(
+                "{}: its re-locks could not be combined into one, so only the first is written: {why}",
+                shown(&file)
+            )),
+        }
+    }
+}
+
 /// Run `repin apply`.
 pub fn apply(args: &ApplyArgs) -> u8 {
-    let run = match run(&args.lookup) {
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(message) => {
+            print_error(&message);
+            return EXIT_ERROR;
+        }
+    };
+    let mut run = match run_on(&runtime, &args.lookup, false) {
         Ok(run) => run,
         Err(message) => {
             print_error(&message);
             return EXIT_ERROR;
         }
     };
+    combine_relocks(&runtime, &mut run, &args.selection);
     print_diagnostics(&run.workspace);
     let name_of = |finding: &Finding| {
         run.workspace
@@ -822,12 +886,11 @@ pub fn apply(args: &ApplyArgs) -> u8 {
             Ok(()) => {
                 written += 1;
                 for (index, update) in &edit.applied {
-                    let name = edit
-                        .edited
-                        .manifest
-                        .dependencies
-                        .get(*index)
-                        .map_or("", |d| d.name.as_str());
+                    // The name as read: a re-lock may add entries before it.
+                    let name = run
+                        .workspace
+                        .dependency(&edit.path, *index)
+                        .map_or("", |(_, d)| d.name.as_str());
                     let _ = writeln!(
                         out,
                         "{}: {name} {} → {} ({})",

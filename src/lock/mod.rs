@@ -14,14 +14,20 @@
 //! - [`report`]: a failed resolution explained from PubGrub's derivation tree;
 //! - [`input`]: the `.in` file and its includes, the existing lock's versions, and the
 //!   check that a written lock reads back;
-//! - [`output`]: the lock file, in pip-compile's format.
+//! - [`output`]: the lock file, in pip-compile's format;
+//! - [`format`]: an existing compiled lock's layout (pip-compile's, uv's or repin's, with the
+//!   options of its recorded command line), to write a re-lock as its tool would;
+//! - [`relock`]: an existing lock re-resolved with its pins preferred and what an update asks
+//!   for as a constraint, and the pins that moved.
 //!
 //! Nothing here edits another file: the front end writes the output, atomically.
 
+pub mod format;
 pub mod input;
 pub mod listing;
 pub mod output;
 pub mod pypi;
+pub mod relock;
 pub mod report;
 pub mod resolve;
 pub mod source;

@@ -125,11 +125,14 @@ impl Checker {
         manifests: &[&Manifest],
         sources: &Sources<'_>,
         ctx: &Context,
+        relocked: &std::collections::HashSet<&Path>,
         outcome: &mut Outcome,
     ) {
+        // Re-locked files are never patched: their updates are re-locks (`super::relock`).
         let locks: HashMap<&Path, usize> = manifests
             .iter()
             .enumerate()
+            .filter(|(_, m)| !relocked.contains(m.source.path()))
             .filter(
                 |(_, m)| matches!(&m.details, ManifestDetails::Requirements(r) if r.lock.is_some()),
             )

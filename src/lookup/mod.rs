@@ -12,6 +12,7 @@ mod input_locks;
 mod lock_fit;
 mod metadata_cache;
 mod python_target;
+mod relock;
 mod setup;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -32,6 +33,7 @@ use crate::versioning::UpdateKind;
 pub use advisories::{AdvisoryLookup, AuditReleases};
 pub use images::ImageLookups;
 pub use python_target::python_target;
+pub use relock::Relockable;
 pub use setup::{RunOptions, SetupError};
 
 /// How many lookups run at once (the HTTP client further limits each host).
@@ -81,6 +83,10 @@ pub struct Outcome {
     /// [`Checker::release_links`] asked for them and the release's metadata names one.
     #[serde(skip)]
     pub changelogs: BTreeMap<(String, String), String>,
+    /// The compiled locks whose updates are re-locks, by path (to combine several re-locks of
+    /// one file: [`Checker::combined_relock`]).
+    #[serde(skip)]
+    pub locks: HashMap<PathBuf, relock::Relockable>,
 }
 
 /// The lookups and decisions of a run.
@@ -237,9 +243,13 @@ impl Checker {
                 )
             })
             .collect();
+        // Compiled locks with their `.in` found are re-locked, never patched line by line.
+        let locks = relock::relockables(&manifests, workspace, &ctx, &mut outcome.notes);
+        let relocked: std::collections::HashSet<&Path> =
+            locks.keys().map(PathBuf::as_path).collect();
         // Images do not wait for advisories and PyPI, nor PyPI for advisories: everything runs
         // at once, each side with an outcome of its own, merged (and sorted) below.
-        let python_side = self.check_python(&manifests, &ctx, &mut outcome);
+        let python_side = self.check_python(&manifests, &ctx, &relocked, &mut outcome);
         let mut images = Outcome::default();
         let images_side = self.images.check(self, &manifests, &mut images);
         let (advisories, ()) = tokio::join!(python_side, images_side);
@@ -247,6 +257,8 @@ impl Checker {
         outcome.failures.extend(images.failures);
         outcome.notes.extend(images.notes);
         outcome.warnings.extend(images.warnings);
+        self.relock_updates(&locks, &mut outcome).await;
+        outcome.locks = locks;
         if let Some(lookup) = &advisories {
             let fixed: BTreeSet<&String> = outcome
                 .findings
@@ -334,6 +346,7 @@ impl Checker {
         &self,
         manifests: &[&Manifest],
         ctx: &Context,
+        relocked: &std::collections::HashSet<&Path>,
         outcome: &mut Outcome,
     ) -> Option<AdvisoryLookup> {
         // Unique (package, indexes) → the indexes and the dependencies that need it.
@@ -472,7 +485,8 @@ impl Checker {
                 }
             }
         }
-        self.check_locks(manifests, &sources, ctx, outcome).await;
+        self.check_locks(manifests, &sources, ctx, relocked, outcome)
+            .await;
         if self.release_links {
             self.find_changelogs(manifests, &sources, outcome).await;
         }

@@ -37,6 +37,49 @@ pub enum Change {
         /// The new digest (`sha256:...`), or `None` to keep the current one (or have none).
         digest: Option<String>,
     },
+    /// Replace a compiled lock as a whole by its re-lock (never combined with another change
+    /// of the same file).
+    Relock(Box<Relock>),
+}
+
+/// A compiled lock re-resolved: the new text and what moved.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Relock {
+    /// The whole new file, in the file's own tool's format.
+    #[serde(skip)]
+    pub text: String,
+    /// Every pin that moves, appears or goes, by name.
+    pub moved: Vec<MovedPin>,
+    /// The `name==version` pins the new file must read back as, by normalised name.
+    #[serde(skip)]
+    pub pins: Vec<(String, String)>,
+    /// The kind of the pin update it was made for (`None`: lock maintenance).
+    pub update_kind: Option<crate::versioning::UpdateKind>,
+}
+
+/// One pin a re-lock moves.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MovedPin {
+    /// The normalised package name.
+    pub name: String,
+    /// The version before (`None`: new in the lock).
+    pub from: Option<String>,
+    /// The version after (`None`: no longer in the lock).
+    pub to: Option<String>,
+    /// Why it moves, for people.
+    pub why: String,
+}
+
+impl MovedPin {
+    /// `flask 2.2.2 → 2.3.3`, `+ blinker 1.7.0`, `- colorama 0.4.6`.
+    pub fn describe(&self) -> String {
+        match (&self.from, &self.to) {
+            (Some(from), Some(to)) => format!("{} {from} → {to}", self.name),
+            (None, Some(to)) => format!("+ {} {to}", self.name),
+            (Some(from), None) => format!("- {} {from}", self.name),
+            (None, None) => self.name.clone(),
+        }
+    }
 }
 
 /// One requested change: the index of a dependency in [`Manifest::dependencies`], and what.
@@ -122,6 +165,12 @@ pub enum EditError {
 
 /// Apply `requests` to `manifest`, re-extract, and verify.
 pub fn edit(manifest: &Manifest, requests: &[Request]) -> Result<Edited, EditError> {
+    if let Some(relock) = requests.iter().find_map(|r| match &r.change {
+        Change::Relock(relock) => Some(relock),
+        _ => None,
+    }) {
+        return edit_relock(manifest, requests, relock);
+    }
     let mut edits: Vec<Edit> = Vec::new();
     for request in requests {
         let dependency = manifest.dependencies.get(request.index).ok_or_else(|| {
@@ -138,6 +187,93 @@ pub fn edit(manifest: &Manifest, requests: &[Request]) -> Result<Edited, EditErr
     let source = text::apply(&manifest.source, &edits)?;
     let reparsed = super::parse(source, manifest.kind);
     verify(manifest, &reparsed, requests, &edits)?;
+    Ok(Edited {
+        manifest: reparsed,
+        edits,
+    })
+}
+
+/// A re-lock replaces the whole file; it is verified by reading the new file back: a compiled
+/// lock still, with no new error, pinning exactly the packages and versions of the re-lock.
+fn edit_relock(
+    manifest: &Manifest,
+    requests: &[Request],
+    relock: &Relock,
+) -> Result<Edited, EditError> {
+    let at = |index: usize| {
+        manifest
+            .dependencies
+            .get(index)
+            .map_or(Position { line: 1, column: 1 }, |d| {
+                manifest.source.position(d.span.start)
+            })
+    };
+    let index = requests.first().map_or(0, |r| r.index);
+    let fail = |reason: String| EditError::Verification {
+        path: manifest.source.path().to_path_buf(),
+        position: at(index),
+        name: manifest
+            .dependencies
+            .get(index)
+            .map_or_else(String::new, |d| d.name.clone()),
+        reason,
+    };
+    if let Some(other) = requests
+        .iter()
+        .find(|r| r.change != Change::Relock(Box::new(relock.clone())))
+    {
+        return Err(EditError::Conflict {
+            path: manifest.source.path().to_path_buf(),
+            position: at(other.index),
+            first: "the re-lock of the whole file".into(),
+            second: match &other.change {
+                Change::Relock(_) => "another re-lock of it".into(),
+                _ => "an edit of one of its lines".into(),
+            },
+        });
+    }
+    let text = manifest.source.text();
+    let whole = Span::new(0, text.len());
+    let edits = vec![Edit::replace(whole, text, relock.text.clone())];
+    let source = text::apply(&manifest.source, &edits)?;
+    let reparsed = super::parse(source, manifest.kind);
+    let errors = |m: &Manifest| m.diagnostics.iter().filter(|d| d.is_error()).count();
+    if errors(&reparsed) > errors(manifest) {
+        return Err(fail("the new lock has errors".into()));
+    }
+    match &reparsed.details {
+        super::ManifestDetails::Requirements(r) if r.lock.is_some() => {}
+        _ => return Err(fail("the new lock's header is not recognised".into())),
+    }
+    let mut read: Vec<(String, String)> = reparsed
+        .dependencies
+        .iter()
+        .map(|d| {
+            let version = d
+                .python()
+                .and_then(|p| p.pinned_version())
+                .map_or_else(String::new, ToString::to_string);
+            (d.name.clone(), version)
+        })
+        .collect();
+    read.sort();
+    let mut expected = relock.pins.clone();
+    expected.sort();
+    if read != expected {
+        let missing: Vec<String> = expected
+            .iter()
+            .filter(|p| !read.contains(p))
+            .map(|(n, v)| format!("{n}=={v}"))
+            .collect();
+        return Err(fail(format!(
+            "the new lock does not read back as the re-lock (not read back: {})",
+            if missing.is_empty() {
+                "none, but more entries".to_owned()
+            } else {
+                missing.join(", ")
+            }
+        )));
+    }
     Ok(Edited {
         manifest: reparsed,
         edits,
@@ -221,6 +357,11 @@ fn splices(
             tag.as_deref(),
             digest.as_deref(),
         ),
+        (_, Change::Relock(_)) => Err(not_editable(
+            manifest,
+            dependency,
+            "a re-lock replaces the whole file, never one line",
+        )),
         _ => Err(not_editable(
             manifest,
             dependency,
@@ -645,6 +786,7 @@ fn check_result(old: &Dependency, new: &Dependency, change: &Change) -> Result<(
             }
             Ok(())
         }
+        Change::Relock(_) => Err("a re-lock is verified as a whole file".into()),
     }
 }
 

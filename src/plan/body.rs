@@ -68,6 +68,33 @@ pub fn render(
             );
         }
     }
+    // A re-lock moves more than its own pin: every pin it moves, with why.
+    for item in items {
+        let crate::manifest::edit::Change::Relock(relock) = &item.update.change else {
+            continue;
+        };
+        let _ = writeln!(
+            out,
+            "\n### Re-locked `{}`\n\nResolved again from its input with every other pin kept; these pins move:\n\n| Package | From | To | Why |\n|---|---|---|---|",
+            cell(&item.file)
+        );
+        for moved in &relock.moved {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                cell(&moved.name),
+                moved
+                    .from
+                    .as_deref()
+                    .map_or_else(|| "(new)".to_owned(), |v| format!("`{}`", cell(v))),
+                moved
+                    .to
+                    .as_deref()
+                    .map_or_else(|| "(removed)".to_owned(), |v| format!("`{}`", cell(v))),
+                cell(&moved.why)
+            );
+        }
+    }
     let fixed: BTreeSet<&String> = items.iter().flat_map(|i| &i.update.fixes).collect();
     if !fixed.is_empty() {
         let _ = writeln!(
@@ -115,10 +142,17 @@ pub fn render(
     out
 }
 
-/// The commit message: the title, then one line per update.
+/// The commit message: the title, then one line per update (and per pin a re-lock moves).
 pub fn commit_message(title: &str, items: &[Item]) -> String {
     let mut out = format!("{title}\n\n");
     for item in items {
+        if let crate::manifest::edit::Change::Relock(relock) = &item.update.change {
+            let _ = writeln!(out, "Re-locked {}:", item.file);
+            for moved in &relock.moved {
+                let _ = writeln!(out, "- {}", moved.describe());
+            }
+            continue;
+        }
         let _ = writeln!(
             out,
             "- {} {} -> {} ({}:{})",

@@ -183,14 +183,23 @@ fn kind_of(item: &Item) -> BranchKind {
     if item.update.is_security() {
         return BranchKind::Security;
     }
-    match item.update.kind {
+    // A re-lock is grouped as the pin update it was made for.
+    let kind = match (&item.update.kind, &item.update.change) {
+        (UpdateKind::Lock, crate::manifest::edit::Change::Relock(relock)) => {
+            relock.update_kind.unwrap_or(UpdateKind::Lock)
+        }
+        (kind, _) => *kind,
+    };
+    match kind {
         UpdateKind::Migration => BranchKind::Migration,
         UpdateKind::PythonMinor => BranchKind::PythonMinor,
         UpdateKind::Digest => BranchKind::Digests,
         UpdateKind::Pin if item.image => BranchKind::Digests,
         _ if item.group.is_some() => BranchKind::Group,
         UpdateKind::Major => BranchKind::Major,
-        UpdateKind::Patch | UpdateKind::Minor | UpdateKind::Pin => BranchKind::Routine,
+        UpdateKind::Patch | UpdateKind::Minor | UpdateKind::Pin | UpdateKind::Lock => {
+            BranchKind::Routine
+        }
     }
 }
 

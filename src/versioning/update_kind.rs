@@ -31,6 +31,9 @@ pub enum UpdateKind {
     Pin,
     /// Moving off an end-of-life base image (Python minor or distribution release).
     Migration,
+    /// A compiled lock re-resolved as a whole (a pin update, a security fix or lock
+    /// maintenance): the edit is the new lock, and the pins it moves are listed with it.
+    Lock,
 }
 
 impl UpdateKind {
@@ -44,6 +47,7 @@ impl UpdateKind {
             UpdateKind::Digest => "digest",
             UpdateKind::Pin => "pin",
             UpdateKind::Migration => "migration",
+            UpdateKind::Lock => "lock",
         }
     }
 }
@@ -68,6 +72,7 @@ mod tests {
             UpdateKind::Digest,
             UpdateKind::Pin,
             UpdateKind::Migration,
+            UpdateKind::Lock,
         ] {
             let json = serde_json::to_string(&kind).unwrap();
             assert_eq!(json, format!("\"{}\"", kind.as_str()));

@@ -37,7 +37,7 @@ fn version_names_the_commit_and_completions_are_printed() {
     let flat = help.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
         flat.contains(
-            "[possible values: patch, minor, major, python-minor, digest, pin, migration]"
+            "[possible values: patch, minor, major, python-minor, digest, pin, migration, lock]"
         ),
         "{help}"
     );

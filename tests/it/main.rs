@@ -21,5 +21,6 @@ mod lock_ranges;
 mod pr_e2e;
 mod readme;
 mod registry_oci;
+mod relock_e2e;
 mod sarif;
 mod serve_e2e;

@@ -47,7 +47,34 @@ const NEWER: &[(&str, &str, &[&str])] = &[
     ("urllib3", "2.0.7", &[]),
     ("idna", "3.7", &[]),
     ("pip", "23.3", &[]),
+    ("blinker", "1.7.0", &[]),
 ];
+
+/// What each package of the demo's lock requires, from the lock's own `# via` annotations (a
+/// re-lock reads the metadata of every pinned release, so they must be served with it).
+fn demo_requires() -> std::collections::BTreeMap<String, Vec<String>> {
+    let text = std::fs::read_to_string(Path::new(DEMO).join("requirements.txt")).unwrap();
+    let mut requires: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    let mut current = String::new();
+    for line in text.lines() {
+        if let Some((name, _)) = line
+            .split_once("==")
+            .filter(|_| !line.starts_with([' ', '#']))
+        {
+            current = name.to_lowercase();
+            continue;
+        }
+        let via = line.trim().trim_start_matches('#').trim();
+        let parent = via.strip_prefix("via").unwrap_or(via).trim();
+        if line.starts_with("    #") && !parent.is_empty() && !parent.starts_with('-') {
+            requires
+                .entry(parent.to_owned())
+                .or_default()
+                .push(current.clone());
+        }
+    }
+    requires
+}
 
 /// Every `name==version` the demo's files pin.
 fn demo_pins() -> Vec<(String, String)> {
@@ -211,12 +238,20 @@ fn regenerate(readme: &str, blocks: &[(&str, String)]) -> (String, Vec<String>) 
 fn readme_examples_are_the_demo_output_with_the_corpus_advisories() {
     let corpus = support::corpus();
     let packages = tempfile::tempdir().unwrap();
+    let requires = demo_requires();
     for (name, version) in demo_pins() {
+        let children: Vec<&str> = requires
+            .get(&name)
+            .map(|c| c.iter().map(String::as_str).collect())
+            .unwrap_or_default();
         write_wheel_with(
             packages.path(),
             &name.replace('-', "_"),
             &version,
-            &Meta::default(),
+            &Meta {
+                requires_dist: &children,
+                ..Meta::default()
+            },
         );
     }
     for (name, version, requires) in NEWER {

@@ -1,0 +1,484 @@
+//! Updates of compiled locks made by re-locking: a lock whose header names a `.in` that is
+//! found (inside the repository) and whose layout repin writes ([`crate::lock::format`]) is
+//! never patched line by line. Each update of one of its pins (routine or security) becomes one
+//! update of kind `lock` whose edit is the new lock: the `.in` resolved again for the lock's
+//! Python with every other pin preferred as it is and the update's version as a constraint
+//! (for a security fix, when that exact version does not fit, any version from it up), so only
+//! what the update needs moves, parents with a bound that forbids it included. When nothing
+//! fits, the update is held back with the requirements that block it.
+//!
+//! Locks that cannot be re-locked (no `.in` found, another tool's layout, an option repin does
+//! not reproduce, no Python known) keep the line edits checked by [`super::lock_fit`], with a
+//! note saying why they are not re-locked.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Component, Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
+
+use pep440_rs::Version;
+
+use super::{Checker, Outcome, error_chain};
+use crate::decide::{Context, NoUpdate, Update};
+use crate::lock::format::Style;
+use crate::lock::input::Input;
+use crate::lock::pypi::PypiSource;
+use crate::lock::relock::{Existing, Job, Want, relock};
+use crate::lock::{LockError, Target};
+use crate::manifest::edit::Change;
+use crate::manifest::workspace::Workspace;
+use crate::manifest::{Manifest, ManifestDetails};
+use crate::versioning::UpdateKind;
+
+/// A compiled lock repin re-locks, with what it is made from.
+#[derive(Debug)]
+pub struct Relockable {
+    /// The lock's path (as the workspace has it).
+    pub path: PathBuf,
+    /// The lock as read.
+    pub existing: Existing,
+    /// The `.in`'s requirements.
+    pub input: Input,
+    /// The `.in`'s path.
+    pub input_path: PathBuf,
+    /// The environment it is locked for.
+    pub target: Target,
+    /// The names of the lock's dependencies, by index.
+    pub names: Vec<String>,
+}
+
+/// `path` with `.` and `..` resolved lexically.
+fn normal(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// The directory the lock's command was run in: where the recorded output path leads to the
+/// lock (`pip-compile -o services/api/requirements.txt` run at the root), else the lock's own.
+fn command_dir(lock: &Path, output: Option<&str>) -> PathBuf {
+    let dir = lock.parent().unwrap_or(Path::new("")).to_path_buf();
+    let Some(output) = output else { return dir };
+    let output = normal(Path::new(output));
+    if output.is_absolute() || output.starts_with("..") {
+        return dir;
+    }
+    let mut base = normal(lock);
+    let mut tail: Vec<_> = output.components().collect();
+    while let Some(last) = tail.pop() {
+        if base.file_name() != Some(last.as_os_str()) {
+            return dir;
+        }
+        base.pop();
+    }
+    base
+}
+
+/// Whether a lock can be re-locked, and with what; else why not (`None` when it is not a
+/// compiled lock at all).
+fn relockable(
+    manifest: &Manifest,
+    workspace: &Workspace,
+    python: Option<&Version>,
+) -> Option<Result<Relockable, String>> {
+    let ManifestDetails::Requirements(details) = &manifest.details else {
+        return None;
+    };
+    let header = details.lock.as_ref()?;
+    Some((|| {
+        let style = Style::from_header(header)?;
+        let path = manifest.source.path();
+        let base = command_dir(path, style.output.as_deref());
+        let input_path = normal(&base.join(&style.inputs[0]));
+        let root = workspace.root_of(path).map_err(|e| error_chain(&e))?;
+        // Only a regular file inside the lock's repository is read.
+        root.regular_file(&input_path)
+            .map_err(|_| format!("its input `{}` is not found", style.inputs[0]))?;
+        let python = python.ok_or(
+            "the Python it is for is unknown (its header names none, and none was found for the service)",
+        )?;
+        let target = Target::linux_x86_64(&python.to_string()).map_err(|e| e.to_string())?;
+        let loaded = Workspace::load(std::slice::from_ref(&input_path));
+        if let Some(d) = loaded.all_diagnostics().into_iter().find(|d| d.is_error()) {
+            return Err(format!("its input has errors: {d}"));
+        }
+        let input =
+            crate::lock::input::read(&loaded, &input_path, &base).map_err(|e| error_chain(&e))?;
+        Ok(Relockable {
+            path: path.to_path_buf(),
+            existing: Existing::read(manifest, style),
+            input,
+            input_path,
+            target,
+            names: manifest
+                .dependencies
+                .iter()
+                .map(|d| d.name.clone())
+                .collect(),
+        })
+    })())
+}
+
+/// The compiled locks of `manifests` that are re-locked, by path; notes for those that are
+/// not, when they have an input file that exists.
+pub(super) fn relockables(
+    manifests: &[&Manifest],
+    workspace: &Workspace,
+    ctx: &Context,
+    notes: &mut Vec<String>,
+) -> HashMap<PathBuf, Relockable> {
+    let mut out = HashMap::new();
+    for manifest in manifests {
+        let python = super::lock_fit::header_python(manifest).or_else(|| ctx.python.clone());
+        match relockable(manifest, workspace, python.as_ref()) {
+            None => {}
+            Some(Ok(r)) => {
+                out.insert(r.path.clone(), r);
+            }
+            Some(Err(why)) => notes.push(format!(
+                "{}: its updates are line edits, not re-locks: {why}",
+                crate::cli::shown(manifest.source.path())
+            )),
+        }
+    }
+    out
+}
+
+/// One update to re-lock: where it is and what it asks.
+struct Trigger {
+    finding: usize,
+    update: usize,
+    want: Want,
+}
+
+/// The result of one trigger.
+type Relocked = Result<crate::lock::relock::Relocked, LockError>;
+
+impl Checker {
+    /// One re-lock of `file` taking every update of `updates` (each a re-lock of it, by the
+    /// index of its dependency), for `apply`: several re-locks of one file cannot be spliced.
+    pub async fn combined_relock(
+        &self,
+        outcome: &Outcome,
+        file: &Path,
+        updates: &[(usize, &Update)],
+    ) -> Result<crate::manifest::edit::Relock, String> {
+        let lock = outcome
+            .locks
+            .get(file)
+            .ok_or("the file is not a lock repin re-locks")?;
+        let mut wants = Vec::new();
+        let mut kinds = Vec::new();
+        for (index, update) in updates {
+            let name = lock
+                .names
+                .get(*index)
+                .and_then(|n| crate::lock::relock::package_name(n))
+                .ok_or("an update names no package of the lock")?;
+            let version = Version::from_str(&update.proposed).map_err(|e| e.to_string())?;
+            let why = match &update.change {
+                Change::Relock(relock) => {
+                    kinds.extend(relock.update_kind);
+                    relock
+                        .moved
+                        .iter()
+                        .find(|m| m.name == name.as_ref())
+                        .map(|m| m.why.clone())
+                }
+                _ => None,
+            };
+            wants.push(Want {
+                why: why.unwrap_or_else(|| update_why(update)),
+                name,
+                version,
+                // Each version was chosen already: exactly these.
+                security: false,
+            });
+        }
+        let indexes = self
+            .indexes
+            .indexes(&lock.input.options, Some(&lock.input_path))
+            .map_err(|e| error_chain(&e))?;
+        let source = PypiSource::new(
+            self.pypi.clone(),
+            indexes,
+            tokio::runtime::Handle::current(),
+            lock.target.python.clone(),
+        )
+        .with_preferences(lock.existing.pins.clone());
+        let (path, existing, input, target) = (
+            lock.path.clone(),
+            lock.existing.clone(),
+            lock.input.clone(),
+            lock.target.clone(),
+        );
+        let result = tokio::task::spawn_blocking(move || {
+            let job = Job {
+                path: &path,
+                existing: &existing,
+                input: &input,
+                target: &target,
+            };
+            relock(&source, job, &wants, false)
+        })
+        .await
+        .map_err(|e| format!("the re-lock failed: {e}"))?;
+        let mut relock = result.map_err(|e| {
+            let (causes, _) = e.details();
+            if causes.is_empty() {
+                error_chain(&e)
+            } else {
+                causes.join("; ")
+            }
+        })?;
+        relock.relock.update_kind = kinds.into_iter().max();
+        Ok(relock.relock)
+    }
+
+    /// Turn every update of the pins of `locks` into a re-lock, or hold it back saying what
+    /// blocks it.
+    pub(super) async fn relock_updates(
+        &self,
+        locks: &HashMap<PathBuf, Relockable>,
+        outcome: &mut Outcome,
+    ) {
+        if locks.is_empty() {
+            return;
+        }
+        let mut triggers: BTreeMap<PathBuf, Vec<Trigger>> = BTreeMap::new();
+        for (f, finding) in outcome.findings.iter().enumerate() {
+            if !locks.contains_key(&finding.file) {
+                continue;
+            }
+            for (u, update) in finding.decision.updates.iter().enumerate() {
+                if update.kind == UpdateKind::Lock {
+                    continue;
+                }
+                let (Ok(version), Some(name)) = (
+                    Version::from_str(&update.proposed),
+                    locks[&finding.file]
+                        .names
+                        .get(finding.index)
+                        .and_then(|n| crate::lock::relock::package_name(n)),
+                ) else {
+                    continue;
+                };
+                triggers
+                    .entry(finding.file.clone())
+                    .or_default()
+                    .push(Trigger {
+                        finding: f,
+                        update: u,
+                        want: Want {
+                            name,
+                            version,
+                            security: update.is_security(),
+                            why: update_why(update),
+                        },
+                    });
+            }
+        }
+        let handle = tokio::runtime::Handle::current();
+        let mut jobs = Vec::new();
+        for (path, triggers) in triggers {
+            let lock = &locks[&path];
+            let indexes = match self
+                .indexes
+                .indexes(&lock.input.options, Some(&lock.input_path))
+            {
+                Ok(indexes) if !indexes.is_empty() => indexes,
+                Ok(_) => {
+                    hold_all(
+                        outcome,
+                        &triggers,
+                        "`--no-index` is set, so there is no index to re-lock against",
+                    );
+                    continue;
+                }
+                Err(e) => {
+                    hold_all(outcome, &triggers, &error_chain(&e));
+                    continue;
+                }
+            };
+            let source = PypiSource::new(
+                self.pypi.clone(),
+                indexes,
+                handle.clone(),
+                lock.target.python.clone(),
+            )
+            .with_preferences(lock.existing.pins.clone());
+            let source = Arc::new(source);
+            let existing = lock.existing.clone();
+            let input = lock.input.clone();
+            let target = lock.target.clone();
+            let wants: Vec<Want> = triggers.iter().map(|t| t.want.clone()).collect();
+            let job = tokio::task::spawn_blocking(move || {
+                let job = Job {
+                    path: &path,
+                    existing: &existing,
+                    input: &input,
+                    target: &target,
+                };
+                let results: Vec<Relocked> = wants
+                    .iter()
+                    .map(|w| relock(source.as_ref(), job, std::slice::from_ref(w), false))
+                    .collect();
+                (path, results)
+            });
+            jobs.push((job, triggers));
+        }
+        let mut held: Vec<(usize, usize, String)> = Vec::new();
+        for (job, triggers) in jobs {
+            let (path, results) = match job.await {
+                Ok(done) => done,
+                Err(e) => {
+                    hold_all(outcome, &triggers, &format!("the re-lock failed: {e}"));
+                    continue;
+                }
+            };
+            for (trigger, result) in triggers.iter().zip(results) {
+                let update =
+                    &mut outcome.findings[trigger.finding].decision.updates[trigger.update];
+                match result {
+                    Ok(done) => {
+                        let proposed = done
+                            .resolution
+                            .packages
+                            .iter()
+                            .find(|p| p.name == trigger.want.name)
+                            .map(|p| p.version.to_string());
+                        let Some(proposed) = proposed else {
+                            held.push((
+                                trigger.finding,
+                                trigger.update,
+                                format!(
+                                    "{} {} is not in the re-lock",
+                                    trigger.want.name, trigger.want.version
+                                ),
+                            ));
+                            continue;
+                        };
+                        let moves: Vec<String> =
+                            done.relock.moved.iter().map(|m| m.describe()).collect();
+                        update.reason = format!(
+                            "{}; re-locked from {}: {}",
+                            update.reason,
+                            crate::cli::shown(&locks[&path].input_path)
+                                .rsplit('/')
+                                .next()
+                                .unwrap_or_default(),
+                            moves.join(", ")
+                        );
+                        update.proposed = proposed;
+                        let mut relock = done.relock;
+                        relock.update_kind = Some(update.kind);
+                        update.kind = UpdateKind::Lock;
+                        update.change = Change::Relock(Box::new(relock));
+                    }
+                    Err(error) => {
+                        let (causes, _) = error.details();
+                        let why = if causes.is_empty() {
+                            error_chain(&error)
+                        } else {
+                            causes.join("; ")
+                        };
+                        held.push((
+                            trigger.finding,
+                            trigger.update,
+                            format!(
+                                "{} {} cannot be re-locked into this lock: {why}",
+                                trigger.want.name, trigger.want.version
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        // Newest first, so removing an update keeps the indexes of the others valid.
+        held.sort();
+        for (f, u, why) in held.into_iter().rev() {
+            hold_back(outcome, f, u, why);
+        }
+    }
+}
+
+/// The update's own reason, as the first words of the re-lock's.
+fn update_why(update: &Update) -> String {
+    if update.is_security() {
+        format!("fixes {}", update.fixes.join(", "))
+    } else {
+        format!("{} update", update.kind)
+    }
+}
+
+fn hold_all(outcome: &mut Outcome, triggers: &[Trigger], why: &str) {
+    let mut seen = HashSet::new();
+    for t in triggers.iter().rev() {
+        if seen.insert((t.finding, t.update)) {
+            hold_back(
+                outcome,
+                t.finding,
+                t.update,
+                format!(
+                    "{} {} cannot be re-locked: {why}",
+                    t.want.name, t.want.version
+                ),
+            );
+        }
+    }
+}
+
+/// Take update `u` out of finding `f`, and say why it is held back.
+fn hold_back(outcome: &mut Outcome, f: usize, u: usize, why: String) {
+    let finding = &mut outcome.findings[f];
+    if u >= finding.decision.updates.len() {
+        return;
+    }
+    let update = finding.decision.updates.remove(u);
+    if finding.decision.updates.is_empty() && finding.decision.none.is_none() {
+        finding.decision.none = Some(NoUpdate::HeldBack {
+            version: update.proposed,
+            why,
+        });
+    } else {
+        finding.decision.notes.push(why);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_directory_is_where_the_output_path_leads() {
+        let lock = Path::new("repo/services/api/requirements.txt");
+        assert_eq!(
+            command_dir(lock, Some("services/api/requirements.txt")),
+            PathBuf::from("repo")
+        );
+        assert_eq!(
+            command_dir(lock, Some("requirements.txt")),
+            PathBuf::from("repo/services/api")
+        );
+        assert_eq!(command_dir(lock, None), PathBuf::from("repo/services/api"));
+        // An output path that does not lead to the lock: the lock's own directory.
+        assert_eq!(
+            command_dir(lock, Some("other/requirements.txt")),
+            PathBuf::from("repo/services/api")
+        );
+        assert_eq!(
+            command_dir(lock, Some("../x/requirements.txt")),
+            PathBuf::from("repo/services/api")
+        );
+    }
+}
