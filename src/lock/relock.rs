@@ -228,8 +228,27 @@ fn moved(
                 _ => None,
             })
             .collect();
+        // A parent of a wanted package that moved was raised for it (its bound forbade it).
+        let raised_for: Vec<String> = wants
+            .iter()
+            .filter(|w| {
+                after.packages.iter().any(|p| {
+                    p.name == w.name && p.via.contains(&Via::Package(package.name.clone()))
+                })
+            })
+            .map(|w| {
+                format!(
+                    "{} {}",
+                    w.name,
+                    now.get(&w.name).map_or_else(String::new, |v| v.to_string())
+                )
+            })
+            .collect();
         let why = match wants.iter().find(|w| w.name == package.name) {
             Some(want) => want.why.clone(),
+            None if from.is_some() && !raised_for.is_empty() => {
+                format!("raised to allow {}", raised_for.join(", "))
+            }
             None if !parents.is_empty() => format!(
                 "{} {}",
                 if from.is_none() {
