@@ -29,6 +29,7 @@ pub mod lookup;
 pub mod manifest;
 pub mod plan;
 pub mod publish;
+pub mod queue;
 pub mod registry;
 pub mod serve;
 pub mod text;

@@ -44,6 +44,36 @@ pub struct ServeArgs {
     /// Kill a run still going after this long (`30 minutes`, `90s`)
     #[arg(long, default_value = "30 minutes", value_parser = parse_timeout)]
     pub job_timeout: Duration,
+    /// The job queue: `sqlite:PATH` (created on first start; default: queue.sqlite in repin's
+    /// state directory) or `postgres://USER:PASSWORD@HOST:PORT/DATABASE`, shared by every
+    /// process serving the same repositories
+    #[arg(long, env = "REPIN_DATABASE", value_name = "URL")]
+    pub database: Option<String>,
+    /// How long a job stays claimed by a process that stopped sending heartbeats (it died):
+    /// then another takes it
+    #[arg(long, default_value = "60s", value_parser = parse_lease)]
+    pub lease: Duration,
+    /// On SIGTERM, how long running jobs may finish before they are killed and given back
+    #[arg(long, default_value = "20s", value_parser = crate::config::duration::parse)]
+    pub shutdown_grace: Duration,
+}
+
+fn parse_lease(text: &str) -> Result<Duration, String> {
+    let lease = crate::config::duration::parse(text)?;
+    if lease < Duration::from_secs(1) {
+        return Err("a lease shorter than a second would be lost between heartbeats".into());
+    }
+    Ok(lease)
+}
+
+/// `sqlite:` and the default queue's path: `$XDG_STATE_HOME/repin/queue.sqlite` (or the
+/// platform's local data directory).
+fn default_database() -> String {
+    let dir = dirs::state_dir()
+        .or_else(dirs::data_local_dir)
+        .unwrap_or_else(std::env::temp_dir)
+        .join("repin");
+    format!("sqlite:{}", dir.join("queue.sqlite").display())
 }
 
 fn parse_timeout(text: &str) -> Result<Duration, String> {
@@ -158,6 +188,9 @@ pub fn run(args: &ServeArgs) -> u8 {
         runner,
         workers: usize::from(args.workers),
         job_timeout: args.job_timeout,
+        database: args.database.clone().unwrap_or_else(default_database),
+        lease: args.lease,
+        shutdown_grace: args.shutdown_grace,
     };
     let runtime = match super::check::runtime() {
         Ok(runtime) => runtime,

@@ -2,32 +2,43 @@
 //! signatures, and runs `repin pr --clone` for a repository when its default branch moves or
 //! one of repin's pull requests is closed, and on a schedule for every repository it serves.
 //!
-//! Each run is a child process of its own: a fresh shallow clone, its own lookups, its own
-//! failure, never the server's; a run that outlasts the job timeout is killed (with every
-//! process it started), so one hung `git` fetch cannot hold a worker. `--workers` runs are
-//! made at once, never two of one repository: an event for a repository already waiting in
-//! the queue does not queue it twice, and one that arrives while its run is going queues the
-//! next, made when that run ends (the run may have started before the change).
+//! Runs are jobs of the durable queue ([`crate::queue`]: SQLite, or PostgreSQL shared by
+//! several processes): a delivery is acknowledged only once its job is stored, a redelivery
+//! (same `X-GitHub-Delivery`) queues nothing, a repository is never queued twice nor run twice
+//! at once, and a job whose process died is run again once its lease runs out. Each run is a
+//! child process of its own: a fresh shallow clone, its own lookups, its own failure, never the
+//! server's; a run that outlasts the job timeout is killed (with every process it started),
+//! and so is a run whose server died. `--workers` runs are made at once. On SIGTERM or SIGINT
+//! the server stops taking jobs, lets running ones finish for the grace period, then kills and
+//! gives back the rest, which any process takes at once.
 //!
 //! Endpoints: `POST /webhook` (deliveries; `202` when a run is queued, `200` when the event is
-//! ignored, `401` for a bad signature, `400` for a body that is not the event's JSON, `413`
-//! past GitHub's 25 MB payload cap) and `GET /healthz`.
+//! ignored or a redelivery, `401` for a bad signature, `400` for a body that is not the
+//! event's JSON, `413` past GitHub's 25 MB payload cap, `503` when the job could not be stored:
+//! GitHub shows the delivery as failed, to redeliver), `GET /healthz` (the process is up),
+//! `GET /readyz` (the database answers and the server is not stopping) and `GET /metrics`
+//! (Prometheus' text format).
 
 pub mod webhook;
 
-use std::collections::{BTreeSet, HashSet};
+pub mod metrics;
+
+use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::json;
-use tokio::sync::mpsc;
+use tokio::sync::Notify;
 
+use crate::queue::{Enqueued, Job, Queue};
+use metrics::Metrics;
 use webhook::Event;
 
 /// The first wait after a failed `accept()`, doubled up to [`ACCEPT_BACKOFF_MAX`].
@@ -49,6 +60,12 @@ pub enum ServeError {
         /// Why.
         source: std::io::Error,
     },
+    /// The job queue could not be opened.
+    #[error(transparent)]
+    Queue(#[from] crate::queue::QueueError),
+    /// The shutdown signals could not be listened for.
+    #[error("Cannot listen for SIGTERM\n  Caused by: {0}")]
+    Signal(std::io::Error),
 }
 
 /// A GitHub App whose installation tokens the runs use.
@@ -121,7 +138,8 @@ pub struct Settings {
     pub secret: Vec<u8>,
     /// The repositories served (`owner/name`); deliveries for others are ignored.
     pub repositories: Vec<String>,
-    /// Run every repository this often (from the start), besides webhook deliveries.
+    /// Run every repository this often, each at its own point of the interval, besides
+    /// webhook deliveries.
     pub every: Option<Duration>,
     /// How runs are made.
     pub runner: Runner,
@@ -129,70 +147,48 @@ pub struct Settings {
     pub workers: usize,
     /// A run still going after this long is killed.
     pub job_timeout: Duration,
+    /// The job queue's database (`sqlite:PATH`, `postgres://…`).
+    pub database: String,
+    /// How long a job stays claimed by a worker that stopped sending heartbeats.
+    pub lease: Duration,
+    /// On SIGTERM, how long running jobs may finish before they are killed and given back.
+    pub shutdown_grace: Duration,
 }
 
-#[derive(Default)]
-struct Lines {
-    /// Queued, not started.
-    waiting: HashSet<String>,
-    /// Being run.
-    running: HashSet<String>,
-    /// Being run, and asked for again since it started.
-    again: HashSet<String>,
-}
-
-/// Repositories waiting for a run, each once, and those being run.
-struct Queue {
-    lines: Mutex<Lines>,
-    sender: mpsc::UnboundedSender<String>,
-}
-
-impl Queue {
-    fn lines(&self) -> std::sync::MutexGuard<'_, Lines> {
-        self.lines.lock().expect("the queue lock is never poisoned")
-    }
-
-    /// Queue a run of `repository` unless one is already waiting; whether it was queued. A
-    /// repository being run is queued for when its run ends: two runs of one repository at
-    /// once would race each other's pushes and pull requests.
-    fn push(&self, repository: &str) -> bool {
-        let mut lines = self.lines();
-        if lines.running.contains(repository) {
-            return lines.again.insert(repository.to_owned());
-        }
-        let fresh = lines.waiting.insert(repository.to_owned());
-        if fresh {
-            // The receiver lives as long as the server.
-            let _ = self.sender.send(repository.to_owned());
-        }
-        fresh
-    }
-
-    /// A worker takes `repository`: from now on it is running.
-    fn take(&self, repository: &str) {
-        let mut lines = self.lines();
-        lines.waiting.remove(repository);
-        lines.running.insert(repository.to_owned());
-    }
-
-    /// The run of `repository` ended: queue it again if it was asked for meanwhile.
-    fn finish(&self, repository: &str) {
-        let again = {
-            let mut lines = self.lines();
-            lines.running.remove(repository);
-            lines.again.remove(repository)
-        };
-        if again {
-            self.push(repository);
-        }
-    }
-}
+/// How long an idle worker waits before asking the database again (a delivery to this
+/// process wakes it at once; one to another process is seen within this).
+const POLL: Duration = Duration::from_secs(1);
 
 struct Shared {
     secret: Vec<u8>,
-    /// Lowercased: GitHub names are case-insensitive.
-    served: BTreeSet<String>,
+    /// The served repositories as configured, by their lowercased names (GitHub's names are
+    /// case-insensitive).
+    served: BTreeMap<String, String>,
     queue: Queue,
+    /// Wakes idle workers when a job is stored.
+    wake: Notify,
+    /// Set on SIGTERM: no job is taken any more.
+    stopping: AtomicBool,
+    /// Notified when `stopping` is set.
+    stop: Notify,
+    metrics: Metrics,
+}
+
+impl Shared {
+    fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
+
+    /// Resolves once the server is stopping.
+    async fn stopped(&self) {
+        loop {
+            let notified = self.stop.notified();
+            if self.is_stopping() {
+                return;
+            }
+            notified.await;
+        }
+    }
 }
 
 fn reply(status: StatusCode, body: serde_json::Value) -> Response<Full<Bytes>> {
@@ -212,12 +208,39 @@ async fn handle(
     let path = request.uri().path().to_owned();
     match (request.method(), path.as_str()) {
         (&Method::GET, "/healthz") => Ok(reply(StatusCode::OK, json!({"status": "ok"}))),
+        (&Method::GET, "/readyz") => Ok(ready(&shared).await),
+        (&Method::GET, "/metrics") => {
+            let counts = shared.queue.counts(crate::queue::now()).await.ok();
+            let mut response = Response::new(Full::new(Bytes::from(shared.metrics.render(counts))));
+            response.headers_mut().insert(
+                hyper::header::CONTENT_TYPE,
+                hyper::header::HeaderValue::from_static("text/plain; version=0.0.4"),
+            );
+            Ok(response)
+        }
         (&Method::POST, "/webhook") => Ok(delivery(request, &shared).await),
-        (_, "/webhook" | "/healthz") => Ok(reply(
+        (_, "/webhook" | "/healthz" | "/readyz" | "/metrics") => Ok(reply(
             StatusCode::METHOD_NOT_ALLOWED,
             json!({"error": "method not allowed"}),
         )),
         _ => Ok(reply(StatusCode::NOT_FOUND, json!({"error": "not found"}))),
+    }
+}
+
+/// Ready: not stopping, and the database answers.
+async fn ready(shared: &Shared) -> Response<Full<Bytes>> {
+    if shared.is_stopping() {
+        return reply(
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({"status": "stopping"}),
+        );
+    }
+    match shared.queue.ping().await {
+        Ok(()) => reply(StatusCode::OK, json!({"status": "ready"})),
+        Err(error) => reply(
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({"status": "the job queue's database does not answer", "error": error.to_string()}),
+        ),
     }
 }
 
@@ -232,8 +255,9 @@ async fn delivery(request: Request<Incoming>, shared: &Shared) -> Response<Full<
     let (event, signature, id) = (
         header("x-github-event").unwrap_or_default(),
         header("x-hub-signature-256"),
-        header("x-github-delivery").unwrap_or_else(|| "-".into()),
+        header("x-github-delivery").filter(|id| !id.trim().is_empty() && id.len() <= 200),
     );
+    let shown = id.clone().unwrap_or_else(|| "-".into());
     let body = match Limited::new(request.into_body(), MAX_PAYLOAD)
         .collect()
         .await
@@ -247,7 +271,8 @@ async fn delivery(request: Request<Incoming>, shared: &Shared) -> Response<Full<
         }
     };
     if !webhook::signature_is_valid(&shared.secret, &body, signature.as_deref()) {
-        eprintln!("serve: delivery {id}: refused, bad or missing X-Hub-Signature-256");
+        shared.metrics.delivery("refused");
+        eprintln!("serve: delivery {shown}: refused, bad or missing X-Hub-Signature-256");
         return reply(
             StatusCode::UNAUTHORIZED,
             json!({"error": "bad or missing X-Hub-Signature-256"}),
@@ -259,87 +284,241 @@ async fn delivery(request: Request<Incoming>, shared: &Shared) -> Response<Full<
             json!({"error": format!("the `{event}` payload is not what GitHub documents: {error}")}),
         ),
         Ok(Event::Ping) => reply(StatusCode::OK, json!({"status": "pong"})),
-        Ok(Event::Ignored(why)) => reply(StatusCode::OK, json!({"ignored": why})),
+        Ok(Event::Ignored(why)) => {
+            shared.metrics.delivery("ignored");
+            reply(StatusCode::OK, json!({"ignored": why}))
+        }
         Ok(Event::Run { repository, why }) => {
-            if !shared.served.contains(&repository.to_lowercase()) {
+            let Some(configured) = shared.served.get(&repository.to_lowercase()) else {
+                shared.metrics.delivery("ignored");
                 return reply(
                     StatusCode::OK,
                     json!({"ignored": format!("{repository} is not served")}),
                 );
-            }
-            let queued = shared.queue.push(&repository);
-            eprintln!(
-                "serve: delivery {id}: {why} in {repository}: {}",
-                if queued {
-                    "run queued"
-                } else {
-                    "a run is already queued"
+            };
+            // Acknowledged only once stored: a delivery answered 202 is never lost.
+            let stored = shared
+                .queue
+                .enqueue(configured, &why, id.as_deref(), crate::queue::now())
+                .await;
+            let enqueued = match stored {
+                Ok(enqueued) => enqueued,
+                Err(error) => {
+                    shared.metrics.delivery("failed");
+                    let error = crate::lookup::error_chain(&error);
+                    eprintln!("serve: delivery {shown}: not stored: {error}");
+                    return reply(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        json!({"error": format!("the job could not be stored, redeliver it: {error}")}),
+                    );
                 }
-            );
+            };
+            shared.wake.notify_waiters();
+            let said = match enqueued {
+                Enqueued::Queued => "run queued",
+                Enqueued::Again => "run queued for after the one going",
+                Enqueued::AlreadyQueued => "a run is already queued",
+                Enqueued::Duplicate => "a redelivery, already stored",
+            };
+            shared.metrics.delivery(match enqueued {
+                Enqueued::Queued | Enqueued::Again => "queued",
+                Enqueued::AlreadyQueued => "coalesced",
+                Enqueued::Duplicate => "duplicate",
+            });
+            eprintln!("serve: delivery {shown}: {why} in {configured}: {said}");
+            if enqueued == Enqueued::Duplicate {
+                return reply(
+                    StatusCode::OK,
+                    json!({"duplicate": shown, "queued": configured}),
+                );
+            }
             reply(
                 StatusCode::ACCEPTED,
-                json!({"queued": repository, "already_queued": !queued}),
+                json!({"queued": configured, "already_queued": enqueued == Enqueued::AlreadyQueued}),
             )
         }
     }
 }
 
-/// One worker: make queued runs, one at a time, until the queue closes.
-async fn work(
-    shared: Arc<Shared>,
-    receiver: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<String>>>,
-    runner: Runner,
-    timeout: Duration,
-) {
-    loop {
-        let Some(repository) = receiver.lock().await.recv().await else {
-            return;
+/// What ended a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Ended {
+    /// The process exited, successfully or not (`done`, `failed`), after `detail`.
+    Exited(&'static str, String),
+    /// Killed at the job timeout.
+    TimedOut,
+    /// Killed: another worker holds the job now.
+    LeaseLost,
+    /// Killed at shutdown, after the grace period: the job is given back.
+    Stopped,
+    /// Never started.
+    NotStarted(String),
+}
+
+/// One worker: claim jobs and run them, one at a time, until the server stops.
+async fn work(shared: Arc<Shared>, settings: Arc<Settings>, name: String) {
+    let mut claims = 0u64;
+    while !shared.is_stopping() {
+        let claim = format!("{name}.{claims}");
+        let job = match shared
+            .queue
+            .claim(&claim, settings.lease, crate::queue::now())
+            .await
+        {
+            Ok(job) => job,
+            Err(error) => {
+                eprintln!(
+                    "serve: cannot take a job: {}",
+                    crate::lookup::error_chain(&error)
+                );
+                tokio::time::sleep(POLL * 2).await;
+                continue;
+            }
         };
-        // Taken off before the run: an event during it queues the next one.
-        shared.queue.take(&repository);
-        let outcome = run_once(&runner, &repository, timeout).await;
-        eprintln!("serve: {repository}: {outcome}");
-        shared.queue.finish(&repository);
+        let Some(job) = job else {
+            tokio::select! {
+                () = shared.wake.notified() => {}
+                () = tokio::time::sleep(POLL) => {}
+                () = shared.stopped() => {}
+            }
+            continue;
+        };
+        claims += 1;
+        eprintln!(
+            "serve: {}: run started ({}, claim {claim}{})",
+            job.repository,
+            job.reason,
+            if job.attempts > 1 {
+                format!(", attempt {}", job.attempts)
+            } else {
+                String::new()
+            }
+        );
+        shared.metrics.started();
+        let started = Instant::now();
+        let ended = run_job(&shared, &settings, &job).await;
+        let seconds = started.elapsed().as_secs_f64();
+        let (outcome, said) = match &ended {
+            Ended::Exited(outcome, detail) => (*outcome, format!("run {detail}")),
+            Ended::TimedOut => (
+                "timed out",
+                format!(
+                    "run timed out after {} s and was killed",
+                    settings.job_timeout.as_secs_f64()
+                ),
+            ),
+            Ended::LeaseLost => (
+                "lease lost",
+                "run killed: its lease ran out and another worker took the job".to_owned(),
+            ),
+            Ended::Stopped => (
+                "given back",
+                "run killed at shutdown; the job is given back".to_owned(),
+            ),
+            Ended::NotStarted(why) => ("not started", format!("no run: {why}")),
+        };
+        shared.metrics.finished(outcome, seconds);
+        eprintln!("serve: {}: {said} in {seconds:.1} s", job.repository);
+        let now = crate::queue::now();
+        let recorded = if ended == Ended::Stopped {
+            shared.queue.release(&job).await
+        } else {
+            shared.queue.finish(&job, outcome, now).await
+        };
+        if let Err(error) = recorded {
+            // The lease runs out and the job is run again: at worst once too often.
+            eprintln!(
+                "serve: {}: the job's end could not be stored: {}",
+                job.repository,
+                crate::lookup::error_chain(&error)
+            );
+        }
     }
 }
 
-/// Run `repository` once, killing the run after `timeout`; what happened, for the log.
-pub async fn run_once(runner: &Runner, repository: &str, timeout: Duration) -> String {
-    let started = Instant::now();
+/// Run `job`'s child process: heartbeats keep its lease; the job timeout, a lost lease and
+/// the end of the shutdown grace period kill it.
+async fn run_job(shared: &Shared, settings: &Settings, job: &Job) -> Ended {
+    let mut child = match spawn(&settings.runner, &job.repository).await {
+        Ok(child) => child,
+        Err(why) => return Ended::NotStarted(why),
+    };
+    let timeout = tokio::time::sleep(settings.job_timeout);
+    tokio::pin!(timeout);
+    let mut heartbeats = tokio::time::interval(settings.lease / 3);
+    heartbeats.tick().await;
+    // Set when the server starts stopping: the run is killed and given back then.
+    let mut grace: Option<tokio::time::Instant> = None;
+    let ended = loop {
+        let grace_over = async {
+            match grace {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            status = child.wait() => {
+                break match status {
+                    Ok(status) if status.success() => Ended::Exited("done", "done".into()),
+                    Ok(status) => Ended::Exited("failed", format!("failed ({status})")),
+                    Err(error) => Ended::Exited("failed", format!("could not be waited for: {error}")),
+                };
+            }
+            () = &mut timeout => break Ended::TimedOut,
+            _ = heartbeats.tick() => {
+                match shared.queue.heartbeat(job, settings.lease, crate::queue::now()).await {
+                    Ok(true) => {}
+                    Ok(false) => break Ended::LeaseLost,
+                    // The database is away: the run goes on; if the lease runs out meanwhile,
+                    // the next heartbeat says so.
+                    Err(error) => eprintln!(
+                        "serve: {}: heartbeat failed: {}",
+                        job.repository,
+                        crate::lookup::error_chain(&error)
+                    ),
+                }
+            }
+            () = shared.stopped(), if grace.is_none() => {
+                grace = Some(tokio::time::Instant::now() + settings.shutdown_grace);
+            }
+            () = grace_over => break Ended::Stopped,
+        }
+    };
+    if !matches!(ended, Ended::Exited(..)) {
+        kill_group(&child);
+        let _ = child.kill().await;
+    }
+    ended
+}
+
+/// Start the run of `repository` (with an installation token when serving as an App).
+async fn spawn(runner: &Runner, repository: &str) -> Result<tokio::process::Child, String> {
     let mut command = runner.command(repository);
     if let Some(app) = &runner.app {
-        match app.token(repository).await {
-            Ok(token) => {
-                command
-                    .env(APP_TOKEN_ENV, token)
-                    .args(["--token-env", APP_TOKEN_ENV]);
-            }
-            Err(why) => return format!("no run, no installation token: {why}"),
-        }
+        let token = app
+            .token(repository)
+            .await
+            .map_err(|why| format!("no installation token: {why}"))?;
+        command
+            .env(APP_TOKEN_ENV, token)
+            .args(["--token-env", APP_TOKEN_ENV]);
     }
     // A process group of its own: a timeout kills whatever the run started too.
     std::os::unix::process::CommandExt::process_group(&mut command, 0);
-    let mut child = match tokio::process::Command::from(command)
+    // SAFETY: the closure runs in the child between fork and exec and only calls prctl(2),
+    // which is async-signal-safe.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut command, || {
+            // A run whose server died (SIGKILL, a crash) dies with it: its lease runs out
+            // and another worker runs the job, so it must not go on beside that run.
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+    tokio::process::Command::from(command)
         .kill_on_drop(true)
         .spawn()
-    {
-        Ok(child) => child,
-        Err(error) => return format!("run could not start: {error}"),
-    };
-    let outcome = match tokio::time::timeout(timeout, child.wait()).await {
-        Ok(Ok(status)) if status.success() => "run done".to_owned(),
-        Ok(Ok(status)) => format!("run failed ({status})"),
-        Ok(Err(error)) => format!("run could not be waited for: {error}"),
-        Err(_) => {
-            kill_group(&child);
-            let _ = child.kill().await;
-            format!(
-                "run timed out after {} s and was killed",
-                timeout.as_secs_f64()
-            )
-        }
-    };
-    format!("{outcome} in {:.1} s", started.elapsed().as_secs_f64())
+        .map_err(|error| format!("the run could not start: {error}"))
 }
 
 /// SIGKILL the process group led by `child` (the run and every process it started).
@@ -352,8 +531,63 @@ fn kill_group(child: &tokio::process::Child) {
     }
 }
 
-/// Serve until the process ends; `ready` is told the address listened on.
+/// Queue the scheduled runs that are due, and forget old deliveries, until the server stops.
+async fn schedule(shared: Arc<Shared>, repositories: Vec<String>, every: Option<Duration>) {
+    let mut ticks = tokio::time::interval(Duration::from_secs(10));
+    let mut pruned = Instant::now();
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            () = shared.stopped() => return,
+        }
+        let now = crate::queue::now();
+        if let Some(every) = every {
+            match shared.queue.due(&repositories, every, now).await {
+                Ok(due) => {
+                    for repository in due {
+                        if let Err(error) = shared
+                            .queue
+                            .enqueue(&repository, "schedule", None, now)
+                            .await
+                        {
+                            eprintln!(
+                                "serve: {repository}: scheduled run not queued: {}",
+                                crate::lookup::error_chain(&error)
+                            );
+                        }
+                    }
+                    shared.wake.notify_waiters();
+                }
+                Err(error) => eprintln!(
+                    "serve: cannot read the schedule: {}",
+                    crate::lookup::error_chain(&error)
+                ),
+            }
+        }
+        if pruned.elapsed() > Duration::from_secs(600) {
+            pruned = Instant::now();
+            let _ = shared.queue.prune(now).await;
+        }
+    }
+}
+
+/// A name for this process's workers, unique across machines and restarts.
+fn process_name() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|h| h.trim().to_owned())
+        })
+        .unwrap_or_else(|| "repin".into());
+    format!("{host}/{}/{}", std::process::id(), crate::queue::now())
+}
+
+/// Serve until SIGTERM or SIGINT; `ready` is told the address listened on.
 pub async fn run(settings: Settings, ready: impl FnOnce(SocketAddr)) -> Result<(), ServeError> {
+    let queue = Queue::open(&settings.database).await?;
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .map_err(|source| ServeError::Bind {
@@ -364,45 +598,47 @@ pub async fn run(settings: Settings, ready: impl FnOnce(SocketAddr)) -> Result<(
         addr: settings.listen,
         source,
     })?;
-    let (sender, receiver) = mpsc::unbounded_channel();
-    let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(ServeError::Signal)?;
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .map_err(ServeError::Signal)?;
     let shared = Arc::new(Shared {
         secret: settings.secret.clone(),
         served: settings
             .repositories
             .iter()
-            .map(|r| r.to_lowercase())
+            .map(|r| (r.to_lowercase(), r.clone()))
             .collect(),
-        queue: Queue {
-            lines: Mutex::new(Lines::default()),
-            sender,
-        },
+        queue,
+        wake: Notify::new(),
+        stopping: AtomicBool::new(false),
+        stop: Notify::new(),
+        metrics: Metrics::default(),
     });
-    for _ in 0..settings.workers.max(1) {
-        tokio::spawn(work(
+    let settings = Arc::new(settings);
+    let name = process_name();
+    let mut workers = Vec::new();
+    for n in 0..settings.workers.max(1) {
+        workers.push(tokio::spawn(work(
             shared.clone(),
-            receiver.clone(),
-            settings.runner.clone(),
-            settings.job_timeout,
-        ));
+            settings.clone(),
+            format!("{name}/{n}"),
+        )));
     }
-    if let Some(every) = settings.every {
-        let shared = shared.clone();
-        let repositories = settings.repositories.clone();
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(every);
-            loop {
-                ticks.tick().await;
-                for repository in &repositories {
-                    shared.queue.push(repository);
-                }
-            }
-        });
-    }
+    tokio::spawn(schedule(
+        shared.clone(),
+        settings.repositories.clone(),
+        settings.every,
+    ));
     ready(local);
     let mut backoff = ACCEPT_BACKOFF_MIN;
     loop {
-        let stream = match listener.accept().await {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = terminate.recv() => break,
+            _ = interrupt.recv() => break,
+        };
+        let stream = match accepted {
             Ok((stream, _)) => {
                 backoff = ACCEPT_BACKOFF_MIN;
                 stream
@@ -427,4 +663,15 @@ pub async fn run(settings: Settings, ready: impl FnOnce(SocketAddr)) -> Result<(
                 .await;
         });
     }
+    eprintln!(
+        "serve: stopping: no new jobs; running ones get {} s to finish",
+        settings.shutdown_grace.as_secs_f64()
+    );
+    shared.stopping.store(true, Ordering::SeqCst);
+    shared.stop.notify_waiters();
+    for worker in workers {
+        let _ = worker.await;
+    }
+    eprintln!("serve: stopped");
+    Ok(())
 }

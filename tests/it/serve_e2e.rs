@@ -26,6 +26,7 @@ impl Drop for Server {
     }
 }
 
+/// Deliver `body` as GitHub does, with a delivery id of its own.
 fn post(
     client: &reqwest::blocking::Client,
     url: &str,
@@ -33,10 +34,28 @@ fn post(
     body: &str,
     signature: Option<String>,
 ) -> (u16, String) {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let id = format!(
+        "72d3162e-cc78-11e3-81ab-{:012x}",
+        std::process::id() as u64 * 1_000_000 + n
+    );
+    post_with_id(client, url, event, body, signature, &id)
+}
+
+/// Deliver `body` with the delivery id `id` (GitHub's redelivery keeps the id).
+fn post_with_id(
+    client: &reqwest::blocking::Client,
+    url: &str,
+    event: &str,
+    body: &str,
+    signature: Option<String>,
+    id: &str,
+) -> (u16, String) {
     let mut request = client
         .post(url)
         .header("x-github-event", event)
-        .header("x-github-delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958")
+        .header("x-github-delivery", id)
         .header("content-type", "application/json")
         .body(body.to_owned());
     if let Some(signature) = signature {
@@ -332,7 +351,10 @@ fn a_hung_run_does_not_hold_the_other_workers() {
     assert_eq!(pull.title, "Update flask to 2.2.5");
     let log = world.log();
     assert!(
-        !log.contains("serve: acme/stuck: run"),
+        log.contains("serve: acme/stuck: run started")
+            && !log
+                .lines()
+                .any(|l| l.starts_with("serve: acme/stuck:") && !l.contains("run started")),
         "the stuck run is still going:\n{log}"
     );
 }
@@ -423,4 +445,86 @@ fn accept_errors_back_off() {
         assert!(Instant::now() < deadline, "the server did not recover");
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// The queue is durable: on SIGTERM a running job is given back after the grace period and the
+/// process exits; the deliveries stored before (one running, one queued) are run by the next
+/// process on the same SQLite database, none lost.
+#[test]
+fn a_restart_loses_no_stored_delivery() {
+    let database = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", database.path().join("queue.sqlite").display());
+    let relay = std::sync::OnceLock::new();
+    let mut world = world_with(
+        None,
+        &[
+            "--repo",
+            "acme/stuck",
+            "--workers",
+            "1",
+            "--shutdown-grace",
+            "1s",
+            "--database",
+            &url,
+        ],
+        &[("GITHUB_TOKEN", TOKEN)],
+        |daemon| {
+            let port = *relay.get_or_init(|| hanging_relay(daemon.port));
+            format!("git://127.0.0.1:{port}/{{name}}.git")
+        },
+    );
+    deliver_push(&world, "acme/stuck");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !world.log().contains("serve: acme/stuck: run started") {
+        assert!(Instant::now() < deadline, "{}", world.log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    deliver_push(&world, "acme/service");
+    // SIGTERM: the stuck run gets its grace period, then is killed and given back.
+    let pid = world._server.0.id() as i32;
+    // SAFETY: kill(2) on our own child.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let status = world._server.0.wait().unwrap();
+    assert!(status.success(), "{status}\n{}", world.log());
+    let log = world.log();
+    assert!(
+        log.contains("serve: acme/stuck: run killed at shutdown; the job is given back"),
+        "{log}"
+    );
+    assert!(log.contains("serve: stopped"), "{log}");
+    assert!(
+        world.github.pulls().is_empty(),
+        "the service's run never started"
+    );
+
+    // The next process, on the same database: both jobs are there; with two workers the
+    // service's run is made beside the stuck one.
+    let port = free_port();
+    let home = tempfile::tempdir().unwrap();
+    let log = home.path().join("serve.log");
+    world._server = Server(
+        Command::new(env!("CARGO_BIN_EXE_repin"))
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["--repo", "acme/service", "--repo", "acme/stuck"])
+            .args(["--api-url", &world.github.url, "--workers", "2"])
+            .args(["--database", &url])
+            .args([
+                "--remote-template",
+                &format!("git://127.0.0.1:{}/{{name}}.git", relay.get().unwrap()),
+            ])
+            .env_clear()
+            .env("HOME", home.path())
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("PIP_CONFIG_FILE", "/dev/null")
+            .env("REPIN_WEBHOOK_SECRET", SECRET)
+            .env("GITHUB_TOKEN", TOKEN)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let pull = opened(&world.github);
+    assert_eq!(pull.title, "Update flask to 2.2.5");
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(log.contains("serve: acme/stuck: run started"), "{log}");
 }

@@ -94,11 +94,17 @@ pub struct State {
     next_number: u64,
 }
 
+/// A repository the server serves: what it is, and its state.
+type Served = (Arc<Config>, Arc<Mutex<State>>);
+
 /// The server; stops when dropped.
 pub struct GitHubMock {
     /// `http://127.0.0.1:PORT`
     pub url: String,
+    /// The first repository's state.
     state: Arc<Mutex<State>>,
+    /// Every repository, by name.
+    repositories: Arc<BTreeMap<String, Served>>,
     stop: Arc<AtomicBool>,
     port: u16,
     thread: Option<JoinHandle<()>>,
@@ -130,25 +136,45 @@ impl GitHubMock {
         remote: PathBuf,
         app: Option<(String, Vec<u8>)>,
     ) -> GitHubMock {
-        let (owner, name) = repository.split_once('/').expect("owner/name");
+        Self::start_fleet(&[(repository.to_owned(), remote)], token, app)
+    }
+
+    /// Serve several repositories (`owner/name` and its bare git repository), each with its
+    /// own pull requests and issues, all accepting `token`; the first is the one
+    /// [`GitHubMock::with`] looks at.
+    pub fn start_fleet(
+        repositories: &[(String, PathBuf)],
+        token: &str,
+        app: Option<(String, Vec<u8>)>,
+    ) -> GitHubMock {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         let port = listener.local_addr().unwrap().port();
         let url = format!("http://127.0.0.1:{port}");
-        let state = Arc::new(Mutex::new(State {
-            next_number: 1,
-            ..State::default()
-        }));
+        let served: BTreeMap<String, Served> = repositories
+            .iter()
+            .map(|(repository, remote)| {
+                let (owner, name) = repository.split_once('/').expect("owner/name");
+                let config = Arc::new(Config {
+                    owner: owner.to_owned(),
+                    name: name.to_owned(),
+                    token: token.to_owned(),
+                    remote: remote.clone(),
+                    base_url: url.clone(),
+                    app: app.clone(),
+                });
+                let state = Arc::new(Mutex::new(State {
+                    next_number: 1,
+                    ..State::default()
+                }));
+                (repository.clone(), (config, state))
+            })
+            .collect();
+        let served = Arc::new(served);
+        let first = served[&repositories[0].0].1.clone();
         let stop = Arc::new(AtomicBool::new(false));
-        let config = Arc::new(Config {
-            owner: owner.to_owned(),
-            name: name.to_owned(),
-            token: token.to_owned(),
-            remote,
-            base_url: url.clone(),
-            app,
-        });
         let thread = {
-            let state = state.clone();
+            let served = served.clone();
+            let first = repositories[0].0.clone();
             let stop = stop.clone();
             std::thread::spawn(move || {
                 for stream in listener.incoming() {
@@ -156,15 +182,16 @@ impl GitHubMock {
                         break;
                     }
                     let Ok(stream) = stream else { continue };
-                    let state = state.clone();
-                    let config = config.clone();
-                    std::thread::spawn(move || serve(stream, &state, &config));
+                    let served = served.clone();
+                    let first = first.clone();
+                    std::thread::spawn(move || serve(stream, &served, &first));
                 }
             })
         };
         GitHubMock {
             url,
-            state,
+            state: first,
+            repositories: served,
             stop,
             port,
             thread: Some(thread),
@@ -174,6 +201,11 @@ impl GitHubMock {
     /// Look at (or change) the state.
     pub fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
         f(&mut self.state.lock().unwrap())
+    }
+
+    /// Look at (or change) the state of `repository` (`owner/name`).
+    pub fn with_repo<T>(&self, repository: &str, f: impl FnOnce(&mut State) -> T) -> T {
+        f(&mut self.repositories[repository].1.lock().unwrap())
     }
 
     /// The pull requests, by number.
@@ -277,10 +309,33 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
-fn serve(mut stream: TcpStream, state: &Mutex<State>, config: &Config) {
+/// The repository a request is about: `/repos/{owner}/{name}/…`, or the `repo:` of a search.
+fn addressed<'a>(
+    request: &Request,
+    served: &'a BTreeMap<String, Served>,
+    first: &str,
+) -> &'a Served {
+    let (path, params) = query(&request.target);
+    let named = path
+        .strip_prefix("/repos/")
+        .map(|rest| rest.split('/').take(2).collect::<Vec<_>>().join("/"))
+        .or_else(|| {
+            params.get("q").and_then(|q| {
+                q.split_whitespace()
+                    .find_map(|t| t.strip_prefix("repo:"))
+                    .map(str::to_owned)
+            })
+        });
+    named
+        .and_then(|name| served.get(&name))
+        .unwrap_or(&served[first])
+}
+
+fn serve(mut stream: TcpStream, served: &BTreeMap<String, Served>, first: &str) {
     let Some(request) = read_request(&stream) else {
         return;
     };
+    let (config, state) = addressed(&request, served, first);
     let answer = handle(&request, state, config);
     let body = serde_json::to_vec(&answer.body).unwrap();
     let mut head = format!(

@@ -1,0 +1,544 @@
+//! The bot's durable job queue: SQLite embedded (one process, or a few on one machine) or
+//! PostgreSQL (several `repin serve` processes on several machines sharing the work), through
+//! `sqlx`.
+//!
+//! A job is a repository to run. Jobs are coalesced: a repository queued already is not queued
+//! twice, and one asked for while it runs is queued again for when that run ends (the run may
+//! have started before the change). A worker claims the oldest queued job with a lease
+//! (`SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL, so workers never wait on each other) and
+//! keeps it with heartbeats; a job whose worker died is claimed again once its lease has run
+//! out. Every change is checked against the claim, so a worker that lost its lease can neither
+//! finish nor release a job another worker holds. Webhook deliveries are remembered by their
+//! `X-GitHub-Delivery` id for a week: a redelivery queues nothing. Migrations run on open.
+//!
+//! Times are milliseconds since the epoch, passed in by the caller (tests move the clock; the
+//! processes sharing a database need clocks in step within a fraction of the lease).
+
+use std::borrow::Cow;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::Row;
+use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+
+/// How long a delivery id and a finished run are kept.
+const KEEP: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// Why the queue failed.
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    /// The database URL names no database repin supports.
+    #[error(
+        "`{0}` is not a database repin can use\n  hint: write sqlite:PATH (created on first start) or postgres://USER:PASSWORD@HOST:PORT/DATABASE"
+    )]
+    BadUrl(String),
+    /// The database could not be opened or reached.
+    #[error("Cannot open the job queue's database {url}\n  Caused by: {source}")]
+    Open {
+        /// The URL, without its password.
+        url: String,
+        /// Why.
+        source: sqlx::Error,
+    },
+    /// The migrations failed.
+    #[error("Cannot bring the job queue's tables up to date\n  Caused by: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A query failed.
+    #[error("Cannot {action} in the job queue\n  Caused by: {source}")]
+    Query {
+        /// What was being done.
+        action: &'static str,
+        /// Why.
+        source: sqlx::Error,
+    },
+}
+
+fn query_error(action: &'static str) -> impl FnOnce(sqlx::Error) -> QueueError {
+    move |source| QueueError::Query { action, source }
+}
+
+/// What queuing a repository did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enqueued {
+    /// Queued.
+    Queued,
+    /// It was queued already: nothing changed.
+    AlreadyQueued,
+    /// It is running: it is queued again for when that run ends.
+    Again,
+    /// This delivery was stored before: nothing changed.
+    Duplicate,
+}
+
+/// A claimed job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    /// `owner/name`.
+    pub repository: String,
+    /// Why it was queued.
+    pub reason: String,
+    /// How many times it was claimed (more than 1: a worker died or gave it back).
+    pub attempts: i64,
+    /// The claim: every later change of the job names it.
+    pub claim: String,
+    /// When it was claimed.
+    pub started_at: i64,
+}
+
+/// A finished run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Run {
+    /// `owner/name`.
+    pub repository: String,
+    /// The claim it ran under.
+    pub claim: String,
+    /// When it started and finished.
+    pub started_at: i64,
+    /// When it finished.
+    pub finished_at: i64,
+    /// `done`, `failed`, `timed out`...
+    pub outcome: String,
+}
+
+/// How many jobs wait and run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Queued, not claimed (including those whose worker's lease ran out).
+    pub queued: i64,
+    /// Claimed, lease holding.
+    pub running: i64,
+}
+
+enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// The queue.
+pub struct Queue {
+    db: Db,
+}
+
+impl std::fmt::Debug for Queue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self.db {
+            Db::Sqlite(_) => "Queue(sqlite)",
+            Db::Postgres(_) => "Queue(postgres)",
+        })
+    }
+}
+
+/// The migrations, embedded in the binary.
+#[derive(Debug)]
+struct Embedded;
+
+impl MigrationSource<'static> for Embedded {
+    fn resolve(
+        self,
+    ) -> futures::future::BoxFuture<
+        'static,
+        Result<Vec<Migration>, Box<dyn std::error::Error + Send + Sync>>,
+    > {
+        Box::pin(async {
+            Ok(vec![Migration::new(
+                1,
+                Cow::Borrowed("the job queue"),
+                MigrationType::Simple,
+                Cow::Borrowed(include_str!("schema.sql")),
+                false,
+            )])
+        })
+    }
+}
+
+/// The same code against either database: `$pool` is the pool, `$sql` turns a query written
+/// with PostgreSQL's `$1` placeholders into the database's own (`?1` for SQLite).
+macro_rules! each_db {
+    ($db:expr, |$pool:ident, $sql:ident| $body:expr) => {
+        match $db {
+            Db::Sqlite($pool) => {
+                let $sql = |text: &str| text.replace('$', "?");
+                $body
+            }
+            Db::Postgres($pool) => {
+                let $sql = |text: &str| text.to_owned();
+                $body
+            }
+        }
+    };
+}
+
+/// The URL with its password hidden.
+fn shown(url: &str) -> String {
+    crate::registry::http::redact::text(url)
+}
+
+impl Queue {
+    /// Open the database at `url` (`sqlite:PATH`, created with its directory when missing, or
+    /// `postgres://…`) and bring its tables up to date.
+    pub async fn open(url: &str) -> Result<Queue, QueueError> {
+        let open_error = |source| QueueError::Open {
+            url: shown(url),
+            source,
+        };
+        let db = if let Some(path) = url.strip_prefix("sqlite:") {
+            let path = path.trim_start_matches("//");
+            if path.is_empty() {
+                return Err(QueueError::BadUrl(url.to_owned()));
+            }
+            if let Some(parent) = std::path::Path::new(path).parent() {
+                if !parent.as_os_str().is_empty() {
+                    let _ = std::fs::create_dir_all(parent);
+                }
+            }
+            let options = SqliteConnectOptions::from_str(&format!("sqlite:{path}"))
+                .map_err(open_error)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(10));
+            // One connection: SQLite has one writer anyway, and a second connection would
+            // only meet "database is locked" inside this process.
+            let pool = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(options)
+                .await
+                .map_err(open_error)?;
+            Db::Sqlite(pool)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await
+                .map_err(open_error)?;
+            Db::Postgres(pool)
+        } else {
+            return Err(QueueError::BadUrl(url.to_owned()));
+        };
+        let migrator = Migrator::new(Embedded).await?;
+        match &db {
+            Db::Sqlite(pool) => migrator.run(pool).await?,
+            Db::Postgres(pool) => migrator.run(pool).await?,
+        }
+        Ok(Queue { db })
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), QueueError> {
+        each_db!(&self.db, |pool, sql| {
+            sqlx::query(&sql("SELECT 1"))
+                .execute(pool)
+                .await
+                .map(drop)
+                .map_err(query_error("reach the database"))
+        })
+    }
+
+    /// Queue a run of `repository` for `reason`; with `delivery` (the `X-GitHub-Delivery` id),
+    /// only once per delivery. When this returns, the job is stored.
+    pub async fn enqueue(
+        &self,
+        repository: &str,
+        reason: &str,
+        delivery: Option<&str>,
+        now: i64,
+    ) -> Result<Enqueued, QueueError> {
+        each_db!(&self.db, |pool, sql| {
+            let fail = query_error("queue a job");
+            let mut tx = pool.begin().await.map_err(fail)?;
+            if let Some(id) = delivery {
+                let stored = sqlx::query(&sql(
+                    "INSERT INTO repin_deliveries (id, received_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
+                ))
+                .bind(id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(query_error("store a delivery"))?
+                .rows_affected();
+                if stored == 0 {
+                    tx.commit().await.map_err(query_error("store a delivery"))?;
+                    return Ok(Enqueued::Duplicate);
+                }
+            }
+            let inserted = sqlx::query(&sql(
+                "INSERT INTO repin_jobs (repository, state, reason, queued_at) VALUES ($1, 'queued', $2, $3) ON CONFLICT (repository) DO NOTHING",
+            ))
+            .bind(repository)
+            .bind(reason)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(query_error("queue a job"))?
+            .rows_affected();
+            let outcome = if inserted == 1 {
+                Enqueued::Queued
+            } else {
+                let again = sqlx::query(&sql(
+                    "UPDATE repin_jobs SET again = 1 WHERE repository = $1 AND state = 'running' AND again = 0",
+                ))
+                .bind(repository)
+                .execute(&mut *tx)
+                .await
+                .map_err(query_error("queue a job"))?
+                .rows_affected();
+                if again == 1 {
+                    Enqueued::Again
+                } else {
+                    Enqueued::AlreadyQueued
+                }
+            };
+            tx.commit().await.map_err(query_error("queue a job"))?;
+            Ok(outcome)
+        })
+    }
+
+    /// Claim the oldest queued job (or one whose worker's lease ran out) for `lease`, under
+    /// the new claim `claim` (unique per claim).
+    pub async fn claim(
+        &self,
+        claim: &str,
+        lease: Duration,
+        now: i64,
+    ) -> Result<Option<Job>, QueueError> {
+        let until = now + millis(lease);
+        each_db!(&self.db, |pool, sql| {
+            // SKIP LOCKED: a row another worker is claiming is passed over, not waited for.
+            let lock = if matches!(self.db, Db::Postgres(_)) {
+                " FOR UPDATE SKIP LOCKED"
+            } else {
+                ""
+            };
+            let text = sql(&format!(
+                "UPDATE repin_jobs SET state = 'running', claim = $1, lease_until = $2, started_at = $3, attempts = attempts + 1, again = 0 \
+                 WHERE repository = (SELECT repository FROM repin_jobs WHERE state = 'queued' OR (state = 'running' AND lease_until < $3) ORDER BY queued_at, repository LIMIT 1{lock}) \
+                 RETURNING repository, reason, attempts"
+            ));
+            let row = sqlx::query(&text)
+                .bind(claim)
+                .bind(until)
+                .bind(now)
+                .fetch_optional(pool)
+                .await
+                .map_err(query_error("claim a job"))?;
+            row.map(|row| {
+                Ok(Job {
+                    repository: row.try_get(0).map_err(query_error("claim a job"))?,
+                    reason: row.try_get(1).map_err(query_error("claim a job"))?,
+                    attempts: row.try_get(2).map_err(query_error("claim a job"))?,
+                    claim: claim.to_owned(),
+                    started_at: now,
+                })
+            })
+            .transpose()
+        })
+    }
+
+    /// Extend the lease of `job`; `false` when the job is no longer this claim's (its lease ran
+    /// out and another worker took it): its run must stop.
+    pub async fn heartbeat(
+        &self,
+        job: &Job,
+        lease: Duration,
+        now: i64,
+    ) -> Result<bool, QueueError> {
+        each_db!(&self.db, |pool, sql| {
+            let updated = sqlx::query(&sql(
+                "UPDATE repin_jobs SET lease_until = $1 WHERE repository = $2 AND claim = $3 AND state = 'running'",
+            ))
+            .bind(now + millis(lease))
+            .bind(&job.repository)
+            .bind(&job.claim)
+            .execute(pool)
+            .await
+            .map_err(query_error("extend a lease"))?
+            .rows_affected();
+            Ok(updated == 1)
+        })
+    }
+
+    /// The run of `job` ended with `outcome`: the job is done, or queued again when it was asked
+    /// for during the run. Nothing changes when the claim was lost.
+    pub async fn finish(&self, job: &Job, outcome: &str, now: i64) -> Result<(), QueueError> {
+        each_db!(&self.db, |pool, sql| {
+            let fail = query_error("finish a job");
+            let mut tx = pool.begin().await.map_err(fail)?;
+            let deleted = sqlx::query(&sql(
+                "DELETE FROM repin_jobs WHERE repository = $1 AND claim = $2 AND state = 'running' AND again = 0",
+            ))
+            .bind(&job.repository)
+            .bind(&job.claim)
+            .execute(&mut *tx)
+            .await
+            .map_err(query_error("finish a job"))?
+            .rows_affected();
+            if deleted == 0 {
+                sqlx::query(&sql(
+                    "UPDATE repin_jobs SET state = 'queued', claim = NULL, lease_until = NULL, again = 0, queued_at = $3 WHERE repository = $1 AND claim = $2",
+                ))
+                .bind(&job.repository)
+                .bind(&job.claim)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(query_error("finish a job"))?;
+            }
+            sqlx::query(&sql(
+                "INSERT INTO repin_runs (repository, claim, started_at, finished_at, outcome) VALUES ($1, $2, $3, $4, $5)",
+            ))
+            .bind(&job.repository)
+            .bind(&job.claim)
+            .bind(job.started_at)
+            .bind(now)
+            .bind(outcome)
+            .execute(&mut *tx)
+            .await
+            .map_err(query_error("record a run"))?;
+            tx.commit().await.map_err(query_error("finish a job"))?;
+            Ok(())
+        })
+    }
+
+    /// Give `job` back unfinished (the process is stopping): it is queued again at its place,
+    /// for any worker to claim at once.
+    pub async fn release(&self, job: &Job) -> Result<(), QueueError> {
+        each_db!(&self.db, |pool, sql| {
+            sqlx::query(&sql(
+                "UPDATE repin_jobs SET state = 'queued', claim = NULL, lease_until = NULL WHERE repository = $1 AND claim = $2",
+            ))
+            .bind(&job.repository)
+            .bind(&job.claim)
+            .execute(pool)
+            .await
+            .map(drop)
+            .map_err(query_error("release a job"))
+        })
+    }
+
+    /// How many jobs wait and run now.
+    pub async fn counts(&self, now: i64) -> Result<Counts, QueueError> {
+        each_db!(&self.db, |pool, sql| {
+            let row = sqlx::query(&sql(
+                "SELECT COALESCE(SUM(CASE WHEN state = 'running' AND lease_until >= $1 THEN 1 ELSE 0 END), 0), COUNT(*) FROM repin_jobs",
+            ))
+            .bind(now)
+            .fetch_one(pool)
+            .await
+            .map_err(query_error("count the jobs"))?;
+            let running: i64 = row.try_get(0).map_err(query_error("count the jobs"))?;
+            let all: i64 = row.try_get(1).map_err(query_error("count the jobs"))?;
+            Ok(Counts {
+                queued: all - running,
+                running,
+            })
+        })
+    }
+
+    /// The finished runs kept, oldest first.
+    pub async fn runs(&self) -> Result<Vec<Run>, QueueError> {
+        each_db!(&self.db, |pool, sql| {
+            let rows = sqlx::query(&sql(
+                "SELECT repository, claim, started_at, finished_at, outcome FROM repin_runs ORDER BY finished_at, repository",
+            ))
+            .fetch_all(pool)
+            .await
+            .map_err(query_error("list the runs"))?;
+            rows.iter()
+                .map(|row| {
+                    let fail = query_error("list the runs");
+                    Ok(Run {
+                        repository: row.try_get(0).map_err(fail)?,
+                        claim: row.try_get(1).map_err(query_error("list the runs"))?,
+                        started_at: row.try_get(2).map_err(query_error("list the runs"))?,
+                        finished_at: row.try_get(3).map_err(query_error("list the runs"))?,
+                        outcome: row.try_get(4).map_err(query_error("list the runs"))?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// The repositories of `repositories` whose scheduled run is due, each returned to one
+    /// caller only (the processes sharing the database race for it); the next run is set
+    /// `every` later. A repository seen for the first time is due at a point of the interval
+    /// of its own (from a hash of its name), so the runs spread over the interval instead of
+    /// all starting at once.
+    pub async fn due(
+        &self,
+        repositories: &[String],
+        every: Duration,
+        now: i64,
+    ) -> Result<Vec<String>, QueueError> {
+        let every = millis(every).max(1);
+        let mut due = Vec::new();
+        for repository in repositories {
+            let offset = i64::try_from(spread(repository) % every.unsigned_abs()).unwrap_or(0);
+            let taken = each_db!(&self.db, |pool, sql| {
+                sqlx::query(&sql(
+                    "INSERT INTO repin_schedule (repository, next_run) VALUES ($1, $2) ON CONFLICT (repository) DO NOTHING",
+                ))
+                .bind(repository)
+                .bind(now + offset)
+                .execute(pool)
+                .await
+                .map_err(query_error("schedule a run"))?;
+                sqlx::query(&sql(
+                    "UPDATE repin_schedule SET next_run = $2 WHERE repository = $1 AND next_run <= $3",
+                ))
+                .bind(repository)
+                .bind(now + every)
+                .bind(now)
+                .execute(pool)
+                .await
+                .map_err(query_error("schedule a run"))?
+                .rows_affected()
+            });
+            if taken == 1 {
+                due.push(repository.clone());
+            }
+        }
+        Ok(due)
+    }
+
+    /// Forget deliveries and runs older than a week.
+    pub async fn prune(&self, now: i64) -> Result<(), QueueError> {
+        let before = now - millis(KEEP);
+        each_db!(&self.db, |pool, sql| {
+            sqlx::query(&sql("DELETE FROM repin_deliveries WHERE received_at < $1"))
+                .bind(before)
+                .execute(pool)
+                .await
+                .map_err(query_error("forget old deliveries"))?;
+            sqlx::query(&sql("DELETE FROM repin_runs WHERE finished_at < $1"))
+                .bind(before)
+                .execute(pool)
+                .await
+                .map_err(query_error("forget old runs"))?;
+            Ok(())
+        })
+    }
+}
+
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX / 4)
+}
+
+/// A stable hash of a repository's name (FNV-1a): where in the interval its runs fall.
+fn spread(repository: &str) -> u64 {
+    repository
+        .to_lowercase()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        })
+}
+
+/// Now, in milliseconds since the epoch.
+pub fn now() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+#[cfg(test)]
+mod tests;
