@@ -56,6 +56,10 @@ pub struct ServeArgs {
     /// On SIGTERM, how long running jobs may finish before they are killed and given back
     #[arg(long, default_value = "20s", value_parser = crate::config::duration::parse)]
     pub shutdown_grace: Duration,
+    /// The log on stderr: lines of text, or one JSON object a line (timestamp, level, message,
+    /// repository, delivery, job)
+    #[arg(long, value_enum, default_value_t = crate::serve::log::Format::Text)]
+    pub log_format: crate::serve::log::Format,
 }
 
 fn parse_lease(text: &str) -> Result<Duration, String> {
@@ -199,9 +203,13 @@ pub fn run(args: &ServeArgs) -> u8 {
             return EXIT_ERROR;
         }
     };
+    crate::serve::log::set_format(args.log_format);
     let served = args.repositories.join(", ");
     let result = runtime.block_on(crate::serve::run(settings, |addr| {
-        eprintln!("serve: listening on http://{addr} for {served}");
+        crate::serve::log::info(
+            crate::serve::log::About::default(),
+            &format!("listening on http://{addr} for {served}"),
+        );
     }));
     match result {
         Ok(()) => 0,

@@ -21,6 +21,7 @@
 
 pub mod webhook;
 
+pub mod log;
 pub mod metrics;
 
 use std::collections::BTreeMap;
@@ -38,6 +39,7 @@ use serde_json::json;
 use tokio::sync::Notify;
 
 use crate::queue::{Enqueued, Job, Queue};
+use log::About;
 use metrics::Metrics;
 use webhook::Event;
 
@@ -272,7 +274,13 @@ async fn delivery(request: Request<Incoming>, shared: &Shared) -> Response<Full<
     };
     if !webhook::signature_is_valid(&shared.secret, &body, signature.as_deref()) {
         shared.metrics.delivery("refused");
-        eprintln!("serve: delivery {shown}: refused, bad or missing X-Hub-Signature-256");
+        log::warn(
+            About {
+                delivery: Some(&shown),
+                ..About::default()
+            },
+            "refused, bad or missing X-Hub-Signature-256",
+        );
         return reply(
             StatusCode::UNAUTHORIZED,
             json!({"error": "bad or missing X-Hub-Signature-256"}),
@@ -306,7 +314,14 @@ async fn delivery(request: Request<Incoming>, shared: &Shared) -> Response<Full<
                 Err(error) => {
                     shared.metrics.delivery("failed");
                     let error = crate::lookup::error_chain(&error);
-                    eprintln!("serve: delivery {shown}: not stored: {error}");
+                    log::error(
+                        About {
+                            delivery: Some(&shown),
+                            repository: Some(configured),
+                            ..About::default()
+                        },
+                        &format!("not stored: {error}"),
+                    );
                     return reply(
                         StatusCode::SERVICE_UNAVAILABLE,
                         json!({"error": format!("the job could not be stored, redeliver it: {error}")}),
@@ -325,7 +340,14 @@ async fn delivery(request: Request<Incoming>, shared: &Shared) -> Response<Full<
                 Enqueued::AlreadyQueued => "coalesced",
                 Enqueued::Duplicate => "duplicate",
             });
-            eprintln!("serve: delivery {shown}: {why} in {configured}: {said}");
+            log::info(
+                About {
+                    delivery: Some(&shown),
+                    repository: Some(configured),
+                    ..About::default()
+                },
+                &format!("{why} in {configured}: {said}"),
+            );
             if enqueued == Enqueued::Duplicate {
                 return reply(
                     StatusCode::OK,
@@ -367,9 +389,9 @@ async fn work(shared: Arc<Shared>, settings: Arc<Settings>, name: String) {
         {
             Ok(job) => job,
             Err(error) => {
-                eprintln!(
-                    "serve: cannot take a job: {}",
-                    crate::lookup::error_chain(&error)
+                log::error(
+                    About::default(),
+                    &format!("cannot take a job: {}", crate::lookup::error_chain(&error)),
                 );
                 tokio::time::sleep(POLL * 2).await;
                 continue;
@@ -384,15 +406,22 @@ async fn work(shared: Arc<Shared>, settings: Arc<Settings>, name: String) {
             continue;
         };
         claims += 1;
-        eprintln!(
-            "serve: {}: run started ({}, claim {claim}{})",
-            job.repository,
-            job.reason,
-            if job.attempts > 1 {
-                format!(", attempt {}", job.attempts)
-            } else {
-                String::new()
-            }
+        let about = About {
+            repository: Some(&job.repository),
+            job: Some(&claim),
+            ..About::default()
+        };
+        log::info(
+            about,
+            &format!(
+                "run started ({}, claim {claim}{})",
+                job.reason,
+                if job.attempts > 1 {
+                    format!(", attempt {}", job.attempts)
+                } else {
+                    String::new()
+                }
+            ),
         );
         shared.metrics.started();
         let started = Instant::now();
@@ -418,7 +447,8 @@ async fn work(shared: Arc<Shared>, settings: Arc<Settings>, name: String) {
             Ended::NotStarted(why) => ("not started", format!("no run: {why}")),
         };
         shared.metrics.finished(outcome, seconds);
-        eprintln!("serve: {}: {said} in {seconds:.1} s", job.repository);
+        let level = if outcome == "done" { "info" } else { "warn" };
+        log::emit(level, about, &format!("{said} in {seconds:.1} s"));
         let now = crate::queue::now();
         let recorded = if ended == Ended::Stopped {
             shared.queue.release(&job).await
@@ -427,10 +457,12 @@ async fn work(shared: Arc<Shared>, settings: Arc<Settings>, name: String) {
         };
         if let Err(error) = recorded {
             // The lease runs out and the job is run again: at worst once too often.
-            eprintln!(
-                "serve: {}: the job's end could not be stored: {}",
-                job.repository,
-                crate::lookup::error_chain(&error)
+            log::error(
+                about,
+                &format!(
+                    "the job's end could not be stored: {}",
+                    crate::lookup::error_chain(&error)
+                ),
             );
         }
     }
@@ -443,6 +475,7 @@ async fn run_job(shared: &Shared, settings: &Settings, job: &Job) -> Ended {
         Ok(child) => child,
         Err(why) => return Ended::NotStarted(why),
     };
+    let relays = relay_output(&mut child, job);
     let timeout = tokio::time::sleep(settings.job_timeout);
     tokio::pin!(timeout);
     let mut heartbeats = tokio::time::interval(settings.lease / 3);
@@ -471,10 +504,13 @@ async fn run_job(shared: &Shared, settings: &Settings, job: &Job) -> Ended {
                     Ok(false) => break Ended::LeaseLost,
                     // The database is away: the run goes on; if the lease runs out meanwhile,
                     // the next heartbeat says so.
-                    Err(error) => eprintln!(
-                        "serve: {}: heartbeat failed: {}",
-                        job.repository,
-                        crate::lookup::error_chain(&error)
+                    Err(error) => log::warn(
+                        About {
+                            repository: Some(&job.repository),
+                            job: Some(&job.claim),
+                            ..About::default()
+                        },
+                        &format!("heartbeat failed: {}", crate::lookup::error_chain(&error)),
                     ),
                 }
             }
@@ -488,7 +524,44 @@ async fn run_job(shared: &Shared, settings: &Settings, job: &Job) -> Ended {
         kill_group(&child);
         let _ = child.kill().await;
     }
+    for relay in relays {
+        let _ = relay.await;
+    }
     ended
+}
+
+/// In a JSON log, each line the run prints becomes a JSON line about its job; `[]` for text,
+/// where the run writes to the server's own streams.
+fn relay_output(child: &mut tokio::process::Child, job: &Job) -> Vec<tokio::task::JoinHandle<()>> {
+    use tokio::io::AsyncBufReadExt;
+    let mut relays = Vec::new();
+    let streams: [(
+        Option<Box<dyn tokio::io::AsyncRead + Send + Unpin>>,
+        &'static str,
+    ); 2] = [
+        (child.stdout.take().map(|s| Box::new(s) as _), "info"),
+        (child.stderr.take().map(|s| Box::new(s) as _), "warn"),
+    ];
+    for (stream, level) in streams {
+        let Some(stream) = stream else { continue };
+        let (repository, claim) = (job.repository.clone(), job.claim.clone());
+        relays.push(tokio::spawn(async move {
+            let mut lines = tokio::io::BufReader::new(stream).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                log::emit(
+                    level,
+                    About {
+                        repository: Some(&repository),
+                        job: Some(&claim),
+                        source: Some("run"),
+                        ..About::default()
+                    },
+                    &line,
+                );
+            }
+        }));
+    }
+    relays
 }
 
 /// Start the run of `repository` (with an installation token when serving as an App).
@@ -515,7 +588,13 @@ async fn spawn(runner: &Runner, repository: &str) -> Result<tokio::process::Chil
             Ok(())
         });
     }
-    tokio::process::Command::from(command)
+    let mut command = tokio::process::Command::from(command);
+    if log::is_json() {
+        command
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+    }
+    command
         .kill_on_drop(true)
         .spawn()
         .map_err(|error| format!("the run could not start: {error}"))
@@ -550,17 +629,26 @@ async fn schedule(shared: Arc<Shared>, repositories: Vec<String>, every: Option<
                             .enqueue(&repository, "schedule", None, now)
                             .await
                         {
-                            eprintln!(
-                                "serve: {repository}: scheduled run not queued: {}",
-                                crate::lookup::error_chain(&error)
+                            log::error(
+                                About {
+                                    repository: Some(&repository),
+                                    ..About::default()
+                                },
+                                &format!(
+                                    "scheduled run not queued: {}",
+                                    crate::lookup::error_chain(&error)
+                                ),
                             );
                         }
                     }
                     shared.wake.notify_waiters();
                 }
-                Err(error) => eprintln!(
-                    "serve: cannot read the schedule: {}",
-                    crate::lookup::error_chain(&error)
+                Err(error) => log::error(
+                    About::default(),
+                    &format!(
+                        "cannot read the schedule: {}",
+                        crate::lookup::error_chain(&error)
+                    ),
                 ),
             }
         }
@@ -645,9 +733,12 @@ pub async fn run(settings: Settings, ready: impl FnOnce(SocketAddr)) -> Result<(
             }
             Err(error) => {
                 // Out of file descriptors, most often: accepting again at once would spin.
-                eprintln!(
-                    "serve: cannot accept a connection, waiting {} ms: {error}",
-                    backoff.as_millis()
+                log::error(
+                    About::default(),
+                    &format!(
+                        "cannot accept a connection, waiting {} ms: {error}",
+                        backoff.as_millis()
+                    ),
                 );
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
@@ -663,15 +754,18 @@ pub async fn run(settings: Settings, ready: impl FnOnce(SocketAddr)) -> Result<(
                 .await;
         });
     }
-    eprintln!(
-        "serve: stopping: no new jobs; running ones get {} s to finish",
-        settings.shutdown_grace.as_secs_f64()
+    log::info(
+        About::default(),
+        &format!(
+            "stopping: no new jobs; running ones get {} s to finish",
+            settings.shutdown_grace.as_secs_f64()
+        ),
     );
     shared.stopping.store(true, Ordering::SeqCst);
     shared.stop.notify_waiters();
     for worker in workers {
         let _ = worker.await;
     }
-    eprintln!("serve: stopped");
+    log::info(About::default(), "stopped");
     Ok(())
 }

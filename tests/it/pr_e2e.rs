@@ -93,14 +93,25 @@ struct World {
     packages: PathBuf,
     advisories: PathBuf,
     home: tempfile::TempDir,
+    /// Set: runs are the bot's, `repin pr --clone` over git's smart protocol from this
+    /// `git daemon` (a fresh shallow clone each run, as against GitHub), not the Action's on
+    /// the checkout.
+    bot: Option<support::shared::GitDaemon>,
     _dirs: Vec<tempfile::TempDir>,
     _pypi: PypiServer,
 }
 
 impl World {
     fn repin(&self, extra: &[&str]) -> Output {
-        let remote = self.remote.dir.to_str().unwrap();
-        self.repin_with(remote, true, extra, &[("GITHUB_TOKEN", TOKEN.as_ref())])
+        let env = [("GITHUB_TOKEN", TOKEN.as_ref())];
+        match &self.bot {
+            Some(daemon) => {
+                let mut args = vec!["--clone"];
+                args.extend_from_slice(extra);
+                self.repin_with(&daemon.url("service.git"), false, &args, &env)
+            }
+            None => self.repin_with(self.remote.dir.to_str().unwrap(), true, extra, &env),
+        }
     }
 
     /// `repin pr` against `remote`, on the checkout or (`checkout` false) on a clone of its
@@ -253,6 +264,7 @@ fn setup() -> World {
         packages: packages.path().to_path_buf(),
         advisories: advisories.path().to_path_buf(),
         home: tempfile::tempdir().unwrap(),
+        bot: None,
         _dirs: vec![packages, advisories, root],
         _pypi: pypi,
     }
@@ -260,7 +272,43 @@ fn setup() -> World {
 
 #[test]
 fn pull_request_lifecycle() {
-    let world = setup();
+    lifecycle(&setup());
+}
+
+/// The same lifecycle as the self-hosted bot runs it (issue 14): a fresh shallow clone over
+/// git's smart protocol each run, and GitHub answering `502` after it carried out each create
+/// of the first run (the dashboard and both pull requests). Every invariant holds: nothing is
+/// opened twice, nothing unchanged is rewritten.
+#[test]
+fn pull_request_lifecycle_as_the_bot() {
+    let mut world = setup();
+    world.bot = Some(support::shared::GitDaemon::start(
+        world.remote.dir.parent().unwrap(),
+    ));
+    world.github.with(|s| {
+        s.bad_gateway_after = vec![
+            "POST /repos/acme/service/pulls".into(),
+            "POST /repos/acme/service/issues".into(),
+            "POST /repos/acme/service/pulls".into(),
+        ]
+    });
+    lifecycle(&world);
+    assert!(world.github.with(|s| s.bad_gateway_after.is_empty()));
+    // One pull request per branch and update, one dashboard: nothing opened twice.
+    let mut heads: Vec<String> = world.github.pulls().into_iter().map(|p| p.head).collect();
+    heads.sort();
+    assert_eq!(
+        heads,
+        [
+            "repin/requirements.txt/flask",
+            "repin/requirements.txt/jinja2",
+            "repin/security/flask"
+        ]
+    );
+    assert_eq!(world.github.with(|s| s.issues.len()), 1);
+}
+
+fn lifecycle(world: &World) {
     let flask_225 = world.release_with(
         "flask",
         "2.2.5",

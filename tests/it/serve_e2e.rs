@@ -528,3 +528,51 @@ fn a_restart_loses_no_stored_delivery() {
     let log = std::fs::read_to_string(&log).unwrap();
     assert!(log.contains("serve: acme/stuck: run started"), "{log}");
 }
+
+/// `--log-format json`: every line of the log is a JSON object with a timestamp and a level;
+/// the lines about a run name its repository and job, and the run's own output is wrapped so.
+#[test]
+fn a_json_log_names_the_repository_and_the_job() {
+    let world = world(None, &["--log-format", "json"], &[("GITHUB_TOKEN", TOKEN)]);
+    deliver_push(&world, "acme/service");
+    opened(&world.github);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !world.log().contains("run done") {
+        assert!(Instant::now() < deadline, "{}", world.log());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let lines: Vec<serde_json::Value> = world
+        .log()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["timestamp"].is_string() && l["level"].is_string())
+    );
+    let started = lines
+        .iter()
+        .find(|l| {
+            l["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("run started"))
+        })
+        .expect("a run started");
+    assert_eq!(started["repository"], "acme/service");
+    let job = started["job"].as_str().unwrap();
+    let from_the_run: Vec<&serde_json::Value> =
+        lines.iter().filter(|l| l["source"] == "run").collect();
+    assert!(!from_the_run.is_empty(), "{lines:?}");
+    assert!(
+        from_the_run
+            .iter()
+            .all(|l| l["job"] == job && l["repository"] == "acme/service")
+    );
+    assert!(
+        from_the_run
+            .iter()
+            .any(|l| l["message"].as_str().unwrap().contains("1 created")),
+        "{from_the_run:?}"
+    );
+}
