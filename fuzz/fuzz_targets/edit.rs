@@ -8,10 +8,20 @@ use repin::manifest::{self, ManifestKind};
 use repin::text::SourceFile;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&selector, rest)) = data.split_first() else { return };
-    let Some((picks, text)) = rest.split_at_checked(3) else { return };
-    let kind = if selector & 1 == 0 { ManifestKind::Requirements } else { ManifestKind::Dockerfile };
-    let Ok(source) = SourceFile::from_bytes("fuzzed", text) else { return };
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    let Some((picks, text)) = rest.split_at_checked(3) else {
+        return;
+    };
+    let kind = if selector & 1 == 0 {
+        ManifestKind::Requirements
+    } else {
+        ManifestKind::Dockerfile
+    };
+    let Ok(source) = SourceFile::from_bytes("fuzzed", text) else {
+        return;
+    };
     let manifest = manifest::parse(source, kind);
     let count = manifest.dependencies.len();
     if count == 0 {

@@ -6,7 +6,9 @@ use repin::manifest::{self, ManifestKind};
 use repin::text::SourceFile;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(source) = SourceFile::from_bytes("requirements.txt", data) else { return };
+    let Ok(source) = SourceFile::from_bytes("requirements.txt", data) else {
+        return;
+    };
     let manifest = manifest::parse(source, ManifestKind::Requirements);
     assert_eq!(manifest.source.to_bytes(), data);
     repin::manifest::check::spans_are_consistent(&manifest).unwrap();
