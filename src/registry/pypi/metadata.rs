@@ -484,6 +484,33 @@ pub fn check_static(filename: &str, metadata: &Metadata) -> Result<(), MetadataE
     Ok(())
 }
 
+/// The largest metadata member (`METADATA`, `PKG-INFO`) read from an archive. Real ones are a
+/// few kilobytes, a long description included; a member that inflates past this is a bomb.
+pub const MAX_MEMBER_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The most bytes an sdist's tar may unpack to while repin looks for its `PKG-INFO`. The
+/// archive is read as a stream and nothing but the member is kept, so this bounds time, not
+/// memory: a gzip bomb of 64 MiB would otherwise unpack to 64 GiB.
+pub const MAX_UNPACKED_BYTES: u64 = 1024 * 1024 * 1024;
+
+/// A zip member's text, refused when it inflates past [`MAX_MEMBER_BYTES`].
+fn read_member(
+    member: impl Read,
+    archive_error: impl Fn(String) -> MetadataError,
+) -> Result<String, MetadataError> {
+    let mut bytes = Vec::new();
+    member
+        .take(MAX_MEMBER_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| archive_error(e.to_string()))?;
+    if bytes.len() as u64 > MAX_MEMBER_BYTES {
+        return Err(archive_error(format!(
+            "it unpacks to more than {MAX_MEMBER_BYTES} bytes"
+        )));
+    }
+    String::from_utf8(bytes).map_err(|_| archive_error("stream did not contain valid UTF-8".into()))
+}
+
 /// `*.dist-info/METADATA` of a wheel (the top-level `.dist-info` directory; when there are
 /// several, the one named after the wheel's project and version).
 pub fn wheel_metadata(filename: &str, wheel: &[u8]) -> Result<String, MetadataError> {
@@ -519,14 +546,10 @@ pub fn wheel_metadata(filename: &str, wheel: &[u8]) -> Result<String, MetadataEr
         })
         .or_else(|| names.first())
         .ok_or_else(|| archive_error("there is no *.dist-info/METADATA".into()))?;
-    let mut entry = zip
+    let entry = zip
         .by_name(chosen)
         .map_err(|e| archive_error(e.to_string()))?;
-    let mut text = String::new();
-    entry
-        .read_to_string(&mut text)
-        .map_err(|e| archive_error(e.to_string()))?;
-    Ok(text)
+    read_member(entry, archive_error)
 }
 
 /// The top-level `PKG-INFO` of an sdist (`.tar.gz` or `.zip`).
@@ -556,21 +579,21 @@ pub fn sdist_pkg_info(
                 .find(|n| is_top_pkg_info(n))
                 .map(str::to_owned)
                 .ok_or_else(|| archive_error("there is none at the top".into()))?;
-            let mut text = String::new();
-            zip.by_name(&name)
-                .map_err(|e| archive_error(e.to_string()))?
-                .read_to_string(&mut text)
+            let entry = zip
+                .by_name(&name)
                 .map_err(|e| archive_error(e.to_string()))?;
-            Ok(text)
+            read_member(entry, archive_error)
         }
         ".tar.gz" | ".tgz" => {
-            let mut tar = Vec::new();
-            flate2::read::GzDecoder::new(sdist)
-                .read_to_end(&mut tar)
-                .map_err(|e| archive_error(e.to_string()))?;
-            let bytes = tar_member(&tar, is_top_pkg_info)
-                .ok_or_else(|| archive_error("there is none at the top".into()))?;
-            String::from_utf8(bytes.to_vec()).map_err(|_| MetadataError::NotUtf8)
+            let mut tar = flate2::read::GzDecoder::new(sdist).take(MAX_UNPACKED_BYTES + 1);
+            let found = tar_member(&mut tar, is_top_pkg_info).map_err(archive_error)?;
+            match found {
+                Some(bytes) => String::from_utf8(bytes).map_err(|_| MetadataError::NotUtf8),
+                None if tar.limit() == 0 => Err(archive_error(format!(
+                    "the archive unpacks to more than {MAX_UNPACKED_BYTES} bytes before it"
+                ))),
+                None => Err(archive_error("there is none at the top".into())),
+            }
         }
         other => Err(archive_error(format!(
             "repin does not read `{other}` archives"
@@ -580,29 +603,53 @@ pub fn sdist_pkg_info(
 
 /// The content of the first regular file of a tar archive whose name `wanted` accepts (ustar
 /// names with their prefix field, GNU long names and pax `path` records understood).
-fn tar_member(tar: &[u8], wanted: impl Fn(&str) -> bool) -> Option<&[u8]> {
-    let octal = |field: &[u8]| -> Option<usize> {
+///
+/// The archive is read as a stream: members before the one wanted are skipped, never held, and
+/// the member itself (like a long name or pax record) may be at most [`MAX_MEMBER_BYTES`].
+/// `Ok(None)` when the archive ends (or is cut short, or damaged) before such a member; `Err`
+/// for a member too large, or a stream that cannot be decompressed.
+fn tar_member(
+    tar: &mut impl Read,
+    wanted: impl Fn(&str) -> bool,
+) -> Result<Option<Vec<u8>>, String> {
+    let octal = |field: &[u8]| -> Option<u64> {
         let text = std::str::from_utf8(field).ok()?;
         let text = text.trim_matches(|c: char| c == '\0' || c == ' ');
         if text.is_empty() {
             return Some(0);
         }
-        usize::from_str_radix(text, 8).ok()
+        u64::from_str_radix(text, 8).ok()
     };
     let cstr = |field: &[u8]| -> String {
         let end = field.iter().position(|b| *b == 0).unwrap_or(field.len());
         String::from_utf8_lossy(&field[..end]).into_owned()
     };
-    let mut at = 0;
-    let mut long_name: Option<String> = None;
-    while at + 512 <= tar.len() {
-        let header = &tar[at..at + 512];
-        if header.iter().all(|b| *b == 0) {
-            return None;
+    // Reads exactly `len` bytes; `None` when the stream ends first (a truncated archive).
+    let read = |tar: &mut dyn Read, len: u64| -> Result<Option<Vec<u8>>, String> {
+        if len > MAX_MEMBER_BYTES {
+            return Err(format!("a member is larger than {MAX_MEMBER_BYTES} bytes"));
         }
-        let size = octal(&header[124..136])?;
-        let data_start = at + 512;
-        let data = tar.get(data_start..data_start + size)?;
+        let mut data = Vec::new();
+        tar.take(len)
+            .read_to_end(&mut data)
+            .map_err(|e| e.to_string())?;
+        Ok((data.len() as u64 == len).then_some(data))
+    };
+    let mut long_name: Option<String> = None;
+    loop {
+        let mut header = [0u8; 512];
+        match tar.read_exact(&mut header) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+            Err(e) => return Err(e.to_string()),
+        }
+        if header.iter().all(|b| *b == 0) {
+            return Ok(None);
+        }
+        let Some(size) = octal(&header[124..136]) else {
+            return Ok(None);
+        };
+        let padded = size.div_ceil(512) * 512;
         let kind = header[156];
         let mut name = cstr(&header[0..100]);
         if &header[257..262] == b"ustar" {
@@ -611,11 +658,27 @@ fn tar_member(tar: &[u8], wanted: impl Fn(&str) -> bool) -> Option<&[u8]> {
                 name = format!("{prefix}/{name}");
             }
         }
+        let keep = match kind {
+            b'L' | b'x' => true,
+            b'0' | 0 => wanted(long_name.as_deref().unwrap_or(&name)),
+            _ => false,
+        };
+        let data = if keep {
+            let Some(data) = read(tar, size)? else {
+                return Ok(None);
+            };
+            Some(data)
+        } else {
+            None
+        };
+        let skip = padded - if keep { size } else { 0 };
+        let skipped = std::io::copy(&mut (&mut *tar).take(skip), &mut std::io::sink())
+            .map_err(|e| e.to_string())?;
         match kind {
-            b'L' => long_name = Some(cstr(data)),
+            b'L' => long_name = data.map(|d| cstr(&d)),
             b'x' => {
                 // pax records: "<len> path=<name>\n"
-                let text = String::from_utf8_lossy(data);
+                let text = String::from_utf8_lossy(data.as_deref().unwrap_or_default());
                 long_name = text.lines().find_map(|record| {
                     record
                         .split_once(' ')
@@ -624,16 +687,17 @@ fn tar_member(tar: &[u8], wanted: impl Fn(&str) -> bool) -> Option<&[u8]> {
                 });
             }
             b'0' | 0 => {
-                let name = long_name.take().unwrap_or(name);
-                if wanted(&name) {
-                    return Some(data);
+                if let Some(data) = data {
+                    return Ok(Some(data));
                 }
+                long_name = None;
             }
             _ => long_name = None,
         }
-        at = data_start + size.div_ceil(512) * 512;
+        if skipped < skip {
+            return Ok(None);
+        }
     }
-    None
 }
 
 #[cfg(test)]

@@ -288,7 +288,7 @@ pub fn write_sdist_with(dir: &Path, file_name: &str, version: &str, meta: &Meta)
 }
 
 /// A zip archive whose entries are stored (not compressed): all a wheel needs to be valid.
-fn zip_stored(entries: &[(&str, &[u8])]) -> Vec<u8> {
+pub fn zip_stored(entries: &[(&str, &[u8])]) -> Vec<u8> {
     fn u16le(out: &mut Vec<u8>, v: u16) {
         out.extend_from_slice(&v.to_le_bytes());
     }
@@ -344,7 +344,7 @@ fn zip_stored(entries: &[(&str, &[u8])]) -> Vec<u8> {
 }
 
 /// A ustar header for a regular file.
-fn tar_header(name: &str, size: usize) -> [u8; 512] {
+pub fn tar_header(name: &str, size: usize) -> [u8; 512] {
     let mut header = [0u8; 512];
     let put = |header: &mut [u8; 512], at: usize, value: &[u8]| {
         header[at..at + value.len()].copy_from_slice(value);

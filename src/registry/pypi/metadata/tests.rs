@@ -7,7 +7,9 @@ use pep508_rs::{ExtraName, MarkerEnvironment};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-use super::super::testing::{Meta, sha256_hex, write_sdist_with, write_wheel_with};
+use super::super::testing::{
+    Meta, sha256_hex, tar_header, write_sdist_with, write_wheel_with, zip_stored,
+};
 use super::*;
 use crate::registry::http::{HttpClient, HttpConfig};
 use crate::registry::pypi::{IndexSource, IndexUrl, PageFormat, Project};
@@ -180,6 +182,74 @@ fn reads_metadata_from_wheels_and_sdists() {
         error
             .to_string()
             .contains("does not read `.tar.bz2` archives"),
+        "{error}"
+    );
+}
+
+/// A gzipped tar of `members` (name, content), as sdists are.
+fn tar_gz(members: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    for (name, data) in members {
+        gz.write_all(&tar_header(name, data.len())).unwrap();
+        gz.write_all(data).unwrap();
+        gz.write_all(&vec![0; data.len().div_ceil(512) * 512 - data.len()])
+            .unwrap();
+    }
+    gz.write_all(&[0; 1024]).unwrap();
+    gz.finish().unwrap()
+}
+
+// Found while writing the `dist_archive` fuzz target: an sdist was unpacked whole into memory
+// and a member read to its end, so a hostile index's gzip bomb (64 MiB unpacking to 64 GiB)
+// exhausted memory. Now the tar is streamed, members before `PKG-INFO` are skipped, never held.
+#[test]
+fn sdists_are_read_as_a_stream_and_members_are_bounded() {
+    let pkg_info = b"Metadata-Version: 2.2\nName: demo\nVersion: 1.0\n";
+    let big = vec![0u8; 32 << 20];
+    let sdist = tar_gz(&[("demo-1.0/data.bin", &big), ("demo-1.0/PKG-INFO", pkg_info)]);
+    drop(big);
+    let (text, allocated) = crate::alloc_count::allocated_by(|| {
+        sdist_pkg_info("demo-1.0.tar.gz", ".tar.gz", &sdist).unwrap()
+    });
+    assert_eq!(text.as_bytes(), pkg_info);
+    // 32 MiB were unpacked; what was held is the decoder's buffers and the member.
+    assert!(allocated < 4 << 20, "{allocated} bytes allocated");
+
+    // A PKG-INFO (or a long name, or a pax record) claiming more than the bound is refused
+    // before anything is read.
+    let mut header = tar_header("demo-1.0/PKG-INFO", 0);
+    header[124..136].copy_from_slice(format!("{:011o}\0", MAX_MEMBER_BYTES + 1).as_bytes());
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &header).unwrap();
+    let error = sdist_pkg_info("demo-1.0.tar.gz", ".tar.gz", &gz.finish().unwrap()).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .ends_with(&format!("a member is larger than {MAX_MEMBER_BYTES} bytes")),
+        "{error}"
+    );
+
+    // Truncated and damaged archives are errors, never panics.
+    let cut = &sdist[..sdist.len() / 2];
+    assert!(sdist_pkg_info("demo-1.0.tar.gz", ".tar.gz", cut).is_err());
+}
+
+#[test]
+fn zip_metadata_members_are_bounded() {
+    let huge = vec![b'a'; (MAX_MEMBER_BYTES + 1) as usize];
+    let wheel = zip_stored(&[("demo-1.0.dist-info/METADATA", &huge)]);
+    let error = wheel_metadata("demo-1.0-py3-none-any.whl", &wheel).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .ends_with(&format!("it unpacks to more than {MAX_MEMBER_BYTES} bytes")),
+        "{error}"
+    );
+    let sdist = zip_stored(&[("demo-1.0/PKG-INFO", &huge)]);
+    let error = sdist_pkg_info("demo-1.0.zip", ".zip", &sdist).unwrap_err();
+    assert!(
+        error.to_string().contains("unpacks to more than"),
         "{error}"
     );
 }
