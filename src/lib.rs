@@ -23,6 +23,7 @@ pub mod config;
 pub mod decide;
 pub mod forge;
 pub mod git;
+pub mod image_scan;
 pub mod lock;
 pub mod log;
 pub mod lookup;

@@ -8,7 +8,9 @@
 //!   branches, for end-of-life base images.
 //! - [`UpdateKind`]: the kind of an update, shared by both and by `decide`.
 
+pub mod apk;
 pub mod docker_tag;
+pub mod dpkg;
 pub mod pep440;
 pub mod support;
 mod update_kind;

@@ -706,6 +706,109 @@ impl OciClient {
             reason: format!("the manifest is not valid JSON: {e}"),
         })
     }
+
+    /// The body of a manifest and its digest (verified as [`Self::manifest`] verifies it),
+    /// for readers that need more of it than [`Manifest`] keeps (an image's layers).
+    pub async fn manifest_body(
+        &self,
+        registry: &str,
+        repository: &str,
+        reference: &str,
+    ) -> Result<(Vec<u8>, String), OciError> {
+        let (body, digest, _) = self.fetch(registry, repository, reference).await?;
+        Ok((body, digest))
+    }
+
+    fn blob_url(&self, registry: &str, repository: &str, digest: &str) -> Result<Url, OciError> {
+        self.endpoint(registry)?
+            .join(&format!("/v2/{repository}/blobs/{digest}"))
+            .map_err(|e| OciError::BadResponse {
+                registry: registry.to_owned(),
+                reason: e.to_string(),
+            })
+    }
+
+    /// A whole blob of at most `max` bytes (an image's config), its sha256 digest checked.
+    pub async fn blob(
+        &self,
+        registry: &str,
+        repository: &str,
+        digest: &str,
+        max: usize,
+    ) -> Result<Vec<u8>, OciError> {
+        let url = self.blob_url(registry, repository, digest)?;
+        let response = self
+            .send(registry, repository, Request::get(url).max_body(max))
+            .await?;
+        if !response.is_success() {
+            return Err(self.failure(registry, repository, Some(digest), response));
+        }
+        let actual = sha256_digest(&response.body);
+        if digest.starts_with("sha256:") && actual != digest {
+            return Err(OciError::DigestMismatch {
+                registry: registry.to_owned(),
+                repository: repository.to_owned(),
+                expected: digest.to_owned(),
+                actual,
+            });
+        }
+        Ok(response.body)
+    }
+
+    /// Bytes `start..=end` of a blob (a part of an image layer), never cached. A registry that
+    /// ignores the range answers with the whole blob ([`Ranged::Whole`], bounded by the
+    /// client's body limit); a `206` must hold exactly the bytes asked for.
+    pub async fn blob_range(
+        &self,
+        registry: &str,
+        repository: &str,
+        digest: &str,
+        start: u64,
+        end: u64,
+    ) -> Result<super::http::range::Ranged, OciError> {
+        use super::http::range::{Ranged, content_range};
+        let url = self.blob_url(registry, repository, digest)?;
+        let request = Request::get(url)
+            .uncached()
+            .header(reqwest::header::RANGE, format!("bytes={start}-{end}"));
+        let response = self.send(registry, repository, request).await?;
+        if response.status == 416 {
+            // Asked past the end: the blob is shorter than its descriptor said.
+            return Ok(Ranged::Part {
+                start,
+                total: start,
+                body: Vec::new(),
+            });
+        }
+        if !response.is_success() {
+            return Err(self.failure(registry, repository, Some(digest), response));
+        }
+        if response.status != 206 {
+            return Ok(Ranged::Whole(response.body));
+        }
+        let bad = |reason: String| OciError::BadResponse {
+            registry: registry.to_owned(),
+            reason,
+        };
+        let (got_start, got_end, total) = response
+            .header("content-range")
+            .and_then(content_range)
+            .ok_or_else(|| bad("a 206 answer without a usable Content-Range".into()))?;
+        if got_start != start
+            || got_end != end.min(total - 1)
+            || response.body.len() as u64 != got_end - got_start + 1
+        {
+            return Err(bad(format!(
+                "asked for bytes {start}-{end} of {digest}, it sent bytes {got_start}-{got_end}/{total} ({} bytes)",
+                response.body.len()
+            )));
+        }
+        Ok(Ranged::Part {
+            start,
+            total,
+            body: response.body,
+        })
+    }
 }
 
 /// The `rel="next"` target of a `Link` header.
