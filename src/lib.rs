@@ -24,6 +24,7 @@ pub mod decide;
 pub mod forge;
 pub mod git;
 pub mod image_scan;
+pub mod image_vulns;
 pub mod lock;
 pub mod log;
 pub mod lookup;

@@ -194,7 +194,7 @@ pub fn items(
 
 /// What the advisories fixed by the updates say, for the bodies.
 pub fn advisory_notes(outcome: &Outcome) -> BTreeMap<String, AdvisoryNote> {
-    outcome
+    let mut notes: BTreeMap<String, AdvisoryNote> = outcome
         .advisories
         .iter()
         .map(|(id, advisory)| {
@@ -213,7 +213,10 @@ pub fn advisory_notes(outcome: &Outcome) -> BTreeMap<String, AdvisoryNote> {
                 },
             )
         })
-        .collect()
+        .collect();
+    // What image updates fix in OS packages (`[images] scan`).
+    notes.extend(outcome.image_fixes.clone());
+    notes
 }
 
 /// The files of one branch: every item's update spliced and verified, checked against the

@@ -8,6 +8,8 @@
 //!   by package), built from records wherever they came from.
 //! - [`offline`]: sources that read a local database: a directory (the PyPA advisory-database
 //!   layout or flat OSV JSON) or an OSV ecosystem zip.
+//! - [`distro`]: advisories for the OS packages of images (`Debian:12`, `Alpine:v3.20`), in
+//!   the distributions' own version orderings.
 //! - [`osv_api`]: the OSV API (`querybatch`, then `vulns/{id}`), over repin's HTTP client.
 //!
 //! A source only produces records ([`RecordBatch`]); the index is built from them. A synchronous
@@ -16,6 +18,7 @@
 //! packages beside it. Nothing here decides updates: that is `decide`'s job.
 
 pub mod affected;
+pub mod distro;
 pub mod index;
 pub mod model;
 pub mod offline;

@@ -106,6 +106,10 @@ pub struct OsvRecord {
     /// IDs of closely related but different vulnerabilities.
     #[serde(default, deserialize_with = "scalar_list")]
     pub related: Vec<String>,
+    /// IDs of the upstream vulnerabilities a distribution's record is about (schema 1.6):
+    /// Debian's and Alpine's records name their CVEs here.
+    #[serde(default, deserialize_with = "scalar_list")]
+    pub upstream: Vec<String>,
     /// A one-line summary.
     #[serde(default, deserialize_with = "opt_scalar")]
     pub summary: Option<String>,

@@ -188,7 +188,7 @@ struct Query<'a> {
 #[derive(Serialize)]
 struct PackageQuery<'a> {
     name: &'a str,
-    ecosystem: &'static str,
+    ecosystem: &'a str,
 }
 
 #[derive(Serialize)]
@@ -222,6 +222,18 @@ type Pending = (usize, Option<String>);
 
 /// The advisory IDs of one package, or why they are not known.
 type PackageIds = Result<BTreeSet<String>, Arc<OsvApiError>>;
+
+/// A package as the API is asked about it: `(ecosystem, name)`.
+type Key = (String, String);
+
+/// What [`OsvApi::lookup_in`] found: the records, and the packages that could not be checked.
+#[derive(Debug, Default)]
+pub struct EcosystemAdvisories {
+    /// Every record naming one of the packages.
+    pub records: RecordBatch,
+    /// `(ecosystem, name)` of the packages that could not be checked, with why.
+    pub failed: BTreeMap<(String, String), Arc<OsvApiError>>,
+}
 
 impl OsvApi {
     /// A client of the API at `base` ([`DEFAULT_URL`] when `None`); a path in it (a mirror at
@@ -262,21 +274,54 @@ impl OsvApi {
                 failed: packages.into_iter().map(|p| (p, error.clone())).collect(),
             };
         }
-        let (ids, mut failed) = split(self.query_ids(&packages).await);
+        let keys: Vec<Key> = packages
+            .into_iter()
+            .map(|p| (PYPI.to_owned(), p))
+            .collect();
+        let found = self.lookup_in(&keys).await;
+        ApiAdvisories {
+            index: AdvisoryIndex::from_batch(found.records),
+            failed: found
+                .failed
+                .into_iter()
+                .map(|((_, name), error)| (name, error))
+                .collect(),
+        }
+    }
+
+    /// The records naming each `(ecosystem, name)` package (any ecosystem: `Debian:12`,
+    /// `Alpine:v3.20`), each package and each advisory asked once.
+    pub async fn lookup_in(&self, keys: &[(String, String)]) -> EcosystemAdvisories {
+        let keys: Vec<Key> = keys
+            .iter()
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if keys.is_empty() {
+            return EcosystemAdvisories::default();
+        }
+        if matches!(self.http.config().cache, CacheMode::Offline(_)) {
+            let error = Arc::new(OsvApiError::Offline);
+            return EcosystemAdvisories {
+                records: RecordBatch::default(),
+                failed: keys.into_iter().map(|k| (k, error.clone())).collect(),
+            };
+        }
+        let (ids, mut failed) = split(self.query_ids(&keys).await);
         let fetched = self.fetch_all(ids.values().flatten()).await;
         failed.extend(failed_fetches(&ids, &fetched));
         let records = fetched.into_values().filter_map(Result::ok).collect();
-        ApiAdvisories {
-            index: AdvisoryIndex::from_batch(RecordBatch {
+        EcosystemAdvisories {
+            records: RecordBatch {
                 records,
                 diagnostics: Vec::new(),
-            }),
+            },
             failed,
         }
     }
 
-    /// The advisory IDs of every package, in batches of at most [`MAX_QUERIES_PER_BATCH`].
-    async fn query_ids(&self, packages: &[String]) -> Vec<(String, PackageIds)> {
+    async fn query_ids(&self, packages: &[Key]) -> Vec<(Key, PackageIds)> {
         futures::stream::iter(packages.chunks(MAX_QUERIES_PER_BATCH))
             .map(|chunk| self.query_chunk(chunk))
             .buffer_unordered(BATCHES_AT_ONCE)
@@ -286,7 +331,7 @@ impl OsvApi {
     }
 
     /// The advisory IDs of one batch's packages, following each result's pages.
-    async fn query_chunk(&self, names: &[String]) -> Vec<(String, PackageIds)> {
+    async fn query_chunk(&self, names: &[Key]) -> Vec<(Key, PackageIds)> {
         let mut ids = vec![BTreeSet::new(); names.len()];
         let mut errors: Vec<Option<Arc<OsvApiError>>> = vec![None; names.len()];
         let mut pending: Vec<Pending> = (0..names.len()).map(|i| (i, None)).collect();
@@ -331,7 +376,7 @@ impl OsvApi {
     /// One `querybatch` request for the `pending` packages of `names`: one result per query.
     async fn query_batch(
         &self,
-        names: &[String],
+        names: &[Key],
         pending: &[Pending],
     ) -> Result<Vec<BatchResult>, OsvApiError> {
         let body = BatchRequest {
@@ -339,8 +384,8 @@ impl OsvApi {
                 .iter()
                 .map(|(i, token)| Query {
                     package: PackageQuery {
-                        name: &names[*i],
-                        ecosystem: PYPI,
+                        name: &names[*i].1,
+                        ecosystem: &names[*i].0,
                     },
                     page_token: token.as_deref(),
                 })
@@ -432,10 +477,10 @@ impl OsvApi {
 
 /// The packages whose IDs are known, and the others with why.
 fn split(
-    results: Vec<(String, PackageIds)>,
+    results: Vec<(Key, PackageIds)>,
 ) -> (
-    BTreeMap<String, BTreeSet<String>>,
-    BTreeMap<String, Arc<OsvApiError>>,
+    BTreeMap<Key, BTreeSet<String>>,
+    BTreeMap<Key, Arc<OsvApiError>>,
 ) {
     let mut ids = BTreeMap::new();
     let mut failed = BTreeMap::new();
@@ -454,9 +499,9 @@ fn split(
 
 /// The packages listing an advisory that could not be fetched, each with the first such error.
 fn failed_fetches(
-    ids: &BTreeMap<String, BTreeSet<String>>,
+    ids: &BTreeMap<Key, BTreeSet<String>>,
     fetched: &BTreeMap<String, Result<LoadedRecord, Arc<OsvApiError>>>,
-) -> Vec<(String, Arc<OsvApiError>)> {
+) -> Vec<(Key, Arc<OsvApiError>)> {
     ids.iter()
         .filter_map(|(package, package_ids)| {
             let error = package_ids

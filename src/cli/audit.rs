@@ -67,11 +67,15 @@ pub struct AuditArgs {
     /// Exit 1 when a vulnerability at or above this severity is found
     #[arg(long, value_enum, default_value_t = FailOn::Any)]
     pub fail_on: FailOn,
+    /// Also read the base images' OS packages from their registries and report their known
+    /// vulnerabilities, with the update that fixes the most
+    #[arg(long)]
+    pub images: bool,
 }
 
 /// The URI of a file in SARIF: relative to the working directory when the file is below it
 /// (where code scanning runs: the checkout), else to the directory audited; `/` separated.
-fn sarif_uri(path: &Path, root: &Path) -> String {
+pub(super) fn sarif_uri(path: &Path, root: &Path) -> String {
     let cwd = std::env::current_dir().ok();
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     let relative = cwd
@@ -293,27 +297,40 @@ fn audit(args: &AuditArgs) -> Result<u8, String> {
         .build()
         .map_err(|e| format!("Cannot start the async runtime\n  Caused by: {e}"))?;
     let report = runtime.block_on(run_audit(&checker, &workspace))?;
+    let images = if args.images {
+        Some(runtime.block_on(checker.audit_images(&workspace, &root)))
+    } else {
+        None
+    };
     let written = match args.format {
         AuditFormat::Json => {
             let mut out = std::io::stdout().lock();
-            serde_json::to_writer_pretty(&mut out, &report)
+            let mut value = serde_json::to_value(&report).map_err(|e| e.to_string())?;
+            if let Some(images) = &images {
+                value["images"] = serde_json::to_value(&images.images).map_err(|e| e.to_string())?;
+            }
+            serde_json::to_writer_pretty(&mut out, &value)
                 .map_err(std::io::Error::other)
                 .and_then(|()| writeln!(out))
         }
         AuditFormat::Sarif => {
             let mut out = std::io::stdout().lock();
-            serde_json::to_writer_pretty(
-                &mut out,
-                &sarif(
-                    &report,
-                    &workspace.all_diagnostics().collect::<Vec<_>>(),
-                    &root,
-                ),
-            )
-            .map_err(std::io::Error::other)
-            .and_then(|()| writeln!(out))
+            let mut value = sarif(
+                &report,
+                &workspace.all_diagnostics().collect::<Vec<_>>(),
+                &root,
+            );
+            if let Some(images) = &images {
+                super::audit_images::add_to_sarif(&mut value, images, &root);
+            }
+            serde_json::to_writer_pretty(&mut out, &value)
+                .map_err(std::io::Error::other)
+                .and_then(|()| writeln!(out))
         }
-        AuditFormat::Table => print_table(&report),
+        AuditFormat::Table => print_table(&report).and_then(|()| match &images {
+            Some(images) => super::audit_images::print_table(images),
+            None => Ok(()),
+        }),
     };
     if let Err(error) = written {
         if error.kind() != std::io::ErrorKind::BrokenPipe {
@@ -321,12 +338,17 @@ fn audit(args: &AuditArgs) -> Result<u8, String> {
         }
     }
     let threshold = args.fail_on.threshold();
-    Ok(if !report.unchecked.is_empty() || workspace.has_errors() {
+    let images = images.unwrap_or_default();
+    Ok(if !report.unchecked.is_empty()
+        || workspace.has_errors()
+        || images.images.iter().any(|i| i.unchecked.is_some())
+    {
         EXIT_ERROR
     } else if report
         .vulnerabilities
         .iter()
         .any(|v| v.severity() >= threshold)
+        || super::audit_images::any_at_or_above(&images, threshold)
     {
         EXIT_FOUND
     } else {

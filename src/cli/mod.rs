@@ -4,6 +4,7 @@
 //! and renders the result.
 
 mod audit;
+mod audit_images;
 mod check;
 mod extract;
 mod lock;

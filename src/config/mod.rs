@@ -258,11 +258,15 @@ pub struct ImagesConfig {
     /// End-of-life dates replacing (or adding to) the embedded release data, by Python minor
     /// (`"3.9"`), Debian codename (`bullseye`) or Alpine branch (`alpine3.19`).
     pub end_of_life: BTreeMap<Spanned<String>, Spanned<DateValue>>,
+    /// Read the base images' OS packages from their registries and check them against the
+    /// distributions' advisories: an image update that fixes CVEs becomes a security update.
+    pub scan: bool,
 }
 
 impl Default for ImagesConfig {
     fn default() -> Self {
         ImagesConfig {
+            scan: false,
             platforms: vec!["linux/amd64".into()],
             migration_target: MigrationTarget::OldestSupported,
             end_of_life: BTreeMap::new(),

@@ -48,7 +48,7 @@ impl ImageLookups {
             .await
     }
 
-    fn platforms_for(&self, dependency: &Dependency) -> Vec<Platform> {
+    pub(super) fn platforms_for(&self, dependency: &Dependency) -> Vec<Platform> {
         let explicit = dependency
             .image()
             .and_then(|i| i.platform.as_deref())

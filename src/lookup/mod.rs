@@ -7,6 +7,7 @@
 
 mod advisories;
 mod changelogs;
+mod image_vulns;
 mod images;
 mod input_locks;
 mod lock_fit;
@@ -31,6 +32,7 @@ use crate::registry::pypi::{IndexResolver, Lookup as PypiLookup, PypiClient};
 use crate::versioning::UpdateKind;
 
 pub use advisories::{AdvisoryLookup, AuditReleases};
+pub use image_vulns::{ImageAudit, ImageEntry, UpdateFixes, fix_notes};
 pub use images::ImageLookups;
 pub use python_target::python_target;
 pub use relock::Relockable;
@@ -87,6 +89,13 @@ pub struct Outcome {
     /// one file: [`Checker::combined_relock`]).
     #[serde(skip)]
     pub locks: HashMap<PathBuf, relock::Relockable>,
+    /// What image updates fix in OS packages, by CVE (for pull-request bodies), with
+    /// `[images] scan`.
+    #[serde(skip)]
+    pub image_fixes: BTreeMap<String, crate::plan::AdvisoryNote>,
+    /// The base images' OS vulnerabilities, with `[images] scan`.
+    #[serde(skip)]
+    pub image_audit: Option<ImageAudit>,
 }
 
 /// The lookups and decisions of a run.
@@ -259,6 +268,7 @@ impl Checker {
         outcome.warnings.extend(images.warnings);
         self.relock_updates(&locks, &mut outcome).await;
         outcome.locks = locks;
+        self.image_security(&manifests, &mut outcome).await;
         if let Some(lookup) = &advisories {
             let fixed: BTreeSet<&String> = outcome
                 .findings
