@@ -157,7 +157,11 @@ pub struct Fix {
 /// What moving from `current` to `candidate` fixes: every (CVE, package) of `current` that
 /// `candidate` no longer has, with the package's versions; sorted by severity (worst first),
 /// then CVE.
-pub fn fixed_by(current: &ImageVulns, candidate: &ImageVulns, candidate_scan: &ImageScan) -> Vec<Fix> {
+pub fn fixed_by(
+    current: &ImageVulns,
+    candidate: &ImageVulns,
+    candidate_scan: &ImageScan,
+) -> Vec<Fix> {
     let remaining: BTreeSet<(&str, &str)> = candidate
         .findings
         .iter()
@@ -229,7 +233,8 @@ mod tests {
 
     #[test]
     fn a_rebuild_fixes_what_its_packages_no_longer_have() {
-        let record = |id: &str, package: &str, fixed: &str| LoadedRecord {
+        let record = |id: &str, package: &str, fixed: &str| {
+            LoadedRecord {
             origin: "x".into(),
             record: OsvRecord::from_json(&format!(
                 r#"{{"id": "{id}", "upstream": ["CVE-{id}"], "database_specific": {{"severity": "HIGH"}},
@@ -237,9 +242,13 @@ mod tests {
                 "ranges": [{{"type": "ECOSYSTEM", "events": [{{"introduced": "0"}}, {{"fixed": "{fixed}"}}]}}]}}]}}"#
             ))
             .unwrap(),
+        }
         };
         let index = DistroIndex::from_batch(&RecordBatch {
-            records: vec![record("1", "openssl", "3.0.11-1~deb12u2"), record("2", "zlib", "1:1.3-1")],
+            records: vec![
+                record("1", "openssl", "3.0.11-1~deb12u2"),
+                record("2", "zlib", "1:1.3-1"),
+            ],
             diagnostics: Vec::new(),
         });
         let old = scan(&[

@@ -71,10 +71,7 @@ pub fn ecosystem(id: &str, version_id: Option<&str>) -> Option<String> {
             let (year, month) = version.split_once('.')?;
             let year: u32 = year.parse().ok()?;
             let lts = month == "04" && year % 2 == 0;
-            Some(format!(
-                "Ubuntu:{version}{}",
-                if lts { ":LTS" } else { "" }
-            ))
+            Some(format!("Ubuntu:{version}{}", if lts { ":LTS" } else { "" }))
         }
         _ => None,
     }
@@ -82,7 +79,7 @@ pub fn ecosystem(id: &str, version_id: Option<&str>) -> Option<String> {
 
 /// Whether a package version is affected, and whether a fix exists.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case", tag = "status", content = "version")]
+#[serde(rename_all = "kebab-case", tag = "state", content = "fixed_version")]
 pub enum Status {
     /// Affected; the distribution fixed it in this version.
     Fixed(String),
@@ -387,7 +384,11 @@ mod tests {
         let alpine = index.affecting("Alpine:v3.20", "openssl", "3.3.2-r0");
         assert_eq!(alpine[0].status, Status::Fixed("3.3.2-r1".into()));
         assert_eq!(alpine[0].cve(), "CVE-2024-9143");
-        assert!(index.affecting("Alpine:v3.20", "openssl", "3.3.2-r1").is_empty());
+        assert!(
+            index
+                .affecting("Alpine:v3.20", "openssl", "3.3.2-r1")
+                .is_empty()
+        );
     }
 
     #[test]
@@ -397,7 +398,12 @@ mod tests {
                                                       {"introduced": "2.0-1"}, {"fixed": "2.0-3"}]}],
           "versions": ["0.5-1"]}]}"#;
         let index = index(&[rec]);
-        let status = |v: &str| index.affecting("Debian:12", "p", v).first().map(|m| m.status.clone());
+        let status = |v: &str| {
+            index
+                .affecting("Debian:12", "p", v)
+                .first()
+                .map(|m| m.status.clone())
+        };
         assert_eq!(status("1.0-1"), Some(Status::Fixed("1.2-1".into())));
         assert_eq!(status("1.5-1"), None);
         assert_eq!(status("2.0-2"), Some(Status::Fixed("2.0-3".into())));
@@ -407,11 +413,26 @@ mod tests {
 
     #[test]
     fn ecosystems_of_releases() {
-        assert_eq!(ecosystem("debian", Some("12")).as_deref(), Some("Debian:12"));
-        assert_eq!(ecosystem("debian", Some("11.9")).as_deref(), Some("Debian:11"));
-        assert_eq!(ecosystem("alpine", Some("3.20.3")).as_deref(), Some("Alpine:v3.20"));
-        assert_eq!(ecosystem("ubuntu", Some("22.04")).as_deref(), Some("Ubuntu:22.04:LTS"));
-        assert_eq!(ecosystem("ubuntu", Some("23.04")).as_deref(), Some("Ubuntu:23.04"));
+        assert_eq!(
+            ecosystem("debian", Some("12")).as_deref(),
+            Some("Debian:12")
+        );
+        assert_eq!(
+            ecosystem("debian", Some("11.9")).as_deref(),
+            Some("Debian:11")
+        );
+        assert_eq!(
+            ecosystem("alpine", Some("3.20.3")).as_deref(),
+            Some("Alpine:v3.20")
+        );
+        assert_eq!(
+            ecosystem("ubuntu", Some("22.04")).as_deref(),
+            Some("Ubuntu:22.04:LTS")
+        );
+        assert_eq!(
+            ecosystem("ubuntu", Some("23.04")).as_deref(),
+            Some("Ubuntu:23.04")
+        );
         assert_eq!(ecosystem("debian", None), None);
         assert_eq!(ecosystem("fedora", Some("40")), None);
         assert_eq!(VersionScheme::of("Debian:12"), Some(VersionScheme::Dpkg));

@@ -274,10 +274,7 @@ impl OsvApi {
                 failed: packages.into_iter().map(|p| (p, error.clone())).collect(),
             };
         }
-        let keys: Vec<Key> = packages
-            .into_iter()
-            .map(|p| (PYPI.to_owned(), p))
-            .collect();
+        let keys: Vec<Key> = packages.into_iter().map(|p| (PYPI.to_owned(), p)).collect();
         let found = self.lookup_in(&keys).await;
         ApiAdvisories {
             index: AdvisoryIndex::from_batch(found.records),

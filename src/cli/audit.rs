@@ -307,7 +307,8 @@ fn audit(args: &AuditArgs) -> Result<u8, String> {
             let mut out = std::io::stdout().lock();
             let mut value = serde_json::to_value(&report).map_err(|e| e.to_string())?;
             if let Some(images) = &images {
-                value["images"] = serde_json::to_value(&images.images).map_err(|e| e.to_string())?;
+                value["images"] =
+                    serde_json::to_value(&images.images).map_err(|e| e.to_string())?;
             }
             serde_json::to_writer_pretty(&mut out, &value)
                 .map_err(std::io::Error::other)
@@ -339,21 +340,23 @@ fn audit(args: &AuditArgs) -> Result<u8, String> {
     }
     let threshold = args.fail_on.threshold();
     let images = images.unwrap_or_default();
-    Ok(if !report.unchecked.is_empty()
-        || workspace.has_errors()
-        || images.images.iter().any(|i| i.unchecked.is_some())
-    {
-        EXIT_ERROR
-    } else if report
-        .vulnerabilities
-        .iter()
-        .any(|v| v.severity() >= threshold)
-        || super::audit_images::any_at_or_above(&images, threshold)
-    {
-        EXIT_FOUND
-    } else {
-        EXIT_OK
-    })
+    Ok(
+        if !report.unchecked.is_empty()
+            || workspace.has_errors()
+            || images.images.iter().any(|i| i.unchecked.is_some())
+        {
+            EXIT_ERROR
+        } else if report
+            .vulnerabilities
+            .iter()
+            .any(|v| v.severity() >= threshold)
+            || super::audit_images::any_at_or_above(&images, threshold)
+        {
+            EXIT_FOUND
+        } else {
+            EXIT_OK
+        },
+    )
 }
 
 async fn run_audit(checker: &Checker, workspace: &Workspace) -> Result<Report, String> {

@@ -161,7 +161,10 @@ pub(super) fn add_to_sarif(sarif: &mut serde_json::Value, audit: &ImageAudit, ro
         for f in &vulns.findings {
             let a = &f.advisory;
             rules.entry(a.id.clone()).or_insert_with(|| {
-                let text = a.summary.clone().unwrap_or_else(|| format!("{} in {}", a.cve(), f.package));
+                let text = a
+                    .summary
+                    .clone()
+                    .unwrap_or_else(|| format!("{} in {}", a.cve(), f.package));
                 let mut rule = json!({
                     "id": a.id,
                     "shortDescription": {"text": text},
@@ -181,10 +184,16 @@ pub(super) fn add_to_sarif(sarif: &mut serde_json::Value, audit: &ImageAudit, ro
             };
             let fix = match (&a.status, &image.best_update) {
                 (Status::NoFix, _) => "no fix yet".to_owned(),
-                (Status::Fixed(v), Some(u)) if u.fixes.iter().any(|x| x.cve == a.cve() && x.package == f.package) => {
+                (Status::Fixed(v), Some(u))
+                    if u.fixes
+                        .iter()
+                        .any(|x| x.cve == a.cve() && x.package == f.package) =>
+                {
                     format!("fixed in {v}; update the image to {}", u.proposed)
                 }
-                (Status::Fixed(v), _) => format!("fixed in {v}, in no published update of this image yet"),
+                (Status::Fixed(v), _) => {
+                    format!("fixed in {v}, in no published update of this image yet")
+                }
             };
             results.push(json!({
                 "ruleId": a.id,

@@ -62,9 +62,9 @@ pub struct LayerFindings {
 
 fn is_wanted(path: &str) -> bool {
     WANTED.contains(&path)
-        || path
-            .strip_prefix(DPKG_STATUS_D)
-            .is_some_and(|name| !name.is_empty() && !name.contains('/') && !name.ends_with(".md5sums"))
+        || path.strip_prefix(DPKG_STATUS_D).is_some_and(|name| {
+            !name.is_empty() && !name.contains('/') && !name.ends_with(".md5sums")
+        })
 }
 
 /// Whether hiding `hidden` can matter to a wanted path (it is one, or above or below one).
@@ -150,13 +150,17 @@ impl Visitor for LayerVisitor {
             EntryKind::File => Ok(Some(MAX_FILE_BYTES)),
             EntryKind::Symlink(target) => {
                 if let Some(to) = resolve_link(&entry.path, target) {
-                    self.findings.files.insert(entry.path.clone(), Found::Link(to));
+                    self.findings
+                        .files
+                        .insert(entry.path.clone(), Found::Link(to));
                 }
                 Ok(None)
             }
             EntryKind::HardLink(target) => {
                 if let Some(to) = super::tar::normalise(target) {
-                    self.findings.files.insert(entry.path.clone(), Found::Link(to));
+                    self.findings
+                        .files
+                        .insert(entry.path.clone(), Found::Link(to));
                 }
                 Ok(None)
             }
@@ -198,7 +202,10 @@ impl Merged {
             if h.ends_with('/') {
                 path.starts_with(h.as_str())
             } else {
-                path == h || path.strip_prefix(h.as_str()).is_some_and(|r| r.starts_with('/'))
+                path == h
+                    || path
+                        .strip_prefix(h.as_str())
+                        .is_some_and(|r| r.starts_with('/'))
             }
         })
     }
@@ -269,7 +276,9 @@ impl Merged {
         }
         let os_release = match settle(self.file(OS_RELEASE)) {
             Ok(Some(text)) => Ok(Some(packages::parse_os_release(text))),
-            Ok(None) => settle(self.file(OS_RELEASE_LIB)).map(|t| t.map(packages::parse_os_release)),
+            Ok(None) => {
+                settle(self.file(OS_RELEASE_LIB)).map(|t| t.map(packages::parse_os_release))
+            }
             Err(()) => Err(()),
         };
         let os_release = match os_release {
@@ -410,7 +419,10 @@ mod tests {
         // The status file is in a directory an upper layer made opaque: hidden.
         let contents = merged.finish(true);
         assert_eq!(contents.manager, None);
-        assert_eq!(contents.os_release.unwrap().version_id.as_deref(), Some("12"));
+        assert_eq!(
+            contents.os_release.unwrap().version_id.as_deref(),
+            Some("12")
+        );
     }
 
     #[test]
@@ -426,8 +438,14 @@ mod tests {
         assert!(!merged.is_settled());
         merged.absorb(&layer(
             &[
-                ("var/lib/dpkg/status.d/base", file("Package: base-files\nVersion: 12.4+deb12u5\n")),
-                (OS_RELEASE, file("ID=debian\nVERSION_ID=\"12\"\nPRETTY_NAME=\"Distroless\"\n")),
+                (
+                    "var/lib/dpkg/status.d/base",
+                    file("Package: base-files\nVersion: 12.4+deb12u5\n"),
+                ),
+                (
+                    OS_RELEASE,
+                    file("ID=debian\nVERSION_ID=\"12\"\nPRETTY_NAME=\"Distroless\"\n"),
+                ),
             ],
             &[],
         ));
@@ -461,22 +479,37 @@ mod tests {
             kind,
             size: 1,
         };
-        assert_eq!(v.entry(&entry("usr/bin/python3", EntryKind::File)), Ok(None));
+        assert_eq!(
+            v.entry(&entry("usr/bin/python3", EntryKind::File)),
+            Ok(None)
+        );
         assert_eq!(
             v.entry(&entry(DPKG_STATUS, EntryKind::File)),
             Ok(Some(MAX_FILE_BYTES))
         );
-        assert_eq!(v.entry(&entry("var/lib/dpkg/status.d/x.md5sums", EntryKind::File)), Ok(None));
-        v.entry(&entry(OS_RELEASE, EntryKind::Symlink("../usr/lib/os-release".into())))
+        assert_eq!(
+            v.entry(&entry("var/lib/dpkg/status.d/x.md5sums", EntryKind::File)),
+            Ok(None)
+        );
+        v.entry(&entry(
+            OS_RELEASE,
+            EntryKind::Symlink("../usr/lib/os-release".into()),
+        ))
+        .unwrap();
+        v.entry(&entry("var/lib/dpkg/.wh.status", EntryKind::File))
             .unwrap();
-        v.entry(&entry("var/lib/dpkg/.wh.status", EntryKind::File)).unwrap();
-        v.entry(&entry("lib/apk/db/.wh..wh..opq", EntryKind::File)).unwrap();
-        v.entry(&entry("usr/share/doc/.wh.x", EntryKind::File)).unwrap();
+        v.entry(&entry("lib/apk/db/.wh..wh..opq", EntryKind::File))
+            .unwrap();
+        v.entry(&entry("usr/share/doc/.wh.x", EntryKind::File))
+            .unwrap();
         assert_eq!(
             v.findings.files.get(OS_RELEASE),
             Some(&Found::Link(OS_RELEASE_LIB.into()))
         );
         assert_eq!(v.findings.hidden, ["var/lib/dpkg/status", "lib/apk/db/"]);
-        assert_eq!(resolve_link("etc/os-release", "../../../usr/lib/os-release"), Some(OS_RELEASE_LIB.into()));
+        assert_eq!(
+            resolve_link("etc/os-release", "../../../usr/lib/os-release"),
+            Some(OS_RELEASE_LIB.into())
+        );
     }
 }

@@ -81,7 +81,9 @@ pub enum ScanError {
         os: String,
     },
     /// A layer compressed with something repin does not decompress.
-    #[error("Layer {layer} of `{image}` is compressed with {compression}, which repin does not read\n  hint: repin reads gzip and uncompressed layers")]
+    #[error(
+        "Layer {layer} of `{image}` is compressed with {compression}, which repin does not read\n  hint: repin reads gzip and uncompressed layers"
+    )]
     Compression {
         /// The image.
         image: String,
@@ -129,7 +131,9 @@ pub enum ScanError {
         image: String,
     },
     /// Offline, and a layer is not in the cache.
-    #[error("Layer {layer} of `{image}` is not in the cache, and the run is offline\n  hint: run once online to cache what the image's layers hold")]
+    #[error(
+        "Layer {layer} of `{image}` is not in the cache, and the run is offline\n  hint: run once online to cache what the image's layers hold"
+    )]
     NotCached {
         /// The image.
         image: String,
@@ -297,7 +301,11 @@ impl ImageScanner {
         reference: &str,
         platform: &Platform,
     ) -> Result<ImageScan, ScanError> {
-        let sep = if reference.starts_with("sha256:") { '@' } else { ':' };
+        let sep = if reference.starts_with("sha256:") {
+            '@'
+        } else {
+            ':'
+        };
         let image = format!("{registry}/{repository}{sep}{reference}");
         let registry_error = |source| ScanError::Registry {
             image: image.clone(),
@@ -314,7 +322,8 @@ impl ImageScanner {
             .map_err(registry_error)?;
         let (body, digest) = match Manifest::parse(&body, digest).map_err(|e| bad(e.to_string()))? {
             Manifest::Index { .. } => {
-                let index = Manifest::parse(&body, String::new()).map_err(|e| bad(e.to_string()))?;
+                let index =
+                    Manifest::parse(&body, String::new()).map_err(|e| bad(e.to_string()))?;
                 let Some(entry) = index.for_platform(platform) else {
                     return Err(ScanError::NoPlatform {
                         image,
@@ -433,7 +442,8 @@ impl ImageScanner {
             let _ = std::fs::create_dir_all(dir);
         }
         if let Ok(bytes) = serde_json::to_vec(findings) {
-            let _ = crate::text::atomic::write(&path, &bytes, crate::text::atomic::Durability::Cache);
+            let _ =
+                crate::text::atomic::write(&path, &bytes, crate::text::atomic::Durability::Cache);
         }
     }
 
@@ -468,7 +478,13 @@ impl ImageScanner {
         loop {
             let ranged = self
                 .oci
-                .blob_range(registry, repository, &layer.digest, offset, offset + chunk - 1)
+                .blob_range(
+                    registry,
+                    repository,
+                    &layer.digest,
+                    offset,
+                    offset + chunk - 1,
+                )
                 .await
                 .map_err(|source| ScanError::Registry {
                     image: image.to_owned(),
@@ -495,9 +511,9 @@ impl ImageScanner {
             if decoder.is_none() {
                 let sink = pending.take().expect("the sink waits for the first bytes");
                 decoder = Some(match body.get(..4) {
-                    Some([0x1f, 0x8b, ..]) => Decoder::Gzip(Box::new(
-                        flate2::write::MultiGzDecoder::new(sink),
-                    )),
+                    Some([0x1f, 0x8b, ..]) => {
+                        Decoder::Gzip(Box::new(flate2::write::MultiGzDecoder::new(sink)))
+                    }
                     Some([0x28, 0xb5, 0x2f, 0xfd]) => {
                         return Err(ScanError::Compression {
                             image: image.to_owned(),

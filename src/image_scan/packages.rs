@@ -194,7 +194,10 @@ mod tests {
         );
         // CRLF stanzas are not what dpkg writes; distroless' status.d has no Status field.
         let mut out = Vec::new();
-        parse_dpkg("Package: tzdata\nVersion: 2024a-0+deb12u1\nArchitecture: all\n", &mut out);
+        parse_dpkg(
+            "Package: tzdata\nVersion: 2024a-0+deb12u1\nArchitecture: all\n",
+            &mut out,
+        );
         assert_eq!(out[0].source, "tzdata");
     }
 
@@ -224,9 +227,15 @@ mod tests {
         assert_eq!(r.id, "debian");
         assert_eq!(r.version_id.as_deref(), Some("12"));
         assert_eq!(r.codename.as_deref(), Some("bookworm"));
-        assert_eq!(r.pretty_name.as_deref(), Some("Debian GNU/Linux 12 (bookworm)"));
+        assert_eq!(
+            r.pretty_name.as_deref(),
+            Some("Debian GNU/Linux 12 (bookworm)")
+        );
         assert_eq!(unquote("\"a \\\"q\\\"\""), "a \"q\"");
         let alpine = parse_os_release("NAME=\"Alpine Linux\"\nID=alpine\nVERSION_ID=3.20.3\n");
-        assert_eq!((alpine.id.as_str(), alpine.version_id.as_deref()), ("alpine", Some("3.20.3")));
+        assert_eq!(
+            (alpine.id.as_str(), alpine.version_id.as_deref()),
+            ("alpine", Some("3.20.3"))
+        );
     }
 }

@@ -287,7 +287,13 @@ impl TarStream {
         let sum: u64 = block
             .iter()
             .enumerate()
-            .map(|(i, &b)| if (148..156).contains(&i) { 32 } else { u64::from(b) })
+            .map(|(i, &b)| {
+                if (148..156).contains(&i) {
+                    32
+                } else {
+                    u64::from(b)
+                }
+            })
             .sum();
         if stored != Some(sum) {
             return self.fail(TarError::BadHeader { offset: at });
@@ -332,7 +338,10 @@ impl TarStream {
                 format!("{prefix}/{name}")
             }
         });
-        let link = self.long_link.take().unwrap_or_else(|| text(&block[157..257]));
+        let link = self
+            .long_link
+            .take()
+            .unwrap_or_else(|| text(&block[157..257]));
         let kind = match flag {
             b'0' | 0 | b'7' => EntryKind::File,
             b'1' => EntryKind::HardLink(link),
@@ -393,9 +402,19 @@ pub(crate) mod tests {
                 let pax = format!("{len} {record}");
                 out.extend(header("PaxHeaders/x", pax.len() as u64, b'x', ""));
                 out.extend(pad(pax.as_bytes()));
-                out.extend(header("long", if flag == b'0' { data.len() as u64 } else { 0 }, flag, data));
+                out.extend(header(
+                    "long",
+                    if flag == b'0' { data.len() as u64 } else { 0 },
+                    flag,
+                    data,
+                ));
             } else {
-                out.extend(header(path, if flag == b'0' { data.len() as u64 } else { 0 }, flag, data));
+                out.extend(header(
+                    path,
+                    if flag == b'0' { data.len() as u64 } else { 0 },
+                    flag,
+                    data,
+                ));
             }
             if flag == b'0' {
                 out.extend(pad(data.as_bytes()));
@@ -465,7 +484,13 @@ pub(crate) mod tests {
             let paths: Vec<&str> = collect.seen.iter().map(|e| e.path.as_str()).collect();
             assert_eq!(
                 paths,
-                ["etc", "etc/os-release", "usr/lib/os-release", "var/lib/dpkg/status", long.as_str()]
+                [
+                    "etc",
+                    "etc/os-release",
+                    "usr/lib/os-release",
+                    "var/lib/dpkg/status",
+                    long.as_str()
+                ]
             );
             assert_eq!(
                 collect.seen[1].kind,
@@ -499,7 +524,14 @@ pub(crate) mod tests {
         let tar = archive(&[("var/lib/dpkg/status", "abc", b'0')]);
         let mut parser = TarStream::new();
         parser.push(&tar, &mut Small);
-        assert!(matches!(parser.error(), Some(TarError::HugeFile { size: 3, limit: 2, .. })));
+        assert!(matches!(
+            parser.error(),
+            Some(TarError::HugeFile {
+                size: 3,
+                limit: 2,
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -96,7 +96,9 @@ pub struct ImageAudit {
 /// The reference an image's update moves to: its new digest, else its new tag.
 fn target_of(change: &Change) -> Option<&str> {
     match change {
-        Change::Image { digest: Some(d), .. } => Some(d),
+        Change::Image {
+            digest: Some(d), ..
+        } => Some(d),
         Change::Image { tag: Some(t), .. } => Some(t),
         _ => None,
     }
@@ -126,16 +128,18 @@ pub fn fix_notes(fixes: &[Fix]) -> BTreeMap<String, AdvisoryNote> {
             fix.from,
             fix.to.as_deref().unwrap_or("removed")
         );
-        let note = notes.entry(fix.cve.clone()).or_insert_with(|| AdvisoryNote {
-            id: fix.cve.clone(),
-            aliases: Vec::new(),
-            severity: fix.severity.map(|r| match fix.score {
-                Some(score) => format!("{r} {score:.1}"),
-                None => r.to_string(),
-            }),
-            summary: None,
-            url: format!("https://osv.dev/vulnerability/{}", fix.advisory),
-        });
+        let note = notes
+            .entry(fix.cve.clone())
+            .or_insert_with(|| AdvisoryNote {
+                id: fix.cve.clone(),
+                aliases: Vec::new(),
+                severity: fix.severity.map(|r| match fix.score {
+                    Some(score) => format!("{r} {score:.1}"),
+                    None => r.to_string(),
+                }),
+                summary: None,
+                url: format!("https://osv.dev/vulnerability/{}", fix.advisory),
+            });
         if !note.aliases.contains(&fix.advisory) && fix.advisory != fix.cve {
             note.aliases.push(fix.advisory.clone());
         }
@@ -191,10 +195,7 @@ impl Checker {
     /// Read every image dependency of `manifests` (and the targets of the updates `findings`
     /// decided for them) and match their OS packages with advisories.
     pub async fn image_audit(&self, manifests: &[&Manifest], findings: &[Finding]) -> ImageAudit {
-        let scanner = ImageScanner::new(
-            self.images.oci.clone(),
-            &self.pypi.http().config().cache,
-        );
+        let scanner = ImageScanner::new(self.images.oci.clone(), &self.pypi.http().config().cache);
         let updates: HashMap<(&Path, usize), &Finding> = findings
             .iter()
             .map(|f| ((f.file.as_path(), f.index), f))
@@ -290,7 +291,10 @@ impl Checker {
             match self.distro_advisories(&advisory_keys).await {
                 Ok(found) => found,
                 Err(why) => {
-                    let failed = advisory_keys.iter().map(|k| (k.clone(), why.clone())).collect();
+                    let failed = advisory_keys
+                        .iter()
+                        .map(|k| (k.clone(), why.clone()))
+                        .collect();
                     (DistroIndex::new(), failed, String::new())
                 }
             }
@@ -310,7 +314,11 @@ impl Checker {
                 let why = (!missing.is_empty()).then(|| {
                     format!(
                         "advisories for its packages could not be fetched: {}",
-                        missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("; ")
+                        missing
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join("; ")
                     )
                 });
                 Some((key, (vulns, why)))
@@ -419,7 +427,11 @@ impl Checker {
                     "{}; fixes {} known {} in OS packages",
                     update.reason,
                     cves.len(),
-                    if cves.len() == 1 { "vulnerability" } else { "vulnerabilities" }
+                    if cves.len() == 1 {
+                        "vulnerability"
+                    } else {
+                        "vulnerabilities"
+                    }
                 );
                 outcome.image_fixes.extend(fix_notes(list));
             }

@@ -247,7 +247,9 @@ mod tests {
 
     #[test]
     fn refuses_what_apk_refuses() {
-        for bad in ["", "a1.0", "1..2", "1.0-1", "1.0_foo", "1.0-r", "1.0-rx", "1.0 2"] {
+        for bad in [
+            "", "a1.0", "1..2", "1.0-1", "1.0_foo", "1.0-r", "1.0-rx", "1.0 2",
+        ] {
             assert!(ApkVersion::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(

@@ -21,7 +21,9 @@ pub enum DpkgVersionError {
     #[error("The epoch of Debian version `{0}` is not a number")]
     BadEpoch(String),
     /// The upstream version does not start with a digit or has a character Policy forbids.
-    #[error("The upstream part of Debian version `{0}` must start with a digit and hold only alphanumerics and `.+-~:`")]
+    #[error(
+        "The upstream part of Debian version `{0}` must start with a digit and hold only alphanumerics and `.+-~:`"
+    )]
     BadUpstream(String),
     /// The revision has a character Policy forbids.
     #[error("The revision of Debian version `{0}` may hold only alphanumerics and `.+~`")]
@@ -124,7 +126,11 @@ impl PartialOrd for DpkgVersion {
 /// Compare two version texts the way `dpkg --compare-versions` does; `None` when either is
 /// not a Debian version.
 pub fn compare(a: &str, b: &str) -> Option<Ordering> {
-    Some(DpkgVersion::parse(a).ok()?.cmp(&DpkgVersion::parse(b).ok()?))
+    Some(
+        DpkgVersion::parse(a)
+            .ok()?
+            .cmp(&DpkgVersion::parse(b).ok()?),
+    )
 }
 
 /// The weight of one character of a non-digit part: `~` before the end of the part, the end
@@ -225,7 +231,11 @@ mod tests {
             ("2.36-9+deb12u4", "2.36-9+deb12u10", Less),
             ("7.88.1-10+deb12u5", "7.88.1-10", Greater),
             ("1:2.38.1-5+deb12u1", "2.39", Greater),
-            ("99999999999999999999999", "99999999999999999999998", Greater),
+            (
+                "99999999999999999999999",
+                "99999999999999999999998",
+                Greater,
+            ),
         ] {
             assert_eq!(cmp(a, b), want, "{a} vs {b}");
             assert_eq!(cmp(b, a), want.reverse(), "{b} vs {a}");
@@ -235,7 +245,10 @@ mod tests {
     #[test]
     fn parses_parts_and_refuses_what_policy_forbids() {
         let v = DpkgVersion::parse("1:2.38.1-5+deb12u1").unwrap();
-        assert_eq!((v.epoch(), v.upstream(), v.revision()), (1, "2.38.1", "5+deb12u1"));
+        assert_eq!(
+            (v.epoch(), v.upstream(), v.revision()),
+            (1, "2.38.1", "5+deb12u1")
+        );
         assert_eq!(v.to_string(), "1:2.38.1-5+deb12u1");
         // Hyphens in upstream: the revision is after the last one.
         let v = DpkgVersion::parse("1.2-3-4").unwrap();

@@ -15,6 +15,7 @@ mod eol_e2e;
 mod fixtures;
 mod hostile_files_e2e;
 mod hostile_servers;
+mod image_cve_e2e;
 mod lock_e2e;
 mod lock_oracle;
 mod lock_ranges;
