@@ -283,11 +283,10 @@ fn evaluate(scheme: VersionScheme, entry: &Entry, version: &str) -> Option<Statu
                     }
                 }
                 EventKind::Fixed => match place {
-                    Some(Ordering::Less) => {
-                        if affected && range_fix.is_none() {
-                            range_fix = Some(&event.version);
-                        }
+                    Some(Ordering::Less) if affected && range_fix.is_none() => {
+                        range_fix = Some(&event.version);
                     }
+                    Some(Ordering::Less) => {}
                     Some(_) => affected = false,
                     // An unreadable fix is dropped: the affected span only grows.
                     None => {}
@@ -310,7 +309,10 @@ fn evaluate(scheme: VersionScheme, entry: &Entry, version: &str) -> Option<Statu
             }
         }
     }
-    listed.then(|| match fix {
+    if !listed {
+        return None;
+    }
+    Some(match fix {
         Some(version) => Status::Fixed(version),
         None => Status::NoFix,
     })

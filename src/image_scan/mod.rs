@@ -215,7 +215,7 @@ struct RawConfig {
 /// A layer's bytes on their way to the tar parser: decompressed first when gzipped.
 enum Decoder {
     Gzip(Box<flate2::write::MultiGzDecoder<Sink>>),
-    Plain(Sink),
+    Plain(Box<Sink>),
 }
 
 impl Decoder {
@@ -521,7 +521,7 @@ impl ImageScanner {
                             compression: "zstd",
                         });
                     }
-                    _ => Decoder::Plain(sink),
+                    _ => Decoder::Plain(Box::new(sink)),
                 });
             }
             let decoder_ref = decoder.as_mut().expect("set above");
@@ -565,7 +565,7 @@ impl ImageScanner {
                 // Taken out, not `finish`ed: a stream left early is incomplete on purpose.
                 std::mem::replace(d.get_mut(), empty_sink())
             }
-            Decoder::Plain(s) => s,
+            Decoder::Plain(s) => *s,
         };
         if let Some(error) = sink.tar.error() {
             return Err(ScanError::Tar {
