@@ -305,11 +305,18 @@ fn audit(args: &AuditArgs) -> Result<u8, String> {
     let written = match args.format {
         AuditFormat::Json => {
             let mut out = std::io::stdout().lock();
-            let mut value = serde_json::to_value(&report).map_err(|e| e.to_string())?;
-            if let Some(images) = &images {
-                value["images"] =
-                    serde_json::to_value(&images.images).map_err(|e| e.to_string())?;
+            // With images, the report gains an `images` key after its own, in order.
+            #[derive(serde::Serialize)]
+            struct WithImages<'a> {
+                #[serde(flatten)]
+                report: &'a Report,
+                #[serde(skip_serializing_if = "Option::is_none")]
+                images: Option<&'a [crate::lookup::ImageEntry]>,
             }
+            let value = WithImages {
+                report: &report,
+                images: images.as_ref().map(|i| i.images.as_slice()),
+            };
             serde_json::to_writer_pretty(&mut out, &value)
                 .map_err(std::io::Error::other)
                 .and_then(|()| writeln!(out))
