@@ -584,6 +584,7 @@ async fn spawn(runner: &Runner, repository: &str) -> Result<tokio::process::Chil
         std::os::unix::process::CommandExt::pre_exec(&mut command, || {
             // A run whose server died (SIGKILL, a crash) dies with it: its lease runs out
             // and another worker runs the job, so it must not go on beside that run.
+            #[cfg(target_os = "linux")]
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
             Ok(())
         });
