@@ -401,7 +401,13 @@ impl Job<'_> {
                 .map(|d| d.current.clone())
                 .collect()
         };
-        let actions = sync::decide(&branches, &open, &closed, limits, &current);
+        let mut actions = sync::decide(&branches, &open, &closed, limits, &current);
+        // Lock maintenance is made only on the days its period starts: on the others, its open
+        // pull request stays as it is (not closed for want of an update).
+        if self.config.config.update.lock_maintenance != crate::config::LockMaintenance::Off {
+            let maintenance = format!("{}{}", plan::BRANCH_PREFIX, plan::LOCK_MAINTENANCE);
+            actions.retain(|a| !matches!(a, Action::Close { pr, .. } if pr.head == maintenance));
+        }
         for action in actions {
             if let Action::Create { branch } | Action::Refresh { branch, .. } = &action {
                 if failed.contains(&branches[*branch].name) {

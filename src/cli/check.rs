@@ -242,6 +242,8 @@ pub(super) fn run_on(
 ) -> Result<Run, String> {
     let (mut checker, root) = checker(args)?;
     checker.release_links = release_links;
+    // Pull requests are where lock maintenance goes, on its own branch.
+    checker.lock_maintenance = release_links;
     let workspace = Workspace::load(&args.paths);
     let outcome = runtime.block_on(async {
         let progress = progress(&checker, &workspace);

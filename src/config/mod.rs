@@ -85,6 +85,48 @@ pub enum StrategyName {
     Replace,
 }
 
+/// How often compiled locks are re-locked as a whole (`[update] lock-maintenance`), like
+/// Renovate's `lockFileMaintenance`: every pin free to move, in a pull request of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LockMaintenance {
+    /// Never (the default).
+    #[default]
+    Off,
+    /// In every run.
+    Daily,
+    /// In the runs of each Monday (UTC).
+    Weekly,
+    /// In the runs of the first day of each month (UTC).
+    Monthly,
+}
+
+impl LockMaintenance {
+    /// Whether a run at `now` (seconds since the epoch) is one that re-locks.
+    pub fn due(self, now: i64) -> bool {
+        let Ok(time) = jiff::Timestamp::from_second(now) else {
+            return false;
+        };
+        let date = time.to_zoned(jiff::tz::TimeZone::UTC).date();
+        match self {
+            LockMaintenance::Off => false,
+            LockMaintenance::Daily => true,
+            LockMaintenance::Weekly => date.weekday() == jiff::civil::Weekday::Monday,
+            LockMaintenance::Monthly => date.day() == 1,
+        }
+    }
+
+    /// The period, for messages (`weekly`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LockMaintenance::Off => "off",
+            LockMaintenance::Daily => "daily",
+            LockMaintenance::Weekly => "weekly",
+            LockMaintenance::Monthly => "monthly",
+        }
+    }
+}
+
 /// Which secure version a security update moves to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -203,6 +245,8 @@ pub struct UpdateConfig {
     pub pin_ranges: bool,
     /// Which secure version a security update picks.
     pub fix_strategy: FixStrategy,
+    /// How often compiled locks get a full re-lock in a pull request of their own.
+    pub lock_maintenance: LockMaintenance,
 }
 
 impl Default for UpdateConfig {
@@ -213,6 +257,7 @@ impl Default for UpdateConfig {
             pin_digests: true,
             pin_ranges: false,
             fix_strategy: FixStrategy::Lowest,
+            lock_maintenance: LockMaintenance::Off,
         }
     }
 }

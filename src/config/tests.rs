@@ -178,7 +178,7 @@ fn shows_an_error_in_full() {
     let error = error_of("[update]\nkinds = [\"patch\"]\nminimum-release-ages = \"3 days\"\n");
     assert_eq!(
         error,
-        "repin.toml:3:1: error: Unknown field `minimum-release-ages`, expected one of `kinds`, `minimum-release-age`, `pin-digests`, `pin-ranges`, `fix-strategy`\n  minimum-release-ages = \"3 days\"\n  ^^^^^^^^^^^^^^^^^^^^\n  hint: see the configuration section of the README for every key"
+        "repin.toml:3:1: error: Unknown field `minimum-release-ages`, expected one of `kinds`, `minimum-release-age`, `pin-digests`, `pin-ranges`, `fix-strategy`, `lock-maintenance`\n  minimum-release-ages = \"3 days\"\n  ^^^^^^^^^^^^^^^^^^^^\n  hint: see the configuration section of the README for every key"
     );
 }
 
@@ -338,4 +338,25 @@ fn the_configuration_is_read_only_inside_the_repository() {
     std::os::unix::fs::symlink("shared.toml", repo.join("repin.toml")).unwrap();
     let loaded = Loaded::discover(&repo).unwrap();
     assert_eq!(loaded.python_version.unwrap().to_string(), "3.11");
+}
+
+#[test]
+fn lock_maintenance_is_off_unless_asked_and_due_on_the_first_day_of_its_period() {
+    let loaded = Loaded::from_text("repin.toml", "").unwrap();
+    assert_eq!(loaded.config.update.lock_maintenance, LockMaintenance::Off);
+    let loaded =
+        Loaded::from_text("repin.toml", "[update]\nlock-maintenance = \"weekly\"\n").unwrap();
+    assert_eq!(
+        loaded.config.update.lock_maintenance,
+        LockMaintenance::Weekly
+    );
+    assert!(Loaded::from_text("repin.toml", "[update]\nlock-maintenance = \"hourly\"\n").is_err());
+    let at = |date: &str| date.parse::<jiff::Timestamp>().unwrap().as_second();
+    // 2026-12-07 is a Monday; 2026-12-01 the first of a month.
+    assert!(LockMaintenance::Weekly.due(at("2026-12-07T03:00:00Z")));
+    assert!(!LockMaintenance::Weekly.due(at("2026-12-05T03:00:00Z")));
+    assert!(LockMaintenance::Monthly.due(at("2026-12-01T23:59:00Z")));
+    assert!(!LockMaintenance::Monthly.due(at("2026-12-02T00:00:00Z")));
+    assert!(LockMaintenance::Daily.due(at("2026-12-05T03:00:00Z")));
+    assert!(!LockMaintenance::Off.due(at("2026-12-07T03:00:00Z")));
 }

@@ -115,6 +115,9 @@ pub struct Checker {
     /// Whether to find each proposed Python release's changelog (for pull-request bodies: a
     /// metadata request per release, which a report does not need).
     pub release_links: bool,
+    /// Whether this run makes the full re-locks of `[update] lock-maintenance` when they are
+    /// due (they are pull requests of their own: `repin pr`, not reports).
+    pub lock_maintenance: bool,
     /// An offline advisory database given on the command line (`--advisory-db`), used instead
     /// of `[advisories]` of the configuration.
     pub advisory_db: Option<PathBuf>,
@@ -267,6 +270,10 @@ impl Checker {
         outcome.notes.extend(images.notes);
         outcome.warnings.extend(images.warnings);
         self.relock_updates(&locks, &mut outcome).await;
+        let maintenance = self.config.config.update.lock_maintenance;
+        if self.lock_maintenance && maintenance.due(self.now) {
+            self.maintain_locks(&locks, maintenance, &mut outcome).await;
+        }
         outcome.locks = locks;
         self.image_security(&manifests, &mut outcome).await;
         if let Some(lookup) = &advisories {

@@ -245,6 +245,113 @@ impl Checker {
         Ok(relock.relock)
     }
 
+    /// Lock maintenance: every lock of `locks` re-locked with every pin free to move, as one
+    /// update of kind `lock` on its first dependency (planned on a branch of its own), when it
+    /// moves anything.
+    pub(super) async fn maintain_locks(
+        &self,
+        locks: &HashMap<PathBuf, Relockable>,
+        period: crate::config::LockMaintenance,
+        outcome: &mut Outcome,
+    ) {
+        let handle = tokio::runtime::Handle::current();
+        let mut jobs = Vec::new();
+        for (path, lock) in locks {
+            let Some(finding) = outcome
+                .findings
+                .iter()
+                .position(|f| &f.file == path && f.index == 0)
+            else {
+                continue;
+            };
+            let indexes = match self
+                .indexes
+                .indexes(&lock.input.options, Some(&lock.input_path))
+            {
+                Ok(indexes) if !indexes.is_empty() => indexes,
+                _ => continue,
+            };
+            // Everything may move: every project's page is asked again.
+            let source = PypiSource::new(
+                self.pypi.clone(),
+                indexes,
+                handle.clone(),
+                lock.target.python.clone(),
+            )
+            .refreshing(crate::registry::pypi::Refresh::All);
+            let (path, existing, input, target) = (
+                path.clone(),
+                lock.existing.clone(),
+                lock.input.clone(),
+                lock.target.clone(),
+            );
+            jobs.push((
+                finding,
+                tokio::task::spawn_blocking(move || {
+                    let job = Job {
+                        path: &path,
+                        existing: &existing,
+                        input: &input,
+                        target: &target,
+                    };
+                    relock(&source, job, &[], true)
+                }),
+            ));
+        }
+        for (finding, job) in jobs {
+            let file = crate::cli::shown(&outcome.findings[finding].file);
+            match job.await {
+                Ok(Ok(done)) if !done.relock.moved.is_empty() => {
+                    let moves: Vec<String> =
+                        done.relock.moved.iter().map(|m| m.describe()).collect();
+                    let n = done.relock.moved.len();
+                    let mut relock = done.relock;
+                    for moved in relock
+                        .moved
+                        .iter_mut()
+                        .filter(|m| m.from.is_some() && m.to.is_some())
+                    {
+                        moved.why = format!("lock maintenance ({})", period.as_str());
+                    }
+                    let update = Update {
+                        kind: UpdateKind::Lock,
+                        current: "lock".into(),
+                        proposed: format!(
+                            "{n} {}",
+                            if n == 1 { "pin moved" } else { "pins moved" }
+                        ),
+                        change: Change::Relock(Box::new(relock)),
+                        fixes: Vec::new(),
+                        age: None,
+                        reason: format!(
+                            "lock maintenance ({}): every pin re-locked to the newest that fits: {}",
+                            period.as_str(),
+                            moves.join(", ")
+                        ),
+                    };
+                    let decision = &mut outcome.findings[finding].decision;
+                    decision.updates.push(update);
+                    decision.none = None;
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(error)) => {
+                    let (causes, _) = error.details();
+                    outcome.warnings.push(format!(
+                        "{file}: lock maintenance could not re-lock it: {}",
+                        if causes.is_empty() {
+                            error_chain(&error)
+                        } else {
+                            causes.join("; ")
+                        }
+                    ));
+                }
+                Err(e) => outcome
+                    .warnings
+                    .push(format!("{file}: lock maintenance failed: {e}")),
+            }
+        }
+    }
+
     /// Turn every update of the pins of `locks` into a re-lock, or hold it back saying what
     /// blocks it.
     pub(super) async fn relock_updates(

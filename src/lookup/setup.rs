@@ -143,6 +143,7 @@ impl Checker {
             },
             now: options.now,
             release_links: false,
+            lock_maintenance: false,
             advisory_db: None,
             config,
         })

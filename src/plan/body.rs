@@ -37,7 +37,12 @@ pub fn render(
         let _ = writeln!(
             out,
             "| {} | `{}`:{} | `{}` | `{}` | {}{} | {} |",
-            cell(display_name(&item.name)),
+            cell(match &item.update.change {
+                crate::manifest::edit::Change::Relock(r) if r.update_kind.is_none() => {
+                    "(every pin)"
+                }
+                _ => display_name(&item.name),
+            }),
             cell(&item.file),
             item.line,
             cell(&item.update.current),
@@ -75,8 +80,13 @@ pub fn render(
         };
         let _ = writeln!(
             out,
-            "\n### Re-locked `{}`\n\nResolved again from its input with every other pin kept; these pins move:\n\n| Package | From | To | Why |\n|---|---|---|---|",
-            cell(&item.file)
+            "\n### Re-locked `{}`\n\n{}; these pins move:\n\n| Package | From | To | Why |\n|---|---|---|---|",
+            cell(&item.file),
+            if relock.update_kind.is_some() {
+                "Resolved again from its input with every other pin kept"
+            } else {
+                "Resolved again from its input with every pin free to move"
+            }
         );
         for moved in &relock.moved {
             let _ = writeln!(

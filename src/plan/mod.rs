@@ -31,6 +31,9 @@ pub use marker::{MarkedUpdate, Marker};
 /// Every branch repin manages starts with this.
 pub const BRANCH_PREFIX: &str = "repin/";
 
+/// The branch of lock maintenance (after [`BRANCH_PREFIX`]).
+pub const LOCK_MAINTENANCE: &str = "lock-maintenance";
+
 /// One due update, with where it is.
 #[derive(Debug, Clone)]
 pub struct Item {
@@ -97,6 +100,8 @@ pub enum BranchKind {
     Group,
     /// Image digest pins and refreshes.
     Digests,
+    /// The full re-locks of `[update] lock-maintenance`, every lock of the repository.
+    LockMaintenance,
 }
 
 /// A branch to push and the pull request that goes with it.
@@ -183,10 +188,13 @@ fn kind_of(item: &Item) -> BranchKind {
     if item.update.is_security() {
         return BranchKind::Security;
     }
-    // A re-lock is grouped as the pin update it was made for.
+    // A re-lock is grouped as the pin update it was made for; lock maintenance on its own.
     let kind = match (&item.update.kind, &item.update.change) {
         (UpdateKind::Lock, crate::manifest::edit::Change::Relock(relock)) => {
-            relock.update_kind.unwrap_or(UpdateKind::Lock)
+            match relock.update_kind {
+                Some(kind) => kind,
+                None => return BranchKind::LockMaintenance,
+            }
         }
         (kind, _) => *kind,
     };
@@ -214,6 +222,7 @@ fn branch_name(kind: BranchKind, item: &Item) -> String {
         BranchKind::Major => format!("{file}/{dependency}-major"),
         BranchKind::PythonMinor => format!("{file}/{dependency}-python-minor"),
         BranchKind::Migration => format!("{file}/{dependency}-migration"),
+        BranchKind::LockMaintenance => LOCK_MAINTENANCE.to_owned(),
     };
     format!("{BRANCH_PREFIX}{tail}")
 }
@@ -231,6 +240,7 @@ fn title(kind: BranchKind, name: &str, items: &[Item]) -> String {
             )
         }
         BranchKind::PythonMinor => format!("Update {dependency} image to {to}"),
+        BranchKind::LockMaintenance => "Lock file maintenance".to_owned(),
         BranchKind::Major | BranchKind::Routine => format!("Update {dependency} to {to}"),
         BranchKind::Group => {
             let group = name.rsplit('/').next().unwrap_or(name);

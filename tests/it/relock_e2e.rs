@@ -84,17 +84,19 @@ fn tool(name: &str) -> &str {
 
 /// Run an oracle in `dir` against `index`; its stderr on failure.
 fn oracle(dir: &Path, index: &str, program: &str, args: &[&str]) {
+    // Their caches and homes outside the repository.
+    let home = tempfile::tempdir().unwrap();
     let out = Command::new(tool(program))
         .args(args)
         .current_dir(dir)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", dir)
+        .env("HOME", home.path())
         .env("PIP_CONFIG_FILE", "/dev/null")
         .env("PIP_INDEX_URL", index)
         .env("UV_INDEX_URL", index)
         .env("UV_NO_CONFIG", "1")
-        .env("UV_CACHE_DIR", dir.join(".uv-cache"))
+        .env("UV_CACHE_DIR", home.path().join("uv-cache"))
         .env("PIP_NO_CACHE_DIR", "1")
         .output()
         .unwrap();
@@ -315,4 +317,207 @@ fn apply_takes_every_relock_of_a_file_as_one() {
     let (stdout, stderr, _) = repin(&setup, &["check", "--format", "json"]);
     let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|_| panic!("{stderr}"));
     assert_eq!(report["updates"], Value::Array(Vec::new()), "{report:#}");
+}
+
+const TOKEN: &str = "ghs_testtoken0123456789";
+
+/// The setup's repository made a checkout of a bare remote; the remote's path.
+fn with_remote(setup: &Setup, remotes: &Path) -> std::path::PathBuf {
+    use support::git;
+    let checkout = setup.repo.path();
+    let remote = remotes.join("service.git");
+    git(checkout, &["init", "-q", "-b", "main"]);
+    git(checkout, &["add", "."]);
+    git(checkout, &["commit", "-q", "-m", "Initial commit"]);
+    git(
+        remotes,
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            checkout.to_str().unwrap(),
+            "service.git",
+        ],
+    );
+    git(
+        checkout,
+        &["remote", "add", "origin", remote.to_str().unwrap()],
+    );
+    git(checkout, &["fetch", "-q", "origin"]);
+    git(
+        checkout,
+        &["branch", "-q", "--set-upstream-to=origin/main", "main"],
+    );
+    remote
+}
+
+/// Run `repin pr` on the setup's checkout, expecting success and no unexpected request.
+fn pr(setup: &Setup, github: &support::github::GitHubMock, remote: &Path) -> String {
+    let home = tempfile::tempdir().unwrap();
+    let index = setup.pypi.index_url().to_string();
+    let out = support::repin_with_env(
+        home.path(),
+        &[
+            "pr",
+            "--repo",
+            "acme/service",
+            "--api-url",
+            &github.url,
+            "--remote",
+            remote.to_str().unwrap(),
+            "--no-cache",
+            "--color",
+            "never",
+            setup.repo.path().to_str().unwrap(),
+        ],
+        &[
+            ("GITHUB_TOKEN", TOKEN.as_ref()),
+            ("PIP_INDEX_URL", index.as_ref()),
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let unexpected = github.with(|s| s.unexpected.clone());
+    assert!(unexpected.is_empty(), "unexpected requests: {unexpected:?}");
+    stdout
+}
+
+/// `path` on `branch` of the bare `remote`, and the files the branch changes from main.
+fn pushed(remote: &Path, branch: &str) -> (String, String) {
+    use support::git;
+    let git_dir = remote.to_str().unwrap();
+    let file = git(
+        Path::new("/"),
+        &[
+            "--git-dir",
+            git_dir,
+            "show",
+            &format!("{branch}:requirements.txt"),
+        ],
+    );
+    let changed = git(
+        Path::new("/"),
+        &["--git-dir", git_dir, "diff", "--name-only", "main", branch],
+    );
+    (file, changed)
+}
+
+const PR_LOCK: [&str; 4] = [
+    "--generate-hashes",
+    "--no-emit-index-url",
+    "--output-file=requirements.txt",
+    "requirements.in",
+];
+
+/// `repin pr`: the update `check` used to hold back ("re-lock instead: ...") arrives as a pull
+/// request whose commit is the re-lock (the file pip-compile writes for it) and whose body lists
+/// every pin it moves. GitHub is the tests' stand-in (`support::github`: GitHub cannot be
+/// reached from here; it mimics the documented responses and records unexpected requests).
+#[test]
+fn pr_opens_the_relock_with_every_moved_pin() {
+    let setup = setup("pip-compile", &PR_LOCK);
+    let expected = copy(setup.repo.path());
+    let mut upgrade = PR_LOCK.to_vec();
+    upgrade.extend(["--upgrade-package", "flask==2.3.3"]);
+    oracle(
+        expected.path(),
+        setup.pypi.index_url().as_str(),
+        "pip-compile",
+        &upgrade,
+    );
+    let remotes = tempfile::tempdir().unwrap();
+    let remote = with_remote(&setup, remotes.path());
+    let github = support::github::GitHubMock::start("acme/service", TOKEN, remote.clone());
+    let stdout = pr(&setup, &github, &remote);
+    let pull = github
+        .pulls()
+        .into_iter()
+        .find(|p| p.head == "repin/requirements.txt/flask")
+        .unwrap_or_else(|| panic!("no flask pull request: {stdout}"));
+    assert_eq!(pull.title, "Update flask to 2.3.3");
+    for line in [
+        "### Re-locked `requirements.txt`",
+        "| blinker | (new) | `1.7.0` | now required by flask 2.3.3 |",
+        "| flask | `2.2.2` | `2.3.3` | minor update |",
+        "| werkzeug | `2.2.3` | `2.3.8` | to fit flask 2.3.3 |",
+    ] {
+        assert!(pull.body.contains(line), "{line}\n{}", pull.body);
+    }
+    // Lock maintenance is opt-in: no such branch without it.
+    assert!(
+        github
+            .pulls()
+            .iter()
+            .all(|p| p.head != "repin/lock-maintenance"),
+        "{stdout}"
+    );
+    // The branch's commit is the re-lock, as pip-compile writes it, and nothing else.
+    let theirs = std::fs::read_to_string(expected.path().join("requirements.txt")).unwrap();
+    let (file, changed) = pushed(&remote, "repin/requirements.txt/flask");
+    assert_eq!(
+        file,
+        theirs.trim_end(),
+        "the pushed re-lock differs from pip-compile's"
+    );
+    assert_eq!(changed, "requirements.txt");
+}
+
+/// `[update] lock-maintenance`: every lock re-locked with every pin free to move, in a pull
+/// request of its own, byte for byte what `pip-compile --upgrade` writes.
+#[test]
+fn pr_opens_lock_maintenance_in_its_own_pull_request() {
+    let setup = setup("pip-compile", &PR_LOCK);
+    std::fs::write(
+        setup.repo.path().join("repin.toml"),
+        "[advisories]\nsource = \"off\"\n\n[update]\nlock-maintenance = \"daily\"\n",
+    )
+    .unwrap();
+    let expected = copy(setup.repo.path());
+    let mut upgrade = PR_LOCK.to_vec();
+    upgrade.push("--upgrade");
+    oracle(
+        expected.path(),
+        setup.pypi.index_url().as_str(),
+        "pip-compile",
+        &upgrade,
+    );
+    let remotes = tempfile::tempdir().unwrap();
+    let remote = with_remote(&setup, remotes.path());
+    let github = support::github::GitHubMock::start("acme/service", TOKEN, remote.clone());
+    let stdout = pr(&setup, &github, &remote);
+    let pull = github
+        .pulls()
+        .into_iter()
+        .find(|p| p.head == "repin/lock-maintenance")
+        .unwrap_or_else(|| panic!("no lock maintenance pull request: {stdout}"));
+    assert_eq!(pull.title, "Lock file maintenance");
+    for line in [
+        "with every pin free to move",
+        "| blinker | (new) | `1.7.0` | now required by flask 2.3.3 |",
+        "| flask | `2.2.2` | `2.3.3` | lock maintenance (daily) |",
+        "| werkzeug | `2.2.3` | `2.3.8` | lock maintenance (daily) |",
+    ] {
+        assert!(pull.body.contains(line), "{line}\n{}", pull.body);
+    }
+    let theirs = std::fs::read_to_string(expected.path().join("requirements.txt")).unwrap();
+    let (file, changed) = pushed(&remote, "repin/lock-maintenance");
+    assert_eq!(
+        file,
+        theirs.trim_end(),
+        "the maintenance re-lock differs from pip-compile's"
+    );
+    assert_eq!(changed, "requirements.txt");
+    // The pin updates still get their own pull requests.
+    assert!(
+        github
+            .pulls()
+            .iter()
+            .any(|p| p.head == "repin/requirements.txt/flask"),
+        "{stdout}"
+    );
 }
