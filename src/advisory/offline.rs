@@ -20,11 +20,17 @@ use zip::ZipArchive;
 
 use super::model::{ModelError, RecordFormat};
 use super::{AdvisorySource, LoadedRecord, RecordBatch};
-use crate::text::{Diagnostic, Encoding, Severity as DiagnosticSeverity, SourceFile, Span};
+use crate::text::{
+    Diagnostic, Encoding, RepoRoot, Severity as DiagnosticSeverity, SourceFile, Span,
+};
 
 /// A record bigger than this is refused: real ones are a few kilobytes (the largest PyPA record
 /// is under 100 KB), and a zip entry must not be able to inflate without bound.
 pub const MAX_RECORD_BYTES: u64 = 16 * 1024 * 1024;
+
+/// The largest advisory zip read from inside a repository (the whole PyPI export is some tens
+/// of megabytes).
+const MAX_REPOSITORY_ZIP_BYTES: u64 = 256 << 20;
 
 /// How deep a directory source is searched (the PyPA layout needs 2); guards symlink loops.
 const MAX_DEPTH: usize = 16;
@@ -56,6 +62,18 @@ pub enum OfflineError {
         #[source]
         source: zip::result::ZipError,
     },
+    /// A database the repository's configuration names leads outside the repository, or is not
+    /// a regular file or directory.
+    #[error(
+        "Refused to read the advisory database `{path}` named by the repository's configuration"
+    )]
+    Refused {
+        /// The path as configured.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: crate::text::RepoFsError,
+    },
     /// The path is a file that is not a zip archive.
     #[error("Advisory database `{path}` is neither a directory nor a .zip file")]
     Unsupported {
@@ -82,6 +100,47 @@ pub fn open(
     }
 }
 
+/// The offline source for a `path` the repository's own configuration names: resolved inside
+/// the repository `repo` (a relative path from its root), and refused when it leads outside it
+/// (through `..`, an absolute path or a symbolic link). A directory's records are read through
+/// the repository too, so a link inside it that leaves the repository is skipped with a
+/// diagnostic, never followed.
+pub fn open_in_repository(
+    path: &Path,
+    repo: &RepoRoot,
+) -> Result<Box<dyn AdvisorySource + Send + Sync>, OfflineError> {
+    let refused = |source| OfflineError::Refused {
+        path: path.to_path_buf(),
+        source,
+    };
+    let joined = repo.given().join(path);
+    let resolved = repo.resolve(&joined).map_err(refused)?;
+    if !resolved.exists {
+        return Err(OfflineError::NotFound {
+            path: path.to_path_buf(),
+        });
+    }
+    let metadata =
+        fs::metadata(&resolved.path).map_err(|source| not_found_or_read(path, source))?;
+    if metadata.is_dir() {
+        let mut source = DirectorySource::new(resolved.path);
+        source.confine = Some(repo.clone());
+        return Ok(Box::new(source));
+    }
+    if !path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
+    {
+        return Err(OfflineError::Unsupported {
+            path: path.to_path_buf(),
+        });
+    }
+    let file = repo.regular_file(&joined).map_err(refused)?;
+    let mut source = ZipSource::new(file);
+    source.limit = Some(MAX_REPOSITORY_ZIP_BYTES);
+    Ok(Box::new(source))
+}
+
 fn not_found_or_read(path: &Path, source: std::io::Error) -> OfflineError {
     if source.kind() == std::io::ErrorKind::NotFound {
         OfflineError::NotFound {
@@ -99,12 +158,18 @@ fn not_found_or_read(path: &Path, source: std::io::Error) -> OfflineError {
 #[derive(Debug, Clone)]
 pub struct DirectorySource {
     path: PathBuf,
+    /// The repository every record and folder must stay inside (a database the repository
+    /// named), or `None` (the operator's).
+    confine: Option<RepoRoot>,
 }
 
 impl DirectorySource {
     /// A source reading `path`. Nothing is read until [`AdvisorySource::load`].
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        DirectorySource { path: path.into() }
+        DirectorySource {
+            path: path.into(),
+            confine: None,
+        }
     }
 
     /// The directory searched: `path/vulns` when it exists (a checkout of the PyPA database),
@@ -129,20 +194,25 @@ impl AdvisorySource for DirectorySource {
         let mut files = Vec::new();
         let mut diagnostics = Vec::new();
         let entries = fs::read_dir(&root).map_err(|source| not_found_or_read(&root, source))?;
-        collect_files(entries, &root, 0, &mut files, &mut diagnostics);
+        let confine = self.confine.as_ref();
+        collect_files(entries, &root, 0, confine, &mut files, &mut diagnostics);
         files.sort_by(|a, b| a.0.cmp(&b.0));
         let results = parallel_map(
             files,
             || (),
             |(), (path, format)| {
-                let bytes = fs::read(&path).map_err(|err| {
+                let read = match confine {
+                    Some(repo) => repo.read(&path).map_err(|e| e.to_string()),
+                    None => fs::read(&path).map_err(|e| e.to_string()),
+                };
+                let bytes = read.map_err(|err| {
                     Box::new(
                         Diagnostic::file(
                             &path,
                             DiagnosticSeverity::Error,
                             "Cannot read the record",
                         )
-                        .caused_by(err.to_string()),
+                        .caused_by(err),
                     )
                 })?;
                 parse_record(path, &bytes, format).map(Some)
@@ -157,6 +227,7 @@ fn collect_files(
     entries: fs::ReadDir,
     dir: &Path,
     depth: usize,
+    confine: Option<&RepoRoot>,
     files: &mut Vec<(PathBuf, RecordFormat)>,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
@@ -175,6 +246,20 @@ fn collect_files(
             continue;
         }
         let path = entry.path();
+        if let Some(repo) = confine {
+            // A link that leaves the repository is never followed (nor listed from).
+            if let Err(error) = repo.resolve(&path) {
+                diagnostics.push(
+                    Diagnostic::file(
+                        &path,
+                        DiagnosticSeverity::Error,
+                        "Refused to read the entry",
+                    )
+                    .caused_by(error.to_string()),
+                );
+                continue;
+            }
+        }
         // `fs::metadata` follows symlinks, so a linked database is read like a real one.
         let metadata = match fs::metadata(&path) {
             Ok(metadata) => metadata,
@@ -193,7 +278,7 @@ fn collect_files(
                 continue;
             }
             match fs::read_dir(&path) {
-                Ok(inner) => collect_files(inner, &path, depth + 1, files, diagnostics),
+                Ok(inner) => collect_files(inner, &path, depth + 1, confine, files, diagnostics),
                 Err(err) => diagnostics.push(warn(&path, "Cannot list the directory", err)),
             }
         } else if let Some(format) = RecordFormat::from_path(&path) {
@@ -206,12 +291,17 @@ fn collect_files(
 #[derive(Debug, Clone)]
 pub struct ZipSource {
     path: PathBuf,
+    /// The most bytes read (a zip the repository named); `None`: no limit (the operator's).
+    limit: Option<u64>,
 }
 
 impl ZipSource {
     /// A source reading the zip file at `path`. Nothing is read until [`AdvisorySource::load`].
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        ZipSource { path: path.into() }
+        ZipSource {
+            path: path.into(),
+            limit: None,
+        }
     }
 
     /// The zip file.
@@ -228,7 +318,17 @@ impl AdvisorySource for ZipSource {
     fn load(&self) -> Result<RecordBatch, OfflineError> {
         // Read whole: the PyPI export is tens of megabytes, and an in-memory archive can be
         // cloned cheaply, one per worker thread.
-        let bytes = fs::read(&self.path).map_err(|source| not_found_or_read(&self.path, source))?;
+        let bytes = match self.limit {
+            Some(limit) => {
+                crate::text::repo_fs::read_regular(&self.path, limit).map_err(|source| {
+                    OfflineError::Refused {
+                        path: self.path.clone(),
+                        source,
+                    }
+                })?
+            }
+            None => fs::read(&self.path).map_err(|source| not_found_or_read(&self.path, source))?,
+        };
         let archive =
             ZipArchive::new(Cursor::new(bytes.as_slice())).map_err(|source| OfflineError::Zip {
                 path: self.path.clone(),

@@ -117,6 +117,35 @@ pub struct ClientArgs {
     /// Answer only from the cache; no network
     #[arg(long)]
     pub offline: bool,
+    /// Which environment variables the repository may use, and where they may go
+    #[command(flatten)]
+    pub trust: TrustArgs,
+}
+
+/// `--allow-env`, taken by every command that reads a repository.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct TrustArgs {
+    /// Let the repository's files and repin.toml expand `${NAME}` in URLs that go to ORIGIN
+    /// (`https://host[:port]`) only (repeatable; also REPIN_ALLOW_ENV, comma or space separated);
+    /// any other variable is refused
+    #[arg(long = "allow-env", value_name = "NAME@ORIGIN")]
+    pub allow_env: Vec<crate::registry::trust::Grant>,
+}
+
+impl TrustArgs {
+    /// The grants of `--allow-env` and `REPIN_ALLOW_ENV`.
+    pub fn allow_list(&self) -> Result<crate::registry::trust::AllowList, String> {
+        use crate::registry::trust::{ALLOW_ENV_VAR, AllowList};
+        let env = std::env::var(ALLOW_ENV_VAR).ok();
+        AllowList::from_operator(&self.allow_env, env.as_deref()).map_err(|e| {
+            let mut text = e.to_string();
+            if let Some(hint) = e.hint() {
+                text.push_str("\n  hint: ");
+                text.push_str(&hint);
+            }
+            text
+        })
+    }
 }
 
 /// Arguments of `repin check`.
@@ -187,8 +216,9 @@ pub(super) fn checker(args: &LookupArgs) -> Result<(Checker, PathBuf), String> {
     let root = root_of(&args.paths);
     let advisory_db = &args.advisory_db;
     let args = &args.client;
+    let allow = args.trust.allow_list()?;
     let config = match &args.config {
-        Some(path) => Loaded::read(path),
+        Some(path) => Loaded::read_given(path, &root),
         None => Loaded::discover(&root),
     }
     .map_err(|e| {
@@ -214,6 +244,7 @@ pub(super) fn checker(args: &LookupArgs) -> Result<(Checker, PathBuf), String> {
         environment: Environment::from_process(),
         docker_config: crate::registry::oci::DockerConfig::default_dir(),
         now: now(),
+        allow,
     };
     let mut checker = Checker::new(config, options).map_err(|e| crate::lookup::error_chain(&e))?;
     checker.advisory_db = advisory_db.clone();

@@ -170,8 +170,10 @@ pub fn report(workspace: &Workspace) -> ExtractReport<'_> {
 /// The files of `args`, less those `[paths] exclude` of the configuration leaves out.
 fn load(args: &ExtractArgs) -> Result<Workspace, String> {
     let root = super::check::root_of(&args.paths);
+    // Checked, though extract sends nothing: a wrong grant is an error on every command.
+    args.trust.allow_list()?;
     let config = match &args.config {
-        Some(path) => crate::config::Loaded::read(path),
+        Some(path) => crate::config::Loaded::read_given(path, &root),
         None => crate::config::Loaded::discover(&root),
     }
     .map_err(|e| crate::lookup::error_chain(&e))?;

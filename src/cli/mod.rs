@@ -124,6 +124,9 @@ pub struct ExtractArgs {
     /// Configuration file (default: repin.toml or .github/repin.toml in the repository)
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Accepted as every command takes it (extract expands no variable)
+    #[command(flatten)]
+    pub trust: check::TrustArgs,
 }
 
 /// Parse the command line, run the command and return the process exit code.

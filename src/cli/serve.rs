@@ -60,6 +60,10 @@ pub struct ServeArgs {
     /// repository, delivery, job)
     #[arg(long, value_enum, default_value_t = crate::serve::log::Format::Text)]
     pub log_format: crate::serve::log::Format,
+    /// Which environment variables the repositories may use, and where they may go (passed to
+    /// every run)
+    #[command(flatten)]
+    pub trust: super::check::TrustArgs,
 }
 
 fn parse_lease(text: &str) -> Result<Duration, String> {
@@ -130,6 +134,11 @@ pub fn run(args: &ServeArgs) -> u8 {
         ));
         return EXIT_ERROR;
     }
+    // Checked now, not at the first run.
+    if let Err(message) = args.trust.allow_list() {
+        super::print_error(&message);
+        return EXIT_ERROR;
+    }
     let program = match std::env::current_exe() {
         Ok(program) => program,
         Err(error) => {
@@ -172,12 +181,27 @@ pub fn run(args: &ServeArgs) -> u8 {
         .map(str::to_owned)
         .chain([args.api_url.clone()])
         .collect();
+    for grant in &args.trust.allow_env {
+        run_args.extend(["--allow-env".to_owned(), grant.to_string()]);
+    }
     if app.is_none() {
         run_args.extend(["--token-env".to_owned(), args.token_env.clone()]);
+    }
+    // A run needs none of the server's own secrets: not the webhook's, not the queue's
+    // database URL (it may hold a password), not the App's key, and with an App not the token
+    // either (it gets its installation token).
+    let mut withheld = vec![args.webhook_secret_env.clone(), "REPIN_DATABASE".to_owned()];
+    if app.is_some() {
+        withheld.extend([
+            args.token_env.clone(),
+            "REPIN_APP_ID".to_owned(),
+            "REPIN_APP_KEY_FILE".to_owned(),
+        ]);
     }
     let runner = Runner {
         program,
         args: run_args,
+        withheld,
         app,
         remote_template: args
             .remote_template

@@ -14,6 +14,7 @@ use globset::{Glob, GlobMatcher};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::registry::trust::Author;
 use crate::text::{Diagnostic, Encoding, RepoRoot, SourceFile, Span};
 pub use crate::versioning::UpdateKind;
 use crate::versioning::support::{Release, ReleaseData, SupportDate, SupportError};
@@ -491,6 +492,17 @@ pub struct Loaded {
     pub release_data: ReleaseData,
     /// `[network]`, parsed.
     pub network: NetworkLimits,
+    /// Who wrote it: the repository (its own `repin.toml`, or any file inside it, whoever names
+    /// it) or the operator (a `--config` file outside the repository). A repository's settings
+    /// cannot send the operator's credentials anywhere or read outside the repository.
+    pub author: Author,
+    /// The repository the configuration belongs to, which a repository's paths are confined to.
+    pub root: Option<RepoRoot>,
+    /// Where each `[[indexes]]` entry is (`path:line:col` of its `url`), in order, for errors.
+    pub index_places: Vec<String>,
+    /// Where each `[registries."host"]` credential setting is (`path:line:col` of its
+    /// `username-env`, else its `password-env`), by host, for errors.
+    pub registry_places: BTreeMap<String, String>,
 }
 
 /// The stack `repin.toml` is parsed on. The `toml` parser recurses into nested arrays and
@@ -536,7 +548,9 @@ impl Loaded {
                             e.to_string(),
                         )))
                     })?;
-                    return Loaded::parse(&source);
+                    let mut loaded = Loaded::parse(&source)?;
+                    loaded.root = Some(repo);
+                    return Ok(loaded);
                 }
                 Err(error) if error.is_not_found() => {}
                 Err(crate::text::RepoFsError::Read { path, source }) => {
@@ -545,10 +559,50 @@ impl Loaded {
                 Err(source) => return Err(ConfigError::Refused { path, source }),
             }
         }
-        Ok(Loaded::default())
+        Ok(Loaded {
+            root: Some(repo),
+            ..Loaded::default()
+        })
     }
 
-    /// Load a configuration file.
+    /// Load the configuration file the operator named (`--config`) for the repository at
+    /// `root`. A file inside the repository is the repository's, whoever names it: read through
+    /// the repository root (a link out of it is refused) and trusted no more than its own
+    /// `repin.toml`. A file outside it is the operator's.
+    pub fn read_given(path: &Path, root: &Path) -> Result<Loaded, ConfigError> {
+        let repo = RepoRoot::of(root).map_err(|source| ConfigError::Refused {
+            path: root.to_path_buf(),
+            source,
+        })?;
+        let absolute = std::path::absolute(path)
+            .map(|p| crate::text::repo_fs::normalise(&p))
+            .map_err(|source| ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        if !(absolute.starts_with(repo.given()) || absolute.starts_with(repo.path())) {
+            let mut loaded = Loaded::read(path)?;
+            loaded.author = Author::Operator;
+            loaded.root = Some(repo);
+            return Ok(loaded);
+        }
+        let source = repo.read_source(path).map_err(|e| match e {
+            crate::text::TextError::Read { path, source } => ConfigError::Read { path, source },
+            crate::text::TextError::Refused { path, source } => {
+                ConfigError::Refused { path, source }
+            }
+            other => ConfigError::Invalid(Box::new(Diagnostic::file(
+                path,
+                crate::text::Severity::Error,
+                other.to_string(),
+            ))),
+        })?;
+        let mut loaded = Loaded::parse(&source)?;
+        loaded.root = Some(repo);
+        Ok(loaded)
+    }
+
+    /// Load a configuration file (written by the repository, unless the caller says otherwise).
     pub fn read(path: &Path) -> Result<Loaded, ConfigError> {
         let source = SourceFile::read(path).map_err(|e| match e {
             crate::text::TextError::Read { path, source } => ConfigError::Read { path, source },
@@ -728,6 +782,19 @@ impl Loaded {
             run_deadline: limit(&config.network.run_deadline)?,
             retries: config.network.retries,
         };
+        let place = |span: std::ops::Range<usize>| {
+            crate::text::place(source.path(), source.position(span.start))
+        };
+        let index_places = config.indexes.iter().map(|i| place(i.url.span())).collect();
+        let registry_places = config
+            .registries
+            .iter()
+            .filter_map(|(host, r)| {
+                // The user name is checked first, so it is the one named when both are refused.
+                let at = r.username_env.as_ref().or(r.password_env.as_ref())?;
+                Some((host.clone(), place(at.span())))
+            })
+            .collect();
         Ok(Loaded {
             network,
             minimum_release_age: age(&config.update.minimum_release_age)?,
@@ -737,6 +804,10 @@ impl Loaded {
             python_version,
             exclude,
             release_data,
+            author: Author::Repository,
+            root: None,
+            index_places,
+            registry_places,
         })
     }
 

@@ -1,7 +1,7 @@
 //! Advisories for a run, and the releases an audit needs to name fix versions.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use futures::StreamExt;
 
@@ -10,6 +10,7 @@ use crate::advisory::AdvisoryIndex;
 use crate::config::AdvisorySource as SourceName;
 use crate::decide::python::Release;
 use crate::manifest::workspace::Workspace;
+use crate::registry::trust::Author;
 
 /// Advisories by package, and the packages whose advisories could not be fetched.
 #[derive(Debug, Default)]
@@ -39,13 +40,30 @@ impl Checker {
         override_db: Option<&Path>,
     ) -> Result<AdvisoryLookup, String> {
         let config = &self.config.config.advisories;
-        let path = override_db.map(Path::to_path_buf).or_else(|| {
-            (config.source == SourceName::Offline)
-                .then(|| config.path.as_ref().map(|p| p.get_ref().into()))
-                .flatten()
-        });
+        let configured: Option<PathBuf> = (config.source == SourceName::Offline)
+            .then(|| config.path.as_ref().map(|p| p.get_ref().into()))
+            .flatten();
+        let path = override_db.map(Path::to_path_buf).or(configured.clone());
         if let Some(path) = path {
-            let source = crate::advisory::offline::open(&path).map_err(|e| error_chain(&e))?;
+            let source = match (&configured, override_db, &self.config.root) {
+                // The repository's own `path` stays inside the repository.
+                (Some(_), None, root) if self.config.author == Author::Repository => {
+                    let Some(root) = root else {
+                        return Err(format!(
+                            "Refused to read the advisory database `{}`: the configuration is the repository's, and its repository is not known\n  hint: pass --advisory-db PATH",
+                            path.display()
+                        ));
+                    };
+                    crate::advisory::offline::open_in_repository(&path, root).map_err(|e| {
+                        let mut text = error_chain(&e);
+                        if matches!(e, crate::advisory::offline::OfflineError::Refused { .. }) {
+                            text.push_str("\n  hint: a repository's `[advisories] path` must be inside the repository; the operator can pass --advisory-db PATH");
+                        }
+                        text
+                    })?
+                }
+                _ => crate::advisory::offline::open(&path).map_err(|e| error_chain(&e))?,
+            };
             let index = tokio::task::spawn_blocking(move || source.load_index())
                 .await
                 .map_err(|e| e.to_string())?

@@ -406,7 +406,10 @@ impl Checker {
                     Err(error) => outcome.failures.push(Failure {
                         file: path.to_path_buf(),
                         index: d,
-                        message: error_chain(&error),
+                        message: match error.hint() {
+                            Some(hint) => format!("{}\n  hint: {hint}", error_chain(&error)),
+                            None => error_chain(&error),
+                        },
                     }),
                 }
             }

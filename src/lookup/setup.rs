@@ -12,6 +12,7 @@ use crate::registry::http::{CacheMode, HttpClient, HttpConfig, HttpError};
 use crate::registry::oci::credentials::CredentialError;
 use crate::registry::oci::{Credential, DockerConfig, OciClient, OciSettings, Platform};
 use crate::registry::pypi::{ConfiguredIndexes, Environment, IndexResolver, PypiClient, PypiError};
+use crate::registry::trust::{AllowList, Author, Origin, Reference};
 
 /// What a run needs besides the configuration file.
 #[derive(Debug, Clone)]
@@ -24,6 +25,9 @@ pub struct RunOptions {
     pub docker_config: Option<PathBuf>,
     /// Now, in seconds since the epoch.
     pub now: i64,
+    /// The operator's grants: which variables the repository's files and configuration may
+    /// have expanded, for which origins.
+    pub allow: AllowList,
 }
 
 /// Errors setting a run up.
@@ -67,7 +71,7 @@ impl Checker {
         })?;
         let c = &config.config;
         // Index credentials are named by environment variable; the index resolver expands
-        // `${VAR}` references (and says which one is unset).
+        // `${VAR}` references (and says which one is unset, or refused).
         let template = |i: &crate::config::IndexConfig| -> String {
             let url = i.url.get_ref().clone();
             match (&i.username_env, &i.password_env) {
@@ -88,8 +92,16 @@ impl Checker {
                 .filter(|i| !i.primary)
                 .map(template)
                 .collect(),
+            author: config.author,
+            places: c
+                .indexes
+                .iter()
+                .zip(&config.index_places)
+                .map(|(i, place)| (template(i), place.clone()))
+                .collect(),
         };
-        let indexes = IndexResolver::new(options.environment.clone(), configured)?;
+        let indexes = IndexResolver::new(options.environment.clone(), configured)?
+            .with_allow_list(options.allow.clone());
         let mut settings = OciSettings::default();
         for (host, registry) in &c.registries {
             if let Some(url) = &registry.url {
@@ -101,6 +113,57 @@ impl Checker {
             }
             if registry.insecure {
                 settings.insecure.push(host.clone());
+            }
+            if config.author == Author::Repository {
+                // Where this registry's requests go now, and where they would go unmoved.
+                let moved = match (&registry.url, registry.insecure) {
+                    (None, false) => false,
+                    _ => {
+                        let endpoint = settings.endpoints.get(host).cloned().map_or_else(
+                            || crate::registry::oci::default_endpoint(host, registry.insecure),
+                            Ok,
+                        );
+                        let unmoved = crate::registry::oci::default_endpoint(host, false);
+                        match (endpoint, unmoved) {
+                            (Ok(e), Ok(u)) => Origin::of(&e) != Origin::of(&u),
+                            _ => true,
+                        }
+                    }
+                };
+                if moved {
+                    settings.withhold_stored.push(host.clone());
+                }
+                let references: Vec<Reference> = [&registry.username_env, &registry.password_env]
+                    .into_iter()
+                    .flatten()
+                    .map(|name| Reference {
+                        name: name.get_ref().clone(),
+                        in_host: false,
+                    })
+                    .collect();
+                if !references.is_empty() {
+                    let endpoint = match settings.endpoints.get(host) {
+                        Some(url) => Ok(url.clone()),
+                        None => crate::registry::oci::default_endpoint(host, registry.insecure),
+                    };
+                    let origin = endpoint.ok().and_then(|e| Origin::of(&e)).ok_or_else(|| {
+                        SetupError::Registry {
+                            registry: host.clone(),
+                            reason: "its endpoint has no http or https origin".into(),
+                        }
+                    });
+                    let what = format!("`[registries.\"{host}\"]` of repin.toml");
+                    let place = config.registry_places.get(host).map(String::as_str);
+                    match options.allow.check(&references, || origin, &what, place) {
+                        Ok(result) => {
+                            result?;
+                        }
+                        Err(refusal) => {
+                            settings.refused.insert(host.clone(), refusal);
+                            continue;
+                        }
+                    }
+                }
             }
             let var = |name: &Option<toml::Spanned<String>>| -> Result<Option<String>, SetupError> {
                 let Some(name) = name else { return Ok(None) };

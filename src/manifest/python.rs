@@ -53,6 +53,9 @@ pub struct IndexOptions {
     /// `--pre`: pre-releases are allowed.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub pre: bool,
+    /// Where each URL above was first written (`path:line:col`), for errors about it.
+    #[serde(skip)]
+    pub places: Vec<(String, String)>,
 }
 
 impl IndexOptions {
@@ -80,6 +83,24 @@ impl IndexOptions {
         }
         self.no_index |= other.no_index;
         self.pre |= other.pre;
+        for (url, place) in &other.places {
+            self.note_place(url, place);
+        }
+    }
+
+    /// Record where `url` was written (`path:line:col`), unless it already was.
+    pub fn note_place(&mut self, url: &str, place: &str) {
+        if self.place_of(url).is_none() {
+            self.places.push((url.to_owned(), place.to_owned()));
+        }
+    }
+
+    /// Where `url` was written (`path:line:col`), when known.
+    pub fn place_of(&self, url: &str) -> Option<&str> {
+        self.places
+            .iter()
+            .find(|(u, _)| u == url)
+            .map(|(_, p)| p.as_str())
     }
 }
 

@@ -3,3 +3,4 @@
 pub mod http;
 pub mod oci;
 pub mod pypi;
+pub mod trust;

@@ -112,6 +112,9 @@ pub struct Runner {
     pub remote_template: String,
     /// The App whose installation tokens the runs use; `None`: the token in the environment.
     pub app: Option<Arc<AppAuth>>,
+    /// Environment variables a run does not inherit (the server's own secrets: the webhook's,
+    /// the App's).
+    pub withheld: Vec<String>,
 }
 
 impl Runner {
@@ -127,12 +130,15 @@ impl Runner {
         command
             .args(&self.args)
             .args(["--repo", repository, "--remote", &remote]);
+        for name in &self.withheld {
+            command.env_remove(name);
+        }
         command
     }
 }
 
 /// What the server does.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Settings {
     /// Where to listen.
     pub listen: SocketAddr,
@@ -155,6 +161,27 @@ pub struct Settings {
     pub lease: Duration,
     /// On SIGTERM, how long running jobs may finish before they are killed and given back.
     pub shutdown_grace: Duration,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the secret, not even its length; the database URL without its password.
+        f.debug_struct("Settings")
+            .field("listen", &self.listen)
+            .field("secret", &"***")
+            .field("repositories", &self.repositories)
+            .field("every", &self.every)
+            .field("runner", &self.runner)
+            .field("workers", &self.workers)
+            .field("job_timeout", &self.job_timeout)
+            .field(
+                "database",
+                &crate::registry::http::redact::text(&self.database),
+            )
+            .field("lease", &self.lease)
+            .field("shutdown_grace", &self.shutdown_grace)
+            .finish()
+    }
 }
 
 /// How long an idle worker waits before asking the database again (a delivery to this
@@ -769,4 +796,76 @@ pub async fn run(settings: Settings, ready: impl FnOnce(SocketAddr)) -> Result<(
     }
     log::info(About::default(), "stopped");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 10: a run (on a repository that may be hostile) inherits none of the server's own
+    /// secrets, and no secret is on its command line.
+    #[test]
+    fn a_run_inherits_none_of_the_servers_secrets() {
+        let runner = Runner {
+            program: PathBuf::from("/usr/bin/repin"),
+            args: vec!["pr".into(), "--clone".into()],
+            remote_template: "https://github.example/{repo}.git".into(),
+            app: None,
+            withheld: vec!["REPIN_WEBHOOK_SECRET".into(), "REPIN_APP_KEY_FILE".into()],
+        };
+        let command = runner.command("acme/service");
+        let removed: Vec<String> = command
+            .get_envs()
+            .filter(|(_, value)| value.is_none())
+            .map(|(name, _)| name.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(removed, ["REPIN_APP_KEY_FILE", "REPIN_WEBHOOK_SECRET"]);
+        let argv: Vec<String> = command
+            .get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            argv,
+            [
+                "pr",
+                "--clone",
+                "--repo",
+                "acme/service",
+                "--remote",
+                "https://github.example/acme/service.git"
+            ]
+        );
+    }
+
+    #[test]
+    fn settings_never_print_the_secret() {
+        let settings = Settings {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            secret: b"webhook-canary-secret".to_vec(),
+            repositories: vec!["acme/service".into()],
+            every: None,
+            runner: Runner {
+                program: PathBuf::from("repin"),
+                args: Vec::new(),
+                remote_template: String::new(),
+                app: None,
+                withheld: Vec::new(),
+            },
+            workers: 1,
+            job_timeout: Duration::from_secs(60),
+            database: "postgres://repin:db-canary-password@127.0.0.1:5432/repin".into(),
+            lease: Duration::from_secs(60),
+            shutdown_grace: Duration::from_secs(20),
+        };
+        let shown = format!("{settings:?}");
+        assert!(!shown.contains("db-canary-password"), "{shown}");
+        // Neither as text nor as the bytes a derived Debug would list.
+        let bytes = format!("{:?}", &settings.secret[..4]);
+        let bytes = bytes.trim_matches(['[', ']']);
+        assert!(
+            !shown.contains("canary") && !shown.contains(bytes),
+            "{shown}"
+        );
+        assert!(shown.contains("acme/service"), "{shown}");
+    }
 }

@@ -22,6 +22,13 @@ pub use repo_fs::{RepoFsError, RepoRoot};
 pub use source::{Encoding, LineEndings, SourceFile};
 pub use span::{LineIndex, Position, Span};
 
+/// `path:line:col` as messages name a place in a file (without a leading `./`).
+pub fn place(path: &std::path::Path, position: Position) -> String {
+    let path = path.display().to_string();
+    let path = path.strip_prefix("./").unwrap_or(&path);
+    format!("{path}:{position}")
+}
+
 /// Errors reading, decoding, editing or writing source text.
 #[derive(Debug, thiserror::Error)]
 pub enum TextError {

@@ -243,6 +243,9 @@ fn error_pages_that_echo_credentials_show_none_of_them() {
             "--no-cache",
             "--log-level",
             "debug",
+            // The repository's `${INDEX_PASSWORD}` goes to this index only because it is allowed.
+            "--allow-env",
+            &format!("INDEX_PASSWORD@{}", index.url("")),
             repo.path().to_str().unwrap(),
         ],
         &[("INDEX_PASSWORD", std::ffi::OsStr::new(password))],

@@ -25,5 +25,6 @@ mod readme;
 mod registry_oci;
 mod relock_e2e;
 mod sarif;
+mod secrets_e2e;
 mod serve_e2e;
 mod serve_fleet;

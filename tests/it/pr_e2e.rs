@@ -123,6 +123,7 @@ impl World {
         extra: &[&str],
         env: &[(&str, &std::ffi::OsStr)],
     ) -> Output {
+        let advisories = self.advisories.to_str().unwrap();
         let mut args = vec![
             "pr",
             "--repo",
@@ -134,6 +135,9 @@ impl World {
             "--no-cache",
             "--color",
             "never",
+            // The operator's database: a repository's own `[advisories] path` must lie inside it.
+            "--advisory-db",
+            advisories,
         ];
         args.extend_from_slice(extra);
         if checkout {
@@ -240,9 +244,8 @@ fn setup() -> World {
     std::fs::write(
         checkout.join("repin.toml"),
         format!(
-            "[python]\nversion = \"3.12\"\n\n[[indexes]]\nurl = \"{}\"\nprimary = true\n\n[advisories]\nsource = \"offline\"\npath = \"{}\"\n\n[pull-requests]\ncommit-prefix = \"chore(deps):\"\nlabels = [\"dependencies\"]\nsecurity-labels = [\"security\"]\n",
+            "[python]\nversion = \"3.12\"\n\n[[indexes]]\nurl = \"{}\"\nprimary = true\n\n[pull-requests]\ncommit-prefix = \"chore(deps):\"\nlabels = [\"dependencies\"]\nsecurity-labels = [\"security\"]\n",
             pypi.index_url(),
-            advisories.path().display()
         ),
     )
     .unwrap();

@@ -586,6 +586,23 @@ impl Parser<'_> {
             let mut requirement = scanned.requirement;
             requirement.origin = python::RequirementOrigin::PipInstall;
             requirement.index = argument.index.clone();
+            // Where each index URL is, for errors about it (a refused `${VAR}` names it).
+            let urls: Vec<String> = requirement
+                .index
+                .index_url
+                .iter()
+                .chain(&requirement.index.extra_index_urls)
+                .chain(&requirement.index.find_links)
+                .cloned()
+                .collect();
+            for url in urls {
+                if let Some(at) = command.find(url.as_str()) {
+                    let span = args.cover(command_start + at, command_start + at + url.len());
+                    let place =
+                        crate::text::place(self.source.path(), self.source.position(span.start));
+                    requirement.index.note_place(&url, &place);
+                }
+            }
             let mut skip_reason = scanned.skip_reason;
             if text.contains('$') {
                 skip_reason = Some(SkipReason::EnvironmentVariable);

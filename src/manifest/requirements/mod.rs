@@ -281,9 +281,19 @@ impl Parser<'_> {
                 });
             }
             Name::Editable => return Some(self.editable(line, option)),
-            Name::IndexUrl => options.index_url = Some(value),
-            Name::ExtraIndexUrl => options.extra_index_urls.push(value),
-            Name::FindLinks => options.find_links.push(value),
+            Name::IndexUrl | Name::ExtraIndexUrl | Name::FindLinks => {
+                // Kept for errors about the URL (a refused `${VAR}` names where it is).
+                if let Some(span) = value_span {
+                    let place =
+                        crate::text::place(self.source.path(), self.source.position(span.start));
+                    options.note_place(&value, &place);
+                }
+                match option.name {
+                    Name::IndexUrl => options.index_url = Some(value),
+                    Name::ExtraIndexUrl => options.extra_index_urls.push(value),
+                    _ => options.find_links.push(value),
+                }
+            }
             Name::TrustedHost => options.trusted_hosts.push(value),
             Name::NoIndex => options.no_index = true,
             Name::Pre => options.pre = true,

@@ -55,6 +55,13 @@ pub struct OciSettings {
     pub credentials: HashMap<String, Credential>,
     /// Docker's configuration, for `auths` and credential helpers.
     pub docker_config: Option<Arc<DockerConfig>>,
+    /// Registries whose stored credentials (Docker's `config.json`, helpers) are not used: the
+    /// repository moved their endpoint to another origin (a `url`, or plain HTTP), and a
+    /// credential stored for a host goes to that host's own origin only.
+    pub withhold_stored: Vec<String>,
+    /// Registries whose configured credentials were refused, with why: their lookups fail
+    /// with it rather than go on without the credentials the repository asked for.
+    pub refused: HashMap<String, crate::registry::trust::TrustError>,
     /// Where to look for `docker-credential-*` helpers (`PATH` when `None`).
     pub helper_path: Option<OsString>,
     /// Tags asked for per page (`n=`); 1000 when `None`.
@@ -176,6 +183,15 @@ pub enum OciError {
         /// Why.
         reason: &'static str,
     },
+    /// The repository's configuration names credentials the operator did not allow for the
+    /// registry's origin.
+    #[error("{error}\n  hint: {}", .error.hint().unwrap_or_default())]
+    CredentialRefused {
+        /// Registry host.
+        registry: String,
+        /// The refusal.
+        error: crate::registry::trust::TrustError,
+    },
     /// Reading credentials failed.
     #[error("Cannot get credentials")]
     Credentials(#[from] credentials::CredentialError),
@@ -231,6 +247,22 @@ fn is_loopback(host: &str) -> bool {
     name == "localhost" || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
+/// The base URL of a registry's API when nothing moves it: Docker Hub's API host for
+/// `docker.io`, plain HTTP for loopback hosts and `insecure` ones, HTTPS otherwise.
+pub fn default_endpoint(registry: &str, insecure: bool) -> Result<Url, OciError> {
+    let text = if registry == "docker.io" || registry == "index.docker.io" {
+        DOCKER_HUB_API.to_owned()
+    } else if is_loopback(registry) || insecure {
+        format!("http://{registry}")
+    } else {
+        format!("https://{registry}")
+    };
+    Url::parse(&text).map_err(|e| OciError::BadResponse {
+        registry: registry.to_owned(),
+        reason: format!("`{registry}` is not a usable host: {e}"),
+    })
+}
+
 /// `sha256:<hex>` of bytes.
 pub fn sha256_digest(bytes: &[u8]) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
@@ -253,22 +285,22 @@ impl OciClient {
         if let Some(url) = self.settings.endpoints.get(registry) {
             return Ok(url.clone());
         }
-        let text = if registry == "docker.io" || registry == "index.docker.io" {
-            DOCKER_HUB_API.to_owned()
-        } else if is_loopback(registry) || self.settings.insecure.iter().any(|r| r == registry) {
-            format!("http://{registry}")
-        } else {
-            format!("https://{registry}")
-        };
-        Url::parse(&text).map_err(|e| OciError::BadResponse {
-            registry: registry.to_owned(),
-            reason: format!("`{registry}` is not a usable host: {e}"),
-        })
+        let insecure = self.settings.insecure.iter().any(|r| r == registry);
+        default_endpoint(registry, insecure)
     }
 
     fn credential(&self, registry: &str) -> Result<Option<Credential>, OciError> {
+        if let Some(error) = self.settings.refused.get(registry) {
+            return Err(OciError::CredentialRefused {
+                registry: registry.to_owned(),
+                error: error.clone(),
+            });
+        }
         if let Some(c) = self.settings.credentials.get(registry) {
             return Ok(Some(c.clone()));
+        }
+        if self.settings.withhold_stored.iter().any(|r| r == registry) {
+            return Ok(None);
         }
         match &self.settings.docker_config {
             Some(config) => Ok(config.credential(registry, self.settings.helper_path.as_ref())?),

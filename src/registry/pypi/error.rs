@@ -113,6 +113,9 @@ pub enum PypiError {
         /// Its scheme.
         scheme: String,
     },
+    /// A repository's index URL refers to a variable the operator did not allow for its origin.
+    #[error(transparent)]
+    Refused(#[from] crate::registry::trust::TrustError),
     /// An index URL refers to an environment variable that is not set.
     #[error("The environment variable `{variable}` in the index URL `{url}` is not set")]
     UndefinedVariable {
@@ -161,9 +164,10 @@ impl PypiError {
             )),
             PypiError::Unauthorized { host, .. } => Some(format!(
                 "{host} needs credentials: put them in the index URL as \
-                 `https://user:${{TOKEN}}@{host}/...` (the variable is read from the environment) \
-                 or add `machine {host} login USER password TOKEN` to ~/.netrc"
+                 `https://user:${{TOKEN}}@{host}/...` (the variable is read from the environment when \
+                 the operator allows it there: `--allow-env TOKEN@https://{host}`) or add `machine {host} login USER password TOKEN` to ~/.netrc"
             )),
+            PypiError::Refused(error) => error.hint(),
             PypiError::UndefinedVariable { variable, .. } => {
                 Some(format!("set `{variable}` in the environment repin runs in"))
             }

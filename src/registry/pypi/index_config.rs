@@ -17,6 +17,11 @@
 //! Credentials come from the URL's user info (percent-decoded), where `${VAR}` references are
 //! expanded from the environment (an unset variable is an error), or else from netrc for the
 //! URL's host. They are kept out of the URL, so an [`Index`] prints without them.
+//!
+//! A URL the repository wrote (a requirements file, a Dockerfile's `pip install`, the
+//! repository's own `repin.toml`) has its `${VAR}` references expanded only as the operator's
+//! allow-list says ([`crate::registry::trust`]); the operator's own settings (`PIP_*`, pip's
+//! files, a configuration file outside the repository) are expanded as they are.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -30,6 +35,7 @@ use super::netrc::Netrc;
 use super::pip_conf::{PipConf, PipConfFile};
 use crate::manifest::python::IndexOptions;
 use crate::registry::http::{Auth, redact};
+use crate::registry::trust::{self, AllowList, Author, Origin, TrustError};
 
 /// PyPI's simple index, used when nothing else is configured.
 pub const DEFAULT_INDEX_URL: &str = "https://pypi.org/simple/";
@@ -102,6 +108,11 @@ pub struct ConfiguredIndexes {
     pub index_url: Option<String>,
     /// Replace the environment's and pip's extra index URLs (when not empty).
     pub extra_index_urls: Vec<String>,
+    /// Who wrote the configuration: a repository's `${VAR}` references (and `username-env`,
+    /// `password-env`) are checked against the allow-list.
+    pub author: Author,
+    /// Where each URL above is written (`path:line:col`), for errors.
+    pub places: BTreeMap<String, String>,
 }
 
 /// The process environment, passed in so tests never read the real machine's.
@@ -303,6 +314,64 @@ pub fn parse_index_url(
     Ok((IndexUrl::new(url), auth))
 }
 
+/// The origin a URL template goes to, with only the variables of its host part expanded (and
+/// none read when it has none).
+fn template_origin(template: &str, env: &Environment) -> Result<Origin, PypiError> {
+    let template = template.trim();
+    let shown = redact::text(template);
+    let invalid = |source| PypiError::InvalidIndexUrl {
+        url: shown.clone(),
+        source,
+    };
+    let (scheme, rest) = template
+        .split_once("://")
+        .ok_or_else(|| invalid(url::ParseError::RelativeUrlWithoutBase))?;
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let host = match rest[..authority_end].rfind('@') {
+        Some(at) => &rest[at + 1..authority_end],
+        None => &rest[..authority_end],
+    };
+    let host = expand_vars(host, env).map_err(|error| match error {
+        PypiError::UndefinedVariable { variable, .. } => PypiError::UndefinedVariable {
+            variable,
+            url: shown.clone(),
+        },
+        other => other,
+    })?;
+    let url = Url::parse(&format!("{}://{host}/", scheme.to_ascii_lowercase())).map_err(invalid)?;
+    Origin::of(&url).ok_or_else(|| invalid(url::ParseError::EmptyHost))
+}
+
+/// [`parse_index_url`] for a URL written by `author`: a repository's `${VAR}` references are
+/// checked against `allow` for the origin the URL goes to before any is read (see
+/// [`crate::registry::trust`]); `place` (`path:line:col`) and `what` name the URL in errors.
+pub fn parse_trusted_index_url(
+    template: &str,
+    env: &Environment,
+    author: Author,
+    allow: &AllowList,
+    what: &str,
+    place: Option<&str>,
+) -> Result<(IndexUrl, Option<Auth>), PypiError> {
+    let references = trust::references(template.trim());
+    if author == Author::Operator || references.is_empty() {
+        return parse_index_url(template, env);
+    }
+    let origin = allow.check(&references, || template_origin(template, env), what, place)??;
+    let (url, auth) = parse_index_url(template, env)?;
+    // The host part was checked; the whole URL must go where it said (a value with `@` or `/`
+    // in the host part could otherwise move it).
+    if Origin::of(url.as_url()).as_ref() != Some(&origin) {
+        return Err(PypiError::Refused(TrustError::NotAllowed {
+            variable: references[0].name.clone(),
+            origin: None,
+            place: place.map(str::to_owned),
+            what: what.to_owned(),
+        }));
+    }
+    Ok((url, auth))
+}
+
 fn decode(text: &str) -> String {
     percent_encoding::percent_decode_str(text)
         .decode_utf8_lossy()
@@ -325,6 +394,7 @@ pub struct IndexResolver {
     configured: ConfiguredIndexes,
     pip_conf: PipConf,
     netrc: Option<Netrc>,
+    allow: AllowList,
 }
 
 impl IndexResolver {
@@ -344,7 +414,15 @@ impl IndexResolver {
             env,
             configured,
             netrc,
+            allow: AllowList::default(),
         })
+    }
+
+    /// The operator's grants: which variables a repository's URLs may have expanded, for which
+    /// origins (none by default).
+    pub fn with_allow_list(mut self, allow: AllowList) -> Self {
+        self.allow = allow;
+        self
     }
 
     /// The indexes for a requirement with `options` from the requirements file at `file` (the
@@ -377,7 +455,12 @@ impl IndexResolver {
         );
         let mut indexes: Vec<Index> = Vec::new();
         for (template, source) in templates {
-            let index = self.index(&template, source)?;
+            let place = match &source {
+                IndexSource::RequirementsFile { .. } => options.place_of(&template),
+                IndexSource::Config => self.configured.places.get(&template).map(String::as_str),
+                _ => None,
+            };
+            let index = self.index_at(&template, source, place)?;
             if !indexes.iter().any(|i| i.url == index.url) {
                 indexes.push(index);
             }
@@ -387,7 +470,26 @@ impl IndexResolver {
 
     /// Build one index from a configured URL: credentials from the URL, else from netrc.
     pub fn index(&self, template: &str, source: IndexSource) -> Result<Index, PypiError> {
-        let (url, mut auth) = parse_index_url(template, &self.env)?;
+        self.index_at(template, source, None)
+    }
+
+    /// [`IndexResolver::index`] for a URL written at `place` (`path:line:col`), for errors.
+    fn index_at(
+        &self,
+        template: &str,
+        source: IndexSource,
+        place: Option<&str>,
+    ) -> Result<Index, PypiError> {
+        let (author, what) = match &source {
+            IndexSource::RequirementsFile { .. } => (Author::Repository, "the index URL"),
+            IndexSource::Config => (
+                self.configured.author,
+                "the `[[indexes]]` URL of repin.toml (with its username-env and password-env)",
+            ),
+            _ => (Author::Operator, "the index URL"),
+        };
+        let (url, mut auth) =
+            parse_trusted_index_url(template, &self.env, author, &self.allow, what, place)?;
         if auth.is_none() {
             let host = url.as_url().host_str().unwrap_or_default();
             auth = self

