@@ -50,13 +50,13 @@ pub enum TrustError {
         reason: String,
     },
     /// A repository refers to a variable the operator did not allow for where it would go.
-    #[error("{}", not_allowed(.variable, .origin.as_ref(), .place.as_deref(), .what))]
+    #[error("{}", not_allowed(.variable, .origin.as_deref(), .place.as_deref(), .what))]
     NotAllowed {
         /// The variable.
         variable: String,
         /// Where the value would go; `None` when a variable decides the host (the origin could
-        /// hold a variable's value, so it is not shown).
-        origin: Option<Origin>,
+        /// hold a variable's value, so it is not shown). Boxed: errors travel in `Result`s.
+        origin: Option<Box<Origin>>,
         /// Where the reference is written (`path:line:col`), when known.
         place: Option<String>,
         /// What holds the reference (`the index URL`, `password-env of [registries."ghcr.io"]`).
@@ -275,7 +275,7 @@ impl AllowList {
     ) -> Result<Result<Origin, E>, TrustError> {
         let refused = |variable: &str, origin: Option<Origin>| TrustError::NotAllowed {
             variable: variable.to_owned(),
-            origin,
+            origin: origin.map(Box::new),
             place: place.map(str::to_owned),
             what: what.to_owned(),
         };

@@ -190,7 +190,7 @@ pub enum OciError {
         /// Registry host.
         registry: String,
         /// The refusal.
-        error: crate::registry::trust::TrustError,
+        error: Box<crate::registry::trust::TrustError>,
     },
     /// Reading credentials failed.
     #[error("Cannot get credentials")]
@@ -293,7 +293,7 @@ impl OciClient {
         if let Some(error) = self.settings.refused.get(registry) {
             return Err(OciError::CredentialRefused {
                 registry: registry.to_owned(),
-                error: error.clone(),
+                error: Box::new(error.clone()),
             });
         }
         if let Some(c) = self.settings.credentials.get(registry) {

@@ -115,7 +115,7 @@ pub enum PypiError {
     },
     /// A repository's index URL refers to a variable the operator did not allow for its origin.
     #[error(transparent)]
-    Refused(#[from] crate::registry::trust::TrustError),
+    Refused(Box<crate::registry::trust::TrustError>),
     /// An index URL refers to an environment variable that is not set.
     #[error("The environment variable `{variable}` in the index URL `{url}` is not set")]
     UndefinedVariable {

@@ -357,17 +357,19 @@ pub fn parse_trusted_index_url(
     if author == Author::Operator || references.is_empty() {
         return parse_index_url(template, env);
     }
-    let origin = allow.check(&references, || template_origin(template, env), what, place)??;
+    let origin = allow
+        .check(&references, || template_origin(template, env), what, place)
+        .map_err(|refusal| PypiError::Refused(Box::new(refusal)))??;
     let (url, auth) = parse_index_url(template, env)?;
     // The host part was checked; the whole URL must go where it said (a value with `@` or `/`
     // in the host part could otherwise move it).
     if Origin::of(url.as_url()).as_ref() != Some(&origin) {
-        return Err(PypiError::Refused(TrustError::NotAllowed {
+        return Err(PypiError::Refused(Box::new(TrustError::NotAllowed {
             variable: references[0].name.clone(),
             origin: None,
             place: place.map(str::to_owned),
             what: what.to_owned(),
-        }));
+        })));
     }
     Ok((url, auth))
 }

@@ -615,7 +615,7 @@ fn a_repository_expands_only_the_variables_allowed_for_the_origin() {
     let file = Path::new("requirements.txt");
     let resolve = |options: &IndexOptions| resolver.indexes(options, Some(file));
     let refused = |options: &IndexOptions| match resolve(options) {
-        Err(PypiError::Refused(error)) => error,
+        Err(PypiError::Refused(error)) => *error,
         other => panic!("{other:?}"),
     };
 
@@ -658,7 +658,7 @@ fn a_repository_expands_only_the_variables_allowed_for_the_origin() {
             error,
             TrustError::NotAllowed {
                 variable: variable.into(),
-                origin: Some(origin.parse().unwrap()),
+                origin: Some(Box::new(origin.parse().unwrap())),
                 place: Some("requirements.txt:3:20".into()),
                 what: "the index URL".into(),
             },
