@@ -33,7 +33,7 @@ pub fn normalize_name(name: &str) -> String {
 }
 
 /// Index options in effect for a requirement (pip applies them to the whole file set).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize)]
 pub struct IndexOptions {
     /// `-i`/`--index-url`, as written (it may hold `${VAR}` references or credentials).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -56,6 +56,20 @@ pub struct IndexOptions {
     /// Where each URL above was first written (`path:line:col`), for errors about it.
     #[serde(skip)]
     pub places: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for IndexOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The options as written; where each URL is only matters to errors.
+        f.debug_struct("IndexOptions")
+            .field("index_url", &self.index_url)
+            .field("extra_index_urls", &self.extra_index_urls)
+            .field("no_index", &self.no_index)
+            .field("find_links", &self.find_links)
+            .field("trusted_hosts", &self.trusted_hosts)
+            .field("pre", &self.pre)
+            .finish()
+    }
 }
 
 impl IndexOptions {
