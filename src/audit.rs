@@ -98,8 +98,10 @@ pub struct Inputs<'a> {
     pub lookup_failures: &'a BTreeMap<String, String>,
     /// The policy for a dependency (fix strategy, allowed versions).
     pub policy: &'a dyn Fn(&Dependency, &std::path::Path) -> Policy,
-    /// Context (Python target, now).
+    /// Context (now; the Python for a file without a target).
     pub ctx: &'a Context,
+    /// The target of each file: its Python is the one fixes must install on.
+    pub targets: Option<&'a crate::target::Targets>,
 }
 
 /// When no index answered for a package, the releases the advisories themselves name: every
@@ -120,6 +122,7 @@ fn releases_from_advisories(index: &AdvisoryIndex, name: &str) -> Vec<Release> {
             requires_python: None,
             uploaded: None,
             hashes: Vec::new(),
+            yanked_reason: None,
         })
         .collect()
 }
@@ -128,7 +131,7 @@ fn releases_from_advisories(index: &AdvisoryIndex, name: &str) -> Vec<Release> {
 pub fn audit(workspace: &Workspace, inputs: &Inputs<'_>) -> Report {
     let mut report = Report::default();
     for manifest in &workspace.manifests {
-        for dependency in &manifest.dependencies {
+        for (index, dependency) in manifest.dependencies.iter().enumerate() {
             let DependencyDetail::Python(requirement) = &dependency.detail else {
                 continue;
             };
@@ -183,7 +186,14 @@ pub fn audit(workspace: &Workspace, inputs: &Inputs<'_>) -> Report {
                 releases,
                 inputs.index.for_package(&dependency.name),
                 &policy,
-                inputs.ctx,
+                &Context {
+                    now: inputs.ctx.now,
+                    python: inputs
+                        .targets
+                        .and_then(|t| t.of_dependency(manifest, index))
+                        .map(|t| t.python.clone())
+                        .or_else(|| inputs.ctx.python.clone()),
+                },
             );
             if assessment.findings.is_empty() {
                 report.clean += 1;
@@ -246,6 +256,7 @@ mod tests {
             lookup_failures: &lookup_failures,
             policy: &policy,
             ctx: &ctx,
+            targets: None,
         };
         let report = audit(
             &workspace(
@@ -295,6 +306,7 @@ mod tests {
             lookup_failures: &lookup_failures,
             policy: &policy,
             ctx: &ctx,
+            targets: None,
         };
         let report = audit(&workspace("victim==1.0\nvictim>=1\n"), &inputs);
         let v = &report.vulnerabilities[0];

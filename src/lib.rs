@@ -34,6 +34,7 @@ pub mod publish;
 pub mod queue;
 pub mod registry;
 pub mod serve;
+pub mod target;
 pub mod text;
 pub mod versioning;
 

@@ -376,9 +376,15 @@ async fn run_audit(checker: &Checker, workspace: &Workspace) -> Result<Report, S
     let releases = checker.releases_for(workspace, &lookup.index).await;
     let ctx = Context {
         now: checker.now,
-        python: crate::lookup::python_target(workspace)
-            .or_else(|| checker.config.python_version.clone()),
+        python: None,
     };
+    let root = workspace
+        .manifests
+        .first()
+        .and_then(|m| workspace.root_of(m.source.path()).ok())
+        .map(|r| r.path().to_path_buf())
+        .unwrap_or_default();
+    let targets = crate::target::find(workspace, &checker.config, &root, checker.now);
     let policy = |d: &crate::manifest::Dependency, file: &Path| {
         Policy::from_config(&checker.config, &d.name, file, None)
     };
@@ -391,6 +397,7 @@ async fn run_audit(checker: &Checker, workspace: &Workspace) -> Result<Report, S
             lookup_failures: &releases.failed,
             policy: &policy,
             ctx: &ctx,
+            targets: Some(&targets),
         },
     );
     report.hosts = checker.host_problems();

@@ -355,11 +355,21 @@ struct ErrorEntry<'a> {
     message: String,
 }
 
+/// A file's target in the JSON report.
+#[derive(Debug, Serialize)]
+struct FileEntry<'a> {
+    file: String,
+    target: &'a crate::target::Target,
+}
+
 #[derive(Debug, Serialize)]
 pub(super) struct CheckReport<'a> {
+    files: Vec<FileEntry<'a>>,
     updates: Vec<UpdateEntry<'a>>,
     skipped: Vec<OtherEntry<'a>>,
     held_back: Vec<OtherEntry<'a>>,
+    /// Requirements that cannot be installed on their file's target.
+    problems: Vec<OtherEntry<'a>>,
     up_to_date: usize,
     errors: Vec<ErrorEntry<'a>>,
     warnings: Vec<String>,
@@ -379,9 +389,19 @@ fn updates_first(findings: &[Finding]) -> Vec<(&Finding, &Update)> {
 
 pub(super) fn report<'a>(run: &'a Run) -> CheckReport<'a> {
     let mut report = CheckReport {
+        files: run
+            .outcome
+            .targets
+            .iter()
+            .map(|(path, target)| FileEntry {
+                file: shown(path),
+                target,
+            })
+            .collect(),
         updates: Vec::new(),
         skipped: Vec::new(),
         held_back: Vec::new(),
+        problems: Vec::new(),
         up_to_date: 0,
         errors: Vec::new(),
         warnings: run.outcome.warnings.iter().map(|w| tidy(w)).collect(),
@@ -440,6 +460,7 @@ pub(super) fn report<'a>(run: &'a Run) -> CheckReport<'a> {
             Some(none @ crate::decide::NoUpdate::HeldBack { .. }) => {
                 report.held_back.push(entry(none.describe()))
             }
+            Some(none) if none.is_problem() => report.problems.push(entry(none.describe())),
             _ => report.up_to_date += 1,
         }
     }
@@ -496,7 +517,7 @@ fn print_table(run: &Run, all: bool, edit_failures: &[EditFailure]) -> std::io::
             .2
             .push(failure);
     }
-    let (mut due, mut security) = (0, 0);
+    let (mut due, mut security, mut problems) = (0, 0, 0);
     for (file, (updates, others, failures)) in by_file {
         let mut lines = Vec::new();
         for (finding, update) in updates {
@@ -533,9 +554,15 @@ fn print_table(run: &Run, all: bool, edit_failures: &[EditFailure]) -> std::io::
                 finding.decision.none,
                 Some(crate::decide::NoUpdate::HeldBack { .. })
             );
-            if !(all || held) {
+            let problem = finding
+                .decision
+                .none
+                .as_ref()
+                .is_some_and(crate::decide::NoUpdate::is_problem);
+            if !(all || held || problem) {
                 continue;
             }
+            problems += usize::from(problem);
             let p = manifest.source.position(dep.span.start);
             let why = finding
                 .decision
@@ -551,7 +578,11 @@ fn print_table(run: &Run, all: bool, edit_failures: &[EditFailure]) -> std::io::
                 ),
                 dep.name,
                 dep.current,
-                paint(style::SKIPPED, why)
+                if problem {
+                    paint(style::ERROR, why)
+                } else {
+                    paint(style::SKIPPED, why)
+                }
             ));
         }
         for failure in failures {
@@ -576,7 +607,11 @@ fn print_table(run: &Run, all: bool, edit_failures: &[EditFailure]) -> std::io::
         if lines.is_empty() {
             continue;
         }
-        writeln!(out, "{}", paint(style::HEADING, shown(file)))?;
+        let target = match run.outcome.targets.of(file) {
+            Some(target) if all => format!("  {}", paint(style::DIM, target)),
+            _ => String::new(),
+        };
+        writeln!(out, "{}{target}", paint(style::HEADING, shown(file)))?;
         for line in lines {
             writeln!(out, "{line}")?;
         }
@@ -615,10 +650,18 @@ fn print_table(run: &Run, all: bool, edit_failures: &[EditFailure]) -> std::io::
         .sum();
     writeln!(
         out,
-        "{} due{} across {} and {}; {}",
+        "{} due{}{} across {} and {}; {}",
         count(due, "update", "updates"),
         if security > 0 {
             format!(" ({security} security)")
+        } else {
+            String::new()
+        },
+        if problems > 0 {
+            format!(
+                ", {} that cannot be installed",
+                count(problems, "requirement", "requirements")
+            )
         } else {
             String::new()
         },
@@ -697,6 +740,20 @@ pub(super) fn report_to_actions(run: &Run) -> std::io::Result<()> {
             )
         )?;
     }
+    for problem in &report.problems {
+        writeln!(
+            out,
+            "{}",
+            annotation(
+                Level::Error,
+                Some(Path::new(&problem.file)),
+                problem.line,
+                0,
+                &format!("repin: {}", problem.name),
+                &format!("{} {} {}", problem.name, problem.current, problem.reason)
+            )
+        )?;
+    }
     for update in report.updates.iter().filter(|u| u.security) {
         let message = format!(
             "{} {} is vulnerable ({}); update to {}",
@@ -741,6 +798,12 @@ pub(super) fn report_to_actions(run: &Run) -> std::io::Result<()> {
                 kind
             ));
         }
+    }
+    if !report.problems.is_empty() {
+        summary.push_str(&format!(
+            "\n{} cannot be installed; see the annotations.\n",
+            count(report.problems.len(), "requirement", "requirements")
+        ));
     }
     if !report.errors.is_empty() {
         summary.push_str(&format!(
@@ -829,9 +892,16 @@ pub fn check(args: &CheckArgs) -> u8 {
         .findings
         .iter()
         .any(|f| !f.decision.updates.is_empty());
+    // A requirement nothing installable satisfies breaks the build: always worth exit code 1.
+    let problems = run.outcome.findings.iter().any(|f| {
+        f.decision
+            .none
+            .as_ref()
+            .is_some_and(crate::decide::NoUpdate::is_problem)
+    });
     if !run.outcome.failures.is_empty() || run.workspace.has_errors() || !edit_failures.is_empty() {
         EXIT_ERROR
-    } else if due && args.exit_code {
+    } else if problems || (due && args.exit_code) {
         EXIT_FOUND
     } else {
         EXIT_OK

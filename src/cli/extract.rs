@@ -26,6 +26,8 @@ pub struct FileReport {
     pub path: String,
     /// `requirements` or `dockerfile`.
     pub kind: &'static str,
+    /// The environment it is installed into, and where that came from.
+    pub target: Option<crate::target::Target>,
     /// Its dependencies in file order.
     pub dependencies: Vec<DependencyReport>,
 }
@@ -148,7 +150,7 @@ impl DependencyReport {
 }
 
 /// Build the JSON report of a workspace.
-pub fn report(workspace: &Workspace) -> ExtractReport<'_> {
+pub fn report<'a>(workspace: &'a Workspace, targets: &crate::target::Targets) -> ExtractReport<'a> {
     ExtractReport {
         files: workspace
             .manifests
@@ -156,6 +158,7 @@ pub fn report(workspace: &Workspace) -> ExtractReport<'_> {
             .map(|m| FileReport {
                 path: super::shown(m.source.path()),
                 kind: m.kind.as_str(),
+                target: targets.of(m.source.path()).cloned(),
                 dependencies: m
                     .dependencies
                     .iter()
@@ -167,8 +170,9 @@ pub fn report(workspace: &Workspace) -> ExtractReport<'_> {
     }
 }
 
-/// The files of `args`, less those `[paths] exclude` of the configuration leaves out.
-fn load(args: &ExtractArgs) -> Result<Workspace, String> {
+/// The files of `args`, less those `[paths] exclude` of the configuration leaves out, and
+/// their targets.
+fn load(args: &ExtractArgs) -> Result<(Workspace, crate::target::Targets), String> {
     let root = super::check::root_of(&args.paths);
     // Checked, though extract sends nothing: a wrong grant is an error on every command.
     args.trust.allow_list()?;
@@ -182,13 +186,17 @@ fn load(args: &ExtractArgs) -> Result<Workspace, String> {
         |path: &std::path::Path| config.is_excluded(path.strip_prefix(&root).unwrap_or(path));
     workspace.manifests.retain(|m| !excluded(m.source.path()));
     workspace.diagnostics.retain(|d| !excluded(&d.path));
-    Ok(workspace)
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let targets = crate::target::find(&workspace, &config, &root, now);
+    Ok((workspace, targets))
 }
 
 /// Run `repin extract`.
 pub fn run(args: &ExtractArgs) -> u8 {
-    let workspace = match load(args) {
-        Ok(workspace) => workspace,
+    let (workspace, targets) = match load(args) {
+        Ok(loaded) => loaded,
         Err(message) => {
             super::print_error(&message);
             return EXIT_ERROR;
@@ -197,11 +205,11 @@ pub fn run(args: &ExtractArgs) -> u8 {
     let written = match args.format {
         Format::Json => {
             let mut out = std::io::stdout().lock();
-            serde_json::to_writer_pretty(&mut out, &report(&workspace))
+            serde_json::to_writer_pretty(&mut out, &report(&workspace, &targets))
                 .map_err(std::io::Error::other)
                 .and_then(|()| writeln!(out))
         }
-        Format::Table => print_table(&workspace),
+        Format::Table => print_table(&workspace, &targets),
     };
     if let Err(error) = written {
         // A closed pipe (`repin extract | head`) is not an error worth a message.
@@ -217,7 +225,7 @@ pub fn run(args: &ExtractArgs) -> u8 {
     }
 }
 
-fn print_table(workspace: &Workspace) -> std::io::Result<()> {
+fn print_table(workspace: &Workspace, targets: &crate::target::Targets) -> std::io::Result<()> {
     let mut out = anstream::stdout().lock();
     let mut total = 0usize;
     let mut skipped = 0usize;
@@ -231,9 +239,13 @@ fn print_table(workspace: &Workspace) -> std::io::Result<()> {
             paint(
                 style::DIM,
                 format!(
-                    "({}, {})",
+                    "({}, {}{})",
                     manifest.kind.as_str(),
-                    super::count(deps.len(), "dependency", "dependencies")
+                    super::count(deps.len(), "dependency", "dependencies"),
+                    targets
+                        .of(manifest.source.path())
+                        .map(|t| format!("; {t}"))
+                        .unwrap_or_default()
                 )
             )
         )?;

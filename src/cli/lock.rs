@@ -191,7 +191,7 @@ fn lock(args: &LockArgs) -> Result<(), Failure> {
         .unwrap_or_default();
     let input = input::read(&workspace, &args.input, &base).map_err(lock_failure)?;
 
-    let python = python_version(args, &root, &checker)?;
+    let python = python_version(args, &root, &checker, &output)?;
     let target = Target::linux_x86_64(&python).map_err(|e| {
         Failure::new(e.to_string()).hint("give the Python as X.Y, such as `--python 3.12`")
     })?;
@@ -316,20 +316,31 @@ fn lock(args: &LockArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The Python to lock for: `--python`, else the Dockerfile's base image, else `[python]
-/// version` (the order `repin check` uses for `requires-python`).
+/// The Python to lock for: `--python`, else the target of the output (or of the input) as
+/// `repin check` finds it: the Dockerfile stage that installs it, the lock's header, the nearest
+/// Dockerfile, `repin.toml`, a `pyproject.toml` beside it.
 fn python_version(
     args: &LockArgs,
     root: &Path,
     checker: &crate::lookup::Checker,
+    output: &Path,
 ) -> Result<String, Failure> {
     if let Some(python) = &args.python {
         return Ok(python.clone());
     }
     let repository = Workspace::load(&[root.to_path_buf()]);
-    let found =
-        crate::lookup::python_target(&repository).or_else(|| checker.config.python_version.clone());
-    found.map(|v| v.to_string()).ok_or_else(|| {
+    let targets = crate::target::find(&repository, &checker.config, root, checker.now);
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let of = |p: &Path| {
+        let wanted = absolute(p);
+        targets
+            .iter()
+            .find(|(path, _)| absolute(path) == wanted)
+            .map(|(_, t)| t.clone())
+            .filter(|t| t.from.is_known())
+    };
+    let found = of(output).or_else(|| of(&args.input));
+    found.map(|t| t.python.to_string()).ok_or_else(|| {
         Failure::new("Cannot tell which Python to lock for")
             .hint("pass `--python 3.12`, or set `[python] version` in repin.toml")
     })

@@ -435,6 +435,9 @@ pub struct Rule {
     pub range_strategy: Option<StrategyName>,
     /// Put matching updates in this pull-request group.
     pub group: Option<String>,
+    /// The Python the matching files are installed with (`3.11`), when no Dockerfile stage,
+    /// lock header or nearest Dockerfile says.
+    pub python: Option<Spanned<String>>,
 }
 
 /// `Name <email>` split into its parts; `None` when it is not of that shape.
@@ -457,9 +460,16 @@ pub struct CompiledRule {
     pub allowed: Option<pep440_rs::VersionSpecifiers>,
     /// The parsed cooldown.
     pub minimum_release_age: Option<Duration>,
+    /// The parsed `python`, with its 1-based line.
+    pub python: Option<(pep440_rs::Version, usize)>,
 }
 
 impl CompiledRule {
+    /// Whether the rule's `files` match `file` (a rule without `files` matches every file).
+    pub fn matches_file(&self, file: &Path) -> bool {
+        self.files.is_empty() || self.files.iter().any(|g| g.is_match(file))
+    }
+
     /// Whether the rule matches a dependency `name` in `file` for an update of `kind`
     /// (`None` when the kind is not known yet, which matches any kind filter).
     pub fn matches(&self, name: &str, file: &Path, kind: Option<UpdateKind>) -> bool {
@@ -486,6 +496,8 @@ pub struct Loaded {
     pub minimum_release_age: Option<Duration>,
     /// The target Python from `[python] version`.
     pub python_version: Option<pep440_rs::Version>,
+    /// `[python] version` with its 1-based line.
+    pub python_version_at: Option<(pep440_rs::Version, usize)>,
     /// Compiled `[paths] exclude` globs.
     pub exclude: Vec<GlobMatcher>,
     /// Release and end-of-life dates: the embedded data with `[images.end-of-life]` applied.
@@ -688,6 +700,11 @@ impl Loaded {
                 files,
                 allowed,
                 minimum_release_age: age(&rule.minimum_release_age)?,
+                python: rule
+                    .python
+                    .as_ref()
+                    .map(|v| python_minor(source, v))
+                    .transpose()?,
             });
         }
         for env in config
@@ -745,19 +762,13 @@ impl Loaded {
                 .with_hint("point `path` at an OSV directory or a PyPI all.zip"),
             )));
         }
-        let python_version = config
+        let python_version_at = config
             .python
             .version
             .as_ref()
-            .map(|v| {
-                v.get_ref().parse::<pep440_rs::Version>().map_err(|e| {
-                    invalid(
-                        v.span(),
-                        format!("Invalid Python version `{}`: {e}", v.get_ref()),
-                    )
-                })
-            })
+            .map(|v| python_minor(source, v))
             .transpose()?;
+        let python_version = python_version_at.as_ref().map(|(v, _)| v.clone());
         let exclude = config
             .paths
             .exclude
@@ -802,6 +813,7 @@ impl Loaded {
             path: Some(source.path().to_path_buf()),
             rules,
             python_version,
+            python_version_at,
             exclude,
             release_data,
             author: Author::Repository,
@@ -836,6 +848,32 @@ impl Loaded {
     pub fn is_excluded(&self, relative: &Path) -> bool {
         self.exclude.iter().any(|g| g.is_match(relative))
     }
+}
+
+/// A Python version setting (`3.12`) with its 1-based line; an invalid one is an error at its
+/// place.
+fn python_minor(
+    source: &SourceFile,
+    value: &Spanned<String>,
+) -> Result<(pep440_rs::Version, usize), ConfigError> {
+    let span = value.span();
+    let version = value
+        .get_ref()
+        .trim()
+        .parse::<pep440_rs::Version>()
+        .ok()
+        .filter(|v| v.release().len() >= 2 && !v.any_prerelease() && !v.is_local())
+        .ok_or_else(|| {
+            ConfigError::Invalid(Box::new(
+                Diagnostic::error(
+                    source,
+                    Span::new(span.start, span.end),
+                    format!("Invalid Python version `{}`", value.get_ref()),
+                )
+                .with_hint("write a Python minor such as \"3.12\""),
+            ))
+        })?;
+    Ok((version, source.position(span.start).line))
 }
 
 /// The embedded release data with the `[images.end-of-life]` overrides applied; a key or date

@@ -401,6 +401,7 @@ pub fn finish(
                 digest: digest.cloned(),
             },
             fixes: Vec::new(),
+            unblocks: Vec::new(),
             age: None,
             reason: match (&target.reason, target.kind) {
                 (Some(reason), _) => reason.clone(),
@@ -430,6 +431,7 @@ pub fn finish(
                         digest: Some(digest.clone()),
                     },
                     fixes: Vec::new(),
+                    unblocks: Vec::new(),
                     age: None,
                     reason: "pin the tag to its digest".into(),
                 });
@@ -452,6 +454,7 @@ pub fn finish(
                             digest: Some(digest.clone()),
                         },
                         fixes: Vec::new(),
+                        unblocks: Vec::new(),
                         age: None,
                         reason: format!(
                             "the tag was rebuilt: new manifests for {platforms}{}",

@@ -49,6 +49,10 @@ pub struct Update {
     pub age: Option<Duration>,
     /// One line for people: why this is the update.
     pub reason: String,
+    /// For a base image's Python-minor or migration update: the Python requirements it
+    /// unblocks (`django ~=5.1.3`, `click 8.2.1`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unblocks: Vec<String>,
 }
 
 impl Update {
@@ -84,6 +88,21 @@ pub enum NoUpdate {
     /// Not pinned, and the configuration does not ask to pin (an unpinned requirement always
     /// installs the newest release).
     Unpinned,
+    /// A problem, not an update: the requirement admits no release that installs on the file's
+    /// target (every release it allows needs a newer Python, or none exists).
+    CannotInstall {
+        /// The target's Python (`3.9`).
+        python: String,
+        /// Where the target came from (`services/api/Dockerfile:1`), once known.
+        from: Option<String>,
+        /// Why: `5.1.3 requires Python >=3.10`.
+        why: String,
+        /// What would fix it, when repin proposes that too (a base image's Python-minor update).
+        fix: Option<String>,
+        /// The `Requires-Python` of the lowest release it allows, when that is why.
+        #[serde(skip)]
+        requires: Option<String>,
+    },
 }
 
 impl NoUpdate {
@@ -96,7 +115,29 @@ impl NoUpdate {
             NoUpdate::HeldBack { version, why } => format!("{version} held back: {why}"),
             NoUpdate::NoReleases => "no releases found".into(),
             NoUpdate::Unpinned => "not pinned; installs the newest release".into(),
+            NoUpdate::CannotInstall {
+                python,
+                from,
+                why,
+                fix,
+                ..
+            } => {
+                let mut text = format!("cannot be installed on Python {python}");
+                if let Some(from) = from {
+                    text.push_str(&format!(" ({from})"));
+                }
+                text.push_str(&format!(": {why}"));
+                if let Some(fix) = fix {
+                    text.push_str(&format!("; {fix}"));
+                }
+                text
+            }
         }
+    }
+
+    /// Whether this is a problem to report (and fail on), not a reason for no update.
+    pub fn is_problem(&self) -> bool {
+        matches!(self, NoUpdate::CannotInstall { .. })
     }
 }
 
@@ -110,6 +151,10 @@ pub struct Decision {
     /// Things worth knowing either way (a newer release in cooldown, a variant no longer
     /// published, a package found on several indexes).
     pub notes: Vec<String>,
+    /// The newest release passed over because it needs a newer Python than the file's target
+    /// (what a base image's Python-minor update would unblock).
+    #[serde(skip)]
+    pub held_for_python: Option<String>,
 }
 
 impl Decision {
@@ -119,6 +164,7 @@ impl Decision {
             updates: Vec::new(),
             none: Some(reason),
             notes: Vec::new(),
+            held_for_python: None,
         }
     }
 
@@ -128,6 +174,7 @@ impl Decision {
             none: updates.is_empty().then_some(NoUpdate::UpToDate),
             updates,
             notes: Vec::new(),
+            held_for_python: None,
         }
     }
 

@@ -20,6 +20,8 @@ pub struct Release {
     pub version: Version,
     /// Every file of the release is yanked (PEP 592).
     pub yanked: bool,
+    /// The index's reason for the yank, when it gives one.
+    pub yanked_reason: Option<String>,
     /// `Requires-Python` of the release.
     pub requires_python: Option<VersionSpecifiers>,
     /// Upload time of its first file, in seconds since the epoch.
@@ -91,6 +93,9 @@ pub fn decide(
     match (&requirement.pin, &requirement.specifier) {
         (Some(pin), _) if pin.version.is_some() => {
             let current = pin.version.clone().expect("checked");
+            if let Some(problem) = pin_not_installable(&current, releases, ctx) {
+                return Decision::none(problem);
+            }
             pinned(
                 requirement,
                 &current,
@@ -101,17 +106,129 @@ pub fn decide(
                 ctx,
             )
         }
-        (_, Some(spec)) if !spec.parsed.is_empty() => ranged(
-            requirement,
-            &spec.text,
-            &spec.parsed,
-            releases,
-            policy,
-            &base,
-            ctx,
-        ),
+        (_, Some(spec)) if !spec.parsed.is_empty() => {
+            let prereleases = base.prereleases
+                || pep440::admits_prereleases(&spec.parsed)
+                || requirement.index.pre;
+            if let Some(problem) = range_not_installable(&spec.parsed, releases, prereleases, ctx) {
+                return Decision::none(problem);
+            }
+            ranged(
+                requirement,
+                &spec.text,
+                &spec.parsed,
+                releases,
+                policy,
+                &base,
+                ctx,
+            )
+        }
         _ => Decision::none(NoUpdate::Unpinned),
     }
+}
+
+/// Whether `release` installs on the target Python (always, when the target is unknown).
+fn installs_on(release: &Release, ctx: &Context) -> bool {
+    match (&ctx.python, &release.requires_python) {
+        (Some(python), Some(rp)) => rp.contains(python),
+        _ => true,
+    }
+}
+
+fn cannot_install(ctx: &Context, why: String, requires: Option<&VersionSpecifiers>) -> NoUpdate {
+    NoUpdate::CannotInstall {
+        python: ctx
+            .python
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        from: None,
+        why,
+        fix: None,
+        requires: requires.map(ToString::to_string),
+    }
+}
+
+/// A pin whose release the index has but that needs a newer Python than the target.
+fn pin_not_installable(current: &Version, releases: &[Release], ctx: &Context) -> Option<NoUpdate> {
+    let release = releases.iter().find(|r| r.version == *current)?;
+    if installs_on(release, ctx) {
+        return None;
+    }
+    let rp = release.requires_python.as_ref()?;
+    Some(cannot_install(
+        ctx,
+        format!("{current} requires Python {rp}"),
+        Some(rp),
+    ))
+}
+
+/// A range that admits no release installable on the target: every release it allows needs a
+/// newer Python, or none exists.
+fn range_not_installable(
+    specifiers: &VersionSpecifiers,
+    releases: &[Release],
+    prereleases: bool,
+    ctx: &Context,
+) -> Option<NoUpdate> {
+    let mut allowed: Vec<&Release> = releases
+        .iter()
+        .filter(|r| !r.yanked && specifiers.contains(&r.version))
+        .filter(|r| prereleases || pep440::is_stable(&r.version))
+        .collect();
+    if allowed.iter().any(|r| installs_on(r, ctx)) {
+        return None;
+    }
+    allowed.sort_by(|a, b| a.version.cmp(&b.version));
+    let requires = allowed.first().and_then(|r| r.requires_python.as_ref());
+    let why = match (allowed.first(), allowed.last()) {
+        (Some(lowest), Some(newest)) => {
+            let needs = lowest
+                .requires_python
+                .as_ref()
+                .map_or_else(String::new, ToString::to_string);
+            if lowest.version == newest.version {
+                format!("{} requires Python {needs}", lowest.version)
+            } else {
+                format!(
+                    "every release it allows ({} to {}) requires a newer Python; {} requires Python {needs}",
+                    lowest.version, newest.version, lowest.version
+                )
+            }
+        }
+        _ => {
+            let newest = releases
+                .iter()
+                .filter(|r| !r.yanked)
+                .map(|r| &r.version)
+                .max();
+            match newest {
+                Some(newest) => format!("no release matches it; the newest is {newest}"),
+                None => "no release matches it".to_owned(),
+            }
+        }
+    };
+    Some(cannot_install(ctx, why, requires))
+}
+
+/// The lowest version a range admits, as its lower bounds say (`None`: no lower bound).
+pub fn floor(specifiers: &VersionSpecifiers) -> Option<Version> {
+    use pep440_rs::Operator;
+    specifiers
+        .iter()
+        .filter(|s| {
+            matches!(
+                s.operator(),
+                Operator::Equal
+                    | Operator::ExactEqual
+                    | Operator::EqualStar
+                    | Operator::TildeEqual
+                    | Operator::GreaterThanEqual
+                    | Operator::GreaterThan
+            )
+        })
+        .map(|s| s.version().clone())
+        .max()
 }
 
 /// Releases worth considering: newer than `floor`, not yanked, pre-releases only when wanted,
@@ -121,7 +238,7 @@ fn candidates<'a>(
     floor: Option<&Version>,
     prereleases: bool,
     ctx: &Context,
-) -> (Vec<&'a Release>, Option<String>) {
+) -> (Vec<&'a Release>, Option<Version>) {
     let mut out: Vec<&Release> = releases
         .iter()
         .filter(|r| floor.is_none_or(|f| r.version > *f))
@@ -139,11 +256,23 @@ fn candidates<'a>(
         });
         if let Some(newest) = before {
             if out.first().map(|r| &r.version) != Some(&newest) {
-                note = Some(format!("{newest} requires a newer Python than {python}"));
+                note = Some(newest);
             }
         }
     }
     (out, note)
+}
+
+/// Note the newest release passed over because it needs a newer Python than the target.
+fn held_for_python(decision: Decision, newest: Version, ctx: &Context) -> Decision {
+    let python = ctx
+        .python
+        .as_ref()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    let mut decision = decision.note(format!("{newest} requires a newer Python than {python}"));
+    decision.held_for_python = Some(newest.to_string());
+    decision
 }
 
 fn age(release: &Release, ctx: &Context) -> Option<Duration> {
@@ -205,6 +334,7 @@ fn pinned(
             proposed: version.clone(),
             change: Change::PythonVersion { version, hashes },
             fixes: Vec::new(),
+            unblocks: Vec::new(),
             age: age(release, ctx),
             reason,
         }
@@ -228,8 +358,8 @@ fn pinned(
             decision = decision.note(format!("{version} held back: {why}"));
         }
     }
-    if let Some(note) = python_note {
-        decision = decision.note(note);
+    if let Some(newest) = python_note {
+        decision = held_for_python(decision, newest, ctx);
     }
     decision
 }
@@ -297,7 +427,24 @@ fn ranged(
             } else {
                 base.range_strategy
             };
+            let lowered = |new: &str| {
+                let old_floor = floor(specifiers);
+                let new_floor = new
+                    .parse::<VersionSpecifiers>()
+                    .ok()
+                    .and_then(|n| floor(&n));
+                match (old_floor, new_floor) {
+                    (Some(old), Some(new)) => new < old,
+                    (Some(_), None) => true,
+                    (None, _) => false,
+                }
+            };
             match pep440::apply_strategy(strategy, written, specifiers, &release.version) {
+                // Never a downgrade: a rewrite that lowers the floor is not proposed.
+                Ok(Some(new)) if lowered(&new) => Decision::none(NoUpdate::HeldBack {
+                    version: release.version.to_string(),
+                    why: format!("`{new}` would lower the floor of `{written}`"),
+                }),
                 Ok(Some(new)) => Decision::updates(vec![Update {
                     kind,
                     current: written.to_owned(),
@@ -307,6 +454,7 @@ fn ranged(
                         hashes: (!requirement.hashes.is_empty()).then(|| release.hashes.clone()),
                     },
                     fixes: Vec::new(),
+                    unblocks: Vec::new(),
                     age: age(release, ctx),
                     reason: if base.pin_ranges {
                         format!("pin the range to {}", release.version)
@@ -326,8 +474,8 @@ fn ranged(
             }
         }
     };
-    if let Some(note) = python_note {
-        decision = decision.note(note);
+    if let Some(newest) = python_note {
+        decision = held_for_python(decision, newest, ctx);
     }
     decision
 }

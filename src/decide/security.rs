@@ -207,6 +207,7 @@ pub fn assess(
                 proposed,
                 change,
                 fixes: ids,
+                unblocks: Vec::new(),
                 age: release.uploaded.map(|u| {
                     std::time::Duration::from_secs(ctx.now.saturating_sub(u).max(0) as u64)
                 }),

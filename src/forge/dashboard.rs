@@ -29,6 +29,8 @@ pub struct Dashboard {
     pub ignored: Vec<Entry>,
     /// Vulnerable pins without a fixed release (detail: the advisories).
     pub no_fix: Vec<Entry>,
+    /// Requirements that admit no release installable on their file's target (detail: why).
+    pub cannot_install: Vec<Entry>,
     /// Lookups and branches that failed (detail: why).
     pub errors: Vec<Entry>,
 }
@@ -79,6 +81,14 @@ pub fn render(dashboard: &Dashboard) -> String {
         &dashboard.no_fix,
         "None.",
     );
+    if !dashboard.cannot_install.is_empty() {
+        section(
+            &mut out,
+            "Cannot be installed",
+            &dashboard.cannot_install,
+            "None.",
+        );
+    }
     section(&mut out, "Errors", &dashboard.errors, "None.");
     out.push_str(MARKER);
     out.push('\n');

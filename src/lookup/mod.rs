@@ -12,9 +12,9 @@ mod images;
 mod input_locks;
 mod lock_fit;
 mod metadata_cache;
-mod python_target;
 mod relock;
 mod setup;
+mod unblocking;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -34,7 +34,6 @@ use crate::versioning::UpdateKind;
 pub use advisories::{AdvisoryLookup, AuditReleases};
 pub use image_vulns::{ImageAudit, ImageEntry, UpdateFixes, fix_notes};
 pub use images::ImageLookups;
-pub use python_target::python_target;
 pub use relock::Relockable;
 pub use setup::{RunOptions, SetupError};
 
@@ -81,6 +80,9 @@ pub struct Outcome {
     /// The advisories that the security updates fix, by ID (for pull-request bodies).
     #[serde(skip)]
     pub advisories: BTreeMap<String, crate::advisory::Advisory>,
+    /// The target environment of every file (and Dockerfile stage) that was checked.
+    #[serde(skip)]
+    pub targets: crate::target::Targets,
     /// The changelog of proposed Python releases, by (name, version), when
     /// [`Checker::release_links`] asked for them and the release's metadata names one.
     #[serde(skip)]
@@ -200,6 +202,7 @@ pub fn releases(
             Some(Release {
                 version: version.clone(),
                 yanked: sources.iter().all(|s| s.release.yanked),
+                yanked_reason: sources.iter().find_map(|s| s.release.yanked_reason.clone()),
                 requires_python: first.requires_python.clone(),
                 uploaded: sources
                     .iter()
@@ -233,15 +236,26 @@ impl Checker {
     /// Look everything up and decide for every dependency of `workspace`.
     pub async fn check(&self, workspace: &Workspace, root: &Path) -> Outcome {
         let mut outcome = Outcome::default();
-        let python = python_target(workspace).or_else(|| self.config.python_version.clone());
-        if let Some(p) = &python {
-            outcome
-                .notes
-                .push(format!("requires-python is checked against Python {p}"));
+        outcome.targets = crate::target::find(workspace, &self.config, root, self.now);
+        let assumed: Vec<String> = outcome
+            .targets
+            .iter()
+            .filter(|(_, t)| !t.from.is_known())
+            .map(|(path, _)| crate::cli::shown(path))
+            .collect();
+        if let Some(first) = assumed.first() {
+            let newest = crate::target::newest_python(&self.config, self.now);
+            let files = match assumed.len() {
+                1 => first.clone(),
+                n => format!("{first} and {} more", n - 1),
+            };
+            outcome.notes.push(format!(
+                "requires-python is checked against Python {newest}, the newest stable CPython, for {files}: no Dockerfile, lock header, repin.toml or pyproject.toml says which Python installs it"
+            ));
         }
         let ctx = Context {
             now: self.now,
-            python,
+            python: None,
         };
         let manifests: Vec<&Manifest> = workspace
             .manifests
@@ -256,7 +270,12 @@ impl Checker {
             })
             .collect();
         // Compiled locks with their `.in` found are re-locked, never patched line by line.
-        let locks = relock::relockables(&manifests, workspace, &ctx, &mut outcome.notes);
+        let locks = relock::relockables(
+            &manifests,
+            workspace,
+            &outcome.targets,
+            &mut outcome.notes,
+        );
         let relocked: std::collections::HashSet<&Path> =
             locks.keys().map(PathBuf::as_path).collect();
         // Images do not wait for advisories and PyPI, nor PyPI for advisories: everything runs
@@ -292,6 +311,7 @@ impl Checker {
             outcome.advisories = found;
         }
         input_locks::warn_on_contradicted_locks(&manifests, &mut outcome);
+        unblocking::link(&manifests, &mut outcome);
         outcome
             .findings
             .sort_by(|a, b| (&a.file, a.index).cmp(&(&b.file, b.index)));
@@ -432,14 +452,15 @@ impl Checker {
             tokio::join!(self.advisories_for_check(manifests), lookups);
         outcome.notes.extend(notes);
         let advisories_ref = advisories.as_ref();
-        // A compiled lock is checked for the Python its header names, else the service's.
-        let contexts: Vec<Context> = manifests
-            .iter()
-            .map(|m| Context {
-                now: ctx.now,
-                python: lock_fit::header_python(m).or_else(|| ctx.python.clone()),
-            })
-            .collect();
+        // Each dependency is checked for the Python its file (or Dockerfile stage) is
+        // installed with.
+        let targets = std::mem::take(&mut outcome.targets);
+        let context_of = |m: usize, d: usize| Context {
+            now: ctx.now,
+            python: targets
+                .of_dependency(manifests[m], d)
+                .map(|t| t.python.clone()),
+        };
         for (key, (_, users)) in &wanted {
             let result = &lookups[key];
             if let Ok(lookup) = result {
@@ -456,7 +477,7 @@ impl Checker {
                 let manifest = manifests[m];
                 let dependency = &manifest.dependencies[d];
                 let path = manifest.source.path();
-                let ctx = &contexts[m];
+                let ctx = &context_of(m, d);
                 match result {
                     Ok(lookup) => {
                         let floor = dependency.python().and_then(|p| p.pinned_version());
@@ -497,6 +518,7 @@ impl Checker {
                 }
             }
         }
+        outcome.targets = targets;
         let mut sources: lock_fit::Sources<'_> = HashMap::new();
         for (key, (indexes, users)) in &wanted {
             if let Ok(lookup) = &lookups[key] {

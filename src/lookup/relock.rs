@@ -19,7 +19,7 @@ use std::sync::Arc;
 use pep440_rs::Version;
 
 use super::{Checker, Outcome, error_chain};
-use crate::decide::{Context, NoUpdate, Update};
+use crate::decide::{NoUpdate, Update};
 use crate::lock::format::Style;
 use crate::lock::input::Input;
 use crate::lock::pypi::PypiSource;
@@ -134,12 +134,17 @@ fn relockable(
 pub(super) fn relockables(
     manifests: &[&Manifest],
     workspace: &Workspace,
-    ctx: &Context,
+    targets: &crate::target::Targets,
     notes: &mut Vec<String>,
 ) -> HashMap<PathBuf, Relockable> {
     let mut out = HashMap::new();
     for manifest in manifests {
-        let python = super::lock_fit::header_python(manifest).or_else(|| ctx.python.clone());
+        // The lock's own target (the stage installing it, its header, ...), unless nothing
+        // said it: a lock is never re-resolved for an assumed Python.
+        let python = targets
+            .of(manifest.source.path())
+            .filter(|t| t.from.is_known())
+            .map(|t| t.python.clone());
         match relockable(manifest, workspace, python.as_ref()) {
             None => {}
             Some(Ok(r)) => {

@@ -20,6 +20,7 @@ fn item(file: &str, line: usize, name: &str, kind: UpdateKind, from: &str, to: &
                 hashes: None,
             },
             fixes: Vec::new(),
+            unblocks: Vec::new(),
             age: None,
             reason: String::new(),
         },

@@ -15,6 +15,7 @@ fn rel(version: &str, days_ago: i64) -> Release {
     Release {
         version: Version::from_str(version).unwrap(),
         yanked: false,
+        yanked_reason: None,
         requires_python: None,
         uploaded: Some(NOW - days_ago * DAY),
         hashes: vec![format!("sha256:{}", "a".repeat(64))],
@@ -300,4 +301,112 @@ fn hashed_pins_get_the_new_release_hashes() {
 fn skipped_dependencies_say_why() {
     let d = run("-e ./core", &[rel("1.0", 1)], "", None);
     assert_eq!(summary(&d), "none: skipped: an editable install");
+}
+
+/// Issue 17: the releases of a requirement are judged on its file's own Python, and no output
+/// is ever lower than the current value.
+#[test]
+fn never_a_downgrade_and_cannot_be_installed() {
+    let django = [
+        needs_python("4.2.23", ">=3.8"),
+        needs_python("5.1.3", ">=3.10"),
+        needs_python("5.1.4", ">=3.10"),
+        needs_python("5.2.1", ">=3.10"),
+    ];
+    let click = [
+        needs_python("8.1.7", ">=3.7"),
+        needs_python("8.1.8", ">=3.7"),
+        needs_python("8.2.1", ">=3.10"),
+    ];
+    let numpy = [
+        needs_python("2.2.6", ">=3.10"),
+        needs_python("2.3.0", ">=3.11"),
+    ];
+    let cases: &[(&str, &[Release], &str, &str)] = &[
+        // The right update for the file's Python: 3.11 takes click 8.2, 3.9 does not.
+        ("click==8.1.7", &click, "3.11", "minor 8.2.1"),
+        ("click==8.1.7", &click, "3.9", "patch 8.1.8"),
+        // A range whose every release needs a newer Python: a problem, not `==4.*`.
+        (
+            "django==5.*",
+            &django,
+            "3.9",
+            "none: cannot be installed on Python 3.9: every release it allows (5.1.3 to 5.2.1) requires a newer Python; 5.1.3 requires Python >=3.10",
+        ),
+        ("django==5.*", &django, "3.12", "none: up to date"),
+        (
+            "django~=5.1.3",
+            &django,
+            "3.9",
+            "none: cannot be installed on Python 3.9: every release it allows (5.1.3 to 5.1.4) requires a newer Python; 5.1.3 requires Python >=3.10",
+        ),
+        (
+            "numpy>=2.3",
+            &numpy,
+            "3.10",
+            "none: cannot be installed on Python 3.10: 2.3.0 requires Python >=3.11",
+        ),
+        // A pin whose own release needs a newer Python.
+        (
+            "django==5.1.3",
+            &django,
+            "3.9",
+            "none: cannot be installed on Python 3.9: 5.1.3 requires Python >=3.10",
+        ),
+        // The index's newest release is below the floor: nothing exists to install.
+        (
+            "django-axes>=6.1.1",
+            &[rel("1.0.0", 100)],
+            "3.12",
+            "none: cannot be installed on Python 3.12: no release matches it; the newest is 1.0.0",
+        ),
+    ];
+    for (line, releases, python, expected) in cases {
+        let d = run(line, releases, "", Some(python));
+        assert_eq!(summary(&d), *expected, "{line} on {python}");
+        assert!(
+            d.none
+                .as_ref()
+                .is_none_or(|n| n.is_problem() == expected.contains("cannot")),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn a_rewritten_range_never_lowers_its_floor() {
+    for (written, floor_text) in [
+        (">=2.3,<3", "2.3"),
+        ("~=5.1.3", "5.1.3"),
+        ("==5.*", "5"),
+        ("<3", ""),
+        (">1.0,>=1.2", "1.2"),
+    ] {
+        let specifiers: VersionSpecifiers = written.parse().unwrap();
+        assert_eq!(
+            floor(&specifiers)
+                .map(|v| v.to_string())
+                .unwrap_or_default(),
+            floor_text,
+            "{written}"
+        );
+    }
+    // Every proposal of the ranges table is at least the range's floor.
+    let releases = [rel("1.0.0", 400), rel("2.0.0", 300), rel("3.0.0", 20)];
+    for line in ["x>=2,<3", "x~=2.0", "x==2.*", "x>=2.0.0,<2.1", "x>=1.0,<2"] {
+        for strategy in ["auto", "pin", "bump", "widen", "replace"] {
+            let config = format!("[python]\nrange-strategy = \"{strategy}\"\n");
+            let d = run(line, &releases, &config, Some("3.12"));
+            for update in &d.updates {
+                let old = floor(&update.current.parse().unwrap());
+                let new = floor(&update.proposed.parse().unwrap());
+                assert!(
+                    new >= old,
+                    "{line} {strategy}: {} → {}",
+                    update.current,
+                    update.proposed
+                );
+            }
+        }
+    }
 }

@@ -15,6 +15,7 @@ fn rel(version: &str) -> Release {
     Release {
         version: Version::from_str(version).unwrap(),
         yanked: false,
+        yanked_reason: None,
         requires_python: None,
         uploaded: Some(1_700_000_000),
         hashes: vec![format!("sha256:{}", "a".repeat(64))],

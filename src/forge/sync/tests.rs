@@ -28,6 +28,7 @@ fn item(name: &str, from: &str, to: &str, security: bool) -> Item {
             },
             age: None,
             reason: String::new(),
+            unblocks: Vec::new(),
         },
         group: None,
         link: None,

@@ -77,6 +77,24 @@ pub struct Stage {
     pub base: String,
     /// Span of the whole `FROM` instruction.
     pub span: Span,
+    /// `--platform=...` of the `FROM`, as written.
+    pub platform: Option<String>,
+    /// What the stage copies from the build context (`COPY`/`ADD` without `--from`), in order.
+    pub copies: Vec<ContextCopy>,
+    /// Requirements files the stage installs: the `-r`/`-c` files of `pip install`,
+    /// `uv pip install`, and the files of `pip-sync` and `uv pip sync`, as written.
+    pub installs: Vec<String>,
+}
+
+/// Files a stage takes from the build context: `COPY src... dest`, or
+/// `RUN --mount=type=bind,source=src,target=dest`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContextCopy {
+    /// The sources as written (relative to the build context; may be globs or `.`).
+    pub sources: Vec<String>,
+    /// The destination as written (a directory when it ends in `/` or there are several
+    /// sources).
+    pub destination: String,
 }
 
 /// An `ARG` instruction's declaration.
@@ -284,13 +302,48 @@ impl Parser<'_> {
             name: alias,
             base: image.value.text().to_owned(),
             span: instruction.span,
+            platform: words
+                .iter()
+                .take_while(|w| w.value.text().starts_with("--"))
+                .find_map(|w| {
+                    w.value
+                        .text()
+                        .strip_prefix("--platform=")
+                        .map(str::to_owned)
+                }),
+            copies: Vec::new(),
+            installs: Vec::new(),
         });
         self.in_stage = true;
         self.stage_scope = Scope::default();
     }
 
     fn copy(&mut self, instruction: &Instruction) {
-        for word in self.words(instruction) {
+        let words = self.words(instruction);
+        let from_context = !words
+            .iter()
+            .take_while(|w| w.value.text().starts_with("--"))
+            .any(|w| w.value.text().starts_with("--from="));
+        let paths: Vec<String> = words
+            .iter()
+            .skip_while(|w| w.value.text().starts_with("--"))
+            .map(|w| w.value.text().to_owned())
+            .collect();
+        // The exec form (`COPY ["a", "b"]`) is rare for requirements files; only the shell form
+        // is followed.
+        if let (true, Some((destination, sources)), Some(stage)) = (
+            from_context,
+            paths.split_last(),
+            self.info.stages.last_mut(),
+        ) {
+            if !sources.is_empty() {
+                stage.copies.push(ContextCopy {
+                    sources: sources.to_vec(),
+                    destination: destination.clone(),
+                });
+            }
+        }
+        for word in words {
             let text = word.value.text();
             if !text.starts_with("--") {
                 break;
@@ -320,6 +373,7 @@ impl Parser<'_> {
             }
             command_start = word.end;
             if let Some(mount) = text.strip_prefix("--mount=") {
+                self.bind_mount(mount);
                 let offset = text.len() - mount.len();
                 let mut at = offset;
                 for field in mount.split(',') {
@@ -339,6 +393,29 @@ impl Parser<'_> {
             }
         }
         self.pip_installs(instruction, command_start);
+    }
+
+    /// `--mount=type=bind,source=x,target=y` without `from=`: the stage sees `x` of the build
+    /// context at `y` for this `RUN`.
+    fn bind_mount(&mut self, mount: &str) {
+        let (mut bind, mut from, mut source, mut target) = (false, false, None, None);
+        for field in mount.split(',') {
+            match field.split_once('=') {
+                Some(("type", "bind")) => bind = true,
+                Some(("from", _)) => from = true,
+                Some(("source" | "src", v)) => source = Some(v.to_owned()),
+                Some(("target" | "dst" | "destination", v)) => target = Some(v.to_owned()),
+                _ => {}
+            }
+        }
+        if let (true, false, Some(source), Some(stage)) =
+            (bind, from, source, self.info.stages.last_mut())
+        {
+            stage.copies.push(ContextCopy {
+                sources: vec![source],
+                destination: target.unwrap_or_default(),
+            });
+        }
     }
 
     /// Add the image dependency for `word` (a reference, a stage, `scratch`).
@@ -573,6 +650,9 @@ impl Parser<'_> {
         };
         // Token ranges are relative to `command`; shift them to the whole arguments.
         let shift = |r: (usize, usize)| (r.0 + command_start, r.1 + command_start);
+        if let Some(stage) = self.info.stages.last_mut() {
+            stage.installs.extend(pip::installed_files(&tokens));
+        }
         for argument in pip::pip_requirements(&tokens) {
             let mut token = argument.token.clone();
             token.raw = shift(token.raw);

@@ -19,15 +19,21 @@ pub struct ShellToken {
     pub verbatim: Option<(usize, usize)>,
     /// Range of the raw token.
     pub raw: (usize, usize),
-    /// Whether this is a control operator (`&&`, `||`, `;`, `|`, `&`).
+    /// Whether this is an operator (`&&`, `||`, `;`, `|`, `&`, `(`, `)`, a redirection).
     pub operator: bool,
+}
+
+/// Characters that end a shell word unquoted and separate commands or redirect them: control
+/// operators, subshell brackets and redirections. Each ends a pip argument list.
+fn is_operator(c: char) -> bool {
+    matches!(c, '&' | '|' | ';' | '(' | ')' | '<' | '>')
 }
 
 /// Tokenise shell text: whitespace separates, quotes group, the escape character (`\` in a
 /// shell, whatever the Dockerfile's escape) keeps the next character, operators split commands.
 pub fn shell_tokens(text: &str) -> Vec<ShellToken> {
     let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let mut out = Vec::new();
+    let mut out: Vec<ShellToken> = Vec::new();
     let mut i = 0;
     while i < chars.len() {
         let (pos, c) = chars[i];
@@ -35,16 +41,29 @@ pub fn shell_tokens(text: &str) -> Vec<ShellToken> {
             i += 1;
             continue;
         }
-        if matches!(c, '&' | '|' | ';') {
+        if is_operator(c) {
             let mut end = i + 1;
             if end < chars.len() && chars[end].1 == c && c != ';' {
                 end += 1;
             }
+            let mut start = pos;
+            // `2>/dev/null`: the digits before a redirection are its file descriptor, not a word.
+            if matches!(c, '<' | '>') {
+                if let Some(last) = out.last() {
+                    if !last.operator
+                        && last.raw.1 == pos
+                        && last.text.bytes().all(|b| b.is_ascii_digit())
+                    {
+                        start = last.raw.0;
+                        out.pop();
+                    }
+                }
+            }
             let raw_end = chars.get(end).map_or(text.len(), |(p, _)| *p);
             out.push(ShellToken {
-                text: text[pos..raw_end].to_owned(),
+                text: text[start..raw_end].to_owned(),
                 verbatim: None,
-                raw: (pos, raw_end),
+                raw: (start, raw_end),
                 operator: true,
             });
             i = end;
@@ -56,7 +75,7 @@ pub fn shell_tokens(text: &str) -> Vec<ShellToken> {
         let mut escaped = false;
         while i < chars.len() {
             let (_, ch) = chars[i];
-            if ch.is_whitespace() || matches!(ch, '&' | '|' | ';') {
+            if ch.is_whitespace() || is_operator(ch) {
                 break;
             }
             match ch {
@@ -218,53 +237,132 @@ fn is_python(word: &str) -> bool {
         || (b.starts_with("python") && b[6..].chars().all(|c| c.is_ascii_digit() || c == '.'))
 }
 
+/// The simple commands of `tokens`: split at operators and at the words `}` and `)` that end
+/// a group, with `VAR=value` prefixes, wrappers and reserved words that open a group or a
+/// clause (`{`, `then`, `do`, ...) left out.
+fn commands(tokens: &[ShellToken]) -> Vec<&[ShellToken]> {
+    tokens
+        .split(|t| t.operator || t.text == "}")
+        .map(|command| {
+            let mut i = 0;
+            while i < command.len() {
+                let w = command[i].text.as_str();
+                let prefix = (w.contains('=') && !w.starts_with('-'))
+                    || matches!(
+                        w,
+                        "sudo"
+                            | "exec"
+                            | "command"
+                            | "env"
+                            | "{"
+                            | "!"
+                            | "then"
+                            | "do"
+                            | "else"
+                            | "time"
+                            | "nohup"
+                    );
+                if !prefix {
+                    break;
+                }
+                i += 1;
+            }
+            &command[i..]
+        })
+        .collect()
+}
+
+/// The requirements files of every `pip install -r`/`-c`, `uv pip install -r`, `pip-sync` and
+/// `uv pip sync` among `tokens`, as written.
+pub fn installed_files(tokens: &[ShellToken]) -> Vec<String> {
+    let mut out = Vec::new();
+    for command in commands(tokens) {
+        let words: Vec<&str> = command.iter().map(|t| t.text.as_str()).collect();
+        let sync = match words.as_slice() {
+            [first, ..] if basename(first) == "pip-sync" => Some(1),
+            [first, "pip", "sync", ..] if basename(first) == "uv" => Some(3),
+            _ => None,
+        };
+        if let Some(start) = sync {
+            out.extend(
+                words[start..]
+                    .iter()
+                    .filter(|w| !w.starts_with('-'))
+                    .map(|w| (*w).to_owned()),
+            );
+            continue;
+        }
+        let Some(j) = subcommand(&words) else {
+            continue;
+        };
+        let mut k = j + 1;
+        while k < words.len() {
+            let word = words[k];
+            let attached = ["-r", "--requirement", "-c", "--constraint"]
+                .iter()
+                .find_map(|o| word.strip_prefix(o).and_then(|v| v.strip_prefix('=')));
+            if let Some(v) = attached {
+                out.push(v.to_owned());
+            } else if matches!(word, "-r" | "--requirement" | "-c" | "--constraint") {
+                if let Some(v) = words.get(k + 1) {
+                    out.push((*v).to_owned());
+                }
+                k += 1;
+            } else if let Some(v) = word.strip_prefix("-r").filter(|v| !v.is_empty()) {
+                out.push(v.to_owned());
+            }
+            k += 1;
+        }
+    }
+    out
+}
+
+/// The index of the `install`/`wheel`/`download` subcommand of a pip command, or `None` when
+/// `words` is not one.
+fn subcommand(words: &[&str]) -> Option<usize> {
+    let i = 0;
+    let program_end = if i < words.len() && is_pip(words[i]) {
+        i + 1
+    } else if i < words.len() && is_python(words[i]) {
+        // python [-X opts] -m pip
+        let mut j = i + 1;
+        while j < words.len()
+            && words[j].starts_with('-')
+            && words[j] != "-m"
+            && words[j] != "-mpip"
+        {
+            j += 1;
+        }
+        match (words.get(j), words.get(j + 1)) {
+            (Some(&"-m"), Some(&"pip")) => j + 2,
+            (Some(&"-mpip"), _) => j + 1,
+            _ => return None,
+        }
+    } else if i + 1 < words.len() && basename(words[i]) == "uv" && words[i + 1] == "pip" {
+        i + 2
+    } else {
+        return None;
+    };
+    // Global options may come before the subcommand.
+    let mut j = program_end;
+    while j < words.len() && words[j].starts_with('-') {
+        j += if VALUE_OPTIONS.contains(&words[j]) {
+            2
+        } else {
+            1
+        };
+    }
+    matches!(words.get(j), Some(&"install" | &"wheel" | &"download")).then_some(j)
+}
+
 /// Find the requirement arguments of every pip command among `tokens`.
 pub fn pip_requirements(tokens: &[ShellToken]) -> Vec<PipArgument> {
     let mut out = Vec::new();
-    for command in tokens.split(|t| t.operator) {
+    for command in commands(tokens) {
         let words: Vec<&str> = command.iter().map(|t| t.text.as_str()).collect();
-        // Skip `VAR=value` prefixes and wrappers.
-        let mut i = 0;
-        while i < words.len()
-            && ((words[i].contains('=') && !words[i].starts_with('-'))
-                || matches!(words[i], "sudo" | "exec" | "command" | "env"))
-        {
-            i += 1;
-        }
-        let program_end = if i < words.len() && is_pip(words[i]) {
-            i + 1
-        } else if i < words.len() && is_python(words[i]) {
-            // python [-X opts] -m pip
-            let mut j = i + 1;
-            while j < words.len()
-                && words[j].starts_with('-')
-                && words[j] != "-m"
-                && words[j] != "-mpip"
-            {
-                j += 1;
-            }
-            match (words.get(j), words.get(j + 1)) {
-                (Some(&"-m"), Some(&"pip")) => j + 2,
-                (Some(&"-mpip"), _) => j + 1,
-                _ => continue,
-            }
-        } else if i + 1 < words.len() && basename(words[i]) == "uv" && words[i + 1] == "pip" {
-            i + 2
-        } else {
+        let Some(j) = subcommand(&words) else {
             continue;
         };
-        // Global options may come before the subcommand.
-        let mut j = program_end;
-        while j < words.len() && words[j].starts_with('-') {
-            j += if VALUE_OPTIONS.contains(&words[j]) {
-                2
-            } else {
-                1
-            };
-        }
-        if !matches!(words.get(j), Some(&"install" | &"wheel" | &"download")) {
-            continue;
-        }
         let mut index = IndexOptions::default();
         let mut requirements = Vec::new();
         let mut k = j + 1;
