@@ -235,8 +235,10 @@ impl Checker {
 
     /// Look everything up and decide for every dependency of `workspace`.
     pub async fn check(&self, workspace: &Workspace, root: &Path) -> Outcome {
-        let mut outcome = Outcome::default();
-        outcome.targets = crate::target::find(workspace, &self.config, root, self.now);
+        let mut outcome = Outcome {
+            targets: crate::target::find(workspace, &self.config, root, self.now),
+            ..Outcome::default()
+        };
         let assumed: Vec<String> = outcome
             .targets
             .iter()
