@@ -39,8 +39,12 @@ fn full_example_loads_with_its_values() {
         loaded.minimum_release_age,
         Some(Duration::from_secs(3 * 86_400))
     );
-    assert_eq!(loaded.rules.len(), 4);
+    assert_eq!(loaded.rules.len(), 5);
     assert_eq!(loaded.rules[0].allowed.as_ref().unwrap().to_string(), "<6");
+    let (python, line) = loaded.rules[4].python.clone().unwrap();
+    assert_eq!(python.to_string(), "3.11");
+    assert!(loaded.rules[4].matches_file(Path::new("services/batch/requirements.txt")));
+    assert!(line > 1);
     assert_eq!(
         loaded.rules[1].minimum_release_age,
         Some(Duration::from_secs(7 * 86_400))

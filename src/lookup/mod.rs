@@ -272,12 +272,8 @@ impl Checker {
             })
             .collect();
         // Compiled locks with their `.in` found are re-locked, never patched line by line.
-        let locks = relock::relockables(
-            &manifests,
-            workspace,
-            &outcome.targets,
-            &mut outcome.notes,
-        );
+        let locks =
+            relock::relockables(&manifests, workspace, &outcome.targets, &mut outcome.notes);
         let relocked: std::collections::HashSet<&Path> =
             locks.keys().map(PathBuf::as_path).collect();
         // Images do not wait for advisories and PyPI, nor PyPI for advisories: everything runs
