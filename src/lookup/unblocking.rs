@@ -124,10 +124,11 @@ pub(super) fn link(manifests: &[&Manifest], outcome: &mut Outcome) {
             step.unblocks.push(format!("{} {held}", dependency.name));
         }
     }
-    for step in moves.into_values() {
+    for mut step in moves.into_values() {
         if step.unblocks.is_empty() {
             continue;
         }
+        step.unblocks.sort();
         let (f, u) = step.at;
         let update = &mut outcome.findings[f].decision.updates[u];
         update

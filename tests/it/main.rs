@@ -28,3 +28,4 @@ mod sarif;
 mod secrets_e2e;
 mod serve_e2e;
 mod serve_fleet;
+mod target_e2e;
