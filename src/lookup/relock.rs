@@ -327,6 +327,7 @@ impl Checker {
                         ),
                         change: Change::Relock(Box::new(relock)),
                         fixes: Vec::new(),
+                        unblocks: Vec::new(),
                         age: None,
                         reason: format!(
                             "lock maintenance ({}): every pin re-locked to the newest that fits: {}",
