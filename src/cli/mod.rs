@@ -133,7 +133,12 @@ pub struct ExtractArgs {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     style::init(cli.color);
-    crate::log::set(cli.level());
+    let format = match &cli.command {
+        Command::Serve(args) => args.log_format,
+        _ => crate::log::Format::Text,
+    };
+    let colour = anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never;
+    crate::log::init(cli.level(), format, colour);
     let code = match cli.command {
         Command::Extract(args) => extract::run(&args),
         Command::Check(args) => check::check(&args),

@@ -58,8 +58,8 @@ pub struct ServeArgs {
     pub shutdown_grace: Duration,
     /// The log on stderr: lines of text, or one JSON object a line (timestamp, level, message,
     /// repository, delivery, job)
-    #[arg(long, value_enum, default_value_t = crate::serve::log::Format::Text)]
-    pub log_format: crate::serve::log::Format,
+    #[arg(long, value_enum, default_value_t = crate::log::Format::Text)]
+    pub log_format: crate::log::Format,
     /// Which environment variables the repositories may use, and where they may go (passed to
     /// every run)
     #[command(flatten)]
@@ -227,7 +227,6 @@ pub fn run(args: &ServeArgs) -> u8 {
             return EXIT_ERROR;
         }
     };
-    crate::serve::log::set_format(args.log_format);
     let served = args.repositories.join(", ");
     let result = runtime.block_on(crate::serve::run(settings, |addr| {
         crate::serve::log::info(

@@ -117,7 +117,8 @@ impl Server {
 fn running(log: &str) -> Vec<String> {
     let mut open: BTreeMap<String, i32> = BTreeMap::new();
     for line in log.lines() {
-        let Some(rest) = line.strip_prefix("serve: ") else {
+        // After the timestamp and the level.
+        let Some((_, rest)) = line.split_once(" serve: ") else {
             continue;
         };
         let Some((repository, what)) = rest.split_once(": ") else {

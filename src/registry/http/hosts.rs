@@ -177,7 +177,7 @@ impl Hosts {
         }
         let mut down = host.down.lock().unwrap_or_else(|e| e.into_inner());
         if down.is_none() {
-            crate::log::debug(|| format!("{} is marked down: {reason}", host.authority));
+            tracing::debug!("{} is marked down: {reason}", host.authority);
             *down = Some(reason.clone());
             self.order
                 .lock()

@@ -740,14 +740,12 @@ impl HttpClient {
                     self.stats
                         .cached
                         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    crate::log::debug(|| {
-                        format!(
-                            "{} {} -> {} (cache)",
-                            request.method.as_reqwest(),
-                            redact::url(&request.url),
-                            entry.meta.status
-                        )
-                    });
+                    tracing::debug!(
+                        "{} {} -> {} (cache)",
+                        request.method.as_reqwest(),
+                        redact::url(&request.url),
+                        entry.meta.status
+                    );
                     return Ok(from_entry(entry, &request.url));
                 }
             } else if offline {
@@ -804,15 +802,13 @@ impl HttpClient {
                     limit: MAX_REDIRECTS,
                 });
             }
-            crate::log::debug(|| {
-                format!(
-                    "{} {} -> {} redirect to {}",
-                    hop.method.as_reqwest(),
-                    redact::url(&hop.url),
-                    response.status,
-                    redact::url(&next)
-                )
-            });
+            tracing::debug!(
+                "{} {} -> {} redirect to {}",
+                hop.method.as_reqwest(),
+                redact::url(&hop.url),
+                response.status,
+                redact::url(&next)
+            );
             // 303 always, and 301/302 for a POST (as browsers do), continue with a GET.
             let to_get = response.status == 303
                 || (matches!(response.status, 301 | 302) && hop.method == Method::Post);
@@ -856,29 +852,27 @@ impl HttpClient {
             let (deadline, budget) = self.hosts.deadline(&host, self.config.timeout);
             match self.attempt(request, cached, &host, deadline, budget).await {
                 Attempt::Done(response) => {
-                    crate::log::debug(|| {
-                        format!(
-                            "{} {} -> {} in {} ms{}{}",
-                            request.method.as_reqwest(),
-                            redact::url(&request.url),
-                            response.status,
-                            started.elapsed().as_millis(),
-                            if response.from_cache {
-                                " (revalidated)"
-                            } else {
-                                ""
-                            },
-                            if attempt > 0 {
-                                format!(" after {attempt} retries")
-                            } else {
-                                String::new()
-                            }
-                        )
-                    });
+                    tracing::debug!(
+                        "{} {} -> {} in {} ms{}{}",
+                        request.method.as_reqwest(),
+                        redact::url(&request.url),
+                        response.status,
+                        started.elapsed().as_millis(),
+                        if response.from_cache {
+                            " (revalidated)"
+                        } else {
+                            ""
+                        },
+                        if attempt > 0 {
+                            format!(" after {attempt} retries")
+                        } else {
+                            String::new()
+                        }
+                    );
                     return Ok(response);
                 }
                 Attempt::Fail(error) => {
-                    crate::log::debug(|| failed_line(request, &error, started));
+                    tracing::debug!("{}", failed_line(request, &error, started));
                     return Err(error);
                 }
                 Attempt::Retry {
@@ -886,7 +880,7 @@ impl HttpClient {
                     wait,
                     unsent,
                 } => {
-                    crate::log::debug(|| failed_line(request, &error, started));
+                    tracing::debug!("{}", failed_line(request, &error, started));
                     // A `POST` that timed out or got a `502` may have created its object:
                     // sending it again could create a second one.
                     if !unsent && !request.retried_when_maybe_done() {
