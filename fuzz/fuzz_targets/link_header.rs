@@ -10,8 +10,15 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     if let Some(target) = next_link(header) {
+        // The target is returned exactly as written between the brackets, white space included
+        // (a URL with spaces then fails to parse where it is used; it is never trimmed into
+        // another URL). The property once trimmed the target, and so failed on `< /next >`.
         assert!(
-            header.contains(&format!("<{}>", target.trim())),
+            header.contains(&format!("<{target}>")),
+            "{header:?} -> {target:?}"
+        );
+        assert!(
+            !target.contains(['<', '>', ',']),
             "{header:?} -> {target:?}"
         );
         assert!(header.contains("next"));

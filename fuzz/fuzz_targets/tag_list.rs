@@ -10,8 +10,22 @@ fuzz_target!(|data: &[u8]| {
     let result = tag_list::read_page(data, &mut tags);
     assert!(tags.len() <= MAX_TAGS, "{} tags", tags.len());
     assert_eq!(tags[0], "existing");
-    if result.is_ok() {
-        // A page that was read whole is valid JSON.
-        assert!(serde_json::from_slice::<serde_json::Value>(data).is_ok());
+    match serde_json::from_slice::<serde_json::Value>(data) {
+        // A page that was read is valid JSON, UTF-8 included (a page with invalid UTF-8 in a
+        // skipped string was once read).
+        Err(_) => assert!(result.is_err(), "read a page that is not JSON"),
+        // A page of the documented shape (one `tags` key, a list of strings) is read and adds
+        // exactly its tags (inputs are far below `MAX_TAGS`).
+        Ok(value) => {
+            let strings: Option<Vec<&str>> = value
+                .get("tags")
+                .and_then(|t| t.as_array())
+                .and_then(|list| list.iter().map(|t| t.as_str()).collect());
+            let single_key = data.windows(6).filter(|w| w == b"\"tags\"").count() == 1;
+            if let (Some(strings), true) = (&strings, single_key) {
+                assert!(result.is_ok(), "{result:?}");
+                assert_eq!(&tags[1..], strings.as_slice());
+            }
+        }
     }
 });

@@ -116,6 +116,10 @@ impl Checker {
         index: &AdvisoryIndex,
     ) -> AuditReleases {
         let mut wanted: BTreeMap<String, Vec<crate::registry::pypi::Index>> = BTreeMap::new();
+        // Packages whose indexes cannot be used (a `${VAR}` the operator did not allow for the
+        // index's origin, an unset variable): never asked, so a fix named for them is
+        // unconfirmed, and says why.
+        let mut refused: BTreeMap<String, String> = BTreeMap::new();
         for manifest in &workspace.manifests {
             for dependency in &manifest.dependencies {
                 let Some(requirement) = dependency.python() else {
@@ -131,12 +135,20 @@ impl Checker {
                 if !(vulnerable || range) {
                     continue;
                 }
-                if let Ok(indexes) = self
+                match self
                     .indexes
                     .indexes(&requirement.index, Some(manifest.source.path()))
                 {
-                    if !indexes.is_empty() {
+                    Ok(indexes) if indexes.is_empty() => {}
+                    Ok(indexes) => {
+                        // Another file's usable index answers for the package.
+                        refused.remove(&dependency.name);
                         wanted.insert(dependency.name.clone(), indexes);
+                    }
+                    Err(error) => {
+                        refused
+                            .entry(dependency.name.clone())
+                            .or_insert_with(|| failure_message(&error));
                     }
                 }
             }
@@ -154,7 +166,10 @@ impl Checker {
             .buffer_unordered(CONCURRENCY)
             .collect()
             .await;
-        let mut out = AuditReleases::default();
+        let mut out = AuditReleases {
+            failed: refused,
+            ..AuditReleases::default()
+        };
         for (name, result) in answers {
             match result {
                 Ok(list) => {

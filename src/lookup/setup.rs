@@ -2,12 +2,13 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use url::Url;
 
 use super::{Checker, ImageLookups};
 use crate::advisory::{OsvApi, OsvApiError};
-use crate::config::Loaded;
+use crate::config::{Loaded, NetworkLimits};
 use crate::registry::http::{CacheMode, HttpClient, HttpConfig, HttpError};
 use crate::registry::oci::credentials::CredentialError;
 use crate::registry::oci::{Credential, DockerConfig, OciClient, OciSettings, Platform};
@@ -55,19 +56,45 @@ pub enum SetupError {
     },
 }
 
+/// The HTTP settings of a run: the operator's `defaults`, changed by `[network]`. A repository's
+/// `repin.toml` may only tighten them: a hostile repository must not hold the bot's run for
+/// longer, nor retry more, than the operator allows, so each of its limits is capped at the
+/// operator's. (Concurrency and body limits are not settings of `repin.toml` at all.)
+pub fn http_config(network: &NetworkLimits, author: Author, defaults: HttpConfig) -> HttpConfig {
+    fn cap<T: Ord + Copy>(asked: Option<T>, default: T, author: Author) -> T {
+        match (asked, author) {
+            (Some(asked), Author::Operator) => asked,
+            (Some(asked), Author::Repository) => asked.min(default),
+            (None, _) => default,
+        }
+    }
+    // A deadline the operator leaves unset (`None`) is no limit: the repository may set one.
+    fn cap_deadline(
+        asked: Option<Duration>,
+        default: Option<Duration>,
+        author: Author,
+    ) -> Option<Duration> {
+        match (asked, default, author) {
+            (Some(asked), Some(default), Author::Repository) => Some(asked.min(default)),
+            (asked, default, _) => asked.or(default),
+        }
+    }
+    HttpConfig {
+        timeout: cap(network.timeout, defaults.timeout, author),
+        connect_timeout: cap(network.connect_timeout, defaults.connect_timeout, author),
+        host_deadline: cap_deadline(network.host_deadline, defaults.host_deadline, author),
+        run_deadline: cap_deadline(network.run_deadline, defaults.run_deadline, author),
+        retries: cap(network.retries, defaults.retries, author),
+        ..defaults
+    }
+}
+
 impl Checker {
     /// Build the clients of a run.
     pub fn new(config: Loaded, options: RunOptions) -> Result<Checker, SetupError> {
-        let network = &config.network;
-        let defaults = HttpConfig::for_run();
         let http = HttpClient::new(HttpConfig {
             cache: options.cache.clone(),
-            timeout: network.timeout.unwrap_or(defaults.timeout),
-            connect_timeout: network.connect_timeout.unwrap_or(defaults.connect_timeout),
-            host_deadline: network.host_deadline.or(defaults.host_deadline),
-            run_deadline: network.run_deadline.or(defaults.run_deadline),
-            retries: network.retries.unwrap_or(defaults.retries),
-            ..defaults
+            ..http_config(&config.network, config.author, HttpConfig::for_run())
         })?;
         let c = &config.config;
         // Index credentials are named by environment variable; the index resolver expands
@@ -210,5 +237,53 @@ impl Checker {
             advisory_db: None,
             config,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(seconds: u64, retries: u32) -> NetworkLimits {
+        let d = Some(Duration::from_secs(seconds));
+        NetworkLimits {
+            timeout: d,
+            connect_timeout: d,
+            host_deadline: d,
+            run_deadline: d,
+            retries: Some(retries),
+        }
+    }
+
+    #[test]
+    fn a_repository_only_tightens_the_operators_network_limits() {
+        let defaults = HttpConfig::for_run();
+        let raised = http_config(&limits(86_400, 1_000), Author::Repository, defaults.clone());
+        assert_eq!(raised.timeout, defaults.timeout);
+        assert_eq!(raised.connect_timeout, defaults.connect_timeout);
+        assert_eq!(raised.host_deadline, defaults.host_deadline);
+        assert_eq!(raised.run_deadline, defaults.run_deadline);
+        assert_eq!(raised.retries, defaults.retries);
+        assert_eq!(raised.per_host, defaults.per_host);
+        assert_eq!(raised.max_body, defaults.max_body);
+        let lowered = http_config(&limits(1, 0), Author::Repository, defaults.clone());
+        assert_eq!(lowered.timeout, Duration::from_secs(1));
+        assert_eq!(lowered.connect_timeout, Duration::from_secs(1));
+        assert_eq!(lowered.host_deadline, Some(Duration::from_secs(1)));
+        assert_eq!(lowered.run_deadline, Some(Duration::from_secs(1)));
+        assert_eq!(lowered.retries, 0);
+        // The operator's own configuration file is used as written.
+        let operator = http_config(&limits(86_400, 1_000), Author::Operator, defaults.clone());
+        assert_eq!(operator.timeout, Duration::from_secs(86_400));
+        assert_eq!(operator.run_deadline, Some(Duration::from_secs(86_400)));
+        assert_eq!(operator.retries, 1_000);
+        // Unset, the defaults hold.
+        let unset = http_config(
+            &NetworkLimits::default(),
+            Author::Repository,
+            defaults.clone(),
+        );
+        assert_eq!(unset.timeout, defaults.timeout);
+        assert_eq!(unset.host_deadline, defaults.host_deadline);
     }
 }

@@ -306,6 +306,30 @@ fn is_valid_name(name: &str) -> bool {
         && name.chars().all(is_name_char)
 }
 
+/// Why `pep508_rs` would panic on the requirement `line`, if it would: it builds a name or an
+/// extra that its parser let through but that breaks the name rule (`request- (>=2.0)`, found
+/// by the `metadata` fuzz target). Checked before parsing, so the panic path is never taken
+/// (a panic is caught too, but only where unwinding is on).
+pub fn pep508_panic_reason(line: &str) -> Option<String> {
+    let text = line.trim_start();
+    let name_end = text.find(|c: char| !is_name_char(c)).unwrap_or(text.len());
+    let name = &text[..name_end];
+    if name.starts_with(|c: char| c.is_ascii_alphanumeric()) && !is_valid_name(name) {
+        return Some(format!(
+            "Invalid package name `{name}`: a name must start and end with a letter or digit"
+        ));
+    }
+    let extras = text[name_end..].trim_start().strip_prefix('[')?;
+    let close = extras.find(']')?;
+    extras[..close]
+        .split(',')
+        .map(str::trim)
+        .find(|e| !e.is_empty() && e.chars().all(is_name_char) && !is_valid_name(e))
+        .map(|bad| {
+            format!("Invalid extra `{bad}`: an extra must start and end with a letter or digit")
+        })
+}
+
 /// The first non-ASCII character outside quotes in a marker: PEP 508 allows none there.
 fn stray_character(marker: &str) -> Option<char> {
     let mut quote: Option<char> = None;

@@ -72,7 +72,18 @@ impl Diagnostic {
     ) -> Self {
         let position = file.position(span.start);
         let line_span = file.line_span(span.start);
-        let end = span.end.min(line_span.end).max(span.start);
+        let line = file.slice(line_span);
+        // The caret stays on the line: a span may start on the `\r` of a `\r\n` break (where
+        // `toml` reports a stray carriage return), past the line's text, or inside a character.
+        let floor = |offset: usize| {
+            let mut at = offset.clamp(line_span.start, line_span.end) - line_span.start;
+            while !line.is_char_boundary(at) {
+                at -= 1;
+            }
+            at
+        };
+        let start = floor(span.start);
+        let end = floor(span.end.max(span.start)).max(start);
         Diagnostic {
             path: file.path().to_path_buf(),
             line: position.line,
@@ -82,9 +93,9 @@ impl Diagnostic {
             causes: Vec::new(),
             hint: None,
             snippet: Some(Snippet {
-                line: file.slice(line_span).to_owned(),
-                start: span.start - line_span.start,
-                end: end - line_span.start,
+                line: line.to_owned(),
+                start,
+                end,
             }),
         }
     }
@@ -150,13 +161,16 @@ impl fmt::Display for Diagnostic {
         write!(f, "{}: {}", self.severity, self.message)?;
         if let Some(snippet) = &self.snippet {
             // Keep tabs in the padding so the caret lines up under tab-indented text.
-            let pad: String = snippet.line[..snippet.start]
+            // `Snippet`'s fields are public: render whatever offsets it holds without panicking.
+            let before = snippet.line.get(..snippet.start).unwrap_or_default();
+            let pad: String = before
                 .chars()
                 .map(|c| if c == '\t' { '\t' } else { ' ' })
                 .collect();
-            let width = snippet.line[snippet.start..snippet.end]
-                .chars()
-                .count()
+            let width = snippet
+                .line
+                .get(snippet.start..snippet.end)
+                .map_or(0, |s| s.chars().count())
                 .max(1);
             write!(f, "\n  {}\n  {}{}", snippet.line, pad, "^".repeat(width))?;
         }
@@ -189,6 +203,33 @@ mod tests {
             diag.to_string(),
             "reqs/requirements.txt:2:8: error: Invalid version `2.0.x`\n  \tflask==2.0.x\n  \t      ^^^^^\n  Caused by: Expected a version number\n  hint: write an exact version such as `2.0.3`"
         );
+    }
+
+    #[test]
+    fn spans_off_the_line_render_without_panicking() {
+        // Found by the `config` fuzz target: `toml` reported a stray `\r` whose span started on
+        // the `\r` of a `\r\n` break, past the end of the line's text.
+        let file = SourceFile::from_text("repin.toml", Encoding::Utf8, "a = 1\r\nç\n".into());
+        let on_cr = Diagnostic::error(&file, Span::new(5, 6), "Stray carriage return");
+        assert_eq!(
+            on_cr.to_string(),
+            "repin.toml:1:6: error: Stray carriage return\n  a = 1\n       ^"
+        );
+        let in_char = Diagnostic::error(&file, Span::new(8, 9), "Inside a character");
+        assert!(in_char.to_string().ends_with("\n  ç\n  ^"), "{in_char}");
+        let past_end = Diagnostic::error(&file, Span::new(40, 50), "Past the end");
+        assert!(
+            past_end
+                .to_string()
+                .starts_with("repin.toml:3:1: error: Past the end")
+        );
+        let mut odd = on_cr.clone();
+        odd.snippet = Some(Snippet {
+            line: "ç".into(),
+            start: 1,
+            end: 9,
+        });
+        assert!(odd.to_string().ends_with("\n  ç\n  ^"), "{odd}");
     }
 
     #[test]

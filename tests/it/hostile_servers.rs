@@ -304,3 +304,104 @@ fn an_unconfirmed_fix_says_so() {
         "{why}"
     );
 }
+
+#[test]
+fn every_unconfirmed_fix_names_what_went_wrong() {
+    // Issue 10, item 11: each index lookup that should confirm a fix fails a different way, and
+    // the audit says which, never "Cannot connect" for a server that answered.
+    let index = Loopback::start(|seen| match seen.path.as_str() {
+        "/simple/loops/" => Reply::redirect(302, "/simple/loops/"),
+        "/simple/cut/" => Reply::Truncated {
+            announced: 1000,
+            body: b"<html><body><a href=".to_vec(),
+        },
+        "/simple/stalls/" => Reply::Slow {
+            headers: vec![("Content-Type".into(), "text/html".into())],
+            body: vec![b' '; 30],
+            every: Duration::from_millis(500),
+        },
+        _ => Reply::status(404, "not here"),
+    });
+    let db = tempfile::tempdir().unwrap();
+    for name in ["loops", "cut", "stalls", "refused"] {
+        let vulns = db.path().join("vulns").join(name);
+        std::fs::create_dir_all(&vulns).unwrap();
+        write(
+            &vulns,
+            &format!("PYSEC-{name}.yaml"),
+            &format!(
+                "id: PYSEC-{name}\nsummary: Bad\naffected:\n- package:\n    ecosystem: PyPI\n    name: {name}\n  ranges:\n  - type: ECOSYSTEM\n    events:\n    - introduced: '0'\n    - fixed: '2.0'\n"
+            ),
+        );
+    }
+    let repo = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    write(
+        repo.path(),
+        "requirements.txt",
+        &format!(
+            "--index-url {}\nloops==1.0\ncut==1.0\nstalls==1.0\n",
+            index.url("/simple/")
+        ),
+    );
+    // The trust rules refuse this index: the operator never allowed the variable for it.
+    std::fs::create_dir_all(repo.path().join("other")).unwrap();
+    write(
+        &repo.path().join("other"),
+        "requirements.txt",
+        &format!(
+            "--index-url http://${{CANARY_TOKEN}}@{}/simple/\nrefused==1.0\n",
+            index.host()
+        ),
+    );
+    // Lowering the operator's limits is allowed (raising them is not).
+    write(
+        repo.path(),
+        "repin.toml",
+        "[network]\nretries = 0\ntimeout = \"1s\"\n",
+    );
+    let (dir, db_path) = (repo.path().to_str().unwrap(), db.path().to_str().unwrap());
+    let canary = std::ffi::OsStr::new("canary-secret-value");
+    let out = repin_with_env(
+        home.path(),
+        &["audit", "--format", "json", "--advisory-db", db_path, dir],
+        &[("CANARY_TOKEN", canary)],
+    );
+    let stdout = text(&out.stdout);
+    assert!(!stdout.contains("canary-secret-value"), "{stdout}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let why = |name: &str| -> String {
+        let v = report["vulnerabilities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == name)
+            .unwrap_or_else(|| panic!("{name} is not reported: {stdout}"));
+        assert_eq!(v["fix_version"], "2.0", "{v}");
+        v["fix_unconfirmed"]
+            .as_str()
+            .unwrap_or_else(|| panic!("the fix of {name} is said to be confirmed: {v}"))
+            .to_owned()
+    };
+    let loops = why("loops");
+    assert!(loops.contains("redirects in a loop"), "{loops}");
+    let cut = why("cut");
+    assert!(cut.contains("ended early after 20 bytes of 1000"), "{cut}");
+    let stalls = why("stalls");
+    assert!(stalls.contains("stalled"), "{stalls}");
+    for text in [&loops, &cut, &stalls] {
+        assert!(!text.contains("Cannot connect"), "{text}");
+    }
+    let refused = why("refused");
+    assert!(
+        refused.contains("Refused to expand `${CANARY_TOKEN}`"),
+        "{refused}"
+    );
+    assert!(
+        index
+            .requests()
+            .iter()
+            .all(|r| r.path != "/simple/refused/"),
+        "a refused index is never asked"
+    );
+}

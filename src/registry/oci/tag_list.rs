@@ -20,15 +20,24 @@ pub enum TagPageError {
     /// Not JSON of the documented shape.
     #[error("the tag list is not valid JSON: {0}")]
     Json(#[source] serde_json::Error),
+    /// Not UTF-8, which JSON must be (RFC 8259, 8.1).
+    #[error("the tag list is not UTF-8: {0}")]
+    NotUtf8(#[source] std::str::Utf8Error),
     /// More tags than [`MAX_TAGS`].
     #[error("the repository lists more than {MAX_TAGS} tags, more than repin reads")]
     TooMany,
 }
 
 /// Add the `tags` of one page (`{"name": ..., "tags": [...]}`, `tags` may be `null`) to `into`.
+///
+/// The whole page must be JSON, UTF-8 included: `serde_json` checks the UTF-8 of the strings it
+/// keeps, not of those it skips (`name`, unknown keys), so a page with a broken `name` was read
+/// while any JSON parser refuses it. A registry that sends such a page is broken or hostile; its
+/// tags are not trusted.
 pub fn read_page(body: &[u8], into: &mut Vec<String>) -> Result<(), TagPageError> {
+    let body = std::str::from_utf8(body).map_err(TagPageError::NotUtf8)?;
     let mut full = false;
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let mut deserializer = serde_json::Deserializer::from_str(body);
     let result = PageSeed {
         into: &mut *into,
         full: &mut full,
@@ -144,5 +153,18 @@ mod tests {
         let error = read_page(many.as_bytes(), &mut tags).unwrap_err();
         assert!(matches!(error, TagPageError::TooMany), "{error}");
         assert_eq!(tags.len(), MAX_TAGS);
+    }
+
+    #[test]
+    fn a_page_that_is_not_utf8_is_refused_whole() {
+        // Found by the `tag_list` fuzz target: invalid UTF-8 in `name`, which no tag needs.
+        let mut tags = Vec::new();
+        let error = read_page(
+            b"{\"name\":\"lib\xc3ary/python\",\"tags\":[\"3.12\",\"latest\"]}",
+            &mut tags,
+        )
+        .unwrap_err();
+        assert!(matches!(error, TagPageError::NotUtf8(_)), "{error}");
+        assert!(tags.is_empty());
     }
 }

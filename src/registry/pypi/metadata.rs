@@ -250,6 +250,9 @@ pub fn parse_requirement(line: &str) -> Result<Requirement<VerbatimUrl>, Metadat
     if depth > crate::manifest::python::MAX_MARKER_DEPTH {
         return Err(invalid(format!("parentheses nested {depth} deep")));
     }
+    if let Some(reason) = crate::manifest::python::pep508_panic_reason(line) {
+        return Err(invalid(reason));
+    }
     std::panic::catch_unwind(|| Requirement::<VerbatimUrl>::from_str(line))
         .map_err(|_| invalid("the PEP 508 parser failed on it".into()))?
         .map_err(|e| invalid(e.message.to_string()))

@@ -130,6 +130,20 @@ fn metadata_versions_dynamic_fields_and_errors() {
         "{bad}"
     );
     assert!(bad.is_release_unusable());
+    // Names and extras pep508_rs would panic on are refused before it sees them (found by the
+    // `metadata` fuzz target): the message is repin's, not "the PEP 508 parser failed".
+    for (line, says) in [
+        ("request- (>=2.0)", "Invalid package name `request-`"),
+        (
+            "demo. ; python_version < '3'",
+            "Invalid package name `demo.`",
+        ),
+        ("demo[test-, b] >= 1", "Invalid extra `test-`"),
+    ] {
+        let error = parse_requirement(line).unwrap_err().to_string();
+        assert!(error.contains(says), "{line}: {error}");
+    }
+    assert!(parse_requirement("demo[test] (>=2.0) ; extra == 'test'").is_ok());
     // An invalid Requires-Python is ignored, as pip ignores it.
     let lenient =
         parse("Metadata-Version: 2.1\nName: x\nVersion: 1\nRequires-Python: >=3.6.*\n").unwrap();
