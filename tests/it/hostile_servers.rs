@@ -405,3 +405,125 @@ fn every_unconfirmed_fix_names_what_went_wrong() {
         "a refused index is never asked"
     );
 }
+
+#[test]
+fn a_manifest_of_an_unknown_media_type_is_never_pinned() {
+    // Issue 10, item 4: the digest header is true, but the manifest is of a type repin does not
+    // understand.
+    let weird = br#"{"schemaVersion":2,"config":{"digest":"sha256:aa"},"layers":[]}"#;
+    let digest = sha256(weird);
+    let served = digest.clone();
+    let registry = Loopback::start(
+        move |seen| match (seen.method.as_str(), seen.path.as_str()) {
+            ("GET", "/v2/") => Reply::status(200, "{}"),
+            ("GET", p) if p.starts_with("/v2/library/python/tags/list") => Reply::ok(
+                "application/json",
+                r#"{"name":"library/python","tags":["3.12-slim"]}"#.as_bytes().to_vec(),
+            ),
+            (_, "/v2/library/python/manifests/3.12-slim") => {
+                Reply::ok("application/vnd.hostile.weird+json", weird.to_vec())
+                    .with_header("Docker-Content-Digest", &served)
+            }
+            _ => Reply::status(404, r#"{"errors":[{"code":"MANIFEST_UNKNOWN"}]}"#),
+        },
+    );
+    let repo = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let dockerfile = format!(
+        "FROM {}/library/python:3.12-slim@sha256:{}\n",
+        registry.host(),
+        "1".repeat(64)
+    );
+    write(repo.path(), "Dockerfile", &dockerfile);
+    write(
+        repo.path(),
+        "repin.toml",
+        "[advisories]\nsource = \"off\"\n",
+    );
+    let out = repin(home.path(), &["apply", repo.path().to_str().unwrap()]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    assert_eq!(stdout, "0 files updated\n");
+    assert_eq!(
+        std::fs::read_to_string(repo.path().join("Dockerfile")).unwrap(),
+        dockerfile
+    );
+    assert!(
+        stderr.contains("`application/vnd.hostile.weird+json`, which is not an image manifest or index repin understands"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(&digest), "{stderr}");
+}
+
+#[test]
+fn tag_pages_on_another_host_are_not_followed_and_get_no_credentials() {
+    // Issue 10, item 5: the registry's `Link` sends the next page of tags to another origin (the
+    // same address on another port), which lists a tag only there. Docker's stored credentials
+    // for the registry are a canary.
+    let elsewhere = Loopback::start(|_| {
+        Reply::ok(
+            "application/json",
+            r#"{"name":"library/python","tags":["99.0-slim"]}"#.as_bytes().to_vec(),
+        )
+    });
+    let next = elsewhere.url("/v2/library/python/tags/list?n=1000&last=3.12-slim");
+    let registry = Loopback::start(move |seen| {
+        if seen.header("authorization").is_none() {
+            return Reply::status(401, "{}")
+                .with_header("WWW-Authenticate", "Basic realm=\"registry\"");
+        }
+        match seen.path.as_str() {
+            "/v2/" => Reply::status(200, "{}"),
+            p if p.starts_with("/v2/library/python/tags/list") => Reply::ok(
+                "application/json",
+                r#"{"name":"library/python","tags":["3.12-slim","3.13-slim"]}"#
+                    .as_bytes()
+                    .to_vec(),
+            )
+            .with_header("Link", &format!("<{next}>; rel=\"next\"")),
+            _ => Reply::status(404, r#"{"errors":[{"code":"MANIFEST_UNKNOWN"}]}"#),
+        }
+    });
+    let repo = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let secret = "canary:canary-registry-secret";
+    let auth = base64::engine::general_purpose::STANDARD.encode(secret);
+    std::fs::create_dir_all(home.path().join(".docker")).unwrap();
+    write(
+        &home.path().join(".docker"),
+        "config.json",
+        &format!(
+            r#"{{"auths":{{"{}":{{"auth":"{auth}"}}}}}}"#,
+            registry.host()
+        ),
+    );
+    write(
+        repo.path(),
+        "Dockerfile",
+        &format!("FROM {}/library/python:3.12-slim\n", registry.host()),
+    );
+    write(
+        repo.path(),
+        "repin.toml",
+        "[advisories]\nsource = \"off\"\n",
+    );
+    let out = repin(home.path(), &["check", repo.path().to_str().unwrap()]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(elsewhere.connections(), 0, "{:?}", elsewhere.requests());
+    assert!(!stdout.contains("99.0"), "{stdout}");
+    for output in [&stdout, &stderr] {
+        assert!(!output.contains("canary-registry-secret"), "{output}");
+        assert!(!output.contains(&auth), "{output}");
+    }
+    assert!(
+        format!("{stdout}{stderr}").contains("on another origin"),
+        "{stdout}{stderr}"
+    );
+    // The registry itself did get the credentials: the refusal is about the other origin.
+    assert!(
+        registry
+            .requests()
+            .iter()
+            .any(|r| r.header("authorization") == Some(&format!("Basic {auth}")))
+    );
+}
