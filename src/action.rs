@@ -101,11 +101,6 @@ pub fn set_output(name: &str, value: &str) -> std::io::Result<()> {
     file.write_all(output_record(name, value).as_bytes())
 }
 
-/// Escape text for a Markdown table cell.
-pub fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,6 +135,5 @@ mod tests {
             output_record("x", "repin_EOF"),
             "x<<repin_EOF_\nrepin_EOF\nrepin_EOF_\n"
         );
-        assert_eq!(cell("a|b\nc"), "a\\|b c");
     }
 }

@@ -118,7 +118,7 @@ fn edit_file(
             Err(error) => failures.push(EditFailure {
                 path: path.clone(),
                 index: item.0,
-                message: crate::lookup::error_chain(&error),
+                message: crate::error::chain(&error),
             }),
         }
     }
@@ -139,7 +139,7 @@ fn edit_file(
             failures.push(EditFailure {
                 path,
                 index: kept[0].0,
-                message: crate::lookup::error_chain(&error),
+                message: crate::error::chain(&error),
             });
             (None, failures)
         }

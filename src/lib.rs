@@ -21,6 +21,7 @@ pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod decide;
+pub mod error;
 pub mod forge;
 pub mod git;
 pub mod image_scan;
@@ -37,6 +38,7 @@ pub mod serve;
 pub mod target;
 pub mod text;
 pub mod versioning;
+pub mod vocab;
 
 // Unit tests count allocations to show that work is linear (no timed tests).
 #[cfg(test)]

@@ -14,11 +14,12 @@ use futures::StreamExt;
 use crate::apply::{self, FileEdit};
 use crate::config::{Loaded, RebasePolicy};
 use crate::decide::policy::Policy;
+use crate::error::chain as error_chain;
 use crate::forge::dashboard::{self, Dashboard, Entry};
 use crate::forge::github::{GitHub, PullRequest};
 use crate::forge::sync::{self, Action, Limits};
 use crate::git::{Credentials, FileChange, Identity, Oid, Repository};
-use crate::lookup::{Outcome, error_chain};
+use crate::lookup::Outcome;
 use crate::manifest::DependencyDetail;
 use crate::manifest::workspace::Workspace;
 use crate::plan::{self, AdvisoryNote, Branch, Item, Marker};
@@ -769,17 +770,15 @@ impl Job<'_> {
                     detail: problem.describe(),
                 });
             }
-            for note in &finding.decision.notes {
-                if note.starts_with("vulnerable (") {
-                    let name = self
-                        .workspace
-                        .dependency(&finding.file, finding.index)
-                        .map_or("", |(_, d)| d.name.as_str());
-                    board.no_fix.push(Entry {
-                        text: format!("`{name}` in `{}`", shown(&finding.file)),
-                        detail: note.clone(),
-                    });
-                }
+            if let Some(unfixed) = &finding.decision.unfixed {
+                let name = self
+                    .workspace
+                    .dependency(&finding.file, finding.index)
+                    .map_or("", |(_, d)| d.name.as_str());
+                board.no_fix.push(Entry {
+                    text: format!("`{name}` in `{}`", shown(&finding.file)),
+                    detail: unfixed.note(),
+                });
             }
         }
         for failure in &self.outcome.failures {

@@ -16,8 +16,8 @@ use super::RecordBatch;
 use super::affected::{AffectedError, AffectedVersions};
 use super::model::OsvRecord;
 use super::severity::{Severity, SeverityError};
-use crate::manifest::python::normalize_name;
 use crate::text::{Diagnostic, Severity as DiagnosticSeverity};
+use crate::vocab::normalize_name;
 
 /// Something in a record that could not be used as written; the advisory is still evaluated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

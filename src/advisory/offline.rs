@@ -517,6 +517,8 @@ fn parallel_map<T: Send, S, R: Send>(
     })
 }
 
+impl crate::error::Hint for OfflineError {}
+
 #[cfg(test)]
 mod tests {
     use std::io::Write;

@@ -29,6 +29,7 @@ use url::Url;
 
 use super::model::{ModelError, OsvRecord, PYPI};
 use super::{AdvisoryIndex, LoadedRecord, RecordBatch};
+use crate::error::{Hint, Reason};
 use crate::registry::http::{CacheMode, HttpClient, HttpError, Request};
 
 /// osv.dev's API, used unless `[advisories] osv-url` names another.
@@ -62,37 +63,32 @@ const FETCHES_AT_ONCE: usize = 16;
 #[derive(Debug, thiserror::Error)]
 pub enum OsvApiError {
     /// `osv-url` cannot be the base of the API's URLs.
-    #[error(
-        "`{url}` is not a valid OSV API URL\n  Caused by: {reason}\n  hint: set `osv-url` under [advisories] in repin.toml to the API's base URL, such as {DEFAULT_URL}"
-    )]
+    #[error("`{url}` is not a valid OSV API URL")]
     BadUrl {
         /// The URL as configured.
         url: String,
         /// What is wrong with it.
-        reason: String,
+        #[source]
+        reason: Reason,
     },
     /// `--offline`: the API cannot be asked, and `querybatch` answers are not cached.
-    #[error(
-        "The OSV API cannot be queried offline\n  hint: pass --advisory-db PATH to use an offline database, or run without --offline"
-    )]
+    #[error("The OSV API cannot be queried offline")]
     Offline,
     /// A `querybatch` request failed (after retries).
-    #[error("Cannot query the OSV API\n  Caused by: {source}{}", hint_for(source))]
+    #[error("Cannot query the OSV API")]
     Query {
         /// The transport or status error.
         source: HttpError,
     },
     /// A `querybatch` answer is not JSON of the documented shape.
-    #[error(
-        "The OSV API's answer to querybatch is not what its API documents\n  Caused by: {source}"
-    )]
+    #[error("The OSV API's answer to querybatch is not what its API documents")]
     BadAnswer {
         /// The parser's reason.
         source: serde_json::Error,
     },
     /// A `querybatch` answer does not have one result per query.
     #[error(
-        "The OSV API answered querybatch with the wrong number of results ({got} for {sent} queries)\n  hint: its API documents one result per query, in order"
+        "The OSV API answered querybatch with the wrong number of results ({got} for {sent} queries)"
     )]
     WrongCount {
         /// Queries sent.
@@ -101,23 +97,18 @@ pub enum OsvApiError {
         got: usize,
     },
     /// A package's results were still paged after [`MAX_PAGES`] pages.
-    #[error(
-        "The OSV API still had more results after {pages} pages, so repin stopped asking\n  hint: check that `osv-url` points at an OSV API"
-    )]
+    #[error("The OSV API still had more results after {pages} pages, so repin stopped asking")]
     TooManyPages {
         /// Pages received.
         pages: usize,
     },
     /// A package has more advisories than repin fetches.
     #[error(
-        "The OSV API lists more than {MAX_IDS_PER_PACKAGE} advisories for one package, so repin did not fetch them\n  hint: check that `osv-url` points at an OSV API"
+        "The OSV API lists more than {MAX_IDS_PER_PACKAGE} advisories for one package, so repin did not fetch them"
     )]
     TooManyAdvisories,
     /// A `vulns/{id}` request failed (after retries).
-    #[error(
-        "Cannot fetch advisory {id} from the OSV API\n  Caused by: {source}{}",
-        hint_for(source)
-    )]
+    #[error("Cannot fetch advisory {id} from the OSV API")]
     Fetch {
         /// The advisory's ID.
         id: String,
@@ -125,7 +116,7 @@ pub enum OsvApiError {
         source: HttpError,
     },
     /// A `vulns/{id}` answer is not an OSV record.
-    #[error("Advisory {id} from the OSV API cannot be read\n  Caused by: {source}")]
+    #[error("Advisory {id} from the OSV API cannot be read")]
     BadRecord {
         /// The advisory's ID.
         id: String,
@@ -142,20 +133,45 @@ pub enum OsvApiError {
     },
 }
 
-/// What to do about a failed request, as a `hint:` line (or nothing).
-fn hint_for(error: &HttpError) -> &'static str {
+impl Hint for OsvApiError {
+    fn hints(&self) -> Vec<String> {
+        let check_url = || vec!["check that `osv-url` points at an OSV API".to_owned()];
+        match self {
+            OsvApiError::BadUrl { .. } => vec![format!(
+                "set `osv-url` under [advisories] in repin.toml to the API's base URL, such as {DEFAULT_URL}"
+            )],
+            OsvApiError::Offline => vec![
+                "pass --advisory-db PATH to use an offline database, or run without --offline"
+                    .into(),
+            ],
+            OsvApiError::Query { source } | OsvApiError::Fetch { source, .. } => {
+                hint_for(source).into_iter().map(str::to_owned).collect()
+            }
+            OsvApiError::WrongCount { .. } => {
+                vec!["its API documents one result per query, in order".into()]
+            }
+            OsvApiError::TooManyPages { .. } | OsvApiError::TooManyAdvisories => check_url(),
+            OsvApiError::BadAnswer { .. }
+            | OsvApiError::BadRecord { .. }
+            | OsvApiError::WrongRecord { .. } => Vec::new(),
+        }
+    }
+}
+
+/// What to do about a failed request (or nothing).
+fn hint_for(error: &HttpError) -> Option<&'static str> {
     match error {
         // A 429 whose wait repin would not sit out, or that outlasted the retries.
         HttpError::RateLimited { .. } | HttpError::Status { status: 429, .. } => {
-            "\n  hint: the OSV API is rate limiting repin; run again later"
+            Some("the OSV API is rate limiting repin; run again later")
         }
         HttpError::Connect { .. }
         | HttpError::Unresolvable { .. }
         | HttpError::HostDown { .. }
         | HttpError::Timeout { .. } => {
-            "\n  hint: without network access, pass --advisory-db PATH to use an offline database"
+            Some("without network access, pass --advisory-db PATH to use an offline database")
         }
-        _ => "",
+        _ => None,
     }
 }
 
@@ -242,7 +258,7 @@ impl OsvApi {
         let text = base.unwrap_or(DEFAULT_URL);
         let bad = |reason: String| OsvApiError::BadUrl {
             url: text.to_owned(),
-            reason,
+            reason: Reason(reason),
         };
         let base = Url::parse(text).map_err(|e| bad(e.to_string()))?;
         if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {

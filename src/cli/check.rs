@@ -85,9 +85,7 @@ impl Selection {
     pub fn names(&self, name: &str) -> bool {
         self.only.is_empty()
             || self.only.iter().any(|o| {
-                o == name
-                    || crate::manifest::python::normalize_name(o)
-                        == crate::manifest::python::normalize_name(name)
+                o == name || crate::vocab::normalize_name(o) == crate::vocab::normalize_name(name)
             })
     }
 
@@ -221,15 +219,7 @@ pub(super) fn checker(args: &LookupArgs) -> Result<(Checker, PathBuf), String> {
         Some(path) => Loaded::read_given(path, &root),
         None => Loaded::discover(&root),
     }
-    .map_err(|e| {
-        let mut text = crate::lookup::error_chain(&e);
-        if let crate::config::ConfigError::Refused { source, .. } = &e {
-            if let Some(hint) = source.hint() {
-                text.push_str(&format!("\n  hint: {hint}"));
-            }
-        }
-        text
-    })?;
+    .map_err(|e| crate::error::chain(&e))?;
     let cache_dir = args.cache_dir.clone().or_else(Cache::default_dir);
     let cache = match (args.no_cache, args.offline, cache_dir) {
         (true, _, _) | (false, false, None) => CacheMode::Disabled,
@@ -246,7 +236,7 @@ pub(super) fn checker(args: &LookupArgs) -> Result<(Checker, PathBuf), String> {
         now: now(),
         allow,
     };
-    let mut checker = Checker::new(config, options).map_err(|e| crate::lookup::error_chain(&e))?;
+    let mut checker = Checker::new(config, options).map_err(|e| crate::error::chain(&e))?;
     checker.advisory_db = advisory_db.clone();
     Ok((checker, root))
 }
@@ -704,7 +694,8 @@ pub(super) fn print_diagnostics(workspace: &Workspace) {
 /// In GitHub Actions: annotations for what failed and for security updates, a job summary of
 /// the updates due, and the JSON report as the `updates` output.
 pub(super) fn report_to_actions(run: &Run) -> std::io::Result<()> {
-    use crate::action::{Level, annotation, cell};
+    use crate::action::{Level, annotation};
+    use crate::plan::body::cell;
     let report = report(run);
     let mut out = std::io::stdout().lock();
     for diagnostic in run.workspace.all_diagnostics() {
@@ -1027,7 +1018,7 @@ pub fn apply(args: &ApplyArgs) -> u8 {
             Err(error) => failures.push(EditFailure {
                 path: edit.path.clone(),
                 index: 0,
-                message: crate::lookup::error_chain(&error),
+                message: crate::error::chain(&error),
             }),
         }
     }

@@ -180,7 +180,7 @@ fn load(args: &ExtractArgs) -> Result<(Workspace, crate::target::Targets), Strin
         Some(path) => crate::config::Loaded::read_given(path, &root),
         None => crate::config::Loaded::discover(&root),
     }
-    .map_err(|e| crate::lookup::error_chain(&e))?;
+    .map_err(|e| crate::error::chain(&e))?;
     let mut workspace = Workspace::load(&args.paths);
     let excluded =
         |path: &std::path::Path| config.is_excluded(path.strip_prefix(&root).unwrap_or(path));

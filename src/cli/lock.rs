@@ -9,9 +9,9 @@ use pep508_rs::PackageName;
 use super::check::LookupArgs;
 use super::style::{self, paint};
 use super::{EXIT_ERROR, EXIT_OK};
+use crate::error::chain as error_chain;
 use crate::lock::pypi::PypiSource;
 use crate::lock::{Header, Request, Resolution, Target, input};
-use crate::lookup::error_chain;
 use crate::manifest::workspace::Workspace;
 use crate::manifest::{Manifest, ManifestKind};
 use crate::registry::pypi::Refresh;
@@ -242,7 +242,7 @@ fn lock(args: &LockArgs) -> Result<(), Failure> {
         Refresh::Projects(
             args.upgrade_packages
                 .iter()
-                .map(|n| crate::manifest::python::normalize_name(n))
+                .map(|n| crate::vocab::normalize_name(n))
                 .collect(),
         )
     };
@@ -363,11 +363,15 @@ fn command_line(args: &LockArgs, output: &Path) -> String {
 }
 
 fn lock_failure(error: crate::lock::LockError) -> Failure {
-    let (causes, hints) = error.details();
-    let mut failure = Failure::new(error_chain(&error));
-    failure.causes = causes;
-    failure.hints = hints;
-    failure
+    // The explanation's lines go after the error's own causes, the hints after them all.
+    let (explanation, _) = error.details();
+    let mut rendered = crate::error::Rendered::of(&error);
+    let hints = std::mem::take(&mut rendered.hints);
+    Failure {
+        message: rendered.text(),
+        causes: explanation,
+        hints,
+    }
 }
 
 /// What changed against the previous lock, on stderr.

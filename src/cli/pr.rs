@@ -100,7 +100,7 @@ fn run_inner(args: &PrArgs) -> Result<u8, String> {
             .tempdir()
             .map_err(|e| format!("Cannot make a directory for the clone\n  Caused by: {e}"))?;
         let repo = Repository::clone(&remote, dir.path(), Some(1), &credentials)
-            .map_err(|e| crate::lookup::error_chain(&e))?;
+            .map_err(|e| crate::error::chain(&e))?;
         let paths = args
             .lookup
             .paths
@@ -119,7 +119,7 @@ fn run_inner(args: &PrArgs) -> Result<u8, String> {
             .paths
             .first()
             .map_or_else(|| Path::new("."), |p| p.as_path());
-        let repo = Repository::open(first).map_err(|e| crate::lookup::error_chain(&e))?;
+        let repo = Repository::open(first).map_err(|e| crate::error::chain(&e))?;
         (repo, args.lookup.clone())
     };
     let runtime = check::runtime()?;
@@ -131,7 +131,7 @@ fn run_inner(args: &PrArgs) -> Result<u8, String> {
         &args.repo,
         token.clone(),
     )
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| crate::error::chain(&e))?;
     let identity = match &run.checker.config.config.pull_requests.author {
         Some(author) => {
             let (name, email) = parse_identity(author.get_ref())
@@ -284,7 +284,8 @@ fn print_report(repository: &str, report: &Report, dry_run: bool) -> std::io::Re
 /// In GitHub Actions: the check's annotations, summary and `updates` output, then the pull
 /// requests as the `pull-requests` output and a table in the summary.
 fn report_to_actions(run: &check::Run, report: &Report, dry_run: bool) -> std::io::Result<()> {
-    use crate::action::{Level, annotation, append_summary, cell, set_output};
+    use crate::action::{Level, annotation, append_summary, set_output};
+    use crate::plan::body::cell;
     check::report_to_actions(run)?;
     let urls: Vec<&str> = report
         .lines

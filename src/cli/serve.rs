@@ -237,7 +237,7 @@ pub fn run(args: &ServeArgs) -> u8 {
     match result {
         Ok(()) => 0,
         Err(error) => {
-            super::print_error(&crate::lookup::error_chain(&error));
+            super::print_error(&crate::error::chain(&error));
             EXIT_ERROR
         }
     }

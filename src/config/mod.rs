@@ -59,6 +59,15 @@ impl ConfigError {
     }
 }
 
+impl crate::error::Hint for ConfigError {
+    fn hints(&self) -> Vec<String> {
+        match self {
+            ConfigError::Refused { source, .. } => source.hint().into_iter().collect(),
+            ConfigError::Read { .. } | ConfigError::Invalid(_) => Vec::new(),
+        }
+    }
+}
+
 /// All kinds enabled unless configured otherwise; migrations are opt-in.
 pub const DEFAULT_KINDS: &[UpdateKind] = &[
     UpdateKind::Patch,

@@ -321,7 +321,7 @@ fn the_configuration_is_read_only_inside_the_repository() {
     std::os::unix::fs::symlink("../secret.toml", repo.join("repin.toml")).unwrap();
     let error = Loaded::discover(&repo).unwrap_err();
     assert!(matches!(error, ConfigError::Refused { .. }), "{error}");
-    let shown = crate::lookup::error_chain(&error);
+    let shown = crate::error::chain(&error);
     assert!(shown.contains("symbolic link"), "{shown}");
     assert!(!shown.contains("canary"), "{shown}");
 
@@ -332,10 +332,7 @@ fn the_configuration_is_read_only_inside_the_repository() {
         .unwrap();
     assert!(fifo.success());
     let error = Loaded::discover(&repo).unwrap_err();
-    assert!(
-        crate::lookup::error_chain(&error).contains("is a FIFO"),
-        "{error}"
-    );
+    assert!(crate::error::chain(&error).contains("is a FIFO"), "{error}");
 
     std::fs::remove_file(repo.join(".github/repin.toml")).unwrap();
     std::fs::write(repo.join("shared.toml"), "[python]\nversion = \"3.11\"\n").unwrap();

@@ -13,8 +13,7 @@ use std::collections::BTreeMap;
 use pep440_rs::Version;
 use pep508_rs::{ExtraName, MarkerEnvironment, Requirement, VerbatimUrl, VersionOrUrl};
 
-use crate::manifest::python::normalize_name;
-use crate::registry::pypi::metadata::Metadata;
+use crate::vocab::normalize_name;
 
 /// A pin of the lock: its version and the extras it installs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,8 +31,8 @@ pub struct Parent<'a> {
     pub name: &'a str,
     /// Its pin in the lock.
     pub pin: &'a LockedPin,
-    /// The metadata of that pinned release.
-    pub metadata: &'a Metadata,
+    /// The `Requires-Dist` of that pinned release's metadata.
+    pub requires: &'a [Requirement<VerbatimUrl>],
 }
 
 fn applies(
@@ -58,14 +57,14 @@ fn allows(requirement: &Requirement<VerbatimUrl>, version: &Version) -> bool {
 pub fn misfits(
     name: &str,
     new: &Version,
-    new_metadata: &Metadata,
+    new_requires: &[Requirement<VerbatimUrl>],
     pins: &BTreeMap<String, LockedPin>,
     parents: &[Parent<'_>],
     env: &MarkerEnvironment,
 ) -> Vec<String> {
     let mut why = Vec::new();
     let extras = pins.get(name).map_or(&[][..], |p| p.extras.as_slice());
-    for requirement in &new_metadata.requires_dist {
+    for requirement in new_requires {
         if !applies(requirement, env, extras) {
             continue;
         }
@@ -85,7 +84,7 @@ pub fn misfits(
         }
     }
     for parent in parents {
-        for requirement in &parent.metadata.requires_dist {
+        for requirement in parent.requires {
             if normalize_name(requirement.name.as_ref()) != name
                 || !applies(requirement, env, &parent.pin.extras)
             {
@@ -107,7 +106,6 @@ mod tests {
     use std::str::FromStr;
 
     use super::*;
-    use crate::registry::pypi::metadata::parse;
 
     fn env() -> MarkerEnvironment {
         crate::lock::target::Target::linux_x86_64("3.12")
@@ -115,12 +113,12 @@ mod tests {
             .markers
     }
 
-    fn meta(name: &str, version: &str, requires: &[&str]) -> Metadata {
-        let mut text = format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n");
-        for r in requires {
-            text.push_str(&format!("Requires-Dist: {r}\n"));
-        }
-        parse(&text).unwrap()
+    /// The `Requires-Dist` of `name` `version` (both only say what the caller reads).
+    fn meta(_name: &str, _version: &str, requires: &[&str]) -> Vec<Requirement<VerbatimUrl>> {
+        requires
+            .iter()
+            .map(|r| Requirement::from_str(r).unwrap())
+            .collect()
     }
 
     fn pin(version: &str, extras: &[&str]) -> LockedPin {
@@ -202,7 +200,7 @@ mod tests {
         let parents = [Parent {
             name: "flask",
             pin: &pins["flask"],
-            metadata: &flask,
+            requires: &flask,
         }];
         let werkzeug = meta(
             "Werkzeug",

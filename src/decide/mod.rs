@@ -155,6 +155,26 @@ pub struct Decision {
     /// (what a base image's Python-minor update would unblock).
     #[serde(skip)]
     pub held_for_python: Option<String>,
+    /// Known advisories affect the version and no security update is possible (its note is
+    /// among `notes` too): what the dashboard lists as vulnerable without a fix.
+    #[serde(skip)]
+    pub unfixed: Option<Unfixed>,
+}
+
+/// A vulnerable version with no security update, and why there is none.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unfixed {
+    /// The advisories that affect it.
+    pub ids: Vec<String>,
+    /// Why there is no fix (no release is free of them, or policy keeps it back).
+    pub why: String,
+}
+
+impl Unfixed {
+    /// The note a decision carries for it: `vulnerable (PYSEC-1, GHSA-x), and why`.
+    pub fn note(&self) -> String {
+        format!("vulnerable ({}), and {}", self.ids.join(", "), self.why)
+    }
 }
 
 impl Decision {
@@ -165,6 +185,7 @@ impl Decision {
             none: Some(reason),
             notes: Vec::new(),
             held_for_python: None,
+            unfixed: None,
         }
     }
 
@@ -175,6 +196,7 @@ impl Decision {
             updates,
             notes: Vec::new(),
             held_for_python: None,
+            unfixed: None,
         }
     }
 

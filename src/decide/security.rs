@@ -223,10 +223,12 @@ pub fn assess(
 pub fn merge(mut decision: Decision, assessment: &Assessment) -> Decision {
     let Some(security) = &assessment.update else {
         if let (false, Some(why)) = (assessment.findings.is_empty(), &assessment.no_fix) {
-            let ids: Vec<&str> = assessment.findings.iter().map(|f| f.id.as_str()).collect();
-            decision
-                .notes
-                .push(format!("vulnerable ({}), and {why}", ids.join(", ")));
+            let unfixed = super::Unfixed {
+                ids: assessment.findings.iter().map(|f| f.id.clone()).collect(),
+                why: why.clone(),
+            };
+            decision.notes.push(unfixed.note());
+            decision.unfixed = Some(unfixed);
         }
         return decision;
     };

@@ -23,6 +23,7 @@ use serde::Deserialize;
 use serde_json::json;
 use url::Url;
 
+use crate::error::{Hint, Reason};
 use crate::registry::http::{Auth, HttpClient, HttpError, Request, Response};
 
 /// github.com's API.
@@ -32,10 +33,10 @@ pub const DEFAULT_API: &str = "https://api.github.com";
 #[derive(Debug, thiserror::Error)]
 pub enum GitHubError {
     /// The repository is not `owner/name`.
-    #[error("`{0}` is not a repository name\n  hint: write it as owner/name")]
+    #[error("`{0}` is not a repository name")]
     BadRepository(String),
     /// The API base URL is not a URL.
-    #[error("`{url}` is not a valid API URL\n  Caused by: {source}")]
+    #[error("`{url}` is not a valid API URL")]
     BadApiUrl {
         /// The URL as given.
         url: String,
@@ -43,7 +44,7 @@ pub enum GitHubError {
         source: url::ParseError,
     },
     /// The request could not be made.
-    #[error("Cannot {action}\n  Caused by: {source}")]
+    #[error("Cannot {action}")]
     Http {
         /// What was being done.
         action: String,
@@ -51,28 +52,27 @@ pub enum GitHubError {
         source: HttpError,
     },
     /// GitHub answered with an error status.
-    #[error("Cannot {action}: GitHub answered {status}\n  Caused by: {body}{}", hint_for(*status))]
+    #[error("Cannot {action}: GitHub answered {status}")]
     Status {
         /// What was being done.
         action: String,
         /// The status.
         status: u16,
         /// The trimmed response body.
-        body: String,
+        #[source]
+        body: Reason,
     },
     /// GitHub refuses pull requests from a workflow's token: the repository's (or the
     /// organization's) setting "Allow GitHub Actions to create and approve pull requests" is off.
     #[error(
-        "Cannot {action}: GitHub Actions is not permitted to create or approve pull requests in this repository\n  hint: turn on \"Allow GitHub Actions to create and approve pull requests\" in the repository's Settings > Actions > General > Workflow permissions (for an organization's repository, first in the organization's settings), or give repin a GitHub App's or a machine user's token"
+        "Cannot {action}: GitHub Actions is not permitted to create or approve pull requests in this repository"
     )]
     ActionsMayNotCreatePulls {
         /// What was being done.
         action: String,
     },
     /// A rate limit lasts longer than repin waits.
-    #[error(
-        "Cannot {action}: GitHub's rate limit resets in {seconds} s, later than repin waits\n  hint: run again later; security updates are made first"
-    )]
+    #[error("Cannot {action}: GitHub's rate limit resets in {seconds} s, later than repin waits")]
     RateLimited {
         /// What was being done.
         action: String,
@@ -90,9 +90,7 @@ pub enum GitHubError {
         link: String,
     },
     /// A response was not the JSON expected.
-    #[error(
-        "Cannot {action}: GitHub's answer is not what its API documents\n  Caused by: {source}"
-    )]
+    #[error("Cannot {action}: GitHub's answer is not what its API documents")]
     Json {
         /// What was being done.
         action: String,
@@ -112,13 +110,23 @@ fn actions_refused(body: &[u8]) -> bool {
     })
 }
 
-fn hint_for(status: u16) -> &'static str {
-    match status {
-        401 => "\n  hint: the token is missing, wrong or expired",
-        403 | 404 => {
-            "\n  hint: the token needs contents, pull-requests and issues write permission on the repository"
-        }
-        _ => "",
+impl Hint for GitHubError {
+    fn hints(&self) -> Vec<String> {
+        let hint = match self {
+            GitHubError::BadRepository(_) => "write it as owner/name",
+            GitHubError::Status { status: 401, .. } => "the token is missing, wrong or expired",
+            GitHubError::Status {
+                status: 403 | 404, ..
+            } => {
+                "the token needs contents, pull-requests and issues write permission on the repository"
+            }
+            GitHubError::ActionsMayNotCreatePulls { .. } => {
+                "turn on \"Allow GitHub Actions to create and approve pull requests\" in the repository's Settings > Actions > General > Workflow permissions (for an organization's repository, first in the organization's settings), or give repin a GitHub App's or a machine user's token"
+            }
+            GitHubError::RateLimited { .. } => "run again later; security updates are made first",
+            _ => return Vec::new(),
+        };
+        vec![hint.to_owned()]
     }
 }
 
@@ -279,7 +287,7 @@ pub struct GitHub {
 fn next_page(response: &Response) -> Option<String> {
     response
         .header("link")
-        .and_then(crate::registry::oci::next_link)
+        .and_then(crate::vocab::link::next_link)
 }
 
 impl GitHub {
@@ -374,7 +382,7 @@ impl GitHub {
                     return Err(GitHubError::Status {
                         action: action.to_owned(),
                         status: response.status,
-                        body: crate::registry::http::redact::excerpt(&response.body),
+                        body: Reason(crate::vocab::redact::excerpt(&response.body)),
                     });
                 }
             }
@@ -415,7 +423,7 @@ impl GitHub {
             {
                 return Err(GitHubError::CrossOriginLink {
                     action: action.to_owned(),
-                    link: crate::registry::http::redact::url(url),
+                    link: crate::vocab::redact::url(url),
                 });
             }
         }

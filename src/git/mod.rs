@@ -142,7 +142,7 @@ impl std::fmt::Debug for Repository {
 }
 
 fn redact_remote(url: &str) -> String {
-    crate::registry::http::redact::text(url)
+    crate::vocab::redact::text(url)
 }
 
 impl Repository {
@@ -483,6 +483,8 @@ impl Repository {
         Ok(())
     }
 }
+
+impl crate::error::Hint for GitError {}
 
 #[cfg(test)]
 mod tests;

@@ -82,7 +82,7 @@ pub enum ScanError {
     },
     /// A layer compressed with something repin does not decompress.
     #[error(
-        "Layer {layer} of `{image}` is compressed with {compression}, which repin does not read\n  hint: repin reads gzip and uncompressed layers"
+        "Layer {layer} of `{image}` is compressed with {compression}, which repin does not read"
     )]
     Compression {
         /// The image.
@@ -131,15 +131,28 @@ pub enum ScanError {
         image: String,
     },
     /// Offline, and a layer is not in the cache.
-    #[error(
-        "Layer {layer} of `{image}` is not in the cache, and the run is offline\n  hint: run once online to cache what the image's layers hold"
-    )]
+    #[error("Layer {layer} of `{image}` is not in the cache, and the run is offline")]
     NotCached {
         /// The image.
         image: String,
         /// The layer's digest.
         layer: String,
     },
+}
+
+impl crate::error::Hint for ScanError {
+    fn hints(&self) -> Vec<String> {
+        match self {
+            ScanError::Registry { source, .. } => source.hints(),
+            ScanError::Compression { .. } => {
+                vec!["repin reads gzip and uncompressed layers".into()]
+            }
+            ScanError::NotCached { .. } => {
+                vec!["run once online to cache what the image's layers hold".into()]
+            }
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// What was read of one image for one platform.

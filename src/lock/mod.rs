@@ -88,3 +88,9 @@ impl LockError {
         }
     }
 }
+
+impl crate::error::Hint for LockError {
+    fn hints(&self) -> Vec<String> {
+        self.details().1
+    }
+}

@@ -26,7 +26,7 @@ use pep508_rs::PackageName;
 use super::listing::{ListedRelease, Listing, ListingStore};
 use super::resolve::Range;
 use super::source::{Candidate, PackageSource, SourceError};
-use crate::lookup::error_chain;
+use crate::error::chain as error_chain;
 use crate::registry::pypi::{Index, Metadata, PypiClient, Refresh};
 
 type Pending<T> = Shared<BoxFuture<'static, Result<T, Arc<SourceFailure>>>>;

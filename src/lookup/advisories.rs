@@ -5,10 +5,11 @@ use std::path::{Path, PathBuf};
 
 use futures::StreamExt;
 
-use super::{CONCURRENCY, Checker, error_chain, failure_message, releases};
+use super::{CONCURRENCY, Checker, failure_message, releases};
 use crate::advisory::AdvisoryIndex;
 use crate::config::AdvisorySource as SourceName;
 use crate::decide::python::Release;
+use crate::error::chain as error_chain;
 use crate::manifest::workspace::Workspace;
 use crate::registry::trust::Author;
 

@@ -9,9 +9,10 @@ use std::path::{Path, PathBuf};
 use futures::StreamExt;
 use serde::Serialize;
 
-use super::{Checker, Finding, Outcome, error_chain, failure_message};
+use super::{Checker, Finding, Outcome, failure_message};
 use crate::advisory::distro::DistroIndex;
 use crate::config::AdvisorySource as SourceName;
+use crate::error::chain as error_chain;
 use crate::image_scan::{ImageScan, ImageScanner};
 use crate::image_vulns::{self, Fix, ImageVulns};
 use crate::manifest::Manifest;

@@ -12,9 +12,10 @@ use futures::StreamExt;
 use pep440_rs::Version;
 use pep508_rs::ExtraName;
 
-use super::{CONCURRENCY, Checker, Outcome, PypiLookup, error_chain};
+use super::{CONCURRENCY, Checker, Outcome, PypiLookup};
 use crate::decide::lock_fit::{LockedPin, Parent, misfits};
 use crate::decide::{Context, NoUpdate};
+use crate::error::chain as error_chain;
 use crate::manifest::requirements::LockHeader;
 use crate::manifest::{Manifest, ManifestDetails};
 use crate::registry::pypi::Index;
@@ -123,7 +124,7 @@ impl Checker {
                 };
                 let mut wanted = vec![(finding.index, version.clone())];
                 for parent in dependency.python().map_or(&[][..], |p| p.via.as_slice()) {
-                    let parent = crate::manifest::python::normalize_name(parent);
+                    let parent = crate::vocab::normalize_name(parent);
                     if parent == dependency.name {
                         continue;
                     }
@@ -227,12 +228,19 @@ impl Checker {
                         Ok(metadata) => with.push(Parent {
                             name,
                             pin: &lock_pins[name],
-                            metadata,
+                            requires: &metadata.requires_dist,
                         }),
                         Err(why) => unchecked.push(format!("`{name}` {v}: {why}")),
                     }
                 }
-                let why = misfits(&check.name, version, new, lock_pins, &with, &target.markers);
+                let why = misfits(
+                    &check.name,
+                    version,
+                    &new.requires_dist,
+                    lock_pins,
+                    &with,
+                    &target.markers,
+                );
                 Ok((why, unchecked))
             };
             let (why, unchecked_parents) = match fit(&metadata, &check.version) {

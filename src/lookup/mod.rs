@@ -147,30 +147,15 @@ fn http_cause<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a Ht
 /// cannot be used in this run (it does not resolve, refuses connections, or is marked down),
 /// one line naming the host: the host's own message ([`Checker::host_problems`]) says why,
 /// once, instead of the same causes under every dependency.
-pub fn failure_message(error: &(dyn std::error::Error + 'static)) -> String {
+pub fn failure_message<E: crate::error::Hint + 'static>(error: &E) -> String {
     match http_cause(error).and_then(HttpError::unusable_host) {
         Some(host) => {
             let text = error.to_string();
             let first = text.lines().next().unwrap_or_default();
-            crate::registry::http::redact::text(&format!("{first}: {host}{DOWN}"))
+            crate::vocab::redact::text(&format!("{first}: {host}{DOWN}"))
         }
-        None => error_chain(error),
+        None => crate::error::chain(error),
     }
-}
-
-/// Full error text: the error and its causes, credentials redacted.
-pub fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(s) = source {
-        let s_text = s.to_string();
-        if !text.contains(&s_text) {
-            text.push_str("\n  Caused by: ");
-            text.push_str(&s_text);
-        }
-        source = s.source();
-    }
-    crate::registry::http::redact::text(&text)
 }
 
 /// The distinct package names of the updatable Python dependencies of `manifests`, sorted.
@@ -424,10 +409,7 @@ impl Checker {
                     Err(error) => outcome.failures.push(Failure {
                         file: path.to_path_buf(),
                         index: d,
-                        message: match error.hint() {
-                            Some(hint) => format!("{}\n  hint: {hint}", error_chain(&error)),
-                            None => error_chain(&error),
-                        },
+                        message: crate::error::chain(&error),
                     }),
                 }
             }

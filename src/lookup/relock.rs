@@ -18,8 +18,9 @@ use std::sync::Arc;
 
 use pep440_rs::Version;
 
-use super::{Checker, Outcome, error_chain};
+use super::{Checker, Outcome};
 use crate::decide::{NoUpdate, Update};
+use crate::error::chain as error_chain;
 use crate::lock::format::Style;
 use crate::lock::input::Input;
 use crate::lock::pypi::PypiSource;

@@ -89,6 +89,16 @@ pub fn http_config(network: &NetworkLimits, author: Author, defaults: HttpConfig
     }
 }
 
+impl crate::error::Hint for SetupError {
+    fn hints(&self) -> Vec<String> {
+        match self {
+            SetupError::Index(error) => error.hints(),
+            SetupError::Osv(error) => error.hints(),
+            SetupError::Http(_) | SetupError::Docker(_) | SetupError::Registry { .. } => Vec::new(),
+        }
+    }
+}
+
 impl Checker {
     /// Build the clients of a run.
     pub fn new(config: Loaded, options: RunOptions) -> Result<Checker, SetupError> {
@@ -206,7 +216,7 @@ impl Checker {
             if let Some(secret) = var(&registry.password_env)? {
                 let username = var(&registry.username_env)?.unwrap_or_default();
                 // Held from now on: masked in every error, even one no request caused.
-                crate::registry::http::redact::register_basic(&username, &secret);
+                crate::vocab::redact::register_basic(&username, &secret);
                 settings
                     .credentials
                     .insert(host.clone(), Credential { username, secret });

@@ -790,5 +790,7 @@ fn check_result(old: &Dependency, new: &Dependency, change: &Change) -> Result<(
     }
 }
 
+impl crate::error::Hint for EditError {}
+
 #[cfg(test)]
 mod tests;

@@ -128,7 +128,7 @@ impl Dependency {
         let name = if requirement.written_name.is_empty() {
             requirement.url.clone().unwrap_or_default()
         } else {
-            python::normalize_name(&requirement.written_name)
+            crate::vocab::normalize_name(&requirement.written_name)
         };
         Dependency {
             name,

@@ -13,24 +13,7 @@ use serde::Serialize;
 
 use super::SkipReason;
 use crate::text::Span;
-
-/// Normalise a package name per PEP 503: lowercase, runs of `-`, `_`, `.` become one `-`.
-pub fn normalize_name(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut separator = false;
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            separator = true;
-        } else {
-            if separator && !out.is_empty() {
-                out.push('-');
-            }
-            separator = false;
-            out.push(c.to_ascii_lowercase());
-        }
-    }
-    out
-}
+use crate::vocab::normalize_name;
 
 /// Index options in effect for a requirement (pip applies them to the whole file set).
 #[derive(Clone, Default, PartialEq, Eq, Serialize)]
@@ -721,13 +704,6 @@ mod tests {
 
     fn text_of(source: &str, span: Span) -> &str {
         &source[span.range()]
-    }
-
-    #[test]
-    fn normalises_names_per_pep_503() {
-        assert_eq!(normalize_name("Jinja2"), "jinja2");
-        assert_eq!(normalize_name("zope.interface"), "zope-interface");
-        assert_eq!(normalize_name("Foo__Bar-._baz"), "foo-bar-baz");
     }
 
     #[test]

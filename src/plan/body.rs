@@ -6,9 +6,9 @@ use std::fmt::Write;
 use super::{AdvisoryNote, Item, Marker, display_name};
 use crate::versioning::UpdateKind;
 
-/// A Markdown table cell: pipes escaped, one line.
-fn cell(text: &str) -> String {
-    crate::action::cell(text)
+/// A Markdown table cell (PR bodies, the job summary): pipes escaped, one line.
+pub fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
 }
 
 fn release_date(item: &Item, now: i64) -> String {
@@ -174,4 +174,12 @@ pub fn commit_message(title: &str, items: &[Item]) -> String {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_cell_escapes_pipes_and_stays_on_one_line() {
+        assert_eq!(super::cell("a|b\nc"), "a\\|b c");
+    }
 }

@@ -30,12 +30,10 @@ const KEEP: Duration = Duration::from_secs(7 * 24 * 3600);
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
     /// The database URL names no database repin supports.
-    #[error(
-        "`{0}` is not a database repin can use\n  hint: write sqlite:PATH (created on first start) or postgres://USER:PASSWORD@HOST:PORT/DATABASE"
-    )]
+    #[error("`{0}` is not a database repin can use")]
     BadUrl(String),
     /// The database could not be opened or reached.
-    #[error("Cannot open the job queue's database {url}\n  Caused by: {source}")]
+    #[error("Cannot open the job queue's database {url}")]
     Open {
         /// The URL, without its password.
         url: String,
@@ -43,16 +41,28 @@ pub enum QueueError {
         source: sqlx::Error,
     },
     /// The migrations failed.
-    #[error("Cannot bring the job queue's tables up to date\n  Caused by: {0}")]
+    #[error("Cannot bring the job queue's tables up to date")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// A query failed.
-    #[error("Cannot {action} in the job queue\n  Caused by: {source}")]
+    #[error("Cannot {action} in the job queue")]
     Query {
         /// What was being done.
         action: &'static str,
         /// Why.
         source: sqlx::Error,
     },
+}
+
+impl crate::error::Hint for QueueError {
+    fn hints(&self) -> Vec<String> {
+        match self {
+            QueueError::BadUrl(_) => vec![
+                "write sqlite:PATH (created on first start) or postgres://USER:PASSWORD@HOST:PORT/DATABASE"
+                    .into(),
+            ],
+            _ => Vec::new(),
+        }
+    }
 }
 
 fn query_error(action: &'static str) -> impl FnOnce(sqlx::Error) -> QueueError {
@@ -172,7 +182,7 @@ macro_rules! each_db {
 
 /// The URL with its password hidden.
 fn shown(url: &str) -> String {
-    crate::registry::http::redact::text(url)
+    crate::vocab::redact::text(url)
 }
 
 impl Queue {

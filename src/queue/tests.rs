@@ -111,7 +111,7 @@ async fn schedules_are_spread_and_taken_once() {
 
 #[tokio::test]
 async fn bad_urls_say_what_to_write() {
-    let error = Queue::open("mysql://x").await.unwrap_err().to_string();
+    let error = crate::error::chain(&Queue::open("mysql://x").await.unwrap_err());
     assert!(error.contains("hint: write sqlite:PATH"), "{error}");
     let error = Queue::open("postgres://repin:s3cret@127.0.0.1:1/db")
         .await

@@ -330,6 +330,12 @@ pub fn references(template: &str) -> Vec<Reference> {
     found
 }
 
+impl crate::error::Hint for TrustError {
+    fn hints(&self) -> Vec<String> {
+        self.hint().into_iter().collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

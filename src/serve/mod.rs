@@ -55,7 +55,7 @@ const MAX_PAYLOAD: usize = 25 * 1024 * 1024;
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     /// The address could not be listened on.
-    #[error("Cannot listen on {addr}\n  Caused by: {source}")]
+    #[error("Cannot listen on {addr}")]
     Bind {
         /// The address.
         addr: SocketAddr,
@@ -66,8 +66,17 @@ pub enum ServeError {
     #[error(transparent)]
     Queue(#[from] crate::queue::QueueError),
     /// The shutdown signals could not be listened for.
-    #[error("Cannot listen for SIGTERM\n  Caused by: {0}")]
-    Signal(std::io::Error),
+    #[error("Cannot listen for SIGTERM")]
+    Signal(#[source] std::io::Error),
+}
+
+impl crate::error::Hint for ServeError {
+    fn hints(&self) -> Vec<String> {
+        match self {
+            ServeError::Queue(error) => error.hints(),
+            ServeError::Bind { .. } | ServeError::Signal(_) => Vec::new(),
+        }
+    }
 }
 
 /// A GitHub App whose installation tokens the runs use.
@@ -92,10 +101,10 @@ impl AppAuth {
             .jwt(jiff::Timestamp::now().as_second())
             .map_err(|e| e.to_string())?;
         crate::forge::github::GitHub::new(self.http.clone(), &self.api, repository, Some(jwt))
-            .map_err(|e| e.to_string())?
+            .map_err(|e| crate::error::chain(&e))?
             .installation_token()
             .await
-            .map_err(|e| crate::lookup::error_chain(&e))
+            .map_err(|e| crate::error::chain(&e))
     }
 }
 
@@ -174,10 +183,7 @@ impl std::fmt::Debug for Settings {
             .field("runner", &self.runner)
             .field("workers", &self.workers)
             .field("job_timeout", &self.job_timeout)
-            .field(
-                "database",
-                &crate::registry::http::redact::text(&self.database),
-            )
+            .field("database", &crate::vocab::redact::text(&self.database))
             .field("lease", &self.lease)
             .field("shutdown_grace", &self.shutdown_grace)
             .finish()
@@ -268,7 +274,7 @@ async fn ready(shared: &Shared) -> Response<Full<Bytes>> {
         Ok(()) => reply(StatusCode::OK, json!({"status": "ready"})),
         Err(error) => reply(
             StatusCode::SERVICE_UNAVAILABLE,
-            json!({"status": "the job queue's database does not answer", "error": error.to_string()}),
+            json!({"status": "the job queue's database does not answer", "error": crate::error::chain(&error)}),
         ),
     }
 }
@@ -340,7 +346,7 @@ async fn delivery(request: Request<Incoming>, shared: &Shared) -> Response<Full<
                 Ok(enqueued) => enqueued,
                 Err(error) => {
                     shared.metrics.delivery("failed");
-                    let error = crate::lookup::error_chain(&error);
+                    let error = crate::error::chain(&error);
                     log::error(
                         About {
                             delivery: Some(&shown),
@@ -418,7 +424,7 @@ async fn work(shared: Arc<Shared>, settings: Arc<Settings>, name: String) {
             Err(error) => {
                 log::error(
                     About::default(),
-                    &format!("cannot take a job: {}", crate::lookup::error_chain(&error)),
+                    &format!("cannot take a job: {}", crate::error::chain(&error)),
                 );
                 tokio::time::sleep(POLL * 2).await;
                 continue;
@@ -488,7 +494,7 @@ async fn work(shared: Arc<Shared>, settings: Arc<Settings>, name: String) {
                 about,
                 &format!(
                     "the job's end could not be stored: {}",
-                    crate::lookup::error_chain(&error)
+                    crate::error::chain(&error)
                 ),
             );
         }
@@ -537,7 +543,7 @@ async fn run_job(shared: &Shared, settings: &Settings, job: &Job) -> Ended {
                             job: Some(&job.claim),
                             ..About::default()
                         },
-                        &format!("heartbeat failed: {}", crate::lookup::error_chain(&error)),
+                        &format!("heartbeat failed: {}", crate::error::chain(&error)),
                     ),
                 }
             }
@@ -664,7 +670,7 @@ async fn schedule(shared: Arc<Shared>, repositories: Vec<String>, every: Option<
                                 },
                                 &format!(
                                     "scheduled run not queued: {}",
-                                    crate::lookup::error_chain(&error)
+                                    crate::error::chain(&error)
                                 ),
                             );
                         }
@@ -673,10 +679,7 @@ async fn schedule(shared: Arc<Shared>, repositories: Vec<String>, every: Option<
                 }
                 Err(error) => log::error(
                     About::default(),
-                    &format!(
-                        "cannot read the schedule: {}",
-                        crate::lookup::error_chain(&error)
-                    ),
+                    &format!("cannot read the schedule: {}", crate::error::chain(&error)),
                 ),
             }
         }

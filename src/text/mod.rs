@@ -133,3 +133,5 @@ impl TextError {
         }
     }
 }
+
+impl crate::error::Hint for TextError {}

@@ -590,5 +590,11 @@ pub fn normalise(path: &Path) -> PathBuf {
     out
 }
 
+impl crate::error::Hint for RepoFsError {
+    fn hints(&self) -> Vec<String> {
+        self.hint().into_iter().collect()
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -6,13 +6,12 @@
 //!   which tags may replace which, and distribution and Python-minor awareness.
 //! - [`support`]: release and end-of-life dates of Python minors, Debian releases and Alpine
 //!   branches, for end-of-life base images.
-//! - [`UpdateKind`]: the kind of an update, shared by both and by `decide`.
+//! - [`UpdateKind`] (from [`crate::vocab`]): the kind of an update, shared by both and by
+//!   `decide`.
 
 pub mod apk;
 pub mod docker_tag;
 pub mod dpkg;
 pub mod pep440;
 pub mod support;
-mod update_kind;
-
-pub use update_kind::UpdateKind;
+pub use crate::vocab::UpdateKind;

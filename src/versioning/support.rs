@@ -304,5 +304,11 @@ pub fn today(now: i64) -> Date {
     timestamp.to_zoned(jiff::tz::TimeZone::UTC).date()
 }
 
+impl crate::error::Hint for SupportError {
+    fn hints(&self) -> Vec<String> {
+        self.hint().into_iter().map(str::to_owned).collect()
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -11,7 +11,7 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
 use super::*;
-use crate::lookup::error_chain;
+use crate::error::chain as error_chain;
 use crate::registry::http::{Cache, HttpConfig};
 use crate::testing::osv::{FakeOsv, Query, record};
 use crate::testing::strict_server;
@@ -340,7 +340,7 @@ fn urls_keep_a_mirror_path_and_escape_ids() {
     );
     let error = OsvApi::new(http(CacheMode::Disabled), Some("mailto:osv@example.com")).unwrap_err();
     assert_eq!(
-        error.to_string(),
+        crate::error::chain(&error),
         "`mailto:osv@example.com` is not a valid OSV API URL\n  Caused by: it is not an http or https URL\n  hint: set `osv-url` under [advisories] in repin.toml to the API's base URL, such as https://api.osv.dev"
     );
 }

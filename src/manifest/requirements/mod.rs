@@ -14,12 +14,13 @@ pub mod options;
 
 use serde::Serialize;
 
-use super::python::{self, HashPin, IndexOptions, normalize_name};
+use super::python::{self, HashPin, IndexOptions};
 use super::{
     Dependency, DependencyDetail, DependencyKind, Manifest, ManifestDetails, ManifestKind,
     SkipReason,
 };
 use crate::text::{Diagnostic, SourceFile, Span};
+use crate::vocab::normalize_name;
 use lines::Logical;
 use options::Name;
 

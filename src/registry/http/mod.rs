@@ -6,7 +6,7 @@
 //! budget for bodies ([`budget`]), per-host concurrency limits and time budgets, hosts marked
 //! down for the rest of a run ([`hosts`]), an on-disk cache revalidated with
 //! `ETag`/`Last-Modified`, an offline mode that answers only from that cache, and redaction of
-//! credentials in every error ([`redact`]).
+//! credentials in every error (with [`crate::vocab::redact`]).
 //!
 //! What is retried: 5xx and 429 answers, refused or broken connections, a body cut short. What
 //! is not: a name that does not resolve (the host is marked down at once), a request that timed
@@ -22,7 +22,7 @@ pub mod cache;
 pub mod hosts;
 pub mod origin;
 pub mod range;
-pub mod redact;
+use crate::vocab::redact;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};

@@ -7,7 +7,8 @@
 
 use reqwest::header::RANGE;
 
-use super::{HttpClient, HttpError, Request, redact};
+use super::{HttpClient, HttpError, Request};
+use crate::vocab::redact;
 
 /// Which bytes to ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

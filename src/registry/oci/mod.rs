@@ -39,7 +39,8 @@ use sha2::{Digest, Sha256};
 use tokio::sync::{Mutex, OnceCell};
 use url::Url;
 
-use super::http::{Auth, HttpClient, HttpError, Request, Response, redact};
+use super::http::{Auth, HttpClient, HttpError, Request, Response};
+use crate::vocab::redact;
 pub use auth::{Challenge, Token};
 pub use credentials::{Credential, DockerConfig};
 pub use manifest::{Manifest, Platform, platforms_changed};
@@ -90,9 +91,7 @@ pub enum OciError {
         reference: String,
     },
     /// Credentials are missing or refused.
-    #[error(
-        "{registry} refused access to `{repository}` (HTTP {status})\n  hint: set credentials for {registry} in repin.toml ([registries.\"{registry}\"] username-env/password-env) or run `docker login {registry}`"
-    )]
+    #[error("{registry} refused access to `{repository}` (HTTP {status})")]
     Unauthorized {
         /// Registry host.
         registry: String,
@@ -185,7 +184,7 @@ pub enum OciError {
     },
     /// The repository's configuration names credentials the operator did not allow for the
     /// registry's origin.
-    #[error("{error}\n  hint: {}", .error.hint().unwrap_or_default())]
+    #[error("{error}")]
     CredentialRefused {
         /// Registry host.
         registry: String,
@@ -204,6 +203,19 @@ pub enum OciError {
         #[source]
         source: Box<HttpError>,
     },
+}
+
+impl crate::error::Hint for OciError {
+    fn hints(&self) -> Vec<String> {
+        match self {
+            OciError::Unauthorized { registry, .. } => vec![format!(
+                "set credentials for {registry} in repin.toml ([registries.\"{registry}\"] username-env/password-env) or run `docker login {registry}`"
+            )],
+            // The refusal says which grant would allow it.
+            OciError::CredentialRefused { error, .. } => error.hint().into_iter().collect(),
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// The digest and media type of a manifest.
@@ -554,7 +566,10 @@ impl OciClient {
                 registry: registry.to_owned(),
                 reason: e.to_string(),
             })?;
-            match response.header("link").and_then(next_link) {
+            match response
+                .header("link")
+                .and_then(crate::vocab::link::next_link)
+            {
                 Some(next) => {
                     url = response
                         .url
@@ -841,21 +856,6 @@ impl OciClient {
             body: response.body,
         })
     }
-}
-
-/// The `rel="next"` target of a `Link` header.
-pub fn next_link(header: &str) -> Option<String> {
-    header.split(',').find_map(|part| {
-        let (target, params) = part.split_once(';')?;
-        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
-        params
-            .split(';')
-            .any(|p| {
-                let p = p.trim().replace(' ', "");
-                p == "rel=\"next\"" || p == "rel=next"
-            })
-            .then(|| target.to_owned())
-    })
 }
 
 #[cfg(test)]

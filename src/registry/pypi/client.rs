@@ -12,8 +12,9 @@ use super::error::PypiError;
 use super::index_config::Index;
 use super::model::{IndexUrl, PageFormat, Project, ProjectBuilder, Release};
 use super::{simple_html, simple_json};
-use crate::manifest::python::normalize_name;
-use crate::registry::http::{HttpClient, Request, Response, redact};
+use crate::registry::http::{HttpClient, Request, Response};
+use crate::vocab::normalize_name;
+use crate::vocab::redact;
 
 /// The `Accept` header of project page requests: PEP 691 JSON preferred, HTML accepted.
 pub const ACCEPT_SIMPLE: &str = "application/vnd.pypi.simple.v1+json, \

@@ -191,3 +191,9 @@ fn list(indexes: &[IndexUrl]) -> String {
             .join(", "),
     }
 }
+
+impl crate::error::Hint for PypiError {
+    fn hints(&self) -> Vec<String> {
+        self.hint().into_iter().collect()
+    }
+}

@@ -10,7 +10,7 @@ use std::str::FromStr;
 use pep440_rs::Version;
 use serde::Serialize;
 
-use crate::manifest::python::normalize_name;
+use crate::vocab::normalize_name;
 
 /// Source distribution extensions pip accepts, longest first so `.tar.gz` wins over `.tar`.
 pub const SDIST_EXTENSIONS: &[&str] = &[

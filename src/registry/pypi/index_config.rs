@@ -34,8 +34,9 @@ use super::model::IndexUrl;
 use super::netrc::Netrc;
 use super::pip_conf::{PipConf, PipConfFile};
 use crate::manifest::python::IndexOptions;
-use crate::registry::http::{Auth, redact};
+use crate::registry::http::Auth;
 use crate::registry::trust::{self, AllowList, Author, Origin, TrustError};
+use crate::vocab::redact;
 
 /// PyPI's simple index, used when nothing else is configured.
 pub const DEFAULT_INDEX_URL: &str = "https://pypi.org/simple/";

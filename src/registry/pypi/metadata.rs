@@ -31,7 +31,8 @@ use super::client::PypiClient;
 use super::filename::DistKind;
 use super::index_config::Index;
 use super::model::{CoreMetadata, DistFile, Release};
-use crate::registry::http::{HttpError, Request, redact};
+use crate::registry::http::{HttpError, Request};
+use crate::vocab::redact;
 
 /// A release's core metadata: the fields resolution needs.
 #[derive(Debug, Clone, PartialEq)]
@@ -702,6 +703,8 @@ fn tar_member(
         }
     }
 }
+
+impl crate::error::Hint for MetadataError {}
 
 #[cfg(test)]
 mod tests;

@@ -22,7 +22,7 @@ use url::Url;
 
 use super::error::PypiError;
 use super::filename::{self, DistKind, Rejection};
-use crate::registry::http::redact;
+use crate::vocab::redact;
 
 /// An index's base URL (`https://pypi.org/simple/`): no credentials, always ending in `/`.
 ///
@@ -446,7 +446,7 @@ impl ProjectBuilder {
     /// An empty project `name` (normalised here) on `index`.
     pub fn new(name: &str, index: IndexUrl, format: PageFormat) -> Self {
         ProjectBuilder {
-            name: crate::manifest::python::normalize_name(name),
+            name: crate::vocab::normalize_name(name),
             index,
             format,
             releases: BTreeMap::new(),

@@ -129,7 +129,7 @@ impl Anchor {
         let Ok(mut url) = base.join(href) else {
             sink.warning(format!(
                 "Skipped the link `{}`: its URL is not valid",
-                crate::registry::http::redact::text(href)
+                crate::vocab::redact::text(href)
             ));
             return None;
         };

@@ -17,7 +17,7 @@ use super::error::PypiError;
 use super::model::{
     CoreMetadata, DistFile, FileSink, Page, RequiresPythonCache, check_api_version, clean_hashes,
 };
-use crate::registry::http::redact;
+use crate::vocab::redact;
 
 #[derive(Deserialize, Default)]
 struct Meta {

@@ -1,0 +1,15 @@
+//! The words every layer shares, with no dependency on the rest of repin: a normalised Python
+//! package name, the kind of an update, secret redaction and the `Link` header.
+//!
+//! These live here, at the bottom of the dependency order, so that a registry client, the
+//! GitHub client, git and the decision rules can all use them without importing one another
+//! (the registry once imported the requirements parser's name normalisation, GitHub's client
+//! the OCI module's `Link` parser and git the HTTP client's redaction).
+
+pub mod link;
+pub mod package_name;
+pub mod redact;
+mod update_kind;
+
+pub use package_name::{PackageName, normalize_name};
+pub use update_kind::UpdateKind;
