@@ -34,6 +34,7 @@ pub mod plan;
 pub mod publish;
 pub mod queue;
 pub mod registry;
+pub mod run;
 pub mod serve;
 pub mod target;
 pub mod text;

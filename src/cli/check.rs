@@ -1,21 +1,19 @@
 //! `repin check` and `repin apply`: look everything up, decide, report or write.
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde::Serialize;
 
 use super::style::{self, paint};
 use super::{EXIT_ERROR, EXIT_FOUND, EXIT_OK, Format, count, print_error, shown, tidy};
 use crate::apply::{self, EditFailure, FileEdit};
-use crate::config::Loaded;
 use crate::decide::Update;
-use crate::lookup::{Checker, Finding, Outcome, RunOptions};
+use crate::error::chain;
+use crate::lookup::{Checker, Finding};
 use crate::manifest::workspace::Workspace;
-use crate::registry::http::{Cache, CacheMode};
-use crate::registry::pypi::Environment;
+use crate::run::{Session, SessionOptions};
 use crate::versioning::UpdateKind;
 
 /// Options shared by every command that looks things up.
@@ -133,16 +131,7 @@ pub struct TrustArgs {
 impl TrustArgs {
     /// The grants of `--allow-env` and `REPIN_ALLOW_ENV`.
     pub fn allow_list(&self) -> Result<crate::registry::trust::AllowList, String> {
-        use crate::registry::trust::{ALLOW_ENV_VAR, AllowList};
-        let env = std::env::var(ALLOW_ENV_VAR).ok();
-        AllowList::from_operator(&self.allow_env, env.as_deref()).map_err(|e| {
-            let mut text = e.to_string();
-            if let Some(hint) = e.hint() {
-                text.push_str("\n  hint: ");
-                text.push_str(&hint);
-            }
-            text
-        })
+        crate::run::session::allow_list(&self.allow_env).map_err(|e| chain(&e))
     }
 }
 
@@ -182,71 +171,32 @@ pub struct ApplyArgs {
 }
 
 /// A loaded repository and its lookups.
-pub(super) struct Run {
-    pub(super) workspace: Workspace,
-    pub(super) outcome: Outcome,
-    pub(super) root: PathBuf,
-    pub(super) checker: Checker,
-}
+pub(super) type Run = crate::run::Run;
 
-/// The repository root of a command: the first path when it is a directory, else its parent.
-pub(super) fn root_of(paths: &[PathBuf]) -> PathBuf {
-    let first = paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
-    if first.is_dir() {
-        first
-    } else {
-        first
-            .parent()
-            .map(Path::to_path_buf)
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or_else(|| PathBuf::from("."))
+impl LookupArgs {
+    /// The session these arguments ask for.
+    pub(super) fn session_options(&self) -> SessionOptions {
+        SessionOptions {
+            paths: self.paths.clone(),
+            config: self.client.config.clone(),
+            cache_dir: self.client.cache_dir.clone(),
+            no_cache: self.client.no_cache,
+            offline: self.client.offline,
+            grants: self.client.trust.allow_env.clone(),
+            advisory_db: self.advisory_db.clone(),
+        }
     }
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// The configuration and clients of a run, and the repository root.
 pub(super) fn checker(args: &LookupArgs) -> Result<(Checker, PathBuf), String> {
-    let root = root_of(&args.paths);
-    let advisory_db = &args.advisory_db;
-    let args = &args.client;
-    let allow = args.trust.allow_list()?;
-    let config = match &args.config {
-        Some(path) => Loaded::read_given(path, &root),
-        None => Loaded::discover(&root),
-    }
-    .map_err(|e| crate::error::chain(&e))?;
-    let cache_dir = args.cache_dir.clone().or_else(Cache::default_dir);
-    let cache = match (args.no_cache, args.offline, cache_dir) {
-        (true, _, _) | (false, false, None) => CacheMode::Disabled,
-        (false, true, None) => {
-            return Err("--offline needs a cache directory\n  hint: pass --cache-dir".into());
-        }
-        (false, true, Some(dir)) => CacheMode::Offline(Cache::new(dir)),
-        (false, false, Some(dir)) => CacheMode::Enabled(Cache::new(dir)),
-    };
-    let options = RunOptions {
-        cache,
-        environment: Environment::from_process(),
-        docker_config: crate::registry::oci::DockerConfig::default_dir(),
-        now: now(),
-        allow,
-    };
-    let mut checker = Checker::new(config, options).map_err(|e| crate::error::chain(&e))?;
-    checker.advisory_db = advisory_db.clone();
-    Ok((checker, root))
+    let session = Session::open(&args.session_options()).map_err(|e| chain(&e))?;
+    Ok((session.checker, session.root))
 }
 
 /// The async runtime of a command.
 pub(super) fn runtime() -> Result<tokio::runtime::Runtime, String> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("Cannot start the async runtime\n  Caused by: {e}"))
+    crate::run::runtime().map_err(|e| chain(&e))
 }
 
 fn run(args: &LookupArgs) -> Result<Run, String> {
@@ -261,51 +211,10 @@ pub(super) fn run_on(
     args: &LookupArgs,
     release_links: bool,
 ) -> Result<Run, String> {
-    let (mut checker, root) = checker(args)?;
-    checker.release_links = release_links;
-    // Pull requests are where lock maintenance goes, on its own branch.
-    checker.lock_maintenance = release_links;
-    let workspace = Workspace::load(&args.paths);
-    let outcome = runtime.block_on(async {
-        let progress = progress(&checker, &workspace);
-        let outcome = checker.check(&workspace, &root).await;
-        progress.abort();
-        if std::io::stderr().is_terminal() {
-            eprint!("\r\x1b[2K");
-        }
-        outcome
-    });
-    Ok(Run {
-        workspace,
-        outcome,
-        root,
-        checker,
-    })
-}
-
-/// A status line on a terminal when lookups take longer than a moment.
-fn progress(checker: &Checker, workspace: &Workspace) -> tokio::task::JoinHandle<()> {
-    let stats = checker.pypi.http().clone();
-    let count: usize = workspace
-        .manifests
-        .iter()
-        .map(|m| m.dependencies.len())
-        .sum();
-    tokio::spawn(async move {
-        if !std::io::stderr().is_terminal() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(400)).await;
-        loop {
-            let sent = stats
-                .stats()
-                .sent
-                .load(std::sync::atomic::Ordering::Relaxed);
-            eprint!("\r\x1b[2KLooking up {count} dependencies… {sent} requests");
-            let _ = std::io::stderr().flush();
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    })
+    let purpose = crate::run::check::Purpose {
+        pull_requests: release_links,
+    };
+    crate::run::check::look_up(runtime, &args.session_options(), purpose).map_err(|e| chain(&e))
 }
 
 /// One update in the JSON report.

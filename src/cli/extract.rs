@@ -173,7 +173,7 @@ pub fn report<'a>(workspace: &'a Workspace, targets: &crate::target::Targets) ->
 /// The files of `args`, less those `[paths] exclude` of the configuration leaves out, and
 /// their targets.
 fn load(args: &ExtractArgs) -> Result<(Workspace, crate::target::Targets), String> {
-    let root = super::check::root_of(&args.paths);
+    let root = crate::run::session::root_of(&args.paths);
     // Checked, though extract sends nothing: a wrong grant is an error on every command.
     args.trust.allow_list()?;
     let config = match &args.config {

@@ -1,0 +1,18 @@
+//! The run layer, between the front ends (CLI, Action, bot) and the core: a [`Session`] built
+//! once from the configuration (the clients, their cache, the repository root), and the jobs
+//! that run in it. A front end parses its arguments into [`SessionOptions`], runs a job and
+//! renders what it returns; it holds no setup of its own.
+//!
+//! - [`session`]: the configuration, clients and cache of a run, and its async runtime;
+//! - [`check`]: load the repository and look every dependency up (`check`, `apply`, `pr`);
+//! - [`progress`]: the lookups' status line on a terminal.
+//!
+//! The jobs' engines are still in `lookup` (lookups and decisions), `apply` (edits) and
+//! `publish` (pull requests); they move here one by one.
+
+pub mod check;
+pub mod progress;
+pub mod session;
+
+pub use check::Run;
+pub use session::{Session, SessionError, SessionOptions, runtime};
