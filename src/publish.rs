@@ -760,21 +760,17 @@ impl Job<'_> {
                 .unwrap_or_else(|| file.display().to_string())
         };
         for finding in &self.outcome.findings {
+            let (name, current) = self
+                .workspace
+                .dependency(&finding.file, finding.index)
+                .map_or(("", ""), |(_, d)| (d.name.as_str(), d.current.as_str()));
             if let Some(problem) = finding.decision.none.as_ref().filter(|n| n.is_problem()) {
-                let (name, current) = self
-                    .workspace
-                    .dependency(&finding.file, finding.index)
-                    .map_or(("", ""), |(_, d)| (d.name.as_str(), d.current.as_str()));
                 board.cannot_install.push(Entry {
                     text: format!("`{name} {current}` in `{}`", shown(&finding.file)),
                     detail: problem.describe(),
                 });
             }
             if let Some(unfixed) = &finding.decision.unfixed {
-                let name = self
-                    .workspace
-                    .dependency(&finding.file, finding.index)
-                    .map_or("", |(_, d)| d.name.as_str());
                 board.no_fix.push(Entry {
                     text: format!("`{name}` in `{}`", shown(&finding.file)),
                     detail: unfixed.note(),
