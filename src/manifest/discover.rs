@@ -80,7 +80,7 @@ const NOT_DOCKERFILE_EXTENSIONS: &[&str] = &[
 /// `constraints*.txt`, `*.in` (not `MANIFEST.in` nor templates like `config.h.in`),
 /// `*.txt.in`, and `*.lock` files (only when [`sniff_pip_lock`] agrees, since most `.lock`
 /// files are TOML or JSON). Dockerfiles: `Dockerfile`, `Dockerfile.*`, `*.Dockerfile`,
-/// `*.dockerfile`, `Containerfile`, `Containerfile.*`.
+/// `*.dockerfile`, `Containerfile`, `Containerfile.*`. Pyproject: `pyproject.toml`.
 pub fn classify(path: &Path) -> Option<ManifestKind> {
     let name = path.file_name()?.to_str()?;
     let lower = name.to_ascii_lowercase();
@@ -98,6 +98,9 @@ pub fn classify(path: &Path) -> Option<ManifestKind> {
         || dotted("containerfile.")
     {
         return Some(ManifestKind::Dockerfile);
+    }
+    if super::pyproject::is_pyproject(name) {
+        return Some(ManifestKind::Pyproject);
     }
     let in_requirements_dir = path
         .parent()

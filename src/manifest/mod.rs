@@ -1,7 +1,7 @@
 //! Manifests: the files that hold pins, and the dependencies extracted from them.
 //!
-//! Two formats are read, each by its own lossless scanner: pip requirements files
-//! ([`requirements`]) and Dockerfiles ([`dockerfile`]). Both produce a [`Manifest`]: the
+//! Three formats are read, each by its own lossless scanner: pip requirements files
+//! ([`requirements`]), Dockerfiles ([`dockerfile`]) and `pyproject.toml` ([`pyproject`]). Both produce a [`Manifest`]: the
 //! [`SourceFile`] it was read from, and a list of [`Dependency`] values that know exactly which
 //! bytes of the file hold their current value, so an update is a splice of those bytes.
 //!
@@ -12,6 +12,7 @@ pub mod check;
 pub mod discover;
 pub mod dockerfile;
 pub mod edit;
+pub mod pyproject;
 pub mod python;
 pub mod requirements;
 pub mod workspace;
@@ -31,14 +32,17 @@ pub enum ManifestKind {
     Requirements,
     /// A Dockerfile or Containerfile.
     Dockerfile,
+    /// A `pyproject.toml` (PEP 621, PEP 735, PEP 518 and uv's tables).
+    Pyproject,
 }
 
 impl ManifestKind {
-    /// The name used in output (`requirements`, `dockerfile`).
+    /// The name used in output (`requirements`, `dockerfile`, `pyproject`).
     pub fn as_str(self) -> &'static str {
         match self {
             ManifestKind::Requirements => "requirements",
             ManifestKind::Dockerfile => "dockerfile",
+            ManifestKind::Pyproject => "pyproject",
         }
     }
 }
@@ -72,6 +76,8 @@ pub enum ManifestDetails {
     Requirements(requirements::RequirementsFile),
     /// A Dockerfile: its stages and build arguments.
     Dockerfile(dockerfile::DockerfileInfo),
+    /// A `pyproject.toml`: each dependency's section, `requires-python`, uv's sources.
+    Pyproject(pyproject::PyprojectFile),
 }
 
 /// What sort of thing a dependency is.
@@ -188,6 +194,11 @@ pub enum SkipReason {
     ComplexInterpolation,
     /// The value is split across continuation lines, so no single splice can change it.
     SplitValue,
+    /// `[tool.uv.sources]` makes it a member of the same uv workspace.
+    WorkspaceMember,
+    /// A TOML string written with escapes or over several lines: its bytes are not its text,
+    /// so no splice inside it can be verified.
+    EscapedString,
 }
 
 impl SkipReason {
@@ -207,6 +218,8 @@ impl SkipReason {
             SkipReason::InvalidReference => "invalid-reference",
             SkipReason::ComplexInterpolation => "complex-interpolation",
             SkipReason::SplitValue => "split-value",
+            SkipReason::WorkspaceMember => "workspace-member",
+            SkipReason::EscapedString => "escaped-string",
         }
     }
 
@@ -228,6 +241,10 @@ impl SkipReason {
                 "built from variables in a way one edit cannot change"
             }
             SkipReason::SplitValue => "its value is split across continuation lines",
+            SkipReason::WorkspaceMember => "a member of the same uv workspace",
+            SkipReason::EscapedString => {
+                "written as a TOML string with escapes or line breaks, which one edit cannot change in place"
+            }
         }
     }
 }
@@ -237,5 +254,6 @@ pub fn parse(source: SourceFile, kind: ManifestKind) -> Manifest {
     match kind {
         ManifestKind::Requirements => requirements::parse(source),
         ManifestKind::Dockerfile => dockerfile::parse(source),
+        ManifestKind::Pyproject => pyproject::parse(source),
     }
 }

@@ -157,6 +157,8 @@ pub enum RequirementOrigin {
     RequirementsFile,
     /// An argument of `pip install` in a Dockerfile `RUN`.
     PipInstall,
+    /// A string of a dependency list in `pyproject.toml`.
+    Pyproject,
 }
 
 /// A Python requirement with the spans of its parts (all into the manifest's text).

@@ -317,7 +317,9 @@ pub fn find(workspace: &Workspace, config: &Loaded, root: &Path, now: i64) -> Ta
                 ManifestKind::Dockerfile => stage_targets
                     .get(path)
                     .and_then(|s| s.last().cloned().flatten()),
-                ManifestKind::Requirements => dockerfile::nearest(workspace, path, &stage_targets),
+                ManifestKind::Requirements | ManifestKind::Pyproject => {
+                    dockerfile::nearest(workspace, path, &stage_targets)
+                }
             })
             .or_else(|| {
                 configured(config, relative).map(|(python, line)| {
