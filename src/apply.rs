@@ -73,11 +73,73 @@ pub fn plan_edits(
         if chosen.is_empty() {
             continue;
         }
+        if let Some(lock) = tool_lock_beside(workspace, manifest) {
+            failures.extend(blocked_by_lock(manifest, &lock, &chosen));
+            continue;
+        }
         let (edit, failed) = edit_file(manifest, chosen);
         failures.extend(failed);
         edits.extend(edit);
     }
     (edits, failures)
+}
+
+/// The lock files of the tools that install from a `pyproject.toml`, with the command that
+/// re-locks after an edit (`{}`: the package).
+const TOOL_LOCKS: &[(&str, &str)] = &[
+    ("uv.lock", "uv lock --upgrade-package {}"),
+    ("poetry.lock", "poetry lock"),
+    ("pdm.lock", "pdm lock --update-reuse"),
+];
+
+/// The tool lock beside a `pyproject.toml` (`uv.lock`, `poetry.lock`, `pdm.lock`), when there
+/// is one: read through the repository root, so a link out of the repository is not one.
+fn tool_lock_beside(workspace: &Workspace, manifest: &Manifest) -> Option<(PathBuf, &'static str)> {
+    if manifest.kind != crate::manifest::ManifestKind::Pyproject {
+        return None;
+    }
+    let path = manifest.source.path();
+    let root = workspace.root_of(path).ok()?;
+    let dir = path.parent()?;
+    TOOL_LOCKS.iter().find_map(|(name, command)| {
+        let lock = dir.join(name);
+        root.resolve(&lock).ok()?;
+        lock.is_file().then_some((lock, *command))
+    })
+}
+
+/// An edit of a `pyproject.toml` whose tool lock repin does not re-lock yet: writing the
+/// manifest alone would leave the lock stale (`uv sync --locked` fails), so nothing is written
+/// and each update says what to run.
+fn blocked_by_lock(
+    manifest: &Manifest,
+    (lock, command): &(PathBuf, &str),
+    chosen: &[(usize, Update)],
+) -> Vec<EditFailure> {
+    let path = manifest.source.path();
+    chosen
+        .iter()
+        .map(|(index, _)| {
+            let name = manifest
+                .dependencies
+                .get(*index)
+                .map_or("", |d| d.name.as_str());
+            let place = manifest.dependencies.get(*index).map_or_else(
+                || path.display().to_string(),
+                |d| crate::text::place(path, manifest.source.position(d.span.start)),
+            );
+            EditFailure {
+                path: path.to_path_buf(),
+                index: *index,
+                message: format!(
+                    "{place}: `{name}` is not updated: `{}` beside it would go stale, and repin does not re-lock it yet\n  hint: edit the requirement, then run `{}` in {}",
+                    lock.file_name().map_or_else(String::new, |f| f.to_string_lossy().into_owned()),
+                    command.replace("{}", name),
+                    path.parent().map_or_else(String::new, |p| p.display().to_string()),
+                ),
+            }
+        })
+        .collect()
 }
 
 fn requests(chosen: &[(usize, Update)]) -> Vec<Request> {

@@ -1,4 +1,4 @@
-//! Every fixture under `fixtures/requirements` and `fixtures/dockerfiles`: a snapshot of what is
+//! Every fixture under `fixtures/requirements`, `fixtures/dockerfiles` and `fixtures/pyproject`: a snapshot of what is
 //! extracted (with the exact text of every span), an identity round trip, a CRLF twin that reads
 //! the same, and an edit of every updatable dependency followed by re-extraction.
 
@@ -61,6 +61,30 @@ fn render(m: &Manifest) -> String {
             for span in &file.templated_lines {
                 let _ = writeln!(out, "templated: {}", quoted(m, *span));
             }
+        }
+        ManifestDetails::Pyproject(file) => {
+            if let Some((written, span)) = &file.requires_python {
+                let _ = writeln!(out, "requires-python: `{written}` at {}", quoted(m, *span));
+            }
+            for source in &file.sources {
+                let _ = writeln!(out, "source: {} {:?} at {}", source.name, source.kind, quoted(m, source.span));
+            }
+            for include in &file.include_groups {
+                let _ = writeln!(out, "group {} includes {} at {}", include.group, include.included, quoted(m, include.span));
+            }
+            for index in &file.uv_indexes {
+                let _ = writeln!(
+                    out,
+                    "uv index: {:?} `{}` default={} explicit={} at {}",
+                    index.name,
+                    index.url,
+                    index.default,
+                    index.explicit,
+                    quoted(m, index.span)
+                );
+            }
+            let sections: Vec<String> = file.sections.iter().map(ToString::to_string).collect();
+            let _ = writeln!(out, "sections: {sections:?}");
         }
         ManifestDetails::Dockerfile(info) => {
             let _ = writeln!(out, "syntax: {:?}, escape: {:?}", info.syntax, info.escape);
@@ -222,6 +246,11 @@ fn requirements_fixtures() {
 #[test]
 fn dockerfile_fixtures() {
     check_all("dockerfiles", ManifestKind::Dockerfile);
+}
+
+#[test]
+fn pyproject_fixtures() {
+    check_all("pyproject", ManifestKind::Pyproject);
 }
 
 #[test]

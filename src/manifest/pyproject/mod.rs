@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use toml_edit::{Document, Item, Table, Value};
 
-use super::python::{self, RequirementOrigin, normalize_name};
+use super::python::{self, IndexOptions, RequirementOrigin, normalize_name};
 use super::{Dependency, Manifest, ManifestDetails, ManifestKind, SkipReason};
 use crate::text::{Diagnostic, SourceFile, Span};
 
@@ -106,6 +106,23 @@ pub struct UvSource {
     pub kind: SourceKind,
     /// Where the entry's key is.
     pub span: Span,
+    /// For [`SourceKind::Index`]: the name of the `[[tool.uv.index]]` it is installed from.
+    pub index: Option<String>,
+}
+
+/// A `[[tool.uv.index]]` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UvIndex {
+    /// Its `name` (sources refer to it by name).
+    pub name: Option<String>,
+    /// Its `url`, as written.
+    pub url: String,
+    /// `default = true`: it replaces PyPI.
+    pub default: bool,
+    /// `explicit = true`: only packages whose source names it come from it.
+    pub explicit: bool,
+    /// Where the URL is.
+    pub span: Span,
 }
 
 /// `{include-group = "…"}` in a dependency group.
@@ -132,9 +149,41 @@ pub struct PyprojectFile {
     pub include_groups: Vec<IncludeGroup>,
     /// `[tool.uv.sources]`.
     pub sources: Vec<UvSource>,
-    /// `[tool.uv] index` URLs and `index-url`/`extra-index-url` (informative: lookups use the
-    /// indexes of repin's configuration).
-    pub uv_indexes: Vec<String>,
+    /// `[[tool.uv.index]]`, and the deprecated `index-url` / `extra-index-url` as unnamed
+    /// entries (the first as the default), in uv's order of precedence.
+    pub uv_indexes: Vec<UvIndex>,
+}
+
+impl PyprojectFile {
+    /// The index options uv resolves a requirement of `name` with: the index its source names
+    /// (alone), else the default index (else repin's configured one) and every index that is
+    /// not `explicit`, which uv searches first.
+    pub fn index_options(&self, name: &str, takes_sources: bool, path: &std::path::Path, source: &SourceFile) -> IndexOptions {
+        let mut options = IndexOptions::default();
+        let mut note = |options: &mut IndexOptions, index: &UvIndex| {
+            let place = crate::text::place(path, source.position(index.span.start));
+            options.note_place(&index.url, &place);
+        };
+        let named = takes_sources
+            .then(|| self.sources.iter().find(|s| s.name == name))
+            .flatten()
+            .and_then(|s| s.index.as_ref())
+            .and_then(|wanted| self.uv_indexes.iter().find(|i| i.name.as_deref() == Some(wanted)));
+        if let Some(index) = named {
+            options.index_url = Some(index.url.clone());
+            note(&mut options, index);
+            return options;
+        }
+        if let Some(default) = self.uv_indexes.iter().find(|i| i.default) {
+            options.index_url = Some(default.url.clone());
+            note(&mut options, default);
+        }
+        for index in self.uv_indexes.iter().filter(|i| !i.default && !i.explicit) {
+            options.extra_index_urls.push(index.url.clone());
+            note(&mut options, index);
+        }
+        options
+    }
 }
 
 /// Whether a file name is `pyproject.toml`.
@@ -207,6 +256,7 @@ impl Parser<'_> {
         if let Some(uv) = table_at(root, &["tool", "uv"]) {
             self.uv_settings(uv);
         }
+        self.check_index_sources();
         if let Some(project) = root.get("project").and_then(Item::as_table_like) {
             if let Some(name) = project.get("name").and_then(Item::as_str) {
                 self.file.project_name = Some(name.to_owned());
@@ -277,7 +327,7 @@ impl Parser<'_> {
                     .key(key)
                     .and_then(toml_edit::Key::span)
                     .map_or_else(|| self.span_of(item), |r| Span::new(r.start, r.end));
-                let kinds: Vec<SourceKind> = match item {
+                let kinds: Vec<(SourceKind, Option<String>)> = match item {
                     Item::Value(Value::Array(array)) => array
                         .iter()
                         .filter_map(|v| v.as_inline_table().map(|t| source_kind(t)))
@@ -292,16 +342,19 @@ impl Parser<'_> {
                         .into_iter()
                         .collect(),
                 };
+                // A package with several sources (by marker) is skipped when any of them is
+                // not an index; several index sources are looked up on the first.
                 let kind = kinds
                     .iter()
-                    .copied()
-                    .find(|k| *k != SourceKind::Index)
-                    .or(kinds.first().copied());
+                    .find(|(k, _)| *k != SourceKind::Index)
+                    .or(kinds.first())
+                    .cloned();
                 match kind {
-                    Some(kind) => self.file.sources.push(UvSource {
+                    Some((kind, index)) => self.file.sources.push(UvSource {
                         name: normalize_name(key),
                         kind,
                         span,
+                        index,
                     }),
                     None => self.diagnostics.push(
                         Diagnostic::warning(
@@ -314,31 +367,57 @@ impl Parser<'_> {
                 }
             }
         }
-        let mut urls = Vec::new();
-        for key in ["index-url", "extra-index-url"] {
-            match uv.get(key) {
-                Some(Item::Value(Value::String(s))) => urls.push(s.value().clone()),
-                Some(Item::Value(Value::Array(a))) => {
-                    urls.extend(a.iter().filter_map(|v| v.as_str().map(str::to_owned)));
+        let mut indexes = Vec::new();
+        let tables: Vec<&dyn toml_edit::TableLike> = match uv.get("index") {
+            Some(Item::ArrayOfTables(tables)) => tables
+                .iter()
+                .map(|t| t as &dyn toml_edit::TableLike)
+                .collect(),
+            Some(Item::Value(Value::Array(a))) => a
+                .iter()
+                .filter_map(|v| v.as_inline_table().map(|t| t as &dyn toml_edit::TableLike))
+                .collect(),
+            _ => Vec::new(),
+        };
+        for table in tables {
+            let Some(url_item) = table.get("url") else {
+                continue;
+            };
+            let Some(url) = url_item.as_str() else {
+                self.expected(url_item, "the index's `url` to be a string");
+                continue;
+            };
+            let flag = |key: &str| table.get(key).and_then(Item::as_bool).unwrap_or(false);
+            indexes.push(UvIndex {
+                name: table.get("name").and_then(Item::as_str).map(str::to_owned),
+                url: url.to_owned(),
+                default: flag("default"),
+                explicit: flag("explicit"),
+                span: self.span_of(url_item),
+            });
+        }
+        // The deprecated settings: `index-url` is the default index, `extra-index-url` come
+        // before it (uv gives them priority), both below `[[tool.uv.index]]`.
+        for key in ["extra-index-url", "index-url"] {
+            let items: Vec<&Value> = match uv.get(key) {
+                Some(Item::Value(v @ Value::String(_))) => vec![v],
+                Some(Item::Value(Value::Array(a))) => a.iter().collect(),
+                _ => Vec::new(),
+            };
+            for value in items {
+                if let Some(url) = value.as_str() {
+                    let default = key == "index-url" && !indexes.iter().any(|i| i.default);
+                    indexes.push(UvIndex {
+                        name: None,
+                        url: url.to_owned(),
+                        default,
+                        explicit: false,
+                        span: self.value_span(value),
+                    });
                 }
-                _ => {}
             }
         }
-        match uv.get("index") {
-            Some(Item::ArrayOfTables(tables)) => urls.extend(
-                tables
-                    .iter()
-                    .filter_map(|t| t.get("url").and_then(Item::as_str).map(str::to_owned)),
-            ),
-            Some(Item::Value(Value::Array(a))) => urls.extend(a.iter().filter_map(|v| {
-                v.as_inline_table()
-                    .and_then(|t| t.get("url"))
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-            })),
-            _ => {}
-        }
-        self.file.uv_indexes = urls;
+        self.file.uv_indexes = indexes;
     }
 
     /// A table of named lists (`optional-dependencies`, `dependency-groups`).
@@ -403,6 +482,28 @@ impl Parser<'_> {
                 );
             }
         }
+    }
+
+    /// A source `{ index = "…" }` must name an index of `[[tool.uv.index]]` (uv refuses the
+    /// file otherwise, and repin would not know where to look the package up).
+    fn check_index_sources(&mut self) {
+        let mut problems = Vec::new();
+        for source in &self.file.sources {
+            let Some(wanted) = &source.index else { continue };
+            if source.kind == SourceKind::Index
+                && !self.file.uv_indexes.iter().any(|i| i.name.as_deref() == Some(wanted))
+            {
+                problems.push(
+                    Diagnostic::error(
+                        self.source,
+                        source.span,
+                        format!("The source of `{}` names the index `{wanted}`, which `[[tool.uv.index]]` does not define", source.name),
+                    )
+                    .with_hint("add `[[tool.uv.index]]` with this `name` and its `url`"),
+                );
+            }
+        }
+        self.diagnostics.extend(problems);
     }
 
     /// A PEP 735 include must name a group of the file, and includes must not form a cycle.
@@ -482,6 +583,12 @@ impl Parser<'_> {
         let mut requirement = scanned.requirement;
         requirement.origin = RequirementOrigin::Pyproject;
         let name = normalize_name(&requirement.written_name);
+        requirement.index = self.file.index_options(
+            &name,
+            section.takes_sources(),
+            self.source.path(),
+            self.source,
+        );
         let source_skip = section
             .takes_sources()
             .then(|| self.file.sources.iter().find(|s| s.name == name))
@@ -532,9 +639,9 @@ fn verbatim_inner(raw: &str, decoded: &str) -> Option<usize> {
     None
 }
 
-/// The kind of one source table.
-fn source_kind(table: &dyn toml_edit::TableLike) -> Option<SourceKind> {
-    [
+/// The kind of one source table, with the index it names.
+fn source_kind(table: &dyn toml_edit::TableLike) -> Option<(SourceKind, Option<String>)> {
+    let kind = [
         ("git", SourceKind::Git),
         ("path", SourceKind::Path),
         ("url", SourceKind::Url),
@@ -543,7 +650,9 @@ fn source_kind(table: &dyn toml_edit::TableLike) -> Option<SourceKind> {
     ]
     .into_iter()
     .find(|(key, _)| table.contains_key(key))
-    .map(|(_, kind)| kind)
+    .map(|(_, kind)| kind)?;
+    let index = table.get("index").and_then(Item::as_str).map(str::to_owned);
+    Some((kind, index))
 }
 
 /// The table at a dotted path, whether written as `[a.b]`, `a = { b = … }` or dotted keys.

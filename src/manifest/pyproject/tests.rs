@@ -106,7 +106,17 @@ fn extracts_every_list_with_its_section_and_skips_uv_sources() {
         Some(">=3.11")
     );
     assert_eq!(file.project_name.as_deref(), Some("example-service"));
-    assert_eq!(file.uv_indexes, ["https://pypi.example.com/simple"]);
+    let indexes: Vec<(&str, bool)> = file
+        .uv_indexes
+        .iter()
+        .map(|i| (i.url.as_str(), i.default))
+        .collect();
+    assert_eq!(indexes, [("https://pypi.example.com/simple", true)]);
+    // uv's `index-url` is the index every requirement is looked up on.
+    assert_eq!(
+        m.dependencies[0].python().unwrap().index.index_url.as_deref(),
+        Some("https://pypi.example.com/simple")
+    );
     let sources: Vec<(&str, SourceKind)> = file
         .sources
         .iter()
@@ -317,4 +327,48 @@ fn hostile_nesting_is_an_error_not_a_crash() {
     );
     let m = parsed(&deep_marker);
     assert!(m.has_errors());
+}
+
+#[test]
+fn named_indexes_decide_where_a_package_is_looked_up() {
+    let text = r#"[project]
+dependencies = ["torch==2.2.2", "numpy==1.26.4", "jax==0.4.28"]
+
+[[tool.uv.index]]
+name = "pytorch"
+url = "https://download.example.com/whl/cpu"
+explicit = true
+
+[[tool.uv.index]]
+name = "mirror"
+url = "https://mirror.example.com/simple"
+
+[tool.uv.sources]
+torch = { index = "pytorch" }
+jax = { index = "missing" }
+"#;
+    let m = parsed(text);
+    let index = |i: usize| {
+        let options = &m.dependencies[i].python().unwrap().index;
+        (options.index_url.clone(), options.extra_index_urls.clone())
+    };
+    assert_eq!(
+        index(0),
+        (Some("https://download.example.com/whl/cpu".to_owned()), vec![])
+    );
+    assert_eq!(
+        index(1),
+        (None, vec!["https://mirror.example.com/simple".to_owned()])
+    );
+    let messages: Vec<String> = m
+        .diagnostics
+        .iter()
+        .map(|d| format!("{}:{} {}", d.line, d.column, d.message))
+        .collect();
+    assert_eq!(
+        messages,
+        ["15:1 The source of `jax` names the index `missing`, which `[[tool.uv.index]]` does not define"]
+    );
+    let place = m.dependencies[0].python().unwrap().index.place_of("https://download.example.com/whl/cpu");
+    assert_eq!(place, Some("pyproject.toml:6:7"));
 }
