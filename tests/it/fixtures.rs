@@ -67,10 +67,22 @@ fn render(m: &Manifest) -> String {
                 let _ = writeln!(out, "requires-python: `{written}` at {}", quoted(m, *span));
             }
             for source in &file.sources {
-                let _ = writeln!(out, "source: {} {:?} at {}", source.name, source.kind, quoted(m, source.span));
+                let _ = writeln!(
+                    out,
+                    "source: {} {:?} at {}",
+                    source.name,
+                    source.kind,
+                    quoted(m, source.span)
+                );
             }
             for include in &file.include_groups {
-                let _ = writeln!(out, "group {} includes {} at {}", include.group, include.included, quoted(m, include.span));
+                let _ = writeln!(
+                    out,
+                    "group {} includes {} at {}",
+                    include.group,
+                    include.included,
+                    quoted(m, include.span)
+                );
             }
             for index in &file.uv_indexes {
                 let _ = writeln!(

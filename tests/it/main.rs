@@ -10,6 +10,7 @@ mod check_e2e;
 mod check_lock_e2e;
 mod cli;
 mod corpus_dockerfiles;
+mod corpus_pyproject;
 mod corpus_requirements;
 mod eol_e2e;
 mod fixtures;

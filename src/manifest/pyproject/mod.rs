@@ -158,7 +158,13 @@ impl PyprojectFile {
     /// The index options uv resolves a requirement of `name` with: the index its source names
     /// (alone), else the default index (else repin's configured one) and every index that is
     /// not `explicit`, which uv searches first.
-    pub fn index_options(&self, name: &str, takes_sources: bool, path: &std::path::Path, source: &SourceFile) -> IndexOptions {
+    pub fn index_options(
+        &self,
+        name: &str,
+        takes_sources: bool,
+        path: &std::path::Path,
+        source: &SourceFile,
+    ) -> IndexOptions {
         let mut options = IndexOptions::default();
         let mut note = |options: &mut IndexOptions, index: &UvIndex| {
             let place = crate::text::place(path, source.position(index.span.start));
@@ -168,7 +174,11 @@ impl PyprojectFile {
             .then(|| self.sources.iter().find(|s| s.name == name))
             .flatten()
             .and_then(|s| s.index.as_ref())
-            .and_then(|wanted| self.uv_indexes.iter().find(|i| i.name.as_deref() == Some(wanted)));
+            .and_then(|wanted| {
+                self.uv_indexes
+                    .iter()
+                    .find(|i| i.name.as_deref() == Some(wanted))
+            });
         if let Some(index) = named {
             options.index_url = Some(index.url.clone());
             note(&mut options, index);
@@ -299,15 +309,16 @@ impl Parser<'_> {
 
     fn span_of(&self, item: &Item) -> Span {
         let len = self.source.text().len();
-        item.span()
-            .map_or(Span::empty(0), |r| Span::new(r.start.min(len), r.end.min(len)))
+        item.span().map_or(Span::empty(0), |r| {
+            Span::new(r.start.min(len), r.end.min(len))
+        })
     }
 
     fn value_span(&self, value: &Value) -> Span {
         let len = self.source.text().len();
-        value
-            .span()
-            .map_or(Span::empty(0), |r| Span::new(r.start.min(len), r.end.min(len)))
+        value.span().map_or(Span::empty(0), |r| {
+            Span::new(r.start.min(len), r.end.min(len))
+        })
     }
 
     fn expected(&mut self, item: &Item, what: &str) {
@@ -489,9 +500,15 @@ impl Parser<'_> {
     fn check_index_sources(&mut self) {
         let mut problems = Vec::new();
         for source in &self.file.sources {
-            let Some(wanted) = &source.index else { continue };
+            let Some(wanted) = &source.index else {
+                continue;
+            };
             if source.kind == SourceKind::Index
-                && !self.file.uv_indexes.iter().any(|i| i.name.as_deref() == Some(wanted))
+                && !self
+                    .file
+                    .uv_indexes
+                    .iter()
+                    .any(|i| i.name.as_deref() == Some(wanted))
             {
                 problems.push(
                     Diagnostic::error(
@@ -632,8 +649,7 @@ fn verbatim_inner(raw: &str, decoded: &str) -> Option<usize> {
             && raw.ends_with(delimiter)
         {
             let inner = &raw[delimiter.len()..raw.len() - delimiter.len()];
-            return (inner == decoded && !inner.contains(['\n', '\r']))
-                .then_some(delimiter.len());
+            return (inner == decoded && !inner.contains(['\n', '\r'])).then_some(delimiter.len());
         }
     }
     None

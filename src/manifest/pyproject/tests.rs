@@ -114,7 +114,12 @@ fn extracts_every_list_with_its_section_and_skips_uv_sources() {
     assert_eq!(indexes, [("https://pypi.example.com/simple", true)]);
     // uv's `index-url` is the index every requirement is looked up on.
     assert_eq!(
-        m.dependencies[0].python().unwrap().index.index_url.as_deref(),
+        m.dependencies[0]
+            .python()
+            .unwrap()
+            .index
+            .index_url
+            .as_deref(),
         Some("https://pypi.example.com/simple")
     );
     let sources: Vec<(&str, SourceKind)> = file
@@ -205,7 +210,9 @@ fn a_skipped_dependency_is_not_edited() {
     )
     .expect_err("a path source is not edited");
     assert!(
-        error.to_string().starts_with("pyproject.toml:11:6: Cannot change `internal-lib`"),
+        error
+            .to_string()
+            .starts_with("pyproject.toml:11:6: Cannot change `internal-lib`"),
         "{error}"
     );
 }
@@ -354,7 +361,10 @@ jax = { index = "missing" }
     };
     assert_eq!(
         index(0),
-        (Some("https://download.example.com/whl/cpu".to_owned()), vec![])
+        (
+            Some("https://download.example.com/whl/cpu".to_owned()),
+            vec![]
+        )
     );
     assert_eq!(
         index(1),
@@ -367,8 +377,14 @@ jax = { index = "missing" }
         .collect();
     assert_eq!(
         messages,
-        ["15:1 The source of `jax` names the index `missing`, which `[[tool.uv.index]]` does not define"]
+        [
+            "15:1 The source of `jax` names the index `missing`, which `[[tool.uv.index]]` does not define"
+        ]
     );
-    let place = m.dependencies[0].python().unwrap().index.place_of("https://download.example.com/whl/cpu");
+    let place = m.dependencies[0]
+        .python()
+        .unwrap()
+        .index
+        .place_of("https://download.example.com/whl/cpu");
     assert_eq!(place, Some("pyproject.toml:6:7"));
 }
