@@ -166,7 +166,7 @@ impl PyprojectFile {
         source: &SourceFile,
     ) -> IndexOptions {
         let mut options = IndexOptions::default();
-        let mut note = |options: &mut IndexOptions, index: &UvIndex| {
+        let note = |options: &mut IndexOptions, index: &UvIndex| {
             let place = crate::text::place(path, source.position(index.span.start));
             options.note_place(&index.url, &place);
         };
