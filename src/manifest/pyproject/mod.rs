@@ -19,9 +19,10 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use toml_edit::{Document, Item, Table, Value};
 
-use super::python::{self, IndexOptions, RequirementOrigin, normalize_name};
+use super::python::{self, IndexOptions, RequirementOrigin};
 use super::{Dependency, Manifest, ManifestDetails, ManifestKind, SkipReason};
 use crate::text::{Diagnostic, SourceFile, Span};
+use crate::vocab::normalize_name;
 
 /// Where in `pyproject.toml` a dependency is declared.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
