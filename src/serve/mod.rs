@@ -17,7 +17,8 @@
 //! event's JSON, `413` past GitHub's 25 MB payload cap, `503` when the job could not be stored:
 //! GitHub shows the delivery as failed, to redeliver), `GET /healthz` (the process is up),
 //! `GET /readyz` (the database answers and the server is not stopping) and `GET /metrics`
-//! (Prometheus' text format).
+//! (Prometheus' text format). They are `axum` routes: the state, headers and body come as
+//! extractors, so a new endpoint (comment commands) is one more route and handler.
 
 pub mod webhook;
 
@@ -25,16 +26,19 @@ pub mod log;
 pub mod metrics;
 
 use std::collections::BTreeMap;
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::{Bytes, Incoming};
-use hyper::{Method, Request, Response, StatusCode};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use serde_json::json;
 use tokio::sync::Notify;
 
@@ -226,44 +230,50 @@ impl Shared {
     }
 }
 
-fn reply(status: StatusCode, body: serde_json::Value) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        hyper::header::CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static("application/json"),
-    );
-    response
+/// A JSON answer.
+fn reply(status: StatusCode, body: serde_json::Value) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
-async fn handle(
-    request: Request<Incoming>,
-    shared: Arc<Shared>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
-    let path = request.uri().path().to_owned();
-    match (request.method(), path.as_str()) {
-        (&Method::GET, "/healthz") => Ok(reply(StatusCode::OK, json!({"status": "ok"}))),
-        (&Method::GET, "/readyz") => Ok(ready(&shared).await),
-        (&Method::GET, "/metrics") => {
-            let counts = shared.queue.counts(crate::queue::now()).await.ok();
-            let mut response = Response::new(Full::new(Bytes::from(shared.metrics.render(counts))));
-            response.headers_mut().insert(
-                hyper::header::CONTENT_TYPE,
-                hyper::header::HeaderValue::from_static("text/plain; version=0.0.4"),
-            );
-            Ok(response)
-        }
-        (&Method::POST, "/webhook") => Ok(delivery(request, &shared).await),
-        (_, "/webhook" | "/healthz" | "/readyz" | "/metrics") => Ok(reply(
-            StatusCode::METHOD_NOT_ALLOWED,
-            json!({"error": "method not allowed"}),
-        )),
-        _ => Ok(reply(StatusCode::NOT_FOUND, json!({"error": "not found"}))),
-    }
+/// The server's routes; any other path is `404`, another method on a route `405`, both JSON.
+fn routes(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route(
+            "/healthz",
+            get(|| async { reply(StatusCode::OK, json!({"status": "ok"})) }),
+        )
+        .route("/readyz", get(ready))
+        .route("/metrics", get(metrics))
+        .route("/webhook", post(delivery))
+        .fallback(|| async { reply(StatusCode::NOT_FOUND, json!({"error": "not found"})) })
+        .method_not_allowed_fallback(|| async {
+            reply(
+                StatusCode::METHOD_NOT_ALLOWED,
+                json!({"error": "method not allowed"}),
+            )
+        })
+        // Past it, the body extractor is refused with `413` ([`delivery`] says why in JSON).
+        .layer(DefaultBodyLimit::max(MAX_PAYLOAD))
+        .with_state(shared)
+}
+
+/// Prometheus' text format.
+async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
+    let counts = shared.queue.counts(crate::queue::now()).await.ok();
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        shared.metrics.render(counts),
+    )
+        .into_response()
 }
 
 /// Ready: not stopping, and the database answers.
-async fn ready(shared: &Shared) -> Response<Full<Bytes>> {
+async fn ready(State(shared): State<Arc<Shared>>) -> Response {
     if shared.is_stopping() {
         return reply(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -279,10 +289,14 @@ async fn ready(shared: &Shared) -> Response<Full<Bytes>> {
     }
 }
 
-async fn delivery(request: Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>> {
+/// A webhook delivery: its signature checked, its event parsed, its run queued.
+async fn delivery(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let header = |name: &str| {
-        request
-            .headers()
+        headers
             .get(name)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
@@ -293,15 +307,18 @@ async fn delivery(request: Request<Incoming>, shared: &Shared) -> Response<Full<
         header("x-github-delivery").filter(|id| !id.trim().is_empty() && id.len() <= 200),
     );
     let shown = id.clone().unwrap_or_else(|| "-".into());
-    let body = match Limited::new(request.into_body(), MAX_PAYLOAD)
-        .collect()
-        .await
-    {
-        Ok(body) => body.to_bytes(),
-        Err(_) => {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             return reply(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 json!({"error": "the payload is larger than GitHub's 25 MB"}),
+            );
+        }
+        Err(rejection) => {
+            return reply(
+                rejection.status(),
+                json!({"error": format!("the payload could not be read: {}", rejection.body_text())}),
             );
         }
     };
@@ -704,6 +721,54 @@ fn process_name() -> String {
     format!("{host}/{}/{}", std::process::id(), crate::queue::now())
 }
 
+/// The TCP listener, whose failed `accept()`s (out of file descriptors, most often) are logged
+/// and waited out, doubling from [`ACCEPT_BACKOFF_MIN`] to [`ACCEPT_BACKOFF_MAX`]: accepting
+/// again at once would spin.
+struct Backoff {
+    listener: tokio::net::TcpListener,
+    wait: Duration,
+}
+
+impl Backoff {
+    fn new(listener: tokio::net::TcpListener) -> Self {
+        Backoff {
+            listener,
+            wait: ACCEPT_BACKOFF_MIN,
+        }
+    }
+}
+
+impl axum::serve::Listener for Backoff {
+    type Io = tokio::net::TcpStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            match self.listener.accept().await {
+                Ok(accepted) => {
+                    self.wait = ACCEPT_BACKOFF_MIN;
+                    return accepted;
+                }
+                Err(error) => {
+                    log::error(
+                        About::default(),
+                        &format!(
+                            "cannot accept a connection, waiting {} ms: {error}",
+                            self.wait.as_millis()
+                        ),
+                    );
+                    tokio::time::sleep(self.wait).await;
+                    self.wait = (self.wait * 2).min(ACCEPT_BACKOFF_MAX);
+                }
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.listener.local_addr()
+    }
+}
+
 /// Serve until SIGTERM or SIGINT; `ready` is told the address listened on.
 pub async fn run(settings: Settings, ready: impl FnOnce(SocketAddr)) -> Result<(), ServeError> {
     let queue = Queue::open(&settings.database).await?;
@@ -750,40 +815,18 @@ pub async fn run(settings: Settings, ready: impl FnOnce(SocketAddr)) -> Result<(
         settings.every,
     ));
     ready(local);
-    let mut backoff = ACCEPT_BACKOFF_MIN;
-    loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            _ = terminate.recv() => break,
-            _ = interrupt.recv() => break,
-        };
-        let stream = match accepted {
-            Ok((stream, _)) => {
-                backoff = ACCEPT_BACKOFF_MIN;
-                stream
-            }
-            Err(error) => {
-                // Out of file descriptors, most often: accepting again at once would spin.
-                log::error(
-                    About::default(),
-                    &format!(
-                        "cannot accept a connection, waiting {} ms: {error}",
-                        backoff.as_millis()
-                    ),
-                );
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
-                continue;
-            }
-        };
+    let server = tokio::spawn({
         let shared = shared.clone();
-        tokio::spawn(async move {
-            let service =
-                hyper::service::service_fn(move |request| handle(request, shared.clone()));
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                .await;
-        });
+        let app = routes(shared.clone());
+        async move {
+            axum::serve(Backoff::new(listener), app)
+                .with_graceful_shutdown(async move { shared.stopped().await })
+                .await
+        }
+    });
+    tokio::select! {
+        _ = terminate.recv() => {}
+        _ = interrupt.recv() => {}
     }
     log::info(
         About::default(),
@@ -797,6 +840,9 @@ pub async fn run(settings: Settings, ready: impl FnOnce(SocketAddr)) -> Result<(
     for worker in workers {
         let _ = worker.await;
     }
+    // The server took no connection since the signal; a request still being answered gets a
+    // moment to finish.
+    let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
     log::info(About::default(), "stopped");
     Ok(())
 }

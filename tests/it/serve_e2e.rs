@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use support::git;
 use support::github::GitHubMock;
-use support::pypiserver::{PypiServer, free_port, write_wheel};
+use support::pypiserver::{PypiServer, write_wheel};
 use support::shared::GitDaemon;
 
 const SECRET: &str = "webhook-secret-for-tests";
@@ -134,12 +134,11 @@ fn world_with(
     let github =
         GitHubMock::start_with_app("acme/service", TOKEN, root.path().join("service.git"), app);
     let daemon = GitDaemon::start(root.path());
-    let port = free_port();
     let home = tempfile::tempdir().unwrap();
     let log = home.path().join("serve.log");
-    let server = Server(
+    let mut server = Server(
         Command::new(env!("CARGO_BIN_EXE_repin"))
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["serve", "--listen", "127.0.0.1:0"])
             .args(["--repo", "acme/service", "--api-url", &github.url])
             .args(["--remote-template", &template(&daemon)])
             .args(args)
@@ -155,13 +154,7 @@ fn world_with(
             .spawn()
             .expect("repin serve starts"),
     );
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::blocking::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while client.get(format!("{base}/healthz")).send().is_err() {
-        assert!(Instant::now() < deadline, "repin serve did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let base = support::serve::listening(&mut server.0, &log);
     World {
         github,
         base,
@@ -213,8 +206,35 @@ fn signed_deliveries_run_repin_for_served_repositories() {
     assert_eq!(post(&client, &webhook, "push", &own, sign(&own)).0, 200);
     // Not the documented payload.
     assert_eq!(post(&client, &webhook, "push", "[]", sign("[]")).0, 400);
-    std::thread::sleep(Duration::from_millis(500));
-    assert!(world.github.pulls().is_empty(), "nothing ran yet");
+    // Past GitHub's 25 MB cap: refused before the signature is even checked.
+    let huge = " ".repeat(25 * 1024 * 1024 + 1);
+    let (status, text) = post(&client, &webhook, "push", &huge, sign("{}"));
+    assert_eq!((status, text.contains("25 MB")), (413, true), "{text}");
+    // Other paths and methods: JSON errors.
+    let answer = |request: reqwest::blocking::RequestBuilder| {
+        let response = request.send().unwrap();
+        (response.status().as_u16(), response.text().unwrap())
+    };
+    let (status, text) = answer(client.get(&webhook));
+    assert_eq!(status, 405, "{text}");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&text).unwrap()["error"],
+        "method not allowed"
+    );
+    let (status, text) = answer(client.get(format!("{}/nothing", world.base)));
+    assert_eq!((status, text.as_str()), (404, r#"{"error":"not found"}"#));
+    // A delivery is stored before it is answered: none of these queued a job, so none runs.
+    let (status, metrics) = answer(client.get(format!("{}/metrics", world.base)));
+    assert_eq!(status, 200);
+    for line in [
+        "\nrepin_jobs_queued 0\n",
+        "\nrepin_jobs_running 0\n",
+        "\nrepin_jobs_started_total 0\n",
+        "repin_deliveries_total{result=\"refused\"} 2\n",
+        "repin_deliveries_total{result=\"ignored\"} 2\n",
+    ] {
+        assert!(metrics.contains(line), "{line:?} not in\n{metrics}");
+    }
 
     // A signed push to the default branch: a run, which opens the pull request.
     let (status, text) = post(&client, &webhook, "push", &body, sign(&body));
@@ -503,12 +523,11 @@ fn a_restart_loses_no_stored_delivery() {
 
     // The next process, on the same database: both jobs are there; with two workers the
     // service's run is made beside the stuck one.
-    let port = free_port();
     let home = tempfile::tempdir().unwrap();
     let log = home.path().join("serve.log");
     world._server = Server(
         Command::new(env!("CARGO_BIN_EXE_repin"))
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["serve", "--listen", "127.0.0.1:0"])
             .args(["--repo", "acme/service", "--repo", "acme/stuck"])
             .args(["--api-url", &world.github.url, "--workers", "2"])
             .args(["--database", &url])

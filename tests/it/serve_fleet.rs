@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use support::git;
 use support::github::GitHubMock;
-use support::pypiserver::{PypiServer, free_port, write_wheel};
+use support::pypiserver::{PypiServer, write_wheel};
 use support::shared::GitDaemon;
 
 const SECRET: &str = "webhook-secret-for-the-fleet";
@@ -43,11 +43,10 @@ impl Server {
         database: &str,
         repositories: &[String],
     ) -> Server {
-        let port = free_port();
         let log = home.join(format!("{name}.log"));
         let mut command = Command::new(env!("CARGO_BIN_EXE_repin"));
         command
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["serve", "--listen", "127.0.0.1:0"])
             .args(["--api-url", &github.url, "--database", database])
             .args(["--workers", "2", "--lease", "3s", "--job-timeout", "120s"])
             .args([
@@ -57,7 +56,7 @@ impl Server {
         for repository in repositories {
             command.args(["--repo", repository]);
         }
-        let child = command
+        let mut child = command
             .env_clear()
             .env("HOME", home)
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -70,7 +69,7 @@ impl Server {
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .expect("repin serve starts");
-        let base = format!("http://127.0.0.1:{port}");
+        let base = support::serve::listening(&mut child, &log);
         let client = reqwest::blocking::Client::new();
         let deadline = Instant::now() + Duration::from_secs(60);
         while !client

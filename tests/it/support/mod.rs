@@ -31,6 +31,7 @@ pub mod loopback;
 pub mod postgres;
 pub mod pypiserver;
 pub mod registry;
+pub mod serve;
 pub mod static_index;
 
 /// Run the `repin` binary with a clean environment: no pip.conf, `PIP_*` variables or Docker
