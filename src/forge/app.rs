@@ -1,10 +1,10 @@
 //! GitHub App authentication: the App's JSON Web Token (RS256, signed with the App's private
 //! key) that GitHub exchanges for a repository installation's token ("Authenticating as a
 //! GitHub App" in GitHub's docs). The bot uses a fresh installation token for every run, so a
-//! long-running server never works with an expired one.
+//! long-running server never works with an expired one. The token is made by `jsonwebtoken`
+//! (RS256 on `ring`, already rustls' crypto), from the key as GitHub issues it.
 
-use base64::Engine;
-use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
 
 /// Why the App's key or token could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -23,7 +23,7 @@ pub enum AppError {
 pub struct App {
     /// The App ID (the JWT's issuer).
     pub id: String,
-    key: RsaKeyPair,
+    key: EncodingKey,
 }
 
 impl std::fmt::Debug for App {
@@ -32,66 +32,53 @@ impl std::fmt::Debug for App {
     }
 }
 
-fn base64url(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+/// The claims GitHub reads.
+#[derive(serde::Serialize)]
+struct Claims<'a> {
+    iat: i64,
+    exp: i64,
+    iss: &'a str,
 }
 
 impl App {
     /// The App `id` with the private key `pem` (PKCS#1 `RSA PRIVATE KEY`, as GitHub issues
-    /// it, or PKCS#8 `PRIVATE KEY`).
+    /// it, or PKCS#8 `PRIVATE KEY`). The key is tried at once, so a bad one stops the server at
+    /// its start, not at its first run.
     pub fn new(id: &str, pem: &str) -> Result<App, AppError> {
-        let (label, der) = pem_block(pem).ok_or_else(|| AppError::BadKey("no PEM block".into()))?;
-        let key = match label.as_str() {
-            "RSA PRIVATE KEY" => RsaKeyPair::from_der(&der),
-            "PRIVATE KEY" => RsaKeyPair::from_pkcs8(&der),
-            other => return Err(AppError::BadKey(format!("a `{other}` block"))),
+        // `jsonwebtoken` reads both PEM forms; the block's label makes its error say more.
+        let block = pem::parse(pem).map_err(|e| AppError::BadKey(e.to_string()))?;
+        if !matches!(block.tag(), "RSA PRIVATE KEY" | "PRIVATE KEY") {
+            return Err(AppError::BadKey(format!("a `{}` block", block.tag())));
         }
-        .map_err(|e| AppError::BadKey(e.to_string()))?;
-        Ok(App {
+        let key = EncodingKey::from_rsa_pem(pem.as_bytes())
+            .map_err(|e| AppError::BadKey(e.to_string()))?;
+        let app = App {
             id: id.to_owned(),
             key,
-        })
+        };
+        app.jwt(0).map_err(|e| match e {
+            AppError::Sign(why) | AppError::BadKey(why) => AppError::BadKey(why),
+        })?;
+        Ok(app)
     }
 
     /// The App's token at `now` (seconds since the epoch): issued a minute in the past, for
     /// clock drift, and valid nine minutes, under GitHub's ten-minute cap.
     pub fn jwt(&self, now: i64) -> Result<String, AppError> {
-        let header = base64url(br#"{"alg":"RS256","typ":"JWT"}"#);
-        let claims = base64url(
-            serde_json::json!({"iat": now - 60, "exp": now + 540, "iss": self.id})
-                .to_string()
-                .as_bytes(),
-        );
-        let message = format!("{header}.{claims}");
-        let mut signature = vec![0; self.key.public().modulus_len()];
-        self.key
-            .sign(
-                &RSA_PKCS1_SHA256,
-                &ring::rand::SystemRandom::new(),
-                message.as_bytes(),
-                &mut signature,
-            )
-            .map_err(|e| AppError::Sign(e.to_string()))?;
-        Ok(format!("{message}.{}", base64url(&signature)))
+        let claims = Claims {
+            iat: now - 60,
+            exp: now + 540,
+            iss: &self.id,
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::RS256), &claims, &self.key)
+            .map_err(|e| AppError::Sign(e.to_string()))
     }
-}
-
-/// The label and bytes of the first PEM block.
-fn pem_block(text: &str) -> Option<(String, Vec<u8>)> {
-    let start = text.find("-----BEGIN ")?;
-    let rest = &text[start + "-----BEGIN ".len()..];
-    let (label, rest) = rest.split_once("-----")?;
-    let end = rest.find(&format!("-----END {label}-----"))?;
-    let body: String = rest[..end].split_whitespace().collect();
-    let der = base64::engine::general_purpose::STANDARD
-        .decode(body)
-        .ok()?;
-    Some((label.to_owned(), der))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine;
 
     fn key() -> (String, Vec<u8>) {
         let dir = tempfile::tempdir().unwrap();
