@@ -2,11 +2,22 @@
 //! checkout, else from `REPIN_BUILD_COMMIT` and `REPIN_BUILD_DATE` (the image's build passes
 //! them as build arguments, since its context has no `.git`), else none.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn git(args: &[&str]) -> Option<String> {
-    let out = Command::new("git").args(args).output().ok()?;
+/// Runs git in `dir`. The checkout is trusted whoever owns it (a CI runner's clone may belong to
+/// another user, and git then refuses it for "dubious ownership"): this build already runs
+/// the checkout's own code, so its git configuration adds no risk.
+fn git(dir: &Path, args: &[&str]) -> Option<String> {
+    let safe = format!("safe.directory={}", dir.display());
+    let out = Command::new("git")
+        .arg("-c")
+        .arg(safe)
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .ok()?;
     if !out.status.success() {
         return None;
     }
@@ -21,24 +32,24 @@ fn from_env(name: &str) -> Option<String> {
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
+    // Symbolic links resolved: git names the top level by its real path.
+    let manifest_dir = std::fs::canonicalize(&manifest_dir).unwrap_or(manifest_dir);
     // Only a checkout of repin itself counts: a crate unpacked inside another repository
     // (a vendored copy) must not report that repository's commit.
-    let in_checkout = git(&[
-        "-C",
-        &manifest_dir.to_string_lossy(),
-        "rev-parse",
-        "--show-toplevel",
-    ])
-    .is_some_and(|top| std::path::Path::new(&top) == manifest_dir);
+    let in_checkout = git(&manifest_dir, &["rev-parse", "--show-toplevel"])
+        .is_some_and(|top| std::fs::canonicalize(&top).is_ok_and(|top| top == manifest_dir));
     let (mut commit, mut date) = (None, None);
     if in_checkout {
-        commit = git(&["rev-parse", "--short=12", "HEAD"]);
-        date = git(&["log", "-1", "--format=%cd", "--date=short"]);
+        commit = git(&manifest_dir, &["rev-parse", "--short=12", "HEAD"]);
+        date = git(
+            &manifest_dir,
+            &["log", "-1", "--format=%cd", "--date=short"],
+        );
         // Rebuild the version when HEAD moves: HEAD itself, the branch it names, packed refs.
         let mut watched = vec!["HEAD".to_owned(), "packed-refs".to_owned()];
-        watched.extend(git(&["symbolic-ref", "-q", "HEAD"]));
+        watched.extend(git(&manifest_dir, &["symbolic-ref", "-q", "HEAD"]));
         for name in watched {
-            if let Some(path) = git(&["rev-parse", "--git-path", &name]) {
+            if let Some(path) = git(&manifest_dir, &["rev-parse", "--git-path", &name]) {
                 let path = manifest_dir.join(path);
                 if path.exists() {
                     println!("cargo:rerun-if-changed={}", path.display());

@@ -23,12 +23,27 @@ fn version_names_the_commit_and_completions_are_printed() {
     let home = tempfile::tempdir().unwrap();
     let out = repin(home.path(), &["--version"]);
     let (stdout, _) = text(&out);
-    // A git checkout: `repin 0.1.0 (0123456789ab 2026-12-04)`.
+    // A git checkout: `repin 0.1.0 (0123456789ab 2026-12-04)`, the commit git names for this
+    // checkout, whoever owns it and whatever links lead to it.
     let words: Vec<&str> = stdout.split_whitespace().collect();
     assert_eq!(words[..2], ["repin", env!("CARGO_PKG_VERSION")], "{stdout}");
-    let commit = words[2].trim_start_matches('(');
-    assert_eq!(commit.len(), 12, "{stdout}");
-    assert!(commit.chars().all(|c| c.is_ascii_hexdigit()), "{stdout}");
+    let source = std::fs::canonicalize(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let head = std::process::Command::new("git")
+        .arg("-c")
+        .arg(format!("safe.directory={}", source.display()))
+        .arg("-C")
+        .arg(&source)
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .output()
+        .expect("git runs (scripts/test installs it)");
+    assert!(
+        head.status.success(),
+        "the tests run from a git checkout of repin: {}",
+        String::from_utf8_lossy(&head.stderr)
+    );
+    let head = String::from_utf8_lossy(&head.stdout).trim().to_owned();
+    assert_eq!(words.len(), 4, "{stdout}");
+    assert_eq!(words[2], format!("({head}"), "{stdout}");
     assert!(words[3].ends_with(')') && words[3].len() == 11, "{stdout}");
 
     // Short help lists --kind's values and puts the global options apart.
