@@ -56,6 +56,17 @@ fn main() {
                 }
             }
         }
+    } else {
+        // Not a checkout (the image's build context, a vendored copy): this output must not
+        // be taken for a checkout's. The target directory may be shared with one (CI's image
+        // check compiles the context into the repository's), and cargo's fingerprint of this
+        // script does not include the source's path, so `build.rs` alone would look unchanged
+        // there. A watched path that does not exist is stale on every build: the next build
+        // runs this script again, wherever it is.
+        println!(
+            "cargo:rerun-if-changed={}",
+            manifest_dir.join(".git").display()
+        );
     }
     let commit = commit.or_else(|| from_env("REPIN_BUILD_COMMIT"));
     let date = date.or_else(|| from_env("REPIN_BUILD_DATE"));
