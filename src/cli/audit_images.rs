@@ -32,6 +32,17 @@ fn rating(severity: Option<Rating>, score: Option<f64>) -> String {
     }
 }
 
+/// The image as written: `python:3.12-slim@sha256:…`, `debian@sha256:…` (a digest-only
+/// reference's current value starts with `@`).
+fn reference(name: &str, current: &str) -> String {
+    let name = display_name(name);
+    if current.starts_with('@') {
+        format!("{name}{current}")
+    } else {
+        format!("{name}:{current}")
+    }
+}
+
 /// The table: per image and platform, its distribution, its CVEs (fixed upstream or not) and
 /// the update that fixes the most.
 pub(super) fn print_table(audit: &ImageAudit) -> std::io::Result<()> {
@@ -43,7 +54,7 @@ pub(super) fn print_table(audit: &ImageAudit) -> std::io::Result<()> {
             shown(&image.file),
             image.line,
             image.column,
-            paint(style::HEADING, display_name(&image.current)),
+            paint(style::HEADING, reference(&image.name, &image.current)),
             image.platform,
             image
                 .distribution

@@ -121,7 +121,7 @@ fn record(dir: &Path, id: &str, ecosystem: &str, package: &str, events: Value, e
 const OS_RELEASE: &str = "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nVERSION=\"12 (bookworm)\"\nVERSION_CODENAME=bookworm\nID=debian\n";
 
 struct Setup {
-    _registry: Registry,
+    registry: Registry,
     repo: tempfile::TempDir,
     db: tempfile::TempDir,
     rebuilt: String,
@@ -233,11 +233,45 @@ fn setup() -> Setup {
     )
     .unwrap();
     Setup {
-        _registry: registry,
+        registry,
         repo,
         db,
         rebuilt,
     }
+}
+
+/// `repin audit --images` as a user runs it in the repository, for the README's example: the
+/// loopback registry's address shown as a registry's usual local one.
+fn audit_table(s: &Setup, home: &Path) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_repin"))
+        .args(["audit", "--images", "--no-cache", "--advisory-db"])
+        .arg(s.db.path())
+        .arg(".")
+        .current_dir(s.repo.path())
+        .env_clear()
+        .env("HOME", home)
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "vulnerable images: exit 1\n{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shown = format!(
+        "$ repin audit --images --advisory-db osv .\n{}",
+        stdout
+            .replace(&s.registry.host, "localhost:5000")
+            .replace(s.db.path().to_str().unwrap(), "osv")
+    );
+    assert!(
+        !shown.contains("127.0.0.1") && !shown.contains("/tmp"),
+        "{shown}"
+    );
+    shown
 }
 
 #[test]
@@ -403,6 +437,10 @@ fn audit_images_reads_layers_matches_advisories_and_names_the_fixing_update() {
         sarif["runs"][0]["invocations"][0]["executionSuccessful"],
         true
     );
+
+    // The README's example of the table is this run's.
+    let table = audit_table(&s, home.path());
+    crate::support::readme::check(&[("audit-images-table", table)]);
 }
 
 #[test]

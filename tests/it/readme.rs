@@ -2,8 +2,9 @@
 //! demo (`fixtures/demo`), so they cannot drift from what repin prints.
 //!
 //! Each example in README.md follows a marker line `<!-- generated: NAME -->`; this test runs
-//! the command, and fails when the block below the marker differs. To rewrite the blocks after a
-//! change of output: `REPIN_UPDATE_README=1 scripts/test -E 'test(readme)'`.
+//! the command, and fails when the block below the marker differs ([`support::readme`]). To
+//! rewrite the blocks after a change of output: `REPIN_UPDATE_README=1 scripts/test -E
+//! 'test(readme)'`. (`audit --images`'s example is image_cve_e2e's.)
 //!
 //! The demo's index is a local pypiserver serving every release the demo pins, and a few newer
 //! ones (fixed here, so the examples do not change with PyPI); advisories are the PyPA records
@@ -197,43 +198,6 @@ fn abbreviated(value: Ordered) -> Ordered {
     }
 }
 
-/// The README with each generated block as the commands print it now; the names seen.
-fn regenerate(readme: &str, blocks: &[(&str, String)]) -> (String, Vec<String>) {
-    let mut out = String::new();
-    let mut seen = Vec::new();
-    let mut lines = readme.split_inclusive('\n').peekable();
-    while let Some(line) = lines.next() {
-        out.push_str(line);
-        let Some(name) = line
-            .trim()
-            .strip_prefix("<!-- generated: ")
-            .and_then(|l| l.strip_suffix(" -->"))
-        else {
-            continue;
-        };
-        let text = &blocks
-            .iter()
-            .find(|(n, _)| *n == name)
-            .unwrap_or_else(|| panic!("README.md names an unknown example `{name}`"))
-            .1;
-        seen.push(name.to_owned());
-        // The fence line, then the old content up to the closing fence.
-        let fence = lines.next().expect("a fenced block after the marker");
-        out.push_str(fence);
-        for old in lines.by_ref() {
-            if old.trim_end() == "```" {
-                break;
-            }
-        }
-        out.push_str(text);
-        if !text.ends_with('\n') {
-            out.push('\n');
-        }
-        out.push_str("```\n");
-    }
-    (out, seen)
-}
-
 #[test]
 fn readme_examples_are_the_demo_output_with_the_corpus_advisories() {
     let corpus = support::corpus();
@@ -334,25 +298,5 @@ fn readme_examples_are_the_demo_output_with_the_corpus_advisories() {
             ]),
         ),
     ];
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
-    let readme = std::fs::read_to_string(&path).unwrap();
-    let (expected, seen) = regenerate(&readme, &blocks);
-    let names: Vec<&str> = blocks.iter().map(|(n, _)| *n).collect();
-    assert_eq!(
-        seen, names,
-        "README.md must show each generated example once, in this order"
-    );
-    if std::env::var_os("REPIN_UPDATE_README").is_some() {
-        std::fs::write(&path, &expected).unwrap();
-        return;
-    }
-    if expected != readme {
-        let diff = similar::TextDiff::from_lines(&readme, &expected)
-            .unified_diff()
-            .header("README.md", "generated")
-            .to_string();
-        panic!(
-            "The README's examples differ from the demo's output (REPIN_UPDATE_README=1 rewrites them):\n{diff}"
-        );
-    }
+    support::readme::check(&blocks);
 }

@@ -30,6 +30,7 @@ pub mod github;
 pub mod loopback;
 pub mod postgres;
 pub mod pypiserver;
+pub mod readme;
 pub mod registry;
 pub mod serve;
 pub mod static_index;
