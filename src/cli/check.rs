@@ -377,11 +377,16 @@ pub(super) fn report<'a>(run: &'a Run) -> CheckReport<'a> {
     report
 }
 
-/// How long ago the proposed release was published: `released 1083 days ago`.
+/// How long ago the proposed release was published (`released 1083 days ago`), or an image
+/// built (`built 3 days ago`: registries publish no push time).
 fn age_text(update: &Update) -> String {
+    let verb = match update.change {
+        crate::manifest::edit::Change::Image { .. } => "built",
+        _ => "released",
+    };
     update
         .age
-        .map(|age| format!("released {} ago", crate::decide::human_age(age)))
+        .map(|age| format!("{verb} {} ago", crate::decide::human_age(age)))
         .unwrap_or_default()
 }
 

@@ -159,6 +159,18 @@ pub enum MigrationTarget {
     Newest,
 }
 
+/// What a minimum release age does with an image update whose registry does not say when it
+/// was built (no `created` in its config, no `org.opencontainers.image.created` annotation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MissingReleaseAge {
+    /// Hold it back, with a note: an age that cannot be told is not old enough.
+    #[default]
+    Hold,
+    /// Propose it as if it were old enough.
+    Allow,
+}
+
 /// Where advisories come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -316,12 +328,16 @@ pub struct ImagesConfig {
     /// Read the base images' OS packages from their registries and check them against the
     /// distributions' advisories: an image update that fixes CVEs becomes a security update.
     pub scan: bool,
+    /// With a minimum release age: what happens to an image update whose registry does not
+    /// say when it was built.
+    pub missing_release_age: MissingReleaseAge,
 }
 
 impl Default for ImagesConfig {
     fn default() -> Self {
         ImagesConfig {
             scan: false,
+            missing_release_age: MissingReleaseAge::Hold,
             platforms: vec!["linux/amd64".into()],
             migration_target: MigrationTarget::OldestSupported,
             end_of_life: BTreeMap::new(),

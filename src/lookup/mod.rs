@@ -7,6 +7,7 @@
 
 mod advisories;
 mod changelogs;
+mod image_age;
 mod image_vulns;
 mod images;
 mod input_locks;
@@ -278,6 +279,8 @@ impl Checker {
         }
         outcome.locks = locks;
         self.image_security(&manifests, &mut outcome).await;
+        // After the security updates are known: they are never held for their age.
+        self.image_ages(&manifests, &mut outcome).await;
         if let Some(lookup) = &advisories {
             let fixed: BTreeSet<&String> = outcome
                 .findings

@@ -16,6 +16,7 @@ mod eol_e2e;
 mod fixtures;
 mod hostile_files_e2e;
 mod hostile_servers;
+mod image_age_e2e;
 mod image_cve_e2e;
 mod lock_e2e;
 mod lock_oracle;

@@ -24,6 +24,7 @@
 //! accepted.
 
 pub mod auth;
+pub mod created;
 pub mod credentials;
 pub mod manifest;
 pub mod tag_list;

@@ -215,7 +215,25 @@ impl Registry {
         arch: &str,
         seed: &str,
     ) -> (String, usize) {
-        let config = serde_json::to_vec(&serde_json::json!({"architecture": arch, "os": os, "rootfs": {"type": "layers", "diff_ids": []}, "config": {"Labels": {"seed": seed}}})).unwrap();
+        self.push_image_created(repository, None, os, arch, seed, None)
+    }
+
+    /// [`Registry::push_image`] under `tag` when given (else by digest), with the config's
+    /// `created` time (RFC 3339) when given.
+    pub fn push_image_created(
+        &self,
+        repository: &str,
+        tag: Option<&str>,
+        os: &str,
+        arch: &str,
+        seed: &str,
+        created: Option<&str>,
+    ) -> (String, usize) {
+        let mut config = serde_json::json!({"architecture": arch, "os": os, "rootfs": {"type": "layers", "diff_ids": []}, "config": {"Labels": {"seed": seed}}});
+        if let Some(created) = created {
+            config["created"] = created.into();
+        }
+        let config = serde_json::to_vec(&config).unwrap();
         let layer = format!("layer {seed}").into_bytes();
         let config_digest = self.push_blob(repository, &config);
         let layer_digest = self.push_blob(repository, &layer);
@@ -226,9 +244,10 @@ impl Registry {
             "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer_digest, "size": layer.len()}]
         }))
         .unwrap();
+        let by_digest = format!("sha256:{}", hex::encode(Sha256::digest(&manifest)));
         let digest = self.push_manifest(
             repository,
-            &format!("sha256:{}", hex::encode(Sha256::digest(&manifest))),
+            tag.unwrap_or(&by_digest),
             "application/vnd.oci.image.manifest.v1+json",
             &manifest,
         );

@@ -1,0 +1,136 @@
+//! How old each proposed image is, and the minimum release age for images.
+//!
+//! Registries publish no push time, so an image's age is its build time
+//! ([`crate::registry::oci::created`]) for the platforms in use, looked up only for the images
+//! an update proposes (one manifest, one platform manifest and one config per proposed
+//! reference, cached by digest). The age is shown beside the update. With
+//! `minimum-release-age` set, an update younger than it is held back with a note; one whose
+//! registry does not say when it was built is held or allowed as `[images]
+//! missing-release-age` says. Security updates (an image update that fixes CVEs under
+//! `[images] scan`) are never held: this runs after they are known.
+//!
+//! Unlike a Python release held back for its age, which gives way to the newest older release
+//! that is old enough, a held image update is only held: the build times of the other tags
+//! are not looked up (that would cost three requests per tag).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::time::Duration;
+
+use futures::StreamExt;
+
+use super::{CONCURRENCY, Checker, Outcome, failure_message};
+use crate::config::MissingReleaseAge;
+use crate::decide::{NoUpdate, human_age};
+use crate::manifest::Manifest;
+use crate::manifest::edit::Change;
+use crate::registry::oci::Platform;
+
+/// `(registry, repository, tag or digest, platforms)`.
+type Key = (String, String, String, Vec<Platform>);
+
+impl Checker {
+    /// Set the age of every proposed image update of `outcome` and hold back those younger
+    /// than their minimum release age.
+    pub(super) async fn image_ages(&self, manifests: &[&Manifest], outcome: &mut Outcome) {
+        let by_path: BTreeMap<&Path, &Manifest> =
+            manifests.iter().map(|m| (m.source.path(), *m)).collect();
+        let key_of = |file: &Path, index: usize, change: &Change| -> Option<Key> {
+            let dependency = by_path.get(file)?.dependencies.get(index)?;
+            let image = dependency.image()?;
+            let Change::Image { tag, digest } = change else {
+                return None;
+            };
+            let reference = digest
+                .clone()
+                .or_else(|| tag.clone())
+                .or_else(|| image.reference.tag.clone())?;
+            Some((
+                image.reference.registry.clone(),
+                image.reference.repository.clone(),
+                reference,
+                self.images.platforms_for(dependency),
+            ))
+        };
+        let mut wanted: BTreeSet<Key> = BTreeSet::new();
+        for finding in &outcome.findings {
+            for update in &finding.decision.updates {
+                wanted.extend(key_of(&finding.file, finding.index, &update.change));
+            }
+        }
+        if wanted.is_empty() {
+            return;
+        }
+        let created: BTreeMap<Key, Result<Option<i64>, String>> = futures::stream::iter(wanted)
+            .map(|key| async move {
+                let result = self
+                    .images
+                    .oci
+                    .created(&key.0, &key.1, &key.2, &key.3)
+                    .await
+                    .map_err(|e| failure_message(&e));
+                (key, result)
+            })
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+        let missing = self.config.config.images.missing_release_age;
+        for finding in &mut outcome.findings {
+            let Some(dependency) = by_path
+                .get(finding.file.as_path())
+                .and_then(|m| m.dependencies.get(finding.index))
+            else {
+                continue;
+            };
+            let policy = self.policy_fn(dependency, &finding.file);
+            let mut held: Vec<(String, String)> = Vec::new();
+            let mut kept = Vec::new();
+            for mut update in std::mem::take(&mut finding.decision.updates) {
+                let answer = key_of(&finding.file, finding.index, &update.change)
+                    .and_then(|k| created.get(&k));
+                let built = match answer {
+                    Some(Ok(Some(at))) => Some(*at),
+                    _ => None,
+                };
+                update.age =
+                    built.map(|at| Duration::from_secs(self.now.saturating_sub(at).max(0) as u64));
+                let minimum = policy(Some(update.kind)).minimum_release_age;
+                let why = match (minimum, update.age) {
+                    _ if update.is_security() => None,
+                    (Some(min), Some(age)) if age < min => Some(format!(
+                        "built {} ago, younger than the minimum release age of {}",
+                        human_age(age),
+                        human_age(min)
+                    )),
+                    (Some(min), None) if missing == MissingReleaseAge::Hold => Some(format!(
+                        "its registry does not say when it was built ({}), so it cannot be shown to be older than the minimum release age of {}\n  hint: `missing-release-age = \"allow\"` under [images] proposes such images anyway",
+                        match answer {
+                            Some(Err(message)) => format!("the lookup failed: {message}"),
+                            _ => "no `created` time in its config, no `org.opencontainers.image.created` annotation".to_owned(),
+                        },
+                        human_age(min)
+                    )),
+                    _ => None,
+                };
+                match why {
+                    Some(why) => held.push((update.proposed.clone(), why)),
+                    None => kept.push(update),
+                }
+            }
+            finding.decision.updates = kept;
+            for (proposed, why) in held {
+                if finding.decision.updates.is_empty() && finding.decision.none.is_none() {
+                    finding.decision.none = Some(NoUpdate::HeldBack {
+                        version: proposed,
+                        why,
+                    });
+                } else {
+                    finding
+                        .decision
+                        .notes
+                        .push(format!("{proposed} held back: {why}"));
+                }
+            }
+        }
+    }
+}
