@@ -92,13 +92,15 @@ pub enum ScanError {
         /// What it is.
         compression: &'static str,
     },
-    /// A layer's gzip stream is damaged.
-    #[error("Layer {layer} of `{image}` is not a valid gzip stream")]
-    Gzip {
+    /// A layer's compressed stream is damaged.
+    #[error("Layer {layer} of `{image}` is not a valid {compression} stream")]
+    Decompress {
         /// The image.
         image: String,
         /// The layer's digest.
         layer: String,
+        /// `gzip`, `zstd`, or `tar` when uncompressed.
+        compression: &'static str,
         /// Why.
         #[source]
         source: std::io::Error,
@@ -145,7 +147,7 @@ impl crate::error::Hint for ScanError {
         match self {
             ScanError::Registry { source, .. } => source.hints(),
             ScanError::Compression { .. } => {
-                vec!["repin reads gzip and uncompressed layers".into()]
+                vec!["repin reads gzip, zstd and uncompressed layers".into()]
             }
             ScanError::NotCached { .. } => {
                 vec!["run once online to cache what the image's layers hold".into()]
@@ -210,10 +212,10 @@ struct RawManifest {
     layers: Vec<RawDescriptor>,
 }
 
+/// A layer or config descriptor. Its media type is not trusted: a layer's compression is told
+/// by its first bytes.
 #[derive(Deserialize)]
 struct RawDescriptor {
-    #[serde(rename = "mediaType", default)]
-    media_type: String,
     digest: String,
 }
 
@@ -225,9 +227,11 @@ struct RawConfig {
     architecture: String,
 }
 
-/// A layer's bytes on their way to the tar parser: decompressed first when gzipped.
+/// A layer's bytes on their way to the tar parser: decompressed first when gzipped or
+/// zstd-compressed (told by the stream's first bytes, whatever the media type says).
 enum Decoder {
     Gzip(Box<flate2::write::MultiGzDecoder<Sink>>),
+    Zstd(Box<zstd::stream::write::Decoder<'static, Sink>>),
     Plain(Box<Sink>),
 }
 
@@ -235,7 +239,24 @@ impl Decoder {
     fn sink(&self) -> &Sink {
         match self {
             Decoder::Gzip(d) => d.get_ref(),
+            Decoder::Zstd(d) => d.get_ref(),
             Decoder::Plain(s) => s,
+        }
+    }
+
+    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match self {
+            Decoder::Gzip(d) => d.write_all(bytes),
+            Decoder::Zstd(d) => d.write_all(bytes),
+            Decoder::Plain(s) => s.write_all(bytes),
+        }
+    }
+
+    fn compression(&self) -> &'static str {
+        match self {
+            Decoder::Gzip(_) => "gzip",
+            Decoder::Zstd(_) => "zstd",
+            Decoder::Plain(_) => "tar",
         }
     }
 }
@@ -469,13 +490,6 @@ impl ImageScanner {
         above: &Merged,
         scan: &mut ImageScan,
     ) -> Result<LayerFindings, ScanError> {
-        if layer.media_type.contains("zstd") {
-            return Err(ScanError::Compression {
-                image: image.to_owned(),
-                layer: layer.digest.clone(),
-                compression: "zstd",
-            });
-        }
         scan.layers_fetched += 1;
         self.stats.layers_fetched.fetch_add(1, Ordering::Relaxed);
         let sink = Sink {
@@ -528,24 +542,33 @@ impl ImageScanner {
                         Decoder::Gzip(Box::new(flate2::write::MultiGzDecoder::new(sink)))
                     }
                     Some([0x28, 0xb5, 0x2f, 0xfd]) => {
+                        let decoder =
+                            zstd::stream::write::Decoder::new(sink).map_err(|source| {
+                                ScanError::Decompress {
+                                    image: image.to_owned(),
+                                    layer: layer.digest.clone(),
+                                    compression: "zstd",
+                                    source,
+                                }
+                            })?;
+                        Decoder::Zstd(Box::new(decoder))
+                    }
+                    Some([0xfd, b'7', b'z', b'X']) | Some([b'B', b'Z', b'h', _]) => {
                         return Err(ScanError::Compression {
                             image: image.to_owned(),
                             layer: layer.digest.clone(),
-                            compression: "zstd",
+                            compression: if body[0] == 0xfd { "xz" } else { "bzip2" },
                         });
                     }
                     _ => Decoder::Plain(Box::new(sink)),
                 });
             }
             let decoder_ref = decoder.as_mut().expect("set above");
-            let written = match decoder_ref {
-                Decoder::Gzip(d) => d.write_all(&body),
-                Decoder::Plain(s) => s.write_all(&body),
-            };
-            if let Err(source) = written {
-                return Err(ScanError::Gzip {
+            if let Err(source) = decoder_ref.write_all(&body) {
+                return Err(ScanError::Decompress {
                     image: image.to_owned(),
                     layer: layer.digest.clone(),
+                    compression: decoder_ref.compression(),
                     source,
                 });
             }
@@ -569,14 +592,27 @@ impl ImageScanner {
             Decoder::Gzip(d) => {
                 let mut d = *d;
                 if reached_end && !d.get_ref().stopped() {
-                    d.try_finish().map_err(|source| ScanError::Gzip {
+                    d.try_finish().map_err(|source| ScanError::Decompress {
                         image: image.to_owned(),
                         layer: layer.digest.clone(),
+                        compression: "gzip",
                         source,
                     })?;
                 }
                 // Taken out, not `finish`ed: a stream left early is incomplete on purpose.
                 std::mem::replace(d.get_mut(), empty_sink())
+            }
+            Decoder::Zstd(d) => {
+                let mut d = *d;
+                if reached_end && !d.get_ref().stopped() {
+                    d.flush().map_err(|source| ScanError::Decompress {
+                        image: image.to_owned(),
+                        layer: layer.digest.clone(),
+                        compression: "zstd",
+                        source,
+                    })?;
+                }
+                d.into_inner()
             }
             Decoder::Plain(s) => *s,
         };

@@ -30,6 +30,18 @@ fn header(path: &str, size: usize, flag: u8, link: &str) -> Vec<u8> {
 /// A gzipped layer: `(path, content)` files, `(path, "->target")` symlinks; a file named
 /// `.wh.X` is a whiteout, as `docker build` writes them.
 fn layer(entries: &[(&str, &str)]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&tar(entries)).unwrap();
+    gz.finish().unwrap()
+}
+
+/// [`layer`] compressed with zstd, as `docker buildx --output compression=zstd` writes them.
+fn zstd_layer(entries: &[(&str, &str)]) -> Vec<u8> {
+    zstd::stream::encode_all(&tar(entries)[..], 3).unwrap()
+}
+
+/// The tar of a layer.
+fn tar(entries: &[(&str, &str)]) -> Vec<u8> {
     let mut tar = Vec::new();
     for (path, content) in entries {
         if let Some(target) = content.strip_prefix("->") {
@@ -41,9 +53,7 @@ fn layer(entries: &[(&str, &str)]) -> Vec<u8> {
         tar.resize(tar.len().div_ceil(512) * 512, 0);
     }
     tar.extend([0u8; 1024]);
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(&tar).unwrap();
-    gz.finish().unwrap()
+    tar
 }
 
 /// Push a linux/amd64 image of `layers` (bottom first); returns its manifest digest.
@@ -55,7 +65,12 @@ fn push(registry: &Registry, repository: &str, tag: Option<&str>, layers: &[Vec<
     let descriptors: Vec<Value> = layers
         .iter()
         .map(|l| {
-            json!({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+            let compression = if l.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+                "zstd"
+            } else {
+                "gzip"
+            };
+            json!({"mediaType": format!("application/vnd.oci.image.layer.v1.tar+{compression}"),
                    "digest": registry.push_blob(repository, l), "size": l.len()})
         })
         .collect();
@@ -166,14 +181,14 @@ fn setup() -> Setup {
         Some("3.12-slim"),
         &[base, python("3.0.11-1~deb12u2")],
     );
-    // Alpine: the top layer whites out the base layer's os-release, so the distribution comes
-    // from the alpine-release package.
+    // Alpine, in zstd layers: the top layer whites out the base layer's os-release, so the
+    // distribution comes from the alpine-release package.
     let alpine = push(
         &registry,
         "team/alpine",
         Some("3.20"),
         &[
-            layer(&[
+            zstd_layer(&[
                 (
                     "etc/os-release",
                     "NAME=\"Alpine Linux\"\nID=alpine\nVERSION_ID=3.19.1\n",
@@ -183,7 +198,7 @@ fn setup() -> Setup {
                     "C:Q1=\nP:alpine-release\nV:3.20.3-r0\no:alpine-base\n\nP:libcrypto3\nV:3.3.2-r0\no:openssl\n\n",
                 ),
             ]),
-            layer(&[("etc/.wh.os-release", ""), ("app/main.py", "print()")]),
+            zstd_layer(&[("etc/.wh.os-release", ""), ("app/main.py", "print()")]),
         ],
     );
     let _ = alpine;
