@@ -5,7 +5,7 @@
 //! - [`target`]: the one environment a lock is for (a Python version on Linux x86_64,
 //!   CPython), as PEP 508 marker values;
 //! - [`source`]: where releases and their metadata come from, as a trait, so the resolver is
-//!   pure and table-tested on an in-memory [`source::MemorySource`]; [`pypi`] is the real one
+//!   pure and table-tested on an in-memory [`memory::MemorySource`]; [`pypi`] is the real one
 //!   (the shared PyPI client, prefetching concurrently, each project kept as a compact
 //!   [`listing`] that a warm run reads instead of the index page);
 //! - [`resolve`]: PubGrub (the `pubgrub` crate) over that source: markers evaluated for the
@@ -30,12 +30,16 @@ pub mod pypi;
 pub mod relock;
 pub mod report;
 pub mod resolve;
+#[cfg(any(test, feature = "testing"))]
+pub mod memory;
 pub mod source;
 pub mod target;
 
 pub use output::{Header, render};
 pub use resolve::{Locked, Request, Resolution, Via, resolve};
-pub use source::{Candidate, MemorySource, PackageSource, SourceError};
+#[cfg(any(test, feature = "testing"))]
+pub use memory::MemorySource;
+pub use source::{Candidate, PackageSource, SourceError};
 pub use target::Target;
 
 /// Why a lock could not be made.

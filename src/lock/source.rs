@@ -1,13 +1,10 @@
 //! Where the resolver gets releases and metadata from: a trait, so resolution is pure.
 
-use std::collections::BTreeMap;
-use std::str::FromStr;
-
 use pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::PackageName;
 use pubgrub::Ranges;
 
-use crate::registry::pypi::metadata::{self, Metadata};
+use crate::registry::pypi::metadata::Metadata;
 
 /// One release the resolver may choose.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,101 +50,4 @@ pub trait PackageSource {
     /// A hint that the metadata of these releases of `name` may be asked about soon (the
     /// resolver is walking down its versions): a source may fetch them concurrently.
     fn prefetch_versions(&self, _name: &PackageName, _versions: &[Version]) {}
-}
-
-/// An in-memory source: releases and metadata given up front (tests, and anything that has
-/// already fetched them).
-#[derive(Debug, Clone, Default)]
-pub struct MemorySource {
-    packages: BTreeMap<PackageName, Vec<MemoryRelease>>,
-}
-
-/// A release of a [`MemorySource`] and its metadata, or why it has none.
-type MemoryRelease = (Candidate, Result<Metadata, String>);
-
-impl MemorySource {
-    /// An empty source.
-    pub fn new() -> Self {
-        MemorySource::default()
-    }
-
-    /// Add `name==version` depending on `requires_dist` (PEP 508 lines, with markers and
-    /// `extra == "..."`), with the extras the requirements name, its hash `sha256:<name>-<version>`.
-    ///
-    /// # Panics
-    ///
-    /// On an invalid name, version or requirement: this builds fixtures.
-    pub fn add(&mut self, name: &str, version: &str, requires_dist: &[&str]) -> &mut Candidate {
-        let mut text = format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n");
-        for line in requires_dist {
-            if let Some((_, extra)) = line.split_once("extra == \"") {
-                let extra = extra.split('"').next().unwrap_or_default();
-                let provides = format!("Provides-Extra: {extra}\n");
-                if !text.contains(&provides) {
-                    text.push_str(&provides);
-                }
-            }
-            text.push_str(&format!("Requires-Dist: {line}\n"));
-        }
-        self.add_metadata(&text)
-    }
-
-    /// Add the release that core metadata `text` describes.
-    ///
-    /// # Panics
-    ///
-    /// On invalid metadata: this builds fixtures.
-    pub fn add_metadata(&mut self, text: &str) -> &mut Candidate {
-        let parsed = metadata::parse(text).expect("valid fixture metadata");
-        let (name, version) = (parsed.name.clone(), parsed.version.to_string());
-        self.insert(&name, &version, Ok(parsed))
-    }
-
-    /// Add a release whose metadata cannot be had, for `reason`.
-    pub fn add_unusable(&mut self, name: &str, version: &str, reason: &str) -> &mut Candidate {
-        self.insert(name, version, Err(reason.to_owned()))
-    }
-
-    fn insert(
-        &mut self,
-        name: &str,
-        version: &str,
-        metadata: Result<Metadata, String>,
-    ) -> &mut Candidate {
-        let name = PackageName::from_str(name).expect("a valid fixture name");
-        let version = Version::from_str(version).expect("a valid fixture version");
-        let candidate = Candidate {
-            hashes: vec![format!("sha256:{name}-{version}")],
-            version,
-            yanked: false,
-            requires_python: None,
-        };
-        let releases = self.packages.entry(name).or_default();
-        releases.push((candidate, metadata));
-        &mut releases.last_mut().expect("just pushed").0
-    }
-}
-
-impl PackageSource for MemorySource {
-    fn candidates(&self, name: &PackageName) -> Result<Vec<Candidate>, SourceError> {
-        Ok(self
-            .packages
-            .get(name)
-            .map(|releases| releases.iter().map(|(c, _)| c.clone()).collect())
-            .unwrap_or_default())
-    }
-
-    fn metadata(&self, name: &PackageName, version: &Version) -> Result<Metadata, SourceError> {
-        let found = self
-            .packages
-            .get(name)
-            .and_then(|releases| releases.iter().find(|(c, _)| &c.version == version));
-        match found {
-            Some((_, Ok(metadata))) => Ok(metadata.clone()),
-            Some((_, Err(reason))) => Err(SourceError::Unusable(reason.clone())),
-            None => Err(SourceError::Failed(
-                format!("{name} {version} is not in the source").into(),
-            )),
-        }
-    }
 }

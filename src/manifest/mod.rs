@@ -8,6 +8,7 @@
 //! Nothing here does I/O beyond reading the file: looking versions up is the job of
 //! `registry`, and deciding what to change is the job of `decide`.
 
+#[cfg(any(test, feature = "testing"))]
 pub mod check;
 pub mod discover;
 pub mod dockerfile;
