@@ -34,30 +34,6 @@ fn image(registry: &Registry, repository: &str, tag: &str, created: Option<&str>
         .0
 }
 
-/// Push an index under `tag` whose amd64 image was built at `amd64` and arm64 at `arm64`.
-fn index(registry: &Registry, repository: &str, tag: &str, amd64: &str, arm64: &str) {
-    let seed = format!("{repository}:{tag}");
-    let (amd, amd_size) =
-        registry.push_image_created(repository, None, "linux", "amd64", &seed, Some(amd64));
-    let (arm, arm_size) =
-        registry.push_image_created(repository, None, "linux", "arm64", &seed, Some(arm64));
-    let body = serde_json::to_vec(&serde_json::json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.index.v1+json",
-        "manifests": [
-            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": amd, "size": amd_size, "platform": {"os": "linux", "architecture": "amd64"}},
-            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": arm, "size": arm_size, "platform": {"os": "linux", "architecture": "arm64", "variant": "v8"}}
-        ]
-    }))
-    .unwrap();
-    registry.push_manifest(
-        repository,
-        tag,
-        "application/vnd.oci.image.index.v1+json",
-        &body,
-    );
-}
-
 fn check(home: &std::path::Path, dir: &std::path::Path) -> Value {
     let out = support::repin(
         home,
@@ -114,7 +90,13 @@ fn image_updates_have_their_build_age_and_young_ones_wait() {
         "1.2",
         Some("1970-01-01T00:00:00Z"),
     );
-    index(&registry, "team/multi", "1.1", OLD, &hour_ago);
+    let seed = "team/multi:1.1";
+    registry.push_index_created(
+        "team/multi",
+        "1.1",
+        (seed, Some(OLD)),
+        (seed, Some(&hour_ago)),
+    );
     let pinned_old = &first["team/pinned"];
     let pinned_new = image(&registry, "team/pinned", "1.1", Some(OLD));
 

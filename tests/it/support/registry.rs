@@ -263,8 +263,22 @@ impl Registry {
         amd64_seed: &str,
         arm64_seed: &str,
     ) -> (String, String, String) {
-        let (amd, amd_size) = self.push_image(repository, "linux", "amd64", amd64_seed);
-        let (arm, arm_size) = self.push_image(repository, "linux", "arm64", arm64_seed);
+        self.push_index_created(repository, tag, (amd64_seed, None), (arm64_seed, None))
+    }
+
+    /// [`Registry::push_index`] with each image's config `created` time (RFC 3339) when given:
+    /// `(seed, created)` for amd64, then arm64.
+    pub fn push_index_created(
+        &self,
+        repository: &str,
+        tag: &str,
+        amd64: (&str, Option<&str>),
+        arm64: (&str, Option<&str>),
+    ) -> (String, String, String) {
+        let (amd, amd_size) =
+            self.push_image_created(repository, None, "linux", "amd64", amd64.0, amd64.1);
+        let (arm, arm_size) =
+            self.push_image_created(repository, None, "linux", "arm64", arm64.0, arm64.1);
         let index = serde_json::to_vec(&serde_json::json!({
             "schemaVersion": 2,
             "mediaType": "application/vnd.oci.image.index.v1+json",
