@@ -37,14 +37,43 @@ pub struct EditFailure {
     pub message: String,
 }
 
+/// One chosen update: the dependency it is of, and the update (with its companions).
+#[derive(Debug, Clone)]
+struct Unit {
+    path: PathBuf,
+    index: usize,
+    update: Update,
+}
+
+/// The re-locks a unit writes: its own change's and its companions'.
+fn relocks_of(unit: &Unit) -> Vec<&edit::Relock> {
+    let own = match &unit.update.change {
+        edit::Change::Relock(relock) => Some(relock.as_ref()),
+        _ => None,
+    };
+    own.into_iter()
+        .chain(unit.update.companions.iter().map(|c| &c.relock))
+        .collect()
+}
+
+/// One request of a file's edit, and the unit it belongs to.
+#[derive(Debug, Clone)]
+struct Part {
+    unit: usize,
+    request: Request,
+    /// Whether it is the unit's own change (else a companion's re-lock).
+    own: bool,
+}
+
 /// For every file, the first update of each dependency that `choose` accepts, spliced and
-/// verified. Files with nothing chosen are left out.
+/// verified. Files with nothing chosen are left out. An update with companions (the locks
+/// re-locked with an update of their `.in`) is edited in every file it changes or in none: when
+/// one of its edits fails, it is taken out of all of them.
 pub fn plan_edits(
     workspace: &Workspace,
     findings: &[Finding],
     choose: &dyn Fn(&Finding, &Update) -> bool,
 ) -> (Vec<FileEdit>, Vec<EditFailure>) {
-    let mut edits = Vec::new();
     let mut failures = Vec::new();
     // Grouped by file once: a scan of every finding per manifest is quadratic.
     let mut by_file: std::collections::HashMap<&std::path::Path, Vec<&Finding>> =
@@ -55,6 +84,7 @@ pub fn plan_edits(
             .or_default()
             .push(finding);
     }
+    let mut units: Vec<Option<Unit>> = Vec::new();
     for manifest in &workspace.manifests {
         let path = manifest.source.path();
         let Some(of_file) = by_file.get(path) else {
@@ -77,11 +107,111 @@ pub fn plan_edits(
             failures.extend(blocked_by_lock(manifest, &lock, &chosen));
             continue;
         }
-        let (edit, failed) = edit_file(manifest, chosen);
-        failures.extend(failed);
-        edits.extend(edit);
+        units.extend(chosen.into_iter().map(|(index, update)| {
+            Some(Unit {
+                path: path.to_path_buf(),
+                index,
+                update,
+            })
+        }));
     }
-    (edits, failures)
+    // Each round edits every file with the units still in; a unit that fails anywhere is
+    // taken out everywhere, and the files are edited again without it. Each round takes one
+    // unit out at least, so this ends.
+    loop {
+        let mut parts: std::collections::BTreeMap<&Path, Vec<Part>> = Default::default();
+        for (u, unit) in units.iter().enumerate() {
+            let Some(unit) = unit else { continue };
+            parts.entry(&unit.path).or_default().push(Part {
+                unit: u,
+                request: Request {
+                    index: unit.index,
+                    change: unit.update.change.clone(),
+                },
+                own: true,
+            });
+            for companion in &unit.update.companions {
+                parts.entry(&companion.file).or_default().push(Part {
+                    unit: u,
+                    request: Request {
+                        index: 0,
+                        change: edit::Change::Relock(Box::new(companion.relock.clone())),
+                    },
+                    own: false,
+                });
+            }
+        }
+        let mut edits = Vec::new();
+        let mut failed: Vec<(usize, EditFailure)> = Vec::new();
+        for manifest in &workspace.manifests {
+            let Some(parts) = parts.remove(manifest.source.path()) else {
+                continue;
+            };
+            let (edit, failures) = edit_file(manifest, parts, &units);
+            failed.extend(failures);
+            edits.extend(edit);
+        }
+        // A companion whose file is not in the workspace cannot be written.
+        for (path, parts) in parts {
+            for part in parts {
+                failed.push((
+                    part.unit,
+                    EditFailure {
+                        path: path.to_path_buf(),
+                        index: part.request.index,
+                        message: format!("{}: the file was not read", path.display()),
+                    },
+                ));
+            }
+        }
+        if failed.is_empty() {
+            return (edits, failures);
+        }
+        // Units that write one combined re-lock ([`crate::lookup::Checker::combined_relock`])
+        // fail together: a lock re-locked for a `.in` update that is not written would
+        // contradict it.
+        let mut queue: Vec<(usize, EditFailure)> = failed;
+        while let Some((u, failure)) = queue.pop() {
+            let Some(unit) = units[u].take() else {
+                continue;
+            };
+            let written = relocks_of(&unit);
+            for (other, o) in units.iter().enumerate() {
+                let Some(o) = o else { continue };
+                if relocks_of(o).iter().any(|r| written.contains(r)) {
+                    queue.push((
+                        other,
+                        EditFailure {
+                            path: o.path.clone(),
+                            index: o.index,
+                            message: format!(
+                                "{}: not updated: it is re-locked as one with an update of {} that is not: {}",
+                                o.path.display(),
+                                unit.path.display(),
+                                failure.message
+                            ),
+                        },
+                    ));
+                }
+            }
+            {
+                failures.push(EditFailure {
+                    path: unit.path.clone(),
+                    index: unit.index,
+                    message: if failure.path == unit.path {
+                        failure.message
+                    } else {
+                        format!(
+                            "{}: not updated: {} moves with it, and its edit failed: {}",
+                            unit.path.display(),
+                            failure.path.display(),
+                            failure.message
+                        )
+                    },
+                });
+            }
+        }
+    }
 }
 
 /// The lock files of the tools that install from a `pyproject.toml`, with the command that
@@ -142,67 +272,73 @@ fn blocked_by_lock(
         .collect()
 }
 
-fn requests(chosen: &[(usize, Update)]) -> Vec<Request> {
-    chosen
-        .iter()
-        .map(|(index, update)| Request {
-            index: *index,
-            change: update.change.clone(),
-        })
-        .collect()
+fn requests(parts: &[Part]) -> Vec<Request> {
+    parts.iter().map(|p| p.request.clone()).collect()
 }
 
+/// The edit of one file with `parts`; when they fail together, each unit's parts are tried on
+/// top of the ones kept so far, so one bad update never stops the others of the file. The
+/// failures name their unit.
 fn edit_file(
     manifest: &Manifest,
-    chosen: Vec<(usize, Update)>,
-) -> (Option<FileEdit>, Vec<EditFailure>) {
+    parts: Vec<Part>,
+    units: &[Option<Unit>],
+) -> (Option<FileEdit>, Vec<(usize, EditFailure)>) {
     let path = manifest.source.path().to_path_buf();
     let before = manifest.source.to_bytes();
-    if let Ok(edited) = edit::edit(manifest, &requests(&chosen)) {
-        return (
-            Some(FileEdit {
-                path,
-                before,
-                edited,
-                applied: chosen,
-            }),
-            Vec::new(),
-        );
+    let file_edit = |edited: Edited, parts: &[Part]| FileEdit {
+        path: path.clone(),
+        before: before.clone(),
+        edited,
+        applied: parts
+            .iter()
+            .filter(|p| p.own)
+            .filter_map(|p| units[p.unit].as_ref())
+            .map(|u| (u.index, u.update.clone()))
+            .collect(),
+    };
+    if let Ok(edited) = edit::edit(manifest, &requests(&parts)) {
+        return (Some(file_edit(edited, &parts)), Vec::new());
     }
-    // Together they failed: keep each update that verifies on top of the ones kept so far.
-    let mut kept: Vec<(usize, Update)> = Vec::new();
+    // Together they failed: keep each unit that verifies on top of the ones kept so far.
+    let mut kept: Vec<Part> = Vec::new();
     let mut failures = Vec::new();
-    for item in chosen {
+    let mut tried = std::collections::BTreeSet::new();
+    for part in &parts {
+        if !tried.insert(part.unit) {
+            continue;
+        }
         let mut trial = kept.clone();
-        trial.push(item.clone());
+        trial.extend(parts.iter().filter(|p| p.unit == part.unit).cloned());
         match edit::edit(manifest, &requests(&trial)) {
-            Ok(_) => kept.push(item),
-            Err(error) => failures.push(EditFailure {
-                path: path.clone(),
-                index: item.0,
-                message: crate::error::chain(&error),
-            }),
+            Ok(_) => kept = trial,
+            Err(error) => failures.push((
+                part.unit,
+                EditFailure {
+                    path: path.clone(),
+                    index: part.request.index,
+                    message: crate::error::chain(&error),
+                },
+            )),
         }
     }
     if kept.is_empty() {
         return (None, failures);
     }
     match edit::edit(manifest, &requests(&kept)) {
-        Ok(edited) => (
-            Some(FileEdit {
-                path,
-                before,
-                edited,
-                applied: kept,
-            }),
-            failures,
-        ),
+        Ok(edited) => (Some(file_edit(edited, &kept)), failures),
         Err(error) => {
-            failures.push(EditFailure {
-                path,
-                index: kept[0].0,
-                message: crate::error::chain(&error),
-            });
+            let message = crate::error::chain(&error);
+            for part in &kept {
+                failures.push((
+                    part.unit,
+                    EditFailure {
+                        path: path.clone(),
+                        index: part.request.index,
+                        message: message.clone(),
+                    },
+                ));
+            }
             (None, failures)
         }
     }
@@ -234,12 +370,77 @@ pub fn write(edit: &FileEdit, workspace: &Workspace) -> Result<(), TextError> {
     let root = workspace.root_of(&edit.path).map_err(fail)?;
     let on_disk = root.read(&edit.path).map_err(fail)?;
     if on_disk != edit.before {
-        return Err(TextError::StaleEdit {
-            path: edit.path.clone(),
-            position: crate::text::Position { line: 1, column: 1 },
-            expected: "the content repin read".into(),
-            actual: "a file changed since".into(),
-        });
+        return Err(stale(edit));
     }
     root.write(&edit.path, &edit.edited.bytes()).map_err(fail)
+}
+
+/// The error of a file that changed since it was read.
+fn stale(edit: &FileEdit) -> TextError {
+    TextError::StaleEdit {
+        path: edit.path.clone(),
+        position: crate::text::Position { line: 1, column: 1 },
+        expected: "the content repin read".into(),
+        actual: "a file changed since".into(),
+    }
+}
+
+/// The edits that must be written together, by index into `edits`, in their order: an edit and
+/// the edits of the files its updates' companions change (the locks re-locked with them).
+pub fn groups(edits: &[FileEdit]) -> Vec<Vec<usize>> {
+    // Union-find over the edits; a companion names its file.
+    let mut parent: Vec<usize> = (0..edits.len()).collect();
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    for (i, edit) in edits.iter().enumerate() {
+        for companion in edit.applied.iter().flat_map(|(_, u)| &u.companions) {
+            if let Some(j) = edits.iter().position(|e| e.path == companion.file) {
+                let (a, b) = (root(&mut parent, i), root(&mut parent, j));
+                parent[a.max(b)] = a.min(b);
+            }
+        }
+    }
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut at: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+    for i in 0..edits.len() {
+        let r = root(&mut parent, i);
+        match at.get(&r) {
+            Some(&g) => groups[g].push(i),
+            None => {
+                at.insert(r, groups.len());
+                groups.push(vec![i]);
+            }
+        }
+    }
+    groups
+}
+
+/// Write edits that go together ([`groups`]) as [`write`] does, all or none: every file is
+/// checked to still hold what was read before any is written, and when a write fails the
+/// files written before it get their old content back. The error names the file that failed.
+pub fn write_together(edits: &[&FileEdit], workspace: &Workspace) -> Result<(), TextError> {
+    for edit in edits {
+        let fail = |error| TextError::from_repo_fs(&edit.path, error);
+        let root = workspace.root_of(&edit.path).map_err(fail)?;
+        if root.read(&edit.path).map_err(fail)? != edit.before {
+            return Err(stale(edit));
+        }
+    }
+    for (n, edit) in edits.iter().enumerate() {
+        if let Err(error) = write(edit, workspace) {
+            for done in &edits[..n] {
+                // Best effort: the error below is what is reported either way.
+                if let Ok(root) = workspace.root_of(&done.path) {
+                    let _ = root.write(&done.path, &done.before);
+                }
+            }
+            return Err(error);
+        }
+    }
+    Ok(())
 }

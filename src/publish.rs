@@ -187,6 +187,13 @@ pub fn items(
                 update: update.clone(),
                 group,
                 link,
+                companions: update
+                    .companions
+                    .iter()
+                    .map(|c| {
+                        relative(&c.file, workdir).unwrap_or_else(|| c.file.display().to_string())
+                    })
+                    .collect(),
             });
         }
     }

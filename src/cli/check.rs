@@ -233,6 +233,18 @@ struct UpdateEntry<'a> {
     age_days: Option<u64>,
     /// For a re-lock (kind `lock`): every pin it moves, with why.
     moved: &'a [crate::manifest::edit::MovedPin],
+    /// For an update of a `.in`: the locks compiled from it that are re-locked with it, as
+    /// one update.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    companions: Vec<CompanionEntry<'a>>,
+}
+
+/// A lock re-locked with an update, in the JSON report.
+#[derive(Debug, Serialize)]
+struct CompanionEntry<'a> {
+    file: String,
+    /// Every pin it moves, with why.
+    moved: &'a [crate::manifest::edit::MovedPin],
 }
 
 /// A dependency without update in the JSON report.
@@ -328,6 +340,14 @@ pub(super) fn report<'a>(run: &'a Run) -> CheckReport<'a> {
                 crate::manifest::edit::Change::Relock(relock) => &relock.moved,
                 _ => &[],
             },
+            companions: update
+                .companions
+                .iter()
+                .map(|c| CompanionEntry {
+                    file: shown(&c.file),
+                    moved: &c.relock.moved,
+                })
+                .collect(),
         });
     }
     for finding in &run.outcome.findings {
@@ -814,41 +834,83 @@ pub fn check(args: &CheckArgs) -> u8 {
 }
 
 /// Several re-locks of one file chosen at once become one: each of them gets the re-lock that
-/// takes them all (the file is replaced once). When they cannot be combined, each stays its own
-/// and the first one is written, the others failing with why.
+/// takes them all (the file is replaced once). They are the file's own pin updates and the
+/// companions of updates of its `.in` (re-locked with them). When they cannot be combined, each
+/// stays its own and the first one is written, the others failing with why.
 fn combine_relocks(runtime: &tokio::runtime::Runtime, run: &mut Run, selection: &Selection) {
-    let mut by_file: BTreeMap<PathBuf, Vec<(usize, usize)>> = BTreeMap::new();
+    /// The chosen updates that re-lock one file: its own, and those whose companion it is.
+    #[derive(Default)]
+    struct Writers {
+        own: Vec<(usize, usize)>,
+        inputs: Vec<(usize, usize)>,
+    }
+    let mut by_file: BTreeMap<PathBuf, Writers> = BTreeMap::new();
     for (f, finding) in run.outcome.findings.iter().enumerate() {
         let name = run
             .workspace
             .dependency(&finding.file, finding.index)
             .map_or("", |(_, d)| d.name.as_str());
-        let chosen = finding
+        let Some(u) = finding
             .decision
             .updates
             .iter()
-            .position(|u| selection.takes(name, u));
-        if let Some(u) = chosen.filter(|&u| finding.decision.updates[u].kind == UpdateKind::Lock) {
+            .position(|u| selection.takes(name, u))
+        else {
+            continue;
+        };
+        let update = &finding.decision.updates[u];
+        if update.kind == UpdateKind::Lock {
             by_file
                 .entry(finding.file.clone())
                 .or_default()
+                .own
+                .push((f, u));
+        }
+        for companion in &update.companions {
+            by_file
+                .entry(companion.file.clone())
+                .or_default()
+                .inputs
                 .push((f, u));
         }
     }
-    for (file, chosen) in by_file.into_iter().filter(|(_, c)| c.len() > 1) {
-        let updates: Vec<(usize, &Update)> = chosen
+    for (file, writers) in by_file
+        .into_iter()
+        .filter(|(_, w)| w.own.len() + w.inputs.len() > 1)
+    {
+        let updates: Vec<(usize, &Update)> = writers
+            .own
             .iter()
             .map(|&(f, u)| {
                 let finding = &run.outcome.findings[f];
                 (finding.index, &finding.decision.updates[u])
             })
             .collect();
-        let combined = runtime.block_on(run.checker.combined_relock(&run.outcome, &file, &updates));
+        let inputs: Vec<(&crate::manifest::Manifest, usize, &Update)> = writers
+            .inputs
+            .iter()
+            .filter_map(|&(f, u)| {
+                let finding = &run.outcome.findings[f];
+                let (manifest, _) = run.workspace.dependency(&finding.file, finding.index)?;
+                Some((manifest, finding.index, &finding.decision.updates[u]))
+            })
+            .collect();
+        let combined =
+            runtime.block_on(
+                run.checker
+                    .combined_relock(&run.outcome, &file, &updates, &inputs),
+            );
         match combined {
             Ok(relock) => {
-                let change = crate::manifest::edit::Change::Relock(Box::new(relock));
-                for (f, u) in chosen {
-                    run.outcome.findings[f].decision.updates[u].change = change.clone();
+                for (f, u) in writers.own {
+                    run.outcome.findings[f].decision.updates[u].change =
+                        crate::manifest::edit::Change::Relock(Box::new(relock.clone()));
+                }
+                for (f, u) in writers.inputs {
+                    let update = &mut run.outcome.findings[f].decision.updates[u];
+                    for companion in update.companions.iter_mut().filter(|c| c.file == file) {
+                        companion.relock = relock.clone();
+                    }
                 }
             }
             Err(why) => run.outcome.warnings.push(format!(
@@ -889,51 +951,78 @@ pub fn apply(args: &ApplyArgs) -> u8 {
     let mut out = anstream::stdout().lock();
     let mut written = 0;
     let mut also_due = Vec::new();
-    for edit in &edits {
-        match apply::write(edit, &run.workspace) {
-            Ok(()) => {
-                written += 1;
-                for (index, update) in &edit.applied {
-                    // The name as read: a re-lock may add entries before it.
-                    let name = run
-                        .workspace
-                        .dependency(&edit.path, *index)
-                        .map_or("", |(_, d)| d.name.as_str());
+    // An update and the locks re-locked with it are written together or not at all.
+    for group in apply::groups(&edits) {
+        let together: Vec<&FileEdit> = group.iter().map(|&i| &edits[i]).collect();
+        if let Err(error) = apply::write_together(&together, &run.workspace) {
+            let message = crate::error::chain(&error);
+            for edit in &together {
+                failures.push(EditFailure {
+                    path: edit.path.clone(),
+                    index: 0,
+                    message: if together.len() > 1 {
+                        format!(
+                            "{}: not written, with the files that go with it: {message}",
+                            shown(&edit.path)
+                        )
+                    } else {
+                        message.clone()
+                    },
+                });
+            }
+            continue;
+        }
+        for edit in together {
+            written += 1;
+            for (index, update) in &edit.applied {
+                // The name as read: a re-lock may add entries before it.
+                let name = run
+                    .workspace
+                    .dependency(&edit.path, *index)
+                    .map_or("", |(_, d)| d.name.as_str());
+                let _ = writeln!(
+                    out,
+                    "{}: {name} {} → {} ({})",
+                    shown(&edit.path),
+                    update.current,
+                    paint(style::NEW, &update.proposed),
+                    update.kind
+                );
+                for companion in &update.companions {
+                    let moves: Vec<String> = companion
+                        .relock
+                        .moved
+                        .iter()
+                        .map(|m| m.describe())
+                        .collect();
                     let _ = writeln!(
                         out,
-                        "{}: {name} {} → {} ({})",
-                        shown(&edit.path),
-                        update.current,
-                        paint(style::NEW, &update.proposed),
-                        update.kind
+                        "{}: re-locked with it: {}",
+                        shown(&companion.file),
+                        moves.join(", ")
                     );
-                    // The other updates of this dependency (a major one after its minor one)
-                    // are due from the new version on: say how to take them.
-                    let finding = run
-                        .outcome
-                        .findings
-                        .iter()
-                        .find(|f| f.file == edit.path && f.index == *index);
-                    for other in finding
-                        .into_iter()
-                        .flat_map(|f| &f.decision.updates)
-                        .filter(|u| u.kind != update.kind && u.proposed != update.proposed)
-                    {
-                        also_due.push(format!(
-                            "{}: {name} {} ({}) is due too; `repin apply --only {name} --kind {}` takes it",
-                            shown(&edit.path),
-                            other.proposed,
-                            other.kind,
-                            other.kind
-                        ));
-                    }
+                }
+                // The other updates of this dependency (a major one after its minor one)
+                // are due from the new version on: say how to take them.
+                let finding = run
+                    .outcome
+                    .findings
+                    .iter()
+                    .find(|f| f.file == edit.path && f.index == *index);
+                for other in finding
+                    .into_iter()
+                    .flat_map(|f| &f.decision.updates)
+                    .filter(|u| u.kind != update.kind && u.proposed != update.proposed)
+                {
+                    also_due.push(format!(
+                        "{}: {name} {} ({}) is due too; `repin apply --only {name} --kind {}` takes it",
+                        shown(&edit.path),
+                        other.proposed,
+                        other.kind,
+                        other.kind
+                    ));
                 }
             }
-            Err(error) => failures.push(EditFailure {
-                path: edit.path.clone(),
-                index: 0,
-                message: crate::error::chain(&error),
-            }),
         }
     }
     if crate::log::enabled(crate::log::Level::Info) {

@@ -402,6 +402,7 @@ pub fn finish(
             },
             fixes: Vec::new(),
             unblocks: Vec::new(),
+            companions: Vec::new(),
             age: None,
             reason: match (&target.reason, target.kind) {
                 (Some(reason), _) => reason.clone(),
@@ -432,6 +433,7 @@ pub fn finish(
                     },
                     fixes: Vec::new(),
                     unblocks: Vec::new(),
+                    companions: Vec::new(),
                     age: None,
                     reason: "pin the tag to its digest".into(),
                 });
@@ -455,6 +457,7 @@ pub fn finish(
                         },
                         fixes: Vec::new(),
                         unblocks: Vec::new(),
+                        companions: Vec::new(),
                         age: None,
                         reason: format!(
                             "the tag was rebuilt: new manifests for {platforms}{}",

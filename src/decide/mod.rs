@@ -53,6 +53,20 @@ pub struct Update {
     /// unblocks (`django ~=5.1.3`, `click 8.2.1`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unblocks: Vec<String>,
+    /// The other files this update changes with its own, as one change: the locks compiled
+    /// from the `.in` whose requirement it updates, re-locked from the `.in` as it will read.
+    /// Written with the update or not at all.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub companions: Vec<Companion>,
+}
+
+/// A file an update changes besides its own (see [`Update::companions`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Companion {
+    /// The file, as the workspace has it.
+    pub file: std::path::PathBuf,
+    /// Its re-lock: the new text and the pins that move.
+    pub relock: crate::manifest::edit::Relock,
 }
 
 impl Update {

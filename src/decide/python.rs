@@ -335,6 +335,7 @@ fn pinned(
             change: Change::PythonVersion { version, hashes },
             fixes: Vec::new(),
             unblocks: Vec::new(),
+            companions: Vec::new(),
             age: age(release, ctx),
             reason,
         }
@@ -455,6 +456,7 @@ fn ranged(
                     },
                     fixes: Vec::new(),
                     unblocks: Vec::new(),
+                    companions: Vec::new(),
                     age: age(release, ctx),
                     reason: if base.pin_ranges {
                         format!("pin the range to {}", release.version)

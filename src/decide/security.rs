@@ -208,6 +208,7 @@ pub fn assess(
                 change,
                 fixes: ids,
                 unblocks: Vec::new(),
+                companions: Vec::new(),
                 age: release.uploaded.map(|u| {
                     std::time::Duration::from_secs(ctx.now.saturating_sub(u).max(0) as u64)
                 }),

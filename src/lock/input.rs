@@ -137,14 +137,14 @@ pub fn read(workspace: &Workspace, input: &Path, base: &Path) -> Result<Input, L
 }
 
 /// `path` relative to `base` when it is below it, with `/` separators.
-fn relative(path: &Path, base: &Path) -> String {
+pub fn relative(path: &Path, base: &Path) -> String {
     let base = normalise(base);
     let shown = path.strip_prefix(&base).unwrap_or(path);
     shown.to_string_lossy().replace('\\', "/")
 }
 
 /// A scanned requirement as a PEP 508 requirement.
-fn to_pep508(python: &PythonRequirement) -> Result<Requirement<VerbatimUrl>, String> {
+pub fn to_pep508(python: &PythonRequirement) -> Result<Requirement<VerbatimUrl>, String> {
     let mut text = python.written_name.clone();
     if !python.extras.is_empty() {
         text.push_str(&format!("[{}]", python.extras.join(",")));

@@ -1,15 +1,31 @@
-//! A `.in` file and the compiled lock made from it must not disagree: an update of a range in
-//! the `.in` that its lock's pin no longer satisfies is, until the two are updated as one
-//! change (the re-lock of the lock issue), reported with a warning naming the re-lock to run,
-//! never left silent.
+//! A `.in` file and the locks compiled from it must not disagree, so an update of a requirement
+//! of the `.in` (a range, or a pin) and the re-lock of each lock compiled from it are one update:
+//! the update carries, as companions ([`crate::decide::Companion`]), the re-lock of every lock
+//! repin re-locks ([`super::relock`]) whose input reads the file, resolved from the `.in` as the
+//! update leaves it with every other pin of the lock preferred as it is. A lock that does not
+//! need to move (its pin fits the new range) is not a companion. When a re-lock fails (nothing
+//! fits the new range with the rest of the `.in`), the update is held back with the
+//! requirements that block it: it is never proposed alone.
+//!
+//! A lock that cannot be re-locked (no Python known, another tool's layout, an option repin does
+//! not reproduce) and that a proposed range contradicts gets a warning saying why the two cannot
+//! be one update, and the re-lock to run after taking it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Component, Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use pep440_rs::VersionSpecifiers;
 
-use super::Outcome;
+use super::relock::{Relockable, hold_back, update_why};
+use super::{Checker, Outcome};
+use crate::decide::Companion;
+use crate::error::chain as error_chain;
+use crate::lock::input::Input;
+use crate::lock::pypi::PypiSource;
+use crate::lock::relock::{Job, relock};
+use crate::manifest::edit::{self, Change, Request};
 use crate::manifest::{Manifest, ManifestDetails};
 
 /// `path` with `.` and `..` resolved lexically.
@@ -27,6 +43,276 @@ fn normal(path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// The file name of `path`, for messages and hints.
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map_or_else(String::new, |f| f.to_string_lossy().into_owned())
+}
+
+impl Relockable {
+    /// `file` as the lock's `# via -r` annotations name it (and [`Input`] records it).
+    fn origin_of(&self, file: &Path) -> String {
+        crate::lock::input::relative(&crate::text::repo_fs::normalise(file), &self.base)
+    }
+
+    /// Whether the lock is made from `file`: the `.in` itself, or a file it includes.
+    pub fn reads(&self, file: &Path) -> bool {
+        let origin = self.origin_of(file);
+        self.input
+            .requirements
+            .iter()
+            .chain(&self.input.constraints)
+            .any(|d| d.origin == origin)
+    }
+
+    /// The lock's input as it reads once `edits` are made (each: the file read, the index of
+    /// one of its dependencies, and its change). Each edit is made and verified as `apply`
+    /// makes it, so the re-lock is made from the very requirement that is written.
+    pub fn input_with(&self, edits: &[(&Manifest, usize, &Change)]) -> Result<Input, String> {
+        let mut input = self.input.clone();
+        for &(manifest, index, change) in edits {
+            let request = Request {
+                index,
+                change: change.clone(),
+            };
+            let edited = edit::edit(manifest, &[request]).map_err(|e| error_chain(&e))?;
+            let old = manifest
+                .dependencies
+                .get(index)
+                .ok_or("the update names no dependency of its file")?;
+            let new = edited
+                .manifest
+                .dependencies
+                .get(index)
+                .and_then(|d| d.python())
+                .ok_or("the edited requirement is not a Python requirement")?;
+            let requirement = crate::lock::input::to_pep508(new)?;
+            let origin = self.origin_of(manifest.source.path());
+            // The n-th requirement of that name in the file (a name may be listed once per
+            // marker).
+            let nth = manifest.dependencies[..index]
+                .iter()
+                .filter(|d| d.name == old.name)
+                .count();
+            let slot = input
+                .requirements
+                .iter_mut()
+                .chain(input.constraints.iter_mut())
+                .filter(|d| d.origin == origin && d.requirement.name == requirement.name)
+                .nth(nth)
+                .ok_or_else(|| format!("`{}` is not in the lock's input", old.name))?;
+            slot.requirement = requirement;
+        }
+        Ok(input)
+    }
+}
+
+/// The specifier an update leaves in the `.in` (`>=3.1.3,<4`, `==3.1.3`), for people.
+fn asked(change: &Change) -> Option<String> {
+    match change {
+        Change::PythonSpecifier { specifier, .. } => Some(specifier.clone()),
+        Change::PythonVersion { version, .. } => Some(format!("=={version}")),
+        _ => None,
+    }
+}
+
+/// One update of a `.in` and one lock made from it.
+struct Trigger {
+    finding: usize,
+    update: usize,
+    /// The input as the update leaves it (or why it cannot be made).
+    input: Result<Input, String>,
+    /// `flask>=3.1.3,<4`.
+    asked: String,
+    /// Why the package's own pin moves, for the list of moved pins.
+    why: String,
+}
+
+impl Checker {
+    /// Give every update of a requirement of a `.in` the re-locks of the locks made from it
+    /// (see the module's documentation), or hold it back saying what blocks it.
+    pub(super) async fn relock_inputs(
+        &self,
+        manifests: &[&Manifest],
+        locks: &HashMap<PathBuf, Relockable>,
+        outcome: &mut Outcome,
+    ) {
+        if locks.is_empty() {
+            return;
+        }
+        let by_path: BTreeMap<&Path, &Manifest> =
+            manifests.iter().map(|m| (m.source.path(), *m)).collect();
+        // By lock path, sorted: the same run always gives the same messages.
+        let ordered: BTreeMap<&PathBuf, &Relockable> = locks.iter().collect();
+        let mut triggers: BTreeMap<PathBuf, Vec<Trigger>> = BTreeMap::new();
+        for (f, finding) in outcome.findings.iter().enumerate() {
+            if locks.contains_key(&finding.file) {
+                continue;
+            }
+            let Some(manifest) = by_path.get(finding.file.as_path()) else {
+                continue;
+            };
+            let Some(dependency) = manifest.dependencies.get(finding.index) else {
+                continue;
+            };
+            for (path, lock) in &ordered {
+                if !lock.reads(&finding.file) {
+                    continue;
+                }
+                for (u, update) in finding.decision.updates.iter().enumerate() {
+                    let Some(specifier) = asked(&update.change) else {
+                        continue;
+                    };
+                    let asked = format!("{}{specifier}", dependency.name);
+                    triggers.entry((*path).clone()).or_default().push(Trigger {
+                        finding: f,
+                        update: u,
+                        input: lock.input_with(&[(manifest, finding.index, &update.change)]),
+                        why: format!(
+                            "{}: `{asked}` in {}",
+                            update_why(update),
+                            file_name(&finding.file)
+                        ),
+                        asked,
+                    });
+                }
+            }
+        }
+        let handle = tokio::runtime::Handle::current();
+        let mut jobs = Vec::new();
+        // Why each update is held back, by (finding, update): one update may fail for
+        // several locks.
+        let mut held: BTreeMap<(usize, usize), Vec<String>> = BTreeMap::new();
+        for (path, triggers) in triggers {
+            let lock = &locks[&path];
+            let name = crate::cli::shown(&path);
+            let indexes = match self
+                .indexes
+                .indexes(&lock.input.options, Some(&lock.input_path))
+            {
+                Ok(indexes) if !indexes.is_empty() => indexes,
+                other => {
+                    let why = match other {
+                        Err(e) => error_chain(&e),
+                        Ok(_) => "`--no-index` is set, so there is no index to re-lock against"
+                            .to_owned(),
+                    };
+                    for t in &triggers {
+                        held.entry((t.finding, t.update)).or_default().push(format!(
+                            "`{}` cannot be re-locked into {name}: {why}",
+                            t.asked
+                        ));
+                    }
+                    continue;
+                }
+            };
+            let source = Arc::new(
+                PypiSource::new(
+                    self.pypi.clone(),
+                    indexes,
+                    handle.clone(),
+                    lock.target.python.clone(),
+                )
+                .with_preferences(lock.existing.pins.clone()),
+            );
+            let existing = lock.existing.clone();
+            let target = lock.target.clone();
+            let inputs: Vec<Result<Input, String>> =
+                triggers.iter().map(|t| t.input.clone()).collect();
+            let lock_path = path.clone();
+            let job = tokio::task::spawn_blocking(move || {
+                inputs
+                    .iter()
+                    .map(|input| {
+                        let input = input.as_ref().map_err(Clone::clone)?;
+                        let job = Job {
+                            path: &path,
+                            existing: &existing,
+                            input,
+                            target: &target,
+                        };
+                        relock(source.as_ref(), job, &[], false).map_err(|error| {
+                            let (causes, _) = error.details();
+                            if causes.is_empty() {
+                                error_chain(&error)
+                            } else {
+                                causes.join("; ")
+                            }
+                        })
+                    })
+                    .collect::<Vec<_>>()
+            });
+            jobs.push((lock_path, name, job, triggers));
+        }
+        for (lock_path, name, job, triggers) in jobs {
+            let results = match job.await {
+                Ok(results) => results,
+                Err(e) => {
+                    for t in &triggers {
+                        held.entry((t.finding, t.update)).or_default().push(format!(
+                            "`{}` could not be re-locked into {name}: {e}",
+                            t.asked
+                        ));
+                    }
+                    continue;
+                }
+            };
+            for (trigger, result) in triggers.into_iter().zip(results) {
+                let done = match result {
+                    Ok(done) => done,
+                    Err(why) => {
+                        held.entry((trigger.finding, trigger.update))
+                            .or_default()
+                            .push(format!(
+                                "`{}` cannot be re-locked into {name}: {why}",
+                                trigger.asked
+                            ));
+                        continue;
+                    }
+                };
+                // The lock's pins fit the update as they are: it does not move.
+                if done.relock.moved.is_empty() {
+                    continue;
+                }
+                let finding = &mut outcome.findings[trigger.finding];
+                let dependency = by_path
+                    .get(finding.file.as_path())
+                    .and_then(|m| m.dependencies.get(finding.index))
+                    .map(|d| crate::vocab::normalize_name(&d.name));
+                let update = &mut finding.decision.updates[trigger.update];
+                let mut relock = done.relock;
+                for moved in relock
+                    .moved
+                    .iter_mut()
+                    .filter(|m| Some(&m.name) == dependency.as_ref())
+                {
+                    moved.why = trigger.why.clone();
+                }
+                relock.update_kind = Some(update.kind);
+                let moves: Vec<String> = relock.moved.iter().map(|m| m.describe()).collect();
+                update.reason = format!(
+                    "{}; re-locks {name} with it: {}",
+                    update.reason,
+                    moves.join(", ")
+                );
+                update.companions.push(Companion {
+                    file: lock_path.clone(),
+                    relock,
+                });
+            }
+        }
+        // Last first, so removing an update keeps the indexes of the others valid.
+        for ((f, u), whys) in held.into_iter().rev() {
+            let finding = &mut outcome.findings[f];
+            if let Some(update) = finding.decision.updates.get_mut(u) {
+                // A companion made for another lock goes with the update.
+                update.companions.clear();
+            }
+            hold_back(outcome, f, u, whys.join("; "));
+        }
+    }
 }
 
 /// The compiled locks of `manifests` by the input file their header names.
@@ -48,8 +334,14 @@ fn locks_by_input<'a>(manifests: &[&'a Manifest]) -> BTreeMap<PathBuf, Vec<&'a M
     locks
 }
 
-/// Warn about each proposed range of a `.in` that a lock compiled from it contradicts.
-pub(super) fn warn_on_contradicted_locks(manifests: &[&Manifest], outcome: &mut Outcome) {
+/// Warn about each proposed range of a `.in` that a lock compiled from it contradicts when
+/// that lock is not re-locked (`why_not`: why, by lock path), so the two cannot be one update.
+pub(super) fn warn_on_contradicted_locks(
+    manifests: &[&Manifest],
+    relocked: &HashMap<PathBuf, Relockable>,
+    why_not: &HashMap<PathBuf, String>,
+    outcome: &mut Outcome,
+) {
     let locks = locks_by_input(manifests);
     if locks.is_empty() {
         return;
@@ -72,6 +364,11 @@ pub(super) fn warn_on_contradicted_locks(manifests: &[&Manifest], outcome: &mut 
                 continue;
             };
             for lock in locks {
+                let lock_path = lock.source.path();
+                // A re-locked lock moves with the update (its companion) or holds it back.
+                if relocked.contains_key(lock_path) {
+                    continue;
+                }
                 let pinned = lock
                     .dependencies
                     .iter()
@@ -81,21 +378,19 @@ pub(super) fn warn_on_contradicted_locks(manifests: &[&Manifest], outcome: &mut 
                 if range.contains(&pinned) {
                     continue;
                 }
-                let lock_path = lock.source.path();
-                let file = |p: &Path| {
-                    p.file_name()
-                        .map_or_else(String::new, |f| f.to_string_lossy().into_owned())
-                };
+                let why = why_not
+                    .get(lock_path)
+                    .map_or("it is not a lock repin re-locks", String::as_str);
                 warnings.push(format!(
-                    "{}: `{}{}` (a {} update) contradicts its lock {}, which pins {} {pinned}: the two are not updated together yet\n  hint: after taking it, re-lock: `repin lock {} -o {} --upgrade-package {}`",
+                    "{}: `{}{}` (a {} update) contradicts its lock {}, which pins {} {pinned}, and the two cannot be one update: the lock cannot be re-locked: {why}\n  hint: after taking it, re-lock: `repin lock {} -o {} --upgrade-package {}`",
                     crate::cli::shown(&finding.file),
                     dependency.name,
                     update.proposed,
                     update.kind,
                     crate::cli::shown(lock_path),
                     dependency.name,
-                    file(&finding.file),
-                    file(lock_path),
+                    file_name(&finding.file),
+                    file_name(lock_path),
                     dependency.name
                 ));
             }

@@ -258,8 +258,14 @@ impl Checker {
             })
             .collect();
         // Compiled locks with their `.in` found are re-locked, never patched line by line.
-        let locks =
-            relock::relockables(&manifests, workspace, &outcome.targets, &mut outcome.notes);
+        let mut why_not = HashMap::new();
+        let locks = relock::relockables(
+            &manifests,
+            workspace,
+            &outcome.targets,
+            &mut outcome.notes,
+            &mut why_not,
+        );
         let relocked: std::collections::HashSet<&Path> =
             locks.keys().map(PathBuf::as_path).collect();
         // Images do not wait for advisories and PyPI, nor PyPI for advisories: everything runs
@@ -273,10 +279,12 @@ impl Checker {
         outcome.notes.extend(images.notes);
         outcome.warnings.extend(images.warnings);
         self.relock_updates(&locks, &mut outcome).await;
+        self.relock_inputs(&manifests, &locks, &mut outcome).await;
         let maintenance = self.config.config.update.lock_maintenance;
         if self.lock_maintenance && maintenance.due(self.now) {
             self.maintain_locks(&locks, maintenance, &mut outcome).await;
         }
+        input_locks::warn_on_contradicted_locks(&manifests, &locks, &why_not, &mut outcome);
         outcome.locks = locks;
         self.image_security(&manifests, &mut outcome).await;
         // After the security updates are known: they are never held for their age.
@@ -296,7 +304,6 @@ impl Checker {
                 .collect();
             outcome.advisories = found;
         }
-        input_locks::warn_on_contradicted_locks(&manifests, &mut outcome);
         unblocking::link(&manifests, &mut outcome);
         outcome
             .findings

@@ -42,6 +42,8 @@ pub struct Relockable {
     pub input: Input,
     /// The `.in`'s path.
     pub input_path: PathBuf,
+    /// The directory the lock's command was run in (`# via -r` paths are relative to it).
+    pub base: PathBuf,
     /// The environment it is locked for.
     pub target: Target,
     /// The names of the lock's dependencies, by index.
@@ -120,6 +122,7 @@ fn relockable(
             existing: Existing::read(manifest, style),
             input,
             input_path,
+            base,
             target,
             names: manifest
                 .dependencies
@@ -131,12 +134,13 @@ fn relockable(
 }
 
 /// The compiled locks of `manifests` that are re-locked, by path; notes for those that are
-/// not, when they have an input file that exists.
+/// not, and why not by path in `why_not`.
 pub(super) fn relockables(
     manifests: &[&Manifest],
     workspace: &Workspace,
     targets: &crate::target::Targets,
     notes: &mut Vec<String>,
+    why_not: &mut HashMap<PathBuf, String>,
 ) -> HashMap<PathBuf, Relockable> {
     let mut out = HashMap::new();
     for manifest in manifests {
@@ -151,10 +155,13 @@ pub(super) fn relockables(
             Some(Ok(r)) => {
                 out.insert(r.path.clone(), r);
             }
-            Some(Err(why)) => notes.push(format!(
-                "{}: its updates are line edits, not re-locks: {why}",
-                crate::cli::shown(manifest.source.path())
-            )),
+            Some(Err(why)) => {
+                notes.push(format!(
+                    "{}: its updates are line edits, not re-locks: {why}",
+                    crate::cli::shown(manifest.source.path())
+                ));
+                why_not.insert(manifest.source.path().to_path_buf(), why);
+            }
         }
     }
     out
@@ -172,12 +179,15 @@ type Relocked = Result<crate::lock::relock::Relocked, LockError>;
 
 impl Checker {
     /// One re-lock of `file` taking every update of `updates` (each a re-lock of it, by the
-    /// index of its dependency), for `apply`: several re-locks of one file cannot be spliced.
+    /// index of its dependency) and every update of `inputs` (each an update of a requirement
+    /// of its `.in`, with the file and the dependency's index, whose companion re-locks it), for
+    /// `apply`: several re-locks of one file cannot be spliced.
     pub async fn combined_relock(
         &self,
         outcome: &Outcome,
         file: &Path,
         updates: &[(usize, &Update)],
+        inputs: &[(&Manifest, usize, &Update)],
     ) -> Result<crate::manifest::edit::Relock, String> {
         let lock = outcome
             .locks
@@ -185,6 +195,27 @@ impl Checker {
             .ok_or("the file is not a lock repin re-locks")?;
         let mut wants = Vec::new();
         let mut kinds = Vec::new();
+        // Why the `.in` packages move, as their own re-locks said.
+        let mut whys: Vec<(String, String)> = Vec::new();
+        for (manifest, index, update) in inputs {
+            kinds.push(update.kind);
+            let name = manifest
+                .dependencies
+                .get(*index)
+                .map(|d| crate::vocab::normalize_name(&d.name))
+                .unwrap_or_default();
+            let why = update
+                .companions
+                .iter()
+                .filter(|c| c.file == file)
+                .flat_map(|c| &c.relock.moved)
+                .find(|m| m.name == name)
+                .map(|m| m.why.clone());
+            whys.extend(why.map(|why| (name, why)));
+        }
+        let edits: Vec<(&Manifest, usize, &Change)> =
+            inputs.iter().map(|(m, i, u)| (*m, *i, &u.change)).collect();
+        let input = lock.input_with(&edits)?;
         for (index, update) in updates {
             let name = lock
                 .names
@@ -222,10 +253,9 @@ impl Checker {
             lock.target.python.clone(),
         )
         .with_preferences(lock.existing.pins.clone());
-        let (path, existing, input, target) = (
+        let (path, existing, target) = (
             lock.path.clone(),
             lock.existing.clone(),
-            lock.input.clone(),
             lock.target.clone(),
         );
         let result = tokio::task::spawn_blocking(move || {
@@ -247,6 +277,11 @@ impl Checker {
                 causes.join("; ")
             }
         })?;
+        for moved in &mut relock.relock.moved {
+            if let Some((_, why)) = whys.iter().find(|(name, _)| *name == moved.name) {
+                moved.why = why.clone();
+            }
+        }
         relock.relock.update_kind = kinds.into_iter().max();
         Ok(relock.relock)
     }
@@ -329,6 +364,7 @@ impl Checker {
                         change: Change::Relock(Box::new(relock)),
                         fixes: Vec::new(),
                         unblocks: Vec::new(),
+                        companions: Vec::new(),
                         age: None,
                         reason: format!(
                             "lock maintenance ({}): every pin re-locked to the newest that fits: {}",
@@ -527,7 +563,7 @@ impl Checker {
 }
 
 /// The update's own reason, as the first words of the re-lock's.
-fn update_why(update: &Update) -> String {
+pub(super) fn update_why(update: &Update) -> String {
     if update.is_security() {
         format!("fixes {}", update.fixes.join(", "))
     } else {
@@ -553,7 +589,7 @@ fn hold_all(outcome: &mut Outcome, triggers: &[Trigger], why: &str) {
 }
 
 /// Take update `u` out of finding `f`, and say why it is held back.
-fn hold_back(outcome: &mut Outcome, f: usize, u: usize, why: String) {
+pub(super) fn hold_back(outcome: &mut Outcome, f: usize, u: usize, why: String) {
     let finding = &mut outcome.findings[f];
     if u >= finding.decision.updates.len() {
         return;

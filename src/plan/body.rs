@@ -80,7 +80,7 @@ pub fn render(
         };
         let _ = writeln!(
             out,
-            "\n### Re-locked `{}`\n\n{}; these pins move:\n\n| Package | From | To | Why |\n|---|---|---|---|",
+            "\n### Re-locked `{}`\n\n{}; these pins move:\n",
             cell(&item.file),
             if relock.update_kind.is_some() {
                 "Resolved again from its input with every other pin kept"
@@ -88,21 +88,24 @@ pub fn render(
                 "Resolved again from its input with every pin free to move"
             }
         );
-        for moved in &relock.moved {
+        moved_table(&mut out, &relock.moved);
+    }
+    // An update of a `.in` moves the locks compiled from it in the same change.
+    for item in items {
+        for (n, companion) in item.update.companions.iter().enumerate() {
+            let file = item
+                .companions
+                .get(n)
+                .cloned()
+                .unwrap_or_else(|| companion.file.display().to_string());
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} |",
-                cell(&moved.name),
-                moved
-                    .from
-                    .as_deref()
-                    .map_or_else(|| "(new)".to_owned(), |v| format!("`{}`", cell(v))),
-                moved
-                    .to
-                    .as_deref()
-                    .map_or_else(|| "(removed)".to_owned(), |v| format!("`{}`", cell(v))),
-                cell(&moved.why)
+                "\n### Re-locked `{}` with `{}`\n\nResolved again from `{}` as this update leaves it, with every other pin kept; these pins move:\n",
+                cell(&file),
+                cell(&item.file),
+                cell(&item.file)
             );
+            moved_table(&mut out, &companion.relock.moved);
         }
     }
     let fixed: BTreeSet<&String> = items.iter().flat_map(|i| &i.update.fixes).collect();
@@ -152,6 +155,27 @@ pub fn render(
     out
 }
 
+/// The table of the pins a re-lock moves, with why.
+fn moved_table(out: &mut String, moved: &[crate::manifest::edit::MovedPin]) {
+    let _ = writeln!(out, "| Package | From | To | Why |\n|---|---|---|---|");
+    for moved in moved {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            cell(&moved.name),
+            moved
+                .from
+                .as_deref()
+                .map_or_else(|| "(new)".to_owned(), |v| format!("`{}`", cell(v))),
+            moved
+                .to
+                .as_deref()
+                .map_or_else(|| "(removed)".to_owned(), |v| format!("`{}`", cell(v))),
+            cell(&moved.why)
+        );
+    }
+}
+
 /// The commit message: the title, then one line per update (and per pin a re-lock moves).
 pub fn commit_message(title: &str, items: &[Item]) -> String {
     let mut out = format!("{title}\n\n");
@@ -172,6 +196,17 @@ pub fn commit_message(title: &str, items: &[Item]) -> String {
             item.file,
             item.line
         );
+        for (n, companion) in item.update.companions.iter().enumerate() {
+            let file = item
+                .companions
+                .get(n)
+                .cloned()
+                .unwrap_or_else(|| companion.file.display().to_string());
+            let _ = writeln!(out, "  Re-locked {file} with it:");
+            for moved in &companion.relock.moved {
+                let _ = writeln!(out, "  - {}", moved.describe());
+            }
+        }
     }
     out
 }

@@ -53,6 +53,9 @@ pub struct Item {
     pub group: Option<String>,
     /// A page about the new release (release notes, changelog or project page), when known.
     pub link: Option<String>,
+    /// The repository-relative paths of the update's companions (the locks re-locked with
+    /// it), in the order of [`Update::companions`].
+    pub companions: Vec<String>,
 }
 
 /// What an advisory fixed by an update says, for the pull request's body.

@@ -21,11 +21,13 @@ fn item(file: &str, line: usize, name: &str, kind: UpdateKind, from: &str, to: &
             },
             fixes: Vec::new(),
             unblocks: Vec::new(),
+            companions: Vec::new(),
             age: None,
             reason: String::new(),
         },
         group: None,
         link: None,
+        companions: Vec::new(),
     }
 }
 

@@ -129,17 +129,31 @@ struct Setup {
 }
 
 fn setup(program: &str, lock: &[&str]) -> Setup {
+    setup_with(
+        program,
+        &[lock],
+        &[("requirements.in", "flask\ngunicorn\n")],
+    )
+}
+
+/// As [`setup`], with `files` (`requirements.in` and what it includes) written and each of
+/// `locks` run to lock it.
+fn setup_with(program: &str, locks: &[&[&str]], files: &[(&str, &str)]) -> Setup {
     let old = tempfile::tempdir().unwrap();
     publish(old.path(), OLD);
     let old_pypi = PypiServer::start(old.path());
     let repo = tempfile::tempdir().unwrap();
-    std::fs::write(repo.path().join("requirements.in"), "flask\ngunicorn\n").unwrap();
+    for (name, text) in files {
+        std::fs::write(repo.path().join(name), text).unwrap();
+    }
     std::fs::write(
         repo.path().join("repin.toml"),
         "[advisories]\nsource = \"off\"\n",
     )
     .unwrap();
-    oracle(repo.path(), old_pypi.index_url().as_str(), program, lock);
+    for lock in locks {
+        oracle(repo.path(), old_pypi.index_url().as_str(), program, lock);
+    }
     let packages = tempfile::tempdir().unwrap();
     publish(packages.path(), OLD);
     publish(packages.path(), NEW);
@@ -520,4 +534,261 @@ fn pr_opens_lock_maintenance_in_its_own_pull_request() {
             .any(|p| p.head == "repin/requirements.txt/flask"),
         "{stdout}"
     );
+}
+
+// An update of a requirement of the `.in` and the re-lock of every lock compiled from it are
+// one update: `check` shows the locks as its companions with their moved pins, `apply` writes
+// the `.in` and the locks together, each lock what its tool writes from the new `.in` (the
+// oracle is run on the new `.in` with the old lock in place, which it keeps pins from, as repin
+// does), and `pr` commits them on one branch.
+
+/// The `.in` the range-update tests start from: flask kept below 2.3, so its 2.3.3 is a range
+/// update that moves the lock.
+const RANGED: &str = "flask>=2.2,<2.3\ngunicorn\n";
+
+/// The update of `name` in `file` from `check`'s JSON report.
+fn update_of<'a>(report: &'a Value, file: &str, name: &str) -> &'a Value {
+    report["updates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == name && u["file"].as_str().unwrap().ends_with(file))
+        .unwrap_or_else(|| panic!("no {name} update of {file}: {report:#}"))
+}
+
+/// Moved pins as `name from -> to: why`.
+fn moves(moved: &Value) -> Vec<String> {
+    moved
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            format!(
+                "{} {} -> {}: {}",
+                m["name"].as_str().unwrap(),
+                m["from"].as_str().unwrap_or("(new)"),
+                m["to"].as_str().unwrap_or("(gone)"),
+                m["why"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+/// `check` proposes flask's range update of the `.in` with every lock of `lock_files` as its
+/// companion; `apply` writes the `.in` and each lock, and each lock is what the oracle writes
+/// from the new `.in` (`locks`: its arguments for each lock, in the same order).
+fn range_update_moves_locks(program: &str, locks: &[&[&str]], lock_files: &[&str]) {
+    let setup = setup_with(program, locks, &[("requirements.in", RANGED)]);
+    let before = copy(setup.repo.path());
+    let (stdout, stderr, code) = repin(&setup, &["check", "--format", "json"]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let flask = update_of(&report, "requirements.in", "flask");
+    let proposed = flask["proposed"].as_str().unwrap().to_owned();
+    assert!(
+        !proposed.contains("2.2"),
+        "the new range excludes the locked 2.2.2: {flask:#}"
+    );
+    let companions = flask["companions"].as_array().unwrap();
+    let files: Vec<&str> = companions
+        .iter()
+        .map(|c| c["file"].as_str().unwrap().rsplit('/').next().unwrap())
+        .collect();
+    assert_eq!(files, lock_files, "{flask:#}");
+    for companion in companions {
+        assert_eq!(
+            moves(&companion["moved"]),
+            [
+                "blinker (new) -> 1.7.0: now required by flask 2.3.3".to_owned(),
+                format!(
+                    "flask 2.2.2 -> 2.3.3: {} update: `flask{proposed}` in requirements.in",
+                    flask["kind"].as_str().unwrap()
+                ),
+                "werkzeug 2.2.3 -> 2.3.8: to fit flask 2.3.3".to_owned(),
+            ],
+            "{flask:#}"
+        );
+    }
+    // One update, not a warning that the two disagree.
+    assert_eq!(report["warnings"], Value::Array(Vec::new()), "{report:#}");
+
+    let (stdout, stderr, code) = repin(&setup, &["apply", "--only", "flask"]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let input = std::fs::read_to_string(setup.repo.path().join("requirements.in")).unwrap();
+    assert_eq!(input, format!("flask{proposed}\ngunicorn\n"));
+    for file in lock_files {
+        assert!(
+            stdout.contains(&format!("{file}: re-locked with it: + blinker 1.7.0")),
+            "{stdout}"
+        );
+    }
+    // The oracle re-locks from the new `.in`, keeping the old lock's pins where they fit.
+    std::fs::write(before.path().join("requirements.in"), &input).unwrap();
+    for lock in locks {
+        oracle(
+            before.path(),
+            setup.pypi.index_url().as_str(),
+            program,
+            lock,
+        );
+    }
+    for file in lock_files {
+        let ours = std::fs::read_to_string(setup.repo.path().join(file)).unwrap();
+        let theirs = std::fs::read_to_string(before.path().join(file)).unwrap();
+        if ours != theirs {
+            let diff = similar::TextDiff::from_lines(&theirs, &ours)
+                .unified_diff()
+                .header(program, "repin")
+                .to_string();
+            panic!("repin's re-lock of {file} differs from {program}'s:\n{diff}");
+        }
+    }
+    // The two agree: nothing about flask is due or warned about after it.
+    let (stdout, stderr, _) = repin(&setup, &["check", "--format", "json"]);
+    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|_| panic!("{stderr}"));
+    assert!(
+        report["updates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["name"] != "flask"),
+        "{report:#}"
+    );
+    assert_eq!(report["warnings"], Value::Array(Vec::new()), "{report:#}");
+}
+
+#[test]
+fn a_range_update_of_the_in_moves_its_pip_compile_lock_with_it() {
+    range_update_moves_locks(
+        "pip-compile",
+        &[&[
+            "--generate-hashes",
+            "--no-emit-index-url",
+            "--output-file=requirements.txt",
+            "requirements.in",
+        ]],
+        &["requirements.txt"],
+    );
+}
+
+/// Two locks of one `.in` (one per Python) move in the same update.
+#[test]
+fn a_range_update_of_the_in_moves_every_uv_lock_made_from_it() {
+    let lock = |python: &'static str, out: &'static str| -> Vec<&'static str> {
+        vec![
+            "pip",
+            "compile",
+            "requirements.in",
+            "--generate-hashes",
+            "--python-version",
+            python,
+            "-o",
+            out,
+        ]
+    };
+    let (a, b) = (
+        lock("3.11", "requirements-py311.txt"),
+        lock("3.12", "requirements-py312.txt"),
+    );
+    range_update_moves_locks(
+        "uv",
+        &[&a, &b],
+        &["requirements-py311.txt", "requirements-py312.txt"],
+    );
+}
+
+/// When nothing fits the new range with the rest of the `.in`, the range update is held back
+/// with what blocks it, never proposed alone.
+#[test]
+fn a_range_update_its_lock_cannot_take_is_held_back() {
+    // flask 2.3.3 needs Werkzeug 2.3.7; the `.in` keeps Werkzeug below 2.3 with a constraint.
+    let setup = setup_with(
+        "pip-compile",
+        &[&[
+            "--no-emit-index-url",
+            "--output-file=requirements.txt",
+            "requirements.in",
+        ]],
+        &[
+            (
+                "requirements.in",
+                "-c constraints.txt\nflask>=2.2,<2.3\ngunicorn\n",
+            ),
+            ("constraints.txt", "werkzeug<2.3\n"),
+        ],
+    );
+    let (stdout, stderr, code) = repin(&setup, &["check", "--format", "json"]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert!(
+        report["updates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| !(u["name"] == "flask" && u["file"].as_str().unwrap().ends_with(".in"))),
+        "{report:#}"
+    );
+    let held = report["held_back"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["name"] == "flask" && h["file"].as_str().unwrap().ends_with(".in"))
+        .unwrap_or_else(|| panic!("the `.in`'s flask is not held back: {report:#}"));
+    let reason = held["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("cannot be re-locked into") && reason.contains("werkzeug"),
+        "{reason}"
+    );
+    // `apply` writes neither file.
+    let input = std::fs::read(setup.repo.path().join("requirements.in")).unwrap();
+    let lock = std::fs::read(setup.repo.path().join("requirements.txt")).unwrap();
+    let (stdout, stderr, code) = repin(&setup, &["apply", "--only", "flask"]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert_eq!(
+        std::fs::read(setup.repo.path().join("requirements.in")).unwrap(),
+        input
+    );
+    assert_eq!(
+        std::fs::read(setup.repo.path().join("requirements.txt")).unwrap(),
+        lock
+    );
+}
+
+/// `repin pr`: the branch of the `.in`'s range update commits the `.in` and its re-locked lock,
+/// and its body lists the pins the lock moves.
+#[test]
+fn pr_commits_a_range_update_with_its_lock() {
+    let setup = setup_with("pip-compile", &[&PR_LOCK], &[("requirements.in", RANGED)]);
+    let remotes = tempfile::tempdir().unwrap();
+    let remote = with_remote(&setup, remotes.path());
+    let github = support::github::GitHubMock::start("acme/service", TOKEN, remote.clone());
+    let stdout = pr(&setup, &github, &remote);
+    let pull = github
+        .pulls()
+        .into_iter()
+        .find(|p| p.head == "repin/requirements.in/flask")
+        .unwrap_or_else(|| panic!("no flask pull request: {stdout}"));
+    for line in [
+        "### Re-locked `requirements.txt` with `requirements.in`",
+        "| blinker | (new) | `1.7.0` | now required by flask 2.3.3 |",
+        "| werkzeug | `2.2.3` | `2.3.8` | to fit flask 2.3.3 |",
+    ] {
+        assert!(pull.body.contains(line), "{line}\n{}", pull.body);
+    }
+    let git_dir = remote.to_str().unwrap();
+    let changed = support::git(
+        Path::new("/"),
+        &[
+            "--git-dir",
+            git_dir,
+            "diff",
+            "--name-only",
+            "main",
+            "repin/requirements.in/flask",
+        ],
+    );
+    assert_eq!(changed, "requirements.in\nrequirements.txt");
+    let (lock, _) = pushed(&remote, "repin/requirements.in/flask");
+    assert!(lock.contains("flask==2.3.3"), "{lock}");
+    assert!(lock.contains("blinker==1.7.0"), "{lock}");
 }

@@ -29,9 +29,11 @@ fn item(name: &str, from: &str, to: &str, security: bool) -> Item {
             age: None,
             reason: String::new(),
             unblocks: Vec::new(),
+            companions: Vec::new(),
         },
         group: None,
         link: None,
+        companions: Vec::new(),
     }
 }
 
