@@ -235,7 +235,6 @@ struct UpdateEntry<'a> {
     moved: &'a [crate::manifest::edit::MovedPin],
     /// For an update of a `.in`: the locks compiled from it that are re-locked with it, as
     /// one update.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     companions: Vec<CompanionEntry<'a>>,
 }
 

@@ -218,10 +218,11 @@ fn edit_relock(
             .map_or_else(String::new, |d| d.name.clone()),
         reason,
     };
-    if let Some(other) = requests
-        .iter()
-        .find(|r| r.change != Change::Relock(Box::new(relock.clone())))
-    {
+    // Re-locks that write the same file are one (a `.in` update's companion and a pin update
+    // of the lock often are, in one security branch); what they say moved may differ.
+    if let Some(other) = requests.iter().find(|r| {
+        !matches!(&r.change, Change::Relock(other) if other.text == relock.text && other.pins == relock.pins)
+    }) {
         return Err(EditError::Conflict {
             path: manifest.source.path().to_path_buf(),
             position: at(other.index),
