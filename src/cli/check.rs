@@ -836,7 +836,13 @@ pub fn check(args: &CheckArgs) -> u8 {
 /// takes them all (the file is replaced once). They are the file's own pin updates and the
 /// companions of updates of its `.in` (re-locked with them). When they cannot be combined, each
 /// stays its own and the first one is written, the others failing with why.
-fn combine_relocks(runtime: &tokio::runtime::Runtime, run: &mut Run, selection: &Selection) {
+///
+/// Returns a note for each pin update superseded by an update of its `.in`.
+fn combine_relocks(
+    runtime: &tokio::runtime::Runtime,
+    run: &mut Run,
+    selection: &Selection,
+) -> Vec<String> {
     /// The chosen updates that re-lock one file: its own, and those whose companion it is.
     #[derive(Default)]
     struct Writers {
@@ -873,6 +879,7 @@ fn combine_relocks(runtime: &tokio::runtime::Runtime, run: &mut Run, selection: 
                 .push((f, u));
         }
     }
+    let mut superseded: Vec<(usize, usize, PathBuf)> = Vec::new();
     for (file, writers) in by_file
         .into_iter()
         .filter(|(_, w)| w.own.len() + w.inputs.len() > 1)
@@ -894,14 +901,55 @@ fn combine_relocks(runtime: &tokio::runtime::Runtime, run: &mut Run, selection: 
                 Some((manifest, finding.index, &finding.decision.updates[u]))
             })
             .collect();
-        let combined =
+        let mut combined =
             runtime.block_on(
                 run.checker
                     .combined_relock(&run.outcome, &file, &updates, &inputs),
             );
+        // A pin update of a package whose `.in` requirement is updated too is superseded by
+        // it when the two do not fit together (the lock's `flask 2.3.3` and the `.in`'s
+        // `flask>=3.1.3,<4`): the `.in`'s update moves the package in the lock.
+        let mut own = writers.own.clone();
+        if combined.is_err() && !inputs.is_empty() {
+            let edited: Vec<String> = inputs
+                .iter()
+                .filter_map(|(m, i, _)| m.dependencies.get(*i))
+                .map(|d| crate::vocab::normalize_name(&d.name))
+                .collect();
+            let package = |f: usize| {
+                let finding = &run.outcome.findings[f];
+                run.workspace
+                    .dependency(&finding.file, finding.index)
+                    .map(|(_, d)| crate::vocab::normalize_name(&d.name))
+            };
+            let (passed, kept): (Vec<(usize, usize)>, Vec<(usize, usize)>) = writers
+                .own
+                .iter()
+                .partition(|&&(f, _)| package(f).is_some_and(|p| edited.contains(&p)));
+            if !passed.is_empty() {
+                let updates: Vec<(usize, &Update)> = kept
+                    .iter()
+                    .map(|&(f, u)| {
+                        let finding = &run.outcome.findings[f];
+                        (finding.index, &finding.decision.updates[u])
+                    })
+                    .collect();
+                let retried = runtime.block_on(run.checker.combined_relock(
+                    &run.outcome,
+                    &file,
+                    &updates,
+                    &inputs,
+                ));
+                if retried.is_ok() {
+                    combined = retried;
+                    own = kept;
+                    superseded.extend(passed.into_iter().map(|(f, u)| (f, u, file.clone())));
+                }
+            }
+        }
         match combined {
             Ok(relock) => {
-                for (f, u) in writers.own {
+                for (f, u) in own {
                     run.outcome.findings[f].decision.updates[u].change =
                         crate::manifest::edit::Change::Relock(Box::new(relock.clone()));
                 }
@@ -918,6 +966,24 @@ fn combine_relocks(runtime: &tokio::runtime::Runtime, run: &mut Run, selection: 
             )),
         }
     }
+    // Last first, so removing an update keeps the indexes of the others valid.
+    superseded.sort();
+    let mut notes = Vec::new();
+    for (f, u, file) in superseded.into_iter().rev() {
+        let finding = &mut run.outcome.findings[f];
+        let update = finding.decision.updates.remove(u);
+        let name = run
+            .workspace
+            .dependency(&finding.file, finding.index)
+            .map_or("", |(_, d)| d.name.as_str());
+        notes.push(format!(
+            "{}: {name} {} ({}) is not taken: the update of its `.in` moves {name} in it instead",
+            shown(&file),
+            update.proposed,
+            update.kind
+        ));
+    }
+    notes
 }
 
 /// Run `repin apply`.
@@ -936,7 +1002,7 @@ pub fn apply(args: &ApplyArgs) -> u8 {
             return EXIT_ERROR;
         }
     };
-    combine_relocks(&runtime, &mut run, &args.selection);
+    let superseded = combine_relocks(&runtime, &mut run, &args.selection);
     print_diagnostics(&run.workspace);
     let name_of = |finding: &Finding| {
         run.workspace
@@ -949,7 +1015,7 @@ pub fn apply(args: &ApplyArgs) -> u8 {
         apply::plan_edits(&run.workspace, &run.outcome.findings, &choose);
     let mut out = anstream::stdout().lock();
     let mut written = 0;
-    let mut also_due = Vec::new();
+    let mut also_due = superseded;
     // An update and the locks re-locked with it are written together or not at all.
     for group in apply::groups(&edits) {
         let together: Vec<&FileEdit> = group.iter().map(|&i| &edits[i]).collect();

@@ -139,6 +139,16 @@ fn setup(program: &str, lock: &[&str]) -> Setup {
 /// As [`setup`], with `files` (`requirements.in` and what it includes) written and each of
 /// `locks` run to lock it.
 fn setup_with(program: &str, locks: &[&[&str]], files: &[(&str, &str)]) -> Setup {
+    setup_full(program, locks, files, &[])
+}
+
+/// As [`setup_with`], with `extra` releases on the index updated against.
+fn setup_full(
+    program: &str,
+    locks: &[&[&str]],
+    files: &[(&str, &str)],
+    extra: &[(&str, &str, &[&str])],
+) -> Setup {
     let old = tempfile::tempdir().unwrap();
     publish(old.path(), OLD);
     let old_pypi = PypiServer::start(old.path());
@@ -157,6 +167,7 @@ fn setup_with(program: &str, locks: &[&[&str]], files: &[(&str, &str)]) -> Setup
     let packages = tempfile::tempdir().unwrap();
     publish(packages.path(), OLD);
     publish(packages.path(), NEW);
+    publish(packages.path(), extra);
     let pypi = PypiServer::start(packages.path());
     Setup {
         repo,
@@ -833,4 +844,68 @@ fn a_range_update_whose_lock_cannot_be_relocked_warns_why() {
         ),
         "{warning}"
     );
+}
+
+/// The demo: the lock's own flask update (2.3.3, inside the `.in`'s `<3`) and the
+/// `.in`'s range update (past 3.0.0) taken by one `apply` cannot both be: the `.in`'s wins, the
+/// lock moves with it as `pip-compile` moves it, and the pin update is said not taken.
+#[test]
+fn apply_takes_the_in_update_over_the_lock_pin_update_it_supersedes() {
+    let lock: &[&str] = &[
+        "--generate-hashes",
+        "--no-emit-index-url",
+        "--output-file=requirements.txt",
+        "requirements.in",
+    ];
+    let major: &[(&str, &str, &[&str])] = &[(
+        "flask",
+        "3.0.0",
+        &[
+            "Werkzeug>=2.3.7",
+            "Jinja2>=3.1.2",
+            "itsdangerous>=2.1.2",
+            "click>=8.1.3",
+            "blinker>=1.6.2",
+        ],
+    )];
+    let setup = setup_full(
+        "pip-compile",
+        &[lock],
+        &[("requirements.in", "flask>=2.2,<3\ngunicorn\n")],
+        major,
+    );
+    let before = copy(setup.repo.path());
+    let (stdout, stderr, code) = repin(&setup, &["check", "--format", "json"]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    // Both are due: the lock's pin inside the old range, the `.in`'s range past it.
+    assert_eq!(
+        update_of(&report, "requirements.txt", "flask")["proposed"],
+        "2.3.3"
+    );
+    let proposed = update_of(&report, "requirements.in", "flask")["proposed"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (stdout, stderr, code) = repin(&setup, &["apply", "--only", "flask"]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains(
+            "flask 2.3.3 (lock) is not taken: the update of its `.in` moves flask in it instead"
+        ),
+        "{stdout}"
+    );
+    let input = std::fs::read_to_string(setup.repo.path().join("requirements.in")).unwrap();
+    assert_eq!(input, format!("flask{proposed}\ngunicorn\n"));
+    std::fs::write(before.path().join("requirements.in"), &input).unwrap();
+    oracle(
+        before.path(),
+        setup.pypi.index_url().as_str(),
+        "pip-compile",
+        lock,
+    );
+    let ours = std::fs::read_to_string(setup.repo.path().join("requirements.txt")).unwrap();
+    let theirs = std::fs::read_to_string(before.path().join("requirements.txt")).unwrap();
+    assert_eq!(ours, theirs, "repin's re-lock differs from pip-compile's");
+    assert!(ours.contains("flask==3.0.0"), "{ours}");
 }
