@@ -922,7 +922,9 @@ fn combine_relocks(
                     .dependency(&finding.file, finding.index)
                     .map(|(_, d)| crate::vocab::normalize_name(&d.name))
             };
-            let (passed, kept): (Vec<(usize, usize)>, Vec<(usize, usize)>) = writers
+            // (finding, update) pairs: those the `.in` passes over, and those kept.
+            type Pairs = Vec<(usize, usize)>;
+            let (passed, kept): (Pairs, Pairs) = writers
                 .own
                 .iter()
                 .partition(|&&(f, _)| package(f).is_some_and(|p| edited.contains(&p)));
