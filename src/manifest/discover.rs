@@ -59,43 +59,93 @@ const SKIPPED_DIRS: &[&str] = &[
     ".eggs",
 ];
 
-/// Extensions that make a `Dockerfile.*` name something else: ignore files, docs, scripts.
+/// Extensions that make a `Dockerfile.*` (or `Dockerfile-*`, `Dockerfile_*`) name something
+/// else: ignore files, docs, data, scripts and source files (`dockerfile_parser.py`).
 const NOT_DOCKERFILE_EXTENSIONS: &[&str] = &[
     "dockerignore",
     "md",
     "rst",
     "txt",
+    "adoc",
+    "html",
     "yml",
     "yaml",
     "json",
+    "toml",
+    "cfg",
+    "ini",
     "sh",
+    "bash",
+    "ps1",
+    "bat",
+    "py",
+    "pyc",
+    "go",
+    "rs",
+    "js",
+    "ts",
+    "rb",
+    "java",
     "orig",
     "bak",
     "swp",
+    "tmp",
+    "patch",
+    "diff",
 ];
+
+/// Whether `stem` (a lowercased file name without `.txt`) names a requirements or constraints
+/// file: `requirements*`, `constraints*`, or a word joined to either by `-` or `_`
+/// (`test-requirements`, `dev_requirements`, `upper-constraints`, `global-requirements-py3`).
+/// A word merely ending in the name (`notrequirements`) is not one.
+fn is_requirements_stem(stem: &str) -> bool {
+    ["requirements", "constraints"].iter().any(|word| {
+        stem.starts_with(word)
+            || stem.match_indices(word).any(|(at, _)| {
+                at > 0
+                    && matches!(stem.as_bytes()[at - 1], b'-' | b'_')
+                    && stem[at + word.len()..]
+                        .chars()
+                        .next()
+                        .is_none_or(|c| matches!(c, '-' | '_' | '.'))
+            })
+    })
+}
 
 /// Classify a file by its name: the rules of `repin extract`'s discovery.
 ///
-/// Requirements: `requirements*.txt`, any `.txt` in a directory named `requirements`,
-/// `constraints*.txt`, `*.in` (not `MANIFEST.in` nor templates like `config.h.in`),
-/// `*.txt.in`, and `*.lock` files (only when [`sniff_pip_lock`] agrees, since most `.lock`
-/// files are TOML or JSON). Dockerfiles: `Dockerfile`, `Dockerfile.*`, `*.Dockerfile`,
-/// `*.dockerfile`, `Containerfile`, `Containerfile.*`. Pyproject: `pyproject.toml`.
+/// Requirements: `requirements*.txt`, `*-requirements*.txt` and `*_requirements*.txt`
+/// (`test-requirements.txt`, `dev_requirements.txt`), the same for `constraints`, any `.txt`
+/// below a directory named `requirements` (`requirements/**/*.txt`; every directory of `path`
+/// counts, so give a path relative to the repository), `*.in` (not `MANIFEST.in` nor templates
+/// like `config.h.in`), `*.txt.in`, and `*.lock` files (only when [`sniff_pip_lock`] agrees,
+/// since most `.lock` files are TOML or JSON). Dockerfiles: `Dockerfile`, `Dockerfile.*`,
+/// `Dockerfile-*`, `Dockerfile_*`, `*.Dockerfile`, `*.dockerfile`, and the same with
+/// `Containerfile` (none of them with a documentation, data or source extension:
+/// `Dockerfile.md`, `dockerfile_parser.py`). Pyproject: `pyproject.toml`.
 pub fn classify(path: &Path) -> Option<ManifestKind> {
+    classify_at(path, path)
+}
+
+/// [`classify`] by `path` (as inside the repository), reading the file at `file` when its name
+/// is not enough (a `.lock` file).
+fn classify_at(path: &Path, file: &Path) -> Option<ManifestKind> {
     let name = path.file_name()?.to_str()?;
     let lower = name.to_ascii_lowercase();
-    let dotted = |prefix: &str| {
-        lower.strip_prefix(prefix).is_some_and(|rest| {
+    let suffixed = |base: &str| {
+        lower.strip_prefix(base).is_some_and(|rest| {
+            let Some(after) = rest.strip_prefix(['.', '-', '_']) else {
+                return rest.is_empty();
+            };
             // `Dockerfile.dev` is a Dockerfile; `Dockerfile.dockerignore` and `Dockerfile.md` are not.
-            let ext = rest.rsplit('.').next().unwrap_or("");
-            !NOT_DOCKERFILE_EXTENSIONS.contains(&ext)
+            let ext = after.rsplit('.').next().unwrap_or("");
+            !after.is_empty() && !NOT_DOCKERFILE_EXTENSIONS.contains(&ext)
         })
     };
-    if lower == "dockerfile"
-        || lower == "containerfile"
+    if suffixed("dockerfile")
+        || suffixed("containerfile")
         || lower.ends_with(".dockerfile")
-        || dotted("dockerfile.")
-        || dotted("containerfile.")
+        || lower.ends_with(".containerfile")
     {
         return Some(ManifestKind::Dockerfile);
     }
@@ -104,15 +154,13 @@ pub fn classify(path: &Path) -> Option<ManifestKind> {
     }
     let in_requirements_dir = path
         .parent()
-        .and_then(Path::file_name)
-        .and_then(|d| d.to_str())
-        .is_some_and(|d| d.eq_ignore_ascii_case("requirements"));
-    if lower.ends_with(".txt")
-        && (lower.starts_with("requirements")
-            || lower.starts_with("constraints")
-            || in_requirements_dir)
-    {
-        return Some(ManifestKind::Requirements);
+        .into_iter()
+        .flat_map(Path::components)
+        .any(|c| c.as_os_str().eq_ignore_ascii_case("requirements"));
+    if let Some(stem) = lower.strip_suffix(".txt") {
+        if is_requirements_stem(stem) || in_requirements_dir {
+            return Some(ManifestKind::Requirements);
+        }
     }
     if let Some(stem) = lower.strip_suffix(".in") {
         let plain = !stem.contains('.') || stem.ends_with(".txt");
@@ -120,7 +168,7 @@ pub fn classify(path: &Path) -> Option<ManifestKind> {
             return Some(ManifestKind::Requirements);
         }
     }
-    if lower.ends_with(".lock") && sniff_pip_lock(path) {
+    if lower.ends_with(".lock") && sniff_pip_lock(file) {
         return Some(ManifestKind::Requirements);
     }
     None
@@ -304,8 +352,14 @@ pub fn discover(root: &Path, repo: &RepoRoot) -> Result<Discovery, DiscoverError
         repo,
         &absolute_root,
     )));
+    let top = rules
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .top
+        .clone();
     let walk_rules = rules.clone();
     let walk_root = root.to_path_buf();
+    let filter_root = absolute_root.clone();
     let walker = ignore::WalkBuilder::new(root)
         .hidden(false)
         // No ignore file is read by the crate: `IgnoreRules` reads them.
@@ -329,7 +383,7 @@ pub fn discover(root: &Path, repo: &RepoRoot) -> Result<Discovery, DiscoverError
             let Ok(below) = entry.path().strip_prefix(&walk_root) else {
                 return true;
             };
-            let path = crate::text::repo_fs::normalise(&absolute_root.join(below));
+            let path = crate::text::repo_fs::normalise(&filter_root.join(below));
             let mut rules = walk_rules
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -344,7 +398,15 @@ pub fn discover(root: &Path, repo: &RepoRoot) -> Result<Discovery, DiscoverError
         if !entry.file_type().is_some_and(|t| t.is_file()) {
             continue;
         }
-        if let Some(kind) = classify(entry.path()) {
+        // Classified by its path inside the repository: a `requirements` directory above the
+        // checkout (`/home/me/requirements/app/docs/notes.txt`) says nothing about the file.
+        let inside = entry
+            .path()
+            .strip_prefix(root)
+            .ok()
+            .map(|below| crate::text::repo_fs::normalise(&absolute_root.join(below)))
+            .and_then(|path| path.strip_prefix(&top).ok().map(Path::to_path_buf));
+        if let Some(kind) = classify_at(inside.as_deref().unwrap_or(entry.path()), entry.path()) {
             discovery.found.push(Found {
                 path: entry.path().to_path_buf(),
                 kind,
@@ -385,6 +447,44 @@ mod tests {
             ("Dockerfile.dockerignore", None),
             ("Dockerfile.md", None),
             ("docker-compose.yml", None),
+            // Issue 17: the names Renovate and Dependabot find by default.
+            ("test-requirements.txt", Some(ManifestKind::Requirements)),
+            ("dev-requirements.txt", Some(ManifestKind::Requirements)),
+            ("build_requirements.txt", Some(ManifestKind::Requirements)),
+            (
+                "custom-requirements-py3.txt",
+                Some(ManifestKind::Requirements),
+            ),
+            ("upper-constraints.txt", Some(ManifestKind::Requirements)),
+            (
+                "requirements/extras/sqs.txt",
+                Some(ManifestKind::Requirements),
+            ),
+            ("a/requirements/b/c/d.txt", Some(ManifestKind::Requirements)),
+            ("Dockerfile-api", Some(ManifestKind::Dockerfile)),
+            ("Dockerfile_worker", Some(ManifestKind::Dockerfile)),
+            ("Dockerfile-python3.11", Some(ManifestKind::Dockerfile)),
+            ("build/app.Containerfile", Some(ManifestKind::Dockerfile)),
+            ("Containerfile-dev", Some(ManifestKind::Dockerfile)),
+            // And what must stay out.
+            ("requirements.md", None),
+            ("requirements-notes.md", None),
+            ("not_requirements.py", None),
+            ("notrequirements.txt", None),
+            ("requirementsfile.py", None),
+            ("requirements/README.md", None),
+            ("requirements/index.rst", None),
+            ("docs/requirements.rst", None),
+            ("Dockerfile-README.md", None),
+            ("Dockerfile_notes.txt", None),
+            ("dockerfile_parser.py", None),
+            ("dockerfile-lint.yml", None),
+            ("Dockerfiles", None),
+            ("Dockerfile.", None),
+            ("app.Containerfile.bak", None),
+            ("containerfile.go", None),
+            ("MANIFEST.in", None),
+            ("setup.cfg", None),
         ];
         for (path, expected) in cases {
             assert_eq!(classify(Path::new(path)), expected, "{path}");

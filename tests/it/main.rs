@@ -9,6 +9,7 @@ mod audit_osv_e2e;
 mod check_e2e;
 mod check_lock_e2e;
 mod cli;
+mod corpus_discovery;
 mod corpus_dockerfiles;
 mod corpus_pyproject;
 mod corpus_requirements;
