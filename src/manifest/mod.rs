@@ -200,6 +200,9 @@ pub enum SkipReason {
     /// A TOML string written with escapes or over several lines: its bytes are not its text,
     /// so no splice inside it can be verified.
     EscapedString,
+    /// Installed with `--no-index`: pip takes it from `--find-links` (local wheels, a links
+    /// page), never from an index, so there is no index to look it up in.
+    NoIndex,
 }
 
 impl SkipReason {
@@ -221,6 +224,7 @@ impl SkipReason {
             SkipReason::SplitValue => "split-value",
             SkipReason::WorkspaceMember => "workspace-member",
             SkipReason::EscapedString => "escaped-string",
+            SkipReason::NoIndex => "no-index",
         }
     }
 
@@ -245,6 +249,9 @@ impl SkipReason {
             SkipReason::WorkspaceMember => "a member of the same uv workspace",
             SkipReason::EscapedString => {
                 "written as a TOML string with escapes or line breaks, which one edit cannot change in place"
+            }
+            SkipReason::NoIndex => {
+                "installed with `--no-index`, from local files or links rather than an index"
             }
         }
     }

@@ -267,6 +267,8 @@ fn apply_options(manifests: &mut [Manifest], edges: &[Edge]) {
             if let DependencyDetail::Python(p) = &mut dependency.detail {
                 p.index = options.clone();
             }
+            // An includer's `--no-index` applies here too.
+            super::skip_if_no_index(dependency);
         }
     }
 }
@@ -274,6 +276,7 @@ fn apply_options(manifests: &mut [Manifest], edges: &[Edge]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::manifest::SkipReason;
     use crate::text::SourceFile;
 
     fn write(dir: &Path, rel: &str, text: &str) {
@@ -353,6 +356,38 @@ mod tests {
         assert_eq!(flask.index.extra_index_urls, vec!["https://extra/simple"]);
         let jinja = manifests[3].dependencies[0].python().unwrap();
         assert_eq!(jinja.index.extra_index_urls, vec!["https://extra/simple"]);
+    }
+
+    /// Issue 17: an includer's `--no-index` makes the included file's pins local installs too.
+    #[test]
+    fn an_includers_no_index_skips_the_included_pins() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        write(d, "requirements.txt", "--no-index\n-r base.txt\n");
+        write(d, "base.txt", "flask==3.1.0\n");
+        write(d, "other.txt", "flask==3.1.0\n");
+        let mut manifests = load(&d.join("requirements.txt"));
+        manifests.extend(load(&d.join("other.txt")));
+        let resolution = resolve_in(d, &mut manifests);
+        assert!(
+            resolution.diagnostics.is_empty(),
+            "{:?}",
+            resolution.diagnostics
+        );
+        let skips: Vec<_> = manifests
+            .iter()
+            .flat_map(|m| {
+                let name = m.source.path().file_name().unwrap().to_string_lossy();
+                m.dependencies
+                    .iter()
+                    .map(move |d| (name.clone().into_owned(), d.skip_reason))
+            })
+            .collect();
+        assert!(
+            skips.contains(&("base.txt".into(), Some(SkipReason::NoIndex))),
+            "{skips:?}"
+        );
+        assert!(skips.contains(&("other.txt".into(), None)), "{skips:?}");
     }
 
     #[test]

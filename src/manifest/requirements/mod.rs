@@ -109,6 +109,7 @@ pub fn parse(source: SourceFile) -> Manifest {
         if let DependencyDetail::Python(p) = &mut dependency.detail {
             p.index = file.options.clone();
         }
+        skip_if_no_index(dependency);
     }
     file.options.trusted_hosts.dedup();
     Manifest {
@@ -117,6 +118,18 @@ pub fn parse(source: SourceFile) -> Manifest {
         dependencies,
         diagnostics,
         details: ManifestDetails::Requirements(file),
+    }
+}
+
+/// With `--no-index` pip installs from `--find-links` only (given in the file, by an includer,
+/// or on the command line: local wheels or a links page), never from an index: a version found
+/// on an index could not be installed, so the requirement is not looked up. Its own reason (a
+/// URL, a path, a template) stays when it has one.
+pub(crate) fn skip_if_no_index(dependency: &mut Dependency) {
+    if let DependencyDetail::Python(p) = &dependency.detail {
+        if p.index.no_index && dependency.skip_reason.is_none() {
+            dependency.skip_reason = Some(SkipReason::NoIndex);
+        }
     }
 }
 

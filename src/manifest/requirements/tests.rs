@@ -302,3 +302,21 @@ fn deeply_nested_markers_are_an_error_of_their_requirement_only() {
         1
     );
 }
+
+/// Issue 17: with `--no-index` (with or without `--find-links`) pip installs only from links,
+/// so no pin of the file is looked up on an index; URLs and paths keep their own reason.
+#[test]
+fn no_index_files_are_local_installs() {
+    for options in ["--no-index\n", "--no-index --find-links ./wheels\n"] {
+        let m = parse_text(&format!("{options}flask==3.1.0\n./pkg\n"));
+        assert!(m.diagnostics.is_empty(), "{:?}", m.diagnostics);
+        let skips: Vec<_> = m.dependencies.iter().map(|d| d.skip_reason).collect();
+        assert_eq!(
+            skips,
+            vec![Some(SkipReason::NoIndex), Some(SkipReason::LocalPath)],
+            "{options}"
+        );
+    }
+    let m = parse_text("--find-links ./wheels\nflask==3.1.0\n");
+    assert_eq!(m.dependencies[0].skip_reason, None);
+}
