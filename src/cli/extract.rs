@@ -140,6 +140,7 @@ impl DependencyReport {
                     crate::manifest::dockerfile::ImageContext::From { .. } => "from",
                     crate::manifest::dockerfile::ImageContext::CopyFrom => "copy-from",
                     crate::manifest::dockerfile::ImageContext::RunMount => "run-mount",
+                    crate::manifest::dockerfile::ImageContext::Syntax => "syntax",
                 });
                 report.arg = i.from_arg.clone();
                 report.platform = i.platform.clone();

@@ -125,7 +125,9 @@ fn edge_cases_from_the_manifest() {
             .any(|d| d.0 == "ghcr.io/astral-sh/uv" && d.1 == "0.9.26")
     );
 
-    // dbt: pip pins in RUN, an unbraced ARG in the tag, a VCS requirement with a variable.
+    // dbt: pip pins in RUN, an unbraced ARG in the tag, a VCS requirement whose ref comes from
+    // the stage's `ARG commit_ref=main` (issue 17: read as pip would install it), and an
+    // argument that is a whole `ARG` without default.
     let dbt = read(&corpus, "dbt-labs__dbt-core__docker__Dockerfile");
     let dbt_deps = summary(&dbt);
     assert!(
@@ -141,9 +143,15 @@ fn edge_cases_from_the_manifest() {
         "{dbt_deps:?}"
     );
     assert!(
-        dbt_deps
-            .iter()
-            .any(|d| d.0 == "dbt-core" && d.2 == Some(SkipReason::EnvironmentVariable)),
+        dbt_deps.iter().any(|d| d.0 == "dbt-core"
+            && d.1 == "git+https://github.com/dbt-labs/dbt-core@main#subdirectory=core"
+            && d.2 == Some(SkipReason::VcsRequirement)),
+        "{dbt_deps:?}"
+    );
+    assert!(
+        dbt_deps.iter().any(|d| (d.0.contains("dbt_third_party")
+            || d.1.contains("dbt_third_party"))
+            && d.2 == Some(SkipReason::UnresolvedArg)),
         "{dbt_deps:?}"
     );
 

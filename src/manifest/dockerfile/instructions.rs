@@ -13,6 +13,8 @@ use crate::text::{Mapped, Span};
 pub struct Directives {
     /// `# syntax=...`
     pub syntax: Option<String>,
+    /// Where the `syntax` value is (an image reference BuildKit pulls as the frontend).
+    pub syntax_span: Option<Span>,
     /// `# escape=...`: `\` or `` ` ``.
     pub escape: char,
 }
@@ -102,10 +104,12 @@ const KEYWORDS: &[&str] = &[
 fn directives(text: &str, lines: &[Span]) -> Directives {
     let mut directives = Directives {
         syntax: None,
+        syntax_span: None,
         escape: '\\',
     };
     for line in lines {
-        let l = text[line.range()].trim();
+        let raw = &text[line.range()];
+        let l = raw.trim();
         let Some(body) = l.strip_prefix('#') else {
             break;
         };
@@ -117,8 +121,15 @@ fn directives(text: &str, lines: &[Span]) -> Directives {
             break;
         }
         let value = value.trim();
+        // The value's place: after the first `=` of the line, past the spaces around it.
+        let after_eq = raw.find('=').map_or(0, |at| at + 1);
+        let start =
+            line.start + after_eq + (raw[after_eq..].len() - raw[after_eq..].trim_start().len());
         match key.as_str() {
-            "syntax" => directives.syntax = Some(value.to_owned()),
+            "syntax" => {
+                directives.syntax = Some(value.to_owned());
+                directives.syntax_span = Some(Span::new(start, start + value.len()));
+            }
             "escape" if value == "`" => directives.escape = '`',
             _ => {}
         }
@@ -286,6 +297,8 @@ mod tests {
             l.directives.syntax.as_deref(),
             Some("docker/dockerfile:1.4")
         );
+        let at = l.directives.syntax_span.unwrap();
+        assert_eq!(&text[at.range()], "docker/dockerfile:1.4");
         assert_eq!(l.directives.escape, '`');
         assert_eq!(
             keywords(&l),

@@ -39,6 +39,8 @@ pub enum ImageContext {
     CopyFrom,
     /// `RUN --mount=...,from=image`.
     RunMount,
+    /// The `# syntax=` parser directive: the BuildKit frontend image that reads the file.
+    Syntax,
 }
 
 /// An image reference found in a Dockerfile, with what an edit needs.
@@ -135,6 +137,7 @@ pub fn parse(source: SourceFile) -> Manifest {
         in_stage: false,
         budget: Budget::for_text(source.text().len()),
         stage_names: std::collections::HashMap::new(),
+        env_names: std::collections::HashSet::new(),
     };
     parser.run();
     let Parser {
@@ -164,6 +167,8 @@ struct Parser<'s> {
     budget: Budget,
     /// The index of the first stage of each `AS` name, lowercased.
     stage_names: std::collections::HashMap<String, usize>,
+    /// Names an `ENV` has set so far: a `RUN` sees the `ENV` value over an `ARG` of that name.
+    env_names: std::collections::HashSet<String>,
 }
 
 impl Parser<'_> {
@@ -171,6 +176,10 @@ impl Parser<'_> {
         let lexed = instructions::lex(self.source.text());
         self.info.syntax = lexed.directives.syntax.clone();
         self.info.escape = lexed.directives.escape;
+        if let (Some(syntax), Some(span)) = (&lexed.directives.syntax, lexed.directives.syntax_span)
+        {
+            self.syntax(syntax, span);
+        }
         for stray in &lexed.strays {
             let line = self.source.slice(stray.span).trim();
             let message =
@@ -196,9 +205,35 @@ impl Parser<'_> {
                 "FROM" => self.from(instruction),
                 "COPY" | "ADD" => self.copy(instruction),
                 "RUN" => self.run_instruction(instruction),
+                "ENV" => self.env(instruction),
                 _ => {}
             }
         }
+    }
+
+    /// The `# syntax=` directive names an image (`docker/dockerfile:1.4`), updated like any
+    /// other. A directive is never substituted, so no `ARG` reaches it.
+    fn syntax(&mut self, value: &str, span: Span) {
+        let mut args = Mapped::new();
+        args.push_file(value, span.start);
+        let directive = Instruction {
+            keyword: "SYNTAX".to_owned(),
+            keyword_span: span,
+            args: args.clone(),
+            span,
+        };
+        let word = Word {
+            value: args,
+            start: 0,
+            end: value.len(),
+        };
+        self.image(
+            &directive,
+            &word,
+            &Scope::default(),
+            ImageContext::Syntax,
+            None,
+        );
     }
 
     fn words(&self, instruction: &Instruction) -> Vec<Word> {
@@ -229,6 +264,23 @@ impl Parser<'_> {
                 default_span,
                 global,
             });
+        }
+    }
+
+    /// `ENV A=1 B=2`, or the legacy `ENV A 1`: only the names matter (see `env_names`).
+    fn env(&mut self, instruction: &Instruction) {
+        let words = self.words(instruction);
+        for (i, word) in words.iter().enumerate() {
+            match word.value.text().split_once('=') {
+                Some((name, _)) => {
+                    self.env_names.insert(name.to_owned());
+                }
+                None if i == 0 => {
+                    self.env_names.insert(word.value.text().to_owned());
+                    break;
+                }
+                None => {}
+            }
         }
     }
 
@@ -640,6 +692,72 @@ impl Parser<'_> {
         });
     }
 
+    /// The pip argument `token` (ranges in `args`) with the stage's `ARG` defaults substituted,
+    /// mapped to the file, when the shell would read exactly that: the argument is not in
+    /// single quotes, and every variable in it is an `ARG` of the stage with a default that no
+    /// `ENV` and nothing in the same `RUN` sets otherwise. Else why not: `unresolved-arg` for
+    /// an `ARG` without default, `environment-variable` for anything else.
+    fn resolve_pip_argument(
+        &mut self,
+        args: &Mapped,
+        token: &pip::ShellToken,
+        tokens: &[pip::ShellToken],
+        command_start: usize,
+    ) -> Result<Mapped, SkipReason> {
+        let Some((start, end)) = token.verbatim else {
+            return Err(SkipReason::EnvironmentVariable);
+        };
+        // In single quotes the shell substitutes nothing.
+        if args.text()[token.raw.0..token.raw.1].starts_with('\'') {
+            return Err(SkipReason::EnvironmentVariable);
+        }
+        let expanded = args::expand(&args.slice(start, end), &self.stage_scope, &mut self.budget);
+        let mut used = expanded.used.clone();
+        used.sort();
+        used.dedup();
+        // Set by `ENV`, or by the command itself (`V=2 pip ...`, `export V`, `for V in`): the
+        // `ARG` default is not what the shell reads.
+        let set_here = |name: &str| {
+            tokens.iter().any(|t| {
+                t.raw.0 + command_start != token.raw.0
+                    && (t.text == name
+                        || t.text
+                            .strip_prefix(name)
+                            .is_some_and(|rest| rest.starts_with('=')))
+            })
+        };
+        let shadowed: Vec<&str> = used
+            .iter()
+            .map(String::as_str)
+            .filter(|name| self.env_names.contains(*name) || set_here(name))
+            .collect();
+        if !shadowed.is_empty() {
+            self.diagnostics.push(
+                Diagnostic::warning(
+                    self.source,
+                    args.cover(token.raw.0, token.raw.1),
+                    format!(
+                        "The version comes from `{}`, which is set in more than one way here (an `ENV`, or the command itself)",
+                        shadowed.join("`, `")
+                    ),
+                )
+                .with_hint("give it one `ARG` default so repin can read and update it"),
+            );
+            return Err(SkipReason::EnvironmentVariable);
+        }
+        let undeclared = used.iter().any(|name| self.stage_scope.get(name).is_none());
+        if undeclared || expanded.unsupported.is_some() {
+            return Err(SkipReason::EnvironmentVariable);
+        }
+        if !expanded.unresolved.is_empty() {
+            return Err(SkipReason::UnresolvedArg);
+        }
+        if expanded.value.text().contains('$') {
+            return Err(SkipReason::EnvironmentVariable);
+        }
+        Ok(expanded.value)
+    }
+
     /// Requirements of `pip install` commands in a `RUN`.
     fn pip_installs(&mut self, instruction: &Instruction, command_start: usize) {
         let args = &instruction.args;
@@ -659,9 +777,20 @@ impl Parser<'_> {
             token.verbatim = token.verbatim.map(shift);
             let text = token.text.clone();
             let file_span = pip::token_file_span(args, &token);
-            let (scanned, split) = match file_span {
-                Some(span) => (python::scan(&text, span.start), false),
-                None => (python::scan(&text, 0), true),
+            // `flask==${VERSION}`: the shell takes `VERSION` from the stage's `ARG`, whose
+            // default is read as image tags are, and edited where it is written.
+            let (resolved, arg_skip) = if text.contains('$') && !argument.index.no_index {
+                match self.resolve_pip_argument(args, &token, &tokens, command_start) {
+                    Ok(resolved) => (Some(resolved), None),
+                    Err(reason) => (None, Some(reason)),
+                }
+            } else {
+                (None, None)
+            };
+            let (scanned, split) = match (&resolved, file_span) {
+                (Some(resolved), _) => (python::scan(resolved.text(), 0), false),
+                (None, Some(span)) => (python::scan(&text, span.start), false),
+                (None, None) => (python::scan(&text, 0), true),
             };
             let mut requirement = scanned.requirement;
             requirement.origin = python::RequirementOrigin::PipInstall;
@@ -684,11 +813,24 @@ impl Parser<'_> {
                 }
             }
             let mut skip_reason = scanned.skip_reason;
-            if text.contains('$') {
-                skip_reason = Some(SkipReason::EnvironmentVariable);
+            let mut error_span = scanned.error.as_ref().map(|e| e.span);
+            if let Some(resolved) = &resolved {
+                let cover = args.cover(token.raw.0, token.raw.1);
+                if !remap_resolved(&mut requirement, resolved, cover) {
+                    skip_reason.get_or_insert(SkipReason::ComplexInterpolation);
+                }
+                error_span =
+                    error_span.map(|e| resolved.file_span(e.start, e.end).unwrap_or(cover));
+            }
+            if skip_reason.is_none() && requirement.index.no_index {
+                // A local install: pip never asks an index, so neither does repin.
+                skip_reason = Some(SkipReason::NoIndex);
+            } else if resolved.is_none() && text.contains('$') {
+                skip_reason = Some(arg_skip.unwrap_or(SkipReason::EnvironmentVariable));
             } else if let Some(error) = scanned.error {
                 if !split {
-                    let mut diagnostic = Diagnostic::error(self.source, error.span, error.message);
+                    let span = error_span.unwrap_or(error.span);
+                    let mut diagnostic = Diagnostic::error(self.source, span, error.message);
                     if let Some(cause) = error.cause {
                         diagnostic =
                             diagnostic.caused_by(cause.lines().next().unwrap_or("").to_owned());
@@ -719,6 +861,46 @@ impl Parser<'_> {
             }
             self.dependencies.push(dependency);
         }
+    }
+}
+
+/// Point the spans of `requirement`, scanned from `resolved` (offsets into its text), at the
+/// file: each part that sits in one place keeps it; one assembled from several places claims
+/// nothing (an empty span at `cover`, the argument as written). False when the pin's version
+/// does not sit in one place, so no edit could change it.
+fn remap_resolved(
+    requirement: &mut python::PythonRequirement,
+    resolved: &Mapped,
+    cover: Span,
+) -> bool {
+    let place = |span: Span| {
+        resolved
+            .file_span(span.start, span.end)
+            .unwrap_or(Span::empty(cover.start))
+    };
+    requirement.name_span = place(requirement.name_span);
+    requirement.entry_span = cover;
+    if let Some(spec) = &mut requirement.specifier {
+        spec.span = place(spec.span);
+    }
+    if let Some((_, span)) = &mut requirement.marker {
+        *span = place(*span);
+    }
+    if let Some(span) = &mut requirement.url_span {
+        *span = place(*span);
+    }
+    match &mut requirement.pin {
+        Some(pin) => match resolved.file_span(pin.span.start, pin.span.end) {
+            Some(span) => {
+                pin.span = span;
+                true
+            }
+            None => {
+                pin.span = Span::empty(cover.start);
+                false
+            }
+        },
+        None => true,
     }
 }
 

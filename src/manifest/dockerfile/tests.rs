@@ -1,4 +1,5 @@
 use super::*;
+use crate::manifest::check;
 use crate::text::Encoding;
 
 fn parse_text(text: &str) -> Manifest {
@@ -348,4 +349,165 @@ fn deeply_nested_defaults_are_bounded() {
         "{}",
         m.diagnostics[0].message
     );
+}
+
+/// Issue 17: `pip install --no-index --find-links=...` installs local wheels: its requirements
+/// are listed with `no-index` and never looked up; the same command without `--no-index` is not.
+#[test]
+fn pip_installs_without_an_index_are_skipped() {
+    let text = "FROM python:3.12\nRUN pip install --no-index --find-links=/tmp/wheels/ py-spy && pip install flask==3.1.0\nRUN pip3 install --no-index -f /w requests==2.32.3 ./local.whl\n";
+    let m = parse_text(text);
+    assert!(m.diagnostics.is_empty(), "{:?}", m.diagnostics);
+    let py: Vec<_> = m
+        .dependencies
+        .iter()
+        .filter(|d| d.python().is_some())
+        .map(|d| (d.name.as_str(), d.skip_reason))
+        .collect();
+    assert_eq!(
+        py,
+        vec![
+            ("py-spy", Some(SkipReason::NoIndex)),
+            ("flask", None),
+            ("requests", Some(SkipReason::NoIndex)),
+            // A path keeps its own reason.
+            ("./local.whl", Some(SkipReason::LocalPath)),
+        ]
+    );
+}
+
+/// Issue 17: the `# syntax=` directive is an image reference, edited in place (tag, and digest
+/// when pinned), spaces around `=` kept.
+#[test]
+fn the_syntax_directive_is_an_image() {
+    let text =
+        format!("# syntax = docker/dockerfile:1.4@{DIGEST}\n# escape=\\\nFROM python:3.12\n");
+    let m = parse_text(&text);
+    assert!(m.diagnostics.is_empty(), "{:?}", m.diagnostics);
+    let d = &m.dependencies[0];
+    assert_eq!(
+        (d.name.as_str(), d.current.as_str(), d.skip_reason),
+        (
+            "docker.io/docker/dockerfile",
+            &*format!("1.4@{DIGEST}"),
+            None
+        )
+    );
+    let i = image(&m, 0);
+    assert_eq!(i.context, ImageContext::Syntax);
+    assert_eq!(&text[i.tag_span.unwrap().range()], "1.4");
+    assert_eq!(&text[i.digest_span.unwrap().range()], DIGEST);
+    assert_eq!(m.source.position(d.span.start).column, 30);
+    assert_eq!(m.dependencies[1].current, "3.12");
+
+    let unpinned = parse_text("#syntax=docker/dockerfile:1\nFROM python:3.12\n");
+    let i = image(&unpinned, 0);
+    assert_eq!(i.reference.tag.as_deref(), Some("1"));
+    assert_eq!(
+        i.digest_insert_at,
+        Some("#syntax=docker/dockerfile:1".len())
+    );
+    // Only a directive at the top is one: the same comment later is a comment.
+    let late = parse_text("FROM python:3.12\n# syntax=docker/dockerfile:1.4\n");
+    assert_eq!(late.dependencies.len(), 1);
+}
+
+/// Issue 17: `pip install flask==${VERSION}` takes the stage's `ARG VERSION=...` default, as
+/// image tags do: the pin is the default's text, and its span is in the `ARG` line.
+#[test]
+fn pip_pins_from_arg_defaults_are_resolved() {
+    let text = "ARG FLASK=3.0.0\nFROM python:3.12\nARG FLASK\nARG VERSION=\"1.2.3\"\nRUN pip install \"flask==${FLASK}\" gunicorn==$VERSION\n";
+    let m = parse_text(text);
+    assert!(m.diagnostics.is_empty(), "{:?}", m.diagnostics);
+    check::spans_are_consistent(&m).unwrap();
+    let py: Vec<_> = m
+        .dependencies
+        .iter()
+        .filter(|d| d.python().is_some())
+        .map(|d| {
+            let p = m.source.position(d.span.start);
+            (d.name.as_str(), d.current.as_str(), d.skip_reason, p.line)
+        })
+        .collect();
+    assert_eq!(
+        py,
+        vec![("flask", "3.0.0", None, 1), ("gunicorn", "1.2.3", None, 4)]
+    );
+    let pin = m.dependencies[1].python().unwrap().pin.as_ref().unwrap();
+    assert_eq!(&text[pin.span.range()], "3.0.0");
+    assert!(
+        check::every_edit_verifies_or_is_refused(&m)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// What the shell would not read from the `ARG` default stays skipped, with why.
+#[test]
+fn pip_pins_from_variables_without_one_default_stay_skipped() {
+    let cases = [
+        // No default: only the build knows it.
+        (
+            "FROM python:3.12\nARG V\nRUN pip install flask==${V}\n",
+            SkipReason::UnresolvedArg,
+            false,
+        ),
+        // Not an ARG of the stage (a global one is not seen by RUN until redeclared).
+        (
+            "ARG V=1.0\nFROM python:3.12\nRUN pip install flask==${V}\n",
+            SkipReason::EnvironmentVariable,
+            false,
+        ),
+        // An ENV of the same name wins over the ARG.
+        (
+            "FROM python:3.12\nARG V=1.0\nENV V=2.0\nRUN pip install flask==${V}\n",
+            SkipReason::EnvironmentVariable,
+            true,
+        ),
+        // The command sets it itself.
+        (
+            "FROM python:3.12\nARG V=1.0\nRUN V=2.0 && pip install flask==$V\n",
+            SkipReason::EnvironmentVariable,
+            true,
+        ),
+        // In single quotes the shell substitutes nothing.
+        (
+            "FROM python:3.12\nARG V=1.0\nRUN pip install 'flask==${V}'\n",
+            SkipReason::EnvironmentVariable,
+            false,
+        ),
+        // The version is assembled from two places: no one edit changes it.
+        (
+            "FROM python:3.12\nARG MAJOR=1\nARG MINOR=2\nRUN pip install flask==${MAJOR}.${MINOR}\n",
+            SkipReason::ComplexInterpolation,
+            false,
+        ),
+    ];
+    for (text, reason, warned) in cases {
+        let m = parse_text(text);
+        let d = m.dependencies.iter().find(|d| d.name == "flask").unwrap();
+        assert_eq!(d.skip_reason, Some(reason), "{text}");
+        assert_eq!(
+            m.diagnostics
+                .iter()
+                .any(|d| d.message.contains("more than one way")),
+            warned,
+            "{text}: {:?}",
+            m.diagnostics
+        );
+        assert!(!m.has_errors(), "{text}: {:?}", m.diagnostics);
+        check::spans_are_consistent(&m).unwrap();
+    }
+}
+
+/// Issue 17: an image pinned by digest alone follows no tag: its current value is the digest
+/// as written, `@sha256:…`, not `latest`.
+#[test]
+fn digest_only_images_are_their_digest() {
+    let text = format!("FROM debian@{DIGEST}\n");
+    let m = parse_text(&text);
+    let d = &m.dependencies[0];
+    assert_eq!(d.current, format!("@{DIGEST}"));
+    assert_eq!(image(&m, 0).reference.tag, None);
+    assert_eq!(&text[d.span.range()], DIGEST);
 }

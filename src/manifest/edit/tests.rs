@@ -256,3 +256,56 @@ fn keeps_utf16_and_bom() {
     let out = edit(&m, &[version(0, "3.9.5", None)]).unwrap();
     assert_eq!(out.bytes(), Encoding::Utf16Le.encode("aiohttp==3.9.5\r\n"));
 }
+
+/// Issue 17: the `# syntax=` directive's image is edited where it is written, like a `FROM`.
+#[test]
+fn edits_the_syntax_directive_in_place() {
+    let text = "# syntax = docker/dockerfile:1.4\r\nFROM python:3.12\r\n";
+    let out = edited(
+        ManifestKind::Dockerfile,
+        text,
+        &[image(0, Some("1.7"), None)],
+    );
+    assert_eq!(
+        out,
+        "# syntax = docker/dockerfile:1.7\r\nFROM python:3.12\r\n"
+    );
+    let out = edited(
+        ManifestKind::Dockerfile,
+        text,
+        &[image(0, Some("1.7"), Some(D1))],
+    );
+    assert_eq!(
+        out,
+        format!("# syntax = docker/dockerfile:1.7@{D1}\r\nFROM python:3.12\r\n")
+    );
+    let pinned = format!("# syntax=docker/dockerfile:1.4@{D1}\nFROM python:3.12\n");
+    let out = edited(
+        ManifestKind::Dockerfile,
+        &pinned,
+        &[image(0, Some("1.7"), Some(D2))],
+    );
+    assert_eq!(
+        out,
+        format!("# syntax=docker/dockerfile:1.7@{D2}\nFROM python:3.12\n")
+    );
+}
+
+/// Issue 17: a `pip install` pin from an `ARG` default is edited in the `ARG` line; when the
+/// default feeds two pins, an edit of one alone is refused (the other would move too).
+#[test]
+fn edits_a_pip_pin_in_its_arg_default() {
+    let text = "FROM python:3.12\nARG FLASK=3.0.0\nRUN pip install flask==${FLASK}\n";
+    let out = edited(ManifestKind::Dockerfile, text, &[version(1, "3.1.2", None)]);
+    assert_eq!(
+        out,
+        "FROM python:3.12\nARG FLASK=3.1.2\nRUN pip install flask==${FLASK}\n"
+    );
+    let shared = "FROM python:3.12\nARG V=1.0\nRUN pip install a==$V b==$V\n";
+    let m = manifest(ManifestKind::Dockerfile, shared);
+    let error = edit(&m, &[version(1, "1.1", None)]).unwrap_err();
+    assert!(
+        error.to_string().contains("although no change was asked"),
+        "{error}"
+    );
+}
