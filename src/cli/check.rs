@@ -236,6 +236,8 @@ struct UpdateEntry<'a> {
     /// For an update of a `.in`: the locks compiled from it that are re-locked with it, as
     /// one update.
     companions: Vec<CompanionEntry<'a>>,
+    /// `path:line` of each reference that takes the changed value, when there are several.
+    used_at: Vec<String>,
 }
 
 /// A lock re-locked with an update, in the JSON report.
@@ -287,14 +289,75 @@ pub(super) struct CheckReport<'a> {
     hosts: &'a [String],
 }
 
-fn updates_first(findings: &[Finding]) -> Vec<(&Finding, &Update)> {
-    let mut all: Vec<(&Finding, &Update)> = findings
+/// An update as listed: once, with every place that uses the value it changes.
+struct Listed<'a> {
+    finding: &'a Finding,
+    update: &'a Update,
+    /// `path:line` of each reference that takes the value, when there are several (two `FROM`
+    /// lines taking their tag from one `ARG`); empty otherwise.
+    used_at: Vec<String>,
+}
+
+/// Where a dependency's value is used: the reference of an image, the argument of a `pip
+/// install`, the line of a requirement.
+fn used_at(workspace: &Workspace, finding: &Finding) -> Option<String> {
+    let (manifest, dependency) = workspace.dependency(&finding.file, finding.index)?;
+    let span = match &dependency.detail {
+        crate::manifest::DependencyDetail::Image(image) => image.reference_span,
+        crate::manifest::DependencyDetail::Python(python) => python.entry_span,
+    };
+    let line = manifest.source.position(span.start).line;
+    Some(format!("{}:{line}", shown(&finding.file)))
+}
+
+/// The updates due, security first, then by file and position; the same update of the same
+/// value reached from several references (one `ARG` default feeding two `FROM` lines) is
+/// listed once, naming each reference, as `apply` makes it once.
+fn updates_first(run: &Run) -> Vec<Listed<'_>> {
+    let mut all: Vec<(&Finding, &Update)> = run
+        .outcome
+        .findings
         .iter()
         .flat_map(|f| f.decision.updates.iter().map(move |u| (f, u)))
         .collect();
-    // Security updates first, then by file and position.
     all.sort_by_key(|(f, u)| (!u.is_security(), f.file.clone(), f.index));
-    all
+    let workspace = &run.workspace;
+    let value = |finding: &Finding, update: &Update| {
+        workspace
+            .dependency(&finding.file, finding.index)
+            .map(|(_, d)| {
+                (
+                    finding.file.clone(),
+                    d.name.clone(),
+                    d.span,
+                    update.kind,
+                    update.current.clone(),
+                    update.proposed.clone(),
+                )
+            })
+    };
+    let mut listed: Vec<Listed<'_>> = Vec::new();
+    let mut seen: BTreeMap<_, usize> = BTreeMap::new();
+    for (finding, update) in all {
+        let key = value(finding, update);
+        if let Some(&at) = key.as_ref().and_then(|k| seen.get(k)) {
+            let first: &mut Listed<'_> = &mut listed[at];
+            if first.used_at.is_empty() {
+                first.used_at.extend(used_at(workspace, first.finding));
+            }
+            first.used_at.extend(used_at(workspace, finding));
+            continue;
+        }
+        if let Some(key) = key {
+            seen.insert(key, listed.len());
+        }
+        listed.push(Listed {
+            finding,
+            update,
+            used_at: Vec::new(),
+        });
+    }
+    listed
 }
 
 pub(super) fn report<'a>(run: &'a Run) -> CheckReport<'a> {
@@ -318,7 +381,12 @@ pub(super) fn report<'a>(run: &'a Run) -> CheckReport<'a> {
         notes: run.outcome.notes.iter().map(|n| tidy(n)).collect(),
         hosts: &run.outcome.hosts,
     };
-    for (finding, update) in updates_first(&run.outcome.findings) {
+    for Listed {
+        finding,
+        update,
+        used_at,
+    } in updates_first(run)
+    {
         let Some((manifest, dep)) = run.workspace.dependency(&finding.file, finding.index) else {
             continue;
         };
@@ -347,6 +415,7 @@ pub(super) fn report<'a>(run: &'a Run) -> CheckReport<'a> {
                     moved: &c.relock.moved,
                 })
                 .collect(),
+            used_at,
         });
     }
     for finding in &run.outcome.findings {
@@ -414,17 +483,17 @@ fn print_table(run: &Run, all: bool, edit_failures: &[EditFailure]) -> std::io::
     let findings = &run.outcome.findings;
     // Grouped by file once: a scan of every finding per file is quadratic in large repositories.
     type Group<'a> = (
-        Vec<(&'a Finding, &'a Update)>,
+        Vec<Listed<'a>>,
         Vec<&'a Finding>,
         Vec<&'a crate::lookup::Failure>,
     );
     let mut by_file: std::collections::BTreeMap<&Path, Group<'_>> = Default::default();
-    for (finding, update) in updates_first(findings) {
+    for listed in updates_first(run) {
         by_file
-            .entry(finding.file.as_path())
+            .entry(listed.finding.file.as_path())
             .or_default()
             .0
-            .push((finding, update));
+            .push(listed);
     }
     for finding in findings.iter().filter(|f| f.decision.updates.is_empty()) {
         by_file
@@ -443,7 +512,12 @@ fn print_table(run: &Run, all: bool, edit_failures: &[EditFailure]) -> std::io::
     let (mut due, mut security, mut problems) = (0, 0, 0);
     for (file, (updates, others, failures)) in by_file {
         let mut lines = Vec::new();
-        for (finding, update) in updates {
+        for Listed {
+            finding,
+            update,
+            used_at,
+        } in updates
+        {
             let Some((manifest, dep)) = run.workspace.dependency(file, finding.index) else {
                 continue;
             };
@@ -455,8 +529,13 @@ fn print_table(run: &Run, all: bool, edit_failures: &[EditFailure]) -> std::io::
             } else {
                 paint(style::KIND, update.kind)
             };
+            let places = if used_at.is_empty() {
+                String::new()
+            } else {
+                format!("  (used at {})", used_at.join(", "))
+            };
             lines.push(format!(
-                "  {} {:<28} {} → {}  {}  {}  {}",
+                "  {} {:<28} {} → {}  {}  {}  {}{}",
                 paint(
                     style::DIM,
                     format!("{:>7}", format!("{}:{}", p.line, p.column))
@@ -466,7 +545,8 @@ fn print_table(run: &Run, all: bool, edit_failures: &[EditFailure]) -> std::io::
                 paint(style::NEW, &update.proposed),
                 kind,
                 paint(style::DIM, age_text(update)),
-                paint(style::DIM, &update.reason)
+                paint(style::DIM, &update.reason),
+                paint(style::DIM, places)
             ));
         }
         for finding in others {

@@ -13,6 +13,7 @@ mod corpus_discovery;
 mod corpus_dockerfiles;
 mod corpus_pyproject;
 mod corpus_requirements;
+mod dockerfile_e2e;
 mod eol_e2e;
 mod fixtures;
 mod hostile_files_e2e;
