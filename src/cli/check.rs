@@ -238,6 +238,8 @@ struct UpdateEntry<'a> {
     companions: Vec<CompanionEntry<'a>>,
     /// `path:line` of each reference that takes the changed value, when there are several.
     used_at: Vec<String>,
+    /// The index's reason when the current pin is yanked (`""` when it gives none).
+    yanked: Option<&'a str>,
 }
 
 /// A lock re-locked with an update, in the JSON report.
@@ -320,7 +322,8 @@ fn updates_first(run: &Run) -> Vec<Listed<'_>> {
         .iter()
         .flat_map(|f| f.decision.updates.iter().map(move |u| (f, u)))
         .collect();
-    all.sort_by_key(|(f, u)| (!u.is_security(), f.file.clone(), f.index));
+    // Security fixes and yanked pins first.
+    all.sort_by_key(|(f, u)| (!u.is_security(), !u.is_urgent(), f.file.clone(), f.index));
     let workspace = &run.workspace;
     let value = |finding: &Finding, update: &Update| {
         workspace
@@ -416,6 +419,7 @@ pub(super) fn report<'a>(run: &'a Run) -> CheckReport<'a> {
                 })
                 .collect(),
             used_at,
+            yanked: update.yanked.as_deref(),
         });
     }
     for finding in &run.outcome.findings {
@@ -526,6 +530,8 @@ fn print_table(run: &Run, all: bool, edit_failures: &[EditFailure]) -> std::io::
             let kind = if update.is_security() {
                 security += 1;
                 paint(style::ERROR, format!("security/{}", update.kind))
+            } else if update.yanked.is_some() {
+                paint(style::ERROR, format!("yanked/{}", update.kind))
             } else {
                 paint(style::KIND, update.kind)
             };
@@ -775,6 +781,34 @@ pub(super) fn report_to_actions(run: &Run) -> std::io::Result<()> {
                 update.line,
                 update.column,
                 "repin: security update",
+                &message
+            )
+        )?;
+    }
+    for update in report.updates.iter().filter(|u| !u.security) {
+        let Some(why) = update.yanked else {
+            continue;
+        };
+        let message = format!(
+            "{} {} is yanked on its index{}; update to {}",
+            update.name,
+            update.current,
+            if why.is_empty() {
+                String::new()
+            } else {
+                format!(": {why}")
+            },
+            update.proposed
+        );
+        writeln!(
+            out,
+            "{}",
+            annotation(
+                Level::Warning,
+                Some(Path::new(&update.file)),
+                update.line,
+                update.column,
+                "repin: yanked pin",
                 &message
             )
         )?;

@@ -403,6 +403,7 @@ pub fn finish(
             fixes: Vec::new(),
             unblocks: Vec::new(),
             companions: Vec::new(),
+            yanked: None,
             age: None,
             reason: match (&target.reason, target.kind) {
                 (Some(reason), _) => reason.clone(),
@@ -434,6 +435,7 @@ pub fn finish(
                     fixes: Vec::new(),
                     unblocks: Vec::new(),
                     companions: Vec::new(),
+                    yanked: None,
                     age: None,
                     reason: "pin the tag to its digest".into(),
                 });
@@ -458,6 +460,7 @@ pub fn finish(
                         fixes: Vec::new(),
                         unblocks: Vec::new(),
                         companions: Vec::new(),
+                        yanked: None,
                         age: None,
                         reason: format!(
                             "the tag was rebuilt: new manifests for {platforms}{}",

@@ -58,6 +58,11 @@ pub struct Update {
     /// Written with the update or not at all.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub companions: Vec<Companion>,
+    /// When the current pin's release is yanked on its index (PEP 592): the index's reason
+    /// (empty when it gives none). Such an update is due whatever the cooldown, and pull
+    /// request limits do not hold it back, as for a security fix.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub yanked: Option<String>,
 }
 
 /// A file an update changes besides its own (see [`Update::companions`]).
@@ -73,6 +78,11 @@ impl Update {
     /// Whether this is a security update.
     pub fn is_security(&self) -> bool {
         !self.fixes.is_empty()
+    }
+
+    /// Whether it may not wait: a security fix, or the way off a yanked pin.
+    pub fn is_urgent(&self) -> bool {
+        self.is_security() || self.yanked.is_some()
     }
 }
 

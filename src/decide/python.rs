@@ -38,10 +38,23 @@ fn rejection(
     ctx: &Context,
     needs_hashes: bool,
 ) -> Option<String> {
+    rejection_unless(release, kind, policy, ctx, needs_hashes, false)
+}
+
+/// [`rejection`]; `urgent` (the way off a yanked pin) is not held by the cooldown nor by a
+/// disabled kind, as a security fix is not.
+fn rejection_unless(
+    release: &Release,
+    kind: UpdateKind,
+    policy: &Policy,
+    ctx: &Context,
+    needs_hashes: bool,
+    urgent: bool,
+) -> Option<String> {
     if !policy.enabled {
         return Some("updates are disabled for it by configuration".into());
     }
-    if !policy.kinds.contains(&kind) {
+    if !urgent && !policy.kinds.contains(&kind) {
         return Some(format!("{kind} updates are not enabled"));
     }
     let text = release.version.to_string();
@@ -53,7 +66,9 @@ fn rejection(
             return Some(format!("outside allowed-versions `{allowed}`"));
         }
     }
-    if let (Some(min), Some(uploaded)) = (policy.minimum_release_age, release.uploaded) {
+    if let (Some(min), Some(uploaded), false) =
+        (policy.minimum_release_age, release.uploaded, urgent)
+    {
         let age = Duration::from_secs(ctx.now.saturating_sub(uploaded).max(0) as u64);
         if age < min {
             return Some(format!(
@@ -293,6 +308,12 @@ fn pinned(
     let prereleases = base.prereleases || !pep440::is_stable(current) || requirement.index.pre;
     let (candidates, python_note) = candidates(releases, Some(current), prereleases, ctx);
     let needs_hashes = !requirement.hashes.is_empty();
+    // A yanked pin (PEP 592: pulled by its publisher, pip installs it only when pinned exactly)
+    // must move: its routine update waits for no cooldown and no enabled kind.
+    let yanked = releases
+        .iter()
+        .find(|r| r.version == *current && r.yanked)
+        .map(|r| r.yanked_reason.clone().unwrap_or_default());
     let mut routine: Option<(&Release, UpdateKind)> = None;
     let mut major: Option<(&Release, UpdateKind)> = None;
     let mut held: Option<(String, String)> = None;
@@ -309,7 +330,8 @@ fn pinned(
             continue;
         }
         let p = policy(Some(kind));
-        match rejection(release, kind, &p, ctx, needs_hashes) {
+        let urgent = yanked.is_some() && kind != UpdateKind::Major;
+        match rejection_unless(release, kind, &p, ctx, needs_hashes, urgent) {
             None => *slot = Some((release, kind)),
             Some(why) => {
                 held.get_or_insert((release.version.to_string(), why));
@@ -323,11 +345,14 @@ fn pinned(
             .pin
             .as_ref()
             .is_some_and(|p| p.operator == PinOperator::ArbitraryEqual);
-        let reason = match kind {
+        let mut reason = match kind {
             UpdateKind::Major => "newest major release".to_owned(),
             _ if arbitrary => "newest release (arbitrary-equality pin)".to_owned(),
             _ => format!("newest {kind} release"),
         };
+        if let Some(why) = &yanked {
+            reason = format!("{current_text} is yanked{}; {reason}", yank_reason(why));
+        }
         Update {
             kind,
             current: current_text.to_owned(),
@@ -336,6 +361,7 @@ fn pinned(
             fixes: Vec::new(),
             unblocks: Vec::new(),
             companions: Vec::new(),
+            yanked: yanked.clone(),
             age: age(release, ctx),
             reason,
         }
@@ -362,7 +388,22 @@ fn pinned(
     if let Some(newest) = python_note {
         decision = held_for_python(decision, newest, ctx);
     }
+    if let Some(why) = &yanked {
+        decision = decision.note(format!(
+            "{current_text} is yanked on the index{}",
+            yank_reason(why)
+        ));
+    }
     decision
+}
+
+/// `: "the index's reason"`, or nothing when it gave none.
+fn yank_reason(why: &str) -> String {
+    if why.is_empty() {
+        String::new()
+    } else {
+        format!(": \"{why}\"")
+    }
 }
 
 fn ranged(
@@ -457,6 +498,7 @@ fn ranged(
                     fixes: Vec::new(),
                     unblocks: Vec::new(),
                     companions: Vec::new(),
+                    yanked: None,
                     age: age(release, ctx),
                     reason: if base.pin_ranges {
                         format!("pin the range to {}", release.version)

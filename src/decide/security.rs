@@ -209,6 +209,7 @@ pub fn assess(
                 fixes: ids,
                 unblocks: Vec::new(),
                 companions: Vec::new(),
+                yanked: None,
                 age: release.uploaded.map(|u| {
                     std::time::Duration::from_secs(ctx.now.saturating_sub(u).max(0) as u64)
                 }),

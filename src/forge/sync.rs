@@ -144,7 +144,7 @@ pub fn decide(
             });
             continue;
         }
-        if !branch.is_security() {
+        if !branch.is_urgent() {
             if limits.max_open > 0 && open_ours >= limits.max_open {
                 actions.push(Action::HeldBack {
                     branch: index,

@@ -365,6 +365,7 @@ impl Checker {
                         fixes: Vec::new(),
                         unblocks: Vec::new(),
                         companions: Vec::new(),
+                        yanked: None,
                         age: None,
                         reason: format!(
                             "lock maintenance ({}): every pin re-locked to the newest that fits: {}",

@@ -48,13 +48,34 @@ pub fn render(
             cell(&item.update.current),
             cell(&item.update.proposed),
             item.update.kind,
-            if item.update.is_security() {
-                ", security"
-            } else {
-                ""
+            match (item.update.is_security(), &item.update.yanked) {
+                (true, _) => ", security",
+                (false, Some(_)) => ", yanked",
+                _ => "",
             },
             release_date(item, now),
         );
+    }
+    // A yanked pin: the index's word on why it was pulled.
+    let yanked: Vec<(&Item, &String)> = items
+        .iter()
+        .filter_map(|i| i.update.yanked.as_ref().map(|why| (i, why)))
+        .collect();
+    if !yanked.is_empty() {
+        let _ = writeln!(out, "\n### Yanked\n");
+        for (item, why) in yanked {
+            let _ = writeln!(
+                out,
+                "- {} `{}` is yanked on its index{}",
+                display_name(&item.name),
+                item.update.current,
+                if why.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", cell(why))
+                }
+            );
+        }
     }
     // A migration changes more than its tag shows: say what reached its end of life.
     let migrations: Vec<&Item> = items

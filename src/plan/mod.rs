@@ -132,6 +132,12 @@ impl Branch {
         self.kind == BranchKind::Security
     }
 
+    /// Whether pull request limits may not hold it back: it fixes known vulnerabilities or moves
+    /// a yanked pin.
+    pub fn is_urgent(&self) -> bool {
+        self.is_security() || self.items.iter().any(|i| i.update.is_urgent())
+    }
+
     /// The marker of this branch's body.
     pub fn marker(&self) -> Marker {
         marker_of(&self.name, self.is_security(), &self.items)

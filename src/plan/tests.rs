@@ -22,6 +22,7 @@ fn item(file: &str, line: usize, name: &str, kind: UpdateKind, from: &str, to: &
             fixes: Vec::new(),
             unblocks: Vec::new(),
             companions: Vec::new(),
+            yanked: None,
             age: None,
             reason: String::new(),
         },
@@ -247,4 +248,28 @@ fn a_migration_body_says_what_reached_its_end_of_life() {
     let routine = item("r.txt", 1, "flask", UpdateKind::Patch, "3.1.0", "3.1.3");
     let branches = plan(&[routine], &BTreeMap::new(), &Options::default());
     assert!(!branches[0].body.contains("End of life"));
+}
+
+/// Issue 17: a pull request moving a yanked pin says so, with the index's reason.
+#[test]
+fn the_body_names_a_yanked_pin_and_why() {
+    let mut yanked = item(
+        "requirements.txt",
+        1,
+        "requests",
+        UpdateKind::Patch,
+        "2.32.0",
+        "2.32.3",
+    );
+    yanked.update.yanked = Some("Yanked due to conflicts with CVE-2024-35195 mitigation".into());
+    let branch = plan(&[yanked], &BTreeMap::new(), &Options::default())
+        .into_iter()
+        .next()
+        .unwrap();
+    assert!(branch.body.contains("| patch, yanked |"), "{}", branch.body);
+    assert!(
+        branch.body.contains("### Yanked\n\n- requests `2.32.0` is yanked on its index: Yanked due to conflicts with CVE-2024-35195 mitigation\n"),
+        "{}",
+        branch.body
+    );
 }

@@ -317,3 +317,85 @@ fn check_diff_and_apply_against_loopback_servers() {
         ]
     );
 }
+
+/// Issue 17: a yanked current pin is reported with the index's PEP 592 reason in the table, the
+/// JSON and the Action's annotations, from a static index that serves `data-yanked`.
+#[test]
+fn a_yanked_pin_is_reported_with_the_index_reason() {
+    let why = "Yanked due to conflicts with CVE-2024-35195 mitigation";
+    let index = support::static_index::StaticIndex::start(&[
+        ("requests", "2.31.0", None, None),
+        ("requests", "2.32.0", None, Some(why)),
+        ("requests", "2.32.3", None, None),
+        ("idna", "3.6", None, None),
+        ("idna", "3.7", None, None),
+    ]);
+    let repo = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let r = repo.path();
+    std::fs::write(
+        r.join("repin.toml"),
+        format!(
+            "[[indexes]]\nurl = \"{}\"\nprimary = true\n\n[advisories]\nsource = \"off\"\n",
+            index.index_url()
+        ),
+    )
+    .unwrap();
+    std::fs::write(r.join("requirements.txt"), "requests==2.32.0\nidna==3.6\n").unwrap();
+    let dir = r.to_str().unwrap();
+
+    let out = repin(
+        home.path(),
+        &["check", "--no-cache", "--format", "json", dir],
+    );
+    let report = json(&out);
+    let updates = report["updates"].as_array().unwrap();
+    assert_eq!(updates.len(), 2, "{report:#}");
+    // The way off the yanked pin comes first, with the reason; the other says null.
+    assert_eq!(
+        (
+            &updates[0]["name"],
+            &updates[0]["proposed"],
+            &updates[0]["yanked"]
+        ),
+        (
+            &Value::from("requests"),
+            &Value::from("2.32.3"),
+            &Value::from(why)
+        )
+    );
+    assert_eq!(updates[1]["name"], "idna");
+    assert_eq!(updates[1]["yanked"], Value::Null);
+    assert!(
+        report["notes"].as_array().unwrap().iter().any(|n| n
+            .as_str()
+            .unwrap()
+            .contains(&format!("2.32.0 is yanked on the index: \"{why}\""))),
+        "{report:#}"
+    );
+
+    let out = repin(home.path(), &["check", "--no-cache", dir]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("yanked/patch"), "{table}");
+    assert!(
+        table.contains(&format!("2.32.0 is yanked: \"{why}\"")),
+        "{table}"
+    );
+
+    let summary = home.path().join("summary.md");
+    let outputs = home.path().join("outputs");
+    let out = support::repin_with_env(
+        home.path(),
+        &["check", "--no-cache", dir],
+        &[
+            ("GITHUB_ACTIONS", "true".as_ref()),
+            ("GITHUB_STEP_SUMMARY", summary.as_os_str()),
+            ("GITHUB_OUTPUT", outputs.as_os_str()),
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("title=repin%3A yanked pin::requests 2.32.0 is yanked on its index: Yanked due to conflicts with CVE-2024-35195 mitigation; update to 2.32.3"),
+        "{stdout}"
+    );
+}

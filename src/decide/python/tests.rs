@@ -410,3 +410,58 @@ fn a_rewritten_range_never_lowers_its_floor() {
         }
     }
 }
+
+/// Issue 17: a yanked current pin (PEP 592) is reported with the index's reason, and its
+/// routine update is proposed under a cooldown and with its kind disabled, as a security fix
+/// is; the same release not yanked waits.
+#[test]
+fn a_yanked_pin_moves_whatever_the_cooldown_and_says_why() {
+    let why = "Yanked due to conflicts with CVE-2024-35195 mitigation";
+    let requests = [
+        rel("2.31.0", 400),
+        Release {
+            yanked: true,
+            yanked_reason: Some(why.to_owned()),
+            ..rel("2.32.0", 200)
+        },
+        rel("2.32.3", 1),
+    ];
+    let cooldown = "[update]\nminimum-release-age = \"7 days\"\n";
+    let not_yanked = run("requests==2.31.0", &requests, cooldown, None);
+    assert!(
+        summary(&not_yanked).starts_with("none: 2.32.3 held back: released"),
+        "{}",
+        summary(&not_yanked)
+    );
+    let d = run("requests==2.32.0", &requests, cooldown, None);
+    assert_eq!(summary(&d), "patch 2.32.3");
+    let update = &d.updates[0];
+    assert_eq!(update.yanked.as_deref(), Some(why));
+    assert!(update.is_urgent() && !update.is_security());
+    assert_eq!(
+        update.reason,
+        format!("2.32.0 is yanked: \"{why}\"; newest patch release")
+    );
+    assert!(
+        d.notes
+            .contains(&format!("2.32.0 is yanked on the index: \"{why}\"")),
+        "{:?}",
+        d.notes
+    );
+    // Patch updates disabled: the way off the yanked release is still proposed.
+    let d = run(
+        "requests==2.32.0",
+        &requests,
+        "[update]\nkinds = [\"major\"]\n",
+        None,
+    );
+    assert_eq!(summary(&d), "patch 2.32.3");
+    // A yank without a reason still says it is one.
+    let silent = [yanked("2.32.0"), rel("2.32.3", 1)];
+    let d = run("requests==2.32.0", &silent, "", None);
+    assert_eq!(d.updates[0].yanked.as_deref(), Some(""));
+    assert_eq!(
+        d.updates[0].reason,
+        "2.32.0 is yanked; newest patch release"
+    );
+}

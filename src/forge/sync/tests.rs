@@ -30,6 +30,7 @@ fn item(name: &str, from: &str, to: &str, security: bool) -> Item {
             reason: String::new(),
             unblocks: Vec::new(),
             companions: Vec::new(),
+            yanked: None,
         },
         group: None,
         link: None,
@@ -215,4 +216,33 @@ fn pull_requests_without_the_marker_are_left_alone() {
         &none,
     );
     assert_eq!(kinds(&actions), ["unrecognised #9", "create 0"]);
+}
+
+/// Issue 17: the way off a yanked pin is not held back by a limit, as a security fix is not.
+#[test]
+fn limits_never_hold_back_the_way_off_a_yanked_pin() {
+    let mut yanked = item("y", "1", "2", false);
+    yanked.update.yanked = Some("broken".into());
+    let planned = branches(&[
+        item("a", "1", "2", false),
+        item("b", "1", "2", false),
+        yanked,
+    ]);
+    let y = planned
+        .iter()
+        .position(|b| b.items.iter().any(|i| i.name == "y"))
+        .unwrap();
+    assert!(planned[y].is_urgent() && !planned[y].is_security());
+    let limits = Limits {
+        max_open: 1,
+        max_per_hour: 0,
+        now: 10_000,
+    };
+    let got = kinds(&decide(&planned, &[], &BTreeMap::new(), limits, &none));
+    assert!(got.contains(&format!("create {y}")), "{got:?}");
+    assert_eq!(
+        got.iter().filter(|a| a.starts_with("held")).count(),
+        1,
+        "{got:?}"
+    );
 }
