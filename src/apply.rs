@@ -498,6 +498,7 @@ mod tests {
             age: None,
             reason: String::new(),
             unblocks: Vec::new(),
+            yanked: None,
             companions: vec![Companion {
                 file: PathBuf::from("repo/requirements.txt"),
                 relock,
@@ -552,6 +553,7 @@ mod tests {
                 reason: String::new(),
                 unblocks: Vec::new(),
                 companions: Vec::new(),
+                yanked: None,
             }]),
         };
         let (edits, failures) = plan_edits(&workspace(), &[input, lock], &|_, _| true);

@@ -25,20 +25,20 @@
 pub mod format;
 pub mod input;
 pub mod listing;
+#[cfg(any(test, feature = "testing"))]
+pub mod memory;
 pub mod output;
 pub mod pypi;
 pub mod relock;
 pub mod report;
 pub mod resolve;
-#[cfg(any(test, feature = "testing"))]
-pub mod memory;
 pub mod source;
 pub mod target;
 
-pub use output::{Header, render};
-pub use resolve::{Locked, Request, Resolution, Via, resolve};
 #[cfg(any(test, feature = "testing"))]
 pub use memory::MemorySource;
+pub use output::{Header, render};
+pub use resolve::{Locked, Request, Resolution, Via, resolve};
 pub use source::{Candidate, PackageSource, SourceError};
 pub use target::Target;
 
