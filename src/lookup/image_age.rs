@@ -86,15 +86,22 @@ impl Checker {
             let mut held: Vec<(String, String)> = Vec::new();
             let mut kept = Vec::new();
             for mut update in std::mem::take(&mut finding.decision.updates) {
-                let answer = key_of(&finding.file, finding.index, &update.change)
-                    .and_then(|k| created.get(&k));
+                // Only image updates: a Python pin in a Dockerfile's RUN keeps its own age.
+                let Some(key) = key_of(&finding.file, finding.index, &update.change) else {
+                    kept.push(update);
+                    continue;
+                };
+                let answer = created.get(&key);
                 let built = match answer {
                     Some(Ok(Some(at))) => Some(*at),
                     _ => None,
                 };
                 update.age =
                     built.map(|at| Duration::from_secs(self.now.saturating_sub(at).max(0) as u64));
-                let minimum = policy(Some(update.kind)).minimum_release_age;
+                // A minimum of zero is no cooldown.
+                let minimum = policy(Some(update.kind))
+                    .minimum_release_age
+                    .filter(|m| !m.is_zero());
                 let why = match (minimum, update.age) {
                     _ if update.is_security() => None,
                     (Some(min), Some(age)) if age < min => Some(format!(

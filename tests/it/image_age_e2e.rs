@@ -178,6 +178,15 @@ fn image_updates_have_their_build_age_and_young_ones_wait() {
         );
     }
 
+    // A minimum of zero is no cooldown: nothing waits, whatever its registry says.
+    config("[update]\nminimum-release-age = \"0 days\"\n");
+    let report = check(home.path(), repo.path());
+    assert_eq!(
+        report["held_back"].as_array().unwrap().len(),
+        0,
+        "{report:#}"
+    );
+
     // Both platforms in use: the index's arm64 image is an hour old, and the youngest counts;
     // images of unknown age allowed.
     config(
