@@ -12,38 +12,21 @@
 //! be one update, and the re-lock to run after taking it.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 
 use pep440_rs::VersionSpecifiers;
 
-use super::relock::{Relockable, hold_back, update_why};
+use super::relock::{Relockable, hold_back, relock_failure, update_why};
 use super::{Checker, Outcome};
 use crate::decide::Companion;
 use crate::error::chain as error_chain;
 use crate::lock::input::Input;
-use crate::lock::pypi::PypiSource;
 use crate::lock::relock::{Job, relock};
 use crate::manifest::edit::{self, Change, Request};
 use crate::manifest::{Manifest, ManifestDetails};
-
-/// `path` with `.` and `..` resolved lexically.
-fn normal(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
-}
+use crate::text::repo_fs::normalise;
 
 /// The file name of `path`, for messages and hints.
 fn file_name(path: &Path) -> String {
@@ -188,17 +171,9 @@ impl Checker {
         for (path, triggers) in triggers {
             let lock = &locks[&path];
             let name = crate::cli::shown(&path);
-            let indexes = match self
-                .indexes
-                .indexes(&lock.input.options, Some(&lock.input_path))
-            {
-                Ok(indexes) if !indexes.is_empty() => indexes,
-                other => {
-                    let why = match other {
-                        Err(e) => error_chain(&e),
-                        Ok(_) => "`--no-index` is set, so there is no index to re-lock against"
-                            .to_owned(),
-                    };
+            let source = match self.relock_source(lock, &handle) {
+                Ok(source) => Arc::new(source.with_preferences(lock.existing.pins.clone())),
+                Err(why) => {
                     for t in &triggers {
                         held.entry((t.finding, t.update)).or_default().push(format!(
                             "`{}` cannot be re-locked into {name}: {why}",
@@ -208,15 +183,6 @@ impl Checker {
                     continue;
                 }
             };
-            let source = Arc::new(
-                PypiSource::new(
-                    self.pypi.clone(),
-                    indexes,
-                    handle.clone(),
-                    lock.target.python.clone(),
-                )
-                .with_preferences(lock.existing.pins.clone()),
-            );
             let existing = lock.existing.clone();
             let target = lock.target.clone();
             let inputs: Vec<Result<Input, String>> =
@@ -233,14 +199,8 @@ impl Checker {
                             input,
                             target: &target,
                         };
-                        relock(source.as_ref(), job, &[], false).map_err(|error| {
-                            let (causes, _) = error.details();
-                            if causes.is_empty() {
-                                error_chain(&error)
-                            } else {
-                                causes.join("; ")
-                            }
-                        })
+                        relock(source.as_ref(), job, &[], false)
+                            .map_err(|error| relock_failure(&error))
                     })
                     .collect::<Vec<_>>()
             });
@@ -327,7 +287,7 @@ fn locks_by_input<'a>(manifests: &[&'a Manifest]) -> BTreeMap<PathBuf, Vec<&'a M
         };
         let dir = manifest.source.path().parent().unwrap_or(Path::new(""));
         locks
-            .entry(normal(&dir.join(input)))
+            .entry(normalise(&dir.join(input)))
             .or_default()
             .push(manifest);
     }
@@ -350,7 +310,7 @@ pub(super) fn warn_on_contradicted_locks(
         manifests.iter().map(|m| (m.source.path(), *m)).collect();
     let mut warnings = Vec::new();
     for finding in &outcome.findings {
-        let Some(locks) = locks.get(&normal(&finding.file)) else {
+        let Some(locks) = locks.get(&normalise(&finding.file)) else {
             continue;
         };
         let Some(dependency) = by_path
@@ -406,7 +366,7 @@ mod tests {
     #[test]
     fn paths_are_compared_lexically() {
         assert_eq!(
-            normal(Path::new("./fixtures/demo/../demo/requirements.in")),
+            normalise(Path::new("./fixtures/demo/../demo/requirements.in")),
             PathBuf::from("fixtures/demo/requirements.in")
         );
     }

@@ -12,7 +12,7 @@
 //! note saying why they are not re-locked.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -29,6 +29,7 @@ use crate::lock::{LockError, Target};
 use crate::manifest::edit::Change;
 use crate::manifest::workspace::Workspace;
 use crate::manifest::{Manifest, ManifestDetails};
+use crate::text::repo_fs::normalise;
 use crate::versioning::UpdateKind;
 
 /// A compiled lock repin re-locks, with what it is made from.
@@ -50,33 +51,16 @@ pub struct Relockable {
     pub names: Vec<String>,
 }
 
-/// `path` with `.` and `..` resolved lexically.
-fn normal(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
-}
-
 /// The directory the lock's command was run in: where the recorded output path leads to the
 /// lock (`pip-compile -o services/api/requirements.txt` run at the root), else the lock's own.
 fn command_dir(lock: &Path, output: Option<&str>) -> PathBuf {
     let dir = lock.parent().unwrap_or(Path::new("")).to_path_buf();
     let Some(output) = output else { return dir };
-    let output = normal(Path::new(output));
+    let output = normalise(Path::new(output));
     if output.is_absolute() || output.starts_with("..") {
         return dir;
     }
-    let mut base = normal(lock);
+    let mut base = normalise(lock);
     let mut tail: Vec<_> = output.components().collect();
     while let Some(last) = tail.pop() {
         if base.file_name() != Some(last.as_os_str()) {
@@ -102,7 +86,7 @@ fn relockable(
         let style = Style::from_header(header)?;
         let path = manifest.source.path();
         let base = command_dir(path, style.output.as_deref());
-        let input_path = normal(&base.join(&style.inputs[0]));
+        let input_path = normalise(&base.join(&style.inputs[0]));
         let root = workspace.root_of(path).map_err(|e| error_chain(&e))?;
         // Only a regular file inside the lock's repository is read.
         root.regular_file(&input_path)
@@ -305,21 +289,11 @@ impl Checker {
             else {
                 continue;
             };
-            let indexes = match self
-                .indexes
-                .indexes(&lock.input.options, Some(&lock.input_path))
-            {
-                Ok(indexes) if !indexes.is_empty() => indexes,
-                _ => continue,
+            let Ok(source) = self.relock_source(lock, &handle) else {
+                continue;
             };
             // Everything may move: every project's page is asked again.
-            let source = PypiSource::new(
-                self.pypi.clone(),
-                indexes,
-                handle.clone(),
-                lock.target.python.clone(),
-            )
-            .refreshing(crate::registry::pypi::Refresh::All);
+            let source = source.refreshing(crate::registry::pypi::Refresh::All);
             let (path, existing, input, target) = (
                 path.clone(),
                 lock.existing.clone(),
@@ -378,17 +352,10 @@ impl Checker {
                     decision.none = None;
                 }
                 Ok(Ok(_)) => {}
-                Ok(Err(error)) => {
-                    let (causes, _) = error.details();
-                    outcome.warnings.push(format!(
-                        "{file}: lock maintenance could not re-lock it: {}",
-                        if causes.is_empty() {
-                            error_chain(&error)
-                        } else {
-                            causes.join("; ")
-                        }
-                    ));
-                }
+                Ok(Err(error)) => outcome.warnings.push(format!(
+                    "{file}: lock maintenance could not re-lock it: {}",
+                    relock_failure(&error)
+                )),
                 Err(e) => outcome
                     .warnings
                     .push(format!("{file}: lock maintenance failed: {e}")),
@@ -443,31 +410,13 @@ impl Checker {
         let mut jobs = Vec::new();
         for (path, triggers) in triggers {
             let lock = &locks[&path];
-            let indexes = match self
-                .indexes
-                .indexes(&lock.input.options, Some(&lock.input_path))
-            {
-                Ok(indexes) if !indexes.is_empty() => indexes,
-                Ok(_) => {
-                    hold_all(
-                        outcome,
-                        &triggers,
-                        "`--no-index` is set, so there is no index to re-lock against",
-                    );
-                    continue;
-                }
-                Err(e) => {
-                    hold_all(outcome, &triggers, &error_chain(&e));
+            let source = match self.relock_source(lock, &handle) {
+                Ok(source) => source.with_preferences(lock.existing.pins.clone()),
+                Err(why) => {
+                    hold_all(outcome, &triggers, &why);
                     continue;
                 }
             };
-            let source = PypiSource::new(
-                self.pypi.clone(),
-                indexes,
-                handle.clone(),
-                lock.target.python.clone(),
-            )
-            .with_preferences(lock.existing.pins.clone());
             let source = Arc::new(source);
             let existing = lock.existing.clone();
             let input = lock.input.clone();
@@ -537,12 +486,7 @@ impl Checker {
                         update.change = Change::Relock(Box::new(relock));
                     }
                     Err(error) => {
-                        let (causes, _) = error.details();
-                        let why = if causes.is_empty() {
-                            error_chain(&error)
-                        } else {
-                            causes.join("; ")
-                        };
+                        let why = relock_failure(&error);
                         held.push((
                             trigger.finding,
                             trigger.update,
@@ -569,6 +513,40 @@ pub(super) fn update_why(update: &Update) -> String {
         format!("fixes {}", update.fixes.join(", "))
     } else {
         format!("{} update", update.kind)
+    }
+}
+
+/// Why a re-lock failed, in one line: a conflict's explanation, else the error's chain.
+pub(super) fn relock_failure(error: &LockError) -> String {
+    let (causes, _) = error.details();
+    if causes.is_empty() {
+        error_chain(error)
+    } else {
+        causes.join("; ")
+    }
+}
+
+impl Checker {
+    /// The package source a re-lock of `lock` resolves against: the indexes its input's
+    /// options name, or why there is none to re-lock against.
+    pub(super) fn relock_source(
+        &self,
+        lock: &Relockable,
+        handle: &tokio::runtime::Handle,
+    ) -> Result<PypiSource, String> {
+        match self
+            .indexes
+            .indexes(&lock.input.options, Some(&lock.input_path))
+        {
+            Ok(indexes) if !indexes.is_empty() => Ok(PypiSource::new(
+                self.pypi.clone(),
+                indexes,
+                handle.clone(),
+                lock.target.python.clone(),
+            )),
+            Ok(_) => Err("`--no-index` is set, so there is no index to re-lock against".into()),
+            Err(e) => Err(error_chain(&e)),
+        }
     }
 }
 
