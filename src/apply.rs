@@ -194,22 +194,20 @@ pub fn plan_edits(
                     ));
                 }
             }
-            {
-                failures.push(EditFailure {
-                    path: unit.path.clone(),
-                    index: unit.index,
-                    message: if failure.path == unit.path {
+            failures.push(EditFailure {
+                path: unit.path.clone(),
+                index: unit.index,
+                message: if failure.path == unit.path {
+                    failure.message
+                } else {
+                    format!(
+                        "{}: not updated: {} moves with it, and its edit failed: {}",
+                        unit.path.display(),
+                        failure.path.display(),
                         failure.message
-                    } else {
-                        format!(
-                            "{}: not updated: {} moves with it, and its edit failed: {}",
-                            unit.path.display(),
-                            failure.path.display(),
-                            failure.message
-                        )
-                    },
-                });
-            }
+                    )
+                },
+            });
         }
     }
 }

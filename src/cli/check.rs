@@ -998,14 +998,17 @@ fn combine_relocks(
         .into_iter()
         .filter(|(_, w)| w.own.len() + w.inputs.len() > 1)
     {
-        let updates: Vec<(usize, &Update)> = writers
-            .own
-            .iter()
-            .map(|&(f, u)| {
-                let finding = &run.outcome.findings[f];
-                (finding.index, &finding.decision.updates[u])
-            })
-            .collect();
+        // The lock's own chosen updates, as `combined_relock` takes them.
+        let updates_of = |pairs: &[(usize, usize)]| -> Vec<(usize, &Update)> {
+            pairs
+                .iter()
+                .map(|&(f, u)| {
+                    let finding = &run.outcome.findings[f];
+                    (finding.index, &finding.decision.updates[u])
+                })
+                .collect()
+        };
+        let updates = updates_of(&writers.own);
         let inputs: Vec<(&crate::manifest::Manifest, usize, &Update)> = writers
             .inputs
             .iter()
@@ -1043,13 +1046,7 @@ fn combine_relocks(
                 .iter()
                 .partition(|&&(f, _)| package(f).is_some_and(|p| edited.contains(&p)));
             if !passed.is_empty() {
-                let updates: Vec<(usize, &Update)> = kept
-                    .iter()
-                    .map(|&(f, u)| {
-                        let finding = &run.outcome.findings[f];
-                        (finding.index, &finding.decision.updates[u])
-                    })
-                    .collect();
+                let updates = updates_of(&kept);
                 let retried = runtime.block_on(run.checker.combined_relock(
                     &run.outcome,
                     &file,

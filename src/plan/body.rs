@@ -113,12 +113,7 @@ pub fn render(
     }
     // An update of a `.in` moves the locks compiled from it in the same change.
     for item in items {
-        for (n, companion) in item.update.companions.iter().enumerate() {
-            let file = item
-                .companions
-                .get(n)
-                .cloned()
-                .unwrap_or_else(|| companion.file.display().to_string());
+        for (file, companion) in item.companion_files() {
             let _ = writeln!(
                 out,
                 "\n### Re-locked `{}` with `{}`\n\nResolved again from `{}` as this update leaves it, with every other pin kept; these pins move:\n",
@@ -217,12 +212,7 @@ pub fn commit_message(title: &str, items: &[Item]) -> String {
             item.file,
             item.line
         );
-        for (n, companion) in item.update.companions.iter().enumerate() {
-            let file = item
-                .companions
-                .get(n)
-                .cloned()
-                .unwrap_or_else(|| companion.file.display().to_string());
+        for (file, companion) in item.companion_files() {
             let _ = writeln!(out, "  Re-locked {file} with it:");
             for moved in &companion.relock.moved {
                 let _ = writeln!(out, "  - {}", moved.describe());

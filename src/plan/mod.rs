@@ -58,6 +58,25 @@ pub struct Item {
     pub companions: Vec<String>,
 }
 
+impl Item {
+    /// Each companion of the update (a lock re-locked with it) with its repository-relative
+    /// path (the workspace's path when none was recorded).
+    pub fn companion_files(&self) -> impl Iterator<Item = (String, &crate::decide::Companion)> {
+        self.update
+            .companions
+            .iter()
+            .enumerate()
+            .map(|(n, companion)| {
+                let file = self
+                    .companions
+                    .get(n)
+                    .cloned()
+                    .unwrap_or_else(|| companion.file.display().to_string());
+                (file, companion)
+            })
+    }
+}
+
 /// What an advisory fixed by an update says, for the pull request's body.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AdvisoryNote {
