@@ -231,6 +231,9 @@ pub struct ManifestInfo {
 /// `(registry, repository, digest)`.
 type DigestKey = (String, String, String);
 
+/// A verified manifest: its media type and body.
+type VerifiedManifest = (String, Arc<Vec<u8>>);
+
 /// A registry client. Cheap to clone; clones share tokens.
 #[derive(Debug, Clone)]
 pub struct OciClient {
@@ -239,8 +242,11 @@ pub struct OciClient {
     challenges: Arc<Mutex<HashMap<String, Arc<OnceCell<Challenge>>>>>,
     tokens: Arc<Mutex<HashMap<(String, String), Token>>>,
     /// Digests whose manifests were fetched and hashed, by (registry, repository, digest), with
-    /// their media types.
-    verified: Arc<std::sync::Mutex<HashMap<DigestKey, String>>>,
+    /// their media types and bodies: a manifest is content-addressed, so one fetched by tag
+    /// answers a later request by its digest (an image's build time, after its digest was
+    /// verified) without asking again. Only manifests this run fetched, each within the body
+    /// limit, are kept.
+    verified: Arc<std::sync::Mutex<HashMap<DigestKey, VerifiedManifest>>>,
 }
 
 /// Docker Hub's API host.
@@ -681,6 +687,11 @@ impl OciClient {
     }
 
     fn verified_media_type(&self, key: &DigestKey) -> Option<String> {
+        self.verified_manifest(key)
+            .map(|(media_type, _)| media_type)
+    }
+
+    fn verified_manifest(&self, key: &DigestKey) -> Option<VerifiedManifest> {
         self.verified
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -697,6 +708,16 @@ impl OciClient {
         repository: &str,
         reference: &str,
     ) -> Result<(Vec<u8>, String, String), OciError> {
+        if reference.starts_with("sha256:") {
+            let key = (
+                registry.to_owned(),
+                repository.to_owned(),
+                reference.to_owned(),
+            );
+            if let Some((media_type, body)) = self.verified_manifest(&key) {
+                return Ok((body.to_vec(), reference.to_owned(), media_type));
+            }
+        }
         let url = self.manifest_url(registry, repository, reference)?;
         let get = Request::get(url).header(ACCEPT, manifest::accept());
         let response = self.send(registry, repository, get).await?;
@@ -736,7 +757,7 @@ impl OciClient {
             .unwrap_or_else(|e| e.into_inner())
             .insert(
                 (registry.to_owned(), repository.to_owned(), actual.clone()),
-                media_type.clone(),
+                (media_type.clone(), Arc::new(response.body.clone())),
             );
         Ok((response.body, actual, media_type))
     }
