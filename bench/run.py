@@ -690,6 +690,9 @@ class Repo:
     dependencies: int
     unique_packages: int
     unique_images: int
+    # The Python minors each service's Dockerfiles run (`services/svc0003` -> {"3.13"}): a
+    # release that needs 3.13 is noise only in a service that runs nothing newer than 3.12.
+    service_pythons: dict[str, set[str]] = field(default_factory=dict)
 
 
 def generate_repo(path: Path, copies: int, universe: Universe, rng: random.Random,
@@ -701,7 +704,14 @@ def generate_repo(path: Path, copies: int, universe: Universe, rng: random.Rando
     unused = list(range(len(packages)))
     rng.shuffle(unused)
     used_packages, used_images = set(), set()
+    service_pythons: dict[str, set[str]] = {}
     deps = 0
+
+    def runs_python(service: Path, reference: str) -> str:
+        m = re.search(r":(\d+\.\d+)", reference)
+        if m:
+            service_pythons.setdefault(service.relative_to(path).as_posix(), set()).add(m[1])
+        return reference
 
     def pick_packages(n: int) -> list[Package]:
         chosen: dict[int, None] = {}
@@ -754,7 +764,8 @@ def generate_repo(path: Path, copies: int, universe: Universe, rng: random.Rando
             used_packages.update(p.split("==")[0] for p in pins.split())
         if kind == 0:
             python_tag = rng.choice(["3.11.8", "3.12.3", "3.12.4", "3.12.5"])
-            final = image_ref(rng, python, rng.choice(["old", "pin", "none"]))
+            runs_python(service, f":{python_tag}")
+            final = runs_python(service, image_ref(rng, python, rng.choice(["old", "pin", "none"])))
             text = (
                 f"ARG PYTHON_VERSION={python_tag}\n"
                 "FROM python:${PYTHON_VERSION}-slim-bookworm AS build\n".replace(
@@ -770,7 +781,7 @@ def generate_repo(path: Path, copies: int, universe: Universe, rng: random.Rando
             text = (
                 f"FROM {image_ref(rng, node, rng.choice(['old', 'none']))} AS assets\n"
                 "WORKDIR /ui\nCOPY ui/ .\nRUN npm ci && npm run build\n\n"
-                f"FROM {image_ref(rng, python, rng.choice(['pin', 'none']))}\n"
+                f"FROM {runs_python(service, image_ref(rng, python, rng.choice(['pin', 'none'])))}\n"
                 f"RUN python -m pip install {pins}\n"
                 "COPY --from=assets /ui/dist /app/static\n")
             refs += [node.name, python.name]
@@ -786,7 +797,7 @@ def generate_repo(path: Path, copies: int, universe: Universe, rng: random.Rando
             text = (
                 f"FROM {image_ref(rng, postgres, 'none')}\n"
                 "COPY init.sql /docker-entrypoint-initdb.d/\n\n"
-                f"FROM {image_ref(rng, python, 'old' if rng.random() < 0.5 else 'none')} AS tools\n"
+                f"FROM {runs_python(service, image_ref(rng, python, 'old' if rng.random() < 0.5 else 'none'))} AS tools\n"
                 f"RUN pip install --no-cache-dir {pins}\n")
             refs += [postgres.name, python.name]
         else:
@@ -794,7 +805,7 @@ def generate_repo(path: Path, copies: int, universe: Universe, rng: random.Rando
             text = (
                 f"FROM {image_ref(rng, alpine, rng.choice(['pin', 'none']))} AS certs\n"
                 "RUN apk add --no-cache ca-certificates\n\n"
-                f"FROM {image_ref(rng, python, rng.choice(['old', 'none']))}\n"
+                f"FROM {runs_python(service, image_ref(rng, python, rng.choice(['old', 'none'])))}\n"
                 "COPY --from=certs /etc/ssl/certs /etc/ssl/certs\n"
                 f"RUN pip install {pins}\n")
             refs += [alpine.name, python.name]
@@ -816,7 +827,8 @@ def generate_repo(path: Path, copies: int, universe: Universe, rng: random.Rando
     subprocess.run(git + ["init", "-q"], cwd=path, check=True)
     subprocess.run(git + ["add", "-A"], cwd=path, check=True)
     subprocess.run(git + ["commit", "-q", "-m", "generated"], cwd=path, check=True)
-    return Repo(path, n_req, n_docker, deps, len(used_packages), len(used_images))
+    return Repo(path, n_req, n_docker, deps, len(used_packages), len(used_images),
+                service_pythons)
 
 
 def warm_servers(repo: Repo, universe: Universe, pypi: Pypiserver, registry: Registry) -> float:
@@ -944,10 +956,11 @@ def run_repin(repin: Path, repo: Repo, runs: int, workdir: Path, pypi, registry,
             for u in report["updates"]:
                 by_kind[u["kind"]] = by_kind.get(u["kind"], 0) + 1
             normalized = [{"name": u["name"], "kind": u["kind"],
+                           "file": os.path.relpath(u["file"], repo.path),
                            "current_digest": u["current"].split("@")[1] if "@" in u["current"] else None,
                            "new_version": u["proposed"].split("@")[0]} for u in report["updates"]]
             result.summary = {
-                "noise": noise(universe, normalized),
+                "noise": noise(universe, normalized, repo),
                 "updates": len(report["updates"]), "by_kind": by_kind,
                 "held_back": len(report.get("held_back", [])),
                 "skipped": len(report.get("skipped", [])),
@@ -1044,11 +1057,13 @@ def parse_renovate_log(path: Path) -> dict:
         if msg == "packageFiles with updates" and "config" in entry:
             for files in entry["config"].values():
                 for package_file in files:
+                    file = package_file.get("packageFile") or ""
                     for dep in package_file.get("deps", []):
                         if dep.get("warnings") or dep.get("skipReason") == "error":
                             info["lookup_failures"] += 1
                         for update in dep.get("updates", []):
                             info["updates_list"].append({
+                                "file": file,
                                 "name": dep.get("packageName") or dep.get("depName"),
                                 "kind": update.get("updateType"),
                                 "current_digest": dep.get("currentDigest"),
@@ -1095,7 +1110,7 @@ def run_renovate(renovate: Renovate, repo: Repo, runs: int, workdir: Path, pypi,
             result.summary.update({
                 "updates": parsed["updates"], "by_kind": parsed["by_type"],
                 "lookup_failures": parsed["lookup_failures"],
-                "noise": noise(universe, parsed["updates_list"]),
+                "noise": noise(universe, parsed["updates_list"], repo),
                 "debug_run_seconds": round(m.seconds, 2)})
             log(f"renovate {repo.path.name} debug run: {m.seconds:.2f} s, "
                 f"{parsed['updates']} updates")
@@ -1118,10 +1133,21 @@ def run_renovate(renovate: Renovate, repo: Repo, runs: int, workdir: Path, pypi,
     return result
 
 
-def noise(universe: Universe, updates: list[dict]) -> dict:
+def on_old_python(repo: Repo, file: str) -> bool:
+    """Whether `file` (relative to the repository) belongs to a service whose Dockerfiles run
+    nothing newer than Python 3.12 (a service with no Python image runs `[python] version`,
+    3.12)."""
+    parts = Path(file).parts
+    service = "/".join(parts[:2]) if len(parts) > 2 and parts[0] == "services" else ""
+    return all(tuple(map(int, p.split("."))) < (3, 13)
+               for p in repo.service_pythons.get(service, ()))
+
+
+def noise(universe: Universe, updates: list[dict], repo: Repo) -> dict:
     """Proposals this generated repository makes checkable: digest refreshes of a tag whose
     rebuild changed only linux/arm64 (the repository runs on linux/amd64), and releases whose
-    Requires-Python excludes the service's Python."""
+    Requires-Python excludes the service's Python (a service whose images run 3.12 or older;
+    a release that needs 3.13 is right for a service on 3.13)."""
     arm_only = {image.old_digests[t] for image in universe.images
                 for t, platform in image.rebuilt.items() if platform != "amd64"}
     too_new = {(normalize(p.name), p.needs_newer_python) for p in universe.packages
@@ -1129,7 +1155,8 @@ def noise(universe: Universe, updates: list[dict]) -> dict:
     digest_noise = sum(1 for u in updates if u["kind"] == "digest"
                        and u.get("current_digest") in arm_only)
     python_noise = sum(1 for u in updates
-                       if (normalize(u["name"] or ""), u.get("new_version")) in too_new)
+                       if (normalize(u["name"] or ""), u.get("new_version")) in too_new
+                       and on_old_python(repo, u.get("file") or ""))
     return {"digest refreshes where no used platform changed": digest_noise,
             "updates to a release that needs a newer Python": python_noise}
 
@@ -1144,10 +1171,13 @@ def noise_opportunities(universe: Universe, repo: Repo) -> dict:
             continue
         text = f.read_text(errors="replace")
         refs += sum(text.count(f"@{d}") for d in arm_only)
+        if not on_old_python(repo, f.relative_to(repo.path).as_posix()):
+            continue
         for m in re.finditer(r"([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?(==|>=|~=)", text):
             pins += normalize(m.group(1)) in too_new
     return {"references pinned to a digest whose rebuild changed only linux/arm64": refs,
-            "dependencies on a package whose newest release needs Python 3.13": pins}
+            "dependencies on a package whose newest release needs Python 3.13, in a service "
+            "on 3.12 or older": pins}
 
 
 # --------------------------------------------------------------------------------------------
@@ -1251,7 +1281,7 @@ def markdown(results: dict, extraction: dict | None, machine: str) -> str:
         if not rp.summary.get("noise"):
             continue
         lines += [f"**Proposals that are noise** ({size} size; the repository runs on "
-                  "linux/amd64 and Python 3.12 or older):", "",
+                  "linux/amd64, its services on Python 3.11 to 3.13):", "",
                   "| case | cases in the repository | repin | Renovate |", "|---|---:|---:|---:|"]
         labels = list(rp.summary["noise"])
         for label, count in zip(labels, cases.values()):

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 
-use super::{CONCURRENCY, Checker, Outcome, failure_message};
+use super::{CONCURRENCY, Checker, Finding, Outcome, failure_message};
 use crate::config::MissingReleaseAge;
 use crate::decide::{NoUpdate, human_age};
 use crate::manifest::Manifest;
@@ -29,39 +29,58 @@ use crate::registry::oci::Platform;
 /// `(registry, repository, tag or digest, platforms)`.
 type Key = (String, String, String, Vec<Platform>);
 
+/// The build time of each proposed image reference looked up so far (`None`: its registry
+/// does not say; an error: the lookup failed, in words).
+pub(super) type BuildTimes = BTreeMap<Key, Result<Option<i64>, String>>;
+
 impl Checker {
-    /// Set the age of every proposed image update of `outcome` and hold back those younger
-    /// than their minimum release age.
-    pub(super) async fn image_ages(&self, manifests: &[&Manifest], outcome: &mut Outcome) {
+    /// The key of an image update's build time: the reference it proposes, for the platforms
+    /// its dependency runs on (`None` for any other change, such as a pip pin in a `RUN`).
+    fn build_time_key(
+        &self,
+        by_path: &BTreeMap<&Path, &Manifest>,
+        file: &Path,
+        index: usize,
+        change: &Change,
+    ) -> Option<Key> {
+        let dependency = by_path.get(file)?.dependencies.get(index)?;
+        let image = dependency.image()?;
+        let Change::Image { tag, digest } = change else {
+            return None;
+        };
+        let reference = digest
+            .clone()
+            .or_else(|| tag.clone())
+            .or_else(|| image.reference.tag.clone())?;
+        Some((
+            image.reference.registry.clone(),
+            image.reference.repository.clone(),
+            reference,
+            self.images.platforms_for(dependency),
+        ))
+    }
+
+    /// Look up the build time of every image update `findings` propose that `times` lacks.
+    /// Called on the images' side as soon as their decisions are made (so it overlaps the
+    /// Python lookups), and again by [`Self::image_ages`] for any update added since.
+    pub(super) async fn image_build_times(
+        &self,
+        manifests: &[&Manifest],
+        findings: &[Finding],
+        times: &mut BuildTimes,
+    ) {
         let by_path: BTreeMap<&Path, &Manifest> =
             manifests.iter().map(|m| (m.source.path(), *m)).collect();
-        let key_of = |file: &Path, index: usize, change: &Change| -> Option<Key> {
-            let dependency = by_path.get(file)?.dependencies.get(index)?;
-            let image = dependency.image()?;
-            let Change::Image { tag, digest } = change else {
-                return None;
-            };
-            let reference = digest
-                .clone()
-                .or_else(|| tag.clone())
-                .or_else(|| image.reference.tag.clone())?;
-            Some((
-                image.reference.registry.clone(),
-                image.reference.repository.clone(),
-                reference,
-                self.images.platforms_for(dependency),
-            ))
-        };
         let mut wanted: BTreeSet<Key> = BTreeSet::new();
-        for finding in &outcome.findings {
+        for finding in findings {
             for update in &finding.decision.updates {
-                wanted.extend(key_of(&finding.file, finding.index, &update.change));
+                wanted.extend(
+                    self.build_time_key(&by_path, &finding.file, finding.index, &update.change)
+                        .filter(|key| !times.contains_key(key)),
+                );
             }
         }
-        if wanted.is_empty() {
-            return;
-        }
-        let created: BTreeMap<Key, Result<Option<i64>, String>> = futures::stream::iter(wanted)
+        let found: Vec<_> = futures::stream::iter(wanted)
             .map(|key| async move {
                 let result = self
                     .images
@@ -74,6 +93,28 @@ impl Checker {
             .buffer_unordered(CONCURRENCY)
             .collect()
             .await;
+        times.extend(found);
+    }
+
+    /// Set the age of every proposed image update of `outcome` and hold back those younger
+    /// than their minimum release age. `times` holds the build times looked up so far.
+    pub(super) async fn image_ages(
+        &self,
+        manifests: &[&Manifest],
+        outcome: &mut Outcome,
+        mut times: BuildTimes,
+    ) {
+        self.image_build_times(manifests, &outcome.findings, &mut times)
+            .await;
+        if times.is_empty() {
+            return;
+        }
+        let by_path: BTreeMap<&Path, &Manifest> =
+            manifests.iter().map(|m| (m.source.path(), *m)).collect();
+        let key_of = |file: &Path, index: usize, change: &Change| {
+            self.build_time_key(&by_path, file, index, change)
+        };
+        let created = &times;
         let missing = self.config.config.images.missing_release_age;
         for finding in &mut outcome.findings {
             let Some(dependency) = by_path

@@ -31,16 +31,18 @@ type Repo = (String, String);
 type Key = (String, String, String);
 
 impl ImageLookups {
-    /// The digest of each `(registry, repository, tag)`, by `HEAD` requests.
-    async fn digests(&self, wanted: BTreeSet<Key>) -> HashMap<Key, Result<String, String>> {
+    /// The digest of each `(registry, repository, tag)`: by `GET` (fetched and verified at
+    /// once) when the flag says the digest will be written, else by `HEAD` (on Docker Hub a
+    /// `HEAD` does not count against the pull limit).
+    async fn digests(&self, wanted: BTreeMap<Key, bool>) -> HashMap<Key, Result<String, String>> {
         futures::stream::iter(wanted)
-            .map(|key| async move {
-                let result = self
-                    .oci
-                    .digest(&key.0, &key.1, &key.2)
-                    .await
-                    .map(|i| i.digest)
-                    .map_err(|e| failure_message(&e));
+            .map(|(key, written)| async move {
+                let result = if written {
+                    self.oci.fetched_digest(&key.0, &key.1, &key.2).await
+                } else {
+                    self.oci.digest(&key.0, &key.1, &key.2).await
+                };
+                let result = result.map(|i| i.digest).map_err(|e| failure_message(&e));
                 (key, result)
             })
             .buffer_unordered(CONCURRENCY)
@@ -116,7 +118,10 @@ impl ImageLookups {
                 .await;
         // 2. Plans, and the digests they need.
         let mut plans: Vec<(usize, usize, Plan)> = Vec::new();
-        let mut wanted_digests: BTreeSet<(String, String, String)> = BTreeSet::new();
+        // A target tag's digest is written (and so verified); the current tag's only when it is
+        // to be added (a pinned one is looked up to see whether it moved, and a tag a routine
+        // move replaces is looked up for its notes).
+        let mut wanted_digests: BTreeMap<Key, bool> = BTreeMap::new();
         for (repo, list) in &users {
             for &(m, d) in list {
                 let manifest = manifests[m];
@@ -131,8 +136,15 @@ impl ImageLookups {
                     Ok(list) => {
                         let policy = checker.policy_fn(dependency, path);
                         let plan = image::plan(dependency, list, &policy, &calendar);
+                        let pinned = dependency
+                            .image()
+                            .is_some_and(|i| i.reference.digest.is_some());
                         for tag in plan.tags_to_resolve() {
-                            wanted_digests.insert((repo.0.clone(), repo.1.clone(), tag));
+                            let written =
+                                tag != plan.current_tag || (!pinned && plan.refreshes_current());
+                            *wanted_digests
+                                .entry((repo.0.clone(), repo.1.clone(), tag))
+                                .or_default() |= written;
                         }
                         plans.push((m, d, plan));
                     }
@@ -231,7 +243,10 @@ impl ImageLookups {
             .iter()
             .map(|(m, d, plan)| changed(plan, &manifests[*m].dependencies[*d]))
             .collect();
-        digests.extend(self.digests(wanted_siblings).await);
+        digests.extend(
+            self.digests(wanted_siblings.into_iter().map(|k| (k, false)).collect())
+                .await,
+        );
         // 5. Every digest a decision may write (one that is not the dependency's pin already)
         //    is verified: its manifest fetched and hashed, once per digest. A `HEAD`'s header
         //    only told that the tag moved.

@@ -272,7 +272,14 @@ impl Checker {
         // at once, each side with an outcome of its own, merged (and sorted) below.
         let python_side = self.check_python(&manifests, &ctx, &relocked, &mut outcome);
         let mut images = Outcome::default();
-        let images_side = self.images.check(self, &manifests, &mut images);
+        // The proposed images' build times are looked up as soon as the images are decided,
+        // while PyPI may still be answering.
+        let mut build_times = image_age::BuildTimes::new();
+        let images_side = async {
+            self.images.check(self, &manifests, &mut images).await;
+            self.image_build_times(&manifests, &images.findings, &mut build_times)
+                .await;
+        };
         let (advisories, ()) = tokio::join!(python_side, images_side);
         outcome.findings.extend(images.findings);
         outcome.failures.extend(images.failures);
@@ -288,7 +295,7 @@ impl Checker {
         outcome.locks = locks;
         self.image_security(&manifests, &mut outcome).await;
         // After the security updates are known: they are never held for their age.
-        self.image_ages(&manifests, &mut outcome).await;
+        self.image_ages(&manifests, &mut outcome, build_times).await;
         if let Some(lookup) = &advisories {
             let fixed: BTreeSet<&String> = outcome
                 .findings

@@ -654,6 +654,22 @@ impl OciClient {
         })
     }
 
+    /// The digest of a tag by `GET`: the manifest fetched and hashed, so the digest is verified
+    /// at once and a later [`Self::verify`] or [`Self::manifest`] of it costs no request. For
+    /// a tag whose digest will be written anyway: a `HEAD` first would only add a request.
+    pub async fn fetched_digest(
+        &self,
+        registry: &str,
+        repository: &str,
+        reference: &str,
+    ) -> Result<ManifestInfo, OciError> {
+        let (_, digest, media_type) = self.fetch(registry, repository, reference).await?;
+        Ok(ManifestInfo {
+            digest,
+            media_type: Some(media_type),
+        })
+    }
+
     /// Make sure `claimed` (from [`Self::digest`]) is the digest of the manifest `tag` serves:
     /// fetch the manifest and hash it, unless a manifest with that digest was already fetched
     /// and hashed in this run. Returns the manifest's media type.
