@@ -135,7 +135,9 @@ pub fn audit(workspace: &Workspace, inputs: &Inputs<'_>) -> Report {
             let DependencyDetail::Python(requirement) = &dependency.detail else {
                 continue;
             };
-            if dependency.skip_reason.is_some()
+            // A pin repin cannot update may still be a vulnerable version: only skips that
+            // leave the version unknown leave it out.
+            if dependency.skip_reason.is_some_and(|r| !r.keeps_version())
                 || (requirement.pin.is_none() && requirement.specifier.is_none())
             {
                 continue;
@@ -285,6 +287,45 @@ mod tests {
             vec!["requests", "click"]
         );
         assert_eq!(report.clean, 1);
+    }
+
+    #[test]
+    fn a_pin_installed_with_no_index_is_still_audited() {
+        let index = AdvisoryIndex::from_records([OsvRecord::from_json(
+            r#"{"id":"PYSEC-3","affected":[{"package":{"ecosystem":"PyPI","name":"flask"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"2.2.5"}]}]}]}"#,
+        )
+        .unwrap()]);
+        let (failed, releases, lookup_failures) =
+            (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
+        let ctx = Context::default();
+        let policy = |_: &Dependency, _: &std::path::Path| Policy::default();
+        let inputs = Inputs {
+            index: &index,
+            failed: &failed,
+            releases: &releases,
+            lookup_failures: &lookup_failures,
+            policy: &policy,
+            ctx: &ctx,
+            targets: None,
+        };
+        // pip reads no index here: the wheels come from --find-links, still flask 2.2.2.
+        use crate::manifest::SkipReason;
+        let ws = workspace("--no-index\n--find-links ./wheels\nflask==2.2.2\n./local-pkg\n");
+        assert_eq!(
+            ws.manifests[0].dependencies[0].skip_reason,
+            Some(SkipReason::NoIndex)
+        );
+        let report = audit(&ws, &inputs);
+        assert_eq!(report.vulnerabilities.len(), 1, "{report:?}");
+        let v = &report.vulnerabilities[0];
+        assert_eq!(
+            (v.name.as_str(), v.version.as_str(), v.line),
+            ("flask", "2.2.2", 3)
+        );
+        assert_eq!(v.fix_version.as_deref(), Some("2.2.5"));
+        // A local path names no version: still left out.
+        assert_eq!(report.clean, 0);
+        assert!(report.unchecked.is_empty(), "{:?}", report.unchecked);
     }
 
     #[test]

@@ -206,6 +206,17 @@ pub enum SkipReason {
 }
 
 impl SkipReason {
+    /// Whether the installed version is still known despite the skip, so an audit judges it:
+    /// the skip is about where the package comes from (`--no-index` wheels are the same
+    /// releases, with the same vulnerabilities) or how the pin is written, not which version
+    /// it is.
+    pub fn keeps_version(self) -> bool {
+        matches!(
+            self,
+            SkipReason::NoIndex | SkipReason::SplitValue | SkipReason::EscapedString
+        )
+    }
+
     /// The kebab-case name used in output.
     pub fn as_str(self) -> &'static str {
         match self {
