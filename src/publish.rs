@@ -777,6 +777,21 @@ impl Job<'_> {
                     detail: problem.describe(),
                 });
             }
+            if let Some(why) = &finding.decision.yanked {
+                let way_off = finding
+                    .decision
+                    .updates
+                    .first()
+                    .map(|u| format!("update to {}", u.proposed));
+                let detail = [
+                    (!why.is_empty()).then(|| format!("\"{why}\"")),
+                    Some(way_off.unwrap_or_else(|| "no release to move to".to_owned())),
+                ];
+                board.yanked.push(Entry {
+                    text: format!("`{name} {current}` in `{}`", shown(&finding.file)),
+                    detail: detail.into_iter().flatten().collect::<Vec<_>>().join("; "),
+                });
+            }
             if let Some(unfixed) = &finding.decision.unfixed {
                 board.no_fix.push(Entry {
                     text: format!("`{name}` in `{}`", shown(&finding.file)),

@@ -183,6 +183,10 @@ pub struct Decision {
     /// among `notes` too): what the dashboard lists as vulnerable without a fix.
     #[serde(skip)]
     pub unfixed: Option<Unfixed>,
+    /// The current pin is yanked on its index (PEP 592): the index's reason (`""` when it
+    /// gives none), whether or not there is a way off it. What the dashboard lists as yanked.
+    #[serde(skip)]
+    pub yanked: Option<String>,
 }
 
 /// A vulnerable version with no security update, and why there is none.
@@ -210,6 +214,7 @@ impl Decision {
             notes: Vec::new(),
             held_for_python: None,
             unfixed: None,
+            yanked: None,
         }
     }
 
@@ -221,6 +226,7 @@ impl Decision {
             notes: Vec::new(),
             held_for_python: None,
             unfixed: None,
+            yanked: None,
         }
     }
 

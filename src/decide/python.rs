@@ -394,6 +394,7 @@ fn pinned(
             yank_reason(why)
         ));
     }
+    decision.yanked = yanked;
     decision
 }
 

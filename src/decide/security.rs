@@ -209,7 +209,13 @@ pub fn assess(
                 fixes: ids,
                 unblocks: Vec::new(),
                 companions: Vec::new(),
-                yanked: None,
+                // The way off a pin that is also yanked says so, with the index's reason.
+                yanked: pinned.as_ref().and_then(|v| {
+                    releases
+                        .iter()
+                        .find(|r| r.version == *v && r.yanked)
+                        .map(|r| r.yanked_reason.clone().unwrap_or_default())
+                }),
                 age: release.uploaded.map(|u| {
                     std::time::Duration::from_secs(ctx.now.saturating_sub(u).max(0) as u64)
                 }),
@@ -234,8 +240,12 @@ pub fn merge(mut decision: Decision, assessment: &Assessment) -> Decision {
         }
         return decision;
     };
+    // A routine update replaced by the security fix may carry the pin's yank: keep it.
+    let yanked = decision.updates.iter().find_map(|u| u.yanked.clone());
+    let mut security = security.clone();
+    security.yanked = security.yanked.or(yanked);
     decision.updates.retain(|u| u.proposed != security.proposed);
-    decision.updates.insert(0, security.clone());
+    decision.updates.insert(0, security);
     decision.none = None;
     decision
 }

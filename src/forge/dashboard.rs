@@ -31,6 +31,8 @@ pub struct Dashboard {
     pub no_fix: Vec<Entry>,
     /// Requirements that admit no release installable on their file's target (detail: why).
     pub cannot_install: Vec<Entry>,
+    /// Pins of releases yanked on their index (detail: the index's reason, and the way off).
+    pub yanked: Vec<Entry>,
     /// Lookups and branches that failed (detail: why).
     pub errors: Vec<Entry>,
 }
@@ -86,6 +88,14 @@ pub fn render(dashboard: &Dashboard) -> String {
             &mut out,
             "Cannot be installed",
             &dashboard.cannot_install,
+            "None.",
+        );
+    }
+    if !dashboard.yanked.is_empty() {
+        section(
+            &mut out,
+            "Yanked on their index",
+            &dashboard.yanked,
             "None.",
         );
     }

@@ -399,3 +399,108 @@ fn a_yanked_pin_is_reported_with_the_index_reason() {
         "{stdout}"
     );
 }
+
+/// Issue 17: the dashboard lists yanked pins with the index's reason and the way off them (or
+/// that there is none), and the pull request body quotes the reason. GitHub is the tests'
+/// stand-in (`support::github`: it mimics GitHub's documented answers and records any request
+/// it does not know, which fails the test).
+#[test]
+fn the_dashboard_lists_yanked_pins_with_the_reason() {
+    use support::git;
+    let why = "Yanked due to conflicts with CVE-2024-35195 mitigation";
+    let index = support::static_index::StaticIndex::start(&[
+        ("requests", "2.32.0", None, Some(why)),
+        ("requests", "2.32.3", None, None),
+        ("oldlib", "1.0", None, Some("broken metadata")),
+    ]);
+    let root = tempfile::tempdir().unwrap();
+    let checkout = root.path().join("checkout");
+    std::fs::create_dir(&checkout).unwrap();
+    std::fs::write(
+        checkout.join("repin.toml"),
+        format!(
+            "[[indexes]]\nurl = \"{}\"\nprimary = true\n\n[advisories]\nsource = \"off\"\n",
+            index.index_url()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        checkout.join("requirements.txt"),
+        "requests==2.32.0\noldlib==1.0\n",
+    )
+    .unwrap();
+    git(&checkout, &["init", "-q", "-b", "main"]);
+    git(&checkout, &["add", "."]);
+    git(&checkout, &["commit", "-q", "-m", "Initial commit"]);
+    let remote = root.path().join("service.git");
+    git(
+        root.path(),
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            checkout.to_str().unwrap(),
+            "service.git",
+        ],
+    );
+    git(
+        &checkout,
+        &["remote", "add", "origin", remote.to_str().unwrap()],
+    );
+    git(&checkout, &["fetch", "-q", "origin"]);
+    git(
+        &checkout,
+        &["branch", "-q", "--set-upstream-to=origin/main", "main"],
+    );
+    let token = "ghs_yankedtest0000000000000000000000000";
+    let github = support::github::GitHubMock::start("acme/service", token, remote.clone());
+    let home = tempfile::tempdir().unwrap();
+    let out = support::repin_with_env(
+        home.path(),
+        &[
+            "pr",
+            "--repo",
+            "acme/service",
+            "--api-url",
+            &github.url,
+            "--remote",
+            remote.to_str().unwrap(),
+            "--no-cache",
+            "--color",
+            "never",
+            checkout.to_str().unwrap(),
+        ],
+        &[("GITHUB_TOKEN", token.as_ref())],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let unexpected = github.with(|s| s.unexpected.clone());
+    assert!(unexpected.is_empty(), "unexpected requests: {unexpected:?}");
+    let issues = github.with(|s| s.issues.values().cloned().collect::<Vec<_>>());
+    assert_eq!(issues.len(), 1, "one dashboard: {stdout}");
+    let body = &issues[0].body;
+    assert!(body.contains("## Yanked on their index\n"), "{body}");
+    assert!(
+        body.contains(&format!(
+            "- `oldlib 1.0` in `requirements.txt`: \"broken metadata\"; no release to move to\n"
+        )),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!(
+            "- `requests 2.32.0` in `requirements.txt`: \"{why}\"; update to 2.32.3\n"
+        )),
+        "{body}"
+    );
+    let pull = github
+        .pulls()
+        .into_iter()
+        .find(|p| p.title.contains("requests"))
+        .unwrap_or_else(|| panic!("no requests pull request: {stdout}"));
+    assert!(pull.body.contains(why), "{}", pull.body);
+}

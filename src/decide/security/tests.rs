@@ -261,3 +261,40 @@ fn corpus_real_pypa_records() {
         finding.summary
     );
 }
+
+#[test]
+fn a_vulnerable_pin_that_is_also_yanked_keeps_the_yank_in_its_security_update() {
+    let index = AdvisoryIndex::from_records([record(
+        r#"{"id":"Y","affected":[{"package":{"ecosystem":"PyPI","name":"requests"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"2.32.2"}]}]}]}"#,
+    )]);
+    let mut list = releases(&["2.31.0", "2.32.0", "2.32.2"]);
+    list[1].yanked = true;
+    list[1].yanked_reason = Some("Yanked due to conflicts with CVE-2024-35195 mitigation".into());
+    let dep = dependency("requests==2.32.0");
+    let assessment = assess(
+        &dep,
+        &list,
+        index.for_package("requests"),
+        &policy(""),
+        &ctx(),
+    );
+    let update = assessment.update.clone().expect("a fix");
+    assert_eq!(update.proposed, "2.32.2");
+    assert_eq!(
+        update.yanked.as_deref(),
+        Some("Yanked due to conflicts with CVE-2024-35195 mitigation")
+    );
+    // Merged over a routine update that carried the yank, the security update keeps it too.
+    let mut routine = update.clone();
+    routine.fixes.clear();
+    let mut no_yank = assessment.clone();
+    no_yank.update.as_mut().unwrap().yanked = None;
+    let decision = crate::decide::Decision::updates(vec![routine]);
+    let merged = merge(decision, &no_yank);
+    assert_eq!(merged.updates.len(), 1);
+    assert!(merged.updates[0].is_security());
+    assert_eq!(
+        merged.updates[0].yanked.as_deref(),
+        Some("Yanked due to conflicts with CVE-2024-35195 mitigation")
+    );
+}
