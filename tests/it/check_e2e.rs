@@ -486,9 +486,9 @@ fn the_dashboard_lists_yanked_pins_with_the_reason() {
     let body = &issues[0].body;
     assert!(body.contains("## Yanked on their index\n"), "{body}");
     assert!(
-        body.contains(&format!(
+        body.contains(
             "- `oldlib 1.0` in `requirements.txt`: \"broken metadata\"; no release to move to\n"
-        )),
+        ),
         "{body}"
     );
     assert!(
