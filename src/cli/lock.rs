@@ -191,7 +191,8 @@ fn lock(args: &LockArgs) -> Result<(), Failure> {
         .unwrap_or_default();
     let input = input::read(&workspace, &args.input, &base).map_err(lock_failure)?;
 
-    let python = python_version(args, &root, &checker, &output)?;
+    let file_target = file_target(args, &root, &checker, &output);
+    let python = python_version(args, file_target.as_ref())?;
     let target = Target::linux_x86_64(&python).map_err(|e| {
         Failure::new(e.to_string()).hint("give the Python as X.Y, such as `--python 3.12`")
     })?;
@@ -255,6 +256,26 @@ fn lock(args: &LockArgs) -> Result<(), Failure> {
     .with_preferences(request.preferences.clone())
     .refreshing(refresh);
     let resolution = crate::lock::resolve(&source, &request).map_err(lock_failure)?;
+    // Pins with no wheel for a platform the image is built for: built from source there.
+    let platforms = lock_platforms(
+        &request.target.python,
+        file_target.as_ref(),
+        &checker.config.config.images.platforms,
+    );
+    let pins: Vec<(String, String, crate::lock::wheels::ReleaseFiles)> = resolution
+        .packages
+        .iter()
+        .filter_map(|p| {
+            let files = source.release_files(&p.name, &p.version)?;
+            Some((p.name.to_string(), p.version.to_string(), files))
+        })
+        .collect();
+    let platform_warnings: Vec<String> = crate::lock::wheels::platform_gaps(&pins, &platforms)
+        .into_iter()
+        .map(|(platform, name, version, gap)| {
+            crate::lock::wheels::describe_gap(platform, name, version, &gap)
+        })
+        .collect();
     drop(runtime);
 
     let header = Header {
@@ -274,7 +295,12 @@ fn lock(args: &LockArgs) -> Result<(), Failure> {
         }
     }
     let warn = crate::log::enabled(crate::log::Level::Warn);
-    for warning in resolution.warnings.iter().filter(|_| warn) {
+    for warning in resolution
+        .warnings
+        .iter()
+        .chain(&platform_warnings)
+        .filter(|_| warn)
+    {
         let _ = writeln!(err, "{} {warning}", paint(style::SKIPPED, "warning:"));
     }
     for package in resolution
@@ -321,13 +347,26 @@ fn lock(args: &LockArgs) -> Result<(), Failure> {
 /// Dockerfile, `repin.toml`, a `pyproject.toml` beside it.
 fn python_version(
     args: &LockArgs,
-    root: &Path,
-    checker: &crate::lookup::Checker,
-    output: &Path,
+    file_target: Option<&crate::target::Target>,
 ) -> Result<String, Failure> {
     if let Some(python) = &args.python {
         return Ok(python.clone());
     }
+    file_target.map(|t| t.python.to_string()).ok_or_else(|| {
+        Failure::new("Cannot tell which Python to lock for")
+            .hint("pass `--python 3.12`, or set `[python] version` in repin.toml")
+    })
+}
+
+/// The target of the output (or of the input) as `repin check` finds it: the Dockerfile stage
+/// that installs it, the lock's header, the nearest Dockerfile, `repin.toml`, a
+/// `pyproject.toml` beside it; `None` when nothing says.
+fn file_target(
+    args: &LockArgs,
+    root: &Path,
+    checker: &crate::lookup::Checker,
+    output: &Path,
+) -> Option<crate::target::Target> {
     let repository = Workspace::load(&[root.to_path_buf()]);
     let targets = crate::target::find(&repository, &checker.config, root, checker.now);
     let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
@@ -339,11 +378,34 @@ fn python_version(
             .map(|(_, t)| t.clone())
             .filter(|t| t.from.is_known())
     };
-    let found = of(output).or_else(|| of(&args.input));
-    found.map(|t| t.python.to_string()).ok_or_else(|| {
-        Failure::new("Cannot tell which Python to lock for")
-            .hint("pass `--python 3.12`, or set `[python] version` in repin.toml")
-    })
+    of(output).or_else(|| of(&args.input))
+}
+
+/// The platforms the lock's pins are installed on: the file's own (its stage's `--platform`
+/// and C library) and every one of `[images] platforms`, for the lock's Python.
+fn lock_platforms(
+    python: &pep440_rs::Version,
+    file_target: Option<&crate::target::Target>,
+    configured: &[String],
+) -> Vec<crate::lock::wheels::Platform> {
+    let release = python.release();
+    let minor = (
+        release.first().copied().unwrap_or(3),
+        release.get(1).copied().unwrap_or(0),
+    );
+    let libc = file_target
+        .and_then(|t| t.libc)
+        .unwrap_or(crate::target::Libc::Glibc);
+    let mut platforms: Vec<crate::lock::wheels::Platform> = Vec::new();
+    let own = file_target.and_then(|t| t.platform.clone());
+    for oci in own.iter().chain(configured) {
+        if let Some(platform) = crate::lock::wheels::Platform::new(minor, oci, libc) {
+            if !platforms.contains(&platform) {
+                platforms.push(platform);
+            }
+        }
+    }
+    platforms
 }
 
 /// The command recorded in the header: enough to re-create this lock.

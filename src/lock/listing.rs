@@ -5,7 +5,7 @@
 //! A project page lists every file of every release (thousands for numpy or torch), and
 //! parsing it again on every run is most of a warm lock's time. A [`Listing`] is a fraction
 //! of the page, kept in memory instead of the page, and on disk beside the HTTP cache
-//! (`<cache dir>/lock-v1/<sha256 of the indexes and the name>.json`) for as long as the page
+//! (`<cache dir>/lock-v2/<sha256 of the indexes and the name>.json`) for as long as the page
 //! may be used without asking the index (its `max-age`, pip's 10 minutes when it says
 //! nothing); `--offline` uses it whatever its age, an upgrade of the project never. Online,
 //! the listing replaces the cached page: pages are not written to the HTTP cache by a lock.
@@ -20,7 +20,9 @@ use sha2::{Digest, Sha256};
 
 use crate::registry::http::{CacheMode, HttpClient};
 use crate::registry::pypi::metadata::ranked_files;
-use crate::registry::pypi::{CoreMetadata, DistFile, Index, Lookup, Release, filename};
+use crate::registry::pypi::{
+    CoreMetadata, DistFile, DistKind, Index, Lookup, Release, WheelTags, filename,
+};
 
 /// The files a release's metadata is tried from, at most: the first usually answers.
 const METADATA_FILES: usize = 2;
@@ -65,6 +67,11 @@ pub struct ListedRelease {
     pub index: usize,
     /// The files its metadata is read from, best first.
     pub files: Vec<ListedFile>,
+    /// The tags (`cp312-cp312-manylinux_2_17_x86_64`) of each wheel that is not yanked, on
+    /// every index, de-duplicated: which platforms have a wheel ([`super::wheels`]).
+    pub wheels: Vec<String>,
+    /// Whether some index lists an sdist of it that is not yanked.
+    pub sdist: bool,
 }
 
 /// A project, as the resolver needs it.
@@ -98,7 +105,30 @@ impl Listing {
                         requires_python.push(spec);
                     }
                 }
+                let mut wheels: Vec<String> = Vec::new();
+                let mut sdist = false;
+                for file in sources
+                    .iter()
+                    .flat_map(|s| &s.release.files)
+                    .filter(|f| !f.yanked)
+                {
+                    match &file.kind {
+                        DistKind::Wheel(tags) => {
+                            let text = format!(
+                                "{}-{}-{}",
+                                tags.python_tag, tags.abi_tag, tags.platform_tag
+                            );
+                            if !wheels.contains(&text) {
+                                wheels.push(text);
+                            }
+                        }
+                        DistKind::Sdist { .. } => sdist = true,
+                        DistKind::Other => {}
+                    }
+                }
                 Some(ListedRelease {
+                    wheels,
+                    sdist,
                     version: version.to_string(),
                     yanked: sources.iter().all(|s| s.release.yanked),
                     requires_python,
@@ -159,6 +189,26 @@ impl ListedRelease {
             None => true,
             Some(text) => VersionSpecifiers::from_str(text).map_or(true, |s| s.contains(python)),
         })
+    }
+
+    /// Its wheels' tags and whether it has an sdist, for [`super::wheels::platform_gaps`].
+    pub fn platform_files(&self) -> super::wheels::ReleaseFiles {
+        super::wheels::ReleaseFiles {
+            wheels: self
+                .wheels
+                .iter()
+                .filter_map(|text| {
+                    let mut parts = text.splitn(3, '-');
+                    Some(WheelTags {
+                        build_tag: None,
+                        python_tag: parts.next()?.to_owned(),
+                        abi_tag: parts.next()?.to_owned(),
+                        platform_tag: parts.next()?.to_owned(),
+                    })
+                })
+                .collect(),
+            sdist: self.sdist,
+        }
     }
 
     /// `sha256:<hex>` of every file.
@@ -240,7 +290,7 @@ impl ListingStore {
             CacheMode::Offline(cache) => (cache, true),
         };
         Some(ListingStore {
-            dir: cache.dir().parent()?.join("lock-v1"),
+            dir: cache.dir().parent()?.join("lock-v2"),
             offline,
         })
     }

@@ -34,6 +34,7 @@ pub mod report;
 pub mod resolve;
 pub mod source;
 pub mod target;
+pub mod wheels;
 
 #[cfg(any(test, feature = "testing"))]
 pub use memory::MemorySource;

@@ -145,6 +145,17 @@ impl PypiSource {
         notes
     }
 
+    /// The wheels and sdist of `name` `version` as its listing has them, for the platform
+    /// report; `None` when the project was not looked up or the lookup failed.
+    pub fn release_files(
+        &self,
+        name: &PackageName,
+        version: &Version,
+    ) -> Option<super::wheels::ReleaseFiles> {
+        let project = self.lookup(name).ok()??;
+        project.release(version).map(ListedRelease::platform_files)
+    }
+
     fn note(&self, note: String) {
         self.notes
             .lock()

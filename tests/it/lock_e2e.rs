@@ -320,3 +320,67 @@ fn lock_a_small_tree_with_extras_markers_and_requires_python() {
         "{stderr}"
     );
 }
+
+/// Issue 13: a lock for an image built for two platforms names each pin with no wheel for one
+/// of them: built from its sdist there, or not installable at all. The pins themselves are the
+/// same (one resolution, for the first platform, as pip-compile makes on it).
+#[test]
+fn lock_names_pins_without_a_wheel_for_a_platform_in_use() {
+    let packages = tempfile::tempdir().unwrap();
+    let dir = packages.path();
+    let mut hashes = BTreeMap::new();
+    wheel(dir, &mut hashes, "purelib", "1.0", Meta::default());
+    // Binary wheels for linux/amd64 only: the file's tags are in its name.
+    for name in ["fastlib", "binonly"] {
+        let written = write_wheel_with(dir, name, "2.0", &Meta::default());
+        std::fs::rename(
+            &written,
+            dir.join(format!(
+                "{name}-2.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
+            )),
+        )
+        .unwrap();
+    }
+    write_sdist_with(dir, "fastlib", "2.0", &Meta::default());
+    let server = PypiServer::start(dir);
+
+    let repo = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let root = repo.path();
+    std::fs::write(
+        root.join("repin.toml"),
+        "[python]\nversion = \"3.12\"\n\n[images]\nplatforms = [\"linux/amd64\", \"linux/arm64\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("requirements.in"),
+        format!("-i {}\npurelib\nfastlib\nbinonly\n", server.index_url()),
+    )
+    .unwrap();
+    let output = repin_in(root, home.path(), &["lock", "requirements.in"]);
+    let stderr = text(&output.stderr);
+    assert!(output.status.success(), "{stderr}\n{}", server.log());
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("has no wheel for"))
+        .collect();
+    assert_eq!(
+        warnings,
+        vec![
+            "warning: `binonly` 2.0 has no wheel for CPython 3.12 on linux/arm64 (glibc) and no sdist: it cannot be installed there",
+            "warning: `fastlib` 2.0 has no wheel for CPython 3.12 on linux/arm64 (glibc): pip builds it from its sdist in the image (a compiler and the library headers it needs must be there)",
+        ],
+        "{stderr}"
+    );
+    let lock = std::fs::read_to_string(root.join("requirements.txt")).unwrap();
+    for pin in ["binonly==2.0", "fastlib==2.0", "purelib==1.0"] {
+        assert!(lock.contains(pin), "{pin}\n{lock}");
+    }
+
+    // On linux/amd64 alone, nothing to say.
+    std::fs::write(root.join("repin.toml"), "[python]\nversion = \"3.12\"\n").unwrap();
+    let output = repin_in(root, home.path(), &["lock", "requirements.in", "--upgrade"]);
+    let stderr = text(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("has no wheel for"), "{stderr}");
+}

@@ -48,7 +48,7 @@ impl PypiServer {
     pub fn start(packages: &Path) -> PypiServer {
         assert!(
             python_has("pypiserver"),
-            "pypiserver is not importable by `{}`, and this test starts it\n  hint: run the tests with `scripts/test`, which installs it into .venv and sets REPIN_PYTHON; or `python3 -m venv .venv && .venv/bin/pip install -r scripts/test-requirements.txt` and set REPIN_PYTHON=.venv/bin/python",
+            "pypiserver is not importable by `{}`, and this test starts it\n  hint: run the tests with `scripts/test`, which installs it into .venv and sets REPIN_PYTHON; or `python3 -m venv .venv && .venv/bin/pip install --require-hashes -r scripts/python-requirements.txt` and set REPIN_PYTHON=.venv/bin/python",
             python()
         );
         let port = free_port();
