@@ -76,6 +76,7 @@ fn image_updates_have_their_build_age_and_young_ones_wait() {
         "team/unknown",
         "team/multi",
         "team/pinned",
+        "team/annotated",
     ] {
         let digest = image(&registry, repository, "1.0", Some("2020-01-01T00:00:00Z"));
         first.insert(repository, digest);
@@ -97,6 +98,8 @@ fn image_updates_have_their_build_age_and_young_ones_wait() {
         (seed, Some(OLD)),
         (seed, Some(&hour_ago)),
     );
+    // The index's entry says when it was built; its config does not.
+    registry.push_index_entry_created("team/annotated", "1.1", "team/annotated:1.1", OLD);
     let pinned_old = &first["team/pinned"];
     let pinned_new = image(&registry, "team/pinned", "1.1", Some(OLD));
 
@@ -105,7 +108,7 @@ fn image_updates_have_their_build_age_and_young_ones_wait() {
     std::fs::write(
         repo.path().join("Dockerfile"),
         format!(
-            "FROM {host}/team/young:1.0 AS a\nFROM {host}/team/old:1.0 AS b\nFROM {host}/team/unknown:1.0 AS c\nFROM {host}/team/multi:1.0 AS d\nFROM {host}/team/pinned:1.0@{pinned_old}\n"
+            "FROM {host}/team/young:1.0 AS a\nFROM {host}/team/old:1.0 AS b\nFROM {host}/team/unknown:1.0 AS c\nFROM {host}/team/multi:1.0 AS d\nFROM {host}/team/pinned:1.0@{pinned_old}\nFROM {host}/team/annotated:1.0 AS e\n"
         ),
     )
     .unwrap();
@@ -149,6 +152,9 @@ fn image_updates_have_their_build_age_and_young_ones_wait() {
     // Only linux/amd64 is in use: the index's amd64 image is years old.
     let multi = entry(&report, "updates", "team/multi").expect("multi's update");
     assert_eq!(multi["age_days"], days_old, "{multi:#}");
+    // From the index entry's annotation (the config has no `created`).
+    let annotated = entry(&report, "updates", "team/annotated").expect("annotated's update");
+    assert_eq!(annotated["age_days"], days_old, "{annotated:#}");
 
     // A minimum release age of 3 days: the young image and the one of unknown age wait.
     config("[update]\nminimum-release-age = \"3 days\"\n");

@@ -1,7 +1,9 @@
-//! When an image was built, for a minimum release age and the age shown beside an update: the
-//! `created` time of the image config of each platform in use (the youngest of them counts),
-//! else the `org.opencontainers.image.created` annotation of the platform's manifest, else of
-//! the index. Registries publish no push time, so this is the best age an image has.
+//! When an image was built, for a minimum release age and the age shown beside an update, for
+//! each platform in use (the youngest of them counts): the `org.opencontainers.image.created`
+//! annotation of the platform's entry in the index (the official images set it: no request
+//! beyond the index), else the `created` time of the platform's image config, else the
+//! annotation of the platform's manifest, else of the index. Registries publish no push time,
+//! so this is the best age an image has.
 //!
 //! A `created` at the Unix epoch (reproducible builds such as distroless, ko or Nix write
 //! `1970-01-01T00:00:00Z`) says nothing about when the image was made: it counts as unknown.
@@ -68,6 +70,15 @@ impl OciClient {
             let Some(digest) = top.for_platform(platform) else {
                 continue;
             };
+            // The index's own word for the platform: no manifest or config to fetch.
+            if let Some(at) = top
+                .entry(platform)
+                .and_then(|e| e.created.as_deref())
+                .and_then(seconds)
+            {
+                youngest = Some(youngest.map_or(at, |y| y.max(at)));
+                continue;
+            }
             let (image_body, image) = if digest == top.digest() {
                 (body.clone(), top.clone())
             } else {

@@ -165,6 +165,9 @@ pub struct Entry {
     pub digest: String,
     /// Its [`BASE_NAME`] annotation, when the index has one.
     pub base_name: Option<String>,
+    /// Its `org.opencontainers.image.created` annotation (when the image was built), when the
+    /// index has one: the official images set it on each entry.
+    pub created: Option<String>,
 }
 
 /// A parsed manifest.
@@ -220,6 +223,16 @@ impl Manifest {
         })
     }
 
+    /// The index entry serving `platform`; `None` for single manifests.
+    pub fn entry(&self, platform: &Platform) -> Option<&Entry> {
+        match self {
+            Manifest::Index { entries, .. } => {
+                entries.iter().find(|e| platform.matches(&e.platform))
+            }
+            Manifest::Image { .. } => None,
+        }
+    }
+
     /// Parse a manifest body with its digest.
     pub fn parse(body: &[u8], digest: String) -> Result<Manifest, serde_json::Error> {
         #[derive(Deserialize)]
@@ -268,6 +281,11 @@ impl Manifest {
                         base_name: e
                             .annotations
                             .get(BASE_NAME)
+                            .and_then(|v| v.as_str())
+                            .map(str::to_owned),
+                        created: e
+                            .annotations
+                            .get(super::created::CREATED)
                             .and_then(|v| v.as_str())
                             .map(str::to_owned),
                     })

@@ -300,6 +300,35 @@ impl Registry {
         );
         (digest, amd, arm)
     }
+
+    /// Push an index with one linux/amd64 image whose config says no build time, and whose
+    /// entry in the index carries `org.opencontainers.image.created` (as the official images'
+    /// indexes do). Returns the index's digest.
+    pub fn push_index_entry_created(
+        &self,
+        repository: &str,
+        tag: &str,
+        seed: &str,
+        created: &str,
+    ) -> String {
+        let (amd, amd_size) =
+            self.push_image_created(repository, None, "linux", "amd64", seed, None);
+        let index = serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [
+                {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": amd, "size": amd_size, "platform": {"os": "linux", "architecture": "amd64"},
+                 "annotations": {"org.opencontainers.image.created": created}}
+            ]
+        }))
+        .unwrap();
+        self.push_manifest(
+            repository,
+            tag,
+            "application/vnd.oci.image.index.v1+json",
+            &index,
+        )
+    }
 }
 
 /// Signs registry tokens (RS256 JWTs) with a throw-away key whose self-signed certificate the
