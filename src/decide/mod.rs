@@ -178,7 +178,7 @@ pub struct Decision {
     /// The newest release passed over because it needs a newer Python than the file's target
     /// (what a base image's Python-minor update would unblock).
     #[serde(skip)]
-    pub held_for_python: Option<String>,
+    pub held_for_python: Option<HeldForPython>,
     /// Known advisories affect the version and no security update is possible (its note is
     /// among `notes` too): what the dashboard lists as vulnerable without a fix.
     #[serde(skip)]
@@ -187,6 +187,15 @@ pub struct Decision {
     /// gives none), whether or not there is a way off it. What the dashboard lists as yanked.
     #[serde(skip)]
     pub yanked: Option<String>,
+}
+
+/// The newest release passed over because the file's target Python is too old for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldForPython {
+    /// Its version.
+    pub version: String,
+    /// Its `Requires-Python`: which Python unblocks it (`None`: not known).
+    pub requires_python: Option<pep440_rs::VersionSpecifiers>,
 }
 
 /// A vulnerable version with no security update, and why there is none.

@@ -279,14 +279,25 @@ fn candidates<'a>(
 }
 
 /// Note the newest release passed over because it needs a newer Python than the target.
-fn held_for_python(decision: Decision, newest: Version, ctx: &Context) -> Decision {
+fn held_for_python(
+    decision: Decision,
+    newest: Version,
+    releases: &[Release],
+    ctx: &Context,
+) -> Decision {
     let python = ctx
         .python
         .as_ref()
         .map(ToString::to_string)
         .unwrap_or_default();
     let mut decision = decision.note(format!("{newest} requires a newer Python than {python}"));
-    decision.held_for_python = Some(newest.to_string());
+    decision.held_for_python = Some(super::HeldForPython {
+        version: newest.to_string(),
+        requires_python: releases
+            .iter()
+            .find(|r| r.version == newest)
+            .and_then(|r| r.requires_python.clone()),
+    });
     decision
 }
 
@@ -386,7 +397,7 @@ fn pinned(
         }
     }
     if let Some(newest) = python_note {
-        decision = held_for_python(decision, newest, ctx);
+        decision = held_for_python(decision, newest, releases, ctx);
     }
     if let Some(why) = &yanked {
         decision = decision.note(format!(
@@ -520,7 +531,7 @@ fn ranged(
         }
     };
     if let Some(newest) = python_note {
-        decision = held_for_python(decision, newest, ctx);
+        decision = held_for_python(decision, newest, releases, ctx);
     }
     decision
 }

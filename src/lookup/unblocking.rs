@@ -121,7 +121,15 @@ pub(super) fn link(manifests: &[&Manifest], outcome: &mut Outcome) {
                 }
             }
         } else if let (Some(held), Some(step)) = (&finding.decision.held_for_python, step) {
-            step.unblocks.push(format!("{} {held}", dependency.name));
+            // Only what the new Python lets in: a release that needs 3.13 stays held on 3.12.
+            let fits = held
+                .requires_python
+                .as_ref()
+                .is_none_or(|r| r.contains(&step.python));
+            if fits {
+                step.unblocks
+                    .push(format!("{} {}", dependency.name, held.version));
+            }
         }
     }
     for mut step in moves.into_values() {

@@ -17,7 +17,7 @@ const SERVICES: &[(&str, &str, &str)] = &[
     (
         "services/legacy",
         "FROM python:3.9-slim\nWORKDIR /app\nCOPY requirements.txt .\nRUN pip install --no-cache-dir -r requirements.txt\n",
-        "django~=5.1.3\nclick==8.1.7\n",
+        "django~=5.1.3\nclick==8.1.7\nrich==13.0.0\n",
     ),
     (
         "services/api",
@@ -80,6 +80,9 @@ fn every_file_gets_its_own_python_and_nothing_is_downgraded() {
         ("numpy", "2.0.2", Some(">=3.9"), None),
         ("numpy", "2.2.6", Some(">=3.10"), None),
         ("numpy", "2.3.0", Some(">=3.11"), None),
+        // Held on 3.9, and still on 3.12: the Python-minor update does not unblock it.
+        ("rich", "13.0.0", Some(">=3.7"), None),
+        ("rich", "14.0.0", Some(">=3.13"), None),
     ]);
     let registry = Registry::start(RegistryAuth::None);
     for tag in [
