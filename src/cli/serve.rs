@@ -66,10 +66,27 @@ pub struct ServeArgs {
     pub trust: super::check::TrustArgs,
 }
 
-fn parse_lease(text: &str) -> Result<Duration, String> {
+/// Why a duration flag of `repin serve` is refused (clap prints it after the flag's name).
+#[derive(Debug, thiserror::Error)]
+pub enum DurationArgError {
+    /// Not a duration at all.
+    #[error(transparent)]
+    Duration(#[from] crate::config::duration::DurationError),
+    /// `--lease` under a second.
+    #[error("A lease shorter than a second would be lost between heartbeats")]
+    LeaseTooShort,
+    /// `--job-timeout 0`.
+    #[error("A run needs some time")]
+    NoTime,
+    /// `--every` under a minute.
+    #[error("Runs more often than once a minute would only queue up")]
+    TooOften,
+}
+
+fn parse_lease(text: &str) -> Result<Duration, DurationArgError> {
     let lease = crate::config::duration::parse(text)?;
     if lease < Duration::from_secs(1) {
-        return Err("a lease shorter than a second would be lost between heartbeats".into());
+        return Err(DurationArgError::LeaseTooShort);
     }
     Ok(lease)
 }
@@ -84,18 +101,18 @@ fn default_database() -> String {
     format!("sqlite:{}", dir.join("queue.sqlite").display())
 }
 
-fn parse_timeout(text: &str) -> Result<Duration, String> {
+fn parse_timeout(text: &str) -> Result<Duration, DurationArgError> {
     let timeout = crate::config::duration::parse(text)?;
     if timeout.is_zero() {
-        return Err("a run needs some time".into());
+        return Err(DurationArgError::NoTime);
     }
     Ok(timeout)
 }
 
-fn parse_every(text: &str) -> Result<Duration, String> {
+fn parse_every(text: &str) -> Result<Duration, DurationArgError> {
     let every = crate::config::duration::parse(text)?;
     if every < Duration::from_secs(60) {
-        return Err("runs more often than once a minute would only queue up".into());
+        return Err(DurationArgError::TooOften);
     }
     Ok(every)
 }
