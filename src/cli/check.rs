@@ -1074,8 +1074,9 @@ fn combine_relocks(
                 }
             }
             Err(why) => run.outcome.warnings.push(format!(
-                "{}: its re-locks could not be combined into one, so only the first is written: {why}",
-                shown(&file)
+                "{}: its re-locks could not be combined into one, so only the first is written: {}",
+                shown(&file),
+                crate::error::chain(&why)
             )),
         }
     }
