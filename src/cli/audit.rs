@@ -370,7 +370,8 @@ async fn run_audit(checker: &Checker, workspace: &Workspace) -> Result<Report, S
     let names = crate::lookup::python_packages(&workspace.manifests);
     let lookup = checker
         .advisories(&names, checker.advisory_db.as_deref())
-        .await?;
+        .await
+        .map_err(|e| crate::error::chain(&e))?;
     // Releases for the packages that need them: ranges (what they install) and vulnerable
     // pins (the fix version).
     let releases = checker.releases_for(workspace, &lookup.index).await;

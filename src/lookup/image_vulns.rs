@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use futures::StreamExt;
 use serde::Serialize;
 
+use super::advisories::AdvisoryError;
 use super::{Checker, Finding, Outcome, failure_message};
 use crate::advisory::distro::DistroIndex;
 use crate::config::AdvisorySource as SourceName;
@@ -159,7 +160,7 @@ impl Checker {
     async fn distro_advisories(
         &self,
         keys: &[(String, String)],
-    ) -> Result<(DistroIndex, BTreeMap<(String, String), String>, String), String> {
+    ) -> Result<(DistroIndex, BTreeMap<(String, String), String>, String), AdvisoryError> {
         let config = &self.config.config.advisories;
         let path = self.advisory_db.clone().or_else(|| {
             (config.source == SourceName::Offline)
@@ -167,11 +168,8 @@ impl Checker {
                 .flatten()
         });
         if let Some(path) = path {
-            let source = crate::advisory::offline::open(&path).map_err(|e| error_chain(&e))?;
-            let batch = tokio::task::spawn_blocking(move || source.load())
-                .await
-                .map_err(|e| e.to_string())?
-                .map_err(|e| error_chain(&e))?;
+            let source = crate::advisory::offline::open(&path)?;
+            let batch = tokio::task::spawn_blocking(move || source.load()).await??;
             return Ok((
                 DistroIndex::from_batch(&batch),
                 BTreeMap::new(),
@@ -179,7 +177,7 @@ impl Checker {
             ));
         }
         if config.source == SourceName::Off {
-            return Err("advisories are off in repin.toml".into());
+            return Err(AdvisoryError::Off);
         }
         let found = self.osv.lookup_in(keys).await;
         Ok((
@@ -292,6 +290,7 @@ impl Checker {
             match self.distro_advisories(&advisory_keys).await {
                 Ok(found) => found,
                 Err(why) => {
+                    let why = error_chain(&why);
                     let failed = advisory_keys
                         .iter()
                         .map(|k| (k.clone(), why.clone()))

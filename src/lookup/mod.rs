@@ -371,7 +371,10 @@ impl Checker {
                 (Some(lookup), notes)
             }
             Err(why) => {
-                notes.push(format!("known vulnerabilities were not checked: {why}"));
+                notes.push(format!(
+                    "known vulnerabilities were not checked: {}",
+                    crate::error::chain(&why)
+                ));
                 (None, notes)
             }
         }
