@@ -32,10 +32,12 @@ use crate::registry::http::HttpError;
 use crate::registry::pypi::{IndexResolver, Lookup as PypiLookup, PypiClient};
 use crate::versioning::UpdateKind;
 
-pub use advisories::{AdvisoryLookup, AuditReleases};
+pub use advisories::{AdvisoryError, AdvisoryLookup, AuditReleases};
 pub use image_vulns::{ImageAudit, ImageEntry, UpdateFixes, fix_notes};
 pub use images::ImageLookups;
-pub use relock::Relockable;
+pub use input_locks::InputEditError;
+pub use lock_fit::MetadataLookupError;
+pub use relock::{RelockError, Relockable};
 pub use setup::{RunOptions, SetupError};
 
 /// How many lookups run at once (the HTTP client further limits each host).

@@ -88,10 +88,8 @@ impl crate::error::Hint for ServeError {
         match self {
             ServeError::Queue(error) => error.hints(),
             ServeError::InstallationToken(error) => error.hints(),
-            ServeError::Bind { .. }
-            | ServeError::Signal(_)
-            | ServeError::Jwt(_)
-            | ServeError::Start(_) => Vec::new(),
+            ServeError::Jwt(error) => error.hints(),
+            ServeError::Bind { .. } | ServeError::Signal(_) | ServeError::Start(_) => Vec::new(),
         }
     }
 }
