@@ -14,7 +14,7 @@ use super::{Checker, Finding, Outcome, failure_message};
 use crate::advisory::distro::DistroIndex;
 use crate::config::AdvisorySource as SourceName;
 use crate::error::chain as error_chain;
-use crate::image_scan::{ImageScan, ImageScanner};
+use crate::image_scan::{ImageScan, ImageScanner, ScanError};
 use crate::image_vulns::{self, Fix, ImageVulns};
 use crate::manifest::Manifest;
 use crate::manifest::edit::Change;
@@ -262,15 +262,12 @@ impl Checker {
             .flat_map(|w| std::iter::once(&w.current).chain(w.targets.iter().map(|t| &t.2)))
             .cloned()
             .collect();
-        let scans: HashMap<ScanKey, Result<ImageScan, String>> = futures::stream::iter(keys)
+        let scans: HashMap<ScanKey, Result<ImageScan, ScanError>> = futures::stream::iter(keys)
             .map(|key| {
                 let scanner = scanner.clone();
                 async move {
                     let platform = Platform::parse(&key.3).expect("platforms are parsed ones");
-                    let result = scanner
-                        .scan(&key.0, &key.1, &key.2, &platform)
-                        .await
-                        .map_err(|e| failure_message(&e));
+                    let result = scanner.scan(&key.0, &key.1, &key.2, &platform).await;
                     (key, result)
                 }
             })
@@ -350,7 +347,7 @@ impl Checker {
                 bytes_fetched: 0,
             };
             match &scans[&w.current] {
-                Err(why) => entry.unchecked = Some(why.clone()),
+                Err(error) => entry.unchecked = Some(failure_message(error)),
                 Ok(scan) => {
                     entry.manifest = Some(scan.manifest.clone());
                     entry.distribution = describe(scan);

@@ -130,8 +130,9 @@ fn asked(change: &Change) -> Option<String> {
 struct Trigger {
     finding: usize,
     update: usize,
-    /// The input as the update leaves it (or why it cannot be made, as the report says it).
-    input: Result<Input, String>,
+    /// The input as the update leaves it (or why it cannot be made; shared with the re-lock
+    /// job, which says it).
+    input: Result<Input, Arc<InputEditError>>,
     /// `flask>=3.1.3,<4`.
     asked: String,
     /// Why the package's own pin moves, for the list of moved pins.
@@ -179,7 +180,7 @@ impl Checker {
                         update: u,
                         input: lock
                             .input_with(&[(manifest, finding.index, &update.change)])
-                            .map_err(|e| error_chain(&e)),
+                            .map_err(Arc::new),
                         why: format!(
                             "{}: `{asked}` in {}",
                             update_why(update),
@@ -213,14 +214,14 @@ impl Checker {
             };
             let existing = lock.existing.clone();
             let target = lock.target.clone();
-            let inputs: Vec<Result<Input, String>> =
+            let inputs: Vec<Result<Input, Arc<InputEditError>>> =
                 triggers.iter().map(|t| t.input.clone()).collect();
             let lock_path = path.clone();
             let job = tokio::task::spawn_blocking(move || {
                 inputs
                     .iter()
                     .map(|input| {
-                        let input = input.as_ref().map_err(Clone::clone)?;
+                        let input = input.as_ref().map_err(|e| error_chain(e.as_ref()))?;
                         let job = Job {
                             path: &path,
                             existing: &existing,

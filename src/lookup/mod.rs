@@ -438,18 +438,11 @@ impl Checker {
         }
         let lookups = futures::stream::iter(wanted.iter())
             .map(|(key, (indexes, _))| async move {
-                let result = self.pypi.lookup(indexes, &key.0).await.map_err(|e| {
-                    let mut text = failure_message(&e);
-                    if let (Some(hint), false) = (e.hint(), text.ends_with(DOWN)) {
-                        text.push_str("\n  hint: ");
-                        text.push_str(&hint);
-                    }
-                    text
-                });
+                let result = self.pypi.lookup(indexes, &key.0).await;
                 (key.clone(), result)
             })
             .buffer_unordered(CONCURRENCY)
-            .collect::<HashMap<Key, Result<PypiLookup, String>>>();
+            .collect::<HashMap<Key, Result<PypiLookup, crate::registry::pypi::PypiError>>>();
         let ((advisories, notes), lookups) =
             tokio::join!(self.advisories_for_check(manifests), lookups);
         outcome.notes.extend(notes);
@@ -512,10 +505,10 @@ impl Checker {
                             decision,
                         });
                     }
-                    Err(message) => outcome.failures.push(Failure {
+                    Err(error) => outcome.failures.push(Failure {
                         file: path.to_path_buf(),
                         index: d,
-                        message: message.clone(),
+                        message: failure_message(error),
                     }),
                 }
             }
