@@ -918,9 +918,7 @@ pub fn check(args: &CheckArgs) -> Result<u8, CliError> {
     }
     if crate::action::is_github_actions() {
         if let Err(error) = report_to_actions(&run) {
-            eprintln!(
-                "warning: Cannot write the GitHub Actions summary or outputs\n  Caused by: {error}"
-            );
+            super::print_warning(&CliError::ActionsOutput(error));
         }
     }
     let due = run

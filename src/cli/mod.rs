@@ -44,6 +44,9 @@ pub enum CliError {
     /// The report could not be written.
     #[error("Cannot write the report")]
     Write(#[source] std::io::Error),
+    /// The GitHub Actions step summary or outputs could not be written (a warning).
+    #[error("Cannot write the GitHub Actions summary or outputs")]
+    ActionsOutput(#[source] std::io::Error),
     /// `repin pr --offline`.
     #[error("`repin pr` cannot run offline: it talks to GitHub and pushes branches")]
     PrOffline,
@@ -202,6 +205,7 @@ impl crate::error::Hint for CliError {
                 vec!["pass `--python 3.12`, or set `[python] version` in repin.toml".into()]
             }
             CliError::Write(_)
+            | CliError::ActionsOutput(_)
             | CliError::CloneDirectory(_)
             | CliError::OwnBinary(_)
             | CliError::ReadKey { .. }
@@ -247,6 +251,18 @@ fn exit_code(result: Result<u8, CliError>) -> u8 {
             EXIT_ERROR
         }
     }
+}
+
+/// Print an error the command goes on after as a warning: `warning:`, then the same lines
+/// [`exit_code`] prints for an error.
+fn print_warning(error: &CliError) {
+    use std::io::Write;
+    let _ = writeln!(
+        anstream::stderr(),
+        "{} {}",
+        style::paint(style::SKIPPED, "warning:"),
+        crate::error::chain(error)
+    );
 }
 
 /// The heading of the options every command takes, apart from each command's own.
@@ -462,6 +478,32 @@ mod tests {
         // Printed as it is, the path without `./` as everywhere.
         assert!(error_text(diagnostic).starts_with("repin.toml:6:23: error: Invalid type"));
         assert!(error_text("No token").contains("error:"));
+    }
+
+    #[test]
+    fn a_conflict_explains_itself_as_causes_and_an_error_exits_with_2() {
+        use crate::lock::LockError;
+        let conflict = LockError::Conflict {
+            file: "a.in".into(),
+            explanation: vec!["Because a needs b<1".into(), "a cannot be used".into()],
+            hints: vec!["loosen b".into()],
+        };
+        assert_eq!(
+            crate::error::chain(&CliError::lock(conflict)),
+            "No set of versions satisfies the requirements of a.in\n  \
+             Caused by: Because a needs b<1\n  \
+             Caused by: a cannot be used\n  \
+             hint: loosen b"
+        );
+        let invalid = LockError::InvalidTarget { python: "3".into() };
+        assert!(matches!(CliError::lock(invalid), CliError::Lock(_)));
+        assert_eq!(
+            crate::error::chain(&CliError::NoToken("T".into())),
+            "No token in `T`\n  hint: set it to a token with contents, pull-requests and issues write permission, or pass --token-env NAME"
+        );
+        anstream::ColorChoice::Never.write_global();
+        assert_eq!(exit_code(Err(CliError::NoIndex)), EXIT_ERROR);
+        assert_eq!(exit_code(Ok(EXIT_FOUND)), EXIT_FOUND);
     }
 
     #[test]

@@ -171,10 +171,7 @@ pub fn run(args: &PrArgs) -> Result<u8, CliError> {
     }
     if crate::action::is_github_actions() {
         if let Err(error) = report_to_actions(&run, &report, args.dry_run) {
-            let _ = writeln!(
-                anstream::stderr(),
-                "warning: Cannot write the GitHub Actions summary or outputs\n  Caused by: {error}"
-            );
+            super::print_warning(&CliError::ActionsOutput(error));
         }
     }
     let failed =
