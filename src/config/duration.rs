@@ -126,5 +126,14 @@ mod tests {
         ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
+        let said = |text: &str| parse(text).unwrap_err().to_string();
+        assert_eq!(said("3"), "`3` needs a unit such as `days` or `h`");
+        assert_eq!(said("3 fortnights"), "Unknown unit `fortnights`");
+        assert_eq!(said("-1d"), "Expected a number at `-1d`");
+        assert_eq!(said(""), "Expected a duration such as `3 days`");
+        assert_eq!(
+            said("99999999999999999999d"),
+            "`99999999999999999999` is too large"
+        );
     }
 }

@@ -60,9 +60,8 @@ impl crate::error::Hint for AdvisoryError {
             AdvisoryError::NoPath => {
                 vec!["point `path` at an OSV directory or a PyPI all.zip".into()]
             }
-            AdvisoryError::Repository(_)
-            | AdvisoryError::Offline(_)
-            | AdvisoryError::Task(_)
+            AdvisoryError::Repository(error) | AdvisoryError::Offline(error) => error.hints(),
+            AdvisoryError::Task(_)
             | AdvisoryError::Off => Vec::new(),
         }
     }

@@ -115,7 +115,17 @@ pub enum InputEditError {
     NotInInput(String),
 }
 
-impl crate::error::Hint for InputEditError {}
+impl crate::error::Hint for InputEditError {
+    fn hints(&self) -> Vec<String> {
+        match self {
+            InputEditError::Edit(error) => error.hints(),
+            InputEditError::Requirement(error) => error.hints(),
+            InputEditError::NoDependency
+            | InputEditError::NotPython
+            | InputEditError::NotInInput(_) => Vec::new(),
+        }
+    }
+}
 
 /// The specifier an update leaves in the `.in` (`>=3.1.3,<4`, `==3.1.3`), for people.
 fn asked(change: &Change) -> Option<String> {
@@ -228,8 +238,7 @@ impl Checker {
                             input,
                             target: &target,
                         };
-                        relock(source.as_ref(), job, &[], false)
-                            .map_err(|error| relock_failure(error))
+                        relock(source.as_ref(), job, &[], false).map_err(relock_failure)
                     })
                     .collect::<Vec<_>>()
             });

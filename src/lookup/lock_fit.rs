@@ -49,7 +49,17 @@ pub enum MetadataLookupError {
     Metadata(#[from] crate::registry::pypi::metadata::MetadataError),
 }
 
-impl crate::error::Hint for MetadataLookupError {}
+impl crate::error::Hint for MetadataLookupError {
+    fn hints(&self) -> Vec<String> {
+        match self {
+            MetadataLookupError::Metadata(error) => error.hints(),
+            MetadataLookupError::NotListed
+            | MetadataLookupError::NotConfigured
+            | MetadataLookupError::ReleasesNotLookedUp
+            | MetadataLookupError::NotLookedUp { .. } => Vec::new(),
+        }
+    }
+}
 
 /// Core metadata by (name, version), fetched once per run (a failure shared by every check
 /// that needs the release).

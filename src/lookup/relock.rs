@@ -95,7 +95,26 @@ impl RelockError {
     }
 }
 
-impl crate::error::Hint for RelockError {}
+impl crate::error::Hint for RelockError {
+    fn hints(&self) -> Vec<String> {
+        match self {
+            RelockError::Root(error) => error.hints(),
+            RelockError::Lock(error) => error.hints(),
+            RelockError::Indexes(error) => error.hints(),
+            RelockError::Style(_)
+            | RelockError::InputNotFound(_)
+            | RelockError::NoPython
+            | RelockError::InputErrors(_)
+            | RelockError::Conflict(_)
+            | RelockError::NotRelocked
+            | RelockError::Input(_)
+            | RelockError::NoPackage
+            | RelockError::Version(_)
+            | RelockError::NoIndex
+            | RelockError::Task(_) => Vec::new(),
+        }
+    }
+}
 
 /// A compiled lock repin re-locks, with what it is made from.
 #[derive(Debug)]
