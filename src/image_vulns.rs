@@ -66,21 +66,46 @@ impl ImageVulns {
     }
 }
 
+/// Why an image's packages cannot be matched with advisories. The messages are clauses: a
+/// report says them after the image.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EcosystemError {
+    /// Neither dpkg's nor apk's database is in the image.
+    #[error("no package database (dpkg or apk) in the image")]
+    NoPackageDatabase,
+    /// No `os-release` says which distribution the image is.
+    #[error("the image's distribution is unknown (no os-release)")]
+    UnknownDistribution,
+    /// A distribution (and version) OSV has no ecosystem for, as repin knows them.
+    #[error("{id} {version} has no OSV ecosystem repin knows")]
+    NoEcosystem {
+        /// `debian`, `alpine`.
+        id: String,
+        /// The version, or `(no version)`.
+        version: String,
+    },
+}
+
+impl crate::error::Hint for EcosystemError {}
+
 /// The OSV ecosystem of a scanned image, or why there is none.
-pub fn ecosystem_of(scan: &ImageScan) -> Result<String, String> {
+pub fn ecosystem_of(scan: &ImageScan) -> Result<String, EcosystemError> {
     let Some(release) = &scan.distribution else {
         return Err(if scan.manager.is_none() {
-            "no package database (dpkg or apk) in the image".into()
+            EcosystemError::NoPackageDatabase
         } else {
-            "the image's distribution is unknown (no os-release)".into()
+            EcosystemError::UnknownDistribution
         });
     };
     distro::ecosystem(&release.id, release.version_id.as_deref()).ok_or_else(|| {
-        format!(
-            "{} {} has no OSV ecosystem repin knows",
-            release.id,
-            release.version_id.as_deref().unwrap_or("(no version)")
-        )
+        EcosystemError::NoEcosystem {
+            id: release.id.clone(),
+            version: release
+                .version_id
+                .as_deref()
+                .unwrap_or("(no version)")
+                .to_owned(),
+        }
     })
 }
 
@@ -105,7 +130,7 @@ pub fn match_image(scan: &ImageScan, index: &DistroIndex) -> ImageVulns {
             return ImageVulns {
                 ecosystem: None,
                 findings: Vec::new(),
-                unchecked: (scan.manager.is_some()).then_some(why),
+                unchecked: (scan.manager.is_some()).then(|| why.to_string()),
             };
         }
     };

@@ -227,6 +227,52 @@ pub fn advisory_notes(outcome: &Outcome) -> BTreeMap<String, AdvisoryNote> {
     notes
 }
 
+/// Why a branch, its pull request or the dashboard could not be written. A failed branch is
+/// a line of the report: its detail is this error's [`crate::error::chain`].
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    /// Some of the branch's updates could not be applied (their messages, one a line).
+    #[error("{}", .0.join("\n"))]
+    Unapplied(Vec<String>),
+    /// An edited file is not inside the repository's working tree.
+    #[error("{} is outside the repository", .0.display())]
+    OutsideRepository(PathBuf),
+    /// The checkout's file is not the base branch's.
+    #[error(
+        "`{path}` in the checkout differs from the base branch's head {head}; repin only commits edits of the base branch's files"
+    )]
+    DiffersFromBase {
+        /// The file, relative to the repository.
+        path: String,
+        /// The base branch's head, abbreviated.
+        head: String,
+    },
+    /// Nothing of the branch could be applied.
+    #[error("none of the branch's updates could be applied")]
+    NothingApplied,
+    /// A git operation failed.
+    #[error(transparent)]
+    Git(#[from] crate::git::GitError),
+    /// A GitHub request failed.
+    #[error(transparent)]
+    GitHub(#[from] crate::forge::github::GitHubError),
+}
+
+impl crate::error::Hint for PublishError {
+    fn hints(&self) -> Vec<String> {
+        match self {
+            PublishError::DiffersFromBase { .. } => {
+                vec!["check out the base branch, without local changes".into()]
+            }
+            PublishError::GitHub(error) => error.hints(),
+            PublishError::Git(error) => error.hints(),
+            PublishError::Unapplied(_)
+            | PublishError::OutsideRepository(_)
+            | PublishError::NothingApplied => Vec::new(),
+        }
+    }
+}
+
 /// The files of one branch: every item's update spliced and verified, checked against the
 /// base branch's content.
 fn branch_changes(
@@ -236,7 +282,7 @@ fn branch_changes(
     outcome: &Outcome,
     workdir: &Path,
     branch: &Branch,
-) -> Result<(Vec<FileChange>, Vec<FileEdit>), String> {
+) -> Result<(Vec<FileChange>, Vec<FileEdit>), PublishError> {
     let choose = |finding: &crate::lookup::Finding, update: &crate::decide::Update| {
         let file = relative(&finding.file, workdir);
         branch.items.iter().any(|i| {
@@ -245,21 +291,20 @@ fn branch_changes(
     };
     let (edits, failures) = apply::plan_edits(workspace, &outcome.findings, &choose);
     if !failures.is_empty() {
-        let messages: Vec<String> = failures.into_iter().map(|f| f.message).collect();
-        return Err(messages.join("\n"));
+        return Err(PublishError::Unapplied(
+            failures.into_iter().map(|f| f.message).collect(),
+        ));
     }
     let mut changes = Vec::new();
     for edit in &edits {
         let path = relative(&edit.path, workdir)
-            .ok_or_else(|| format!("{} is outside the repository", edit.path.display()))?;
-        let on_base = repo
-            .read_file(base_head, &path)
-            .map_err(|e| error_chain(&e))?;
+            .ok_or_else(|| PublishError::OutsideRepository(edit.path.clone()))?;
+        let on_base = repo.read_file(base_head, &path)?;
         if on_base.as_deref() != Some(edit.before.as_slice()) {
-            return Err(format!(
-                "`{path}` in the checkout differs from the base branch's head {}; repin only commits edits of the base branch's files\n  hint: check out the base branch, without local changes",
-                &base_head.to_string()[..12]
-            ));
+            return Err(PublishError::DiffersFromBase {
+                path,
+                head: base_head.to_string()[..12].to_owned(),
+            });
         }
         changes.push(FileChange {
             path,
@@ -267,7 +312,7 @@ fn branch_changes(
         });
     }
     if changes.is_empty() {
-        return Err("none of the branch's updates could be applied".into());
+        return Err(PublishError::NothingApplied);
     }
     Ok((changes, edits))
 }
@@ -357,14 +402,10 @@ impl Job<'_> {
             .iter()
             .filter(|b| !open.iter().any(|p| p.head == b.name))
             .collect();
-        let closed_results: Vec<(String, Result<Vec<PullRequest>, String>)> =
+        let closed_results: Vec<(String, Result<Vec<PullRequest>, _>)> =
             futures::stream::iter(without_pr)
                 .map(|b| async move {
-                    let result = self
-                        .github
-                        .closed_pulls(&b.name)
-                        .await
-                        .map_err(|e| error_chain(&e));
+                    let result = self.github.closed_pulls(&b.name).await;
                     (b.name.clone(), result)
                 })
                 .buffer_unordered(8)
@@ -387,7 +428,7 @@ impl Job<'_> {
                             .map_or_else(String::new, |b| b.title.clone()),
                         branch: name,
                         url: None,
-                        detail: e,
+                        detail: error_chain(&e),
                         diff: String::new(),
                     });
                 }
@@ -435,7 +476,7 @@ impl Job<'_> {
                     branch: String::new(),
                     title: dashboard::TITLE.into(),
                     url: None,
-                    detail: e,
+                    detail: error_chain(&e),
                     diff: String::new(),
                 }),
             }
@@ -456,7 +497,7 @@ impl Job<'_> {
     }
 
     /// Force-push `commit` to `branch`: repin's branches are replaced, never merged into.
-    fn push(&self, commit: Oid, branch: &str) -> Result<(), String> {
+    fn push(&self, commit: Oid, branch: &str) -> Result<(), PublishError> {
         self.repo
             .push(
                 &self.settings.remote,
@@ -465,7 +506,7 @@ impl Job<'_> {
                 true,
                 &self.settings.credentials,
             )
-            .map_err(|e| error_chain(&e))
+            .map_err(PublishError::Git)
     }
 
     async fn act(
@@ -489,14 +530,26 @@ impl Job<'_> {
                 let branch = &branches[*branch];
                 match self.create(branch, base_head, base, workdir).await {
                     Ok(done) => done,
-                    Err(e) => line(Verb::Failed, &branch.name, &branch.title, None, e),
+                    Err(e) => line(
+                        Verb::Failed,
+                        &branch.name,
+                        &branch.title,
+                        None,
+                        error_chain(&e),
+                    ),
                 }
             }
             Action::Refresh { branch, pr } => {
                 let branch = &branches[*branch];
                 match self.refresh(branch, pr, base_head, workdir).await {
                     Ok(done) => done,
-                    Err(e) => line(Verb::Failed, &branch.name, &branch.title, Some(&pr.url), e),
+                    Err(e) => line(
+                        Verb::Failed,
+                        &branch.name,
+                        &branch.title,
+                        Some(&pr.url),
+                        error_chain(&e),
+                    ),
                 }
             }
             Action::Close { pr, reason } => match self.close(pr, reason).await {
@@ -507,7 +560,13 @@ impl Job<'_> {
                     Some(&pr.url),
                     reason.clone(),
                 ),
-                Err(e) => line(Verb::Failed, &pr.head, &pr.title, Some(&pr.url), e),
+                Err(e) => line(
+                    Verb::Failed,
+                    &pr.head,
+                    &pr.title,
+                    Some(&pr.url),
+                    error_chain(&e),
+                ),
             },
             Action::Ignored { branch, pr } => {
                 let branch = &branches[*branch];
@@ -544,7 +603,7 @@ impl Job<'_> {
         branch: &Branch,
         base_head: Oid,
         workdir: &Path,
-    ) -> Result<(Oid, String), String> {
+    ) -> Result<(Oid, String), PublishError> {
         let (changes, edits) = branch_changes(
             self.repo,
             base_head,
@@ -553,16 +612,13 @@ impl Job<'_> {
             workdir,
             branch,
         )?;
-        let commit = self
-            .repo
-            .commit_files(
-                base_head,
-                &changes,
-                &branch.commit_message,
-                &self.settings.identity,
-                &self.settings.identity,
-            )
-            .map_err(|e| error_chain(&e))?;
+        let commit = self.repo.commit_files(
+            base_head,
+            &changes,
+            &branch.commit_message,
+            &self.settings.identity,
+            &self.settings.identity,
+        )?;
         Ok((commit, diff_of(&edits, workdir)))
     }
 
@@ -572,7 +628,7 @@ impl Job<'_> {
         base_head: Oid,
         base: &str,
         workdir: &Path,
-    ) -> Result<Line, String> {
+    ) -> Result<Line, PublishError> {
         let (commit, diff) = self.commit(branch, base_head, workdir)?;
         let mut url = None;
         if !self.settings.dry_run {
@@ -581,12 +637,8 @@ impl Job<'_> {
             let pr = self
                 .github
                 .create_pull(&branch.name, base, &branch.title, &branch.body)
-                .await
-                .map_err(|e| error_chain(&e))?;
-            self.github
-                .add_labels(pr.number, &branch.labels)
-                .await
-                .map_err(|e| error_chain(&e))?;
+                .await?;
+            self.github.add_labels(pr.number, &branch.labels).await?;
             url = Some(pr.url);
         }
         Ok(Line {
@@ -605,9 +657,9 @@ impl Job<'_> {
         pr: &PullRequest,
         base_head: Oid,
         workdir: &Path,
-    ) -> Result<Line, String> {
+    ) -> Result<Line, PublishError> {
         let (commit, diff) = self.commit(branch, base_head, workdir)?;
-        let git = |e: crate::git::GitError| error_chain(&e);
+        let git = PublishError::Git;
         let head = self.fetch(&branch.name).map_err(git)?;
         // Someone pushed to repin's branch: force-pushing would throw their work away.
         let author = self.repo.author_email(head).map_err(git)?;
@@ -683,13 +735,9 @@ impl Job<'_> {
             if retitle {
                 self.github
                     .update_pull(pr.number, Some(&branch.title), Some(&branch.body), None)
-                    .await
-                    .map_err(|e| error_chain(&e))?;
+                    .await?;
             }
-            self.github
-                .add_labels(pr.number, &missing_labels)
-                .await
-                .map_err(|e| error_chain(&e))?;
+            self.github.add_labels(pr.number, &missing_labels).await?;
         }
         let changed = push || retitle;
         Ok(Line {
@@ -706,19 +754,15 @@ impl Job<'_> {
         })
     }
 
-    async fn close(&self, pr: &PullRequest, reason: &str) -> Result<(), String> {
+    async fn close(&self, pr: &PullRequest, reason: &str) -> Result<(), PublishError> {
         if self.settings.dry_run {
             return Ok(());
         }
         let text = format!("repin closes this pull request: {reason}.");
-        self.github
-            .comment(pr.number, &text)
-            .await
-            .map_err(|e| error_chain(&e))?;
+        self.github.comment(pr.number, &text).await?;
         self.github
             .update_pull(pr.number, None, None, Some("closed"))
-            .await
-            .map_err(|e| error_chain(&e))?;
+            .await?;
         // Only a branch whose last commit is repin's is deleted: someone else's commits on it
         // stay. A failure to delete leaves clutter, not harm.
         let ours = self
@@ -735,7 +779,7 @@ impl Job<'_> {
         Ok(())
     }
 
-    async fn dashboard(&self, report: &Report) -> Result<Option<String>, String> {
+    async fn dashboard(&self, report: &Report) -> Result<Option<String>, PublishError> {
         let mut board = Dashboard::default();
         for line in &report.lines {
             let entry = |detail: String| Entry {
@@ -810,7 +854,7 @@ impl Job<'_> {
             });
         }
         let body = dashboard::render(&board);
-        let github = |e: crate::forge::github::GitHubError| error_chain(&e);
+        let github = PublishError::GitHub;
         let mut found = self
             .github
             .find_issues(dashboard::MARKER)
@@ -858,16 +902,14 @@ impl Job<'_> {
             Some(issue) => {
                 self.github
                     .update_issue(issue.number, dashboard::TITLE, &body)
-                    .await
-                    .map_err(|e| error_chain(&e))?;
+                    .await?;
                 Ok(Some(issue.url))
             }
             None => {
                 let issue = self
                     .github
                     .create_issue(dashboard::TITLE, &body, dashboard::MARKER)
-                    .await
-                    .map_err(|e| error_chain(&e))?;
+                    .await?;
                 Ok(Some(issue.url))
             }
         }

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::check::LookupArgs;
 use super::style::{self, paint};
-use super::{EXIT_ERROR, EXIT_FOUND, EXIT_OK, shown};
+use super::{CliError, EXIT_ERROR, EXIT_FOUND, EXIT_OK, shown};
 use crate::advisory::Rating;
 use crate::audit::{Inputs, Report};
 use crate::decide::{Context, Policy};
@@ -276,26 +276,13 @@ fn print_table(report: &Report) -> std::io::Result<()> {
 }
 
 /// Run `repin audit`.
-pub fn run(args: &AuditArgs) -> u8 {
-    match audit(args) {
-        Ok(code) => code,
-        Err(message) => {
-            super::print_error(&message);
-            EXIT_ERROR
-        }
-    }
-}
-
-fn audit(args: &AuditArgs) -> Result<u8, String> {
+pub fn run(args: &AuditArgs) -> Result<u8, CliError> {
     let (checker, root) = super::check::checker(&args.lookup)?;
     let workspace = Workspace::load(&args.lookup.paths);
     for diagnostic in workspace.all_diagnostics() {
         let _ = writeln!(anstream::stderr(), "{diagnostic}");
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("Cannot start the async runtime\n  Caused by: {e}"))?;
+    let runtime = super::check::runtime()?;
     let report = runtime.block_on(run_audit(&checker, &workspace))?;
     let images = if args.images {
         Some(runtime.block_on(checker.audit_images(&workspace, &root)))
@@ -342,7 +329,7 @@ fn audit(args: &AuditArgs) -> Result<u8, String> {
     };
     if let Err(error) = written {
         if error.kind() != std::io::ErrorKind::BrokenPipe {
-            return Err(format!("Cannot write the report\n  Caused by: {error}"));
+            return Err(CliError::Write(error));
         }
     }
     let threshold = args.fail_on.threshold();
@@ -366,7 +353,7 @@ fn audit(args: &AuditArgs) -> Result<u8, String> {
     )
 }
 
-async fn run_audit(checker: &Checker, workspace: &Workspace) -> Result<Report, String> {
+async fn run_audit(checker: &Checker, workspace: &Workspace) -> Result<Report, CliError> {
     let names = crate::lookup::python_packages(&workspace.manifests);
     let lookup = checker
         .advisories(&names, checker.advisory_db.as_deref())

@@ -7,10 +7,9 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::style::{self, paint};
-use super::{EXIT_ERROR, EXIT_FOUND, EXIT_OK, Format, count, print_error, shown, tidy};
+use super::{CliError, EXIT_ERROR, EXIT_FOUND, EXIT_OK, Format, count, print_error, shown, tidy};
 use crate::apply::{self, EditFailure, FileEdit};
 use crate::decide::Update;
-use crate::error::chain;
 use crate::lookup::{Checker, Finding};
 use crate::manifest::workspace::Workspace;
 use crate::run::{Session, SessionOptions};
@@ -130,8 +129,10 @@ pub struct TrustArgs {
 
 impl TrustArgs {
     /// The grants of `--allow-env` and `REPIN_ALLOW_ENV`.
-    pub fn allow_list(&self) -> Result<crate::registry::trust::AllowList, String> {
-        crate::run::session::allow_list(&self.allow_env).map_err(|e| chain(&e))
+    pub fn allow_list(
+        &self,
+    ) -> Result<crate::registry::trust::AllowList, crate::registry::trust::TrustError> {
+        crate::run::session::allow_list(&self.allow_env)
     }
 }
 
@@ -189,17 +190,17 @@ impl LookupArgs {
 }
 
 /// The configuration and clients of a run, and the repository root.
-pub(super) fn checker(args: &LookupArgs) -> Result<(Checker, PathBuf), String> {
-    let session = Session::open(&args.session_options()).map_err(|e| chain(&e))?;
+pub(super) fn checker(args: &LookupArgs) -> Result<(Checker, PathBuf), CliError> {
+    let session = Session::open(&args.session_options())?;
     Ok((session.checker, session.root))
 }
 
 /// The async runtime of a command.
-pub(super) fn runtime() -> Result<tokio::runtime::Runtime, String> {
-    crate::run::runtime().map_err(|e| chain(&e))
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    Ok(crate::run::runtime()?)
 }
 
-fn run(args: &LookupArgs) -> Result<Run, String> {
+fn run(args: &LookupArgs) -> Result<Run, CliError> {
     run_on(&runtime()?, args, false)
 }
 
@@ -210,11 +211,15 @@ pub(super) fn run_on(
     runtime: &tokio::runtime::Runtime,
     args: &LookupArgs,
     release_links: bool,
-) -> Result<Run, String> {
+) -> Result<Run, CliError> {
     let purpose = crate::run::check::Purpose {
         pull_requests: release_links,
     };
-    crate::run::check::look_up(runtime, &args.session_options(), purpose).map_err(|e| chain(&e))
+    Ok(crate::run::check::look_up(
+        runtime,
+        &args.session_options(),
+        purpose,
+    )?)
 }
 
 /// One update in the JSON report.
@@ -878,14 +883,8 @@ fn select(run: &mut Run, selection: &Selection) {
 }
 
 /// Run `repin check`.
-pub fn check(args: &CheckArgs) -> u8 {
-    let mut run = match run(&args.lookup) {
-        Ok(run) => run,
-        Err(message) => {
-            print_error(&message);
-            return EXIT_ERROR;
-        }
-    };
+pub fn check(args: &CheckArgs) -> Result<u8, CliError> {
+    let mut run = run(&args.lookup)?;
     select(&mut run, &args.selection);
     print_diagnostics(&run.workspace);
     let (edits, edit_failures) = if args.diff {
@@ -914,15 +913,12 @@ pub fn check(args: &CheckArgs) -> u8 {
     }
     if let Err(error) = written {
         if error.kind() != std::io::ErrorKind::BrokenPipe {
-            print_error(&format!("Cannot write the report\n  Caused by: {error}"));
-            return EXIT_ERROR;
+            return Err(CliError::Write(error));
         }
     }
     if crate::action::is_github_actions() {
         if let Err(error) = report_to_actions(&run) {
-            eprintln!(
-                "warning: Cannot write the GitHub Actions summary or outputs\n  Caused by: {error}"
-            );
+            super::print_warning(&CliError::ActionsOutput(error));
         }
     }
     let due = run
@@ -937,13 +933,18 @@ pub fn check(args: &CheckArgs) -> u8 {
             .as_ref()
             .is_some_and(crate::decide::NoUpdate::is_problem)
     });
-    if !run.outcome.failures.is_empty() || run.workspace.has_errors() || !edit_failures.is_empty() {
-        EXIT_ERROR
-    } else if problems || (due && args.exit_code) {
-        EXIT_FOUND
-    } else {
-        EXIT_OK
-    }
+    Ok(
+        if !run.outcome.failures.is_empty()
+            || run.workspace.has_errors()
+            || !edit_failures.is_empty()
+        {
+            EXIT_ERROR
+        } else if problems || (due && args.exit_code) {
+            EXIT_FOUND
+        } else {
+            EXIT_OK
+        },
+    )
 }
 
 /// Several re-locks of one file chosen at once become one: each of them gets the re-lock that
@@ -1074,8 +1075,9 @@ fn combine_relocks(
                 }
             }
             Err(why) => run.outcome.warnings.push(format!(
-                "{}: its re-locks could not be combined into one, so only the first is written: {why}",
-                shown(&file)
+                "{}: its re-locks could not be combined into one, so only the first is written: {}",
+                shown(&file),
+                crate::error::chain(&why)
             )),
         }
     }
@@ -1100,21 +1102,9 @@ fn combine_relocks(
 }
 
 /// Run `repin apply`.
-pub fn apply(args: &ApplyArgs) -> u8 {
-    let runtime = match runtime() {
-        Ok(runtime) => runtime,
-        Err(message) => {
-            print_error(&message);
-            return EXIT_ERROR;
-        }
-    };
-    let mut run = match run_on(&runtime, &args.lookup, false) {
-        Ok(run) => run,
-        Err(message) => {
-            print_error(&message);
-            return EXIT_ERROR;
-        }
-    };
+pub fn apply(args: &ApplyArgs) -> Result<u8, CliError> {
+    let runtime = runtime()?;
+    let mut run = run_on(&runtime, &args.lookup, false)?;
     let superseded = combine_relocks(&runtime, &mut run, &args.selection);
     print_diagnostics(&run.workspace);
     let name_of = |finding: &Finding| {
@@ -1227,9 +1217,11 @@ pub fn apply(args: &ApplyArgs) -> u8 {
         print_error(problem);
     }
     let _ = writeln!(out, "{}", count(written, "file updated", "files updated"));
-    if !failures.is_empty() || !run.outcome.failures.is_empty() || run.workspace.has_errors() {
-        EXIT_ERROR
-    } else {
-        EXIT_OK
-    }
+    Ok(
+        if !failures.is_empty() || !run.outcome.failures.is_empty() || run.workspace.has_errors() {
+            EXIT_ERROR
+        } else {
+            EXIT_OK
+        },
+    )
 }

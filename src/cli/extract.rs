@@ -5,7 +5,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use super::style::{self, paint};
-use super::{EXIT_ERROR, EXIT_OK, ExtractArgs, Format};
+use super::{CliError, EXIT_ERROR, EXIT_OK, ExtractArgs, Format};
 use crate::manifest::workspace::Workspace;
 use crate::manifest::{Dependency, DependencyDetail, Manifest};
 use crate::text::Diagnostic;
@@ -173,15 +173,14 @@ pub fn report<'a>(workspace: &'a Workspace, targets: &crate::target::Targets) ->
 
 /// The files of `args`, less those `[paths] exclude` of the configuration leaves out, and
 /// their targets.
-fn load(args: &ExtractArgs) -> Result<(Workspace, crate::target::Targets), String> {
+fn load(args: &ExtractArgs) -> Result<(Workspace, crate::target::Targets), CliError> {
     let root = crate::run::session::root_of(&args.paths);
     // Checked, though extract sends nothing: a wrong grant is an error on every command.
     args.trust.allow_list()?;
     let config = match &args.config {
         Some(path) => crate::config::Loaded::read_given(path, &root),
         None => crate::config::Loaded::discover(&root),
-    }
-    .map_err(|e| crate::error::chain(&e))?;
+    }?;
     let mut workspace = Workspace::load(&args.paths);
     let excluded =
         |path: &std::path::Path| config.is_excluded(path.strip_prefix(&root).unwrap_or(path));
@@ -195,14 +194,8 @@ fn load(args: &ExtractArgs) -> Result<(Workspace, crate::target::Targets), Strin
 }
 
 /// Run `repin extract`.
-pub fn run(args: &ExtractArgs) -> u8 {
-    let (workspace, targets) = match load(args) {
-        Ok(loaded) => loaded,
-        Err(message) => {
-            super::print_error(&message);
-            return EXIT_ERROR;
-        }
-    };
+pub fn run(args: &ExtractArgs) -> Result<u8, CliError> {
+    let (workspace, targets) = load(args)?;
     let written = match args.format {
         Format::Json => {
             let mut out = std::io::stdout().lock();
@@ -215,15 +208,14 @@ pub fn run(args: &ExtractArgs) -> u8 {
     if let Err(error) = written {
         // A closed pipe (`repin extract | head`) is not an error worth a message.
         if error.kind() != std::io::ErrorKind::BrokenPipe {
-            super::print_error(&format!("Cannot write the report\n  Caused by: {error}"));
-            return EXIT_ERROR;
+            return Err(CliError::Write(error));
         }
     }
-    if workspace.has_errors() {
+    Ok(if workspace.has_errors() {
         EXIT_ERROR
     } else {
         EXIT_OK
-    }
+    })
 }
 
 fn print_table(workspace: &Workspace, targets: &crate::target::Targets) -> std::io::Result<()> {

@@ -8,8 +8,7 @@ use pep508_rs::PackageName;
 
 use super::check::LookupArgs;
 use super::style::{self, paint};
-use super::{EXIT_ERROR, EXIT_OK};
-use crate::error::chain as error_chain;
+use super::{CliError, EXIT_OK};
 use crate::lock::pypi::PypiSource;
 use crate::lock::{Header, Request, Resolution, Target, input};
 use crate::manifest::workspace::Workspace;
@@ -44,50 +43,10 @@ pub struct LockArgs {
     pub client: super::check::ClientArgs,
 }
 
-/// A failure, as the lines repin prints: the message, `Caused by:` lines, `hint:` lines.
-struct Failure {
-    message: String,
-    causes: Vec<String>,
-    hints: Vec<String>,
-}
-
-impl Failure {
-    fn new(message: impl Into<String>) -> Self {
-        Failure {
-            message: message.into(),
-            causes: Vec::new(),
-            hints: Vec::new(),
-        }
-    }
-
-    fn hint(mut self, hint: impl Into<String>) -> Self {
-        self.hints.push(hint.into());
-        self
-    }
-}
-
-impl From<String> for Failure {
-    fn from(message: String) -> Self {
-        Failure::new(message)
-    }
-}
-
 /// Run `repin lock`.
-pub fn run(args: &LockArgs) -> u8 {
-    match lock(args) {
-        Ok(()) => EXIT_OK,
-        Err(failure) => {
-            let mut text = failure.message.clone();
-            for cause in &failure.causes {
-                text.push_str(&format!("\n  Caused by: {cause}"));
-            }
-            for hint in &failure.hints {
-                text.push_str(&format!("\n  hint: {hint}"));
-            }
-            super::print_error(&text);
-            EXIT_ERROR
-        }
-    }
+pub fn run(args: &LockArgs) -> Result<u8, CliError> {
+    lock(args)?;
+    Ok(EXIT_OK)
 }
 
 /// The output path: `-o`, else the input with `.txt` for `.in` (`requirements.in` →
@@ -124,7 +83,7 @@ fn repository_root(input: &Path) -> PathBuf {
         .map_or(dir, Path::to_path_buf)
 }
 
-fn lock(args: &LockArgs) -> Result<(), Failure> {
+fn lock(args: &LockArgs) -> Result<(), CliError> {
     let output = output_path(args);
     let to_stdout = output.as_os_str() == "-";
     let root = repository_root(&args.input);
@@ -136,26 +95,17 @@ fn lock(args: &LockArgs) -> Result<(), Failure> {
     let (checker, _) = super::check::checker(&lookup)?;
 
     if !args.input.is_file() {
-        return Err(Failure::new(format!(
-            "Cannot read `{}`: there is no such file",
-            args.input.display()
-        )));
+        return Err(CliError::NoInput(args.input.clone()));
     }
     // The lock is written inside the repository of its input, and only over a regular file
     // (or a link to one inside it): checked before resolving, so a refused output costs nothing.
-    let repo = RepoRoot::of(&args.input).map_err(|e| Failure::new(error_chain(&e)))?;
+    let repo = RepoRoot::of(&args.input)?;
     if !to_stdout {
-        repo.writable(&output).map_err(|e| {
-            let failure = Failure::new(format!("Cannot write the lock to `{}`", output.display()));
-            let failure = Failure {
-                causes: vec![e.to_string()],
-                ..failure
-            };
-            failure.hint(e.hint().map_or_else(
-                || "pass `-o -` to print the lock instead".to_owned(),
-                |h| format!("{h}; pass `-o -` to print the lock instead"),
-            ))
-        })?;
+        repo.writable(&output)
+            .map_err(|source| CliError::LockOutput {
+                path: output.clone(),
+                source,
+            })?;
     }
     let workspace = Workspace::load(std::slice::from_ref(&args.input));
     if let Some(manifest) = workspace
@@ -167,11 +117,10 @@ fn lock(args: &LockArgs) -> Result<(), Failure> {
             ManifestKind::Dockerfile => "a Dockerfile",
             _ => "not a requirements file",
         };
-        return Err(Failure::new(format!(
-            "`{}` is {what}, not a requirements file, so it cannot be locked",
-            args.input.display(),
-        ))
-        .hint("give repin lock the requirements to lock, such as requirements.in"));
+        return Err(CliError::NotRequirements {
+            path: args.input.clone(),
+            what,
+        });
     }
     let mut had_error = false;
     for diagnostic in workspace.all_diagnostics() {
@@ -179,23 +128,18 @@ fn lock(args: &LockArgs) -> Result<(), Failure> {
         let _ = writeln!(anstream::stderr(), "{diagnostic}");
     }
     if had_error {
-        return Err(Failure::new(format!(
-            "`{}` has errors, so it was not locked",
-            args.input.display()
-        )));
+        return Err(CliError::InputErrors(args.input.clone()));
     }
     let base = args
         .input
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default();
-    let input = input::read(&workspace, &args.input, &base).map_err(lock_failure)?;
+    let input = input::read(&workspace, &args.input, &base).map_err(CliError::lock)?;
 
     let file_target = file_target(args, &root, &checker, &output);
     let python = python_version(args, file_target.as_ref())?;
-    let target = Target::linux_x86_64(&python).map_err(|e| {
-        Failure::new(e.to_string()).hint("give the Python as X.Y, such as `--python 3.12`")
-    })?;
+    let target = Target::linux_x86_64(&python).map_err(CliError::Target)?;
 
     // The existing lock: its versions are kept while they fit, unless upgrading.
     let existing = (!to_stdout)
@@ -207,25 +151,16 @@ fn lock(args: &LockArgs) -> Result<(), Failure> {
         _ => Default::default(),
     };
     for name in &args.upgrade_packages {
-        let name = PackageName::from_str(name)
-            .map_err(|e| Failure::new(format!("Invalid package name `{name}`: {e}")))?;
+        let name = PackageName::from_str(name).map_err(|reason| CliError::PackageName {
+            name: name.clone(),
+            reason,
+        })?;
         preferences.remove(&name);
     }
 
-    let indexes = checker
-        .indexes
-        .indexes(&input.options, Some(&args.input))
-        .map_err(|e| {
-            let failure = Failure::new(error_chain(&e));
-            match e.hint() {
-                Some(hint) => failure.hint(hint),
-                None => failure,
-            }
-        })?;
+    let indexes = checker.indexes.indexes(&input.options, Some(&args.input))?;
     if indexes.is_empty() {
-        return Err(Failure::new(
-            "`--no-index` is set, so there is no index to resolve against",
-        ));
+        return Err(CliError::NoIndex);
     }
     let request = Request {
         label: args.input.display().to_string(),
@@ -255,7 +190,7 @@ fn lock(args: &LockArgs) -> Result<(), Failure> {
     )
     .with_preferences(request.preferences.clone())
     .refreshing(refresh);
-    let resolution = crate::lock::resolve(&source, &request).map_err(lock_failure)?;
+    let resolution = crate::lock::resolve(&source, &request).map_err(CliError::lock)?;
     // Pins with no wheel for a platform the image is built for: built from source there.
     let platforms = lock_platforms(
         &request.target.python,
@@ -283,10 +218,7 @@ fn lock(args: &LockArgs) -> Result<(), Failure> {
         command: command_line(args, &output),
     };
     let text = crate::lock::render(&header, &input.option_lines(), &resolution);
-    input::verify(&output, &text, &resolution).map_err(|why| {
-        Failure::new("The lock does not read back as written, so it was not written")
-            .hint(format!("this is a bug in repin: {why}"))
-    })?;
+    input::verify(&output, &text, &resolution).map_err(CliError::ReadBack)?;
 
     let mut err = anstream::stderr().lock();
     if crate::log::enabled(crate::log::Level::Info) {
@@ -320,15 +252,9 @@ fn lock(args: &LockArgs) -> Result<(), Failure> {
         let mut out = std::io::stdout().lock();
         out.write_all(text.as_bytes())
             .and_then(|()| out.flush())
-            .map_err(|e| Failure::new(format!("Cannot write the lock\n  Caused by: {e}")))?;
+            .map_err(CliError::PrintLock)?;
     } else if existing.as_ref().map(|m| m.source.text()) != Some(text.as_str()) {
-        repo.write(&output, text.as_bytes()).map_err(|e| {
-            let failure = Failure::new(error_chain(&e));
-            match e.hint() {
-                Some(hint) => failure.hint(hint),
-                None => failure,
-            }
-        })?;
+        repo.write(&output, text.as_bytes())?;
     }
     let rewritten = to_stdout || existing.as_ref().map(|m| m.source.text()) != Some(text.as_str());
     summary(
@@ -348,14 +274,13 @@ fn lock(args: &LockArgs) -> Result<(), Failure> {
 fn python_version(
     args: &LockArgs,
     file_target: Option<&crate::target::Target>,
-) -> Result<String, Failure> {
+) -> Result<String, CliError> {
     if let Some(python) = &args.python {
         return Ok(python.clone());
     }
-    file_target.map(|t| t.python.to_string()).ok_or_else(|| {
-        Failure::new("Cannot tell which Python to lock for")
-            .hint("pass `--python 3.12`, or set `[python] version` in repin.toml")
-    })
+    file_target
+        .map(|t| t.python.to_string())
+        .ok_or(CliError::NoPython)
 }
 
 /// The target of the output (or of the input) as `repin check` finds it: the Dockerfile stage
@@ -422,18 +347,6 @@ fn command_line(args: &LockArgs, output: &Path) -> String {
         words.push("--pre".into());
     }
     words.join(" ")
-}
-
-fn lock_failure(error: crate::lock::LockError) -> Failure {
-    // The explanation's lines go after the error's own causes, the hints after them all.
-    let (explanation, _) = error.details();
-    let mut rendered = crate::error::Rendered::of(&error);
-    let hints = std::mem::take(&mut rendered.hints);
-    Failure {
-        message: rendered.text(),
-        causes: explanation,
-        hints,
-    }
 }
 
 /// What changed against the previous lock, on stderr.

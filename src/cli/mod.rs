@@ -25,6 +25,246 @@ pub const EXIT_FOUND: u8 = 1;
 /// Exit code when something could not be read, parsed or looked up.
 pub const EXIT_ERROR: u8 = 2;
 
+/// Why a command stopped before its report: what every command returns besides its exit code,
+/// rendered by [`main`] alone (`error:`, the message, its `Caused by:` and `hint:` lines).
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The configuration, the clients or the runtime could not be set up.
+    #[error(transparent)]
+    Session(#[from] crate::run::session::SessionError),
+    /// `--allow-env` or `REPIN_ALLOW_ENV` is not a list of grants.
+    #[error(transparent)]
+    Trust(#[from] crate::registry::trust::TrustError),
+    /// The configuration cannot be read or is invalid.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// The advisories could not be had at all.
+    #[error(transparent)]
+    Advisories(#[from] crate::lookup::AdvisoryError),
+    /// The report could not be written.
+    #[error("Cannot write the report")]
+    Write(#[source] std::io::Error),
+    /// The GitHub Actions step summary or outputs could not be written (a warning).
+    #[error("Cannot write the GitHub Actions summary or outputs")]
+    ActionsOutput(#[source] std::io::Error),
+    /// `repin pr --offline`.
+    #[error("`repin pr` cannot run offline: it talks to GitHub and pushes branches")]
+    PrOffline,
+    /// No token in the variable `--token-env` names.
+    #[error("No token in `{0}`")]
+    NoToken(String),
+    /// The scratch directory of `repin pr --clone` could not be made.
+    #[error("Cannot make a directory for the clone")]
+    CloneDirectory(#[source] std::io::Error),
+    /// A git operation failed.
+    #[error(transparent)]
+    Git(#[from] crate::git::GitError),
+    /// GitHub's client could not be made, or a request failed.
+    #[error(transparent)]
+    GitHub(#[from] crate::forge::github::GitHubError),
+    /// No webhook secret in the variable `--webhook-secret-env` names.
+    #[error("No webhook secret in `{0}`")]
+    NoWebhookSecret(String),
+    /// Neither a token nor an App for the bot's runs.
+    #[error("No token in `{0}` and no GitHub App, so the runs could not reach GitHub")]
+    NoGitHubAuth(String),
+    /// A `--repo` that is not `owner/name`.
+    #[error("`{0}` is not a repository name")]
+    NotARepository(String),
+    /// The path of repin's own binary (which the bot runs) is unknown.
+    #[error("Cannot find repin's own binary")]
+    OwnBinary(#[source] std::io::Error),
+    /// The App's private key could not be read.
+    #[error("Cannot read `{}`", .path.display())]
+    ReadKey {
+        /// The key file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The App's key is not usable.
+    #[error(transparent)]
+    App(#[from] crate::forge::app::AppError),
+    /// The HTTP client could not be made.
+    #[error(transparent)]
+    Http(#[from] crate::registry::http::HttpError),
+    /// The webhook server stopped.
+    #[error(transparent)]
+    Serve(#[from] crate::serve::ServeError),
+    /// The `.in` to lock does not exist.
+    #[error("Cannot read `{}`: there is no such file", .0.display())]
+    NoInput(PathBuf),
+    /// The input's repository cannot be found, or the lock cannot be written into it.
+    #[error(transparent)]
+    Repository(#[from] crate::text::RepoFsError),
+    /// The lock may not be written where `-o` says.
+    #[error("Cannot write the lock to `{}`", .path.display())]
+    LockOutput {
+        /// The output.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: crate::text::RepoFsError,
+    },
+    /// The input to lock is a Dockerfile or another kind of file.
+    #[error("`{}` is {what}, not a requirements file, so it cannot be locked", .path.display())]
+    NotRequirements {
+        /// The input.
+        path: PathBuf,
+        /// `a Dockerfile`.
+        what: &'static str,
+    },
+    /// The input to lock has errors (printed before).
+    #[error("`{}` has errors, so it was not locked", .0.display())]
+    InputErrors(PathBuf),
+    /// The lock could not be made.
+    #[error(transparent)]
+    Lock(crate::lock::LockError),
+    /// No set of versions fits: the resolver's explanation follows as causes.
+    #[error("{0}")]
+    Conflict(crate::lock::LockError, #[source] Sentence),
+    /// `--python` is not `X.Y`.
+    #[error(transparent)]
+    Target(crate::lock::LockError),
+    /// An `--upgrade-package` that is not a package name.
+    #[error("Invalid package name `{name}`: {reason}")]
+    PackageName {
+        /// The name as given.
+        name: String,
+        /// The parser's reason (a clause of the message).
+        reason: pep508_rs::InvalidNameError,
+    },
+    /// The indexes of the input cannot be had.
+    #[error(transparent)]
+    Indexes(#[from] crate::registry::pypi::PypiError),
+    /// `--no-index` leaves nothing to lock against.
+    #[error("`--no-index` is set, so there is no index to resolve against")]
+    NoIndex,
+    /// The rendered lock does not read back as its resolution (a bug).
+    #[error("The lock does not read back as written, so it was not written")]
+    ReadBack(crate::lock::input::ReadBackError),
+    /// The lock could not be printed.
+    #[error("Cannot write the lock")]
+    PrintLock(#[source] std::io::Error),
+    /// No Python known to lock for.
+    #[error("Cannot tell which Python to lock for")]
+    NoPython,
+}
+
+impl CliError {
+    /// A failed resolution: a conflict with its explanation as causes, else the error.
+    pub fn lock(error: crate::lock::LockError) -> Self {
+        let (explanation, _) = error.details();
+        match Sentence::chain(explanation) {
+            Some(sentence) => CliError::Conflict(error, sentence),
+            None => CliError::Lock(error),
+        }
+    }
+}
+
+impl crate::error::Hint for CliError {
+    fn hints(&self) -> Vec<String> {
+        match self {
+            CliError::Session(e) => e.hints(),
+            CliError::Trust(e) => e.hints(),
+            CliError::Config(e) => e.hints(),
+            CliError::Advisories(e) => e.hints(),
+            CliError::Git(e) => e.hints(),
+            CliError::GitHub(e) => e.hints(),
+            CliError::Serve(e) => e.hints(),
+            CliError::Repository(e) => e.hints(),
+            CliError::Indexes(e) => e.hints(),
+            CliError::App(e) => e.hints(),
+            CliError::Lock(e) | CliError::Conflict(e, _) => e.hints(),
+            CliError::PrOffline => {
+                vec!["use `repin check --offline` for a report from the cache".into()]
+            }
+            CliError::NoToken(_) => vec![
+                "set it to a token with contents, pull-requests and issues write permission, or pass --token-env NAME".into(),
+            ],
+            CliError::NoWebhookSecret(_) => vec![
+                "set it to the secret of the repository's or the App's webhook; repin refuses unsigned deliveries".into(),
+            ],
+            CliError::NoGitHubAuth(env) => vec![format!(
+                "set `{env}` to a token with contents, pull-requests and issues write permission (or pass --token-env NAME), or run as a GitHub App with --app-id and --app-key-file"
+            )],
+            CliError::NotARepository(_) => vec!["write it as owner/name".into()],
+            CliError::LockOutput { source, .. } => vec![source.hint().map_or_else(
+                || "pass `-o -` to print the lock instead".to_owned(),
+                |h| format!("{h}; pass `-o -` to print the lock instead"),
+            )],
+            CliError::NotRequirements { .. } => {
+                vec!["give repin lock the requirements to lock, such as requirements.in".into()]
+            }
+            CliError::Target(_) => {
+                vec!["give the Python as X.Y, such as `--python 3.12`".into()]
+            }
+            CliError::ReadBack(why) => vec![format!("this is a bug in repin: {why}")],
+            CliError::NoPython => {
+                vec!["pass `--python 3.12`, or set `[python] version` in repin.toml".into()]
+            }
+            CliError::Write(_)
+            | CliError::ActionsOutput(_)
+            | CliError::CloneDirectory(_)
+            | CliError::OwnBinary(_)
+            | CliError::ReadKey { .. }
+            | CliError::Http(_)
+            | CliError::NoInput(_)
+            | CliError::InputErrors(_)
+            | CliError::PackageName { .. }
+            | CliError::NoIndex
+            | CliError::PrintLock(_) => Vec::new(),
+        }
+    }
+}
+
+/// One sentence of an explanation, with the sentences after it as its source: how a
+/// resolver's derivation becomes `Caused by:` lines of the one renderer.
+#[derive(Debug, thiserror::Error)]
+#[error("{text}")]
+pub struct Sentence {
+    text: String,
+    #[source]
+    next: Option<Box<Sentence>>,
+}
+
+impl Sentence {
+    /// The sentences as a chain, `None` when there are none.
+    fn chain(sentences: Vec<String>) -> Option<Sentence> {
+        sentences.into_iter().rev().fold(None, |next, text| {
+            Some(Sentence {
+                text,
+                next: next.map(Box::new),
+            })
+        })
+    }
+}
+
+/// The exit code of a command's result: its own code, or [`EXIT_ERROR`] once the error is
+/// printed. The one place a command's error becomes output and an exit code.
+fn exit_code(result: Result<u8, CliError>) -> u8 {
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            print_error(&crate::error::chain(&error));
+            EXIT_ERROR
+        }
+    }
+}
+
+/// Print an error the command goes on after as a warning: `warning:`, then the same lines
+/// [`exit_code`] prints for an error.
+fn print_warning(error: &CliError) {
+    use std::io::Write;
+    let _ = writeln!(
+        anstream::stderr(),
+        "{} {}",
+        style::paint(style::SKIPPED, "warning:"),
+        crate::error::chain(error)
+    );
+}
+
 /// The heading of the options every command takes, apart from each command's own.
 const GLOBAL: &str = "Global options";
 
@@ -139,7 +379,7 @@ pub fn main() -> ExitCode {
     };
     let colour = anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never;
     crate::log::init(cli.level(), format, colour);
-    let code = match cli.command {
+    let result = match cli.command {
         Command::Extract(args) => extract::run(&args),
         Command::Check(args) => check::check(&args),
         Command::Apply(args) => check::apply(&args),
@@ -150,10 +390,10 @@ pub fn main() -> ExitCode {
         Command::Completions(args) => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(args.shell, &mut command, "repin", &mut std::io::stdout());
-            EXIT_OK
+            Ok(EXIT_OK)
         }
     };
-    ExitCode::from(code)
+    ExitCode::from(exit_code(result))
 }
 
 /// Print an error on stderr as every command does: `error: ` and the message, its `Caused by:`
@@ -238,6 +478,32 @@ mod tests {
         // Printed as it is, the path without `./` as everywhere.
         assert!(error_text(diagnostic).starts_with("repin.toml:6:23: error: Invalid type"));
         assert!(error_text("No token").contains("error:"));
+    }
+
+    #[test]
+    fn a_conflict_explains_itself_as_causes_and_an_error_exits_with_2() {
+        use crate::lock::LockError;
+        let conflict = LockError::Conflict {
+            file: "a.in".into(),
+            explanation: vec!["Because a needs b<1".into(), "a cannot be used".into()],
+            hints: vec!["loosen b".into()],
+        };
+        assert_eq!(
+            crate::error::chain(&CliError::lock(conflict)),
+            "No set of versions satisfies the requirements of a.in\n  \
+             Caused by: Because a needs b<1\n  \
+             Caused by: a cannot be used\n  \
+             hint: loosen b"
+        );
+        let invalid = LockError::InvalidTarget { python: "3".into() };
+        assert!(matches!(CliError::lock(invalid), CliError::Lock(_)));
+        assert_eq!(
+            crate::error::chain(&CliError::NoToken("T".into())),
+            "No token in `T`\n  hint: set it to a token with contents, pull-requests and issues write permission, or pass --token-env NAME"
+        );
+        anstream::ColorChoice::Never.write_global();
+        assert_eq!(exit_code(Err(CliError::NoIndex)), EXIT_ERROR);
+        assert_eq!(exit_code(Ok(EXIT_FOUND)), EXIT_FOUND);
     }
 
     #[test]

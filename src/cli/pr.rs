@@ -10,7 +10,7 @@ use std::path::Path;
 
 use super::check::{self, LookupArgs};
 use super::style::{self, paint};
-use super::{EXIT_ERROR, EXIT_OK};
+use super::{CliError, EXIT_ERROR, EXIT_OK};
 use crate::config::parse_identity;
 use crate::forge::github::{DEFAULT_API, GitHub};
 use crate::git::{Credentials, Identity, Repository};
@@ -62,28 +62,15 @@ fn now() -> i64 {
 }
 
 /// Run `repin pr`.
-pub fn run(args: &PrArgs) -> u8 {
-    match run_inner(args) {
-        Ok(code) => code,
-        Err(message) => {
-            super::print_error(&message);
-            EXIT_ERROR
-        }
-    }
-}
-
-fn run_inner(args: &PrArgs) -> Result<u8, String> {
+pub fn run(args: &PrArgs) -> Result<u8, CliError> {
     if args.lookup.client.offline {
-        return Err("`repin pr` cannot run offline: it talks to GitHub and pushes branches\n  hint: use `repin check --offline` for a report from the cache".into());
+        return Err(CliError::PrOffline);
     }
     let token = std::env::var(&args.token_env)
         .ok()
         .filter(|t| !t.trim().is_empty());
     if token.is_none() && !args.dry_run {
-        return Err(format!(
-            "No token in `{}`\n  hint: set it to a token with contents, pull-requests and issues write permission, or pass --token-env NAME",
-            args.token_env
-        ));
+        return Err(CliError::NoToken(args.token_env.clone()));
     }
     let remote = args
         .remote
@@ -98,9 +85,8 @@ fn run_inner(args: &PrArgs) -> Result<u8, String> {
         let dir = tempfile::Builder::new()
             .prefix("repin-clone-")
             .tempdir()
-            .map_err(|e| format!("Cannot make a directory for the clone\n  Caused by: {e}"))?;
-        let repo = Repository::clone(&remote, dir.path(), Some(1), &credentials)
-            .map_err(|e| crate::error::chain(&e))?;
+            .map_err(CliError::CloneDirectory)?;
+        let repo = Repository::clone(&remote, dir.path(), Some(1), &credentials)?;
         let paths = args
             .lookup
             .paths
@@ -119,7 +105,7 @@ fn run_inner(args: &PrArgs) -> Result<u8, String> {
             .paths
             .first()
             .map_or_else(|| Path::new("."), |p| p.as_path());
-        let repo = Repository::open(first).map_err(|e| crate::error::chain(&e))?;
+        let repo = Repository::open(first)?;
         (repo, args.lookup.clone())
     };
     let runtime = check::runtime()?;
@@ -130,8 +116,7 @@ fn run_inner(args: &PrArgs) -> Result<u8, String> {
         &args.api_url,
         &args.repo,
         token.clone(),
-    )
-    .map_err(|e| crate::error::chain(&e))?;
+    )?;
     let identity = match &run.checker.config.config.pull_requests.author {
         Some(author) => {
             let (name, email) = parse_identity(author.get_ref())
@@ -172,7 +157,7 @@ fn run_inner(args: &PrArgs) -> Result<u8, String> {
         pypi_is_default: &pypi_is_default,
     };
     let report = runtime.block_on(job.run());
-    print_report(&args.repo, &report, args.dry_run).map_err(|e| e.to_string())?;
+    print_report(&args.repo, &report, args.dry_run).map_err(CliError::Write)?;
     let _ = check::print_warnings(&mut anstream::stderr(), &run);
     for failure in &run.outcome.failures {
         super::print_error(&format!(
@@ -186,10 +171,7 @@ fn run_inner(args: &PrArgs) -> Result<u8, String> {
     }
     if crate::action::is_github_actions() {
         if let Err(error) = report_to_actions(&run, &report, args.dry_run) {
-            let _ = writeln!(
-                anstream::stderr(),
-                "warning: Cannot write the GitHub Actions summary or outputs\n  Caused by: {error}"
-            );
+            super::print_warning(&CliError::ActionsOutput(error));
         }
     }
     let failed =

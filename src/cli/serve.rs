@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use super::EXIT_ERROR;
+use super::{CliError, EXIT_OK};
 use crate::forge::github::DEFAULT_API;
 use crate::serve::{Runner, Settings};
 
@@ -66,10 +66,27 @@ pub struct ServeArgs {
     pub trust: super::check::TrustArgs,
 }
 
-fn parse_lease(text: &str) -> Result<Duration, String> {
+/// Why a duration flag of `repin serve` is refused (clap prints it after the flag's name).
+#[derive(Debug, thiserror::Error)]
+pub enum DurationArgError {
+    /// Not a duration at all.
+    #[error(transparent)]
+    Duration(#[from] crate::config::duration::DurationError),
+    /// `--lease` under a second.
+    #[error("A lease shorter than a second would be lost between heartbeats")]
+    LeaseTooShort,
+    /// `--job-timeout 0`.
+    #[error("A run needs some time")]
+    NoTime,
+    /// `--every` under a minute.
+    #[error("Runs more often than once a minute would only queue up")]
+    TooOften,
+}
+
+fn parse_lease(text: &str) -> Result<Duration, DurationArgError> {
     let lease = crate::config::duration::parse(text)?;
     if lease < Duration::from_secs(1) {
-        return Err("a lease shorter than a second would be lost between heartbeats".into());
+        return Err(DurationArgError::LeaseTooShort);
     }
     Ok(lease)
 }
@@ -84,95 +101,63 @@ fn default_database() -> String {
     format!("sqlite:{}", dir.join("queue.sqlite").display())
 }
 
-fn parse_timeout(text: &str) -> Result<Duration, String> {
+fn parse_timeout(text: &str) -> Result<Duration, DurationArgError> {
     let timeout = crate::config::duration::parse(text)?;
     if timeout.is_zero() {
-        return Err("a run needs some time".into());
+        return Err(DurationArgError::NoTime);
     }
     Ok(timeout)
 }
 
-fn parse_every(text: &str) -> Result<Duration, String> {
+fn parse_every(text: &str) -> Result<Duration, DurationArgError> {
     let every = crate::config::duration::parse(text)?;
     if every < Duration::from_secs(60) {
-        return Err("runs more often than once a minute would only queue up".into());
+        return Err(DurationArgError::TooOften);
     }
     Ok(every)
 }
 
 /// Run `repin serve`.
-pub fn run(args: &ServeArgs) -> u8 {
-    let Some(secret) = std::env::var(&args.webhook_secret_env)
+pub fn run(args: &ServeArgs) -> Result<u8, CliError> {
+    let secret = std::env::var(&args.webhook_secret_env)
         .ok()
         .filter(|s| !s.is_empty())
-    else {
-        super::print_error(&format!(
-            "No webhook secret in `{}`\n  hint: set it to the secret of the repository's or the App's webhook; repin refuses unsigned deliveries",
-            args.webhook_secret_env
-        ));
-        return EXIT_ERROR;
-    };
+        .ok_or_else(|| CliError::NoWebhookSecret(args.webhook_secret_env.clone()))?;
     // Like `repin pr`: without a token or an App every run would fail, so the server does not
     // start (and never says it is listening).
     let token = std::env::var(&args.token_env)
         .ok()
         .filter(|t| !t.trim().is_empty());
     if token.is_none() && args.app_id.is_none() {
-        super::print_error(&format!(
-            "No token in `{}` and no GitHub App, so the runs could not reach GitHub\n  hint: set `{}` to a token with contents, pull-requests and issues write permission (or pass --token-env NAME), or run as a GitHub App with --app-id and --app-key-file",
-            args.token_env, args.token_env
-        ));
-        return EXIT_ERROR;
+        return Err(CliError::NoGitHubAuth(args.token_env.clone()));
     }
     if let Some(bad) = args
         .repositories
         .iter()
         .find(|r| r.split('/').filter(|p| !p.is_empty()).count() != 2)
     {
-        super::print_error(&format!(
-            "`{bad}` is not a repository name\n  hint: write it as owner/name"
-        ));
-        return EXIT_ERROR;
+        return Err(CliError::NotARepository(bad.clone()));
     }
     // Checked now, not at the first run.
-    if let Err(message) = args.trust.allow_list() {
-        super::print_error(&message);
-        return EXIT_ERROR;
-    }
-    let program = match std::env::current_exe() {
-        Ok(program) => program,
-        Err(error) => {
-            super::print_error(&format!(
-                "Cannot find repin's own binary\n  Caused by: {error}"
-            ));
-            return EXIT_ERROR;
-        }
-    };
+    args.trust.allow_list()?;
+    let program = std::env::current_exe().map_err(CliError::OwnBinary)?;
     let server = std::env::var("GITHUB_SERVER_URL")
         .ok()
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "https://github.com".into());
     let app = match (&args.app_id, &args.app_key_file) {
         (Some(id), Some(path)) => {
-            let auth = std::fs::read_to_string(path)
-                .map_err(|e| format!("Cannot read `{}`\n  Caused by: {e}", path.display()))
-                .and_then(|pem| crate::forge::app::App::new(id, &pem).map_err(|e| e.to_string()))
-                .and_then(|app| {
-                    let http = crate::registry::http::HttpClient::new(Default::default())
-                        .map_err(|e| e.to_string())?;
-                    Ok(crate::serve::AppAuth {
-                        app,
-                        http,
-                        api: args.api_url.clone(),
-                    })
-                });
-            match auth {
-                Ok(auth) => Some(std::sync::Arc::new(auth)),
-                Err(message) => {
-                    super::print_error(&message);
-                    return EXIT_ERROR;
-                }
-            }
+            let pem = std::fs::read_to_string(path).map_err(|source| CliError::ReadKey {
+                path: path.clone(),
+                source,
+            })?;
+            let app = crate::forge::app::App::new(id, &pem)?;
+            let http = crate::registry::http::HttpClient::new(Default::default())?;
+            Some(std::sync::Arc::new(crate::serve::AppAuth {
+                app,
+                http,
+                api: args.api_url.clone(),
+            }))
         }
         _ => None,
     };
@@ -220,25 +205,13 @@ pub fn run(args: &ServeArgs) -> u8 {
         lease: args.lease,
         shutdown_grace: args.shutdown_grace,
     };
-    let runtime = match super::check::runtime() {
-        Ok(runtime) => runtime,
-        Err(message) => {
-            super::print_error(&message);
-            return EXIT_ERROR;
-        }
-    };
+    let runtime = super::check::runtime()?;
     let served = args.repositories.join(", ");
-    let result = runtime.block_on(crate::serve::run(settings, |addr| {
+    runtime.block_on(crate::serve::run(settings, |addr| {
         crate::serve::log::info(
             crate::serve::log::About::default(),
             &format!("listening on http://{addr} for {served}"),
         );
-    }));
-    match result {
-        Ok(()) => 0,
-        Err(error) => {
-            super::print_error(&crate::error::chain(&error));
-            EXIT_ERROR
-        }
-    }
+    }))?;
+    Ok(EXIT_OK)
 }

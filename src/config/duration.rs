@@ -2,11 +2,36 @@
 
 use std::time::Duration;
 
+/// Why a duration could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    /// Something other than a number where a number was due.
+    #[error("Expected a number at `{0}`")]
+    ExpectedNumber(String),
+    /// A number with more digits than fit in 64 bits.
+    #[error("`{0}` is too large")]
+    NumberTooLarge(String),
+    /// The total overflows.
+    #[error("`{0}` is too long")]
+    TooLong(String),
+    /// A number with no unit after it.
+    #[error("`{0}` needs a unit such as `days` or `h`")]
+    MissingUnit(u64),
+    /// A unit repin does not know.
+    #[error("Unknown unit `{0}`")]
+    UnknownUnit(String),
+    /// Nothing at all.
+    #[error("Expected a duration such as `3 days`")]
+    Empty,
+}
+
+impl crate::error::Hint for DurationError {}
+
 /// Parse a duration written as a number and a unit, or several (`1d 12h`).
 ///
 /// Units: `ms`/`millisecond(s)`, `s`/`sec`/`second(s)`, `m`/`min`/`minute(s)`, `h`/`hour(s)`,
 /// `d`/`day(s)`, `w`/`week(s)`. A bare `0` means no duration.
-pub fn parse(text: &str) -> Result<Duration, String> {
+pub fn parse(text: &str) -> Result<Duration, DurationError> {
     let text = text.trim();
     if text == "0" {
         return Ok(Duration::ZERO);
@@ -20,11 +45,11 @@ pub fn parse(text: &str) -> Result<Duration, String> {
             .find(|c: char| !c.is_ascii_digit())
             .unwrap_or(rest.len());
         if digits == 0 {
-            return Err(format!("Expected a number at `{rest}`"));
+            return Err(DurationError::ExpectedNumber(rest.to_owned()));
         }
         let number: u64 = rest[..digits]
             .parse()
-            .map_err(|_| format!("`{}` is too large", &rest[..digits]))?;
+            .map_err(|_| DurationError::NumberTooLarge(rest[..digits].to_owned()))?;
         rest = rest[digits..].trim_start();
         let unit_len = rest
             .find(|c: char| !c.is_ascii_alphabetic())
@@ -37,7 +62,7 @@ pub fn parse(text: &str) -> Result<Duration, String> {
         ) {
             total_ms = number
                 .checked_add(total_ms)
-                .ok_or_else(|| format!("`{text}` is too long"))?;
+                .ok_or_else(|| DurationError::TooLong(text.to_owned()))?;
             rest = rest[unit_len..]
                 .trim_start()
                 .trim_start_matches(',')
@@ -51,13 +76,13 @@ pub fn parse(text: &str) -> Result<Duration, String> {
             "h" | "hr" | "hrs" | "hour" | "hours" => 3600,
             "d" | "day" | "days" => 86_400,
             "w" | "week" | "weeks" => 604_800,
-            "" => return Err(format!("`{number}` needs a unit such as `days` or `h`")),
-            other => return Err(format!("Unknown unit `{other}`")),
+            "" => return Err(DurationError::MissingUnit(number)),
+            other => return Err(DurationError::UnknownUnit(other.to_owned())),
         };
         total = number
             .checked_mul(seconds)
             .and_then(|s| total.checked_add(s))
-            .ok_or_else(|| format!("`{text}` is too long"))?;
+            .ok_or_else(|| DurationError::TooLong(text.to_owned()))?;
         rest = rest[unit_len..]
             .trim_start()
             .trim_start_matches(',')
@@ -65,7 +90,7 @@ pub fn parse(text: &str) -> Result<Duration, String> {
         parts += 1;
     }
     if parts == 0 {
-        return Err("Expected a duration such as `3 days`".into());
+        return Err(DurationError::Empty);
     }
     Ok(Duration::from_secs(total) + Duration::from_millis(total_ms))
 }
@@ -101,5 +126,14 @@ mod tests {
         ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
+        let said = |text: &str| parse(text).unwrap_err().to_string();
+        assert_eq!(said("3"), "`3` needs a unit such as `days` or `h`");
+        assert_eq!(said("3 fortnights"), "Unknown unit `fortnights`");
+        assert_eq!(said("-1d"), "Expected a number at `-1d`");
+        assert_eq!(said(""), "Expected a duration such as `3 days`");
+        assert_eq!(
+            said("99999999999999999999d"),
+            "`99999999999999999999` is too large"
+        );
     }
 }

@@ -6,17 +6,26 @@
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 
+use crate::error::Reason;
+
 /// Why the App's key or token could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     /// The key file is not a PEM RSA private key.
-    #[error(
-        "The App's private key is not a PEM RSA private key\n  Caused by: {0}\n  hint: use the .pem file GitHub generated for the App"
-    )]
-    BadKey(String),
+    #[error("The App's private key is not a PEM RSA private key")]
+    BadKey(#[source] Reason),
     /// Signing failed.
-    #[error("Cannot sign the App's token\n  Caused by: {0}")]
-    Sign(String),
+    #[error("Cannot sign the App's token")]
+    Sign(#[source] Reason),
+}
+
+impl crate::error::Hint for AppError {
+    fn hints(&self) -> Vec<String> {
+        match self {
+            AppError::BadKey(_) => vec!["use the .pem file GitHub generated for the App".into()],
+            AppError::Sign(_) => Vec::new(),
+        }
+    }
 }
 
 /// A GitHub App: its ID and private key.
@@ -46,12 +55,13 @@ impl App {
     /// its start, not at its first run.
     pub fn new(id: &str, pem: &str) -> Result<App, AppError> {
         // `jsonwebtoken` reads both PEM forms; the block's label makes its error say more.
-        let block = pem::parse(pem).map_err(|e| AppError::BadKey(e.to_string()))?;
+        // The PEM and JWT crates' errors are known by their text only.
+        let bad = |why: String| AppError::BadKey(Reason(why));
+        let block = pem::parse(pem).map_err(|e| bad(e.to_string()))?;
         if !matches!(block.tag(), "RSA PRIVATE KEY" | "PRIVATE KEY") {
-            return Err(AppError::BadKey(format!("a `{}` block", block.tag())));
+            return Err(bad(format!("a `{}` block", block.tag())));
         }
-        let key = EncodingKey::from_rsa_pem(pem.as_bytes())
-            .map_err(|e| AppError::BadKey(e.to_string()))?;
+        let key = EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| bad(e.to_string()))?;
         let app = App {
             id: id.to_owned(),
             key,
@@ -71,7 +81,7 @@ impl App {
             iss: &self.id,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::RS256), &claims, &self.key)
-            .map_err(|e| AppError::Sign(e.to_string()))
+            .map_err(|e| AppError::Sign(Reason(e.to_string())))
     }
 }
 
@@ -119,15 +129,18 @@ mod tests {
 
     #[test]
     fn bad_keys_are_clear_errors() {
-        let error = App::new("1", "not a key").unwrap_err().to_string();
-        assert!(error.starts_with("The App's private key is not a PEM RSA private key"));
-        assert!(error.contains("hint: use the .pem file GitHub generated"));
-        let error = App::new(
-            "1",
-            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
-        )
-        .unwrap_err()
-        .to_string();
+        let error = crate::error::chain(&App::new("1", "not a key").unwrap_err());
+        assert!(
+            error.starts_with("The App's private key is not a PEM RSA private key\n  Caused by: ")
+        );
+        assert!(error.ends_with("\n  hint: use the .pem file GitHub generated for the App"));
+        let error = crate::error::chain(
+            &App::new(
+                "1",
+                "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+            )
+            .unwrap_err(),
+        );
         assert!(error.contains("a `CERTIFICATE` block"), "{error}");
     }
 }

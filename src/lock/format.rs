@@ -69,28 +69,45 @@ fn value<'a>(words: &[&'a str], i: usize, flag: &str) -> Option<(&'a str, usize)
         .map(|v| (v, 1))
 }
 
+/// Why repin cannot write a lock as its tool would. The messages are clauses about the lock
+/// (`it was made by Rye, ...`): they follow the lock's name where they are shown.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StyleError {
+    /// A tool whose layout repin does not write.
+    #[error("it was made by {0}, whose layout repin does not write")]
+    Tool(&'static str),
+    /// No command line in the header.
+    #[error("its header records no command line")]
+    NoCommand,
+    /// A command line of another tool than the header says.
+    #[error("its recorded command `{0}` is not one repin reads")]
+    Command(String),
+    /// An option repin does not reproduce.
+    #[error("its command line has `{0}`, which repin does not reproduce")]
+    Option(String),
+    /// Not exactly one `.in` file (`no input file` or the files, quoted).
+    #[error("its command line locks {0}, and repin re-locks one `.in` file")]
+    Inputs(String),
+}
+
+impl crate::error::Hint for StyleError {}
+
 impl Style {
     /// The style of a lock whose header is `header`, or why repin cannot write it as its tool
     /// would (a tool or an option it does not reproduce).
-    pub fn from_header(header: &LockHeader) -> Result<Style, String> {
+    pub fn from_header(header: &LockHeader) -> Result<Style, StyleError> {
         let tool = header.tool;
         if !matches!(
             tool,
             LockTool::PipCompile | LockTool::UvPipCompile | LockTool::Repin
         ) {
-            return Err(format!(
-                "it was made by {}, whose layout repin does not write",
-                match tool {
-                    LockTool::UvExport => "`uv export` (from uv.lock)",
-                    LockTool::Rye => "Rye",
-                    _ => "another tool",
-                }
-            ));
+            return Err(StyleError::Tool(match tool {
+                LockTool::UvExport => "`uv export` (from uv.lock)",
+                LockTool::Rye => "Rye",
+                _ => "another tool",
+            }));
         }
-        let command = header
-            .command
-            .as_deref()
-            .ok_or("its header records no command line")?;
+        let command = header.command.as_deref().ok_or(StyleError::NoCommand)?;
         let words: Vec<&str> = command.split_whitespace().collect();
         // Where the tool's own arguments start.
         let start = match tool {
@@ -104,7 +121,7 @@ impl Style {
                 .position(|w| w == ["repin", "lock"])
                 .map(|i| i + 1),
         }
-        .ok_or_else(|| format!("its recorded command `{command}` is not one repin reads"))?;
+        .ok_or_else(|| StyleError::Command(command.to_owned()))?;
         let pip = tool == LockTool::PipCompile;
         let uv = tool == LockTool::UvPipCompile;
         let mut style = Style {
@@ -126,11 +143,7 @@ impl Style {
             inputs: Vec::new(),
             output: header.output_file.clone(),
         };
-        let unsupported = |word: &str| {
-            Err(format!(
-                "its command line has `{word}`, which repin does not reproduce"
-            ))
-        };
+        let unsupported = |word: &str| Err(StyleError::Option(word.to_owned()));
         let mut i = start + 1;
         while i < words.len() {
             let word = words[i];
@@ -214,19 +227,16 @@ impl Style {
             style.inputs.push("requirements.in".into());
         }
         if style.inputs.len() != 1 || !style.inputs[0].ends_with(".in") {
-            return Err(format!(
-                "its command line locks {}, and repin re-locks one `.in` file",
-                if style.inputs.is_empty() {
-                    "no input file".to_owned()
-                } else {
-                    style
-                        .inputs
-                        .iter()
-                        .map(|i| format!("`{i}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                }
-            ));
+            return Err(StyleError::Inputs(if style.inputs.is_empty() {
+                "no input file".to_owned()
+            } else {
+                style
+                    .inputs
+                    .iter()
+                    .map(|i| format!("`{i}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }));
         }
         Ok(style)
     }

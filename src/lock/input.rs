@@ -116,7 +116,7 @@ pub fn read(workspace: &Workspace, input: &Path, base: &Path) -> Result<Input, L
             }
             let requirement = to_pep508(python).map_err(|reason| LockError::Unsupported {
                 requirement: dependency.name.clone(),
-                reason,
+                reason: reason.to_string(),
             })?;
             match kind {
                 IncludeKind::Requirement => out.requirements.push(Direct {
@@ -144,7 +144,9 @@ pub fn relative(path: &Path, base: &Path) -> String {
 }
 
 /// A scanned requirement as a PEP 508 requirement.
-pub fn to_pep508(python: &PythonRequirement) -> Result<Requirement<VerbatimUrl>, String> {
+pub fn to_pep508(
+    python: &PythonRequirement,
+) -> Result<Requirement<VerbatimUrl>, crate::registry::pypi::metadata::MetadataError> {
     let mut text = python.written_name.clone();
     if !python.extras.is_empty() {
         text.push_str(&format!("[{}]", python.extras.join(",")));
@@ -156,7 +158,7 @@ pub fn to_pep508(python: &PythonRequirement) -> Result<Requirement<VerbatimUrl>,
         text.push_str(" ; ");
         text.push_str(marker);
     }
-    crate::registry::pypi::metadata::parse_requirement(&text).map_err(|e| e.to_string())
+    crate::registry::pypi::metadata::parse_requirement(&text)
 }
 
 /// The `==` pins of an existing lock: the versions a re-lock keeps while they fit.
@@ -179,18 +181,57 @@ pub fn parse_lock(path: &Path, text: &str) -> Manifest {
     )
 }
 
+/// How a rendered lock differs from its resolution when read back (a bug in repin). The
+/// messages are clauses: the front end puts them after `this is a bug in repin: `.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadBackError {
+    /// The parser found an error in the rendered text.
+    #[error("{0}")]
+    Diagnostic(Box<crate::text::Diagnostic>),
+    /// Not read as a requirements file at all.
+    #[error("the lock is not read as a requirements file")]
+    NotRequirements,
+    /// The header is not recognised as a lock's.
+    #[error("the lock's header is not recognised")]
+    Header,
+    /// Another number of entries than packages locked.
+    #[error("{read} entries read back, {locked} locked")]
+    Count {
+        /// Entries read back.
+        read: usize,
+        /// Packages locked.
+        locked: usize,
+    },
+    /// A locked package missing from the text.
+    #[error("`{0}` is not read back")]
+    Missing(String),
+    /// A package read back at another version.
+    #[error("`{name}` is not read back as =={version}")]
+    Version {
+        /// The package.
+        name: String,
+        /// Its locked version.
+        version: Version,
+    },
+    /// A package read back with other hashes.
+    #[error("the hashes of `{0}` are not read back")]
+    Hashes(String),
+}
+
+impl crate::error::Hint for ReadBackError {}
+
 /// Check that `text`, the rendered lock, reads back as `resolution`: every package pinned to
-/// its version, with every hash, the header recognised. The message says what differs.
-pub fn verify(path: &Path, text: &str, resolution: &Resolution) -> Result<(), String> {
+/// its version, with every hash, the header recognised. The error says what differs.
+pub fn verify(path: &Path, text: &str, resolution: &Resolution) -> Result<(), ReadBackError> {
     let manifest = parse_lock(path, text);
     if let Some(diagnostic) = manifest.diagnostics.first() {
-        return Err(diagnostic.to_string());
+        return Err(ReadBackError::Diagnostic(Box::new(diagnostic.clone())));
     }
     let ManifestDetails::Requirements(file) = &manifest.details else {
-        return Err("the lock is not read as a requirements file".into());
+        return Err(ReadBackError::NotRequirements);
     };
     if file.lock.is_none() {
-        return Err("the lock's header is not recognised".into());
+        return Err(ReadBackError::Header);
     }
     let mut read: BTreeMap<String, (Option<Version>, BTreeSet<String>)> = BTreeMap::new();
     for dependency in &manifest.dependencies {
@@ -208,26 +249,25 @@ pub fn verify(path: &Path, text: &str, resolution: &Resolution) -> Result<(), St
         );
     }
     if read.len() != resolution.packages.len() {
-        return Err(format!(
-            "{} entries read back, {} locked",
-            read.len(),
-            resolution.packages.len()
-        ));
+        return Err(ReadBackError::Count {
+            read: read.len(),
+            locked: resolution.packages.len(),
+        });
     }
     for package in &resolution.packages {
         let name = package.name.to_string();
         let Some((version, hashes)) = read.get(&name) else {
-            return Err(format!("`{name}` is not read back"));
+            return Err(ReadBackError::Missing(name));
         };
         if version.as_ref() != Some(&package.version) {
-            return Err(format!(
-                "`{name}` is not read back as =={}",
-                package.version
-            ));
+            return Err(ReadBackError::Version {
+                name,
+                version: package.version.clone(),
+            });
         }
         let expected: BTreeSet<String> = package.hashes.iter().cloned().collect();
         if hashes != &expected {
-            return Err(format!("the hashes of `{name}` are not read back"));
+            return Err(ReadBackError::Hashes(name));
         }
     }
     Ok(())

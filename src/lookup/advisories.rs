@@ -9,7 +9,6 @@ use super::{CONCURRENCY, Checker, failure_message, releases};
 use crate::advisory::AdvisoryIndex;
 use crate::config::AdvisorySource as SourceName;
 use crate::decide::python::Release;
-use crate::error::chain as error_chain;
 use crate::manifest::workspace::Workspace;
 use crate::registry::trust::Author;
 
@@ -22,6 +21,50 @@ pub struct AdvisoryLookup {
     pub failed: BTreeMap<String, String>,
     /// Where the advisories came from, for reports.
     pub source: String,
+}
+
+/// Why no advisories could be had at all.
+#[derive(Debug, thiserror::Error)]
+pub enum AdvisoryError {
+    /// The repository's configuration names a database, and the repository is not known.
+    #[error(
+        "Refused to read the advisory database `{}`: the configuration is the repository's, and its repository is not known",
+        .0.display()
+    )]
+    NoRepository(PathBuf),
+    /// The repository's configured database cannot be opened (or leads outside it).
+    #[error(transparent)]
+    Repository(crate::advisory::offline::OfflineError),
+    /// The operator's database cannot be opened or read.
+    #[error(transparent)]
+    Offline(#[from] crate::advisory::offline::OfflineError),
+    /// The task reading the database died.
+    #[error("{0}")]
+    Task(#[from] tokio::task::JoinError),
+    /// Advisories are off in the configuration.
+    #[error("advisories are off in repin.toml")]
+    Off,
+    /// `offline` without a path (a configuration not loaded from a file).
+    #[error("`advisories.source = \"offline\"` needs `advisories.path`")]
+    NoPath,
+}
+
+impl crate::error::Hint for AdvisoryError {
+    fn hints(&self) -> Vec<String> {
+        use crate::advisory::offline::OfflineError;
+        match self {
+            AdvisoryError::NoRepository(_) => vec!["pass --advisory-db PATH".into()],
+            AdvisoryError::Repository(OfflineError::Refused { .. }) => vec![
+                "a repository's `[advisories] path` must be inside the repository; the operator can pass --advisory-db PATH".into(),
+            ],
+            AdvisoryError::NoPath => {
+                vec!["point `path` at an OSV directory or a PyPI all.zip".into()]
+            }
+            AdvisoryError::Repository(error) | AdvisoryError::Offline(error) => error.hints(),
+            AdvisoryError::Task(_)
+            | AdvisoryError::Off => Vec::new(),
+        }
+    }
 }
 
 /// What the indexes said about the packages an audit needs releases of.
@@ -39,7 +82,7 @@ impl Checker {
         &self,
         packages: &[String],
         override_db: Option<&Path>,
-    ) -> Result<AdvisoryLookup, String> {
+    ) -> Result<AdvisoryLookup, AdvisoryError> {
         let config = &self.config.config.advisories;
         let configured: Option<PathBuf> = (config.source == SourceName::Offline)
             .then(|| config.path.as_ref().map(|p| p.get_ref().into()))
@@ -50,25 +93,14 @@ impl Checker {
                 // The repository's own `path` stays inside the repository.
                 (Some(_), None, root) if self.config.author == Author::Repository => {
                     let Some(root) = root else {
-                        return Err(format!(
-                            "Refused to read the advisory database `{}`: the configuration is the repository's, and its repository is not known\n  hint: pass --advisory-db PATH",
-                            path.display()
-                        ));
+                        return Err(AdvisoryError::NoRepository(path));
                     };
-                    crate::advisory::offline::open_in_repository(&path, root).map_err(|e| {
-                        let mut text = error_chain(&e);
-                        if matches!(e, crate::advisory::offline::OfflineError::Refused { .. }) {
-                            text.push_str("\n  hint: a repository's `[advisories] path` must be inside the repository; the operator can pass --advisory-db PATH");
-                        }
-                        text
-                    })?
+                    crate::advisory::offline::open_in_repository(&path, root)
+                        .map_err(AdvisoryError::Repository)?
                 }
-                _ => crate::advisory::offline::open(&path).map_err(|e| error_chain(&e))?,
+                _ => crate::advisory::offline::open(&path)?,
             };
-            let index = tokio::task::spawn_blocking(move || source.load_index())
-                .await
-                .map_err(|e| e.to_string())?
-                .map_err(|e| error_chain(&e))?;
+            let index = tokio::task::spawn_blocking(move || source.load_index()).await??;
             return Ok(AdvisoryLookup {
                 index,
                 failed: BTreeMap::new(),
@@ -87,9 +119,7 @@ impl Checker {
             SourceName::Osv => Ok(self.osv_advisories(packages).await),
             // Configuration loading refuses `offline` without a path; this is for a config
             // built otherwise.
-            SourceName::Offline => Err(
-                "`advisories.source = \"offline\"` needs `advisories.path`\n  hint: point `path` at an OSV directory or a PyPI all.zip".into(),
-            ),
+            SourceName::Offline => Err(AdvisoryError::NoPath),
         }
     }
 
@@ -155,13 +185,11 @@ impl Checker {
             }
         }
         let names: BTreeSet<&String> = wanted.keys().collect();
-        let answers: Vec<(String, Result<Vec<Release>, String>)> = futures::stream::iter(names)
+        let answers: Vec<(String, Result<Vec<Release>, _>)> = futures::stream::iter(names)
             .map(|name| async {
                 let result = self.pypi.lookup(&wanted[name], name).await;
                 // An audit names fix versions; it never needs the files' hashes.
-                let result = result
-                    .map(|lookup| releases(&lookup, None, false))
-                    .map_err(|e| failure_message(&e));
+                let result = result.map(|lookup| releases(&lookup, None, false));
                 (name.clone(), result)
             })
             .buffer_unordered(CONCURRENCY)
@@ -176,8 +204,8 @@ impl Checker {
                 Ok(list) => {
                     out.releases.insert(name, list);
                 }
-                Err(why) => {
-                    out.failed.insert(name, why);
+                Err(error) => {
+                    out.failed.insert(name, failure_message(&error));
                 }
             }
         }

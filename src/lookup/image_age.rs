@@ -24,14 +24,14 @@ use crate::config::MissingReleaseAge;
 use crate::decide::{NoUpdate, human_age};
 use crate::manifest::Manifest;
 use crate::manifest::edit::Change;
-use crate::registry::oci::Platform;
+use crate::registry::oci::{OciError, Platform};
 
 /// `(registry, repository, tag or digest, platforms)`.
 type Key = (String, String, String, Vec<Platform>);
 
 /// The build time of each proposed image reference looked up so far (`None`: its registry
-/// does not say; an error: the lookup failed, in words).
-pub(super) type BuildTimes = BTreeMap<Key, Result<Option<i64>, String>>;
+/// does not say; an error: the lookup failed).
+pub(super) type BuildTimes = BTreeMap<Key, Result<Option<i64>, OciError>>;
 
 impl Checker {
     /// The key of an image update's build time: the reference it proposes, for the platforms
@@ -86,8 +86,7 @@ impl Checker {
                     .images
                     .oci
                     .created(&key.0, &key.1, &key.2, &key.3)
-                    .await
-                    .map_err(|e| failure_message(&e));
+                    .await;
                 (key, result)
             })
             .buffer_unordered(CONCURRENCY)
@@ -153,7 +152,9 @@ impl Checker {
                     (Some(min), None) if missing == MissingReleaseAge::Hold => Some(format!(
                         "its registry does not say when it was built ({}), so it cannot be shown to be older than the minimum release age of {}\n  hint: `missing-release-age = \"allow\"` under [images] proposes such images anyway",
                         match answer {
-                            Some(Err(message)) => format!("the lookup failed: {message}"),
+                            Some(Err(error)) => {
+                                format!("the lookup failed: {}", failure_message(error))
+                            }
                             _ => "no `created` time in its config, no `org.opencontainers.image.created` annotation".to_owned(),
                         },
                         human_age(min)

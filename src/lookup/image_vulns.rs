@@ -9,11 +9,12 @@ use std::path::{Path, PathBuf};
 use futures::StreamExt;
 use serde::Serialize;
 
+use super::advisories::AdvisoryError;
 use super::{Checker, Finding, Outcome, failure_message};
 use crate::advisory::distro::DistroIndex;
 use crate::config::AdvisorySource as SourceName;
 use crate::error::chain as error_chain;
-use crate::image_scan::{ImageScan, ImageScanner};
+use crate::image_scan::{ImageScan, ImageScanner, ScanError};
 use crate::image_vulns::{self, Fix, ImageVulns};
 use crate::manifest::Manifest;
 use crate::manifest::edit::Change;
@@ -159,7 +160,7 @@ impl Checker {
     async fn distro_advisories(
         &self,
         keys: &[(String, String)],
-    ) -> Result<(DistroIndex, BTreeMap<(String, String), String>, String), String> {
+    ) -> Result<(DistroIndex, BTreeMap<(String, String), String>, String), AdvisoryError> {
         let config = &self.config.config.advisories;
         let path = self.advisory_db.clone().or_else(|| {
             (config.source == SourceName::Offline)
@@ -167,11 +168,8 @@ impl Checker {
                 .flatten()
         });
         if let Some(path) = path {
-            let source = crate::advisory::offline::open(&path).map_err(|e| error_chain(&e))?;
-            let batch = tokio::task::spawn_blocking(move || source.load())
-                .await
-                .map_err(|e| e.to_string())?
-                .map_err(|e| error_chain(&e))?;
+            let source = crate::advisory::offline::open(&path)?;
+            let batch = tokio::task::spawn_blocking(move || source.load()).await??;
             return Ok((
                 DistroIndex::from_batch(&batch),
                 BTreeMap::new(),
@@ -179,7 +177,7 @@ impl Checker {
             ));
         }
         if config.source == SourceName::Off {
-            return Err("advisories are off in repin.toml".into());
+            return Err(AdvisoryError::Off);
         }
         let found = self.osv.lookup_in(keys).await;
         Ok((
@@ -264,15 +262,12 @@ impl Checker {
             .flat_map(|w| std::iter::once(&w.current).chain(w.targets.iter().map(|t| &t.2)))
             .cloned()
             .collect();
-        let scans: HashMap<ScanKey, Result<ImageScan, String>> = futures::stream::iter(keys)
+        let scans: HashMap<ScanKey, Result<ImageScan, ScanError>> = futures::stream::iter(keys)
             .map(|key| {
                 let scanner = scanner.clone();
                 async move {
                     let platform = Platform::parse(&key.3).expect("platforms are parsed ones");
-                    let result = scanner
-                        .scan(&key.0, &key.1, &key.2, &platform)
-                        .await
-                        .map_err(|e| failure_message(&e));
+                    let result = scanner.scan(&key.0, &key.1, &key.2, &platform).await;
                     (key, result)
                 }
             })
@@ -292,6 +287,7 @@ impl Checker {
             match self.distro_advisories(&advisory_keys).await {
                 Ok(found) => found,
                 Err(why) => {
+                    let why = error_chain(&why);
                     let failed = advisory_keys
                         .iter()
                         .map(|k| (k.clone(), why.clone()))
@@ -351,7 +347,7 @@ impl Checker {
                 bytes_fetched: 0,
             };
             match &scans[&w.current] {
-                Err(why) => entry.unchecked = Some(why.clone()),
+                Err(error) => entry.unchecked = Some(failure_message(error)),
                 Ok(scan) => {
                     entry.manifest = Some(scan.manifest.clone());
                     entry.distribution = describe(scan);

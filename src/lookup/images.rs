@@ -13,7 +13,7 @@ use futures::StreamExt;
 use super::{CONCURRENCY, Checker, Failure, Finding, Outcome, failure_message};
 use crate::decide::image::{self, Calendar, DigestFacts, Plan};
 use crate::manifest::{Dependency, DependencyDetail, Manifest};
-use crate::registry::oci::{OciClient, Platform, platforms_changed};
+use crate::registry::oci::{OciClient, OciError, Platform, platforms_changed};
 use crate::versioning::support;
 
 /// The registry client and the platforms the images run on.
@@ -34,7 +34,7 @@ impl ImageLookups {
     /// The digest of each `(registry, repository, tag)`: by `GET` (fetched and verified at
     /// once) when the flag says the digest will be written, else by `HEAD` (on Docker Hub a
     /// `HEAD` does not count against the pull limit).
-    async fn digests(&self, wanted: BTreeMap<Key, bool>) -> HashMap<Key, Result<String, String>> {
+    async fn digests(&self, wanted: BTreeMap<Key, bool>) -> HashMap<Key, Result<String, OciError>> {
         futures::stream::iter(wanted)
             .map(|(key, written)| async move {
                 let result = if written {
@@ -42,7 +42,7 @@ impl ImageLookups {
                 } else {
                     self.oci.digest(&key.0, &key.1, &key.2).await
                 };
-                let result = result.map(|i| i.digest).map_err(|e| failure_message(&e));
+                let result = result.map(|i| i.digest);
                 (key, result)
             })
             .buffer_unordered(CONCURRENCY)
@@ -103,14 +103,10 @@ impl ImageLookups {
             }
         }
         // 1. Tag lists, once per repository.
-        let tags: HashMap<Repo, Result<Vec<String>, String>> =
+        let tags: HashMap<Repo, Result<Vec<String>, OciError>> =
             futures::stream::iter(users.keys().cloned())
                 .map(|repo| async move {
-                    let result = self
-                        .oci
-                        .tags(&repo.0, &repo.1)
-                        .await
-                        .map_err(|e| failure_message(&e));
+                    let result = self.oci.tags(&repo.0, &repo.1).await;
                     (repo, result)
                 })
                 .buffer_unordered(CONCURRENCY)
@@ -128,10 +124,10 @@ impl ImageLookups {
                 let dependency = &manifest.dependencies[d];
                 let path = manifest.source.path();
                 match &tags[repo] {
-                    Err(message) => outcome.failures.push(Failure {
+                    Err(error) => outcome.failures.push(Failure {
                         file: path.to_path_buf(),
                         index: d,
-                        message: message.clone(),
+                        message: failure_message(error),
                     }),
                     Ok(list) => {
                         let policy = checker.policy_fn(dependency, path);
@@ -176,14 +172,10 @@ impl ImageLookups {
         }
         let fetched: HashMap<
             (String, String, String),
-            Result<crate::registry::oci::Manifest, String>,
+            Result<crate::registry::oci::Manifest, OciError>,
         > = futures::stream::iter(wanted_manifests)
             .map(|key| async move {
-                let result = self
-                    .oci
-                    .manifest(&key.0, &key.1, &key.2)
-                    .await
-                    .map_err(|e| failure_message(&e));
+                let result = self.oci.manifest(&key.0, &key.1, &key.2).await;
                 (key, result)
             })
             .buffer_unordered(CONCURRENCY)
@@ -265,15 +257,14 @@ impl ImageLookups {
                 }
             }
         }
-        let verified: HashMap<(String, String, String, String), Result<(), String>> =
+        let verified: HashMap<(String, String, String, String), Result<(), OciError>> =
             futures::stream::iter(to_verify)
                 .map(|key| async move {
                     let result = self
                         .oci
                         .verify(&key.0, &key.1, &key.2, &key.3)
                         .await
-                        .map(|_| ())
-                        .map_err(|e| failure_message(&e));
+                        .map(|_| ());
                     (key, result)
                 })
                 .buffer_unordered(CONCURRENCY)
@@ -303,13 +294,13 @@ impl ImageLookups {
                             tag.clone(),
                             digest.clone(),
                         );
-                        if let Some(Err(message)) = verified.get(&key) {
-                            unverified.push(message.clone());
+                        if let Some(Err(error)) = verified.get(&key) {
+                            unverified.push(failure_message(error));
                             continue;
                         }
                         facts.digests.insert(tag, digest.clone());
                     }
-                    Some(Err(message)) => lookup_errors.push(message.clone()),
+                    Some(Err(error)) => lookup_errors.push(failure_message(error)),
                     None => {}
                 }
             }

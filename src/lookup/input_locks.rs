@@ -53,24 +53,27 @@ impl Relockable {
     /// The lock's input as it reads once `edits` are made (each: the file read, the index of
     /// one of its dependencies, and its change). Each edit is made and verified as `apply`
     /// makes it, so the re-lock is made from the very requirement that is written.
-    pub fn input_with(&self, edits: &[(&Manifest, usize, &Change)]) -> Result<Input, String> {
+    pub fn input_with(
+        &self,
+        edits: &[(&Manifest, usize, &Change)],
+    ) -> Result<Input, InputEditError> {
         let mut input = self.input.clone();
         for &(manifest, index, change) in edits {
             let request = Request {
                 index,
                 change: change.clone(),
             };
-            let edited = edit::edit(manifest, &[request]).map_err(|e| error_chain(&e))?;
+            let edited = edit::edit(manifest, &[request])?;
             let old = manifest
                 .dependencies
                 .get(index)
-                .ok_or("the update names no dependency of its file")?;
+                .ok_or(InputEditError::NoDependency)?;
             let new = edited
                 .manifest
                 .dependencies
                 .get(index)
                 .and_then(|d| d.python())
-                .ok_or("the edited requirement is not a Python requirement")?;
+                .ok_or(InputEditError::NotPython)?;
             let requirement = crate::lock::input::to_pep508(new)?;
             let origin = self.origin_of(manifest.source.path());
             // The n-th requirement of that name in the file (a name may be listed once per
@@ -85,10 +88,42 @@ impl Relockable {
                 .chain(input.constraints.iter_mut())
                 .filter(|d| d.origin == origin && d.requirement.name == requirement.name)
                 .nth(nth)
-                .ok_or_else(|| format!("`{}` is not in the lock's input", old.name))?;
+                .ok_or_else(|| InputEditError::NotInInput(old.name.clone()))?;
             slot.requirement = requirement;
         }
         Ok(input)
+    }
+}
+
+/// Why the input of a lock cannot be had as an update leaves it.
+#[derive(Debug, thiserror::Error)]
+pub enum InputEditError {
+    /// The edit itself was refused.
+    #[error(transparent)]
+    Edit(#[from] edit::EditError),
+    /// The update's index is not a dependency of its file.
+    #[error("the update names no dependency of its file")]
+    NoDependency,
+    /// The edit made the dependency something else than a Python requirement.
+    #[error("the edited requirement is not a Python requirement")]
+    NotPython,
+    /// The edited requirement is not a valid PEP 508 requirement.
+    #[error(transparent)]
+    Requirement(#[from] crate::registry::pypi::metadata::MetadataError),
+    /// The requirement is not among the lock's input.
+    #[error("`{0}` is not in the lock's input")]
+    NotInInput(String),
+}
+
+impl crate::error::Hint for InputEditError {
+    fn hints(&self) -> Vec<String> {
+        match self {
+            InputEditError::Edit(error) => error.hints(),
+            InputEditError::Requirement(error) => error.hints(),
+            InputEditError::NoDependency
+            | InputEditError::NotPython
+            | InputEditError::NotInInput(_) => Vec::new(),
+        }
     }
 }
 
@@ -105,8 +140,9 @@ fn asked(change: &Change) -> Option<String> {
 struct Trigger {
     finding: usize,
     update: usize,
-    /// The input as the update leaves it (or why it cannot be made).
-    input: Result<Input, String>,
+    /// The input as the update leaves it (or why it cannot be made; shared with the re-lock
+    /// job, which says it).
+    input: Result<Input, Arc<InputEditError>>,
     /// `flask>=3.1.3,<4`.
     asked: String,
     /// Why the package's own pin moves, for the list of moved pins.
@@ -152,7 +188,9 @@ impl Checker {
                     triggers.entry((*path).clone()).or_default().push(Trigger {
                         finding: f,
                         update: u,
-                        input: lock.input_with(&[(manifest, finding.index, &update.change)]),
+                        input: lock
+                            .input_with(&[(manifest, finding.index, &update.change)])
+                            .map_err(Arc::new),
                         why: format!(
                             "{}: `{asked}` in {}",
                             update_why(update),
@@ -176,8 +214,9 @@ impl Checker {
                 Err(why) => {
                     for t in &triggers {
                         held.entry((t.finding, t.update)).or_default().push(format!(
-                            "`{}` cannot be re-locked into {name}: {why}",
-                            t.asked
+                            "`{}` cannot be re-locked into {name}: {}",
+                            t.asked,
+                            error_chain(&why)
                         ));
                     }
                     continue;
@@ -185,22 +224,21 @@ impl Checker {
             };
             let existing = lock.existing.clone();
             let target = lock.target.clone();
-            let inputs: Vec<Result<Input, String>> =
+            let inputs: Vec<Result<Input, Arc<InputEditError>>> =
                 triggers.iter().map(|t| t.input.clone()).collect();
             let lock_path = path.clone();
             let job = tokio::task::spawn_blocking(move || {
                 inputs
                     .iter()
                     .map(|input| {
-                        let input = input.as_ref().map_err(Clone::clone)?;
+                        let input = input.as_ref().map_err(|e| error_chain(e.as_ref()))?;
                         let job = Job {
                             path: &path,
                             existing: &existing,
                             input,
                             target: &target,
                         };
-                        relock(source.as_ref(), job, &[], false)
-                            .map_err(|error| relock_failure(&error))
+                        relock(source.as_ref(), job, &[], false).map_err(relock_failure)
                     })
                     .collect::<Vec<_>>()
             });

@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use futures::StreamExt;
 use pep440_rs::Version;
@@ -22,8 +23,47 @@ use crate::registry::pypi::Index;
 use crate::registry::pypi::metadata::Metadata;
 use crate::versioning::UpdateKind;
 
-/// Core metadata by (name, version), fetched once per run.
-type MetadataCache = HashMap<(String, Version), Result<Metadata, String>>;
+/// Why the metadata of a release could not be had. The messages are clauses: the notes and
+/// reasons that say them name the release first.
+#[derive(Debug, thiserror::Error)]
+pub enum MetadataLookupError {
+    /// No index lists the release.
+    #[error("the index does not list it")]
+    NotListed,
+    /// The index that lists it is not one of the dependency's.
+    #[error("its index is not configured")]
+    NotConfigured,
+    /// The package's releases were not looked up.
+    #[error("its releases were not looked up")]
+    ReleasesNotLookedUp,
+    /// The release's metadata was not fetched.
+    #[error("`{name}` {version} was not looked up")]
+    NotLookedUp {
+        /// The package.
+        name: String,
+        /// The release.
+        version: Version,
+    },
+    /// Fetching or reading the metadata failed.
+    #[error(transparent)]
+    Metadata(#[from] crate::registry::pypi::metadata::MetadataError),
+}
+
+impl crate::error::Hint for MetadataLookupError {
+    fn hints(&self) -> Vec<String> {
+        match self {
+            MetadataLookupError::Metadata(error) => error.hints(),
+            MetadataLookupError::NotListed
+            | MetadataLookupError::NotConfigured
+            | MetadataLookupError::ReleasesNotLookedUp
+            | MetadataLookupError::NotLookedUp { .. } => Vec::new(),
+        }
+    }
+}
+
+/// Core metadata by (name, version), fetched once per run (a failure shared by every check
+/// that needs the release).
+type MetadataCache = HashMap<(String, Version), Result<Metadata, Arc<MetadataLookupError>>>;
 
 /// Where a dependency's releases were looked up: its indexes and what they said.
 pub(super) type Sources<'a> = HashMap<(usize, usize), (&'a [Index], &'a PypiLookup)>;
@@ -210,13 +250,16 @@ impl Checker {
             let (new_d, _) = check.wanted[0];
             let fit = |metadata: &MetadataCache,
                        version: &Version|
-             -> Result<(Vec<String>, Vec<String>), String> {
-                let get = |d: usize, v: &Version| -> Result<&Metadata, String> {
+             -> Result<(Vec<String>, Vec<String>), Arc<MetadataLookupError>> {
+                let get = |d: usize, v: &Version| -> Result<&Metadata, Arc<MetadataLookupError>> {
                     let name = &manifest.dependencies[d].name;
                     match metadata.get(&(name.clone(), v.clone())) {
                         Some(Ok(m)) => Ok(m),
                         Some(Err(e)) => Err(e.clone()),
-                        None => Err(format!("`{name}` {v} was not looked up")),
+                        None => Err(Arc::new(MetadataLookupError::NotLookedUp {
+                            name: name.clone(),
+                            version: v.clone(),
+                        })),
                     }
                 };
                 let new = get(new_d, version)?;
@@ -230,7 +273,9 @@ impl Checker {
                             pin: &lock_pins[name],
                             requires: &metadata.requires_dist,
                         }),
-                        Err(why) => unchecked.push(format!("`{name}` {v}: {why}")),
+                        Err(why) => {
+                            unchecked.push(format!("`{name}` {v}: {}", error_chain(why.as_ref())));
+                        }
                     }
                 }
                 let why = misfits(
@@ -253,8 +298,10 @@ impl Checker {
                         outcome,
                         check,
                         format!(
-                            "{} {} could not be checked against the rest of the lock: {why}",
-                            check.name, check.version
+                            "{} {} could not be checked against the rest of the lock: {}",
+                            check.name,
+                            check.version,
+                            error_chain(why.as_ref())
                         ),
                     );
                     continue;
@@ -356,7 +403,7 @@ impl Checker {
         indexes: &[Index],
         lookup: &PypiLookup,
         version: &Version,
-    ) -> Result<Metadata, String> {
+    ) -> Result<Metadata, MetadataLookupError> {
         let key = lookup
             .releases
             .get(version)
@@ -421,7 +468,11 @@ impl Checker {
             let version = Version::from_str(&candidate.proposed).ok()?;
             let key = (dependency.name.clone(), version.clone());
             if let std::collections::hash_map::Entry::Vacant(entry) = metadata.entry(key) {
-                entry.insert(self.cached_metadata(indexes, lookup, &version).await);
+                entry.insert(
+                    self.cached_metadata(indexes, lookup, &version)
+                        .await
+                        .map_err(Arc::new),
+                );
             }
             if fits(metadata, &version) {
                 return Some(candidate);
@@ -447,9 +498,10 @@ impl Checker {
         futures::stream::iter(wanted)
             .map(|(key, dep)| async move {
                 let result = match sources.get(&dep) {
-                    None => Err("its releases were not looked up".to_owned()),
+                    None => Err(MetadataLookupError::ReleasesNotLookedUp),
                     Some((indexes, lookup)) => self.cached_metadata(indexes, lookup, &key.1).await,
                 };
+                let result = result.map_err(Arc::new);
                 (key, result)
             })
             .buffer_unordered(CONCURRENCY)
@@ -463,20 +515,17 @@ impl Checker {
         indexes: &[Index],
         lookup: &PypiLookup,
         version: &Version,
-    ) -> Result<Metadata, String> {
+    ) -> Result<Metadata, MetadataLookupError> {
         let sourced = lookup
             .releases
             .get(version)
             .and_then(|s| s.first())
-            .ok_or("the index does not list it")?;
+            .ok_or(MetadataLookupError::NotListed)?;
         let index = indexes
             .iter()
             .find(|i| i.url == sourced.index)
-            .ok_or("its index is not configured")?;
-        self.pypi
-            .metadata(index, &sourced.release)
-            .await
-            .map_err(|e| error_chain(&e))
+            .ok_or(MetadataLookupError::NotConfigured)?;
+        Ok(self.pypi.metadata(index, &sourced.release).await?)
     }
 }
 

@@ -32,10 +32,12 @@ use crate::registry::http::HttpError;
 use crate::registry::pypi::{IndexResolver, Lookup as PypiLookup, PypiClient};
 use crate::versioning::UpdateKind;
 
-pub use advisories::{AdvisoryLookup, AuditReleases};
+pub use advisories::{AdvisoryError, AdvisoryLookup, AuditReleases};
 pub use image_vulns::{ImageAudit, ImageEntry, UpdateFixes, fix_notes};
 pub use images::ImageLookups;
-pub use relock::Relockable;
+pub use input_locks::InputEditError;
+pub use lock_fit::MetadataLookupError;
+pub use relock::{RelockError, Relockable};
 pub use setup::{RunOptions, SetupError};
 
 /// How many lookups run at once (the HTTP client further limits each host).
@@ -371,7 +373,10 @@ impl Checker {
                 (Some(lookup), notes)
             }
             Err(why) => {
-                notes.push(format!("known vulnerabilities were not checked: {why}"));
+                notes.push(format!(
+                    "known vulnerabilities were not checked: {}",
+                    crate::error::chain(&why)
+                ));
                 (None, notes)
             }
         }
@@ -433,18 +438,11 @@ impl Checker {
         }
         let lookups = futures::stream::iter(wanted.iter())
             .map(|(key, (indexes, _))| async move {
-                let result = self.pypi.lookup(indexes, &key.0).await.map_err(|e| {
-                    let mut text = failure_message(&e);
-                    if let (Some(hint), false) = (e.hint(), text.ends_with(DOWN)) {
-                        text.push_str("\n  hint: ");
-                        text.push_str(&hint);
-                    }
-                    text
-                });
+                let result = self.pypi.lookup(indexes, &key.0).await;
                 (key.clone(), result)
             })
             .buffer_unordered(CONCURRENCY)
-            .collect::<HashMap<Key, Result<PypiLookup, String>>>();
+            .collect::<HashMap<Key, Result<PypiLookup, crate::registry::pypi::PypiError>>>();
         let ((advisories, notes), lookups) =
             tokio::join!(self.advisories_for_check(manifests), lookups);
         outcome.notes.extend(notes);
@@ -507,10 +505,10 @@ impl Checker {
                             decision,
                         });
                     }
-                    Err(message) => outcome.failures.push(Failure {
+                    Err(error) => outcome.failures.push(Failure {
                         file: path.to_path_buf(),
                         index: d,
-                        message: message.clone(),
+                        message: failure_message(error),
                     }),
                 }
             }

@@ -32,6 +32,90 @@ use crate::manifest::{Manifest, ManifestDetails};
 use crate::text::repo_fs::normalise;
 use crate::versioning::UpdateKind;
 
+/// Why a lock is not re-locked, or a re-lock could not be made. The messages are clauses
+/// (`its input has errors: ...`): they follow the lock's name in the notes and warnings that
+/// say them, through [`crate::error::chain`].
+#[derive(Debug, thiserror::Error)]
+pub enum RelockError {
+    /// The lock's layout or options are not ones repin writes.
+    #[error(transparent)]
+    Style(#[from] crate::lock::format::StyleError),
+    /// The repository of the lock cannot be found.
+    #[error(transparent)]
+    Root(#[from] crate::text::RepoFsError),
+    /// The `.in` named in the header is not a file of the repository.
+    #[error("its input `{0}` is not found")]
+    InputNotFound(String),
+    /// No Python known for the lock.
+    #[error(
+        "the Python it is for is unknown (its header names none, and none was found for the service)"
+    )]
+    NoPython,
+    /// The `.in` has errors.
+    #[error("its input has errors: {0}")]
+    InputErrors(Box<crate::text::Diagnostic>),
+    /// The lock cannot be made (an invalid target, an input it cannot read, a failed source).
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    /// No set of versions fits: PubGrub's explanation, its sentences joined by `; `.
+    #[error("{0}")]
+    Conflict(String),
+    /// The file is not among the locks repin re-locks.
+    #[error("the file is not a lock repin re-locks")]
+    NotRelocked,
+    /// The `.in` cannot be edited as the updates ask.
+    #[error(transparent)]
+    Input(#[from] super::input_locks::InputEditError),
+    /// An update names no package of the lock.
+    #[error("an update names no package of the lock")]
+    NoPackage,
+    /// An update's version is not a PEP 440 version.
+    #[error(transparent)]
+    Version(#[from] pep440_rs::VersionParseError),
+    /// The indexes of the lock's input cannot be had.
+    #[error(transparent)]
+    Indexes(#[from] crate::registry::pypi::PypiError),
+    /// `--no-index` leaves nothing to resolve against.
+    #[error("`--no-index` is set, so there is no index to re-lock against")]
+    NoIndex,
+    /// The blocking task of the re-lock died.
+    #[error("the re-lock failed: {0}")]
+    Task(tokio::task::JoinError),
+}
+
+impl RelockError {
+    /// A failed resolution: a conflict's explanation on one line, else the error itself.
+    pub fn resolution(error: LockError) -> Self {
+        let (causes, _) = error.details();
+        if causes.is_empty() {
+            RelockError::Lock(error)
+        } else {
+            RelockError::Conflict(causes.join("; "))
+        }
+    }
+}
+
+impl crate::error::Hint for RelockError {
+    fn hints(&self) -> Vec<String> {
+        match self {
+            RelockError::Root(error) => error.hints(),
+            RelockError::Lock(error) => error.hints(),
+            RelockError::Indexes(error) => error.hints(),
+            RelockError::Style(_)
+            | RelockError::InputNotFound(_)
+            | RelockError::NoPython
+            | RelockError::InputErrors(_)
+            | RelockError::Conflict(_)
+            | RelockError::NotRelocked
+            | RelockError::Input(_)
+            | RelockError::NoPackage
+            | RelockError::Version(_)
+            | RelockError::NoIndex
+            | RelockError::Task(_) => Vec::new(),
+        }
+    }
+}
+
 /// A compiled lock repin re-locks, with what it is made from.
 #[derive(Debug)]
 pub struct Relockable {
@@ -77,7 +161,7 @@ fn relockable(
     manifest: &Manifest,
     workspace: &Workspace,
     python: Option<&Version>,
-) -> Option<Result<Relockable, String>> {
+) -> Option<Result<Relockable, RelockError>> {
     let ManifestDetails::Requirements(details) = &manifest.details else {
         return None;
     };
@@ -87,20 +171,17 @@ fn relockable(
         let path = manifest.source.path();
         let base = command_dir(path, style.output.as_deref());
         let input_path = normalise(&base.join(&style.inputs[0]));
-        let root = workspace.root_of(path).map_err(|e| error_chain(&e))?;
+        let root = workspace.root_of(path)?;
         // Only a regular file inside the lock's repository is read.
         root.regular_file(&input_path)
-            .map_err(|_| format!("its input `{}` is not found", style.inputs[0]))?;
-        let python = python.ok_or(
-            "the Python it is for is unknown (its header names none, and none was found for the service)",
-        )?;
-        let target = Target::linux_x86_64(&python.to_string()).map_err(|e| e.to_string())?;
+            .map_err(|_| RelockError::InputNotFound(style.inputs[0].clone()))?;
+        let python = python.ok_or(RelockError::NoPython)?;
+        let target = Target::linux_x86_64(&python.to_string())?;
         let loaded = Workspace::load(std::slice::from_ref(&input_path));
         if let Some(d) = loaded.all_diagnostics().into_iter().find(|d| d.is_error()) {
-            return Err(format!("its input has errors: {d}"));
+            return Err(RelockError::InputErrors(Box::new(d.clone())));
         }
-        let input =
-            crate::lock::input::read(&loaded, &input_path, &base).map_err(|e| error_chain(&e))?;
+        let input = crate::lock::input::read(&loaded, &input_path, &base)?;
         Ok(Relockable {
             path: path.to_path_buf(),
             existing: Existing::read(manifest, style),
@@ -140,6 +221,7 @@ pub(super) fn relockables(
                 out.insert(r.path.clone(), r);
             }
             Some(Err(why)) => {
+                let why = error_chain(&why);
                 notes.push(format!(
                     "{}: its updates are line edits, not re-locks: {why}",
                     crate::cli::shown(manifest.source.path())
@@ -172,11 +254,8 @@ impl Checker {
         file: &Path,
         updates: &[(usize, &Update)],
         inputs: &[(&Manifest, usize, &Update)],
-    ) -> Result<crate::manifest::edit::Relock, String> {
-        let lock = outcome
-            .locks
-            .get(file)
-            .ok_or("the file is not a lock repin re-locks")?;
+    ) -> Result<crate::manifest::edit::Relock, RelockError> {
+        let lock = outcome.locks.get(file).ok_or(RelockError::NotRelocked)?;
         let mut wants = Vec::new();
         let mut kinds = Vec::new();
         // Why the `.in` packages move, as their own re-locks said.
@@ -205,8 +284,8 @@ impl Checker {
                 .names
                 .get(*index)
                 .and_then(|n| crate::lock::relock::package_name(n))
-                .ok_or("an update names no package of the lock")?;
-            let version = Version::from_str(&update.proposed).map_err(|e| e.to_string())?;
+                .ok_or(RelockError::NoPackage)?;
+            let version = Version::from_str(&update.proposed)?;
             let why = match &update.change {
                 Change::Relock(relock) => {
                     kinds.extend(relock.update_kind);
@@ -228,8 +307,7 @@ impl Checker {
         }
         let indexes = self
             .indexes
-            .indexes(&lock.input.options, Some(&lock.input_path))
-            .map_err(|e| error_chain(&e))?;
+            .indexes(&lock.input.options, Some(&lock.input_path))?;
         let source = PypiSource::new(
             self.pypi.clone(),
             indexes,
@@ -252,15 +330,8 @@ impl Checker {
             relock(&source, job, &wants, false)
         })
         .await
-        .map_err(|e| format!("the re-lock failed: {e}"))?;
-        let mut relock = result.map_err(|e| {
-            let (causes, _) = e.details();
-            if causes.is_empty() {
-                error_chain(&e)
-            } else {
-                causes.join("; ")
-            }
-        })?;
+        .map_err(RelockError::Task)?;
+        let mut relock = result.map_err(RelockError::resolution)?;
         for moved in &mut relock.relock.moved {
             if let Some((_, why)) = whys.iter().find(|(name, _)| *name == moved.name) {
                 moved.why = why.clone();
@@ -354,7 +425,7 @@ impl Checker {
                 Ok(Ok(_)) => {}
                 Ok(Err(error)) => outcome.warnings.push(format!(
                     "{file}: lock maintenance could not re-lock it: {}",
-                    relock_failure(&error)
+                    relock_failure(error)
                 )),
                 Err(e) => outcome
                     .warnings
@@ -413,7 +484,7 @@ impl Checker {
             let source = match self.relock_source(lock, &handle) {
                 Ok(source) => source.with_preferences(lock.existing.pins.clone()),
                 Err(why) => {
-                    hold_all(outcome, &triggers, &why);
+                    hold_all(outcome, &triggers, &error_chain(&why));
                     continue;
                 }
             };
@@ -486,7 +557,7 @@ impl Checker {
                         update.change = Change::Relock(Box::new(relock));
                     }
                     Err(error) => {
-                        let why = relock_failure(&error);
+                        let why = relock_failure(error);
                         held.push((
                             trigger.finding,
                             trigger.update,
@@ -517,13 +588,8 @@ pub(super) fn update_why(update: &Update) -> String {
 }
 
 /// Why a re-lock failed, in one line: a conflict's explanation, else the error's chain.
-pub(super) fn relock_failure(error: &LockError) -> String {
-    let (causes, _) = error.details();
-    if causes.is_empty() {
-        error_chain(error)
-    } else {
-        causes.join("; ")
-    }
+pub(super) fn relock_failure(error: LockError) -> String {
+    error_chain(&RelockError::resolution(error))
 }
 
 impl Checker {
@@ -533,7 +599,7 @@ impl Checker {
         &self,
         lock: &Relockable,
         handle: &tokio::runtime::Handle,
-    ) -> Result<PypiSource, String> {
+    ) -> Result<PypiSource, RelockError> {
         match self
             .indexes
             .indexes(&lock.input.options, Some(&lock.input_path))
@@ -544,8 +610,8 @@ impl Checker {
                 handle.clone(),
                 lock.target.python.clone(),
             )),
-            Ok(_) => Err("`--no-index` is set, so there is no index to re-lock against".into()),
-            Err(e) => Err(error_chain(&e)),
+            Ok(_) => Err(RelockError::NoIndex),
+            Err(e) => Err(RelockError::Indexes(e)),
         }
     }
 }

@@ -8,6 +8,56 @@ use super::edit::{self, Change, Request};
 use super::{Dependency, DependencyDetail, Manifest};
 use crate::text::Span;
 
+/// An invariant an extraction or an edit broke. The messages are lower case: they are test
+/// failures (`panic!("{e}")`), never shown to a user.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    /// A span outside the text, or splitting a character.
+    #[error(
+        "{path}: the {what} span {start}..{end} of `{name}` is outside the text or splits a character"
+    )]
+    OutOfText {
+        /// The file.
+        path: String,
+        /// Which span (`value`, `pin`, `hash`).
+        what: String,
+        /// The span's start.
+        start: usize,
+        /// The span's end.
+        end: usize,
+        /// The dependency.
+        name: String,
+    },
+    /// A span holding other text than it claims.
+    #[error("{place}: the {what} span of `{name}` holds `{actual}` but claims `{expected}`")]
+    Holds {
+        /// `path:line:col`.
+        place: String,
+        /// Which span.
+        what: String,
+        /// The dependency.
+        name: String,
+        /// The span's text.
+        actual: String,
+        /// What the dependency says it holds.
+        expected: String,
+    },
+    /// A hash span that does not contain its value's span.
+    #[error("the hash span of `{0}` does not contain its value")]
+    HashSpan(String),
+    /// A digest insertion point outside the text.
+    #[error("the digest insertion point of `{0}` is not in the text")]
+    DigestInsertion(String),
+    /// A verified edit changed bytes outside its spans.
+    #[error("editing `{0}` changed bytes outside its spans")]
+    OutsideSpans(String),
+    /// A verified edit changed the file's encoding.
+    #[error("editing `{0}` changed the encoding")]
+    Encoding(String),
+}
+
+impl crate::error::Hint for CheckError {}
+
 /// A version no real file pins, used as the target of trial edits.
 pub const TRIAL_VERSION: &str = "99.0.0";
 /// A digest used as the target of trial image edits.
@@ -19,16 +69,18 @@ fn text_at(
     span: Span,
     what: &str,
     dependency: &Dependency,
-) -> Result<String, String> {
-    manifest.source.get(span).map(str::to_owned).ok_or_else(|| {
-        format!(
-            "{}: the {what} span {}..{} of `{}` is outside the text or splits a character",
-            manifest.source.path().display(),
-            span.start,
-            span.end,
-            dependency.name
-        )
-    })
+) -> Result<String, CheckError> {
+    manifest
+        .source
+        .get(span)
+        .map(str::to_owned)
+        .ok_or_else(|| CheckError::OutOfText {
+            path: manifest.source.path().display().to_string(),
+            what: what.to_owned(),
+            start: span.start,
+            end: span.end,
+            name: dependency.name.clone(),
+        })
 }
 
 fn expect_eq(
@@ -37,21 +89,23 @@ fn expect_eq(
     what: &str,
     span: Span,
     expected: &str,
-) -> Result<(), String> {
+) -> Result<(), CheckError> {
     let actual = text_at(manifest, span, what, dependency)?;
     if actual != expected {
         let p = manifest.source.position(span.start);
-        return Err(format!(
-            "{}:{p}: the {what} span of `{}` holds `{actual}` but claims `{expected}`",
-            manifest.source.path().display(),
-            dependency.name
-        ));
+        return Err(CheckError::Holds {
+            place: format!("{}:{p}", manifest.source.path().display()),
+            what: what.to_owned(),
+            name: dependency.name.clone(),
+            actual,
+            expected: expected.to_owned(),
+        });
     }
     Ok(())
 }
 
 /// Every span of every dependency holds the text it claims.
-pub fn spans_are_consistent(manifest: &Manifest) -> Result<(), String> {
+pub fn spans_are_consistent(manifest: &Manifest) -> Result<(), CheckError> {
     for dependency in &manifest.dependencies {
         let value = text_at(manifest, dependency.span, "value", dependency)?;
         match &dependency.detail {
@@ -85,10 +139,7 @@ pub fn spans_are_consistent(manifest: &Manifest) -> Result<(), String> {
                     let value = format!("{}:{}", hash.algorithm, hash.digest);
                     expect_eq(manifest, dependency, "hash", hash.value_span, &value)?;
                     if !hash.span.contains(hash.value_span) {
-                        return Err(format!(
-                            "the hash span of `{}` does not contain its value",
-                            dependency.name
-                        ));
+                        return Err(CheckError::HashSpan(dependency.name.clone()));
                     }
                 }
             }
@@ -101,10 +152,7 @@ pub fn spans_are_consistent(manifest: &Manifest) -> Result<(), String> {
                 }
                 if let Some(at) = i.digest_insert_at {
                     if manifest.source.get(Span::empty(at)).is_none() {
-                        return Err(format!(
-                            "the digest insertion point of `{}` is not in the text",
-                            dependency.name
-                        ));
+                        return Err(CheckError::DigestInsertion(dependency.name.clone()));
                     }
                 }
             }
@@ -150,7 +198,7 @@ pub fn trial_change(dependency: &Dependency) -> Option<Change> {
 pub fn edit_verifies_or_is_refused(
     manifest: &Manifest,
     index: usize,
-) -> Result<Option<String>, String> {
+) -> Result<Option<String>, CheckError> {
     let Some(dependency) = manifest.dependencies.get(index) else {
         return Ok(None);
     };
@@ -184,16 +232,10 @@ pub fn edit_verifies_or_is_refused(
             }
             expected.push_str(&original[cursor..]);
             if expected != edited.manifest.source.text() {
-                return Err(format!(
-                    "editing `{}` changed bytes outside its spans",
-                    dependency.name
-                ));
+                return Err(CheckError::OutsideSpans(dependency.name.clone()));
             }
             if edited.manifest.source.encoding() != manifest.source.encoding() {
-                return Err(format!(
-                    "editing `{}` changed the encoding",
-                    dependency.name
-                ));
+                return Err(CheckError::Encoding(dependency.name.clone()));
             }
             Ok(None)
         }
@@ -203,7 +245,7 @@ pub fn edit_verifies_or_is_refused(
 
 /// [`edit_verifies_or_is_refused`] for every dependency; returns the refusals, for callers that
 /// demand none.
-pub fn every_edit_verifies_or_is_refused(manifest: &Manifest) -> Result<Vec<String>, String> {
+pub fn every_edit_verifies_or_is_refused(manifest: &Manifest) -> Result<Vec<String>, CheckError> {
     let mut refused = Vec::new();
     for index in 0..manifest.dependencies.len() {
         if let Some(reason) = edit_verifies_or_is_refused(manifest, index)? {

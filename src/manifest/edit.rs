@@ -694,7 +694,9 @@ fn verify(
                     ));
                 }
             }
-            Some(change) => check_result(old, new, change).map_err(|reason| fail(old, reason))?,
+            Some(change) => {
+                check_result(old, new, change).map_err(|reason| fail(old, reason.to_string()))?
+            }
         }
     }
     Ok(())
@@ -715,9 +717,38 @@ fn moved_with_shared_arg(old: &Dependency, new: &Dependency, edits: &[Edit]) -> 
         && o.reference.repository == n.reference.repository
 }
 
-fn check_result(old: &Dependency, new: &Dependency, change: &Change) -> Result<(), String> {
+/// How a re-extracted dependency differs from what its edit asked for. The messages are
+/// clauses: they end [`EditError::Verification`]'s message.
+#[derive(Debug, thiserror::Error)]
+enum Mismatch {
+    #[error("its name became `{0}`")]
+    Name(String),
+    #[error("its hashes are {got:?}, expected {expected:?}")]
+    Hashes {
+        got: Vec<String>,
+        expected: Vec<String>,
+    },
+    #[error("its version reads `{got}`, expected `{expected}`")]
+    Version { got: String, expected: String },
+    #[error("its specifier reads `{got}`, expected `{expected}`")]
+    Specifier { got: String, expected: String },
+    #[error("it is no longer an image")]
+    NotAnImage,
+    #[error("it reads `{got}`, expected tag {tag:?} and digest {digest:?}")]
+    Reference {
+        got: String,
+        tag: Option<String>,
+        digest: Option<String>,
+    },
+    #[error("its image became `{0}`")]
+    Image(String),
+    #[error("a re-lock is verified as a whole file")]
+    Relock,
+}
+
+fn check_result(old: &Dependency, new: &Dependency, change: &Change) -> Result<(), Mismatch> {
     if old.name != new.name {
-        return Err(format!("its name became `{}`", new.name));
+        return Err(Mismatch::Name(new.name.clone()));
     }
     let hashes_of = |d: &Dependency| -> Vec<String> {
         d.python()
@@ -729,7 +760,7 @@ fn check_result(old: &Dependency, new: &Dependency, change: &Change) -> Result<(
             })
             .unwrap_or_default()
     };
-    let check_hashes = |wanted: &Option<Vec<String>>| -> Result<(), String> {
+    let check_hashes = |wanted: &Option<Vec<String>>| -> Result<(), Mismatch> {
         let had = hashes_of(old);
         let expected = match wanted {
             Some(w) if !had.is_empty() => w.clone(),
@@ -737,7 +768,7 @@ fn check_result(old: &Dependency, new: &Dependency, change: &Change) -> Result<(
         };
         let got = hashes_of(new);
         if got != expected {
-            return Err(format!("its hashes are {got:?}, expected {expected:?}"));
+            return Err(Mismatch::Hashes { got, expected });
         }
         Ok(())
     };
@@ -748,10 +779,10 @@ fn check_result(old: &Dependency, new: &Dependency, change: &Change) -> Result<(
                 .and_then(|p| p.pin.as_ref())
                 .map(|p| p.text.as_str());
             if got != Some(version.as_str()) {
-                return Err(format!(
-                    "its version reads `{}`, expected `{version}`",
-                    got.unwrap_or("")
-                ));
+                return Err(Mismatch::Version {
+                    got: got.unwrap_or("").to_owned(),
+                    expected: version.clone(),
+                });
             }
             check_hashes(hashes)
         }
@@ -761,33 +792,34 @@ fn check_result(old: &Dependency, new: &Dependency, change: &Change) -> Result<(
                 .and_then(|p| p.specifier.as_ref())
                 .map(|s| s.text.as_str());
             if got != Some(specifier.trim()) {
-                return Err(format!(
-                    "its specifier reads `{}`, expected `{specifier}`",
-                    got.unwrap_or("")
-                ));
+                return Err(Mismatch::Specifier {
+                    got: got.unwrap_or("").to_owned(),
+                    expected: specifier.clone(),
+                });
             }
             check_hashes(hashes)
         }
         Change::Image { tag, digest } => {
             let (Some(o), Some(n)) = (old.image(), new.image()) else {
-                return Err("it is no longer an image".into());
+                return Err(Mismatch::NotAnImage);
             };
             let want_tag = tag.clone().or_else(|| o.reference.tag.clone());
             let want_digest = digest.clone().or_else(|| o.reference.digest.clone());
             if n.reference.tag != want_tag || n.reference.digest != want_digest {
-                return Err(format!(
-                    "it reads `{}`, expected tag {want_tag:?} and digest {want_digest:?}",
-                    n.reference
-                ));
+                return Err(Mismatch::Reference {
+                    got: n.reference.to_string(),
+                    tag: want_tag,
+                    digest: want_digest,
+                });
             }
             if n.reference.registry != o.reference.registry
                 || n.reference.repository != o.reference.repository
             {
-                return Err(format!("its image became `{}`", n.reference));
+                return Err(Mismatch::Image(n.reference.to_string()));
             }
             Ok(())
         }
-        Change::Relock(_) => Err("a re-lock is verified as a whole file".into()),
+        Change::Relock(_) => Err(Mismatch::Relock),
     }
 }
 

@@ -137,29 +137,59 @@ impl fmt::Display for Origin {
     }
 }
 
+/// Why a text is not an origin. The messages are clauses: they follow
+/// [`TrustError::InvalidGrant`]'s colon.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OriginError {
+    /// No `scheme://`.
+    #[error("the origin needs a scheme: https://host[:port]")]
+    NoScheme,
+    /// Not a URL at all.
+    #[error("`{text}` is not a URL: {reason}")]
+    NotUrl {
+        /// The text.
+        text: String,
+        /// The URL parser's reason (part of the clause, not a cause: it says what is wrong
+        /// with the text).
+        reason: url::ParseError,
+    },
+    /// A scheme other than http and https.
+    #[error("the scheme `{0}` is not http or https")]
+    Scheme(String),
+    /// User info in the URL.
+    #[error("an origin has no user name or password")]
+    Credentials,
+    /// A path, query or fragment.
+    #[error("an origin has no path, query or fragment: https://host[:port]")]
+    Path,
+    /// No host.
+    #[error("`{0}` has no host")]
+    NoHost(String),
+}
+
 impl FromStr for Origin {
-    type Err = String;
+    type Err = OriginError;
 
     /// `https://host[:port]`, with at most a `/` after it: no user info, path, query or
     /// fragment (an origin is where a request goes, not what it asks).
-    fn from_str(text: &str) -> Result<Origin, String> {
+    fn from_str(text: &str) -> Result<Origin, OriginError> {
         if !text.contains("://") {
-            return Err("the origin needs a scheme: https://host[:port]".into());
+            return Err(OriginError::NoScheme);
         }
-        let url = Url::parse(text).map_err(|e| format!("`{text}` is not a URL: {e}"))?;
+        let url = Url::parse(text).map_err(|reason| OriginError::NotUrl {
+            text: text.to_owned(),
+            reason,
+        })?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(format!(
-                "the scheme `{}` is not http or https",
-                url.scheme()
-            ));
+            return Err(OriginError::Scheme(url.scheme().to_owned()));
         }
         if !url.username().is_empty() || url.password().is_some() {
-            return Err("an origin has no user name or password".into());
+            return Err(OriginError::Credentials);
         }
         if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
-            return Err("an origin has no path, query or fragment: https://host[:port]".into());
+            return Err(OriginError::Path);
         }
-        Origin::of(&url).ok_or_else(|| format!("`{text}` has no host"))
+        Origin::of(&url).ok_or_else(|| OriginError::NoHost(text.to_owned()))
     }
 }
 
@@ -199,7 +229,9 @@ impl FromStr for Grant {
                 "`{variable}` is not an environment variable name"
             )));
         }
-        let origin = origin.parse::<Origin>().map_err(invalid)?;
+        let origin = origin
+            .parse::<Origin>()
+            .map_err(|e| invalid(e.to_string()))?;
         Ok(Grant {
             variable: variable.to_owned(),
             origin,

@@ -72,13 +72,24 @@ pub enum ServeError {
     /// The shutdown signals could not be listened for.
     #[error("Cannot listen for SIGTERM")]
     Signal(#[source] std::io::Error),
+    /// The App's token (a JWT) for a run could not be made.
+    #[error("No installation token")]
+    Jwt(#[source] crate::forge::app::AppError),
+    /// GitHub gave no installation token for a run.
+    #[error("No installation token")]
+    InstallationToken(#[source] crate::forge::github::GitHubError),
+    /// A run's process could not be started.
+    #[error("The run could not start")]
+    Start(#[source] std::io::Error),
 }
 
 impl crate::error::Hint for ServeError {
     fn hints(&self) -> Vec<String> {
         match self {
             ServeError::Queue(error) => error.hints(),
-            ServeError::Bind { .. } | ServeError::Signal(_) => Vec::new(),
+            ServeError::InstallationToken(error) => error.hints(),
+            ServeError::Jwt(error) => error.hints(),
+            ServeError::Bind { .. } | ServeError::Signal(_) | ServeError::Start(_) => Vec::new(),
         }
     }
 }
@@ -99,16 +110,16 @@ const APP_TOKEN_ENV: &str = "REPIN_APP_TOKEN";
 
 impl AppAuth {
     /// A fresh installation token for `repository`.
-    async fn token(&self, repository: &str) -> Result<String, String> {
+    async fn token(&self, repository: &str) -> Result<String, ServeError> {
         let jwt = self
             .app
             .jwt(jiff::Timestamp::now().as_second())
-            .map_err(|e| e.to_string())?;
+            .map_err(ServeError::Jwt)?;
         crate::forge::github::GitHub::new(self.http.clone(), &self.api, repository, Some(jwt))
-            .map_err(|e| crate::error::chain(&e))?
+            .map_err(ServeError::InstallationToken)?
             .installation_token()
             .await
-            .map_err(|e| crate::error::chain(&e))
+            .map_err(ServeError::InstallationToken)
     }
 }
 
@@ -523,7 +534,7 @@ async fn work(shared: Arc<Shared>, settings: Arc<Settings>, name: String) {
 async fn run_job(shared: &Shared, settings: &Settings, job: &Job) -> Ended {
     let mut child = match spawn(&settings.runner, &job.repository).await {
         Ok(child) => child,
-        Err(why) => return Ended::NotStarted(why),
+        Err(why) => return Ended::NotStarted(crate::error::chain(&why)),
     };
     let relays = relay_output(&mut child, job);
     let timeout = tokio::time::sleep(settings.job_timeout);
@@ -615,13 +626,10 @@ fn relay_output(child: &mut tokio::process::Child, job: &Job) -> Vec<tokio::task
 }
 
 /// Start the run of `repository` (with an installation token when serving as an App).
-async fn spawn(runner: &Runner, repository: &str) -> Result<tokio::process::Child, String> {
+async fn spawn(runner: &Runner, repository: &str) -> Result<tokio::process::Child, ServeError> {
     let mut command = runner.command(repository);
     if let Some(app) = &runner.app {
-        let token = app
-            .token(repository)
-            .await
-            .map_err(|why| format!("no installation token: {why}"))?;
+        let token = app.token(repository).await?;
         command
             .env(APP_TOKEN_ENV, token)
             .args(["--token-env", APP_TOKEN_ENV]);
@@ -648,7 +656,7 @@ async fn spawn(runner: &Runner, repository: &str) -> Result<tokio::process::Chil
     command
         .kill_on_drop(true)
         .spawn()
-        .map_err(|error| format!("the run could not start: {error}"))
+        .map_err(ServeError::Start)
 }
 
 /// SIGKILL the process group led by `child` (the run and every process it started).

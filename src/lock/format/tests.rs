@@ -58,7 +58,9 @@ fn layouts_repin_does_not_reproduce_are_refused_with_why() {
             "`a.in`, `b.in`",
         ),
     ] {
-        let error = Style::from_header(&header(tool, command)).unwrap_err();
+        let error = Style::from_header(&header(tool, command))
+            .unwrap_err()
+            .to_string();
         assert!(error.contains(why), "{command}: {error}");
     }
 }

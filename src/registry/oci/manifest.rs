@@ -44,11 +44,31 @@ pub fn is_generic(content_type: &str) -> bool {
     )
 }
 
+/// Why a manifest's media type is not one repin understands; the text is the offending type,
+/// as [`super::OciError::UnsupportedMediaType`] shows it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MediaTypeError {
+    /// A type outside [`SUPPORTED`], from the header or the body.
+    #[error("{0}")]
+    Unsupported(String),
+    /// The header names a supported type and the body another.
+    #[error("{header} (but the manifest itself says {body})")]
+    Disagrees {
+        /// The `Content-Type` header's type.
+        header: String,
+        /// The body's `mediaType`.
+        body: String,
+    },
+    /// Neither the header nor the body says what the manifest is.
+    #[error("no media type")]
+    Missing,
+}
+
 /// The media type of a manifest served with `content_type`: a [`SUPPORTED`] type, from the
 /// header, or from the body's `mediaType` when the header is generic (an OCI manifest without
 /// one is recognised by its `schemaVersion` 2 and its `manifests` or `config`). `Err` with the
 /// offending type otherwise, also when the header and the body disagree.
-pub fn media_type(content_type: Option<&str>, body: &[u8]) -> Result<String, String> {
+pub fn media_type(content_type: Option<&str>, body: &[u8]) -> Result<String, MediaTypeError> {
     #[derive(Deserialize)]
     struct Head {
         #[serde(rename = "schemaVersion")]
@@ -66,18 +86,19 @@ pub fn media_type(content_type: Option<&str>, body: &[u8]) -> Result<String, Str
         .map(|m| m.as_str().map_or_else(|| m.to_string(), str::to_owned));
     if !is_generic(&header) {
         if !SUPPORTED.contains(&header.as_str()) {
-            return Err(header);
+            return Err(MediaTypeError::Unsupported(header));
         }
         return match declared {
-            Some(body_type) if body_type != header => Err(format!(
-                "{header} (but the manifest itself says {body_type})"
-            )),
+            Some(body_type) if body_type != header => Err(MediaTypeError::Disagrees {
+                header,
+                body: body_type,
+            }),
             _ => Ok(header),
         };
     }
     match (declared, head) {
         (Some(body_type), _) if SUPPORTED.contains(&body_type.as_str()) => Ok(body_type),
-        (Some(body_type), _) => Err(body_type),
+        (Some(body_type), _) => Err(MediaTypeError::Unsupported(body_type)),
         (None, Some(h))
             if h.schema_version
                 .as_ref()
@@ -90,16 +111,16 @@ pub fn media_type(content_type: Option<&str>, body: &[u8]) -> Result<String, Str
                 Ok(OCI_MANIFEST.to_owned())
             } else {
                 Err(if header.is_empty() {
-                    "no media type".into()
+                    MediaTypeError::Missing
                 } else {
-                    header
+                    MediaTypeError::Unsupported(header)
                 })
             }
         }
         _ => Err(if header.is_empty() {
-            "no media type".into()
+            MediaTypeError::Missing
         } else {
-            header
+            MediaTypeError::Unsupported(header)
         }),
     }
 }
@@ -451,7 +472,7 @@ mod tests {
             ),
         ];
         for (header, body, expected) in cases {
-            let got = media_type(header, body);
+            let got = media_type(header, body).map_err(|e| e.to_string());
             assert_eq!(
                 got.as_deref().map_err(String::as_str),
                 expected,

@@ -766,7 +766,7 @@ impl OciClient {
                 registry: registry.to_owned(),
                 repository: repository.to_owned(),
                 reference: reference.to_owned(),
-                media_type: redact::text(&media_type),
+                media_type: redact::text(&media_type.to_string()),
             })?;
         self.verified
             .lock()

@@ -590,7 +590,8 @@ pub fn sdist_pkg_info(
         }
         ".tar.gz" | ".tgz" => {
             let mut tar = flate2::read::GzDecoder::new(sdist).take(MAX_UNPACKED_BYTES + 1);
-            let found = tar_member(&mut tar, is_top_pkg_info).map_err(archive_error)?;
+            let found =
+                tar_member(&mut tar, is_top_pkg_info).map_err(|e| archive_error(e.to_string()))?;
             match found {
                 Some(bytes) => String::from_utf8(bytes).map_err(|_| MetadataError::NotUtf8),
                 None if tar.limit() == 0 => Err(archive_error(format!(
@@ -611,11 +612,12 @@ pub fn sdist_pkg_info(
 /// The archive is read as a stream: members before the one wanted are skipped, never held, and
 /// the member itself (like a long name or pax record) may be at most [`MAX_MEMBER_BYTES`].
 /// `Ok(None)` when the archive ends (or is cut short, or damaged) before such a member; `Err`
-/// for a member too large, or a stream that cannot be decompressed.
+/// for a member too large, or a stream that cannot be decompressed (an I/O error: the archive's
+/// own reason is all there is to say).
 fn tar_member(
     tar: &mut impl Read,
     wanted: impl Fn(&str) -> bool,
-) -> Result<Option<Vec<u8>>, String> {
+) -> std::io::Result<Option<Vec<u8>>> {
     let octal = |field: &[u8]| -> Option<u64> {
         let text = std::str::from_utf8(field).ok()?;
         let text = text.trim_matches(|c: char| c == '\0' || c == ' ');
@@ -629,14 +631,15 @@ fn tar_member(
         String::from_utf8_lossy(&field[..end]).into_owned()
     };
     // Reads exactly `len` bytes; `None` when the stream ends first (a truncated archive).
-    let read = |tar: &mut dyn Read, len: u64| -> Result<Option<Vec<u8>>, String> {
+    let read = |tar: &mut dyn Read, len: u64| -> std::io::Result<Option<Vec<u8>>> {
         if len > MAX_MEMBER_BYTES {
-            return Err(format!("a member is larger than {MAX_MEMBER_BYTES} bytes"));
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("a member is larger than {MAX_MEMBER_BYTES} bytes"),
+            ));
         }
         let mut data = Vec::new();
-        tar.take(len)
-            .read_to_end(&mut data)
-            .map_err(|e| e.to_string())?;
+        tar.take(len).read_to_end(&mut data)?;
         Ok((data.len() as u64 == len).then_some(data))
     };
     let mut long_name: Option<String> = None;
@@ -645,7 +648,7 @@ fn tar_member(
         match tar.read_exact(&mut header) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
-            Err(e) => return Err(e.to_string()),
+            Err(e) => return Err(e),
         }
         if header.iter().all(|b| *b == 0) {
             return Ok(None);
@@ -676,8 +679,7 @@ fn tar_member(
             None
         };
         let skip = padded - if keep { size } else { 0 };
-        let skipped = std::io::copy(&mut (&mut *tar).take(skip), &mut std::io::sink())
-            .map_err(|e| e.to_string())?;
+        let skipped = std::io::copy(&mut (&mut *tar).take(skip), &mut std::io::sink())?;
         match kind {
             b'L' => long_name = data.map(|d| cstr(&d)),
             b'x' => {
