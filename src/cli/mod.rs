@@ -5,6 +5,7 @@
 
 mod audit;
 mod audit_images;
+mod audit_reports;
 mod check;
 mod extract;
 mod lock;
