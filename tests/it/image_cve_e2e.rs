@@ -667,6 +667,10 @@ fn scan_reports_link_to_the_from_lines_of_their_images_and_say_what_the_update_f
     // SARIF: the reports' findings at their FROM lines, the unlinked report a warning.
     let out = run("sarif");
     let log: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    if let Err(errors) = crate::sarif::validate(&log, scratch.path()) {
+        panic!("The SARIF does not validate:\n{errors}\n{log:#}");
+    }
     let from_reports: Vec<(&str, &Value)> = log["runs"][0]["results"]
         .as_array()
         .unwrap()
