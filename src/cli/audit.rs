@@ -294,9 +294,7 @@ fn audit(args: &AuditArgs) -> Result<u8, String> {
     // The reports first: a report that cannot be read fails before any lookup.
     let mut reports = Vec::new();
     for path in &args.scan_reports {
-        reports.extend(
-            crate::scan_report::read(path).map_err(|e| crate::error::chain(&e))?,
-        );
+        reports.extend(crate::scan_report::read(path).map_err(|e| crate::error::chain(&e))?);
     }
     let (checker, root) = super::check::checker(&args.lookup)?;
     let workspace = Workspace::load(&args.lookup.paths);

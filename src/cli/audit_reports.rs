@@ -108,10 +108,7 @@ pub(super) fn print_table(reports: &[LinkedReport]) -> std::io::Result<()> {
                     out,
                     "    {}  {}  {} {}{fix}{update}",
                     plain(&v.id),
-                    paint(
-                        style::ERROR,
-                        v.severity.map_or("unrated", |r| r.as_str())
-                    ),
+                    paint(style::ERROR, v.severity.map_or("unrated", |r| r.as_str())),
                     plain(&v.package),
                     plain(&v.installed),
                 )?;

@@ -64,7 +64,11 @@ struct ImageTarget {
 #[derive(Deserialize)]
 struct Match {
     vulnerability: Vulnerability,
-    #[serde(rename = "relatedVulnerabilities", default, deserialize_with = "null_default")]
+    #[serde(
+        rename = "relatedVulnerabilities",
+        default,
+        deserialize_with = "null_default"
+    )]
     related: Vec<Related>,
     artifact: Artifact,
 }

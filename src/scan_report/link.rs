@@ -210,9 +210,7 @@ fn link_one(report: &Report, manifests: &[Manifest], images: Option<&ImageAudit>
                     .iter()
                     .map(|f| LinkedFinding {
                         finding: f.clone(),
-                        fixed_by_update: checked
-                            .then(|| fixed_by_update(f, &entries))
-                            .flatten(),
+                        fixed_by_update: checked.then(|| fixed_by_update(f, &entries)).flatten(),
                     })
                     .collect(),
             });

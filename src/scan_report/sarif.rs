@@ -59,7 +59,11 @@ struct Rule {
 
 #[derive(Deserialize, Default)]
 struct RuleProperties {
-    #[serde(rename = "security-severity", default, deserialize_with = "null_default")]
+    #[serde(
+        rename = "security-severity",
+        default,
+        deserialize_with = "null_default"
+    )]
     security_severity: String,
 }
 
@@ -126,9 +130,10 @@ fn sentence(text: &str) -> Option<Sentence> {
     let (kind, rest) = rest.split_once(" package: ")?;
     let (package, rest) = rest.split_once(", version ")?;
     let (version, rest) = rest.split_once(" was found")?;
-    let image = rest
-        .strip_prefix(" in image ")
-        .and_then(|r| r.rsplit_once(" at: ").map(|(image, _)| image.trim().to_owned()));
+    let image = rest.strip_prefix(" in image ").and_then(|r| {
+        r.rsplit_once(" at: ")
+            .map(|(image, _)| image.trim().to_owned())
+    });
     Some(Sentence {
         severity: severity.trim().to_owned(),
         kind: kind.trim().to_owned(),

@@ -15,7 +15,17 @@ fn fixture(name: &str) -> Vec<Report> {
 }
 
 /// `(id, package, installed, fixed, state, severity)` of each finding.
-fn rows(report: &Report) -> Vec<(&str, &str, &str, Option<&str>, FixState, Option<Rating>)> {
+/// `(id, package, installed, fixed, state, severity)`.
+type Row<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+    FixState,
+    Option<Rating>,
+);
+
+fn rows(report: &Report) -> Vec<Row<'_>> {
     report
         .findings
         .iter()
@@ -137,7 +147,10 @@ fn grype_json_gives_the_image_its_digests_source_packages_and_related_cves() {
         ]
     );
     assert_eq!(report.findings[0].aliases, ["CVE-2023-5363"]);
-    assert_eq!(report.findings[0].source_package.as_deref(), Some("openssl"));
+    assert_eq!(
+        report.findings[0].source_package.as_deref(),
+        Some("openssl")
+    );
     assert_eq!(report.findings[1].source_package.as_deref(), Some("zlib"));
     assert_eq!(report.findings[2].source_package, None);
 }
@@ -297,10 +310,7 @@ fn a_report_larger_than_the_limit_is_refused_before_it_is_parsed() {
     // Sparse: the size without the disk.
     file.set_len(MAX_REPORT_BYTES + 1).unwrap();
     let error = read(&path).unwrap_err();
-    assert!(
-        matches!(error, ScanReportError::TooLarge { .. }),
-        "{error}"
-    );
+    assert!(matches!(error, ScanReportError::TooLarge { .. }), "{error}");
     assert!(error.to_string().contains("larger than 256 MiB"));
     let missing = read(&dir.path().join("none.json")).unwrap_err();
     assert!(
@@ -334,7 +344,12 @@ fn reports_link_to_from_lines_by_normalised_name_and_tag_or_digest() {
     assert_eq!(images[0].column, 13);
     assert_eq!(images[0].findings.len(), 4);
     // Without repin's own reading, nothing is said about the update.
-    assert!(images[0].findings.iter().all(|f| f.fixed_by_update.is_none()));
+    assert!(
+        images[0]
+            .findings
+            .iter()
+            .all(|f| f.fixed_by_update.is_none())
+    );
     assert_eq!(linked[0].warning, None);
 
     // Pinned to another digest: the report scanned another build of the tag.

@@ -41,7 +41,11 @@ struct Vulnerability {
     id: String,
     #[serde(rename = "PkgName", default, deserialize_with = "null_default")]
     package: String,
-    #[serde(rename = "InstalledVersion", default, deserialize_with = "null_default")]
+    #[serde(
+        rename = "InstalledVersion",
+        default,
+        deserialize_with = "null_default"
+    )]
     installed: String,
     #[serde(rename = "FixedVersion", default, deserialize_with = "null_default")]
     fixed: String,
@@ -74,7 +78,12 @@ pub(super) fn parse(path: &Path, bytes: &[u8]) -> Result<Report, ScanReportError
     if is_image {
         references.extend(non_empty(&doc.artifact_name));
         references.extend(doc.metadata.repo_tags.iter().filter_map(|t| non_empty(t)));
-        references.extend(doc.metadata.repo_digests.iter().filter_map(|d| non_empty(d)));
+        references.extend(
+            doc.metadata
+                .repo_digests
+                .iter()
+                .filter_map(|d| non_empty(d)),
+        );
     }
     let mut findings = Vec::new();
     for target in &doc.results {

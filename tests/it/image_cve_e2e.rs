@@ -642,11 +642,15 @@ fn scan_reports_link_to_the_from_lines_of_their_images_and_say_what_the_update_f
     assert_eq!(app["images"], json!([]));
     let warning = app["warning"].as_str().unwrap();
     assert!(
-        warning.contains("`myapp:latest`, is in no Dockerfile's FROM line; its 1 finding is not linked"),
+        warning.contains(
+            "`myapp:latest`, is in no Dockerfile's FROM line; its 1 finding is not linked"
+        ),
         "{warning}"
     );
     assert!(
-        stderr.contains(&format!("warning: {grype} (Grype JSON): the image it scanned, `myapp:latest`")),
+        stderr.contains(&format!(
+            "warning: {grype} (Grype JSON): the image it scanned, `myapp:latest`"
+        )),
         "{stderr}"
     );
 
@@ -658,8 +662,7 @@ fn scan_reports_link_to_the_from_lines_of_their_images_and_say_what_the_update_f
     assert_eq!(alpine["images"][0]["match"], "tag");
     assert_eq!(alpine["images"][0]["update"], Value::Null);
     assert_eq!(
-        alpine["images"][0]["findings"][0]["fixed"],
-        "3.3.2-r1",
+        alpine["images"][0]["findings"][0]["fixed"], "3.3.2-r1",
         "{alpine:#}"
     );
     assert_eq!(alpine["images"][0]["findings"][0]["severity"], "medium");
@@ -698,7 +701,10 @@ fn scan_reports_link_to_the_from_lines_of_their_images_and_say_what_the_update_f
         .unwrap();
     assert!(
         notes.iter().any(|n| n["level"] == "warning"
-            && n["message"]["text"].as_str().unwrap().contains("`myapp:latest`")),
+            && n["message"]["text"]
+                .as_str()
+                .unwrap()
+                .contains("`myapp:latest`")),
         "{log:#}"
     );
     // Every rule a result names is in the log once.
@@ -742,7 +748,9 @@ fn scan_reports_link_to_the_from_lines_of_their_images_and_say_what_the_update_f
         .map(|(_, rest)| rest)
         .unwrap_or_else(|| panic!("{stdout}"));
     assert!(
-        part.contains("CVE-2023-5363  high  libssl3 3.0.11-1~deb12u1 → 3.0.11-1~deb12u2  fixed by the update"),
+        part.contains(
+            "CVE-2023-5363  high  libssl3 3.0.11-1~deb12u1 → 3.0.11-1~deb12u2  fixed by the update"
+        ),
         "{part}"
     );
     assert!(
@@ -776,7 +784,9 @@ fn a_malformed_or_unknown_scan_report_is_an_error_before_any_lookup() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.starts_with(&format!("{bad}:2:15: error: Invalid scan report: expected value")),
+        stderr.starts_with(&format!(
+            "{bad}:2:15: error: Invalid scan report: expected value"
+        )),
         "{stderr}"
     );
     assert!(out.stdout.is_empty());
