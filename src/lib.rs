@@ -35,6 +35,7 @@ pub mod publish;
 pub mod queue;
 pub mod registry;
 pub mod run;
+pub mod scan_report;
 pub mod serve;
 pub mod target;
 pub mod text;

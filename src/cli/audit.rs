@@ -71,6 +71,10 @@ pub struct AuditArgs {
     /// vulnerabilities, with the update that fixes the most
     #[arg(long)]
     pub images: bool,
+    /// A scanner's report to link to the FROM lines of the image it scanned: Trivy JSON, Grype
+    /// JSON or SARIF (repeatable)
+    #[arg(long = "scan-report", value_name = "FILE")]
+    pub scan_reports: Vec<std::path::PathBuf>,
 }
 
 /// The URI of a file in SARIF: relative to the working directory when the file is below it
@@ -277,6 +281,11 @@ fn print_table(report: &Report) -> std::io::Result<()> {
 
 /// Run `repin audit`.
 pub fn run(args: &AuditArgs) -> Result<u8, CliError> {
+    // The reports first: a report that cannot be read fails before any lookup.
+    let mut reports = Vec::new();
+    for path in &args.scan_reports {
+        reports.extend(crate::scan_report::read(path)?);
+    }
     let (checker, root) = super::check::checker(&args.lookup)?;
     let workspace = Workspace::load(&args.lookup.paths);
     for diagnostic in workspace.all_diagnostics() {
@@ -289,6 +298,11 @@ pub fn run(args: &AuditArgs) -> Result<u8, CliError> {
     } else {
         None
     };
+    let linked = (!args.scan_reports.is_empty())
+        .then(|| crate::scan_report::link(&reports, &workspace.manifests, images.as_ref()));
+    if let Some(linked) = &linked {
+        super::audit_reports::print_warnings(linked);
+    }
     let written = match args.format {
         AuditFormat::Json => {
             let mut out = std::io::stdout().lock();
@@ -299,10 +313,13 @@ pub fn run(args: &AuditArgs) -> Result<u8, CliError> {
                 report: &'a Report,
                 #[serde(skip_serializing_if = "Option::is_none")]
                 images: Option<&'a [crate::lookup::ImageEntry]>,
+                #[serde(skip_serializing_if = "Option::is_none")]
+                scan_reports: Option<&'a [crate::scan_report::LinkedReport]>,
             }
             let value = WithImages {
                 report: &report,
                 images: images.as_ref().map(|i| i.images.as_slice()),
+                scan_reports: linked.as_deref(),
             };
             serde_json::to_writer_pretty(&mut out, &value)
                 .map_err(std::io::Error::other)
@@ -318,14 +335,22 @@ pub fn run(args: &AuditArgs) -> Result<u8, CliError> {
             if let Some(images) = &images {
                 super::audit_images::add_to_sarif(&mut value, images, &root);
             }
+            if let Some(linked) = &linked {
+                super::audit_reports::add_to_sarif(&mut value, linked, &root);
+            }
             serde_json::to_writer_pretty(&mut out, &value)
                 .map_err(std::io::Error::other)
                 .and_then(|()| writeln!(out))
         }
-        AuditFormat::Table => print_table(&report).and_then(|()| match &images {
-            Some(images) => super::audit_images::print_table(images),
-            None => Ok(()),
-        }),
+        AuditFormat::Table => print_table(&report)
+            .and_then(|()| match &images {
+                Some(images) => super::audit_images::print_table(images),
+                None => Ok(()),
+            })
+            .and_then(|()| match &linked {
+                Some(linked) => super::audit_reports::print_table(linked),
+                None => Ok(()),
+            }),
     };
     if let Err(error) = written {
         if error.kind() != std::io::ErrorKind::BrokenPipe {
@@ -345,6 +370,9 @@ pub fn run(args: &AuditArgs) -> Result<u8, CliError> {
             .iter()
             .any(|v| v.severity() >= threshold)
             || super::audit_images::any_at_or_above(&images, threshold)
+            || linked
+                .as_deref()
+                .is_some_and(|l| super::audit_reports::any_at_or_above(l, threshold))
         {
             EXIT_FOUND
         } else {

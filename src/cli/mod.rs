@@ -5,6 +5,7 @@
 
 mod audit;
 mod audit_images;
+mod audit_reports;
 mod check;
 mod extract;
 mod lock;
@@ -41,6 +42,9 @@ pub enum CliError {
     /// The advisories could not be had at all.
     #[error(transparent)]
     Advisories(#[from] crate::lookup::AdvisoryError),
+    /// A scanner report given with `--scan-report` could not be read.
+    #[error(transparent)]
+    ScanReport(#[from] crate::scan_report::ScanReportError),
     /// The report could not be written.
     #[error("Cannot write the report")]
     Write(#[source] std::io::Error),
@@ -170,6 +174,7 @@ impl crate::error::Hint for CliError {
             CliError::Trust(e) => e.hints(),
             CliError::Config(e) => e.hints(),
             CliError::Advisories(e) => e.hints(),
+            CliError::ScanReport(e) => e.hints(),
             CliError::Git(e) => e.hints(),
             CliError::GitHub(e) => e.hints(),
             CliError::Serve(e) => e.hints(),

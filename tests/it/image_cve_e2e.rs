@@ -140,6 +140,8 @@ struct Setup {
     repo: tempfile::TempDir,
     db: tempfile::TempDir,
     rebuilt: String,
+    /// The digest the Dockerfile pins python to.
+    old: String,
 }
 
 fn setup() -> Setup {
@@ -252,6 +254,7 @@ fn setup() -> Setup {
         repo,
         db,
         rebuilt,
+        old,
     }
 }
 
@@ -498,5 +501,301 @@ fn with_images_scan_a_rebuild_that_fixes_a_cve_is_a_security_update() {
             .unwrap()
             .ends_with("fixes 1 known vulnerability in OS packages"),
         "{python:#}"
+    );
+}
+
+/// Scanner reports of the setup's images, written in each scanner's documented shape into
+/// `dir`: Trivy JSON of the pinned python (by its registry digest), Grype JSON of an image no
+/// Dockerfile uses, Trivy SARIF of the alpine tag.
+fn write_reports(s: &Setup, dir: &Path) {
+    let host = &s.registry.host;
+    let trivy = json!({
+        "SchemaVersion": 2,
+        "ArtifactName": format!("{host}/library/python:3.12-slim"),
+        "ArtifactType": "container_image",
+        "Metadata": {"RepoTags": [], "RepoDigests": [format!("{host}/library/python@{}", s.old)]},
+        "Results": [{"Target": "python (debian 12.4)", "Class": "os-pkgs", "Type": "debian",
+            "Vulnerabilities": [
+                {"VulnerabilityID": "CVE-2023-5363", "PkgName": "libssl3",
+                 "InstalledVersion": "3.0.11-1~deb12u1", "FixedVersion": "3.0.11-1~deb12u2",
+                 "Status": "fixed", "Severity": "HIGH"},
+                {"VulnerabilityID": "CVE-2023-45853", "PkgName": "zlib1g",
+                 "InstalledVersion": "1:1.2.13.dfsg-1", "Status": "will_not_fix", "Severity": "CRITICAL"},
+                {"VulnerabilityID": "CVE-2011-3374", "PkgName": "base-files",
+                 "InstalledVersion": "12.4+deb12u5", "Status": "affected", "Severity": "LOW"},
+            ]}],
+    });
+    let grype = json!({
+        "matches": [{"vulnerability": {"id": "CVE-2023-5363", "severity": "High",
+                "fix": {"versions": ["3.0.11-1~deb12u2"], "state": "fixed"}},
+            "artifact": {"name": "libssl3", "version": "3.0.11-1~deb12u1", "type": "deb",
+                "upstreams": [{"name": "openssl"}]}}],
+        "source": {"type": "image", "target": {"userInput": "myapp:latest", "tags": ["myapp:latest"],
+            "repoDigests": [], "manifestDigest": format!("sha256:{}", "1".repeat(64))}},
+        "descriptor": {"name": "grype", "version": "0.82.0"},
+    });
+    let sarif = json!({
+        "version": "2.1.0",
+        "$schema": "https://raw.githubusercontent.com/oasis-tcs/sarif-spec/main/sarif-2.1/schema/sarif-schema-2.1.0.json",
+        "runs": [{
+            "tool": {"driver": {"name": "Trivy", "version": "0.57.1", "rules": [{"id": "CVE-2024-9143",
+                "help": {"text": "Vulnerability CVE-2024-9143\nSeverity: MEDIUM\nPackage: libcrypto3\nFixed Version: 3.3.2-r1"},
+                "properties": {"security-severity": "4.3"}}]}},
+            "results": [{"ruleId": "CVE-2024-9143", "ruleIndex": 0, "level": "warning",
+                "message": {"text": "Package: libcrypto3\nInstalled Version: 3.3.2-r0\nVulnerability CVE-2024-9143\nSeverity: MEDIUM\nFixed Version: 3.3.2-r1\nLink: [CVE-2024-9143](https://avd.aquasec.com/nvd/cve-2024-9143)"},
+                "locations": [{"physicalLocation": {"artifactLocation": {"uri": "team/alpine", "uriBaseId": "ROOTPATH"},
+                    "region": {"startLine": 1, "startColumn": 1, "endLine": 1, "endColumn": 1}}}]}],
+            "properties": {"imageName": format!("{host}/team/alpine:3.20"), "repoTags": [format!("{host}/team/alpine:3.20")], "repoDigests": []},
+        }],
+    });
+    std::fs::create_dir_all(dir).unwrap();
+    for (name, value) in [
+        ("trivy.json", trivy),
+        ("grype.json", grype),
+        ("alpine.sarif", sarif),
+    ] {
+        std::fs::write(dir.join(name), serde_json::to_vec_pretty(&value).unwrap()).unwrap();
+    }
+}
+
+#[test]
+fn scan_reports_link_to_the_from_lines_of_their_images_and_say_what_the_update_fixes() {
+    let s = setup();
+    let home = tempfile::tempdir().unwrap();
+    // Reports are files the user names: outside the repository too.
+    let outside = tempfile::tempdir().unwrap();
+    write_reports(&s, outside.path());
+    let (dir, db) = (
+        s.repo.path().to_str().unwrap(),
+        s.db.path().to_str().unwrap(),
+    );
+    let report = |name: &str| outside.path().join(name).to_str().unwrap().to_owned();
+    let (trivy, grype, sarif) = (
+        report("trivy.json"),
+        report("grype.json"),
+        report("alpine.sarif"),
+    );
+    let run = |format: &str| {
+        repin(
+            home.path(),
+            &[
+                "audit",
+                "--images",
+                "--no-cache",
+                "--format",
+                format,
+                "--advisory-db",
+                db,
+                "--scan-report",
+                &trivy,
+                "--scan-report",
+                &grype,
+                "--scan-report",
+                &sarif,
+                dir,
+            ],
+        )
+    };
+    let out = run("json");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let value: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let reports = value["scan_reports"].as_array().unwrap();
+    assert_eq!(reports.len(), 3, "{value:#}");
+
+    // Trivy's report of the pinned python: on line 1 by its digest; repin's own reading says
+    // the rebuilt tag fixes the openssl CVE (through libssl3, built from openssl), not zlib's;
+    // base-files' CVE is none repin's advisories know.
+    let python = &reports[0];
+    assert_eq!(python["format"], "trivy");
+    assert_eq!(python["warning"], Value::Null);
+    let images = python["images"].as_array().unwrap();
+    assert_eq!(images.len(), 1, "{python:#}");
+    assert_eq!(images[0]["line"], 1);
+    assert_eq!(images[0]["match"], "digest");
+    assert_eq!(images[0]["update"], format!("3.12-slim@{}", s.rebuilt));
+    let fixed: Vec<(&str, &str, &Value)> = images[0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap(),
+                f["package"].as_str().unwrap(),
+                &f["fixed_by_update"],
+            )
+        })
+        .collect();
+    assert_eq!(
+        fixed,
+        [
+            ("CVE-2023-5363", "libssl3", &json!(true)),
+            ("CVE-2023-45853", "zlib1g", &json!(false)),
+            ("CVE-2011-3374", "base-files", &Value::Null),
+        ]
+    );
+    assert_eq!(images[0]["findings"][1]["state"], "wont-fix");
+    assert_eq!(images[0]["findings"][1]["severity"], "critical");
+
+    // Grype's report of an image no Dockerfile uses: linked nowhere, and said so.
+    let app = &reports[1];
+    assert_eq!(app["images"], json!([]));
+    let warning = app["warning"].as_str().unwrap();
+    assert!(
+        warning.contains(
+            "`myapp:latest`, is in no Dockerfile's FROM line; its 1 finding is not linked"
+        ),
+        "{warning}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "warning: {grype} (Grype JSON): the image it scanned, `myapp:latest`"
+        )),
+        "{stderr}"
+    );
+
+    // SARIF from Trivy of the alpine tag: line 3 by tag.
+    let alpine = &reports[2];
+    assert_eq!(alpine["format"], "sarif");
+    assert_eq!(alpine["tool"], "Trivy 0.57.1");
+    assert_eq!(alpine["images"][0]["line"], 3);
+    assert_eq!(alpine["images"][0]["match"], "tag");
+    assert_eq!(alpine["images"][0]["update"], Value::Null);
+    assert_eq!(
+        alpine["images"][0]["findings"][0]["fixed"], "3.3.2-r1",
+        "{alpine:#}"
+    );
+    assert_eq!(alpine["images"][0]["findings"][0]["severity"], "medium");
+
+    // SARIF: the reports' findings at their FROM lines, the unlinked report a warning.
+    let out = run("sarif");
+    let log: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    if let Err(errors) = crate::sarif::validate(&log, scratch.path()) {
+        panic!("The SARIF does not validate:\n{errors}\n{log:#}");
+    }
+    let from_reports: Vec<(&str, &Value)> = log["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["properties"]["scanner"].is_string())
+        .map(|r| {
+            (
+                r["ruleId"].as_str().unwrap(),
+                &r["locations"][0]["physicalLocation"]["region"]["startLine"],
+            )
+        })
+        .collect();
+    assert_eq!(
+        from_reports,
+        [
+            ("CVE-2023-5363", &json!(1)),
+            ("CVE-2023-45853", &json!(1)),
+            ("CVE-2011-3374", &json!(1)),
+            ("CVE-2024-9143", &json!(3)),
+        ],
+        "{log:#}"
+    );
+    let notes = log["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+        .as_array()
+        .unwrap();
+    assert!(
+        notes.iter().any(|n| n["level"] == "warning"
+            && n["message"]["text"]
+                .as_str()
+                .unwrap()
+                .contains("`myapp:latest`")),
+        "{log:#}"
+    );
+    // Every rule a result names is in the log once.
+    let rules: Vec<&str> = log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    let unique: std::collections::BTreeSet<&&str> = rules.iter().collect();
+    assert_eq!(unique.len(), rules.len(), "{rules:?}");
+    for (id, _) in &from_reports {
+        assert!(rules.contains(id), "{id} in {rules:?}");
+    }
+
+    // The table, run in the repository with the reports under scan/, is the README's example.
+    write_reports(&s, &s.repo.path().join("scan"));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_repin"))
+        .args(["audit", "--images", "--no-cache", "--advisory-db"])
+        .arg(s.db.path())
+        .args([
+            "--scan-report",
+            "scan/trivy.json",
+            "--scan-report",
+            "scan/alpine.sarif",
+            ".",
+        ])
+        .current_dir(s.repo.path())
+        .env_clear()
+        .env("HOME", home.path())
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    // Only the reports' part: the images' part is the example above it.
+    let part = stdout
+        .split_once("open OS vulnerabilities (advisories from")
+        .and_then(|(_, rest)| rest.split_once('\n'))
+        .map(|(_, rest)| rest)
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        part.contains(
+            "CVE-2023-5363  high  libssl3 3.0.11-1~deb12u1 → 3.0.11-1~deb12u2  fixed by the update"
+        ),
+        "{part}"
+    );
+    assert!(
+        part.contains("CVE-2023-45853  critical  zlib1g 1:1.2.13.dfsg-1  will not be fixed  stays after the update"),
+        "{part}"
+    );
+    let shown = format!(
+        "$ repin audit --images --scan-report scan/trivy.json --scan-report scan/alpine.sarif .\n…\n{}",
+        part.replace(&s.registry.host, "localhost:5000")
+    );
+    assert!(!shown.contains("127.0.0.1"), "{shown}");
+    crate::support::readme::check(&[("audit-scan-report-table", shown)]);
+}
+
+#[test]
+fn a_malformed_or_unknown_scan_report_is_an_error_before_any_lookup() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("Dockerfile"), "FROM python:3.12-slim\n").unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\n  \"matches\": [,\n}\n").unwrap();
+    let stranger = dir.path().join("sbom.json");
+    std::fs::write(&stranger, "{\"bomFormat\": \"CycloneDX\"}").unwrap();
+    let (dir, bad, stranger) = (
+        dir.path().to_str().unwrap(),
+        bad.to_str().unwrap(),
+        stranger.to_str().unwrap(),
+    );
+    // No registry, no advisory source: the report's error comes first.
+    let out = repin(home.path(), &["audit", "--scan-report", bad, dir]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "{bad}:2:15: error: Invalid scan report: expected value"
+        )),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+    let out = repin(home.path(), &["audit", "--scan-report", stranger, dir]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("is in no format repin reads")
+            && stderr.contains("hint: --scan-report reads Trivy JSON (`trivy image --format json`), Grype JSON (`grype -o json`) or SARIF 2.1.0"),
+        "{stderr}"
     );
 }

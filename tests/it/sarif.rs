@@ -13,7 +13,7 @@ use support::pypiserver::{PypiServer, free_port, python, write_wheel};
 use support::repin;
 
 /// Validate `document` with the SARIF 2.1.0 schema; the validator's message when it fails.
-fn validate(document: &Value, dir: &Path) -> Result<(), String> {
+pub(crate) fn validate(document: &Value, dir: &Path) -> Result<(), String> {
     let file = dir.join("audit.sarif");
     std::fs::write(&file, serde_json::to_vec(document).unwrap()).unwrap();
     let script = r#"

@@ -16,6 +16,7 @@ const EXAMPLES: &[(&str, &str)] = &[
     ("audit-table", "readme"),
     ("audit-json", "readme"),
     ("audit-images-table", "image_cve_e2e"),
+    ("audit-scan-report-table", "image_cve_e2e"),
     ("extract-json", "readme"),
 ];
 
