@@ -406,7 +406,6 @@ fn a_yanked_pin_is_reported_with_the_index_reason() {
 /// it does not know, which fails the test).
 #[test]
 fn the_dashboard_lists_yanked_pins_with_the_reason() {
-    use support::git;
     let why = "Yanked due to conflicts with CVE-2024-35195 mitigation";
     let index = support::static_index::StaticIndex::start(&[
         ("requests", "2.32.0", None, Some(why)),
@@ -429,29 +428,7 @@ fn the_dashboard_lists_yanked_pins_with_the_reason() {
         "requests==2.32.0\noldlib==1.0\n",
     )
     .unwrap();
-    git(&checkout, &["init", "-q", "-b", "main"]);
-    git(&checkout, &["add", "."]);
-    git(&checkout, &["commit", "-q", "-m", "Initial commit"]);
-    let remote = root.path().join("service.git");
-    git(
-        root.path(),
-        &[
-            "clone",
-            "-q",
-            "--bare",
-            checkout.to_str().unwrap(),
-            "service.git",
-        ],
-    );
-    git(
-        &checkout,
-        &["remote", "add", "origin", remote.to_str().unwrap()],
-    );
-    git(&checkout, &["fetch", "-q", "origin"]);
-    git(
-        &checkout,
-        &["branch", "-q", "--set-upstream-to=origin/main", "main"],
-    );
+    let remote = support::with_origin(&checkout, root.path());
     let token = "ghs_yankedtest0000000000000000000000000";
     let github = support::github::GitHubMock::start("acme/service", token, remote.clone());
     let home = tempfile::tempdir().unwrap();

@@ -348,32 +348,7 @@ const TOKEN: &str = "ghs_testtoken0123456789";
 
 /// The setup's repository made a checkout of a bare remote; the remote's path.
 fn with_remote(setup: &Setup, remotes: &Path) -> std::path::PathBuf {
-    use support::git;
-    let checkout = setup.repo.path();
-    let remote = remotes.join("service.git");
-    git(checkout, &["init", "-q", "-b", "main"]);
-    git(checkout, &["add", "."]);
-    git(checkout, &["commit", "-q", "-m", "Initial commit"]);
-    git(
-        remotes,
-        &[
-            "clone",
-            "-q",
-            "--bare",
-            checkout.to_str().unwrap(),
-            "service.git",
-        ],
-    );
-    git(
-        checkout,
-        &["remote", "add", "origin", remote.to_str().unwrap()],
-    );
-    git(checkout, &["fetch", "-q", "origin"]);
-    git(
-        checkout,
-        &["branch", "-q", "--set-upstream-to=origin/main", "main"],
-    );
-    remote
+    support::with_origin(setup.repo.path(), remotes)
 }
 
 /// Run `repin pr` on the setup's checkout, expecting success and no unexpected request.

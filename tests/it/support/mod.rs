@@ -79,3 +79,32 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
     );
     String::from_utf8(out.stdout).unwrap().trim_end().to_owned()
 }
+
+/// Make `checkout` a git repository on `main` with everything in it committed, and give it an
+/// `origin`: a bare clone at `remotes/service.git`, which `main` tracks. Returns the remote.
+pub fn with_origin(checkout: &Path, remotes: &Path) -> std::path::PathBuf {
+    let remote = remotes.join("service.git");
+    git(checkout, &["init", "-q", "-b", "main"]);
+    git(checkout, &["add", "."]);
+    git(checkout, &["commit", "-q", "-m", "Initial commit"]);
+    git(
+        remotes,
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            checkout.to_str().unwrap(),
+            "service.git",
+        ],
+    );
+    git(
+        checkout,
+        &["remote", "add", "origin", remote.to_str().unwrap()],
+    );
+    git(checkout, &["fetch", "-q", "origin"]);
+    git(
+        checkout,
+        &["branch", "-q", "--set-upstream-to=origin/main", "main"],
+    );
+    remote
+}
