@@ -589,7 +589,9 @@ impl Parser<'_> {
                 // is, so nothing inside it can be spliced. Listed, with the whole string.
                 let mut scanned = python::scan(decoded, 0);
                 let r = &mut scanned.requirement;
-                r.name_span = span;
+                // The name is somewhere inside, not at known bytes: an empty span claims
+                // nothing (the whole string is the entry).
+                r.name_span = crate::text::Span::empty(span.start);
                 r.entry_span = span;
                 r.specifier = None;
                 r.pin = None;

@@ -261,6 +261,15 @@ fn escaped_and_multiline_strings_are_listed_not_edited() {
         ]
     );
     assert_eq!(m.dependencies[1].current, "8.1.7");
+    // Found by fuzzing: the name of a string over several lines is at no known bytes, so its
+    // span claims nothing (the self-check once found the whole string under the name).
+    crate::manifest::check::spans_are_consistent(&m).unwrap();
+    let m = parsed("[build-system]\nrequires = [\n    \"\"\"cytho\nden>=3\"\"\",\n]\n");
+    assert_eq!(
+        m.dependencies[0].skip_reason,
+        Some(SkipReason::EscapedString)
+    );
+    crate::manifest::check::spans_are_consistent(&m).unwrap();
 }
 
 #[test]
