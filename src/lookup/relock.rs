@@ -173,6 +173,12 @@ impl Checker {
         updates: &[(usize, &Update)],
         inputs: &[(&Manifest, usize, &Update)],
     ) -> Result<crate::manifest::edit::Relock, String> {
+        if outcome.uv_projects.contains_key(file) {
+            return self
+                .combined_uv_relock(outcome, file, updates, inputs)
+                .await
+                .map_err(|e| error_chain(&e));
+        }
         let lock = outcome
             .locks
             .get(file)
