@@ -90,7 +90,7 @@ pub fn plan_edits(
         let Some(of_file) = by_file.get(path) else {
             continue;
         };
-        let chosen: Vec<(usize, Update)> = of_file
+        let mut chosen: Vec<(usize, Update)> = of_file
             .iter()
             .filter_map(|f| {
                 f.decision
@@ -104,8 +104,16 @@ pub fn plan_edits(
             continue;
         }
         if let Some(lock) = tool_lock_beside(workspace, manifest) {
-            failures.extend(blocked_by_lock(manifest, &lock, &chosen));
-            continue;
+            // An update whose re-lock of the lock goes with it (uv's, made by uv) is written
+            // with it; the others would leave the lock stale.
+            let (relocked, stale): (Vec<_>, Vec<_>) = chosen
+                .into_iter()
+                .partition(|(_, u)| u.companions.iter().any(|c| c.file == lock.0));
+            failures.extend(blocked_by_lock(manifest, &lock, &stale));
+            chosen = relocked;
+            if chosen.is_empty() {
+                continue;
+            }
         }
         units.extend(chosen.into_iter().map(|(index, update)| {
             Some(Unit {
@@ -245,6 +253,9 @@ fn blocked_by_lock(
     chosen: &[(usize, Update)],
 ) -> Vec<EditFailure> {
     let path = manifest.source.path();
+    let lock_name = lock
+        .file_name()
+        .map_or_else(String::new, |f| f.to_string_lossy().into_owned());
     chosen
         .iter()
         .map(|(index, _)| {
@@ -260,8 +271,12 @@ fn blocked_by_lock(
                 path: path.to_path_buf(),
                 index: *index,
                 message: format!(
-                    "{place}: `{name}` is not updated: `{}` beside it would go stale, and repin does not re-lock it yet\n  hint: edit the requirement, then run `{}` in {}",
-                    lock.file_name().map_or_else(String::new, |f| f.to_string_lossy().into_owned()),
+                    "{place}: `{name}` is not updated: `{lock_name}` beside it would go stale, and {}\n  hint: edit the requirement, then run `{}` in {}",
+                    if lock_name == "uv.lock" {
+                        "it was not re-locked with it (repin re-locks a uv.lock it reads: give the project's directory, not the pyproject alone)"
+                    } else {
+                        "repin does not re-lock it yet"
+                    },
                     command.replace("{}", name),
                     path.parent().map_or_else(String::new, |p| p.display().to_string()),
                 ),

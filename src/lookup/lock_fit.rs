@@ -323,7 +323,9 @@ impl Checker {
                 .map_or_else(String::new, |f| f.to_string_lossy().into_owned());
             let input = match &manifest.details {
                 ManifestDetails::Requirements(r) => r.lock.as_ref().and_then(lock_input),
-                ManifestDetails::Dockerfile(_) | ManifestDetails::Pyproject(_) => None,
+                ManifestDetails::Dockerfile(_)
+                | ManifestDetails::Pyproject(_)
+                | ManifestDetails::UvLock(_) => None,
             };
             let relock = match input {
                 Some(input) => format!(

@@ -16,6 +16,7 @@ mod metadata_cache;
 mod relock;
 mod setup;
 mod unblocking;
+mod uv_lock;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -39,6 +40,7 @@ pub use input_locks::InputEditError;
 pub use lock_fit::MetadataLookupError;
 pub use relock::{RelockError, Relockable};
 pub use setup::{RunOptions, SetupError};
+pub use uv_lock::{UvProject, UvRelockError};
 
 /// How many lookups run at once (the HTTP client further limits each host).
 const CONCURRENCY: usize = 64;
@@ -94,6 +96,10 @@ pub struct Outcome {
     /// one file: [`Checker::combined_relock`]).
     #[serde(skip)]
     pub locks: HashMap<PathBuf, relock::Relockable>,
+    /// The `uv.lock` files and their projects, by lock path (to combine several re-locks of
+    /// one: [`Checker::combined_relock`]).
+    #[serde(skip)]
+    pub uv_projects: HashMap<PathBuf, UvProject>,
     /// What image updates fix in OS packages, by CVE (for pull-request bodies), with
     /// `[images] scan`.
     #[serde(skip)]
@@ -289,6 +295,7 @@ impl Checker {
         outcome.warnings.extend(images.warnings);
         self.relock_updates(&locks, &mut outcome).await;
         self.relock_inputs(&manifests, &locks, &mut outcome).await;
+        self.relock_uv(&manifests, workspace, &mut outcome).await;
         let maintenance = self.config.config.update.lock_maintenance;
         if self.lock_maintenance && maintenance.due(self.now) {
             self.maintain_locks(&locks, maintenance, &mut outcome).await;

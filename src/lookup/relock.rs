@@ -81,6 +81,9 @@ pub enum RelockError {
     /// The blocking task of the re-lock died.
     #[error("the re-lock failed: {0}")]
     Task(tokio::task::JoinError),
+    /// uv could not re-lock a `uv.lock`.
+    #[error(transparent)]
+    Uv(Box<super::uv_lock::UvRelockError>),
 }
 
 impl RelockError {
@@ -101,6 +104,7 @@ impl crate::error::Hint for RelockError {
             RelockError::Root(error) => error.hints(),
             RelockError::Lock(error) => error.hints(),
             RelockError::Indexes(error) => error.hints(),
+            RelockError::Uv(error) => error.hints(),
             RelockError::Style(_)
             | RelockError::InputNotFound(_)
             | RelockError::NoPython
@@ -255,6 +259,12 @@ impl Checker {
         updates: &[(usize, &Update)],
         inputs: &[(&Manifest, usize, &Update)],
     ) -> Result<crate::manifest::edit::Relock, RelockError> {
+        if outcome.uv_projects.contains_key(file) {
+            return self
+                .combined_uv_relock(outcome, file, updates, inputs)
+                .await
+                .map_err(|e| RelockError::Uv(Box::new(e)));
+        }
         let lock = outcome.locks.get(file).ok_or(RelockError::NotRelocked)?;
         let mut wants = Vec::new();
         let mut kinds = Vec::new();

@@ -122,7 +122,7 @@ fn is_requirements_stem(stem: &str) -> bool {
 /// since most `.lock` files are TOML or JSON). Dockerfiles: `Dockerfile`, `Dockerfile.*`,
 /// `Dockerfile-*`, `Dockerfile_*`, `*.Dockerfile`, `*.dockerfile`, and the same with
 /// `Containerfile` (none of them with a documentation, data or source extension:
-/// `Dockerfile.md`, `dockerfile_parser.py`). Pyproject: `pyproject.toml`.
+/// `Dockerfile.md`, `dockerfile_parser.py`). Pyproject: `pyproject.toml`. uv's lock: `uv.lock`.
 pub fn classify(path: &Path) -> Option<ManifestKind> {
     classify_at(path, path)
 }
@@ -151,6 +151,9 @@ fn classify_at(path: &Path, file: &Path) -> Option<ManifestKind> {
     }
     if super::pyproject::is_pyproject(name) {
         return Some(ManifestKind::Pyproject);
+    }
+    if super::uv_lock::is_uv_lock(name) {
+        return Some(ManifestKind::UvLock);
     }
     let in_requirements_dir = path
         .parent()

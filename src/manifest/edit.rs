@@ -171,6 +171,24 @@ pub fn edit(manifest: &Manifest, requests: &[Request]) -> Result<Edited, EditErr
     }) {
         return edit_relock(manifest, requests, relock);
     }
+    // uv's lock carries uv's resolution (forks, markers, every file's hash): it changes only
+    // as uv re-locks it, never a line at a time.
+    if manifest.kind == super::ManifestKind::UvLock && !requests.is_empty() {
+        let request = requests.first();
+        let dependency = request.and_then(|r| manifest.dependencies.get(r.index));
+        return Err(match dependency {
+            Some(dependency) => not_editable(
+                manifest,
+                dependency,
+                "`uv.lock` is re-locked by uv, never edited line by line",
+            ),
+            None => EditError::NoSuchDependency {
+                path: manifest.source.path().to_path_buf(),
+                index: request.map_or(0, |r| r.index),
+                count: manifest.dependencies.len(),
+            },
+        });
+    }
     let mut edits: Vec<Edit> = Vec::new();
     for request in requests {
         let dependency = manifest.dependencies.get(request.index).ok_or_else(|| {
@@ -244,20 +262,10 @@ fn edit_relock(
     }
     match &reparsed.details {
         super::ManifestDetails::Requirements(r) if r.lock.is_some() => {}
+        super::ManifestDetails::UvLock(l) if l.version.is_some() => {}
         _ => return Err(fail("the new lock's header is not recognised".into())),
     }
-    let mut read: Vec<(String, String)> = reparsed
-        .dependencies
-        .iter()
-        .map(|d| {
-            let version = d
-                .python()
-                .and_then(|p| p.pinned_version())
-                .map_or_else(String::new, ToString::to_string);
-            (d.name.clone(), version)
-        })
-        .collect();
-    read.sort();
+    let read = read_pins(&reparsed);
     let mut expected = relock.pins.clone();
     expected.sort();
     if read != expected {
@@ -279,6 +287,24 @@ fn edit_relock(
         manifest: reparsed,
         edits,
     })
+}
+
+/// The `(name, version)` pins a lock reads as, sorted: what [`Relock::pins`] must equal (a
+/// dependency with no exact pin reads as an empty version).
+pub fn read_pins(manifest: &Manifest) -> Vec<(String, String)> {
+    let mut read: Vec<(String, String)> = manifest
+        .dependencies
+        .iter()
+        .map(|d| {
+            let version = d
+                .python()
+                .and_then(|p| p.pinned_version())
+                .map_or_else(String::new, ToString::to_string);
+            (d.name.clone(), version)
+        })
+        .collect();
+    read.sort();
+    read
 }
 
 /// Add an edit, merging an identical one (two stages sharing an `ARG`) and refusing a

@@ -1,7 +1,8 @@
 //! Manifests: the files that hold pins, and the dependencies extracted from them.
 //!
-//! Three formats are read, each by its own lossless scanner: pip requirements files
-//! ([`requirements`]), Dockerfiles ([`dockerfile`]) and `pyproject.toml` ([`pyproject`]). Both produce a [`Manifest`]: the
+//! Four formats are read, each by its own lossless scanner: pip requirements files
+//! ([`requirements`]), Dockerfiles ([`dockerfile`]), `pyproject.toml` ([`pyproject`]) and
+//! `uv.lock` ([`uv_lock`]). Each produces a [`Manifest`]: the
 //! [`SourceFile`] it was read from, and a list of [`Dependency`] values that know exactly which
 //! bytes of the file hold their current value, so an update is a splice of those bytes.
 //!
@@ -16,6 +17,7 @@ pub mod edit;
 pub mod pyproject;
 pub mod python;
 pub mod requirements;
+pub mod uv_lock;
 pub mod workspace;
 
 use serde::Serialize;
@@ -35,15 +37,18 @@ pub enum ManifestKind {
     Dockerfile,
     /// A `pyproject.toml` (PEP 621, PEP 735, PEP 518 and uv's tables).
     Pyproject,
+    /// A `uv.lock`: every locked package, pinned; updated only by re-locking with uv.
+    UvLock,
 }
 
 impl ManifestKind {
-    /// The name used in output (`requirements`, `dockerfile`, `pyproject`).
+    /// The name used in output (`requirements`, `dockerfile`, `pyproject`, `uv-lock`).
     pub fn as_str(self) -> &'static str {
         match self {
             ManifestKind::Requirements => "requirements",
             ManifestKind::Dockerfile => "dockerfile",
             ManifestKind::Pyproject => "pyproject",
+            ManifestKind::UvLock => "uv-lock",
         }
     }
 }
@@ -79,6 +84,8 @@ pub enum ManifestDetails {
     Dockerfile(dockerfile::DockerfileInfo),
     /// A `pyproject.toml`: each dependency's section, `requires-python`, uv's sources.
     Pyproject(pyproject::PyprojectFile),
+    /// A `uv.lock`: its packages, sources and files.
+    UvLock(uv_lock::UvLockFile),
 }
 
 /// What sort of thing a dependency is.
@@ -274,5 +281,6 @@ pub fn parse(source: SourceFile, kind: ManifestKind) -> Manifest {
         ManifestKind::Requirements => requirements::parse(source),
         ManifestKind::Dockerfile => dockerfile::parse(source),
         ManifestKind::Pyproject => pyproject::parse(source),
+        ManifestKind::UvLock => uv_lock::parse(source),
     }
 }

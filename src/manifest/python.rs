@@ -159,6 +159,8 @@ pub enum RequirementOrigin {
     PipInstall,
     /// A string of a dependency list in `pyproject.toml`.
     Pyproject,
+    /// A `[[package]]` entry of a `uv.lock`.
+    UvLock,
 }
 
 /// A Python requirement with the spans of its parts (all into the manifest's text).

@@ -28,7 +28,9 @@ pub(super) fn stage_targets(
             ManifestDetails::Dockerfile(info) => {
                 Some((m.source.path().to_path_buf(), of_stages(m, info, platform)))
             }
-            ManifestDetails::Requirements(_) | ManifestDetails::Pyproject(_) => None,
+            ManifestDetails::Requirements(_)
+            | ManifestDetails::Pyproject(_)
+            | ManifestDetails::UvLock(_) => None,
         })
         .collect()
 }

@@ -112,6 +112,13 @@ fn render(m: &Manifest) -> String {
                 );
             }
         }
+        ManifestDetails::UvLock(file) => {
+            let _ = writeln!(
+                out,
+                "version: {:?}, revision: {:?}, requires-python: {:?}",
+                file.version, file.revision, file.requires_python
+            );
+        }
     }
     for d in &m.dependencies {
         let p = m.source.position(d.span.start);

@@ -34,3 +34,4 @@ mod secrets_e2e;
 mod serve_e2e;
 mod serve_fleet;
 mod target_e2e;
+mod uv_lock_e2e;

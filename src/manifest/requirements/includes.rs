@@ -42,7 +42,9 @@ pub struct Resolution {
 fn details(manifest: &Manifest) -> Option<&RequirementsFile> {
     match &manifest.details {
         ManifestDetails::Requirements(file) => Some(file),
-        ManifestDetails::Dockerfile(_) | ManifestDetails::Pyproject(_) => None,
+        ManifestDetails::Dockerfile(_)
+        | ManifestDetails::Pyproject(_)
+        | ManifestDetails::UvLock(_) => None,
     }
 }
 
