@@ -119,7 +119,10 @@ pub struct UvProject {
 }
 
 /// The `uv.lock` files of `manifests` with their project, by lock path.
-pub(super) fn uv_projects(manifests: &[&Manifest], workspace: &Workspace) -> HashMap<PathBuf, UvProject> {
+pub(super) fn uv_projects(
+    manifests: &[&Manifest],
+    workspace: &Workspace,
+) -> HashMap<PathBuf, UvProject> {
     let by_path: HashMap<&Path, &Manifest> =
         manifests.iter().map(|m| (m.source.path(), *m)).collect();
     let mut out = HashMap::new();
@@ -190,9 +193,9 @@ fn why_not(
         .filter_map(|p| Some((p, p.source.as_ref()?)))
         .find(|(_, source)| match source {
             PackageSource::Registry(_) => false,
-            PackageSource::Editable(at) | PackageSource::Virtual(at) | PackageSource::Directory(at) => {
-                at != "."
-            }
+            PackageSource::Editable(at)
+            | PackageSource::Virtual(at)
+            | PackageSource::Directory(at) => at != ".",
             _ => true,
         })
         .map(|(package, source)| {
@@ -329,7 +332,9 @@ fn moved(old: &Manifest, new: &Manifest) -> Vec<MovedPin> {
     let versions = |m: &Manifest| {
         let mut by: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for d in &m.dependencies {
-            by.entry(d.name.clone()).or_default().push(d.current.clone());
+            by.entry(d.name.clone())
+                .or_default()
+                .push(d.current.clone());
         }
         by
     };
@@ -366,7 +371,7 @@ fn held_why(project: &UvProject, upgrade: &[String], error: &UvRelockError) -> S
     let dir = project
         .lock
         .parent()
-        .map_or_else(String::new, |p| crate::cli::shown(p));
+        .map_or_else(String::new, crate::cli::shown);
     let mut why = format!(
         "{lock} cannot be re-locked with it: {}",
         crate::error::chain(error)
@@ -457,11 +462,8 @@ impl Checker {
                             relock.update_kind = Some(UpdateKind::Lock);
                             let moves: Vec<String> =
                                 relock.moved.iter().map(MovedPin::describe).collect();
-                            update.reason = format!(
-                                "{}; re-locked by uv: {}",
-                                update.reason,
-                                moves.join(", ")
-                            );
+                            update.reason =
+                                format!("{}; re-locked by uv: {}", update.reason, moves.join(", "));
                             update.kind = UpdateKind::Lock;
                             update.change = Change::Relock(Box::new(relock));
                         }

@@ -96,7 +96,9 @@ fn setup() -> Setup {
     .unwrap();
     std::fs::write(
         repo.path().join("repin.toml"),
-        format!("[[indexes]]\nurl = \"{index}\"\nprimary = true\n\n[advisories]\nsource = \"off\"\n"),
+        format!(
+            "[[indexes]]\nurl = \"{index}\"\nprimary = true\n\n[advisories]\nsource = \"off\"\n"
+        ),
     )
     .unwrap();
     let setup = Setup {
@@ -117,7 +119,11 @@ fn setup() -> Setup {
     setup
 }
 
-fn repin(setup: &Setup, args: &[&str], path: Option<&std::ffi::OsStr>) -> (String, String, Option<i32>) {
+fn repin(
+    setup: &Setup,
+    args: &[&str],
+    path: Option<&std::ffi::OsStr>,
+) -> (String, String, Option<i32>) {
     let home = tempfile::tempdir().unwrap();
     let index = setup.pypi.index_url().to_string();
     let mut env = vec![
@@ -185,7 +191,12 @@ fn check_lists_transitive_pins_and_apply_relocks_with_the_update() {
     let before = read(setup.repo.path(), "uv.lock");
     assert_eq!(
         locked(&before),
-        ["flask 2.2.2", "markupsafe 2.1.3", "shop 0.1.0", "werkzeug 3.0.1"]
+        [
+            "flask 2.2.2",
+            "markupsafe 2.1.3",
+            "shop 0.1.0",
+            "werkzeug 3.0.1"
+        ]
     );
     let (stdout, stderr, code) = repin(&setup, &["check", "--format", "json"], None);
     assert_eq!(code, Some(0), "{stdout}{stderr}");
@@ -226,7 +237,13 @@ fn check_lists_transitive_pins_and_apply_relocks_with_the_update() {
         .unwrap()
         .iter()
         .filter(|h| h["file"].as_str().unwrap().ends_with("uv.lock"))
-        .map(|h| format!("{} {}", h["name"].as_str().unwrap(), h["current"].as_str().unwrap()))
+        .map(|h| {
+            format!(
+                "{} {}",
+                h["name"].as_str().unwrap(),
+                h["current"].as_str().unwrap()
+            )
+        })
         .collect();
     assert_eq!(held, ["flask 2.2.2", "werkzeug 3.0.1"], "{report:#}");
     assert_eq!(report["skipped"][0]["name"], "shop", "{report:#}");
@@ -241,7 +258,12 @@ fn check_lists_transitive_pins_and_apply_relocks_with_the_update() {
     let after = read(setup.repo.path(), "uv.lock");
     assert_eq!(
         locked(&after),
-        ["flask 3.0.3", "markupsafe 2.1.3", "shop 0.1.0", "werkzeug 3.0.1"],
+        [
+            "flask 3.0.3",
+            "markupsafe 2.1.3",
+            "shop 0.1.0",
+            "werkzeug 3.0.1"
+        ],
         "uv moves only what the update needs"
     );
     assert_uv_accepts(&setup);
@@ -300,7 +322,12 @@ fn a_vulnerable_transitive_pin_is_audited_and_fixed_by_a_relock_alone() {
     assert_eq!(read(setup.repo.path(), "pyproject.toml"), pyproject_before);
     assert_eq!(
         locked(&read(setup.repo.path(), "uv.lock")),
-        ["flask 2.2.2", "markupsafe 2.1.3", "shop 0.1.0", "werkzeug 3.0.6"]
+        [
+            "flask 2.2.2",
+            "markupsafe 2.1.3",
+            "shop 0.1.0",
+            "werkzeug 3.0.6"
+        ]
     );
     assert_uv_accepts(&setup);
 }
@@ -323,7 +350,10 @@ fn without_uv_the_update_is_held_back_with_the_command_to_run() {
     let (stdout, stderr, code) = repin(&setup, &["check"], Some(&path));
     assert_eq!(code, Some(0), "{stdout}{stderr}");
     let all = format!("{stdout}{stderr}");
-    assert!(all.contains("uv.lock cannot be re-locked with it: uv is not on PATH"), "{all}");
+    assert!(
+        all.contains("uv.lock cannot be re-locked with it: uv is not on PATH"),
+        "{all}"
+    );
     assert!(all.contains("hint: install uv (`pip install uv`)"), "{all}");
     assert!(
         all.contains("run `uv lock --upgrade-package 'flask'` in"),

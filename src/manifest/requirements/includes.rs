@@ -43,8 +43,8 @@ fn details(manifest: &Manifest) -> Option<&RequirementsFile> {
     match &manifest.details {
         ManifestDetails::Requirements(file) => Some(file),
         ManifestDetails::Dockerfile(_)
-                | ManifestDetails::Pyproject(_)
-                | ManifestDetails::UvLock(_) => None,
+        | ManifestDetails::Pyproject(_)
+        | ManifestDetails::UvLock(_) => None,
     }
 }
 

@@ -235,7 +235,9 @@ impl Parser<'_> {
                             Diagnostic::warning(
                                 self.source,
                                 self.span_of(item),
-                                format!("`uv.lock` format version {version} is not one repin knows"),
+                                format!(
+                                    "`uv.lock` format version {version} is not one repin knows"
+                                ),
                             )
                             .with_hint("repin reads version 1, which uv 0.4 and later write"),
                         );
@@ -279,11 +281,10 @@ impl Parser<'_> {
                     self.file.packages.push(package);
                     self.dependencies.push(dependency);
                 }
-                Err(error) => self.diagnostics.push(Diagnostic::error(
-                    self.source,
-                    error.span,
-                    error.message,
-                )),
+                Err(error) => {
+                    self.diagnostics
+                        .push(Diagnostic::error(self.source, error.span, error.message))
+                }
             }
         }
     }
@@ -433,10 +434,8 @@ impl Parser<'_> {
                     index_url: Some(url.clone()),
                     ..IndexOptions::default()
                 };
-                let place = crate::text::place(
-                    self.source.path(),
-                    self.source.position(span.start),
-                );
+                let place =
+                    crate::text::place(self.source.path(), self.source.position(span.start));
                 options.note_place(url, &place);
                 options
             }
@@ -528,7 +527,11 @@ fn tables_of(item: Option<&Item>) -> Vec<&dyn TableLike> {
 /// The strings of an array (others are passed over).
 fn strings(item: Option<&Item>) -> Vec<String> {
     item.and_then(Item::as_array)
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default()
 }
 

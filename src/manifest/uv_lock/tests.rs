@@ -217,7 +217,10 @@ fn a_bad_package_entry_is_a_diagnostic_and_the_others_are_read() {
         messages[0].starts_with("17:12 The version of `anyio` is not a PEP 440 version"),
         "{messages:?}"
     );
-    assert_eq!(messages[1], "30:11 Expected the version of `idna` to be a string");
+    assert_eq!(
+        messages[1],
+        "30:11 Expected the version of `idna` to be a string"
+    );
     assert_eq!(messages[2], "67:11 A `[[package]]` entry has no `name`");
     assert_eq!(m.dependencies.len(), 6);
     assert!(m.has_errors());
@@ -232,7 +235,10 @@ fn malformed_toml_is_an_error_with_its_place() {
     assert_eq!((d.line, d.message.as_str()), (2, "Not valid TOML"));
     // Not a lock at all: said so.
     let m = parse_text("[tool.poetry]\n");
-    assert_eq!(m.diagnostics[0].message, "Not a `uv.lock`: it has no `version`");
+    assert_eq!(
+        m.diagnostics[0].message,
+        "Not a `uv.lock`: it has no `version`"
+    );
     // An unknown format version is read, with a warning.
     let m = parse_text(&LOCK.replacen("version = 1", "version = 2", 1));
     assert_eq!(m.dependencies.len(), 9);
@@ -263,7 +269,11 @@ fn an_escaped_version_is_listed_but_not_given_a_place_inside_it() {
     );
     assert_eq!(listing(&m), ["a \"1.\\u0030\" escaped-string"]);
     assert_eq!(
-        m.dependencies[0].python().and_then(|p| p.pinned_version()).map(ToString::to_string).as_deref(),
+        m.dependencies[0]
+            .python()
+            .and_then(|p| p.pinned_version())
+            .map(ToString::to_string)
+            .as_deref(),
         Some("1.0")
     );
     check::spans_are_consistent(&m).unwrap();
