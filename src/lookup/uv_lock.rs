@@ -538,6 +538,20 @@ impl Checker {
             }
         }
         for ((f, u), why) in held.into_iter().rev() {
+            // Said as a warning too: `apply` shows no held-back update, and this one is held
+            // only because the lock could not be re-locked here.
+            let finding = &outcome.findings[f];
+            let name = by_path
+                .get(finding.file.as_path())
+                .and_then(|m| m.dependencies.get(finding.index))
+                .map_or("", |d| d.name.as_str());
+            if let Some(update) = finding.decision.updates.get(u) {
+                outcome.warnings.push(format!(
+                    "{}: `{name}` {} is held back: {why}",
+                    crate::cli::shown(&finding.file),
+                    update.proposed
+                ));
+            }
             hold_back(outcome, f, u, why);
         }
         outcome.uv_projects = projects;

@@ -1,7 +1,7 @@
 //! `repin check` and `apply` on a `pyproject.toml` against a real pypiserver: pins and ranges
 //! of `[project]`, `[dependency-groups]`, `[build-system]` and `[tool.uv]` move like the
 //! requirements files' do, every other byte stays as written, and a manifest with a tool lock
-//! beside it (`uv.lock`) is not written alone.
+//! beside it (`uv.lock` uv cannot re-lock, `poetry.lock`) is not written alone.
 
 use crate::support;
 
@@ -164,21 +164,44 @@ fn check_proposes_and_apply_writes_pyproject_updates_in_place() {
 }
 
 #[test]
-fn a_pyproject_with_uv_lock_beside_is_not_written_alone() {
+fn a_pyproject_whose_uv_lock_uv_cannot_relock_is_not_written_alone() {
     let setup = setup();
+    // uv cannot lock this project (its `local-lib` path source is not there): the update is
+    // held back, saying why and what to run.
     let lock = "version = 1\nrequires-python = \">=3.11\"\n";
     std::fs::write(setup.repo.path().join("uv.lock"), lock).unwrap();
     let (stdout, stderr, code) = repin(&setup, &["apply"]);
-    assert_ne!(code, Some(0), "{stdout}{stderr}");
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
     assert_eq!(read(setup.repo.path(), "pyproject.toml"), PYPROJECT);
     assert_eq!(read(setup.repo.path(), "uv.lock"), lock);
     let all = format!("{stdout}{stderr}");
     assert!(
-        all.contains("pyproject.toml:6:13: `flask` is not updated: `uv.lock` beside it would go stale, and repin does not re-lock it yet"),
+        all.contains("pyproject.toml: `flask` 3.0.3 is held back:")
+            && all.contains("uv.lock cannot be re-locked with it: `uv lock` failed"),
         "{all}"
     );
     assert!(
-        all.contains("hint: edit the requirement, then run `uv lock --upgrade-package flask`"),
+        all.contains("hint: make the change, then run `uv lock --upgrade-package 'flask'` in"),
+        "{all}"
+    );
+}
+
+#[test]
+fn a_pyproject_with_poetry_lock_beside_is_not_written_alone() {
+    let setup = setup();
+    let lock = "[metadata]\ncontent-hash = \"0\"\n";
+    std::fs::write(setup.repo.path().join("poetry.lock"), lock).unwrap();
+    let (stdout, stderr, code) = repin(&setup, &["apply"]);
+    assert_ne!(code, Some(0), "{stdout}{stderr}");
+    assert_eq!(read(setup.repo.path(), "pyproject.toml"), PYPROJECT);
+    assert_eq!(read(setup.repo.path(), "poetry.lock"), lock);
+    let all = format!("{stdout}{stderr}");
+    assert!(
+        all.contains("pyproject.toml:6:13: `flask` is not updated: `poetry.lock` beside it would go stale, and repin does not re-lock it yet"),
+        "{all}"
+    );
+    assert!(
+        all.contains("hint: edit the requirement, then run `poetry lock`"),
         "{all}"
     );
 }

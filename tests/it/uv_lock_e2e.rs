@@ -359,7 +359,14 @@ fn without_uv_the_update_is_held_back_with_the_command_to_run() {
         all.contains("run `uv lock --upgrade-package 'flask'` in"),
         "{all}"
     );
-    let (stdout, stderr, _) = repin(&setup, &["apply"], Some(&path));
+    let (stdout, stderr, code) = repin(&setup, &["apply"], Some(&path));
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let all = format!("{stdout}{stderr}");
+    assert!(
+        all.contains("pyproject.toml: `flask` 3.0.3 is held back:")
+            && all.contains("uv is not on PATH"),
+        "{all}"
+    );
     let index = setup.pypi.index_url().to_string();
     assert_eq!(
         read(setup.repo.path(), "pyproject.toml"),
