@@ -66,7 +66,8 @@ struct Part {
 }
 
 /// For every file, the first update of each dependency that `choose` accepts, spliced and
-/// verified. Files with nothing chosen are left out. An update with companions (the locks
+/// verified; an update riding with a base image's update is written only with it, instead of
+/// the dependency's own. Files with nothing chosen are left out. An update with companions (the locks
 /// re-locked with an update of their `.in`) is edited in every file it changes or in none: when
 /// one of its edits fails, it is taken out of all of them.
 pub fn plan_edits(
@@ -84,6 +85,33 @@ pub fn plan_edits(
             .or_default()
             .push(finding);
     }
+    // Each dependency's chosen update of its own; an update riding with a base image's update
+    // (`Update::rides_with`) is taken instead when that update is the image's chosen one, and
+    // never otherwise.
+    let own: std::collections::HashMap<(&Path, usize), &Update> = findings
+        .iter()
+        .filter_map(|f| {
+            let update = f
+                .decision
+                .updates
+                .iter()
+                .find(|u| u.rides_with.is_none() && choose(f, u))?;
+            Some(((f.file.as_path(), f.index), update))
+        })
+        .collect();
+    let pick = |f: &Finding| -> Option<Update> {
+        let rider = f.decision.updates.iter().find(|u| {
+            u.rides_with.as_ref().is_some_and(|r| {
+                choose(f, u)
+                    && own
+                        .get(&(r.file.as_path(), r.index))
+                        .is_some_and(|image| image.proposed == r.proposed)
+            })
+        });
+        rider
+            .or_else(|| own.get(&(f.file.as_path(), f.index)).copied())
+            .cloned()
+    };
     let mut units: Vec<Option<Unit>> = Vec::new();
     for manifest in &workspace.manifests {
         let path = manifest.source.path();
@@ -92,13 +120,7 @@ pub fn plan_edits(
         };
         let mut chosen: Vec<(usize, Update)> = of_file
             .iter()
-            .filter_map(|f| {
-                f.decision
-                    .updates
-                    .iter()
-                    .find(|u| choose(f, u))
-                    .map(|u| (f.index, u.clone()))
-            })
+            .filter_map(|f| pick(f).map(|u| (f.index, u)))
             .collect();
         if chosen.is_empty() {
             continue;
@@ -177,7 +199,7 @@ pub fn plan_edits(
         }
         // Units that write one combined re-lock ([`crate::lookup::Checker::combined_relock`])
         // fail together: a lock re-locked for a `.in` update that is not written would
-        // contradict it.
+        // contradict it. So does an update with the image update it rides with.
         let mut queue: Vec<(usize, EditFailure)> = failed;
         while let Some((u, failure)) = queue.pop() {
             let Some(unit) = units[u].take() else {
@@ -186,7 +208,26 @@ pub fn plan_edits(
             let written = relocks_of(&unit);
             for (other, o) in units.iter().enumerate() {
                 let Some(o) = o else { continue };
-                if relocks_of(o).iter().any(|r| written.contains(r)) {
+                // An update riding with a base image's update is never written without it.
+                let rides = o.update.rides_with.as_ref().is_some_and(|r| {
+                    r.file == unit.path && r.index == unit.index && r.proposed == unit.update.proposed
+                });
+                if rides {
+                    queue.push((
+                        other,
+                        EditFailure {
+                            path: o.path.clone(),
+                            index: o.index,
+                            message: format!(
+                                "{}: not updated: it goes with the update of {} to {}, which is not: {}",
+                                o.path.display(),
+                                unit.path.display(),
+                                unit.update.proposed,
+                                failure.message
+                            ),
+                        },
+                    ));
+                } else if relocks_of(o).iter().any(|r| written.contains(r)) {
                     queue.push((
                         other,
                         EditFailure {
@@ -511,6 +552,7 @@ mod tests {
             age: None,
             reason: String::new(),
             unblocks: Vec::new(),
+            rides_with: None,
             yanked: None,
             companions: vec![Companion {
                 file: PathBuf::from("repo/requirements.txt"),
@@ -565,6 +607,7 @@ mod tests {
                 age: None,
                 reason: String::new(),
                 unblocks: Vec::new(),
+                rides_with: None,
                 companions: Vec::new(),
                 yanked: None,
             }]),

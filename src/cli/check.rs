@@ -245,6 +245,22 @@ struct UpdateEntry<'a> {
     used_at: Vec<String>,
     /// The index's reason when the current pin is yanked (`""` when it gives none).
     yanked: Option<&'a str>,
+    /// The base image update this one goes with (`[images] group-unblocked`), never alone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rides_with: Option<RidesWithEntry<'a>>,
+}
+
+/// The base image update an update goes with, in the JSON report.
+#[derive(Debug, Serialize)]
+struct RidesWithEntry<'a> {
+    /// The Dockerfile.
+    file: String,
+    /// The line of its `FROM`.
+    line: usize,
+    /// The image's proposed value.
+    proposed: &'a str,
+    /// The Python it moves to.
+    python: &'a str,
 }
 
 /// A lock re-locked with an update, in the JSON report.
@@ -425,6 +441,12 @@ pub(super) fn report<'a>(run: &'a Run) -> CheckReport<'a> {
                 .collect(),
             used_at,
             yanked: update.yanked.as_deref(),
+            rides_with: update.rides_with.as_ref().map(|r| RidesWithEntry {
+                file: shown(&r.file),
+                line: r.line,
+                proposed: &r.proposed,
+                python: &r.python,
+            }),
         });
     }
     for finding in &run.outcome.findings {

@@ -331,6 +331,9 @@ pub struct ImagesConfig {
     /// With a minimum release age: what happens to an image update whose registry does not
     /// say when it was built.
     pub missing_release_age: MissingReleaseAge,
+    /// Put the package updates a base image's Python-minor (or migration) update unblocks in
+    /// its pull request, written with it and never alone.
+    pub group_unblocked: bool,
 }
 
 impl Default for ImagesConfig {
@@ -338,6 +341,7 @@ impl Default for ImagesConfig {
         ImagesConfig {
             scan: false,
             missing_release_age: MissingReleaseAge::Hold,
+            group_unblocked: false,
             platforms: vec!["linux/amd64".into()],
             migration_target: MigrationTarget::OldestSupported,
             end_of_life: BTreeMap::new(),

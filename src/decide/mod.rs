@@ -53,6 +53,11 @@ pub struct Update {
     /// unblocks (`django ~=5.1.3`, `click 8.2.1`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unblocks: Vec<String>,
+    /// A package update that a base image's Python-minor (or migration) update lets in, and
+    /// which goes with it (`[images] group-unblocked`): written in the same pull request and by
+    /// the same `apply`, never alone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rides_with: Option<RidesWith>,
     /// The other files this update changes with its own, as one change: the locks compiled
     /// from the `.in` whose requirement it updates, re-locked from the `.in` as it will read.
     /// Written with the update or not at all.
@@ -63,6 +68,22 @@ pub struct Update {
     /// request limits do not hold it back, as for a security fix.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub yanked: Option<String>,
+}
+
+/// The base image update a package update goes with (see [`Update::rides_with`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RidesWith {
+    /// The Dockerfile.
+    pub file: std::path::PathBuf,
+    /// The index of the image's dependency in it.
+    #[serde(skip)]
+    pub index: usize,
+    /// The 1-based line of its `FROM`.
+    pub line: usize,
+    /// The image's proposed value (`3.12-slim`).
+    pub proposed: String,
+    /// The Python that update moves to, which the package update needs.
+    pub python: String,
 }
 
 /// A file an update changes besides its own (see [`Update::companions`]).

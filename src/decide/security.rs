@@ -208,6 +208,7 @@ pub fn assess(
                 change,
                 fixes: ids,
                 unblocks: Vec::new(),
+                rides_with: None,
                 companions: Vec::new(),
                 // The way off a pin that is also yanked says so, with the index's reason.
                 yanked: pinned.as_ref().and_then(|v| {

@@ -107,6 +107,11 @@ pub struct Outcome {
     /// The base images' OS vulnerabilities, with `[images] scan`.
     #[serde(skip)]
     pub image_audit: Option<ImageAudit>,
+    /// With `[images] group-unblocked`: the releases of each Python dependency held back for
+    /// its target's Python, by (file, index), to decide again for the Python a base image
+    /// update moves to.
+    #[serde(skip)]
+    held_releases: HashMap<(PathBuf, usize), Vec<Release>>,
 }
 
 /// The lookups and decisions of a run.
@@ -320,7 +325,11 @@ impl Checker {
                 .collect();
             outcome.advisories = found;
         }
-        unblocking::link(&manifests, &mut outcome);
+        let unblocked = unblocking::link(&manifests, &mut outcome);
+        if self.config.config.images.group_unblocked {
+            self.ride_unblocked(&manifests, &unblocked, &mut outcome);
+        }
+        outcome.held_releases.clear();
         outcome
             .findings
             .sort_by(|a, b| (&a.file, a.index).cmp(&(&b.file, b.index)));
@@ -499,6 +508,13 @@ impl Checker {
                                 );
                                 decision = decide::security::merge(decision, &assessment);
                             }
+                        }
+                        if decision.held_for_python.is_some()
+                            && self.config.config.images.group_unblocked
+                        {
+                            outcome
+                                .held_releases
+                                .insert((path.to_path_buf(), d), releases);
                         }
                         decision.notes.extend(
                             lookup

@@ -419,6 +419,7 @@ impl Checker {
                         change: Change::Relock(Box::new(relock)),
                         fixes: Vec::new(),
                         unblocks: Vec::new(),
+                        rides_with: None,
                         companions: Vec::new(),
                         yanked: None,
                         age: None,

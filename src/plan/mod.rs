@@ -56,6 +56,10 @@ pub struct Item {
     /// The repository-relative paths of the update's companions (the locks re-locked with
     /// it), in the order of [`Update::companions`].
     pub companions: Vec<String>,
+    /// For an update riding with a base image's update ([`Update::rides_with`]): the
+    /// repository-relative path of that image's Dockerfile. The item goes on that update's
+    /// branch, or on none.
+    pub rides_with: Option<String>,
 }
 
 impl Item {
@@ -298,17 +302,44 @@ fn title(kind: BranchKind, name: &str, items: &[Item]) -> String {
 }
 
 /// Group `items` into branches. `advisories` describes the advisories security updates fix.
-/// Branches come sorted by name; within a branch, items by file and line, and a dependency
-/// appears at most once (its first update wins: a branch holds one change per place).
+/// Branches come sorted by name; within a branch, items by file and line (the updates riding
+/// with a base image's update after the rest), and a dependency appears at most once (its first
+/// update wins: a branch holds one change per place). An update riding with a base image's
+/// update goes on that update's branch, and on none when it is not among `items`.
 pub fn plan(
     items: &[Item],
     advisories: &BTreeMap<String, AdvisoryNote>,
     options: &Options,
 ) -> Vec<Branch> {
     let mut by_branch: BTreeMap<String, (BranchKind, Vec<Item>)> = BTreeMap::new();
+    // The branch of each base image update that others ride with, by (file, index, proposed).
+    let carriers: BTreeMap<(&str, usize, &str), (BranchKind, String)> = items
+        .iter()
+        .filter(|i| i.rides_with.is_none())
+        .map(|i| {
+            let kind = kind_of(i);
+            (
+                (i.file.as_str(), i.index, i.update.proposed.as_str()),
+                (kind, branch_name(kind, i)),
+            )
+        })
+        .collect();
     for item in items {
-        let kind = kind_of(item);
-        let name = branch_name(kind, item);
+        let (kind, name) = match (&item.rides_with, &item.update.rides_with) {
+            (Some(file), Some(rides)) => {
+                let key = (file.as_str(), rides.index, rides.proposed.as_str());
+                match carriers.get(&key) {
+                    Some((kind, name)) => (*kind, name.clone()),
+                    // Its image update is not proposed here: never alone.
+                    None => continue,
+                }
+            }
+            (None, None) => {
+                let kind = kind_of(item);
+                (kind, branch_name(kind, item))
+            }
+            _ => continue,
+        };
         let entry = by_branch.entry(name).or_insert_with(|| (kind, Vec::new()));
         if !entry
             .1
@@ -321,7 +352,15 @@ pub fn plan(
     by_branch
         .into_iter()
         .map(|(name, (kind, mut items))| {
-            items.sort_by(|a, b| (&a.file, a.line, a.index).cmp(&(&b.file, b.line, b.index)));
+            // The updates riding with a base image's come after it (it names the branch).
+            items.sort_by(|a, b| {
+                (a.rides_with.is_some(), &a.file, a.line, a.index).cmp(&(
+                    b.rides_with.is_some(),
+                    &b.file,
+                    b.line,
+                    b.index,
+                ))
+            });
             let plain_title = title(kind, &name, &items);
             let title = match &options.commit_prefix {
                 Some(prefix) => format!("{} {plain_title}", prefix.trim_end()),

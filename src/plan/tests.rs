@@ -21,6 +21,7 @@ fn item(file: &str, line: usize, name: &str, kind: UpdateKind, from: &str, to: &
             },
             fixes: Vec::new(),
             unblocks: Vec::new(),
+            rides_with: None,
             companions: Vec::new(),
             yanked: None,
             age: None,
@@ -29,6 +30,7 @@ fn item(file: &str, line: usize, name: &str, kind: UpdateKind, from: &str, to: &
         group: None,
         link: None,
         companions: Vec::new(),
+        rides_with: None,
     }
 }
 
@@ -272,4 +274,78 @@ fn the_body_names_a_yanked_pin_and_why() {
         "{}",
         branch.body
     );
+}
+
+/// An update riding with a base image's update: on that update's branch (after it, whatever
+/// the file order), and on no branch when that update is not planned.
+#[test]
+fn an_unblocked_update_rides_on_its_image_branch_and_never_alone() {
+    let image = item(
+        "services/api/Dockerfile",
+        1,
+        "docker.io/library/python",
+        UpdateKind::PythonMinor,
+        "3.9-slim",
+        "3.12-slim",
+    );
+    let rider = |file: &str, proposed: &str| {
+        let mut rider = item(file, 3, "click", UpdateKind::Minor, "8.1.7", "8.2.1");
+        rider.rides_with = Some("services/api/Dockerfile".into());
+        rider.update.rides_with = Some(crate::decide::RidesWith {
+            file: "/repo/services/api/Dockerfile".into(),
+            index: 1,
+            line: 1,
+            proposed: proposed.into(),
+            python: "3.12".into(),
+        });
+        rider
+    };
+    let own = item("a/requirements.txt", 3, "click", UpdateKind::Patch, "8.1.7", "8.1.8");
+    let items = vec![own.clone(), rider("a/requirements.txt", "3.12-slim"), image.clone()];
+    let branches = plan(&items, &BTreeMap::new(), &Options::default());
+    let summary: Vec<(String, String, Vec<String>)> = branches
+        .iter()
+        .map(|b| {
+            (
+                b.name.clone(),
+                b.title.clone(),
+                b.items
+                    .iter()
+                    .map(|i| format!("{} {}", i.file, i.update.proposed))
+                    .collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (
+                "repin/a-requirements.txt/click".to_owned(),
+                "Update click to 8.1.8".to_owned(),
+                vec!["a/requirements.txt 8.1.8".to_owned()]
+            ),
+            (
+                "repin/services-api-Dockerfile/python-python-minor".to_owned(),
+                "Update python image to 3.12-slim".to_owned(),
+                vec![
+                    "services/api/Dockerfile 3.12-slim".to_owned(),
+                    "a/requirements.txt 8.2.1".to_owned()
+                ]
+            ),
+        ]
+    );
+    // Without its image update, or riding with another proposal of it: on no branch.
+    for items in [
+        vec![own.clone(), rider("a/requirements.txt", "3.12-slim")],
+        vec![own.clone(), rider("a/requirements.txt", "3.13-slim"), image],
+    ] {
+        let branches = plan(&items, &BTreeMap::new(), &Options::default());
+        assert!(
+            branches
+                .iter()
+                .flat_map(|b| &b.items)
+                .all(|i| i.update.proposed != "8.2.1"),
+            "{branches:#?}"
+        );
+    }
 }

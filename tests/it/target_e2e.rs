@@ -254,3 +254,148 @@ fn every_file_gets_its_own_python_and_nothing_is_downgraded() {
         "{table}"
     );
 }
+
+/// `[images] group-unblocked`: the package update a base image's Python-minor update lets in
+/// rides with it, in `check`, in `apply` (written with the image update, instead of the
+/// package's own update) and never alone.
+#[test]
+fn unblocked_updates_ride_with_the_python_minor_update_when_asked() {
+    let index = StaticIndex::start(&[
+        ("click", "8.1.7", Some(">=3.7"), None),
+        ("click", "8.1.8", Some(">=3.7"), None),
+        ("click", "8.2.1", Some(">=3.10"), None),
+        // Needs 3.13: still held on 3.12, so it rides with nothing.
+        ("rich", "13.0.0", Some(">=3.7"), None),
+        ("rich", "14.0.0", Some(">=3.13"), None),
+    ]);
+    let registry = Registry::start(RegistryAuth::None);
+    for tag in ["3.9-slim", "3.12-slim"] {
+        registry.push_index(
+            "library/python",
+            tag,
+            &format!("{tag}/amd64"),
+            &format!("{tag}/arm64"),
+        );
+    }
+    let home = tempfile::tempdir().unwrap();
+    let setup = |group: bool| {
+        let repo = tempfile::tempdir().unwrap();
+        let r = repo.path();
+        std::fs::create_dir(r.join(".git")).unwrap();
+        write(
+            r,
+            "repin.toml",
+            &format!(
+                "[[indexes]]\nurl = \"{}\"\nprimary = true\n\n[registries.\"docker.io\"]\nurl = \"http://{}\"\n\n[update]\npin-digests = false\n\n[images]\ngroup-unblocked = {group}\n\n[advisories]\nsource = \"off\"\n",
+                index.index_url(),
+                registry.host
+            ),
+        );
+        write(
+            r,
+            "services/legacy/Dockerfile",
+            "FROM python:3.9-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n",
+        );
+        write(
+            r,
+            "services/legacy/requirements.txt",
+            "click==8.1.7\nrich==13.0.0\n",
+        );
+        repo
+    };
+    let updates_of = |report: &Value, dir: &str| -> Vec<String> {
+        report["updates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| {
+                let rides = &u["rides_with"];
+                format!(
+                    "{} {} {} -> {}{}",
+                    u["file"].as_str().unwrap().replace(&format!("{dir}/"), ""),
+                    u["name"].as_str().unwrap(),
+                    u["current"].as_str().unwrap(),
+                    u["proposed"].as_str().unwrap(),
+                    if rides.is_null() {
+                        String::new()
+                    } else {
+                        format!(
+                            " with {}:{} {} (Python {})",
+                            rides["file"].as_str().unwrap().replace(&format!("{dir}/"), ""),
+                            rides["line"],
+                            rides["proposed"].as_str().unwrap(),
+                            rides["python"].as_str().unwrap()
+                        )
+                    }
+                )
+            })
+            .collect()
+    };
+
+    // Not asked: nothing rides.
+    let repo = setup(false);
+    let dir = repo.path().to_str().unwrap();
+    let out = repin(home.path(), &["check", "--format", "json", dir]);
+    let updates = updates_of(&json(&out), dir);
+    assert!(!updates.iter().any(|u| u.contains(" with ")), "{updates:#?}");
+
+    // Asked: click 8.2.1 (needs 3.10) goes with the move to 3.12; rich 14 (needs 3.13) not.
+    let repo = setup(true);
+    let r = repo.path();
+    let dir = r.to_str().unwrap();
+    let out = repin(home.path(), &["check", "--format", "json", dir]);
+    let report = json(&out);
+    let updates = updates_of(&report, dir);
+    let image_update = updates
+        .iter()
+        .find(|u| u.contains("docker.io/library/python 3.9-slim -> 3.12-slim"))
+        .unwrap_or_else(|| panic!("{updates:#?}"));
+    assert!(!image_update.contains(" with "), "{image_update}");
+    for expected in [
+        "services/legacy/requirements.txt click 8.1.7 -> 8.1.8",
+        "services/legacy/requirements.txt click 8.1.7 -> 8.2.1 with services/legacy/Dockerfile:1 3.12-slim (Python 3.12)",
+    ] {
+        assert!(
+            updates.contains(&expected.to_owned()),
+            "{expected} in {updates:#?}"
+        );
+    }
+    assert!(!updates.iter().any(|u| u.contains(" rich ")), "{updates:#?}");
+    let out = repin(home.path(), &["check", dir]);
+    let table = String::from_utf8_lossy(&out.stdout).replace(&format!("{dir}/"), "");
+    assert!(
+        table.contains("8.1.7 → 8.2.1  minor    newest minor release; it needs a newer Python: goes with the base image's python-minor update to 3.12-slim (services/legacy/Dockerfile:1)"),
+        "{table}"
+    );
+
+    // Never alone: the image update not chosen, click gets its own update.
+    let out = repin(home.path(), &["apply", "--only", "click", dir]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let requirements = r.join("services/legacy/requirements.txt");
+    let dockerfile = r.join("services/legacy/Dockerfile");
+    assert_eq!(
+        std::fs::read_to_string(&requirements).unwrap(),
+        "click==8.1.8\nrich==13.0.0\n"
+    );
+    assert!(
+        std::fs::read_to_string(&dockerfile)
+            .unwrap()
+            .starts_with("FROM python:3.9-slim\n")
+    );
+
+    // With the image update: click moves to what the new Python installs, in the same apply.
+    write(r, "services/legacy/requirements.txt", "click==8.1.7\nrich==13.0.0\n");
+    let out = repin(home.path(), &["apply", dir]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        std::fs::read_to_string(&requirements).unwrap(),
+        "click==8.2.1\nrich==13.0.0\n"
+    );
+    assert!(
+        std::fs::read_to_string(&dockerfile)
+            .unwrap()
+            .starts_with("FROM python:3.12-slim\n"),
+        "{}",
+        std::fs::read_to_string(&dockerfile).unwrap()
+    );
+}

@@ -29,12 +29,14 @@ fn item(name: &str, from: &str, to: &str, security: bool) -> Item {
             age: None,
             reason: String::new(),
             unblocks: Vec::new(),
+            rides_with: None,
             companions: Vec::new(),
             yanked: None,
         },
         group: None,
         link: None,
         companions: Vec::new(),
+        rides_with: None,
     }
 }
 
