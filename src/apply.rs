@@ -210,7 +210,9 @@ pub fn plan_edits(
                 let Some(o) = o else { continue };
                 // An update riding with a base image's update is never written without it.
                 let rides = o.update.rides_with.as_ref().is_some_and(|r| {
-                    r.file == unit.path && r.index == unit.index && r.proposed == unit.update.proposed
+                    r.file == unit.path
+                        && r.index == unit.index
+                        && r.proposed == unit.update.proposed
                 });
                 if rides {
                     queue.push((

@@ -194,10 +194,9 @@ pub fn items(
                         relative(&c.file, workdir).unwrap_or_else(|| c.file.display().to_string())
                     })
                     .collect(),
-                rides_with: update
-                    .rides_with
-                    .as_ref()
-                    .map(|r| relative(&r.file, workdir).unwrap_or_else(|| r.file.display().to_string())),
+                rides_with: update.rides_with.as_ref().map(|r| {
+                    relative(&r.file, workdir).unwrap_or_else(|| r.file.display().to_string())
+                }),
             });
         }
     }

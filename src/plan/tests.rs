@@ -300,8 +300,19 @@ fn an_unblocked_update_rides_on_its_image_branch_and_never_alone() {
         });
         rider
     };
-    let own = item("a/requirements.txt", 3, "click", UpdateKind::Patch, "8.1.7", "8.1.8");
-    let items = vec![own.clone(), rider("a/requirements.txt", "3.12-slim"), image.clone()];
+    let own = item(
+        "a/requirements.txt",
+        3,
+        "click",
+        UpdateKind::Patch,
+        "8.1.7",
+        "8.1.8",
+    );
+    let items = vec![
+        own.clone(),
+        rider("a/requirements.txt", "3.12-slim"),
+        image.clone(),
+    ];
     let branches = plan(&items, &BTreeMap::new(), &Options::default());
     let summary: Vec<(String, String, Vec<String>)> = branches
         .iter()

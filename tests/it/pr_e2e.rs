@@ -1006,3 +1006,67 @@ fn a_pull_request_someone_else_pushed_to_is_listed_as_open() {
     assert!(body.contains("## Held back by limits\n\nNone.\n"), "{body}");
     assert!(!body.contains("3.1.4"), "{body}");
 }
+
+/// `[images] group-unblocked` (issue 17): the package update a base image's Python-minor update
+/// lets in goes in that update's pull request, beside the package's own update that the
+/// current Python installs, with a real Distribution registry for the image.
+#[test]
+fn an_unblocked_update_rides_in_the_python_minor_pull_request() {
+    use support::registry::{Registry, RegistryAuth};
+    let world = setup();
+    // pypiserver's pages carry no `Requires-Python`: a static index that does, in its place.
+    // jinja2 3.2.0 needs Python 3.10: held on the service's 3.9.
+    let index = support::static_index::StaticIndex::start(&[
+        ("flask", "2.2.2", Some(">=3.8"), None),
+        ("flask", "2.2.5", Some(">=3.8"), None),
+        ("jinja2", "3.1.2", Some(">=3.8"), None),
+        ("jinja2", "3.1.3", Some(">=3.8"), None),
+        ("jinja2", "3.2.0", Some(">=3.10"), None),
+    ]);
+    let registry = Registry::start(RegistryAuth::None);
+    for tag in ["3.9-slim", "3.12-slim"] {
+        registry.push_index(
+            "library/python",
+            tag,
+            &format!("{tag}/amd64"),
+            &format!("{tag}/arm64"),
+        );
+    }
+    let config = std::fs::read_to_string(world.checkout.join("repin.toml"))
+        .unwrap()
+        .replace(world._pypi.index_url().as_str(), &index.index_url());
+    let config = format!(
+        "{config}\n[registries.\"docker.io\"]\nurl = \"http://{}\"\n\n[update]\npin-digests = false\n\n[images]\ngroup-unblocked = true\n",
+        registry.host
+    );
+    let dockerfile =
+        "FROM python:3.9-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n";
+    world.push_main(
+        &[("repin.toml", &config), ("Dockerfile", dockerfile)],
+        "Add a Dockerfile",
+    );
+    world.run(&[]);
+    let branch = "repin/Dockerfile/python-python-minor";
+    let mut changed = world.remote.changed(branch);
+    changed.sort();
+    assert_eq!(changed, ["Dockerfile", "requirements.txt"]);
+    assert_eq!(
+        world.remote.file(branch, "Dockerfile"),
+        dockerfile.replace("3.9-slim", "3.12-slim")
+    );
+    let requirements = world.remote.file(branch, "requirements.txt");
+    assert!(
+        requirements.contains("jinja2==3.2.0  # templates\n"),
+        "{requirements}"
+    );
+    // Nothing else of the file moves in it (flask's update has its own branch).
+    assert!(requirements.contains("flask==2.2.2 \\\n"), "{requirements}");
+    let pull = world.pull(branch);
+    assert_eq!(pull.title, "chore(deps): Update python image to 3.12-slim");
+    assert!(pull.body.contains("jinja2"), "{}", pull.body);
+    // jinja2's own update, for the Python the service runs on today.
+    let own = world
+        .remote
+        .file("repin/requirements.txt/jinja2", "requirements.txt");
+    assert!(own.contains("jinja2==3.1.3  # templates\n"), "{own}");
+}

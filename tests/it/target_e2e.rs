@@ -321,7 +321,10 @@ fn unblocked_updates_ride_with_the_python_minor_update_when_asked() {
                     } else {
                         format!(
                             " with {}:{} {} (Python {})",
-                            rides["file"].as_str().unwrap().replace(&format!("{dir}/"), ""),
+                            rides["file"]
+                                .as_str()
+                                .unwrap()
+                                .replace(&format!("{dir}/"), ""),
                             rides["line"],
                             rides["proposed"].as_str().unwrap(),
                             rides["python"].as_str().unwrap()
@@ -337,7 +340,10 @@ fn unblocked_updates_ride_with_the_python_minor_update_when_asked() {
     let dir = repo.path().to_str().unwrap();
     let out = repin(home.path(), &["check", "--format", "json", dir]);
     let updates = updates_of(&json(&out), dir);
-    assert!(!updates.iter().any(|u| u.contains(" with ")), "{updates:#?}");
+    assert!(
+        !updates.iter().any(|u| u.contains(" with ")),
+        "{updates:#?}"
+    );
 
     // Asked: click 8.2.1 (needs 3.10) goes with the move to 3.12; rich 14 (needs 3.13) not.
     let repo = setup(true);
@@ -360,7 +366,10 @@ fn unblocked_updates_ride_with_the_python_minor_update_when_asked() {
             "{expected} in {updates:#?}"
         );
     }
-    assert!(!updates.iter().any(|u| u.contains(" rich ")), "{updates:#?}");
+    assert!(
+        !updates.iter().any(|u| u.contains(" rich ")),
+        "{updates:#?}"
+    );
     let out = repin(home.path(), &["check", dir]);
     let table = String::from_utf8_lossy(&out.stdout).replace(&format!("{dir}/"), "");
     assert!(
@@ -370,7 +379,11 @@ fn unblocked_updates_ride_with_the_python_minor_update_when_asked() {
 
     // Never alone: the image update not chosen, click gets its own update.
     let out = repin(home.path(), &["apply", "--only", "click", dir]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let requirements = r.join("services/legacy/requirements.txt");
     let dockerfile = r.join("services/legacy/Dockerfile");
     assert_eq!(
@@ -384,9 +397,17 @@ fn unblocked_updates_ride_with_the_python_minor_update_when_asked() {
     );
 
     // With the image update: click moves to what the new Python installs, in the same apply.
-    write(r, "services/legacy/requirements.txt", "click==8.1.7\nrich==13.0.0\n");
+    write(
+        r,
+        "services/legacy/requirements.txt",
+        "click==8.1.7\nrich==13.0.0\n",
+    );
     let out = repin(home.path(), &["apply", dir]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(
         std::fs::read_to_string(&requirements).unwrap(),
         "click==8.2.1\nrich==13.0.0\n"
