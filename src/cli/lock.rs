@@ -192,7 +192,7 @@ fn lock(args: &LockArgs) -> Result<(), CliError> {
     .refreshing(refresh);
     let resolution = crate::lock::resolve(&source, &request).map_err(CliError::lock)?;
     // Pins with no wheel for a platform the image is built for: built from source there.
-    let platforms = lock_platforms(
+    let platforms = crate::lock::wheels::platforms_for(
         &request.target.python,
         file_target.as_ref(),
         &checker.config.config.images.platforms,
@@ -304,33 +304,6 @@ fn file_target(
             .filter(|t| t.from.is_known())
     };
     of(output).or_else(|| of(&args.input))
-}
-
-/// The platforms the lock's pins are installed on: the file's own (its stage's `--platform`
-/// and C library) and every one of `[images] platforms`, for the lock's Python.
-fn lock_platforms(
-    python: &pep440_rs::Version,
-    file_target: Option<&crate::target::Target>,
-    configured: &[String],
-) -> Vec<crate::lock::wheels::Platform> {
-    let release = python.release();
-    let minor = (
-        release.first().copied().unwrap_or(3),
-        release.get(1).copied().unwrap_or(0),
-    );
-    let libc = file_target
-        .and_then(|t| t.libc)
-        .unwrap_or(crate::target::Libc::Glibc);
-    let mut platforms: Vec<crate::lock::wheels::Platform> = Vec::new();
-    let own = file_target.and_then(|t| t.platform.clone());
-    for oci in own.iter().chain(configured) {
-        if let Some(platform) = crate::lock::wheels::Platform::new(minor, oci, libc) {
-            if !platforms.contains(&platform) {
-                platforms.push(platform);
-            }
-        }
-    }
-    platforms
 }
 
 /// The command recorded in the header: enough to re-create this lock.

@@ -181,6 +181,31 @@ pub fn platform_gaps<'a>(
     gaps
 }
 
+/// The platforms a lock's pins are installed on: the file's own (its stage's `--platform` and
+/// C library) and every one of `[images] platforms`, for the lock's Python.
+pub fn platforms_for(
+    python: &pep440_rs::Version,
+    file_target: Option<&crate::target::Target>,
+    configured: &[String],
+) -> Vec<Platform> {
+    let release = python.release();
+    let minor = (
+        release.first().copied().unwrap_or(3),
+        release.get(1).copied().unwrap_or(0),
+    );
+    let libc = file_target.and_then(|t| t.libc).unwrap_or(Libc::Glibc);
+    let mut platforms: Vec<Platform> = Vec::new();
+    let own = file_target.and_then(|t| t.platform.clone());
+    for oci in own.iter().chain(configured) {
+        if let Some(platform) = Platform::new(minor, oci, libc) {
+            if !platforms.contains(&platform) {
+                platforms.push(platform);
+            }
+        }
+    }
+    platforms
+}
+
 /// The warning for one gap.
 pub fn describe_gap(platform: &Platform, name: &str, version: &str, gap: &Gap) -> String {
     match gap {

@@ -504,6 +504,12 @@ impl Checker {
             let input = lock.input.clone();
             let target = lock.target.clone();
             let wants: Vec<Want> = triggers.iter().map(|t| t.want.clone()).collect();
+            // The image may be built for more platforms than the lock is resolved for.
+            let platforms = crate::lock::wheels::platforms_for(
+                &target.python,
+                outcome.targets.of(&path),
+                &self.config.config.images.platforms,
+            );
             let job = tokio::task::spawn_blocking(move || {
                 let job = Job {
                     path: &path,
@@ -511,15 +517,23 @@ impl Checker {
                     input: &input,
                     target: &target,
                 };
-                let results: Vec<Relocked> = wants
+                let results: Vec<(Relocked, Vec<(bool, String)>)> = wants
                     .iter()
-                    .map(|w| relock(source.as_ref(), job, std::slice::from_ref(w), false))
+                    .map(|w| {
+                        let result = relock(source.as_ref(), job, std::slice::from_ref(w), false);
+                        let gaps = match &result {
+                            Ok(done) => moved_gaps(&source, &done.relock.moved, &platforms),
+                            Err(_) => Vec::new(),
+                        };
+                        (result, gaps)
+                    })
                     .collect();
                 (path, results)
             });
             jobs.push((job, triggers));
         }
         let mut held: Vec<(usize, usize, String)> = Vec::new();
+        let mut warnings: Vec<String> = Vec::new();
         for (job, triggers) in jobs {
             let (path, results) = match job.await {
                 Ok(done) => done,
@@ -528,11 +542,37 @@ impl Checker {
                     continue;
                 }
             };
-            for (trigger, result) in triggers.iter().zip(results) {
+            for (trigger, (result, gaps)) in triggers.iter().zip(results) {
                 let update =
                     &mut outcome.findings[trigger.finding].decision.updates[trigger.update];
                 match result {
+                    // A pin moved to a release that installs on none of a platform in use.
+                    Ok(_) if gaps.iter().any(|(nothing, _)| *nothing) => {
+                        let why: Vec<&str> = gaps
+                            .iter()
+                            .filter(|(nothing, _)| *nothing)
+                            .map(|(_, why)| why.as_str())
+                            .collect();
+                        held.push((
+                            trigger.finding,
+                            trigger.update,
+                            format!(
+                                "the re-lock for {} {} cannot be installed on a platform the image is built for: {}",
+                                trigger.want.name,
+                                trigger.want.version,
+                                why.join("; ")
+                            ),
+                        ));
+                    }
                     Ok(done) => {
+                        warnings.extend(gaps.into_iter().map(|(_, why)| {
+                            format!(
+                                "{}: the re-lock for {} {}: {why}",
+                                crate::cli::shown(&path),
+                                trigger.want.name,
+                                trigger.want.version
+                            )
+                        }));
                         let proposed = done
                             .resolution
                             .packages
@@ -581,12 +621,44 @@ impl Checker {
                 }
             }
         }
+        outcome.warnings.extend(warnings);
         // Newest first, so removing an update keeps the indexes of the others valid.
         held.sort();
         for (f, u, why) in held.into_iter().rev() {
             hold_back(outcome, f, u, why);
         }
     }
+}
+
+/// For each pin a re-lock moves to, each platform in use it has no wheel for: whether nothing
+/// of it installs there (else pip builds it from its sdist), and the warning.
+fn moved_gaps(
+    source: &PypiSource,
+    moved: &[crate::manifest::edit::MovedPin],
+    platforms: &[crate::lock::wheels::Platform],
+) -> Vec<(bool, String)> {
+    let pins: Vec<(String, String, crate::lock::wheels::ReleaseFiles)> = moved
+        .iter()
+        .filter_map(|m| {
+            let to = m.to.as_ref()?;
+            let name = pep508_rs::PackageName::from_str(&m.name).ok()?;
+            let version = Version::from_str(to).ok()?;
+            Some((
+                m.name.clone(),
+                to.clone(),
+                source.release_files(&name, &version)?,
+            ))
+        })
+        .collect();
+    crate::lock::wheels::platform_gaps(&pins, platforms)
+        .into_iter()
+        .map(|(platform, name, version, gap)| {
+            (
+                gap == crate::lock::wheels::Gap::NothingInstalls,
+                crate::lock::wheels::describe_gap(platform, name, version, &gap),
+            )
+        })
+        .collect()
 }
 
 /// The update's own reason, as the first words of the re-lock's.

@@ -383,4 +383,48 @@ fn lock_names_pins_without_a_wheel_for_a_platform_in_use() {
     let stderr = text(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(!stderr.contains("has no wheel for"), "{stderr}");
+
+    // The re-lock `check` makes for an update says the same of the pins it moves (issue 13):
+    // fastlib 2.1 builds from its sdist on linux/arm64 (a warning), binonly 2.1 installs on
+    // nothing there (held back).
+    for name in ["fastlib", "binonly"] {
+        let written = write_wheel_with(dir, name, "2.1", &Meta::default());
+        std::fs::rename(
+            &written,
+            dir.join(format!(
+                "{name}-2.1-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
+            )),
+        )
+        .unwrap();
+    }
+    write_sdist_with(dir, "fastlib", "2.1", &Meta::default());
+    std::fs::write(
+        root.join("repin.toml"),
+        "[python]\nversion = \"3.12\"\n\n[images]\nplatforms = [\"linux/amd64\", \"linux/arm64\"]\n\n[advisories]\nsource = \"off\"\n",
+    )
+    .unwrap();
+    let output = repin_in(
+        root,
+        home.path(),
+        &["check", "--no-cache", "--format", "json", "."],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", text(&output.stderr)));
+    let updates: Vec<String> = report["updates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| format!("{} {} {}", u["name"], u["proposed"], u["kind"]))
+        .collect();
+    assert_eq!(updates, ["\"fastlib\" \"2.1\" \"lock\""], "{report:#}");
+    let warnings = report["warnings"].to_string();
+    assert!(
+        warnings.contains("the re-lock for fastlib 2.1: `fastlib` 2.1 has no wheel for CPython 3.12 on linux/arm64 (glibc): pip builds it from its sdist"),
+        "{report:#}"
+    );
+    let others = report.to_string();
+    assert!(
+        others.contains("the re-lock for binonly 2.1 cannot be installed on a platform the image is built for: `binonly` 2.1 has no wheel for CPython 3.12 on linux/arm64 (glibc) and no sdist"),
+        "{report:#}"
+    );
 }
