@@ -325,7 +325,8 @@ impl Checker {
                 ManifestDetails::Requirements(r) => r.lock.as_ref().and_then(lock_input),
                 ManifestDetails::Dockerfile(_)
                 | ManifestDetails::Pyproject(_)
-                | ManifestDetails::UvLock(_) => None,
+                | ManifestDetails::UvLock(_)
+                | ManifestDetails::Pylock(_) => None,
             };
             let relock = match input {
                 Some(input) => format!(

@@ -184,6 +184,38 @@ pub fn python_packages<'a>(manifests: impl IntoIterator<Item = &'a Manifest>) ->
         .collect()
 }
 
+/// Hold back every update of a `pylock.toml`'s pins: the tool that wrote it re-locks it (its
+/// `created-by`), and repin does not run that tool. One note per file says so; the pins are
+/// still looked up, so `check` shows what is due and `audit` judges every one.
+fn hold_pylock_updates(manifests: &[&Manifest], outcome: &mut Outcome) {
+    let locks: HashMap<&Path, &crate::manifest::pylock::PylockFile> = manifests
+        .iter()
+        .filter_map(|m| match &m.details {
+            crate::manifest::ManifestDetails::Pylock(file) => Some((m.source.path(), file)),
+            _ => None,
+        })
+        .collect();
+    let mut held: BTreeMap<PathBuf, usize> = BTreeMap::new();
+    for f in 0..outcome.findings.len() {
+        let Some(file) = locks.get(outcome.findings[f].file.as_path()) else {
+            continue;
+        };
+        let advice = file.relock_advice();
+        for u in (0..outcome.findings[f].decision.updates.len()).rev() {
+            *held.entry(outcome.findings[f].file.clone()).or_default() += 1;
+            relock::hold_back(outcome, f, u, advice.clone());
+        }
+    }
+    for (path, count) in held {
+        let advice = locks[path.as_path()].relock_advice();
+        outcome.notes.push(format!(
+            "{}: {count} update{} held back: {advice}",
+            crate::cli::shown(&path),
+            if count == 1 { "" } else { "s" }
+        ));
+    }
+}
+
 /// The releases of a lookup as the decision rules want them; hashes only when `with_hashes`
 /// (the requirement is hashed) and only for versions newer than `floor` (the others are never
 /// proposed, and some projects have thousands of files).
@@ -301,6 +333,7 @@ impl Checker {
         self.relock_updates(&locks, &mut outcome).await;
         self.relock_inputs(&manifests, &locks, &mut outcome).await;
         self.relock_uv(&manifests, workspace, &mut outcome).await;
+        hold_pylock_updates(&manifests, &mut outcome);
         let maintenance = self.config.config.update.lock_maintenance;
         if self.lock_maintenance && maintenance.due(self.now) {
             self.maintain_locks(&locks, maintenance, &mut outcome).await;

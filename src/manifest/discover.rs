@@ -155,6 +155,9 @@ fn classify_at(path: &Path, file: &Path) -> Option<ManifestKind> {
     if super::uv_lock::is_uv_lock(name) {
         return Some(ManifestKind::UvLock);
     }
+    if super::pylock::is_pylock(name) {
+        return Some(ManifestKind::Pylock);
+    }
     let in_requirements_dir = path
         .parent()
         .into_iter()

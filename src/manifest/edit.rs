@@ -173,15 +173,21 @@ pub fn edit(manifest: &Manifest, requests: &[Request]) -> Result<Edited, EditErr
     }
     // uv's lock carries uv's resolution (forks, markers, every file's hash): it changes only
     // as uv re-locks it, never a line at a time.
-    if manifest.kind == super::ManifestKind::UvLock && !requests.is_empty() {
+    // So does a `pylock.toml`, by the tool that wrote it.
+    let locked_by_tool = match manifest.kind {
+        super::ManifestKind::UvLock => {
+            Some("`uv.lock` is re-locked by uv, never edited line by line")
+        }
+        super::ManifestKind::Pylock => {
+            Some("`pylock.toml` is re-locked by the tool that wrote it, never edited line by line")
+        }
+        _ => None,
+    };
+    if let (Some(why), false) = (locked_by_tool, requests.is_empty()) {
         let request = requests.first();
         let dependency = request.and_then(|r| manifest.dependencies.get(r.index));
         return Err(match dependency {
-            Some(dependency) => not_editable(
-                manifest,
-                dependency,
-                "`uv.lock` is re-locked by uv, never edited line by line",
-            ),
+            Some(dependency) => not_editable(manifest, dependency, why),
             None => EditError::NoSuchDependency {
                 path: manifest.source.path().to_path_buf(),
                 index: request.map_or(0, |r| r.index),

@@ -14,9 +14,11 @@ pub mod check;
 pub mod discover;
 pub mod dockerfile;
 pub mod edit;
+pub mod pylock;
 pub mod pyproject;
 pub mod python;
 pub mod requirements;
+mod toml_text;
 pub mod uv_lock;
 pub mod workspace;
 
@@ -39,16 +41,21 @@ pub enum ManifestKind {
     Pyproject,
     /// A `uv.lock`: every locked package, pinned; updated only by re-locking with uv.
     UvLock,
+    /// A `pylock.toml` (PEP 751): every locked package, pinned; re-locked by the tool that
+    /// wrote it, never edited.
+    Pylock,
 }
 
 impl ManifestKind {
-    /// The name used in output (`requirements`, `dockerfile`, `pyproject`, `uv-lock`).
+    /// The name used in output (`requirements`, `dockerfile`, `pyproject`, `uv-lock`,
+    /// `pylock`).
     pub fn as_str(self) -> &'static str {
         match self {
             ManifestKind::Requirements => "requirements",
             ManifestKind::Dockerfile => "dockerfile",
             ManifestKind::Pyproject => "pyproject",
             ManifestKind::UvLock => "uv-lock",
+            ManifestKind::Pylock => "pylock",
         }
     }
 }
@@ -86,6 +93,8 @@ pub enum ManifestDetails {
     Pyproject(pyproject::PyprojectFile),
     /// A `uv.lock`: its packages, sources and files.
     UvLock(uv_lock::UvLockFile),
+    /// A `pylock.toml`: its packages, where they install from, and the tool that wrote it.
+    Pylock(pylock::PylockFile),
 }
 
 /// What sort of thing a dependency is.
@@ -282,5 +291,6 @@ pub fn parse(source: SourceFile, kind: ManifestKind) -> Manifest {
         ManifestKind::Dockerfile => dockerfile::parse(source),
         ManifestKind::Pyproject => pyproject::parse(source),
         ManifestKind::UvLock => uv_lock::parse(source),
+        ManifestKind::Pylock => pylock::parse(source),
     }
 }

@@ -161,6 +161,8 @@ pub enum RequirementOrigin {
     Pyproject,
     /// A `[[package]]` entry of a `uv.lock`.
     UvLock,
+    /// A `[[packages]]` entry of a `pylock.toml`.
+    Pylock,
 }
 
 /// A Python requirement with the spans of its parts (all into the manifest's text).

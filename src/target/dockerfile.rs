@@ -30,7 +30,8 @@ pub(super) fn stage_targets(
             }
             ManifestDetails::Requirements(_)
             | ManifestDetails::Pyproject(_)
-            | ManifestDetails::UvLock(_) => None,
+            | ManifestDetails::UvLock(_)
+            | ManifestDetails::Pylock(_) => None,
         })
         .collect()
 }

@@ -317,9 +317,10 @@ pub fn find(workspace: &Workspace, config: &Loaded, root: &Path, now: i64) -> Ta
                 ManifestKind::Dockerfile => stage_targets
                     .get(path)
                     .and_then(|s| s.last().cloned().flatten()),
-                ManifestKind::Requirements | ManifestKind::Pyproject | ManifestKind::UvLock => {
-                    dockerfile::nearest(workspace, path, &stage_targets)
-                }
+                ManifestKind::Requirements
+                | ManifestKind::Pyproject
+                | ManifestKind::UvLock
+                | ManifestKind::Pylock => dockerfile::nearest(workspace, path, &stage_targets),
             })
             .or_else(|| {
                 configured(config, relative).map(|(python, line)| {

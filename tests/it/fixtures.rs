@@ -119,6 +119,13 @@ fn render(m: &Manifest) -> String {
                 file.version, file.revision, file.requires_python
             );
         }
+        ManifestDetails::Pylock(file) => {
+            let _ = writeln!(
+                out,
+                "lock-version: {:?}, created-by: {:?}, requires-python: {:?}",
+                file.lock_version, file.created_by, file.requires_python
+            );
+        }
     }
     for d in &m.dependencies {
         let p = m.source.position(d.span.start);

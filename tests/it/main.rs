@@ -24,6 +24,7 @@ mod lock_e2e;
 mod lock_oracle;
 mod lock_ranges;
 mod pr_e2e;
+mod pylock_e2e;
 mod pyproject_e2e;
 mod queue_postgres;
 mod readme;

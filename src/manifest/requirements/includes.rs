@@ -44,7 +44,8 @@ fn details(manifest: &Manifest) -> Option<&RequirementsFile> {
         ManifestDetails::Requirements(file) => Some(file),
         ManifestDetails::Dockerfile(_)
         | ManifestDetails::Pyproject(_)
-        | ManifestDetails::UvLock(_) => None,
+        | ManifestDetails::UvLock(_)
+        | ManifestDetails::Pylock(_) => None,
     }
 }
 

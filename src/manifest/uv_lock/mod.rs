@@ -25,9 +25,10 @@ use std::str::FromStr;
 
 use pep440_rs::{Version, VersionSpecifiers};
 use serde::Serialize;
-use toml_edit::{Document, Item, TableLike, Value};
+use toml_edit::{Document, Item, TableLike};
 
 use super::python::{IndexOptions, Pin, PinOperator, PythonRequirement, RequirementOrigin};
+use super::toml_text::{self, strings, tables_of};
 use super::{Dependency, Manifest, ManifestDetails, ManifestKind, SkipReason};
 use crate::text::{Diagnostic, SourceFile, Span};
 use crate::vocab::normalize_name;
@@ -290,10 +291,7 @@ impl Parser<'_> {
     }
 
     fn span_of(&self, item: &Item) -> Span {
-        let len = self.source.text().len();
-        item.span().map_or(Span::empty(0), |r| {
-            Span::new(r.start.min(len), r.end.min(len))
-        })
+        toml_text::span_of(self.source, item)
     }
 
     fn error(&mut self, item: &Item, message: String) {
@@ -302,21 +300,8 @@ impl Parser<'_> {
             .push(Diagnostic::error(self.source, span, message));
     }
 
-    /// The span of a string value's text, when its bytes are its text (a basic or literal
-    /// string without escapes on one line), else the whole value (so a place is still known).
     fn text_span(&self, item: &Item, text: &str) -> (Span, bool) {
-        let span = self.span_of(item);
-        let raw = self.source.slice(span);
-        let quoted = raw.len() >= 2
-            && (raw.starts_with('"') && raw.ends_with('"')
-                || raw.starts_with('\'') && raw.ends_with('\''))
-            && !raw.starts_with("\"\"\"")
-            && !raw.starts_with("'''");
-        if quoted && &raw[1..raw.len() - 1] == text {
-            (Span::new(span.start + 1, span.end - 1), true)
-        } else {
-            (span, false)
-        }
+        toml_text::text_span(self.source, item, text)
     }
 
     /// One `[[package]]` entry: the package and its dependency, or why it is not one.
@@ -510,29 +495,6 @@ impl Parser<'_> {
         }
         files
     }
-}
-
-/// The tables of an array of inline tables or an array of tables.
-fn tables_of(item: Option<&Item>) -> Vec<&dyn TableLike> {
-    match item {
-        Some(Item::Value(Value::Array(array))) => array
-            .iter()
-            .filter_map(|v| v.as_inline_table().map(|t| t as &dyn TableLike))
-            .collect(),
-        Some(Item::ArrayOfTables(tables)) => tables.iter().map(|t| t as &dyn TableLike).collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// The strings of an array (others are passed over).
-fn strings(item: Option<&Item>) -> Vec<String> {
-    item.and_then(Item::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// The normalised `name`s of a list of `{ name = … }` tables.
