@@ -214,36 +214,32 @@ pub fn plan_edits(
                         && r.index == unit.index
                         && r.proposed == unit.update.proposed
                 });
-                if rides {
-                    queue.push((
-                        other,
-                        EditFailure {
-                            path: o.path.clone(),
-                            index: o.index,
-                            message: format!(
-                                "{}: not updated: it goes with the update of {} to {}, which is not: {}",
-                                o.path.display(),
-                                unit.path.display(),
-                                unit.update.proposed,
-                                failure.message
-                            ),
-                        },
-                    ));
+                let why = if rides {
+                    format!(
+                        "it goes with the update of {} to {}, which is not",
+                        unit.path.display(),
+                        unit.update.proposed
+                    )
                 } else if relocks_of(o).iter().any(|r| written.contains(r)) {
-                    queue.push((
-                        other,
-                        EditFailure {
-                            path: o.path.clone(),
-                            index: o.index,
-                            message: format!(
-                                "{}: not updated: it is re-locked as one with an update of {} that is not: {}",
-                                o.path.display(),
-                                unit.path.display(),
-                                failure.message
-                            ),
-                        },
-                    ));
-                }
+                    format!(
+                        "it is re-locked as one with an update of {} that is not",
+                        unit.path.display()
+                    )
+                } else {
+                    continue;
+                };
+                queue.push((
+                    other,
+                    EditFailure {
+                        path: o.path.clone(),
+                        index: o.index,
+                        message: format!(
+                            "{}: not updated: {why}: {}",
+                            o.path.display(),
+                            failure.message
+                        ),
+                    },
+                ));
             }
             failures.push(EditFailure {
                 path: unit.path.clone(),
@@ -655,6 +651,90 @@ mod tests {
                 "repo/requirements.in: not updated: repo/requirements.txt moves with it, and its edit failed: "
             ),
             "{message}"
+        );
+    }
+
+    /// click's own patch update, and its update riding with the `.in`'s flask update.
+    fn rider_finding() -> Finding {
+        let update = |proposed: &str, rides: bool| Update {
+            kind: UpdateKind::Patch,
+            current: "8.1.7".into(),
+            proposed: proposed.into(),
+            change: Change::PythonVersion {
+                version: proposed.into(),
+                hashes: None,
+            },
+            fixes: Vec::new(),
+            age: None,
+            reason: String::new(),
+            unblocks: Vec::new(),
+            rides_with: rides.then(|| crate::decide::RidesWith {
+                file: PathBuf::from("repo/requirements.in"),
+                index: 0,
+                line: 1,
+                proposed: ">=3.1.3,<4".into(),
+                python: "3.12".into(),
+            }),
+            yanked: None,
+            companions: Vec::new(),
+        };
+        let mut decision = Decision::none(crate::decide::NoUpdate::UpToDate);
+        decision.none = None;
+        decision.updates = vec![update("8.1.8", false), update("8.2.1", true)];
+        Finding {
+            file: PathBuf::from("repo/other.txt"),
+            index: 0,
+            decision,
+        }
+    }
+
+    #[test]
+    fn an_update_riding_with_another_is_written_with_it_or_not_at_all() {
+        let mut workspace = workspace();
+        workspace.manifests.push(crate::manifest::parse(
+            SourceFile::from_text(
+                Path::new("repo/other.txt"),
+                Encoding::Utf8,
+                "click==8.1.7\n".into(),
+            ),
+            ManifestKind::Requirements,
+        ));
+        let text = |edits: &[FileEdit], path: &str| {
+            edits
+                .iter()
+                .find(|e| e.path == Path::new(path))
+                .map(|e| e.edited.manifest.source.text().to_owned())
+        };
+        // Its carrier written: the rider, instead of click's own update.
+        let findings = [finding("3.1.3", "3.1.3"), rider_finding()];
+        let (edits, failures) = plan_edits(&workspace, &findings, &|_, _| true);
+        assert!(failures.is_empty(), "{failures:?}");
+        assert_eq!(
+            text(&edits, "repo/other.txt").as_deref(),
+            Some("click==8.2.1\n")
+        );
+        // Its carrier not chosen: click's own update.
+        let (edits, _) = plan_edits(&workspace, &findings, &|f, _| {
+            f.file != Path::new("repo/requirements.in")
+        });
+        assert_eq!(
+            text(&edits, "repo/other.txt").as_deref(),
+            Some("click==8.1.8\n")
+        );
+        // Its carrier fails: neither is written, and the rider says why.
+        let findings = [finding("3.1.2", "3.1.3"), rider_finding()];
+        let (edits, failures) = plan_edits(&workspace, &findings, &|_, _| true);
+        assert_eq!(text(&edits, "repo/other.txt"), None, "{edits:?}");
+        let rider = failures
+            .iter()
+            .find(|f| f.path == Path::new("repo/other.txt"))
+            .unwrap_or_else(|| panic!("{failures:?}"));
+        assert!(
+            rider.message.starts_with(
+                "repo/other.txt: not updated: it goes with the update of repo/requirements.in to >=3.1.3,<4, which is not: "
+            ),
+            "{}",
+            rider.message
         );
     }
 }

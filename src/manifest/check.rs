@@ -254,3 +254,31 @@ pub fn every_edit_verifies_or_is_refused(manifest: &Manifest) -> Result<Vec<Stri
     }
     Ok(refused)
 }
+
+/// One fuzz input of a manifest reader: the first byte picks the dependency whose trial edit
+/// is tried, the rest is the file. The file must read back byte for byte (a panic otherwise:
+/// the fuzzer's failure signal), its spans hold, and the picked edit verifies or is refused.
+pub fn fuzz_input(
+    file_name: &str,
+    kind: super::ManifestKind,
+    data: &[u8],
+) -> Result<(), CheckError> {
+    let Some((pick, text)) = data.split_first() else {
+        return Ok(());
+    };
+    let Ok(source) = crate::text::SourceFile::from_bytes(file_name, text) else {
+        return Ok(());
+    };
+    let manifest = super::parse(source, kind);
+    assert_eq!(
+        manifest.source.to_bytes(),
+        text,
+        "the file does not read back"
+    );
+    spans_are_consistent(&manifest)?;
+    let count = manifest.dependencies.len();
+    if count == 0 {
+        return Ok(());
+    }
+    edit_verifies_or_is_refused(&manifest, usize::from(*pick) % count)
+}

@@ -14,6 +14,7 @@ pub mod check;
 pub mod discover;
 pub mod dockerfile;
 pub mod edit;
+mod locked;
 pub mod pylock;
 pub mod pyproject;
 pub mod python;

@@ -21,11 +21,11 @@ mod tests;
 
 use std::str::FromStr;
 
-use pep440_rs::{Version, VersionSpecifiers};
+use pep440_rs::Version;
 use serde::Serialize;
 use toml_edit::{Document, Item, TableLike};
 
-use super::python::{IndexOptions, Pin, PinOperator, PythonRequirement, RequirementOrigin};
+use super::python::RequirementOrigin;
 use super::toml_text::{span_of, strings, tables_of, text_span};
 use super::{Dependency, Manifest, ManifestDetails, ManifestKind, SkipReason};
 use crate::text::{Diagnostic, SourceFile, Span};
@@ -319,60 +319,20 @@ impl Parser<'_> {
                 .map(str::to_owned),
             files: self.files(table),
         };
-        let span = version_span.unwrap_or(name_span);
-        // A version written with escapes has no place inside it that holds its text.
-        let pin_span = if verbatim {
-            span
-        } else {
-            Span::empty(span.start)
-        };
-        let pin = match (&version, parsed) {
-            (Some(text), Some(Ok(parsed))) => Some(Pin {
-                operator: PinOperator::Equal,
-                text: text.clone(),
-                version: Some(parsed),
-                span: pin_span,
-            }),
-            _ => None,
-        };
-        let specifier = pin.as_ref().and_then(|pin| {
-            Some(super::python::Specifier {
-                text: pin.text.clone(),
-                span: pin.span,
-                parsed: VersionSpecifiers::from_str(&format!("=={}", pin.text)).ok()?,
-            })
-        });
-        let mut index = IndexOptions::default();
-        if let Some(url) = &index_url {
-            index.index_url = Some(url.clone());
-            let place = crate::text::place(self.source.path(), self.source.position(span.start));
-            index.note_place(url, &place);
-        }
-        let requirement = PythonRequirement {
-            written_name: written.to_owned(),
-            name_span,
-            extras: Vec::new(),
-            specifier,
-            pin,
-            marker: None,
-            parsed_marker: None,
-            url: None,
-            url_span: None,
-            editable: source == Some(PackageSource::Editable),
-            hashes: Vec::new(),
-            index,
-            via: Vec::new(),
-            entry_span: Span::new(name_span.start.min(span.start), name_span.end.max(span.end)),
-            origin: RequirementOrigin::Pylock,
-        };
-        let mut dependency = Dependency::from_python(requirement, skip);
-        if version.is_none() {
-            dependency.current = String::new();
-            dependency.span = name_span;
-        } else if !verbatim {
-            dependency.span = span;
-            self.source.slice(span).clone_into(&mut dependency.current);
-        }
+        let dependency = super::locked::dependency(
+            self.source,
+            super::locked::Entry {
+                written,
+                name_span,
+                version: version.as_deref().zip(parsed.and_then(Result::ok)),
+                version_span,
+                verbatim,
+                skip,
+                index_url,
+                editable: source == Some(PackageSource::Editable),
+                origin: RequirementOrigin::Pylock,
+            },
+        );
         Ok((package, dependency))
     }
 

@@ -23,11 +23,11 @@ mod tests;
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use pep440_rs::{Version, VersionSpecifiers};
+use pep440_rs::Version;
 use serde::Serialize;
 use toml_edit::{Document, Item, TableLike};
 
-use super::python::{IndexOptions, Pin, PinOperator, PythonRequirement, RequirementOrigin};
+use super::python::RequirementOrigin;
 use super::toml_text::{self, strings, tables_of};
 use super::{Dependency, Manifest, ManifestDetails, ManifestKind, SkipReason};
 use crate::text::{Diagnostic, SourceFile, Span};
@@ -389,68 +389,23 @@ impl Parser<'_> {
             dev_dependencies: grouped_names(table.get("dev-dependencies")),
             files,
         };
-        let span = version_span.unwrap_or(name_span);
-        // A version written with escapes has no place inside it that holds its text: its pin
-        // claims nothing (an empty span), and the dependency's value is the string as written.
-        let pin_span = if verbatim {
-            span
-        } else {
-            Span::empty(span.start)
-        };
-        let pin = match (&version, parsed) {
-            (Some(text), Some(Ok(parsed))) => Some(Pin {
-                operator: PinOperator::Equal,
-                text: text.clone(),
-                version: Some(parsed),
-                span: pin_span,
-            }),
-            _ => None,
-        };
-        let specifier = pin.as_ref().and_then(|pin| {
-            Some(super::python::Specifier {
-                text: pin.text.clone(),
-                span: pin.span,
-                parsed: VersionSpecifiers::from_str(&format!("=={}", pin.text)).ok()?,
-            })
-        });
-        let index = match &source {
-            Some(PackageSource::Registry(url)) => {
-                let mut options = IndexOptions {
-                    index_url: Some(url.clone()),
-                    ..IndexOptions::default()
-                };
-                let place =
-                    crate::text::place(self.source.path(), self.source.position(span.start));
-                options.note_place(url, &place);
-                options
-            }
-            _ => IndexOptions::default(),
-        };
-        let requirement = PythonRequirement {
-            written_name: written.to_owned(),
-            name_span,
-            extras: Vec::new(),
-            specifier,
-            pin,
-            marker: None,
-            parsed_marker: None,
-            url: None,
-            url_span: None,
-            editable: matches!(source, Some(PackageSource::Editable(_))),
-            hashes: Vec::new(),
-            index,
-            via: Vec::new(),
-            entry_span: Span::new(name_span.start.min(span.start), name_span.end.max(span.end)),
-            origin: RequirementOrigin::UvLock,
-        };
-        let mut dependency = Dependency::from_python(requirement, skip);
-        if version.is_none() {
-            dependency.current = String::new();
-            dependency.span = name_span;
-        } else if !verbatim {
-            dependency.span = span;
-            self.source.slice(span).clone_into(&mut dependency.current);
-        }
+        let dependency = super::locked::dependency(
+            self.source,
+            super::locked::Entry {
+                written,
+                name_span,
+                version: version.as_deref().zip(parsed.and_then(Result::ok)),
+                version_span,
+                verbatim,
+                skip,
+                index_url: match &source {
+                    Some(PackageSource::Registry(url)) => Some(url.clone()),
+                    _ => None,
+                },
+                editable: matches!(source, Some(PackageSource::Editable(_))),
+                origin: RequirementOrigin::UvLock,
+            },
+        );
         Ok((package, dependency))
     }
 
