@@ -375,6 +375,11 @@ impl Checker {
             };
             // Everything may move: every project's page is asked again.
             let source = source.refreshing(crate::registry::pypi::Refresh::All);
+            let platforms = crate::lock::wheels::platforms_for(
+                &lock.target.python,
+                outcome.targets.of(path),
+                &self.config.config.images.platforms,
+            );
             let (path, existing, input, target) = (
                 path.clone(),
                 lock.existing.clone(),
@@ -390,14 +395,35 @@ impl Checker {
                         input: &input,
                         target: &target,
                     };
-                    relock(&source, job, &[], true)
+                    let result = relock(&source, job, &[], true);
+                    let gaps = match &result {
+                        Ok(done) => moved_gaps(&source, &done.relock.moved, &platforms),
+                        Err(_) => Vec::new(),
+                    };
+                    result.map(|done| (done, gaps))
                 }),
             ));
         }
         for (finding, job) in jobs {
             let file = crate::cli::shown(&outcome.findings[finding].file);
             match job.await {
-                Ok(Ok(done)) if !done.relock.moved.is_empty() => {
+                // A pin moved to a release that installs on nothing of a platform in use.
+                Ok(Ok((_, gaps))) if gaps.iter().any(|(nothing, _)| *nothing) => {
+                    let why: Vec<String> = gaps
+                        .into_iter()
+                        .filter(|(nothing, _)| *nothing)
+                        .map(|(_, why)| why)
+                        .collect();
+                    outcome.warnings.push(format!(
+                        "{file}: lock maintenance is held back: its re-lock cannot be installed on a platform the image is built for: {}",
+                        why.join("; ")
+                    ));
+                }
+                Ok(Ok((done, gaps))) if !done.relock.moved.is_empty() => {
+                    outcome.warnings.extend(
+                        gaps.into_iter()
+                            .map(|(_, why)| format!("{file}: lock maintenance: {why}")),
+                    );
                     let moves: Vec<String> =
                         done.relock.moved.iter().map(|m| m.describe()).collect();
                     let n = done.relock.moved.len();
