@@ -326,7 +326,8 @@ impl Checker {
                 ManifestDetails::Dockerfile(_)
                 | ManifestDetails::Pyproject(_)
                 | ManifestDetails::UvLock(_)
-                | ManifestDetails::Pylock(_) => None,
+                | ManifestDetails::Pylock(_)
+                | ManifestDetails::PoetryLock(_) => None,
             };
             let relock = match input {
                 Some(input) => format!(

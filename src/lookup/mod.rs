@@ -184,34 +184,41 @@ pub fn python_packages<'a>(manifests: impl IntoIterator<Item = &'a Manifest>) ->
         .collect()
 }
 
-/// Hold back every update of a `pylock.toml`'s pins: the tool that wrote it re-locks it (its
-/// `created-by`), and repin does not run that tool. One note per file says so; the pins are
-/// still looked up, so `check` shows what is due and `audit` judges every one.
-fn hold_pylock_updates(manifests: &[&Manifest], outcome: &mut Outcome) {
-    let locks: HashMap<&Path, &crate::manifest::pylock::PylockFile> = manifests
+/// Hold back every update of the pins of a lock that only its own tool re-locks (a
+/// `pylock.toml`, by its `created-by`; a `poetry.lock`, by Poetry): repin does not run that
+/// tool. One note per file says so; the pins are still looked up, so `check` shows what is due
+/// and `audit` judges every one.
+fn hold_tool_lock_updates(manifests: &[&Manifest], outcome: &mut Outcome) {
+    use crate::manifest::ManifestDetails;
+    let advice: HashMap<&Path, String> = manifests
         .iter()
-        .filter_map(|m| match &m.details {
-            crate::manifest::ManifestDetails::Pylock(file) => Some((m.source.path(), file)),
-            _ => None,
+        .filter_map(|m| {
+            let advice = match &m.details {
+                ManifestDetails::Pylock(file) => file.relock_advice(),
+                ManifestDetails::PoetryLock(_) => {
+                    crate::manifest::poetry_lock::RELOCK_ADVICE.to_owned()
+                }
+                _ => return None,
+            };
+            Some((m.source.path(), advice))
         })
         .collect();
     let mut held: BTreeMap<PathBuf, usize> = BTreeMap::new();
     for f in 0..outcome.findings.len() {
-        let Some(file) = locks.get(outcome.findings[f].file.as_path()) else {
+        let Some(why) = advice.get(outcome.findings[f].file.as_path()) else {
             continue;
         };
-        let advice = file.relock_advice();
         for u in (0..outcome.findings[f].decision.updates.len()).rev() {
             *held.entry(outcome.findings[f].file.clone()).or_default() += 1;
-            relock::hold_back(outcome, f, u, advice.clone());
+            relock::hold_back(outcome, f, u, why.clone());
         }
     }
     for (path, count) in held {
-        let advice = locks[path.as_path()].relock_advice();
         outcome.notes.push(format!(
-            "{}: {count} update{} held back: {advice}",
+            "{}: {count} update{} held back: {}",
             crate::cli::shown(&path),
-            if count == 1 { "" } else { "s" }
+            if count == 1 { "" } else { "s" },
+            advice[path.as_path()]
         ));
     }
 }
@@ -333,7 +340,7 @@ impl Checker {
         self.relock_updates(&locks, &mut outcome).await;
         self.relock_inputs(&manifests, &locks, &mut outcome).await;
         self.relock_uv(&manifests, workspace, &mut outcome).await;
-        hold_pylock_updates(&manifests, &mut outcome);
+        hold_tool_lock_updates(&manifests, &mut outcome);
         let maintenance = self.config.config.update.lock_maintenance;
         if self.lock_maintenance && maintenance.due(self.now) {
             self.maintain_locks(&locks, maintenance, &mut outcome).await;

@@ -158,6 +158,9 @@ fn classify_at(path: &Path, file: &Path) -> Option<ManifestKind> {
     if super::pylock::is_pylock(name) {
         return Some(ManifestKind::Pylock);
     }
+    if super::poetry_lock::is_poetry_lock(name) {
+        return Some(ManifestKind::PoetryLock);
+    }
     let in_requirements_dir = path
         .parent()
         .into_iter()

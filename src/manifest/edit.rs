@@ -181,6 +181,9 @@ pub fn edit(manifest: &Manifest, requests: &[Request]) -> Result<Edited, EditErr
         super::ManifestKind::Pylock => {
             Some("`pylock.toml` is re-locked by the tool that wrote it, never edited line by line")
         }
+        super::ManifestKind::PoetryLock => {
+            Some("`poetry.lock` is re-locked by Poetry, never edited line by line")
+        }
         _ => None,
     };
     if let (Some(why), false) = (locked_by_tool, requests.is_empty()) {

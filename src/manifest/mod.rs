@@ -15,6 +15,7 @@ pub mod discover;
 pub mod dockerfile;
 pub mod edit;
 mod locked;
+pub mod poetry_lock;
 pub mod pylock;
 pub mod pyproject;
 pub mod python;
@@ -45,11 +46,13 @@ pub enum ManifestKind {
     /// A `pylock.toml` (PEP 751): every locked package, pinned; re-locked by the tool that
     /// wrote it, never edited.
     Pylock,
+    /// A `poetry.lock`: every locked package, pinned; re-locked by Poetry, never edited.
+    PoetryLock,
 }
 
 impl ManifestKind {
     /// The name used in output (`requirements`, `dockerfile`, `pyproject`, `uv-lock`,
-    /// `pylock`).
+    /// `pylock`, `poetry-lock`).
     pub fn as_str(self) -> &'static str {
         match self {
             ManifestKind::Requirements => "requirements",
@@ -57,6 +60,7 @@ impl ManifestKind {
             ManifestKind::Pyproject => "pyproject",
             ManifestKind::UvLock => "uv-lock",
             ManifestKind::Pylock => "pylock",
+            ManifestKind::PoetryLock => "poetry-lock",
         }
     }
 }
@@ -96,6 +100,8 @@ pub enum ManifestDetails {
     UvLock(uv_lock::UvLockFile),
     /// A `pylock.toml`: its packages, where they install from, and the tool that wrote it.
     Pylock(pylock::PylockFile),
+    /// A `poetry.lock`: its packages and where they install from.
+    PoetryLock(poetry_lock::PoetryLockFile),
 }
 
 /// What sort of thing a dependency is.
@@ -293,5 +299,6 @@ pub fn parse(source: SourceFile, kind: ManifestKind) -> Manifest {
         ManifestKind::Pyproject => pyproject::parse(source),
         ManifestKind::UvLock => uv_lock::parse(source),
         ManifestKind::Pylock => pylock::parse(source),
+        ManifestKind::PoetryLock => poetry_lock::parse(source),
     }
 }

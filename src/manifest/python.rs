@@ -163,6 +163,8 @@ pub enum RequirementOrigin {
     UvLock,
     /// A `[[packages]]` entry of a `pylock.toml`.
     Pylock,
+    /// A `[[package]]` entry of a `poetry.lock`.
+    PoetryLock,
 }
 
 /// A Python requirement with the spans of its parts (all into the manifest's text).

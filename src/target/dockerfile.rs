@@ -31,7 +31,8 @@ pub(super) fn stage_targets(
             ManifestDetails::Requirements(_)
             | ManifestDetails::Pyproject(_)
             | ManifestDetails::UvLock(_)
-            | ManifestDetails::Pylock(_) => None,
+            | ManifestDetails::Pylock(_)
+            | ManifestDetails::PoetryLock(_) => None,
         })
         .collect()
 }

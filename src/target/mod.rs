@@ -320,7 +320,8 @@ pub fn find(workspace: &Workspace, config: &Loaded, root: &Path, now: i64) -> Ta
                 ManifestKind::Requirements
                 | ManifestKind::Pyproject
                 | ManifestKind::UvLock
-                | ManifestKind::Pylock => dockerfile::nearest(workspace, path, &stage_targets),
+                | ManifestKind::Pylock
+                | ManifestKind::PoetryLock => dockerfile::nearest(workspace, path, &stage_targets),
             })
             .or_else(|| {
                 configured(config, relative).map(|(python, line)| {

@@ -119,6 +119,13 @@ fn render(m: &Manifest) -> String {
                 file.version, file.revision, file.requires_python
             );
         }
+        ManifestDetails::PoetryLock(file) => {
+            let _ = writeln!(
+                out,
+                "lock-version: {:?}, python-versions: {:?}",
+                file.lock_version, file.python_versions
+            );
+        }
         ManifestDetails::Pylock(file) => {
             let _ = writeln!(
                 out,

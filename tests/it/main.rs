@@ -23,6 +23,7 @@ mod image_cve_e2e;
 mod lock_e2e;
 mod lock_oracle;
 mod lock_ranges;
+mod poetry_lock_e2e;
 mod pr_e2e;
 mod pylock_e2e;
 mod pyproject_e2e;

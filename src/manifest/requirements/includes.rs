@@ -45,7 +45,8 @@ fn details(manifest: &Manifest) -> Option<&RequirementsFile> {
         ManifestDetails::Dockerfile(_)
         | ManifestDetails::Pyproject(_)
         | ManifestDetails::UvLock(_)
-        | ManifestDetails::Pylock(_) => None,
+        | ManifestDetails::Pylock(_)
+        | ManifestDetails::PoetryLock(_) => None,
     }
 }
 
