@@ -332,9 +332,6 @@ impl ListingStore {
             return;
         }
         let path = self.path(indexes, &listing.name);
-        let temp = path.with_extension(format!("tmp-{}", std::process::id()));
-        if std::fs::write(&temp, bytes).is_err() || std::fs::rename(&temp, &path).is_err() {
-            let _ = std::fs::remove_file(&temp);
-        }
+        let _ = crate::text::atomic::write(&path, &bytes, crate::text::atomic::Durability::Cache);
     }
 }

@@ -39,6 +39,7 @@ use crate::manifest::uv_lock::{PackageSource, UvLockFile};
 use crate::manifest::workspace::Workspace;
 use crate::manifest::{Manifest, ManifestDetails, ManifestKind};
 use crate::text::SourceFile;
+use crate::text::atomic::{self, Durability};
 use crate::versioning::UpdateKind;
 
 /// How long one `uv lock` may run.
@@ -237,10 +238,13 @@ pub async fn run_uv(project: &UvProject, job: &UvJob) -> Result<String, UvRelock
         .map_err(UvRelockError::Scratch)?;
     let project_dir = scratch.path().join("project");
     std::fs::create_dir(&project_dir).map_err(UvRelockError::Scratch)?;
-    std::fs::write(project_dir.join("pyproject.toml"), &job.pyproject)
-        .map_err(UvRelockError::Scratch)?;
-    std::fs::write(project_dir.join("uv.lock"), &project.lock_text)
-        .map_err(UvRelockError::Scratch)?;
+    // A scratch directory of repin's own: no sync needed, but files are written one way.
+    let scratch_file = |name: &str, text: &str| {
+        atomic::write(&project_dir.join(name), text.as_bytes(), Durability::Cache)
+            .map_err(UvRelockError::Scratch)
+    };
+    scratch_file("pyproject.toml", &job.pyproject)?;
+    scratch_file("uv.lock", &project.lock_text)?;
     let cache = std::env::var_os("UV_CACHE_DIR")
         .map(PathBuf::from)
         .or_else(|| dirs::cache_dir().map(|d| d.join("repin").join("uv")))

@@ -4,12 +4,15 @@
 //! [`Span`]s (byte ranges into that text). Edits are [`Edit`]s spliced by [`apply`], which checks
 //! that each span still holds the text it was computed from; the edited file is encoded back in
 //! the encoding it was read in, so a UTF-16 file with CRLF line endings stays exactly that.
+//! Command lines inside files (a `RUN` command, requirements-file options) are split into
+//! words with spans by [`shell_words`], which knows shell quoting and nothing of pip or Docker.
 
 pub mod atomic;
 mod diagnostic;
 mod edit;
 mod mapped;
 pub mod repo_fs;
+pub mod shell_words;
 mod source;
 mod span;
 

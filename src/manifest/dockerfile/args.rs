@@ -6,6 +6,7 @@
 //! tag that an `ARG` supplies edits the `ARG` line.
 
 use crate::text::Mapped;
+use crate::text::shell_words::{self, Syntax};
 
 /// A whitespace-separated word of an instruction, quotes removed, with its provenance.
 #[derive(Debug, Clone)]
@@ -18,63 +19,29 @@ pub struct Word {
     pub end: usize,
 }
 
-/// Split arguments into words: whitespace separates, quotes group and are removed, the escape
-/// character keeps the next character (including `$`, which then stays literal: it is recorded
-/// as `\$` in the value so substitution skips it).
+/// Split arguments into words ([`Syntax::dockerfile`]): whitespace separates, quotes group and
+/// are removed, the escape character keeps the next character (including `$`, which then stays
+/// literal: it is recorded as `\$` in the value so substitution skips it).
 pub fn words(args: &Mapped, escape: char) -> Vec<Word> {
     let text = args.text();
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        if chars[i].1.is_whitespace() {
-            i += 1;
-            continue;
-        }
-        let start = chars[i].0;
-        let mut value = Mapped::new();
-        while i < chars.len() && !chars[i].1.is_whitespace() {
-            let (pos, c) = chars[i];
-            if c == '"' || c == '\'' {
-                let quote = c;
-                i += 1;
-                while i < chars.len() && chars[i].1 != quote {
-                    let (p, ch) = chars[i];
-                    if quote == '"' && ch == escape && i + 1 < chars.len() {
-                        let (np, nc) = chars[i + 1];
-                        if nc == '$' {
-                            value.push_synthetic("\\");
-                            value.push_slice(args, np, np + 1);
-                        } else {
-                            value.push_slice(args, np, np + nc.len_utf8());
-                        }
-                        i += 2;
-                        continue;
-                    }
-                    value.push_slice(args, p, p + ch.len_utf8());
-                    i += 1;
-                }
-                i += 1; // the closing quote
-                continue;
-            }
-            if c == escape && i + 1 < chars.len() {
-                let (np, nc) = chars[i + 1];
-                if nc == '$' {
+    shell_words::split(text, 0, Syntax::dockerfile(escape))
+        .tokens
+        .into_iter()
+        .map(|token| {
+            let mut value = Mapped::new();
+            for piece in &token.pieces {
+                if piece.escaped && &text[piece.span.range()] == "$" {
                     value.push_synthetic("\\");
-                    value.push_slice(args, np, np + 1);
-                } else {
-                    value.push_slice(args, np, np + nc.len_utf8());
                 }
-                i += 2;
-                continue;
+                value.push_slice(args, piece.span.start, piece.span.end);
             }
-            value.push_slice(args, pos, pos + c.len_utf8());
-            i += 1;
-        }
-        let end = chars.get(i).map_or(text.len(), |(p, _)| *p);
-        out.push(Word { value, start, end });
-    }
-    out
+            Word {
+                value,
+                start: token.raw.start,
+                end: token.raw.end,
+            }
+        })
+        .collect()
 }
 
 /// The longest value substitution builds from variables: far above any image reference (a

@@ -8,6 +8,7 @@
 
 use crate::manifest::python::IndexOptions;
 use crate::text::Mapped;
+use crate::text::shell_words::{self, Kind, Syntax};
 
 /// A shell token with its place in the `RUN` arguments.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,113 +20,25 @@ pub struct ShellToken {
     pub verbatim: Option<(usize, usize)>,
     /// Range of the raw token.
     pub raw: (usize, usize),
-    /// Whether this is an operator (`&&`, `||`, `;`, `|`, `&`, `(`, `)`, a redirection).
+    /// Whether this is an operator (`&&`, `||`, `;`, `|`, `&`, `(`, `)`, a redirection) or a
+    /// `#` comment: either ends a command's arguments.
     pub operator: bool,
 }
 
-/// Characters that end a shell word unquoted and separate commands or redirect them: control
-/// operators, subshell brackets and redirections. Each ends a pip argument list.
-fn is_operator(c: char) -> bool {
-    matches!(c, '&' | '|' | ';' | '(' | ')' | '<' | '>')
-}
-
-/// Tokenise shell text: whitespace separates, quotes group, the escape character (`\` in a
-/// shell, whatever the Dockerfile's escape) keeps the next character, operators split commands.
+/// Tokenise shell text ([`Syntax::SHELL`]): whitespace separates, quotes group, the backslash
+/// keeps the next character, operators and comments end commands (a comment is an operator
+/// here: what follows it on the line is no argument).
 pub fn shell_tokens(text: &str) -> Vec<ShellToken> {
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let mut out: Vec<ShellToken> = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let (pos, c) = chars[i];
-        if c.is_whitespace() {
-            i += 1;
-            continue;
-        }
-        if is_operator(c) {
-            let mut end = i + 1;
-            if end < chars.len() && chars[end].1 == c && c != ';' {
-                end += 1;
-            }
-            let mut start = pos;
-            // `2>/dev/null`: the digits before a redirection are its file descriptor, not a word.
-            if matches!(c, '<' | '>') {
-                if let Some(last) = out.last() {
-                    if !last.operator
-                        && last.raw.1 == pos
-                        && last.text.bytes().all(|b| b.is_ascii_digit())
-                    {
-                        start = last.raw.0;
-                        out.pop();
-                    }
-                }
-            }
-            let raw_end = chars.get(end).map_or(text.len(), |(p, _)| *p);
-            out.push(ShellToken {
-                text: text[start..raw_end].to_owned(),
-                verbatim: None,
-                raw: (start, raw_end),
-                operator: true,
-            });
-            i = end;
-            continue;
-        }
-        let start = pos;
-        let mut value = String::new();
-        let mut quotes = 0;
-        let mut escaped = false;
-        while i < chars.len() {
-            let (_, ch) = chars[i];
-            if ch.is_whitespace() || is_operator(ch) {
-                break;
-            }
-            match ch {
-                '\'' | '"' => {
-                    quotes += 1;
-                    i += 1;
-                    while i < chars.len() && chars[i].1 != ch {
-                        if ch == '"' && chars[i].1 == '\\' && i + 1 < chars.len() {
-                            escaped = true;
-                            i += 1;
-                        }
-                        value.push(chars[i].1);
-                        i += 1;
-                    }
-                    i += 1;
-                }
-                '\\' if i + 1 < chars.len() => {
-                    escaped = true;
-                    value.push(chars[i + 1].1);
-                    i += 2;
-                }
-                _ => {
-                    value.push(ch);
-                    i += 1;
-                }
-            }
-        }
-        let end = chars.get(i).map_or(text.len(), |(p, _)| *p);
-        let raw = &text[start..end];
-        let verbatim = if escaped {
-            None
-        } else if quotes == 0 {
-            Some((start, end))
-        } else if quotes == 1
-            && raw.len() >= 2
-            && (raw.starts_with('"') || raw.starts_with('\''))
-            && raw.ends_with(&raw[..1])
-        {
-            Some((start + 1, end - 1))
-        } else {
-            None
-        };
-        out.push(ShellToken {
-            text: value,
-            verbatim,
-            raw: (start, end),
-            operator: false,
-        });
-    }
-    out
+    shell_words::split(text, 0, Syntax::SHELL)
+        .tokens
+        .into_iter()
+        .map(|token| ShellToken {
+            verbatim: token.verbatim(text).map(|s| (s.start, s.end)),
+            raw: (token.raw.start, token.raw.end),
+            operator: token.kind != Kind::Word,
+            text: token.value,
+        })
+        .collect()
 }
 
 /// Tokens of an exec-form `["pip", "install", ...]`, or `None` when the text is not a JSON
@@ -452,6 +365,13 @@ mod tests {
         );
         assert!(requirements("pip freeze > r.txt && pip list").is_empty());
         assert!(requirements("echo pip install x==1").is_empty());
+        // The shell reads a `#` at the start of a word as a comment to the end of the line.
+        assert_eq!(
+            requirements("pip install flask==3.1.0 # not gunicorn==1\npip install x#y==1"),
+            vec!["flask==3.1.0", "x#y==1"]
+        );
+        // Quoted digits are a word, not the file descriptor of a redirection.
+        assert_eq!(requirements("pip install \"2\">log"), vec!["2"]);
     }
 
     #[test]

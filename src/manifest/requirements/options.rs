@@ -1,87 +1,14 @@
-//! pip's requirements-file options: tokenising (as `shlex.split` does) and recognising them.
+//! pip's requirements-file options: recognising them in the line's words, which
+//! [`shell_words`] splits as `shlex.split` does ([`Syntax::SHLEX`]).
 
-/// A shell-like token of an option string, with its place in the logical line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Token {
-    /// The text with quotes and escapes removed.
-    pub text: String,
-    /// Start of the raw token in the logical line.
-    pub start: usize,
-    /// End of the raw token in the logical line.
-    pub end: usize,
-    /// Whether the token was quoted or escaped (then `text` differs from the raw bytes).
-    pub quoted: bool,
-}
+use crate::text::shell_words::{self, Syntax, Token};
 
-/// Split `text` (from `offset` on) into tokens the way `shlex.split` does: whitespace
-/// separates, single and double quotes group, a backslash escapes outside single quotes.
-/// An unclosed quote runs to the end (pip would reject the line; the caller reports it).
-pub fn tokenize(text: &str, offset: usize) -> (Vec<Token>, Option<usize>) {
-    let mut tokens = Vec::new();
-    let chars: Vec<(usize, char)> = text[offset..]
-        .char_indices()
-        .map(|(i, c)| (i + offset, c))
-        .collect();
-    let mut i = 0;
-    let mut unclosed = None;
-    while i < chars.len() {
-        if chars[i].1.is_whitespace() {
-            i += 1;
-            continue;
-        }
-        let start = chars[i].0;
-        let mut value = String::new();
-        let mut quoted = false;
-        while i < chars.len() && !chars[i].1.is_whitespace() {
-            let (pos, c) = chars[i];
-            match c {
-                '\'' | '"' => {
-                    quoted = true;
-                    i += 1;
-                    let mut closed = false;
-                    while i < chars.len() {
-                        let (_, q) = chars[i];
-                        if q == c {
-                            closed = true;
-                            i += 1;
-                            break;
-                        }
-                        if c == '"'
-                            && q == '\\'
-                            && i + 1 < chars.len()
-                            && matches!(chars[i + 1].1, '"' | '\\')
-                        {
-                            value.push(chars[i + 1].1);
-                            i += 2;
-                            continue;
-                        }
-                        value.push(q);
-                        i += 1;
-                    }
-                    if !closed {
-                        unclosed.get_or_insert(pos);
-                    }
-                }
-                '\\' if i + 1 < chars.len() => {
-                    quoted = true;
-                    value.push(chars[i + 1].1);
-                    i += 2;
-                }
-                _ => {
-                    value.push(c);
-                    i += 1;
-                }
-            }
-        }
-        let end = chars.get(i).map_or(text.len(), |(p, _)| *p);
-        tokens.push(Token {
-            text: value,
-            start,
-            end,
-            quoted,
-        });
-    }
-    (tokens, unclosed)
+/// Split a logical line's options (`text` from byte `from` on) into words as pip does with
+/// `shlex.split`; an unclosed quote runs to the end and its place is returned too (pip would
+/// reject the line; the caller reports it).
+pub fn tokenize(text: &str, from: usize) -> (Vec<Token>, Option<usize>) {
+    let split = shell_words::split(text, from, Syntax::SHLEX);
+    (split.tokens, split.unclosed)
 }
 
 /// Options pip accepts in requirements files.
@@ -180,7 +107,7 @@ pub struct Parsed {
     /// The option as written (`--hash`, `-r`).
     pub written: String,
     /// The value, unquoted, with its logical range (inside any quotes when the value is a
-    /// whole token; may be imprecise for an escaped value, see `Token::quoted`).
+    /// whole token; may be imprecise for an escaped value, see [`Token::differs`]).
     pub value: Option<(String, usize, usize)>,
     /// The logical range of the whole option with its value.
     pub start: usize,
@@ -200,14 +127,14 @@ pub struct Problem {
 }
 
 fn value_range(token: &Token, prefix_len: usize) -> (usize, usize) {
-    if token.quoted && prefix_len == 0 {
+    if token.differs() && prefix_len == 0 {
         // `"value"`: the value sits inside the quotes.
         (
-            token.start + 1,
-            token.end.saturating_sub(1).max(token.start + 1),
+            token.raw.start + 1,
+            token.raw.end.saturating_sub(1).max(token.raw.start + 1),
         )
     } else {
-        (token.start + prefix_len, token.end)
+        (token.raw.start + prefix_len, token.raw.end)
     }
 }
 
@@ -219,7 +146,7 @@ pub fn parse(tokens: &[Token]) -> (Vec<Parsed>, Vec<Problem>) {
     let mut i = 0;
     while i < tokens.len() {
         let token = &tokens[i];
-        let text = token.text.as_str();
+        let text = token.value.as_str();
         let (name, written, attached) = if let Some(long) = text.strip_prefix("--") {
             let (key, value) = match long.split_once('=') {
                 Some((k, v)) => (k, Some(v)),
@@ -239,8 +166,8 @@ pub fn parse(tokens: &[Token]) -> (Vec<Parsed>, Vec<Problem>) {
                 None => {
                     problems.push(Problem {
                         message: format!("Unknown option `{full}`"),
-                        start: token.start,
-                        end: token.end,
+                        start: token.raw.start,
+                        end: token.raw.end,
                     });
                     i += 1;
                     continue;
@@ -258,8 +185,8 @@ pub fn parse(tokens: &[Token]) -> (Vec<Parsed>, Vec<Problem>) {
                 None => {
                     problems.push(Problem {
                         message: format!("Unknown option `{text}`"),
-                        start: token.start,
-                        end: token.end,
+                        start: token.raw.start,
+                        end: token.raw.end,
                     });
                     i += 1;
                     continue;
@@ -268,8 +195,8 @@ pub fn parse(tokens: &[Token]) -> (Vec<Parsed>, Vec<Problem>) {
         } else {
             problems.push(Problem {
                 message: format!("Unexpected `{text}` among options"),
-                start: token.start,
-                end: token.end,
+                start: token.raw.start,
+                end: token.raw.end,
             });
             i += 1;
             continue;
@@ -278,24 +205,24 @@ pub fn parse(tokens: &[Token]) -> (Vec<Parsed>, Vec<Problem>) {
             if attached.is_some() {
                 problems.push(Problem {
                     message: format!("`{written}` takes no value"),
-                    start: token.start,
-                    end: token.end,
+                    start: token.raw.start,
+                    end: token.raw.end,
                 });
             }
             options.push(Parsed {
                 name,
                 written,
                 value: None,
-                start: token.start,
-                end: token.end,
+                start: token.raw.start,
+                end: token.raw.end,
             });
             i += 1;
             continue;
         }
         match attached {
             Some((value, prefix)) => {
-                let (vs, ve) = if token.quoted {
-                    (token.start + prefix, token.end)
+                let (vs, ve) = if token.differs() {
+                    (token.raw.start + prefix, token.raw.end)
                 } else {
                     value_range(token, prefix)
                 };
@@ -303,8 +230,8 @@ pub fn parse(tokens: &[Token]) -> (Vec<Parsed>, Vec<Problem>) {
                     name,
                     written,
                     value: Some((value, vs, ve)),
-                    start: token.start,
-                    end: token.end,
+                    start: token.raw.start,
+                    end: token.raw.end,
                 });
                 i += 1;
             }
@@ -314,17 +241,17 @@ pub fn parse(tokens: &[Token]) -> (Vec<Parsed>, Vec<Problem>) {
                     options.push(Parsed {
                         name,
                         written,
-                        value: Some((next.text.clone(), vs, ve)),
-                        start: token.start,
-                        end: next.end,
+                        value: Some((next.value.clone(), vs, ve)),
+                        start: token.raw.start,
+                        end: next.raw.end,
                     });
                     i += 2;
                 }
                 None => {
                     problems.push(Problem {
                         message: format!("`{written}` needs a value"),
-                        start: token.start,
-                        end: token.end,
+                        start: token.raw.start,
+                        end: token.raw.end,
                     });
                     i += 1;
                 }
@@ -347,7 +274,7 @@ mod tests {
     #[test]
     fn tokenises_like_shlex() {
         let (tokens, _) = tokenize(r#"--hash=sha256:ab "a b" 'c d' e\ f"#, 0);
-        let texts: Vec<_> = tokens.iter().map(|t| t.text.as_str()).collect();
+        let texts: Vec<_> = tokens.iter().map(|t| t.value.as_str()).collect();
         assert_eq!(texts, vec!["--hash=sha256:ab", "a b", "c d", "e f"]);
         let (_, unclosed) = tokenize("-i 'https://x", 0);
         assert_eq!(unclosed, Some(3));

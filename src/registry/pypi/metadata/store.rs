@@ -60,12 +60,8 @@ impl Store {
         if std::fs::create_dir_all(dir).is_err() {
             return;
         }
-        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let temp = path.with_extension(format!("tmp-{}-{n}", std::process::id()));
-        if std::fs::write(&temp, metadata).is_err() || std::fs::rename(&temp, &path).is_err() {
-            let _ = std::fs::remove_file(&temp);
-        }
+        // A failed write only costs a download next time: ignored.
+        let _ = crate::text::atomic::write(&path, metadata, crate::text::atomic::Durability::Cache);
     }
 }
 
