@@ -481,10 +481,11 @@ impl Queue {
         every: Duration,
         now: i64,
     ) -> Result<Vec<String>, QueueError> {
+        let interval = every;
         let every = millis(every).max(1);
         let mut due = Vec::new();
         for repository in repositories {
-            let offset = i64::try_from(spread(repository) % every.unsigned_abs()).unwrap_or(0);
+            let offset = millis(offset(repository, interval));
             let taken = each_db!(&self.db, |pool, sql| {
                 sqlx::query(&sql(
                     "INSERT INTO repin_schedule (repository, next_run) VALUES ($1, $2) ON CONFLICT (repository) DO NOTHING",
@@ -535,14 +536,19 @@ fn millis(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX / 4)
 }
 
-/// A stable hash of a repository's name (FNV-1a): where in the interval its runs fall.
-fn spread(repository: &str) -> u64 {
-    repository
+/// Where in each interval of `every` the scheduled runs of `repository` fall: a stable hash of
+/// its name (FNV-1a, case-insensitive, as GitHub's names are) over the interval, to the
+/// millisecond. Every process and every restart computes the same point, and the runs of many
+/// repositories spread over the interval instead of all starting at once.
+pub fn offset(repository: &str, every: Duration) -> Duration {
+    let hash = repository
         .to_lowercase()
         .bytes()
-        .fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
             (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-        })
+        });
+    let interval = u64::try_from(every.as_millis()).unwrap_or(u64::MAX).max(1);
+    Duration::from_millis(hash % interval)
 }
 
 /// Now, in milliseconds since the epoch.

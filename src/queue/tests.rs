@@ -109,6 +109,37 @@ async fn schedules_are_spread_and_taken_once() {
     );
 }
 
+#[test]
+fn schedule_offsets_are_stable_within_the_interval_and_spread() {
+    let hour = Duration::from_secs(3600);
+    // Deterministic: the same name, the same point, whatever the process; GitHub's names are
+    // case-insensitive, and so is the point.
+    assert_eq!(offset("acme/service", hour), offset("acme/service", hour));
+    assert_eq!(offset("acme/service", hour), offset("Acme/Service", hour));
+    assert_ne!(offset("acme/service", hour), offset("acme/worker", hour));
+    // Within the interval, for any interval.
+    for every in [60, 3600, 6 * 3600, 7 * 24 * 3600] {
+        let every = Duration::from_secs(every);
+        for i in 0..500 {
+            assert!(offset(&format!("org{}/repo-{i}", i % 7), every) < every);
+        }
+    }
+    // Spread: 1,000 repositories named alike over an hour fall about evenly into ten
+    // six-minute slots (a uniform spread puts 100 in each), not at the start.
+    let mut slots = [0u32; 10];
+    for i in 0..1000 {
+        let at = offset(&format!("acme/service-{i}"), hour);
+        slots[(at.as_secs() / 360) as usize] += 1;
+    }
+    assert!(slots.iter().all(|n| (60..=140).contains(n)), "{slots:?}");
+    // Names differing in one last character land far apart too.
+    let near: Vec<Duration> = (0..10)
+        .map(|i| offset(&format!("acme/r{i}"), hour))
+        .collect();
+    let first_slot = near.iter().filter(|at| at.as_secs() < 360).count();
+    assert!(first_slot <= 4, "{near:?}");
+}
+
 #[tokio::test]
 async fn bad_urls_say_what_to_write() {
     let error = crate::error::chain(&Queue::open("mysql://x").await.unwrap_err());

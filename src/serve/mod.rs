@@ -22,10 +22,10 @@
 
 pub mod webhook;
 
+pub mod fleet;
 pub mod log;
 pub mod metrics;
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -78,6 +78,9 @@ pub enum ServeError {
     /// GitHub gave no installation token for a run.
     #[error("No installation token")]
     InstallationToken(#[source] crate::forge::github::GitHubError),
+    /// The App's installations or their repositories could not be listed.
+    #[error("Cannot list the repositories of the App's installations")]
+    Installations(#[source] crate::forge::github::GitHubError),
     /// A run's process could not be started.
     #[error("The run could not start")]
     Start(#[source] std::io::Error),
@@ -87,7 +90,9 @@ impl crate::error::Hint for ServeError {
     fn hints(&self) -> Vec<String> {
         match self {
             ServeError::Queue(error) => error.hints(),
-            ServeError::InstallationToken(error) => error.hints(),
+            ServeError::InstallationToken(error) | ServeError::Installations(error) => {
+                error.hints()
+            }
             ServeError::Jwt(error) => error.hints(),
             ServeError::Bind { .. } | ServeError::Signal(_) | ServeError::Start(_) => Vec::new(),
         }
@@ -168,7 +173,8 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// The webhook secret.
     pub secret: Vec<u8>,
-    /// The repositories served (`owner/name`); deliveries for others are ignored.
+    /// The repositories served (`owner/name`); deliveries for others are ignored. Empty with
+    /// an App: every repository of every installation of the App.
     pub repositories: Vec<String>,
     /// Run every repository this often, each at its own point of the interval, besides
     /// webhook deliveries.
@@ -211,9 +217,8 @@ const POLL: Duration = Duration::from_secs(1);
 
 struct Shared {
     secret: Vec<u8>,
-    /// The served repositories as configured, by their lowercased names (GitHub's names are
-    /// case-insensitive).
-    served: BTreeMap<String, String>,
+    /// The served repositories; changed by installation deliveries and listings.
+    served: std::sync::RwLock<fleet::Fleet>,
     queue: Queue,
     /// Wakes idle workers when a job is stored.
     wake: Notify,
@@ -225,6 +230,20 @@ struct Shared {
 }
 
 impl Shared {
+    /// The served repositories (the lock is never held across an `await`).
+    fn fleet(&self) -> std::sync::RwLockReadGuard<'_, fleet::Fleet> {
+        self.served
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Change the served repositories.
+    fn fleet_mut(&self) -> std::sync::RwLockWriteGuard<'_, fleet::Fleet> {
+        self.served
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     fn is_stopping(&self) -> bool {
         self.stopping.load(Ordering::SeqCst)
     }
@@ -357,8 +376,10 @@ async fn delivery(
             shared.metrics.delivery("ignored");
             reply(StatusCode::OK, json!({"ignored": why}))
         }
+        Ok(Event::Installation(change)) => installation(&shared, &shown, &change),
         Ok(Event::Run { repository, why }) => {
-            let Some(configured) = shared.served.get(&repository.to_lowercase()) else {
+            let configured = shared.fleet().get(&repository).map(str::to_owned);
+            let Some(configured) = configured.as_deref() else {
                 shared.metrics.delivery("ignored");
                 return reply(
                     StatusCode::OK,
@@ -420,6 +441,100 @@ async fn delivery(
                 json!({"queued": configured, "already_queued": enqueued == Enqueued::AlreadyQueued}),
             )
         }
+    }
+}
+
+/// An `installation` or `installation_repositories` delivery: the repositories served change
+/// at once (with `--repo`, nothing changes). Nothing is queued: a newly served repository's
+/// runs come with its pushes and its schedule, spread like every other's.
+fn installation(shared: &Shared, delivery: &str, change: &webhook::InstallationChange) -> Response {
+    let about = About {
+        delivery: Some(delivery),
+        ..About::default()
+    };
+    if !shared.fleet().is_discovered() {
+        shared.metrics.delivery("ignored");
+        return reply(
+            StatusCode::OK,
+            json!({"ignored": format!("{}, but only the --repo repositories are served", change.why)}),
+        );
+    }
+    let changed = shared.fleet_mut().apply(change);
+    shared.metrics.delivery("installation");
+    log::info(
+        about,
+        &format!(
+            "{}: now serving {}, no longer {}",
+            change.why,
+            shown_list(&changed.added),
+            shown_list(&changed.removed)
+        ),
+    );
+    reply(
+        StatusCode::OK,
+        json!({"serving": changed.added, "no_longer_serving": changed.removed}),
+    )
+}
+
+/// `a, b` or `none`, for the log.
+fn shown_list(names: &[String]) -> String {
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// List the App's installations' repositories and serve them, logging what changed; `false`
+/// when the installations could not be listed (the set stays as it was).
+async fn relist(shared: &Shared, app: &AppAuth) -> bool {
+    match fleet::list(app).await {
+        Ok(listing) => {
+            let changed = shared.fleet_mut().relist(&listing);
+            let total = shared.fleet().len();
+            log::info(
+                About::default(),
+                &format!(
+                    "the App's {} installations have {total} repositories: serving {} more, {} fewer",
+                    listing.installations.len(),
+                    changed.added.len(),
+                    changed.removed.len()
+                ),
+            );
+            true
+        }
+        Err(error) => {
+            log::error(
+                About::default(),
+                &format!(
+                    "the repositories served stay as they were: {}",
+                    crate::error::chain(&error)
+                ),
+            );
+            false
+        }
+    }
+}
+
+/// How often the App's installations are listed again without `--every`.
+const RELIST: Duration = Duration::from_secs(3600);
+/// How soon a listing that failed is tried again.
+const RELIST_RETRY: Duration = Duration::from_secs(60);
+
+/// List the App's installations again every `every` (sooner after a failure), until the
+/// server stops: an installation whose delivery was missed is served all the same.
+async fn relisting(shared: Arc<Shared>, app: Arc<AppAuth>, every: Duration, mut listed: bool) {
+    loop {
+        let wait = if listed {
+            every
+        } else {
+            RELIST_RETRY.min(every)
+        };
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = shared.stopped() => return,
+        }
+        listed = relist(&shared, &app).await;
     }
 }
 
@@ -670,7 +785,7 @@ fn kill_group(child: &tokio::process::Child) {
 }
 
 /// Queue the scheduled runs that are due, and forget old deliveries, until the server stops.
-async fn schedule(shared: Arc<Shared>, repositories: Vec<String>, every: Option<Duration>) {
+async fn schedule(shared: Arc<Shared>, every: Option<Duration>) {
     let mut ticks = tokio::time::interval(Duration::from_secs(10));
     let mut pruned = Instant::now();
     loop {
@@ -680,6 +795,7 @@ async fn schedule(shared: Arc<Shared>, repositories: Vec<String>, every: Option<
         }
         let now = crate::queue::now();
         if let Some(every) = every {
+            let repositories = shared.fleet().names();
             match shared.queue.due(&repositories, every, now).await {
                 Ok(due) => {
                     for repository in due {
@@ -796,11 +912,10 @@ pub async fn run(settings: Settings, ready: impl FnOnce(SocketAddr)) -> Result<(
         .map_err(ServeError::Signal)?;
     let shared = Arc::new(Shared {
         secret: settings.secret.clone(),
-        served: settings
-            .repositories
-            .iter()
-            .map(|r| (r.to_lowercase(), r.clone()))
-            .collect(),
+        served: std::sync::RwLock::new(match &settings.runner.app {
+            Some(_) if settings.repositories.is_empty() => fleet::Fleet::discovered(),
+            _ => fleet::Fleet::fixed(&settings.repositories),
+        }),
         queue,
         wake: Notify::new(),
         stopping: AtomicBool::new(false),
@@ -817,11 +932,20 @@ pub async fn run(settings: Settings, ready: impl FnOnce(SocketAddr)) -> Result<(
             format!("{name}/{n}"),
         )));
     }
-    tokio::spawn(schedule(
-        shared.clone(),
-        settings.repositories.clone(),
-        settings.every,
-    ));
+    // Without --repo, the App's repositories are listed before the server says it listens (a
+    // delivery answered before would be ignored); a failed listing is tried again soon.
+    if let Some(app) = settings.runner.app.clone() {
+        if shared.fleet().is_discovered() {
+            let listed = relist(&shared, &app).await;
+            tokio::spawn(relisting(
+                shared.clone(),
+                app,
+                settings.every.unwrap_or(RELIST),
+                listed,
+            ));
+        }
+    }
+    tokio::spawn(schedule(shared.clone(), settings.every));
     ready(local);
     let server = tokio::spawn({
         let shared = shared.clone();

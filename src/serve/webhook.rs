@@ -5,7 +5,8 @@
 //! events that matter: a `push` to a repository's default branch (the base moved, or someone
 //! updated a pin by hand) and a repin pull request being closed (merged: the next update may be
 //! due; closed unmerged: the dashboard lists it as ignored). repin's own pushes to `repin/`
-//! branches, and everything else, are acknowledged and ignored.
+//! branches, and everything else, are acknowledged and ignored. For a GitHub App, the
+//! `installation` and `installation_repositories` events say which repositories it may work on.
 
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
@@ -48,8 +49,27 @@ pub enum Event {
         /// Why, for the log.
         why: String,
     },
+    /// The App was installed, uninstalled, or given or refused repositories: what it serves
+    /// changes (`installation` and `installation_repositories` events).
+    Installation(InstallationChange),
     /// Nothing to do, and why.
     Ignored(String),
+}
+
+/// A change of the repositories a GitHub App's installation may work on.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct InstallationChange {
+    /// The installation's ID.
+    pub installation: u64,
+    /// Repositories (`owner/name`) it may work on now.
+    pub added: Vec<String>,
+    /// Repositories it may no longer work on.
+    pub removed: Vec<String>,
+    /// The whole installation is gone (uninstalled or suspended): every repository of it too,
+    /// listed or not.
+    pub uninstalled: bool,
+    /// What happened, for the log.
+    pub why: String,
 }
 
 #[derive(Deserialize)]
@@ -84,6 +104,90 @@ struct PullRequestEvent {
     action: String,
     pull_request: PullRequest,
     repository: Repository,
+}
+
+#[derive(Deserialize)]
+struct Account {
+    login: String,
+}
+
+#[derive(Deserialize)]
+struct InstallationRef {
+    id: u64,
+    #[serde(default)]
+    account: Option<Account>,
+}
+
+#[derive(Deserialize)]
+struct Named {
+    full_name: String,
+}
+
+#[derive(Deserialize)]
+struct InstallationEvent {
+    action: String,
+    installation: InstallationRef,
+    /// GitHub lists the repositories of the installation (for `created` and `deleted`).
+    #[serde(default)]
+    repositories: Option<Vec<Named>>,
+}
+
+#[derive(Deserialize)]
+struct InstallationRepositoriesEvent {
+    action: String,
+    installation: InstallationRef,
+    #[serde(default)]
+    repositories_added: Vec<Named>,
+    #[serde(default)]
+    repositories_removed: Vec<Named>,
+}
+
+/// Whether `name` is `owner/name` as GitHub allows them: two parts of ASCII letters, digits,
+/// `-`, `_` and `.`, neither `.` nor `..` (a name goes into a run's remote URL).
+pub fn is_repository_name(name: &str) -> bool {
+    let part = |p: &str| {
+        !p.is_empty()
+            && p != "."
+            && p != ".."
+            && p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    };
+    name.split_once('/')
+        .is_some_and(|(owner, repo)| part(owner) && part(repo))
+}
+
+/// The names of `repositories` that are `owner/name` (anything else is no repository to run).
+fn names(repositories: Vec<Named>) -> Vec<String> {
+    repositories
+        .into_iter()
+        .map(|r| r.full_name)
+        .filter(|n| is_repository_name(n))
+        .collect()
+}
+
+/// An `installation` event: `created` and `unsuspend` add its repositories, `deleted` and
+/// `suspend` remove the installation; other actions (`new_permissions_accepted`) change
+/// nothing served.
+fn installation(event: InstallationEvent) -> Event {
+    let account = event.installation.account.map_or_else(
+        || format!("installation {}", event.installation.id),
+        |a| a.login,
+    );
+    let listed = names(event.repositories.unwrap_or_default());
+    let mut change = InstallationChange {
+        installation: event.installation.id,
+        why: format!("the App was {} on {account}", event.action),
+        ..InstallationChange::default()
+    };
+    match event.action.as_str() {
+        "created" | "unsuspend" => change.added = listed,
+        "deleted" | "suspend" => {
+            change.removed = listed;
+            change.uninstalled = true;
+        }
+        other => return Event::Ignored(format!("installation {other} on {account}")),
+    }
+    Event::Installation(change)
 }
 
 /// Read a delivery of event `name` (the `X-GitHub-Event` header). A body that is not the JSON
@@ -131,6 +235,21 @@ pub fn parse(name: &str, body: &[u8]) -> Result<Event, serde_json::Error> {
                     event.pull_request.head.reference, event.action
                 ))
             })
+        }
+        "installation" => Ok(installation(serde_json::from_slice(body)?)),
+        "installation_repositories" => {
+            let event: InstallationRepositoriesEvent = serde_json::from_slice(body)?;
+            let account = event.installation.account.map_or_else(
+                || format!("installation {}", event.installation.id),
+                |a| a.login,
+            );
+            Ok(Event::Installation(InstallationChange {
+                installation: event.installation.id,
+                added: names(event.repositories_added),
+                removed: names(event.repositories_removed),
+                uninstalled: false,
+                why: format!("repositories {} on {account}", event.action),
+            }))
         }
         other => Ok(Event::Ignored(format!("a `{other}` event"))),
     }
@@ -213,6 +332,66 @@ mod tests {
             parse("pull_request", event("closed", "feature", false).as_bytes()).unwrap(),
             Event::Ignored(_)
         ));
+    }
+
+    /// The payloads as GitHub's "Webhook events and payloads" page documents them (trimmed to
+    /// the fields repin reads, plus a few it does not).
+    #[test]
+    fn installations_add_and_remove_repositories() {
+        let installation = |action: &str| {
+            format!(
+                r#"{{"action":"{action}","installation":{{"id":7,"account":{{"login":"acme","type":"Organization"}},"repository_selection":"selected"}},"repositories":[{{"id":1,"name":"service","full_name":"acme/service","private":true}},{{"id":2,"name":"bad","full_name":"../bad"}}],"sender":{{"login":"admin"}}}}"#
+            )
+        };
+        assert_eq!(
+            parse("installation", installation("created").as_bytes()).unwrap(),
+            Event::Installation(InstallationChange {
+                installation: 7,
+                added: vec!["acme/service".into()],
+                removed: vec![],
+                uninstalled: false,
+                why: "the App was created on acme".into(),
+            })
+        );
+        let Event::Installation(deleted) =
+            parse("installation", installation("deleted").as_bytes()).unwrap()
+        else {
+            panic!("not an installation change");
+        };
+        assert!(deleted.uninstalled && deleted.added.is_empty());
+        assert_eq!(deleted.removed, ["acme/service"]);
+        let Event::Installation(suspended) =
+            parse("installation", installation("suspend").as_bytes()).unwrap()
+        else {
+            panic!("not an installation change");
+        };
+        assert!(suspended.uninstalled);
+        assert!(matches!(
+            parse(
+                "installation",
+                installation("new_permissions_accepted").as_bytes()
+            )
+            .unwrap(),
+            Event::Ignored(_)
+        ));
+        let changed = r#"{"action":"added","installation":{"id":7,"account":{"login":"acme"}},"repository_selection":"selected","repositories_added":[{"id":3,"name":"worker","full_name":"acme/worker"}],"repositories_removed":[{"id":1,"name":"service","full_name":"acme/service"}],"sender":{"login":"admin"}}"#;
+        assert_eq!(
+            parse("installation_repositories", changed.as_bytes()).unwrap(),
+            Event::Installation(InstallationChange {
+                installation: 7,
+                added: vec!["acme/worker".into()],
+                removed: vec!["acme/service".into()],
+                uninstalled: false,
+                why: "repositories added on acme".into(),
+            })
+        );
+        assert!(parse("installation_repositories", br#"{"action":"added"}"#).is_err());
+        assert!(is_repository_name("acme/my.repo_2-x"));
+        for bad in [
+            "../bad", "acme/..", "acme", "acme/a/b", "/a", "acme/a b", "acme/?x",
+        ] {
+            assert!(!is_repository_name(bad), "{bad}");
+        }
     }
 
     #[test]
