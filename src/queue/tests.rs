@@ -140,6 +140,25 @@ fn schedule_offsets_are_stable_within_the_interval_and_spread() {
     assert!(first_slot <= 4, "{near:?}");
 }
 
+#[test]
+fn a_first_run_falls_at_its_own_point_of_the_interval_whenever_first_seen() {
+    let hour = Duration::from_secs(3600);
+    let hour_ms = 3_600_000;
+    let point = i64::try_from(offset("acme/service", hour).as_millis()).unwrap();
+    for now in [
+        0,
+        1,
+        1_000_000_000,
+        1_000_000_000 + point,
+        1_700_000_123_456,
+    ] {
+        let first = first_run("acme/service", hour, now);
+        // Not before now, within one interval, at the repository's own point of it.
+        assert!(first >= now && first < now + hour_ms, "{now}: {first}");
+        assert_eq!(first.rem_euclid(hour_ms), point, "{now}");
+    }
+}
+
 #[tokio::test]
 async fn bad_urls_say_what_to_write() {
     let error = crate::error::chain(&Queue::open("mysql://x").await.unwrap_err());

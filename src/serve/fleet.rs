@@ -182,11 +182,11 @@ pub async fn list(app: &AppAuth) -> Result<Listing, ServeError> {
         .jwt(jiff::Timestamp::now().as_second())
         .map_err(ServeError::Jwt)?;
     let github = crate::forge::github::GitHub::unbound(app.http.clone(), &app.api, Some(jwt))
-        .map_err(ServeError::Installations)?;
+        .map_err(|e| ServeError::Installations(Box::new(e)))?;
     let installations = github
         .installations()
         .await
-        .map_err(ServeError::Installations)?;
+        .map_err(|e| ServeError::Installations(Box::new(e)))?;
     let mut listing = Listing::default();
     for installation in installations {
         if installation.suspended {

@@ -78,9 +78,10 @@ pub enum ServeError {
     /// GitHub gave no installation token for a run.
     #[error("No installation token")]
     InstallationToken(#[source] crate::forge::github::GitHubError),
-    /// The App's installations or their repositories could not be listed.
+    /// The App's installations or their repositories could not be listed (boxed: a second
+    /// GitHub error beside `InstallationToken` would make every `Result` of the CLI larger).
     #[error("Cannot list the repositories of the App's installations")]
-    Installations(#[source] crate::forge::github::GitHubError),
+    Installations(#[source] Box<crate::forge::github::GitHubError>),
     /// A run's process could not be started.
     #[error("The run could not start")]
     Start(#[source] std::io::Error),
@@ -90,9 +91,8 @@ impl crate::error::Hint for ServeError {
     fn hints(&self) -> Vec<String> {
         match self {
             ServeError::Queue(error) => error.hints(),
-            ServeError::InstallationToken(error) | ServeError::Installations(error) => {
-                error.hints()
-            }
+            ServeError::InstallationToken(error) => error.hints(),
+            ServeError::Installations(error) => error.hints(),
             ServeError::Jwt(error) => error.hints(),
             ServeError::Bind { .. } | ServeError::Signal(_) | ServeError::Start(_) => Vec::new(),
         }
@@ -366,82 +366,118 @@ async fn delivery(
             json!({"error": "bad or missing X-Hub-Signature-256"}),
         );
     }
-    match webhook::parse(&event, &body) {
-        Err(error) => reply(
-            StatusCode::BAD_REQUEST,
-            json!({"error": format!("the `{event}` payload is not what GitHub documents: {error}")}),
-        ),
-        Ok(Event::Ping) => reply(StatusCode::OK, json!({"status": "pong"})),
+    let (repository, why) = match webhook::parse(&event, &body) {
+        Err(error) => {
+            return reply(
+                StatusCode::BAD_REQUEST,
+                json!({"error": format!("the `{event}` payload is not what GitHub documents: {error}")}),
+            );
+        }
+        Ok(Event::Ping) => return reply(StatusCode::OK, json!({"status": "pong"})),
         Ok(Event::Ignored(why)) => {
             shared.metrics.delivery("ignored");
-            reply(StatusCode::OK, json!({"ignored": why}))
+            return reply(StatusCode::OK, json!({"ignored": why}));
         }
-        Ok(Event::Installation(change)) => installation(&shared, &shown, &change),
-        Ok(Event::Run { repository, why }) => {
-            let configured = shared.fleet().get(&repository).map(str::to_owned);
-            let Some(configured) = configured.as_deref() else {
-                shared.metrics.delivery("ignored");
-                return reply(
-                    StatusCode::OK,
-                    json!({"ignored": format!("{repository} is not served")}),
-                );
-            };
-            // Acknowledged only once stored: a delivery answered 202 is never lost.
-            let stored = shared
-                .queue
-                .enqueue(configured, &why, id.as_deref(), crate::queue::now())
-                .await;
-            let enqueued = match stored {
-                Ok(enqueued) => enqueued,
-                Err(error) => {
-                    shared.metrics.delivery("failed");
-                    let error = crate::error::chain(&error);
-                    log::error(
-                        About {
-                            delivery: Some(&shown),
-                            repository: Some(configured),
-                            ..About::default()
-                        },
-                        &format!("not stored: {error}"),
-                    );
-                    return reply(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        json!({"error": format!("the job could not be stored, redeliver it: {error}")}),
-                    );
-                }
-            };
-            shared.wake.notify_waiters();
-            let said = match enqueued {
-                Enqueued::Queued => "run queued",
-                Enqueued::Again => "run queued for after the one going",
-                Enqueued::AlreadyQueued => "a run is already queued",
-                Enqueued::Duplicate => "a redelivery, already stored",
-            };
-            shared.metrics.delivery(match enqueued {
-                Enqueued::Queued | Enqueued::Again => "queued",
-                Enqueued::AlreadyQueued => "coalesced",
-                Enqueued::Duplicate => "duplicate",
-            });
-            log::info(
+        Ok(Event::Denied(why)) => {
+            shared.metrics.delivery("ignored");
+            log::warn(
                 About {
                     delivery: Some(&shown),
+                    ..About::default()
+                },
+                &format!("ignored: {why}"),
+            );
+            return reply(StatusCode::OK, json!({"ignored": why}));
+        }
+        Ok(Event::Installation(change)) => return installation(&shared, &shown, &change),
+        // The run is the repository's run: it rebases the branch when it is behind its base.
+        Ok(Event::Command {
+            repository,
+            branch,
+            number,
+            command,
+            by,
+        }) => {
+            let why = format!("{} on #{number} ({branch}) by {by}", command.text());
+            (repository, why)
+        }
+        Ok(Event::Run { repository, why }) => (repository, why),
+    };
+    queue_run(&shared, id.as_deref(), &shown, &repository, &why).await
+}
+
+/// Queue a run of `repository` for `why` (the delivery `id`, shown as `shown`), when it is
+/// served: `202` once stored, `200` for a repository not served or a redelivery, `503` when the
+/// job could not be stored.
+async fn queue_run(
+    shared: &Shared,
+    id: Option<&str>,
+    shown: &str,
+    repository: &str,
+    why: &str,
+) -> Response {
+    let configured = shared.fleet().get(repository).map(str::to_owned);
+    let Some(configured) = configured.as_deref() else {
+        shared.metrics.delivery("ignored");
+        return reply(
+            StatusCode::OK,
+            json!({"ignored": format!("{repository} is not served")}),
+        );
+    };
+    // Acknowledged only once stored: a delivery answered 202 is never lost.
+    let stored = shared
+        .queue
+        .enqueue(configured, why, id, crate::queue::now())
+        .await;
+    let enqueued = match stored {
+        Ok(enqueued) => enqueued,
+        Err(error) => {
+            shared.metrics.delivery("failed");
+            let error = crate::error::chain(&error);
+            log::error(
+                About {
+                    delivery: Some(shown),
                     repository: Some(configured),
                     ..About::default()
                 },
-                &format!("{why} in {configured}: {said}"),
+                &format!("not stored: {error}"),
             );
-            if enqueued == Enqueued::Duplicate {
-                return reply(
-                    StatusCode::OK,
-                    json!({"duplicate": shown, "queued": configured}),
-                );
-            }
-            reply(
-                StatusCode::ACCEPTED,
-                json!({"queued": configured, "already_queued": enqueued == Enqueued::AlreadyQueued}),
-            )
+            return reply(
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({"error": format!("the job could not be stored, redeliver it: {error}")}),
+            );
         }
+    };
+    shared.wake.notify_waiters();
+    let said = match enqueued {
+        Enqueued::Queued => "run queued",
+        Enqueued::Again => "run queued for after the one going",
+        Enqueued::AlreadyQueued => "a run is already queued",
+        Enqueued::Duplicate => "a redelivery, already stored",
+    };
+    shared.metrics.delivery(match enqueued {
+        Enqueued::Queued | Enqueued::Again => "queued",
+        Enqueued::AlreadyQueued => "coalesced",
+        Enqueued::Duplicate => "duplicate",
+    });
+    log::info(
+        About {
+            delivery: Some(shown),
+            repository: Some(configured),
+            ..About::default()
+        },
+        &format!("{why} in {configured}: {said}"),
+    );
+    if enqueued == Enqueued::Duplicate {
+        return reply(
+            StatusCode::OK,
+            json!({"duplicate": shown, "queued": configured}),
+        );
     }
+    reply(
+        StatusCode::ACCEPTED,
+        json!({"queued": configured, "already_queued": enqueued == Enqueued::AlreadyQueued}),
+    )
 }
 
 /// An `installation` or `installation_repositories` delivery: the repositories served change

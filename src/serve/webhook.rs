@@ -7,6 +7,8 @@
 //! due; closed unmerged: the dashboard lists it as ignored). repin's own pushes to `repin/`
 //! branches, and everything else, are acknowledged and ignored. For a GitHub App, the
 //! `installation` and `installation_repositories` events say which repositories it may work on.
+//! A comment `@repin rebase` or `@repin recreate` on one of repin's pull requests
+//! (`issue_comment`) from the repository's owners, members or collaborators queues a run.
 
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
@@ -52,8 +54,64 @@ pub enum Event {
     /// The App was installed, uninstalled, or given or refused repositories: what it serves
     /// changes (`installation` and `installation_repositories` events).
     Installation(InstallationChange),
+    /// A command in a comment on one of repin's pull requests, from someone allowed to give
+    /// it: run repin on the repository for it.
+    Command {
+        /// `owner/name`.
+        repository: String,
+        /// The pull request's branch (`repin/…`, from its hidden marker).
+        branch: String,
+        /// The pull request's number.
+        number: u64,
+        /// What was asked.
+        command: Command,
+        /// Who asked (a login).
+        by: String,
+    },
+    /// A command from someone who may not give it: ignored, and said in the log.
+    Denied(String),
     /// Nothing to do, and why.
     Ignored(String),
+}
+
+/// What a comment on one of repin's pull requests can ask.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// `@repin rebase`: rebase the branch on the base branch.
+    Rebase,
+    /// `@repin recreate`: make the branch again from the base branch.
+    Recreate,
+}
+
+impl Command {
+    /// The command as written.
+    pub fn text(self) -> &'static str {
+        match self {
+            Command::Rebase => "@repin rebase",
+            Command::Recreate => "@repin recreate",
+        }
+    }
+}
+
+/// The `author_association`s whose commands are taken: people with write access to the
+/// repository (GitHub's values: OWNER, MEMBER, COLLABORATOR, CONTRIBUTOR,
+/// FIRST_TIME_CONTRIBUTOR, FIRST_TIMER, MANNEQUIN, NONE).
+const MAY_COMMAND: [&str; 3] = ["OWNER", "MEMBER", "COLLABORATOR"];
+
+/// The command of a comment: a line of its own that is `@repin rebase` or `@repin recreate`
+/// (case and spacing aside); `None` when no line is.
+pub fn command(comment: &str) -> Option<Command> {
+    comment.lines().find_map(|line| {
+        let words: Vec<String> = line.split_whitespace().map(str::to_lowercase).collect();
+        match words.as_slice() {
+            [mention, verb] if mention == "@repin" => match verb.as_str() {
+                "rebase" => Some(Command::Rebase),
+                "recreate" => Some(Command::Recreate),
+                _ => None,
+            },
+            _ => None,
+        }
+    })
 }
 
 /// A change of the repositories a GitHub App's installation may work on.
@@ -104,6 +162,77 @@ struct PullRequestEvent {
     action: String,
     pull_request: PullRequest,
     repository: Repository,
+}
+
+#[derive(Deserialize)]
+struct User {
+    login: String,
+}
+
+#[derive(Deserialize)]
+struct Comment {
+    #[serde(default)]
+    body: Option<String>,
+    author_association: String,
+    user: User,
+}
+
+#[derive(Deserialize)]
+struct CommentedIssue {
+    number: u64,
+    #[serde(default)]
+    body: Option<String>,
+    /// Present when the issue is a pull request.
+    #[serde(default)]
+    pull_request: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct IssueCommentEvent {
+    action: String,
+    issue: CommentedIssue,
+    comment: Comment,
+    repository: Repository,
+}
+
+/// An `issue_comment` event: a new comment giving a command on one of repin's pull requests
+/// (known by the hidden marker in its body, which names its branch: the payload has no head
+/// branch), from someone with write access.
+fn comment(event: IssueCommentEvent) -> Event {
+    let number = event.issue.number;
+    if event.action != "created" {
+        return Event::Ignored(format!("a comment {} on #{number}", event.action));
+    }
+    let Some(command) = event.comment.body.as_deref().and_then(command) else {
+        return Event::Ignored(format!("a comment on #{number} without a command"));
+    };
+    let asked = command.text();
+    let branch = event
+        .issue
+        .pull_request
+        .as_ref()
+        .and_then(|_| crate::plan::Marker::find(event.issue.body.as_deref().unwrap_or("")))
+        .map(|m| m.branch)
+        .filter(|b| b.starts_with(BRANCH_PREFIX));
+    let Some(branch) = branch else {
+        return Event::Ignored(format!(
+            "{asked} on #{number}, not one of repin's pull requests"
+        ));
+    };
+    let by = event.comment.user.login;
+    let association = event.comment.author_association;
+    if !MAY_COMMAND.contains(&association.as_str()) {
+        return Event::Denied(format!(
+            "{asked} on #{number} ({branch}) by {by}, whose association with the repository is {association}: only its owners, members and collaborators may give commands"
+        ));
+    }
+    Event::Command {
+        repository: event.repository.full_name,
+        branch,
+        number,
+        command,
+        by,
+    }
 }
 
 #[derive(Deserialize)]
@@ -237,6 +366,7 @@ pub fn parse(name: &str, body: &[u8]) -> Result<Event, serde_json::Error> {
             })
         }
         "installation" => Ok(installation(serde_json::from_slice(body)?)),
+        "issue_comment" => Ok(comment(serde_json::from_slice(body)?)),
         "installation_repositories" => {
             let event: InstallationRepositoriesEvent = serde_json::from_slice(body)?;
             let account = event.installation.account.map_or_else(
@@ -391,6 +521,98 @@ mod tests {
             "../bad", "acme/..", "acme", "acme/a/b", "/a", "acme/a b", "acme/?x",
         ] {
             assert!(!is_repository_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn commands_are_lines_of_their_own() {
+        assert_eq!(command("@repin rebase"), Some(Command::Rebase));
+        assert_eq!(
+            command("Thanks!\r\n  @Repin   RECREATE \r\n"),
+            Some(Command::Recreate)
+        );
+        assert_eq!(command("please @repin rebase this"), None);
+        assert_eq!(command("@repin rebase now"), None);
+        assert_eq!(command("@repin ignore"), None);
+        assert_eq!(command("@repinbot rebase"), None);
+        assert_eq!(command(""), None);
+    }
+
+    /// The payload as GitHub's "issue_comment" documentation shows it (trimmed), on a pull
+    /// request whose body carries repin's marker.
+    fn comment_event(
+        action: &str,
+        text: &str,
+        association: &str,
+        pull: bool,
+        body: &str,
+    ) -> String {
+        serde_json::json!({
+            "action": action,
+            "issue": {
+                "number": 12, "title": "Update flask to 2.2.5", "body": body, "state": "open",
+                "pull_request": if pull { serde_json::json!({"url": "https://api.github.example/repos/acme/service/pulls/12"}) } else { serde_json::Value::Null },
+                "user": {"login": "repin[bot]"}
+            },
+            "comment": {"id": 1, "body": text, "author_association": association, "user": {"login": "alice"}},
+            "repository": {"full_name": "acme/service", "default_branch": "main"},
+            "sender": {"login": "alice"}
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn comment_commands_need_repins_pull_request_and_write_access() {
+        let marker = crate::plan::Marker {
+            branch: "repin/requirements.txt/flask".into(),
+            security: false,
+            updates: Vec::new(),
+        };
+        let body = format!("Updates flask.\n\n{}", marker.render());
+        for association in ["OWNER", "MEMBER", "COLLABORATOR"] {
+            let event = comment_event("created", "@repin rebase", association, true, &body);
+            assert_eq!(
+                parse("issue_comment", event.as_bytes()).unwrap(),
+                Event::Command {
+                    repository: "acme/service".into(),
+                    branch: "repin/requirements.txt/flask".into(),
+                    number: 12,
+                    command: Command::Rebase,
+                    by: "alice".into(),
+                }
+            );
+        }
+        for association in ["CONTRIBUTOR", "FIRST_TIME_CONTRIBUTOR", "NONE", "owner"] {
+            let event = comment_event("created", "@repin recreate", association, true, &body);
+            let Event::Denied(why) = parse("issue_comment", event.as_bytes()).unwrap() else {
+                panic!("{association}: not denied");
+            };
+            assert!(
+                why.contains("by alice") && why.contains(association),
+                "{why}"
+            );
+        }
+        // Edited comments, comments without a command, issues (the dashboard) and other pull
+        // requests: nothing to do.
+        for (action, text, pull, body) in [
+            ("edited", "@repin rebase", true, body.as_str()),
+            ("created", "LGTM", true, body.as_str()),
+            ("created", "@repin rebase", false, body.as_str()),
+            (
+                "created",
+                "@repin rebase",
+                true,
+                "A pull request of someone else",
+            ),
+        ] {
+            let event = comment_event(action, text, "OWNER", pull, body);
+            assert!(
+                matches!(
+                    parse("issue_comment", event.as_bytes()).unwrap(),
+                    Event::Ignored(_)
+                ),
+                "{action} {text} {pull} {body}"
+            );
         }
     }
 

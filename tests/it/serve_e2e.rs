@@ -824,3 +824,63 @@ fn as_an_app_without_repo_every_installed_repository_is_served() {
         "a suspended installation was asked for a token: {asked:?}"
     );
 }
+
+/// Issue 14: `@repin rebase` in a comment on one of repin's pull requests (known by the marker
+/// in its body, as GitHub's `issue_comment` payload carries no head branch) queues a run of the
+/// repository, when the commenter is an owner, member or collaborator; anyone else's command is
+/// ignored with a line in the log.
+#[test]
+fn comment_commands_queue_a_run_from_people_with_write_access() {
+    let world = world(None, &[], &[("GITHUB_TOKEN", TOKEN)]);
+    deliver_push(&world, "acme/service");
+    let pull = opened(&world.github);
+    let wait_for = |text: &str| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !world.log().contains(text) {
+            assert!(Instant::now() < deadline, "no {text:?} in\n{}", world.log());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    wait_for("run done");
+    let comment = |association: &str| {
+        serde_json::json!({
+            "action": "created",
+            "issue": {
+                "number": pull.number, "title": pull.title, "body": pull.body, "state": "open",
+                "pull_request": {"url": format!("{}/repos/acme/service/pulls/{}", world.github.url, pull.number)},
+                "user": {"login": "repin-test[bot]"}
+            },
+            "comment": {"id": 7, "body": "@repin rebase", "author_association": association, "user": {"login": "mallory"}},
+            "repository": {"full_name": "acme/service", "default_branch": "main"},
+            "sender": {"login": "mallory"}
+        })
+        .to_string()
+    };
+    let client = reqwest::blocking::Client::new();
+    let webhook = format!("{}/webhook", world.base);
+    let body = comment("CONTRIBUTOR");
+    let (status, text) = post(&client, &webhook, "issue_comment", &body, sign(&body));
+    assert_eq!(status, 200, "{text}");
+    assert!(
+        text.contains("only its owners, members and collaborators"),
+        "{text}"
+    );
+    wait_for(&format!(
+        "ignored: @repin rebase on #{} (repin/requirements.txt/flask) by mallory, whose association with the repository is CONTRIBUTOR",
+        pull.number
+    ));
+    let body = comment("COLLABORATOR");
+    let (status, text) = post(&client, &webhook, "issue_comment", &body, sign(&body));
+    assert_eq!(status, 202, "{text}");
+    wait_for(&format!(
+        "serve: acme/service: run started (@repin rebase on #{} (repin/requirements.txt/flask) by mallory",
+        pull.number
+    ));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while world.log().matches("run done").count() < 2 {
+        assert!(Instant::now() < deadline, "{}", world.log());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(world.github.open_pulls().len(), 1);
+    assert!(world.github.with(|s| s.unexpected.is_empty()));
+}
