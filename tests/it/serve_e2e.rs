@@ -884,3 +884,112 @@ fn comment_commands_queue_a_run_from_people_with_write_access() {
     assert_eq!(world.github.open_pulls().len(), 1);
     assert!(world.github.with(|s| s.unexpected.is_empty()));
 }
+
+/// Issue 14: the App's installations are listed again every `--every` period, so an
+/// installation whose `installation` delivery never came is served all the same; and each
+/// repository's scheduled run comes at its own point of the interval. (A minute is the shortest
+/// `--every`: this test waits for one listing period.)
+#[test]
+fn installations_are_listed_again_every_period() {
+    let packages = tempfile::tempdir().unwrap();
+    write_wheel(packages.path(), "flask", "2.2.2", None);
+    write_wheel(packages.path(), "flask", "2.2.5", None);
+    let pypi = PypiServer::start(packages.path());
+    let root = tempfile::tempdir().unwrap();
+    let served: Vec<(String, std::path::PathBuf)> =
+        [("acme/service", "service"), ("bolt/tool", "tool")]
+            .iter()
+            .map(|(full, name)| {
+                (
+                    full.to_string(),
+                    outdated_repository(root.path(), name, &pypi),
+                )
+            })
+            .collect();
+    let keys = tempfile::tempdir().unwrap();
+    let (pem, public) = support::shared::rsa_key(keys.path());
+    let github = GitHubMock::start_fleet(&served, TOKEN, Some(("4242".into(), public)));
+    let installation = |account: &str, repository: &str| support::github::Installation {
+        account: account.into(),
+        repositories: vec![repository.into()],
+        suspended: false,
+    };
+    github.with_installations(|i| {
+        i.clear();
+        i.insert(7, installation("acme", "acme/service"));
+    });
+    let daemon = GitDaemon::start(root.path());
+    let home = tempfile::tempdir().unwrap();
+    let log = home.path().join("serve.log");
+    let mut server = Server(
+        Command::new(env!("CARGO_BIN_EXE_repin"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--api-url", &github.url])
+            .args(["--app-id", "4242", "--app-key-file", pem.to_str().unwrap()])
+            .args(["--every", "1 minute"])
+            .args([
+                "--remote-template",
+                &format!("git://127.0.0.1:{}/{{name}}.git", daemon.port),
+            ])
+            .env_clear()
+            .env("HOME", home.path())
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("PIP_CONFIG_FILE", "/dev/null")
+            .env("REPIN_CACHE_DIR", home.path().join("cache"))
+            .env("REPIN_WEBHOOK_SECRET", SECRET)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("repin serve starts"),
+    );
+    let base = support::serve::listening(&mut server.0, &log);
+    let read = || std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        read().contains("the App's 1 installations have 1 repositories"),
+        "{}",
+        read()
+    );
+    // Installed on bolt in GitHub, and its delivery lost: the next listing finds it.
+    github.with_installations(|i| i.insert(8, installation("bolt", "bolt/tool")));
+    let client = reqwest::blocking::Client::new();
+    let body = push("refs/heads/main", "bolt/tool");
+    let (status, text) = post(
+        &client,
+        &format!("{base}/webhook"),
+        "push",
+        &body,
+        sign(&body),
+    );
+    assert_eq!(status, 200, "not served before the listing: {text}");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !read().contains("the App's 2 installations have 2 repositories: serving 1 more, 0 fewer")
+    {
+        assert!(Instant::now() < deadline, "not listed again:\n{}", read());
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let (status, text) = post(
+        &client,
+        &format!("{base}/webhook"),
+        "push",
+        &body,
+        sign(&body),
+    );
+    assert_eq!(status, 202, "{text}");
+    assert_eq!(
+        opened_in(&github, "bolt/tool").title,
+        "Update flask to 2.2.5"
+    );
+    // Within the first minute (and the schedule's next reading, every 10 s), acme/service has
+    // its scheduled run at its point of it.
+    while !read().contains("serve: acme/service: run started (schedule") {
+        assert!(Instant::now() < deadline, "no scheduled run:\n{}", read());
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert_eq!(
+        opened_in(&github, "acme/service").title,
+        "Update flask to 2.2.5"
+    );
+    for repository in ["acme/service", "bolt/tool"] {
+        let unexpected = github.with_repo(repository, |s| s.unexpected.clone());
+        assert!(unexpected.is_empty(), "{repository}: {unexpected:?}");
+    }
+}
