@@ -16,10 +16,17 @@ pub struct ServeArgs {
     /// The environment variable that holds the webhook secret
     #[arg(long, value_name = "NAME", default_value = "REPIN_WEBHOOK_SECRET")]
     pub webhook_secret_env: String,
-    /// A repository to serve, as owner/name (repeatable); deliveries for others are ignored
-    #[arg(long = "repo", value_name = "OWNER/NAME", required = true)]
+    /// A repository to serve, as owner/name (repeatable); deliveries for others are ignored.
+    /// Required without an App; with one, the default is every repository of every
+    /// installation of the App
+    #[arg(
+        long = "repo",
+        value_name = "OWNER/NAME",
+        required_unless_present = "app_id"
+    )]
     pub repositories: Vec<String>,
-    /// Also run every repository this often (`6 hours`, `1 day`), starting now
+    /// Also run every repository this often (`6 hours`, `1 day`), each at its own point of the
+    /// interval; as an App without --repo, its installations are listed again as often
     #[arg(long, value_parser = parse_every)]
     pub every: Option<Duration>,
     /// The environment variable that holds the GitHub token of the runs
@@ -206,7 +213,11 @@ pub fn run(args: &ServeArgs) -> Result<u8, CliError> {
         shutdown_grace: args.shutdown_grace,
     };
     let runtime = super::check::runtime()?;
-    let served = args.repositories.join(", ");
+    let served = if args.repositories.is_empty() {
+        "every repository of the App's installations".to_owned()
+    } else {
+        args.repositories.join(", ")
+    };
     runtime.block_on(crate::serve::run(settings, |addr| {
         crate::serve::log::info(
             crate::serve::log::About::default(),

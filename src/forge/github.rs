@@ -10,7 +10,9 @@
 //! `POST /repos/{owner}/{repo}/issues/{number}/comments`,
 //! `POST /repos/{owner}/{repo}/issues/{number}/labels`,
 //! `GET|POST /repos/{owner}/{repo}/issues`, `PATCH /repos/{owner}/{repo}/issues/{number}`,
-//! `GET /search/issues`.
+//! `GET /search/issues`; for a GitHub App, `GET /repos/{owner}/{repo}/installation`,
+//! `POST /app/installations/{id}/access_tokens`, `GET /app/installations` and
+//! `GET /installation/repositories` ([`super::installations`]).
 //!
 //! Only requests whose repetition changes nothing more are retried; a create whose answer was
 //! lost is looked up (the pull request by its head branch, the issue by its hidden marker)
@@ -303,20 +305,49 @@ impl GitHub {
             .split_once('/')
             .filter(|(o, n)| !o.is_empty() && !n.is_empty() && !n.contains('/'))
             .ok_or_else(|| GitHubError::BadRepository(repository.to_owned()))?;
+        Ok(GitHub {
+            owner: owner.to_owned(),
+            name: name.to_owned(),
+            ..Self::unbound(http, api, token)?
+        })
+    }
+
+    /// A client for GitHub's endpoints that are about no one repository (a GitHub App's
+    /// installations: [`super::installations`]), authenticating with `token` when given.
+    pub fn unbound(
+        http: HttpClient,
+        api: &str,
+        token: Option<String>,
+    ) -> Result<Self, GitHubError> {
         let mut text = api.trim_end_matches('/').to_owned();
         text.push('/');
-        let api = Url::parse(&text).map_err(|source| GitHubError::BadApiUrl {
+        let parsed = Url::parse(&text).map_err(|source| GitHubError::BadApiUrl {
             url: api.to_owned(),
             source,
         })?;
         Ok(GitHub {
             http,
-            api,
-            owner: owner.to_owned(),
-            name: name.to_owned(),
+            api: parsed,
+            owner: String::new(),
+            name: String::new(),
             token,
             max_wait: Duration::from_secs(900),
         })
+    }
+
+    /// The same client with another token.
+    pub(super) fn with_token(&self, token: String) -> Self {
+        GitHub {
+            token: Some(token),
+            ..self.clone()
+        }
+    }
+
+    /// The URL of `tail` under the API's root (`app/installations`).
+    pub(super) fn endpoint(&self, tail: &str) -> Url {
+        let mut url = self.api.clone();
+        url.set_path(&format!("{}{tail}", self.api.path()));
+        url
     }
 
     /// `owner/name`.
@@ -389,7 +420,7 @@ impl GitHub {
         }
     }
 
-    async fn json<T: serde::de::DeserializeOwned>(
+    pub(super) async fn json<T: serde::de::DeserializeOwned>(
         &self,
         action: &str,
         request: Request,
@@ -407,14 +438,25 @@ impl GitHub {
         action: &str,
         first: Url,
     ) -> Result<Vec<T>, GitHubError> {
+        self.pages_of(action, first, |page: Vec<T>| page).await
+    }
+
+    /// Every page from `first`, each page's items taken out of its JSON by `items` (a list, or
+    /// an object holding one, as `GET /installation/repositories` answers).
+    pub(super) async fn pages_of<P: serde::de::DeserializeOwned, T>(
+        &self,
+        action: &str,
+        first: Url,
+        items: impl Fn(P) -> Vec<T>,
+    ) -> Result<Vec<T>, GitHubError> {
         let mut all = Vec::new();
         let mut next = Some(first);
         // A hostile server could link pages forever; 100 pages of 100 is plenty for a repository's
-        // open pull requests.
+        // open pull requests, and for an App's installations or an installation's repositories.
         for _ in 0..100 {
             let Some(url) = next.take() else { break };
-            let (page, response): (Vec<T>, _) = self.json(action, Request::get(url)).await?;
-            all.extend(page);
+            let (page, response): (P, _) = self.json(action, Request::get(url)).await?;
+            all.extend(items(page));
             next = next_page(&response).and_then(|link| response.url.join(&link).ok());
             // The token belongs to the API's origin: a page elsewhere is not asked for.
             if let Some(url) = next
@@ -445,18 +487,28 @@ impl GitHub {
                 Request::get(self.url("installation")),
             )
             .await?;
-        let mut url = self.api.clone();
-        url.set_path(&format!(
-            "{}app/installations/{}/access_tokens",
-            self.api.path(),
-            installation.id
-        ));
+        self.access_token(
+            installation.id,
+            &json!({"repositories": [self.name]}),
+            &format!("make an installation token for {}", self.repository()),
+        )
+        .await
+    }
+
+    /// A token of installation `installation` (`POST /app/installations/{id}/access_tokens`
+    /// with `body`: `{}` for all its repositories); the client must carry the App's JWT.
+    pub(super) async fn access_token(
+        &self,
+        installation: u64,
+        body: &serde_json::Value,
+        action: &str,
+    ) -> Result<String, GitHubError> {
+        let url = self.endpoint(&format!("app/installations/{installation}/access_tokens"));
         let (token, _): (RawAccessToken, _) = self
+            // A second token is as good as the first.
             .json(
-                &format!("make an installation token for {}", self.repository()),
-                // A second token is as good as the first.
-                Request::post_json(url, Self::body(&json!({"repositories": [self.name]})))
-                    .repeatable(),
+                action,
+                Request::post_json(url, Self::body(body)).repeatable(),
             )
             .await?;
         Ok(token.token)

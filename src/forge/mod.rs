@@ -2,6 +2,8 @@
 //!
 //! - [`github`]: GitHub's REST API (github.com or GitHub Enterprise, by base URL): pull
 //!   requests, labels, comments and the dashboard issue.
+//! - [`installations`]: a GitHub App's installations and their repositories (what
+//!   `repin serve` serves without `--repo`).
 //! - [`sync`]: what to do with each planned branch and each existing pull request (create,
 //!   update, keep, close, leave ignored, hold back), decided without I/O.
 //! - [`dashboard`]: the dependency dashboard issue's body.
@@ -33,4 +35,5 @@
 pub mod app;
 pub mod dashboard;
 pub mod github;
+pub mod installations;
 pub mod sync;

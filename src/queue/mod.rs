@@ -471,26 +471,28 @@ impl Queue {
     }
 
     /// The repositories of `repositories` whose scheduled run is due, each returned to one
-    /// caller only (the processes sharing the database race for it); the next run is set
-    /// `every` later. A repository seen for the first time is due at a point of the interval
-    /// of its own (from a hash of its name), so the runs spread over the interval instead of
-    /// all starting at once.
+    /// caller only (the processes sharing the database race for it); the next run is set at
+    /// the repository's point of the next interval. A repository seen for the first time is due at its own point of the
+    /// interval ([`first_run`]), so the runs spread over the interval instead of all starting
+    /// at once.
     pub async fn due(
         &self,
         repositories: &[String],
         every: Duration,
         now: i64,
     ) -> Result<Vec<String>, QueueError> {
-        let every = millis(every).max(1);
         let mut due = Vec::new();
         for repository in repositories {
-            let offset = i64::try_from(spread(repository) % every.unsigned_abs()).unwrap_or(0);
+            let first = first_run(repository, every, now);
+            // The next point of its own after now: a run taken a little late (the schedule is
+            // read every few seconds) does not move the following ones.
+            let next = first_run(repository, every, now + 1);
             let taken = each_db!(&self.db, |pool, sql| {
                 sqlx::query(&sql(
                     "INSERT INTO repin_schedule (repository, next_run) VALUES ($1, $2) ON CONFLICT (repository) DO NOTHING",
                 ))
                 .bind(repository)
-                .bind(now + offset)
+                .bind(first)
                 .execute(pool)
                 .await
                 .map_err(query_error("schedule a run"))?;
@@ -498,7 +500,7 @@ impl Queue {
                     "UPDATE repin_schedule SET next_run = $2 WHERE repository = $1 AND next_run <= $3",
                 ))
                 .bind(repository)
-                .bind(now + every)
+                .bind(next)
                 .bind(now)
                 .execute(pool)
                 .await
@@ -535,14 +537,30 @@ fn millis(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX / 4)
 }
 
-/// A stable hash of a repository's name (FNV-1a): where in the interval its runs fall.
-fn spread(repository: &str) -> u64 {
-    repository
+/// Where in each interval of `every` the scheduled runs of `repository` fall: a stable hash of
+/// its name (FNV-1a, case-insensitive, as GitHub's names are) over the interval, to the
+/// millisecond. Every process and every restart computes the same point, and the runs of many
+/// repositories spread over the interval instead of all starting at once.
+pub fn offset(repository: &str, every: Duration) -> Duration {
+    let hash = repository
         .to_lowercase()
         .bytes()
-        .fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
             (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-        })
+        });
+    let interval = u64::try_from(every.as_millis()).unwrap_or(u64::MAX).max(1);
+    Duration::from_millis(hash % interval)
+}
+
+/// When the first scheduled run of `repository`, seen at `now` (milliseconds since the epoch),
+/// is due: the next time at its [`offset`] into an interval of `every` counted from the epoch.
+/// Counted from the epoch, not from `now`, the point is the same whenever the repository is
+/// first seen (a new installation's, a fresh database): a daily run keeps its time of day.
+pub fn first_run(repository: &str, every: Duration, now: i64) -> i64 {
+    let interval = millis(every).max(1);
+    let start = now - now.rem_euclid(interval);
+    let at = start + millis(offset(repository, every));
+    if at < now { at + interval } else { at }
 }
 
 /// Now, in milliseconds since the epoch.

@@ -109,6 +109,56 @@ async fn schedules_are_spread_and_taken_once() {
     );
 }
 
+#[test]
+fn schedule_offsets_are_stable_within_the_interval_and_spread() {
+    let hour = Duration::from_secs(3600);
+    // Deterministic: the same name, the same point, whatever the process; GitHub's names are
+    // case-insensitive, and so is the point.
+    assert_eq!(offset("acme/service", hour), offset("acme/service", hour));
+    assert_eq!(offset("acme/service", hour), offset("Acme/Service", hour));
+    assert_ne!(offset("acme/service", hour), offset("acme/worker", hour));
+    // Within the interval, for any interval.
+    for every in [60, 3600, 6 * 3600, 7 * 24 * 3600] {
+        let every = Duration::from_secs(every);
+        for i in 0..500 {
+            assert!(offset(&format!("org{}/repo-{i}", i % 7), every) < every);
+        }
+    }
+    // Spread: 1,000 repositories named alike over an hour fall about evenly into ten
+    // six-minute slots (a uniform spread puts 100 in each), not at the start.
+    let mut slots = [0u32; 10];
+    for i in 0..1000 {
+        let at = offset(&format!("acme/service-{i}"), hour);
+        slots[(at.as_secs() / 360) as usize] += 1;
+    }
+    assert!(slots.iter().all(|n| (60..=140).contains(n)), "{slots:?}");
+    // Names differing in one last character land far apart too.
+    let near: Vec<Duration> = (0..10)
+        .map(|i| offset(&format!("acme/r{i}"), hour))
+        .collect();
+    let first_slot = near.iter().filter(|at| at.as_secs() < 360).count();
+    assert!(first_slot <= 4, "{near:?}");
+}
+
+#[test]
+fn a_first_run_falls_at_its_own_point_of_the_interval_whenever_first_seen() {
+    let hour = Duration::from_secs(3600);
+    let hour_ms = 3_600_000;
+    let point = i64::try_from(offset("acme/service", hour).as_millis()).unwrap();
+    for now in [
+        0,
+        1,
+        1_000_000_000,
+        1_000_000_000 + point,
+        1_700_000_123_456,
+    ] {
+        let first = first_run("acme/service", hour, now);
+        // Not before now, within one interval, at the repository's own point of it.
+        assert!(first >= now && first < now + hour_ms, "{now}: {first}");
+        assert_eq!(first.rem_euclid(hour_ms), point, "{now}");
+    }
+}
+
 #[tokio::test]
 async fn bad_urls_say_what_to_write() {
     let error = crate::error::chain(&Queue::open("mysql://x").await.unwrap_err());

@@ -22,10 +22,10 @@
 
 pub mod webhook;
 
+pub mod fleet;
 pub mod log;
 pub mod metrics;
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -78,6 +78,10 @@ pub enum ServeError {
     /// GitHub gave no installation token for a run.
     #[error("No installation token")]
     InstallationToken(#[source] crate::forge::github::GitHubError),
+    /// The App's installations or their repositories could not be listed (boxed: a second
+    /// GitHub error beside `InstallationToken` would make every `Result` of the CLI larger).
+    #[error("Cannot list the repositories of the App's installations")]
+    Installations(#[source] Box<crate::forge::github::GitHubError>),
     /// A run's process could not be started.
     #[error("The run could not start")]
     Start(#[source] std::io::Error),
@@ -88,6 +92,7 @@ impl crate::error::Hint for ServeError {
         match self {
             ServeError::Queue(error) => error.hints(),
             ServeError::InstallationToken(error) => error.hints(),
+            ServeError::Installations(error) => error.hints(),
             ServeError::Jwt(error) => error.hints(),
             ServeError::Bind { .. } | ServeError::Signal(_) | ServeError::Start(_) => Vec::new(),
         }
@@ -168,7 +173,8 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// The webhook secret.
     pub secret: Vec<u8>,
-    /// The repositories served (`owner/name`); deliveries for others are ignored.
+    /// The repositories served (`owner/name`); deliveries for others are ignored. Empty with
+    /// an App: every repository of every installation of the App.
     pub repositories: Vec<String>,
     /// Run every repository this often, each at its own point of the interval, besides
     /// webhook deliveries.
@@ -211,9 +217,8 @@ const POLL: Duration = Duration::from_secs(1);
 
 struct Shared {
     secret: Vec<u8>,
-    /// The served repositories as configured, by their lowercased names (GitHub's names are
-    /// case-insensitive).
-    served: BTreeMap<String, String>,
+    /// The served repositories; changed by installation deliveries and listings.
+    served: std::sync::RwLock<fleet::Fleet>,
     queue: Queue,
     /// Wakes idle workers when a job is stored.
     wake: Notify,
@@ -225,6 +230,20 @@ struct Shared {
 }
 
 impl Shared {
+    /// The served repositories (the lock is never held across an `await`).
+    fn fleet(&self) -> std::sync::RwLockReadGuard<'_, fleet::Fleet> {
+        self.served
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Change the served repositories.
+    fn fleet_mut(&self) -> std::sync::RwLockWriteGuard<'_, fleet::Fleet> {
+        self.served
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     fn is_stopping(&self) -> bool {
         self.stopping.load(Ordering::SeqCst)
     }
@@ -347,79 +366,211 @@ async fn delivery(
             json!({"error": "bad or missing X-Hub-Signature-256"}),
         );
     }
-    match webhook::parse(&event, &body) {
-        Err(error) => reply(
-            StatusCode::BAD_REQUEST,
-            json!({"error": format!("the `{event}` payload is not what GitHub documents: {error}")}),
-        ),
-        Ok(Event::Ping) => reply(StatusCode::OK, json!({"status": "pong"})),
+    let (repository, why) = match webhook::parse(&event, &body) {
+        Err(error) => {
+            return reply(
+                StatusCode::BAD_REQUEST,
+                json!({"error": format!("the `{event}` payload is not what GitHub documents: {error}")}),
+            );
+        }
+        Ok(Event::Ping) => return reply(StatusCode::OK, json!({"status": "pong"})),
         Ok(Event::Ignored(why)) => {
             shared.metrics.delivery("ignored");
-            reply(StatusCode::OK, json!({"ignored": why}))
+            return reply(StatusCode::OK, json!({"ignored": why}));
         }
-        Ok(Event::Run { repository, why }) => {
-            let Some(configured) = shared.served.get(&repository.to_lowercase()) else {
-                shared.metrics.delivery("ignored");
-                return reply(
-                    StatusCode::OK,
-                    json!({"ignored": format!("{repository} is not served")}),
-                );
-            };
-            // Acknowledged only once stored: a delivery answered 202 is never lost.
-            let stored = shared
-                .queue
-                .enqueue(configured, &why, id.as_deref(), crate::queue::now())
-                .await;
-            let enqueued = match stored {
-                Ok(enqueued) => enqueued,
-                Err(error) => {
-                    shared.metrics.delivery("failed");
-                    let error = crate::error::chain(&error);
-                    log::error(
-                        About {
-                            delivery: Some(&shown),
-                            repository: Some(configured),
-                            ..About::default()
-                        },
-                        &format!("not stored: {error}"),
-                    );
-                    return reply(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        json!({"error": format!("the job could not be stored, redeliver it: {error}")}),
-                    );
-                }
-            };
-            shared.wake.notify_waiters();
-            let said = match enqueued {
-                Enqueued::Queued => "run queued",
-                Enqueued::Again => "run queued for after the one going",
-                Enqueued::AlreadyQueued => "a run is already queued",
-                Enqueued::Duplicate => "a redelivery, already stored",
-            };
-            shared.metrics.delivery(match enqueued {
-                Enqueued::Queued | Enqueued::Again => "queued",
-                Enqueued::AlreadyQueued => "coalesced",
-                Enqueued::Duplicate => "duplicate",
-            });
-            log::info(
+        Ok(Event::Denied(why)) => {
+            shared.metrics.delivery("ignored");
+            log::warn(
                 About {
                     delivery: Some(&shown),
+                    ..About::default()
+                },
+                &format!("ignored: {why}"),
+            );
+            return reply(StatusCode::OK, json!({"ignored": why}));
+        }
+        Ok(Event::Installation(change)) => return installation(&shared, &shown, &change),
+        // The run is the repository's run: it rebases the branch when it is behind its base.
+        Ok(Event::Command {
+            repository,
+            branch,
+            number,
+            command,
+            by,
+        }) => {
+            let why = format!("{} on #{number} ({branch}) by {by}", command.text());
+            (repository, why)
+        }
+        Ok(Event::Run { repository, why }) => (repository, why),
+    };
+    queue_run(&shared, id.as_deref(), &shown, &repository, &why).await
+}
+
+/// Queue a run of `repository` for `why` (the delivery `id`, shown as `shown`), when it is
+/// served: `202` once stored, `200` for a repository not served or a redelivery, `503` when the
+/// job could not be stored.
+async fn queue_run(
+    shared: &Shared,
+    id: Option<&str>,
+    shown: &str,
+    repository: &str,
+    why: &str,
+) -> Response {
+    let configured = shared.fleet().get(repository).map(str::to_owned);
+    let Some(configured) = configured.as_deref() else {
+        shared.metrics.delivery("ignored");
+        return reply(
+            StatusCode::OK,
+            json!({"ignored": format!("{repository} is not served")}),
+        );
+    };
+    // Acknowledged only once stored: a delivery answered 202 is never lost.
+    let stored = shared
+        .queue
+        .enqueue(configured, why, id, crate::queue::now())
+        .await;
+    let enqueued = match stored {
+        Ok(enqueued) => enqueued,
+        Err(error) => {
+            shared.metrics.delivery("failed");
+            let error = crate::error::chain(&error);
+            log::error(
+                About {
+                    delivery: Some(shown),
                     repository: Some(configured),
                     ..About::default()
                 },
-                &format!("{why} in {configured}: {said}"),
+                &format!("not stored: {error}"),
             );
-            if enqueued == Enqueued::Duplicate {
-                return reply(
-                    StatusCode::OK,
-                    json!({"duplicate": shown, "queued": configured}),
-                );
-            }
-            reply(
-                StatusCode::ACCEPTED,
-                json!({"queued": configured, "already_queued": enqueued == Enqueued::AlreadyQueued}),
-            )
+            return reply(
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({"error": format!("the job could not be stored, redeliver it: {error}")}),
+            );
         }
+    };
+    shared.wake.notify_waiters();
+    let said = match enqueued {
+        Enqueued::Queued => "run queued",
+        Enqueued::Again => "run queued for after the one going",
+        Enqueued::AlreadyQueued => "a run is already queued",
+        Enqueued::Duplicate => "a redelivery, already stored",
+    };
+    shared.metrics.delivery(match enqueued {
+        Enqueued::Queued | Enqueued::Again => "queued",
+        Enqueued::AlreadyQueued => "coalesced",
+        Enqueued::Duplicate => "duplicate",
+    });
+    log::info(
+        About {
+            delivery: Some(shown),
+            repository: Some(configured),
+            ..About::default()
+        },
+        &format!("{why} in {configured}: {said}"),
+    );
+    if enqueued == Enqueued::Duplicate {
+        return reply(
+            StatusCode::OK,
+            json!({"duplicate": shown, "queued": configured}),
+        );
+    }
+    reply(
+        StatusCode::ACCEPTED,
+        json!({"queued": configured, "already_queued": enqueued == Enqueued::AlreadyQueued}),
+    )
+}
+
+/// An `installation` or `installation_repositories` delivery: the repositories served change
+/// at once (with `--repo`, nothing changes). Nothing is queued: a newly served repository's
+/// runs come with its pushes and its schedule, spread like every other's.
+fn installation(shared: &Shared, delivery: &str, change: &webhook::InstallationChange) -> Response {
+    let about = About {
+        delivery: Some(delivery),
+        ..About::default()
+    };
+    if !shared.fleet().is_discovered() {
+        shared.metrics.delivery("ignored");
+        return reply(
+            StatusCode::OK,
+            json!({"ignored": format!("{}, but only the --repo repositories are served", change.why)}),
+        );
+    }
+    let changed = shared.fleet_mut().apply(change);
+    shared.metrics.delivery("installation");
+    log::info(
+        about,
+        &format!(
+            "{}: now serving {}, no longer {}",
+            change.why,
+            shown_list(&changed.added),
+            shown_list(&changed.removed)
+        ),
+    );
+    reply(
+        StatusCode::OK,
+        json!({"serving": changed.added, "no_longer_serving": changed.removed}),
+    )
+}
+
+/// `a, b` or `none`, for the log.
+fn shown_list(names: &[String]) -> String {
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// List the App's installations' repositories and serve them, logging what changed; `false`
+/// when the installations could not be listed (the set stays as it was).
+async fn relist(shared: &Shared, app: &AppAuth) -> bool {
+    match fleet::list(app).await {
+        Ok(listing) => {
+            let changed = shared.fleet_mut().relist(&listing);
+            let total = shared.fleet().len();
+            log::info(
+                About::default(),
+                &format!(
+                    "the App's {} installations have {total} repositories: serving {} more, {} fewer",
+                    listing.installations.len(),
+                    changed.added.len(),
+                    changed.removed.len()
+                ),
+            );
+            true
+        }
+        Err(error) => {
+            log::error(
+                About::default(),
+                &format!(
+                    "the repositories served stay as they were: {}",
+                    crate::error::chain(&error)
+                ),
+            );
+            false
+        }
+    }
+}
+
+/// How often the App's installations are listed again without `--every`.
+const RELIST: Duration = Duration::from_secs(3600);
+/// How soon a listing that failed is tried again.
+const RELIST_RETRY: Duration = Duration::from_secs(60);
+
+/// List the App's installations again every `every` (sooner after a failure), until the
+/// server stops: an installation whose delivery was missed is served all the same.
+async fn relisting(shared: Arc<Shared>, app: Arc<AppAuth>, every: Duration, mut listed: bool) {
+    loop {
+        let wait = if listed {
+            every
+        } else {
+            RELIST_RETRY.min(every)
+        };
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = shared.stopped() => return,
+        }
+        listed = relist(&shared, &app).await;
     }
 }
 
@@ -670,7 +821,7 @@ fn kill_group(child: &tokio::process::Child) {
 }
 
 /// Queue the scheduled runs that are due, and forget old deliveries, until the server stops.
-async fn schedule(shared: Arc<Shared>, repositories: Vec<String>, every: Option<Duration>) {
+async fn schedule(shared: Arc<Shared>, every: Option<Duration>) {
     let mut ticks = tokio::time::interval(Duration::from_secs(10));
     let mut pruned = Instant::now();
     loop {
@@ -680,6 +831,7 @@ async fn schedule(shared: Arc<Shared>, repositories: Vec<String>, every: Option<
         }
         let now = crate::queue::now();
         if let Some(every) = every {
+            let repositories = shared.fleet().names();
             match shared.queue.due(&repositories, every, now).await {
                 Ok(due) => {
                     for repository in due {
@@ -796,11 +948,10 @@ pub async fn run(settings: Settings, ready: impl FnOnce(SocketAddr)) -> Result<(
         .map_err(ServeError::Signal)?;
     let shared = Arc::new(Shared {
         secret: settings.secret.clone(),
-        served: settings
-            .repositories
-            .iter()
-            .map(|r| (r.to_lowercase(), r.clone()))
-            .collect(),
+        served: std::sync::RwLock::new(match &settings.runner.app {
+            Some(_) if settings.repositories.is_empty() => fleet::Fleet::discovered(),
+            _ => fleet::Fleet::fixed(&settings.repositories),
+        }),
         queue,
         wake: Notify::new(),
         stopping: AtomicBool::new(false),
@@ -817,11 +968,20 @@ pub async fn run(settings: Settings, ready: impl FnOnce(SocketAddr)) -> Result<(
             format!("{name}/{n}"),
         )));
     }
-    tokio::spawn(schedule(
-        shared.clone(),
-        settings.repositories.clone(),
-        settings.every,
-    ));
+    // Without --repo, the App's repositories are listed before the server says it listens (a
+    // delivery answered before would be ignored); a failed listing is tried again soon.
+    if let Some(app) = settings.runner.app.clone() {
+        if shared.fleet().is_discovered() {
+            let listed = relist(&shared, &app).await;
+            tokio::spawn(relisting(
+                shared.clone(),
+                app,
+                settings.every.unwrap_or(RELIST),
+                listed,
+            ));
+        }
+    }
+    tokio::spawn(schedule(shared.clone(), settings.every));
     ready(local);
     let server = tokio::spawn({
         let shared = shared.clone();

@@ -5,7 +5,10 @@
 //! events that matter: a `push` to a repository's default branch (the base moved, or someone
 //! updated a pin by hand) and a repin pull request being closed (merged: the next update may be
 //! due; closed unmerged: the dashboard lists it as ignored). repin's own pushes to `repin/`
-//! branches, and everything else, are acknowledged and ignored.
+//! branches, and everything else, are acknowledged and ignored. For a GitHub App, the
+//! `installation` and `installation_repositories` events say which repositories it may work on.
+//! A comment `@repin rebase` or `@repin recreate` on one of repin's pull requests
+//! (`issue_comment`) from the repository's owners, members or collaborators queues a run.
 
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
@@ -48,8 +51,83 @@ pub enum Event {
         /// Why, for the log.
         why: String,
     },
+    /// The App was installed, uninstalled, or given or refused repositories: what it serves
+    /// changes (`installation` and `installation_repositories` events).
+    Installation(InstallationChange),
+    /// A command in a comment on one of repin's pull requests, from someone allowed to give
+    /// it: run repin on the repository for it.
+    Command {
+        /// `owner/name`.
+        repository: String,
+        /// The pull request's branch (`repin/…`, from its hidden marker).
+        branch: String,
+        /// The pull request's number.
+        number: u64,
+        /// What was asked.
+        command: Command,
+        /// Who asked (a login).
+        by: String,
+    },
+    /// A command from someone who may not give it: ignored, and said in the log.
+    Denied(String),
     /// Nothing to do, and why.
     Ignored(String),
+}
+
+/// What a comment on one of repin's pull requests can ask.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// `@repin rebase`: rebase the branch on the base branch.
+    Rebase,
+    /// `@repin recreate`: make the branch again from the base branch.
+    Recreate,
+}
+
+impl Command {
+    /// The command as written.
+    pub fn text(self) -> &'static str {
+        match self {
+            Command::Rebase => "@repin rebase",
+            Command::Recreate => "@repin recreate",
+        }
+    }
+}
+
+/// The `author_association`s whose commands are taken: people with write access to the
+/// repository (GitHub's values: OWNER, MEMBER, COLLABORATOR, CONTRIBUTOR,
+/// FIRST_TIME_CONTRIBUTOR, FIRST_TIMER, MANNEQUIN, NONE).
+const MAY_COMMAND: [&str; 3] = ["OWNER", "MEMBER", "COLLABORATOR"];
+
+/// The command of a comment: a line of its own that is `@repin rebase` or `@repin recreate`
+/// (case and spacing aside); `None` when no line is.
+pub fn command(comment: &str) -> Option<Command> {
+    comment.lines().find_map(|line| {
+        let words: Vec<String> = line.split_whitespace().map(str::to_lowercase).collect();
+        match words.as_slice() {
+            [mention, verb] if mention == "@repin" => match verb.as_str() {
+                "rebase" => Some(Command::Rebase),
+                "recreate" => Some(Command::Recreate),
+                _ => None,
+            },
+            _ => None,
+        }
+    })
+}
+
+/// A change of the repositories a GitHub App's installation may work on.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct InstallationChange {
+    /// The installation's ID.
+    pub installation: u64,
+    /// Repositories (`owner/name`) it may work on now.
+    pub added: Vec<String>,
+    /// Repositories it may no longer work on.
+    pub removed: Vec<String>,
+    /// The whole installation is gone (uninstalled or suspended): every repository of it too,
+    /// listed or not.
+    pub uninstalled: bool,
+    /// What happened, for the log.
+    pub why: String,
 }
 
 #[derive(Deserialize)]
@@ -84,6 +162,161 @@ struct PullRequestEvent {
     action: String,
     pull_request: PullRequest,
     repository: Repository,
+}
+
+#[derive(Deserialize)]
+struct User {
+    login: String,
+}
+
+#[derive(Deserialize)]
+struct Comment {
+    #[serde(default)]
+    body: Option<String>,
+    author_association: String,
+    user: User,
+}
+
+#[derive(Deserialize)]
+struct CommentedIssue {
+    number: u64,
+    #[serde(default)]
+    body: Option<String>,
+    /// Present when the issue is a pull request.
+    #[serde(default)]
+    pull_request: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct IssueCommentEvent {
+    action: String,
+    issue: CommentedIssue,
+    comment: Comment,
+    repository: Repository,
+}
+
+/// An `issue_comment` event: a new comment giving a command on one of repin's pull requests
+/// (known by the hidden marker in its body, which names its branch: the payload has no head
+/// branch), from someone with write access.
+fn comment(event: IssueCommentEvent) -> Event {
+    let number = event.issue.number;
+    if event.action != "created" {
+        return Event::Ignored(format!("a comment {} on #{number}", event.action));
+    }
+    let Some(command) = event.comment.body.as_deref().and_then(command) else {
+        return Event::Ignored(format!("a comment on #{number} without a command"));
+    };
+    let asked = command.text();
+    let branch = event
+        .issue
+        .pull_request
+        .as_ref()
+        .and_then(|_| crate::plan::Marker::find(event.issue.body.as_deref().unwrap_or("")))
+        .map(|m| m.branch)
+        .filter(|b| b.starts_with(BRANCH_PREFIX));
+    let Some(branch) = branch else {
+        return Event::Ignored(format!(
+            "{asked} on #{number}, not one of repin's pull requests"
+        ));
+    };
+    let by = event.comment.user.login;
+    let association = event.comment.author_association;
+    if !MAY_COMMAND.contains(&association.as_str()) {
+        return Event::Denied(format!(
+            "{asked} on #{number} ({branch}) by {by}, whose association with the repository is {association}: only its owners, members and collaborators may give commands"
+        ));
+    }
+    Event::Command {
+        repository: event.repository.full_name,
+        branch,
+        number,
+        command,
+        by,
+    }
+}
+
+#[derive(Deserialize)]
+struct Account {
+    login: String,
+}
+
+#[derive(Deserialize)]
+struct InstallationRef {
+    id: u64,
+    #[serde(default)]
+    account: Option<Account>,
+}
+
+#[derive(Deserialize)]
+struct Named {
+    full_name: String,
+}
+
+#[derive(Deserialize)]
+struct InstallationEvent {
+    action: String,
+    installation: InstallationRef,
+    /// GitHub lists the repositories of the installation (for `created` and `deleted`).
+    #[serde(default)]
+    repositories: Option<Vec<Named>>,
+}
+
+#[derive(Deserialize)]
+struct InstallationRepositoriesEvent {
+    action: String,
+    installation: InstallationRef,
+    #[serde(default)]
+    repositories_added: Vec<Named>,
+    #[serde(default)]
+    repositories_removed: Vec<Named>,
+}
+
+/// Whether `name` is `owner/name` as GitHub allows them: two parts of ASCII letters, digits,
+/// `-`, `_` and `.`, neither `.` nor `..` (a name goes into a run's remote URL).
+pub fn is_repository_name(name: &str) -> bool {
+    let part = |p: &str| {
+        !p.is_empty()
+            && p != "."
+            && p != ".."
+            && p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    };
+    name.split_once('/')
+        .is_some_and(|(owner, repo)| part(owner) && part(repo))
+}
+
+/// The names of `repositories` that are `owner/name` (anything else is no repository to run).
+fn names(repositories: Vec<Named>) -> Vec<String> {
+    repositories
+        .into_iter()
+        .map(|r| r.full_name)
+        .filter(|n| is_repository_name(n))
+        .collect()
+}
+
+/// An `installation` event: `created` and `unsuspend` add its repositories, `deleted` and
+/// `suspend` remove the installation; other actions (`new_permissions_accepted`) change
+/// nothing served.
+fn installation(event: InstallationEvent) -> Event {
+    let account = event.installation.account.map_or_else(
+        || format!("installation {}", event.installation.id),
+        |a| a.login,
+    );
+    let listed = names(event.repositories.unwrap_or_default());
+    let mut change = InstallationChange {
+        installation: event.installation.id,
+        why: format!("the App was {} on {account}", event.action),
+        ..InstallationChange::default()
+    };
+    match event.action.as_str() {
+        "created" | "unsuspend" => change.added = listed,
+        "deleted" | "suspend" => {
+            change.removed = listed;
+            change.uninstalled = true;
+        }
+        other => return Event::Ignored(format!("installation {other} on {account}")),
+    }
+    Event::Installation(change)
 }
 
 /// Read a delivery of event `name` (the `X-GitHub-Event` header). A body that is not the JSON
@@ -131,6 +364,22 @@ pub fn parse(name: &str, body: &[u8]) -> Result<Event, serde_json::Error> {
                     event.pull_request.head.reference, event.action
                 ))
             })
+        }
+        "installation" => Ok(installation(serde_json::from_slice(body)?)),
+        "issue_comment" => Ok(comment(serde_json::from_slice(body)?)),
+        "installation_repositories" => {
+            let event: InstallationRepositoriesEvent = serde_json::from_slice(body)?;
+            let account = event.installation.account.map_or_else(
+                || format!("installation {}", event.installation.id),
+                |a| a.login,
+            );
+            Ok(Event::Installation(InstallationChange {
+                installation: event.installation.id,
+                added: names(event.repositories_added),
+                removed: names(event.repositories_removed),
+                uninstalled: false,
+                why: format!("repositories {} on {account}", event.action),
+            }))
         }
         other => Ok(Event::Ignored(format!("a `{other}` event"))),
     }
@@ -213,6 +462,158 @@ mod tests {
             parse("pull_request", event("closed", "feature", false).as_bytes()).unwrap(),
             Event::Ignored(_)
         ));
+    }
+
+    /// The payloads as GitHub's "Webhook events and payloads" page documents them (trimmed to
+    /// the fields repin reads, plus a few it does not).
+    #[test]
+    fn installations_add_and_remove_repositories() {
+        let installation = |action: &str| {
+            format!(
+                r#"{{"action":"{action}","installation":{{"id":7,"account":{{"login":"acme","type":"Organization"}},"repository_selection":"selected"}},"repositories":[{{"id":1,"name":"service","full_name":"acme/service","private":true}},{{"id":2,"name":"bad","full_name":"../bad"}}],"sender":{{"login":"admin"}}}}"#
+            )
+        };
+        assert_eq!(
+            parse("installation", installation("created").as_bytes()).unwrap(),
+            Event::Installation(InstallationChange {
+                installation: 7,
+                added: vec!["acme/service".into()],
+                removed: vec![],
+                uninstalled: false,
+                why: "the App was created on acme".into(),
+            })
+        );
+        let Event::Installation(deleted) =
+            parse("installation", installation("deleted").as_bytes()).unwrap()
+        else {
+            panic!("not an installation change");
+        };
+        assert!(deleted.uninstalled && deleted.added.is_empty());
+        assert_eq!(deleted.removed, ["acme/service"]);
+        let Event::Installation(suspended) =
+            parse("installation", installation("suspend").as_bytes()).unwrap()
+        else {
+            panic!("not an installation change");
+        };
+        assert!(suspended.uninstalled);
+        assert!(matches!(
+            parse(
+                "installation",
+                installation("new_permissions_accepted").as_bytes()
+            )
+            .unwrap(),
+            Event::Ignored(_)
+        ));
+        let changed = r#"{"action":"added","installation":{"id":7,"account":{"login":"acme"}},"repository_selection":"selected","repositories_added":[{"id":3,"name":"worker","full_name":"acme/worker"}],"repositories_removed":[{"id":1,"name":"service","full_name":"acme/service"}],"sender":{"login":"admin"}}"#;
+        assert_eq!(
+            parse("installation_repositories", changed.as_bytes()).unwrap(),
+            Event::Installation(InstallationChange {
+                installation: 7,
+                added: vec!["acme/worker".into()],
+                removed: vec!["acme/service".into()],
+                uninstalled: false,
+                why: "repositories added on acme".into(),
+            })
+        );
+        assert!(parse("installation_repositories", br#"{"action":"added"}"#).is_err());
+        assert!(is_repository_name("acme/my.repo_2-x"));
+        for bad in [
+            "../bad", "acme/..", "acme", "acme/a/b", "/a", "acme/a b", "acme/?x",
+        ] {
+            assert!(!is_repository_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn commands_are_lines_of_their_own() {
+        assert_eq!(command("@repin rebase"), Some(Command::Rebase));
+        assert_eq!(
+            command("Thanks!\r\n  @Repin   RECREATE \r\n"),
+            Some(Command::Recreate)
+        );
+        assert_eq!(command("please @repin rebase this"), None);
+        assert_eq!(command("@repin rebase now"), None);
+        assert_eq!(command("@repin ignore"), None);
+        assert_eq!(command("@repinbot rebase"), None);
+        assert_eq!(command(""), None);
+    }
+
+    /// The payload as GitHub's "issue_comment" documentation shows it (trimmed), on a pull
+    /// request whose body carries repin's marker.
+    fn comment_event(
+        action: &str,
+        text: &str,
+        association: &str,
+        pull: bool,
+        body: &str,
+    ) -> String {
+        serde_json::json!({
+            "action": action,
+            "issue": {
+                "number": 12, "title": "Update flask to 2.2.5", "body": body, "state": "open",
+                "pull_request": if pull { serde_json::json!({"url": "https://api.github.example/repos/acme/service/pulls/12"}) } else { serde_json::Value::Null },
+                "user": {"login": "repin[bot]"}
+            },
+            "comment": {"id": 1, "body": text, "author_association": association, "user": {"login": "alice"}},
+            "repository": {"full_name": "acme/service", "default_branch": "main"},
+            "sender": {"login": "alice"}
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn comment_commands_need_repins_pull_request_and_write_access() {
+        let marker = crate::plan::Marker {
+            branch: "repin/requirements.txt/flask".into(),
+            security: false,
+            updates: Vec::new(),
+        };
+        let body = format!("Updates flask.\n\n{}", marker.render());
+        for association in ["OWNER", "MEMBER", "COLLABORATOR"] {
+            let event = comment_event("created", "@repin rebase", association, true, &body);
+            assert_eq!(
+                parse("issue_comment", event.as_bytes()).unwrap(),
+                Event::Command {
+                    repository: "acme/service".into(),
+                    branch: "repin/requirements.txt/flask".into(),
+                    number: 12,
+                    command: Command::Rebase,
+                    by: "alice".into(),
+                }
+            );
+        }
+        for association in ["CONTRIBUTOR", "FIRST_TIME_CONTRIBUTOR", "NONE", "owner"] {
+            let event = comment_event("created", "@repin recreate", association, true, &body);
+            let Event::Denied(why) = parse("issue_comment", event.as_bytes()).unwrap() else {
+                panic!("{association}: not denied");
+            };
+            assert!(
+                why.contains("by alice") && why.contains(association),
+                "{why}"
+            );
+        }
+        // Edited comments, comments without a command, issues (the dashboard) and other pull
+        // requests: nothing to do.
+        for (action, text, pull, body) in [
+            ("edited", "@repin rebase", true, body.as_str()),
+            ("created", "LGTM", true, body.as_str()),
+            ("created", "@repin rebase", false, body.as_str()),
+            (
+                "created",
+                "@repin rebase",
+                true,
+                "A pull request of someone else",
+            ),
+        ] {
+            let event = comment_event(action, text, "OWNER", pull, body);
+            assert!(
+                matches!(
+                    parse("issue_comment", event.as_bytes()).unwrap(),
+                    Event::Ignored(_)
+                ),
+                "{action} {text} {pull} {body}"
+            );
+        }
     }
 
     #[test]

@@ -95,6 +95,29 @@ fn serve_refuses_to_start_without_a_token_or_an_app() {
     assert!(!stderr.contains("listening"), "{stderr}");
 }
 
+/// Without an App there is nothing to list repositories from: `--repo` is required, and clap
+/// says so before anything starts.
+#[test]
+fn serve_needs_repo_without_an_app() {
+    let home = tempfile::tempdir().unwrap();
+    let out = support::repin_with_env(
+        home.path(),
+        &["serve", "--listen", "127.0.0.1:0"],
+        &[
+            ("REPIN_WEBHOOK_SECRET", "s3cret".as_ref()),
+            ("GITHUB_TOKEN", "ghs_token".as_ref()),
+        ],
+    );
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("the following required arguments were not provided")
+            && stderr.contains("--repo <OWNER/NAME>"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("listening"), "{stderr}");
+}
+
 #[test]
 fn lock_refuses_what_is_not_a_requirements_file() {
     let home = tempfile::tempdir().unwrap();

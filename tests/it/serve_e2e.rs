@@ -599,3 +599,397 @@ fn a_json_log_names_the_repository_and_the_job() {
         "{from_the_run:?}"
     );
 }
+
+/// A bare repository `NAME.git` under `root` with one outdated pin (flask 2.2.2 on `pypi`).
+fn outdated_repository(
+    root: &std::path::Path,
+    name: &str,
+    pypi: &PypiServer,
+) -> std::path::PathBuf {
+    let bare = root.join(format!("{name}.git"));
+    git(
+        root,
+        &["init", "-q", "--bare", "-b", "main", bare.to_str().unwrap()],
+    );
+    let work = root.join(format!("{name}-work"));
+    git(
+        root,
+        &[
+            "clone",
+            "-q",
+            bare.to_str().unwrap(),
+            work.to_str().unwrap(),
+        ],
+    );
+    git(&work, &["checkout", "-q", "-b", "main"]);
+    std::fs::write(
+        work.join("repin.toml"),
+        format!(
+            "[python]\nversion = \"3.12\"\n\n[[indexes]]\nurl = \"{}\"\nprimary = true\n\n[advisories]\nsource = \"off\"\n",
+            pypi.index_url()
+        ),
+    )
+    .unwrap();
+    std::fs::write(work.join("requirements.txt"), "flask==2.2.2\n").unwrap();
+    git(&work, &["add", "."]);
+    git(&work, &["commit", "-q", "-m", "Initial commit"]);
+    git(&work, &["push", "-q", "origin", "main"]);
+    bare
+}
+
+/// Wait until `repository` has an open pull request on the stand-in, and return it.
+fn opened_in(github: &GitHubMock, repository: &str) -> support::github::Pull {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let open: Vec<support::github::Pull> = github.with_repo(repository, |s| {
+            s.pulls
+                .values()
+                .filter(|p| p.state == "open")
+                .cloned()
+                .collect()
+        });
+        if let [pull] = open.as_slice() {
+            return pull.clone();
+        }
+        assert!(open.is_empty(), "{repository}: {open:?}");
+        assert!(
+            Instant::now() < deadline,
+            "no pull request was opened in {repository}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Issue 14: as a GitHub App without `--repo`, every repository of every installation is
+/// served: the installations are listed with the App's JWT and each one's repositories with a
+/// token of that installation (a suspended one has none); `installation_repositories` and
+/// `installation` deliveries add and remove repositories at once; deliveries for repositories
+/// no installation has are ignored.
+#[test]
+fn as_an_app_without_repo_every_installed_repository_is_served() {
+    let packages = tempfile::tempdir().unwrap();
+    write_wheel(packages.path(), "flask", "2.2.2", None);
+    write_wheel(packages.path(), "flask", "2.2.5", None);
+    let pypi = PypiServer::start(packages.path());
+    let root = tempfile::tempdir().unwrap();
+    let names = ["acme/service", "acme/worker", "bolt/tool", "bolt/later"];
+    let served: Vec<(String, std::path::PathBuf)> = names
+        .iter()
+        .map(|full| {
+            let name = full.split('/').nth(1).unwrap();
+            (
+                full.to_string(),
+                outdated_repository(root.path(), name, &pypi),
+            )
+        })
+        .collect();
+    let keys = tempfile::tempdir().unwrap();
+    let (pem, public) = support::shared::rsa_key(keys.path());
+    let github = GitHubMock::start_fleet(&served, TOKEN, Some(("4242".into(), public)));
+    github.with_installations(|installations| {
+        installations.clear();
+        let installation =
+            |account: &str, repositories: &[&str], suspended: bool| support::github::Installation {
+                account: account.into(),
+                repositories: repositories.iter().map(|r| r.to_string()).collect(),
+                suspended,
+            };
+        installations.insert(
+            7,
+            installation("acme", &["acme/service", "acme/worker"], false),
+        );
+        installations.insert(8, installation("bolt", &["bolt/tool"], false));
+        // Suspended: its tokens are refused, so it is not asked for one.
+        installations.insert(9, installation("cove", &["cove/app"], true));
+    });
+    let daemon = GitDaemon::start(root.path());
+    let home = tempfile::tempdir().unwrap();
+    let log = home.path().join("serve.log");
+    // No --repo and no GITHUB_TOKEN: the App's JWT is the only way to GitHub.
+    let mut server = Server(
+        Command::new(env!("CARGO_BIN_EXE_repin"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--api-url", &github.url])
+            .args(["--app-id", "4242", "--app-key-file", pem.to_str().unwrap()])
+            .args([
+                "--remote-template",
+                &format!("git://127.0.0.1:{}/{{name}}.git", daemon.port),
+            ])
+            .env_clear()
+            .env("HOME", home.path())
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("PIP_CONFIG_FILE", "/dev/null")
+            .env("REPIN_CACHE_DIR", home.path().join("cache"))
+            .env("REPIN_WEBHOOK_SECRET", SECRET)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("repin serve starts"),
+    );
+    let base = support::serve::listening(&mut server.0, &log);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("serve: the App's 3 installations have 3 repositories"),
+        "{text}"
+    );
+    assert!(
+        text.contains("for every repository of the App's installations"),
+        "{text}"
+    );
+    let asked: Vec<String> = github.with(|s| {
+        s.requests
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.target))
+            .collect()
+    });
+    assert_eq!(
+        asked,
+        [
+            "GET /app/installations?per_page=100",
+            "POST /app/installations/7/access_tokens",
+            "GET /installation/repositories?per_page=100",
+            "POST /app/installations/8/access_tokens",
+            "GET /installation/repositories?per_page=100",
+        ]
+    );
+
+    let client = reqwest::blocking::Client::new();
+    let webhook = format!("{base}/webhook");
+    let deliver = |event: &str, body: &str| post(&client, &webhook, event, body, sign(body));
+    // Installed repositories of both installations are served; another is not.
+    for repository in ["acme/worker", "bolt/tool"] {
+        let (status, text) = deliver("push", &push("refs/heads/main", repository));
+        assert_eq!(status, 202, "{repository}: {text}");
+    }
+    let (status, text) = deliver("push", &push("refs/heads/main", "bolt/later"));
+    assert_eq!(status, 200);
+    assert!(text.contains("bolt/later is not served"), "{text}");
+    for repository in ["acme/worker", "bolt/tool"] {
+        let pull = opened_in(&github, repository);
+        assert_eq!(pull.title, "Update flask to 2.2.5");
+    }
+
+    // bolt/later is added to installation 8 in GitHub's settings: served at once.
+    github.with_installations(|i| {
+        i.get_mut(&8)
+            .unwrap()
+            .repositories
+            .push("bolt/later".into())
+    });
+    let added = r#"{"action":"added","installation":{"id":8,"account":{"login":"bolt"}},"repository_selection":"selected","repositories_added":[{"id":4,"name":"later","full_name":"bolt/later","private":true}],"repositories_removed":[],"sender":{"login":"admin"}}"#;
+    let (status, text) = deliver("installation_repositories", added);
+    assert_eq!(status, 200, "{text}");
+    let answer: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(answer["serving"], serde_json::json!(["bolt/later"]));
+    let (status, text) = deliver("push", &push("refs/heads/main", "bolt/later"));
+    assert_eq!(status, 202, "{text}");
+    assert_eq!(
+        opened_in(&github, "bolt/later").title,
+        "Update flask to 2.2.5"
+    );
+
+    // acme/worker is removed from installation 7, then the App is uninstalled from acme:
+    // neither of acme's repositories is served any more.
+    let removed = r#"{"action":"removed","installation":{"id":7,"account":{"login":"acme"}},"repository_selection":"selected","repositories_added":[],"repositories_removed":[{"id":2,"name":"worker","full_name":"acme/worker","private":true}],"sender":{"login":"admin"}}"#;
+    let (status, text) = deliver("installation_repositories", removed);
+    assert_eq!(status, 200, "{text}");
+    let (status, text) = deliver("push", &push("refs/heads/main", "acme/worker"));
+    assert_eq!(status, 200);
+    assert!(text.contains("acme/worker is not served"), "{text}");
+    let deleted = r#"{"action":"deleted","installation":{"id":7,"account":{"login":"acme"}},"repositories":[{"id":1,"name":"service","full_name":"acme/service","private":true}],"sender":{"login":"admin"}}"#;
+    let (status, text) = deliver("installation", deleted);
+    assert_eq!(status, 200, "{text}");
+    let answer: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        answer["no_longer_serving"],
+        serde_json::json!(["acme/service"])
+    );
+    let (status, text) = deliver("push", &push("refs/heads/main", "acme/service"));
+    assert_eq!(status, 200);
+    assert!(text.contains("acme/service is not served"), "{text}");
+    assert!(github.with_repo("acme/service", |s| s.pulls.is_empty()));
+
+    // Every request was one GitHub documents, made with the credentials it takes.
+    for repository in names {
+        let unexpected = github.with_repo(repository, |s| s.unexpected.clone());
+        assert!(unexpected.is_empty(), "{repository}: {unexpected:?}");
+    }
+    let asked: Vec<String> = github.with(|s| {
+        s.requests
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.target))
+            .collect()
+    });
+    assert!(
+        !asked.iter().any(|r| r.contains("/app/installations/9/")),
+        "a suspended installation was asked for a token: {asked:?}"
+    );
+}
+
+/// Issue 14: `@repin rebase` in a comment on one of repin's pull requests (known by the marker
+/// in its body, as GitHub's `issue_comment` payload carries no head branch) queues a run of the
+/// repository, when the commenter is an owner, member or collaborator; anyone else's command is
+/// ignored with a line in the log.
+#[test]
+fn comment_commands_queue_a_run_from_people_with_write_access() {
+    let world = world(None, &[], &[("GITHUB_TOKEN", TOKEN)]);
+    deliver_push(&world, "acme/service");
+    let pull = opened(&world.github);
+    let wait_for = |text: &str| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !world.log().contains(text) {
+            assert!(Instant::now() < deadline, "no {text:?} in\n{}", world.log());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    wait_for("run done");
+    let comment = |association: &str| {
+        serde_json::json!({
+            "action": "created",
+            "issue": {
+                "number": pull.number, "title": pull.title, "body": pull.body, "state": "open",
+                "pull_request": {"url": format!("{}/repos/acme/service/pulls/{}", world.github.url, pull.number)},
+                "user": {"login": "repin-test[bot]"}
+            },
+            "comment": {"id": 7, "body": "@repin rebase", "author_association": association, "user": {"login": "mallory"}},
+            "repository": {"full_name": "acme/service", "default_branch": "main"},
+            "sender": {"login": "mallory"}
+        })
+        .to_string()
+    };
+    let client = reqwest::blocking::Client::new();
+    let webhook = format!("{}/webhook", world.base);
+    let body = comment("CONTRIBUTOR");
+    let (status, text) = post(&client, &webhook, "issue_comment", &body, sign(&body));
+    assert_eq!(status, 200, "{text}");
+    assert!(
+        text.contains("only its owners, members and collaborators"),
+        "{text}"
+    );
+    wait_for(&format!(
+        "ignored: @repin rebase on #{} (repin/requirements.txt/flask) by mallory, whose association with the repository is CONTRIBUTOR",
+        pull.number
+    ));
+    let body = comment("COLLABORATOR");
+    let (status, text) = post(&client, &webhook, "issue_comment", &body, sign(&body));
+    assert_eq!(status, 202, "{text}");
+    wait_for(&format!(
+        "serve: acme/service: run started (@repin rebase on #{} (repin/requirements.txt/flask) by mallory",
+        pull.number
+    ));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while world.log().matches("run done").count() < 2 {
+        assert!(Instant::now() < deadline, "{}", world.log());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(world.github.open_pulls().len(), 1);
+    assert!(world.github.with(|s| s.unexpected.is_empty()));
+}
+
+/// Issue 14: the App's installations are listed again every `--every` period, so an
+/// installation whose `installation` delivery never came is served all the same; and each
+/// repository's scheduled run comes at its own point of the interval. (A minute is the shortest
+/// `--every`: this test waits for one listing period.)
+#[test]
+fn installations_are_listed_again_every_period() {
+    let packages = tempfile::tempdir().unwrap();
+    write_wheel(packages.path(), "flask", "2.2.2", None);
+    write_wheel(packages.path(), "flask", "2.2.5", None);
+    let pypi = PypiServer::start(packages.path());
+    let root = tempfile::tempdir().unwrap();
+    let served: Vec<(String, std::path::PathBuf)> =
+        [("acme/service", "service"), ("bolt/tool", "tool")]
+            .iter()
+            .map(|(full, name)| {
+                (
+                    full.to_string(),
+                    outdated_repository(root.path(), name, &pypi),
+                )
+            })
+            .collect();
+    let keys = tempfile::tempdir().unwrap();
+    let (pem, public) = support::shared::rsa_key(keys.path());
+    let github = GitHubMock::start_fleet(&served, TOKEN, Some(("4242".into(), public)));
+    let installation = |account: &str, repository: &str| support::github::Installation {
+        account: account.into(),
+        repositories: vec![repository.into()],
+        suspended: false,
+    };
+    github.with_installations(|i| {
+        i.clear();
+        i.insert(7, installation("acme", "acme/service"));
+    });
+    let daemon = GitDaemon::start(root.path());
+    let home = tempfile::tempdir().unwrap();
+    let log = home.path().join("serve.log");
+    let mut server = Server(
+        Command::new(env!("CARGO_BIN_EXE_repin"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--api-url", &github.url])
+            .args(["--app-id", "4242", "--app-key-file", pem.to_str().unwrap()])
+            .args(["--every", "1 minute"])
+            .args([
+                "--remote-template",
+                &format!("git://127.0.0.1:{}/{{name}}.git", daemon.port),
+            ])
+            .env_clear()
+            .env("HOME", home.path())
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("PIP_CONFIG_FILE", "/dev/null")
+            .env("REPIN_CACHE_DIR", home.path().join("cache"))
+            .env("REPIN_WEBHOOK_SECRET", SECRET)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("repin serve starts"),
+    );
+    let base = support::serve::listening(&mut server.0, &log);
+    let read = || std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        read().contains("the App's 1 installations have 1 repositories"),
+        "{}",
+        read()
+    );
+    // Installed on bolt in GitHub, and its delivery lost: the next listing finds it.
+    github.with_installations(|i| i.insert(8, installation("bolt", "bolt/tool")));
+    let client = reqwest::blocking::Client::new();
+    let body = push("refs/heads/main", "bolt/tool");
+    let (status, text) = post(
+        &client,
+        &format!("{base}/webhook"),
+        "push",
+        &body,
+        sign(&body),
+    );
+    assert_eq!(status, 200, "not served before the listing: {text}");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !read().contains("the App's 2 installations have 2 repositories: serving 1 more, 0 fewer")
+    {
+        assert!(Instant::now() < deadline, "not listed again:\n{}", read());
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let (status, text) = post(
+        &client,
+        &format!("{base}/webhook"),
+        "push",
+        &body,
+        sign(&body),
+    );
+    assert_eq!(status, 202, "{text}");
+    assert_eq!(
+        opened_in(&github, "bolt/tool").title,
+        "Update flask to 2.2.5"
+    );
+    // Within the first minute (and the schedule's next reading, every 10 s), acme/service has
+    // its scheduled run at its point of it.
+    while !read().contains("serve: acme/service: run started (schedule") {
+        assert!(Instant::now() < deadline, "no scheduled run:\n{}", read());
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert_eq!(
+        opened_in(&github, "acme/service").title,
+        "Update flask to 2.2.5"
+    );
+    for repository in ["acme/service", "bolt/tool"] {
+        let unexpected = github.with_repo(repository, |s| s.unexpected.clone());
+        assert!(unexpected.is_empty(), "{repository}: {unexpected:?}");
+    }
+}

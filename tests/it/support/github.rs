@@ -9,7 +9,9 @@
 //! what GitHub checks (a `User-Agent`, the token, the head branch in the real git remote) and
 //! answers anything else with 404 while recording it as unexpected: tests assert that no
 //! unexpected request was made. Faults GitHub shows are injected on request: rate limits, and
-//! a `502` after a request was carried out (`State::bad_gateway_after`).
+//! a `502` after a request was carried out (`State::bad_gateway_after`). With a GitHub App, it
+//! keeps the App's installations (`GitHubMock::with_installations`) and answers the App's
+//! endpoints ("GitHub Apps" and "Installations" in the reference) as GitHub does.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -97,6 +99,20 @@ pub struct State {
 /// A repository the server serves: what it is, and its state.
 type Served = (Arc<Config>, Arc<Mutex<State>>);
 
+/// An installation of the GitHub App, as the server keeps it.
+#[derive(Debug, Clone)]
+pub struct Installation {
+    /// The account it is installed on.
+    pub account: String,
+    /// The repositories it may work on (`owner/name`, served by the stand-in).
+    pub repositories: Vec<String>,
+    /// Suspended: its tokens are refused.
+    pub suspended: bool,
+}
+
+/// The App's installations, by ID.
+pub type Installations = BTreeMap<u64, Installation>;
+
 /// The server; stops when dropped.
 pub struct GitHubMock {
     /// `http://127.0.0.1:PORT`
@@ -105,6 +121,8 @@ pub struct GitHubMock {
     state: Arc<Mutex<State>>,
     /// Every repository, by name.
     repositories: Arc<BTreeMap<String, Served>>,
+    /// The App's installations (installation 42 on every repository when an App is given).
+    installations: Arc<Mutex<Installations>>,
     stop: Arc<AtomicBool>,
     port: u16,
     thread: Option<JoinHandle<()>>,
@@ -117,8 +135,11 @@ struct Config {
     remote: PathBuf,
     base_url: String,
     /// A GitHub App installed on the repository: its ID and public key (PKCS#1 DER). Its JWT
-    /// buys an installation token, which is `token`.
+    /// buys an installation token, which is `token` for a token limited to repositories, and
+    /// `ghs_installation_{id}` for a whole installation's (`GET /installation/repositories`).
     app: Option<(String, Vec<u8>)>,
+    /// The App's installations, shared by every repository.
+    installations: Arc<Mutex<Installations>>,
 }
 
 impl GitHubMock {
@@ -150,6 +171,18 @@ impl GitHubMock {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         let port = listener.local_addr().unwrap().port();
         let url = format!("http://127.0.0.1:{port}");
+        let mut installed = Installations::new();
+        if app.is_some() {
+            installed.insert(
+                42,
+                Installation {
+                    account: repositories[0].0.split('/').next().unwrap().to_owned(),
+                    repositories: repositories.iter().map(|(r, _)| r.clone()).collect(),
+                    suspended: false,
+                },
+            );
+        }
+        let installations = Arc::new(Mutex::new(installed));
         let served: BTreeMap<String, Served> = repositories
             .iter()
             .map(|(repository, remote)| {
@@ -161,6 +194,7 @@ impl GitHubMock {
                     remote: remote.clone(),
                     base_url: url.clone(),
                     app: app.clone(),
+                    installations: installations.clone(),
                 });
                 let state = Arc::new(Mutex::new(State {
                     next_number: 1,
@@ -192,6 +226,7 @@ impl GitHubMock {
             url,
             state: first,
             repositories: served,
+            installations,
             stop,
             port,
             thread: Some(thread),
@@ -206,6 +241,12 @@ impl GitHubMock {
     /// Look at (or change) the state of `repository` (`owner/name`).
     pub fn with_repo<T>(&self, repository: &str, f: impl FnOnce(&mut State) -> T) -> T {
         f(&mut self.repositories[repository].1.lock().unwrap())
+    }
+
+    /// Look at (or change) the App's installations, as installing, uninstalling or changing
+    /// its repositories in GitHub's settings would.
+    pub fn with_installations<T>(&self, f: impl FnOnce(&mut Installations) -> T) -> T {
+        f(&mut self.installations.lock().unwrap())
     }
 
     /// The pull requests, by number.
@@ -537,11 +578,39 @@ fn valid_app_jwt(jwt: &str, app_id: &str, public_key: &[u8]) -> bool {
         && matches!((iat, exp), (Some(i), Some(e)) if e > now && i <= now && e - i <= 600)
 }
 
-/// The App endpoints: `GET /repos/{owner}/{repo}/installation` and
-/// `POST /app/installations/{id}/access_tokens`, both authenticated with the App's JWT.
-fn app_endpoint(request: &Request, path: &str, body: &Value, config: &Config) -> Option<Answer> {
+fn installation_json(id: u64, installation: &Installation, app_id: &str, config: &Config) -> Value {
+    json!({
+        "id": id,
+        "account": {"login": installation.account, "id": 100 + id, "type": "Organization"},
+        "repository_selection": "selected",
+        "access_tokens_url": format!("{}/app/installations/{id}/access_tokens", config.base_url),
+        "repositories_url": format!("{}/installation/repositories", config.base_url),
+        "html_url": format!("https://github.example/organizations/{}/settings/installations/{id}", installation.account),
+        "app_id": app_id.parse::<u64>().unwrap_or(0),
+        "app_slug": "repin",
+        "target_id": 100 + id,
+        "target_type": "Organization",
+        "permissions": {"contents": "write", "pull_requests": "write", "issues": "write", "metadata": "read"},
+        "events": ["push", "pull_request"],
+        "created_at": "2026-01-01T00:00:00Z",
+        "updated_at": "2026-01-01T00:00:00Z",
+        "single_file_name": null,
+        "suspended_at": if installation.suspended { json!("2026-01-02T00:00:00Z") } else { Value::Null },
+        "suspended_by": null
+    })
+}
+
+/// The App endpoints, authenticated with the App's JWT: `GET /repos/{owner}/{repo}/installation`,
+/// `GET /app/installations` and `POST /app/installations/{id}/access_tokens`.
+fn app_endpoint(
+    request: &Request,
+    path: &str,
+    params: &BTreeMap<String, String>,
+    body: &Value,
+    config: &Config,
+) -> Option<Answer> {
     let installation = format!("/repos/{}/{}/installation", config.owner, config.name);
-    let is_app_path = path == installation || path.starts_with("/app/");
+    let is_app_path = path == installation || path.starts_with("/app/") || path == "/app";
     if !is_app_path {
         return None;
     }
@@ -559,26 +628,113 @@ fn app_endpoint(request: &Request, path: &str, body: &Value, config: &Config) ->
             json!({"message": "A JSON web token could not be decoded", "documentation_url": "https://docs.github.com/rest", "status": "401"}),
         ));
     }
+    let installations = config.installations.lock().unwrap().clone();
+    let repository = format!("{}/{}", config.owner, config.name);
+    let tokens = path
+        .strip_prefix("/app/installations/")
+        .and_then(|rest| rest.strip_suffix("/access_tokens"))
+        .and_then(|id| id.parse::<u64>().ok());
     Some(match (request.method.as_str(), path) {
-        ("GET", p) if p == installation => answer(
-            200,
-            json!({"id": 42, "app_id": app_id.parse::<u64>().unwrap_or(0), "account": {"login": config.owner}, "target_type": "Organization"}),
-        ),
-        ("POST", "/app/installations/42/access_tokens") => {
-            // Only this repository is asked for, as repin limits its tokens.
-            if body["repositories"] != json!([config.name]) {
-                return Some(validation_failed(
-                    "Installation",
-                    "repositories must name the repository",
+        ("GET", p) if p == installation => {
+            // GitHub answers 404 when the App is not installed on the repository.
+            match installations
+                .iter()
+                .find(|(_, i)| i.repositories.contains(&repository))
+            {
+                Some((id, i)) => answer(200, installation_json(*id, i, app_id, config)),
+                None => not_found(),
+            }
+        }
+        ("GET", "/app/installations") => {
+            let items = installations
+                .iter()
+                .map(|(id, i)| installation_json(*id, i, app_id, config))
+                .collect();
+            paged(items, params, path, config)
+        }
+        ("POST", _) if tokens.is_some() => {
+            let id = tokens.unwrap();
+            let Some(installed) = installations.get(&id) else {
+                return Some(not_found());
+            };
+            if installed.suspended {
+                return Some(answer(
+                    403,
+                    json!({"message": "This installation has been suspended", "documentation_url": "https://docs.github.com/rest/apps/apps#create-an-installation-access-token-for-an-app", "status": "403"}),
                 ));
             }
-            answer(
-                201,
-                json!({"token": config.token, "expires_at": "2099-01-01T00:00:00Z", "permissions": {"contents": "write", "pull_requests": "write", "issues": "write"}, "repository_selection": "selected"}),
-            )
+            match body.get("repositories").and_then(Value::as_array) {
+                // A token limited to repositories, each one the installation's.
+                Some(names) => {
+                    let owner = &installed.account;
+                    let all_installed = !names.is_empty()
+                        && names.iter().all(|n| {
+                            n.as_str().is_some_and(|n| {
+                                installed.repositories.contains(&format!("{owner}/{n}"))
+                            })
+                        });
+                    if !all_installed {
+                        return Some(validation_failed(
+                            "Installation",
+                            "There is at least one repository that does not exist or is not accessible to the parent installation.",
+                        ));
+                    }
+                    answer(
+                        201,
+                        json!({"token": config.token, "expires_at": "2099-01-01T00:00:00Z", "permissions": {"contents": "write", "pull_requests": "write", "issues": "write"}, "repository_selection": "selected"}),
+                    )
+                }
+                None => answer(
+                    201,
+                    json!({"token": format!("ghs_installation_{id}"), "expires_at": "2099-01-01T00:00:00Z", "permissions": {"contents": "write", "pull_requests": "write", "issues": "write", "metadata": "read"}, "repository_selection": "selected"}),
+                ),
+            }
         }
         _ => not_found(),
     })
+}
+
+/// `GET /installation/repositories`, with a whole installation's token: its repositories, one
+/// page of them in GitHub's object (`total_count`, `repository_selection`, `repositories`).
+fn installation_repositories(
+    request: &Request,
+    params: &BTreeMap<String, String>,
+    config: &Config,
+) -> Answer {
+    let installations = config.installations.lock().unwrap().clone();
+    let token = request
+        .headers
+        .get("authorization")
+        .and_then(|a| {
+            a.strip_prefix("Bearer ")
+                .or_else(|| a.strip_prefix("token "))
+        })
+        .and_then(|t| t.strip_prefix("ghs_installation_"))
+        .and_then(|id| id.parse::<u64>().ok());
+    let Some(installed) = token.and_then(|id| installations.get(&id)) else {
+        return answer(
+            401,
+            json!({"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest", "status": "401"}),
+        );
+    };
+    let items: Vec<Value> = installed
+        .repositories
+        .iter()
+        .enumerate()
+        .map(|(n, full)| {
+            let (owner, name) = full.split_once('/').unwrap();
+            json!({
+                "id": 5000 + n, "name": name, "full_name": full, "private": true,
+                "owner": {"login": owner}, "default_branch": "main",
+                "html_url": format!("https://github.example/{full}")
+            })
+        })
+        .collect();
+    let total = items.len();
+    let mut page = paged(items, params, "/installation/repositories", config);
+    let repositories = std::mem::take(&mut page.body);
+    page.body = json!({"total_count": total, "repository_selection": "selected", "repositories": repositories});
+    page
 }
 
 fn handle(request: &Request, state: &Mutex<State>, config: &Config) -> Answer {
@@ -613,8 +769,11 @@ fn handle(request: &Request, state: &Mutex<State>, config: &Config) -> Answer {
         );
     }
     let (path, params) = query(&request.target);
-    if let Some(answer) = app_endpoint(request, &path, &body, config) {
+    if let Some(answer) = app_endpoint(request, &path, &params, &body, config) {
         return answer;
+    }
+    if request.method == "GET" && path == "/installation/repositories" && config.app.is_some() {
+        return installation_repositories(request, &params, config);
     }
     let authorized = request.headers.get("authorization").is_some_and(|a| {
         a == &format!("Bearer {}", config.token) || a == &format!("token {}", config.token)
