@@ -510,7 +510,8 @@ mod tests {
         let pipfile = dir.path().join("Pipfile.lock");
         std::fs::write(&pipfile, "{\"_meta\": {}}\n").unwrap();
         assert_eq!(classify(&rye), Some(ManifestKind::Requirements));
-        assert_eq!(classify(&poetry), None);
+        // Poetry's own lock, never pip's format.
+        assert_eq!(classify(&poetry), Some(ManifestKind::PoetryLock));
         assert_eq!(classify(&pipfile), None);
         let odd = Path::new("base.image");
         assert_eq!(

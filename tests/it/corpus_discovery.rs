@@ -33,7 +33,9 @@ const DECOYS: &[&str] = &[
     "dockerfile-lint.yml",
     "docker-compose.yml",
     "app.Containerfile.bak",
-    "poetry.lock",
+    "poetry.lock.bak",
+    "pylock.a.b.toml",
+    "my-pylock.toml",
 ];
 
 #[test]
@@ -69,9 +71,16 @@ fn discovery_finds_every_corpus_manifest_by_its_repository_path_and_nothing_else
     for decoy in DECOYS {
         let at = root.join("decoys").join(decoy);
         std::fs::create_dir_all(at.parent().unwrap()).unwrap();
-        // A `poetry.lock` is TOML: the sniffing of `.lock` files must leave it out.
+        // TOML locks by other names: neither a lock of theirs nor a requirements file.
         std::fs::write(at, "[[package]]\nname = \"flask\"\nversion = \"3.1.0\"\n").unwrap();
     }
+    // A `poetry.lock` is TOML: it is found as Poetry's lock, never sniffed as pip's format.
+    std::fs::write(
+        root.join("decoys").join("poetry.lock"),
+        "[[package]]\nname = \"flask\"\nversion = \"3.1.0\"\n",
+    )
+    .unwrap();
+    expected.insert(PathBuf::from("decoys/poetry.lock"), ManifestKind::PoetryLock);
 
     let repo = RepoRoot::new(root).unwrap();
     let found: BTreeMap<PathBuf, ManifestKind> = discover(root, &repo)

@@ -5,13 +5,15 @@
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 
 /// A counting relay to one loopback port.
 pub struct CountingProxy {
     port: u16,
     received: Arc<AtomicU64>,
+    /// Connections whose server side is still relaying.
+    open: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
     accept: Option<JoinHandle<()>>,
 }
@@ -43,8 +45,9 @@ impl CountingProxy {
             .set_nonblocking(true)
             .expect("a non-blocking listener");
         let received = Arc::new(AtomicU64::new(0));
+        let open = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
-        let (counter, stopping) = (received.clone(), stop.clone());
+        let (counter, stopping, relaying) = (received.clone(), stop.clone(), open.clone());
         let accept = std::thread::spawn(move || {
             while !stopping.load(Ordering::Relaxed) {
                 let client = match listener.accept() {
@@ -63,13 +66,19 @@ impl CountingProxy {
                     _ => continue,
                 };
                 let counter = counter.clone();
+                let relaying = relaying.clone();
+                relaying.fetch_add(1, Ordering::SeqCst);
                 std::thread::spawn(move || pump(client_read, server, None));
-                std::thread::spawn(move || pump(server_read, client, Some(counter)));
+                std::thread::spawn(move || {
+                    pump(server_read, client, Some(counter));
+                    relaying.fetch_sub(1, Ordering::SeqCst);
+                });
             }
         });
         CountingProxy {
             port,
             received,
+            open,
             stop,
             accept: Some(accept),
         }
@@ -85,19 +94,15 @@ impl CountingProxy {
         self.received.load(Ordering::Relaxed)
     }
 
-    /// [`CountingProxy::received`] once no byte has moved for 200 ms (at most 5 s): a client
-    /// that exited may leave a response it abandoned still flowing from the server.
+    /// [`CountingProxy::received`] once every relayed connection has ended (at most 30 s): a
+    /// client that exited may leave a response it abandoned still flowing from the server, and
+    /// a quiet moment alone proves nothing on a loaded machine.
     pub fn settled(&self) -> u64 {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        let mut last = self.received();
-        loop {
-            std::thread::sleep(std::time::Duration::from_millis(200));
-            let now = self.received();
-            if now == last || std::time::Instant::now() > deadline {
-                return now;
-            }
-            last = now;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while self.open.load(Ordering::SeqCst) > 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(20));
         }
+        self.received()
     }
 }
 
