@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use pep440_rs::VersionSpecifiers;
 
-use super::relock::{Relockable, hold_back, relock_failure, update_why};
+use super::relock::{Relockable, hold_back, moved_gaps, relock_failure, update_why};
 use super::{Checker, Outcome};
 use crate::decide::Companion;
 use crate::error::chain as error_chain;
@@ -227,10 +227,16 @@ impl Checker {
             let inputs: Vec<Result<Input, Arc<InputEditError>>> =
                 triggers.iter().map(|t| t.input.clone()).collect();
             let lock_path = path.clone();
+            // The image may be built for more platforms than the lock is resolved for.
+            let platforms = crate::lock::wheels::platforms_for(
+                &target.python,
+                outcome.targets.of(&path),
+                &self.config.config.images.platforms,
+            );
             let job = tokio::task::spawn_blocking(move || {
                 inputs
                     .iter()
-                    .map(|input| {
+                    .map(|input| -> Result<_, String> {
                         let input = input.as_ref().map_err(|e| error_chain(e.as_ref()))?;
                         let job = Job {
                             path: &path,
@@ -238,7 +244,10 @@ impl Checker {
                             input,
                             target: &target,
                         };
-                        relock(source.as_ref(), job, &[], false).map_err(relock_failure)
+                        let done =
+                            relock(source.as_ref(), job, &[], false).map_err(relock_failure)?;
+                        let gaps = moved_gaps(&source, &done.relock.moved, &platforms);
+                        Ok((done, gaps))
                     })
                     .collect::<Vec<_>>()
             });
@@ -258,7 +267,23 @@ impl Checker {
                 }
             };
             for (trigger, result) in triggers.into_iter().zip(results) {
-                let done = match result {
+                let (done, gaps) = match result {
+                    // A pin moved to a release that installs on nothing of a platform in use.
+                    Ok((_, gaps)) if gaps.iter().any(|(nothing, _)| *nothing) => {
+                        let why: Vec<String> = gaps
+                            .into_iter()
+                            .filter(|(nothing, _)| *nothing)
+                            .map(|(_, why)| why)
+                            .collect();
+                        held.entry((trigger.finding, trigger.update))
+                            .or_default()
+                            .push(format!(
+                                "`{}` re-locks {name} into what cannot be installed on a platform the image is built for: {}",
+                                trigger.asked,
+                                why.join("; ")
+                            ));
+                        continue;
+                    }
                     Ok(done) => done,
                     Err(why) => {
                         held.entry((trigger.finding, trigger.update))
@@ -274,6 +299,11 @@ impl Checker {
                 if done.relock.moved.is_empty() {
                     continue;
                 }
+                outcome.warnings.extend(
+                    gaps.into_iter().map(|(_, why)| {
+                        format!("{name}: the re-lock for `{}`: {why}", trigger.asked)
+                    }),
+                );
                 let finding = &mut outcome.findings[trigger.finding];
                 let dependency = by_path
                     .get(finding.file.as_path())

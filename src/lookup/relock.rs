@@ -658,7 +658,7 @@ impl Checker {
 
 /// For each pin a re-lock moves to, each platform in use it has no wheel for: whether nothing
 /// of it installs there (else pip builds it from its sdist), and the warning.
-fn moved_gaps(
+pub(super) fn moved_gaps(
     source: &PypiSource,
     moved: &[crate::manifest::edit::MovedPin],
     platforms: &[crate::lock::wheels::Platform],

@@ -80,7 +80,10 @@ fn discovery_finds_every_corpus_manifest_by_its_repository_path_and_nothing_else
         "[[package]]\nname = \"flask\"\nversion = \"3.1.0\"\n",
     )
     .unwrap();
-    expected.insert(PathBuf::from("decoys/poetry.lock"), ManifestKind::PoetryLock);
+    expected.insert(
+        PathBuf::from("decoys/poetry.lock"),
+        ManifestKind::PoetryLock,
+    );
 
     let repo = RepoRoot::new(root).unwrap();
     let found: BTreeMap<PathBuf, ManifestKind> = discover(root, &repo)

@@ -427,4 +427,50 @@ fn lock_names_pins_without_a_wheel_for_a_platform_in_use() {
         others.contains("the re-lock for binonly 2.1 cannot be installed on a platform the image is built for: `binonly` 2.1 has no wheel for CPython 3.12 on linux/arm64 (glibc) and no sdist"),
         "{report:#}"
     );
+
+    // The same for the lock re-locked with an update of its `.in` (its companion).
+    std::fs::write(
+        root.join("requirements.in"),
+        format!(
+            "-i {}\npurelib\nfastlib==2.0\nbinonly==2.0\n",
+            server.index_url()
+        ),
+    )
+    .unwrap();
+    let output = repin_in(root, home.path(), &["lock", "requirements.in"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let output = repin_in(
+        root,
+        home.path(),
+        &["check", "--no-cache", "--format", "json", "."],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", text(&output.stderr)));
+    let updates: Vec<String> = report["updates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            format!(
+                "{} {} {}",
+                u["name"],
+                u["proposed"],
+                u["companions"].as_array().map_or(0, Vec::len)
+            )
+        })
+        .collect();
+    assert!(
+        updates.contains(&"\"fastlib\" \"2.1\" 1".to_owned()),
+        "{report:#}"
+    );
+    assert!(!updates.iter().any(|u| u.contains("binonly")), "{report:#}");
+    let all = report.to_string();
+    assert!(
+        all.contains("requirements.txt: the re-lock for `fastlib==2.1`: `fastlib` 2.1 has no wheel for CPython 3.12 on linux/arm64 (glibc): pip builds it from its sdist"),
+        "{report:#}"
+    );
+    assert!(
+        all.contains("`binonly==2.1` re-locks requirements.txt into what cannot be installed on a platform the image is built for: `binonly` 2.1 has no wheel"),
+        "{report:#}"
+    );
 }
