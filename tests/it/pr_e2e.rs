@@ -1070,3 +1070,67 @@ fn an_unblocked_update_rides_in_the_python_minor_pull_request() {
         .file("repin/requirements.txt/jinja2", "requirements.txt");
     assert!(own.contains("jinja2==3.1.3  # templates\n"), "{own}");
 }
+
+/// A uv project (issue 15): the pull request for a pyproject requirement carries the
+/// `uv.lock` uv re-locked for it, in one commit. The oracle is uv: on the pushed branch,
+/// `uv lock --locked` finds the lock consistent with the pyproject.
+#[test]
+fn a_uv_project_gets_its_lock_relocked_by_uv_in_the_same_pull_request() {
+    let world = setup();
+    let index = world._pypi.index_url().to_string();
+    let pyproject = format!(
+        "[project]\nname = \"shop\"\nversion = \"0.1.0\"\nrequires-python = \">=3.8\"\ndependencies = [\n    \"jinja2==3.1.2\",  # templates\n]\n\n[[tool.uv.index]]\nname = \"local\"\nurl = \"{index}\"\ndefault = true\n"
+    );
+    std::fs::write(world.checkout.join("pyproject.toml"), &pyproject).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let uv = |dir: &Path, args: &[&str]| {
+        let out = Command::new("uv")
+            .args(args)
+            .current_dir(dir)
+            .env("UV_CACHE_DIR", cache.path())
+            .env("UV_NO_PROGRESS", "1")
+            .env_remove("UV_INDEX_URL")
+            .env_remove("UV_DEFAULT_INDEX")
+            .output()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "uv, the oracle of this test, does not run ({e}): run `scripts/test --setup-only` and put .venv/bin on PATH"
+                )
+            });
+        assert!(
+            out.status.success(),
+            "uv {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    uv(&world.checkout, &["lock", "--no-python-downloads"]);
+    let lock = std::fs::read_to_string(world.checkout.join("uv.lock")).unwrap();
+    assert!(lock.contains("version = \"3.1.2\""), "{lock}");
+    world.push_main(
+        &[("pyproject.toml", &pyproject), ("uv.lock", &lock)],
+        "A uv project",
+    );
+    world.run(&[]);
+    let branch = "repin/pyproject.toml/jinja2";
+    let mut changed = world.remote.changed(branch);
+    changed.sort();
+    assert_eq!(changed, ["pyproject.toml", "uv.lock"]);
+    assert_eq!(
+        world.remote.file(branch, "pyproject.toml"),
+        pyproject.replace("jinja2==3.1.2", "jinja2==3.1.3")
+    );
+    let relocked = world.remote.file(branch, "uv.lock");
+    assert!(relocked.contains("version = \"3.1.3\""), "{relocked}");
+    assert!(!relocked.contains("version = \"3.1.2\""), "{relocked}");
+    // uv agrees: the pushed lock is what the pushed pyproject locks to.
+    let check = tempfile::tempdir().unwrap();
+    std::fs::write(
+        check.path().join("pyproject.toml"),
+        world.remote.file(branch, "pyproject.toml"),
+    )
+    .unwrap();
+    std::fs::write(check.path().join("uv.lock"), &relocked).unwrap();
+    uv(check.path(), &["lock", "--locked", "--no-python-downloads"]);
+    let pull = world.pull(branch);
+    assert_eq!(pull.title, "chore(deps): Update jinja2 to 3.1.3");
+}
