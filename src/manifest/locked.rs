@@ -1,9 +1,11 @@
-//! The dependency of a package pinned by a TOML lock file (`uv.lock`, `pylock.toml`): its pin
-//! at the locked version, the index it comes from, and the spans an edit or a message needs.
+//! The dependency of a package pinned by a TOML lock file (`uv.lock`, `pylock.toml`,
+//! `poetry.lock`): its name, its pin at the locked version, the index it comes from, and the
+//! spans an edit or a message needs.
 
 use std::str::FromStr;
 
 use pep440_rs::{Version, VersionSpecifiers};
+use toml_edit::TableLike;
 
 use super::python::{
     IndexOptions, Pin, PinOperator, PythonRequirement, RequirementOrigin, Specifier,
@@ -89,4 +91,33 @@ pub(super) fn dependency(source: &SourceFile, entry: Entry<'_>) -> Dependency {
         source.slice(span).clone_into(&mut dependency.current);
     }
     dependency
+}
+
+/// An entry's name: as written, normalised, and where its text is; or where and why the entry
+/// has none (`entry` names the table in messages: `[[package]]`, `[[packages]]`).
+pub(super) fn name_of<'t>(
+    source: &SourceFile,
+    table: &'t dyn TableLike,
+    entry: &str,
+) -> Result<(&'t str, String, Span), (Span, String)> {
+    // The table's place, for errors about what it lacks: its first key's.
+    let first = table.iter().next().map_or(Span::empty(0), |(_, item)| {
+        super::toml_text::span_of(source, item)
+    });
+    let item = table
+        .get("name")
+        .ok_or_else(|| (first, format!("A `{entry}` entry has no `name`")))?;
+    let span = super::toml_text::span_of(source, item);
+    let written = item.as_str().ok_or_else(|| {
+        (
+            span,
+            "Expected the package's `name` to be a string".to_owned(),
+        )
+    })?;
+    let name = crate::vocab::normalize_name(written);
+    if name.is_empty() {
+        return Err((span, format!("A `{entry}` entry has an empty `name`")));
+    }
+    let (name_span, _) = super::toml_text::text_span(source, item, written);
+    Ok((written, name, name_span))
 }

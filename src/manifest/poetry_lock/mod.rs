@@ -30,7 +30,6 @@ use super::python::RequirementOrigin;
 use super::toml_text::{span_of, tables_of, text_span};
 use super::{Dependency, Manifest, ManifestDetails, ManifestKind, SkipReason};
 use crate::text::{Diagnostic, SourceFile, Span};
-use crate::vocab::normalize_name;
 
 /// The `lock-version` majors this reader knows (Poetry 1.x writes `1.1`, 2.x `2.0` and `2.1`).
 pub const KNOWN_MAJORS: &[u64] = &[1, 2];
@@ -209,27 +208,7 @@ impl Parser<'_> {
         &self,
         table: &dyn TableLike,
     ) -> Result<(LockedPackage, Dependency), (Span, String)> {
-        let first = table
-            .iter()
-            .next()
-            .map_or(Span::empty(0), |(_, item)| span_of(self.source, item));
-        let name_item = table
-            .get("name")
-            .ok_or_else(|| (first, "A `[[package]]` entry has no `name`".to_owned()))?;
-        let written = name_item.as_str().ok_or_else(|| {
-            (
-                span_of(self.source, name_item),
-                "Expected the package's `name` to be a string".to_owned(),
-            )
-        })?;
-        let name = normalize_name(written);
-        if name.is_empty() {
-            return Err((
-                span_of(self.source, name_item),
-                "A `[[package]]` entry has an empty `name`".to_owned(),
-            ));
-        }
-        let (name_span, _) = text_span(self.source, name_item, written);
+        let (written, name, name_span) = super::locked::name_of(self.source, table, "[[package]]")?;
         let version_item = table
             .get("version")
             .ok_or_else(|| (name_span, format!("`{name}` has no `version`")))?;

@@ -29,7 +29,6 @@ use super::python::RequirementOrigin;
 use super::toml_text::{span_of, strings, tables_of, text_span};
 use super::{Dependency, Manifest, ManifestDetails, ManifestKind, SkipReason};
 use crate::text::{Diagnostic, SourceFile, Span};
-use crate::vocab::normalize_name;
 
 /// The major `lock-version` this reader knows (PEP 751: a reader must refuse another major).
 pub const KNOWN_MAJOR: u64 = 1;
@@ -242,27 +241,8 @@ impl Parser<'_> {
         &self,
         table: &dyn TableLike,
     ) -> Result<(LockedPackage, Dependency), (Span, String)> {
-        let first = table
-            .iter()
-            .next()
-            .map_or(Span::empty(0), |(_, item)| span_of(self.source, item));
-        let name_item = table
-            .get("name")
-            .ok_or_else(|| (first, "A `[[packages]]` entry has no `name`".to_owned()))?;
-        let written = name_item.as_str().ok_or_else(|| {
-            (
-                span_of(self.source, name_item),
-                "Expected the package's `name` to be a string".to_owned(),
-            )
-        })?;
-        let name = normalize_name(written);
-        if name.is_empty() {
-            return Err((
-                span_of(self.source, name_item),
-                "A `[[packages]]` entry has an empty `name`".to_owned(),
-            ));
-        }
-        let (name_span, _) = text_span(self.source, name_item, written);
+        let (written, name, name_span) =
+            super::locked::name_of(self.source, table, "[[packages]]")?;
         let source = self.source_of(table);
         let (version, version_span, verbatim) = match table.get("version") {
             None => (None, None, false),
