@@ -6,6 +6,11 @@ pub fn next_link(header: &str) -> Option<String> {
     header.split(',').find_map(|part| {
         let (target, params) = part.split_once(';')?;
         let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+        // A URI reference holds no `<` or `>` (RFC 8288, RFC 3986): a target with one is not a
+        // link but a malformed (or crafted) header, never followed.
+        if target.contains(['<', '>']) {
+            return None;
+        }
         params
             .split(';')
             .any(|p| {
@@ -38,5 +43,10 @@ mod tests {
         );
         assert_eq!(next_link("</a>; rel=\"prev\""), None);
         assert_eq!(next_link("no link at all"), None);
+        // A fuzz finding: brackets inside the target made a link out of a malformed header.
+        assert_eq!(
+            next_link("</tags/list?a>st=3.12&n=100>; rel=\"next\""),
+            None
+        );
     }
 }
