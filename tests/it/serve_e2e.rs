@@ -103,57 +103,16 @@ fn world_with(
     write_wheel(packages.path(), "flask", "2.2.5", None);
     let pypi = PypiServer::start(packages.path());
     let root = tempfile::tempdir().unwrap();
-    git(
-        root.path(),
-        &["init", "-q", "--bare", "-b", "main", "service.git"],
-    );
-    let work = root.path().join("work");
-    git(
-        root.path(),
-        &[
-            "clone",
-            "-q",
-            root.path().join("service.git").to_str().unwrap(),
-            "work",
-        ],
-    );
-    git(&work, &["checkout", "-q", "-b", "main"]);
-    std::fs::write(
-        work.join("repin.toml"),
-        format!(
-            "[python]\nversion = \"3.12\"\n\n[[indexes]]\nurl = \"{}\"\nprimary = true\n\n[advisories]\nsource = \"off\"\n",
-            pypi.index_url()
-        ),
-    )
-    .unwrap();
-    std::fs::write(work.join("requirements.txt"), "flask==2.2.2\n").unwrap();
-    git(&work, &["add", "."]);
-    git(&work, &["commit", "-q", "-m", "Initial commit"]);
-    git(&work, &["push", "-q", "origin", "main"]);
+    let bare = outdated_repository(root.path(), "service", &pypi);
 
-    let github =
-        GitHubMock::start_with_app("acme/service", TOKEN, root.path().join("service.git"), app);
+    let github = GitHubMock::start_with_app("acme/service", TOKEN, bare, app);
     let daemon = GitDaemon::start(root.path());
     let home = tempfile::tempdir().unwrap();
-    let log = home.path().join("serve.log");
-    let mut server = Server(
-        Command::new(env!("CARGO_BIN_EXE_repin"))
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .args(["--repo", "acme/service", "--api-url", &github.url])
-            .args(["--remote-template", &template(&daemon)])
-            .args(args)
-            .env_clear()
-            .env("HOME", home.path())
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("PIP_CONFIG_FILE", "/dev/null")
-            .env("REPIN_CACHE_DIR", home.path().join("cache"))
-            .env("REPIN_WEBHOOK_SECRET", SECRET)
-            .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("repin serve starts"),
-    );
+    let template = template(&daemon);
+    let mut full = vec!["--repo", "acme/service", "--api-url", &github.url];
+    full.extend(["--remote-template", &template]);
+    full.extend_from_slice(args);
+    let (mut server, log) = serve(home.path(), &full, env);
     let base = support::serve::listening(&mut server.0, &log);
     World {
         github,
@@ -164,6 +123,50 @@ fn world_with(
         _pypi: pypi,
         _dirs: vec![packages, root, home],
     }
+}
+
+/// `repin serve --listen 127.0.0.1:0 ARGS` with a clean environment, `home` as its home and
+/// cache, the webhook secret and `env`; its log (stderr) goes to `home/serve.log`.
+fn serve(
+    home: &std::path::Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (Server, std::path::PathBuf) {
+    let log = home.join("serve.log");
+    let server = Server(
+        Command::new(env!("CARGO_BIN_EXE_repin"))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .env_clear()
+            .env("HOME", home)
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("PIP_CONFIG_FILE", "/dev/null")
+            .env("REPIN_CACHE_DIR", home.join("cache"))
+            .env("REPIN_WEBHOOK_SECRET", SECRET)
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("repin serve starts"),
+    );
+    (server, log)
+}
+
+/// [`serve`] as the App 4242 with key `pem`, for every repository of its installations (no
+/// `--repo`), cloning from `daemon`, with `args`.
+fn serve_app(
+    home: &std::path::Path,
+    github: &GitHubMock,
+    pem: &std::path::Path,
+    daemon: &GitDaemon,
+    args: &[&str],
+) -> (Server, std::path::PathBuf) {
+    let template = format!("git://127.0.0.1:{}/{{name}}.git", daemon.port);
+    let mut full = vec!["--api-url", github.url.as_str(), "--app-id", "4242"];
+    full.extend(["--app-key-file", pem.to_str().unwrap()]);
+    full.extend(["--remote-template", template.as_str()]);
+    full.extend_from_slice(args);
+    serve(home, &full, &[])
 }
 
 fn push(reference: &str, repository: &str) -> String {
@@ -704,27 +707,8 @@ fn as_an_app_without_repo_every_installed_repository_is_served() {
     });
     let daemon = GitDaemon::start(root.path());
     let home = tempfile::tempdir().unwrap();
-    let log = home.path().join("serve.log");
     // No --repo and no GITHUB_TOKEN: the App's JWT is the only way to GitHub.
-    let mut server = Server(
-        Command::new(env!("CARGO_BIN_EXE_repin"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--api-url", &github.url])
-            .args(["--app-id", "4242", "--app-key-file", pem.to_str().unwrap()])
-            .args([
-                "--remote-template",
-                &format!("git://127.0.0.1:{}/{{name}}.git", daemon.port),
-            ])
-            .env_clear()
-            .env("HOME", home.path())
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("PIP_CONFIG_FILE", "/dev/null")
-            .env("REPIN_CACHE_DIR", home.path().join("cache"))
-            .env("REPIN_WEBHOOK_SECRET", SECRET)
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("repin serve starts"),
-    );
+    let (mut server, log) = serve_app(home.path(), &github, &pem, &daemon, &[]);
     let base = support::serve::listening(&mut server.0, &log);
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(
@@ -920,26 +904,12 @@ fn installations_are_listed_again_every_period() {
     });
     let daemon = GitDaemon::start(root.path());
     let home = tempfile::tempdir().unwrap();
-    let log = home.path().join("serve.log");
-    let mut server = Server(
-        Command::new(env!("CARGO_BIN_EXE_repin"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--api-url", &github.url])
-            .args(["--app-id", "4242", "--app-key-file", pem.to_str().unwrap()])
-            .args(["--every", "1 minute"])
-            .args([
-                "--remote-template",
-                &format!("git://127.0.0.1:{}/{{name}}.git", daemon.port),
-            ])
-            .env_clear()
-            .env("HOME", home.path())
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("PIP_CONFIG_FILE", "/dev/null")
-            .env("REPIN_CACHE_DIR", home.path().join("cache"))
-            .env("REPIN_WEBHOOK_SECRET", SECRET)
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("repin serve starts"),
+    let (mut server, log) = serve_app(
+        home.path(),
+        &github,
+        &pem,
+        &daemon,
+        &["--every", "1 minute"],
     );
     let base = support::serve::listening(&mut server.0, &log);
     let read = || std::fs::read_to_string(&log).unwrap_or_default();
