@@ -227,12 +227,7 @@ impl Checker {
             let inputs: Vec<Result<Input, Arc<InputEditError>>> =
                 triggers.iter().map(|t| t.input.clone()).collect();
             let lock_path = path.clone();
-            // The image may be built for more platforms than the lock is resolved for.
-            let platforms = crate::lock::wheels::platforms_for(
-                &target.python,
-                outcome.targets.of(&path),
-                &self.config.config.images.platforms,
-            );
+            let platforms = self.platforms_of(lock, &path, &outcome.targets);
             let job = tokio::task::spawn_blocking(move || {
                 inputs
                     .iter()
@@ -269,18 +264,13 @@ impl Checker {
             for (trigger, result) in triggers.into_iter().zip(results) {
                 let (done, gaps) = match result {
                     // A pin moved to a release that installs on nothing of a platform in use.
-                    Ok((_, gaps)) if gaps.iter().any(|(nothing, _)| *nothing) => {
-                        let why: Vec<String> = gaps
-                            .into_iter()
-                            .filter(|(nothing, _)| *nothing)
-                            .map(|(_, why)| why)
-                            .collect();
+                    Ok((_, gaps)) if !gaps.blocking.is_empty() => {
                         held.entry((trigger.finding, trigger.update))
                             .or_default()
                             .push(format!(
                                 "`{}` re-locks {name} into what cannot be installed on a platform the image is built for: {}",
                                 trigger.asked,
-                                why.join("; ")
+                                gaps.blocking.join("; ")
                             ));
                         continue;
                     }
@@ -300,9 +290,9 @@ impl Checker {
                     continue;
                 }
                 outcome.warnings.extend(
-                    gaps.into_iter().map(|(_, why)| {
-                        format!("{name}: the re-lock for `{}`: {why}", trigger.asked)
-                    }),
+                    gaps.warnings
+                        .into_iter()
+                        .map(|why| format!("{name}: the re-lock for `{}`: {why}", trigger.asked)),
                 );
                 let finding = &mut outcome.findings[trigger.finding];
                 let dependency = by_path

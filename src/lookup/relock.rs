@@ -375,11 +375,7 @@ impl Checker {
             };
             // Everything may move: every project's page is asked again.
             let source = source.refreshing(crate::registry::pypi::Refresh::All);
-            let platforms = crate::lock::wheels::platforms_for(
-                &lock.target.python,
-                outcome.targets.of(path),
-                &self.config.config.images.platforms,
-            );
+            let platforms = self.platforms_of(lock, path, &outcome.targets);
             let (path, existing, input, target) = (
                 path.clone(),
                 lock.existing.clone(),
@@ -398,7 +394,7 @@ impl Checker {
                     let result = relock(&source, job, &[], true);
                     let gaps = match &result {
                         Ok(done) => moved_gaps(&source, &done.relock.moved, &platforms),
-                        Err(_) => Vec::new(),
+                        Err(_) => Gaps::default(),
                     };
                     result.map(|done| (done, gaps))
                 }),
@@ -408,21 +404,17 @@ impl Checker {
             let file = crate::cli::shown(&outcome.findings[finding].file);
             match job.await {
                 // A pin moved to a release that installs on nothing of a platform in use.
-                Ok(Ok((_, gaps))) if gaps.iter().any(|(nothing, _)| *nothing) => {
-                    let why: Vec<String> = gaps
-                        .into_iter()
-                        .filter(|(nothing, _)| *nothing)
-                        .map(|(_, why)| why)
-                        .collect();
+                Ok(Ok((_, gaps))) if !gaps.blocking.is_empty() => {
                     outcome.warnings.push(format!(
                         "{file}: lock maintenance is held back: its re-lock cannot be installed on a platform the image is built for: {}",
-                        why.join("; ")
+                        gaps.blocking.join("; ")
                     ));
                 }
                 Ok(Ok((done, gaps))) if !done.relock.moved.is_empty() => {
                     outcome.warnings.extend(
-                        gaps.into_iter()
-                            .map(|(_, why)| format!("{file}: lock maintenance: {why}")),
+                        gaps.warnings
+                            .into_iter()
+                            .map(|why| format!("{file}: lock maintenance: {why}")),
                     );
                     let moves: Vec<String> =
                         done.relock.moved.iter().map(|m| m.describe()).collect();
@@ -530,12 +522,7 @@ impl Checker {
             let input = lock.input.clone();
             let target = lock.target.clone();
             let wants: Vec<Want> = triggers.iter().map(|t| t.want.clone()).collect();
-            // The image may be built for more platforms than the lock is resolved for.
-            let platforms = crate::lock::wheels::platforms_for(
-                &target.python,
-                outcome.targets.of(&path),
-                &self.config.config.images.platforms,
-            );
+            let platforms = self.platforms_of(lock, &path, &outcome.targets);
             let job = tokio::task::spawn_blocking(move || {
                 let job = Job {
                     path: &path,
@@ -543,13 +530,13 @@ impl Checker {
                     input: &input,
                     target: &target,
                 };
-                let results: Vec<(Relocked, Vec<(bool, String)>)> = wants
+                let results: Vec<(Relocked, Gaps)> = wants
                     .iter()
                     .map(|w| {
                         let result = relock(source.as_ref(), job, std::slice::from_ref(w), false);
                         let gaps = match &result {
                             Ok(done) => moved_gaps(&source, &done.relock.moved, &platforms),
-                            Err(_) => Vec::new(),
+                            Err(_) => Gaps::default(),
                         };
                         (result, gaps)
                     })
@@ -573,12 +560,7 @@ impl Checker {
                     &mut outcome.findings[trigger.finding].decision.updates[trigger.update];
                 match result {
                     // A pin moved to a release that installs on none of a platform in use.
-                    Ok(_) if gaps.iter().any(|(nothing, _)| *nothing) => {
-                        let why: Vec<&str> = gaps
-                            .iter()
-                            .filter(|(nothing, _)| *nothing)
-                            .map(|(_, why)| why.as_str())
-                            .collect();
+                    Ok(_) if !gaps.blocking.is_empty() => {
                         held.push((
                             trigger.finding,
                             trigger.update,
@@ -586,12 +568,12 @@ impl Checker {
                                 "the re-lock for {} {} cannot be installed on a platform the image is built for: {}",
                                 trigger.want.name,
                                 trigger.want.version,
-                                why.join("; ")
+                                gaps.blocking.join("; ")
                             ),
                         ));
                     }
                     Ok(done) => {
-                        warnings.extend(gaps.into_iter().map(|(_, why)| {
+                        warnings.extend(gaps.warnings.into_iter().map(|why| {
                             format!(
                                 "{}: the re-lock for {} {}: {why}",
                                 crate::cli::shown(&path),
@@ -656,13 +638,21 @@ impl Checker {
     }
 }
 
-/// For each pin a re-lock moves to, each platform in use it has no wheel for: whether nothing
-/// of it installs there (else pip builds it from its sdist), and the warning.
+/// What the pins a re-lock moves to lack on the platforms in use.
+#[derive(Debug, Default)]
+pub(super) struct Gaps {
+    /// Pins nothing of which installs on a platform: the re-lock is not proposed.
+    pub blocking: Vec<String>,
+    /// Pins pip builds from their sdist on a platform: said as warnings.
+    pub warnings: Vec<String>,
+}
+
+/// For each pin a re-lock moves to, each platform in use it has no wheel for.
 pub(super) fn moved_gaps(
     source: &PypiSource,
     moved: &[crate::manifest::edit::MovedPin],
     platforms: &[crate::lock::wheels::Platform],
-) -> Vec<(bool, String)> {
+) -> Gaps {
     let pins: Vec<(String, String, crate::lock::wheels::ReleaseFiles)> = moved
         .iter()
         .filter_map(|m| {
@@ -676,15 +666,15 @@ pub(super) fn moved_gaps(
             ))
         })
         .collect();
-    crate::lock::wheels::platform_gaps(&pins, platforms)
-        .into_iter()
-        .map(|(platform, name, version, gap)| {
-            (
-                gap == crate::lock::wheels::Gap::NothingInstalls,
-                crate::lock::wheels::describe_gap(platform, name, version, &gap),
-            )
-        })
-        .collect()
+    let mut gaps = Gaps::default();
+    for (platform, name, version, gap) in crate::lock::wheels::platform_gaps(&pins, platforms) {
+        let text = crate::lock::wheels::describe_gap(platform, name, version, &gap);
+        match gap {
+            crate::lock::wheels::Gap::NothingInstalls => gaps.blocking.push(text),
+            crate::lock::wheels::Gap::BuildsFromSource => gaps.warnings.push(text),
+        }
+    }
+    gaps
 }
 
 /// The update's own reason, as the first words of the re-lock's.
@@ -702,6 +692,21 @@ pub(super) fn relock_failure(error: LockError) -> String {
 }
 
 impl Checker {
+    /// The platforms the pins of `lock` (at `path`) are installed on: the image may be built
+    /// for more than the one the lock is resolved for.
+    pub(super) fn platforms_of(
+        &self,
+        lock: &Relockable,
+        path: &Path,
+        targets: &crate::target::Targets,
+    ) -> Vec<crate::lock::wheels::Platform> {
+        crate::lock::wheels::platforms_for(
+            &lock.target.python,
+            targets.of(path),
+            &self.config.config.images.platforms,
+        )
+    }
+
     /// The package source a re-lock of `lock` resolves against: the indexes its input's
     /// options name, or why there is none to re-lock against.
     pub(super) fn relock_source(
