@@ -23,6 +23,7 @@ use crate::lookup::Outcome;
 use crate::manifest::DependencyDetail;
 use crate::manifest::workspace::Workspace;
 use crate::plan::{self, AdvisoryNote, Branch, Item, Marker};
+use crate::vocab::BranchCommand;
 
 /// How a run publishes.
 #[derive(Debug, Clone)]
@@ -39,6 +40,8 @@ pub struct Settings {
     pub dry_run: bool,
     /// Now, in seconds since the epoch.
     pub now: i64,
+    /// Commands given on pull requests (`@repin rebase`, `@repin recreate`), by branch.
+    pub commands: BTreeMap<String, BranchCommand>,
 }
 
 /// What happened to one branch or pull request.
@@ -544,7 +547,7 @@ impl Job<'_> {
             }
             Action::Refresh { branch, pr } => {
                 let branch = &branches[*branch];
-                match self.refresh(branch, pr, base_head, workdir).await {
+                match self.refresh(branch, pr, base_head, base, workdir).await {
                     Ok(done) => done,
                     Err(e) => line(
                         Verb::Failed,
@@ -659,23 +662,42 @@ impl Job<'_> {
         branch: &Branch,
         pr: &PullRequest,
         base_head: Oid,
+        base: &str,
         workdir: &Path,
     ) -> Result<Line, PublishError> {
         let (commit, diff) = self.commit(branch, base_head, workdir)?;
         let git = PublishError::Git;
         let head = self.fetch(&branch.name).map_err(git)?;
-        // Someone pushed to repin's branch: force-pushing would throw their work away.
+        let asked = self.settings.commands.get(&branch.name).copied();
+        // Someone pushed to repin's branch: force-pushing would throw their work away, unless
+        // a maintainer asked for exactly that (`@repin recreate`).
         let author = self.repo.author_email(head).map_err(git)?;
-        if author != self.settings.identity.email {
+        let foreign = author != self.settings.identity.email;
+        if foreign && asked != Some(BranchCommand::Recreate) {
+            let mut detail = format!(
+                "its last commit is by <{author}>, so repin no longer updates it; close it to let repin start again"
+            );
+            if asked == Some(BranchCommand::Rebase) {
+                detail = format!(
+                    "{} was asked, but its last commit is by <{author}> and a rebase would drop it; {} replaces it",
+                    BranchCommand::Rebase.text(),
+                    BranchCommand::Recreate.text()
+                );
+                let answer = format!(
+                    "Not rebased: the last commit on this branch is by <{author}>, and a rebase would drop it. Comment `{}` to make the branch again from `{base}`, replacing those commits.",
+                    BranchCommand::Recreate.text()
+                );
+                if let Err(unsaid) = self.answer(pr, &answer).await {
+                    detail.push_str(&format!("; {unsaid}"));
+                }
+            }
             // The pull request as it is (its own title), not the update repin would make now.
             return Ok(Line {
                 verb: Verb::Edited,
                 branch: branch.name.clone(),
                 title: pr.title.clone(),
                 url: Some(pr.url.clone()),
-                detail: format!(
-                    "its last commit is by <{author}>, so repin no longer updates it; close it to let repin start again"
-                ),
+                detail,
                 diff: String::new(),
             });
         }
@@ -691,7 +713,39 @@ impl Job<'_> {
         let same_content =
             self.repo.tree_id(head).map_err(git)? == self.repo.tree_id(commit).map_err(git)?;
         let mut why = Vec::new();
-        let push = if head_parent == Some(base_head) {
+        let short = |oid: Oid| oid.to_string().chars().take(12).collect::<String>();
+        let answer;
+        let push = if asked == Some(BranchCommand::Recreate) {
+            // Asked for: a new commit even when the branch holds the same one (a maintainer
+            // may want its checks run again).
+            why.push(format!(
+                "recreated from the base branch, as asked ({})",
+                BranchCommand::Recreate.text()
+            ));
+            answer = Some(format!(
+                "Recreated from `{base}` ({}){}.",
+                short(base_head),
+                if foreign {
+                    format!(", replacing the commits by <{author}>")
+                } else {
+                    String::new()
+                }
+            ));
+            true
+        } else if asked == Some(BranchCommand::Rebase) && head_parent != Some(base_head) {
+            why.push(format!(
+                "rebased on the base branch, as asked ({})",
+                BranchCommand::Rebase.text()
+            ));
+            answer = Some(format!("Rebased on `{base}` ({}).", short(base_head)));
+            true
+        } else if head_parent == Some(base_head) {
+            answer = (asked == Some(BranchCommand::Rebase)).then(|| {
+                format!(
+                    "Nothing to rebase: this branch is already on the head of `{base}` ({}).",
+                    short(base_head)
+                )
+            });
             if same_content {
                 false
             } else {
@@ -699,6 +753,7 @@ impl Job<'_> {
                 true
             }
         } else {
+            answer = None;
             let rebase = match self.config.config.pull_requests.rebase {
                 RebasePolicy::Behind => true,
                 RebasePolicy::Never => false,
@@ -742,6 +797,11 @@ impl Job<'_> {
             }
             self.github.add_labels(pr.number, &missing_labels).await?;
         }
+        if let Some(answer) = answer {
+            if let Err(unsaid) = self.answer(pr, &answer).await {
+                why.push(unsaid);
+            }
+        }
         let changed = push || retitle;
         Ok(Line {
             verb: if changed {
@@ -754,6 +814,20 @@ impl Job<'_> {
             url: Some(pr.url.clone()),
             detail: why.join(", "),
             diff: if push { diff } else { String::new() },
+        })
+    }
+
+    /// Answer a command on `pr` with what was done (not in a dry run). A failure is said in
+    /// the report, not made the pull request's: what was asked was done.
+    async fn answer(&self, pr: &PullRequest, text: &str) -> Result<(), String> {
+        if self.settings.dry_run {
+            return Ok(());
+        }
+        self.github.comment(pr.number, text).await.map_err(|e| {
+            format!(
+                "the answer to the command could not be posted: {}",
+                error_chain(&e)
+            )
         })
     }
 

@@ -5,6 +5,7 @@
 //! what was done (or, with `--dry-run`, what would be, with the diffs) and, inside GitHub
 //! Actions, writes the step outputs and the job summary.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
@@ -16,6 +17,7 @@ use crate::forge::github::{DEFAULT_API, GitHub};
 use crate::git::{Credentials, Identity, Repository};
 use crate::manifest::{Dependency, DependencyDetail};
 use crate::publish::{Job, Report, Settings, Verb};
+use crate::vocab::BranchCommand;
 
 /// Arguments of `repin pr`.
 #[derive(Debug, clap::Args)]
@@ -46,6 +48,30 @@ pub struct PrArgs {
     /// (the self-hosted bot's way; PATHS are then relative to the clone)
     #[arg(long)]
     pub clone: bool,
+    /// Rebase this pull request branch on the base branch now, whatever the rebase policy
+    /// (what `@repin rebase` asks); refused when someone else pushed to it
+    #[arg(long, value_name = "BRANCH")]
+    pub rebase: Vec<String>,
+    /// Make this pull request branch again from the base branch, replacing anyone's commits on
+    /// it (what `@repin recreate` asks)
+    #[arg(long, value_name = "BRANCH")]
+    pub recreate: Vec<String>,
+}
+
+impl PrArgs {
+    /// The commands given, by branch (a recreate wins over a rebase of the same branch).
+    fn commands(&self) -> BTreeMap<String, BranchCommand> {
+        let mut commands = BTreeMap::new();
+        let given = (self.rebase.iter().map(|b| (b, BranchCommand::Rebase)))
+            .chain(self.recreate.iter().map(|b| (b, BranchCommand::Recreate)));
+        for (branch, command) in given {
+            commands
+                .entry(branch.clone())
+                .and_modify(|c: &mut BranchCommand| *c = c.and(command))
+                .or_insert(command);
+        }
+        commands
+    }
 }
 
 /// The remote URL of `repository` on the GitHub server of this environment.
@@ -132,6 +158,7 @@ pub fn run(args: &PrArgs) -> Result<u8, CliError> {
         identity,
         dry_run: args.dry_run,
         now: now(),
+        commands: args.commands(),
     };
     let pypi_is_default = |file: &Path, dependency: &Dependency| -> bool {
         let DependencyDetail::Python(python) = &dependency.detail else {

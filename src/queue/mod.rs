@@ -19,6 +19,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::Row;
+
+use crate::vocab::BranchCommand;
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
@@ -95,6 +97,32 @@ pub struct Job {
     pub claim: String,
     /// When it was claimed.
     pub started_at: i64,
+    /// The commands given on the repository's pull requests before the claim: the run acts on
+    /// them, and they are forgotten when it finishes.
+    pub commands: Vec<Stored>,
+}
+
+/// A command as stored: with when it was given, its identity with the branch (a later one
+/// replaces it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    /// The command.
+    pub command: Command,
+    /// When it was given.
+    pub queued_at: i64,
+}
+
+/// A command given on one of repin's pull requests, waiting for a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Command {
+    /// The pull request's branch.
+    pub branch: String,
+    /// What was asked.
+    pub command: BranchCommand,
+    /// Who asked (a login).
+    pub by: String,
+    /// The pull request's number.
+    pub number: u64,
 }
 
 /// A finished run.
@@ -152,13 +180,22 @@ impl MigrationSource<'static> for Embedded {
         Result<Vec<Migration>, Box<dyn std::error::Error + Send + Sync>>,
     > {
         Box::pin(async {
-            Ok(vec![Migration::new(
-                1,
-                Cow::Borrowed("the job queue"),
-                MigrationType::Simple,
-                Cow::Borrowed(include_str!("schema.sql")),
-                false,
-            )])
+            Ok(vec![
+                Migration::new(
+                    1,
+                    Cow::Borrowed("the job queue"),
+                    MigrationType::Simple,
+                    Cow::Borrowed(include_str!("schema.sql")),
+                    false,
+                ),
+                Migration::new(
+                    2,
+                    Cow::Borrowed("commands on pull requests"),
+                    MigrationType::Simple,
+                    Cow::Borrowed(include_str!("commands.sql")),
+                    false,
+                ),
+            ])
         })
     }
 }
@@ -247,12 +284,15 @@ impl Queue {
     }
 
     /// Queue a run of `repository` for `reason`; with `delivery` (the `X-GitHub-Delivery` id),
-    /// only once per delivery. When this returns, the job is stored.
+    /// only once per delivery; with `command`, the run acts on it (a command on the same branch
+    /// not yet acted on is replaced, but a recreate is never weakened to a rebase). When this
+    /// returns, the job and its command are stored.
     pub async fn enqueue(
         &self,
         repository: &str,
         reason: &str,
         delivery: Option<&str>,
+        command: Option<&Command>,
         now: i64,
     ) -> Result<Enqueued, QueueError> {
         each_db!(&self.db, |pool, sql| {
@@ -272,6 +312,23 @@ impl Queue {
                     tx.commit().await.map_err(query_error("store a delivery"))?;
                     return Ok(Enqueued::Duplicate);
                 }
+            }
+            if let Some(command) = command {
+                sqlx::query(&sql(
+                    "INSERT INTO repin_commands (repository, branch, command, asked_by, number, queued_at) VALUES ($1, $2, $3, $4, $5, $6) \
+                     ON CONFLICT (repository, branch) DO UPDATE SET \
+                     command = CASE WHEN repin_commands.command = 'recreate' THEN 'recreate' ELSE excluded.command END, \
+                     asked_by = excluded.asked_by, number = excluded.number, queued_at = excluded.queued_at",
+                ))
+                .bind(repository)
+                .bind(&command.branch)
+                .bind(command.command.word())
+                .bind(&command.by)
+                .bind(i64::try_from(command.number).unwrap_or(i64::MAX))
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(query_error("store a command"))?;
             }
             let inserted = sqlx::query(&sql(
                 "INSERT INTO repin_jobs (repository, state, reason, queued_at) VALUES ($1, 'queued', $2, $3) ON CONFLICT (repository) DO NOTHING",
@@ -333,16 +390,44 @@ impl Queue {
                 .fetch_optional(pool)
                 .await
                 .map_err(query_error("claim a job"))?;
-            row.map(|row| {
-                Ok(Job {
-                    repository: row.try_get(0).map_err(query_error("claim a job"))?,
-                    reason: row.try_get(1).map_err(query_error("claim a job"))?,
-                    attempts: row.try_get(2).map_err(query_error("claim a job"))?,
-                    claim: claim.to_owned(),
-                    started_at: now,
+            let Some(row) = row else {
+                return Ok(None);
+            };
+            let repository: String = row.try_get(0).map_err(query_error("claim a job"))?;
+            let rows = sqlx::query(&sql(
+                "SELECT branch, command, asked_by, number, queued_at FROM repin_commands WHERE repository = $1 AND queued_at <= $2 ORDER BY branch",
+            ))
+            .bind(&repository)
+            .bind(now)
+            .fetch_all(pool)
+            .await
+            .map_err(query_error("read a job's commands"))?;
+            let commands = rows
+                .iter()
+                .filter_map(|row| {
+                    let word: String = row.try_get(1).ok()?;
+                    let number: i64 = row.try_get(3).ok()?;
+                    Some(Stored {
+                        command: Command {
+                            branch: row.try_get(0).ok()?,
+                            // A word this version does not know (a newer one stored it): left
+                            // for a run that knows it, not guessed.
+                            command: word.parse().ok()?,
+                            by: row.try_get(2).ok()?,
+                            number: u64::try_from(number).ok()?,
+                        },
+                        queued_at: row.try_get(4).ok()?,
+                    })
                 })
-            })
-            .transpose()
+                .collect();
+            Ok(Some(Job {
+                repository,
+                reason: row.try_get(1).map_err(query_error("claim a job"))?,
+                attempts: row.try_get(2).map_err(query_error("claim a job"))?,
+                claim: claim.to_owned(),
+                started_at: now,
+                commands,
+            }))
         })
     }
 
@@ -384,8 +469,9 @@ impl Queue {
             .await
             .map_err(query_error("finish a job"))?
             .rows_affected();
-            if deleted == 0 {
-                sqlx::query(&sql(
+            let mut held = deleted == 1;
+            if !held {
+                held = sqlx::query(&sql(
                     "UPDATE repin_jobs SET state = 'queued', claim = NULL, lease_until = NULL, again = 0, queued_at = $3 WHERE repository = $1 AND claim = $2",
                 ))
                 .bind(&job.repository)
@@ -393,7 +479,23 @@ impl Queue {
                 .bind(now)
                 .execute(&mut *tx)
                 .await
-                .map_err(query_error("finish a job"))?;
+                .map_err(query_error("finish a job"))?
+                .rows_affected()
+                    == 1;
+            }
+            // The commands the run acted on (when the claim still held: otherwise the worker
+            // that took the job over acts on them); one given again since (a later time) waits
+            // for the next run.
+            for command in job.commands.iter().filter(|_| held) {
+                sqlx::query(&sql(
+                    "DELETE FROM repin_commands WHERE repository = $1 AND branch = $2 AND queued_at = $3",
+                ))
+                .bind(&job.repository)
+                .bind(&command.command.branch)
+                .bind(command.queued_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(query_error("forget a command"))?;
             }
             sqlx::query(&sql(
                 "INSERT INTO repin_runs (repository, claim, started_at, finished_at, outcome) VALUES ($1, $2, $3, $4, $5)",

@@ -13,19 +13,31 @@ async fn jobs_are_coalesced_claimed_leased_and_finished() {
     drop(queue2);
     let lease = Duration::from_secs(10);
     assert_eq!(
-        queue.enqueue("a/x", "push", Some("d1"), 1).await.unwrap(),
+        queue
+            .enqueue("a/x", "push", Some("d1"), None, 1)
+            .await
+            .unwrap(),
         Enqueued::Queued
     );
     assert_eq!(
-        queue.enqueue("a/x", "push", Some("d1"), 2).await.unwrap(),
+        queue
+            .enqueue("a/x", "push", Some("d1"), None, 2)
+            .await
+            .unwrap(),
         Enqueued::Duplicate
     );
     assert_eq!(
-        queue.enqueue("a/x", "push", Some("d2"), 3).await.unwrap(),
+        queue
+            .enqueue("a/x", "push", Some("d2"), None, 3)
+            .await
+            .unwrap(),
         Enqueued::AlreadyQueued
     );
     assert_eq!(
-        queue.enqueue("a/y", "schedule", None, 4).await.unwrap(),
+        queue
+            .enqueue("a/y", "schedule", None, None, 4)
+            .await
+            .unwrap(),
         Enqueued::Queued
     );
     assert_eq!(
@@ -39,7 +51,10 @@ async fn jobs_are_coalesced_claimed_leased_and_finished() {
     assert_eq!((job.repository.as_str(), job.attempts), ("a/x", 1));
     // Asked for during its run: queued again when it ends.
     assert_eq!(
-        queue.enqueue("a/x", "push", Some("d3"), 11).await.unwrap(),
+        queue
+            .enqueue("a/x", "push", Some("d3"), None, 11)
+            .await
+            .unwrap(),
         Enqueued::Again
     );
     let other = queue.claim("w2:1", lease, 12).await.unwrap().unwrap();
@@ -168,4 +183,104 @@ async fn bad_urls_say_what_to_write() {
         .unwrap_err()
         .to_string();
     assert!(!error.contains("s3cret"), "{error}");
+}
+
+/// Commands given on pull requests ride with the repository's job: a claim carries those given
+/// before it, a recreate is never weakened by a later rebase, one given during the run waits
+/// for the next, and finishing forgets only those the run acted on.
+#[tokio::test]
+async fn commands_ride_with_the_job_until_a_run_acts_on_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("queue.db").display());
+    let queue = Queue::open(&url).await.unwrap();
+    let lease = Duration::from_secs(10);
+    let asked = |branch: &str, command, by: &str| Command {
+        branch: branch.into(),
+        command,
+        by: by.into(),
+        number: 4,
+    };
+    let recreate = asked("repin/a", BranchCommand::Recreate, "ann");
+    let rebase = asked("repin/a", BranchCommand::Rebase, "bob");
+    let other = asked("repin/b", BranchCommand::Rebase, "cy");
+    queue
+        .enqueue("o/r", "c1", Some("d1"), Some(&recreate), 1)
+        .await
+        .unwrap();
+    // A redelivery stores nothing, not even its command.
+    queue
+        .enqueue("o/r", "c1", Some("d1"), Some(&other), 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        queue
+            .enqueue("o/r", "c2", Some("d2"), Some(&rebase), 3)
+            .await
+            .unwrap(),
+        Enqueued::AlreadyQueued
+    );
+    let job = queue.claim("w:1", lease, 10).await.unwrap().unwrap();
+    assert_eq!(
+        job.commands,
+        [Stored {
+            command: Command {
+                command: BranchCommand::Recreate,
+                by: "bob".into(),
+                ..recreate.clone()
+            },
+            queued_at: 3,
+        }]
+    );
+    // During the run: queued again, and this command is for the next run.
+    assert_eq!(
+        queue
+            .enqueue("o/r", "c3", Some("d3"), Some(&other), 11)
+            .await
+            .unwrap(),
+        Enqueued::Again
+    );
+    queue.finish(&job, "done", 20).await.unwrap();
+    let next = queue.claim("w:2", lease, 21).await.unwrap().unwrap();
+    assert_eq!(
+        next.commands,
+        [Stored {
+            command: other.clone(),
+            queued_at: 11
+        }]
+    );
+    // Given back at shutdown: the command stays with the job.
+    queue.release(&next).await.unwrap();
+    let taken = queue.claim("w:3", lease, 22).await.unwrap().unwrap();
+    assert_eq!(taken.commands, next.commands);
+    queue.finish(&taken, "done", 30).await.unwrap();
+    queue
+        .enqueue("o/r", "schedule", None, None, 40)
+        .await
+        .unwrap();
+    let plain = queue.claim("w:4", lease, 41).await.unwrap().unwrap();
+    assert!(plain.commands.is_empty(), "{:?}", plain.commands);
+    // A claim that was lost forgets nothing: the worker that took over acts on them.
+    queue
+        .enqueue("o/r", "c4", None, Some(&rebase), 42)
+        .await
+        .unwrap();
+    queue.finish(&plain, "done", 43).await.unwrap();
+    let first = queue.claim("w:5", lease, 44).await.unwrap().unwrap();
+    let second = queue
+        .claim("w:6", lease, 44 + 10_001)
+        .await
+        .unwrap()
+        .unwrap();
+    queue
+        .finish(&first, "lease lost", 44 + 10_002)
+        .await
+        .unwrap();
+    assert_eq!(second.commands.len(), 1);
+    queue.finish(&second, "done", 44 + 10_003).await.unwrap();
+    queue
+        .enqueue("o/r", "schedule", None, None, 50_000)
+        .await
+        .unwrap();
+    let last = queue.claim("w:7", lease, 50_001).await.unwrap().unwrap();
+    assert!(last.commands.is_empty(), "{:?}", last.commands);
 }

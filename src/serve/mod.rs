@@ -42,7 +42,7 @@ use axum::routing::{get, post};
 use serde_json::json;
 use tokio::sync::Notify;
 
-use crate::queue::{Enqueued, Job, Queue};
+use crate::queue::{Enqueued, Job, Queue, Stored};
 use log::About;
 use metrics::Metrics;
 use webhook::Event;
@@ -147,8 +147,9 @@ pub struct Runner {
 }
 
 impl Runner {
-    /// The command line of a run for `repository`.
-    pub fn command(&self, repository: &str) -> std::process::Command {
+    /// The command line of a run for `repository`, acting on `commands` given on its pull
+    /// requests.
+    pub fn command(&self, repository: &str, commands: &[Stored]) -> std::process::Command {
         let (owner, name) = repository.split_once('/').unwrap_or((repository, ""));
         let remote = self
             .remote_template
@@ -159,6 +160,11 @@ impl Runner {
         command
             .args(&self.args)
             .args(["--repo", repository, "--remote", &remote]);
+        for stored in commands {
+            // One argument, `--rebase=BRANCH`: a branch is never read as an option of its own.
+            let asked = &stored.command;
+            command.arg(format!("--{}={}", asked.command.word(), asked.branch));
+        }
         for name in &self.withheld {
             command.env_remove(name);
         }
@@ -390,7 +396,7 @@ async fn delivery(
             return reply(StatusCode::OK, json!({"ignored": why}));
         }
         Ok(Event::Installation(change)) => return installation(&shared, &shown, &change),
-        // The run is the repository's run: it rebases the branch when it is behind its base.
+        // The repository's run, told to act on the command (`repin pr --rebase/--recreate`).
         Ok(Event::Command {
             repository,
             branch,
@@ -399,22 +405,37 @@ async fn delivery(
             by,
         }) => {
             let why = format!("{} on #{number} ({branch}) by {by}", command.text());
-            (repository, why)
+            let command = crate::queue::Command {
+                branch,
+                command,
+                by,
+                number,
+            };
+            return queue_run(
+                &shared,
+                id.as_deref(),
+                &shown,
+                &repository,
+                &why,
+                Some(&command),
+            )
+            .await;
         }
         Ok(Event::Run { repository, why }) => (repository, why),
     };
-    queue_run(&shared, id.as_deref(), &shown, &repository, &why).await
+    queue_run(&shared, id.as_deref(), &shown, &repository, &why, None).await
 }
 
-/// Queue a run of `repository` for `why` (the delivery `id`, shown as `shown`), when it is
-/// served: `202` once stored, `200` for a repository not served or a redelivery, `503` when the
-/// job could not be stored.
+/// Queue a run of `repository` for `why` (the delivery `id`, shown as `shown`), acting on
+/// `command` when one was given, when it is served: `202` once stored, `200` for a repository
+/// not served or a redelivery, `503` when the job could not be stored.
 async fn queue_run(
     shared: &Shared,
     id: Option<&str>,
     shown: &str,
     repository: &str,
     why: &str,
+    command: Option<&crate::queue::Command>,
 ) -> Response {
     let configured = shared.fleet().get(repository).map(str::to_owned);
     let Some(configured) = configured.as_deref() else {
@@ -427,7 +448,7 @@ async fn queue_run(
     // Acknowledged only once stored: a delivery answered 202 is never lost.
     let stored = shared
         .queue
-        .enqueue(configured, why, id, crate::queue::now())
+        .enqueue(configured, why, id, command, crate::queue::now())
         .await;
     let enqueued = match stored {
         Ok(enqueued) => enqueued,
@@ -683,7 +704,7 @@ async fn work(shared: Arc<Shared>, settings: Arc<Settings>, name: String) {
 /// Run `job`'s child process: heartbeats keep its lease; the job timeout, a lost lease and
 /// the end of the shutdown grace period kill it.
 async fn run_job(shared: &Shared, settings: &Settings, job: &Job) -> Ended {
-    let mut child = match spawn(&settings.runner, &job.repository).await {
+    let mut child = match spawn(&settings.runner, job).await {
         Ok(child) => child,
         Err(why) => return Ended::NotStarted(crate::error::chain(&why)),
     };
@@ -776,11 +797,11 @@ fn relay_output(child: &mut tokio::process::Child, job: &Job) -> Vec<tokio::task
     relays
 }
 
-/// Start the run of `repository` (with an installation token when serving as an App).
-async fn spawn(runner: &Runner, repository: &str) -> Result<tokio::process::Child, ServeError> {
-    let mut command = runner.command(repository);
+/// Start the run of `job` (with an installation token when serving as an App).
+async fn spawn(runner: &Runner, job: &Job) -> Result<tokio::process::Child, ServeError> {
+    let mut command = runner.command(&job.repository, &job.commands);
     if let Some(app) = &runner.app {
-        let token = app.token(repository).await?;
+        let token = app.token(&job.repository).await?;
         command
             .env(APP_TOKEN_ENV, token)
             .args(["--token-env", APP_TOKEN_ENV]);
@@ -837,7 +858,7 @@ async fn schedule(shared: Arc<Shared>, every: Option<Duration>) {
                     for repository in due {
                         if let Err(error) = shared
                             .queue
-                            .enqueue(&repository, "schedule", None, now)
+                            .enqueue(&repository, "schedule", None, None, now)
                             .await
                         {
                             log::error(
@@ -1030,7 +1051,16 @@ mod tests {
             app: None,
             withheld: vec!["REPIN_WEBHOOK_SECRET".into(), "REPIN_APP_KEY_FILE".into()],
         };
-        let command = runner.command("acme/service");
+        let asked = crate::queue::Stored {
+            command: crate::queue::Command {
+                branch: "repin/requirements.txt/flask".into(),
+                command: crate::vocab::BranchCommand::Recreate,
+                by: "ann".into(),
+                number: 3,
+            },
+            queued_at: 1,
+        };
+        let command = runner.command("acme/service", &[asked]);
         let removed: Vec<String> = command
             .get_envs()
             .filter(|(_, value)| value.is_none())
@@ -1049,7 +1079,8 @@ mod tests {
                 "--repo",
                 "acme/service",
                 "--remote",
-                "https://github.example/acme/service.git"
+                "https://github.example/acme/service.git",
+                "--recreate=repin/requirements.txt/flask"
             ]
         );
     }

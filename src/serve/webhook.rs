@@ -15,6 +15,7 @@ use serde::Deserialize;
 use sha2::Sha256;
 
 use crate::plan::BRANCH_PREFIX;
+pub use crate::vocab::BranchCommand as Command;
 
 /// Whether `signature` (the `X-Hub-Signature-256` header) is the body's HMAC-SHA256 under
 /// `secret`, compared in constant time.
@@ -72,25 +73,6 @@ pub enum Event {
     Denied(String),
     /// Nothing to do, and why.
     Ignored(String),
-}
-
-/// What a comment on one of repin's pull requests can ask.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Command {
-    /// `@repin rebase`: rebase the branch on the base branch.
-    Rebase,
-    /// `@repin recreate`: make the branch again from the base branch.
-    Recreate,
-}
-
-impl Command {
-    /// The command as written.
-    pub fn text(self) -> &'static str {
-        match self {
-            Command::Rebase => "@repin rebase",
-            Command::Recreate => "@repin recreate",
-        }
-    }
 }
 
 /// The `author_association`s whose commands are taken: people with write access to the

@@ -770,6 +770,127 @@ fn a_branch_someone_else_pushed_to_is_left_alone() {
     );
 }
 
+/// Issue 14: the commands a maintainer gives in a comment (`@repin rebase`, `@repin recreate`)
+/// reach `repin pr` as `--rebase BRANCH` and `--recreate BRANCH`. A rebase is made whatever the
+/// rebase policy (here `never`), and refused when someone else pushed to the branch, saying that
+/// `@repin recreate` replaces their commits; a recreate replaces them. Each is answered on the
+/// pull request.
+#[test]
+fn rebase_and_recreate_commands_are_carried_out_and_answered() {
+    let world = setup();
+    let config = world.checkout.join("repin.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("rebase = \"never\"\n");
+    world.push_main(&[("repin.toml", &text)], "Never rebase");
+    world.release("flask", "2.2.5");
+    world.run(&[]);
+    let flask = "repin/requirements.txt/flask";
+    let jinja2 = "repin/requirements.txt/jinja2";
+    let flask_pr = world.pull(flask).number;
+    let jinja2_pr = world.pull(jinja2).number;
+    let comments = || world.github.with(|s| s.comments.clone());
+    assert!(comments().is_empty(), "{:?}", comments());
+
+    // main moves: with `rebase = "never"` the branches stay where they are...
+    world.push_main(&[("README.md", "# service\n\nMoved.\n")], "Move main");
+    let main = world.remote.head("main").unwrap();
+    let flask_head = world.remote.head(flask).unwrap();
+    let stdout = world.run(&[]);
+    assert!(stdout.contains(&format!("unchanged {flask}")), "{stdout}");
+    assert_eq!(
+        world.remote.head(flask).as_deref(),
+        Some(flask_head.as_str())
+    );
+    // ...until a rebase is asked for: that branch only.
+    let jinja2_head = world.remote.head(jinja2).unwrap();
+    let stdout = world.run(&["--rebase", flask]);
+    assert!(
+        stdout.contains("rebased on the base branch, as asked (@repin rebase)"),
+        "{stdout}"
+    );
+    assert_eq!(world.remote.parent(flask), main);
+    assert_eq!(
+        world.remote.head(jinja2).as_deref(),
+        Some(jinja2_head.as_str())
+    );
+    let short: String = main.chars().take(12).collect();
+    assert_eq!(
+        comments(),
+        [(flask_pr, format!("Rebased on `main` ({short})."))]
+    );
+    // Asked again with nothing to do: said so, nothing pushed.
+    let rebased = world.remote.head(flask).unwrap();
+    world.run(&["--rebase", flask]);
+    assert_eq!(world.remote.head(flask).as_deref(), Some(rebased.as_str()));
+    assert_eq!(
+        comments().last().unwrap(),
+        &(
+            flask_pr,
+            format!("Nothing to rebase: this branch is already on the head of `main` ({short}).")
+        )
+    );
+
+    // Someone else pushes to jinja2's branch: a rebase would drop their commit, so it is
+    // refused, and the answer names the command that replaces it.
+    let other = world._dirs[2].path().join("dev");
+    git(
+        world._dirs[2].path(),
+        &["clone", "-q", world.remote.dir.to_str().unwrap(), "dev"],
+    );
+    git(&other, &["checkout", "-q", jinja2]);
+    std::fs::write(other.join("NOTES.md"), "notes\n").unwrap();
+    git(&other, &["add", "NOTES.md"]);
+    git(&other, &["commit", "-q", "-m", "Notes"]);
+    git(&other, &["push", "-q", "origin", jinja2]);
+    let theirs = world.remote.head(jinja2).unwrap();
+    let stdout = world.run(&["--rebase", jinja2]);
+    assert!(
+        stdout.contains("@repin rebase was asked, but its last commit is by <dev@example.com> and a rebase would drop it; @repin recreate replaces it"),
+        "{stdout}"
+    );
+    assert_eq!(world.remote.head(jinja2).as_deref(), Some(theirs.as_str()));
+    assert_eq!(
+        comments().last().unwrap(),
+        &(
+            jinja2_pr,
+            "Not rebased: the last commit on this branch is by <dev@example.com>, and a rebase would drop it. Comment `@repin recreate` to make the branch again from `main`, replacing those commits.".to_owned()
+        )
+    );
+
+    // A recreate replaces their commit with repin's, on main's head; a rebase given with it
+    // changes nothing (the recreate wins).
+    let stdout = world.run(&["--rebase", jinja2, "--recreate", jinja2]);
+    assert!(
+        stdout.contains("recreated from the base branch, as asked (@repin recreate)"),
+        "{stdout}"
+    );
+    assert_ne!(world.remote.head(jinja2).as_deref(), Some(theirs.as_str()));
+    assert_eq!(world.remote.parent(jinja2), main);
+    assert!(
+        !world.remote.file(jinja2, "requirements.txt").is_empty()
+            && world
+                .remote
+                .file(jinja2, "requirements.txt")
+                .contains("jinja2==3.1.3"),
+    );
+    assert_eq!(
+        comments().last().unwrap(),
+        &(
+            jinja2_pr,
+            format!("Recreated from `main` ({short}), replacing the commits by <dev@example.com>.")
+        )
+    );
+    // Without a command, repin's own branch is left as it is again.
+    let recreated = world.remote.head(jinja2).unwrap();
+    let count = comments().len();
+    world.run(&[]);
+    assert_eq!(
+        world.remote.head(jinja2).as_deref(),
+        Some(recreated.as_str())
+    );
+    assert_eq!(comments().len(), count);
+}
+
 /// GitHub refuses pull requests from a workflow's token when the repository's setting "Allow
 /// GitHub Actions to create and approve pull requests" is off (`403`, "GitHub Actions is not
 /// permitted to create or approve pull requests."): repin says which setting to turn on.

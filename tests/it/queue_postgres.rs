@@ -32,21 +32,21 @@ fn racing_workers_claim_every_job_once() {
             let repository = format!("acme/r{i:02}");
             let delivery = format!("delivery-{i}");
             assert_eq!(
-                a.enqueue(&repository, "push", Some(&delivery), i)
+                a.enqueue(&repository, "push", Some(&delivery), None, i)
                     .await
                     .unwrap(),
                 Enqueued::Queued
             );
             // GitHub's redelivery of the same id, to the other process.
             assert_eq!(
-                b.enqueue(&repository, "push", Some(&delivery), i)
+                b.enqueue(&repository, "push", Some(&delivery), None, i)
                     .await
                     .unwrap(),
                 Enqueued::Duplicate
             );
         }
         assert_eq!(
-            b.enqueue("acme/r00", "push", None, 50).await.unwrap(),
+            b.enqueue("acme/r00", "push", None, None, 50).await.unwrap(),
             Enqueued::AlreadyQueued
         );
         // Eight workers over two pools claim at once.
@@ -108,5 +108,61 @@ fn racing_workers_claim_every_job_once() {
         let counts = a.counts(40_000).await.unwrap();
         assert_eq!((counts.queued, counts.running), (0, 0));
         assert_eq!(a.runs().await.unwrap().len(), 40);
+    });
+}
+
+/// Commands on pull requests are stored with the job on PostgreSQL as on SQLite: a recreate is
+/// not weakened by a later rebase, and the claim carries them.
+#[test]
+fn commands_are_stored_with_their_job() {
+    use repin::queue::Command;
+    use repin::vocab::BranchCommand;
+    let postgres = support::postgres::Postgres::start();
+    runtime().block_on(async {
+        let queue = Queue::open(&postgres.url).await.unwrap();
+        let asked = |branch: &str, command| Command {
+            branch: branch.into(),
+            command,
+            by: "ann".into(),
+            number: 9,
+        };
+        for (at, command) in [
+            (1, asked("repin/a", BranchCommand::Recreate)),
+            (2, asked("repin/a", BranchCommand::Rebase)),
+            (3, asked("repin/b", BranchCommand::Rebase)),
+        ] {
+            queue
+                .enqueue("acme/r", "comment", None, Some(&command), at)
+                .await
+                .unwrap();
+        }
+        let job = queue
+            .claim("w:1", Duration::from_secs(30), 10)
+            .await
+            .unwrap()
+            .unwrap();
+        let got: Vec<(String, BranchCommand, i64)> = job
+            .commands
+            .iter()
+            .map(|s| (s.command.branch.clone(), s.command.command, s.queued_at))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("repin/a".to_owned(), BranchCommand::Recreate, 2),
+                ("repin/b".to_owned(), BranchCommand::Rebase, 3)
+            ]
+        );
+        queue.finish(&job, "done", 20).await.unwrap();
+        queue
+            .enqueue("acme/r", "push", None, None, 30)
+            .await
+            .unwrap();
+        let next = queue
+            .claim("w:2", Duration::from_secs(30), 31)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(next.commands.is_empty(), "{:?}", next.commands);
     });
 }

@@ -811,8 +811,9 @@ fn as_an_app_without_repo_every_installed_repository_is_served() {
 
 /// Issue 14: `@repin rebase` in a comment on one of repin's pull requests (known by the marker
 /// in its body, as GitHub's `issue_comment` payload carries no head branch) queues a run of the
-/// repository, when the commenter is an owner, member or collaborator; anyone else's command is
-/// ignored with a line in the log.
+/// repository that carries the command out (the branch is rebased and the pull request answered),
+/// when the commenter is an owner, member or collaborator; anyone else's command is ignored with
+/// a line in the log.
 #[test]
 fn comment_commands_queue_a_run_from_people_with_write_access() {
     let world = world(None, &[], &[("GITHUB_TOKEN", TOKEN)]);
@@ -853,6 +854,21 @@ fn comment_commands_queue_a_run_from_people_with_write_access() {
         "ignored: @repin rebase on #{} (repin/requirements.txt/flask) by mallory, whose association with the repository is CONTRIBUTOR",
         pull.number
     ));
+    // main moves (with no push delivery): only the command makes the run now.
+    let work = world._dirs[1].path().join("service-work");
+    std::fs::write(work.join("README.md"), "# service\n").unwrap();
+    git(&work, &["add", "README.md"]);
+    git(&work, &["commit", "-q", "-m", "Add a README"]);
+    git(&work, &["push", "-q", "origin", "main"]);
+    let main = String::from_utf8(
+        std::process::Command::new("git")
+            .args(["rev-parse", "HEAD"])
+            .current_dir(&work)
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
     let body = comment("COLLABORATOR");
     let (status, text) = post(&client, &webhook, "issue_comment", &body, sign(&body));
     assert_eq!(status, 202, "{text}");
@@ -866,6 +882,13 @@ fn comment_commands_queue_a_run_from_people_with_write_access() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert_eq!(world.github.open_pulls().len(), 1);
+    // The run was told to rebase that branch (`repin pr --rebase`), did, and said so on the
+    // pull request.
+    let answers = world.github.with(|s| s.comments.clone());
+    assert_eq!(
+        answers,
+        [(pull.number, format!("Rebased on `main` ({}).", &main[..12]))]
+    );
     assert!(world.github.with(|s| s.unexpected.is_empty()));
 }
 

@@ -1,0 +1,13 @@
+-- Commands given in comments on repin's pull requests (`@repin rebase`, `@repin recreate`),
+-- one per branch, kept until a run that started after them has acted on them.
+CREATE TABLE repin_commands (
+    repository TEXT NOT NULL,
+    branch TEXT NOT NULL,
+    -- 'rebase' or 'recreate' (a recreate asked for after a rebase replaces it, not the reverse)
+    command TEXT NOT NULL,
+    -- who asked (a login) and on which pull request, for the log
+    asked_by TEXT NOT NULL,
+    number BIGINT NOT NULL,
+    queued_at BIGINT NOT NULL,
+    PRIMARY KEY (repository, branch)
+);
