@@ -5,25 +5,38 @@
 //! tree, index or HEAD is touched) from the files of the checkout, which must match the base
 //! branch's head for every file edited: repin never commits a user's local changes. A failure
 //! on one branch is reported and the others go on.
+//!
+//! The job does the I/O (git, GitHub) in the order a run needs; what it decides is in pure
+//! modules: the plan's items from a check (`items`), a branch's files (`changes`), whether an
+//! open pull request gets a new commit (`refresh`), the report (`report`) and the dashboard's
+//! content (`board`).
+
+mod board;
+mod changes;
+mod items;
+mod refresh;
+mod report;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use futures::StreamExt;
 
-use crate::apply::{self, FileEdit};
 use crate::config::{Loaded, RebasePolicy};
-use crate::decide::policy::Policy;
 use crate::error::chain as error_chain;
-use crate::forge::dashboard::{self, Dashboard, Entry};
+use crate::forge::dashboard;
 use crate::forge::github::{GitHub, PullRequest};
 use crate::forge::sync::{self, Action, Limits};
-use crate::git::{Credentials, FileChange, Identity, Oid, Repository};
+use crate::git::{Credentials, Identity, Oid, Repository};
 use crate::lookup::Outcome;
-use crate::manifest::DependencyDetail;
 use crate::manifest::workspace::Workspace;
-use crate::plan::{self, AdvisoryNote, Branch, Item, Marker};
+use crate::plan::{self, Branch, Marker};
 use crate::vocab::BranchCommand;
+use changes::{branch_changes, diff_of};
+use items::relative;
+pub use items::{advisory_notes, items};
+use refresh::Refresh;
+pub use report::{Line, Report, Verb};
 
 /// How a run publishes.
 #[derive(Debug, Clone)]
@@ -42,195 +55,6 @@ pub struct Settings {
     pub now: i64,
     /// Commands given on pull requests (`@repin rebase`, `@repin recreate`), by branch.
     pub commands: BTreeMap<String, BranchCommand>,
-}
-
-/// What happened to one branch or pull request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verb {
-    /// A pull request was opened.
-    Created,
-    /// An open pull request got a new commit, title or body.
-    Updated,
-    /// An open pull request was already right.
-    Unchanged,
-    /// A pull request was closed.
-    Closed,
-    /// Not opened: the user closed it unmerged.
-    Ignored,
-    /// Not opened: a limit.
-    HeldBack,
-    /// An open pull request on a repin branch without repin's marker, left alone.
-    Unrecognised,
-    /// An open pull request whose branch someone else pushed to: repin no longer updates it.
-    Edited,
-    /// Something failed.
-    Failed,
-}
-
-impl Verb {
-    /// The word printed (in the future tense in a dry run).
-    pub fn word(&self, dry_run: bool) -> &'static str {
-        match (self, dry_run) {
-            (Verb::Created, false) => "created",
-            (Verb::Created, true) => "create",
-            (Verb::Updated, false) => "updated",
-            (Verb::Updated, true) => "update",
-            (Verb::Unchanged, _) => "unchanged",
-            (Verb::Closed, false) => "closed",
-            (Verb::Closed, true) => "close",
-            (Verb::Ignored, _) => "ignored",
-            (Verb::HeldBack, _) => "held back",
-            (Verb::Unrecognised, _) => "left alone",
-            (Verb::Edited, _) => "edited",
-            (Verb::Failed, _) => "failed",
-        }
-    }
-}
-
-/// One line of the run's report.
-#[derive(Debug, Clone)]
-pub struct Line {
-    /// What happened.
-    pub verb: Verb,
-    /// The branch.
-    pub branch: String,
-    /// The pull request's title.
-    pub title: String,
-    /// The pull request's URL, when there is one.
-    pub url: Option<String>,
-    /// Why (a close reason, a limit, an error).
-    pub detail: String,
-    /// The edits, as unified diffs (dry runs and new commits).
-    pub diff: String,
-}
-
-/// The result of a run.
-#[derive(Debug, Clone, Default)]
-pub struct Report {
-    /// The base branch and its head.
-    pub base: String,
-    /// One line per branch or pull request.
-    pub lines: Vec<Line>,
-    /// The planned branches.
-    pub branches: Vec<Branch>,
-    /// The dashboard issue's URL, when one was written or found.
-    pub dashboard: Option<String>,
-    /// Errors that stopped the whole run (the base could not be fetched...).
-    pub fatal: Option<String>,
-}
-
-impl Report {
-    /// Whether anything failed.
-    pub fn has_failures(&self) -> bool {
-        self.fatal.is_some() || self.lines.iter().any(|l| l.verb == Verb::Failed)
-    }
-}
-
-/// The path of `file` relative to the repository's working tree, with `/` separators.
-fn relative(file: &Path, workdir: &Path) -> Option<String> {
-    let absolute = file.canonicalize().ok()?;
-    let relative = absolute.strip_prefix(workdir).ok()?;
-    let parts: Vec<String> = relative
-        .components()
-        .map(|c| c.as_os_str().to_str().map(str::to_owned))
-        .collect::<Option<_>>()?;
-    Some(parts.join("/"))
-}
-
-/// The items of a check: every due update, with its repository-relative file.
-pub fn items(
-    workspace: &Workspace,
-    outcome: &Outcome,
-    config: &Loaded,
-    workdir: &Path,
-    pypi_is_default: &dyn Fn(&Path, &crate::manifest::Dependency) -> bool,
-) -> Vec<Item> {
-    let mut items = Vec::new();
-    for finding in &outcome.findings {
-        let Some((manifest, dependency)) = workspace.dependency(&finding.file, finding.index)
-        else {
-            continue;
-        };
-        let Some(file) = relative(&finding.file, workdir) else {
-            continue;
-        };
-        let line = manifest.source.position(dependency.span.start).line;
-        let image = matches!(dependency.detail, DependencyDetail::Image(_));
-        for update in &finding.decision.updates {
-            let group =
-                Policy::from_config(config, &dependency.name, &finding.file, Some(update.kind))
-                    .group;
-            let link = if image {
-                dependency
-                    .name
-                    .strip_prefix("docker.io/library/")
-                    .map(|n| format!("https://hub.docker.com/_/{n}"))
-            } else if let Some(url) = outcome
-                .changelogs
-                .get(&(dependency.name.clone(), update.proposed.clone()))
-            {
-                Some(url.clone())
-            } else if pypi_is_default(&finding.file, dependency) {
-                let version = update
-                    .proposed
-                    .trim_start_matches(|c: char| !c.is_ascii_digit());
-                Some(format!(
-                    "https://pypi.org/project/{}/{version}/",
-                    dependency.name
-                ))
-            } else {
-                None
-            };
-            items.push(Item {
-                file: file.clone(),
-                index: finding.index,
-                line,
-                name: dependency.name.clone(),
-                image,
-                update: update.clone(),
-                group,
-                link,
-                companions: update
-                    .companions
-                    .iter()
-                    .map(|c| {
-                        relative(&c.file, workdir).unwrap_or_else(|| c.file.display().to_string())
-                    })
-                    .collect(),
-                rides_with: update.rides_with.as_ref().map(|r| {
-                    relative(&r.file, workdir).unwrap_or_else(|| r.file.display().to_string())
-                }),
-            });
-        }
-    }
-    items
-}
-
-/// What the advisories fixed by the updates say, for the bodies.
-pub fn advisory_notes(outcome: &Outcome) -> BTreeMap<String, AdvisoryNote> {
-    let mut notes: BTreeMap<String, AdvisoryNote> = outcome
-        .advisories
-        .iter()
-        .map(|(id, advisory)| {
-            let severity = advisory.severity().map(|s| match s.score {
-                Some(score) => format!("{} {score:.1}", s.rating),
-                None => s.rating.to_string(),
-            });
-            (
-                id.clone(),
-                AdvisoryNote {
-                    id: id.clone(),
-                    aliases: advisory.aliases().to_vec(),
-                    severity,
-                    summary: advisory.title().map(str::to_owned),
-                    url: advisory.url(),
-                },
-            )
-        })
-        .collect();
-    // What image updates fix in OS packages (`[images] scan`).
-    notes.extend(outcome.image_fixes.clone());
-    notes
 }
 
 /// Why a branch, its pull request or the dashboard could not be written. A failed branch is
@@ -277,60 +101,6 @@ impl crate::error::Hint for PublishError {
             | PublishError::NothingApplied => Vec::new(),
         }
     }
-}
-
-/// The files of one branch: every item's update spliced and verified, checked against the
-/// base branch's content.
-fn branch_changes(
-    repo: &Repository,
-    base_head: Oid,
-    workspace: &Workspace,
-    outcome: &Outcome,
-    workdir: &Path,
-    branch: &Branch,
-) -> Result<(Vec<FileChange>, Vec<FileEdit>), PublishError> {
-    let choose = |finding: &crate::lookup::Finding, update: &crate::decide::Update| {
-        let file = relative(&finding.file, workdir);
-        branch.items.iter().any(|i| {
-            Some(&i.file) == file.as_ref() && i.index == finding.index && i.update == *update
-        })
-    };
-    let (edits, failures) = apply::plan_edits(workspace, &outcome.findings, &choose);
-    if !failures.is_empty() {
-        return Err(PublishError::Unapplied(
-            failures.into_iter().map(|f| f.message).collect(),
-        ));
-    }
-    let mut changes = Vec::new();
-    for edit in &edits {
-        let path = relative(&edit.path, workdir)
-            .ok_or_else(|| PublishError::OutsideRepository(edit.path.clone()))?;
-        let on_base = repo.read_file(base_head, &path)?;
-        if on_base.as_deref() != Some(edit.before.as_slice()) {
-            return Err(PublishError::DiffersFromBase {
-                path,
-                head: base_head.to_string()[..12].to_owned(),
-            });
-        }
-        changes.push(FileChange {
-            path,
-            content: Some(edit.edited.bytes()),
-        });
-    }
-    if changes.is_empty() {
-        return Err(PublishError::NothingApplied);
-    }
-    Ok((changes, edits))
-}
-
-fn diff_of(edits: &[FileEdit], workdir: &Path) -> String {
-    edits
-        .iter()
-        .map(|e| {
-            let shown = relative(&e.path, workdir).map_or_else(|| e.path.clone(), PathBuf::from);
-            apply::unified_diff(e, &shown)
-        })
-        .collect()
 }
 
 /// Everything a run needs.
@@ -669,38 +439,7 @@ impl Job<'_> {
         let git = PublishError::Git;
         let head = self.fetch(&branch.name).map_err(git)?;
         let asked = self.settings.commands.get(&branch.name).copied();
-        // Someone pushed to repin's branch: force-pushing would throw their work away, unless
-        // a maintainer asked for exactly that (`@repin recreate`).
         let author = self.repo.author_email(head).map_err(git)?;
-        let foreign = author != self.settings.identity.email;
-        if foreign && asked != Some(BranchCommand::Recreate) {
-            let mut detail = format!(
-                "its last commit is by <{author}>, so repin no longer updates it; close it to let repin start again"
-            );
-            if asked == Some(BranchCommand::Rebase) {
-                detail = format!(
-                    "{} was asked, but its last commit is by <{author}> and a rebase would drop it; {} replaces it",
-                    BranchCommand::Rebase.text(),
-                    BranchCommand::Recreate.text()
-                );
-                let answer = format!(
-                    "Not rebased: the last commit on this branch is by <{author}>, and a rebase would drop it. Comment `{}` to make the branch again from `{base}`, replacing those commits.",
-                    BranchCommand::Recreate.text()
-                );
-                if let Err(unsaid) = self.answer(pr, &answer).await {
-                    detail.push_str(&format!("; {unsaid}"));
-                }
-            }
-            // The pull request as it is (its own title), not the update repin would make now.
-            return Ok(Line {
-                verb: Verb::Edited,
-                branch: branch.name.clone(),
-                title: pr.title.clone(),
-                url: Some(pr.url.clone()),
-                detail,
-                diff: String::new(),
-            });
-        }
         // The parent the commit records, not the one the clone's depth shows: at a shallow
         // clone's boundary libgit2 shows none, which read as "behind" and rewrote every branch.
         let head_parent = self
@@ -710,67 +449,48 @@ impl Job<'_> {
             .first()
             .copied();
         let marker_changed = Marker::find(&pr.body).as_ref() != Some(&branch.marker());
-        let same_content =
-            self.repo.tree_id(head).map_err(git)? == self.repo.tree_id(commit).map_err(git)?;
-        let mut why = Vec::new();
-        let short = |oid: Oid| oid.to_string().chars().take(12).collect::<String>();
-        let answer;
-        let push = if asked == Some(BranchCommand::Recreate) {
-            // Asked for: a new commit even when the branch holds the same one (a maintainer
-            // may want its checks run again).
-            why.push(format!(
-                "recreated from the base branch, as asked ({})",
-                BranchCommand::Recreate.text()
-            ));
-            answer = Some(format!(
-                "Recreated from `{base}` ({}){}.",
-                short(base_head),
-                if foreign {
-                    format!(", replacing the commits by <{author}>")
-                } else {
-                    String::new()
+        let state = refresh::BranchState {
+            foreign_author: (author != self.settings.identity.email).then_some(author),
+            on_base_head: head_parent == Some(base_head),
+            same_content: self.repo.tree_id(head).map_err(git)?
+                == self.repo.tree_id(commit).map_err(git)?,
+            updates_changed: marker_changed,
+        };
+        let short: String = base_head.to_string().chars().take(12).collect();
+        let base = refresh::Base {
+            name: base,
+            head: &short,
+        };
+        let policy_rebases = || match self.config.config.pull_requests.rebase {
+            RebasePolicy::Behind => true,
+            RebasePolicy::Never => false,
+            RebasePolicy::Conflicted => match head_parent {
+                Some(parent) => branch.items.iter().any(|i| {
+                    self.repo.read_file(parent, &i.file).ok()
+                        != self.repo.read_file(base_head, &i.file).ok()
+                }),
+                None => true,
+            },
+        };
+        let (push, mut why, answer) = match refresh::decide(&state, asked, base, policy_rebases) {
+            Refresh::LeftAlone { mut detail, answer } => {
+                if let Some(answer) = answer {
+                    if let Err(unsaid) = self.answer(pr, &answer).await {
+                        detail.push_str(&format!("; {unsaid}"));
+                    }
                 }
-            ));
-            true
-        } else if asked == Some(BranchCommand::Rebase) && head_parent != Some(base_head) {
-            why.push(format!(
-                "rebased on the base branch, as asked ({})",
-                BranchCommand::Rebase.text()
-            ));
-            answer = Some(format!("Rebased on `{base}` ({}).", short(base_head)));
-            true
-        } else if head_parent == Some(base_head) {
-            answer = (asked == Some(BranchCommand::Rebase)).then(|| {
-                format!(
-                    "Nothing to rebase: this branch is already on the head of `{base}` ({}).",
-                    short(base_head)
-                )
-            });
-            if same_content {
-                false
-            } else {
-                why.push("new commit".to_owned());
-                true
+                // The pull request as it is (its own title), not the update repin would make
+                // now.
+                return Ok(Line {
+                    verb: Verb::Edited,
+                    branch: branch.name.clone(),
+                    title: pr.title.clone(),
+                    url: Some(pr.url.clone()),
+                    detail,
+                    diff: String::new(),
+                });
             }
-        } else {
-            answer = None;
-            let rebase = match self.config.config.pull_requests.rebase {
-                RebasePolicy::Behind => true,
-                RebasePolicy::Never => false,
-                RebasePolicy::Conflicted => match head_parent {
-                    Some(parent) => branch.items.iter().any(|i| {
-                        self.repo.read_file(parent, &i.file).ok()
-                            != self.repo.read_file(base_head, &i.file).ok()
-                    }),
-                    None => true,
-                },
-            };
-            if rebase {
-                why.push("rebased on the base branch".to_owned());
-            } else if marker_changed {
-                why.push("new commit".to_owned());
-            }
-            rebase || marker_changed
+            Refresh::Commit { push, why, answer } => (push, why, answer),
         };
         let retitle = pr.title != branch.title || pr.body.replace("\r\n", "\n") != branch.body;
         if retitle {
@@ -857,79 +577,8 @@ impl Job<'_> {
     }
 
     async fn dashboard(&self, report: &Report) -> Result<Option<String>, PublishError> {
-        let mut board = Dashboard::default();
-        for line in &report.lines {
-            let entry = |detail: String| Entry {
-                text: line.title.clone(),
-                detail,
-            };
-            match line.verb {
-                Verb::Created | Verb::Updated | Verb::Unchanged => board.open.push(entry(
-                    line.url.clone().unwrap_or_else(|| line.branch.clone()),
-                )),
-                Verb::HeldBack => board.held_back.push(entry(line.detail.clone())),
-                Verb::Ignored => board
-                    .ignored
-                    .push(entry(line.url.clone().unwrap_or_default())),
-                Verb::Failed => board.errors.push(entry(line.detail.clone())),
-                // Still open, just no longer repin's to update.
-                Verb::Edited => board.open.push(entry(format!(
-                    "{} (someone else pushed to it: repin no longer updates it)",
-                    line.url.clone().unwrap_or_else(|| line.branch.clone())
-                ))),
-                Verb::Closed | Verb::Unrecognised => {}
-            }
-        }
         let workdir = self.repo.workdir().and_then(|w| w.canonicalize().ok());
-        let shown = |file: &Path| {
-            workdir
-                .as_deref()
-                .and_then(|w| relative(file, w))
-                .unwrap_or_else(|| file.display().to_string())
-        };
-        for finding in &self.outcome.findings {
-            let (name, current) = self
-                .workspace
-                .dependency(&finding.file, finding.index)
-                .map_or(("", ""), |(_, d)| (d.name.as_str(), d.current.as_str()));
-            if let Some(problem) = finding.decision.none.as_ref().filter(|n| n.is_problem()) {
-                board.cannot_install.push(Entry {
-                    text: format!("`{name} {current}` in `{}`", shown(&finding.file)),
-                    detail: problem.describe(),
-                });
-            }
-            if let Some(why) = &finding.decision.yanked {
-                let way_off = finding
-                    .decision
-                    .updates
-                    .first()
-                    .map(|u| format!("update to {}", u.proposed));
-                let detail = [
-                    (!why.is_empty()).then(|| format!("\"{why}\"")),
-                    Some(way_off.unwrap_or_else(|| "no release to move to".to_owned())),
-                ];
-                board.yanked.push(Entry {
-                    text: format!("`{name} {current}` in `{}`", shown(&finding.file)),
-                    detail: detail.into_iter().flatten().collect::<Vec<_>>().join("; "),
-                });
-            }
-            if let Some(unfixed) = &finding.decision.unfixed {
-                board.no_fix.push(Entry {
-                    text: format!("`{name}` in `{}`", shown(&finding.file)),
-                    detail: unfixed.note(),
-                });
-            }
-        }
-        for failure in &self.outcome.failures {
-            let name = self
-                .workspace
-                .dependency(&failure.file, failure.index)
-                .map_or("", |(_, d)| d.name.as_str());
-            board.errors.push(Entry {
-                text: format!("`{name}` in `{}`", shown(&failure.file)),
-                detail: failure.message.clone(),
-            });
-        }
+        let board = board::board(report, self.outcome, self.workspace, workdir.as_deref());
         let body = dashboard::render(&board);
         let github = PublishError::GitHub;
         let mut found = self

@@ -1,0 +1,92 @@
+//! The dashboard's content: the run's report (open, held back, ignored and failed pull
+//! requests) and what the check found that no pull request fixes (releases that cannot be
+//! installed, yanked pins, vulnerabilities without a fix, lookup errors). Pure: writing the
+//! issue is the job's.
+
+use std::path::Path;
+
+use super::items::relative;
+use super::report::{Report, Verb};
+use crate::forge::dashboard::{Dashboard, Entry};
+use crate::lookup::Outcome;
+use crate::manifest::workspace::Workspace;
+
+/// The dashboard of a run that made `report` from `outcome` (the workspace's check), with files
+/// shown relative to `workdir`.
+pub(super) fn board(
+    report: &Report,
+    outcome: &Outcome,
+    workspace: &Workspace,
+    workdir: Option<&Path>,
+) -> Dashboard {
+    let mut board = Dashboard::default();
+    for line in &report.lines {
+        let entry = |detail: String| Entry {
+            text: line.title.clone(),
+            detail,
+        };
+        match line.verb {
+            Verb::Created | Verb::Updated | Verb::Unchanged => board.open.push(entry(
+                line.url.clone().unwrap_or_else(|| line.branch.clone()),
+            )),
+            Verb::HeldBack => board.held_back.push(entry(line.detail.clone())),
+            Verb::Ignored => board
+                .ignored
+                .push(entry(line.url.clone().unwrap_or_default())),
+            Verb::Failed => board.errors.push(entry(line.detail.clone())),
+            // Still open, just no longer repin's to update.
+            Verb::Edited => board.open.push(entry(format!(
+                "{} (someone else pushed to it: repin no longer updates it)",
+                line.url.clone().unwrap_or_else(|| line.branch.clone())
+            ))),
+            Verb::Closed | Verb::Unrecognised => {}
+        }
+    }
+    let shown = |file: &Path| {
+        workdir
+            .and_then(|w| relative(file, w))
+            .unwrap_or_else(|| file.display().to_string())
+    };
+    for finding in &outcome.findings {
+        let (name, current) = workspace
+            .dependency(&finding.file, finding.index)
+            .map_or(("", ""), |(_, d)| (d.name.as_str(), d.current.as_str()));
+        if let Some(problem) = finding.decision.none.as_ref().filter(|n| n.is_problem()) {
+            board.cannot_install.push(Entry {
+                text: format!("`{name} {current}` in `{}`", shown(&finding.file)),
+                detail: problem.describe(),
+            });
+        }
+        if let Some(why) = &finding.decision.yanked {
+            let way_off = finding
+                .decision
+                .updates
+                .first()
+                .map(|u| format!("update to {}", u.proposed));
+            let detail = [
+                (!why.is_empty()).then(|| format!("\"{why}\"")),
+                Some(way_off.unwrap_or_else(|| "no release to move to".to_owned())),
+            ];
+            board.yanked.push(Entry {
+                text: format!("`{name} {current}` in `{}`", shown(&finding.file)),
+                detail: detail.into_iter().flatten().collect::<Vec<_>>().join("; "),
+            });
+        }
+        if let Some(unfixed) = &finding.decision.unfixed {
+            board.no_fix.push(Entry {
+                text: format!("`{name}` in `{}`", shown(&finding.file)),
+                detail: unfixed.note(),
+            });
+        }
+    }
+    for failure in &outcome.failures {
+        let name = workspace
+            .dependency(&failure.file, failure.index)
+            .map_or("", |(_, d)| d.name.as_str());
+        board.errors.push(Entry {
+            text: format!("`{name}` in `{}`", shown(&failure.file)),
+            detail: failure.message.clone(),
+        });
+    }
+    board
+}
