@@ -17,7 +17,7 @@ use crate::forge::github::{DEFAULT_API, GitHub};
 use crate::git::{Credentials, Identity, Repository};
 use crate::manifest::{Dependency, DependencyDetail};
 use crate::publish::{Job, Report, Settings, Verb};
-use crate::vocab::BranchCommand;
+use crate::vocab::{BranchCommand, IgnoreScope};
 
 /// Arguments of `repin pr`.
 #[derive(Debug, clap::Args)]
@@ -56,14 +56,43 @@ pub struct PrArgs {
     /// it (what `@repin recreate` asks)
     #[arg(long, value_name = "BRANCH")]
     pub recreate: Vec<String>,
+    /// Close this pull request and propose no release of its updates' minor versions again
+    /// (what `@repin ignore this minor version` asks; security fixes still are)
+    #[arg(long, value_name = "BRANCH")]
+    pub ignore_minor: Vec<String>,
+    /// Close this pull request and propose no release of its updates' major versions again
+    /// (what `@repin ignore this major version` asks; security fixes still are)
+    #[arg(long, value_name = "BRANCH")]
+    pub ignore_major: Vec<String>,
+    /// Close this pull request and propose no update of its dependencies again (what
+    /// `@repin ignore this dependency` asks; security fixes still are)
+    #[arg(long, value_name = "BRANCH")]
+    pub ignore_dependency: Vec<String>,
 }
 
 impl PrArgs {
-    /// The commands given, by branch (a recreate wins over a rebase of the same branch).
+    /// The commands given, by branch (of two for one branch, the stronger:
+    /// [`BranchCommand::and`]).
     fn commands(&self) -> BTreeMap<String, BranchCommand> {
         let mut commands = BTreeMap::new();
-        let given = (self.rebase.iter().map(|b| (b, BranchCommand::Rebase)))
-            .chain(self.recreate.iter().map(|b| (b, BranchCommand::Recreate)));
+        let given = [
+            (&self.rebase, BranchCommand::Rebase),
+            (&self.recreate, BranchCommand::Recreate),
+            (
+                &self.ignore_minor,
+                BranchCommand::Ignore(IgnoreScope::Minor),
+            ),
+            (
+                &self.ignore_major,
+                BranchCommand::Ignore(IgnoreScope::Major),
+            ),
+            (
+                &self.ignore_dependency,
+                BranchCommand::Ignore(IgnoreScope::Dependency),
+            ),
+        ]
+        .into_iter()
+        .flat_map(|(branches, command)| branches.iter().map(move |b| (b, command)));
         for (branch, command) in given {
             commands
                 .entry(branch.clone())

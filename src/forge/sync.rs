@@ -6,7 +6,9 @@
 //!   when something changed; that is the executor's job, with git);
 //! - a planned branch without one is created, unless the user closed, unmerged, a pull
 //!   request of the same branch holding the same updates: that means "ignore this version",
-//!   except for security fixes; or a limit holds it back (security fixes exempt);
+//!   except for security fixes; or one closed by `@repin ignore this major version` (minor
+//!   version, dependency) whose scope covers all its updates; or a limit holds it back
+//!   (security fixes exempt);
 //! - an open pull request whose branch is no longer planned is closed with the reason: the
 //!   dependency is gone, it was updated by hand, or another update supersedes it;
 //! - an open pull request on a `repin/` branch without repin's marker was edited beyond
@@ -132,9 +134,19 @@ pub fn decide(
             continue;
         }
         let marker = branch.marker();
+        // Closed unmerged with these very updates, or closed by `@repin ignore …` with a scope
+        // that covers every update of the branch.
         let ignored = closed.get(&branch.name).and_then(|prs| {
             prs.iter().find(|p| {
-                !p.merged && Marker::find(&p.body).is_some_and(|m| same_updates(&m, &marker))
+                !p.merged
+                    && Marker::find(&p.body).is_some_and(|m| {
+                        same_updates(&m, &marker)
+                            || (m.ignore.is_some()
+                                && marker
+                                    .updates
+                                    .iter()
+                                    .all(|u| m.ignores(&u.file, &u.name, &u.to)))
+                    })
             })
         });
         if let (Some(pr), false) = (ignored, branch.is_security()) {

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::vocab::IgnoreScope;
+
 const OPEN: &str = "<!-- repin:v1 ";
 const CLOSE: &str = " -->";
 
@@ -30,6 +32,10 @@ pub struct Marker {
     pub security: bool,
     /// The updates, in the order of the body's table.
     pub updates: Vec<MarkedUpdate>,
+    /// Set on a pull request closed by `@repin ignore …`: the releases of its updates repin
+    /// does not propose again (a security fix excepted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ignore: Option<IgnoreScope>,
 }
 
 impl Marker {
@@ -43,9 +49,60 @@ impl Marker {
     /// The marker in a pull request's body, `None` when there is none (not repin's, or edited
     /// beyond recognition).
     pub fn find(body: &str) -> Option<Marker> {
-        let start = body.rfind(OPEN)? + OPEN.len();
-        let end = body[start..].find(CLOSE)? + start;
-        serde_json::from_str(&body[start..end]).ok()
+        let (start, end) = Self::span(body)?;
+        serde_json::from_str(&body[start + OPEN.len()..end - CLOSE.len()]).ok()
+    }
+
+    /// `body` with its marker replaced by this one (appended when it has none).
+    pub fn replace_in(&self, body: &str) -> String {
+        match Self::span(body) {
+            Some((start, end)) => format!("{}{}{}", &body[..start], self.render(), &body[end..]),
+            None => format!("{body}\n\n{}\n", self.render()),
+        }
+    }
+
+    /// Where the marker is in `body`: its opening's start and its closing's end.
+    fn span(body: &str) -> Option<(usize, usize)> {
+        let start = body.rfind(OPEN)?;
+        let end = body[start + OPEN.len()..].find(CLOSE)? + start + OPEN.len() + CLOSE.len();
+        Some((start, end))
+    }
+
+    /// Whether an update of `name` in `file` to `version` falls under this marker's ignore.
+    pub fn ignores(&self, file: &str, name: &str, version: &str) -> bool {
+        let Some(scope) = self.ignore else {
+            return false;
+        };
+        self.updates
+            .iter()
+            .any(|u| u.file == file && u.name == name && scope.covers(&u.to, version))
+    }
+
+    /// What the ignore leaves out, for people: `flask 3.x`, `jinja2 3.1.x`, `requests`.
+    pub fn ignored_text(&self) -> String {
+        let Some(scope) = self.ignore else {
+            return String::new();
+        };
+        let mut names: Vec<String> = self
+            .updates
+            .iter()
+            .map(|u| match scope.shared_numbers() {
+                None => u.name.clone(),
+                Some(count) => {
+                    let numbers: Vec<&str> =
+                        u.to.trim_start_matches(['v', 'V'])
+                            .split(|c: char| !c.is_ascii_digit() && c != '.')
+                            .next()
+                            .unwrap_or("")
+                            .split('.')
+                            .take(count)
+                            .collect();
+                    format!("{} {}.x", u.name, numbers.join("."))
+                }
+            })
+            .collect();
+        names.dedup();
+        names.join(", ")
     }
 }
 
@@ -65,12 +122,33 @@ mod tests {
                 from: "1.0".into(),
                 to: "1.1".into(),
             }],
+            ignore: None,
         };
         let rendered = marker.render();
         assert_eq!(rendered.matches("-->").count(), 1, "{rendered}");
         let body = format!("Some text\n\n{rendered}\n");
-        assert_eq!(Marker::find(&body), Some(marker));
+        assert_eq!(Marker::find(&body), Some(marker.clone()));
         assert_eq!(Marker::find("no marker"), None);
         assert_eq!(Marker::find("<!-- repin:v1 {broken -->"), None);
+        // Replaced in place, the text around it kept.
+        let ignored = Marker {
+            ignore: Some(IgnoreScope::Major),
+            ..marker.clone()
+        };
+        let replaced = ignored.replace_in(&body);
+        assert_eq!(replaced, format!("Some text\n\n{}\n", ignored.render()));
+        assert_eq!(Marker::find(&replaced), Some(ignored.clone()));
+        assert_eq!(ignored.ignored_text(), "fl-->ask 1.x");
+        assert!(ignored.ignores("requirements.txt", "fl-->ask", "1.9"));
+        assert!(!ignored.ignores("requirements.txt", "fl-->ask", "2.0"));
+        assert!(!ignored.ignores("other.txt", "fl-->ask", "1.9"));
+        assert!(!marker.ignores("requirements.txt", "fl-->ask", "1.1"));
+        // A marker written before ignores existed reads as none.
+        assert_eq!(
+            Marker::find(&format!("x {}", marker.render()))
+                .unwrap()
+                .ignore,
+            None
+        );
     }
 }

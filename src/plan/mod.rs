@@ -181,6 +181,7 @@ fn marker_of(name: &str, security: bool, items: &[Item]) -> Marker {
                 to: i.update.proposed.clone(),
             })
             .collect(),
+        ignore: None,
     }
 }
 

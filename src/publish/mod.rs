@@ -31,7 +31,7 @@ use crate::git::{Credentials, Identity, Oid, Repository};
 use crate::lookup::Outcome;
 use crate::manifest::workspace::Workspace;
 use crate::plan::{self, Branch, Marker};
-use crate::vocab::BranchCommand;
+use crate::vocab::{BranchCommand, IgnoreScope};
 use changes::{branch_changes, diff_of};
 use items::relative;
 pub use items::{advisory_notes, items};
@@ -174,6 +174,43 @@ impl Job<'_> {
                 return report;
             }
         };
+        // `@repin ignore …`: those pull requests are closed first, recording the ignore in
+        // their marker, and are then closed pull requests of their branches like any other.
+        let (ignoring, mut open): (Vec<PullRequest>, Vec<PullRequest>) =
+            open.into_iter().partition(|p| {
+                matches!(
+                    self.settings.commands.get(&p.head),
+                    Some(BranchCommand::Ignore(_))
+                )
+            });
+        let mut just_closed: BTreeMap<String, Vec<PullRequest>> = BTreeMap::new();
+        for pr in ignoring {
+            let Some(BranchCommand::Ignore(scope)) = self.settings.commands.get(&pr.head).copied()
+            else {
+                continue;
+            };
+            match self.close_ignored(&pr, scope).await {
+                Ok((closed, line)) => {
+                    report.lines.push(line);
+                    just_closed
+                        .entry(closed.head.clone())
+                        .or_default()
+                        .push(closed);
+                }
+                Err(e) => {
+                    report.lines.push(Line {
+                        verb: Verb::Failed,
+                        branch: pr.head.clone(),
+                        title: pr.title.clone(),
+                        url: Some(pr.url.clone()),
+                        detail: error_chain(&e),
+                        diff: String::new(),
+                    });
+                    // Not closed: it stays an open pull request of this run.
+                    open.push(pr);
+                }
+            }
+        }
         let without_pr: Vec<&Branch> = branches
             .iter()
             .filter(|b| !open.iter().any(|p| p.head == b.name))
@@ -210,7 +247,18 @@ impl Job<'_> {
                 }
             }
         }
-        let failed: Vec<String> = report.lines.iter().map(|l| l.branch.clone()).collect();
+        for (branch, prs) in just_closed {
+            // Listed already when GitHub answered after the close; the body is the one written.
+            let listed = closed.entry(branch).or_default();
+            listed.retain(|p| !prs.iter().any(|c| c.number == p.number));
+            listed.extend(prs);
+        }
+        let failed: Vec<String> = report
+            .lines
+            .iter()
+            .filter(|l| l.verb == Verb::Failed)
+            .map(|l| l.branch.clone())
+            .collect();
         let limits = Limits {
             max_open: prs.max_open,
             max_per_hour: prs.max_per_hour,
@@ -346,12 +394,24 @@ impl Job<'_> {
             },
             Action::Ignored { branch, pr } => {
                 let branch = &branches[*branch];
+                let detail = match Marker::find(&pr.body).filter(|m| m.ignore.is_some()) {
+                    Some(marker) => format!(
+                        "{} ignored on #{} ({})",
+                        marker.ignored_text(),
+                        pr.number,
+                        marker
+                            .ignore
+                            .map(|scope| BranchCommand::Ignore(scope).text())
+                            .unwrap_or_default()
+                    ),
+                    None => format!("#{} with these updates was closed unmerged", pr.number),
+                };
                 line(
                     Verb::Ignored,
                     &branch.name,
                     &branch.title,
                     Some(&pr.url),
-                    format!("#{} with these updates was closed unmerged", pr.number),
+                    detail,
                 )
             }
             Action::HeldBack { branch, why } => {
@@ -551,14 +611,63 @@ impl Job<'_> {
         })
     }
 
+    /// Close `pr` as `@repin ignore …` (of `scope`) asked: the ignore recorded in its marker
+    /// (what the next runs read), the answer posted, its branch deleted when it is repin's.
+    /// Returns the pull request as closed, and the report's line.
+    async fn close_ignored(
+        &self,
+        pr: &PullRequest,
+        scope: IgnoreScope,
+    ) -> Result<(PullRequest, Line), PublishError> {
+        let command = BranchCommand::Ignore(scope);
+        let mut closed = pr.clone();
+        closed.open = false;
+        let detail = match Marker::find(&pr.body) {
+            Some(marker) => {
+                let marker = Marker {
+                    ignore: Some(scope),
+                    ..marker
+                };
+                closed.body = marker.replace_in(&pr.body);
+                format!(
+                    "{} is not proposed again, as asked ({}); a security fix still is",
+                    marker.ignored_text(),
+                    command.text()
+                )
+            }
+            None => format!("closed as asked ({})", command.text()),
+        };
+        let text = format!("repin closes this pull request: {detail}. Reopen it to undo.");
+        self.close_with(pr, &text, Some(&closed.body)).await?;
+        let line = Line {
+            verb: Verb::Closed,
+            branch: pr.head.clone(),
+            title: pr.title.clone(),
+            url: Some(pr.url.clone()),
+            detail,
+            diff: String::new(),
+        };
+        Ok((closed, line))
+    }
+
     async fn close(&self, pr: &PullRequest, reason: &str) -> Result<(), PublishError> {
+        let text = format!("repin closes this pull request: {reason}.");
+        self.close_with(pr, &text, None).await
+    }
+
+    /// Close `pr` saying `text` (and giving it `body`), deleting its branch when it is repin's.
+    async fn close_with(
+        &self,
+        pr: &PullRequest,
+        text: &str,
+        body: Option<&str>,
+    ) -> Result<(), PublishError> {
         if self.settings.dry_run {
             return Ok(());
         }
-        let text = format!("repin closes this pull request: {reason}.");
-        self.github.comment(pr.number, &text).await?;
+        self.github.comment(pr.number, text).await?;
         self.github
-            .update_pull(pr.number, None, None, Some("closed"))
+            .update_pull(pr.number, None, body, Some("closed"))
             .await?;
         // Only a branch whose last commit is repin's is deleted: someone else's commits on it
         // stay. A failure to delete leaves clutter, not harm.

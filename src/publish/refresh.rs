@@ -57,6 +57,9 @@ pub fn decide(
     policy_rebases: impl FnOnce() -> bool,
 ) -> Refresh {
     let Base { name, head } = base;
+    // An ignore closes the pull request before any refresh; one whose close failed is
+    // refreshed as if nothing was asked.
+    let asked = asked.filter(|c| matches!(c, BranchCommand::Rebase | BranchCommand::Recreate));
     if let Some(author) = &state.foreign_author {
         match asked {
             Some(BranchCommand::Recreate) => {}
@@ -73,7 +76,7 @@ pub fn decide(
                     )),
                 };
             }
-            None => {
+            None | Some(BranchCommand::Ignore(_)) => {
                 return Refresh::LeftAlone {
                     detail: format!(
                         "its last commit is by <{author}>, so repin no longer updates it; close it to let repin start again"

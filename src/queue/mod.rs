@@ -284,9 +284,9 @@ impl Queue {
     }
 
     /// Queue a run of `repository` for `reason`; with `delivery` (the `X-GitHub-Delivery` id),
-    /// only once per delivery; with `command`, the run acts on it (a command on the same branch
-    /// not yet acted on is replaced, but a recreate is never weakened to a rebase). When this
-    /// returns, the job and its command are stored.
+    /// only once per delivery; with `command`, the run acts on it (with a command on the same
+    /// branch not yet acted on, the stronger of the two: a recreate is never weakened to a
+    /// rebase). When this returns, the job and its command are stored.
     pub async fn enqueue(
         &self,
         repository: &str,
@@ -314,15 +314,26 @@ impl Queue {
                 }
             }
             if let Some(command) = command {
-                sqlx::query(&sql(
-                    "INSERT INTO repin_commands (repository, branch, command, asked_by, number, queued_at) VALUES ($1, $2, $3, $4, $5, $6) \
-                     ON CONFLICT (repository, branch) DO UPDATE SET \
-                     command = CASE WHEN repin_commands.command = 'recreate' THEN 'recreate' ELSE excluded.command END, \
-                     asked_by = excluded.asked_by, number = excluded.number, queued_at = excluded.queued_at",
+                // The stronger of this command and one not yet carried out (`BranchCommand::and`).
+                let waiting: Option<String> = sqlx::query_scalar(&sql(
+                    "SELECT command FROM repin_commands WHERE repository = $1 AND branch = $2",
                 ))
                 .bind(repository)
                 .bind(&command.branch)
-                .bind(command.command.word())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(query_error("store a command"))?;
+                let stronger = waiting
+                    .and_then(|w| w.parse::<BranchCommand>().ok())
+                    .map_or(command.command, |w| w.and(command.command));
+                sqlx::query(&sql(
+                    "INSERT INTO repin_commands (repository, branch, command, asked_by, number, queued_at) VALUES ($1, $2, $3, $4, $5, $6) \
+                     ON CONFLICT (repository, branch) DO UPDATE SET \
+                     command = excluded.command, asked_by = excluded.asked_by, number = excluded.number, queued_at = excluded.queued_at",
+                ))
+                .bind(repository)
+                .bind(&command.branch)
+                .bind(stronger.word())
                 .bind(&command.by)
                 .bind(i64::try_from(command.number).unwrap_or(i64::MAX))
                 .bind(now)

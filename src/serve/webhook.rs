@@ -7,8 +7,9 @@
 //! due; closed unmerged: the dashboard lists it as ignored). repin's own pushes to `repin/`
 //! branches, and everything else, are acknowledged and ignored. For a GitHub App, the
 //! `installation` and `installation_repositories` events say which repositories it may work on.
-//! A comment `@repin rebase` or `@repin recreate` on one of repin's pull requests
-//! (`issue_comment`) from the repository's owners, members or collaborators queues a run.
+//! A comment `@repin rebase`, `@repin recreate` or `@repin ignore this major version` (or
+//! `minor version`, or `dependency`) on one of repin's pull requests (`issue_comment`) from the
+//! repository's owners, members or collaborators queues a run that carries it out.
 
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
@@ -80,20 +81,11 @@ pub enum Event {
 /// FIRST_TIME_CONTRIBUTOR, FIRST_TIMER, MANNEQUIN, NONE).
 const MAY_COMMAND: [&str; 3] = ["OWNER", "MEMBER", "COLLABORATOR"];
 
-/// The command of a comment: a line of its own that is `@repin rebase` or `@repin recreate`
-/// (case and spacing aside); `None` when no line is.
+/// The command of a comment: the first line of its own that is one (`@repin rebase`,
+/// `@repin recreate`, `@repin ignore this major version`...; case and spacing aside); `None`
+/// when no line is.
 pub fn command(comment: &str) -> Option<Command> {
-    comment.lines().find_map(|line| {
-        let words: Vec<String> = line.split_whitespace().map(str::to_lowercase).collect();
-        match words.as_slice() {
-            [mention, verb] if mention == "@repin" => match verb.as_str() {
-                "rebase" => Some(Command::Rebase),
-                "recreate" => Some(Command::Recreate),
-                _ => None,
-            },
-            _ => None,
-        }
-    })
+    comment.lines().find_map(Command::from_line)
 }
 
 /// A change of the repositories a GitHub App's installation may work on.
@@ -510,6 +502,10 @@ mod tests {
     fn commands_are_lines_of_their_own() {
         assert_eq!(command("@repin rebase"), Some(Command::Rebase));
         assert_eq!(
+            command("Thanks!\n@repin ignore this major version\n"),
+            Some(Command::Ignore(crate::vocab::IgnoreScope::Major))
+        );
+        assert_eq!(
             command("Thanks!\r\n  @Repin   RECREATE \r\n"),
             Some(Command::Recreate)
         );
@@ -549,6 +545,7 @@ mod tests {
             branch: "repin/requirements.txt/flask".into(),
             security: false,
             updates: Vec::new(),
+            ignore: None,
         };
         let body = format!("Updates flask.\n\n{}", marker.render());
         for association in ["OWNER", "MEMBER", "COLLABORATOR"] {

@@ -13,6 +13,6 @@ pub mod package_name;
 pub mod redact;
 mod update_kind;
 
-pub use branch_command::{BranchCommand, UnknownCommand};
+pub use branch_command::{BranchCommand, IgnoreScope, UnknownCommand};
 pub use package_name::{PackageName, normalize_name};
 pub use update_kind::UpdateKind;

@@ -891,6 +891,97 @@ fn rebase_and_recreate_commands_are_carried_out_and_answered() {
     assert_eq!(comments().len(), count);
 }
 
+/// Issue 14: `@repin ignore this major version` (and `minor version`) reach `repin pr` as
+/// `--ignore-major BRANCH` (`--ignore-minor`): the pull request is closed, its marker records the
+/// ignore, and the next runs propose no release that scope covers, until one outside it comes.
+#[test]
+fn ignore_commands_close_the_pull_request_and_hold_that_version_range() {
+    let world = setup();
+    world.release("flask", "2.2.5");
+    world.run(&[]);
+    let flask = "repin/requirements.txt/flask";
+    let jinja2 = "repin/requirements.txt/jinja2";
+    let flask_pr = world.pull(flask).number;
+    let jinja2_pr = world.pull(jinja2).number;
+
+    let stdout = world.run(&["--ignore-major", flask, "--ignore-minor", jinja2]);
+    assert!(
+        stdout.contains("flask 2.x is not proposed again, as asked (@repin ignore this major version); a security fix still is"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "jinja2 3.1.x is not proposed again, as asked (@repin ignore this minor version)"
+        ),
+        "{stdout}"
+    );
+    assert_eq!(world.pull(flask).state, "closed");
+    assert_eq!(world.pull(jinja2).state, "closed");
+    assert_eq!(world.remote.head(flask), None, "repin's branch is deleted");
+    let comments = world.github.with(|s| s.comments.clone());
+    assert!(
+        comments.contains(&(
+            flask_pr,
+            "repin closes this pull request: flask 2.x is not proposed again, as asked (@repin ignore this major version); a security fix still is. Reopen it to undo.".to_owned()
+        )),
+        "{comments:?}"
+    );
+    assert!(
+        comments.iter().any(|(n, _)| *n == jinja2_pr),
+        "{comments:?}"
+    );
+    // The same run saw them as ignored: nothing was opened again.
+    assert!(
+        stdout.contains("ignored   repin/requirements.txt/flask"),
+        "{stdout}"
+    );
+    assert_eq!(world.github.open_pulls().len(), 0);
+
+    // Newer releases inside the ignored ranges stay ignored; the dashboard says by what.
+    world.release("flask", "2.3.0");
+    world.release("jinja2", "3.1.4");
+    let stdout = world.run(&[]);
+    assert!(
+        stdout.contains(&format!(
+            "flask 2.x ignored on #{flask_pr} (@repin ignore this major version)"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "jinja2 3.1.x ignored on #{jinja2_pr} (@repin ignore this minor version)"
+        )),
+        "{stdout}"
+    );
+    assert_eq!(world.github.open_pulls().len(), 0);
+    let board = world.dashboard().body;
+    assert!(board.contains(&format!("/pull/{flask_pr}")), "{board}");
+
+    // A release outside the range is proposed again.
+    world.release("flask", "3.0.0");
+    world.release("jinja2", "3.2.0");
+    world.run(&[]);
+    let open: Vec<String> = world
+        .github
+        .open_pulls()
+        .into_iter()
+        .map(|p| p.title)
+        .collect();
+    assert_eq!(
+        open.len(),
+        2,
+        "flask 3.0.0 and jinja2 3.2.0 are proposed: {open:?}"
+    );
+    assert!(
+        open.iter().any(|t| t.contains("flask to 3.0.0")),
+        "{open:?}"
+    );
+    assert!(
+        open.iter().any(|t| t.contains("jinja2 to 3.2.0")),
+        "{open:?}"
+    );
+}
+
 /// GitHub refuses pull requests from a workflow's token when the repository's setting "Allow
 /// GitHub Actions to create and approve pull requests" is off (`403`, "GitHub Actions is not
 /// permitted to create or approve pull requests."): repin says which setting to turn on.
