@@ -18,15 +18,67 @@ pub struct Entry {
     pub detail: String,
 }
 
+/// An update not opened (held back by a limit, or ignored), with the branch that ticking its
+/// box opens now.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Pending {
+    /// The line.
+    pub entry: Entry,
+    /// The planned branch.
+    pub branch: String,
+}
+
+/// The most boxes read from a dashboard's body: a hostile edit cannot make a run open more.
+const MAX_TICKED: usize = 100;
+
+/// The hidden key of a box: `<!-- repin:open BRANCH -->`.
+const BOX_KEY: (&str, &str) = ("<!-- repin:open ", " -->");
+
+/// The branches whose boxes are ticked in a dashboard's `body` (someone with triage or write
+/// access edited it: only they may edit another's issue). Only repin's branches, each once, at
+/// most [`MAX_TICKED`].
+pub fn ticked(body: &str) -> Vec<String> {
+    let mut branches = Vec::new();
+    for line in body.lines() {
+        let line = line.trim_start();
+        let Some(rest) = line
+            .strip_prefix("- [x] ")
+            .or_else(|| line.strip_prefix("- [X] "))
+        else {
+            continue;
+        };
+        let Some(key) = rest.trim_start().strip_prefix(BOX_KEY.0) else {
+            continue;
+        };
+        let Some(end) = key.find(BOX_KEY.1) else {
+            continue;
+        };
+        let branch = &key[..end];
+        let plain = branch
+            .chars()
+            .all(|c| c.is_ascii_graphic() && c != '<' && c != '>');
+        if branch.starts_with(crate::plan::BRANCH_PREFIX)
+            && plain
+            && !branches.iter().any(|b| b == branch)
+        {
+            branches.push(branch.to_owned());
+            if branches.len() == MAX_TICKED {
+                break;
+            }
+        }
+    }
+    branches
+}
+
 /// Everything the dashboard shows.
 #[derive(Debug, Clone, Default)]
 pub struct Dashboard {
     /// Open pull requests, after this run.
     pub open: Vec<Entry>,
     /// Updates not opened because of a limit (detail: which).
-    pub held_back: Vec<Entry>,
+    pub held_back: Vec<Pending>,
     /// Updates not opened because the user closed their pull request (detail: its URL).
-    pub ignored: Vec<Entry>,
+    pub ignored: Vec<Pending>,
     /// Vulnerable pins without a fixed release (detail: the advisories).
     pub no_fix: Vec<Entry>,
     /// Requirements that admit no release installable on their file's target (detail: why).
@@ -56,6 +108,28 @@ fn section(out: &mut String, heading: &str, entries: &[Entry], empty: &str) {
     out.push('\n');
 }
 
+/// A section of updates not opened, each with an unticked box that opens it.
+fn pending_section(out: &mut String, heading: &str, hint: &str, pending: &[Pending]) {
+    let _ = writeln!(out, "## {heading}\n");
+    if pending.is_empty() {
+        let _ = writeln!(out, "None.\n");
+        return;
+    }
+    let _ = writeln!(out, "{hint}\n");
+    let mut sorted = pending.to_vec();
+    sorted.sort();
+    for Pending { entry, branch } in sorted {
+        let detail = entry.detail.replace('\n', " ");
+        let key = format!("{}{branch}{}", BOX_KEY.0, BOX_KEY.1);
+        if detail.is_empty() {
+            let _ = writeln!(out, "- [ ] {key} {}", entry.text);
+        } else {
+            let _ = writeln!(out, "- [ ] {key} {}: {detail}", entry.text);
+        }
+    }
+    out.push('\n');
+}
+
 /// The issue's body. Sorted and free of timestamps, so an unchanged state gives an unchanged
 /// body and the issue is not edited.
 pub fn render(dashboard: &Dashboard) -> String {
@@ -65,17 +139,17 @@ pub fn render(dashboard: &Dashboard) -> String {
          To have none, set `dashboard = false` under `[pull-requests]` in `repin.toml`.\n\n",
     );
     section(&mut out, "Open pull requests", &dashboard.open, "None.");
-    section(
+    pending_section(
         &mut out,
         "Held back by limits",
+        "Tick a box to open that pull request at the next run, whatever the limits.",
         &dashboard.held_back,
-        "None.",
     );
-    section(
+    pending_section(
         &mut out,
         "Ignored (pull request closed unmerged)",
+        "Tick a box to open that pull request again at the next run.",
         &dashboard.ignored,
-        "None.",
     );
     section(
         &mut out,
@@ -136,5 +210,43 @@ mod tests {
         assert!(body.contains("## Held back by limits\n\nNone.\n"));
         assert!(body.contains("- `flask` in `requirements.txt`: Cannot reach   Caused by: x\n"));
         assert_eq!(render(&dashboard), body);
+    }
+
+    #[test]
+    fn pending_updates_get_boxes_and_ticked_ones_are_read_back() {
+        let pending = |title: &str, branch: &str| Pending {
+            entry: Entry {
+                text: title.into(),
+                detail: "at most 2 pull requests open at once".into(),
+            },
+            branch: branch.into(),
+        };
+        let dashboard = Dashboard {
+            held_back: vec![
+                pending("Update flask to 3.0.0", "repin/requirements.txt/flask"),
+                pending("Update jinja2 to 3.1.4", "repin/requirements.txt/jinja2"),
+            ],
+            ..Dashboard::default()
+        };
+        let body = render(&dashboard);
+        assert!(
+            body.contains("- [ ] <!-- repin:open repin/requirements.txt/flask --> Update flask to 3.0.0: at most 2 pull requests open at once\n"),
+            "{body}"
+        );
+        // repin writes no ticked box: its own edits never ask for a run.
+        assert!(ticked(&body).is_empty());
+        let edited = body.replacen(
+            "- [ ] <!-- repin:open repin/requirements.txt/jinja2",
+            "- [x] <!-- repin:open repin/requirements.txt/jinja2",
+            1,
+        );
+        assert_eq!(ticked(&edited), ["repin/requirements.txt/jinja2"]);
+        // Not repin's branch, a broken key, or a box written twice: one branch at most.
+        let hostile = "- [x] <!-- repin:open main -->\n- [X] <!-- repin:open repin/a<b -->\n- [x] <!-- repin:open repin/x -->\n- [x] <!-- repin:open repin/x -->\n- [x] <!-- repin:open repin/y";
+        assert_eq!(ticked(hostile), ["repin/x"]);
+        let many: String = (0..500)
+            .map(|i| format!("- [x] <!-- repin:open repin/b{i} -->\n"))
+            .collect();
+        assert_eq!(ticked(&many).len(), MAX_TICKED);
     }
 }

@@ -8,7 +8,8 @@
 //!   request of the same branch holding the same updates: that means "ignore this version",
 //!   except for security fixes; or one closed by `@repin ignore this major version` (minor
 //!   version, dependency) whose scope covers all its updates; or a limit holds it back
-//!   (security fixes exempt);
+//!   (security fixes exempt); a branch whose box was ticked on the dashboard is created
+//!   whatever those say;
 //! - an open pull request whose branch is no longer planned is closed with the reason: the
 //!   dependency is gone, it was updated by hand, or another update supersedes it;
 //! - an open pull request on a `repin/` branch without repin's marker was edited beyond
@@ -81,11 +82,13 @@ fn same_updates(a: &Marker, b: &Marker) -> bool {
 }
 
 /// Decide. `closed` holds, for planned branches without an open pull request, the closed pull
-/// requests of that branch.
+/// requests of that branch; `ticked`, the branches whose boxes someone ticked on the dashboard:
+/// they are created whatever the limits and the closed pull requests say.
 pub fn decide(
     planned: &[Branch],
     open: &[PullRequest],
     closed: &BTreeMap<String, Vec<PullRequest>>,
+    ticked: &[String],
     limits: Limits,
     current: Current<'_>,
 ) -> Vec<Action> {
@@ -131,6 +134,12 @@ pub fn decide(
                 branch: index,
                 pr: (*pr).clone(),
             });
+            continue;
+        }
+        if ticked.contains(&branch.name) {
+            open_ours += 1;
+            opened_last_hour += 1;
+            actions.push(Action::Create { branch: index });
             continue;
         }
         let marker = branch.marker();

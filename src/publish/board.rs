@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::items::relative;
 use super::report::{Report, Verb};
-use crate::forge::dashboard::{Dashboard, Entry};
+use crate::forge::dashboard::{Dashboard, Entry, Pending};
 use crate::lookup::Outcome;
 use crate::manifest::workspace::Workspace;
 
@@ -29,10 +29,14 @@ pub(super) fn board(
             Verb::Created | Verb::Updated | Verb::Unchanged => board.open.push(entry(
                 line.url.clone().unwrap_or_else(|| line.branch.clone()),
             )),
-            Verb::HeldBack => board.held_back.push(entry(line.detail.clone())),
-            Verb::Ignored => board
-                .ignored
-                .push(entry(line.url.clone().unwrap_or_default())),
+            Verb::HeldBack => board.held_back.push(Pending {
+                entry: entry(line.detail.clone()),
+                branch: line.branch.clone(),
+            }),
+            Verb::Ignored => board.ignored.push(Pending {
+                entry: entry(line.url.clone().unwrap_or_default()),
+                branch: line.branch.clone(),
+            }),
             Verb::Failed => board.errors.push(entry(line.detail.clone())),
             // Still open, just no longer repin's to update.
             Verb::Edited => board.open.push(entry(format!(

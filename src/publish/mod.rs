@@ -25,7 +25,7 @@ use futures::StreamExt;
 use crate::config::{Loaded, RebasePolicy};
 use crate::error::chain as error_chain;
 use crate::forge::dashboard;
-use crate::forge::github::{GitHub, PullRequest};
+use crate::forge::github::{GitHub, Issue, PullRequest};
 use crate::forge::sync::{self, Action, Limits};
 use crate::git::{Credentials, Identity, Oid, Repository};
 use crate::lookup::Outcome;
@@ -174,6 +174,20 @@ impl Job<'_> {
                 return report;
             }
         };
+        // The dashboard's ticked boxes: those branches are opened now, over limits and ignores.
+        // Its issues are read once, here, and rewritten at the end.
+        let dashboards = if prs.dashboard {
+            Some(self.github.find_issues(dashboard::MARKER).await)
+        } else {
+            None
+        };
+        let ticked: Vec<String> = match &dashboards {
+            Some(Ok(found)) => found
+                .first()
+                .map(|d| dashboard::ticked(&d.body))
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
         // `@repin ignore …`: those pull requests are closed first, recording the ignore in
         // their marker, and are then closed pull requests of their branches like any other.
         let (ignoring, mut open): (Vec<PullRequest>, Vec<PullRequest>) =
@@ -274,7 +288,7 @@ impl Job<'_> {
                 .map(|d| d.current.clone())
                 .collect()
         };
-        let mut actions = sync::decide(&branches, &open, &closed, limits, &current);
+        let mut actions = sync::decide(&branches, &open, &closed, &ticked, limits, &current);
         // Lock maintenance is made only on the days its period starts: on the others, its open
         // pull request stays as it is (not closed for want of an update).
         if self.config.config.update.lock_maintenance != crate::config::LockMaintenance::Off {
@@ -287,13 +301,20 @@ impl Job<'_> {
                     continue;
                 }
             }
-            let line = self
+            let mut line = self
                 .act(&action, &branches, base_head, &base, &workdir)
                 .await;
+            if line.verb == Verb::Created && ticked.contains(&line.branch) {
+                line.detail = "opened as asked on the dashboard".into();
+            }
             report.lines.push(line);
         }
-        if prs.dashboard {
-            match self.dashboard(&report).await {
+        if let Some(found) = dashboards {
+            let written = match found {
+                Ok(found) => self.dashboard(&report, found).await,
+                Err(e) => Err(PublishError::GitHub(e)),
+            };
+            match written {
                 Ok(url) => report.dashboard = url,
                 Err(e) => report.lines.push(Line {
                     verb: Verb::Failed,
@@ -685,17 +706,17 @@ impl Job<'_> {
         Ok(())
     }
 
-    async fn dashboard(&self, report: &Report) -> Result<Option<String>, PublishError> {
+    /// Write the dashboard for `report`; `found` are the open dashboard issues, oldest first.
+    async fn dashboard(
+        &self,
+        report: &Report,
+        found: Vec<Issue>,
+    ) -> Result<Option<String>, PublishError> {
         let workdir = self.repo.workdir().and_then(|w| w.canonicalize().ok());
         let board = board::board(report, self.outcome, self.workspace, workdir.as_deref());
         let body = dashboard::render(&board);
         let github = PublishError::GitHub;
-        let mut found = self
-            .github
-            .find_issues(dashboard::MARKER)
-            .await
-            .map_err(github)?
-            .into_iter();
+        let mut found = found.into_iter();
         let existing = found.next();
         if self.settings.dry_run {
             return Ok(existing.map(|i| i.url));

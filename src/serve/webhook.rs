@@ -9,7 +9,9 @@
 //! `installation` and `installation_repositories` events say which repositories it may work on.
 //! A comment `@repin rebase`, `@repin recreate` or `@repin ignore this major version` (or
 //! `minor version`, or `dependency`) on one of repin's pull requests (`issue_comment`) from the
-//! repository's owners, members or collaborators queues a run that carries it out.
+//! repository's owners, members or collaborators queues a run that carries it out. An edit of
+//! the dashboard issue that ticks a box (`issues`, `edited`) queues a run that opens those pull
+//! requests.
 
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
@@ -210,6 +212,37 @@ fn comment(event: IssueCommentEvent) -> Event {
 }
 
 #[derive(Deserialize)]
+struct IssuesEvent {
+    action: String,
+    issue: CommentedIssue,
+    repository: Repository,
+    sender: User,
+}
+
+/// An `issues` event: an edit of repin's dashboard that ticks a box queues a run, which opens
+/// those pull requests. Only the issue's author (repin) and people with triage or write access
+/// can edit an issue, and repin never writes a ticked box, so its own rewrites queue nothing.
+fn dashboard_edit(event: IssuesEvent) -> Event {
+    let number = event.issue.number;
+    let body = event.issue.body.as_deref().unwrap_or("");
+    if event.action != "edited" || !body.contains(crate::forge::dashboard::MARKER) {
+        return Event::Ignored(format!("issue #{number} {}", event.action));
+    }
+    let ticked = crate::forge::dashboard::ticked(body);
+    if ticked.is_empty() {
+        return Event::Ignored(format!("the dashboard #{number} edited, no box ticked"));
+    }
+    Event::Run {
+        repository: event.repository.full_name,
+        why: format!(
+            "{} ticked on the dashboard #{number} by {}",
+            ticked.join(", "),
+            event.sender.login
+        ),
+    }
+}
+
+#[derive(Deserialize)]
 struct Account {
     login: String,
 }
@@ -341,6 +374,7 @@ pub fn parse(name: &str, body: &[u8]) -> Result<Event, serde_json::Error> {
         }
         "installation" => Ok(installation(serde_json::from_slice(body)?)),
         "issue_comment" => Ok(comment(serde_json::from_slice(body)?)),
+        "issues" => Ok(dashboard_edit(serde_json::from_slice(body)?)),
         "installation_repositories" => {
             let event: InstallationRepositoriesEvent = serde_json::from_slice(body)?;
             let account = event.installation.account.map_or_else(
@@ -537,6 +571,49 @@ mod tests {
             "sender": {"login": "alice"}
         })
         .to_string()
+    }
+
+    #[test]
+    fn a_ticked_dashboard_box_queues_a_run_and_repins_own_rewrite_does_not() {
+        let board = crate::forge::dashboard::render(&crate::forge::dashboard::Dashboard {
+            held_back: vec![crate::forge::dashboard::Pending {
+                entry: crate::forge::dashboard::Entry {
+                    text: "Update flask".into(),
+                    detail: "a limit".into(),
+                },
+                branch: "repin/requirements.txt/flask".into(),
+            }],
+            ..Default::default()
+        });
+        let event = |action: &str, body: &str| {
+            serde_json::json!({
+                "action": action,
+                "issue": {"number": 5, "body": body, "title": "Dependency dashboard"},
+                "repository": {"full_name": "acme/service"},
+                "sender": {"login": "ann"}
+            })
+            .to_string()
+        };
+        let parsed =
+            |action: &str, body: &str| parse("issues", event(action, body).as_bytes()).unwrap();
+        assert!(matches!(parsed("edited", &board), Event::Ignored(_)));
+        let ticked = board.replace("- [ ]", "- [x]");
+        assert_eq!(
+            parsed("edited", &ticked),
+            Event::Run {
+                repository: "acme/service".into(),
+                why: "repin/requirements.txt/flask ticked on the dashboard #5 by ann".into(),
+            }
+        );
+        assert!(matches!(parsed("opened", &ticked), Event::Ignored(_)));
+        // Not the dashboard: a ticked box in any other issue is nothing to repin.
+        assert!(matches!(
+            parsed(
+                "edited",
+                &ticked.replace(crate::forge::dashboard::MARKER, "")
+            ),
+            Event::Ignored(_)
+        ));
     }
 
     #[test]

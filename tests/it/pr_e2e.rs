@@ -982,6 +982,48 @@ fn ignore_commands_close_the_pull_request_and_hold_that_version_range() {
     );
 }
 
+/// Issue 14: the dashboard lists the updates held back by a limit with a box each; ticking one
+/// (an edit of the issue, which GitHub sends as an `issues` event) makes the next run open that
+/// pull request whatever the limit, and the rewritten dashboard has no ticked box left.
+#[test]
+fn a_box_ticked_on_the_dashboard_opens_its_pull_request_over_the_limit() {
+    let world = setup();
+    let config = world.checkout.join("repin.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("max-open = 1\n");
+    world.push_main(&[("repin.toml", &text)], "One pull request at a time");
+    world.release("flask", "2.2.5");
+    let stdout = world.run(&[]);
+    assert!(stdout.contains("at most 1 pull requests open at once"), "{stdout}");
+    assert_eq!(world.github.open_pulls().len(), 1);
+    let held = if world.github.open_pulls()[0].head.ends_with("/flask") {
+        "repin/requirements.txt/jinja2"
+    } else {
+        "repin/requirements.txt/flask"
+    };
+    let board = world.dashboard().body;
+    let unticked = format!("- [ ] <!-- repin:open {held} -->");
+    assert!(board.contains(&unticked), "{board}");
+    assert!(
+        board.contains("Tick a box to open that pull request at the next run, whatever the limits."),
+        "{board}"
+    );
+
+    // Ticking the box: the next run opens it, saying why, and writes the box unticked again.
+    world.github.with(|s| {
+        for issue in s.issues.values_mut() {
+            issue.body = issue.body.replace(&unticked, &unticked.replace("[ ]", "[x]"));
+        }
+    });
+    let stdout = world.run(&[]);
+    assert!(stdout.contains("opened as asked on the dashboard"), "{stdout}");
+    assert_eq!(world.github.open_pulls().len(), 2);
+    assert_eq!(world.pull(held).state, "open");
+    let board = world.dashboard().body;
+    assert!(!board.contains("- [x]"), "{board}");
+    assert!(board.contains("## Held back by limits\n\nNone.\n"), "{board}");
+}
+
 /// GitHub refuses pull requests from a workflow's token when the repository's setting "Allow
 /// GitHub Actions to create and approve pull requests" is off (`403`, "GitHub Actions is not
 /// permitted to create or approve pull requests."): repin says which setting to turn on.

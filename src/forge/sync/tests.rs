@@ -84,7 +84,14 @@ fn new_branches_are_created_and_open_ones_refreshed() {
         item("idna", "1", "2", false),
     ]);
     let open = vec![pr(7, &planned[0], true, false)];
-    let actions = decide(&planned, &open, &BTreeMap::new(), Limits::default(), &none);
+    let actions = decide(
+        &planned,
+        &open,
+        &BTreeMap::new(),
+        &[],
+        Limits::default(),
+        &none,
+    );
     assert_eq!(kinds(&actions), ["refresh 0 #7", "create 1"]);
 }
 
@@ -96,12 +103,12 @@ fn a_version_closed_unmerged_is_ignored_unless_it_changed_or_is_a_security_fix()
         planned[0].name.clone(),
         vec![pr(3, &planned[0], false, false)],
     );
-    let actions = decide(&planned, &[], &closed, Limits::default(), &none);
+    let actions = decide(&planned, &[], &closed, &[], Limits::default(), &none);
     assert_eq!(kinds(&actions), ["ignored 0 #3"]);
 
     // A newer release: a new pull request.
     let newer = branches(&[item("flask", "1", "3", false)]);
-    let actions = decide(&newer, &[], &closed, Limits::default(), &none);
+    let actions = decide(&newer, &[], &closed, &[], Limits::default(), &none);
     assert_eq!(kinds(&actions), ["create 0"]);
 
     // Merged before (and due again, e.g. reverted): not an ignore.
@@ -110,14 +117,14 @@ fn a_version_closed_unmerged_is_ignored_unless_it_changed_or_is_a_security_fix()
         planned[0].name.clone(),
         vec![pr(4, &planned[0], false, true)],
     );
-    let actions = decide(&planned, &[], &merged, Limits::default(), &none);
+    let actions = decide(&planned, &[], &merged, &[], Limits::default(), &none);
     assert_eq!(kinds(&actions), ["create 0"]);
 
     // A security fix the user closed is still proposed.
     let fix = branches(&[item("flask", "1", "2", true)]);
     let mut closed_fix = BTreeMap::new();
     closed_fix.insert(fix[0].name.clone(), vec![pr(5, &fix[0], false, false)]);
-    let actions = decide(&fix, &[], &closed_fix, Limits::default(), &none);
+    let actions = decide(&fix, &[], &closed_fix, &[], Limits::default(), &none);
     assert_eq!(kinds(&actions), ["create 0"]);
 }
 
@@ -148,6 +155,7 @@ fn pull_requests_no_longer_planned_are_closed_with_the_reason() {
         &planned,
         &open,
         &BTreeMap::new(),
+        &[],
         Limits::default(),
         &current,
     );
@@ -177,7 +185,7 @@ fn limits_hold_back_routine_updates_but_never_security_fixes() {
         max_per_hour: 0,
         now: 10_000,
     };
-    let actions = decide(&planned, &[], &BTreeMap::new(), limits, &none);
+    let actions = decide(&planned, &[], &BTreeMap::new(), &[], limits, &none);
     let got = kinds(&actions);
     // The security fix comes first and does not count against the limit's exemption.
     assert_eq!(got[0], "create 2");
@@ -194,7 +202,7 @@ fn limits_hold_back_routine_updates_but_never_security_fixes() {
         max_per_hour: 1,
         now: 10_000,
     };
-    let actions = decide(&planned, &[], &BTreeMap::new(), hourly, &none);
+    let actions = decide(&planned, &[], &BTreeMap::new(), &[], hourly, &none);
     assert_eq!(
         kinds(&actions),
         [
@@ -214,6 +222,7 @@ fn pull_requests_without_the_marker_are_left_alone() {
         &planned,
         &[edited],
         &BTreeMap::new(),
+        &[],
         Limits::default(),
         &none,
     );
@@ -240,11 +249,63 @@ fn limits_never_hold_back_the_way_off_a_yanked_pin() {
         max_per_hour: 0,
         now: 10_000,
     };
-    let got = kinds(&decide(&planned, &[], &BTreeMap::new(), limits, &none));
+    let got = kinds(&decide(&planned, &[], &BTreeMap::new(), &[], limits, &none));
     assert!(got.contains(&format!("create {y}")), "{got:?}");
     assert_eq!(
         got.iter().filter(|a| a.starts_with("held")).count(),
         1,
         "{got:?}"
     );
+}
+
+/// A box ticked on the dashboard opens its branch whatever the limits and a closed pull request
+/// of the same updates say.
+#[test]
+fn a_ticked_branch_is_created_over_limits_and_ignores() {
+    let planned = branches(&[item("aaa", "1", "2", false), item("bbb", "1", "2", false)]);
+    let mut closed = BTreeMap::new();
+    closed.insert(
+        planned[0].name.clone(),
+        vec![pr(3, &planned[0], false, false)],
+    );
+    let limits = Limits {
+        max_open: 1,
+        ..Limits::default()
+    };
+    let untouched = kinds(&decide(&planned, &[], &closed, &[], limits, &none));
+    assert_eq!(untouched, ["ignored 0 #3", "create 1"]);
+    let ticked = [planned[0].name.clone()];
+    let got = kinds(&decide(&planned, &[], &closed, &ticked, limits, &none));
+    assert_eq!(
+        got,
+        ["create 0", "held 1: at most 1 pull requests open at once"]
+    );
+}
+
+/// A pull request closed by `@repin ignore this major version` holds every release of that
+/// major version, and no other.
+#[test]
+fn an_ignore_scope_in_a_closed_marker_holds_its_range() {
+    let planned = branches(&[item("flask", "2.0", "2.2", false)]);
+    let mut closed_pr = pr(3, &planned[0], false, false);
+    let marker = Marker {
+        ignore: Some(crate::vocab::IgnoreScope::Major),
+        ..planned[0].marker()
+    };
+    closed_pr.body = marker.replace_in(&closed_pr.body);
+    let mut closed = BTreeMap::new();
+    closed.insert(planned[0].name.clone(), vec![closed_pr]);
+    let later = branches(&[item("flask", "2.0", "2.9.1", false)]);
+    let got = kinds(&decide(&later, &[], &closed, &[], Limits::default(), &none));
+    assert_eq!(got, ["ignored 0 #3"]);
+    let next_major = branches(&[item("flask", "2.0", "3.0", false)]);
+    let got = kinds(&decide(
+        &next_major,
+        &[],
+        &closed,
+        &[],
+        Limits::default(),
+        &none,
+    ));
+    assert_eq!(got, ["create 0"]);
 }
