@@ -51,6 +51,15 @@ pub enum CliError {
     /// The GitHub Actions step summary or outputs could not be written (a warning).
     #[error("Cannot write the GitHub Actions summary or outputs")]
     ActionsOutput(#[source] std::io::Error),
+    /// The run's GitHub usage could not be written where `repin serve` asked (a warning).
+    #[error("Cannot write the run's GitHub usage to {}", .path.display())]
+    UsageReport {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// `repin pr --offline`.
     #[error("`repin pr` cannot run offline: it talks to GitHub and pushes branches")]
     PrOffline,
@@ -211,6 +220,7 @@ impl crate::error::Hint for CliError {
             }
             CliError::Write(_)
             | CliError::ActionsOutput(_)
+            | CliError::UsageReport { .. }
             | CliError::CloneDirectory(_)
             | CliError::OwnBinary(_)
             | CliError::ReadKey { .. }

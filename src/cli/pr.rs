@@ -213,6 +213,7 @@ pub fn run(args: &PrArgs) -> Result<u8, CliError> {
         pypi_is_default: &pypi_is_default,
     };
     let report = runtime.block_on(job.run());
+    report_usage(&github);
     print_report(&args.repo, &report, args.dry_run).map_err(CliError::Write)?;
     let _ = check::print_warnings(&mut anstream::stderr(), &run);
     for failure in &run.outcome.failures {
@@ -234,6 +235,21 @@ pub fn run(args: &PrArgs) -> Result<u8, CliError> {
         report.has_failures() || !run.outcome.failures.is_empty() || run.workspace.has_errors();
     drop(scratch);
     Ok(if failed { EXIT_ERROR } else { EXIT_OK })
+}
+
+/// Write what the run asked of GitHub (requests, rate limit left) where `repin serve` asked
+/// for it. A failure loses a metric, not the run.
+fn report_usage(github: &GitHub) {
+    let Some(path) = std::env::var_os(crate::forge::github::USAGE_FILE_ENV) else {
+        return;
+    };
+    let json = serde_json::to_vec(&github.usage()).unwrap_or_default();
+    let path = std::path::PathBuf::from(path);
+    if let Err(source) =
+        crate::text::atomic::write(&path, &json, crate::text::atomic::Durability::Cache)
+    {
+        super::print_warning(&CliError::UsageReport { path, source });
+    }
 }
 
 fn verb_style(verb: &Verb) -> anstyle::Style {

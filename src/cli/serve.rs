@@ -63,6 +63,11 @@ pub struct ServeArgs {
     /// On SIGTERM, how long running jobs may finish before they are killed and given back
     #[arg(long, default_value = "20s", value_parser = crate::config::duration::parse)]
     pub shutdown_grace: Duration,
+    /// The GitHub API requests an installation keeps back: while its runs last saw fewer left,
+    /// its jobs wait for the rate-limit window to reset instead of starting (shared by every
+    /// process through the database)
+    #[arg(long, default_value_t = 200, value_name = "REQUESTS")]
+    pub api_reserve: u64,
     /// The log on stderr: lines of text, or one JSON object a line (timestamp, level, message,
     /// repository, delivery, job)
     #[arg(long, value_enum, default_value_t = crate::log::Format::Text)]
@@ -211,6 +216,7 @@ pub fn run(args: &ServeArgs) -> Result<u8, CliError> {
         database: args.database.clone().unwrap_or_else(default_database),
         lease: args.lease,
         shutdown_grace: args.shutdown_grace,
+        api_reserve: args.api_reserve,
     };
     let runtime = super::check::runtime()?;
     let served = if args.repositories.is_empty() {

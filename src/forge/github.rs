@@ -283,6 +283,49 @@ pub struct GitHub {
     token: Option<String>,
     /// The longest rate-limit wait accepted.
     pub max_wait: Duration,
+    /// What the client asked of GitHub, shared by its clones.
+    usage: std::sync::Arc<std::sync::Mutex<Usage>>,
+}
+
+/// The environment variable naming the file a `repin pr` run writes its [`Usage`] to, as JSON:
+/// `repin serve` sets it for each run, in a directory of its own.
+pub const USAGE_FILE_ENV: &str = "REPIN_USAGE_FILE";
+
+/// What a client asked of GitHub: its requests, and the primary rate limit as GitHub last
+/// reported it (`x-ratelimit-*`). `repin serve` reads it from each run to share an
+/// installation's budget among its workers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Usage {
+    /// Requests sent (each retry counts).
+    pub requests: u64,
+    /// Requests left in the current window (`x-ratelimit-remaining`).
+    pub remaining: Option<u64>,
+    /// The window's size (`x-ratelimit-limit`).
+    pub limit: Option<u64>,
+    /// When the window resets, in seconds since the epoch (`x-ratelimit-reset`).
+    pub reset: Option<i64>,
+}
+
+impl Usage {
+    /// Count a request answered with `response`'s rate-limit headers. Only the REST API's
+    /// budget (`x-ratelimit-resource: core`) is the installation's: the search API's and
+    /// GraphQL's are their own.
+    fn record(&mut self, response: &Response) {
+        self.requests += 1;
+        let resource = response.header("x-ratelimit-resource").map(str::trim);
+        if resource.is_some_and(|r| !r.eq_ignore_ascii_case("core")) {
+            return;
+        }
+        let number = |name: &str| response.header(name).and_then(|v| v.trim().parse().ok());
+        if let Some(remaining) = number("x-ratelimit-remaining") {
+            self.remaining = Some(remaining);
+            self.limit = number("x-ratelimit-limit").or(self.limit);
+            self.reset = response
+                .header("x-ratelimit-reset")
+                .and_then(|v| v.trim().parse().ok())
+                .or(self.reset);
+        }
+    }
 }
 
 /// The pages after this one, from a `Link` header.
@@ -332,7 +375,13 @@ impl GitHub {
             name: String::new(),
             token,
             max_wait: Duration::from_secs(900),
+            usage: std::sync::Arc::default(),
         })
+    }
+
+    /// What this client (and its clones) asked of GitHub so far.
+    pub fn usage(&self) -> Usage {
+        *self.usage.lock().expect("the usage lock is never poisoned")
     }
 
     /// The same client with another token.
@@ -390,6 +439,10 @@ impl GitHub {
                         action: action.to_owned(),
                         source,
                     })?;
+            self.usage
+                .lock()
+                .expect("the usage lock is never poisoned")
+                .record(&response);
             if response.is_success() {
                 return Ok(response);
             }

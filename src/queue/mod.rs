@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use sqlx::Row;
 
+use crate::forge::github::Usage;
 use crate::vocab::BranchCommand;
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use sqlx::postgres::{PgPool, PgPoolOptions};
@@ -112,6 +113,35 @@ pub struct Stored {
     pub queued_at: i64,
 }
 
+/// An installation's GitHub API budget, as its runs last saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Budget {
+    /// `installation 42`, or `token`.
+    pub installation: String,
+    /// Requests left in the window.
+    pub remaining: Option<i64>,
+    /// The window's size.
+    pub quota: Option<i64>,
+    /// When the window resets (milliseconds since the epoch).
+    pub reset_at: Option<i64>,
+    /// Every request the runs made.
+    pub requests: i64,
+}
+
+impl Budget {
+    /// Until when no run of the installation may start, keeping `reserve` requests back (for
+    /// other tools sharing it, and a run's own last requests): `None` when one may now.
+    pub fn spent_until(&self, reserve: u64, now: i64) -> Option<i64> {
+        let reserve = i64::try_from(reserve).unwrap_or(i64::MAX);
+        match (self.remaining, self.reset_at) {
+            (Some(remaining), Some(reset_at)) if remaining < reserve && reset_at > now => {
+                Some(reset_at)
+            }
+            _ => None,
+        }
+    }
+}
+
 /// A command given on one of repin's pull requests, waiting for a run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Command {
@@ -193,6 +223,13 @@ impl MigrationSource<'static> for Embedded {
                     Cow::Borrowed("commands on pull requests"),
                     MigrationType::Simple,
                     Cow::Borrowed(include_str!("commands.sql")),
+                    false,
+                ),
+                Migration::new(
+                    3,
+                    Cow::Borrowed("GitHub API budgets"),
+                    MigrationType::Simple,
+                    Cow::Borrowed(include_str!("budgets.sql")),
                     false,
                 ),
             ])
@@ -391,7 +428,7 @@ impl Queue {
             };
             let text = sql(&format!(
                 "UPDATE repin_jobs SET state = 'running', claim = $1, lease_until = $2, started_at = $3, attempts = attempts + 1, again = 0 \
-                 WHERE repository = (SELECT repository FROM repin_jobs WHERE state = 'queued' OR (state = 'running' AND lease_until < $3) ORDER BY queued_at, repository LIMIT 1{lock}) \
+                 WHERE repository = (SELECT repository FROM repin_jobs WHERE (state = 'queued' AND queued_at <= $3) OR (state = 'running' AND lease_until < $3) ORDER BY queued_at, repository LIMIT 1{lock}) \
                  RETURNING repository, reason, attempts"
             ));
             let row = sqlx::query(&text)
@@ -521,6 +558,81 @@ impl Queue {
             .map_err(query_error("record a run"))?;
             tx.commit().await.map_err(query_error("finish a job"))?;
             Ok(())
+        })
+    }
+
+    /// Give `job` back unstarted, to be claimed again at `until` (its installation's API
+    /// budget is spent until then). Nothing changes when the claim was lost.
+    pub async fn defer(&self, job: &Job, until: i64) -> Result<(), QueueError> {
+        each_db!(&self.db, |pool, sql| {
+            sqlx::query(&sql(
+                "UPDATE repin_jobs SET state = 'queued', claim = NULL, lease_until = NULL, attempts = attempts - 1, queued_at = $3 WHERE repository = $1 AND claim = $2",
+            ))
+            .bind(&job.repository)
+            .bind(&job.claim)
+            .bind(until)
+            .execute(pool)
+            .await
+            .map(drop)
+            .map_err(query_error("defer a job"))
+        })
+    }
+
+    /// Record what a run of `installation` asked of GitHub: its requests add up, and the
+    /// budget it last saw replaces the stored one.
+    pub async fn record_usage(
+        &self,
+        installation: &str,
+        usage: &Usage,
+        now: i64,
+    ) -> Result<(), QueueError> {
+        let requests = i64::try_from(usage.requests).unwrap_or(i64::MAX);
+        let remaining = usage.remaining.and_then(|n| i64::try_from(n).ok());
+        let quota = usage.limit.and_then(|n| i64::try_from(n).ok());
+        let reset_at = usage.reset.map(|s| s.saturating_mul(1000));
+        each_db!(&self.db, |pool, sql| {
+            sqlx::query(&sql(
+                "INSERT INTO repin_budgets (installation, remaining, quota, reset_at, requests, updated_at) VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (installation) DO UPDATE SET \
+                 remaining = COALESCE(excluded.remaining, repin_budgets.remaining), \
+                 quota = COALESCE(excluded.quota, repin_budgets.quota), \
+                 reset_at = COALESCE(excluded.reset_at, repin_budgets.reset_at), \
+                 requests = repin_budgets.requests + excluded.requests, updated_at = excluded.updated_at",
+            ))
+            .bind(installation)
+            .bind(remaining)
+            .bind(quota)
+            .bind(reset_at)
+            .bind(requests)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(drop)
+            .map_err(query_error("record a run's GitHub usage"))
+        })
+    }
+
+    /// Every installation's budget, by name.
+    pub async fn budgets(&self) -> Result<Vec<Budget>, QueueError> {
+        each_db!(&self.db, |pool, sql| {
+            let rows = sqlx::query(&sql(
+                "SELECT installation, remaining, quota, reset_at, requests FROM repin_budgets ORDER BY installation",
+            ))
+            .fetch_all(pool)
+            .await
+            .map_err(query_error("read the GitHub API budgets"))?;
+            rows.iter()
+                .map(|row| {
+                    let fail = || query_error("read the GitHub API budgets");
+                    Ok(Budget {
+                        installation: row.try_get(0).map_err(fail())?,
+                        remaining: row.try_get(1).map_err(fail())?,
+                        quota: row.try_get(2).map_err(fail())?,
+                        reset_at: row.try_get(3).map_err(fail())?,
+                        requests: row.try_get(4).map_err(fail())?,
+                    })
+                })
+                .collect()
         })
     }
 

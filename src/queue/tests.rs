@@ -2,6 +2,7 @@
 //! PostgreSQL and with several processes.
 
 use super::*;
+use crate::forge::github::Usage;
 
 #[tokio::test]
 async fn jobs_are_coalesced_claimed_leased_and_finished() {
@@ -283,4 +284,60 @@ async fn commands_ride_with_the_job_until_a_run_acts_on_them() {
         .unwrap();
     let last = queue.claim("w:7", lease, 50_001).await.unwrap().unwrap();
     assert!(last.commands.is_empty(), "{:?}", last.commands);
+}
+
+/// An installation's budget adds up the runs' requests and keeps the last rate limit seen; a
+/// deferred job is not claimed before its time, and then is, without counting an attempt.
+#[tokio::test]
+async fn budgets_add_up_and_deferred_jobs_wait_their_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("queue.db").display());
+    let queue = Queue::open(&url).await.unwrap();
+    let usage = |requests, remaining| Usage {
+        requests,
+        remaining,
+        limit: Some(5000),
+        reset: Some(2_000),
+    };
+    queue
+        .record_usage("installation 42", &usage(7, Some(120)), 1)
+        .await
+        .unwrap();
+    // A run that saw no rate-limit header keeps the budget known, and its requests count.
+    queue
+        .record_usage("installation 42", &usage(3, None), 2)
+        .await
+        .unwrap();
+    let budgets = queue.budgets().await.unwrap();
+    assert_eq!(
+        budgets,
+        [Budget {
+            installation: "installation 42".into(),
+            remaining: Some(120),
+            quota: Some(5000),
+            reset_at: Some(2_000_000),
+            requests: 10,
+        }]
+    );
+    assert_eq!(budgets[0].spent_until(200, 1_000), Some(2_000_000));
+    assert_eq!(budgets[0].spent_until(100, 1_000), None);
+    assert_eq!(
+        budgets[0].spent_until(200, 2_000_001),
+        None,
+        "the window reset"
+    );
+
+    let lease = Duration::from_secs(10);
+    queue.enqueue("o/r", "push", None, None, 10).await.unwrap();
+    let job = queue.claim("w:1", lease, 11).await.unwrap().unwrap();
+    queue.defer(&job, 2_000_000).await.unwrap();
+    assert!(
+        queue
+            .claim("w:2", lease, 1_999_999)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let again = queue.claim("w:3", lease, 2_000_000).await.unwrap().unwrap();
+    assert_eq!((again.repository.as_str(), again.attempts), ("o/r", 1));
 }

@@ -82,6 +82,14 @@ impl Fleet {
             .map(|e| e.name.as_str())
     }
 
+    /// The App's installation `repository` comes from (`None` for `--repo`'s, or one not
+    /// served).
+    pub fn installation_of(&self, repository: &str) -> Option<u64> {
+        self.by_name
+            .get(&repository.to_lowercase())
+            .and_then(|e| e.installation)
+    }
+
     /// Every served repository, by name.
     pub fn names(&self) -> Vec<String> {
         self.by_name.values().map(|e| e.name.clone()).collect()

@@ -27,7 +27,7 @@ pub mod log;
 pub mod metrics;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -85,6 +85,9 @@ pub enum ServeError {
     /// A run's process could not be started.
     #[error("The run could not start")]
     Start(#[source] std::io::Error),
+    /// The directory the runs write their GitHub usage to could not be made.
+    #[error("Cannot make a directory for the runs' GitHub usage")]
+    UsageDirectory(#[source] std::io::Error),
 }
 
 impl crate::error::Hint for ServeError {
@@ -94,7 +97,10 @@ impl crate::error::Hint for ServeError {
             ServeError::InstallationToken(error) => error.hints(),
             ServeError::Installations(error) => error.hints(),
             ServeError::Jwt(error) => error.hints(),
-            ServeError::Bind { .. } | ServeError::Signal(_) | ServeError::Start(_) => Vec::new(),
+            ServeError::Bind { .. }
+            | ServeError::Signal(_)
+            | ServeError::Start(_)
+            | ServeError::UsageDirectory(_) => Vec::new(),
         }
     }
 }
@@ -197,6 +203,9 @@ pub struct Settings {
     pub lease: Duration,
     /// On SIGTERM, how long running jobs may finish before they are killed and given back.
     pub shutdown_grace: Duration,
+    /// The GitHub API requests an installation keeps back: below it, its jobs wait for the
+    /// rate-limit window to reset.
+    pub api_reserve: u64,
 }
 
 impl std::fmt::Debug for Settings {
@@ -233,6 +242,8 @@ struct Shared {
     /// Notified when `stopping` is set.
     stop: Notify,
     metrics: Metrics,
+    /// Where each run writes what it asked of GitHub (removed with the server).
+    usage_dir: tempfile::TempDir,
 }
 
 impl Shared {
@@ -301,9 +312,10 @@ fn routes(shared: Arc<Shared>) -> Router {
 /// Prometheus' text format.
 async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
     let counts = shared.queue.counts(crate::queue::now()).await.ok();
+    let budgets = shared.queue.budgets().await.unwrap_or_default();
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        shared.metrics.render(counts),
+        shared.metrics.render(counts, &budgets),
     )
         .into_response()
 }
@@ -644,6 +656,31 @@ async fn work(shared: Arc<Shared>, settings: Arc<Settings>, name: String) {
             job: Some(&claim),
             ..About::default()
         };
+        let installation = budget_key(shared.fleet().installation_of(&job.repository));
+        if let Some(until) = spent_until(&shared, &installation, settings.api_reserve).await {
+            let wait = Duration::from_millis(
+                u64::try_from(until - crate::queue::now()).unwrap_or_default(),
+            );
+            log::warn(
+                about,
+                &format!(
+                    "deferred for {} s: {installation} has fewer than {} GitHub API requests left until its rate-limit window resets",
+                    wait.as_secs(),
+                    settings.api_reserve
+                ),
+            );
+            shared.metrics.deferred();
+            if let Err(error) = shared.queue.defer(&job, until).await {
+                log::error(
+                    about,
+                    &format!(
+                        "the job could not be deferred: {}",
+                        crate::error::chain(&error)
+                    ),
+                );
+            }
+            continue;
+        }
         log::info(
             about,
             &format!(
@@ -658,7 +695,12 @@ async fn work(shared: Arc<Shared>, settings: Arc<Settings>, name: String) {
         );
         shared.metrics.started();
         let started = Instant::now();
-        let ended = run_job(&shared, &settings, &job).await;
+        let usage_file = shared.usage_dir.path().join(format!(
+            "{}.json",
+            claim.replace(|c: char| !c.is_ascii_alphanumeric(), "-")
+        ));
+        let ended = run_job(&shared, &settings, &job, &usage_file).await;
+        record_usage(&shared, &installation, &usage_file, about).await;
         let seconds = started.elapsed().as_secs_f64();
         let (outcome, said) = match &ended {
             Ended::Exited(outcome, detail) => (*outcome, format!("run {detail}")),
@@ -701,10 +743,59 @@ async fn work(shared: Arc<Shared>, settings: Arc<Settings>, name: String) {
     }
 }
 
+/// The key of an installation's API budget: the App's installation, or the server's one token.
+fn budget_key(installation: Option<u64>) -> String {
+    installation.map_or_else(|| "token".to_owned(), |id| format!("installation {id}"))
+}
+
+/// Until when `installation`'s API budget is spent (fewer than `reserve` requests left), when
+/// it is. A database that does not answer spends nothing: the run's own rate-limit waits
+/// still hold.
+async fn spent_until(shared: &Shared, installation: &str, reserve: u64) -> Option<i64> {
+    let budgets = shared.queue.budgets().await.ok()?;
+    budgets
+        .iter()
+        .find(|b| b.installation == installation)?
+        .spent_until(reserve, crate::queue::now())
+}
+
+/// The most a run's usage file may hold: a few numbers.
+const MAX_USAGE_FILE: u64 = 4096;
+
+/// Read what the run asked of GitHub (its usage file, then removed) into the installation's
+/// budget. A run that wrote none (it failed early, or is an older repin) records nothing.
+async fn record_usage(shared: &Shared, installation: &str, file: &Path, about: About<'_>) {
+    let read = std::fs::File::open(file).and_then(|f| {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::Read::take(f, MAX_USAGE_FILE), &mut bytes)
+            .map(|_| bytes)
+    });
+    let _ = std::fs::remove_file(file);
+    let Ok(bytes) = read else { return };
+    let Ok(usage) = serde_json::from_slice::<crate::forge::github::Usage>(&bytes) else {
+        log::warn(about, "the run's GitHub usage could not be read");
+        return;
+    };
+    shared.metrics.api_requests(installation, usage.requests);
+    if let Err(error) = shared
+        .queue
+        .record_usage(installation, &usage, crate::queue::now())
+        .await
+    {
+        log::warn(
+            about,
+            &format!(
+                "the run's GitHub usage could not be stored: {}",
+                crate::error::chain(&error)
+            ),
+        );
+    }
+}
+
 /// Run `job`'s child process: heartbeats keep its lease; the job timeout, a lost lease and
 /// the end of the shutdown grace period kill it.
-async fn run_job(shared: &Shared, settings: &Settings, job: &Job) -> Ended {
-    let mut child = match spawn(&settings.runner, job).await {
+async fn run_job(shared: &Shared, settings: &Settings, job: &Job, usage_file: &Path) -> Ended {
+    let mut child = match spawn(&settings.runner, job, usage_file).await {
         Ok(child) => child,
         Err(why) => return Ended::NotStarted(crate::error::chain(&why)),
     };
@@ -798,8 +889,13 @@ fn relay_output(child: &mut tokio::process::Child, job: &Job) -> Vec<tokio::task
 }
 
 /// Start the run of `job` (with an installation token when serving as an App).
-async fn spawn(runner: &Runner, job: &Job) -> Result<tokio::process::Child, ServeError> {
+async fn spawn(
+    runner: &Runner,
+    job: &Job,
+    usage_file: &Path,
+) -> Result<tokio::process::Child, ServeError> {
     let mut command = runner.command(&job.repository, &job.commands);
+    command.env(crate::forge::github::USAGE_FILE_ENV, usage_file);
     if let Some(app) = &runner.app {
         let token = app.token(&job.repository).await?;
         command
@@ -978,6 +1074,10 @@ pub async fn run(settings: Settings, ready: impl FnOnce(SocketAddr)) -> Result<(
         stopping: AtomicBool::new(false),
         stop: Notify::new(),
         metrics: Metrics::default(),
+        usage_dir: tempfile::Builder::new()
+            .prefix("repin-serve-usage-")
+            .tempdir()
+            .map_err(ServeError::UsageDirectory)?,
     });
     let settings = Arc::new(settings);
     let name = process_name();
@@ -1104,6 +1204,7 @@ mod tests {
             database: "postgres://repin:db-canary-password@127.0.0.1:5432/repin".into(),
             lease: Duration::from_secs(60),
             shutdown_grace: Duration::from_secs(20),
+            api_reserve: 200,
         };
         let shown = format!("{settings:?}");
         assert!(!shown.contains("db-canary-password"), "{shown}");

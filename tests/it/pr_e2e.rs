@@ -994,7 +994,10 @@ fn a_box_ticked_on_the_dashboard_opens_its_pull_request_over_the_limit() {
     world.push_main(&[("repin.toml", &text)], "One pull request at a time");
     world.release("flask", "2.2.5");
     let stdout = world.run(&[]);
-    assert!(stdout.contains("at most 1 pull requests open at once"), "{stdout}");
+    assert!(
+        stdout.contains("at most 1 pull requests open at once"),
+        "{stdout}"
+    );
     assert_eq!(world.github.open_pulls().len(), 1);
     let held = if world.github.open_pulls()[0].head.ends_with("/flask") {
         "repin/requirements.txt/jinja2"
@@ -1005,23 +1008,32 @@ fn a_box_ticked_on_the_dashboard_opens_its_pull_request_over_the_limit() {
     let unticked = format!("- [ ] <!-- repin:open {held} -->");
     assert!(board.contains(&unticked), "{board}");
     assert!(
-        board.contains("Tick a box to open that pull request at the next run, whatever the limits."),
+        board
+            .contains("Tick a box to open that pull request at the next run, whatever the limits."),
         "{board}"
     );
 
     // Ticking the box: the next run opens it, saying why, and writes the box unticked again.
     world.github.with(|s| {
         for issue in s.issues.values_mut() {
-            issue.body = issue.body.replace(&unticked, &unticked.replace("[ ]", "[x]"));
+            issue.body = issue
+                .body
+                .replace(&unticked, &unticked.replace("[ ]", "[x]"));
         }
     });
     let stdout = world.run(&[]);
-    assert!(stdout.contains("opened as asked on the dashboard"), "{stdout}");
+    assert!(
+        stdout.contains("opened as asked on the dashboard"),
+        "{stdout}"
+    );
     assert_eq!(world.github.open_pulls().len(), 2);
     assert_eq!(world.pull(held).state, "open");
     let board = world.dashboard().body;
     assert!(!board.contains("- [x]"), "{board}");
-    assert!(board.contains("## Held back by limits\n\nNone.\n"), "{board}");
+    assert!(
+        board.contains("## Held back by limits\n\nNone.\n"),
+        "{board}"
+    );
 }
 
 /// GitHub refuses pull requests from a workflow's token when the repository's setting "Allow

@@ -986,3 +986,72 @@ fn installations_are_listed_again_every_period() {
         assert!(unexpected.is_empty(), "{repository}: {unexpected:?}");
     }
 }
+
+/// Issue 14: an installation's GitHub API budget is shared through the database. Each run
+/// reports what it asked of GitHub and the rate limit GitHub last gave (`x-ratelimit-*`); below
+/// `--api-reserve`, the installation's next job waits for the window to reset instead of
+/// starting, and `/metrics` shows the requests and what is left.
+#[test]
+fn a_spent_api_budget_defers_the_next_job_and_shows_in_the_metrics() {
+    let world = world(None, &["--api-reserve", "5000"], &[("GITHUB_TOKEN", TOKEN)]);
+    // GitHub's headers on every answer, 4000 of the 5000 left (5000 can never be kept back).
+    world.github.with(|s| s.rate_remaining = Some(4000));
+    let wait_for = |text: &str| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !world.log().contains(text) {
+            assert!(Instant::now() < deadline, "no {text:?} in\n{}", world.log());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    deliver_push(&world, "acme/service");
+    wait_for("run done");
+    let _ = opened(&world.github);
+    deliver_push(&world, "acme/service");
+    wait_for("deferred for");
+    assert!(
+        world.log().contains(
+            "token has fewer than 5000 GitHub API requests left until its rate-limit window resets"
+        ),
+        "{}",
+        world.log()
+    );
+    let metrics = reqwest::blocking::get(format!("{}/metrics", world.base))
+        .unwrap()
+        .text()
+        .unwrap();
+    let value = |name: &str| -> u64 {
+        let prefix = format!("{name}{{installation=\"token\"}} ");
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in\n{metrics}"))
+            .parse()
+            .unwrap()
+    };
+    let requests = value("repin_github_requests_total");
+    let remaining = value("repin_github_rate_limit_remaining");
+    let left = world.github.with(|s| s.rate_remaining.unwrap());
+    assert!(requests > 0, "{metrics}");
+    // What the stand-in counted down is what the run reported (the search API's own budget,
+    // which GitHub names, is not the installation's).
+    assert_eq!(remaining, left, "{metrics}");
+    let sent: Vec<String> = world.github.with(|s| {
+        s.requests
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.target))
+            .collect()
+    });
+    assert_eq!(sent.len() as u64, requests, "{metrics}\n{sent:#?}");
+    assert!(
+        metrics.contains("\nrepin_jobs_deferred_total 1\n"),
+        "{metrics}"
+    );
+    // The deferred job did not run.
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(
+        world.log().matches("run started").count(),
+        1,
+        "{}",
+        world.log()
+    );
+}

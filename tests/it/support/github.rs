@@ -93,6 +93,10 @@ pub struct State {
     /// `502 Bad Gateway`, as GitHub's front end does when the answer is lost on its way back;
     /// each entry is used once.
     pub bad_gateway_after: Vec<String>,
+    /// When set, every authorized answer carries GitHub's primary rate-limit headers
+    /// (`x-ratelimit-limit: 5000`, `x-ratelimit-remaining`, `x-ratelimit-reset` an hour ahead),
+    /// the remaining count going down by one a request as on GitHub.
+    pub rate_remaining: Option<u64>,
     next_number: u64,
 }
 
@@ -803,7 +807,15 @@ fn handle(request: &Request, state: &Mutex<State>, config: &Config) -> Answer {
         return refused;
     }
     if request.method == "GET" && path == "/search/issues" {
-        if let Some(found) = search_issues(&params, &state, config) {
+        if let Some(mut found) = search_issues(&params, &state, config) {
+            // The search API has a budget of its own (30 a minute), which GitHub names.
+            if state.rate_remaining.is_some() {
+                found.headers.extend([
+                    ("x-ratelimit-limit".into(), "30".into()),
+                    ("x-ratelimit-remaining".into(), "29".into()),
+                    ("x-ratelimit-resource".into(), "search".into()),
+                ]);
+            }
             return found;
         }
     }
@@ -1002,12 +1014,26 @@ fn handle(request: &Request, state: &Mutex<State>, config: &Config) -> Answer {
         }),
         _ => None,
     };
-    let result = result.unwrap_or_else(|| {
+    let mut result = result.unwrap_or_else(|| {
         state
             .unexpected
             .push(format!("{} {}", request.method, request.target));
         not_found()
     });
+    if let Some(remaining) = state.rate_remaining.as_mut() {
+        *remaining = remaining.saturating_sub(1);
+        let reset = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            + 3600;
+        result.headers.extend([
+            ("x-ratelimit-limit".into(), "5000".into()),
+            ("x-ratelimit-remaining".into(), remaining.to_string()),
+            ("x-ratelimit-reset".into(), reset.to_string()),
+            ("x-ratelimit-resource".into(), "core".into()),
+        ]);
+    }
     let done = format!("{} {path}", request.method);
     if let Some(at) = state.bad_gateway_after.iter().position(|f| *f == done) {
         state.bad_gateway_after.remove(at);
