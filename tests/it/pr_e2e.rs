@@ -187,6 +187,36 @@ impl World {
         git(&self.checkout, &["push", "-q", "origin", "main"]);
     }
 
+    /// A developer (`dev@example.com`, the clone's git identity) commits `content` as `file`
+    /// on `branch` and pushes it; the branch's new head.
+    fn push_as_developer(&self, branch: &str, file: &str, content: &str, message: &str) -> String {
+        let root = self._dirs[2].path();
+        let other = root.join("dev");
+        if !other.exists() {
+            git(
+                root,
+                &["clone", "-q", self.remote.dir.to_str().unwrap(), "dev"],
+            );
+        }
+        git(&other, &["fetch", "-q", "origin"]);
+        git(
+            &other,
+            &["checkout", "-q", "-B", branch, &format!("origin/{branch}")],
+        );
+        std::fs::write(other.join(file), content).unwrap();
+        git(&other, &["add", file]);
+        git(&other, &["commit", "-q", "-m", message]);
+        git(&other, &["push", "-q", "origin", branch]);
+        self.remote.head(branch).unwrap()
+    }
+
+    /// Append `lines` to `[pull-requests]` in repin.toml (its last table) and push to main.
+    fn configure_pull_requests(&self, lines: &str) {
+        let mut text = std::fs::read_to_string(self.checkout.join("repin.toml")).unwrap();
+        text.push_str(lines);
+        self.push_main(&[("repin.toml", &text)], "Configure pull requests");
+    }
+
     /// The dashboard issue (the only issue repin opens).
     fn dashboard(&self) -> support::github::IssueRecord {
         let issues = self.github.with(|s| s.issues.clone());
@@ -701,27 +731,12 @@ fn a_branch_someone_else_pushed_to_is_left_alone() {
     world.release("flask", "2.2.5");
     world.run(&[]);
     // A developer adds a commit of their own to jinja2's pull request.
-    let other = world._dirs[2].path().join("dev");
-    git(
-        world._dirs[2].path(),
-        &["clone", "-q", world.remote.dir.to_str().unwrap(), "dev"],
-    );
-    git(&other, &["checkout", "-q", "repin/requirements.txt/jinja2"]);
-    std::fs::write(
-        other.join("NOTES.md"),
+    let theirs = world.push_as_developer(
+        "repin/requirements.txt/jinja2",
+        "NOTES.md",
         "jinja2 3.1.3 needs a template fix\n",
-    )
-    .unwrap();
-    git(&other, &["add", "NOTES.md"]);
-    git(
-        &other,
-        &["commit", "-q", "-m", "Fix templates for jinja2 3.1.3"],
+        "Fix templates for jinja2 3.1.3",
     );
-    git(
-        &other,
-        &["push", "-q", "origin", "repin/requirements.txt/jinja2"],
-    );
-    let theirs = world.remote.head("repin/requirements.txt/jinja2").unwrap();
 
     // main moves: repin would rebase its own branches, but not this one.
     world.push_main(&[("README.md", "# service\n\nMoved.\n")], "Move main");
@@ -778,10 +793,7 @@ fn a_branch_someone_else_pushed_to_is_left_alone() {
 #[test]
 fn rebase_and_recreate_commands_are_carried_out_and_answered() {
     let world = setup();
-    let config = world.checkout.join("repin.toml");
-    let mut text = std::fs::read_to_string(&config).unwrap();
-    text.push_str("rebase = \"never\"\n");
-    world.push_main(&[("repin.toml", &text)], "Never rebase");
+    world.configure_pull_requests("rebase = \"never\"\n");
     world.release("flask", "2.2.5");
     world.run(&[]);
     let flask = "repin/requirements.txt/flask";
@@ -832,17 +844,7 @@ fn rebase_and_recreate_commands_are_carried_out_and_answered() {
 
     // Someone else pushes to jinja2's branch: a rebase would drop their commit, so it is
     // refused, and the answer names the command that replaces it.
-    let other = world._dirs[2].path().join("dev");
-    git(
-        world._dirs[2].path(),
-        &["clone", "-q", world.remote.dir.to_str().unwrap(), "dev"],
-    );
-    git(&other, &["checkout", "-q", jinja2]);
-    std::fs::write(other.join("NOTES.md"), "notes\n").unwrap();
-    git(&other, &["add", "NOTES.md"]);
-    git(&other, &["commit", "-q", "-m", "Notes"]);
-    git(&other, &["push", "-q", "origin", jinja2]);
-    let theirs = world.remote.head(jinja2).unwrap();
+    let theirs = world.push_as_developer(jinja2, "NOTES.md", "notes\n", "Notes");
     let stdout = world.run(&["--rebase", jinja2]);
     assert!(
         stdout.contains("@repin rebase was asked, but its last commit is by <dev@example.com> and a rebase would drop it; @repin recreate replaces it"),
@@ -988,10 +990,7 @@ fn ignore_commands_close_the_pull_request_and_hold_that_version_range() {
 #[test]
 fn a_box_ticked_on_the_dashboard_opens_its_pull_request_over_the_limit() {
     let world = setup();
-    let config = world.checkout.join("repin.toml");
-    let mut text = std::fs::read_to_string(&config).unwrap();
-    text.push_str("max-open = 1\n");
-    world.push_main(&[("repin.toml", &text)], "One pull request at a time");
+    world.configure_pull_requests("max-open = 1\n");
     world.release("flask", "2.2.5");
     let stdout = world.run(&[]);
     assert!(
@@ -1238,18 +1237,11 @@ fn a_pull_request_someone_else_pushed_to_is_listed_as_open() {
     let world = setup();
     world.release("flask", "2.2.5");
     world.run(&[]);
-    let other = world._dirs[2].path().join("dev");
-    git(
-        world._dirs[2].path(),
-        &["clone", "-q", world.remote.dir.to_str().unwrap(), "dev"],
-    );
-    git(&other, &["checkout", "-q", "repin/requirements.txt/jinja2"]);
-    std::fs::write(other.join("NOTES.md"), "notes\n").unwrap();
-    git(&other, &["add", "NOTES.md"]);
-    git(&other, &["commit", "-q", "-m", "Notes"]);
-    git(
-        &other,
-        &["push", "-q", "origin", "repin/requirements.txt/jinja2"],
+    world.push_as_developer(
+        "repin/requirements.txt/jinja2",
+        "NOTES.md",
+        "notes\n",
+        "Notes",
     );
     world.release("jinja2", "3.1.4");
     let stdout = world.run(&[]);
