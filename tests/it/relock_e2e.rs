@@ -384,7 +384,8 @@ fn pr(setup: &Setup, github: &support::github::GitHubMock, remote: &Path) -> Str
     );
     let unexpected = github.with(|s| s.unexpected.clone());
     assert!(unexpected.is_empty(), "unexpected requests: {unexpected:?}");
-    stdout
+    // The warnings too (stderr), after the report.
+    format!("{stdout}\n{}", String::from_utf8_lossy(&out.stderr))
 }
 
 /// `path` on `branch` of the bare `remote`, and the files the branch changes from main.
@@ -519,6 +520,44 @@ fn pr_opens_lock_maintenance_in_its_own_pull_request() {
             .iter()
             .any(|p| p.head == "repin/requirements.txt/flask"),
         "{stdout}"
+    );
+}
+
+/// Issue 13: lock maintenance checks its re-lock against the platforms in use as the other
+/// re-locks do. While a pin would move to a release with no wheel (and no sdist) for one of
+/// them, no maintenance pull request is opened, and the warning says which pin and platform.
+#[test]
+fn lock_maintenance_is_held_back_while_a_moved_pin_installs_nowhere_on_a_platform_in_use() {
+    let setup = setup("pip-compile", &PR_LOCK);
+    // werkzeug 2.3.8 comes for linux/amd64 only, for the lock's Python (3.11: pip-compile's,
+    // named in its header).
+    let packages = setup._packages.path();
+    let universal = packages.join("werkzeug-2.3.8-py3-none-any.whl");
+    assert!(universal.exists(), "{}", universal.display());
+    std::fs::rename(
+        &universal,
+        packages.join("werkzeug-2.3.8-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"),
+    )
+    .unwrap();
+    std::fs::write(
+        setup.repo.path().join("repin.toml"),
+        "[images]\nplatforms = [\"linux/amd64\", \"linux/arm64\"]\n\n[advisories]\nsource = \"off\"\n\n[update]\nlock-maintenance = \"daily\"\n",
+    )
+    .unwrap();
+    let remotes = tempfile::tempdir().unwrap();
+    let remote = with_remote(&setup, remotes.path());
+    let github = support::github::GitHubMock::start("acme/service", TOKEN, remote.clone());
+    let said = pr(&setup, &github, &remote);
+    assert!(
+        said.contains("requirements.txt: lock maintenance is held back: its re-lock cannot be installed on a platform the image is built for: `werkzeug` 2.3.8 has no wheel for CPython 3.11 on linux/arm64 (glibc) and no sdist"),
+        "{said}"
+    );
+    assert!(
+        github
+            .pulls()
+            .iter()
+            .all(|p| p.head != "repin/lock-maintenance"),
+        "{said}"
     );
 }
 
