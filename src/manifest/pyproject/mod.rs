@@ -11,8 +11,11 @@
 //! `[tool.uv.sources]` says where uv installs a package from: a package from git, a path, a URL
 //! or the workspace is listed and skipped with that reason.
 
+mod poetry;
 #[cfg(test)]
 mod tests;
+
+pub use poetry::{PoetrySource, Priority};
 
 use std::collections::BTreeMap;
 
@@ -42,6 +45,12 @@ pub enum Section {
     UvConstraint,
     /// `[tool.uv] override-dependencies`.
     UvOverride,
+    /// `[tool.poetry.dependencies]`.
+    Poetry,
+    /// `[tool.poetry.dev-dependencies]` (Poetry before 1.2).
+    PoetryDev,
+    /// `[tool.poetry.group.<name>.dependencies]`.
+    PoetryGroup(String),
 }
 
 impl std::fmt::Display for Section {
@@ -54,6 +63,9 @@ impl std::fmt::Display for Section {
             Section::UvDev => f.write_str("tool.uv.dev-dependencies"),
             Section::UvConstraint => f.write_str("tool.uv.constraint-dependencies"),
             Section::UvOverride => f.write_str("tool.uv.override-dependencies"),
+            Section::Poetry => f.write_str("tool.poetry.dependencies"),
+            Section::PoetryDev => f.write_str("tool.poetry.dev-dependencies"),
+            Section::PoetryGroup(group) => write!(f, "tool.poetry.group.{group}.dependencies"),
         }
     }
 }
@@ -153,6 +165,11 @@ pub struct PyprojectFile {
     /// `[[tool.uv.index]]`, and the deprecated `index-url` / `extra-index-url` as unnamed
     /// entries (the first as the default), in uv's order of precedence.
     pub uv_indexes: Vec<UvIndex>,
+    /// `[[tool.poetry.source]]`, in Poetry's order (a `default = true` source first).
+    pub poetry_sources: Vec<PoetrySource>,
+    /// `python` of `[tool.poetry.dependencies]`: the project's Python in Poetry's syntax, with
+    /// the span of its value.
+    pub poetry_python: Option<(String, Span)>,
 }
 
 impl PyprojectFile {
@@ -304,6 +321,9 @@ impl Parser<'_> {
                     self.list(item, &section);
                 }
             }
+        }
+        if let Some(poetry) = poetry::table(root) {
+            self.poetry(poetry);
         }
         self.check_include_groups();
     }
