@@ -85,7 +85,7 @@ fn setup() -> Setup {
     std::fs::create_dir(repo.path().join(".git")).unwrap();
     std::fs::write(
         repo.path().join("pyproject.toml"),
-        project(&pypi.index_url().to_string()),
+        project(pypi.index_url().as_ref()),
     )
     .unwrap();
     std::fs::write(
@@ -181,7 +181,7 @@ fn a_poetry_projects_constraints_are_checked_and_the_lock_is_not_left_stale() {
     assert_ne!(code, Some(0), "{stdout}{stderr}");
     assert_eq!(
         read(r, "pyproject.toml"),
-        project(&setup.pypi.index_url().to_string())
+        project(setup.pypi.index_url().as_ref())
     );
     assert_eq!(read(r, "poetry.lock"), lock);
     let all = format!("{stdout}{stderr}");
@@ -199,7 +199,7 @@ fn apply_rewrites_poetry_constraints_in_place_and_poetry_locks_the_new_versions(
     let r = setup.repo.path();
     let (stdout, stderr, code) = repin(&setup, &["apply"]);
     assert_eq!(code, Some(0), "{stdout}{stderr}");
-    let expected = project(&setup.pypi.index_url().to_string())
+    let expected = project(setup.pypi.index_url().as_ref())
         .replace("alpha = \"^1.0\"", "alpha = \"^2.0\"")
         .replace("version = \"1.0.0\"", "version = \"1.1.0\"")
         .replace("beta = \"~2.0\"", "beta = \"~2.1\"");
