@@ -285,6 +285,10 @@ impl Parser<'_> {
             self.uv_settings(uv);
         }
         self.check_index_sources();
+        // Poetry's sources too: Poetry 2 resolves the `[project]` tables on them.
+        if let Some(poetry) = poetry::table(root) {
+            self.poetry_sources(poetry);
+        }
         if let Some(project) = root.get("project").and_then(Item::as_table_like) {
             if let Some(name) = project.get("name").and_then(Item::as_str) {
                 self.file.project_name = Some(name.to_owned());
@@ -623,12 +627,27 @@ impl Parser<'_> {
         let mut requirement = scanned.requirement;
         requirement.origin = RequirementOrigin::Pyproject;
         let name = normalize_name(&requirement.written_name);
-        requirement.index = self.file.index_options(
-            &name,
-            section.takes_sources(),
-            self.source.path(),
-            self.source,
-        );
+        requirement.index = if self.file.uv_indexes.is_empty()
+            && !self.file.poetry_sources.is_empty()
+            && matches!(
+                section,
+                Section::Project | Section::Optional(_) | Section::Group(_)
+            ) {
+            // A Poetry 2 project: its `[project]` tables resolve on `[[tool.poetry.source]]`.
+            poetry::index_options(
+                &self.file.poetry_sources,
+                None,
+                self.source.path(),
+                self.source,
+            )
+        } else {
+            self.file.index_options(
+                &name,
+                section.takes_sources(),
+                self.source.path(),
+                self.source,
+            )
+        };
         let source_skip = section
             .takes_sources()
             .then(|| self.file.sources.iter().find(|s| s.name == name))

@@ -93,9 +93,9 @@ pub fn index_options(
 }
 
 impl Parser<'_> {
-    /// `[tool.poetry]`: its sources, then its dependency tables.
+    /// `[tool.poetry]`'s dependency tables (its sources are read first, by
+    /// [`Parser::poetry_sources`]).
     pub(super) fn poetry(&mut self, poetry: &dyn TableLike) {
-        self.poetry_sources(poetry);
         if let Some(item) = poetry.get("dependencies") {
             self.poetry_table(item, &Section::Poetry);
         }
@@ -111,7 +111,8 @@ impl Parser<'_> {
         }
     }
 
-    fn poetry_sources(&mut self, poetry: &dyn TableLike) {
+    /// `[[tool.poetry.source]]`, in Poetry's order.
+    pub(super) fn poetry_sources(&mut self, poetry: &dyn TableLike) {
         let tables: Vec<&dyn TableLike> = match poetry.get("source") {
             Some(Item::ArrayOfTables(tables)) => {
                 tables.iter().map(|t| t as &dyn TableLike).collect()

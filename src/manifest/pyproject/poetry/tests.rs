@@ -279,3 +279,18 @@ fn escaped_constraints_are_listed_not_edited() {
         Some(SkipReason::EscapedString)
     );
 }
+
+#[test]
+fn a_poetry_2_projects_pep_621_tables_resolve_on_its_sources() {
+    let m = parsed(
+        "[project]\nname = \"x\"\ndependencies = [\"requests>=2.31\"]\n\n[build-system]\nrequires = [\"poetry-core>=2\"]\n\n[[tool.poetry.source]]\nname = \"corp\"\nurl = \"https://corp.example.com/simple/\"\npriority = \"primary\"\n",
+    );
+    assert!(m.diagnostics.is_empty(), "{:?}", m.diagnostics);
+    let index = |i: usize| m.dependencies[i].python().unwrap().index.index_url.clone();
+    assert_eq!(
+        index(0).as_deref(),
+        Some("https://corp.example.com/simple/")
+    );
+    // Build requirements are not Poetry's to resolve.
+    assert_eq!(index(1), None);
+}
