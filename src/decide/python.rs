@@ -8,10 +8,10 @@ use pep440_rs::{Version, VersionSpecifiers};
 
 use super::{Context, Decision, NoUpdate, Policy, Update, human_age};
 use crate::manifest::edit::Change;
-use crate::manifest::python::{PinOperator, PythonRequirement};
+use crate::manifest::python::{PinOperator, PythonRequirement, Specifier};
 use crate::manifest::{Dependency, DependencyDetail};
 use crate::versioning::UpdateKind;
-use crate::versioning::pep440::{self, Pep440Error};
+use crate::versioning::pep440;
 
 /// What an index knows about one release.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,22 +121,13 @@ pub fn decide(
                 ctx,
             )
         }
-        (_, Some(spec)) if !spec.parsed.is_empty() => {
-            let prereleases = base.prereleases
-                || pep440::admits_prereleases(&spec.parsed)
-                || requirement.index.pre;
-            if let Some(problem) = range_not_installable(&spec.parsed, releases, prereleases, ctx) {
+        (_, Some(spec)) if !spec.is_unconstrained() => {
+            let prereleases =
+                base.prereleases || spec.admits_prereleases() || requirement.index.pre;
+            if let Some(problem) = range_not_installable(spec, releases, prereleases, ctx) {
                 return Decision::none(problem);
             }
-            ranged(
-                requirement,
-                &spec.text,
-                &spec.parsed,
-                releases,
-                policy,
-                &base,
-                ctx,
-            )
+            ranged(requirement, spec, releases, policy, &base, ctx)
         }
         _ => Decision::none(NoUpdate::Unpinned),
     }
@@ -181,7 +172,7 @@ fn pin_not_installable(current: &Version, releases: &[Release], ctx: &Context) -
 /// A range that admits no release installable on the target: every release it allows needs a
 /// newer Python, or none exists.
 fn range_not_installable(
-    specifiers: &VersionSpecifiers,
+    specifiers: &Specifier,
     releases: &[Release],
     prereleases: bool,
     ctx: &Context,
@@ -228,22 +219,7 @@ fn range_not_installable(
 
 /// The lowest version a range admits, as its lower bounds say (`None`: no lower bound).
 pub fn floor(specifiers: &VersionSpecifiers) -> Option<Version> {
-    use pep440_rs::Operator;
-    specifiers
-        .iter()
-        .filter(|s| {
-            matches!(
-                s.operator(),
-                Operator::Equal
-                    | Operator::ExactEqual
-                    | Operator::EqualStar
-                    | Operator::TildeEqual
-                    | Operator::GreaterThanEqual
-                    | Operator::GreaterThan
-            )
-        })
-        .map(|s| s.version().clone())
-        .max()
+    pep440::floor(specifiers)
 }
 
 /// Releases worth considering: newer than `floor`, not yanked, pre-releases only when wanted,
@@ -421,15 +397,14 @@ fn yank_reason(why: &str) -> String {
 
 fn ranged(
     requirement: &PythonRequirement,
-    written: &str,
-    specifiers: &VersionSpecifiers,
+    specifiers: &Specifier,
     releases: &[Release],
     policy: &dyn Fn(Option<UpdateKind>) -> Policy,
     base: &Policy,
     ctx: &Context,
 ) -> Decision {
-    let prereleases =
-        base.prereleases || pep440::admits_prereleases(specifiers) || requirement.index.pre;
+    let written = specifiers.text.as_str();
+    let prereleases = base.prereleases || specifiers.admits_prereleases() || requirement.index.pre;
     let (all, python_note) = candidates(releases, None, prereleases, ctx);
     // What the range installs today.
     let resolved = all
@@ -483,18 +458,15 @@ fn ranged(
                 base.range_strategy
             };
             let lowered = |new: &str| {
-                let old_floor = floor(specifiers);
-                let new_floor = new
-                    .parse::<VersionSpecifiers>()
-                    .ok()
-                    .and_then(|n| floor(&n));
+                let old_floor = specifiers.floor();
+                let new_floor = specifiers.floor_of(new);
                 match (old_floor, new_floor) {
                     (Some(old), Some(new)) => new < old,
                     (Some(_), None) => true,
                     (None, _) => false,
                 }
             };
-            match pep440::apply_strategy(strategy, written, specifiers, &release.version) {
+            match specifiers.rewrite(strategy, &release.version) {
                 // Never a downgrade: a rewrite that lowers the floor is not proposed.
                 Ok(Some(new)) if lowered(&new) => Decision::none(NoUpdate::HeldBack {
                     version: release.version.to_string(),
@@ -521,7 +493,7 @@ fn ranged(
                     },
                 }]),
                 Ok(None) => Decision::none(NoUpdate::UpToDate),
-                Err(Pep440Error::NotAllowed { .. }) => Decision::none(NoUpdate::HeldBack {
+                Err(error) if error.is_excluded() => Decision::none(NoUpdate::HeldBack {
                     version: release.version.to_string(),
                     why: format!("`{written}` excludes it with `!=`"),
                 }),

@@ -98,9 +98,7 @@ pub fn assess(
         let spec = requirement.specifier.as_ref()?;
         let mut matching: Vec<&Release> = releases
             .iter()
-            .filter(|r| {
-                !r.yanked && pep440::is_stable(&r.version) && spec.parsed.contains(&r.version)
-            })
+            .filter(|r| !r.yanked && pep440::is_stable(&r.version) && spec.contains(&r.version))
             .collect();
         matching.sort_by(|a, b| b.version.cmp(&a.version));
         matching.first().map(|r| r.version.clone())
@@ -175,14 +173,9 @@ pub fn assess(
                     hashes: needs_hashes.then(|| release.hashes.clone()),
                 },
                 None => match requirement.specifier.as_ref().and_then(|s| {
-                    pep440::apply_strategy(
-                        policy.range_strategy,
-                        &s.text,
-                        &s.parsed,
-                        &release.version,
-                    )
-                    .ok()
-                    .flatten()
+                    s.rewrite(policy.range_strategy, &release.version)
+                        .ok()
+                        .flatten()
                 }) {
                     Some(specifier) => Change::PythonSpecifier {
                         specifier,

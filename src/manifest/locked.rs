@@ -57,6 +57,7 @@ pub(super) fn dependency(source: &SourceFile, entry: Entry<'_>) -> Dependency {
             text: pin.text.clone(),
             span: pin.span,
             parsed: VersionSpecifiers::from_str(&format!("=={}", pin.text)).ok()?,
+            poetry: None,
         })
     });
     let mut index = IndexOptions::default();

@@ -145,8 +145,97 @@ pub struct Specifier {
     /// Where it is.
     pub span: Span,
     /// The parsed specifiers; empty when the text holds an environment reference (`==${V}`),
-    /// which only the installing shell can resolve.
+    /// which only the installing shell can resolve. For a Poetry constraint, its PEP 440
+    /// translation when it has one branch; empty for a union (see [`Specifier::poetry`]).
     pub parsed: VersionSpecifiers,
+    /// The constraint in Poetry's syntax (`^1.2`, `~1.2`, `^1 || ^2`), for a dependency of
+    /// `[tool.poetry]`: matching and rewriting go through it, not through `parsed`.
+    pub poetry: Option<crate::versioning::poetry::Constraint>,
+}
+
+/// Why a specifier could not be rewritten for a new version, in its own syntax.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RewriteError {
+    /// A PEP 440 specifier.
+    #[error(transparent)]
+    Pep440(#[from] crate::versioning::pep440::Pep440Error),
+    /// A Poetry constraint.
+    #[error(transparent)]
+    Poetry(#[from] crate::versioning::poetry::PoetryError),
+}
+
+impl RewriteError {
+    /// Whether the rewrite failed because an exclusion (`!=`) names the new version.
+    pub fn is_excluded(&self) -> bool {
+        matches!(
+            self,
+            RewriteError::Pep440(crate::versioning::pep440::Pep440Error::NotAllowed { .. })
+                | RewriteError::Poetry(crate::versioning::poetry::PoetryError::NotAllowed { .. })
+        )
+    }
+}
+
+impl Specifier {
+    /// Whether `version` is allowed (pre-release policy is the caller's).
+    pub fn contains(&self, version: &Version) -> bool {
+        match &self.poetry {
+            Some(constraint) => constraint.contains(version),
+            None => self.parsed.contains(version),
+        }
+    }
+
+    /// Whether it constrains nothing (no clause, `*`, or an unresolved environment reference).
+    pub fn is_unconstrained(&self) -> bool {
+        match &self.poetry {
+            Some(constraint) => constraint.is_any(),
+            None => self.parsed.is_empty(),
+        }
+    }
+
+    /// Whether it names a pre-release, which lets pre-releases in (PEP 440).
+    pub fn admits_prereleases(&self) -> bool {
+        match &self.poetry {
+            Some(constraint) => constraint.admits_prereleases(),
+            None => crate::versioning::pep440::admits_prereleases(&self.parsed),
+        }
+    }
+
+    /// The lowest version it names as a lower bound.
+    pub fn floor(&self) -> Option<Version> {
+        match &self.poetry {
+            Some(constraint) => constraint.floor(),
+            None => crate::versioning::pep440::floor(&self.parsed),
+        }
+    }
+
+    /// The text `strategy` makes of it so that it allows `new`, in its own syntax; `None` when
+    /// the written text already is the result.
+    ///
+    /// # Errors
+    ///
+    /// [`RewriteError`] when no rewrite allows `new`.
+    pub fn rewrite(
+        &self,
+        strategy: crate::versioning::pep440::RangeStrategy,
+        new: &Version,
+    ) -> Result<Option<String>, RewriteError> {
+        Ok(match &self.poetry {
+            Some(_) => crate::versioning::poetry::apply_strategy(strategy, &self.text, new)?,
+            None => {
+                crate::versioning::pep440::apply_strategy(strategy, &self.text, &self.parsed, new)?
+            }
+        })
+    }
+
+    /// The floor of a rewrite's text, read in the same syntax.
+    pub fn floor_of(&self, text: &str) -> Option<Version> {
+        match &self.poetry {
+            Some(_) => crate::versioning::poetry::Constraint::parse(text)
+                .ok()?
+                .floor(),
+            None => crate::versioning::pep440::floor(&text.parse().ok()?),
+        }
+    }
 }
 
 /// Where a requirement was written.
@@ -531,6 +620,7 @@ pub fn scan(text: &str, offset: usize) -> Scanned {
                         text: spec_text.to_owned(),
                         span: at(i, spec_end),
                         parsed,
+                        poetry: None,
                     });
                 }
                 Err(error) if skip_reason.is_none() => {
@@ -548,6 +638,7 @@ pub fn scan(text: &str, offset: usize) -> Scanned {
                         text: spec_text.to_owned(),
                         span: at(i, spec_end),
                         parsed: VersionSpecifiers::empty(),
+                        poetry: None,
                     });
                 }
             }
@@ -666,12 +757,16 @@ fn set_marker(
         marker.to_owned(),
         Span::new(offset + m_start, offset + m_end),
     ));
-    requirement.parsed_marker =
-        if stray_character(marker).is_some() || nesting_depth(marker) > MAX_MARKER_DEPTH {
-            None
-        } else {
-            guarded(|| MarkerTree::from_str(marker).ok()).flatten()
-        };
+    requirement.parsed_marker = parse_marker(marker);
+}
+
+/// A marker parsed, when it is valid and within the depth repin reads (`None` otherwise).
+pub(crate) fn parse_marker(marker: &str) -> Option<MarkerTree> {
+    if stray_character(marker).is_some() || nesting_depth(marker) > MAX_MARKER_DEPTH {
+        None
+    } else {
+        guarded(|| MarkerTree::from_str(marker).ok()).flatten()
+    }
 }
 
 /// The exact pin inside a specifier: a single `==`/`===` clause without a wildcard.

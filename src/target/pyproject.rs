@@ -12,33 +12,57 @@ use crate::versioning::support::Release;
 /// The most of a `pyproject.toml` read: its `[project]` table comes early in practice.
 const MAX_BYTES: usize = 1 << 20;
 
-/// `requires-python` of the `[project]` table and its 1-based line. A line scan, not a TOML
-/// parse: the value is one basic or literal string on its own line in every file seen, and a
-/// scan has no depth to exhaust on a hostile file.
+/// `requires-python` of the `[project]` table and its 1-based line, else the `python` of
+/// `[tool.poetry.dependencies]` translated from Poetry's syntax (`^3.10` is `>=3.10,<4.0`; of a
+/// union, the branch reaching the lowest Python). A line scan, not a TOML parse: the value is
+/// one basic or literal string on its own line in every file seen, and a scan has no depth to
+/// exhaust on a hostile file.
 pub(super) fn requires_python(text: &str) -> Option<(String, usize)> {
-    let mut in_project = false;
+    let mut table = "";
+    let mut poetry = None;
     for (number, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.starts_with('[') {
-            in_project = line.trim_start_matches('[').trim_end_matches(']').trim() == "project";
+            table = line.trim_start_matches('[').trim_end_matches(']').trim();
             continue;
         }
-        if !in_project {
-            continue;
-        }
-        let Some((key, value)) = line.split_once('=') else {
+        let key = match table {
+            "project" => "requires-python",
+            "tool.poetry.dependencies" => "python",
+            _ => continue,
+        };
+        let Some((written_key, value)) = line.split_once('=') else {
             continue;
         };
-        if key.trim().trim_matches('"') != "requires-python" {
+        if written_key.trim().trim_matches('"') != key {
             continue;
         }
         let value = value.trim();
-        let quote = value.chars().next().filter(|c| matches!(c, '"' | '\''))?;
+        let Some(quote) = value.chars().next().filter(|c| matches!(c, '"' | '\'')) else {
+            continue;
+        };
         let inner = &value[1..];
-        let end = inner.find(quote)?;
-        return Some((inner[..end].to_owned(), number + 1));
+        let Some(end) = inner.find(quote) else {
+            continue;
+        };
+        let written = &inner[..end];
+        if table == "project" {
+            return Some((written.to_owned(), number + 1));
+        }
+        if poetry.is_none() {
+            poetry = poetry_python(written).map(|s| (s, number + 1));
+        }
     }
-    None
+    poetry
+}
+
+/// A Poetry `python` constraint as PEP 440: its branch with the lowest floor.
+fn poetry_python(written: &str) -> Option<String> {
+    let constraint = crate::versioning::poetry::Constraint::parse(written).ok()?;
+    let branch = constraint.branches.iter().min_by_key(|b| {
+        crate::versioning::pep440::floor(&b.specifiers).unwrap_or_else(|| Version::new([0]))
+    })?;
+    Some(branch.specifiers.to_string())
 }
 
 /// The lowest Python minor of the release data that `specifiers` admits (a minor is admitted

@@ -282,6 +282,21 @@ fn pyproject_requires_python_is_read_from_the_project_table() {
         pyproject::requires_python("[project]\nname = \"x\"\n"),
         None
     );
+    // Poetry's `python`, translated; `[project]` wins when both are there.
+    assert_eq!(
+        pyproject::requires_python("[tool.poetry.dependencies]\npython = \"^3.10\"\n"),
+        Some((">=3.10, <4.0".to_owned(), 2))
+    );
+    assert_eq!(
+        pyproject::requires_python(
+            "[tool.poetry.dependencies]\npython = \"~3.12 || ~3.9\"\n[project]\nrequires-python = \">=3.11\"\n"
+        ),
+        Some((">=3.11".to_owned(), 4))
+    );
+    assert_eq!(
+        pyproject::requires_python("[tool.poetry.dependencies]\npython = \"~3.12 || ~3.9\"\n"),
+        Some((">=3.9, <3.10".to_owned(), 2))
+    );
     let specifiers = "<3.11,>=3.8".parse().unwrap();
     assert_eq!(
         pyproject::lowest_minor(&specifiers, &Loaded::default()),

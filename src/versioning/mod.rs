@@ -13,5 +13,6 @@ pub mod apk;
 pub mod docker_tag;
 pub mod dpkg;
 pub mod pep440;
+pub mod poetry;
 pub mod support;
 pub use crate::vocab::UpdateKind;

@@ -73,6 +73,25 @@ pub fn is_stable(version: &Version) -> bool {
     version.is_stable()
 }
 
+/// The lowest version a range admits, as its lower bounds say (`None`: no lower bound).
+pub fn floor(specifiers: &VersionSpecifiers) -> Option<Version> {
+    specifiers
+        .iter()
+        .filter(|s| {
+            matches!(
+                s.operator(),
+                Operator::Equal
+                    | Operator::ExactEqual
+                    | Operator::EqualStar
+                    | Operator::TildeEqual
+                    | Operator::GreaterThanEqual
+                    | Operator::GreaterThan
+            )
+        })
+        .map(|s| s.version().clone())
+        .max()
+}
+
 /// Whether a specifier set lets pre-releases in by itself: PEP 440 says a specifier that
 /// names a pre-release (`>=2.0b1`, `==1.0rc1`) accepts pre-releases. Exclusions (`!=2.0b1`) do
 /// not count, as in `packaging`.

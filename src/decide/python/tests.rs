@@ -465,3 +465,59 @@ fn a_yanked_pin_moves_whatever_the_cooldown_and_says_why() {
         "2.32.0 is yanked; newest patch release"
     );
 }
+
+/// A dependency of `[tool.poetry.dependencies]` with the Poetry constraint `constraint`.
+fn poetry_dependency(constraint: &str) -> Dependency {
+    let m = manifest::parse(
+        SourceFile::from_text(
+            "pyproject.toml",
+            Encoding::Utf8,
+            format!("[tool.poetry.dependencies]\nyarl = \"{constraint}\"\n"),
+        ),
+        ManifestKind::Pyproject,
+    );
+    assert!(m.diagnostics.is_empty(), "{:?}", m.diagnostics);
+    m.dependencies.into_iter().next().unwrap()
+}
+
+#[test]
+fn poetry_constraints_table() {
+    let yarl = [rel("1.17.0", 400), rel("1.18.3", 100), rel("2.0.1", 20)];
+    let cases: &[(&str, &str, &str)] = &[
+        ("^1.17", "", "major ^2.0"),
+        (
+            "^1.17",
+            "[python]\nrange-strategy = \"bump\"\n",
+            "major ^2.0.1",
+        ),
+        (
+            "^1.17",
+            "[python]\nrange-strategy = \"widen\"\n",
+            "major ^1.17 || ^2.0",
+        ),
+        ("^1.17", "[update]\npin-ranges = true\n", "pin 2.0.1"),
+        ("~1.17", "", "major ~2.0"),
+        (">=1.17 <2.0", "", "major >=2.0.1 <3.0"),
+        // A union that already admits the newest release: nothing to do.
+        ("^1.17 || ^2.0", "", "none: up to date"),
+        // An exact version is a pin: it moves to the newest release.
+        ("1.17.0", "", "minor 1.18.3, major 2.0.1"),
+        (
+            "^1.17,!=2.0.1",
+            "[python]\nrange-strategy = \"bump\"\n",
+            "none: 2.0.1 held back: `^1.17,!=2.0.1` excludes it with `!=`",
+        ),
+        ("*", "", "none: not pinned; installs the newest release"),
+    ];
+    for (constraint, config, expected) in cases {
+        let config = Loaded::from_text("repin.toml", config).unwrap();
+        let dep = poetry_dependency(constraint);
+        let policy = |kind| Policy::from_config(&config, "yarl", Path::new("pyproject.toml"), kind);
+        let ctx = Context {
+            now: NOW,
+            python: None,
+        };
+        let d = decide(&dep, &yarl, &policy, &ctx);
+        assert_eq!(summary(&d), *expected, "{constraint} with {config:?}");
+    }
+}

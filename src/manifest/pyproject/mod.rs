@@ -11,8 +11,11 @@
 //! `[tool.uv.sources]` says where uv installs a package from: a package from git, a path, a URL
 //! or the workspace is listed and skipped with that reason.
 
+mod poetry;
 #[cfg(test)]
 mod tests;
+
+pub use poetry::{PoetrySource, Priority};
 
 use std::collections::BTreeMap;
 
@@ -42,6 +45,12 @@ pub enum Section {
     UvConstraint,
     /// `[tool.uv] override-dependencies`.
     UvOverride,
+    /// `[tool.poetry.dependencies]`.
+    Poetry,
+    /// `[tool.poetry.dev-dependencies]` (Poetry before 1.2).
+    PoetryDev,
+    /// `[tool.poetry.group.<name>.dependencies]`.
+    PoetryGroup(String),
 }
 
 impl std::fmt::Display for Section {
@@ -54,6 +63,9 @@ impl std::fmt::Display for Section {
             Section::UvDev => f.write_str("tool.uv.dev-dependencies"),
             Section::UvConstraint => f.write_str("tool.uv.constraint-dependencies"),
             Section::UvOverride => f.write_str("tool.uv.override-dependencies"),
+            Section::Poetry => f.write_str("tool.poetry.dependencies"),
+            Section::PoetryDev => f.write_str("tool.poetry.dev-dependencies"),
+            Section::PoetryGroup(group) => write!(f, "tool.poetry.group.{group}.dependencies"),
         }
     }
 }
@@ -153,6 +165,11 @@ pub struct PyprojectFile {
     /// `[[tool.uv.index]]`, and the deprecated `index-url` / `extra-index-url` as unnamed
     /// entries (the first as the default), in uv's order of precedence.
     pub uv_indexes: Vec<UvIndex>,
+    /// `[[tool.poetry.source]]`, in Poetry's order (a `default = true` source first).
+    pub poetry_sources: Vec<PoetrySource>,
+    /// `python` of `[tool.poetry.dependencies]`: the project's Python in Poetry's syntax, with
+    /// the span of its value.
+    pub poetry_python: Option<(String, Span)>,
 }
 
 impl PyprojectFile {
@@ -268,6 +285,10 @@ impl Parser<'_> {
             self.uv_settings(uv);
         }
         self.check_index_sources();
+        // Poetry's sources too: Poetry 2 resolves the `[project]` tables on them.
+        if let Some(poetry) = poetry::table(root) {
+            self.poetry_sources(poetry);
+        }
         if let Some(project) = root.get("project").and_then(Item::as_table_like) {
             if let Some(name) = project.get("name").and_then(Item::as_str) {
                 self.file.project_name = Some(name.to_owned());
@@ -304,6 +325,9 @@ impl Parser<'_> {
                     self.list(item, &section);
                 }
             }
+        }
+        if let Some(poetry) = poetry::table(root) {
+            self.poetry(poetry);
         }
         self.check_include_groups();
     }
@@ -603,12 +627,27 @@ impl Parser<'_> {
         let mut requirement = scanned.requirement;
         requirement.origin = RequirementOrigin::Pyproject;
         let name = normalize_name(&requirement.written_name);
-        requirement.index = self.file.index_options(
-            &name,
-            section.takes_sources(),
-            self.source.path(),
-            self.source,
-        );
+        requirement.index = if self.file.uv_indexes.is_empty()
+            && !self.file.poetry_sources.is_empty()
+            && matches!(
+                section,
+                Section::Project | Section::Optional(_) | Section::Group(_)
+            ) {
+            // A Poetry 2 project: its `[project]` tables resolve on `[[tool.poetry.source]]`.
+            poetry::index_options(
+                &self.file.poetry_sources,
+                None,
+                self.source.path(),
+                self.source,
+            )
+        } else {
+            self.file.index_options(
+                &name,
+                section.takes_sources(),
+                self.source.path(),
+                self.source,
+            )
+        };
         let source_skip = section
             .takes_sources()
             .then(|| self.file.sources.iter().find(|s| s.name == name))

@@ -1,0 +1,223 @@
+//! A Poetry project's `[tool.poetry]` dependency tables against a real pypiserver, with Poetry
+//! itself as the oracle: Poetry locks the project from the local index, `repin check` shows
+//! the updates of its caret, tilde, exact and group constraints, `repin apply` refuses to
+//! leave `poetry.lock` stale (and says to run `poetry lock`), and without a lock `apply`
+//! rewrites the constraints in place, which Poetry then locks at the new versions.
+
+use crate::support;
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+use support::pypiserver::{Meta, PypiServer, write_wheel_with};
+
+const RELEASES: &[(&str, &str)] = &[
+    ("alpha", "1.0.0"),
+    ("alpha", "1.1.0"),
+    ("alpha", "2.0.0"),
+    ("beta", "2.0.0"),
+    ("beta", "2.1.0"),
+    ("gamma", "1.0.0"),
+    ("gamma", "1.1.0"),
+    ("delta", "0.3.0"),
+];
+
+/// The project; `{index}` is the local index.
+const PYPROJECT: &str = r#"[tool.poetry]
+package-mode = false
+
+[tool.poetry.dependencies]
+python = "^3.11"
+alpha = "^1.0"   # the caret allows 1.1, not 2.0
+gamma = { version = "1.0.0" }
+delta = '*'
+
+[tool.poetry.group.dev.dependencies]
+beta = "~2.0"
+
+[[tool.poetry.source]]
+name = "local"
+url = "{index}"
+priority = "primary"
+"#;
+
+fn project(index: &str) -> String {
+    PYPROJECT.replace("{index}", index)
+}
+
+/// `poetry lock` in `dir`, with Poetry's cache, configuration and environments in `scratch`.
+fn poetry_lock(dir: &Path, scratch: &Path) {
+    let out = Command::new("poetry")
+        .args(["lock", "--no-interaction"])
+        .current_dir(dir)
+        .env("POETRY_CACHE_DIR", scratch)
+        .env("POETRY_CONFIG_DIR", scratch.join("config"))
+        .env("POETRY_VIRTUALENVS_PATH", scratch.join("venvs"))
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "Poetry, the oracle of this test, does not run ({e}): run `scripts/test --setup-only` and put .venv/bin on PATH"
+            )
+        });
+    assert!(
+        out.status.success(),
+        "poetry lock: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+struct Setup {
+    repo: tempfile::TempDir,
+    scratch: tempfile::TempDir,
+    _packages: tempfile::TempDir,
+    pypi: PypiServer,
+}
+
+fn setup() -> Setup {
+    let packages = tempfile::tempdir().unwrap();
+    for (name, version) in RELEASES {
+        write_wheel_with(packages.path(), name, version, &Meta::default());
+    }
+    let pypi = PypiServer::start(packages.path());
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::create_dir(repo.path().join(".git")).unwrap();
+    std::fs::write(
+        repo.path().join("pyproject.toml"),
+        project(pypi.index_url().as_ref()),
+    )
+    .unwrap();
+    std::fs::write(
+        repo.path().join("repin.toml"),
+        format!(
+            "[python]\nversion = \"3.12\"\n\n[[indexes]]\nurl = \"{}\"\nprimary = true\n\n[advisories]\nsource = \"off\"\n",
+            pypi.index_url()
+        ),
+    )
+    .unwrap();
+    Setup {
+        repo,
+        scratch: tempfile::tempdir().unwrap(),
+        _packages: packages,
+        pypi,
+    }
+}
+
+fn repin(setup: &Setup, args: &[&str]) -> (String, String, Option<i32>) {
+    let home = tempfile::tempdir().unwrap();
+    let mut all: Vec<&str> = args.to_vec();
+    all.push("--no-cache");
+    all.push(setup.repo.path().to_str().unwrap());
+    let out = support::repin(home.path(), &all);
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code(),
+    )
+}
+
+fn read(dir: &Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join(name)).unwrap()
+}
+
+fn pyproject_updates(report: &Value) -> Vec<String> {
+    let mut updates: Vec<String> = report["updates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["file"].as_str().unwrap().ends_with("pyproject.toml"))
+        .map(|u| {
+            format!(
+                "{} {} -> {}",
+                u["name"].as_str().unwrap(),
+                u["current"].as_str().unwrap(),
+                u["proposed"].as_str().unwrap()
+            )
+        })
+        .collect();
+    updates.sort();
+    updates
+}
+
+#[test]
+fn a_poetry_projects_constraints_are_checked_and_the_lock_is_not_left_stale() {
+    let setup = setup();
+    let r = setup.repo.path();
+    poetry_lock(r, setup.scratch.path());
+    let lock = read(r, "poetry.lock");
+    let pins = support::lock_oracles::tomllib_pins(&r.join("poetry.lock"), "package");
+    assert_eq!(
+        pins,
+        ["alpha 1.1.0", "beta 2.0.0", "delta 0.3.0", "gamma 1.0.0"],
+        "{lock}"
+    );
+
+    let (stdout, stderr, code) = repin(&setup, &["check", "--format", "json"]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        pyproject_updates(&report),
+        [
+            "alpha ^1.0 -> ^2.0",
+            "beta ~2.0 -> ~2.1",
+            "gamma 1.0.0 -> 1.1.0"
+        ],
+        "{report:#}"
+    );
+
+    // extract places each dependency at its constraint.
+    let home = tempfile::tempdir().unwrap();
+    let out = support::repin(home.path(), &["extract", r.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("     6:10  alpha  ^1.0\n     7:22  gamma  1.0.0\n     8:10  delta  *\n     11:9  beta   ~2.0\n"),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // apply: the pyproject is not written alone, and says to run `poetry lock`.
+    let (stdout, stderr, code) = repin(&setup, &["apply"]);
+    assert_ne!(code, Some(0), "{stdout}{stderr}");
+    assert_eq!(
+        read(r, "pyproject.toml"),
+        project(setup.pypi.index_url().as_ref())
+    );
+    assert_eq!(read(r, "poetry.lock"), lock);
+    let all = format!("{stdout}{stderr}");
+    assert!(
+        all.contains(
+            "pyproject.toml:6:10: `alpha` is not updated: `poetry.lock` beside it would go stale"
+        ) && all.contains("then run `poetry lock`"),
+        "{all}"
+    );
+}
+
+#[test]
+fn apply_rewrites_poetry_constraints_in_place_and_poetry_locks_the_new_versions() {
+    let setup = setup();
+    let r = setup.repo.path();
+    let (stdout, stderr, code) = repin(&setup, &["apply"]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let expected = project(setup.pypi.index_url().as_ref())
+        .replace("alpha = \"^1.0\"", "alpha = \"^2.0\"")
+        .replace("version = \"1.0.0\"", "version = \"1.1.0\"")
+        .replace("beta = \"~2.0\"", "beta = \"~2.1\"");
+    assert_eq!(read(r, "pyproject.toml"), expected);
+
+    // Poetry reads the edited file and locks the new versions from the local index.
+    poetry_lock(r, setup.scratch.path());
+    assert_eq!(
+        support::lock_oracles::tomllib_pins(&r.join("poetry.lock"), "package"),
+        ["alpha 2.0.0", "beta 2.1.0", "delta 0.3.0", "gamma 1.1.0"]
+    );
+    // Applied again (with Poetry's lock beside, now current), nothing is due.
+    let (stdout, stderr, code) = repin(&setup, &["check", "--format", "json"]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        pyproject_updates(&report),
+        Vec::<String>::new(),
+        "{report:#}"
+    );
+}
