@@ -27,6 +27,7 @@ mod lock_e2e;
 mod lock_oracle;
 mod lock_ranges;
 mod poetry_lock_e2e;
+mod pipfile_e2e;
 mod pr_e2e;
 mod pylock_e2e;
 mod pyproject_e2e;
