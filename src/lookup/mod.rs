@@ -293,7 +293,7 @@ impl Checker {
                 n => format!("{first} and {} more", n - 1),
             };
             outcome.notes.push(format!(
-                "requires-python is checked against Python {newest}, the newest stable CPython, for {files}: no Dockerfile, lock header, repin.toml or pyproject.toml says which Python installs it"
+                "requires-python is checked against Python {newest}, the newest stable CPython, for {files}: no Dockerfile, lock header, Pipfile `[requires]`, repin.toml or pyproject.toml says which Python installs it"
             ));
         }
         let ctx = Context {

@@ -151,7 +151,11 @@ fn json_pins(lock: &Path) -> Vec<String> {
         .arg(lock)
         .output()
         .unwrap_or_else(|e| panic!("{python} does not run ({e}): set REPIN_PYTHON"));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -218,6 +222,24 @@ fn a_pipenv_project_is_extracted_checked_held_for_pipenv_and_audited() {
         "{file:#}"
     );
     let (stdout, _, _) = repin(&["extract"], r);
+    // The README's example: the same, run in the project.
+    let out = Command::new(env!("CARGO_BIN_EXE_repin"))
+        .args(["extract", "."])
+        .current_dir(r)
+        .env_clear()
+        .env("HOME", setup.scratch.path())
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    support::readme::check(&[(
+        "extract-pipfile",
+        format!(
+            "$ repin extract .\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        ),
+    )]);
     assert!(
         stdout.contains(&format!(
             "{0}/Pipfile (pipfile, 4 dependencies; Python 3.11 (linux/amd64) from {0}/Pipfile:16)",
@@ -264,7 +286,10 @@ fn a_pipenv_project_is_extracted_checked_held_for_pipenv_and_audited() {
         "{stderr}"
     );
     assert_eq!(std::fs::read_to_string(r.join("Pipfile")).unwrap(), pipfile);
-    assert_eq!(std::fs::read_to_string(r.join("Pipfile.lock")).unwrap(), lock);
+    assert_eq!(
+        std::fs::read_to_string(r.join("Pipfile.lock")).unwrap(),
+        lock
+    );
 
     // audit: the transitive werkzeug pin of the lock has an advisory.
     let db = tempfile::tempdir().unwrap();

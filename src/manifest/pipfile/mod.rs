@@ -95,6 +95,31 @@ impl PipfileFile {
     }
 }
 
+/// Why an entry (of a Pipfile or its lock) is not looked up on an index: it names a VCS
+/// (`git`, `hg`, `svn`, `bzr`), is editable, or installs from a `path` or a `file` (an
+/// archive at a URL, or a local one). `has` says whether the entry has a key.
+pub(crate) fn skip_of(
+    has: impl Fn(&str) -> bool,
+    editable: bool,
+    file: Option<&str>,
+) -> Option<SkipReason> {
+    if VCS_KEYS.iter().any(|k| has(k)) {
+        Some(SkipReason::VcsRequirement)
+    } else if editable {
+        Some(SkipReason::Editable)
+    } else if has("path") {
+        Some(SkipReason::LocalPath)
+    } else {
+        file.map(|f| {
+            if f.contains("://") && !f.starts_with("file:") {
+                SkipReason::UrlRequirement
+            } else {
+                SkipReason::LocalPath
+            }
+        })
+    }
+}
+
 /// The host (with its port) of a URL, for pip's `--trusted-host`.
 pub(crate) fn host_of(url: &str) -> Option<&str> {
     let rest = url.split_once("://")?.1;
@@ -262,10 +287,10 @@ impl Parser<'_> {
     /// One category table: every key is a package.
     fn category(&mut self, category: &str, table: &dyn TableLike) {
         for (key, item) in table.iter() {
-            let key_span = table
-                .key(key)
-                .and_then(toml_edit::Key::span)
-                .map_or_else(|| clamp(self.source, item.span()), |r| clamp(self.source, Some(r)));
+            let key_span = table.key(key).and_then(toml_edit::Key::span).map_or_else(
+                || clamp(self.source, item.span()),
+                |r| clamp(self.source, Some(r)),
+            );
             // A quoted key's name is inside its quotes.
             let name_span = verbatim_start(self.source, key_span, key)
                 .map_or(key_span, |s| Span::new(s, s + key.len()));
@@ -323,23 +348,11 @@ impl Parser<'_> {
             .get("editable")
             .and_then(Item::as_bool)
             .unwrap_or(false);
-        entry.skip = if VCS_KEYS.iter().any(|k| table.contains_key(k)) {
-            Some(SkipReason::VcsRequirement)
-        } else if entry.editable {
-            Some(SkipReason::Editable)
-        } else if table.contains_key("path") {
-            Some(SkipReason::LocalPath)
-        } else if let Some(file) = table.get("file") {
-            let remote = file.as_str().is_some_and(|f| f.contains("://"))
-                && !file.as_str().is_some_and(|f| f.starts_with("file:"));
-            Some(if remote {
-                SkipReason::UrlRequirement
-            } else {
-                SkipReason::LocalPath
-            })
-        } else {
-            None
-        };
+        entry.skip = skip_of(
+            |key| table.contains_key(key),
+            entry.editable,
+            table.get("file").map(|f| f.as_str().unwrap_or_default()),
+        );
         Some(entry)
     }
 
@@ -410,17 +423,22 @@ impl Parser<'_> {
         requirement.extras = entry.extras;
         requirement.editable = entry.editable;
         requirement.origin = RequirementOrigin::Pipfile;
-        requirement.index = self
-            .file
-            .index_options(entry.index.as_deref(), self.source);
+        requirement.index = self.file.index_options(entry.index.as_deref(), self.source);
         if let Some(wanted) = &entry.index {
-            if !self.file.sources.iter().any(|s| s.name.as_deref() == Some(wanted)) {
+            if !self
+                .file
+                .sources
+                .iter()
+                .any(|s| s.name.as_deref() == Some(wanted))
+            {
                 // Pipenv refuses the file, and repin would not know where to look it up.
                 self.diagnostics.push(
                     Diagnostic::error(
                         self.source,
                         name_span,
-                        format!("`{key}` names the index `{wanted}`, which no `[[source]]` defines"),
+                        format!(
+                            "`{key}` names the index `{wanted}`, which no `[[source]]` defines"
+                        ),
                     )
                     .with_hint("add a `[[source]]` with this `name` and its `url`"),
                 );

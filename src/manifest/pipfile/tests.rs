@@ -108,9 +108,13 @@ fn every_category_and_entry_kind_is_read_with_its_place() {
         Some("python_version >= '3.8'")
     );
     assert!(django.parsed_marker.is_some());
-    assert_eq!(m.source.slice(django.marker.as_ref().unwrap().1), "python_version >= '3.8'");
     assert_eq!(
-        m.source.slice(m.dependencies[4].python().unwrap().name_span),
+        m.source.slice(django.marker.as_ref().unwrap().1),
+        "python_version >= '3.8'"
+    );
+    assert_eq!(
+        m.source
+            .slice(m.dependencies[4].python().unwrap().name_span),
         "zope.interface"
     );
     check::spans_are_consistent(&m).unwrap();
@@ -126,9 +130,15 @@ fn sources_give_each_package_its_index_and_requires_its_python() {
     assert_eq!(file.python.as_ref().map(|(v, _)| v.as_str()), Some("3.11"));
     // Pipenv installs from the first source, or only from the one `index` names.
     let requests = &m.dependencies[0].python().unwrap().index;
-    assert_eq!(requests.index_url.as_deref(), Some("https://pypi.org/simple"));
+    assert_eq!(
+        requests.index_url.as_deref(),
+        Some("https://pypi.org/simple")
+    );
     assert!(requests.extra_index_urls.is_empty());
-    assert_eq!(requests.place_of("https://pypi.org/simple"), Some("Pipfile:2:7"));
+    assert_eq!(
+        requests.place_of("https://pypi.org/simple"),
+        Some("Pipfile:2:7")
+    );
     let internal = &m.dependencies[3].python().unwrap().index;
     assert_eq!(
         internal.index_url.as_deref(),

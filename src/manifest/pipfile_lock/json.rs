@@ -173,9 +173,7 @@ impl Reader<'_> {
 
     fn nest(&self, depth: usize) -> Result<usize, JsonError> {
         if depth >= MAX_DEPTH {
-            return Err(self.error(&format!(
-                "The JSON nests deeper than {MAX_DEPTH} levels"
-            )));
+            return Err(self.error(&format!("The JSON nests deeper than {MAX_DEPTH} levels")));
         }
         Ok(depth + 1)
     }

@@ -69,8 +69,16 @@ pub fn parse(source: SourceFile) -> Manifest {
     let mut dependencies = Vec::new();
     let mut diagnostics = Vec::new();
     match json::parse(source.text()) {
-        Ok(root) => read(&source, &root, &mut file, &mut dependencies, &mut diagnostics),
-        Err(error) => diagnostics.push(Diagnostic::error(&source, error.span, "Not valid JSON").caused_by(error.message)),
+        Ok(root) => read(
+            &source,
+            &root,
+            &mut file,
+            &mut dependencies,
+            &mut diagnostics,
+        ),
+        Err(error) => diagnostics.push(
+            Diagnostic::error(&source, error.span, "Not valid JSON").caused_by(error.message),
+        ),
     }
     Manifest {
         source: source.clone(),
@@ -187,21 +195,11 @@ fn package(
     }
     let flag = |key: &str| entry.get(key).and_then(Node::as_bool).unwrap_or(false);
     let editable = flag("editable");
-    let skip = if ["git", "hg", "svn", "bzr"].iter().any(|k| entry.get(k).is_some()) {
-        Some(SkipReason::VcsRequirement)
-    } else if editable {
-        Some(SkipReason::Editable)
-    } else if entry.get("path").is_some() {
-        Some(SkipReason::LocalPath)
-    } else if let Some(f) = entry.get("file") {
-        Some(if f.as_str().is_some_and(|f| f.contains("://") && !f.starts_with("file:")) {
-            SkipReason::UrlRequirement
-        } else {
-            SkipReason::LocalPath
-        })
-    } else {
-        None
-    };
+    let skip = super::pipfile::skip_of(
+        |key| entry.get(key).is_some(),
+        editable,
+        entry.get("file").map(|f| f.as_str().unwrap_or_default()),
+    );
     let version_node = entry.get("version");
     let mut version = None;
     let mut version_span = None;
@@ -245,7 +243,10 @@ fn package(
             .find(|s| s.name.as_deref() == Some(wanted)),
         None => file.sources.first(),
     };
-    let markers = entry.get("markers").and_then(Node::as_str).map(str::to_owned);
+    let markers = entry
+        .get("markers")
+        .and_then(Node::as_str)
+        .map(str::to_owned);
     let hashes = match entry.get("hashes").map(|h| &h.value) {
         Some(Json::Array(items)) => items.iter().filter(|h| h.as_str().is_some()).count(),
         _ => 0,

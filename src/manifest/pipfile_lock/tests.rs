@@ -198,8 +198,14 @@ fn the_lock_is_never_edited_line_by_line() {
 fn what_is_not_a_lock_is_a_diagnostic() {
     for (text, message) in [
         ("[]", "Not a `Pipfile.lock`: it is not a JSON object"),
-        ("{\"default\": {}}", "Not a `Pipfile.lock`: it has no `_meta`"),
-        ("{\"_meta\": {}, \"default\": []}", "Expected `default` to be an object of packages"),
+        (
+            "{\"default\": {}}",
+            "Not a `Pipfile.lock`: it has no `_meta`",
+        ),
+        (
+            "{\"_meta\": {}, \"default\": []}",
+            "Expected `default` to be an object of packages",
+        ),
         ("{\"_meta\": {", "Not valid JSON"),
         ("{\"_meta\": {}} x", "Not valid JSON"),
     ] {
@@ -215,15 +221,23 @@ fn json_nesting_and_escapes_are_bounded_and_decoded() {
     let error = json::parse(&deep).unwrap_err();
     assert_eq!(error.message, "The JSON nests deeper than 64 levels");
     assert_eq!(error.span.start, 64);
-    let node = json::parse(r#"{"a": "x\u00e9\ud83d\ude00\n", "b": [1, -2.5e3, true, null], "a": "y"}"#)
-        .unwrap();
+    let node =
+        json::parse(r#"{"a": "x\u00e9\ud83d\ude00\n", "b": [1, -2.5e3, true, null], "a": "y"}"#)
+            .unwrap();
     assert_eq!(node.get("a").and_then(json::Node::as_str), Some("y"));
     let json::Json::Object(members) = &node.value else {
         panic!("not an object");
     };
     assert_eq!(members[0].2.as_str(), Some("xé😀\n"));
     assert_eq!(members[0].2.text_span(), None);
-    for bad in ["\"\\x\"", "\"\\ud800\\u0041\"", "\"a\nb\"", "[1,]", "{\"a\" 1}", "é"] {
+    for bad in [
+        "\"\\x\"",
+        "\"\\ud800\\u0041\"",
+        "\"a\nb\"",
+        "[1,]",
+        "{\"a\" 1}",
+        "é",
+    ] {
         assert!(json::parse(bad).is_err(), "{bad}");
     }
 }
