@@ -519,7 +519,8 @@ mod tests {
         assert_eq!(classify(&rye), Some(ManifestKind::Requirements));
         // Poetry's own lock, never pip's format.
         assert_eq!(classify(&poetry), Some(ManifestKind::PoetryLock));
-        assert_eq!(classify(&pipfile), None);
+        // Pipenv's lock is JSON, never pip's format: read as what it is.
+        assert_eq!(classify(&pipfile), Some(ManifestKind::PipfileLock));
         let odd = Path::new("base.image");
         assert_eq!(
             classify_given(odd, "# syntax=docker/dockerfile:1\nFROM python:3.12\n"),

@@ -373,7 +373,9 @@ impl Parser<'_> {
             let text = value.as_str().unwrap_or_default();
             let span = clamp(self.source, value.span());
             let trimmed = text.trim();
-            match verbatim_start(self.source, span, text) {
+            // The stand-in name below needs two bytes before the text: always there (a key,
+            // `=` and a quote come first), and checked rather than trusted.
+            match verbatim_start(self.source, span, text).filter(|&s| s >= 2) {
                 // `"*"` (or nothing): any version, unpinned by intent.
                 _ if trimmed.is_empty() || trimmed == "*" => {}
                 Some(start) => {
@@ -400,7 +402,7 @@ impl Parser<'_> {
             let span = clamp(self.source, markers.span());
             match markers
                 .as_str()
-                .and_then(|m| Some((m, verbatim_start(self.source, span, m)?)))
+                .and_then(|m| Some((m, verbatim_start(self.source, span, m).filter(|&s| s >= 2)?)))
             {
                 Some((text, start)) => {
                     let scanned = python::scan(&format!("a;{text}"), start - 2);
