@@ -268,3 +268,17 @@ fn discovery_finds_pipfile() {
     );
     assert_eq!(classify(Path::new("svc/Pipfile.bak")), None);
 }
+
+#[test]
+fn every_prefix_of_the_fixture_reads_back_and_edits_verify_or_are_refused() {
+    // A cut file is what a hostile or half-written one looks like: no panic, the bytes read
+    // back, spans hold, and the edit of each package verifies or is refused.
+    for end in (0..=PIPFILE.len()).filter(|&e| PIPFILE.is_char_boundary(e)) {
+        for pick in [0u8, 1, 2, 5, 12] {
+            let mut data = vec![pick];
+            data.extend_from_slice(&PIPFILE.as_bytes()[..end]);
+            check::fuzz_input("Pipfile", ManifestKind::Pipfile, &data)
+                .unwrap_or_else(|e| panic!("cut at {end}, pick {pick}: {e}"));
+        }
+    }
+}

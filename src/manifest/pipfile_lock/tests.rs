@@ -251,3 +251,15 @@ fn discovery_finds_pipfile_lock() {
     );
     assert_eq!(classify(Path::new("svc/pipfile.lock")), None);
 }
+
+#[test]
+fn every_prefix_of_the_fixture_reads_back_and_is_never_edited() {
+    // A cut file is what a hostile or half-written one looks like: no panic, the bytes read
+    // back, spans hold, and no edit is accepted.
+    for end in (0..=LOCK.len()).filter(|&e| LOCK.is_char_boundary(e)) {
+        let mut data = vec![0u8];
+        data.extend_from_slice(&LOCK.as_bytes()[..end]);
+        check::fuzz_input("Pipfile.lock", ManifestKind::PipfileLock, &data)
+            .unwrap_or_else(|e| panic!("cut at {end}: {e}"));
+    }
+}
