@@ -267,23 +267,29 @@ const TOOL_LOCKS: &[(&str, &str)] = &[
     ("pdm.lock", "pdm lock --update-reuse"),
 ];
 
-/// The tool lock beside a `pyproject.toml` (`uv.lock`, `poetry.lock`, `pdm.lock`), when there
-/// is one: read through the repository root, so a link out of the repository is not one.
+/// The lock file of Pipenv, which installs from a `Pipfile`, with the command that re-locks it.
+const PIPENV_LOCKS: &[(&str, &str)] = &[("Pipfile.lock", "pipenv lock")];
+
+/// The tool lock beside a `pyproject.toml` (`uv.lock`, `poetry.lock`, `pdm.lock`) or a
+/// `Pipfile` (`Pipfile.lock`), when there is one: read through the repository root, so a link
+/// out of the repository is not one.
 fn tool_lock_beside(workspace: &Workspace, manifest: &Manifest) -> Option<(PathBuf, &'static str)> {
-    if manifest.kind != crate::manifest::ManifestKind::Pyproject {
-        return None;
-    }
+    let locks = match manifest.kind {
+        crate::manifest::ManifestKind::Pyproject => TOOL_LOCKS,
+        crate::manifest::ManifestKind::Pipfile => PIPENV_LOCKS,
+        _ => return None,
+    };
     let path = manifest.source.path();
     let root = workspace.root_of(path).ok()?;
     let dir = path.parent()?;
-    TOOL_LOCKS.iter().find_map(|(name, command)| {
+    locks.iter().find_map(|(name, command)| {
         let lock = dir.join(name);
         root.resolve(&lock).ok()?;
         lock.is_file().then_some((lock, *command))
     })
 }
 
-/// An edit of a `pyproject.toml` whose tool lock repin does not re-lock yet: writing the
+/// An edit of a `pyproject.toml` or `Pipfile` whose tool lock repin does not re-lock yet: writing the
 /// manifest alone would leave the lock stale (`uv sync --locked` fails), so nothing is written
 /// and each update says what to run.
 fn blocked_by_lock(

@@ -327,7 +327,9 @@ impl Checker {
                 | ManifestDetails::Pyproject(_)
                 | ManifestDetails::UvLock(_)
                 | ManifestDetails::Pylock(_)
-                | ManifestDetails::PoetryLock(_) => None,
+                | ManifestDetails::PoetryLock(_)
+                | ManifestDetails::Pipfile(_)
+                | ManifestDetails::PipfileLock(_) => None,
             };
             let relock = match input {
                 Some(input) => format!(

@@ -185,7 +185,7 @@ pub fn python_packages<'a>(manifests: impl IntoIterator<Item = &'a Manifest>) ->
 }
 
 /// Hold back every update of the pins of a lock that only its own tool re-locks (a
-/// `pylock.toml`, by its `created-by`; a `poetry.lock`, by Poetry): repin does not run that
+/// `pylock.toml`, by its `created-by`; a `poetry.lock`, by Poetry; a `Pipfile.lock`, by Pipenv): repin does not run that
 /// tool. One note per file says so; the pins are still looked up, so `check` shows what is due
 /// and `audit` judges every one.
 fn hold_tool_lock_updates(manifests: &[&Manifest], outcome: &mut Outcome) {
@@ -197,6 +197,9 @@ fn hold_tool_lock_updates(manifests: &[&Manifest], outcome: &mut Outcome) {
                 ManifestDetails::Pylock(file) => file.relock_advice(),
                 ManifestDetails::PoetryLock(_) => {
                     crate::manifest::poetry_lock::RELOCK_ADVICE.to_owned()
+                }
+                ManifestDetails::PipfileLock(_) => {
+                    crate::manifest::pipfile_lock::RELOCK_ADVICE.to_owned()
                 }
                 _ => return None,
             };
@@ -290,7 +293,7 @@ impl Checker {
                 n => format!("{first} and {} more", n - 1),
             };
             outcome.notes.push(format!(
-                "requires-python is checked against Python {newest}, the newest stable CPython, for {files}: no Dockerfile, lock header, repin.toml or pyproject.toml says which Python installs it"
+                "requires-python is checked against Python {newest}, the newest stable CPython, for {files}: no Dockerfile, lock header, Pipfile `[requires]`, repin.toml or pyproject.toml says which Python installs it"
             ));
         }
         let ctx = Context {

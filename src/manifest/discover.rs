@@ -123,6 +123,7 @@ fn is_requirements_stem(stem: &str) -> bool {
 /// `Dockerfile-*`, `Dockerfile_*`, `*.Dockerfile`, `*.dockerfile`, and the same with
 /// `Containerfile` (none of them with a documentation, data or source extension:
 /// `Dockerfile.md`, `dockerfile_parser.py`). Pyproject: `pyproject.toml`. uv's lock: `uv.lock`.
+/// Pipenv's: `Pipfile` and `Pipfile.lock`.
 pub fn classify(path: &Path) -> Option<ManifestKind> {
     classify_at(path, path)
 }
@@ -160,6 +161,12 @@ fn classify_at(path: &Path, file: &Path) -> Option<ManifestKind> {
     }
     if super::poetry_lock::is_poetry_lock(name) {
         return Some(ManifestKind::PoetryLock);
+    }
+    if super::pipfile::is_pipfile(name) {
+        return Some(ManifestKind::Pipfile);
+    }
+    if super::pipfile_lock::is_pipfile_lock(name) {
+        return Some(ManifestKind::PipfileLock);
     }
     let in_requirements_dir = path
         .parent()
@@ -512,7 +519,8 @@ mod tests {
         assert_eq!(classify(&rye), Some(ManifestKind::Requirements));
         // Poetry's own lock, never pip's format.
         assert_eq!(classify(&poetry), Some(ManifestKind::PoetryLock));
-        assert_eq!(classify(&pipfile), None);
+        // Pipenv's lock is JSON, never pip's format: read as what it is.
+        assert_eq!(classify(&pipfile), Some(ManifestKind::PipfileLock));
         let odd = Path::new("base.image");
         assert_eq!(
             classify_given(odd, "# syntax=docker/dockerfile:1\nFROM python:3.12\n"),

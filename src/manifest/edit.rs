@@ -184,6 +184,9 @@ pub fn edit(manifest: &Manifest, requests: &[Request]) -> Result<Edited, EditErr
         super::ManifestKind::PoetryLock => {
             Some("`poetry.lock` is re-locked by Poetry, never edited line by line")
         }
+        super::ManifestKind::PipfileLock => {
+            Some("`Pipfile.lock` is re-locked by Pipenv, never edited line by line")
+        }
         _ => None,
     };
     if let (Some(why), false) = (locked_by_tool, requests.is_empty()) {

@@ -1,8 +1,9 @@
 //! Manifests: the files that hold pins, and the dependencies extracted from them.
 //!
-//! Four formats are read, each by its own lossless scanner: pip requirements files
-//! ([`requirements`]), Dockerfiles ([`dockerfile`]), `pyproject.toml` ([`pyproject`]) and
-//! `uv.lock` ([`uv_lock`]). Each produces a [`Manifest`]: the
+//! Each format is read by its own lossless scanner: pip requirements files
+//! ([`requirements`]), Dockerfiles ([`dockerfile`]), `pyproject.toml` ([`pyproject`]),
+//! `Pipfile` ([`pipfile`]) and the lock files `uv.lock`, `pylock.toml`, `poetry.lock` and
+//! `Pipfile.lock`. Each produces a [`Manifest`]: the
 //! [`SourceFile`] it was read from, and a list of [`Dependency`] values that know exactly which
 //! bytes of the file hold their current value, so an update is a splice of those bytes.
 //!
@@ -15,6 +16,8 @@ pub mod discover;
 pub mod dockerfile;
 pub mod edit;
 mod locked;
+pub mod pipfile;
+pub mod pipfile_lock;
 pub mod poetry_lock;
 pub mod pylock;
 pub mod pyproject;
@@ -48,11 +51,15 @@ pub enum ManifestKind {
     Pylock,
     /// A `poetry.lock`: every locked package, pinned; re-locked by Poetry, never edited.
     PoetryLock,
+    /// A `Pipfile` (Pipenv's manifest).
+    Pipfile,
+    /// A `Pipfile.lock`: every locked package, pinned; re-locked by Pipenv, never edited.
+    PipfileLock,
 }
 
 impl ManifestKind {
     /// The name used in output (`requirements`, `dockerfile`, `pyproject`, `uv-lock`,
-    /// `pylock`, `poetry-lock`).
+    /// `pylock`, `poetry-lock`, `pipfile`, `pipfile-lock`).
     pub fn as_str(self) -> &'static str {
         match self {
             ManifestKind::Requirements => "requirements",
@@ -61,6 +68,8 @@ impl ManifestKind {
             ManifestKind::UvLock => "uv-lock",
             ManifestKind::Pylock => "pylock",
             ManifestKind::PoetryLock => "poetry-lock",
+            ManifestKind::Pipfile => "pipfile",
+            ManifestKind::PipfileLock => "pipfile-lock",
         }
     }
 }
@@ -102,6 +111,10 @@ pub enum ManifestDetails {
     Pylock(pylock::PylockFile),
     /// A `poetry.lock`: its packages and where they install from.
     PoetryLock(poetry_lock::PoetryLockFile),
+    /// A `Pipfile`: each dependency's category, its sources and required Python.
+    Pipfile(pipfile::PipfileFile),
+    /// A `Pipfile.lock`: its packages, sources, required Python and the Pipfile's hash.
+    PipfileLock(pipfile_lock::PipfileLockFile),
 }
 
 /// What sort of thing a dependency is.
@@ -300,5 +313,7 @@ pub fn parse(source: SourceFile, kind: ManifestKind) -> Manifest {
         ManifestKind::UvLock => uv_lock::parse(source),
         ManifestKind::Pylock => pylock::parse(source),
         ManifestKind::PoetryLock => poetry_lock::parse(source),
+        ManifestKind::Pipfile => pipfile::parse(source),
+        ManifestKind::PipfileLock => pipfile_lock::parse(source),
     }
 }

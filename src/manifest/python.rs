@@ -254,6 +254,10 @@ pub enum RequirementOrigin {
     Pylock,
     /// A `[[package]]` entry of a `poetry.lock`.
     PoetryLock,
+    /// A package of a `Pipfile` category (`[packages]`, `[dev-packages]`, …).
+    Pipfile,
+    /// A package of a `Pipfile.lock` category (`default`, `develop`, …).
+    PipfileLock,
 }
 
 /// A Python requirement with the spans of its parts (all into the manifest's text).
@@ -378,7 +382,7 @@ fn is_name_char(c: char) -> bool {
 /// PEP 508's name rule (for package names and extras): letters, digits, `-`, `_`, `.`, starting
 /// and ending with a letter or digit. `pep508_rs` panics on some names that break it, so repin
 /// checks first.
-fn is_valid_name(name: &str) -> bool {
+pub(crate) fn is_valid_name(name: &str) -> bool {
     let bytes = name.as_bytes();
     !bytes.is_empty()
         && bytes[0].is_ascii_alphanumeric()

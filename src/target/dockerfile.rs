@@ -32,7 +32,9 @@ pub(super) fn stage_targets(
             | ManifestDetails::Pyproject(_)
             | ManifestDetails::UvLock(_)
             | ManifestDetails::Pylock(_)
-            | ManifestDetails::PoetryLock(_) => None,
+            | ManifestDetails::PoetryLock(_)
+            | ManifestDetails::Pipfile(_)
+            | ManifestDetails::PipfileLock(_) => None,
         })
         .collect()
 }

@@ -133,6 +133,30 @@ fn render(m: &Manifest) -> String {
                 file.lock_version, file.created_by, file.requires_python
             );
         }
+        ManifestDetails::Pipfile(file) => {
+            for source in &file.sources {
+                let _ = writeln!(
+                    out,
+                    "source: {:?} verify_ssl={} at {}",
+                    source.name,
+                    source.verify_ssl,
+                    quoted(m, source.span)
+                );
+            }
+            if let Some((written, span)) = &file.python {
+                let _ = writeln!(out, "python: `{written}` at {}", quoted(m, *span));
+            }
+            let _ = writeln!(out, "categories: {:?}", file.categories);
+        }
+        ManifestDetails::PipfileLock(file) => {
+            let _ = writeln!(
+                out,
+                "pipfile hash: {:?}, python: {:?}, sources: {}",
+                file.pipfile_hash,
+                file.python.as_ref().map(|(p, _)| p),
+                file.sources.len()
+            );
+        }
     }
     for d in &m.dependencies {
         let p = m.source.position(d.span.start);

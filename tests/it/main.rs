@@ -26,6 +26,7 @@ mod image_cve_e2e;
 mod lock_e2e;
 mod lock_oracle;
 mod lock_ranges;
+mod pipfile_e2e;
 mod poetry_lock_e2e;
 mod poetry_pyproject_e2e;
 mod pr_e2e;

@@ -46,7 +46,9 @@ fn details(manifest: &Manifest) -> Option<&RequirementsFile> {
         | ManifestDetails::Pyproject(_)
         | ManifestDetails::UvLock(_)
         | ManifestDetails::Pylock(_)
-        | ManifestDetails::PoetryLock(_) => None,
+        | ManifestDetails::PoetryLock(_)
+        | ManifestDetails::Pipfile(_)
+        | ManifestDetails::PipfileLock(_) => None,
     }
 }
 
