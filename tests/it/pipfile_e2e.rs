@@ -142,25 +142,10 @@ fn repin(args: &[&str], dir: &Path) -> (String, String, Option<i32>) {
 /// The `name version` pins of every category of a `Pipfile.lock`, as Python's `json` reads
 /// them, sorted.
 fn json_pins(lock: &Path) -> Vec<String> {
-    let python = support::pypiserver::python();
-    let out = Command::new(&python)
-        .args([
-            "-c",
-            "import json, sys; d = json.load(open(sys.argv[1])); print('\\n'.join(sorted(n + ' ' + p['version'].lstrip('=') for c, ps in d.items() if c != '_meta' for n, p in ps.items())))",
-        ])
-        .arg(lock)
-        .output()
-        .unwrap_or_else(|e| panic!("{python} does not run ({e}): set REPIN_PYTHON"));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(str::to_owned)
-        .collect()
+    support::lock_oracles::python_lines(
+        "import json, sys; d = json.load(open(sys.argv[1])); print('\\n'.join(sorted(n + ' ' + p['version'].lstrip('=') for c, ps in d.items() if c != '_meta' for n, p in ps.items())))",
+        &[lock.as_os_str()],
+    )
 }
 
 #[test]

@@ -9,16 +9,23 @@ use serde_json::Value;
 /// The `name version` of every entry of the array of tables `table` of the TOML file `lock`,
 /// as Python's `tomllib` reads them, sorted.
 pub fn tomllib_pins(lock: &Path, table: &str) -> Vec<String> {
-    let python = std::env::var("REPIN_PYTHON").unwrap_or_else(|_| "python3".into());
+    python_lines(
+        "import sys, tomllib; d = tomllib.load(open(sys.argv[1], 'rb')); print('\\n'.join(sorted(p['name'] + ' ' + p['version'] for p in d[sys.argv[2]])))",
+        &[lock.as_os_str(), table.as_ref()],
+    )
+}
+
+/// The lines Python's `script` prints for `args` (the test's Python, `REPIN_PYTHON`), failing
+/// the test when it does not run.
+pub fn python_lines(script: &str, args: &[&std::ffi::OsStr]) -> Vec<String> {
+    let python = crate::support::pypiserver::python();
     let out = Command::new(&python)
-        .args([
-            "-c",
-            "import sys, tomllib; d = tomllib.load(open(sys.argv[1], 'rb')); print('\\n'.join(sorted(p['name'] + ' ' + p['version'] for p in d[sys.argv[2]])))",
-        ])
-        .arg(lock)
-        .arg(table)
+        .args(["-c", script])
+        .args(args)
         .output()
-        .unwrap_or_else(|e| panic!("{python} does not run ({e}): set REPIN_PYTHON to a Python 3.11+"));
+        .unwrap_or_else(|e| {
+            panic!("{python} does not run ({e}): set REPIN_PYTHON to a Python 3.11+")
+        });
     assert!(
         out.status.success(),
         "{}",
