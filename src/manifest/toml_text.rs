@@ -1,9 +1,33 @@
 //! Places and plain values in a TOML document read with `toml_edit`, shared by the readers of
-//! TOML lock files (`uv.lock`, `pylock.toml`).
+//! TOML manifests and lock files (`pyproject.toml`, `Pipfile`, `uv.lock`, `pylock.toml`,
+//! `poetry.lock`).
 
-use toml_edit::{Item, TableLike, Value};
+use toml_edit::{Document, Item, TableLike, Value};
 
-use crate::text::{SourceFile, Span};
+use crate::text::{Diagnostic, SourceFile, Span};
+
+/// Parse `source` as TOML; text that is not is one diagnostic in `diagnostics`, at the
+/// parser's place, and `None`.
+pub fn parse<'a>(
+    source: &'a SourceFile,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Document<&'a str>> {
+    Document::parse(source.text())
+        .map_err(|error| diagnostics.push(error_diagnostic(source, &error)))
+        .ok()
+}
+
+/// The span of a TOML error, at least one byte wide where the text has one.
+fn error_diagnostic(source: &SourceFile, error: &toml_edit::TomlError) -> Diagnostic {
+    let len = source.text().len();
+    let range = error.span().unwrap_or(0..0);
+    let start = range.start.min(len);
+    let end = range.end.clamp(start, len);
+    // The parser's message is several lines (position, snippet, explanation): the first
+    // meaningful line that is not its own snippet explains it.
+    let message = error.message().trim().to_owned();
+    Diagnostic::error(source, Span::new(start, end), "Not valid TOML").caused_by(message)
+}
 
 /// The span of `item` in `source`, clamped to the text (the whole file's start when the parser
 /// kept none).

@@ -18,7 +18,7 @@
 mod tests;
 
 use serde::Serialize;
-use toml_edit::{Document, Item, TableLike, Value};
+use toml_edit::{Item, TableLike, Value};
 
 use super::python::{self, IndexOptions, RequirementOrigin};
 use super::{Dependency, Manifest, ManifestDetails, ManifestKind, SkipReason};
@@ -196,13 +196,8 @@ struct Entry<'t> {
 
 impl Parser<'_> {
     fn run(&mut self) {
-        let document = match Document::parse(self.source.text()) {
-            Ok(document) => document,
-            Err(error) => {
-                self.diagnostics
-                    .push(super::pyproject::toml_error_diagnostic(self.source, &error));
-                return;
-            }
+        let Some(document) = super::toml_text::parse(self.source, &mut self.diagnostics) else {
+            return;
         };
         let root = document.as_table();
         self.sources(root.get("source"));

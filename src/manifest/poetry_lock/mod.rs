@@ -24,7 +24,7 @@ use std::str::FromStr;
 
 use pep440_rs::Version;
 use serde::Serialize;
-use toml_edit::{Document, Item, TableLike};
+use toml_edit::{Item, TableLike};
 
 use super::python::RequirementOrigin;
 use super::toml_text::{span_of, tables_of, text_span};
@@ -135,13 +135,8 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn run(&mut self) {
-        let document = match Document::parse(self.source.text()) {
-            Ok(document) => document,
-            Err(error) => {
-                self.diagnostics
-                    .push(super::pyproject::toml_error_diagnostic(self.source, &error));
-                return;
-            }
+        let Some(document) = super::toml_text::parse(self.source, &mut self.diagnostics) else {
+            return;
         };
         let root = document.as_table();
         match root.get("metadata").and_then(Item::as_table_like) {

@@ -20,7 +20,7 @@ pub use poetry::{PoetrySource, Priority};
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use toml_edit::{Document, Item, Table, Value};
+use toml_edit::{Item, Table, Value};
 
 use super::python::{self, IndexOptions, RequirementOrigin};
 use super::{Dependency, Manifest, ManifestDetails, ManifestKind, SkipReason};
@@ -244,21 +244,6 @@ pub fn parse(source: SourceFile) -> Manifest {
     }
 }
 
-/// The span of a TOML error, at least one byte wide where the text has one.
-pub(crate) fn toml_error_diagnostic(
-    source: &SourceFile,
-    error: &toml_edit::TomlError,
-) -> Diagnostic {
-    let len = source.text().len();
-    let range = error.span().unwrap_or(0..0);
-    let start = range.start.min(len);
-    let end = range.end.clamp(start, len);
-    // The parser's message is several lines (position, snippet, explanation): the first
-    // meaningful line that is not its own snippet explains it.
-    let message = error.message().trim().to_owned();
-    Diagnostic::error(source, Span::new(start, end), "Not valid TOML").caused_by(message)
-}
-
 struct Parser<'a> {
     source: &'a SourceFile,
     file: PyprojectFile,
@@ -270,14 +255,8 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn run(&mut self) {
-        let text = self.source.text();
-        let document = match Document::parse(text) {
-            Ok(document) => document,
-            Err(error) => {
-                self.diagnostics
-                    .push(toml_error_diagnostic(self.source, &error));
-                return;
-            }
+        let Some(document) = super::toml_text::parse(self.source, &mut self.diagnostics) else {
+            return;
         };
         let root = document.as_table();
         // Sources first: they decide which of the project's requirements are skipped.

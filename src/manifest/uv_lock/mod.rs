@@ -25,7 +25,7 @@ use std::str::FromStr;
 
 use pep440_rs::Version;
 use serde::Serialize;
-use toml_edit::{Document, Item, TableLike};
+use toml_edit::{Item, TableLike};
 
 use super::python::RequirementOrigin;
 use super::toml_text::{self, strings, tables_of};
@@ -217,14 +217,8 @@ struct EntryError {
 
 impl Parser<'_> {
     fn run(&mut self) {
-        let text = self.source.text();
-        let document = match Document::parse(text) {
-            Ok(document) => document,
-            Err(error) => {
-                self.diagnostics
-                    .push(super::pyproject::toml_error_diagnostic(self.source, &error));
-                return;
-            }
+        let Some(document) = super::toml_text::parse(self.source, &mut self.diagnostics) else {
+            return;
         };
         let root = document.as_table();
         match root.get("version") {
