@@ -254,6 +254,25 @@ macro_rules! each_db {
     };
 }
 
+/// A `repin_budgets` row (installation, remaining, quota, reset_at, requests), from either
+/// database.
+fn budget_of<R: Row>(row: &R) -> Result<Budget, QueueError>
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let fail = || query_error("read a GitHub API budget");
+    Ok(Budget {
+        installation: row.try_get(0).map_err(fail())?,
+        remaining: row.try_get(1).map_err(fail())?,
+        quota: row.try_get(2).map_err(fail())?,
+        reset_at: row.try_get(3).map_err(fail())?,
+        requests: row.try_get(4).map_err(fail())?,
+    })
+}
+
 /// The URL with its password hidden.
 fn shown(url: &str) -> String {
     crate::vocab::redact::text(url)
@@ -612,6 +631,20 @@ impl Queue {
         })
     }
 
+    /// The budget of `installation`, when its runs reported one.
+    pub async fn budget(&self, installation: &str) -> Result<Option<Budget>, QueueError> {
+        each_db!(&self.db, |pool, sql| {
+            let row = sqlx::query(&sql(
+                "SELECT installation, remaining, quota, reset_at, requests FROM repin_budgets WHERE installation = $1",
+            ))
+            .bind(installation)
+            .fetch_optional(pool)
+            .await
+            .map_err(query_error("read a GitHub API budget"))?;
+            row.as_ref().map(budget_of).transpose()
+        })
+    }
+
     /// Every installation's budget, by name.
     pub async fn budgets(&self) -> Result<Vec<Budget>, QueueError> {
         each_db!(&self.db, |pool, sql| {
@@ -621,18 +654,7 @@ impl Queue {
             .fetch_all(pool)
             .await
             .map_err(query_error("read the GitHub API budgets"))?;
-            rows.iter()
-                .map(|row| {
-                    let fail = || query_error("read the GitHub API budgets");
-                    Ok(Budget {
-                        installation: row.try_get(0).map_err(fail())?,
-                        remaining: row.try_get(1).map_err(fail())?,
-                        quota: row.try_get(2).map_err(fail())?,
-                        reset_at: row.try_get(3).map_err(fail())?,
-                        requests: row.try_get(4).map_err(fail())?,
-                    })
-                })
-                .collect()
+            rows.iter().map(budget_of).collect()
         })
     }
 

@@ -319,6 +319,11 @@ async fn budgets_add_up_and_deferred_jobs_wait_their_time() {
             requests: 10,
         }]
     );
+    assert_eq!(
+        queue.budget("installation 42").await.unwrap().as_ref(),
+        budgets.first()
+    );
+    assert_eq!(queue.budget("token").await.unwrap(), None);
     assert_eq!(budgets[0].spent_until(200, 1_000), Some(2_000_000));
     assert_eq!(budgets[0].spent_until(100, 1_000), None);
     assert_eq!(

@@ -752,10 +752,11 @@ fn budget_key(installation: Option<u64>) -> String {
 /// it is. A database that does not answer spends nothing: the run's own rate-limit waits
 /// still hold.
 async fn spent_until(shared: &Shared, installation: &str, reserve: u64) -> Option<i64> {
-    let budgets = shared.queue.budgets().await.ok()?;
-    budgets
-        .iter()
-        .find(|b| b.installation == installation)?
+    shared
+        .queue
+        .budget(installation)
+        .await
+        .ok()??
         .spent_until(reserve, crate::queue::now())
 }
 
