@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::style::{self, paint};
 use super::{CliError, EXIT_ERROR, EXIT_FOUND, EXIT_OK, Format, count, print_error, shown, tidy};
-use crate::apply::{self, EditFailure, FileEdit};
+use crate::apply::{self, EditFailure};
 use crate::decide::Update;
 use crate::lookup::{Checker, Finding};
 use crate::manifest::workspace::Workspace;
@@ -78,22 +78,12 @@ impl From<KindArg> for UpdateKind {
 }
 
 impl Selection {
-    /// Whether a dependency named `name` is selected by `--only`.
-    pub fn names(&self, name: &str) -> bool {
-        self.only.is_empty()
-            || self.only.iter().any(|o| {
-                o == name || crate::vocab::normalize_name(o) == crate::vocab::normalize_name(name)
-            })
-    }
-
-    /// Whether an update of a dependency named `name` is selected.
-    pub fn takes(&self, name: &str, update: &Update) -> bool {
-        self.names(name)
-            && (self.kinds.is_empty()
-                || self
-                    .kinds
-                    .iter()
-                    .any(|k| UpdateKind::from(*k) == update.kind))
+    /// The selection as the jobs take it.
+    pub fn to_run(&self) -> crate::run::Selection {
+        crate::run::Selection {
+            only: self.only.clone(),
+            kinds: self.kinds.iter().map(|k| UpdateKind::from(*k)).collect(),
+        }
     }
 }
 
@@ -883,31 +873,10 @@ pub(super) fn report_to_actions(run: &Run) -> std::io::Result<()> {
     )
 }
 
-/// Keep only what `selection` asks for: the selected updates, and with `--only` only the
-/// dependencies named.
-fn select(run: &mut Run, selection: &Selection) {
-    let workspace = &run.workspace;
-    let name = |file: &Path, index: usize| {
-        workspace
-            .dependency(file, index)
-            .map_or(String::new(), |(_, d)| d.name.clone())
-    };
-    run.outcome.findings.retain_mut(|f| {
-        let dependency = name(&f.file, f.index);
-        f.decision
-            .updates
-            .retain(|u| selection.takes(&dependency, u));
-        selection.names(&dependency)
-    });
-    run.outcome
-        .failures
-        .retain(|f| selection.names(&name(&f.file, f.index)));
-}
-
 /// Run `repin check`.
 pub fn check(args: &CheckArgs) -> Result<u8, CliError> {
     let mut run = run(&args.lookup)?;
-    select(&mut run, &args.selection);
+    crate::run::select::select(&mut run, &args.selection.to_run());
     print_diagnostics(&run.workspace);
     let (edits, edit_failures) = if args.diff {
         apply::plan_edits(&run.workspace, &run.outcome.findings, &|_, _| true)
@@ -969,266 +938,43 @@ pub fn check(args: &CheckArgs) -> Result<u8, CliError> {
     )
 }
 
-/// Several re-locks of one file chosen at once become one: each of them gets the re-lock that
-/// takes them all (the file is replaced once). They are the file's own pin updates and the
-/// companions of updates of its `.in` (re-locked with them). When they cannot be combined, each
-/// stays its own and the first one is written, the others failing with why.
-///
-/// Returns a note for each pin update superseded by an update of its `.in`.
-fn combine_relocks(
-    runtime: &tokio::runtime::Runtime,
-    run: &mut Run,
-    selection: &Selection,
-) -> Vec<String> {
-    /// The chosen updates that re-lock one file: its own, and those whose companion it is.
-    #[derive(Default)]
-    struct Writers {
-        own: Vec<(usize, usize)>,
-        inputs: Vec<(usize, usize)>,
-    }
-    let mut by_file: BTreeMap<PathBuf, Writers> = BTreeMap::new();
-    for (f, finding) in run.outcome.findings.iter().enumerate() {
-        let name = run
-            .workspace
-            .dependency(&finding.file, finding.index)
-            .map_or("", |(_, d)| d.name.as_str());
-        let Some(u) = finding
-            .decision
-            .updates
-            .iter()
-            .position(|u| selection.takes(name, u))
-        else {
-            continue;
-        };
-        let update = &finding.decision.updates[u];
-        if update.kind == UpdateKind::Lock {
-            by_file
-                .entry(finding.file.clone())
-                .or_default()
-                .own
-                .push((f, u));
-        }
-        for companion in &update.companions {
-            by_file
-                .entry(companion.file.clone())
-                .or_default()
-                .inputs
-                .push((f, u));
-        }
-    }
-    let mut superseded: Vec<(usize, usize, PathBuf)> = Vec::new();
-    for (file, writers) in by_file
-        .into_iter()
-        .filter(|(_, w)| w.own.len() + w.inputs.len() > 1)
-    {
-        // The lock's own chosen updates, as `combined_relock` takes them.
-        let updates_of = |pairs: &[(usize, usize)]| -> Vec<(usize, &Update)> {
-            pairs
-                .iter()
-                .map(|&(f, u)| {
-                    let finding = &run.outcome.findings[f];
-                    (finding.index, &finding.decision.updates[u])
-                })
-                .collect()
-        };
-        let updates = updates_of(&writers.own);
-        let inputs: Vec<(&crate::manifest::Manifest, usize, &Update)> = writers
-            .inputs
-            .iter()
-            .filter_map(|&(f, u)| {
-                let finding = &run.outcome.findings[f];
-                let (manifest, _) = run.workspace.dependency(&finding.file, finding.index)?;
-                Some((manifest, finding.index, &finding.decision.updates[u]))
-            })
-            .collect();
-        let mut combined =
-            runtime.block_on(
-                run.checker
-                    .combined_relock(&run.outcome, &file, &updates, &inputs),
-            );
-        // A pin update of a package whose `.in` requirement is updated too is superseded by
-        // it when the two do not fit together (the lock's `flask 2.3.3` and the `.in`'s
-        // `flask>=3.1.3,<4`): the `.in`'s update moves the package in the lock.
-        let mut own = writers.own.clone();
-        if combined.is_err() && !inputs.is_empty() {
-            let edited: Vec<String> = inputs
-                .iter()
-                .filter_map(|(m, i, _)| m.dependencies.get(*i))
-                .map(|d| crate::vocab::normalize_name(&d.name))
-                .collect();
-            let package = |f: usize| {
-                let finding = &run.outcome.findings[f];
-                run.workspace
-                    .dependency(&finding.file, finding.index)
-                    .map(|(_, d)| crate::vocab::normalize_name(&d.name))
-            };
-            // (finding, update) pairs: those the `.in` passes over, and those kept.
-            type Pairs = Vec<(usize, usize)>;
-            let (passed, kept): (Pairs, Pairs) = writers
-                .own
-                .iter()
-                .partition(|&&(f, _)| package(f).is_some_and(|p| edited.contains(&p)));
-            if !passed.is_empty() {
-                let updates = updates_of(&kept);
-                let retried = runtime.block_on(run.checker.combined_relock(
-                    &run.outcome,
-                    &file,
-                    &updates,
-                    &inputs,
-                ));
-                if retried.is_ok() {
-                    combined = retried;
-                    own = kept;
-                    superseded.extend(passed.into_iter().map(|(f, u)| (f, u, file.clone())));
-                }
-            }
-        }
-        match combined {
-            Ok(relock) => {
-                for (f, u) in own {
-                    run.outcome.findings[f].decision.updates[u].change =
-                        crate::manifest::edit::Change::Relock(Box::new(relock.clone()));
-                }
-                for (f, u) in writers.inputs {
-                    let update = &mut run.outcome.findings[f].decision.updates[u];
-                    for companion in update.companions.iter_mut().filter(|c| c.file == file) {
-                        companion.relock = relock.clone();
-                    }
-                }
-            }
-            Err(why) => run.outcome.warnings.push(format!(
-                "{}: its re-locks could not be combined into one, so only the first is written: {}",
-                shown(&file),
-                crate::error::chain(&why)
-            )),
-        }
-    }
-    // Last first, so removing an update keeps the indexes of the others valid.
-    superseded.sort();
-    let mut notes = Vec::new();
-    for (f, u, file) in superseded.into_iter().rev() {
-        let finding = &mut run.outcome.findings[f];
-        let update = finding.decision.updates.remove(u);
-        let name = run
-            .workspace
-            .dependency(&finding.file, finding.index)
-            .map_or("", |(_, d)| d.name.as_str());
-        notes.push(format!(
-            "{}: {name} {} ({}) is not taken: the update of its `.in` moves {name} in it instead",
-            shown(&file),
-            update.proposed,
-            update.kind
-        ));
-    }
-    notes
-}
-
 /// Run `repin apply`.
 pub fn apply(args: &ApplyArgs) -> Result<u8, CliError> {
     let runtime = runtime()?;
     let mut run = run_on(&runtime, &args.lookup, false)?;
-    let superseded = combine_relocks(&runtime, &mut run, &args.selection);
+    let applied = crate::run::apply::apply(&runtime, &mut run, &args.selection.to_run());
     print_diagnostics(&run.workspace);
-    let name_of = |finding: &Finding| {
-        run.workspace
-            .dependency(&finding.file, finding.index)
-            .map_or("", |(_, d)| d.name.as_str())
-    };
-    let choose =
-        |finding: &Finding, update: &Update| args.selection.takes(name_of(finding), update);
-    let (edits, mut failures): (Vec<FileEdit>, Vec<EditFailure>) =
-        apply::plan_edits(&run.workspace, &run.outcome.findings, &choose);
     let mut out = anstream::stdout().lock();
-    let mut written = 0;
-    let mut also_due = superseded;
-    // An update and the locks re-locked with it are written together or not at all.
-    for group in apply::groups(&edits) {
-        let together: Vec<&FileEdit> = group.iter().map(|&i| &edits[i]).collect();
-        if let Err(error) = apply::write_together(&together, &run.workspace) {
-            let message = crate::error::chain(&error);
-            for edit in &together {
-                failures.push(EditFailure {
-                    path: edit.path.clone(),
-                    index: 0,
-                    message: if together.len() > 1 {
-                        format!(
-                            "{}: not written, with the files that go with it: {message}",
-                            shown(&edit.path)
-                        )
-                    } else {
-                        message.clone()
-                    },
-                });
-            }
-            continue;
-        }
-        for edit in together {
-            written += 1;
-            for (index, update) in &edit.applied {
-                // The name as read: a re-lock may add entries before it.
-                let name = run
-                    .workspace
-                    .dependency(&edit.path, *index)
-                    .map_or("", |(_, d)| d.name.as_str());
-                let _ = writeln!(
-                    out,
-                    "{}: {name} {} → {} ({})",
-                    shown(&edit.path),
-                    update.current,
-                    paint(style::NEW, &update.proposed),
-                    update.kind
-                );
-                for companion in &update.companions {
-                    let moves: Vec<String> = companion
-                        .relock
-                        .moved
-                        .iter()
-                        .map(|m| m.describe())
-                        .collect();
-                    let _ = writeln!(
-                        out,
-                        "{}: re-locked with it: {}",
-                        shown(&companion.file),
-                        moves.join(", ")
-                    );
-                }
-                // The other updates of this dependency (a major one after its minor one)
-                // are due from the new version on: say how to take them.
-                let finding = run
-                    .outcome
-                    .findings
-                    .iter()
-                    .find(|f| f.file == edit.path && f.index == *index);
-                for other in finding
-                    .into_iter()
-                    .flat_map(|f| &f.decision.updates)
-                    .filter(|u| u.kind != update.kind && u.proposed != update.proposed)
-                {
-                    also_due.push(format!(
-                        "{}: {name} {} ({}) is due too; `repin apply --only {name} --kind {}` takes it",
-                        shown(&edit.path),
-                        other.proposed,
-                        other.kind,
-                        other.kind
-                    ));
-                }
-            }
+    for written in &applied.written {
+        let _ = writeln!(
+            out,
+            "{}: {} {} → {} ({})",
+            shown(&written.file),
+            written.name,
+            written.current,
+            paint(style::NEW, &written.proposed),
+            written.kind
+        );
+        for (lock, moves) in &written.relocked {
+            let _ = writeln!(
+                out,
+                "{}: re-locked with it: {}",
+                shown(lock),
+                moves.join(", ")
+            );
         }
     }
     if crate::log::enabled(crate::log::Level::Info) {
-        for note in &also_due {
+        for note in &applied.notes {
             let _ = writeln!(out, "{} {note}", paint(style::DIM, "note:"));
         }
     }
-    for failure in &failures {
+    for failure in &applied.failures {
         print_error(&failure.message);
     }
     let _ = print_warnings(&mut anstream::stderr(), &run);
     for failure in &run.outcome.failures {
-        let name = run
-            .workspace
-            .dependency(&failure.file, failure.index)
-            .map_or("", |(_, d)| d.name.as_str());
+        let name = crate::run::select::dependency_name(&run, &failure.file, failure.index);
         print_error(&format!(
             "{}: {name}: {}",
             shown(&failure.file),
@@ -1238,9 +984,16 @@ pub fn apply(args: &ApplyArgs) -> Result<u8, CliError> {
     for problem in &run.outcome.hosts {
         print_error(problem);
     }
-    let _ = writeln!(out, "{}", count(written, "file updated", "files updated"));
+    let _ = writeln!(
+        out,
+        "{}",
+        count(applied.files, "file updated", "files updated")
+    );
     Ok(
-        if !failures.is_empty() || !run.outcome.failures.is_empty() || run.workspace.has_errors() {
+        if !applied.failures.is_empty()
+            || !run.outcome.failures.is_empty()
+            || run.workspace.has_errors()
+        {
             EXIT_ERROR
         } else {
             EXIT_OK

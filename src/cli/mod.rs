@@ -465,15 +465,7 @@ pub fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// A path as the user reached it, without a leading `./` (`Dockerfile`, not `./Dockerfile`):
-/// the same in every command's output.
-pub fn shown(path: &std::path::Path) -> String {
-    let text = path.display().to_string();
-    match text.strip_prefix("./") {
-        Some(rest) if !rest.is_empty() => rest.trim_start_matches('/').to_owned(),
-        _ => text,
-    }
-}
+pub use crate::text::shown;
 
 #[cfg(test)]
 mod tests {

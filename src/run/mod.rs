@@ -5,14 +5,19 @@
 //!
 //! - [`session`]: the configuration, clients and cache of a run, and its async runtime;
 //! - [`check`]: load the repository and look every dependency up (`check`, `apply`, `pr`);
+//! - [`select`]: which updates a job takes (`--only`, `--kind`);
+//! - [`apply`]: write the selected updates, with the locks re-locked with them;
 //! - [`progress`]: the lookups' status line on a terminal.
 //!
 //! The jobs' engines are still in `lookup` (lookups and decisions), `apply` (edits) and
 //! `publish` (pull requests); they move here one by one.
 
+pub mod apply;
 pub mod check;
 pub mod progress;
+pub mod select;
 pub mod session;
 
 pub use check::Run;
+pub use select::Selection;
 pub use session::{Session, SessionError, SessionOptions, runtime};

@@ -25,6 +25,16 @@ pub use repo_fs::{RepoFsError, RepoRoot};
 pub use source::{Encoding, LineEndings, SourceFile};
 pub use span::{LineIndex, Position, Span};
 
+/// A path as the user reached it, without a leading `./` (`Dockerfile`, not `./Dockerfile`):
+/// the same in every command's output.
+pub fn shown(path: &std::path::Path) -> String {
+    let text = path.display().to_string();
+    match text.strip_prefix("./") {
+        Some(rest) if !rest.is_empty() => rest.trim_start_matches('/').to_owned(),
+        _ => text,
+    }
+}
+
 /// `path:line:col` as messages name a place in a file (without a leading `./`).
 pub fn place(path: &std::path::Path, position: Position) -> String {
     let path = path.display().to_string();
