@@ -11,10 +11,7 @@ use super::check::LookupArgs;
 use super::style::{self, paint};
 use super::{CliError, EXIT_ERROR, EXIT_FOUND, EXIT_OK, shown};
 use crate::advisory::Rating;
-use crate::audit::{Inputs, Report};
-use crate::decide::{Context, Policy};
-use crate::lookup::Checker;
-use crate::manifest::workspace::Workspace;
+use crate::audit::Report;
 use crate::text::Diagnostic;
 
 /// Output formats of `repin audit`.
@@ -281,25 +278,20 @@ fn print_table(report: &Report) -> std::io::Result<()> {
 
 /// Run `repin audit`.
 pub fn run(args: &AuditArgs) -> Result<u8, CliError> {
-    // The reports first: a report that cannot be read fails before any lookup.
-    let mut reports = Vec::new();
-    for path in &args.scan_reports {
-        reports.extend(crate::scan_report::read(path)?);
-    }
-    let (checker, root) = super::check::checker(&args.lookup)?;
-    let workspace = Workspace::load(&args.lookup.paths);
+    let options = crate::run::audit::AuditOptions {
+        images: args.images,
+        scan_reports: args.scan_reports.clone(),
+    };
+    let crate::run::audit::Audited {
+        workspace,
+        root,
+        report,
+        images,
+        scan_reports: linked,
+    } = crate::run::audit::audit(&args.lookup.session_options(), &options)?;
     for diagnostic in workspace.all_diagnostics() {
         let _ = writeln!(anstream::stderr(), "{diagnostic}");
     }
-    let runtime = super::check::runtime()?;
-    let report = runtime.block_on(run_audit(&checker, &workspace))?;
-    let images = if args.images {
-        Some(runtime.block_on(checker.audit_images(&workspace, &root)))
-    } else {
-        None
-    };
-    let linked = (!args.scan_reports.is_empty())
-        .then(|| crate::scan_report::link(&reports, &workspace.manifests, images.as_ref()));
     if let Some(linked) = &linked {
         super::audit_reports::print_warnings(linked);
     }
@@ -379,42 +371,4 @@ pub fn run(args: &AuditArgs) -> Result<u8, CliError> {
             EXIT_OK
         },
     )
-}
-
-async fn run_audit(checker: &Checker, workspace: &Workspace) -> Result<Report, CliError> {
-    let names = crate::lookup::python_packages(&workspace.manifests);
-    let lookup = checker
-        .advisories(&names, checker.advisory_db.as_deref())
-        .await?;
-    // Releases for the packages that need them: ranges (what they install) and vulnerable
-    // pins (the fix version).
-    let releases = checker.releases_for(workspace, &lookup.index).await;
-    let ctx = Context {
-        now: checker.now,
-        python: None,
-    };
-    let root = workspace
-        .manifests
-        .first()
-        .and_then(|m| workspace.root_of(m.source.path()).ok())
-        .map(|r| r.path().to_path_buf())
-        .unwrap_or_default();
-    let targets = crate::target::find(workspace, &checker.config, &root, checker.now);
-    let policy = |d: &crate::manifest::Dependency, file: &Path| {
-        Policy::from_config(&checker.config, &d.name, file, None)
-    };
-    let mut report = crate::audit::audit(
-        workspace,
-        &Inputs {
-            index: &lookup.index,
-            failed: &lookup.failed,
-            releases: &releases.releases,
-            lookup_failures: &releases.failed,
-            policy: &policy,
-            ctx: &ctx,
-            targets: Some(&targets),
-        },
-    );
-    report.hosts = checker.host_problems();
-    Ok(report)
 }

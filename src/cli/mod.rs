@@ -33,18 +33,15 @@ pub enum CliError {
     /// The configuration, the clients or the runtime could not be set up.
     #[error(transparent)]
     Session(#[from] crate::run::session::SessionError),
+    /// The audit could not be made.
+    #[error(transparent)]
+    Audit(#[from] crate::run::audit::AuditJobError),
     /// `--allow-env` or `REPIN_ALLOW_ENV` is not a list of grants.
     #[error(transparent)]
     Trust(#[from] crate::registry::trust::TrustError),
     /// The configuration cannot be read or is invalid.
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
-    /// The advisories could not be had at all.
-    #[error(transparent)]
-    Advisories(#[from] crate::lookup::AdvisoryError),
-    /// A scanner report given with `--scan-report` could not be read.
-    #[error(transparent)]
-    ScanReport(#[from] crate::scan_report::ScanReportError),
     /// The report could not be written.
     #[error("Cannot write the report")]
     Write(#[source] std::io::Error),
@@ -180,10 +177,9 @@ impl crate::error::Hint for CliError {
     fn hints(&self) -> Vec<String> {
         match self {
             CliError::Session(e) => e.hints(),
+            CliError::Audit(e) => e.hints(),
             CliError::Trust(e) => e.hints(),
             CliError::Config(e) => e.hints(),
-            CliError::Advisories(e) => e.hints(),
-            CliError::ScanReport(e) => e.hints(),
             CliError::Git(e) => e.hints(),
             CliError::GitHub(e) => e.hints(),
             CliError::Serve(e) => e.hints(),

@@ -6,6 +6,7 @@
 //! - [`session`]: the configuration, clients and cache of a run, and its async runtime;
 //! - [`check`]: load the repository and look every dependency up (`check`, `apply`, `pr`);
 //! - [`select`]: which updates a job takes (`--only`, `--kind`);
+//! - [`audit`]: the vulnerable pins, base images and linked scanner reports (`audit`);
 //! - [`apply`]: write the selected updates, with the locks re-locked with them;
 //! - [`progress`]: the lookups' status line on a terminal.
 //!
@@ -13,6 +14,7 @@
 //! `publish` (pull requests); they move here one by one.
 
 pub mod apply;
+pub mod audit;
 pub mod check;
 pub mod progress;
 pub mod select;
