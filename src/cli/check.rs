@@ -191,20 +191,13 @@ pub(super) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 }
 
 fn run(args: &LookupArgs) -> Result<Run, CliError> {
-    run_on(&runtime()?, args, false)
+    run_on(&runtime()?, args)
 }
 
 /// Load the repository and look everything up on `runtime` (which the caller may go on
 /// using with the same clients).
-/// `release_links`: find the changelogs of proposed releases too (for pull requests).
-pub(super) fn run_on(
-    runtime: &tokio::runtime::Runtime,
-    args: &LookupArgs,
-    release_links: bool,
-) -> Result<Run, CliError> {
-    let purpose = crate::run::check::Purpose {
-        pull_requests: release_links,
-    };
+fn run_on(runtime: &tokio::runtime::Runtime, args: &LookupArgs) -> Result<Run, CliError> {
+    let purpose = crate::run::check::Purpose::default();
     Ok(crate::run::check::look_up(
         runtime,
         &args.session_options(),
@@ -941,7 +934,7 @@ pub fn check(args: &CheckArgs) -> Result<u8, CliError> {
 /// Run `repin apply`.
 pub fn apply(args: &ApplyArgs) -> Result<u8, CliError> {
     let runtime = runtime()?;
-    let mut run = run_on(&runtime, &args.lookup, false)?;
+    let mut run = run_on(&runtime, &args.lookup)?;
     let applied = crate::run::apply::apply(&runtime, &mut run, &args.selection.to_run());
     print_diagnostics(&run.workspace);
     let mut out = anstream::stdout().lock();

@@ -63,15 +63,9 @@ pub enum CliError {
     /// No token in the variable `--token-env` names.
     #[error("No token in `{0}`")]
     NoToken(String),
-    /// The scratch directory of `repin pr --clone` could not be made.
-    #[error("Cannot make a directory for the clone")]
-    CloneDirectory(#[source] std::io::Error),
-    /// A git operation failed.
+    /// The pull request job could not start.
     #[error(transparent)]
-    Git(#[from] crate::git::GitError),
-    /// GitHub's client could not be made, or a request failed.
-    #[error(transparent)]
-    GitHub(#[from] crate::forge::github::GitHubError),
+    Pr(#[from] crate::run::pr::PrJobError),
     /// No webhook secret in the variable `--webhook-secret-env` names.
     #[error("No webhook secret in `{0}`")]
     NoWebhookSecret(String),
@@ -180,8 +174,7 @@ impl crate::error::Hint for CliError {
             CliError::Audit(e) => e.hints(),
             CliError::Trust(e) => e.hints(),
             CliError::Config(e) => e.hints(),
-            CliError::Git(e) => e.hints(),
-            CliError::GitHub(e) => e.hints(),
+            CliError::Pr(e) => e.hints(),
             CliError::Serve(e) => e.hints(),
             CliError::Repository(e) => e.hints(),
             CliError::Indexes(e) => e.hints(),
@@ -217,7 +210,6 @@ impl crate::error::Hint for CliError {
             CliError::Write(_)
             | CliError::ActionsOutput(_)
             | CliError::UsageReport { .. }
-            | CliError::CloneDirectory(_)
             | CliError::OwnBinary(_)
             | CliError::ReadKey { .. }
             | CliError::Http(_)

@@ -1,22 +1,19 @@
 //! `repin pr`: look everything up, then open, update and close pull requests on GitHub.
 //!
-//! The work is [`crate::publish`]'s; this front end reads the arguments and the environment
+//! The work is [`crate::run::pr`]'s (and [`crate::publish`]'s); this front end reads the arguments and the environment
 //! (`GITHUB_REPOSITORY`, `GITHUB_API_URL`, `GITHUB_SERVER_URL`, the token variable), prints
 //! what was done (or, with `--dry-run`, what would be, with the diffs) and, inside GitHub
 //! Actions, writes the step outputs and the job summary.
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::Path;
 
 use super::check::{self, LookupArgs};
 use super::style::{self, paint};
 use super::{CliError, EXIT_ERROR, EXIT_OK};
-use crate::config::parse_identity;
-use crate::forge::github::{DEFAULT_API, GitHub};
-use crate::git::{Credentials, Identity, Repository};
-use crate::manifest::{Dependency, DependencyDetail};
-use crate::publish::{Job, Report, Settings, Verb};
+use crate::forge::github::{DEFAULT_API, Usage};
+use crate::publish::{Report, Verb};
+use crate::run::pr::PrOptions;
 use crate::vocab::{BranchCommand, IgnoreScope};
 
 /// Arguments of `repin pr`.
@@ -112,10 +109,6 @@ fn default_remote(repository: &str) -> String {
     format!("{}/{repository}.git", server.trim_end_matches('/'))
 }
 
-fn now() -> i64 {
-    jiff::Timestamp::now().as_second()
-}
-
 /// Run `repin pr`.
 pub fn run(args: &PrArgs) -> Result<u8, CliError> {
     if args.lookup.client.offline {
@@ -127,95 +120,26 @@ pub fn run(args: &PrArgs) -> Result<u8, CliError> {
     if token.is_none() && !args.dry_run {
         return Err(CliError::NoToken(args.token_env.clone()));
     }
-    let remote = args
-        .remote
-        .clone()
-        .unwrap_or_else(|| default_remote(&args.repo));
-    let credentials = Credentials {
-        token: token.clone(),
-    };
-    // Kept until the run ends: the clone is removed with it.
-    let mut scratch = None;
-    let (repo, lookup) = if args.clone {
-        let dir = tempfile::Builder::new()
-            .prefix("repin-clone-")
-            .tempdir()
-            .map_err(CliError::CloneDirectory)?;
-        let repo = Repository::clone(&remote, dir.path(), Some(1), &credentials)?;
-        let paths = args
-            .lookup
-            .paths
-            .iter()
-            .map(|p| dir.path().join(p))
-            .collect();
-        let lookup = LookupArgs {
-            paths,
-            ..args.lookup.clone()
-        };
-        scratch = Some(dir);
-        (repo, lookup)
-    } else {
-        let first = args
-            .lookup
-            .paths
-            .first()
-            .map_or_else(|| Path::new("."), |p| p.as_path());
-        let repo = Repository::open(first)?;
-        (repo, args.lookup.clone())
-    };
-    let runtime = check::runtime()?;
-    let run = check::run_on(&runtime, &lookup, true)?;
-    check::print_diagnostics(&run.workspace);
-    let github = GitHub::new(
-        run.checker.pypi.http().clone(),
-        &args.api_url,
-        &args.repo,
-        token.clone(),
-    )?;
-    let identity = match &run.checker.config.config.pull_requests.author {
-        Some(author) => {
-            let (name, email) = parse_identity(author.get_ref())
-                .expect("the configuration checked the author's form");
-            Identity { name, email }
-        }
-        None => Identity::default(),
-    };
-    let settings = Settings {
-        remote,
+    let options = PrOptions {
+        session: args.lookup.session_options(),
+        repository: args.repo.clone(),
+        api_url: args.api_url.clone(),
+        token,
+        remote: args
+            .remote
+            .clone()
+            .unwrap_or_else(|| default_remote(&args.repo)),
         base: args.base.clone(),
-        credentials,
-        identity,
         dry_run: args.dry_run,
-        now: now(),
+        clone: args.clone,
         commands: args.commands(),
     };
-    let pypi_is_default = |file: &Path, dependency: &Dependency| -> bool {
-        let DependencyDetail::Python(python) = &dependency.detail else {
-            return false;
-        };
-        run.checker
-            .indexes
-            .indexes(&python.index, Some(file))
-            .is_ok_and(|indexes| {
-                !indexes.is_empty()
-                    && indexes
-                        .iter()
-                        .all(|i| i.url.to_string().starts_with("https://pypi.org/"))
-            })
-    };
-    let job = Job {
-        github: &github,
-        repo: &repo,
-        workspace: &run.workspace,
-        outcome: &run.outcome,
-        config: &run.checker.config,
-        settings: &settings,
-        pypi_is_default: &pypi_is_default,
-    };
-    let report = runtime.block_on(job.run());
-    report_usage(&github);
-    print_report(&args.repo, &report, args.dry_run).map_err(CliError::Write)?;
-    let _ = check::print_warnings(&mut anstream::stderr(), &run);
+    let published = crate::run::pr::pull_requests(&options)?;
+    let (run, report) = (&published.run, &published.report);
+    check::print_diagnostics(&run.workspace);
+    report_usage(&published.usage);
+    print_report(&args.repo, report, args.dry_run).map_err(CliError::Write)?;
+    let _ = check::print_warnings(&mut anstream::stderr(), run);
     for failure in &run.outcome.failures {
         super::print_error(&format!(
             "{}: {}",
@@ -227,23 +151,22 @@ pub fn run(args: &PrArgs) -> Result<u8, CliError> {
         super::print_error(problem);
     }
     if crate::action::is_github_actions() {
-        if let Err(error) = report_to_actions(&run, &report, args.dry_run) {
+        if let Err(error) = report_to_actions(run, report, args.dry_run) {
             super::print_warning(&CliError::ActionsOutput(error));
         }
     }
     let failed =
         report.has_failures() || !run.outcome.failures.is_empty() || run.workspace.has_errors();
-    drop(scratch);
     Ok(if failed { EXIT_ERROR } else { EXIT_OK })
 }
 
 /// Write what the run asked of GitHub (requests, rate limit left) where `repin serve` asked
 /// for it. A failure loses a metric, not the run.
-fn report_usage(github: &GitHub) {
+fn report_usage(usage: &Usage) {
     let Some(path) = std::env::var_os(crate::forge::github::USAGE_FILE_ENV) else {
         return;
     };
-    let json = serde_json::to_vec(&github.usage()).unwrap_or_default();
+    let json = serde_json::to_vec(usage).unwrap_or_default();
     let path = std::path::PathBuf::from(path);
     if let Err(source) =
         crate::text::atomic::write(&path, &json, crate::text::atomic::Durability::Cache)

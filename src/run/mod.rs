@@ -8,6 +8,7 @@
 //! - [`select`]: which updates a job takes (`--only`, `--kind`);
 //! - [`audit`]: the vulnerable pins, base images and linked scanner reports (`audit`);
 //! - [`apply`]: write the selected updates, with the locks re-locked with them;
+//! - [`pr`]: open, update and close the pull requests of the updates due;
 //! - [`progress`]: the lookups' status line on a terminal.
 //!
 //! The jobs' engines are still in `lookup` (lookups and decisions), `apply` (edits) and
@@ -16,6 +17,7 @@
 pub mod apply;
 pub mod audit;
 pub mod check;
+pub mod pr;
 pub mod progress;
 pub mod select;
 pub mod session;
