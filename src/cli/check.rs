@@ -10,9 +10,9 @@ use super::style::{self, paint};
 use super::{CliError, EXIT_ERROR, EXIT_FOUND, EXIT_OK, Format, count, print_error, shown, tidy};
 use crate::apply::{self, EditFailure};
 use crate::decide::Update;
-use crate::lookup::{Checker, Finding};
+use crate::lookup::Finding;
 use crate::manifest::workspace::Workspace;
-use crate::run::{Session, SessionOptions};
+use crate::run::SessionOptions;
 use crate::versioning::UpdateKind;
 
 /// Options shared by every command that looks things up.
@@ -177,12 +177,6 @@ impl LookupArgs {
             advisory_db: self.advisory_db.clone(),
         }
     }
-}
-
-/// The configuration and clients of a run, and the repository root.
-pub(super) fn checker(args: &LookupArgs) -> Result<(Checker, PathBuf), CliError> {
-    let session = Session::open(&args.session_options())?;
-    Ok((session.checker, session.root))
 }
 
 /// The async runtime of a command.

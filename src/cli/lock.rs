@@ -1,20 +1,15 @@
-//! `repin lock IN [-o OUT]`: resolve a `.in` into a pinned, hashed requirements file.
+//! `repin lock IN [-o OUT]`: resolve a `.in` into a pinned, hashed requirements file (the job is
+//! [`crate::run::lock`]'s; this front end reads the arguments and shows what it did).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
-
-use pep508_rs::PackageName;
 
 use super::check::LookupArgs;
 use super::style::{self, paint};
 use super::{CliError, EXIT_OK};
-use crate::lock::pypi::PypiSource;
-use crate::lock::{Header, Request, Resolution, Target, input};
-use crate::manifest::workspace::Workspace;
-use crate::manifest::{Manifest, ManifestKind};
-use crate::registry::pypi::Refresh;
-use crate::text::RepoRoot;
+use crate::lock::{Header, Resolution, input};
+use crate::manifest::Manifest;
+use crate::run::lock::{LockJobError, LockOptions, lock};
 
 /// Arguments of `repin lock`.
 #[derive(Debug, clap::Args)]
@@ -45,7 +40,62 @@ pub struct LockArgs {
 
 /// Run `repin lock`.
 pub fn run(args: &LockArgs) -> Result<u8, CliError> {
-    lock(args)?;
+    let options = LockOptions {
+        session: LookupArgs {
+            paths: Vec::new(),
+            client: args.client.clone(),
+            advisory_db: None,
+        }
+        .session_options(),
+        input: args.input.clone(),
+        output: output_path(args),
+        python: args.python.clone(),
+        upgrade: args.upgrade,
+        upgrade_packages: args.upgrade_packages.clone(),
+        pre: args.pre,
+    };
+    let mut err = anstream::stderr().lock();
+    let locked = match lock(&options) {
+        Ok(locked) => locked,
+        Err(LockJobError::InputErrors { path, diagnostics }) => {
+            for diagnostic in &diagnostics {
+                let _ = writeln!(err, "{diagnostic}");
+            }
+            return Err(LockJobError::InputErrors {
+                path,
+                diagnostics: Vec::new(),
+            }
+            .into());
+        }
+        Err(error) => return Err(error.into()),
+    };
+    for diagnostic in &locked.diagnostics {
+        let _ = writeln!(err, "{diagnostic}");
+    }
+    if crate::log::enabled(crate::log::Level::Info) {
+        for note in &locked.notes {
+            let _ = writeln!(err, "{} {note}", paint(style::SKIPPED, "note:"));
+        }
+    }
+    if crate::log::enabled(crate::log::Level::Warn) {
+        for warning in &locked.warnings {
+            let _ = writeln!(err, "{} {warning}", paint(style::SKIPPED, "warning:"));
+        }
+    }
+    if options.to_stdout() {
+        let mut out = std::io::stdout().lock();
+        out.write_all(locked.text.as_bytes())
+            .and_then(|()| out.flush())
+            .map_err(CliError::PrintLock)?;
+    }
+    summary(
+        &mut err,
+        &locked.resolution,
+        locked.existing.as_ref(),
+        &locked.header,
+        &options.output,
+        (options.to_stdout(), locked.rewritten),
+    );
     Ok(EXIT_OK)
 }
 
@@ -63,263 +113,6 @@ fn output_path(args: &LockArgs) -> PathBuf {
             PathBuf::from(name)
         }
     }
-}
-
-/// The repository the input belongs to: the nearest directory above it with `.git` or a
-/// repin configuration, else the input's own directory.
-fn repository_root(input: &Path) -> PathBuf {
-    let dir = match input.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let absolute = std::path::absolute(&dir).unwrap_or_else(|_| dir.clone());
-    absolute
-        .ancestors()
-        .find(|a| {
-            a.join(".git").exists()
-                || a.join("repin.toml").is_file()
-                || a.join(".github/repin.toml").is_file()
-        })
-        .map_or(dir, Path::to_path_buf)
-}
-
-fn lock(args: &LockArgs) -> Result<(), CliError> {
-    let output = output_path(args);
-    let to_stdout = output.as_os_str() == "-";
-    let root = repository_root(&args.input);
-    let lookup = LookupArgs {
-        paths: vec![root.clone()],
-        client: args.client.clone(),
-        advisory_db: None,
-    };
-    let (checker, _) = super::check::checker(&lookup)?;
-
-    if !args.input.is_file() {
-        return Err(CliError::NoInput(args.input.clone()));
-    }
-    // The lock is written inside the repository of its input, and only over a regular file
-    // (or a link to one inside it): checked before resolving, so a refused output costs nothing.
-    let repo = RepoRoot::of(&args.input)?;
-    if !to_stdout {
-        repo.writable(&output)
-            .map_err(|source| CliError::LockOutput {
-                path: output.clone(),
-                source,
-            })?;
-    }
-    let workspace = Workspace::load(std::slice::from_ref(&args.input));
-    if let Some(manifest) = workspace
-        .manifests
-        .iter()
-        .find(|m| m.kind != ManifestKind::Requirements)
-    {
-        let what = match manifest.kind {
-            ManifestKind::Dockerfile => "a Dockerfile",
-            _ => "not a requirements file",
-        };
-        return Err(CliError::NotRequirements {
-            path: args.input.clone(),
-            what,
-        });
-    }
-    let mut had_error = false;
-    for diagnostic in workspace.all_diagnostics() {
-        had_error |= diagnostic.is_error();
-        let _ = writeln!(anstream::stderr(), "{diagnostic}");
-    }
-    if had_error {
-        return Err(CliError::InputErrors(args.input.clone()));
-    }
-    let base = args
-        .input
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
-    let input = input::read(&workspace, &args.input, &base).map_err(CliError::lock)?;
-
-    let file_target = file_target(args, &root, &checker, &output);
-    let python = python_version(args, file_target.as_ref())?;
-    let target = Target::linux_x86_64(&python).map_err(CliError::Target)?;
-
-    // The existing lock: its versions are kept while they fit, unless upgrading.
-    let existing = (!to_stdout)
-        .then(|| repo.read_source(&output).ok())
-        .flatten()
-        .map(|source| crate::manifest::parse(source, ManifestKind::Requirements));
-    let mut preferences = match (&existing, args.upgrade) {
-        (Some(lock), false) => input::preferences(lock),
-        _ => Default::default(),
-    };
-    for name in &args.upgrade_packages {
-        let name = PackageName::from_str(name).map_err(|reason| CliError::PackageName {
-            name: name.clone(),
-            reason,
-        })?;
-        preferences.remove(&name);
-    }
-
-    let indexes = checker.indexes.indexes(&input.options, Some(&args.input))?;
-    if indexes.is_empty() {
-        return Err(CliError::NoIndex);
-    }
-    let request = Request {
-        label: args.input.display().to_string(),
-        requirements: input.requirements.clone(),
-        constraints: input.constraints.clone(),
-        prereleases: args.pre || input.options.pre,
-        target,
-        preferences,
-    };
-    let runtime = super::check::runtime()?;
-    // Upgrading revalidates the pages of what may move, as uv's upgrade implies a refresh.
-    let refresh = if args.upgrade {
-        Refresh::All
-    } else {
-        Refresh::Projects(
-            args.upgrade_packages
-                .iter()
-                .map(|n| crate::vocab::normalize_name(n))
-                .collect(),
-        )
-    };
-    let source = PypiSource::new(
-        checker.pypi.clone(),
-        indexes,
-        runtime.handle().clone(),
-        request.target.python.clone(),
-    )
-    .with_preferences(request.preferences.clone())
-    .refreshing(refresh);
-    let resolution = crate::lock::resolve(&source, &request).map_err(CliError::lock)?;
-    // Pins with no wheel for a platform the image is built for: built from source there.
-    let platforms = crate::lock::wheels::platforms_for(
-        &request.target.python,
-        file_target.as_ref(),
-        &checker.config.config.images.platforms,
-    );
-    let pins: Vec<(String, String, crate::lock::wheels::ReleaseFiles)> = resolution
-        .packages
-        .iter()
-        .filter_map(|p| {
-            let files = source.release_files(&p.name, &p.version)?;
-            Some((p.name.to_string(), p.version.to_string(), files))
-        })
-        .collect();
-    let platform_warnings: Vec<String> = crate::lock::wheels::platform_gaps(&pins, &platforms)
-        .into_iter()
-        .map(|(platform, name, version, gap)| {
-            crate::lock::wheels::describe_gap(platform, name, version, &gap)
-        })
-        .collect();
-    drop(runtime);
-
-    let header = Header {
-        python: request.target.python_label(),
-        command: command_line(args, &output),
-    };
-    let text = crate::lock::render(&header, &input.option_lines(), &resolution);
-    input::verify(&output, &text, &resolution).map_err(CliError::ReadBack)?;
-
-    let mut err = anstream::stderr().lock();
-    if crate::log::enabled(crate::log::Level::Info) {
-        for note in source.notes() {
-            let _ = writeln!(err, "{} {note}", paint(style::SKIPPED, "note:"));
-        }
-    }
-    let warn = crate::log::enabled(crate::log::Level::Warn);
-    for warning in resolution
-        .warnings
-        .iter()
-        .chain(&platform_warnings)
-        .filter(|_| warn)
-    {
-        let _ = writeln!(err, "{} {warning}", paint(style::SKIPPED, "warning:"));
-    }
-    for package in resolution
-        .packages
-        .iter()
-        .filter(|p| warn && p.hashes.is_empty())
-    {
-        let _ = writeln!(
-            err,
-            "{} `{}` has no sha256 on the index, so its entry has no hash and pip's \
-             --require-hashes will refuse the lock",
-            paint(style::SKIPPED, "warning:"),
-            package.name
-        );
-    }
-    if to_stdout {
-        let mut out = std::io::stdout().lock();
-        out.write_all(text.as_bytes())
-            .and_then(|()| out.flush())
-            .map_err(CliError::PrintLock)?;
-    } else if existing.as_ref().map(|m| m.source.text()) != Some(text.as_str()) {
-        repo.write(&output, text.as_bytes())?;
-    }
-    let rewritten = to_stdout || existing.as_ref().map(|m| m.source.text()) != Some(text.as_str());
-    summary(
-        &mut err,
-        &resolution,
-        existing.as_ref(),
-        &header,
-        &output,
-        (to_stdout, rewritten),
-    );
-    Ok(())
-}
-
-/// The Python to lock for: `--python`, else the target of the output (or of the input) as
-/// `repin check` finds it: the Dockerfile stage that installs it, the lock's header, the nearest
-/// Dockerfile, `repin.toml`, a `pyproject.toml` beside it.
-fn python_version(
-    args: &LockArgs,
-    file_target: Option<&crate::target::Target>,
-) -> Result<String, CliError> {
-    if let Some(python) = &args.python {
-        return Ok(python.clone());
-    }
-    file_target
-        .map(|t| t.python.to_string())
-        .ok_or(CliError::NoPython)
-}
-
-/// The target of the output (or of the input) as `repin check` finds it: the Dockerfile stage
-/// that installs it, the lock's header, the nearest Dockerfile, `repin.toml`, a
-/// `pyproject.toml` beside it; `None` when nothing says.
-fn file_target(
-    args: &LockArgs,
-    root: &Path,
-    checker: &crate::lookup::Checker,
-    output: &Path,
-) -> Option<crate::target::Target> {
-    let repository = Workspace::load(&[root.to_path_buf()]);
-    let targets = crate::target::find(&repository, &checker.config, root, checker.now);
-    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-    let of = |p: &Path| {
-        let wanted = absolute(p);
-        targets
-            .iter()
-            .find(|(path, _)| absolute(path) == wanted)
-            .map(|(_, t)| t.clone())
-            .filter(|t| t.from.is_known())
-    };
-    of(output).or_else(|| of(&args.input))
-}
-
-/// The command recorded in the header: enough to re-create this lock.
-fn command_line(args: &LockArgs, output: &Path) -> String {
-    let mut words = vec!["repin".to_owned(), "lock".to_owned()];
-    words.push(args.input.display().to_string());
-    words.push("-o".into());
-    words.push(output.display().to_string());
-    if let Some(python) = &args.python {
-        words.push("--python".into());
-        words.push(python.clone());
-    }
-    if args.pre {
-        words.push("--pre".into());
-    }
-    words.join(" ")
 }
 
 /// What changed against the previous lock, on stderr.

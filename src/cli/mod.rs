@@ -96,75 +96,12 @@ pub enum CliError {
     /// The webhook server stopped.
     #[error(transparent)]
     Serve(#[from] crate::serve::ServeError),
-    /// The `.in` to lock does not exist.
-    #[error("Cannot read `{}`: there is no such file", .0.display())]
-    NoInput(PathBuf),
-    /// The input's repository cannot be found, or the lock cannot be written into it.
+    /// The lock could not be made or written.
     #[error(transparent)]
-    Repository(#[from] crate::text::RepoFsError),
-    /// The lock may not be written where `-o` says.
-    #[error("Cannot write the lock to `{}`", .path.display())]
-    LockOutput {
-        /// The output.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: crate::text::RepoFsError,
-    },
-    /// The input to lock is a Dockerfile or another kind of file.
-    #[error("`{}` is {what}, not a requirements file, so it cannot be locked", .path.display())]
-    NotRequirements {
-        /// The input.
-        path: PathBuf,
-        /// `a Dockerfile`.
-        what: &'static str,
-    },
-    /// The input to lock has errors (printed before).
-    #[error("`{}` has errors, so it was not locked", .0.display())]
-    InputErrors(PathBuf),
-    /// The lock could not be made.
-    #[error(transparent)]
-    Lock(crate::lock::LockError),
-    /// No set of versions fits: the resolver's explanation follows as causes.
-    #[error("{0}")]
-    Conflict(crate::lock::LockError, #[source] Sentence),
-    /// `--python` is not `X.Y`.
-    #[error(transparent)]
-    Target(crate::lock::LockError),
-    /// An `--upgrade-package` that is not a package name.
-    #[error("Invalid package name `{name}`: {reason}")]
-    PackageName {
-        /// The name as given.
-        name: String,
-        /// The parser's reason (a clause of the message).
-        reason: pep508_rs::InvalidNameError,
-    },
-    /// The indexes of the input cannot be had.
-    #[error(transparent)]
-    Indexes(#[from] crate::registry::pypi::PypiError),
-    /// `--no-index` leaves nothing to lock against.
-    #[error("`--no-index` is set, so there is no index to resolve against")]
-    NoIndex,
-    /// The rendered lock does not read back as its resolution (a bug).
-    #[error("The lock does not read back as written, so it was not written")]
-    ReadBack(crate::lock::input::ReadBackError),
+    Lock(#[from] crate::run::lock::LockJobError),
     /// The lock could not be printed.
     #[error("Cannot write the lock")]
     PrintLock(#[source] std::io::Error),
-    /// No Python known to lock for.
-    #[error("Cannot tell which Python to lock for")]
-    NoPython,
-}
-
-impl CliError {
-    /// A failed resolution: a conflict with its explanation as causes, else the error.
-    pub fn lock(error: crate::lock::LockError) -> Self {
-        let (explanation, _) = error.details();
-        match Sentence::chain(explanation) {
-            Some(sentence) => CliError::Conflict(error, sentence),
-            None => CliError::Lock(error),
-        }
-    }
 }
 
 impl crate::error::Hint for CliError {
@@ -176,10 +113,8 @@ impl crate::error::Hint for CliError {
             CliError::Config(e) => e.hints(),
             CliError::Pr(e) => e.hints(),
             CliError::Serve(e) => e.hints(),
-            CliError::Repository(e) => e.hints(),
-            CliError::Indexes(e) => e.hints(),
             CliError::App(e) => e.hints(),
-            CliError::Lock(e) | CliError::Conflict(e, _) => e.hints(),
+            CliError::Lock(e) => e.hints(),
             CliError::PrOffline => {
                 vec!["use `repin check --offline` for a report from the cache".into()]
             }
@@ -193,54 +128,14 @@ impl crate::error::Hint for CliError {
                 "set `{env}` to a token with contents, pull-requests and issues write permission (or pass --token-env NAME), or run as a GitHub App with --app-id and --app-key-file"
             )],
             CliError::NotARepository(_) => vec!["write it as owner/name".into()],
-            CliError::LockOutput { source, .. } => vec![source.hint().map_or_else(
-                || "pass `-o -` to print the lock instead".to_owned(),
-                |h| format!("{h}; pass `-o -` to print the lock instead"),
-            )],
-            CliError::NotRequirements { .. } => {
-                vec!["give repin lock the requirements to lock, such as requirements.in".into()]
-            }
-            CliError::Target(_) => {
-                vec!["give the Python as X.Y, such as `--python 3.12`".into()]
-            }
-            CliError::ReadBack(why) => vec![format!("this is a bug in repin: {why}")],
-            CliError::NoPython => {
-                vec!["pass `--python 3.12`, or set `[python] version` in repin.toml".into()]
-            }
             CliError::Write(_)
             | CliError::ActionsOutput(_)
             | CliError::UsageReport { .. }
             | CliError::OwnBinary(_)
             | CliError::ReadKey { .. }
             | CliError::Http(_)
-            | CliError::NoInput(_)
-            | CliError::InputErrors(_)
-            | CliError::PackageName { .. }
-            | CliError::NoIndex
             | CliError::PrintLock(_) => Vec::new(),
         }
-    }
-}
-
-/// One sentence of an explanation, with the sentences after it as its source: how a
-/// resolver's derivation becomes `Caused by:` lines of the one renderer.
-#[derive(Debug, thiserror::Error)]
-#[error("{text}")]
-pub struct Sentence {
-    text: String,
-    #[source]
-    next: Option<Box<Sentence>>,
-}
-
-impl Sentence {
-    /// The sentences as a chain, `None` when there are none.
-    fn chain(sentences: Vec<String>) -> Option<Sentence> {
-        sentences.into_iter().rev().fold(None, |next, text| {
-            Some(Sentence {
-                text,
-                next: next.map(Box::new),
-            })
-        })
     }
 }
 
@@ -483,21 +378,29 @@ mod tests {
             explanation: vec!["Because a needs b<1".into(), "a cannot be used".into()],
             hints: vec!["loosen b".into()],
         };
+        use crate::run::lock::LockJobError;
+        let conflict = CliError::from(LockJobError::from_resolution(conflict));
         assert_eq!(
-            crate::error::chain(&CliError::lock(conflict)),
+            crate::error::chain(&conflict),
             "No set of versions satisfies the requirements of a.in\n  \
              Caused by: Because a needs b<1\n  \
              Caused by: a cannot be used\n  \
              hint: loosen b"
         );
         let invalid = LockError::InvalidTarget { python: "3".into() };
-        assert!(matches!(CliError::lock(invalid), CliError::Lock(_)));
+        assert!(matches!(
+            LockJobError::from_resolution(invalid),
+            LockJobError::Lock(_)
+        ));
         assert_eq!(
             crate::error::chain(&CliError::NoToken("T".into())),
             "No token in `T`\n  hint: set it to a token with contents, pull-requests and issues write permission, or pass --token-env NAME"
         );
         anstream::ColorChoice::Never.write_global();
-        assert_eq!(exit_code(Err(CliError::NoIndex)), EXIT_ERROR);
+        assert_eq!(
+            exit_code(Err(CliError::from(LockJobError::NoIndex))),
+            EXIT_ERROR
+        );
         assert_eq!(exit_code(Ok(EXIT_FOUND)), EXIT_FOUND);
     }
 

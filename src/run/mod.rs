@@ -8,6 +8,7 @@
 //! - [`select`]: which updates a job takes (`--only`, `--kind`);
 //! - [`audit`]: the vulnerable pins, base images and linked scanner reports (`audit`);
 //! - [`apply`]: write the selected updates, with the locks re-locked with them;
+//! - [`lock`]: resolve a `.in` into a pinned, hashed lock (`lock`);
 //! - [`pr`]: open, update and close the pull requests of the updates due;
 //! - [`progress`]: the lookups' status line on a terminal.
 //!
@@ -17,6 +18,7 @@
 pub mod apply;
 pub mod audit;
 pub mod check;
+pub mod lock;
 pub mod pr;
 pub mod progress;
 pub mod select;
