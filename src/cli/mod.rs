@@ -63,9 +63,9 @@ pub enum CliError {
     /// No token in the variable `--token-env` names.
     #[error("No token in `{0}`")]
     NoToken(String),
-    /// The pull request job could not start.
+    /// The pull request job could not start (boxed: its git and GitHub errors are large).
     #[error(transparent)]
-    Pr(#[from] crate::run::pr::PrJobError),
+    Pr(Box<crate::run::pr::PrJobError>),
     /// No webhook secret in the variable `--webhook-secret-env` names.
     #[error("No webhook secret in `{0}`")]
     NoWebhookSecret(String),
@@ -102,6 +102,12 @@ pub enum CliError {
     /// The lock could not be printed.
     #[error("Cannot write the lock")]
     PrintLock(#[source] std::io::Error),
+}
+
+impl From<crate::run::pr::PrJobError> for CliError {
+    fn from(error: crate::run::pr::PrJobError) -> Self {
+        CliError::Pr(Box::new(error))
+    }
 }
 
 impl crate::error::Hint for CliError {
