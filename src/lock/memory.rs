@@ -100,9 +100,9 @@ impl PackageSource for MemorySource {
         match found {
             Some((_, Ok(metadata))) => Ok(metadata.clone()),
             Some((_, Err(reason))) => Err(SourceError::Unusable(reason.clone())),
-            None => Err(SourceError::Failed(
-                format!("{name} {version} is not in the source").into(),
-            )),
+            None => Err(SourceError::Failed(super::Failure::new(
+                crate::error::Reason(format!("{name} {version} is not in the source")),
+            ))),
         }
     }
 }

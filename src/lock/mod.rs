@@ -40,7 +40,7 @@ pub mod wheels;
 pub use memory::MemorySource;
 pub use output::{Header, render};
 pub use resolve::{Locked, Request, Resolution, Via, resolve};
-pub use source::{Candidate, PackageSource, SourceError};
+pub use source::{Candidate, Failure, PackageSource, SourceError};
 pub use target::Target;
 
 /// Why a lock could not be made.
@@ -64,7 +64,7 @@ pub enum LockError {
         package: String,
         /// What went wrong.
         #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
+        source: source::Failure,
     },
     /// A requirement repin cannot lock (a URL, an editable).
     #[error("`{requirement}` cannot be locked: {reason}")]
@@ -96,6 +96,9 @@ impl LockError {
 
 impl crate::error::Hint for LockError {
     fn hints(&self) -> Vec<String> {
-        self.details().1
+        match self {
+            LockError::Source { source, .. } => source.hints(),
+            _ => self.details().1,
+        }
     }
 }

@@ -25,8 +25,9 @@ use pep508_rs::PackageName;
 
 use super::listing::{ListedRelease, Listing, ListingStore};
 use super::resolve::Range;
-use super::source::{Candidate, PackageSource, SourceError};
+use super::source::{Candidate, Failure, PackageSource, SourceError};
 use crate::error::chain as error_chain;
+use crate::error::{Hint, Reason};
 use crate::registry::pypi::{Index, Metadata, PypiClient, Refresh};
 
 type Pending<T> = Shared<BoxFuture<'static, Result<T, Arc<SourceFailure>>>>;
@@ -34,9 +35,11 @@ type MetadataKey = (PackageName, Version);
 
 /// A failure kept for every caller of a shared lookup.
 #[derive(Debug)]
-struct SourceFailure {
-    message: String,
-    unusable: bool,
+enum SourceFailure {
+    /// This release cannot be used: why (the resolver passes over it).
+    Unusable(String),
+    /// The lookup failed: resolution stops, with the error's causes and hints.
+    Failed(Arc<dyn Hint + Send + Sync>),
 }
 
 /// A project's releases, by version.
@@ -218,17 +221,7 @@ impl Inner {
                 Ok(Some(Arc::new(Project::new(listing))))
             }
             Err(error) if error.is_not_found() => Ok(None),
-            Err(error) => {
-                let mut message = error_chain(&error);
-                if let Some(hint) = error.hint() {
-                    message.push_str("\n  hint: ");
-                    message.push_str(&hint);
-                }
-                Err(Arc::new(SourceFailure {
-                    message,
-                    unusable: false,
-                }))
-            }
+            Err(error) => Err(Arc::new(SourceFailure::Failed(Arc::new(error)))),
         }
     }
 
@@ -275,19 +268,19 @@ impl Inner {
                 let index = listed.and_then(|r| self.indexes.get(r.index)).cloned();
                 let task = tokio::spawn(async move {
                     let (Some(release), Some(index)) = (release, index) else {
-                        return Err(Arc::new(SourceFailure {
-                            message: "The release is on no index".into(),
-                            unusable: true,
-                        }));
+                        return Err(Arc::new(SourceFailure::Unusable(
+                            "The release is on no index".into(),
+                        )));
                     };
                     client
                         .metadata(&index, &release)
                         .await
                         .map(Arc::new)
                         .map_err(|error| {
-                            Arc::new(SourceFailure {
-                                unusable: error.is_release_unusable(),
-                                message: error_chain(&error),
+                            Arc::new(if error.is_release_unusable() {
+                                SourceFailure::Unusable(error_chain(&error))
+                            } else {
+                                SourceFailure::Failed(Arc::new(error))
                             })
                         })
                 });
@@ -303,10 +296,9 @@ fn joined<T: Clone + Send + Sync + 'static>(
 ) -> Pending<T> {
     task.map(|joined| {
         joined.unwrap_or_else(|e| {
-            Err(Arc::new(SourceFailure {
-                message: format!("The lookup task failed: {e}"),
-                unusable: false,
-            }))
+            Err(Arc::new(SourceFailure::Failed(Arc::new(Reason(format!(
+                "The lookup task failed: {e}"
+            ))))))
         })
     })
     .boxed()
@@ -314,10 +306,9 @@ fn joined<T: Clone + Send + Sync + 'static>(
 }
 
 fn failure(failure: Arc<SourceFailure>) -> SourceError {
-    if failure.unusable {
-        SourceError::Unusable(failure.message.clone())
-    } else {
-        SourceError::Failed(failure.message.clone().into())
+    match &*failure {
+        SourceFailure::Unusable(why) => SourceError::Unusable(why.clone()),
+        SourceFailure::Failed(error) => SourceError::Failed(Failure::shared(error.clone())),
     }
 }
 
@@ -353,9 +344,9 @@ impl PackageSource for PypiSource {
     }
 
     fn metadata(&self, name: &PackageName, version: &Version) -> Result<Metadata, SourceError> {
-        let project = self
-            .lookup(name)?
-            .ok_or_else(|| SourceError::Failed(format!("`{name}` is on no index").into()))?;
+        let project = self.lookup(name)?.ok_or_else(|| {
+            SourceError::Failed(Failure::new(Reason(format!("`{name}` is on no index"))))
+        })?;
         let pending = {
             // Entered, so the metadata task can be spawned on the source's runtime.
             let _runtime = self.handle.enter();

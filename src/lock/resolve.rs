@@ -745,7 +745,7 @@ fn failed(name: &PackageName, error: SourceError) -> LockError {
         package: name.to_string(),
         source: match error {
             SourceError::Failed(source) => source,
-            SourceError::Unusable(reason) => reason.into(),
+            SourceError::Unusable(reason) => super::Failure::new(crate::error::Reason(reason)),
         },
     }
 }

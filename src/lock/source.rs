@@ -4,6 +4,9 @@ use pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::PackageName;
 use pubgrub::Ranges;
 
+use std::sync::Arc;
+
+use crate::error::Hint;
 use crate::registry::pypi::metadata::Metadata;
 
 /// One release the resolver may choose.
@@ -28,7 +31,42 @@ pub enum SourceError {
     Unusable(String),
     /// The source failed (network, index): resolution stops.
     #[error(transparent)]
-    Failed(Box<dyn std::error::Error + Send + Sync>),
+    Failed(Failure),
+}
+
+/// A failure of a source, typed to the end: its causes and hints are those of the error it
+/// shares with every caller that waited on the same lookup.
+#[derive(Debug, Clone)]
+pub struct Failure(Arc<dyn Hint + Send + Sync>);
+
+impl Failure {
+    /// A failure of `error`.
+    pub fn new(error: impl Hint + Send + Sync + 'static) -> Self {
+        Failure(Arc::new(error))
+    }
+
+    /// The failure of an error already shared.
+    pub fn shared(error: Arc<dyn Hint + Send + Sync>) -> Self {
+        Failure(error)
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for Failure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+impl Hint for Failure {
+    fn hints(&self) -> Vec<String> {
+        self.0.hints()
+    }
 }
 
 /// Releases and their metadata.
@@ -50,4 +88,42 @@ pub trait PackageSource {
     /// A hint that the metadata of these releases of `name` may be asked about soon (the
     /// resolver is walking down its versions): a source may fetch them concurrently.
     fn prefetch_versions(&self, _name: &PackageName, _versions: &[Version]) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lock::LockError;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("Cannot look up `flask` on the index")]
+    struct IndexDown(#[source] std::io::Error);
+
+    impl Hint for IndexDown {
+        fn hints(&self) -> Vec<String> {
+            vec!["check the index URL".into()]
+        }
+    }
+
+    /// A source's failure keeps its causes and hints through the resolver's error: rendered
+    /// once each, hints after causes, none of them inside a message.
+    #[test]
+    fn a_failure_keeps_its_causes_and_hints_through_the_lock_error() {
+        let failure = Failure::new(IndexDown(std::io::Error::other("connection refused")));
+        let shared = failure.clone();
+        let error = LockError::Source {
+            package: "flask".into(),
+            source: failure,
+        };
+        assert_eq!(error.hints(), ["check the index URL"]);
+        assert_eq!(
+            crate::error::chain(&error),
+            "Cannot look up `flask`\n  \
+             Caused by: Cannot look up `flask` on the index\n  \
+             Caused by: connection refused\n  \
+             hint: check the index URL"
+        );
+        // Every caller that waited on the lookup sees the same error.
+        assert_eq!(shared.to_string(), "Cannot look up `flask` on the index");
+    }
 }

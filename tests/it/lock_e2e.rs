@@ -474,3 +474,61 @@ fn lock_names_pins_without_a_wheel_for_a_platform_in_use() {
         "{report:#}"
     );
 }
+
+/// An index that wants credentials fails the lock with the index's error as a cause and its
+/// advice as a `hint:` line, each once and in that order, rendered by the one error path: the
+/// failure travels typed from the index client through the resolver (it was text with the hint
+/// inside it).
+#[test]
+fn a_failing_index_stops_the_lock_with_its_cause_and_hint() {
+    use crate::support::loopback::{Loopback, Reply};
+    let index = Loopback::start(|_| Reply::Full {
+        status: 401,
+        headers: vec![("WWW-Authenticate".into(), "Basic realm=\"pypi\"".into())],
+        body: b"who are you".to_vec(),
+    });
+    let work = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        work.path().join("requirements.in"),
+        format!("-i {}\nflask\n", index.url("/simple/")),
+    )
+    .unwrap();
+    let out = repin_in(
+        work.path(),
+        home.path(),
+        &["lock", "requirements.in", "--python", "3.11"],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(!work.path().join("requirements.txt").exists());
+    let lines: Vec<&str> = stderr.lines().collect();
+    let error = lines
+        .iter()
+        .position(|l| l.starts_with("error: Cannot look up `flask`"))
+        .unwrap_or_else(|| panic!("no error line: {stderr}"));
+    let rest = &lines[error + 1..];
+    assert!(
+        rest.first()
+            .is_some_and(|l| l.trim_start().starts_with("Caused by: ")),
+        "{stderr}"
+    );
+    let hints: Vec<&&str> = rest
+        .iter()
+        .filter(|l| l.trim_start().starts_with("hint: "))
+        .collect();
+    assert_eq!(hints.len(), 1, "{stderr}");
+    assert!(hints[0].contains("needs credentials"), "{stderr}");
+    let last_cause = rest
+        .iter()
+        .rposition(|l| l.trim_start().starts_with("Caused by: "))
+        .unwrap();
+    let hint_at = rest
+        .iter()
+        .position(|l| l.trim_start().starts_with("hint: "))
+        .unwrap();
+    assert!(
+        last_cause < hint_at,
+        "the hint comes after the causes: {stderr}"
+    );
+}
