@@ -373,6 +373,26 @@ impl Parser<'_> {
             match verbatim_start(self.source, span, text).filter(|&s| s >= 2) {
                 // `"*"` (or nothing): any version, unpinned by intent.
                 _ if trimmed.is_empty() || trimmed == "*" => {}
+                // A version without an operator (`"1.2.3"`, `"3.*"`): Pipenv installs it as
+                // `==` that version, so it is scanned behind an `==` of the stand-in's own
+                // (the key, `=` and the quote before it leave room for three bytes).
+                Some(start) if start >= 3 && !trimmed.starts_with(['<', '>', '=', '~', '!']) => {
+                    let scanned = python::scan(&format!("a=={text}"), start - 3);
+                    if let Some(error) = &scanned.error {
+                        self.push_error(error, format!("Invalid version specifier `{text}`"));
+                        skip = skip.or(Some(SkipReason::Invalid));
+                    }
+                    skip = skip.or(scanned.skip_reason);
+                    // The specifier is what is written, where it is: the `==` is not.
+                    let at = start + (text.len() - text.trim_start().len());
+                    requirement.specifier = scanned.requirement.specifier.map(|mut s| {
+                        s.text = trimmed.to_owned();
+                        s.span = Span::new(at, at + trimmed.len());
+                        s
+                    });
+                    requirement.pin = scanned.requirement.pin;
+                    specifier_span = Some(span);
+                }
                 Some(start) => {
                     // A name of one byte and a space before the specifier, so the scanner
                     // reads the specifier at its place in the file (the key, `=` and the
