@@ -96,7 +96,7 @@ fn skipped(m: &Manifest) -> String {
         .join(", ")
 }
 
-/// One line per dependency of a manifest: position, section, name, value, skip reason.
+/// One line per dependency of a manifest: position, section, name, value, marker, skip reason.
 fn manifest_lines(summary: &mut String, m: &Manifest, sections: &[String]) {
     assert_eq!(sections.len(), m.dependencies.len());
     for (d, section) in m.dependencies.iter().zip(sections) {
@@ -104,8 +104,17 @@ fn manifest_lines(summary: &mut String, m: &Manifest, sections: &[String]) {
             .skip_reason
             .map(|r| format!(" [{}]", r.as_str()))
             .unwrap_or_default();
+        let marker = d
+            .python()
+            .and_then(|p| p.marker.as_ref())
+            .map(|(m, _)| format!(" ; {m}"))
+            .unwrap_or_default();
         let at = m.source.position(d.span.start);
-        let _ = writeln!(summary, "  {at} {section} {} `{}`{skip}", d.name, d.current);
+        let _ = writeln!(
+            summary,
+            "  {at} {section} {} `{}`{marker}{skip}",
+            d.name, d.current
+        );
     }
 }
 

@@ -339,3 +339,44 @@ fn a_version_without_an_operator_is_read_as_pipenv_reads_it_and_edits_in_place()
     );
     check::every_edit_verifies_or_is_refused(&m).unwrap();
 }
+
+#[test]
+fn markers_written_as_keys_join_the_markers_as_pipenv_joins_them() {
+    let m = parse_text(
+        "[packages]\nwaitress = {version = \"*\", sys_platform = \"== 'win32'\"}\nboth = {version = \"==1.0\", markers = \"python_version >= '3.8'\", platform_machine = \"== 'x86_64'\"}\nos = {version = \"*\", os_name = \"== 'nt'\"}\nbad = {version = \"*\", sys_platform = \"=== \"}\n",
+    );
+    let markers: Vec<Option<&str>> = m
+        .dependencies
+        .iter()
+        .map(|d| d.python().unwrap().marker.as_ref().map(|(t, _)| t.as_str()))
+        .collect();
+    assert_eq!(
+        markers,
+        [
+            Some("sys_platform == 'win32'"),
+            Some("platform_machine == 'x86_64' and python_version >= '3.8'"),
+            // Pipenv passes `os_name` over, so does repin.
+            None,
+            Some("sys_platform === "),
+        ]
+    );
+    let parsed: Vec<bool> = m
+        .dependencies
+        .iter()
+        .map(|d| d.python().unwrap().parsed_marker.is_some())
+        .collect();
+    assert_eq!(parsed, [true, true, false, false]);
+    let errors: Vec<String> = m
+        .diagnostics
+        .iter()
+        .map(|d| format!("{}:{}: {}", d.line, d.column, d.message))
+        .collect();
+    assert_eq!(
+        errors,
+        ["5:38: Invalid environment marker `sys_platform === ` of `bad`"]
+    );
+    assert_eq!(m.dependencies[3].skip_reason, Some(SkipReason::Invalid));
+    assert_eq!(m.dependencies[1].skip_reason, None);
+    check::spans_are_consistent(&m).unwrap();
+    check::every_edit_verifies_or_is_refused(&m).unwrap();
+}
