@@ -14,6 +14,7 @@ mod check_lock_e2e;
 mod cli;
 mod corpus_discovery;
 mod corpus_dockerfiles;
+mod corpus_locks;
 mod corpus_pyproject;
 mod corpus_requirements;
 mod dockerfile_e2e;

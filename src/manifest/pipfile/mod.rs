@@ -31,6 +31,22 @@ const NOT_CATEGORIES: &[&str] = &["source", "requires", "pipenv", "scripts"];
 /// The keys of a package table that install it from version control.
 const VCS_KEYS: &[&str] = &["git", "hg", "svn", "bzr"];
 
+/// The environment markers a package table may set as keys of their own
+/// (`sys_platform = "== 'linux'"`): those of `packaging`'s default environment, which Pipenv
+/// reads so, but `os_name`, which Pipenv passes over.
+const MARKER_KEYS: &[&str] = &[
+    "implementation_name",
+    "implementation_version",
+    "platform_machine",
+    "platform_python_implementation",
+    "platform_release",
+    "platform_system",
+    "platform_version",
+    "python_full_version",
+    "python_version",
+    "sys_platform",
+];
+
 /// Whether a file name is `Pipfile`.
 pub fn is_pipfile(name: &str) -> bool {
     name == "Pipfile"
@@ -186,6 +202,9 @@ struct Entry<'t> {
     extras: Vec<String>,
     /// `markers`.
     markers: Option<&'t Value>,
+    /// Markers written as keys of their own (`sys_platform = "== 'linux'"`), each as the
+    /// marker it stands for (`sys_platform == 'linux'`), with the span of its value.
+    shorthand_markers: Vec<(String, Span)>,
     /// `index`: the name of the `[[source]]` it installs from.
     index: Option<String>,
     /// Why it is not looked up (a VCS, path, file or editable entry).
@@ -302,6 +321,7 @@ impl Parser<'_> {
             version: None,
             extras: Vec::new(),
             markers: None,
+            shorthand_markers: Vec::new(),
             index: None,
             skip: None,
             editable: false,
@@ -338,6 +358,14 @@ impl Parser<'_> {
             }
         }
         entry.markers = table.get("markers").and_then(Item::as_value);
+        for (key, item) in table.iter() {
+            if let (true, Some(value)) = (MARKER_KEYS.contains(&key), item.as_str()) {
+                let span = clamp(self.source, item.span());
+                entry
+                    .shorthand_markers
+                    .push((format!("{key} {value}"), span));
+            }
+        }
         entry.index = table.get("index").and_then(Item::as_str).map(str::to_owned);
         entry.editable = table
             .get("editable")
@@ -373,6 +401,26 @@ impl Parser<'_> {
             match verbatim_start(self.source, span, text).filter(|&s| s >= 2) {
                 // `"*"` (or nothing): any version, unpinned by intent.
                 _ if trimmed.is_empty() || trimmed == "*" => {}
+                // A version without an operator (`"1.2.3"`, `"3.*"`): Pipenv installs it as
+                // `==` that version, so it is scanned behind an `==` of the stand-in's own
+                // (the key, `=` and the quote before it leave room for three bytes).
+                Some(start) if start >= 3 && !trimmed.starts_with(['<', '>', '=', '~', '!']) => {
+                    let scanned = python::scan(&format!("a=={text}"), start - 3);
+                    if let Some(error) = &scanned.error {
+                        self.push_error(error, format!("Invalid version specifier `{text}`"));
+                        skip = skip.or(Some(SkipReason::Invalid));
+                    }
+                    skip = skip.or(scanned.skip_reason);
+                    // The specifier is what is written, where it is: the `==` is not.
+                    let at = start + (text.len() - text.trim_start().len());
+                    requirement.specifier = scanned.requirement.specifier.map(|mut s| {
+                        s.text = trimmed.to_owned();
+                        s.span = Span::new(at, at + trimmed.len());
+                        s
+                    });
+                    requirement.pin = scanned.requirement.pin;
+                    specifier_span = Some(span);
+                }
                 Some(start) => {
                     // A name of one byte and a space before the specifier, so the scanner
                     // reads the specifier at its place in the file (the key, `=` and the
@@ -414,6 +462,9 @@ impl Parser<'_> {
                     format!("The markers of `{key}` are not a plain string; repin ignores them"),
                 )),
             }
+        }
+        if !entry.shorthand_markers.is_empty() {
+            skip = skip.or(self.shorthand_markers(key, &entry, &mut requirement));
         }
         requirement.written_name = key.to_owned();
         requirement.name_span = name_span;
@@ -461,6 +512,41 @@ impl Parser<'_> {
         }
         self.dependencies.push(dependency);
         self.file.categories.push(category.to_owned());
+    }
+
+    /// Joins the markers written as keys of their own to the entry's `markers`, as Pipenv
+    /// does (each part once, sorted, joined by `and`), so the requirement holds the marker
+    /// Pipenv installs it with. The joined text is written nowhere: its span is empty, at the
+    /// first key's value. `Some(Invalid)` (with a diagnostic) when it does not parse.
+    fn shorthand_markers(
+        &mut self,
+        key: &str,
+        entry: &Entry<'_>,
+        requirement: &mut python::PythonRequirement,
+    ) -> Option<SkipReason> {
+        let mut parts: Vec<&str> = entry
+            .shorthand_markers
+            .iter()
+            .map(|(m, _)| m.as_str())
+            .collect();
+        if let Some((written, _)) = &requirement.marker {
+            parts.push(written);
+        }
+        parts.sort_unstable();
+        parts.dedup();
+        let text = parts.join(" and ");
+        let first = entry.shorthand_markers[0].1;
+        requirement.parsed_marker = python::parse_marker(&text);
+        let invalid = requirement.parsed_marker.is_none();
+        if invalid {
+            self.diagnostics.push(Diagnostic::error(
+                self.source,
+                first,
+                format!("Invalid environment marker `{text}` of `{key}`"),
+            ));
+        }
+        requirement.marker = Some((text, Span::empty(first.start)));
+        invalid.then_some(SkipReason::Invalid)
     }
 
     /// The scanner's error as a diagnostic of the Pipfile's own value: `message` names what

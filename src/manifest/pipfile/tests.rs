@@ -169,7 +169,7 @@ fn no_source_means_the_configured_index_and_prereleases_follow_pipenv() {
 #[test]
 fn mistakes_are_diagnostics_at_their_place_and_never_stop_the_others() {
     let m = parse_text(
-        "[packages]\nbad = \"1.2\"\nlost = {version = \"==1\", index = \"nowhere\"}\nnum = 3\n\"-x\" = \"*\"\nok = \"==1.0\"\nmk = {version = \"==2\", markers = \"python_version >>> '3'\"}\n",
+        "[packages]\nbad = \">>1.2\"\nlost = {version = \"==1\", index = \"nowhere\"}\nnum = 3\n\"-x\" = \"*\"\nok = \"==1.0\"\nmk = {version = \"==2\", markers = \"python_version >>> '3'\"}\n",
     );
     let errors: Vec<String> = m
         .diagnostics
@@ -179,7 +179,7 @@ fn mistakes_are_diagnostics_at_their_place_and_never_stop_the_others() {
     assert_eq!(
         errors,
         [
-            "2:8: Invalid version specifier `1.2`",
+            "2:8: Invalid version specifier `>>1.2`",
             "3:1: `lost` names the index `nowhere`, which no `[[source]]` defines",
             "4:7: Expected the value of `num` to be a version string or a table",
             "5:2: Invalid package name `-x`",
@@ -281,4 +281,102 @@ fn every_prefix_of_the_fixture_reads_back_and_edits_verify_or_are_refused() {
                 .unwrap_or_else(|e| panic!("cut at {end}, pick {pick}: {e}"));
         }
     }
+}
+
+/// Versions written without an operator, as Pipenv's own Pipfile has them
+/// (`gunicorn = {version = "26.1.*", …}`): Pipenv installs each as `==` that version.
+const BARE_VERSIONS: &str = r#"[packages]
+six = "1.16.0"
+waitress = {version = "3.*", sys_platform = "== 'win32'"}
+gunicorn = { version = " 26.1.* " }
+"#;
+
+#[test]
+fn a_version_without_an_operator_is_read_as_pipenv_reads_it_and_edits_in_place() {
+    let m = parse_text(BARE_VERSIONS);
+    assert!(m.diagnostics.is_empty(), "{:?}", m.diagnostics);
+    assert_eq!(
+        listing(&m),
+        [
+            "packages six \"1.16.0\" 2:8 -",
+            "packages waitress \"3.*\" 3:24 -",
+            "packages gunicorn \"26.1.*\" 4:26 -",
+        ]
+    );
+    let six = m.dependencies[0].python().unwrap();
+    assert_eq!(six.pin.as_ref().unwrap().text, "1.16.0");
+    let waitress = m.dependencies[1].python().unwrap();
+    assert!(waitress.pin.is_none());
+    let spec = waitress.specifier.as_ref().unwrap();
+    assert_eq!(spec.parsed.to_string(), "==3.*");
+    assert_eq!(m.source.slice(spec.span), "3.*");
+    check::spans_are_consistent(&m).unwrap();
+    let edited = edit(
+        &m,
+        &[
+            Request {
+                index: 0,
+                change: Change::PythonVersion {
+                    version: "1.17.0".into(),
+                    hashes: None,
+                },
+            },
+            Request {
+                index: 2,
+                change: Change::PythonSpecifier {
+                    specifier: "==27.*".into(),
+                    hashes: None,
+                },
+            },
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        edited.manifest.source.text(),
+        BARE_VERSIONS
+            .replace("\"1.16.0\"", "\"1.17.0\"")
+            .replace("\" 26.1.* \"", "\" ==27.* \"")
+    );
+    check::every_edit_verifies_or_is_refused(&m).unwrap();
+}
+
+#[test]
+fn markers_written_as_keys_join_the_markers_as_pipenv_joins_them() {
+    let m = parse_text(
+        "[packages]\nwaitress = {version = \"*\", sys_platform = \"== 'win32'\"}\nboth = {version = \"==1.0\", markers = \"python_version >= '3.8'\", platform_machine = \"== 'x86_64'\"}\nos = {version = \"*\", os_name = \"== 'nt'\"}\nbad = {version = \"*\", sys_platform = \"=== \"}\n",
+    );
+    let markers: Vec<Option<&str>> = m
+        .dependencies
+        .iter()
+        .map(|d| d.python().unwrap().marker.as_ref().map(|(t, _)| t.as_str()))
+        .collect();
+    assert_eq!(
+        markers,
+        [
+            Some("sys_platform == 'win32'"),
+            Some("platform_machine == 'x86_64' and python_version >= '3.8'"),
+            // Pipenv passes `os_name` over, so does repin.
+            None,
+            Some("sys_platform === "),
+        ]
+    );
+    let parsed: Vec<bool> = m
+        .dependencies
+        .iter()
+        .map(|d| d.python().unwrap().parsed_marker.is_some())
+        .collect();
+    assert_eq!(parsed, [true, true, false, false]);
+    let errors: Vec<String> = m
+        .diagnostics
+        .iter()
+        .map(|d| format!("{}:{}: {}", d.line, d.column, d.message))
+        .collect();
+    assert_eq!(
+        errors,
+        ["5:38: Invalid environment marker `sys_platform === ` of `bad`"]
+    );
+    assert_eq!(m.dependencies[3].skip_reason, Some(SkipReason::Invalid));
+    assert_eq!(m.dependencies[1].skip_reason, None);
+    check::spans_are_consistent(&m).unwrap();
+    check::every_edit_verifies_or_is_refused(&m).unwrap();
 }

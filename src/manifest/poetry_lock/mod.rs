@@ -184,8 +184,15 @@ impl Parser<'_> {
                 Vec::new()
             }
         };
+        // Poetry 1.x lists the files of every package under `[metadata.files]`, keyed by its
+        // name; 2.x moved them into each `[[package]]` as `files`.
+        let metadata_files = root
+            .get("metadata")
+            .and_then(Item::as_table_like)
+            .and_then(|m| m.get("files"))
+            .and_then(Item::as_table_like);
         for table in packages {
-            match self.package(table) {
+            match self.package(table, metadata_files) {
                 Ok((package, dependency)) => {
                     self.file.packages.push(package);
                     self.dependencies.push(dependency);
@@ -199,9 +206,12 @@ impl Parser<'_> {
     }
 
     /// One `[[package]]` entry: the package and its dependency, or where and why it is not one.
+    /// `metadata_files` is a 1.x lock's `[metadata.files]`, where the entry's files are when it
+    /// has no `files` of its own.
     fn package(
         &self,
         table: &dyn TableLike,
+        metadata_files: Option<&dyn TableLike>,
     ) -> Result<(LockedPackage, Dependency), (Span, String)> {
         let (written, name, name_span) = super::locked::name_of(self.source, table, "[[package]]")?;
         let version_item = table
@@ -225,7 +235,15 @@ impl Parser<'_> {
         if !verbatim && skip.is_none() {
             skip = Some(SkipReason::EscapedString);
         }
-        let files = tables_of(table.get("files"));
+        let files = tables_of(table.get("files").or_else(|| {
+            let listed = metadata_files?;
+            listed.get(written).or_else(|| {
+                listed
+                    .iter()
+                    .find(|(key, _)| crate::vocab::normalize_name(key) == name)
+                    .map(|(_, item)| item)
+            })
+        }));
         let hashed = files
             .iter()
             .filter(|t| {

@@ -235,3 +235,67 @@ fn discovery_finds_poetry_lock() {
     );
     assert_eq!(classify(Path::new("svc/poetry.lock.bak")), None);
 }
+
+/// The layout Poetry 1.x writes (lock-version 1.1): no `files` in the packages, every
+/// package's files under `[metadata.files]`, keyed by its name as written.
+const LOCK_1_1: &str = r#"[[package]]
+name = "attrs"
+version = "21.4.0"
+description = "Classes Without Boilerplate"
+category = "dev"
+optional = false
+python-versions = ">=2.7, !=3.0.*, !=3.1.*, !=3.2.*, !=3.3.*, !=3.4.*"
+
+[[package]]
+name = "typing-extensions"
+version = "4.3.0"
+description = "Backported and Experimental Type Hints for Python 3.7+"
+category = "main"
+optional = false
+python-versions = ">=3.7"
+
+[[package]]
+name = "zipp"
+version = "3.8.1"
+description = "Backport of pathlib-compatible object wrapper for zip files"
+category = "main"
+optional = false
+python-versions = ">=3.7"
+
+[metadata]
+lock-version = "1.1"
+python-versions = "^3.7"
+content-hash = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+[metadata.files]
+attrs = [
+    {file = "attrs-21.4.0-py2.py3-none-any.whl", hash = "sha256:2d27e3784d7a565d36ab851fe94887c5eccd6a463168875832a1be79c82828b4"},
+    {file = "attrs-21.4.0.tar.gz", hash = "sha256:626ba8234211db98e869df76230a137c4c40a12d72445c45d5f5b716f076e2fd"},
+]
+typing_extensions = [
+    {file = "typing_extensions-4.3.0-py3-none-any.whl", hash = "sha256:25642c956049920a5aa49edcdd6ab1e06d7e5d467fc00e0506c44ac86fbfca02"},
+]
+zipp = []
+"#;
+
+#[test]
+fn a_1_1_lock_has_its_files_under_metadata() {
+    let m = parse_text(LOCK_1_1);
+    assert!(m.diagnostics.is_empty(), "{:?}", m.diagnostics);
+    assert_eq!(
+        listing(&m),
+        [
+            "attrs 21.4.0 -",
+            "typing-extensions 4.3.0 -",
+            "zipp 3.8.1 -"
+        ]
+    );
+    let ManifestDetails::PoetryLock(file) = &m.details else {
+        panic!("not a poetry.lock");
+    };
+    assert_eq!(file.lock_version.as_deref(), Some("1.1"));
+    let files: Vec<_> = file.packages.iter().map(|p| p.files).collect();
+    // `typing_extensions` is found under its normalised name, as Poetry 1.x also wrote it.
+    assert_eq!(files, [(2, 2), (1, 1), (0, 0)]);
+    check::spans_are_consistent(&m).unwrap();
+}

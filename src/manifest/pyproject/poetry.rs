@@ -262,6 +262,9 @@ impl Parser<'_> {
                         requirement.parsed_marker = parse_marker(text);
                     }
                 }
+                if let Some(reason) = self.python_and_platform(key, table, &mut requirement) {
+                    skip = Some(reason);
+                }
                 requirement.index.pre =
                     table.get("allow-prereleases").and_then(Item::as_bool) == Some(true);
                 if let Some(item) = table.get("source") {
@@ -310,6 +313,54 @@ impl Parser<'_> {
         dependency.name = name;
         self.dependencies.push(dependency);
         self.file.sections.push(section.clone());
+    }
+
+    /// A dependency's `python` (a Poetry constraint on the Python version) and `platform` (a
+    /// `sys_platform`) as the markers Poetry installs it with, joined to its `markers` by
+    /// `and`. The joined text is written nowhere: its span is empty, at the first of the keys.
+    /// `Some(Invalid)` (with a diagnostic) when the constraint does not read.
+    fn python_and_platform(
+        &mut self,
+        key: &str,
+        table: &dyn TableLike,
+        requirement: &mut PythonRequirement,
+    ) -> Option<SkipReason> {
+        let python = table.get("python").filter(|i| i.is_str());
+        let platform = table.get("platform").filter(|i| i.is_str());
+        let first = python.or(platform)?;
+        let mut parts: Vec<String> = requirement
+            .marker
+            .iter()
+            .map(|(m, _)| format!("({m})"))
+            .collect();
+        if let Some(item) = python {
+            let text = item.as_str().unwrap_or_default();
+            match Constraint::parse(text) {
+                Ok(constraint) => parts.extend(python_marker(&constraint)),
+                Err(error) => {
+                    let span = self.span_of(item);
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            self.source,
+                            span,
+                            format!("Invalid Python constraint `{text}` of `{key}`"),
+                        )
+                        .caused_by(error.to_string()),
+                    );
+                    return Some(SkipReason::Invalid);
+                }
+            }
+        }
+        if let Some(platform) = platform.and_then(Item::as_str) {
+            parts.push(format!("sys_platform == '{platform}'"));
+        }
+        if parts.is_empty() {
+            return None;
+        }
+        let text = parts.join(" and ");
+        requirement.parsed_marker = parse_marker(&text);
+        requirement.marker = Some((text, Span::empty(self.span_of(first).start)));
+        None
     }
 
     /// The constraint string: its specifier (and pin, for an exact version), or the reason it
@@ -390,3 +441,26 @@ pub(super) fn table(root: &toml_edit::Table) -> Option<&dyn TableLike> {
 
 #[cfg(test)]
 mod tests;
+
+/// A Poetry constraint on the Python version as a marker (`(python_full_version >= '3.9' and
+/// python_full_version < '4.0')`, its branches joined by `or`), `None` when it allows any.
+fn python_marker(constraint: &Constraint) -> Option<String> {
+    let mut branches = Vec::new();
+    for branch in &constraint.branches {
+        if branch.specifiers.is_empty() {
+            return None;
+        }
+        let clauses: Vec<String> = branch
+            .specifiers
+            .iter()
+            .map(|spec| {
+                // `>=3.9` as `>=` and `3.9`; a wildcard keeps its `.*`.
+                let text = spec.to_string();
+                let at = text.find(|c: char| c.is_ascii_digit()).unwrap_or(0);
+                format!("python_full_version {} '{}'", &text[..at], &text[at..])
+            })
+            .collect();
+        branches.push(format!("({})", clauses.join(" and ")));
+    }
+    Some(branches.join(" or "))
+}

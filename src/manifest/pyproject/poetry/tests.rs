@@ -294,3 +294,53 @@ fn a_poetry_2_projects_pep_621_tables_resolve_on_its_sources() {
     // Build requirements are not Poetry's to resolve.
     assert_eq!(index(1), None);
 }
+
+/// `python` and `platform` of a dependency table, as Textual's pyproject has them
+/// (`tree-sitter = { version = ">=0.25.0", optional = true, python = ">=3.10" }`).
+const PYTHON_AND_PLATFORM: &str = r#"[tool.poetry.dependencies]
+python = "^3.9"
+tree-sitter = { version = ">=0.25.0", optional = true, python = ">=3.10" }
+pywin = { version = "^306", platform = "win32", markers = "implementation_name == 'cpython'" }
+either = { version = "^1.0", python = "~3.9 || >=3.12" }
+anyone = { version = "^2.0", python = "*" }
+bad = { version = "^1.0", python = "^x" }
+wild = { version = "^1.0", python = "3.8.*" }
+"#;
+
+#[test]
+fn python_and_platform_of_a_dependency_are_its_markers() {
+    let m = parsed(PYTHON_AND_PLATFORM);
+    let markers: Vec<Option<&str>> = m
+        .dependencies
+        .iter()
+        .map(|d| d.python().unwrap().marker.as_ref().map(|(t, _)| t.as_str()))
+        .collect();
+    assert_eq!(
+        markers,
+        [
+            Some("(python_full_version >= '3.10')"),
+            Some("(implementation_name == 'cpython') and sys_platform == 'win32'"),
+            Some(
+                "(python_full_version >= '3.9' and python_full_version < '3.10') or (python_full_version >= '3.12')"
+            ),
+            None,
+            None,
+            Some("(python_full_version == '3.8.*')"),
+        ]
+    );
+    let parsed_markers: Vec<bool> = m
+        .dependencies
+        .iter()
+        .map(|d| d.python().unwrap().parsed_marker.is_some())
+        .collect();
+    assert_eq!(parsed_markers, [true, true, true, false, false, true]);
+    let errors: Vec<String> = m
+        .diagnostics
+        .iter()
+        .map(|d| format!("{}: {}", d.line, d.message))
+        .collect();
+    assert_eq!(errors, ["7: Invalid Python constraint `^x` of `bad`"]);
+    assert_eq!(m.dependencies[4].skip_reason, Some(SkipReason::Invalid));
+    crate::manifest::check::spans_are_consistent(&m).unwrap();
+    crate::manifest::check::every_edit_verifies_or_is_refused(&m).unwrap();
+}
