@@ -10,7 +10,9 @@
 //! discover -> extract (manifest) -> lookup (registry, advisory) -> decide -> edit -> report / PR
 //! ```
 //!
-//! Parsing and versioning never do I/O; see `DESIGN.md` for the full map.
+//! The front ends (the CLI in [`cli`], the Action, the bot in [`serve`]) parse their arguments
+//! and show results; the jobs between them and the core (check, apply, audit, lock, pr) are in
+//! [`run`]. Parsing and versioning never do I/O; see `DESIGN.md` for the full map.
 
 // Tests write their fixtures directly; clippy.toml's one-place rules are for the product.
 #![cfg_attr(test, allow(clippy::disallowed_methods))]

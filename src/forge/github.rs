@@ -454,7 +454,7 @@ impl GitHub {
                             seconds: wait.as_secs(),
                         });
                     }
-                    tokio::time::sleep(wait).await;
+                    crate::registry::http::pause::pause(wait).await;
                     waited += 1;
                 }
                 _ if response.status == 403 && actions_refused(&response.body) => {

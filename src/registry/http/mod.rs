@@ -4,8 +4,8 @@
 //! backoff on 5xx, 429 and connection errors (honouring `Retry-After`), redirects that carry
 //! credentials only within their origin ([`origin`]), a cap on body size and a run-wide memory
 //! budget for bodies ([`budget`]), per-host concurrency limits and time budgets, hosts marked
-//! down for the rest of a run ([`hosts`]), an on-disk cache revalidated with
-//! `ETag`/`Last-Modified`, an offline mode that answers only from that cache, and redaction of
+//! down for the rest of a run ([`hosts`]), waits before retries ([`pause`]), an on-disk cache
+//! revalidated with `ETag`/`Last-Modified`, an offline mode that answers only from that cache, and redaction of
 //! credentials in every error (with [`crate::vocab::redact`]).
 //!
 //! What is retried: 5xx and 429 answers, refused or broken connections, a body cut short. What
@@ -21,6 +21,7 @@ pub mod budget;
 pub mod cache;
 pub mod hosts;
 pub mod origin;
+pub mod pause;
 pub mod range;
 use crate::vocab::redact;
 
@@ -909,7 +910,7 @@ impl HttpClient {
                     if Instant::now() + delay >= limit && budget != hosts::Budget::Request {
                         return Err(self.deadline_error(&host, request, budget));
                     }
-                    tokio::time::sleep(delay).await;
+                    pause::pause(delay).await;
                     attempt += 1;
                 }
             }

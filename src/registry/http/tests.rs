@@ -153,6 +153,10 @@ async fn honours_retry_after_and_gives_up_on_long_waits() {
         matches!(error, HttpError::RateLimited { seconds: 3600, .. }),
         "{error}"
     );
+    // The `Retry-After: 0` was waited (for no time), the hour never.
+    let waited = super::pause::waited();
+    assert!(waited.contains(&Duration::ZERO), "{waited:?}");
+    assert!(!waited.contains(&Duration::from_secs(3600)), "{waited:?}");
 }
 
 #[tokio::test]
