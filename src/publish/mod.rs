@@ -556,8 +556,8 @@ impl Job<'_> {
         let (push, mut why, answer) = match refresh::decide(&state, asked, base, policy_rebases) {
             Refresh::LeftAlone { mut detail, answer } => {
                 if let Some(answer) = answer {
-                    if let Err(unsaid) = self.answer(pr, &answer).await {
-                        detail.push_str(&format!("; {unsaid}"));
+                    if let Err(error) = self.answer(pr, &answer).await {
+                        detail.push_str(&format!("; {}", unsaid(&error)));
                     }
                 }
                 // The pull request as it is (its own title), not the update repin would make
@@ -599,8 +599,8 @@ impl Job<'_> {
             self.github.add_labels(pr.number, &missing_labels).await?;
         }
         if let Some(answer) = answer {
-            if let Err(unsaid) = self.answer(pr, &answer).await {
-                why.push(unsaid);
+            if let Err(error) = self.answer(pr, &answer).await {
+                why.push(unsaid(&error));
             }
         }
         let changed = push || retitle;
@@ -619,17 +619,16 @@ impl Job<'_> {
     }
 
     /// Answer a command on `pr` with what was done (not in a dry run). A failure is said in
-    /// the report, not made the pull request's: what was asked was done.
-    async fn answer(&self, pr: &PullRequest, text: &str) -> Result<(), String> {
+    /// the report (see [`unsaid`]), not made the pull request's: what was asked was done.
+    async fn answer(
+        &self,
+        pr: &PullRequest,
+        text: &str,
+    ) -> Result<(), crate::forge::github::GitHubError> {
         if self.settings.dry_run {
             return Ok(());
         }
-        self.github.comment(pr.number, text).await.map_err(|e| {
-            format!(
-                "the answer to the command could not be posted: {}",
-                error_chain(&e)
-            )
-        })
+        self.github.comment(pr.number, text).await
     }
 
     /// Close `pr` as `@repin ignore …` (of `scope`) asked: the ignore recorded in its marker
@@ -770,4 +769,12 @@ impl Job<'_> {
             }
         }
     }
+}
+
+/// The report's words for an answer to a command that could not be posted.
+fn unsaid(error: &crate::forge::github::GitHubError) -> String {
+    format!(
+        "the answer to the command could not be posted: {}",
+        error_chain(error)
+    )
 }
