@@ -9,7 +9,8 @@ use std::process::Output;
 use serde_json::Value;
 
 use crate::support;
-use support::pypiserver::{PypiServer, free_port, python, write_wheel};
+use support::ports::free_port;
+use support::pypiserver::{PypiServer, python, write_wheel};
 use support::repin;
 
 /// Validate `document` with the SARIF 2.1.0 schema; the validator's message when it fails.

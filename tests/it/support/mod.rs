@@ -31,6 +31,7 @@ pub mod lock_oracles;
 pub mod loopback;
 pub mod postgres;
 pub mod pypiserver;
+pub use pypiserver::ports;
 pub mod readme;
 pub mod registry;
 pub mod serve;

@@ -112,7 +112,7 @@ impl Postgres {
                 "--no-instructions",
             ],
         );
-        let port = super::pypiserver::free_port();
+        let port = super::ports::free_port();
         let options = format!(
             "-c listen_addresses=127.0.0.1 -p {port} -k {data_text} -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         );

@@ -9,13 +9,17 @@
 //! ```
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 use url::Url;
+
+// Beside this file, and declared here so the unit tests that include this harness have it.
+#[path = "ports.rs"]
+pub mod ports;
 
 /// The Python interpreter to run pypiserver with (`REPIN_PYTHON`, default `python3`;
 /// `scripts/test` sets it to the project's `.venv`).
@@ -51,13 +55,13 @@ impl PypiServer {
             "pypiserver is not importable by `{}`, and this test starts it\n  hint: run the tests with `scripts/test`, which installs it into .venv and sets REPIN_PYTHON; or `python3 -m venv .venv && .venv/bin/pip install --require-hashes -r scripts/python-requirements.txt` and set REPIN_PYTHON=.venv/bin/python",
             python()
         );
-        let port = free_port();
         let log_dir = tempfile::tempdir().expect("a temporary directory");
         let log = log_dir.path().join("pypiserver.log");
         let log_file = std::fs::File::create(&log).expect("a log file");
         let child = Command::new(python())
             .args(["-m", "pypiserver", "run"])
-            .args(["-i", "127.0.0.1", "-p", &port.to_string()])
+            // Port 0: the OS gives it one, found below (see `support::ports`).
+            .args(["-i", "127.0.0.1", "-p", "0"])
             .args(["--disable-fallback", "--hash-algo", "sha256"])
             // Listing and downloading need no password: `-a . -P .` turns authentication off.
             .args(["-a", ".", "-P", "."])
@@ -69,10 +73,14 @@ impl PypiServer {
             .expect("pypiserver starts");
         let mut server = PypiServer {
             child,
-            port,
+            port: 0,
             log,
             _log_dir: log_dir,
         };
+        let log = server.log.clone();
+        server.port = ports::wait_for_port(&mut server.child, "pypiserver", || {
+            std::fs::read_to_string(&log).unwrap_or_default()
+        });
         server.wait_until_ready();
         server
     }
@@ -125,14 +133,6 @@ impl Drop for PypiServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// A port nothing listens on right now (the OS picks it; the listener is dropped at once).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free loopback port")
-        .port()
 }
 
 /// The status of a plain `GET` on loopback, or `None` when nothing answers yet.

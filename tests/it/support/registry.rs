@@ -47,21 +47,11 @@ pub fn binary() -> PathBuf {
     path
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 impl Registry {
     /// Start a registry (a missing binary fails the test).
     pub fn start(auth: RegistryAuth) -> Registry {
         let binary = binary();
         let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let host = format!("127.0.0.1:{port}");
         let (auth_yaml, push_auth) = match &auth {
             RegistryAuth::None => (String::new(), None),
             RegistryAuth::Basic(user, password) => {
@@ -93,18 +83,21 @@ impl Registry {
         std::fs::write(
             &config,
             format!(
-                "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\n{auth_yaml}",
+                "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:0\n{auth_yaml}",
                 dir.path().join("data").display()
             ),
         )
         .unwrap();
-        let child = Command::new(binary)
+        // Port 0: the OS gives it one, found below (see `support::ports`).
+        let mut child = Command::new(binary)
             .arg("serve")
             .arg(&config)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("docker-registry starts");
+        let port = super::ports::wait_for_port(&mut child, "docker-registry", String::new);
+        let host = format!("127.0.0.1:{port}");
         let registry = Registry {
             child,
             host,

@@ -3,12 +3,10 @@
 //! hosted on any web server. Unlike pypiserver's pages, these carry `data-requires-python` and
 //! `data-yanked` (PEP 503, PEP 592), which the tests of targets and yanks need.
 
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
-use super::pypiserver::{free_port, python, sha256_hex, write_wheel};
+use super::pypiserver::{python, sha256_hex, write_wheel};
 
 /// One release of the index: name, version, `Requires-Python`, yank reason.
 pub type Release<'a> = (&'a str, &'a str, Option<&'a str>, Option<&'a str>);
@@ -64,9 +62,9 @@ impl StaticIndex {
     }
 
     fn serve(dir: tempfile::TempDir) -> StaticIndex {
-        let port = free_port();
-        let child = Command::new(python())
-            .args(["-m", "http.server", &port.to_string(), "--bind", "127.0.0.1"])
+        let mut child = Command::new(python())
+            // Port 0: the OS gives it one, found below (see `support::ports`).
+            .args(["-m", "http.server", "0", "--bind", "127.0.0.1"])
             .arg("--directory")
             .arg(dir.path())
             .stdin(Stdio::null())
@@ -79,20 +77,12 @@ impl StaticIndex {
                     python()
                 )
             });
-        let mut index = StaticIndex {
+        let port = super::ports::wait_for_port(&mut child, "`python -m http.server`", String::new);
+        StaticIndex {
             child,
             port,
             _dir: dir,
-        };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Ok(Some(status)) = index.child.try_wait() {
-                panic!("`python -m http.server` exited with {status} before answering");
-            }
-            assert!(Instant::now() < deadline, "the static index did not answer");
-            std::thread::sleep(Duration::from_millis(50));
         }
-        index
     }
 
     /// `http://127.0.0.1:PORT/simple/`.
