@@ -12,6 +12,7 @@ mod audit_osv_e2e;
 mod check_e2e;
 mod check_lock_e2e;
 mod cli;
+mod cli_output;
 mod corpus_discovery;
 mod corpus_dockerfiles;
 mod corpus_locks;
