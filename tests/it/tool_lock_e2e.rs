@@ -480,3 +480,95 @@ fn without_poetry_or_pipenv_the_update_is_held_back_with_the_command_to_run() {
         assert_eq!(read(r, lock), locked);
     }
 }
+
+/// An sdist of `flask` `version` whose in-tree build backend writes `marker` when it is
+/// imported: any tool that builds it to read its metadata runs it.
+fn write_hostile_sdist(dir: &Path, version: &str, marker: &Path) {
+    use std::io::Write;
+    let root = format!("flask-{version}");
+    let backend = format!(
+        "open({:?}, 'w').write('built')\n\ndef get_requires_for_build_wheel(config_settings=None):\n    return []\n\ndef prepare_metadata_for_build_wheel(directory, config_settings=None):\n    raise RuntimeError('not a real backend')\n\ndef build_wheel(directory, config_settings=None, metadata_directory=None):\n    raise RuntimeError('not a real backend')\n",
+        marker.display().to_string()
+    );
+    let files = [
+        (
+            format!("{root}/PKG-INFO"),
+            format!(
+                "Metadata-Version: 2.1\nName: flask\nVersion: {version}\nRequires-Dist: werkzeug>=3.0\n"
+            ),
+        ),
+        (
+            format!("{root}/pyproject.toml"),
+            "[build-system]\nrequires = []\nbuild-backend = \"backend\"\nbackend-path = [\".\"]\n"
+                .to_owned(),
+        ),
+        (format!("{root}/backend.py"), backend),
+    ];
+    let mut tar = Vec::new();
+    for (name, text) in &files {
+        tar.extend(support::pypiserver::tar_header(name, text.len()));
+        tar.extend_from_slice(text.as_bytes());
+        tar.resize(tar.len().div_ceil(512) * 512, 0);
+    }
+    tar.extend([0u8; 1024]);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&tar).unwrap();
+    std::fs::write(dir.join(format!("{root}.tar.gz")), gz.finish().unwrap()).unwrap();
+}
+
+#[test]
+fn pipenv_builds_no_sdist_for_repin_and_the_update_is_held_back_instead() {
+    let setup = project("Pipfile", PIPFILE);
+    let python = support::pypiserver::python();
+    tool(
+        &setup,
+        setup.repo.path(),
+        "pipenv",
+        &["lock", "--python", &python],
+    );
+    let marker_dir = tempfile::tempdir().unwrap();
+    let marker = marker_dir.path().join("built");
+    write_hostile_sdist(setup.packages.path(), "3.0.3", &marker);
+    publish(setup.packages.path(), &LATER[1..]);
+    let r = setup.repo.path();
+    let (pipfile, lock) = (read(r, "Pipfile"), read(r, "Pipfile.lock"));
+
+    // The guard is needed: Pipenv run as a user would builds the sdist, running its code.
+    let copied = copy(&setup, &["Pipfile", "Pipfile.lock"]);
+    std::fs::write(
+        copied.path().join("Pipfile"),
+        pipfile.replace("\"==2.2.2\"", "\"==3.0.3\""),
+    )
+    .unwrap();
+    let _ = Command::new("pipenv")
+        .args(["upgrade", "--lock-only", "flask==3.0.3"])
+        .current_dir(copied.path())
+        .env("WORKON_HOME", setup.scratch.path().join("venvs"))
+        .env(
+            "PIPENV_CACHE_DIR",
+            setup.scratch.path().join("pipenv-cache"),
+        )
+        .env("PIPENV_IGNORE_VIRTUALENVS", "1")
+        .env("PIPENV_YES", "1")
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .env_remove("PIP_INDEX_URL")
+        .output()
+        .unwrap();
+    assert!(
+        marker.exists(),
+        "Pipenv did not build the sdist: this test shows nothing"
+    );
+    std::fs::remove_file(&marker).unwrap();
+
+    let (stdout, stderr, code) = repin(&setup, &["apply"], None);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(!marker.exists(), "repin's Pipenv built the sdist");
+    let all = format!("{stdout}{stderr}");
+    assert!(
+        all.contains("Pipfile: `flask` 3.0.3 is held back:")
+            && all.contains("Pipfile.lock cannot be re-locked with it: `pipenv upgrade --lock-only --categories packages flask==3.0.3` failed"),
+        "{all}"
+    );
+    assert_eq!(read(r, "Pipfile"), pipfile);
+    assert_eq!(read(r, "Pipfile.lock"), lock);
+}
