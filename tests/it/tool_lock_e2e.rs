@@ -331,11 +331,16 @@ fn apply_writes_the_pyproject_with_the_poetry_lock_poetry_writes_for_it() {
 }
 
 #[test]
-fn a_vulnerable_transitive_pin_of_a_poetry_lock_is_fixed_by_poetry_update_alone() {
+fn a_vulnerable_transitive_pin_of_a_poetry_lock_is_fixed_by_poetry_update_alone_past_the_fix() {
     let setup = poetry_setup();
     let r = setup.repo.path();
     let db = tempfile::tempdir().unwrap();
     advisory(db.path());
+    // A release after the fix: `poetry update` cannot be given a version, and moves to it.
+    publish(
+        setup.packages.path(),
+        &[("werkzeug", "3.0.7", &["markupsafe>=2.1"])],
+    );
     let oracle = copy(&setup, &["pyproject.toml", "poetry.lock"]);
     tool(
         &setup,
@@ -356,6 +361,10 @@ fn a_vulnerable_transitive_pin_of_a_poetry_lock_is_fixed_by_poetry_update_alone(
         None,
     );
     assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("werkzeug 3.0.1 → 3.0.7"),
+        "{stdout}{stderr}"
+    );
     assert_eq!(read(r, "pyproject.toml"), pyproject);
     assert_eq!(read(r, "poetry.lock"), read(oracle.path(), "poetry.lock"));
     assert_eq!(
@@ -364,7 +373,7 @@ fn a_vulnerable_transitive_pin_of_a_poetry_lock_is_fixed_by_poetry_update_alone(
             "flask 2.2.2",
             "markupsafe 2.1.3",
             "other 1.0",
-            "werkzeug 3.0.6"
+            "werkzeug 3.0.7"
         ]
     );
     tool(&setup, r, "poetry", &["check", "--lock"]);

@@ -17,9 +17,10 @@
 //! the repository, with its environment cleared, its home, configuration and environments in
 //! the scratch, a timeout and its output captured ([`process`]). The new lock is verified
 //! before it is proposed: it parses with repin's reader without errors, carries its hash, pins
-//! the package at a version the update allows (exactly the fixed version for a security fix),
-//! and the tool's own check (`poetry check --lock`, `pipenv verify`) accepts it with the
-//! manifest repin writes. When the tool is missing or cannot re-lock, the update is held back
+//! the package at a version the update allows (for a security fix, exactly the fixed version
+//! with Pipenv; with Poetry, which cannot be given one, that version or a later one, and the
+//! update then proposes the version Poetry wrote), and the tool's own check
+//! (`poetry check --lock`, `pipenv verify`) accepts it with the manifest repin writes. When the tool is missing or cannot re-lock, the update is held back
 //! with the command to run.
 
 pub mod pipenv;
@@ -202,8 +203,12 @@ fn why_not(lock: &Manifest, manifest: Option<&Manifest>, workspace: &Workspace) 
 enum Wanted {
     /// The edited requirement's specifier (PEP 440 or Poetry's syntax).
     Specifier(crate::manifest::python::Specifier),
-    /// Exactly this version (a security fix).
+    /// Exactly this version (a security fix, by Pipenv: `NAME==FIXED`).
     Exact(Version),
+    /// This version or a later one (a security fix, by Poetry: `poetry update --lock NAME`
+    /// cannot be given a version, and moves the package to the newest release the project
+    /// allows).
+    AtLeast(Version),
 }
 
 impl Wanted {
@@ -211,6 +216,7 @@ impl Wanted {
         match self {
             Wanted::Specifier(s) => s.contains(version),
             Wanted::Exact(v) => v == version,
+            Wanted::AtLeast(v) => v <= version,
         }
     }
 
@@ -218,6 +224,7 @@ impl Wanted {
         match self {
             Wanted::Specifier(s) => format!("`{}`", s.text),
             Wanted::Exact(v) => format!("`=={v}`"),
+            Wanted::AtLeast(v) => format!("`>={v}`"),
         }
     }
 }
@@ -414,9 +421,15 @@ fn edit_move(manifest: &Manifest, edited: &Manifest, index: usize) -> Option<Mov
     } else {
         format!("[{}]", requirement.extras.join(","))
     };
+    // As the Pipfile writes it (`Werkzeug`): Pipenv would otherwise add a second entry.
+    let written = if requirement.written_name.is_empty() {
+        dependency.name.as_str()
+    } else {
+        requirement.written_name.as_str()
+    };
     let spec = match specifier.text.trim() {
-        "*" | "" => format!("{}{extras}", dependency.name),
-        text => format!("{}{extras}{text}", dependency.name),
+        "*" | "" => format!("{written}{extras}"),
+        text => format!("{written}{extras}{text}"),
     };
     Some(Move {
         name: dependency.name.clone(),
@@ -438,12 +451,17 @@ fn fix_move(lock: &Manifest, index: usize, version: &str) -> Option<Move> {
             .unwrap_or_default(),
         _ => String::new(),
     };
+    let version = Version::from_str(version).ok()?;
+    let wanted = match lock.kind {
+        ManifestKind::PoetryLock => Wanted::AtLeast(version.clone()),
+        _ => Wanted::Exact(version.clone()),
+    };
     Some(Move {
         name: dependency.name.clone(),
         category,
         spec: format!("{}=={version}", dependency.name),
         fix: true,
-        wanted: Wanted::Exact(Version::from_str(version).ok()?),
+        wanted,
     })
 }
 
@@ -506,6 +524,21 @@ impl Checker {
                                 m.why.clone_from(&why);
                             }
                             relock.update_kind = Some(UpdateKind::Lock);
+                            // Poetry moves the package to the newest release the project
+                            // allows, which may be past the fix: the update says what is written.
+                            if let Some(to) = relock
+                                .moved
+                                .iter()
+                                .find(|m| m.name == fix.name)
+                                .and_then(|m| m.to.clone())
+                                .filter(|to| *to != update.proposed)
+                            {
+                                update.reason = format!(
+                                    "{}; Poetry updates it to {to}, the newest release the project allows",
+                                    update.reason
+                                );
+                                update.proposed = to;
+                            }
                             let moves: Vec<String> =
                                 relock.moved.iter().map(MovedPin::describe).collect();
                             update.reason = format!(
