@@ -392,11 +392,7 @@ async fn held_why(project: &ToolProject, moves: &[Move], error: &ToolRelockError
             Ok(scratch) => poetry::installed(&scratch).await.ok(),
             Err(_) => None,
         };
-        if let Some(installed) = installed.filter(|i| i != by) {
-            why.push_str(&format!(
-                " (the lock was written by Poetry {by}, and Poetry {installed} is installed here)"
-            ));
-        }
+        why.push_str(&version_note(by, installed.as_deref()));
     }
     why.push_str(&format!(
         "\n  hint: make the change, then run `{}` in {}",
@@ -404,6 +400,16 @@ async fn held_why(project: &ToolProject, moves: &[Move], error: &ToolRelockError
         shown_dir(&project.lock)
     ));
     why
+}
+
+/// What a hold-back adds when the Poetry that wrote the lock (`by`) is not the one installed.
+fn version_note(by: &str, installed: Option<&str>) -> String {
+    match installed {
+        Some(installed) if installed != by => format!(
+            " (the lock was written by Poetry {by}, and Poetry {installed} is installed here)"
+        ),
+        _ => String::new(),
+    }
 }
 
 /// The move of an edit of `manifest`'s dependency `index` by `change`, read from the edited
@@ -691,5 +697,72 @@ impl Checker {
         let mut relock = verify(project, &lock, new, &job.moves)?;
         relock.update_kind = kinds.into_iter().max();
         Ok(relock)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hold_back_says_when_another_poetry_wrote_the_lock() {
+        assert_eq!(
+            version_note("1.8.3", Some("2.2.1")),
+            " (the lock was written by Poetry 1.8.3, and Poetry 2.2.1 is installed here)"
+        );
+        assert_eq!(version_note("2.2.1", Some("2.2.1")), "");
+        assert_eq!(version_note("2.2.1", None), "");
+    }
+
+    #[test]
+    fn the_command_to_run_groups_pipenv_upgrades_by_category_and_names_poetry_fixes() {
+        let edit = |name: &str, category: &str, spec: &str| Move {
+            name: name.into(),
+            category: category.into(),
+            spec: spec.into(),
+            fix: false,
+            wanted: Wanted::Exact(Version::from_str("1").unwrap()),
+        };
+        let mut fix = edit("werkzeug", "packages", "werkzeug==3.0.6");
+        fix.fix = true;
+        assert_eq!(
+            command(
+                Tool::Pipenv,
+                &[
+                    edit("flask", "packages", "flask==3.0.3"),
+                    edit("pytest", "dev-packages", "pytest==7.4.4")
+                ]
+            ),
+            "pipenv upgrade --lock-only --categories dev-packages 'pytest==7.4.4' && pipenv upgrade --lock-only --categories packages 'flask==3.0.3'"
+        );
+        assert_eq!(
+            command(Tool::Poetry, &[edit("flask", "", "flask")]),
+            "poetry lock"
+        );
+        assert_eq!(
+            command(Tool::Poetry, &[edit("flask", "", "flask"), fix]),
+            "poetry update --lock werkzeug"
+        );
+    }
+
+    #[test]
+    fn a_poetry_fix_may_go_past_the_fixed_version_a_pipenv_fix_may_not() {
+        let v = |s: &str| Version::from_str(s).unwrap();
+        assert!(Wanted::AtLeast(v("3.0.6")).contains(&v("3.0.7")));
+        assert!(!Wanted::AtLeast(v("3.0.6")).contains(&v("3.0.5")));
+        assert!(!Wanted::Exact(v("3.0.6")).contains(&v("3.0.7")));
+    }
+
+    #[test]
+    fn the_content_hash_is_read_from_the_metadata_table() {
+        assert_eq!(
+            poetry_content_hash("[metadata]\ncontent-hash = \"abc\"\n").as_deref(),
+            Some("abc")
+        );
+        assert_eq!(
+            poetry_content_hash("[metadata]\ncontent-hash = \"\"\n"),
+            None
+        );
+        assert_eq!(poetry_content_hash("[metadata]\n"), None);
     }
 }
