@@ -268,7 +268,7 @@ const TOOL_LOCKS: &[(&str, &str)] = &[
 ];
 
 /// The lock file of Pipenv, which installs from a `Pipfile`, with the command that re-locks it.
-const PIPENV_LOCKS: &[(&str, &str)] = &[("Pipfile.lock", "pipenv lock")];
+const PIPENV_LOCKS: &[(&str, &str)] = &[("Pipfile.lock", "pipenv upgrade --lock-only {}")];
 
 /// The tool lock beside a `pyproject.toml` (`uv.lock`, `poetry.lock`, `pdm.lock`) or a
 /// `Pipfile` (`Pipfile.lock`), when there is one: read through the repository root, so a link
@@ -289,9 +289,10 @@ fn tool_lock_beside(workspace: &Workspace, manifest: &Manifest) -> Option<(PathB
     })
 }
 
-/// An edit of a `pyproject.toml` or `Pipfile` whose tool lock repin does not re-lock yet: writing the
-/// manifest alone would leave the lock stale (`uv sync --locked` fails), so nothing is written
-/// and each update says what to run.
+/// An edit of a `pyproject.toml` or `Pipfile` whose tool lock was not re-locked with it (repin
+/// does not re-lock a `pdm.lock` yet, nor a lock it did not read): writing the manifest alone
+/// would leave the lock stale (`uv sync --locked` fails), so nothing is written and each update
+/// says what to run.
 fn blocked_by_lock(
     manifest: &Manifest,
     (lock, command): &(PathBuf, &str),
@@ -317,10 +318,10 @@ fn blocked_by_lock(
                 index: *index,
                 message: format!(
                     "{place}: `{name}` is not updated: `{lock_name}` beside it would go stale, and {}\n  hint: edit the requirement, then run `{}` in {}",
-                    if lock_name == "uv.lock" {
-                        "it was not re-locked with it (repin re-locks a uv.lock it reads: give the project's directory, not the pyproject alone)"
+                    if lock_name == "pdm.lock" {
+                        "repin does not re-lock it yet".to_owned()
                     } else {
-                        "repin does not re-lock it yet"
+                        format!("it was not re-locked with it (repin re-locks a {lock_name} it reads: give the project's directory, not the manifest alone)")
                     },
                     command.replace("{}", name),
                     path.parent().map_or_else(String::new, |p| p.display().to_string()),

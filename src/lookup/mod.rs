@@ -15,6 +15,7 @@ mod lock_fit;
 mod metadata_cache;
 mod relock;
 mod setup;
+mod tool_lock;
 mod unblocking;
 mod uv_lock;
 
@@ -40,6 +41,7 @@ pub use input_locks::InputEditError;
 pub use lock_fit::MetadataLookupError;
 pub use relock::{RelockError, Relockable};
 pub use setup::{RunOptions, SetupError};
+pub use tool_lock::{Tool, ToolProject, ToolRelockError};
 pub use uv_lock::{UvProject, UvRelockError};
 
 /// How many lookups run at once (the HTTP client further limits each host).
@@ -100,6 +102,10 @@ pub struct Outcome {
     /// one: [`Checker::combined_relock`]).
     #[serde(skip)]
     pub uv_projects: HashMap<PathBuf, UvProject>,
+    /// The `poetry.lock` and `Pipfile.lock` files and their projects, by lock path (to combine
+    /// several re-locks of one: [`Checker::combined_relock`]).
+    #[serde(skip)]
+    pub tool_projects: HashMap<PathBuf, ToolProject>,
     /// What image updates fix in OS packages, by CVE (for pull-request bodies), with
     /// `[images] scan`.
     #[serde(skip)]
@@ -184,10 +190,12 @@ pub fn python_packages<'a>(manifests: impl IntoIterator<Item = &'a Manifest>) ->
         .collect()
 }
 
-/// Hold back every update of the pins of a lock that only its own tool re-locks (a
-/// `pylock.toml`, by its `created-by`; a `poetry.lock`, by Poetry; a `Pipfile.lock`, by Pipenv): repin does not run that
-/// tool. One note per file says so; the pins are still looked up, so `check` shows what is due
-/// and `audit` judges every one.
+/// Hold back the updates of the pins of a lock that only its own tool re-locks (a
+/// `pylock.toml`, by its `created-by`; a `poetry.lock`, by Poetry; a `Pipfile.lock`, by
+/// Pipenv): every one of a `pylock.toml` (repin does not run its tool), the routine ones of the
+/// others (they move with their manifest's requirement; their security fixes are re-locked by
+/// the tool: [`Checker::relock_tool_locks`]). One note per file says so; the pins are still
+/// looked up, so `check` shows what is due and `audit` judges every one.
 fn hold_tool_lock_updates(manifests: &[&Manifest], outcome: &mut Outcome) {
     use crate::manifest::ManifestDetails;
     let advice: HashMap<&Path, String> = manifests
@@ -211,7 +219,17 @@ fn hold_tool_lock_updates(manifests: &[&Manifest], outcome: &mut Outcome) {
         let Some(why) = advice.get(outcome.findings[f].file.as_path()) else {
             continue;
         };
+        let by_tool = matches!(
+            outcome.findings[f]
+                .file
+                .file_name()
+                .and_then(|n| n.to_str()),
+            Some("poetry.lock" | "Pipfile.lock")
+        );
         for u in (0..outcome.findings[f].decision.updates.len()).rev() {
+            if by_tool && outcome.findings[f].decision.updates[u].is_security() {
+                continue;
+            }
             *held.entry(outcome.findings[f].file.clone()).or_default() += 1;
             relock::hold_back(outcome, f, u, why.clone());
         }
@@ -344,6 +362,10 @@ impl Checker {
         self.relock_inputs(&manifests, &locks, &mut outcome).await;
         self.relock_uv(&manifests, workspace, &mut outcome).await;
         hold_tool_lock_updates(&manifests, &mut outcome);
+        let tool_projects = tool_lock::tool_projects(&manifests, workspace);
+        self.relock_tool_locks(&manifests, &tool_projects, &mut outcome)
+            .await;
+        outcome.tool_projects = tool_projects;
         let maintenance = self.config.config.update.lock_maintenance;
         if self.lock_maintenance && maintenance.due(self.now) {
             self.maintain_locks(&locks, maintenance, &mut outcome).await;

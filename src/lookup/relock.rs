@@ -84,6 +84,9 @@ pub enum RelockError {
     /// uv could not re-lock a `uv.lock`.
     #[error(transparent)]
     Uv(Box<super::uv_lock::UvRelockError>),
+    /// Poetry or Pipenv could not re-lock its lock.
+    #[error(transparent)]
+    Tool(Box<super::tool_lock::ToolRelockError>),
 }
 
 impl RelockError {
@@ -105,6 +108,7 @@ impl crate::error::Hint for RelockError {
             RelockError::Lock(error) => error.hints(),
             RelockError::Indexes(error) => error.hints(),
             RelockError::Uv(error) => error.hints(),
+            RelockError::Tool(error) => error.hints(),
             RelockError::Style(_)
             | RelockError::InputNotFound(_)
             | RelockError::NoPython
@@ -264,6 +268,12 @@ impl Checker {
                 .combined_uv_relock(outcome, file, updates, inputs)
                 .await
                 .map_err(|e| RelockError::Uv(Box::new(e)));
+        }
+        if outcome.tool_projects.contains_key(file) {
+            return self
+                .combined_tool_relock(outcome, file, updates, inputs)
+                .await
+                .map_err(|e| RelockError::Tool(Box::new(e)));
         }
         let lock = outcome.locks.get(file).ok_or(RelockError::NotRelocked)?;
         let mut wants = Vec::new();

@@ -332,7 +332,7 @@ fn verify(
 }
 
 /// Every pin that moves, appears or goes between two locks.
-fn moved(old: &Manifest, new: &Manifest) -> Vec<MovedPin> {
+pub(super) fn moved(old: &Manifest, new: &Manifest) -> Vec<MovedPin> {
     let versions = |m: &Manifest| {
         let mut by: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for d in &m.dependencies {

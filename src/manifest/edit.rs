@@ -275,6 +275,8 @@ fn edit_relock(
     match &reparsed.details {
         super::ManifestDetails::Requirements(r) if r.lock.is_some() => {}
         super::ManifestDetails::UvLock(l) if l.version.is_some() => {}
+        super::ManifestDetails::PoetryLock(l) if l.lock_version.is_some() => {}
+        super::ManifestDetails::PipfileLock(l) if l.pipfile_hash.is_some() => {}
         _ => return Err(fail("the new lock's header is not recognised".into())),
     }
     let read = read_pins(&reparsed);

@@ -43,4 +43,5 @@ mod secrets_e2e;
 mod serve_e2e;
 mod serve_fleet;
 mod target_e2e;
+mod tool_lock_e2e;
 mod uv_lock_e2e;

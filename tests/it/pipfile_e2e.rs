@@ -1,8 +1,8 @@
 //! A Pipenv project against a real pypiserver: its `Pipfile.lock` is written by Pipenv itself
 //! (`pipenv lock` from the local index), then `repin extract` lists every pin of both files,
-//! `check` shows the Pipfile's updates and holds the lock's for Pipenv, `apply` refuses to
-//! leave the lock stale and, without a lock, edits the Pipfile losslessly, and `audit` finds an
-//! advisory on a transitive pin of the lock. The oracles: Pipenv writes the lock and re-locks
+//! `check` shows the Pipfile's updates and holds the lock's for Pipenv, `apply` writes the
+//! Pipfile with the lock Pipenv re-locks for it and, without a lock, edits the Pipfile
+//! losslessly, and `audit` finds an advisory on a transitive pin of the lock. The oracles: Pipenv writes the lock and re-locks
 //! the edited Pipfile (so it accepts the edit), Python's `json` reads the lock's pins
 //! independently of repin.
 
@@ -263,18 +263,23 @@ fn a_pipenv_project_is_extracted_checked_held_for_pipenv_and_audited() {
         "{report:#}"
     );
 
-    // apply: the Pipfile's edit would leave the lock stale, so nothing is written.
+    // apply: the Pipfile's edits are written with the lock Pipenv re-locks for them (the
+    // `[dev-packages]` table entry included), which Pipenv verifies.
     let (stdout, stderr, code) = repin(&["apply", "--no-cache"], r);
-    assert_eq!(code, Some(2), "{stdout}{stderr}");
-    assert!(
-        stderr.contains("`flask` is not updated: `Pipfile.lock` beside it would go stale, and repin does not re-lock it yet\n  hint: edit the requirement, then run `pipenv lock` in"),
-        "{stderr}"
-    );
-    assert_eq!(std::fs::read_to_string(r.join("Pipfile")).unwrap(), pipfile);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
     assert_eq!(
-        std::fs::read_to_string(r.join("Pipfile.lock")).unwrap(),
-        lock
+        std::fs::read_to_string(r.join("Pipfile")).unwrap(),
+        pipfile
+            .replace("flask = \"==2.2.2\"", "flask = \"==3.0.3\"")
+            .replace("{version = \"==7.4.0\"}", "{version = \"==7.4.4\"}")
     );
+    let pins = json_pins(&r.join("Pipfile.lock"));
+    for pin in ["flask 3.0.3", "pytest 7.4.4", "click 8.1.7"] {
+        assert!(pins.contains(&pin.to_owned()), "{pins:?}");
+    }
+    // The project as locked before, for the audit.
+    std::fs::write(r.join("Pipfile"), &pipfile).unwrap();
+    std::fs::write(r.join("Pipfile.lock"), &lock).unwrap();
 
     // audit: the transitive werkzeug pin of the lock has an advisory.
     let db = tempfile::tempdir().unwrap();

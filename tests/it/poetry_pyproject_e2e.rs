@@ -1,8 +1,9 @@
 //! A Poetry project's `[tool.poetry]` dependency tables against a real pypiserver, with Poetry
 //! itself as the oracle: Poetry locks the project from the local index, `repin check` shows
-//! the updates of its caret, tilde, exact and group constraints, `repin apply` refuses to
-//! leave `poetry.lock` stale (and says to run `poetry lock`), and without a lock `apply`
-//! rewrites the constraints in place, which Poetry then locks at the new versions.
+//! the updates of its caret, tilde, exact and group constraints, `repin apply` writes the
+//! pyproject with the `poetry.lock` Poetry writes for it (never leaving it stale), and without
+//! a lock `apply` rewrites the constraints in place, which Poetry then locks at the new
+//! versions.
 
 use crate::support;
 
@@ -176,20 +177,23 @@ fn a_poetry_projects_constraints_are_checked_and_the_lock_is_not_left_stale() {
         String::from_utf8_lossy(&out.stderr)
     );
 
-    // apply: the pyproject is not written alone, and says to run `poetry lock`.
+    // apply: the pyproject is written with the lock Poetry writes for it (the three updates
+    // re-locked as one), never alone. The oracle: `poetry lock` on a copy with the same edit.
+    let expected = project(setup.pypi.index_url().as_ref())
+        .replace("alpha = \"^1.0\"", "alpha = \"^2.0\"")
+        .replace("version = \"1.0.0\"", "version = \"1.1.0\"")
+        .replace("beta = \"~2.0\"", "beta = \"~2.1\"");
+    let oracle = tempfile::tempdir().unwrap();
+    std::fs::write(oracle.path().join("pyproject.toml"), &expected).unwrap();
+    std::fs::write(oracle.path().join("poetry.lock"), &lock).unwrap();
+    poetry_lock(oracle.path(), setup.scratch.path());
     let (stdout, stderr, code) = repin(&setup, &["apply"]);
-    assert_ne!(code, Some(0), "{stdout}{stderr}");
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert_eq!(read(r, "pyproject.toml"), expected);
+    assert_eq!(read(r, "poetry.lock"), read(oracle.path(), "poetry.lock"));
     assert_eq!(
-        read(r, "pyproject.toml"),
-        project(setup.pypi.index_url().as_ref())
-    );
-    assert_eq!(read(r, "poetry.lock"), lock);
-    let all = format!("{stdout}{stderr}");
-    assert!(
-        all.contains(
-            "pyproject.toml:6:10: `alpha` is not updated: `poetry.lock` beside it would go stale"
-        ) && all.contains("then run `poetry lock`"),
-        "{all}"
+        support::lock_oracles::tomllib_pins(&r.join("poetry.lock"), "package"),
+        ["alpha 2.0.0", "beta 2.1.0", "delta 0.3.0", "gamma 1.1.0"]
     );
 }
 

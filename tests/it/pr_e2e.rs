@@ -1392,3 +1392,72 @@ fn a_uv_project_gets_its_lock_relocked_by_uv_in_the_same_pull_request() {
     let pull = world.pull(branch);
     assert_eq!(pull.title, "chore(deps): Update jinja2 to 3.1.3");
 }
+
+/// A Poetry project (issue 15): the pull request for a pyproject requirement carries the
+/// `poetry.lock` Poetry re-locked for it, in one commit. The oracle is Poetry: on the pushed
+/// branch, `poetry check --lock` finds the lock consistent with the pyproject, and the lock is
+/// what `poetry lock` writes for the pushed pyproject.
+#[test]
+fn a_poetry_project_gets_its_lock_relocked_by_poetry_in_the_same_pull_request() {
+    let world = setup();
+    let index = world._pypi.index_url().to_string();
+    let pyproject = format!(
+        "[project]\nname = \"shop\"\nversion = \"0.1.0\"\nrequires-python = \">=3.8\"\ndependencies = [\n    \"jinja2==3.1.2\",  # templates\n]\n\n[tool.poetry]\npackage-mode = false\n\n[[tool.poetry.source]]\nname = \"local\"\nurl = \"{index}\"\npriority = \"primary\"\n"
+    );
+    std::fs::write(world.checkout.join("pyproject.toml"), &pyproject).unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let poetry = |dir: &Path, args: &[&str]| {
+        let out = Command::new("poetry")
+            .args(args)
+            .current_dir(dir)
+            .env("HOME", scratch.path())
+            .env("POETRY_CACHE_DIR", scratch.path().join("cache"))
+            .env("POETRY_CONFIG_DIR", scratch.path().join("config"))
+            .env("POETRY_VIRTUALENVS_PATH", scratch.path().join("venvs"))
+            .output()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "Poetry, the oracle of this test, does not run ({e}): run `scripts/test --setup-only` and put .venv/bin on PATH"
+                )
+            });
+        assert!(
+            out.status.success(),
+            "poetry {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    poetry(&world.checkout, &["lock", "--no-interaction"]);
+    let lock = std::fs::read_to_string(world.checkout.join("poetry.lock")).unwrap();
+    assert!(lock.contains("version = \"3.1.2\""), "{lock}");
+    world.push_main(
+        &[("pyproject.toml", &pyproject), ("poetry.lock", &lock)],
+        "A Poetry project",
+    );
+    world.run(&[]);
+    let branch = "repin/pyproject.toml/jinja2";
+    let mut changed = world.remote.changed(branch);
+    changed.sort();
+    assert_eq!(changed, ["poetry.lock", "pyproject.toml"]);
+    assert_eq!(
+        world.remote.file(branch, "pyproject.toml"),
+        pyproject.replace("jinja2==3.1.2", "jinja2==3.1.3")
+    );
+    let relocked = world.remote.file(branch, "poetry.lock");
+    // Poetry agrees: the pushed lock is what the pushed pyproject locks to.
+    let check = tempfile::tempdir().unwrap();
+    std::fs::write(
+        check.path().join("pyproject.toml"),
+        world.remote.file(branch, "pyproject.toml"),
+    )
+    .unwrap();
+    std::fs::write(check.path().join("poetry.lock"), &lock).unwrap();
+    poetry(check.path(), &["lock", "--no-interaction"]);
+    assert_eq!(
+        std::fs::read_to_string(check.path().join("poetry.lock")).unwrap(),
+        relocked
+    );
+    poetry(check.path(), &["check", "--lock", "--no-interaction"]);
+    let pull = world.pull(branch);
+    assert_eq!(pull.title, "chore(deps): Update jinja2 to 3.1.3");
+}

@@ -1,0 +1,583 @@
+//! `repin apply` on a Poetry project and a Pipenv project against a real pypiserver: the
+//! project's lock is written by its tool, newer releases are published, and `apply` writes the
+//! manifest's update with the lock re-locked by the tool (in repin's hardened scratch copy),
+//! or a security fix of a transitive pin as a re-lock alone. The oracles are the tools: the
+//! lock repin writes equals what the tool writes itself for the same change on a copy of the
+//! project, every other pin stays, the tool's own check accepts it (`poetry check --lock`,
+//! `pipenv verify`), and it installs into a throwaway environment from the local index
+//! (`poetry install --sync`, `pipenv sync`). Without the tool, the update is held back with
+//! the command to run.
+
+use crate::support;
+
+use std::ffi::{OsStr, OsString};
+use std::path::Path;
+use std::process::Command;
+
+use support::pypiserver::{Meta, PypiServer, write_wheel_with};
+
+/// The releases when the project is locked, and those published after.
+const LOCKED: &[(&str, &str, &[&str])] = &[
+    ("flask", "2.2.2", &["werkzeug>=2.2"]),
+    ("werkzeug", "3.0.1", &["markupsafe>=2.1"]),
+    ("markupsafe", "2.1.3", &[]),
+    ("other", "1.0", &[]),
+];
+const LATER: &[(&str, &str, &[&str])] = &[
+    ("flask", "3.0.3", &["werkzeug>=3.0"]),
+    ("werkzeug", "3.0.6", &["markupsafe>=2.1"]),
+    ("markupsafe", "2.1.5", &[]),
+    ("other", "1.1", &[]),
+];
+
+const PYPROJECT: &str = r#"[project]
+name = "shop"
+version = "0.1.0"
+requires-python = ">=3.11"
+dependencies = [
+    "flask==2.2.2",  # web
+    "other>=1.0",
+]
+
+[tool.poetry]
+package-mode = false
+
+[[tool.poetry.source]]
+name = "local"
+url = "{index}"
+priority = "primary"
+"#;
+
+const PIPFILE: &str = r#"[[source]]
+url = "{index}"
+verify_ssl = false   # pypiserver on loopback speaks plain HTTP
+name = "local"
+
+[packages]
+flask = "==2.2.2"   # web
+other = "*"
+
+[requires]
+python_version = "3.11"
+"#;
+
+struct Setup {
+    repo: tempfile::TempDir,
+    packages: tempfile::TempDir,
+    /// The tools' caches, configuration and environments of the test's own.
+    scratch: tempfile::TempDir,
+    _pypi: PypiServer,
+}
+
+fn publish(dir: &Path, releases: &[(&str, &str, &[&str])]) {
+    for (name, version, requires) in releases {
+        let meta = Meta {
+            requires_python: Some(">=3.8"),
+            requires_dist: requires,
+            ..Meta::default()
+        };
+        write_wheel_with(dir, name, version, &meta);
+    }
+}
+
+/// A project with `manifest` (its `{index}` the local one), not locked yet.
+fn project(manifest_name: &str, manifest: &str) -> Setup {
+    let packages = tempfile::tempdir().unwrap();
+    publish(packages.path(), LOCKED);
+    let pypi = PypiServer::start(packages.path());
+    let repo = tempfile::tempdir().unwrap();
+    let index = pypi.index_url().to_string();
+    std::fs::create_dir(repo.path().join(".git")).unwrap();
+    std::fs::write(
+        repo.path().join(manifest_name),
+        manifest.replace("{index}", &index),
+    )
+    .unwrap();
+    std::fs::write(
+        repo.path().join("repin.toml"),
+        format!(
+            "[[indexes]]\nurl = \"{index}\"\nprimary = true\n\n[advisories]\nsource = \"off\"\n"
+        ),
+    )
+    .unwrap();
+    Setup {
+        repo,
+        packages,
+        scratch: tempfile::tempdir().unwrap(),
+        _pypi: pypi,
+    }
+}
+
+/// A tool from PATH in `dir`, with the test's own caches and configuration; a missing tool
+/// fails the test, saying how to install it.
+fn tool(setup: &Setup, dir: &Path, program: &str, args: &[&str]) -> String {
+    let s = setup.scratch.path();
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .env("HOME", s.join("home"))
+        .env("POETRY_CACHE_DIR", s.join("poetry-cache"))
+        .env("POETRY_CONFIG_DIR", s.join("poetry-config"))
+        .env("POETRY_VIRTUALENVS_PATH", s.join("venvs"))
+        .env("PIPENV_IGNORE_VIRTUALENVS", "1")
+        .env("PIPENV_NOSPIN", "1")
+        .env("PIPENV_YES", "1")
+        .env("WORKON_HOME", s.join("venvs"))
+        .env("PIPENV_CACHE_DIR", s.join("pipenv-cache"))
+        .env("VIRTUALENV_OVERRIDE_APP_DATA", s.join("app-data"))
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .env_remove("PIP_INDEX_URL")
+        .env_remove("VIRTUAL_ENV")
+        .env_remove("PIPENV_PIPFILE")
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "{program}, the oracle of this test, does not run ({e}): run `scripts/test --setup-only` and put .venv/bin on PATH"
+            )
+        });
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn repin(setup: &Setup, args: &[&str], path: Option<&OsStr>) -> (String, String, Option<i32>) {
+    let home = tempfile::tempdir().unwrap();
+    let mut env: Vec<(&str, &OsStr)> = Vec::new();
+    if let Some(path) = path {
+        env.push(("PATH", path));
+    }
+    let mut all: Vec<&str> = args.to_vec();
+    all.push("--no-cache");
+    all.push(setup.repo.path().to_str().unwrap());
+    let out = support::repin_with_env(home.path(), &all, &env);
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code(),
+    )
+}
+
+fn read(dir: &Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join(name)).unwrap()
+}
+
+/// A copy of the project's manifest and lock in a new directory (the oracle's).
+fn copy(setup: &Setup, files: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for file in files {
+        std::fs::copy(setup.repo.path().join(file), dir.path().join(file)).unwrap();
+    }
+    dir
+}
+
+/// `name version` of every package of a `poetry.lock`, as Python's `tomllib` reads them.
+fn poetry_pins(dir: &Path) -> Vec<String> {
+    support::lock_oracles::tomllib_pins(&dir.join("poetry.lock"), "package")
+}
+
+/// `name version` of every package of a `Pipfile.lock`, as Python's `json` reads them.
+fn pipenv_pins(dir: &Path) -> Vec<String> {
+    let out = Command::new(support::pypiserver::python())
+        .args([
+            "-c",
+            "import json,sys\nl=json.load(open(sys.argv[1]))\nprint('\\n'.join(sorted(f\"{n} {p['version'].lstrip('=')}\" for c in ('default','develop') for n,p in l.get(c,{}).items())))",
+        ])
+        .arg(dir.join("Pipfile.lock"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The Poetry project, locked by Poetry, then newer releases published.
+fn poetry_setup() -> Setup {
+    let setup = project("pyproject.toml", PYPROJECT);
+    tool(
+        &setup,
+        setup.repo.path(),
+        "poetry",
+        &["lock", "--no-interaction"],
+    );
+    publish(setup.packages.path(), LATER);
+    setup
+}
+
+/// The Pipenv project, locked by Pipenv, then newer releases published.
+fn pipenv_setup() -> Setup {
+    let setup = project("Pipfile", PIPFILE);
+    let python = support::pypiserver::python();
+    tool(
+        &setup,
+        setup.repo.path(),
+        "pipenv",
+        &["lock", "--python", &python],
+    );
+    publish(setup.packages.path(), LATER);
+    setup
+}
+
+/// Poetry accepts the lock, and installs it into a throwaway environment from the local index.
+fn assert_poetry_installs(setup: &Setup) {
+    tool(setup, setup.repo.path(), "poetry", &["check", "--lock"]);
+    let out = tool(
+        setup,
+        setup.repo.path(),
+        "poetry",
+        &["install", "--sync", "--no-interaction"],
+    );
+    assert!(out.contains("Installing flask"), "{out}");
+    let venv = tool(
+        setup,
+        setup.repo.path(),
+        "poetry",
+        &["env", "info", "--path"],
+    );
+    assert!(
+        Path::new(venv.trim()).starts_with(setup.scratch.path()),
+        "{venv}"
+    );
+}
+
+/// Pipenv accepts the lock, and installs it into a throwaway environment from the local index.
+fn assert_pipenv_installs(setup: &Setup) {
+    tool(setup, setup.repo.path(), "pipenv", &["verify"]);
+    let python = support::pypiserver::python();
+    tool(
+        setup,
+        setup.repo.path(),
+        "pipenv",
+        &["sync", "--python", &python],
+    );
+    let listed = tool(
+        setup,
+        setup.repo.path(),
+        "pipenv",
+        &["run", "python", "-m", "pip", "list", "--format", "freeze"],
+    );
+    assert!(listed.contains("flask==3.0.3"), "{listed}");
+    assert!(listed.contains("other==1.0"), "{listed}");
+}
+
+fn advisory(dir: &Path) {
+    let path = dir.join("vulns").join("werkzeug");
+    std::fs::create_dir_all(&path).unwrap();
+    std::fs::write(
+        path.join("PYSEC-2030-7.yaml"),
+        "id: PYSEC-2030-7\nsummary: Debugger pin bypass\naffected:\n- package:\n    ecosystem: PyPI\n    name: werkzeug\n  ranges:\n  - type: ECOSYSTEM\n    events:\n    - introduced: '0'\n    - fixed: 3.0.6\n",
+    )
+    .unwrap();
+}
+
+#[test]
+fn apply_writes_the_pyproject_with_the_poetry_lock_poetry_writes_for_it() {
+    let setup = poetry_setup();
+    let r = setup.repo.path();
+    assert_eq!(
+        poetry_pins(r),
+        [
+            "flask 2.2.2",
+            "markupsafe 2.1.3",
+            "other 1.0",
+            "werkzeug 3.0.1"
+        ]
+    );
+    // The oracle: the same edit, then `poetry lock`, on a copy.
+    let oracle = copy(&setup, &["pyproject.toml", "poetry.lock"]);
+    let edited = read(r, "pyproject.toml").replace("\"flask==2.2.2\"", "\"flask==3.0.3\"");
+    std::fs::write(oracle.path().join("pyproject.toml"), &edited).unwrap();
+    tool(
+        &setup,
+        oracle.path(),
+        "poetry",
+        &["lock", "--no-interaction"],
+    );
+
+    let (stdout, stderr, code) = repin(&setup, &["apply"], None);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("poetry.lock: re-locked with it: flask 2.2.2 → 3.0.3"),
+        "{stdout}{stderr}"
+    );
+    assert_eq!(read(r, "pyproject.toml"), edited);
+    assert_eq!(read(r, "poetry.lock"), read(oracle.path(), "poetry.lock"));
+    // Every other pin stays, though newer releases are out.
+    assert_eq!(
+        poetry_pins(r),
+        [
+            "flask 3.0.3",
+            "markupsafe 2.1.3",
+            "other 1.0",
+            "werkzeug 3.0.1"
+        ]
+    );
+    assert_poetry_installs(&setup);
+    // Applied again, nothing is due and nothing changes.
+    let lock = read(r, "poetry.lock");
+    let (stdout, stderr, code) = repin(&setup, &["apply"], None);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert_eq!(read(r, "poetry.lock"), lock);
+    assert_eq!(read(r, "pyproject.toml"), edited);
+}
+
+#[test]
+fn a_vulnerable_transitive_pin_of_a_poetry_lock_is_fixed_by_poetry_update_alone_past_the_fix() {
+    let setup = poetry_setup();
+    let r = setup.repo.path();
+    let db = tempfile::tempdir().unwrap();
+    advisory(db.path());
+    // A release after the fix: `poetry update` cannot be given a version, and moves to it.
+    publish(
+        setup.packages.path(),
+        &[("werkzeug", "3.0.7", &["markupsafe>=2.1"])],
+    );
+    let oracle = copy(&setup, &["pyproject.toml", "poetry.lock"]);
+    tool(
+        &setup,
+        oracle.path(),
+        "poetry",
+        &["update", "--lock", "werkzeug", "--no-interaction"],
+    );
+    let pyproject = read(r, "pyproject.toml");
+    let (stdout, stderr, code) = repin(
+        &setup,
+        &[
+            "apply",
+            "--only",
+            "werkzeug",
+            "--advisory-db",
+            db.path().to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("werkzeug 3.0.1 → 3.0.7"),
+        "{stdout}{stderr}"
+    );
+    assert_eq!(read(r, "pyproject.toml"), pyproject);
+    assert_eq!(read(r, "poetry.lock"), read(oracle.path(), "poetry.lock"));
+    assert_eq!(
+        poetry_pins(r),
+        [
+            "flask 2.2.2",
+            "markupsafe 2.1.3",
+            "other 1.0",
+            "werkzeug 3.0.7"
+        ]
+    );
+    tool(&setup, r, "poetry", &["check", "--lock"]);
+}
+
+#[test]
+fn apply_writes_the_pipfile_with_the_pipfile_lock_pipenv_writes_for_it() {
+    let setup = pipenv_setup();
+    let r = setup.repo.path();
+    assert_eq!(
+        pipenv_pins(r),
+        [
+            "flask 2.2.2",
+            "markupsafe 2.1.3",
+            "other 1.0",
+            "werkzeug 3.0.1"
+        ]
+    );
+    let edited = read(r, "Pipfile").replace("\"==2.2.2\"", "\"==3.0.3\"");
+    // The oracle: the same edit, then the upgrade the hold-back message names, on a copy.
+    let oracle = copy(&setup, &["Pipfile", "Pipfile.lock"]);
+    std::fs::write(oracle.path().join("Pipfile"), &edited).unwrap();
+    tool(
+        &setup,
+        oracle.path(),
+        "pipenv",
+        &[
+            "upgrade",
+            "--lock-only",
+            "--categories",
+            "packages",
+            "flask==3.0.3",
+        ],
+    );
+    // Why not `pipenv lock`: it moves every pin, `other` included.
+    let relocked = copy(&setup, &["Pipfile", "Pipfile.lock"]);
+    std::fs::write(relocked.path().join("Pipfile"), &edited).unwrap();
+    tool(&setup, relocked.path(), "pipenv", &["lock"]);
+    assert!(
+        pipenv_pins(relocked.path()).contains(&"other 1.1".to_owned()),
+        "{:?}",
+        pipenv_pins(relocked.path())
+    );
+
+    let (stdout, stderr, code) = repin(&setup, &["apply"], None);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("Pipfile.lock: re-locked with it: flask 2.2.2 → 3.0.3"),
+        "{stdout}{stderr}"
+    );
+    assert_eq!(read(r, "Pipfile"), edited);
+    assert_eq!(read(r, "Pipfile.lock"), read(oracle.path(), "Pipfile.lock"));
+    // `other` stays; flask's own requirements move with it, as Pipenv's upgrade moves them.
+    assert_eq!(
+        pipenv_pins(r),
+        [
+            "flask 3.0.3",
+            "markupsafe 2.1.5",
+            "other 1.0",
+            "werkzeug 3.0.6"
+        ]
+    );
+    assert_pipenv_installs(&setup);
+}
+
+#[test]
+fn without_poetry_or_pipenv_the_update_is_held_back_with_the_command_to_run() {
+    // A PATH with everything but the tools.
+    let bin = tempfile::tempdir().unwrap();
+    let path = OsString::from(format!("{}:/usr/bin:/bin", bin.path().display()));
+    for program in ["poetry", "pipenv"] {
+        assert!(
+            Command::new(program)
+                .env("PATH", &path)
+                .arg("--version")
+                .output()
+                .is_err(),
+            "{program} is in /usr/bin or /bin: this test needs a PATH without it"
+        );
+    }
+    for (setup, manifest, lock, command) in [
+        (
+            poetry_setup(),
+            "pyproject.toml",
+            "poetry.lock",
+            "poetry lock",
+        ),
+        (
+            pipenv_setup(),
+            "Pipfile",
+            "Pipfile.lock",
+            "pipenv upgrade --lock-only --categories packages 'flask==3.0.3'",
+        ),
+    ] {
+        let r = setup.repo.path();
+        let (before, locked) = (read(r, manifest), read(r, lock));
+        let (stdout, stderr, code) = repin(&setup, &["apply"], Some(&path));
+        assert_eq!(code, Some(0), "{stdout}{stderr}");
+        let all = format!("{stdout}{stderr}");
+        let program = command.split(' ').next().unwrap();
+        assert!(
+            all.contains(&format!("{manifest}: `flask` 3.0.3 is held back:"))
+                && all.contains(&format!(
+                    "{lock} cannot be re-locked with it: `{program}` is not on PATH"
+                )),
+            "{all}"
+        );
+        assert!(
+            all.contains(&format!("hint: make the change, then run `{command}` in")),
+            "{all}"
+        );
+        assert_eq!(read(r, manifest), before);
+        assert_eq!(read(r, lock), locked);
+    }
+}
+
+/// An sdist of `flask` `version` whose in-tree build backend writes `marker` when it is
+/// imported: any tool that builds it to read its metadata runs it.
+fn write_hostile_sdist(dir: &Path, version: &str, marker: &Path) {
+    use std::io::Write;
+    let root = format!("flask-{version}");
+    let backend = format!(
+        "open({:?}, 'w').write('built')\n\ndef get_requires_for_build_wheel(config_settings=None):\n    return []\n\ndef prepare_metadata_for_build_wheel(directory, config_settings=None):\n    raise RuntimeError('not a real backend')\n\ndef build_wheel(directory, config_settings=None, metadata_directory=None):\n    raise RuntimeError('not a real backend')\n",
+        marker.display().to_string()
+    );
+    let files = [
+        (
+            format!("{root}/PKG-INFO"),
+            format!(
+                "Metadata-Version: 2.1\nName: flask\nVersion: {version}\nRequires-Dist: werkzeug>=3.0\n"
+            ),
+        ),
+        (
+            format!("{root}/pyproject.toml"),
+            "[build-system]\nrequires = []\nbuild-backend = \"backend\"\nbackend-path = [\".\"]\n"
+                .to_owned(),
+        ),
+        (format!("{root}/backend.py"), backend),
+    ];
+    let mut tar = Vec::new();
+    for (name, text) in &files {
+        tar.extend(support::pypiserver::tar_header(name, text.len()));
+        tar.extend_from_slice(text.as_bytes());
+        tar.resize(tar.len().div_ceil(512) * 512, 0);
+    }
+    tar.extend([0u8; 1024]);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&tar).unwrap();
+    std::fs::write(dir.join(format!("{root}.tar.gz")), gz.finish().unwrap()).unwrap();
+}
+
+#[test]
+fn pipenv_builds_no_sdist_for_repin_and_the_update_is_held_back_instead() {
+    let setup = project("Pipfile", PIPFILE);
+    let python = support::pypiserver::python();
+    tool(
+        &setup,
+        setup.repo.path(),
+        "pipenv",
+        &["lock", "--python", &python],
+    );
+    let marker_dir = tempfile::tempdir().unwrap();
+    let marker = marker_dir.path().join("built");
+    write_hostile_sdist(setup.packages.path(), "3.0.3", &marker);
+    publish(setup.packages.path(), &LATER[1..]);
+    let r = setup.repo.path();
+    let (pipfile, lock) = (read(r, "Pipfile"), read(r, "Pipfile.lock"));
+
+    // The guard is needed: Pipenv run as a user would builds the sdist, running its code.
+    let copied = copy(&setup, &["Pipfile", "Pipfile.lock"]);
+    std::fs::write(
+        copied.path().join("Pipfile"),
+        pipfile.replace("\"==2.2.2\"", "\"==3.0.3\""),
+    )
+    .unwrap();
+    let _ = Command::new("pipenv")
+        .args(["upgrade", "--lock-only", "flask==3.0.3"])
+        .current_dir(copied.path())
+        .env("WORKON_HOME", setup.scratch.path().join("venvs"))
+        .env(
+            "PIPENV_CACHE_DIR",
+            setup.scratch.path().join("pipenv-cache"),
+        )
+        .env("PIPENV_IGNORE_VIRTUALENVS", "1")
+        .env("PIPENV_YES", "1")
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .env_remove("PIP_INDEX_URL")
+        .output()
+        .unwrap();
+    assert!(
+        marker.exists(),
+        "Pipenv did not build the sdist: this test shows nothing"
+    );
+    std::fs::remove_file(&marker).unwrap();
+
+    let (stdout, stderr, code) = repin(&setup, &["apply"], None);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(!marker.exists(), "repin's Pipenv built the sdist");
+    let all = format!("{stdout}{stderr}");
+    assert!(
+        all.contains("Pipfile: `flask` 3.0.3 is held back:")
+            && all.contains("Pipfile.lock cannot be re-locked with it: `pipenv upgrade --lock-only --categories packages flask==3.0.3` failed"),
+        "{all}"
+    );
+    assert_eq!(read(r, "Pipfile"), pipfile);
+    assert_eq!(read(r, "Pipfile.lock"), lock);
+}
