@@ -115,6 +115,11 @@ pub struct TrustArgs {
     /// any other variable is refused
     #[arg(long = "allow-env", value_name = "NAME@ORIGIN")]
     pub allow_env: Vec<crate::registry::trust::Grant>,
+    /// Never run a locking tool that may run the build code of the packages it resolves
+    /// (Poetry, for a release with no wheel): its lock's updates are held back instead (what
+    /// `repin serve` asks of its runs)
+    #[arg(long)]
+    pub no_build_code: bool,
 }
 
 impl TrustArgs {
@@ -175,6 +180,7 @@ impl LookupArgs {
             offline: self.client.offline,
             grants: self.client.trust.allow_env.clone(),
             advisory_db: self.advisory_db.clone(),
+            no_build_code: self.client.trust.no_build_code,
         }
     }
 }

@@ -349,10 +349,7 @@ fn is_diagnostic(line: &str) -> bool {
         .is_some_and(|(place, _)| !place.contains(' ') && !place.is_empty())
 }
 
-/// `1 update`, `2 updates`.
-pub fn count(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
+pub use crate::text::count;
 
 pub use crate::text::shown;
 

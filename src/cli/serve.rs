@@ -76,6 +76,11 @@ pub struct ServeArgs {
     /// every run)
     #[command(flatten)]
     pub trust: super::check::TrustArgs,
+    /// Let the runs run locking tools that may run the build code of the packages they
+    /// resolve (Poetry): code a repository's dependencies choose, run on this host. Off by
+    /// default: such locks' updates are held back, saying what to run
+    #[arg(long, conflicts_with = "no_build_code")]
+    pub allow_build_code: bool,
 }
 
 /// Why a duration flag of `repin serve` is refused (clap prints it after the flag's name).
@@ -173,17 +178,7 @@ pub fn run(args: &ServeArgs) -> Result<u8, CliError> {
         }
         _ => None,
     };
-    let mut run_args: Vec<String> = ["--color", "never", "pr", "--clone", "--api-url"]
-        .into_iter()
-        .map(str::to_owned)
-        .chain([args.api_url.clone()])
-        .collect();
-    for grant in &args.trust.allow_env {
-        run_args.extend(["--allow-env".to_owned(), grant.to_string()]);
-    }
-    if app.is_none() {
-        run_args.extend(["--token-env".to_owned(), args.token_env.clone()]);
-    }
+    let run_args = run_args(args, app.is_some());
     // A run needs none of the server's own secrets: not the webhook's, not the queue's
     // database URL (it may hold a password), not the App's key, and with an App not the token
     // either (it gets its installation token).
@@ -231,4 +226,62 @@ pub fn run(args: &ServeArgs) -> Result<u8, CliError> {
         );
     }))?;
     Ok(EXIT_OK)
+}
+
+/// The arguments of every run, before `--repo`: a `repin pr` in a fresh clone, with the
+/// operator's grants, the token variable (without an App) and, unless the operator allows it,
+/// `--no-build-code`.
+fn run_args(args: &ServeArgs, app: bool) -> Vec<String> {
+    let mut run_args: Vec<String> = ["--color", "never", "pr", "--clone", "--api-url"]
+        .into_iter()
+        .map(str::to_owned)
+        .chain([args.api_url.clone()])
+        .collect();
+    for grant in &args.trust.allow_env {
+        run_args.extend(["--allow-env".to_owned(), grant.to_string()]);
+    }
+    // The runs work on other people's repositories, on this host: no code their dependencies
+    // choose runs here unless the operator says so.
+    if !args.allow_build_code {
+        run_args.push("--no-build-code".to_owned());
+    }
+    if !app {
+        run_args.extend(["--token-env".to_owned(), args.token_env.clone()]);
+    }
+    run_args
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(clap::Parser)]
+    struct Serve {
+        #[command(flatten)]
+        args: ServeArgs,
+    }
+
+    /// The bot's runs never start a tool that may run build code unless the operator says so.
+    #[test]
+    fn runs_get_no_build_code_unless_the_operator_allows_it() {
+        let parse = |extra: &[&str]| {
+            Serve::try_parse_from(["serve", "--repo", "acme/service"].iter().chain(extra))
+                .unwrap()
+                .args
+        };
+        let default = run_args(&parse(&[]), false);
+        assert!(
+            default.contains(&"--no-build-code".to_owned()),
+            "{default:?}"
+        );
+        assert_eq!(&default[..4], ["--color", "never", "pr", "--clone"]);
+        let allowed = run_args(&parse(&["--allow-build-code"]), true);
+        assert!(
+            !allowed.contains(&"--no-build-code".to_owned()),
+            "{allowed:?}"
+        );
+        assert!(!allowed.contains(&"--token-env".to_owned()), "{allowed:?}");
+        assert!(Serve::try_parse_from(["serve", "--allow-build-code", "--no-build-code"]).is_err());
+    }
 }

@@ -399,7 +399,7 @@ impl Checker {
             if let Some(why) = &entry.unchecked {
                 outcome.notes.push(format!(
                     "{}:{} {} ({}) was not checked for OS vulnerabilities: {why}",
-                    crate::cli::shown(&entry.file),
+                    crate::text::shown(&entry.file),
                     entry.line,
                     crate::plan::display_name(&entry.name),
                     entry.platform

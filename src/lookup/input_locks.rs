@@ -208,7 +208,7 @@ impl Checker {
         let mut held: BTreeMap<(usize, usize), Vec<String>> = BTreeMap::new();
         for (path, triggers) in triggers {
             let lock = &locks[&path];
-            let name = crate::cli::shown(&path);
+            let name = crate::text::shown(&path);
             let source = match self.relock_source(lock, &handle) {
                 Ok(source) => Arc::new(source.with_preferences(lock.existing.pins.clone())),
                 Err(why) => {
@@ -401,11 +401,11 @@ pub(super) fn warn_on_contradicted_locks(
                     .map_or("it is not a lock repin re-locks", String::as_str);
                 warnings.push(format!(
                     "{}: `{}{}` (a {} update) contradicts its lock {}, which pins {} {pinned}, and the two cannot be one update: the lock cannot be re-locked: {why}\n  hint: after taking it, re-lock: `repin lock {} -o {} --upgrade-package {}`",
-                    crate::cli::shown(&finding.file),
+                    crate::text::shown(&finding.file),
                     dependency.name,
                     update.proposed,
                     update.kind,
-                    crate::cli::shown(lock_path),
+                    crate::text::shown(lock_path),
                     dependency.name,
                     file_name(&finding.file),
                     file_name(lock_path),

@@ -223,7 +223,7 @@ impl Checker {
         for (path, held) in unknown {
             outcome.warnings.push(format!(
                 "{}: {held} {} of this compiled lock held back: its header names no Python and none was found for the service, so no update could be checked against the rest of the lock\n  hint: set `[python] version` in repin.toml, or re-lock it with a tool that records the Python in the header",
-                crate::cli::shown(path),
+                crate::text::shown(path),
                 if held == 1 { "update" } else { "updates" }
             ));
         }
@@ -387,7 +387,7 @@ impl Checker {
         for (path, held) in unchecked {
             outcome.warnings.push(format!(
                 "{}: {held} {} of this compiled lock held back: the metadata needed to check {} against the rest of the lock could not be read{}",
-                crate::cli::shown(path),
+                crate::text::shown(path),
                 if held == 1 { "update" } else { "updates" },
                 if held == 1 { "it" } else { "them" },
                 if matches!(

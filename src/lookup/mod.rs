@@ -143,6 +143,10 @@ pub struct Checker {
     /// An offline advisory database given on the command line (`--advisory-db`), used instead
     /// of `[advisories]` of the configuration.
     pub advisory_db: Option<PathBuf>,
+    /// Whether a locking tool that may run the build code of the packages it resolves (Poetry)
+    /// may be run: yes for a run on the user's own repository (the CLI, the Action), no for
+    /// the bot's runs on other people's (`repin serve` passes `--no-build-code`).
+    pub build_code: bool,
 }
 
 /// How a failed lookup ends when its host is down: the host's own message says why, once.
@@ -237,7 +241,7 @@ fn hold_tool_lock_updates(manifests: &[&Manifest], outcome: &mut Outcome) {
     for (path, count) in held {
         outcome.notes.push(format!(
             "{}: {count} update{} held back: {}",
-            crate::cli::shown(&path),
+            crate::text::shown(&path),
             if count == 1 { "" } else { "s" },
             advice[path.as_path()]
         ));
@@ -302,7 +306,7 @@ impl Checker {
             .targets
             .iter()
             .filter(|(_, t)| !t.from.is_known())
-            .map(|(path, _)| crate::cli::shown(path))
+            .map(|(path, _)| crate::text::shown(path))
             .collect();
         if let Some(first) = assumed.first() {
             let newest = crate::target::newest_python(&self.config, self.now);
@@ -362,7 +366,7 @@ impl Checker {
         self.relock_inputs(&manifests, &locks, &mut outcome).await;
         self.relock_uv(&manifests, workspace, &mut outcome).await;
         hold_tool_lock_updates(&manifests, &mut outcome);
-        let tool_projects = tool_lock::tool_projects(&manifests, workspace);
+        let tool_projects = tool_lock::tool_projects(&manifests, workspace, self.build_code);
         self.relock_tool_locks(&manifests, &tool_projects, &mut outcome)
             .await;
         outcome.tool_projects = tool_projects;

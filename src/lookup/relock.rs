@@ -232,7 +232,7 @@ pub(super) fn relockables(
                 let why = error_chain(&why);
                 notes.push(format!(
                     "{}: its updates are line edits, not re-locks: {why}",
-                    crate::cli::shown(manifest.source.path())
+                    crate::text::shown(manifest.source.path())
                 ));
                 why_not.insert(manifest.source.path().to_path_buf(), why);
             }
@@ -411,7 +411,7 @@ impl Checker {
             ));
         }
         for (finding, job) in jobs {
-            let file = crate::cli::shown(&outcome.findings[finding].file);
+            let file = crate::text::shown(&outcome.findings[finding].file);
             match job.await {
                 // A pin moved to a release that installs on nothing of a platform in use.
                 Ok(Ok((_, gaps))) if !gaps.blocking.is_empty() => {
@@ -586,7 +586,7 @@ impl Checker {
                         warnings.extend(gaps.warnings.into_iter().map(|why| {
                             format!(
                                 "{}: the re-lock for {} {}: {why}",
-                                crate::cli::shown(&path),
+                                crate::text::shown(&path),
                                 trigger.want.name,
                                 trigger.want.version
                             )
@@ -613,7 +613,7 @@ impl Checker {
                         update.reason = format!(
                             "{}; re-locked from {}: {}",
                             update.reason,
-                            crate::cli::shown(&locks[&path].input_path)
+                            crate::text::shown(&locks[&path].input_path)
                                 .rsplit('/')
                                 .next()
                                 .unwrap_or_default(),

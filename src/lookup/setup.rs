@@ -245,6 +245,7 @@ impl Checker {
             release_links: false,
             lock_maintenance: false,
             advisory_db: None,
+            build_code: true,
             config,
         })
     }

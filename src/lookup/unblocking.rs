@@ -226,7 +226,7 @@ impl Checker {
                 "it needs a newer Python: goes with the base image's {} update to {} ({}:{line})",
                 moved.kind,
                 moved.proposed,
-                crate::cli::shown(&image.file)
+                crate::text::shown(&image.file)
             );
             let file = finding.file.clone();
             let policy = self.policy_fn(dependency, &file);

@@ -371,11 +371,11 @@ fn wanted_by(change: &Change) -> Option<VersionSpecifiers> {
 
 /// Why an update is held back when uv fails, with what to run instead.
 fn held_why(project: &UvProject, upgrade: &[String], error: &UvRelockError) -> String {
-    let lock = crate::cli::shown(&project.lock);
+    let lock = crate::text::shown(&project.lock);
     let dir = project
         .lock
         .parent()
-        .map_or_else(String::new, crate::cli::shown);
+        .map_or_else(String::new, crate::text::shown);
     let mut why = format!(
         "{lock} cannot be re-locked with it: {}",
         crate::error::chain(error)
@@ -522,7 +522,7 @@ impl Checker {
                             update.reason = format!(
                                 "{}; re-locks {} with it{}",
                                 update.reason,
-                                crate::cli::shown(&project.lock),
+                                crate::text::shown(&project.lock),
                                 if moves.is_empty() {
                                     String::new()
                                 } else {
@@ -552,7 +552,7 @@ impl Checker {
             if let Some(update) = finding.decision.updates.get(u) {
                 outcome.warnings.push(format!(
                     "{}: `{name}` {} is held back: {why}",
-                    crate::cli::shown(&finding.file),
+                    crate::text::shown(&finding.file),
                     update.proposed
                 ));
             }

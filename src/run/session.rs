@@ -60,6 +60,8 @@ pub struct SessionOptions {
     pub grants: Vec<Grant>,
     /// An offline advisory database instead of `[advisories]`.
     pub advisory_db: Option<PathBuf>,
+    /// Never run a locking tool that may run the build code of the packages it resolves.
+    pub no_build_code: bool,
 }
 
 /// The configuration and clients of a run, and the repository root.
@@ -96,6 +98,7 @@ impl Session {
         };
         let mut checker = Checker::new(config, run_options).map_err(SessionError::Setup)?;
         checker.advisory_db = options.advisory_db.clone();
+        checker.build_code = !options.no_build_code;
         Ok(Session { checker, root })
     }
 }

@@ -231,8 +231,8 @@ fn link_one(report: &Report, manifests: &[Manifest], images: Option<&ImageAudit>
         };
         let mut text = format!(
             "{} ({source}): {what}; its {} not linked",
-            crate::cli::shown(&report.path),
-            crate::cli::count(report.findings.len(), "finding is", "findings are"),
+            crate::text::shown(&report.path),
+            crate::text::count(report.findings.len(), "finding is", "findings are"),
         );
         if !near.is_empty() {
             text.push_str(&format!(

@@ -35,6 +35,11 @@ pub fn shown(path: &std::path::Path) -> String {
     }
 }
 
+/// `1 update`, `2 updates`.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// `path:line:col` as messages name a place in a file (without a leading `./`).
 pub fn place(path: &std::path::Path, position: Position) -> String {
     let path = path.display().to_string();

@@ -581,3 +581,54 @@ fn pipenv_builds_no_sdist_for_repin_and_the_update_is_held_back_instead() {
     assert_eq!(read(r, "Pipfile"), pipfile);
     assert_eq!(read(r, "Pipfile.lock"), lock);
 }
+
+/// With `--no-build-code` (what `repin serve` gives its runs unless the operator passes
+/// `--allow-build-code`), Poetry, which may run the build code of a release it resolves, is
+/// never started: the update is held back saying why and what to run, and nothing is written.
+/// A `poetry` of the test's own, first on PATH, records whether it was started; without the
+/// flag it is (so the record shows a start when there is one).
+#[test]
+fn with_no_build_code_poetry_is_never_run_and_the_update_is_held_back() {
+    let setup = poetry_setup();
+    let bin = tempfile::tempdir().unwrap();
+    let started = bin.path().join("started");
+    let fake = bin.path().join("poetry");
+    std::fs::write(
+        &fake,
+        format!(
+            "#!/bin/sh\necho started >> '{}'\nexit 1\n",
+            started.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = OsString::from(format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    ));
+    let r = setup.repo.path();
+    let (before, locked) = (read(r, "pyproject.toml"), read(r, "poetry.lock"));
+
+    let (stdout, stderr, code) = repin(&setup, &["apply", "--no-build-code"], Some(&path));
+    let all = format!("{stdout}{stderr}");
+    assert_eq!(code, Some(0), "{all}");
+    assert!(!started.exists(), "Poetry was started: {all}");
+    assert!(
+        all.contains("pyproject.toml: `flask` 3.0.3 is held back:")
+            && all.contains("poetry.lock cannot be re-locked with it:")
+            && all.contains("this run allows no build code"),
+        "{all}"
+    );
+    assert!(
+        all.contains("hint: make the change, then run `poetry lock` in"),
+        "{all}"
+    );
+    assert_eq!(read(r, "pyproject.toml"), before);
+    assert_eq!(read(r, "poetry.lock"), locked);
+
+    // Without the flag, the same run starts Poetry (here the test's own, which fails).
+    let (stdout, stderr, _) = repin(&setup, &["apply"], Some(&path));
+    assert!(started.exists(), "{stdout}{stderr}");
+    assert_eq!(read(r, "poetry.lock"), locked);
+}

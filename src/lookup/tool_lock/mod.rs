@@ -130,10 +130,12 @@ pub struct ToolProject {
     pub why_not: Option<String>,
 }
 
-/// The `poetry.lock` and `Pipfile.lock` files of `manifests` with their project, by lock path.
+/// The `poetry.lock` and `Pipfile.lock` files of `manifests` with their project, by lock path;
+/// with `build_code` false, Poetry's (which may run build code) are not re-locked.
 pub(super) fn tool_projects(
     manifests: &[&Manifest],
     workspace: &Workspace,
+    build_code: bool,
 ) -> HashMap<PathBuf, ToolProject> {
     let by_path: HashMap<&Path, &Manifest> =
         manifests.iter().map(|m| (m.source.path(), *m)).collect();
@@ -158,12 +160,17 @@ pub(super) fn tool_projects(
                 generated_by: (tool == Tool::Poetry)
                     .then(|| poetry::generated_by(lock.source.text()))
                     .flatten(),
-                why_not: why_not(lock, manifest, workspace),
+                why_not: (tool == Tool::Poetry && !build_code)
+                    .then(|| NO_BUILD_CODE.to_owned())
+                    .or_else(|| why_not(lock, manifest, workspace)),
             },
         );
     }
     out
 }
+
+/// Why Poetry is not run where build code is not allowed.
+const NO_BUILD_CODE: &str = "Poetry may run the build code of a package it resolves (a release with no wheel), and this run allows no build code (`--no-build-code`, as `repin serve` runs without `--allow-build-code`)";
 
 /// Why a lock is not re-locked in a scratch copy, or `None` when it is.
 fn why_not(lock: &Manifest, manifest: Option<&Manifest>, workspace: &Workspace) -> Option<String> {
@@ -384,10 +391,13 @@ fn poetry_content_hash(text: &str) -> Option<String> {
 async fn held_why(project: &ToolProject, moves: &[Move], error: &ToolRelockError) -> String {
     let mut why = format!(
         "{} cannot be re-locked with it: {}",
-        crate::cli::shown(&project.lock),
+        crate::text::shown(&project.lock),
         crate::error::chain(error)
     );
-    if let Some(by) = &project.generated_by {
+    // The versions matter when Poetry ran and failed, not when it was not run (and it is not
+    // started just to say so).
+    let ran = !matches!(error, ToolRelockError::NotRelockable(_));
+    if let Some(by) = project.generated_by.as_ref().filter(|_| ran) {
         let installed = match Scratch::new("repin-poetry-") {
             Ok(scratch) => poetry::installed(&scratch).await.ok(),
             Err(_) => None,
@@ -603,7 +613,7 @@ impl Checker {
                             update.reason = format!(
                                 "{}; re-locks {} with it{}",
                                 update.reason,
-                                crate::cli::shown(&project.lock),
+                                crate::text::shown(&project.lock),
                                 if described.is_empty() {
                                     String::new()
                                 } else {
@@ -632,7 +642,7 @@ impl Checker {
             if let Some(update) = finding.decision.updates.get(u) {
                 outcome.warnings.push(format!(
                     "{}: `{name}` {} is held back: {why}",
-                    crate::cli::shown(&finding.file),
+                    crate::text::shown(&finding.file),
                     update.proposed
                 ));
             }

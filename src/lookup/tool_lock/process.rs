@@ -215,6 +215,6 @@ pub fn read_back(scratch: &Scratch, name: &str) -> Result<String, String> {
 
 /// The path of `path`'s directory as shown to people (`.` for the current one).
 pub fn shown_dir(path: &Path) -> String {
-    let dir = path.parent().map_or_else(String::new, crate::cli::shown);
+    let dir = path.parent().map_or_else(String::new, crate::text::shown);
     if dir.is_empty() { ".".into() } else { dir }
 }
