@@ -9,7 +9,7 @@ use super::style::{self, paint};
 use super::{CliError, EXIT_OK};
 use crate::lock::{Header, Resolution, input};
 use crate::manifest::Manifest;
-use crate::run::lock::{LockJobError, LockOptions, lock};
+use crate::run::lock::{LockOptions, prepare};
 
 /// Arguments of `repin lock`.
 #[derive(Debug, clap::Args)]
@@ -55,23 +55,12 @@ pub fn run(args: &LockArgs) -> Result<u8, CliError> {
         pre: args.pre,
     };
     let mut err = anstream::stderr().lock();
-    let locked = match lock(&options) {
-        Ok(locked) => locked,
-        Err(LockJobError::InputErrors { path, diagnostics }) => {
-            for diagnostic in &diagnostics {
-                let _ = writeln!(err, "{diagnostic}");
-            }
-            return Err(LockJobError::InputErrors {
-                path,
-                diagnostics: Vec::new(),
-            }
-            .into());
-        }
-        Err(error) => return Err(error.into()),
-    };
-    for diagnostic in &locked.diagnostics {
+    let prepared = prepare(&options)?;
+    // The input's diagnostics first, whatever happens next.
+    for diagnostic in &prepared.diagnostics {
         let _ = writeln!(err, "{diagnostic}");
     }
+    let locked = prepared.lock()?;
     if crate::log::enabled(crate::log::Level::Info) {
         for note in &locked.notes {
             let _ = writeln!(err, "{} {note}", paint(style::SKIPPED, "note:"));

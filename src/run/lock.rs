@@ -48,14 +48,9 @@ pub enum LockJobError {
         /// `a Dockerfile`.
         what: &'static str,
     },
-    /// The input to lock has errors: they are in `diagnostics`.
-    #[error("`{}` has errors, so it was not locked", .path.display())]
-    InputErrors {
-        /// The input.
-        path: PathBuf,
-        /// Every diagnostic of the input, errors and warnings, for the front end to show.
-        diagnostics: Vec<Diagnostic>,
-    },
+    /// The input to lock has errors (in [`Prepared::diagnostics`]).
+    #[error("`{}` has errors, so it was not locked", .0.display())]
+    InputErrors(PathBuf),
     /// The lock could not be made.
     #[error(transparent)]
     Lock(LockError),
@@ -120,7 +115,7 @@ impl crate::error::Hint for LockJobError {
                 vec!["pass `--python 3.12`, or set `[python] version` in repin.toml".into()]
             }
             LockJobError::NoInput(_)
-            | LockJobError::InputErrors { .. }
+            | LockJobError::InputErrors(_)
             | LockJobError::PackageName { .. }
             | LockJobError::NoIndex => Vec::new(),
         }
@@ -187,8 +182,6 @@ pub struct Locked {
     pub header: Header,
     /// Whether the text differs from the existing lock's (it was written, or is returned).
     pub rewritten: bool,
-    /// The input's warnings.
-    pub diagnostics: Vec<Diagnostic>,
     /// What the resolver noted (releases passed over, and why).
     pub notes: Vec<String>,
     /// What the user should fix: the resolver's warnings, pins with no wheel for a platform
@@ -196,8 +189,21 @@ pub struct Locked {
     pub warnings: Vec<String>,
 }
 
-/// Make the lock `options` asks for.
-pub fn lock(options: &LockOptions) -> Result<Locked, LockJobError> {
+/// The input read and the output checked, before anything is resolved: what the front end shows
+/// first (the input's diagnostics, whatever happens next), then [`Prepared::lock`].
+pub struct Prepared {
+    options: LockOptions,
+    root: PathBuf,
+    checker: crate::lookup::Checker,
+    repo: RepoRoot,
+    workspace: Workspace,
+    /// The input's diagnostics (errors and warnings).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Read the configuration and the input, and check the output, for the lock `options` asks
+/// for; then [`Prepared::lock`] makes it.
+pub fn prepare(options: &LockOptions) -> Result<Prepared, LockJobError> {
     let output = &options.output;
     let to_stdout = options.to_stdout();
     let root = repository_root(&options.input);
@@ -236,11 +242,36 @@ pub fn lock(options: &LockOptions) -> Result<Locked, LockJobError> {
         });
     }
     let diagnostics: Vec<Diagnostic> = workspace.all_diagnostics().cloned().collect();
+    Ok(Prepared {
+        options: options.clone(),
+        root,
+        checker,
+        repo,
+        workspace,
+        diagnostics,
+    })
+}
+
+impl Prepared {
+    /// Resolve, render, read back and write the lock.
+    pub fn lock(self) -> Result<Locked, LockJobError> {
+        lock_prepared(self)
+    }
+}
+
+fn lock_prepared(prepared: Prepared) -> Result<Locked, LockJobError> {
+    let Prepared {
+        options,
+        root,
+        checker,
+        repo,
+        workspace,
+        diagnostics,
+    } = prepared;
+    let options = &options;
+    let (output, to_stdout) = (&options.output, options.to_stdout());
     if diagnostics.iter().any(Diagnostic::is_error) {
-        return Err(LockJobError::InputErrors {
-            path: options.input.clone(),
-            diagnostics,
-        });
+        return Err(LockJobError::InputErrors(options.input.clone()));
     }
     let base = options
         .input
@@ -366,7 +397,6 @@ pub fn lock(options: &LockOptions) -> Result<Locked, LockJobError> {
         existing,
         header,
         rewritten,
-        diagnostics,
         notes,
         warnings,
     })

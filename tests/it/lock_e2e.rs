@@ -532,3 +532,37 @@ fn a_failing_index_stops_the_lock_with_its_cause_and_hint() {
         "the hint comes after the causes: {stderr}"
     );
 }
+
+/// The input's warnings are shown whatever happens next: here the lock fails (no release of
+/// the package exists), and the warning about the input's misplaced option is still said
+/// before the error.
+#[test]
+fn the_inputs_warnings_are_shown_when_the_lock_fails() {
+    let packages = tempfile::tempdir().unwrap();
+    let server = PypiServer::start(packages.path());
+    let work = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        work.path().join("requirements.in"),
+        format!(
+            "-i {}\n--hash=sha256:{}\nnowhere-to-be-found\n",
+            server.index_url(),
+            "0".repeat(64)
+        ),
+    )
+    .unwrap();
+    let out = repin_in(
+        work.path(),
+        home.path(),
+        &["lock", "requirements.in", "--python", "3.11"],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let warning = stderr
+        .find("requirements.in:2:1: warning: `--hash` belongs after a requirement")
+        .unwrap_or_else(|| panic!("the warning is not shown: {stderr}"));
+    let error = stderr
+        .find("error:")
+        .unwrap_or_else(|| panic!("no error: {stderr}"));
+    assert!(warning < error, "{stderr}");
+}
