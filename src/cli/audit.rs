@@ -282,16 +282,18 @@ pub fn run(args: &AuditArgs) -> Result<u8, CliError> {
         images: args.images,
         scan_reports: args.scan_reports.clone(),
     };
+    let prepared = crate::run::audit::prepare(&args.lookup.session_options(), &options)?;
+    // The manifests' diagnostics first, whatever happens next.
+    for diagnostic in prepared.workspace.all_diagnostics() {
+        let _ = writeln!(anstream::stderr(), "{diagnostic}");
+    }
     let crate::run::audit::Audited {
         workspace,
         root,
         report,
         images,
         scan_reports: linked,
-    } = crate::run::audit::audit(&args.lookup.session_options(), &options)?;
-    for diagnostic in workspace.all_diagnostics() {
-        let _ = writeln!(anstream::stderr(), "{diagnostic}");
-    }
+    } = prepared.audit()?;
     if let Some(linked) = &linked {
         super::audit_reports::print_warnings(linked);
     }

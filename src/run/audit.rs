@@ -62,28 +62,64 @@ pub struct Audited {
     pub scan_reports: Option<Vec<LinkedReport>>,
 }
 
-/// Audit the repository `session` names.
-pub fn audit(session: &SessionOptions, options: &AuditOptions) -> Result<Audited, AuditJobError> {
+/// The repository read and the scanner reports with it, before anything is looked up: what
+/// the front end shows first (the manifests' diagnostics, whatever happens next), then
+/// [`Prepared::audit`].
+pub struct Prepared {
+    /// The manifests read.
+    pub workspace: Workspace,
+    checker: Checker,
+    root: PathBuf,
+    reports: Vec<crate::scan_report::Report>,
+    options: AuditOptions,
+}
+
+/// Read the scanner reports (a report that cannot be read fails before any lookup), the
+/// configuration and the repository `session` names; then [`Prepared::audit`] audits it.
+pub fn prepare(
+    session: &SessionOptions,
+    options: &AuditOptions,
+) -> Result<Prepared, AuditJobError> {
     let mut reports = Vec::new();
     for path in &options.scan_reports {
         reports.extend(crate::scan_report::read(path)?);
     }
     let Session { checker, root } = Session::open(session)?;
     let workspace = Workspace::load(&session.paths);
-    let runtime = runtime()?;
-    let report = runtime.block_on(audit_pins(&checker, &workspace))?;
-    let images = options
-        .images
-        .then(|| runtime.block_on(checker.audit_images(&workspace, &root)));
-    let scan_reports = (!options.scan_reports.is_empty())
-        .then(|| crate::scan_report::link(&reports, &workspace.manifests, images.as_ref()));
-    Ok(Audited {
+    Ok(Prepared {
         workspace,
+        checker,
         root,
-        report,
-        images,
-        scan_reports,
+        reports,
+        options: options.clone(),
     })
+}
+
+impl Prepared {
+    /// Look up the advisories and releases, and the images when asked.
+    pub fn audit(self) -> Result<Audited, AuditJobError> {
+        let Prepared {
+            workspace,
+            checker,
+            root,
+            reports,
+            options,
+        } = self;
+        let runtime = runtime()?;
+        let report = runtime.block_on(audit_pins(&checker, &workspace))?;
+        let images = options
+            .images
+            .then(|| runtime.block_on(checker.audit_images(&workspace, &root)));
+        let scan_reports = (!options.scan_reports.is_empty())
+            .then(|| crate::scan_report::link(&reports, &workspace.manifests, images.as_ref()));
+        Ok(Audited {
+            workspace,
+            root,
+            report,
+            images,
+            scan_reports,
+        })
+    }
 }
 
 /// The advisories of every package the manifests name, and the releases that fix them.

@@ -178,3 +178,36 @@ fn audit_reports_fix_versions_sarif_and_fails_on_severity() {
     assert!(stderr.starts_with("error: "), "{stderr}");
     assert!(!String::from_utf8_lossy(&out.stdout).contains("clean"));
 }
+
+/// The manifests' diagnostics are shown whatever happens next: here the advisory database
+/// given cannot be read, so the audit fails as a whole, and the warning about the file is still
+/// said before the error.
+#[test]
+fn the_manifests_warnings_are_shown_when_the_audit_fails() {
+    let repo = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        repo.path().join("requirements.txt"),
+        format!("--hash=sha256:{}\nflask==2.2.2\n", "0".repeat(64)),
+    )
+    .unwrap();
+    let missing = repo.path().join("no-such-database");
+    let out = repin(
+        home.path(),
+        &[
+            "audit",
+            "--advisory-db",
+            missing.to_str().unwrap(),
+            repo.path().to_str().unwrap(),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let warning = stderr
+        .find("requirements.txt:1:1: warning: `--hash` belongs after a requirement")
+        .unwrap_or_else(|| panic!("the warning is not shown: {stderr}"));
+    let error = stderr
+        .find("error:")
+        .unwrap_or_else(|| panic!("no error: {stderr}"));
+    assert!(warning < error, "{stderr}");
+}
