@@ -126,52 +126,33 @@ impl World {
     }
 }
 
+impl World {
+    /// `command` on the repository with the test's advisories, as a table and as JSON: the
+    /// exit code, stdout and stderr of each, for `{name}_table` and `{name}_json` snapshots.
+    fn table_and_json(&self, command: &str) -> (String, String) {
+        let (code, stdout, stderr) = self.run(&[command, "--advisory-db", self.db(), "."]);
+        let table = format!("exit {code}\n--- stdout\n{stdout}--- stderr\n{stderr}");
+        let (code, stdout, stderr) =
+            self.run(&[command, "--advisory-db", self.db(), "--format", "json", "."]);
+        let json: serde_json::Value =
+            serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+        let json = format!("exit {code}\n--- stdout\n{json:#}\n--- stderr\n{stderr}");
+        (table, json)
+    }
+}
+
 #[test]
 fn check_prints_a_table_and_json() {
-    let world = world();
-    let (code, stdout, stderr) = world.run(&["check", "--advisory-db", world.db(), "."]);
-    insta::assert_snapshot!(
-        "check_table",
-        format!("exit {code}\n--- stdout\n{stdout}--- stderr\n{stderr}")
-    );
-    let (code, stdout, stderr) = world.run(&[
-        "check",
-        "--advisory-db",
-        world.db(),
-        "--format",
-        "json",
-        ".",
-    ]);
-    let json: serde_json::Value =
-        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
-    insta::assert_snapshot!(
-        "check_json",
-        format!("exit {code}\n--- stdout\n{json:#}\n--- stderr\n{stderr}")
-    );
+    let (table, json) = world().table_and_json("check");
+    insta::assert_snapshot!("check_table", table);
+    insta::assert_snapshot!("check_json", json);
 }
 
 #[test]
 fn audit_prints_a_table_and_json() {
-    let world = world();
-    let (code, stdout, stderr) = world.run(&["audit", "--advisory-db", world.db(), "."]);
-    insta::assert_snapshot!(
-        "audit_table",
-        format!("exit {code}\n--- stdout\n{stdout}--- stderr\n{stderr}")
-    );
-    let (code, stdout, stderr) = world.run(&[
-        "audit",
-        "--advisory-db",
-        world.db(),
-        "--format",
-        "json",
-        ".",
-    ]);
-    let json: serde_json::Value =
-        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
-    insta::assert_snapshot!(
-        "audit_json",
-        format!("exit {code}\n--- stdout\n{json:#}\n--- stderr\n{stderr}")
-    );
+    let (table, json) = world().table_and_json("audit");
+    insta::assert_snapshot!("audit_table", table);
+    insta::assert_snapshot!("audit_json", json);
 }
 
 #[test]
