@@ -11,14 +11,29 @@ pub fn next_link(header: &str) -> Option<String> {
         if target.contains(['<', '>']) {
             return None;
         }
-        params
-            .split(';')
-            .any(|p| {
-                let p = p.trim().replace(' ', "");
-                p == "rel=\"next\"" || p == "rel=next"
-            })
-            .then(|| target.to_owned())
+        params.split(';').any(is_next).then(|| target.to_owned())
     })
+}
+
+/// Whether one parameter of a link is `rel` with `next` among its relation types: `rel=next`,
+/// `rel = "next"`, `REL="prev next"` (RFC 8288: the name is case-insensitive, white space may
+/// surround `=`, and the value is a space-separated list). White space inside a relation type
+/// is not removed: `rel=nex t` names `nex` and `t`.
+fn is_next(param: &str) -> bool {
+    let Some((name, value)) = param.split_once('=') else {
+        return false;
+    };
+    if !name.trim().eq_ignore_ascii_case("rel") {
+        return false;
+    }
+    let value = value.trim();
+    let value = value
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .unwrap_or(value);
+    value
+        .split_ascii_whitespace()
+        .any(|relation| relation.eq_ignore_ascii_case("next"))
 }
 
 #[cfg(test)]
@@ -43,6 +58,13 @@ mod tests {
         );
         assert_eq!(next_link("</a>; rel=\"prev\""), None);
         assert_eq!(next_link("no link at all"), None);
+        // RFC 8288: a list of relation types, white space around `=`, any case.
+        assert_eq!(next_link("</p3>; rel=\"prev next\""), Some("/p3".into()));
+        assert_eq!(next_link("</p3> ; REL = \"Next\""), Some("/p3".into()));
+        // A fuzz finding: white space inside the relation was removed, so `nex t` was `next`.
+        assert_eq!(next_link("</p3>; rel = nex t"), None);
+        assert_eq!(next_link("</p3>; rel=\"ne xt\""), None);
+        assert_eq!(next_link("</p3>; relnext"), None);
         // A fuzz finding: brackets inside the target made a link out of a malformed header.
         assert_eq!(
             next_link("</tags/list?a>st=3.12&n=100>; rel=\"next\""),
