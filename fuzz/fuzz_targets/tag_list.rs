@@ -11,6 +11,10 @@ fuzz_target!(|data: &[u8]| {
     assert!(tags.len() <= MAX_TAGS, "{} tags", tags.len());
     assert_eq!(tags[0], "existing");
     match serde_json::from_slice::<serde_json::Value>(data) {
+        // serde_json refuses a number beyond f64 (`5e666666660`), which JSON's grammar allows
+        // (RFC 8259 lets a reader set limits): repin skips such a value of a key it does not
+        // read, so no verdict either way (a fuzz finding of this property, not of repin).
+        Err(error) if error.to_string().starts_with("number out of range") => {}
         // A page that was read is valid JSON, UTF-8 included (a page with invalid UTF-8 in a
         // skipped string was once read).
         Err(_) => assert!(result.is_err(), "read a page that is not JSON"),
