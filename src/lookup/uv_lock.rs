@@ -45,9 +45,6 @@ use crate::versioning::UpdateKind;
 /// How long one `uv lock` may run.
 const UV_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// The largest lock uv may write back (the repository's own file size limit).
-const MAX_LOCK: u64 = crate::text::repo_fs::MAX_FILE_SIZE;
-
 /// Why a `uv.lock` could not be re-locked.
 #[derive(Debug, thiserror::Error)]
 pub enum UvRelockError {
@@ -290,9 +287,8 @@ pub async fn run_uv(project: &UvProject, job: &UvJob) -> Result<String, UvRelock
             output: UvOutput(crate::vocab::redact::text(&tail)),
         });
     }
-    let bytes = crate::text::repo_fs::read_regular(&project_dir.join("uv.lock"), MAX_LOCK)
-        .map_err(|e| UvRelockError::Verification(crate::error::chain(&e)))?;
-    String::from_utf8(bytes).map_err(|_| UvRelockError::Verification("it is not UTF-8".into()))
+    super::tool_lock::process::read_lock(&project_dir.join("uv.lock"))
+        .map_err(|e| UvRelockError::Verification(crate::error::chain(&e)))
 }
 
 /// Read a lock uv wrote back: it parses without errors, and `name` is pinned at a version that
@@ -372,10 +368,6 @@ fn wanted_by(change: &Change) -> Option<VersionSpecifiers> {
 /// Why an update is held back when uv fails, with what to run instead.
 fn held_why(project: &UvProject, upgrade: &[String], error: &UvRelockError) -> String {
     let lock = crate::text::shown(&project.lock);
-    let dir = project
-        .lock
-        .parent()
-        .map_or_else(String::new, crate::text::shown);
     let mut why = format!(
         "{lock} cannot be re-locked with it: {}",
         crate::error::chain(error)
@@ -383,7 +375,7 @@ fn held_why(project: &UvProject, upgrade: &[String], error: &UvRelockError) -> S
     why.push_str(&format!(
         "\n  hint: make the change, then run `{}` in {}",
         command(upgrade),
-        if dir.is_empty() { "." } else { &dir }
+        super::tool_lock::process::shown_dir(&project.lock)
     ));
     why
 }

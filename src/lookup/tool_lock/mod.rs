@@ -323,9 +323,9 @@ async fn run_tool(project: &ToolProject, job: &Job) -> Result<String, ToolRelock
             scratch.run("pipenv", &pipenv::verify_args(), &env).await?;
         }
     }
-    read_back(&scratch, lock_name).map_err(|why| ToolRelockError::Verification {
+    read_back(&scratch, lock_name).map_err(|error| ToolRelockError::Verification {
         tool: tool.program(),
-        why,
+        why: crate::error::chain(&error),
     })
 }
 

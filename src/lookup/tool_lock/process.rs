@@ -203,17 +203,32 @@ pub fn cache_dir(scratch: &Scratch, tool: &str) -> PathBuf {
         .unwrap_or_else(|| scratch.path("cache"))
 }
 
-/// Read back the file `name` of the project's copy, under the repository's file size limit.
-pub fn read_back(scratch: &Scratch, name: &str) -> Result<String, String> {
-    let bytes = crate::text::repo_fs::read_regular(
-        &scratch.project().join(name),
-        crate::text::repo_fs::MAX_FILE_SIZE,
-    )
-    .map_err(|e| crate::error::chain(&e))?;
-    String::from_utf8(bytes).map_err(|_| "it is not UTF-8".to_owned())
+/// Why a file a tool wrote could not be read back.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadBackError {
+    /// It is missing, not a regular file, or over the repository's file size limit.
+    #[error(transparent)]
+    Read(#[from] crate::text::RepoFsError),
+    /// It is not UTF-8.
+    #[error("it is not UTF-8")]
+    NotUtf8,
 }
 
-/// The path of `path`'s directory as shown to people (`.` for the current one).
+impl crate::error::Hint for ReadBackError {}
+
+/// Read back the file `name` of the project's copy (see [`read_lock`]).
+pub fn read_back(scratch: &Scratch, name: &str) -> Result<String, ReadBackError> {
+    read_lock(&scratch.project().join(name))
+}
+
+/// Read back a lock a tool (uv, Poetry, Pipenv) wrote at `path`: a regular file under the
+/// repository's file size limit, in UTF-8.
+pub fn read_lock(path: &Path) -> Result<String, ReadBackError> {
+    let bytes = crate::text::repo_fs::read_regular(path, crate::text::repo_fs::MAX_FILE_SIZE)?;
+    String::from_utf8(bytes).map_err(|_| ReadBackError::NotUtf8)
+}
+
+/// The directory of a lock at `path` as a hold-back's hint names it (`.` for the current one).
 pub fn shown_dir(path: &Path) -> String {
     let dir = path.parent().map_or_else(String::new, crate::text::shown);
     if dir.is_empty() { ".".into() } else { dir }
