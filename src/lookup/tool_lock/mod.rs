@@ -347,7 +347,7 @@ fn verify(
         return Err(fail(error.to_string()));
     }
     let hashed = match &new.details {
-        ManifestDetails::PoetryLock(_) => poetry_content_hash(&text).is_some(),
+        ManifestDetails::PoetryLock(file) => file.content_hash.is_some(),
         ManifestDetails::PipfileLock(file) => file.pipfile_hash.is_some(),
         _ => false,
     };
@@ -378,13 +378,6 @@ fn verify(
         pins: edit::read_pins(&new),
         update_kind: None,
     })
-}
-
-/// `[metadata] content-hash` of a `poetry.lock`, when it has one.
-fn poetry_content_hash(text: &str) -> Option<String> {
-    let document = text.parse::<toml_edit::DocumentMut>().ok()?;
-    let hash = document.get("metadata")?.get("content-hash")?.as_str()?;
-    (!hash.is_empty()).then(|| hash.to_owned())
 }
 
 /// Why an update is held back when the tool fails, with what to run instead.
@@ -761,18 +754,5 @@ mod tests {
         assert!(Wanted::AtLeast(v("3.0.6")).contains(&v("3.0.7")));
         assert!(!Wanted::AtLeast(v("3.0.6")).contains(&v("3.0.5")));
         assert!(!Wanted::Exact(v("3.0.6")).contains(&v("3.0.7")));
-    }
-
-    #[test]
-    fn the_content_hash_is_read_from_the_metadata_table() {
-        assert_eq!(
-            poetry_content_hash("[metadata]\ncontent-hash = \"abc\"\n").as_deref(),
-            Some("abc")
-        );
-        assert_eq!(
-            poetry_content_hash("[metadata]\ncontent-hash = \"\"\n"),
-            None
-        );
-        assert_eq!(poetry_content_hash("[metadata]\n"), None);
     }
 }

@@ -95,6 +95,9 @@ pub struct PoetryLockFile {
     pub lock_version: Option<String>,
     /// `[metadata] python-versions`: the project's Python constraint, in Poetry's syntax.
     pub python_versions: Option<String>,
+    /// `[metadata] content-hash`: the hash of the pyproject it was made from (`None` when
+    /// missing or empty).
+    pub content_hash: Option<String>,
     /// Every `[[package]]` entry that was understood, parallel to [`Manifest::dependencies`].
     pub packages: Vec<LockedPackage>,
 }
@@ -144,6 +147,11 @@ impl Parser<'_> {
                 self.file.python_versions = metadata
                     .get("python-versions")
                     .and_then(Item::as_str)
+                    .map(str::to_owned);
+                self.file.content_hash = metadata
+                    .get("content-hash")
+                    .and_then(Item::as_str)
+                    .filter(|hash| !hash.is_empty())
                     .map(str::to_owned);
                 if let Some(item) = metadata.get("lock-version") {
                     let version = item.as_str().unwrap_or_default().to_owned();

@@ -299,3 +299,17 @@ fn a_1_1_lock_has_its_files_under_metadata() {
     assert_eq!(files, [(2, 2), (1, 1), (0, 0)]);
     check::spans_are_consistent(&m).unwrap();
 }
+
+#[test]
+fn the_content_hash_is_read_from_the_metadata_table() {
+    let hash = |metadata: &str| {
+        let m = parse_text(&format!("[metadata]\nlock-version = \"2.1\"\n{metadata}"));
+        let ManifestDetails::PoetryLock(file) = &m.details else {
+            panic!("not read as a poetry.lock");
+        };
+        file.content_hash.clone()
+    };
+    assert_eq!(hash("content-hash = \"abc\"\n").as_deref(), Some("abc"));
+    assert_eq!(hash("content-hash = \"\"\n"), None);
+    assert_eq!(hash(""), None);
+}
