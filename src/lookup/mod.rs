@@ -366,7 +366,8 @@ impl Checker {
         self.relock_inputs(&manifests, &locks, &mut outcome).await;
         self.relock_uv(&manifests, workspace, &mut outcome).await;
         hold_tool_lock_updates(&manifests, &mut outcome);
-        let tool_projects = tool_lock::tool_projects(&manifests, workspace, self.build_code);
+        let tool_projects =
+            tool_lock::tool_projects(&manifests, workspace, self.build_code, &self.indexes);
         self.relock_tool_locks(&manifests, &tool_projects, &mut outcome)
             .await;
         outcome.tool_projects = tool_projects;

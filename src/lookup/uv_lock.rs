@@ -12,13 +12,16 @@
 //!   requirement, or with a re-lock the user asks for.
 //!
 //! uv runs in a scratch copy of the project (its `pyproject.toml` and `uv.lock` only), never in
-//! the repository, with a timeout and its output captured, and with what a hostile repository
-//! could make it do turned off: nothing is built (`--no-build`: no build backend or `setup.py`
-//! of the project or of an sdist runs), no Python is downloaded (`--no-python-downloads`), no
-//! keyring helper runs (`--keyring-provider disabled`), its cache is the one repin chooses
-//! (`--cache-dir`, not one the pyproject's `[tool.uv]` names), and the only indexes are those
-//! the pyproject declares or, when it declares no default, the registry the lock was made
-//! from (`--default-index`). A `uv.toml` is never copied: a project with one beside it, a
+//! the repository, the way every locking tool runs ([`super::tool_lock::process`]): its
+//! environment cleared (no `UV_*` setting or credential of repin's own reaches it), its home in
+//! the scratch, a timeout and its output captured. What a hostile repository could make it do
+//! is turned off: nothing is built (`--no-build`: no build backend or `setup.py` of the project
+//! or of an sdist runs), no Python is downloaded (`--no-python-downloads`), no keyring helper
+//! runs (`--keyring-provider disabled`), its cache is the one repin chooses (`UV_CACHE_DIR`, not
+//! one the pyproject's `[tool.uv]` names), and the only indexes are those the pyproject declares
+//! or, when it declares no default, the registry the lock was made from (`UV_DEFAULT_INDEX`),
+//! with the credentials repin uses for each ([`super::tool_lock::credentials`]). A `uv.toml` is
+//! never copied: a project with one beside it, a
 //! workspace, or packages from git, URLs or paths (which the scratch copy does not have, or
 //! which reach hosts that are not indexes) are not re-locked, and their updates are held back
 //! saying why and what to run. The new lock is read back and verified (it parses, and the
@@ -27,52 +30,31 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::time::Duration;
 
 use pep440_rs::{Version, VersionSpecifiers};
 
 use super::relock::{hold_back, update_why};
+use super::tool_lock::credentials::{self, Credentials};
+use super::tool_lock::process::{EnvVar, ProcessError, Scratch, cache_dir, read_back};
 use super::{Checker, Outcome};
 use crate::decide::{Companion, NoUpdate, Update};
 use crate::manifest::edit::{self, Change, MovedPin, Relock, Request};
 use crate::manifest::uv_lock::{PackageSource, UvLockFile};
 use crate::manifest::workspace::Workspace;
 use crate::manifest::{Manifest, ManifestDetails, ManifestKind};
+use crate::registry::pypi::IndexResolver;
 use crate::text::SourceFile;
-use crate::text::atomic::{self, Durability};
 use crate::versioning::UpdateKind;
-
-/// How long one `uv lock` may run.
-const UV_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Why a `uv.lock` could not be re-locked.
 #[derive(Debug, thiserror::Error)]
 pub enum UvRelockError {
-    /// uv is not installed (or not runnable).
-    #[error("uv is not on PATH")]
-    Missing {
-        /// The error of starting it.
-        #[source]
-        source: std::io::Error,
-    },
     /// The project cannot be re-locked in a scratch copy.
     #[error("{0}")]
     NotRelockable(String),
-    /// The scratch copy could not be made or read.
-    #[error("Cannot prepare the scratch copy of the project")]
-    Scratch(#[source] std::io::Error),
-    /// uv ran longer than allowed.
-    #[error("`uv lock` did not finish within {} seconds", .0.as_secs())]
-    Timeout(Duration),
-    /// uv failed.
-    #[error("`uv lock` failed ({status})")]
-    Failed {
-        /// Its exit status.
-        status: String,
-        /// The end of what it wrote to stderr.
-        #[source]
-        output: UvOutput,
-    },
+    /// uv could not run, or failed.
+    #[error(transparent)]
+    Process(#[from] ProcessError),
     /// The lock uv wrote does not verify.
     #[error("The lock uv wrote does not verify: {0}")]
     Verification(String),
@@ -81,15 +63,10 @@ pub enum UvRelockError {
     Edit(#[source] edit::EditError),
 }
 
-/// What uv said, as a cause.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UvOutput(String);
-
 impl crate::error::Hint for UvRelockError {
     fn hints(&self) -> Vec<String> {
         match self {
-            UvRelockError::Missing { .. } => vec![
+            UvRelockError::Process(ProcessError::Missing { .. }) => vec![
                 "install uv (`pip install uv`) where repin runs, so the lock is re-locked with the update"
                     .into(),
             ],
@@ -114,12 +91,17 @@ pub struct UvProject {
     pub default_index: Option<String>,
     /// Why it cannot be re-locked, when it cannot.
     pub why_not: Option<String>,
+    /// The credentials uv is given for the indexes the pyproject declares, and the default
+    /// index repin gives it.
+    pub credentials: Credentials,
 }
 
-/// The `uv.lock` files of `manifests` with their project, by lock path.
+/// The `uv.lock` files of `manifests` with their project, by lock path; `resolver` says which
+/// credentials repin sends to each index a pyproject declares, and so which uv is given.
 pub(super) fn uv_projects(
     manifests: &[&Manifest],
     workspace: &Workspace,
+    resolver: &IndexResolver,
 ) -> HashMap<PathBuf, UvProject> {
     let by_path: HashMap<&Path, &Manifest> =
         manifests.iter().map(|m| (m.source.path(), *m)).collect();
@@ -133,13 +115,19 @@ pub(super) fn uv_projects(
         let pyproject_path = dir.join("pyproject.toml");
         let pyproject = by_path.get(pyproject_path.as_path()).copied();
         let why_not = why_not(manifest, file, pyproject, workspace);
-        let default_index = pyproject
-            .and_then(|p| match &p.details {
-                ManifestDetails::Pyproject(p) => Some(p),
-                _ => None,
-            })
+        let declared = pyproject.and_then(|p| match &p.details {
+            ManifestDetails::Pyproject(p) => Some(p),
+            _ => None,
+        });
+        let default_index = declared
             .filter(|p| !p.uv_indexes.iter().any(|i| i.default))
             .and_then(|_| file.main_registry().map(str::to_owned));
+        let credentials = credentials::uv(
+            declared.map_or(&[][..], |p| &p.uv_indexes[..]),
+            default_index.as_deref(),
+            &pyproject_path,
+            resolver,
+        );
         out.insert(
             lock.to_path_buf(),
             UvProject {
@@ -149,6 +137,7 @@ pub(super) fn uv_projects(
                 pyproject_text: pyproject.map_or_else(String::new, |p| p.source.text().to_owned()),
                 default_index,
                 why_not,
+                credentials,
             },
         );
     }
@@ -229,66 +218,44 @@ pub async fn run_uv(project: &UvProject, job: &UvJob) -> Result<String, UvRelock
     if let Some(why) = &project.why_not {
         return Err(UvRelockError::NotRelockable(why.clone()));
     }
-    let scratch = tempfile::Builder::new()
-        .prefix("repin-uv-")
-        .tempdir()
-        .map_err(UvRelockError::Scratch)?;
-    let project_dir = scratch.path().join("project");
-    std::fs::create_dir(&project_dir).map_err(UvRelockError::Scratch)?;
-    // A scratch directory of repin's own: no sync needed, but files are written one way.
-    let scratch_file = |name: &str, text: &str| {
-        atomic::write(&project_dir.join(name), text.as_bytes(), Durability::Cache)
-            .map_err(UvRelockError::Scratch)
-    };
-    scratch_file("pyproject.toml", &job.pyproject)?;
-    scratch_file("uv.lock", &project.lock_text)?;
+    let scratch = Scratch::new("repin-uv-")?.with_credentials(project.credentials.clone());
+    scratch.write("pyproject.toml", &job.pyproject)?;
+    scratch.write("uv.lock", &project.lock_text)?;
+    let mut args: Vec<String> = [
+        "lock",
+        "--no-build",
+        "--no-python-downloads",
+        "--keyring-provider",
+        "disabled",
+        "--no-progress",
+        "--color",
+        "never",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    for package in &job.upgrade {
+        args.push("--upgrade-package".into());
+        args.push(package.clone());
+    }
+    scratch.run("uv", &args, &uv_env(&scratch)).await?;
+    read_back(&scratch, "uv.lock").map_err(|e| UvRelockError::Verification(crate::error::chain(&e)))
+}
+
+/// uv's environment: repin's download cache (`UV_CACHE_DIR` of repin's environment, else
+/// repin's own), and the Pythons uv installed for the user repin runs as (its home is the
+/// scratch's, where it would find none), which it may use but never adds to.
+fn uv_env(scratch: &Scratch) -> Vec<EnvVar> {
     let cache = std::env::var_os("UV_CACHE_DIR")
         .map(PathBuf::from)
-        .or_else(|| dirs::cache_dir().map(|d| d.join("repin").join("uv")))
-        .unwrap_or_else(|| scratch.path().join("cache"));
-    let mut command = tokio::process::Command::new("uv");
-    command
-        .arg("lock")
-        .arg("--no-build")
-        .arg("--no-python-downloads")
-        .args(["--keyring-provider", "disabled"])
-        .arg("--cache-dir")
-        .arg(&cache)
-        .arg("--no-progress")
-        .arg("--color")
-        .arg("never");
-    if let Some(index) = &project.default_index {
-        command.args(["--default-index", index]);
+        .unwrap_or_else(|| cache_dir(scratch, "uv"));
+    let mut env: Vec<EnvVar> = vec![("UV_CACHE_DIR".into(), cache.into())];
+    let pythons = std::env::var_os("UV_PYTHON_INSTALL_DIR")
+        .map(PathBuf::from)
+        .or_else(|| dirs::data_dir().map(|d| d.join("uv").join("python")));
+    if let Some(pythons) = pythons.filter(|p| p.is_dir()) {
+        env.push(("UV_PYTHON_INSTALL_DIR".into(), pythons.into()));
     }
-    for package in &job.upgrade {
-        command.args(["--upgrade-package", package]);
-    }
-    command
-        .current_dir(&project_dir)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true);
-    let child = command
-        .spawn()
-        .map_err(|source| UvRelockError::Missing { source })?;
-    let output = match tokio::time::timeout(UV_TIMEOUT, child.wait_with_output()).await {
-        Err(_) => return Err(UvRelockError::Timeout(UV_TIMEOUT)),
-        Ok(Err(error)) => return Err(UvRelockError::Scratch(error)),
-        Ok(Ok(output)) => output,
-    };
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        // The end says why; a resolver explanation can be long.
-        let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-        let tail = lines[lines.len().saturating_sub(12)..].join("\n");
-        return Err(UvRelockError::Failed {
-            status: output.status.to_string(),
-            output: UvOutput(crate::vocab::redact::text(&tail)),
-        });
-    }
-    super::tool_lock::process::read_lock(&project_dir.join("uv.lock"))
-        .map_err(|e| UvRelockError::Verification(crate::error::chain(&e)))
+    env
 }
 
 /// Read a lock uv wrote back: it parses without errors, and `name` is pinned at a version that
@@ -390,7 +357,7 @@ impl Checker {
         workspace: &Workspace,
         outcome: &mut Outcome,
     ) {
-        let projects = uv_projects(manifests, workspace);
+        let projects = uv_projects(manifests, workspace, &self.indexes);
         if projects.is_empty() {
             return;
         }

@@ -177,7 +177,8 @@ fn a_pyproject_whose_uv_lock_uv_cannot_relock_is_not_written_alone() {
     let all = format!("{stdout}{stderr}");
     assert!(
         all.contains("pyproject.toml: `flask` 3.0.3 is held back:")
-            && all.contains("uv.lock cannot be re-locked with it: `uv lock` failed"),
+            && all.contains("uv.lock cannot be re-locked with it: `uv lock --no-build ")
+            && all.contains("` failed (exit status: "),
         "{all}"
     );
     assert!(

@@ -351,7 +351,7 @@ fn without_uv_the_update_is_held_back_with_the_command_to_run() {
     assert_eq!(code, Some(0), "{stdout}{stderr}");
     let all = format!("{stdout}{stderr}");
     assert!(
-        all.contains("uv.lock cannot be re-locked with it: uv is not on PATH"),
+        all.contains("uv.lock cannot be re-locked with it: `uv` is not on PATH"),
         "{all}"
     );
     assert!(all.contains("hint: install uv (`pip install uv`)"), "{all}");
@@ -364,7 +364,7 @@ fn without_uv_the_update_is_held_back_with_the_command_to_run() {
     let all = format!("{stdout}{stderr}");
     assert!(
         all.contains("pyproject.toml: `flask` 3.0.3 is held back:")
-            && all.contains("uv is not on PATH"),
+            && all.contains("`uv` is not on PATH"),
         "{all}"
     );
     let index = setup.pypi.index_url().to_string();

@@ -23,6 +23,7 @@
 //! (`poetry check --lock`, `pipenv verify`) accepts it with the manifest repin writes. When the tool is missing or cannot re-lock, the update is held back
 //! with the command to run.
 
+pub mod credentials;
 pub mod pipenv;
 pub mod poetry;
 pub mod process;
@@ -33,6 +34,7 @@ use std::str::FromStr;
 
 use pep440_rs::Version;
 
+use self::credentials::Credentials;
 use self::process::{ProcessError, Scratch, read_back, shown_dir};
 use super::relock::{hold_back, update_why};
 use super::{Checker, Outcome};
@@ -40,6 +42,7 @@ use crate::decide::{Companion, Update};
 use crate::manifest::edit::{self, Change, MovedPin, Relock, Request};
 use crate::manifest::workspace::Workspace;
 use crate::manifest::{Manifest, ManifestDetails, ManifestKind, SkipReason};
+use crate::registry::pypi::IndexResolver;
 use crate::text::SourceFile;
 use crate::versioning::UpdateKind;
 
@@ -128,14 +131,19 @@ pub struct ToolProject {
     pub generated_by: Option<String>,
     /// Why it cannot be re-locked, when it cannot.
     pub why_not: Option<String>,
+    /// The credentials the tool is given for the indexes the manifest declares.
+    pub credentials: Credentials,
 }
 
 /// The `poetry.lock` and `Pipfile.lock` files of `manifests` with their project, by lock path;
-/// with `build_code` false, Poetry's (which may run build code) are not re-locked.
+/// with `build_code` false, Poetry's (which may run build code) are not re-locked. `resolver`
+/// says which credentials repin sends to each index a manifest declares, and so which its tool
+/// is given.
 pub(super) fn tool_projects(
     manifests: &[&Manifest],
     workspace: &Workspace,
     build_code: bool,
+    resolver: &IndexResolver,
 ) -> HashMap<PathBuf, ToolProject> {
     let by_path: HashMap<&Path, &Manifest> =
         manifests.iter().map(|m| (m.source.path(), *m)).collect();
@@ -149,6 +157,15 @@ pub(super) fn tool_projects(
         let path = lock.source.path();
         let manifest_path = path.parent().unwrap_or(Path::new("")).join(tool.files().0);
         let manifest = by_path.get(manifest_path.as_path()).copied();
+        let credentials = match manifest.map(|m| &m.details) {
+            Some(ManifestDetails::Pyproject(file)) if tool == Tool::Poetry => {
+                credentials::poetry(&file.poetry_sources, &manifest_path, resolver)
+            }
+            Some(ManifestDetails::Pipfile(file)) if tool == Tool::Pipenv => {
+                credentials::pipenv(&file.sources, &manifest_path, resolver)
+            }
+            _ => Credentials::default(),
+        };
         out.insert(
             path.to_path_buf(),
             ToolProject {
@@ -163,6 +180,7 @@ pub(super) fn tool_projects(
                 why_not: (tool == Tool::Poetry && !build_code)
                     .then(|| NO_BUILD_CODE.to_owned())
                     .or_else(|| why_not(lock, manifest, workspace)),
+                credentials,
             },
         );
     }
@@ -292,7 +310,8 @@ async fn run_tool(project: &ToolProject, job: &Job) -> Result<String, ToolRelock
         return Err(ToolRelockError::NotRelockable(why.clone()));
     }
     let tool = project.tool;
-    let scratch = Scratch::new(&format!("repin-{}-", tool.program()))?;
+    let scratch = Scratch::new(&format!("repin-{}-", tool.program()))?
+        .with_credentials(project.credentials.clone());
     let (manifest_name, lock_name) = tool.files();
     scratch.write(manifest_name, &job.manifest)?;
     scratch.write(lock_name, &project.lock_text)?;

@@ -23,7 +23,7 @@
 
 use std::ffi::OsString;
 
-use super::process::{Scratch, cache_dir};
+use super::process::{EnvVar, Scratch, cache_dir};
 
 /// The Pipfile category (`packages`, `dev-packages`, `docs`) of a lock category (`default`,
 /// `develop`, `docs`).
@@ -60,8 +60,8 @@ pub fn command(category: &str, packages: &[String]) -> String {
 }
 
 /// Pipenv's (and pip's) environment.
-pub fn env(scratch: &Scratch) -> Vec<(&'static str, OsString)> {
-    vec![
+pub fn env(scratch: &Scratch) -> Vec<EnvVar> {
+    let env: Vec<(&str, OsString)> = vec![
         ("PIPENV_PIPFILE", scratch.project().join("Pipfile").into()),
         ("PIPENV_CACHE_DIR", cache_dir(scratch, "pipenv").into()),
         ("WORKON_HOME", scratch.path("venvs").into()),
@@ -74,7 +74,8 @@ pub fn env(scratch: &Scratch) -> Vec<(&'static str, OsString)> {
         ("PIP_ONLY_BINARY", ":all:".into()),
         ("PIP_NO_INPUT", "1".into()),
         ("PIP_DISABLE_PIP_VERSION_CHECK", "1".into()),
-    ]
+    ];
+    env.into_iter().map(|(k, v)| (k.into(), v)).collect()
 }
 
 #[cfg(test)]

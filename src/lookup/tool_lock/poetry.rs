@@ -14,7 +14,8 @@
 //! (`POETRY_CONFIG_DIR`, `POETRY_DATA_DIR`, `POETRY_VIRTUALENVS_PATH`: no `poetry.toml` or
 //! `auth.toml` of the user repin runs as is read; a repository's `poetry.toml` is never copied),
 //! and no keyring (`POETRY_KEYRING_ENABLED=false`). Poetry resolves against the sources the
-//! pyproject declares and PyPI when it declares no primary one; no credentials are given to it.
+//! pyproject declares and PyPI when it declares no primary one, with the credentials repin
+//! uses for each source (`POETRY_HTTP_BASIC_<SOURCE>_*`, see [`super::credentials`]).
 //!
 //! Risk: Poetry has no option to resolve without building: a release it has to resolve whose
 //! metadata it cannot read from a wheel or a static sdist is built (PEP 517) in an isolated
@@ -23,7 +24,7 @@
 
 use std::ffi::OsString;
 
-use super::process::{ProcessError, Scratch, cache_dir};
+use super::process::{EnvVar, ProcessError, Scratch, cache_dir};
 
 /// The Poetry that is installed: its version (`2.2.1`).
 pub async fn installed(scratch: &Scratch) -> Result<String, ProcessError> {
@@ -90,15 +91,16 @@ pub fn command(upgrade: &[String]) -> String {
 }
 
 /// Poetry's environment: its directories in the scratch, no keyring.
-pub fn env(scratch: &Scratch) -> Vec<(&'static str, OsString)> {
-    vec![
+pub fn env(scratch: &Scratch) -> Vec<EnvVar> {
+    let env: Vec<(&str, OsString)> = vec![
         ("POETRY_CONFIG_DIR", scratch.path("poetry-config").into()),
         ("POETRY_DATA_DIR", scratch.path("poetry-data").into()),
         ("POETRY_CACHE_DIR", cache_dir(scratch, "poetry").into()),
         ("POETRY_VIRTUALENVS_PATH", scratch.path("venvs").into()),
         ("POETRY_KEYRING_ENABLED", "false".into()),
         ("POETRY_NO_INTERACTION", "1".into()),
-    ]
+    ];
+    env.into_iter().map(|(k, v)| (k.into(), v)).collect()
 }
 
 fn args(list: &[&str]) -> Vec<String> {

@@ -15,8 +15,10 @@
 //! from the highest layer that sets one, and so do the extra index URLs.
 //!
 //! Credentials come from the URL's user info (percent-decoded), where `${VAR}` references are
-//! expanded from the environment (an unset variable is an error), or else from netrc for the
-//! URL's host. They are kept out of the URL, so an [`Index`] prints without them.
+//! expanded from the environment (an unset variable is an error); else, for a URL a file
+//! names, from the operator's configured index (layers 2 to 4) with that very URL, when it has
+//! credentials; else from netrc for the URL's host. They are kept out of the URL, so an
+//! [`Index`] prints without them.
 //!
 //! A URL the repository wrote (a requirements file, a Dockerfile's `pip install`, the
 //! repository's own `repin.toml`) has its `${VAR}` references expanded only as the operator's
@@ -471,6 +473,47 @@ impl IndexResolver {
         Ok(indexes)
     }
 
+    /// The credentials repin itself sends to the index at `template`, a URL the repository
+    /// file at `file` declares (for a locking tool that is given them, see
+    /// `lookup::tool_lock::credentials`): the URL's own (its `${VAR}` references expanded only
+    /// as the allow-list grants), else the operator's for that very URL (an index of
+    /// repin.toml, `PIP_*` or pip's files), else netrc's for its host. `None` when there are
+    /// none, or the URL is refused or invalid.
+    pub fn credentials_for(&self, template: &str, file: &Path) -> Option<Auth> {
+        let source = IndexSource::RequirementsFile {
+            path: file.to_path_buf(),
+        };
+        self.index(template, source).ok()?.auth
+    }
+
+    /// The `${VAR}` references of `template`, a URL the repository file at `file` declares,
+    /// with their values, when the operator's allow-list grants every one of them for the
+    /// origin the URL goes to (and each is set); else none (for a tool that expands them
+    /// itself, such as Pipenv).
+    pub fn granted_variables(&self, template: &str, file: &Path) -> Vec<(String, String)> {
+        let references = trust::references(template.trim());
+        if references.is_empty() {
+            return Vec::new();
+        }
+        let source = IndexSource::RequirementsFile {
+            path: file.to_path_buf(),
+        };
+        if self.index(template, source).is_err() {
+            return Vec::new();
+        }
+        let mut out: Vec<(String, String)> = Vec::new();
+        for reference in references {
+            if out.iter().any(|(name, _)| *name == reference.name) {
+                continue;
+            }
+            match self.env.var(&reference.name) {
+                Some(value) => out.push((reference.name, value.to_owned())),
+                None => return Vec::new(),
+            }
+        }
+        out
+    }
+
     /// Build one index from a configured URL: credentials from the URL, else from netrc.
     pub fn index(&self, template: &str, source: IndexSource) -> Result<Index, PypiError> {
         self.index_at(template, source, None)
@@ -493,6 +536,17 @@ impl IndexResolver {
         };
         let (url, mut auth) =
             parse_trusted_index_url(template, &self.env, author, &self.allow, what, place)?;
+        if auth.is_none() && matches!(source, IndexSource::RequirementsFile { .. }) {
+            // A file names an index the operator configured with credentials: the operator's
+            // credentials for that very URL (and only for it).
+            auth = self
+                .indexes(&IndexOptions::default(), None)
+                .ok()
+                .into_iter()
+                .flatten()
+                .find(|index| index.url == url && index.auth.is_some())
+                .and_then(|index| index.auth);
+        }
         if auth.is_none() {
             let host = url.as_url().host_str().unwrap_or_default();
             auth = self

@@ -50,6 +50,17 @@ impl PypiServer {
     /// When pypiserver cannot be imported the test fails and says how to install it: a test
     /// never passes without testing.
     pub fn start(packages: &Path) -> PypiServer {
+        PypiServer::start_with(packages, None)
+    }
+
+    /// [`PypiServer::start`] for an index that lists and serves files only to `user` with
+    /// `password` (HTTP basic), from pypiserver's own password file (which needs passlib).
+    #[allow(dead_code)] // The unit tests that include this file start no such index.
+    pub fn start_with_password(packages: &Path, user: &str, password: &str) -> PypiServer {
+        PypiServer::start_with(packages, Some((user, password)))
+    }
+
+    fn start_with(packages: &Path, login: Option<(&str, &str)>) -> PypiServer {
         assert!(
             python_has("pypiserver"),
             "pypiserver is not importable by `{}`, and this test starts it\n  hint: run the tests with `scripts/test`, which installs it into .venv and sets REPIN_PYTHON; or `python3 -m venv .venv && .venv/bin/pip install --require-hashes -r scripts/python-requirements.txt` and set REPIN_PYTHON=.venv/bin/python",
@@ -58,13 +69,22 @@ impl PypiServer {
         let log_dir = tempfile::tempdir().expect("a temporary directory");
         let log = log_dir.path().join("pypiserver.log");
         let log_file = std::fs::File::create(&log).expect("a log file");
-        let child = Command::new(python())
+        let mut command = Command::new(python());
+        command
             .args(["-m", "pypiserver", "run"])
             // Port 0: the OS gives it one, found below (see `support::ports`).
             .args(["-i", "127.0.0.1", "-p", "0"])
-            .args(["--disable-fallback", "--hash-algo", "sha256"])
+            .args(["--disable-fallback", "--hash-algo", "sha256"]);
+        match login {
             // Listing and downloading need no password: `-a . -P .` turns authentication off.
-            .args(["-a", ".", "-P", "."])
+            None => command.args(["-a", ".", "-P", "."]),
+            Some((user, password)) => {
+                let file = log_dir.path().join("htpasswd");
+                write_password_file(&file, user, password);
+                command.args(["-a", "download,list,update", "-P"]).arg(file)
+            }
+        };
+        let child = command
             .arg(packages)
             .stdin(Stdio::null())
             .stdout(log_file.try_clone().expect("a log file handle"))
@@ -133,6 +153,25 @@ impl Drop for PypiServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// An Apache password file with one user, written by passlib (which pypiserver reads it with).
+fn write_password_file(file: &Path, user: &str, password: &str) {
+    assert!(
+        python_has("passlib"),
+        "passlib is not importable by `{}`, and pypiserver needs it for a password file\n  hint: run the tests with `scripts/test`, which installs it into .venv (scripts/python-requirements.txt)",
+        python()
+    );
+    let status = Command::new(python())
+        .args([
+            "-c",
+            "import sys; from passlib.apache import HtpasswdFile as H; h = H(sys.argv[1], new=True); h.set_password(sys.argv[2], sys.argv[3]); h.save()",
+        ])
+        .arg(file)
+        .args([user, password])
+        .status()
+        .expect("python runs");
+    assert!(status.success(), "passlib wrote no password file");
 }
 
 /// The status of a plain `GET` on loopback, or `None` when nothing answers yet.

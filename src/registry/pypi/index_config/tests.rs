@@ -732,3 +732,35 @@ fn a_repository_configuration_is_checked_and_an_operator_one_is_not() {
     let indexes = resolver.indexes(&IndexOptions::default(), None).unwrap();
     assert_eq!(indexes[0].auth, basic("canary-secret", ""));
 }
+
+#[test]
+fn a_file_naming_the_operators_index_gets_its_credentials_and_no_other_url_does() {
+    let env = Environment::isolated("/nonexistent")
+        .with_var("PIP_INDEX_URL", "https://ci:op-secret@corp.example/simple");
+    let resolver = IndexResolver::new(env, ConfiguredIndexes::default()).unwrap();
+    let file = || IndexSource::RequirementsFile {
+        path: "requirements.txt".into(),
+    };
+    let auth = |url: &str| resolver.index(url, file()).unwrap().auth;
+    assert_eq!(
+        auth("https://corp.example/simple/"),
+        basic("ci", "op-secret")
+    );
+    for other in [
+        "http://corp.example/simple/",
+        "https://corp.example:8443/simple/",
+        "https://corp.example/other/simple/",
+        "https://attacker.example/simple/",
+    ] {
+        assert_eq!(auth(other), None, "{other}");
+    }
+    // A file's own credentials are its own.
+    assert_eq!(
+        auth("https://me:mine@corp.example/simple/"),
+        basic("me", "mine")
+    );
+    assert_eq!(
+        resolver.credentials_for("https://corp.example/simple", Path::new("pyproject.toml")),
+        basic("ci", "op-secret")
+    );
+}

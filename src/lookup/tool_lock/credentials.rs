@@ -1,0 +1,200 @@
+//! The credentials a locking tool is given: for each index the project declares, exactly the
+//! ones repin itself sends to that index
+//! ([`IndexResolver::credentials_for`](crate::registry::pypi::IndexResolver::credentials_for)),
+//! under the names the tool documents for that one index, and nothing else.
+//!
+//! The tool's environment is cleared ([`super::process`]), so a credential of repin's own
+//! environment never reaches it by name: a repository that names its index `corp` after the
+//! operator's `UV_INDEX_CORP_PASSWORD`, or its Poetry source after a
+//! `POETRY_HTTP_BASIC_CORP_PASSWORD`, and points it at a host of its own, gets nothing, because
+//! what a tool is given is chosen by the URL the index goes to, not by the name the repository
+//! gave it.
+//!
+//! - uv: `UV_INDEX_<NAME>_USERNAME` and `_PASSWORD` for each named `[[tool.uv.index]]`, and,
+//!   when repin gives uv its default index (the pyproject declares none), `UV_DEFAULT_INDEX`
+//!   with the credentials in the URL (an environment variable, so they are not on the command
+//!   line other users can read).
+//! - Poetry: `POETRY_HTTP_BASIC_<SOURCE>_USERNAME` and `_PASSWORD` for each
+//!   `[[tool.poetry.source]]`.
+//! - Pipenv: the `${VAR}` references of a `[[source]]` URL, which Pipenv expands itself, when
+//!   the operator's allow-list grants each for the URL's origin (as repin expands them).
+//!
+//! A bearer token has no such name in any of the three, so none is given; an unnamed uv index
+//! (the deprecated `index-url`) gets none either.
+
+use std::ffi::OsString;
+use std::path::Path;
+
+use url::Url;
+
+use super::process::EnvVar;
+use crate::manifest::pipfile::PipfileSource;
+use crate::manifest::pyproject::{PoetrySource, UvIndex};
+use crate::registry::http::Auth;
+use crate::registry::pypi::IndexResolver;
+
+/// Environment variables that carry credentials to a tool, and the secrets among them (masked
+/// in what the tool prints).
+#[derive(Clone, Default)]
+pub struct Credentials {
+    env: Vec<EnvVar>,
+    secrets: Vec<String>,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Names only: a value is a secret.
+        f.debug_list().entries(self.names()).finish()
+    }
+}
+
+impl Credentials {
+    /// The variables, with their values.
+    pub fn env(&self) -> &[EnvVar] {
+        &self.env
+    }
+
+    /// The variables' names.
+    pub fn names(&self) -> Vec<String> {
+        self.env
+            .iter()
+            .map(|(name, _)| name.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    /// `text` with every secret replaced by `****`.
+    pub fn mask(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for secret in &self.secrets {
+            out = out.replace(secret.as_str(), "****");
+        }
+        out
+    }
+
+    /// One secret variable (for tests of what runs a tool with it).
+    #[cfg(test)]
+    pub(crate) fn secret_var(name: &str, value: &str) -> Credentials {
+        let mut out = Credentials::default();
+        out.set(name.to_owned(), value);
+        out.secret(value);
+        out
+    }
+
+    fn set(&mut self, name: String, value: &str) {
+        self.env.push((OsString::from(name), OsString::from(value)));
+    }
+
+    fn secret(&mut self, value: &str) {
+        // A secret of one or two characters would mask unrelated text, and guards nothing.
+        if value.len() > 2 && !self.secrets.iter().any(|s| s == value) {
+            self.secrets.push(value.to_owned());
+            // Longer first, so a secret containing another is masked whole.
+            self.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        }
+    }
+
+    /// `PREFIX_USERNAME` and `PREFIX_PASSWORD` for basic credentials.
+    fn basic(&mut self, prefix: &str, auth: &Auth) {
+        let Auth::Basic { username, password } = auth else {
+            return;
+        };
+        self.set(format!("{prefix}_USERNAME"), username);
+        self.set(format!("{prefix}_PASSWORD"), password);
+        self.secret(password);
+        if password.is_empty() {
+            // pip's `https://TOKEN@host/` form: the user name is the secret.
+            self.secret(username);
+        }
+    }
+}
+
+/// A name as uv spells it in an index's variables: ASCII letters and digits upper-cased, every
+/// other character `_`.
+fn uv_env_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// A source name as Poetry spells it in `POETRY_HTTP_BASIC_<SOURCE>_*`: upper-cased, `-` and
+/// `.` as `_` (Poetry splits a setting's key at `.` and joins the parts with `_`).
+fn poetry_env_name(name: &str) -> String {
+    name.to_uppercase().replace(['-', '.'], "_")
+}
+
+/// uv's credentials for the pyproject at `file` with `indexes`, and its default index when
+/// repin gives one (`default_index`).
+pub fn uv(
+    indexes: &[UvIndex],
+    default_index: Option<&str>,
+    file: &Path,
+    resolver: &IndexResolver,
+) -> Credentials {
+    let mut out = Credentials::default();
+    for index in indexes {
+        let Some(name) = index.name.as_deref() else {
+            continue;
+        };
+        if let Some(auth) = resolver.credentials_for(&index.url, file) {
+            out.basic(&format!("UV_INDEX_{}", uv_env_name(name)), &auth);
+        }
+    }
+    if let Some(url) = default_index {
+        let with_auth = match resolver.credentials_for(url, file) {
+            Some(Auth::Basic { username, password }) => Url::parse(url).ok().and_then(|mut u| {
+                u.set_username(&username).ok()?;
+                u.set_password(Some(password.as_str()).filter(|p| !p.is_empty()))
+                    .ok()?;
+                out.secret(&password);
+                if password.is_empty() {
+                    out.secret(&username);
+                }
+                Some(u.to_string())
+            }),
+            _ => None,
+        };
+        let value = with_auth.unwrap_or_else(|| url.to_owned());
+        out.set("UV_DEFAULT_INDEX".into(), &value);
+    }
+    out
+}
+
+/// Poetry's credentials for the pyproject at `file` with `sources`.
+pub fn poetry(sources: &[PoetrySource], file: &Path, resolver: &IndexResolver) -> Credentials {
+    let mut out = Credentials::default();
+    for source in sources {
+        let Some(url) = source.url.as_deref() else {
+            continue;
+        };
+        if let Some(auth) = resolver.credentials_for(url, file) {
+            let prefix = format!("POETRY_HTTP_BASIC_{}", poetry_env_name(&source.name));
+            out.basic(&prefix, &auth);
+        }
+    }
+    out
+}
+
+/// Pipenv's credentials for the Pipfile at `file` with `sources`: the variables its URLs refer
+/// to that the operator allows.
+pub fn pipenv(sources: &[PipfileSource], file: &Path, resolver: &IndexResolver) -> Credentials {
+    let mut out = Credentials::default();
+    for source in sources {
+        for (name, value) in resolver.granted_variables(&source.url, file) {
+            if out.names().contains(&name) {
+                continue;
+            }
+            out.set(name, &value);
+            out.secret(&value);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

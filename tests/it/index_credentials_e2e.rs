@@ -1,0 +1,357 @@
+//! The credentials of a private index reach the locking tools (uv, Poetry, Pipenv) exactly as
+//! repin itself sends them, and no other way: against a real pypiserver that lists and serves
+//! files only with a password, `repin apply` updates a uv, a Poetry and a Pipenv project whose
+//! index is that server, with the operator's credentials (netrc, an allowed `${VAR}`) given to
+//! each tool under the name the tool documents for that index; and a repository that names
+//! its index after the operator's own `UV_INDEX_<NAME>_PASSWORD`, and points it at a server of
+//! its own, gets nothing from it.
+
+use crate::support;
+
+use std::ffi::OsStr;
+use std::path::Path;
+use std::process::Command;
+
+use support::loopback::{Loopback, Reply};
+use support::pypiserver::{Meta, PypiServer, write_wheel_with};
+
+const USER: &str = "ci";
+const PASSWORD: &str = "pw-for-the-private-index-7f3a";
+
+fn publish(dir: &Path, releases: &[(&str, &str, &[&str])]) {
+    for (name, version, requires) in releases {
+        let meta = Meta {
+            requires_python: Some(">=3.8"),
+            requires_dist: requires,
+            ..Meta::default()
+        };
+        write_wheel_with(dir, name, version, &meta);
+    }
+}
+
+const LOCKED: &[(&str, &str, &[&str])] = &[
+    ("flask", "2.2.2", &["markupsafe>=2.1"]),
+    ("markupsafe", "2.1.3", &[]),
+];
+const LATER: &[(&str, &str, &[&str])] = &[("flask", "3.0.3", &["markupsafe>=2.1"])];
+
+/// A private index with the locked releases, a repository with `manifest` (its `{index}` the
+/// private one) and a netrc giving the operator's credentials for it.
+struct Setup {
+    repo: tempfile::TempDir,
+    packages: tempfile::TempDir,
+    /// The tools' caches and configuration, and repin's home (with the netrc).
+    scratch: tempfile::TempDir,
+    pypi: PypiServer,
+}
+
+fn setup(manifest_name: &str, manifest: &str) -> Setup {
+    let packages = tempfile::tempdir().unwrap();
+    publish(packages.path(), LOCKED);
+    let pypi = PypiServer::start_with_password(packages.path(), USER, PASSWORD);
+    let repo = tempfile::tempdir().unwrap();
+    let index = pypi.index_url().to_string();
+    std::fs::create_dir(repo.path().join(".git")).unwrap();
+    std::fs::write(
+        repo.path().join(manifest_name),
+        manifest.replace("{index}", &index),
+    )
+    .unwrap();
+    std::fs::write(
+        repo.path().join("repin.toml"),
+        format!(
+            "[[indexes]]\nurl = \"{index}\"\nprimary = true\n\n[advisories]\nsource = \"off\"\n"
+        ),
+    )
+    .unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let home = scratch.path().join("repin-home");
+    std::fs::create_dir(&home).unwrap();
+    std::fs::write(
+        home.join(".netrc"),
+        format!("machine 127.0.0.1 login {USER} password {PASSWORD}\n"),
+    )
+    .unwrap();
+    Setup {
+        repo,
+        packages,
+        scratch,
+        pypi,
+    }
+}
+
+/// A tool from PATH in the repository, with the test's own caches and configuration and
+/// `env`; a missing tool fails the test, saying how to install it.
+fn tool(setup: &Setup, program: &str, args: &[&str], env: &[(&str, &str)]) {
+    let s = setup.scratch.path();
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(setup.repo.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", s.join("tool-home"))
+        .env("UV_CACHE_DIR", s.join("uv-cache"))
+        .env("POETRY_CACHE_DIR", s.join("poetry-cache"))
+        .env("POETRY_CONFIG_DIR", s.join("poetry-config"))
+        .env("POETRY_VIRTUALENVS_PATH", s.join("venvs"))
+        .env("PIPENV_IGNORE_VIRTUALENVS", "1")
+        .env("PIPENV_NOSPIN", "1")
+        .env("PIPENV_YES", "1")
+        .env("WORKON_HOME", s.join("venvs"))
+        .env("PIPENV_CACHE_DIR", s.join("pipenv-cache"))
+        .env("VIRTUALENV_OVERRIDE_APP_DATA", s.join("app-data"))
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "{program}, which writes this test's lock, does not run ({e}): run `scripts/test --setup-only` and put .venv/bin on PATH"
+            )
+        });
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `repin apply` on the repository with the operator's netrc and `env`.
+fn apply(setup: &Setup, env: &[(&str, &str)]) -> String {
+    let home = setup.scratch.path().join("repin-home");
+    let env: Vec<(&str, &OsStr)> = env.iter().map(|(k, v)| (*k, OsStr::new(*v))).collect();
+    let repo = setup.repo.path().to_str().unwrap();
+    let out = support::repin_with_env(&home, &["apply", "--no-cache", repo], &env);
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(!all.contains(PASSWORD), "{all}");
+    all
+}
+
+fn read(setup: &Setup, name: &str) -> String {
+    std::fs::read_to_string(setup.repo.path().join(name)).unwrap()
+}
+
+#[test]
+fn uv_gets_the_credentials_repin_sends_to_the_private_index_it_declares() {
+    let setup = setup(
+        "pyproject.toml",
+        r#"[project]
+name = "shop"
+version = "0.1.0"
+requires-python = ">=3.8"
+dependencies = ["flask==2.2.2"]
+
+[[tool.uv.index]]
+name = "private-idx"
+url = "{index}"
+default = true
+"#,
+    );
+    // uv's own name for the index's credentials, as its documentation gives it.
+    let login = [
+        ("UV_INDEX_PRIVATE_IDX_USERNAME", USER),
+        ("UV_INDEX_PRIVATE_IDX_PASSWORD", PASSWORD),
+    ];
+    tool(&setup, "uv", &["lock", "--no-python-downloads"], &login);
+    publish(setup.packages.path(), LATER);
+    let all = apply(&setup, &[]);
+    assert!(
+        read(&setup, "pyproject.toml").contains("\"flask==3.0.3\""),
+        "{all}"
+    );
+    let lock = read(&setup, "uv.lock");
+    assert!(
+        lock.contains("name = \"flask\"\nversion = \"3.0.3\""),
+        "{all}\n{lock}"
+    );
+    assert!(!lock.contains(PASSWORD));
+    // The index lists and serves nothing without the password: uv was given it.
+    tool(
+        &setup,
+        "uv",
+        &["lock", "--locked", "--no-python-downloads"],
+        &login,
+    );
+}
+
+#[test]
+fn poetry_gets_the_credentials_repin_sends_to_the_source_it_declares() {
+    let setup = setup(
+        "pyproject.toml",
+        r#"[project]
+name = "shop"
+version = "0.1.0"
+requires-python = ">=3.11"
+dependencies = ["flask==2.2.2"]
+
+[tool.poetry]
+package-mode = false
+
+[[tool.poetry.source]]
+name = "private-idx"
+url = "{index}"
+priority = "primary"
+"#,
+    );
+    let login = [
+        ("POETRY_HTTP_BASIC_PRIVATE_IDX_USERNAME", USER),
+        ("POETRY_HTTP_BASIC_PRIVATE_IDX_PASSWORD", PASSWORD),
+    ];
+    tool(&setup, "poetry", &["lock", "--no-interaction"], &login);
+    publish(setup.packages.path(), LATER);
+    let all = apply(&setup, &[]);
+    assert!(
+        read(&setup, "pyproject.toml").contains("\"flask==3.0.3\""),
+        "{all}"
+    );
+    let lock = read(&setup, "poetry.lock");
+    assert!(
+        lock.contains("name = \"flask\"\nversion = \"3.0.3\""),
+        "{all}\n{lock}"
+    );
+    assert!(!lock.contains(PASSWORD));
+    tool(
+        &setup,
+        "poetry",
+        &["check", "--lock", "--no-interaction"],
+        &login,
+    );
+}
+
+#[test]
+fn pipenv_expands_the_variables_the_operator_allows_for_the_source() {
+    let setup = setup(
+        "Pipfile",
+        r#"[[source]]
+url = "http://ci:${PRIVATE_INDEX_PASSWORD}@{host}/simple/"
+verify_ssl = false   # pypiserver on loopback speaks plain HTTP
+name = "private-idx"
+
+[packages]
+flask = "==2.2.2"
+
+[requires]
+python_version = "3.11"
+"#,
+    );
+    // The Pipfile's URL carries the variable; `{host}` is the private index's.
+    let host = format!("127.0.0.1:{}", setup.pypi.port());
+    let pipfile = read(&setup, "Pipfile").replace("{host}", &host);
+    std::fs::write(setup.repo.path().join("Pipfile"), pipfile).unwrap();
+    let login = [("PRIVATE_INDEX_PASSWORD", PASSWORD)];
+    tool(&setup, "pipenv", &["lock"], &login);
+    publish(setup.packages.path(), LATER);
+    let grant = format!("PRIVATE_INDEX_PASSWORD@http://{host}");
+    let all = apply(
+        &setup,
+        &[
+            ("PRIVATE_INDEX_PASSWORD", PASSWORD),
+            ("REPIN_ALLOW_ENV", &grant),
+        ],
+    );
+    assert!(
+        read(&setup, "Pipfile").contains("flask = \"==3.0.3\""),
+        "{all}"
+    );
+    let lock = read(&setup, "Pipfile.lock");
+    assert!(lock.contains("\"version\": \"==3.0.3\""), "{all}\n{lock}");
+    assert!(!lock.contains(PASSWORD));
+    tool(&setup, "pipenv", &["verify"], &login);
+}
+
+#[test]
+fn an_index_named_after_the_operators_uv_credentials_gets_none_of_them() {
+    const CANARY: &str = "canary-operator-uv-password-51c2";
+    let setup = setup(
+        "pyproject.toml",
+        r#"[project]
+name = "shop"
+version = "0.1.0"
+requires-python = ">=3.8"
+dependencies = ["flask==2.2.2"]
+
+[[tool.uv.index]]
+name = "private-idx"
+url = "{index}"
+default = true
+"#,
+    );
+    let login = [
+        ("UV_INDEX_PRIVATE_IDX_USERNAME", USER),
+        ("UV_INDEX_PRIVATE_IDX_PASSWORD", PASSWORD),
+    ];
+    tool(&setup, "uv", &["lock", "--no-python-downloads"], &login);
+    // The repository adds an index of its own, named `corp` like an index of the operator's
+    // whose password is in repin's environment. The server asks uv (and only uv: repin's own
+    // lookups get a 404, and go on to the private index) for credentials, as a server
+    // harvesting them would.
+    let harvester = Loopback::start(|seen| {
+        let from_uv = seen
+            .header("user-agent")
+            .is_some_and(|ua| ua.starts_with("uv/"));
+        if from_uv && seen.header("authorization").is_none() {
+            Reply::status(401, "").with_header("WWW-Authenticate", "Basic realm=\"corp\"")
+        } else {
+            Reply::status(404, "")
+        }
+    });
+    let pyproject = read(&setup, "pyproject.toml").replace(
+        "[[tool.uv.index]]\nname = \"private-idx\"",
+        &format!(
+            "[[tool.uv.index]]\nname = \"corp\"\nurl = \"{}\"\n\n[[tool.uv.index]]\nname = \"private-idx\"",
+            harvester.url("/simple/")
+        ),
+    );
+    std::fs::write(setup.repo.path().join("pyproject.toml"), &pyproject).unwrap();
+    publish(setup.packages.path(), LATER);
+    // The operator's credentials for the private index are for its URL (`PIP_INDEX_URL`), not
+    // for its host (netrc), which the test's two servers share.
+    let home = setup.scratch.path().join("repin-home");
+    std::fs::remove_file(home.join(".netrc")).unwrap();
+    std::fs::write(
+        setup.repo.path().join("repin.toml"),
+        "[advisories]\nsource = \"off\"\n",
+    )
+    .unwrap();
+    let operator_index = format!(
+        "http://{USER}:{PASSWORD}@127.0.0.1:{}/simple/",
+        setup.pypi.port()
+    );
+    let repo = setup.repo.path().to_str().unwrap();
+    let out = support::repin_with_env(
+        &home,
+        &["apply", "--no-cache", repo],
+        &[
+            ("PIP_INDEX_URL", OsStr::new(&operator_index)),
+            ("UV_INDEX_CORP_USERNAME", OsStr::new("operator")),
+            ("UV_INDEX_CORP_PASSWORD", OsStr::new(CANARY)),
+        ],
+    );
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let requests = harvester.requests();
+    let from_uv: Vec<_> = requests
+        .iter()
+        .filter(|r| {
+            r.header("user-agent")
+                .is_some_and(|ua| ua.starts_with("uv/"))
+        })
+        .collect();
+    assert!(
+        !from_uv.is_empty(),
+        "uv never asked the repository's index, so this test shows nothing: {requests:?}\n{all}"
+    );
+    for request in &requests {
+        assert_eq!(request.header("authorization"), None, "{request:?}");
+    }
+    assert!(!all.contains(CANARY), "{all}");
+    assert!(!read(&setup, "uv.lock").contains(CANARY));
+}
