@@ -335,6 +335,39 @@ fn next_page(response: &Response) -> Option<String> {
         .and_then(crate::vocab::link::next_link)
 }
 
+/// Where a client goes: GitHub's REST API and a repository, checked.
+#[derive(Debug, Clone)]
+pub struct Target {
+    api: Url,
+    owner: String,
+    name: String,
+}
+
+impl Target {
+    /// The API at `api` (its base URL) and the repository `owner/name`.
+    pub fn new(api: &str, repository: &str) -> Result<Target, GitHubError> {
+        let (owner, name) = repository
+            .split_once('/')
+            .filter(|(o, n)| !o.is_empty() && !n.is_empty() && !n.contains('/'))
+            .ok_or_else(|| GitHubError::BadRepository(repository.to_owned()))?;
+        Ok(Target {
+            api: api_url(api)?,
+            owner: owner.to_owned(),
+            name: name.to_owned(),
+        })
+    }
+}
+
+/// GitHub's REST API base URL, with a trailing `/` so endpoints join below it.
+fn api_url(api: &str) -> Result<Url, GitHubError> {
+    let mut text = api.trim_end_matches('/').to_owned();
+    text.push('/');
+    Url::parse(&text).map_err(|source| GitHubError::BadApiUrl {
+        url: api.to_owned(),
+        source,
+    })
+}
+
 impl GitHub {
     /// A client for `repository` (`owner/name`) at `api` (GitHub's, or an Enterprise server's
     /// `https://HOST/api/v3`), authenticating with `token` when given.
@@ -344,15 +377,21 @@ impl GitHub {
         repository: &str,
         token: Option<String>,
     ) -> Result<Self, GitHubError> {
-        let (owner, name) = repository
-            .split_once('/')
-            .filter(|(o, n)| !o.is_empty() && !n.is_empty() && !n.contains('/'))
-            .ok_or_else(|| GitHubError::BadRepository(repository.to_owned()))?;
-        Ok(GitHub {
-            owner: owner.to_owned(),
-            name: name.to_owned(),
-            ..Self::unbound(http, api, token)?
-        })
+        Ok(Self::for_target(http, Target::new(api, repository)?, token))
+    }
+
+    /// A client for `target`'s repository (checked already, so this cannot fail: a job checks
+    /// its target before its lookups, and then loses none of them to a mistyped argument).
+    pub fn for_target(http: HttpClient, target: Target, token: Option<String>) -> Self {
+        GitHub {
+            http,
+            api: target.api,
+            owner: target.owner,
+            name: target.name,
+            token,
+            max_wait: Duration::from_secs(900),
+            usage: std::sync::Arc::default(),
+        }
     }
 
     /// A client for GitHub's endpoints that are about no one repository (a GitHub App's
@@ -362,21 +401,12 @@ impl GitHub {
         api: &str,
         token: Option<String>,
     ) -> Result<Self, GitHubError> {
-        let mut text = api.trim_end_matches('/').to_owned();
-        text.push('/');
-        let parsed = Url::parse(&text).map_err(|source| GitHubError::BadApiUrl {
-            url: api.to_owned(),
-            source,
-        })?;
-        Ok(GitHub {
-            http,
-            api: parsed,
+        let target = Target {
+            api: api_url(api)?,
             owner: String::new(),
             name: String::new(),
-            token,
-            max_wait: Duration::from_secs(900),
-            usage: std::sync::Arc::default(),
-        })
+        };
+        Ok(Self::for_target(http, target, token))
     }
 
     /// What this client (and its clones) asked of GitHub so far.

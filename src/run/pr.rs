@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use super::check::{Purpose, Run, look_up};
 use super::session::{SessionError, SessionOptions, now, runtime};
 use crate::config::parse_identity;
-use crate::forge::github::{GitHub, GitHubError, Usage};
+use crate::forge::github::{GitHub, GitHubError, Target, Usage};
 use crate::git::{Credentials, GitError, Identity, Repository};
 use crate::manifest::{Dependency, DependencyDetail};
 use crate::publish::{Job, Report, Settings};
@@ -82,6 +82,9 @@ pub struct Published {
 
 /// Run the job.
 pub fn pull_requests(options: &PrOptions) -> Result<Published, PrJobError> {
+    // Checked first: a mistyped repository or API URL fails before the lookups, not after
+    // them (which would lose what they found).
+    let target = Target::new(&options.api_url, &options.repository)?;
     let credentials = Credentials {
         token: options.token.clone(),
     };
@@ -121,12 +124,11 @@ pub fn pull_requests(options: &PrOptions) -> Result<Published, PrJobError> {
             pull_requests: true,
         },
     )?;
-    let github = GitHub::new(
+    let github = GitHub::for_target(
         run.checker.pypi.http().clone(),
-        &options.api_url,
-        &options.repository,
+        target,
         options.token.clone(),
-    )?;
+    );
     let identity = match &run.checker.config.config.pull_requests.author {
         Some(author) => {
             let (name, email) = parse_identity(author.get_ref())

@@ -335,3 +335,37 @@ fn apply_takes_the_minor_update_first_and_says_how_to_take_the_major() {
     let file = std::fs::read_to_string(Path::new(dir).join("requirements.txt")).unwrap();
     assert_eq!(file, "flask==3.0.0\njinja2==3.1.2\n");
 }
+
+#[test]
+fn pr_with_a_mistyped_repository_fails_before_any_lookup() {
+    use support::loopback::{Loopback, Reply};
+    let index = Loopback::start(|_| Reply::status(404, ""));
+    let home = tempfile::tempdir().unwrap();
+    let repo = tempfile::tempdir().unwrap();
+    support::git(repo.path(), &["init", "-q"]);
+    std::fs::write(
+        repo.path().join("requirements.txt"),
+        format!("-i {}\nflask==2.2.2\n", index.url("/simple/")),
+    )
+    .unwrap();
+    let out = repin(
+        home.path(),
+        &[
+            "pr",
+            "--dry-run",
+            "--repo",
+            "just-a-name",
+            "--no-cache",
+            repo.path().to_str().unwrap(),
+        ],
+    );
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(
+        stderr.contains("`just-a-name` is not a repository name")
+            && stderr.contains("hint: write it as owner/name"),
+        "{stderr}"
+    );
+    // Nothing was looked up only to be thrown away.
+    assert_eq!(index.requests().len(), 0, "{:?}", index.requests());
+}
