@@ -125,8 +125,8 @@ pub enum NoUpdate {
     HeldBack {
         /// The newest release held back.
         version: String,
-        /// Why.
-        why: String,
+        /// Why, and what to do about it.
+        why: crate::vocab::Message,
     },
     /// The index or registry knows no release at all.
     NoReleases,
@@ -151,13 +151,20 @@ pub enum NoUpdate {
 }
 
 impl NoUpdate {
-    /// A sentence for people.
+    /// A sentence for people, with its `hint:` lines as a terminal shows them.
     pub fn describe(&self) -> String {
-        match self {
+        self.message().to_string()
+    }
+
+    /// The sentence and its hints apart (only a hold-back carries hints).
+    pub fn message(&self) -> crate::vocab::Message {
+        let text = match self {
+            NoUpdate::HeldBack { version, why } => {
+                return why.clone().prefixed(&format!("{version} held back: "));
+            }
             NoUpdate::UpToDate => "up to date".into(),
             NoUpdate::Skipped { skip } => format!("skipped: {}", skip.describe()),
             NoUpdate::Disabled => "disabled by configuration".into(),
-            NoUpdate::HeldBack { version, why } => format!("{version} held back: {why}"),
             NoUpdate::NoReleases => "no releases found".into(),
             NoUpdate::Unpinned => "not pinned; installs the newest release".into(),
             NoUpdate::CannotInstall {
@@ -177,7 +184,8 @@ impl NoUpdate {
                 }
                 text
             }
-        }
+        };
+        crate::vocab::Message::new(text)
     }
 
     /// Whether this is a problem to report (and fail on), not a reason for no update.
