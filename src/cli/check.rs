@@ -468,10 +468,10 @@ pub(super) fn report<'a>(run: &'a Run) -> CheckReport<'a> {
         };
         match &finding.decision.none {
             Some(crate::decide::NoUpdate::Skipped { skip }) => {
-                report.skipped.push(entry(skip.as_str().into()))
+                report.skipped.push(entry(skip.as_str().into()));
             }
             Some(none @ crate::decide::NoUpdate::HeldBack { .. }) => {
-                report.held_back.push(entry(none.message()))
+                report.held_back.push(entry(none.message()));
             }
             Some(none) if none.is_problem() => report.problems.push(entry(none.message())),
             _ => report.up_to_date += 1,

@@ -275,6 +275,12 @@ impl Decision {
     }
 }
 
+/// The time from `then` to `now` (seconds since the epoch), zero when `then` is later (a clock
+/// ahead of this one).
+pub fn elapsed(now: i64, then: i64) -> Duration {
+    Duration::from_secs(u64::try_from(now.saturating_sub(then)).unwrap_or(0))
+}
+
 /// A duration as people say it: `3 days`, `5 hours`, `12 minutes`.
 pub fn human_age(age: Duration) -> String {
     let secs = age.as_secs();
@@ -286,4 +292,22 @@ pub fn human_age(age: Duration) -> String {
         (secs / 60, "minutes")
     };
     format!("{n} {unit}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn elapsed_time_is_never_negative() {
+        assert_eq!(elapsed(1_000, 400), Duration::from_secs(600));
+        // A release stamped after now (a clock ahead of this one) is zero old, never the huge
+        // age of a negative difference cast to unsigned.
+        assert_eq!(elapsed(400, 1_000), Duration::ZERO);
+        assert_eq!(elapsed(i64::MIN, i64::MAX), Duration::ZERO);
+        assert_eq!(
+            elapsed(i64::MAX, i64::MIN),
+            Duration::from_secs(i64::MAX as u64)
+        );
+    }
 }

@@ -69,7 +69,7 @@ fn rejection_unless(
     if let (Some(min), Some(uploaded), false) =
         (policy.minimum_release_age, release.uploaded, urgent)
     {
-        let age = Duration::from_secs(ctx.now.saturating_sub(uploaded).max(0) as u64);
+        let age = super::elapsed(ctx.now, uploaded);
         if age < min {
             return Some(format!(
                 "released {} ago, younger than the minimum release age of {}",
@@ -278,9 +278,7 @@ fn held_for_python(
 }
 
 fn age(release: &Release, ctx: &Context) -> Option<Duration> {
-    release
-        .uploaded
-        .map(|u| Duration::from_secs(ctx.now.saturating_sub(u).max(0) as u64))
+    release.uploaded.map(|u| super::elapsed(ctx.now, u))
 }
 
 fn pinned(

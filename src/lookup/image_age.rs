@@ -137,8 +137,7 @@ impl Checker {
                     Some(Ok(Some(at))) => Some(*at),
                     _ => None,
                 };
-                update.age =
-                    built.map(|at| Duration::from_secs(self.now.saturating_sub(at).max(0) as u64));
+                update.age = built.map(|at| crate::decide::elapsed(self.now, at));
                 // A minimum of zero is no cooldown.
                 let minimum = policy(Some(update.kind))
                     .minimum_release_age

@@ -310,7 +310,11 @@ impl Checker {
                     moved.why = trigger.why.clone();
                 }
                 relock.update_kind = Some(update.kind);
-                let moves: Vec<String> = relock.moved.iter().map(|m| m.describe()).collect();
+                let moves: Vec<String> = relock
+                    .moved
+                    .iter()
+                    .map(super::super::manifest::edit::MovedPin::describe)
+                    .collect();
                 update.reason = format!(
                     "{}; re-locks {name} with it: {}",
                     update.reason,

@@ -288,7 +288,7 @@ pub fn releases(
                     .iter()
                     .filter_map(|s| s.release.upload_time)
                     .min()
-                    .map(|t| t.as_second()),
+                    .map(jiff::Timestamp::as_second),
                 hashes: if newer {
                     lookup.hashes_for(version)
                 } else {

@@ -427,8 +427,12 @@ impl Checker {
                             .into_iter()
                             .map(|why| format!("{file}: lock maintenance: {why}").into()),
                     );
-                    let moves: Vec<String> =
-                        done.relock.moved.iter().map(|m| m.describe()).collect();
+                    let moves: Vec<String> = done
+                        .relock
+                        .moved
+                        .iter()
+                        .map(super::super::manifest::edit::MovedPin::describe)
+                        .collect();
                     let n = done.relock.moved.len();
                     let mut relock = done.relock;
                     for moved in relock
@@ -609,8 +613,12 @@ impl Checker {
                             ));
                             continue;
                         };
-                        let moves: Vec<String> =
-                            done.relock.moved.iter().map(|m| m.describe()).collect();
+                        let moves: Vec<String> = done
+                            .relock
+                            .moved
+                            .iter()
+                            .map(super::super::manifest::edit::MovedPin::describe)
+                            .collect();
                         update.reason = format!(
                             "{}; re-locked from {}: {}",
                             update.reason,

@@ -152,7 +152,12 @@ pub fn apply(runtime: &tokio::runtime::Runtime, run: &mut Run, selection: &Selec
                         .companions
                         .iter()
                         .map(|c| {
-                            let moves = c.relock.moved.iter().map(|m| m.describe()).collect();
+                            let moves = c
+                                .relock
+                                .moved
+                                .iter()
+                                .map(super::super::manifest::edit::MovedPin::describe)
+                                .collect();
                             (c.file.clone(), moves)
                         })
                         .collect(),

@@ -22,7 +22,7 @@ fn now() -> u64 {
 
 /// An RFC 3339 time `seconds` ago.
 fn ago(seconds: u64) -> String {
-    let at = jiff::Timestamp::from_second((now() - seconds) as i64).unwrap();
+    let at = jiff::Timestamp::from_second(i64::try_from(now() - seconds).unwrap()).unwrap();
     at.to_string()
 }
 
