@@ -38,13 +38,6 @@ impl Message {
         self
     }
 
-    /// The message with each of `hints` added, in order, after its other hints.
-    #[must_use]
-    pub fn hints(mut self, hints: impl IntoIterator<Item = String>) -> Self {
-        self.hints.extend(hints);
-        self
-    }
-
     /// The same hints after other text: `prefix` and this message's text.
     #[must_use]
     pub fn prefixed(mut self, prefix: &str) -> Self {
@@ -84,7 +77,7 @@ mod tests {
     fn displays_the_text_then_one_hint_line_each() {
         let message = Message::new("a.txt: 2 updates held back")
             .hint("set `[python] version`")
-            .hints(["or re-lock it".to_owned()]);
+            .hint("or re-lock it");
         assert_eq!(
             message.to_string(),
             "a.txt: 2 updates held back\n  hint: set `[python] version`\n  hint: or re-lock it"
