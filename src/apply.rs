@@ -12,6 +12,7 @@ use crate::manifest::Manifest;
 use crate::manifest::edit::{self, Edited, Request};
 use crate::manifest::workspace::Workspace;
 use crate::text::TextError;
+use crate::vocab::Message;
 
 /// The edits of one file.
 #[derive(Debug, Clone)]
@@ -33,8 +34,8 @@ pub struct EditFailure {
     pub path: PathBuf,
     /// The dependency's index.
     pub index: usize,
-    /// Why (with `path:line:col`).
-    pub message: String,
+    /// Why (with `path:line:col`), and what to do about it.
+    pub message: crate::vocab::Message,
 }
 
 /// One chosen update: the dependency it is of, and the update (with its companions).
@@ -189,7 +190,7 @@ pub fn plan_edits(
                     EditFailure {
                         path: path.to_path_buf(),
                         index: part.request.index,
-                        message: format!("{}: the file was not read", path.display()),
+                        message: Message::new(format!("{}: the file was not read", path.display())),
                     },
                 ));
             }
@@ -233,11 +234,10 @@ pub fn plan_edits(
                     EditFailure {
                         path: o.path.clone(),
                         index: o.index,
-                        message: format!(
-                            "{}: not updated: {why}: {}",
-                            o.path.display(),
-                            failure.message
-                        ),
+                        message: failure
+                            .message
+                            .clone()
+                            .prefixed(&format!("{}: not updated: {why}: ", o.path.display())),
                     },
                 ));
             }
@@ -247,12 +247,11 @@ pub fn plan_edits(
                 message: if failure.path == unit.path {
                     failure.message
                 } else {
-                    format!(
-                        "{}: not updated: {} moves with it, and its edit failed: {}",
+                    failure.message.prefixed(&format!(
+                        "{}: not updated: {} moves with it, and its edit failed: ",
                         unit.path.display(),
-                        failure.path.display(),
-                        failure.message
-                    )
+                        failure.path.display()
+                    ))
                 },
             });
         }
@@ -316,16 +315,19 @@ fn blocked_by_lock(
             EditFailure {
                 path: path.to_path_buf(),
                 index: *index,
-                message: format!(
-                    "{place}: `{name}` is not updated: `{lock_name}` beside it would go stale, and {}\n  hint: edit the requirement, then run `{}` in {}",
+                message: Message::new(format!(
+                    "{place}: `{name}` is not updated: `{lock_name}` beside it would go stale, and {}",
                     if lock_name == "pdm.lock" {
                         "repin does not re-lock it yet".to_owned()
                     } else {
                         format!("it was not re-locked with it (repin re-locks a {lock_name} it reads: give the project's directory, not the manifest alone)")
                     },
+                ))
+                .hint(format!(
+                    "edit the requirement, then run `{}` in {}",
                     command.replace("{}", name),
                     path.parent().map_or_else(String::new, |p| p.display().to_string()),
-                ),
+                )),
             }
         })
         .collect()
@@ -376,7 +378,7 @@ fn edit_file(
                 EditFailure {
                     path: path.clone(),
                     index: part.request.index,
-                    message: crate::error::chain(&error),
+                    message: crate::error::message(&error),
                 },
             )),
         }
@@ -387,7 +389,7 @@ fn edit_file(
     match edit::edit(manifest, &requests(&kept)) {
         Ok(edited) => (Some(file_edit(edited, &kept)), failures),
         Err(error) => {
-            let message = crate::error::chain(&error);
+            let message = crate::error::message(&error);
             for part in &kept {
                 failures.push((
                     part.unit,
@@ -531,6 +533,50 @@ mod tests {
         }
     }
 
+    #[test]
+    fn an_edit_blocked_by_its_tool_lock_says_what_to_run_as_a_typed_hint() {
+        let pyproject = crate::manifest::parse(
+            SourceFile::from_text(
+                Path::new("app/pyproject.toml"),
+                Encoding::Utf8,
+                "[project]\nname = \"app\"\nversion = \"1\"\ndependencies = [\"flask==2.2.2\"]\n"
+                    .to_owned(),
+            ),
+            ManifestKind::Pyproject,
+        );
+        let update = finding("3.1.3", "3.1.3").decision.updates[0].clone();
+        let lock = |name: &str, command: &'static str| (PathBuf::from("app").join(name), command);
+        let failures = blocked_by_lock(
+            &pyproject,
+            &lock("pdm.lock", "pdm lock --update-reuse"),
+            &[(0, update.clone())],
+        );
+        assert_eq!(failures.len(), 1, "{failures:?}");
+        assert_eq!(
+            failures[0].message,
+            Message::new(
+                "app/pyproject.toml:4:25: `flask` is not updated: `pdm.lock` beside it would go stale, and repin does not re-lock it yet"
+            )
+            .hint("edit the requirement, then run `pdm lock --update-reuse` in app")
+        );
+        let failures = blocked_by_lock(
+            &pyproject,
+            &lock("uv.lock", "uv lock --upgrade-package {}"),
+            &[(0, update)],
+        );
+        assert!(
+            failures[0].message.text.ends_with(
+                "it was not re-locked with it (repin re-locks a uv.lock it reads: give the project's directory, not the manifest alone)"
+            ),
+            "{:?}",
+            failures[0].message
+        );
+        assert_eq!(
+            failures[0].message.hints,
+            ["edit the requirement, then run `uv lock --upgrade-package flask` in app"]
+        );
+    }
+
     /// The `.in`'s flask range update, with the lock's re-lock to `pinned` as its companion
     /// (the re-lock's text pins `written`).
     fn finding(written: &str, pinned: &str) -> Finding {
@@ -639,7 +685,7 @@ mod tests {
         assert_eq!(edits.len(), 2, "{failures:?}");
         assert_eq!(failures.len(), 1, "{failures:?}");
         assert!(
-            failures[0].message.contains("Two changes conflict"),
+            failures[0].message.text.contains("Two changes conflict"),
             "{failures:?}"
         );
     }
@@ -654,7 +700,7 @@ mod tests {
         let message = &failures[0].message;
         assert_eq!(failures[0].path, PathBuf::from("repo/requirements.in"));
         assert!(
-            message.starts_with(
+            message.text.starts_with(
                 "repo/requirements.in: not updated: repo/requirements.txt moves with it, and its edit failed: "
             ),
             "{message}"
@@ -737,7 +783,7 @@ mod tests {
             .find(|f| f.path == Path::new("repo/other.txt"))
             .unwrap_or_else(|| panic!("{failures:?}"));
         assert!(
-            rider.message.starts_with(
+            rider.message.text.starts_with(
                 "repo/other.txt: not updated: it goes with the update of repo/requirements.in to >=3.1.3,<4, which is not: "
             ),
             "{}",

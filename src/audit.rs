@@ -80,7 +80,7 @@ pub struct Report {
     pub clean: usize,
     /// One message per host that was down in this run, with why (the unchecked packages it
     /// caused only name it).
-    pub hosts: Vec<String>,
+    pub hosts: Vec<crate::vocab::Message>,
 }
 
 /// What the audit knows besides the files: advisories (and packages whose advisories could not

@@ -76,6 +76,26 @@ pub fn chain<E: Hint + ?Sized>(error: &E) -> String {
     Rendered::of(error).text()
 }
 
+/// The error as a [`Message`](crate::vocab::Message) to carry on: its message and `Caused by:`
+/// lines as the text, its hints apart, credentials redacted (for a warning or a hold-back's
+/// reason that quotes the error).
+pub fn message<E: Hint + ?Sized>(error: &E) -> crate::vocab::Message {
+    let rendered = Rendered::of(error);
+    let mut text = rendered.message;
+    for cause in &rendered.causes {
+        text.push_str("\n  Caused by: ");
+        text.push_str(cause);
+    }
+    crate::vocab::Message {
+        text: crate::vocab::redact::text(&text),
+        hints: rendered
+            .hints
+            .iter()
+            .map(|h| crate::vocab::redact::text(h))
+            .collect(),
+    }
+}
+
 /// An error known only by its text (a tool's or a library's message that has no type worth
 /// keeping), for use as a `#[source]`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -134,5 +154,14 @@ mod tests {
         );
         let plain = Reason("No token".into());
         assert_eq!(chain(&plain), "No token");
+        let carried = message(&error);
+        assert_eq!(
+            carried.text,
+            "Cannot query the index\n  \
+             Caused by: Cannot connect to https://***@example.test/\n  \
+             Caused by: dns error"
+        );
+        assert_eq!(carried.hints, ["run again later", "check the network"]);
+        assert_eq!(carried.to_string(), chain(&error));
     }
 }

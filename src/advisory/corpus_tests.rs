@@ -100,7 +100,7 @@ fn only_paramiko_has_unusable_data_and_says_so() {
     let mut with_problems: Vec<&str> = index
         .iter()
         .filter(|a| !a.problems().is_empty())
-        .map(|a| a.id())
+        .map(super::index::Advisory::id)
         .collect();
     with_problems.sort();
     assert_eq!(

@@ -412,7 +412,7 @@ impl OsvApi {
             .http
             .send(request)
             .await
-            .and_then(|r| r.ensure_success())
+            .and_then(super::super::registry::http::Response::ensure_success)
             .map_err(|source| OsvApiError::Query { source })?;
         let answer: BatchResponse = serde_json::from_slice(&response.body)
             .map_err(|source| OsvApiError::BadAnswer { source })?;
@@ -453,7 +453,7 @@ impl OsvApi {
             .http
             .send(request)
             .await
-            .and_then(|r| r.ensure_success())
+            .and_then(super::super::registry::http::Response::ensure_success)
             .map_err(fetch_error)?;
         let record =
             OsvRecord::from_json(&String::from_utf8_lossy(&response.body)).map_err(|source| {

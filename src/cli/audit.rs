@@ -261,7 +261,7 @@ fn print_table(report: &Report) -> std::io::Result<()> {
         }
     }
     for problem in &report.hosts {
-        writeln!(out, "{}", super::error_text(problem))?;
+        writeln!(out, "{}", super::error_text(&problem.to_string()))?;
     }
     writeln!(
         out,

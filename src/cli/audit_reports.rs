@@ -48,12 +48,12 @@ pub(super) fn print_warnings(reports: &[LinkedReport]) {
         return;
     }
     let mut err = anstream::stderr().lock();
-    for warning in reports.iter().filter_map(|r| r.warning.as_deref()) {
+    for warning in reports.iter().filter_map(|r| r.warning.as_ref()) {
         let _ = writeln!(
             err,
             "{} {}",
             paint(style::SKIPPED, "warning:"),
-            tidy(&plain_lines(warning))
+            tidy(&plain_lines(&warning.to_string()))
         );
     }
 }
@@ -164,7 +164,7 @@ pub(super) fn add_to_sarif(sarif: &mut serde_json::Value, reports: &[LinkedRepor
             notifications.push(json!({
                 "level": "warning",
                 "descriptor": {"id": "repin/scan-report-unlinked"},
-                "message": {"text": tidy(warning).replace('\n', " ")},
+                "message": {"text": tidy(&warning.to_string()).replace('\n', " ")},
             }));
         }
         for image in &report.images {

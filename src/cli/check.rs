@@ -14,6 +14,7 @@ use crate::lookup::Finding;
 use crate::manifest::workspace::Workspace;
 use crate::run::SessionOptions;
 use crate::versioning::UpdateKind;
+use crate::vocab::Message;
 
 /// Options shared by every command that looks things up.
 #[derive(Debug, Clone, clap::Args)]
@@ -262,6 +263,8 @@ struct OtherEntry<'a> {
     name: &'a str,
     current: &'a str,
     reason: String,
+    /// What to do about it, apart from the reason.
+    hints: Vec<String>,
 }
 
 /// A failure in the JSON report.
@@ -290,9 +293,9 @@ pub(super) struct CheckReport<'a> {
     problems: Vec<OtherEntry<'a>>,
     up_to_date: usize,
     errors: Vec<ErrorEntry<'a>>,
-    warnings: Vec<String>,
+    warnings: Vec<Message>,
     notes: Vec<String>,
-    hosts: &'a [String],
+    hosts: &'a [Message],
 }
 
 /// An update as listed: once, with every place that uses the value it changes.
@@ -384,7 +387,15 @@ pub(super) fn report<'a>(run: &'a Run) -> CheckReport<'a> {
         problems: Vec::new(),
         up_to_date: 0,
         errors: Vec::new(),
-        warnings: run.outcome.warnings.iter().map(|w| tidy(w)).collect(),
+        warnings: run
+            .outcome
+            .warnings
+            .iter()
+            .map(|w| Message {
+                text: tidy(&w.text),
+                hints: w.hints.clone(),
+            })
+            .collect(),
         notes: run.outcome.notes.iter().map(|n| tidy(n)).collect(),
         hosts: &run.outcome.hosts,
     };
@@ -447,21 +458,22 @@ pub(super) fn report<'a>(run: &'a Run) -> CheckReport<'a> {
         if !finding.decision.updates.is_empty() {
             continue;
         }
-        let entry = |reason: String| OtherEntry {
+        let entry = |reason: Message| OtherEntry {
             file: shown(&finding.file),
             line,
             name: &dep.name,
             current: &dep.current,
-            reason,
+            reason: reason.text,
+            hints: reason.hints,
         };
         match &finding.decision.none {
             Some(crate::decide::NoUpdate::Skipped { skip }) => {
-                report.skipped.push(entry(skip.as_str().to_owned()))
+                report.skipped.push(entry(skip.as_str().into()));
             }
             Some(none @ crate::decide::NoUpdate::HeldBack { .. }) => {
-                report.held_back.push(entry(none.describe()))
+                report.held_back.push(entry(none.message()));
             }
-            Some(none) if none.is_problem() => report.problems.push(entry(none.describe())),
+            Some(none) if none.is_problem() => report.problems.push(entry(none.message())),
             _ => report.up_to_date += 1,
         }
     }
@@ -655,11 +667,11 @@ fn print_table(run: &Run, all: bool, edit_failures: &[EditFailure]) -> std::io::
         }
     }
     for failure in edit_failures {
-        writeln!(out, "{}", super::error_text(&failure.message))?;
+        writeln!(out, "{}", super::error_text(&failure.message.to_string()))?;
     }
     print_warnings(&mut out, run)?;
     for problem in &run.outcome.hosts {
-        writeln!(out, "{}", super::error_text(problem))?;
+        writeln!(out, "{}", super::error_text(&problem.to_string()))?;
     }
     let total: usize = run
         .workspace
@@ -702,7 +714,7 @@ pub(super) fn print_warnings(out: &mut impl Write, run: &Run) -> std::io::Result
                 out,
                 "{} {}",
                 paint(style::SKIPPED, "warning:"),
-                tidy(warning)
+                tidy(&warning.to_string())
             )?;
         }
     }
@@ -963,7 +975,7 @@ pub fn apply(args: &ApplyArgs) -> Result<u8, CliError> {
         }
     }
     for failure in &applied.failures {
-        print_error(&failure.message);
+        print_error(&failure.message.to_string());
     }
     let _ = print_warnings(&mut anstream::stderr(), &run);
     for failure in &run.outcome.failures {
@@ -975,7 +987,7 @@ pub fn apply(args: &ApplyArgs) -> Result<u8, CliError> {
         ));
     }
     for problem in &run.outcome.hosts {
-        print_error(problem);
+        print_error(&problem.to_string());
     }
     let _ = writeln!(
         out,

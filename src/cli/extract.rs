@@ -95,7 +95,9 @@ impl DependencyReport {
             current: dependency.current.clone(),
             line: position.line,
             column: position.column,
-            skip_reason: dependency.skip_reason.map(|r| r.as_str()),
+            skip_reason: dependency
+                .skip_reason
+                .map(super::super::manifest::SkipReason::as_str),
             written_name: None,
             extras: None,
             specifier: None,
@@ -186,9 +188,7 @@ fn load(args: &ExtractArgs) -> Result<(Workspace, crate::target::Targets), CliEr
         |path: &std::path::Path| config.is_excluded(path.strip_prefix(&root).unwrap_or(path));
     workspace.manifests.retain(|m| !excluded(m.source.path()));
     workspace.diagnostics.retain(|d| !excluded(&d.path));
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
+    let now = crate::run::session::now();
     let targets = crate::target::find(&workspace, &config, &root, now);
     Ok((workspace, targets))
 }

@@ -148,7 +148,7 @@ pub fn run(args: &PrArgs) -> Result<u8, CliError> {
         ));
     }
     for problem in &run.outcome.hosts {
-        super::print_error(problem);
+        super::print_error(&problem.to_string());
     }
     if crate::action::is_github_actions() {
         if let Err(error) = report_to_actions(run, report, args.dry_run) {

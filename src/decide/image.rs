@@ -259,7 +259,10 @@ pub fn plan(
     let nothing_else = plan.targets.is_empty() && !plan.wants_digests;
     for (tag, why) in migration_held.into_iter().chain(held) {
         if nothing_else && plan.none.is_none() {
-            plan.none = Some(NoUpdate::HeldBack { version: tag, why });
+            plan.none = Some(NoUpdate::HeldBack {
+                version: tag,
+                why: why.into(),
+            });
         } else {
             plan.notes.push(format!("{tag} held back: {why}"));
         }

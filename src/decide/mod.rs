@@ -125,8 +125,8 @@ pub enum NoUpdate {
     HeldBack {
         /// The newest release held back.
         version: String,
-        /// Why.
-        why: String,
+        /// Why, and what to do about it.
+        why: crate::vocab::Message,
     },
     /// The index or registry knows no release at all.
     NoReleases,
@@ -151,13 +151,20 @@ pub enum NoUpdate {
 }
 
 impl NoUpdate {
-    /// A sentence for people.
+    /// A sentence for people, with its `hint:` lines as a terminal shows them.
     pub fn describe(&self) -> String {
-        match self {
+        self.message().to_string()
+    }
+
+    /// The sentence and its hints apart (only a hold-back carries hints).
+    pub fn message(&self) -> crate::vocab::Message {
+        let text = match self {
+            NoUpdate::HeldBack { version, why } => {
+                return why.clone().prefixed(&format!("{version} held back: "));
+            }
             NoUpdate::UpToDate => "up to date".into(),
             NoUpdate::Skipped { skip } => format!("skipped: {}", skip.describe()),
             NoUpdate::Disabled => "disabled by configuration".into(),
-            NoUpdate::HeldBack { version, why } => format!("{version} held back: {why}"),
             NoUpdate::NoReleases => "no releases found".into(),
             NoUpdate::Unpinned => "not pinned; installs the newest release".into(),
             NoUpdate::CannotInstall {
@@ -177,7 +184,8 @@ impl NoUpdate {
                 }
                 text
             }
-        }
+        };
+        crate::vocab::Message::new(text)
     }
 
     /// Whether this is a problem to report (and fail on), not a reason for no update.
@@ -267,6 +275,12 @@ impl Decision {
     }
 }
 
+/// The time from `then` to `now` (seconds since the epoch), zero when `then` is later (a clock
+/// ahead of this one).
+pub fn elapsed(now: i64, then: i64) -> Duration {
+    Duration::from_secs(u64::try_from(now.saturating_sub(then)).unwrap_or(0))
+}
+
 /// A duration as people say it: `3 days`, `5 hours`, `12 minutes`.
 pub fn human_age(age: Duration) -> String {
     let secs = age.as_secs();
@@ -278,4 +292,22 @@ pub fn human_age(age: Duration) -> String {
         (secs / 60, "minutes")
     };
     format!("{n} {unit}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn elapsed_time_is_never_negative() {
+        assert_eq!(elapsed(1_000, 400), Duration::from_secs(600));
+        // A release stamped after now (a clock ahead of this one) is zero old, never the huge
+        // age of a negative difference cast to unsigned.
+        assert_eq!(elapsed(400, 1_000), Duration::ZERO);
+        assert_eq!(elapsed(i64::MIN, i64::MAX), Duration::ZERO);
+        assert_eq!(
+            elapsed(i64::MAX, i64::MIN),
+            Duration::from_secs(i64::MAX as u64)
+        );
+    }
 }

@@ -69,7 +69,7 @@ fn rejection_unless(
     if let (Some(min), Some(uploaded), false) =
         (policy.minimum_release_age, release.uploaded, urgent)
     {
-        let age = Duration::from_secs(ctx.now.saturating_sub(uploaded).max(0) as u64);
+        let age = super::elapsed(ctx.now, uploaded);
         if age < min {
             return Some(format!(
                 "released {} ago, younger than the minimum release age of {}",
@@ -278,9 +278,7 @@ fn held_for_python(
 }
 
 fn age(release: &Release, ctx: &Context) -> Option<Duration> {
-    release
-        .uploaded
-        .map(|u| Duration::from_secs(ctx.now.saturating_sub(u).max(0) as u64))
+    release.uploaded.map(|u| super::elapsed(ctx.now, u))
 }
 
 fn pinned(
@@ -357,7 +355,10 @@ fn pinned(
     let updates: Vec<Update> = routine.into_iter().chain(major).map(make).collect();
     let mut decision = if updates.is_empty() {
         match held.clone() {
-            Some((version, why)) => Decision::none(NoUpdate::HeldBack { version, why }),
+            Some((version, why)) => Decision::none(NoUpdate::HeldBack {
+                version,
+                why: why.into(),
+            }),
             None => Decision::none(NoUpdate::UpToDate),
         }
     } else {
@@ -444,7 +445,10 @@ fn ranged(
     }
     let mut decision = match chosen {
         None => match (held, resolved) {
-            (Some((version, why)), _) => Decision::none(NoUpdate::HeldBack { version, why }),
+            (Some((version, why)), _) => Decision::none(NoUpdate::HeldBack {
+                version,
+                why: why.into(),
+            }),
             (None, _) => Decision::none(NoUpdate::UpToDate),
         },
         // The range already admits the newest release: nothing to change.
@@ -470,7 +474,7 @@ fn ranged(
                 // Never a downgrade: a rewrite that lowers the floor is not proposed.
                 Ok(Some(new)) if lowered(&new) => Decision::none(NoUpdate::HeldBack {
                     version: release.version.to_string(),
-                    why: format!("`{new}` would lower the floor of `{written}`"),
+                    why: format!("`{new}` would lower the floor of `{written}`").into(),
                 }),
                 Ok(Some(new)) => Decision::updates(vec![Update {
                     kind,
@@ -495,11 +499,11 @@ fn ranged(
                 Ok(None) => Decision::none(NoUpdate::UpToDate),
                 Err(error) if error.is_excluded() => Decision::none(NoUpdate::HeldBack {
                     version: release.version.to_string(),
-                    why: format!("`{written}` excludes it with `!=`"),
+                    why: format!("`{written}` excludes it with `!=`").into(),
                 }),
                 Err(error) => Decision::none(NoUpdate::HeldBack {
                     version: release.version.to_string(),
-                    why: error.to_string(),
+                    why: error.to_string().into(),
                 }),
             }
         }

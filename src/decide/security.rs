@@ -210,9 +210,7 @@ pub fn assess(
                         .find(|r| r.version == *v && r.yanked)
                         .map(|r| r.yanked_reason.clone().unwrap_or_default())
                 }),
-                age: release.uploaded.map(|u| {
-                    std::time::Duration::from_secs(ctx.now.saturating_sub(u).max(0) as u64)
-                }),
+                age: release.uploaded.map(|u| super::elapsed(ctx.now, u)),
                 reason: format!("fixes {}", names.join(", ")),
             });
         }

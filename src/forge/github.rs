@@ -211,7 +211,7 @@ impl From<RawPull> for PullRequest {
             created_at: raw
                 .created_at
                 .parse::<jiff::Timestamp>()
-                .map_or(0, |t| t.as_second()),
+                .map_or(0, jiff::Timestamp::as_second),
         }
     }
 }

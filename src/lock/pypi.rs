@@ -142,7 +142,11 @@ impl PypiSource {
     /// What was noticed on the way (a package on several indexes, files without a sha256),
     /// sorted and de-duplicated.
     pub fn notes(&self) -> Vec<String> {
-        let mut notes = self.notes.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let mut notes = self
+            .notes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
         notes.sort();
         notes.dedup();
         notes
@@ -162,12 +166,15 @@ impl PypiSource {
     fn note(&self, note: String) {
         self.notes
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(note);
     }
 
     fn project(&self, name: &PackageName) -> Pending<Option<Arc<Project>>> {
-        let mut projects = self.projects.lock().unwrap_or_else(|e| e.into_inner());
+        let mut projects = self
+            .projects
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         projects
             .entry(name.clone())
             .or_insert_with(|| {
@@ -258,7 +265,10 @@ impl Inner {
         name: &PackageName,
         version: &Version,
     ) -> Pending<Arc<Metadata>> {
-        let mut metadata = self.metadata.lock().unwrap_or_else(|e| e.into_inner());
+        let mut metadata = self
+            .metadata
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         metadata
             .entry((name.clone(), version.clone()))
             .or_insert_with(|| {
@@ -372,7 +382,7 @@ impl PackageSource for PypiSource {
             if !self
                 .looked_ahead
                 .lock()
-                .unwrap_or_else(|e| e.into_inner())
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .insert(key)
             {
                 continue;

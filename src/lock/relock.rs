@@ -223,7 +223,8 @@ fn moved(
             .filter_map(|v| match v {
                 Via::Package(p) if changed.contains(p) => Some(format!(
                     "{p} {}",
-                    now.get(p).map_or_else(String::new, |v| v.to_string())
+                    now.get(p)
+                        .map_or_else(String::new, std::string::ToString::to_string)
                 )),
                 _ => None,
             })
@@ -240,7 +241,8 @@ fn moved(
                 format!(
                     "{} {}",
                     w.name,
-                    now.get(&w.name).map_or_else(String::new, |v| v.to_string())
+                    now.get(&w.name)
+                        .map_or_else(String::new, std::string::ToString::to_string)
                 )
             })
             .collect();

@@ -25,6 +25,7 @@ use crate::decide::{NoUpdate, human_age};
 use crate::manifest::Manifest;
 use crate::manifest::edit::Change;
 use crate::registry::oci::{OciError, Platform};
+use crate::vocab::Message;
 
 /// `(registry, repository, tag or digest, platforms)`.
 type Key = (String, String, String, Vec<Platform>);
@@ -123,7 +124,7 @@ impl Checker {
                 continue;
             };
             let policy = self.policy_fn(dependency, &finding.file);
-            let mut held: Vec<(String, String)> = Vec::new();
+            let mut held: Vec<(String, Message)> = Vec::new();
             let mut kept = Vec::new();
             for mut update in std::mem::take(&mut finding.decision.updates) {
                 // Only image updates: a Python pin in a Dockerfile's RUN keeps its own age.
@@ -136,29 +137,21 @@ impl Checker {
                     Some(Ok(Some(at))) => Some(*at),
                     _ => None,
                 };
-                update.age =
-                    built.map(|at| Duration::from_secs(self.now.saturating_sub(at).max(0) as u64));
+                update.age = built.map(|at| crate::decide::elapsed(self.now, at));
                 // A minimum of zero is no cooldown.
                 let minimum = policy(Some(update.kind))
                     .minimum_release_age
                     .filter(|m| !m.is_zero());
                 let why = match (minimum, update.age) {
                     _ if update.is_security() => None,
-                    (Some(min), Some(age)) if age < min => Some(format!(
+                    (Some(min), Some(age)) if age < min => Some(Message::new(format!(
                         "built {} ago, younger than the minimum release age of {}",
                         human_age(age),
                         human_age(min)
-                    )),
-                    (Some(min), None) if missing == MissingReleaseAge::Hold => Some(format!(
-                        "its registry does not say when it was built ({}), so it cannot be shown to be older than the minimum release age of {}\n  hint: `missing-release-age = \"allow\"` under [images] proposes such images anyway",
-                        match answer {
-                            Some(Err(error)) => {
-                                format!("the lookup failed: {}", failure_message(error))
-                            }
-                            _ => "no `created` time in its config, no `org.opencontainers.image.created` annotation".to_owned(),
-                        },
-                        human_age(min)
-                    )),
+                    ))),
+                    (Some(min), None) if missing == MissingReleaseAge::Hold => {
+                        Some(no_build_time(answer, min))
+                    }
                     _ => None,
                 };
                 match why {
@@ -181,5 +174,43 @@ impl Checker {
                 }
             }
         }
+    }
+}
+
+/// Why an image update is held back when its registry's `answer` gives no build time and the
+/// minimum release age is `min`.
+fn no_build_time(answer: Option<&Result<Option<i64>, OciError>>, min: Duration) -> Message {
+    Message::new(format!(
+        "its registry does not say when it was built ({}), so it cannot be shown to be older than the minimum release age of {}",
+        match answer {
+            Some(Err(error)) => format!("the lookup failed: {}", failure_message(error)),
+            _ => "no `created` time in its config, no `org.opencontainers.image.created` annotation"
+                .to_owned(),
+        },
+        human_age(min)
+    ))
+    .hint("`missing-release-age = \"allow\"` under [images] proposes such images anyway")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_image_without_a_build_time_is_held_with_a_typed_hint() {
+        let week = Duration::from_secs(7 * 86_400);
+        let why = no_build_time(Some(&Ok(None)), week);
+        assert_eq!(
+            why.text,
+            format!(
+                "its registry does not say when it was built (no `created` time in its config, no `org.opencontainers.image.created` annotation), so it cannot be shown to be older than the minimum release age of {}",
+                human_age(week)
+            )
+        );
+        assert_eq!(
+            why.hints,
+            ["`missing-release-age = \"allow\"` under [images] proposes such images anyway"]
+        );
+        assert_eq!(no_build_time(None, week), why);
     }
 }

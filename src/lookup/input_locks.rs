@@ -27,6 +27,7 @@ use crate::lock::relock::{Job, relock};
 use crate::manifest::edit::{self, Change, Request};
 use crate::manifest::{Manifest, ManifestDetails};
 use crate::text::repo_fs::normalise;
+use crate::vocab::Message;
 
 /// The file name of `path`, for messages and hints.
 fn file_name(path: &Path) -> String {
@@ -289,11 +290,11 @@ impl Checker {
                 if done.relock.moved.is_empty() {
                     continue;
                 }
-                outcome.warnings.extend(
-                    gaps.warnings
-                        .into_iter()
-                        .map(|why| format!("{name}: the re-lock for `{}`: {why}", trigger.asked)),
-                );
+                outcome
+                    .warnings
+                    .extend(gaps.warnings.into_iter().map(|why| {
+                        format!("{name}: the re-lock for `{}`: {why}", trigger.asked).into()
+                    }));
                 let finding = &mut outcome.findings[trigger.finding];
                 let dependency = by_path
                     .get(finding.file.as_path())
@@ -309,7 +310,11 @@ impl Checker {
                     moved.why = trigger.why.clone();
                 }
                 relock.update_kind = Some(update.kind);
-                let moves: Vec<String> = relock.moved.iter().map(|m| m.describe()).collect();
+                let moves: Vec<String> = relock
+                    .moved
+                    .iter()
+                    .map(super::super::manifest::edit::MovedPin::describe)
+                    .collect();
                 update.reason = format!(
                     "{}; re-locks {name} with it: {}",
                     update.reason,
@@ -399,17 +404,13 @@ pub(super) fn warn_on_contradicted_locks(
                 let why = why_not
                     .get(lock_path)
                     .map_or("it is not a lock repin re-locks", String::as_str);
-                warnings.push(format!(
-                    "{}: `{}{}` (a {} update) contradicts its lock {}, which pins {} {pinned}, and the two cannot be one update: the lock cannot be re-locked: {why}\n  hint: after taking it, re-lock: `repin lock {} -o {} --upgrade-package {}`",
-                    crate::text::shown(&finding.file),
-                    dependency.name,
-                    update.proposed,
-                    update.kind,
-                    crate::text::shown(lock_path),
-                    dependency.name,
-                    file_name(&finding.file),
-                    file_name(lock_path),
-                    dependency.name
+                warnings.push(contradicted(
+                    &finding.file,
+                    lock_path,
+                    &dependency.name,
+                    update,
+                    &pinned,
+                    why,
                 ));
             }
         }
@@ -417,9 +418,71 @@ pub(super) fn warn_on_contradicted_locks(
     outcome.warnings.extend(warnings);
 }
 
+/// The warning of an update of `name` in the `.in` file `input` whose range contradicts the
+/// `pinned` version of the lock compiled from it, which cannot be re-locked (`why`).
+fn contradicted(
+    input: &Path,
+    lock: &Path,
+    name: &str,
+    update: &crate::decide::Update,
+    pinned: &impl std::fmt::Display,
+    why: &str,
+) -> Message {
+    Message::new(format!(
+        "{}: `{name}{}` (a {} update) contradicts its lock {}, which pins {name} {pinned}, and the two cannot be one update: the lock cannot be re-locked: {why}",
+        crate::text::shown(input),
+        update.proposed,
+        update.kind,
+        crate::text::shown(lock),
+    ))
+    .hint(format!(
+        "after taking it, re-lock: `repin lock {} -o {} --upgrade-package {name}`",
+        file_name(input),
+        file_name(lock),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_contradicted_lock_warns_with_the_re_lock_as_a_typed_hint() {
+        let update = crate::decide::Update {
+            kind: crate::versioning::UpdateKind::Major,
+            current: ">=2,<3".into(),
+            proposed: ">=3.0.3,<4".into(),
+            change: Change::PythonSpecifier {
+                specifier: ">=3.0.3,<4".into(),
+                hashes: None,
+            },
+            fixes: Vec::new(),
+            unblocks: Vec::new(),
+            rides_with: None,
+            companions: Vec::new(),
+            yanked: None,
+            age: None,
+            reason: String::new(),
+        };
+        let warning = contradicted(
+            Path::new("app/requirements.in"),
+            Path::new("app/requirements.txt"),
+            "flask",
+            &update,
+            &"2.2.2",
+            "it is not a lock repin re-locks",
+        );
+        assert_eq!(
+            warning.text,
+            "app/requirements.in: `flask>=3.0.3,<4` (a major update) contradicts its lock app/requirements.txt, which pins flask 2.2.2, and the two cannot be one update: the lock cannot be re-locked: it is not a lock repin re-locks"
+        );
+        assert_eq!(
+            warning.hints,
+            [
+                "after taking it, re-lock: `repin lock requirements.in -o requirements.txt --upgrade-package flask`"
+            ]
+        );
+    }
 
     #[test]
     fn paths_are_compared_lexically() {

@@ -22,6 +22,7 @@ use crate::manifest::{Manifest, ManifestDetails};
 use crate::registry::pypi::Index;
 use crate::registry::pypi::metadata::Metadata;
 use crate::versioning::UpdateKind;
+use crate::vocab::Message;
 
 /// Why the metadata of a release could not be had. The messages are clauses: the notes and
 /// reasons that say them name the release first.
@@ -221,11 +222,7 @@ impl Checker {
             }
         }
         for (path, held) in unknown {
-            outcome.warnings.push(format!(
-                "{}: {held} {} of this compiled lock held back: its header names no Python and none was found for the service, so no update could be checked against the rest of the lock\n  hint: set `[python] version` in repin.toml, or re-lock it with a tool that records the Python in the header",
-                crate::text::shown(path),
-                if held == 1 { "update" } else { "updates" }
-            ));
+            outcome.warnings.push(unknown_python(path, held));
         }
         let checks: Vec<Check> = checks
             .into_iter()
@@ -385,7 +382,7 @@ impl Checker {
             }
         }
         for (path, held) in unchecked {
-            outcome.warnings.push(format!(
+            outcome.warnings.push(Message::new(format!(
                 "{}: {held} {} of this compiled lock held back: the metadata needed to check {} against the rest of the lock could not be read{}",
                 crate::text::shown(path),
                 if held == 1 { "update" } else { "updates" },
@@ -398,7 +395,7 @@ impl Checker {
                 } else {
                     ""
                 }
-            ));
+            )));
         }
     }
 
@@ -545,9 +542,45 @@ fn hold_back(outcome: &mut Outcome, check: &Check, why: String) {
     if finding.decision.updates.is_empty() && finding.decision.none.is_none() {
         finding.decision.none = Some(NoUpdate::HeldBack {
             version: check.version.to_string(),
-            why,
+            why: Message::new(why),
         });
     } else {
         finding.decision.notes.push(why);
+    }
+}
+
+/// The warning of a compiled lock whose `held` updates were held back because the Python it is
+/// for is unknown.
+fn unknown_python(path: &Path, held: usize) -> Message {
+    Message::new(format!(
+        "{}: {held} {} of this compiled lock held back: its header names no Python and none was found for the service, so no update could be checked against the rest of the lock",
+        crate::text::shown(path),
+        if held == 1 { "update" } else { "updates" }
+    ))
+    .hint("set `[python] version` in repin.toml, or re-lock it with a tool that records the Python in the header")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_python_warns_with_a_typed_hint() {
+        let one = unknown_python(Path::new("svc/requirements.txt"), 1);
+        assert_eq!(
+            one.text,
+            "svc/requirements.txt: 1 update of this compiled lock held back: its header names no Python and none was found for the service, so no update could be checked against the rest of the lock"
+        );
+        assert_eq!(
+            one.hints,
+            [
+                "set `[python] version` in repin.toml, or re-lock it with a tool that records the Python in the header"
+            ]
+        );
+        assert!(
+            unknown_python(Path::new("r.txt"), 2)
+                .text
+                .starts_with("r.txt: 2 updates of")
+        );
     }
 }

@@ -33,6 +33,7 @@ use crate::manifest::{Dependency, DependencyDetail, Manifest};
 use crate::registry::http::HttpError;
 use crate::registry::pypi::{IndexResolver, Lookup as PypiLookup, PypiClient};
 use crate::versioning::UpdateKind;
+use crate::vocab::Message;
 
 pub use advisories::{AdvisoryError, AdvisoryLookup, AuditReleases};
 pub use image_vulns::{ImageAudit, ImageEntry, UpdateFixes, fix_notes};
@@ -80,10 +81,10 @@ pub struct Outcome {
     pub notes: Vec<String>,
     /// What the user must know although nothing failed: updates held back because they could
     /// not be checked (a compiled lock whose Python is unknown, metadata not in the cache).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<crate::vocab::Message>,
     /// One message per host marked down in this run (unreachable or too slow), with why; the
     /// failures it caused only name the host.
-    pub hosts: Vec<String>,
+    pub hosts: Vec<crate::vocab::Message>,
     /// The advisories that the security updates fix, by ID (for pull-request bodies).
     #[serde(skip)]
     pub advisories: BTreeMap<String, crate::advisory::Advisory>,
@@ -165,6 +166,22 @@ fn http_cause<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a Ht
         current = e.source();
     }
     None
+}
+
+/// The message of each host marked down, with why; the last says what to do when a host could
+/// not be reached at all.
+fn host_problems(down: Vec<(String, crate::registry::http::DownReason)>) -> Vec<Message> {
+    let unreachable = down.iter().any(|(_, reason)| reason.is_unreachable());
+    let mut problems: Vec<Message> = down
+        .into_iter()
+        .map(|(host, reason)| Message::new(format!("{host} is down for this run: {reason}")))
+        .collect();
+    if let (true, Some(last)) = (unreachable, problems.last_mut()) {
+        last.hints.push(
+            "check the network connection; without one, `--offline` answers from the cache of an earlier run and `--advisory-db PATH` reads advisories from an offline database".to_owned(),
+        );
+    }
+    problems
 }
 
 /// The message of a failed lookup: the error with its causes, or, when the cause is a host that
@@ -271,7 +288,7 @@ pub fn releases(
                     .iter()
                     .filter_map(|s| s.release.upload_time)
                     .min()
-                    .map(|t| t.as_second()),
+                    .map(jiff::Timestamp::as_second),
                 hashes: if newer {
                     lookup.hashes_for(version)
                 } else {
@@ -412,21 +429,8 @@ impl Checker {
 
     /// One message per host marked down in this run, with why: the lookups that failed because
     /// of it only name it ([`failure_message`]).
-    pub fn host_problems(&self) -> Vec<String> {
-        let down = self.pypi.http().down_hosts();
-        let unreachable = down.iter().any(|(_, reason)| reason.is_unreachable());
-        let mut problems: Vec<String> = down
-            .into_iter()
-            .map(|(host, reason)| format!("{host} is down for this run: {reason}"))
-            .collect();
-        if unreachable {
-            if let Some(last) = problems.last_mut() {
-                last.push_str(
-                    "\n  hint: check the network connection; without one, `--offline` answers from the cache of an earlier run and `--advisory-db PATH` reads advisories from an offline database",
-                );
-            }
-        }
-        problems
+    pub fn host_problems(&self) -> Vec<Message> {
+        host_problems(self.pypi.http().down_hosts())
     }
 
     /// Advisories for the Python packages of `manifests` as `repin.toml` says, with notes about
@@ -621,5 +625,36 @@ impl Checker {
             self.find_changelogs(manifests, &sources, outcome).await;
         }
         advisories
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::http::DownReason;
+
+    #[test]
+    fn an_unreachable_host_gets_the_network_hint_once_as_a_typed_hint() {
+        let problems = host_problems(vec![
+            ("a.test".into(), DownReason::TimedOut(3)),
+            ("b.test".into(), DownReason::Unreachable("refused".into())),
+        ]);
+        assert_eq!(
+            problems[0],
+            Message::new("a.test is down for this run: it timed out 3 times")
+        );
+        assert_eq!(
+            problems[1].text,
+            "b.test is down for this run: no connection could be made: refused"
+        );
+        assert_eq!(
+            problems[1].hints,
+            [
+                "check the network connection; without one, `--offline` answers from the cache of an earlier run and `--advisory-db PATH` reads advisories from an offline database"
+            ]
+        );
+        // Only slow: no hint about the network.
+        let slow = host_problems(vec![("a.test".into(), DownReason::TimedOut(3))]);
+        assert!(slow[0].hints.is_empty(), "{slow:?}");
     }
 }

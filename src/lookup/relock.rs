@@ -31,6 +31,7 @@ use crate::manifest::workspace::Workspace;
 use crate::manifest::{Manifest, ManifestDetails};
 use crate::text::repo_fs::normalise;
 use crate::versioning::UpdateKind;
+use crate::vocab::Message;
 
 /// Why a lock is not re-locked, or a re-lock could not be made. The messages are clauses
 /// (`its input has errors: ...`): they follow the lock's name in the notes and warnings that
@@ -415,19 +416,23 @@ impl Checker {
             match job.await {
                 // A pin moved to a release that installs on nothing of a platform in use.
                 Ok(Ok((_, gaps))) if !gaps.blocking.is_empty() => {
-                    outcome.warnings.push(format!(
+                    outcome.warnings.push(Message::new(format!(
                         "{file}: lock maintenance is held back: its re-lock cannot be installed on a platform the image is built for: {}",
                         gaps.blocking.join("; ")
-                    ));
+                    )));
                 }
                 Ok(Ok((done, gaps))) if !done.relock.moved.is_empty() => {
                     outcome.warnings.extend(
                         gaps.warnings
                             .into_iter()
-                            .map(|why| format!("{file}: lock maintenance: {why}")),
+                            .map(|why| format!("{file}: lock maintenance: {why}").into()),
                     );
-                    let moves: Vec<String> =
-                        done.relock.moved.iter().map(|m| m.describe()).collect();
+                    let moves: Vec<String> = done
+                        .relock
+                        .moved
+                        .iter()
+                        .map(super::super::manifest::edit::MovedPin::describe)
+                        .collect();
                     let n = done.relock.moved.len();
                     let mut relock = done.relock;
                     for moved in relock
@@ -462,13 +467,13 @@ impl Checker {
                     decision.none = None;
                 }
                 Ok(Ok(_)) => {}
-                Ok(Err(error)) => outcome.warnings.push(format!(
+                Ok(Err(error)) => outcome.warnings.push(Message::new(format!(
                     "{file}: lock maintenance could not re-lock it: {}",
                     relock_failure(error)
-                )),
+                ))),
                 Err(e) => outcome
                     .warnings
-                    .push(format!("{file}: lock maintenance failed: {e}")),
+                    .push(format!("{file}: lock maintenance failed: {e}").into()),
             }
         }
     }
@@ -556,7 +561,7 @@ impl Checker {
             jobs.push((job, triggers));
         }
         let mut held: Vec<(usize, usize, String)> = Vec::new();
-        let mut warnings: Vec<String> = Vec::new();
+        let mut warnings: Vec<Message> = Vec::new();
         for (job, triggers) in jobs {
             let (path, results) = match job.await {
                 Ok(done) => done,
@@ -584,12 +589,12 @@ impl Checker {
                     }
                     Ok(done) => {
                         warnings.extend(gaps.warnings.into_iter().map(|why| {
-                            format!(
+                            Message::new(format!(
                                 "{}: the re-lock for {} {}: {why}",
                                 crate::text::shown(&path),
                                 trigger.want.name,
                                 trigger.want.version
-                            )
+                            ))
                         }));
                         let proposed = done
                             .resolution
@@ -608,8 +613,12 @@ impl Checker {
                             ));
                             continue;
                         };
-                        let moves: Vec<String> =
-                            done.relock.moved.iter().map(|m| m.describe()).collect();
+                        let moves: Vec<String> = done
+                            .relock
+                            .moved
+                            .iter()
+                            .map(super::super::manifest::edit::MovedPin::describe)
+                            .collect();
                         update.reason = format!(
                             "{}; re-locked from {}: {}",
                             update.reason,
@@ -758,7 +767,8 @@ fn hold_all(outcome: &mut Outcome, triggers: &[Trigger], why: &str) {
 }
 
 /// Take update `u` out of finding `f`, and say why it is held back.
-pub(super) fn hold_back(outcome: &mut Outcome, f: usize, u: usize, why: String) {
+pub(super) fn hold_back(outcome: &mut Outcome, f: usize, u: usize, why: impl Into<Message>) {
+    let why = why.into();
     let finding = &mut outcome.findings[f];
     if u >= finding.decision.updates.len() {
         return;
@@ -770,7 +780,8 @@ pub(super) fn hold_back(outcome: &mut Outcome, f: usize, u: usize, why: String) 
             why,
         });
     } else {
-        finding.decision.notes.push(why);
+        // Notes are text: a note shows its hints as a terminal does.
+        finding.decision.notes.push(why.to_string());
     }
 }
 

@@ -45,6 +45,7 @@ use crate::manifest::{Manifest, ManifestDetails, ManifestKind};
 use crate::registry::pypi::IndexResolver;
 use crate::text::SourceFile;
 use crate::versioning::UpdateKind;
+use crate::vocab::Message;
 
 /// Why a `uv.lock` could not be re-locked.
 #[derive(Debug, thiserror::Error)]
@@ -333,18 +334,17 @@ fn wanted_by(change: &Change) -> Option<VersionSpecifiers> {
 }
 
 /// Why an update is held back when uv fails, with what to run instead.
-fn held_why(project: &UvProject, upgrade: &[String], error: &UvRelockError) -> String {
-    let lock = crate::text::shown(&project.lock);
-    let mut why = format!(
-        "{lock} cannot be re-locked with it: {}",
-        crate::error::chain(error)
-    );
-    why.push_str(&format!(
-        "\n  hint: make the change, then run `{}` in {}",
-        command(upgrade),
-        super::tool_lock::process::shown_dir(&project.lock)
-    ));
-    why
+fn held_why(lock: &Path, upgrade: &[String], error: &UvRelockError) -> Message {
+    crate::error::message(error)
+        .prefixed(&format!(
+            "{} cannot be re-locked with it: ",
+            crate::text::shown(lock)
+        ))
+        .hint(format!(
+            "make the change, then run `{}` in {}",
+            command(upgrade),
+            super::tool_lock::process::shown_dir(lock)
+        ))
 }
 
 impl Checker {
@@ -368,7 +368,7 @@ impl Checker {
             .map(|p| (p.pyproject.as_path(), p))
             .collect();
         // (finding, update) → why it is held back; removed last first below.
-        let mut held: BTreeMap<(usize, usize), String> = BTreeMap::new();
+        let mut held: BTreeMap<(usize, usize), Message> = BTreeMap::new();
         for f in 0..outcome.findings.len() {
             let file = outcome.findings[f].file.clone();
             let Some(manifest) = by_path.get(file.as_path()).copied() else {
@@ -393,9 +393,9 @@ impl Checker {
                     if let Some(newest) = routine.last() {
                         decision.none = Some(NoUpdate::HeldBack {
                             version: newest.clone(),
-                            why: format!(
+                            why: Message::new(format!(
                                 "a pin of uv.lock: it moves with its pyproject requirement, or with `uv lock --upgrade-package {name}`"
-                            ),
+                            )),
                         });
                     }
                 }
@@ -431,7 +431,7 @@ impl Checker {
                             update.change = Change::Relock(Box::new(relock));
                         }
                         Err(error) => {
-                            held.insert((f, u), held_why(project, &upgrade, &error));
+                            held.insert((f, u), held_why(&project.lock, &upgrade, &error));
                         }
                     }
                 }
@@ -495,7 +495,7 @@ impl Checker {
                         });
                     }
                     Err(error) => {
-                        held.insert((f, u), held_why(project, &upgrade, &error));
+                        held.insert((f, u), held_why(&project.lock, &upgrade, &error));
                     }
                 }
             }
@@ -509,11 +509,11 @@ impl Checker {
                 .and_then(|m| m.dependencies.get(finding.index))
                 .map_or("", |d| d.name.as_str());
             if let Some(update) = finding.decision.updates.get(u) {
-                outcome.warnings.push(format!(
-                    "{}: `{name}` {} is held back: {why}",
+                outcome.warnings.push(why.clone().prefixed(&format!(
+                    "{}: `{name}` {} is held back: ",
                     crate::text::shown(&finding.file),
                     update.proposed
-                ));
+                )));
             }
             hold_back(outcome, f, u, why);
         }
@@ -611,6 +611,40 @@ mod tests {
         assert_eq!(
             command(&["flask".into(), "werkzeug==3.0.6".into()]),
             "uv lock --upgrade-package 'flask' --upgrade-package 'werkzeug==3.0.6'"
+        );
+    }
+
+    #[test]
+    fn a_hold_back_carries_uv_s_hint_and_the_command_as_typed_hints() {
+        let missing = UvRelockError::Missing {
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        };
+        let why = held_why(Path::new("app/uv.lock"), &["flask".into()], &missing);
+        assert!(
+            why.text.starts_with(
+                "app/uv.lock cannot be re-locked with it: uv is not on PATH\n  Caused by: "
+            ),
+            "{why:?}"
+        );
+        assert!(!why.text.contains("hint"), "{why:?}");
+        assert_eq!(
+            why.hints,
+            [
+                "install uv (`pip install uv`) where repin runs, so the lock is re-locked with the update",
+                "make the change, then run `uv lock --upgrade-package 'flask'` in app"
+            ]
+        );
+        let why = held_why(
+            Path::new("uv.lock"),
+            &[],
+            &UvRelockError::Verification("a pin moved".into()),
+        );
+        assert_eq!(
+            why,
+            Message::new(
+                "uv.lock cannot be re-locked with it: The lock uv wrote does not verify: a pin moved"
+            )
+            .hint("make the change, then run `uv lock` in .")
         );
     }
 }

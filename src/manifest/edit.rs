@@ -735,7 +735,7 @@ fn verify(
                 }
             }
             Some(change) => {
-                check_result(old, new, change).map_err(|reason| fail(old, reason.to_string()))?
+                check_result(old, new, change).map_err(|reason| fail(old, reason.to_string()))?;
             }
         }
     }

@@ -61,9 +61,10 @@ pub struct Settings {
 /// a line of the report: its detail is this error's [`crate::error::chain`].
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
-    /// Some of the branch's updates could not be applied (their messages, one a line).
-    #[error("{}", .0.join("\n"))]
-    Unapplied(Vec<String>),
+    /// Some of the branch's updates could not be applied (their messages, one a line; their
+    /// hints are the error's).
+    #[error("{}", .0.iter().map(|m| m.text.as_str()).collect::<Vec<_>>().join("\n"))]
+    Unapplied(Vec<crate::vocab::Message>),
     /// An edited file is not inside the repository's working tree.
     #[error("{} is outside the repository", .0.display())]
     OutsideRepository(PathBuf),
@@ -96,9 +97,10 @@ impl crate::error::Hint for PublishError {
             }
             PublishError::GitHub(error) => error.hints(),
             PublishError::Git(error) => error.hints(),
-            PublishError::Unapplied(_)
-            | PublishError::OutsideRepository(_)
-            | PublishError::NothingApplied => Vec::new(),
+            PublishError::Unapplied(messages) => {
+                messages.iter().flat_map(|m| m.hints.clone()).collect()
+            }
+            PublishError::OutsideRepository(_) | PublishError::NothingApplied => Vec::new(),
         }
     }
 }

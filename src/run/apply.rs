@@ -120,16 +120,16 @@ pub fn apply(runtime: &tokio::runtime::Runtime, run: &mut Run, selection: &Selec
     for group in apply::groups(&edits) {
         let together: Vec<&FileEdit> = group.iter().map(|&i| &edits[i]).collect();
         if let Err(error) = apply::write_together(&together, &run.workspace) {
-            let message = crate::error::chain(&error);
+            let message = crate::error::message(&error);
             for edit in &together {
                 failures.push(EditFailure {
                     path: edit.path.clone(),
                     index: 0,
                     message: if together.len() > 1 {
-                        format!(
-                            "{}: not written, with the files that go with it: {message}",
+                        message.clone().prefixed(&format!(
+                            "{}: not written, with the files that go with it: ",
                             shown(&edit.path)
-                        )
+                        ))
                     } else {
                         message.clone()
                     },
@@ -152,7 +152,12 @@ pub fn apply(runtime: &tokio::runtime::Runtime, run: &mut Run, selection: &Selec
                         .companions
                         .iter()
                         .map(|c| {
-                            let moves = c.relock.moved.iter().map(|m| m.describe()).collect();
+                            let moves = c
+                                .relock
+                                .moved
+                                .iter()
+                                .map(super::super::manifest::edit::MovedPin::describe)
+                                .collect();
                             (c.file.clone(), moves)
                         })
                         .collect(),
@@ -305,11 +310,13 @@ fn combine_relocks(
                     }
                 }
             }
-            Err(why) => run.outcome.warnings.push(format!(
-                "{}: its re-locks could not be combined into one, so only the first is written: {}",
-                shown(&file),
-                crate::error::chain(&why)
-            )),
+            Err(why) => run
+                .outcome
+                .warnings
+                .push(crate::error::message(&why).prefixed(&format!(
+                "{}: its re-locks could not be combined into one, so only the first is written: ",
+                shown(&file)
+            ))),
         }
     }
     // Last first, so removing an update keeps the indexes of the others valid.

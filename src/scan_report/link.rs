@@ -12,6 +12,7 @@ use super::{Finding, Format, Report};
 use crate::lookup::{ImageAudit, ImageEntry};
 use crate::manifest::Manifest;
 use crate::manifest::dockerfile::{ImageContext, ImageRef};
+use crate::vocab::Message;
 
 /// How a report's image matched a `FROM` line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -77,7 +78,7 @@ pub struct LinkedReport {
     /// The `FROM` lines of its image.
     pub images: Vec<LinkedImage>,
     /// Why it was linked to no line, when it was not.
-    pub warning: Option<String>,
+    pub warning: Option<crate::vocab::Message>,
 }
 
 /// What a report says about its image: names, `(name, tag)` pairs and digests.
@@ -229,22 +230,23 @@ fn link_one(report: &Report, manifests: &[Manifest], images: Option<&ImageAudit>
         } else {
             report.format.as_str().to_owned()
         };
-        let mut text = format!(
+        let text = Message::new(format!(
             "{} ({source}): {what}; its {} not linked",
             crate::text::shown(&report.path),
             crate::text::count(report.findings.len(), "finding is", "findings are"),
-        );
+        ));
         if !near.is_empty() {
-            text.push_str(&format!(
-                "\n  hint: the Dockerfiles use {}: a report links by the same tag or digest",
+            text.hint(format!(
+                "the Dockerfiles use {}: a report links by the same tag or digest",
                 near.into_iter().collect::<Vec<_>>().join(", ")
-            ));
+            ))
         } else if report.references.is_empty() {
-            text.push_str(
-                "\n  hint: a report links to a FROM line through the image it scanned (`trivy image`, `grype IMAGE`)",
-            );
+            text.hint(
+                "a report links to a FROM line through the image it scanned (`trivy image`, `grype IMAGE`)",
+            )
+        } else {
+            text
         }
-        text
     });
     LinkedReport {
         path: report.path.clone(),

@@ -3,6 +3,7 @@ use std::path::Path;
 use super::*;
 use crate::manifest::Manifest;
 use crate::text::SourceFile;
+use crate::vocab::Message;
 
 const INDEX: &str = "sha256:1bc04b5291c26a46d918139138b992d2de976d6851d0893b0476b85bfbdfc6e6";
 const AMD64: &str = "sha256:5861314d7fccb39c2192173240eab44fa35ca66426201ca2acd0630a6258dd51";
@@ -364,27 +365,35 @@ fn a_report_of_no_managed_image_is_a_warning_naming_its_target() {
     let manifests = [dockerfile("FROM python:3.12.7-slim\nFROM alpine:3.20\n")];
     let linked = link(&fixture("grype.json"), &manifests, None);
     assert!(linked[0].images.is_empty());
-    let warning = linked[0].warning.as_deref().unwrap();
+    let message = linked[0].warning.as_ref().unwrap();
+    let warning = &message.text;
     assert!(
         warning.starts_with(
             "fixtures/scan-reports/grype.json (Grype JSON): the image it scanned, `python:3.12-slim`, is in no Dockerfile's FROM line; its 3 findings are not linked"
         ) || warning.contains("/fixtures/scan-reports/grype.json (Grype JSON): the image it scanned, `python:3.12-slim`, is in no Dockerfile's FROM line; its 3 findings are not linked"),
         "{warning}"
     );
-    // The lines of the same image are named, to see why.
     assert!(
-        warning.contains("hint: the Dockerfiles use python:3.12.7-slim"),
-        "{warning}"
+        warning.ends_with("are not linked"),
+        "no hint in the text: {warning}"
     );
-    assert!(!warning.contains("alpine"), "{warning}");
+    // The lines of the same image are named, to see why, as a typed hint.
+    assert_eq!(
+        message.hints,
+        ["the Dockerfiles use python:3.12.7-slim: a report links by the same tag or digest"]
+    );
+    assert!(!message.to_string().contains("alpine"), "{message}");
 
     let directory = r#"{"matches": [], "source": {"type": "directory", "target": "."}}"#;
     let reports = parse(Path::new("dir.json"), directory.as_bytes()).unwrap();
     let linked = link(&reports, &manifests, None);
     assert_eq!(
-        linked[0].warning.as_deref(),
+        linked[0].warning,
         Some(
-            "dir.json (Grype JSON): it scanned `directory .`, not an image; its 0 findings are not linked\n  hint: a report links to a FROM line through the image it scanned (`trivy image`, `grype IMAGE`)"
+            Message::new(
+                "dir.json (Grype JSON): it scanned `directory .`, not an image; its 0 findings are not linked"
+            )
+            .hint("a report links to a FROM line through the image it scanned (`trivy image`, `grype IMAGE`)")
         )
     );
 }

@@ -236,8 +236,11 @@ mod tests {
     fn change(installation: u64, added: &[&str], removed: &[&str]) -> InstallationChange {
         InstallationChange {
             installation,
-            added: added.iter().map(|s| s.to_string()).collect(),
-            removed: removed.iter().map(|s| s.to_string()).collect(),
+            added: added.iter().map(std::string::ToString::to_string).collect(),
+            removed: removed
+                .iter()
+                .map(std::string::ToString::to_string)
+                .collect(),
             uninstalled: false,
             why: String::new(),
         }
@@ -250,7 +253,7 @@ mod tests {
                 .map(|(id, names)| {
                     (
                         *id,
-                        names.map(|n| n.iter().map(|s| s.to_string()).collect()),
+                        names.map(|n| n.iter().map(std::string::ToString::to_string).collect()),
                     )
                 })
                 .collect(),

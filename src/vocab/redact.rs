@@ -93,7 +93,9 @@ fn percent_encode_lower(secret: &str) -> String {
 }
 
 fn add(forms: Vec<String>) {
-    let mut secrets = registry().write().unwrap_or_else(|e| e.into_inner());
+    let mut secrets = registry()
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     for form in forms {
         if !secrets.contains(&form) {
             secrets.push(form);
@@ -130,7 +132,9 @@ pub fn register_basic(username: &str, password: &str) {
 
 /// Mask every registered secret in `text`.
 fn mask_secrets(text: &str) -> String {
-    let secrets = registry().read().unwrap_or_else(|e| e.into_inner());
+    let secrets = registry()
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut out = text.to_owned();
     for secret in secrets.iter() {
         if out.contains(secret.as_str()) {

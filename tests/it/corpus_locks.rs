@@ -72,7 +72,7 @@ fn pins(m: &Manifest) -> Vec<(String, String, Option<&'static str>)> {
             (
                 d.name.clone(),
                 d.current.clone(),
-                d.skip_reason.map(|r| r.as_str()),
+                d.skip_reason.map(repin::manifest::SkipReason::as_str),
             )
         })
         .collect()

@@ -256,7 +256,7 @@ fn span_texts(m: &Manifest) -> Vec<(String, String, Option<&'static str>, String
             (
                 d.name.clone(),
                 d.current.clone(),
-                d.skip_reason.map(|r| r.as_str()),
+                d.skip_reason.map(repin::manifest::SkipReason::as_str),
                 m.source.slice(d.span).to_owned(),
             )
         })

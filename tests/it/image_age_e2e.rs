@@ -22,7 +22,7 @@ fn now() -> u64 {
 
 /// An RFC 3339 time `seconds` ago.
 fn ago(seconds: u64) -> String {
-    let at = jiff::Timestamp::from_second((now() - seconds) as i64).unwrap();
+    let at = jiff::Timestamp::from_second(i64::try_from(now() - seconds).unwrap()).unwrap();
     at.to_string()
 }
 
@@ -174,8 +174,16 @@ fn image_updates_have_their_build_age_and_young_ones_wait() {
     let held = entry(&report, "held_back", "team/unknown").expect("unknown held back");
     let reason = held["reason"].as_str().unwrap();
     assert!(
-        reason.contains("does not say when it was built") && reason.contains("missing-release-age"),
+        reason.contains("does not say when it was built") && !reason.contains("hint"),
         "{reason}"
+    );
+    // What to do about it is a hint beside the reason.
+    assert_eq!(
+        held["hints"],
+        serde_json::json!([
+            "`missing-release-age = \"allow\"` under [images] proposes such images anyway"
+        ]),
+        "{held:#}"
     );
     for repository in ["team/old", "team/pinned", "team/multi"] {
         assert!(

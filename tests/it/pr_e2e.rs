@@ -323,7 +323,7 @@ fn pull_request_lifecycle_as_the_bot() {
             "POST /repos/acme/service/pulls".into(),
             "POST /repos/acme/service/issues".into(),
             "POST /repos/acme/service/pulls".into(),
-        ]
+        ];
     });
     lifecycle(&world);
     assert!(world.github.with(|s| s.bad_gateway_after.is_empty()));
@@ -1130,7 +1130,7 @@ fn a_lost_answer_to_a_create_opens_nothing_twice() {
         s.bad_gateway_after = vec![
             "POST /repos/acme/service/issues".into(),
             "POST /repos/acme/service/pulls".into(),
-        ]
+        ];
     });
     let stdout = world.run(&[]);
     assert!(stdout.contains("2 created, 0 updated"), "{stdout}");

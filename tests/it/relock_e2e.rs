@@ -837,26 +837,34 @@ fn a_range_update_whose_lock_cannot_be_relocked_warns_why() {
     let flask = update_of(&report, "requirements.in", "flask");
     assert_eq!(flask["companions"], Value::Array(Vec::new()), "{flask:#}");
     let proposed = flask["proposed"].as_str().unwrap();
-    let warnings: Vec<&str> = report["warnings"]
+    // Each warning is its message and its hints apart.
+    let found = report["warnings"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|w| w.as_str().unwrap())
-        .collect();
-    let warning = warnings
-        .iter()
-        .find(|w| w.contains("contradicts its lock"))
+        .find(|w| {
+            w["message"]
+                .as_str()
+                .unwrap()
+                .contains("contradicts its lock")
+        })
         .unwrap_or_else(|| panic!("no warning: {report:#}"));
+    let warning = found["message"].as_str().unwrap();
     assert!(
         warning.contains(&format!(
             "`flask{proposed}` (a {} update) contradicts its lock",
             flask["kind"].as_str().unwrap()
         )) && warning.contains(
             "which pins flask 2.2.2, and the two cannot be one update: the lock cannot be re-locked: the Python it is for is unknown"
-        ) && warning.ends_with(
-            "hint: after taking it, re-lock: `repin lock requirements.in -o requirements.txt --upgrade-package flask`"
-        ),
+        ) && !warning.contains("hint"),
         "{warning}"
+    );
+    assert_eq!(
+        found["hints"],
+        serde_json::json!([
+            "after taking it, re-lock: `repin lock requirements.in -o requirements.txt --upgrade-package flask`"
+        ]),
+        "{found:#}"
     );
 }
 

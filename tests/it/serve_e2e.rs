@@ -38,7 +38,7 @@ fn post(
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let id = format!(
         "72d3162e-cc78-11e3-81ab-{:012x}",
-        std::process::id() as u64 * 1_000_000 + n
+        u64::from(std::process::id()) * 1_000_000 + n
     );
     post_with_id(client, url, event, body, signature, &id)
 }
@@ -426,7 +426,7 @@ fn a_run_past_the_job_timeout_is_killed() {
 #[test]
 fn accept_errors_back_off() {
     let world = world(None, &[], &[("GITHUB_TOKEN", TOKEN)]);
-    let pid = world._server.0.id() as i32;
+    let pid = i32::try_from(world._server.0.id()).expect("a pid");
     // Lower the server's descriptor limit to what it uses now plus a few.
     let open = std::fs::read_dir(format!("/proc/{pid}/fd"))
         .unwrap()
@@ -508,7 +508,7 @@ fn a_restart_loses_no_stored_delivery() {
     }
     deliver_push(&world, "acme/service");
     // SIGTERM: the stuck run gets its grace period, then is killed and given back.
-    let pid = world._server.0.id() as i32;
+    let pid = i32::try_from(world._server.0.id()).expect("a pid");
     // SAFETY: kill(2) on our own child.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
     let status = world._server.0.wait().unwrap();
@@ -694,7 +694,10 @@ fn as_an_app_without_repo_every_installed_repository_is_served() {
         let installation =
             |account: &str, repositories: &[&str], suspended: bool| support::github::Installation {
                 account: account.into(),
-                repositories: repositories.iter().map(|r| r.to_string()).collect(),
+                repositories: repositories
+                    .iter()
+                    .map(std::string::ToString::to_string)
+                    .collect(),
                 suspended,
             };
         installations.insert(
@@ -757,7 +760,7 @@ fn as_an_app_without_repo_every_installed_repository_is_served() {
         i.get_mut(&8)
             .unwrap()
             .repositories
-            .push("bolt/later".into())
+            .push("bolt/later".into());
     });
     let added = r#"{"action":"added","installation":{"id":8,"account":{"login":"bolt"}},"repository_selection":"selected","repositories_added":[{"id":4,"name":"later","full_name":"bolt/later","private":true}],"repositories_removed":[],"sender":{"login":"admin"}}"#;
     let (status, text) = deliver("installation_repositories", added);

@@ -260,7 +260,9 @@ fn without_opting_in_the_end_of_life_is_still_reported() {
         panic!("{d:?}");
     };
     assert!(
-        why.ends_with("; updates are disabled for it by configuration"),
+        why.text
+            .ends_with("; updates are disabled for it by configuration")
+            && why.hints.is_empty(),
         "{why}"
     );
 }

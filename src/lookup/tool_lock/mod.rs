@@ -45,6 +45,7 @@ use crate::manifest::{Manifest, ManifestDetails, ManifestKind, SkipReason};
 use crate::registry::pypi::IndexResolver;
 use crate::text::SourceFile;
 use crate::versioning::UpdateKind;
+use crate::vocab::Message;
 
 /// Why a tool's lock could not be re-locked.
 #[derive(Debug, thiserror::Error)]
@@ -400,12 +401,8 @@ fn verify(
 }
 
 /// Why an update is held back when the tool fails, with what to run instead.
-async fn held_why(project: &ToolProject, moves: &[Move], error: &ToolRelockError) -> String {
-    let mut why = format!(
-        "{} cannot be re-locked with it: {}",
-        crate::text::shown(&project.lock),
-        crate::error::chain(error)
-    );
+async fn held_why(project: &ToolProject, moves: &[Move], error: &ToolRelockError) -> Message {
+    let mut note = String::new();
     // The versions matter when Poetry ran and failed, not when it was not run (and it is not
     // started just to say so).
     let ran = !matches!(error, ToolRelockError::NotRelockable(_));
@@ -414,14 +411,23 @@ async fn held_why(project: &ToolProject, moves: &[Move], error: &ToolRelockError
             Ok(scratch) => poetry::installed(&scratch).await.ok(),
             Err(_) => None,
         };
-        why.push_str(&version_note(by, installed.as_deref()));
+        note = version_note(by, installed.as_deref());
     }
-    why.push_str(&format!(
-        "\n  hint: make the change, then run `{}` in {}",
-        command(project.tool, moves),
-        shown_dir(&project.lock)
+    held_message(&project.lock, &command(project.tool, moves), error, &note)
+}
+
+/// Why an update is held back when the tool failed to re-lock `lock` (`error`, then `note`),
+/// with the `command` to run instead as a hint after the error's own.
+fn held_message(lock: &Path, command: &str, error: &ToolRelockError, note: &str) -> Message {
+    let mut why = crate::error::message(error).prefixed(&format!(
+        "{} cannot be re-locked with it: ",
+        crate::text::shown(lock)
     ));
-    why
+    why.text.push_str(note);
+    why.hint(format!(
+        "make the change, then run `{command}` in {}",
+        shown_dir(lock)
+    ))
 }
 
 /// What a hold-back adds when the Poetry that wrote the lock (`by`) is not the one installed.
@@ -514,7 +520,7 @@ impl Checker {
             .map(|p| (p.manifest.as_path(), p))
             .collect();
         // (finding, update) → why it is held back; removed last first below.
-        let mut held: BTreeMap<(usize, usize), String> = BTreeMap::new();
+        let mut held: BTreeMap<(usize, usize), Message> = BTreeMap::new();
         for f in 0..outcome.findings.len() {
             let file = outcome.findings[f].file.clone();
             let Some(manifest) = by_path.get(file.as_path()).copied() else {
@@ -528,11 +534,11 @@ impl Checker {
                     let Some(fix) = fix_move(manifest, index, &update.proposed) else {
                         held.insert(
                             (f, u),
-                            format!(
+                            Message::new(format!(
                                 "{} is not a version repin can ask {} for",
                                 update.proposed,
                                 project.tool.program()
-                            ),
+                            )),
                         );
                         continue;
                     };
@@ -652,11 +658,11 @@ impl Checker {
                 .and_then(|m| m.dependencies.get(finding.index))
                 .map_or("", |d| d.name.as_str());
             if let Some(update) = finding.decision.updates.get(u) {
-                outcome.warnings.push(format!(
-                    "{}: `{name}` {} is held back: {why}",
+                outcome.warnings.push(why.clone().prefixed(&format!(
+                    "{}: `{name}` {} is held back: ",
                     crate::text::shown(&finding.file),
                     update.proposed
-                ));
+                )));
             }
             hold_back(outcome, f, u, why);
         }
@@ -734,6 +740,40 @@ mod tests {
         );
         assert_eq!(version_note("2.2.1", Some("2.2.1")), "");
         assert_eq!(version_note("2.2.1", None), "");
+    }
+
+    #[test]
+    fn a_hold_back_carries_the_tool_s_hint_and_the_command_as_typed_hints() {
+        let missing = ToolRelockError::Process(ProcessError::Missing {
+            program: "poetry".into(),
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        });
+        let note = version_note("1.8.3", Some("2.2.1"));
+        let why = held_message(Path::new("app/poetry.lock"), "poetry lock", &missing, &note);
+        assert!(
+            why.text.starts_with(
+                "app/poetry.lock cannot be re-locked with it: `poetry` is not on PATH\n  Caused by: "
+            ) && why
+                .text
+                .ends_with(" (the lock was written by Poetry 1.8.3, and Poetry 2.2.1 is installed here)"),
+            "{why:?}"
+        );
+        assert!(!why.text.contains("hint"), "{why:?}");
+        assert_eq!(
+            why.hints,
+            [
+                "install poetry (`pip install poetry`) where repin runs, so the lock is re-locked with the update",
+                "make the change, then run `poetry lock` in app"
+            ]
+        );
+        let not = ToolRelockError::NotRelockable("its project is outside the repository".into());
+        assert_eq!(
+            held_message(Path::new("Pipfile.lock"), "pipenv lock", &not, ""),
+            Message::new(
+                "Pipfile.lock cannot be re-locked with it: its project is outside the repository"
+            )
+            .hint("make the change, then run `pipenv lock` in .")
+        );
     }
 
     #[test]

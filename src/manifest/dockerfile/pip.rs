@@ -295,7 +295,7 @@ pub fn pip_requirements(tokens: &[ShellToken]) -> Vec<PipArgument> {
                 };
                 match (name, value) {
                     ("-i" | "--index-url" | "--default-index", Some(v)) => {
-                        index.index_url = Some(v)
+                        index.index_url = Some(v);
                     }
                     ("--extra-index-url" | "--index", Some(v)) => index.extra_index_urls.push(v),
                     ("-f" | "--find-links", Some(v)) => index.find_links.push(v),

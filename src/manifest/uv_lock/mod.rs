@@ -277,8 +277,11 @@ impl Parser<'_> {
                     self.dependencies.push(dependency);
                 }
                 Err(error) => {
-                    self.diagnostics
-                        .push(Diagnostic::error(self.source, error.span, error.message))
+                    self.diagnostics.push(Diagnostic::error(
+                        self.source,
+                        error.span,
+                        error.message,
+                    ));
                 }
             }
         }

@@ -84,7 +84,10 @@ impl Host {
 
     /// Why it is down, if it is.
     pub fn down(&self) -> Option<DownReason> {
-        self.down.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.down
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// When its time budget ends, starting the clock on the first call.
@@ -133,7 +136,10 @@ impl Hosts {
 
     /// The state of `authority` (`host:port`).
     pub fn get(&self, authority: &str) -> Arc<Host> {
-        let mut table = self.table.lock().unwrap_or_else(|e| e.into_inner());
+        let mut table = self
+            .table
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         table
             .entry(authority.to_owned())
             .or_insert_with(|| {
@@ -175,13 +181,16 @@ impl Hosts {
         if self.limits.down_after.is_none() {
             return;
         }
-        let mut down = host.down.lock().unwrap_or_else(|e| e.into_inner());
+        let mut down = host
+            .down
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if down.is_none() {
             tracing::debug!("{} is marked down: {reason}", host.authority);
             *down = Some(reason.clone());
             self.order
                 .lock()
-                .unwrap_or_else(|e| e.into_inner())
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .push((host.authority.clone(), reason));
         }
     }
@@ -198,7 +207,10 @@ impl Hosts {
 
     /// Every host marked down so far, in order, with why.
     pub fn down(&self) -> Vec<(String, DownReason)> {
-        self.order.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.order
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 }
 

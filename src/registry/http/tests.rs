@@ -716,7 +716,7 @@ async fn error_bodies_are_short_sanitised_and_never_echo_a_credential() {
         "{text}"
     );
     assert!(text.len() < 400, "{} bytes: {text}", text.len());
-    assert!(!text.chars().any(|c| c.is_control()), "{text:?}");
+    assert!(!text.chars().any(char::is_control), "{text:?}");
 }
 
 #[tokio::test]

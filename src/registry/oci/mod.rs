@@ -710,7 +710,7 @@ impl OciClient {
     fn verified_manifest(&self, key: &DigestKey) -> Option<VerifiedManifest> {
         self.verified
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(key)
             .cloned()
     }
@@ -770,7 +770,7 @@ impl OciClient {
             })?;
         self.verified
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .insert(
                 (registry.to_owned(), repository.to_owned(), actual.clone()),
                 (media_type.clone(), Arc::new(response.body.clone())),

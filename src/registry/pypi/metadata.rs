@@ -336,7 +336,7 @@ impl PypiClient {
                 // Off the async workers, which have requests to serve.
                 let (sha256, stored) = (sha256.to_owned(), bytes.clone());
                 drop(tokio::task::spawn_blocking(move || {
-                    store.put(&sha256, &stored)
+                    store.put(&sha256, &stored);
                 }));
             }
             return Ok(metadata);
@@ -448,7 +448,9 @@ impl PypiClient {
         };
         let response = match self.http().send(request).await {
             Err(HttpError::BodyTooLarge { .. }) => return Err(too_large(size)),
-            other => other.and_then(|r| r.ensure_success()).map_err(http_error)?,
+            other => other
+                .and_then(super::super::http::Response::ensure_success)
+                .map_err(http_error)?,
         };
         check_sha256(&shown, &response.body, sha256)?;
         Ok(response.body)

@@ -420,7 +420,7 @@ fn variants_that_disappear_and_appear_between_snapshots() {
                 .filter(|v| v.flavour == info.flavour)
                 .filter_map(|v| v.distribution)
                 .filter(|d| d.family == distribution.family)
-                .max_by_key(|d| d.release_rank())
+                .max_by_key(super::variant::Distribution::release_rank)
                 .unwrap_or_else(|| panic!("no successor for {variant}"));
             let moved = with_distribution(variant, newest.release.as_deref().unwrap()).unwrap();
             assert!(variants[to].contains(&moved), "{variant} -> {moved}");

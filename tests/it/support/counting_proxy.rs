@@ -50,20 +50,17 @@ impl CountingProxy {
         let (counter, stopping, relaying) = (received.clone(), stop.clone(), open.clone());
         let accept = std::thread::spawn(move || {
             while !stopping.load(Ordering::Relaxed) {
-                let client = match listener.accept() {
-                    Ok((client, _)) => client,
-                    Err(_) => {
-                        std::thread::sleep(std::time::Duration::from_millis(5));
-                        continue;
-                    }
+                let Ok((client, _)) = listener.accept() else {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                    continue;
                 };
                 let _ = client.set_nonblocking(false);
                 let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
                     continue;
                 };
-                let (client_read, server_read) = match (client.try_clone(), server.try_clone()) {
-                    (Ok(c), Ok(s)) => (c, s),
-                    _ => continue,
+                let (Ok(client_read), Ok(server_read)) = (client.try_clone(), server.try_clone())
+                else {
+                    continue;
                 };
                 let counter = counter.clone();
                 let relaying = relaying.clone();

@@ -423,7 +423,7 @@ fn now_rfc3339() -> String {
         .unwrap()
         .as_secs();
     // Civil date from days since the epoch (Howard Hinnant's algorithm), to avoid a date crate.
-    let days = (secs / 86_400) as i64;
+    let days = i64::try_from(secs / 86_400).expect("a day count that fits");
     let rem = secs % 86_400;
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
@@ -562,10 +562,13 @@ fn valid_app_jwt(jwt: &str, app_id: &str, public_key: &[u8]) -> bool {
     };
     let header: Value = serde_json::from_slice(&h).unwrap_or(Value::Null);
     let claims: Value = serde_json::from_slice(&c).unwrap_or(Value::Null);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
+    let now = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs(),
+    )
+    .expect("a time that fits");
     let (iat, exp) = (claims["iat"].as_i64(), claims["exp"].as_i64());
     let verified = ring::signature::UnparsedPublicKey::new(
         &ring::signature::RSA_PKCS1_2048_8192_SHA256,
