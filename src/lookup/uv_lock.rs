@@ -616,13 +616,14 @@ mod tests {
 
     #[test]
     fn a_hold_back_carries_uv_s_hint_and_the_command_as_typed_hints() {
-        let missing = UvRelockError::Missing {
+        let missing = UvRelockError::Process(ProcessError::Missing {
+            program: "uv".into(),
             source: std::io::Error::from(std::io::ErrorKind::NotFound),
-        };
+        });
         let why = held_why(Path::new("app/uv.lock"), &["flask".into()], &missing);
         assert!(
             why.text.starts_with(
-                "app/uv.lock cannot be re-locked with it: uv is not on PATH\n  Caused by: "
+                "app/uv.lock cannot be re-locked with it: `uv` is not on PATH\n  Caused by: "
             ),
             "{why:?}"
         );
