@@ -17,9 +17,10 @@
 //! the repository, with its environment cleared, its home, configuration and environments in
 //! the scratch, a timeout and its output captured ([`process`]). The new lock is verified
 //! before it is proposed: it parses with repin's reader without errors, carries its hash, pins
-//! the package at a version the update allows (for a security fix, exactly the fixed version
-//! with Pipenv; with Poetry, which cannot be given one, that version or a later one, and the
-//! update then proposes the version Poetry wrote), and the tool's own check
+//! the package at a version the update allows (for a security fix, the fixed version or a later
+//! one: neither tool can be held to one version of a pin the manifest does not name, see
+//! `Wanted::AtLeast`, and the update then proposes the version the tool wrote), and the
+//! tool's own check
 //! (`poetry check --lock`, `pipenv verify`) accepts it with the manifest repin writes. When the tool is missing or cannot re-lock, the update is held back
 //! with the command to run.
 
@@ -86,6 +87,14 @@ pub enum Tool {
 }
 
 impl Tool {
+    /// Its name, as its documentation writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Tool::Poetry => "Poetry",
+            Tool::Pipenv => "Pipenv",
+        }
+    }
+
     /// The program's name.
     pub fn program(self) -> &'static str {
         match self {
@@ -210,11 +219,11 @@ fn why_not(lock: &Manifest, manifest: Option<&Manifest>, workspace: &Workspace) 
 enum Wanted {
     /// The edited requirement's specifier (PEP 440 or Poetry's syntax).
     Specifier(crate::manifest::python::Specifier),
-    /// Exactly this version (a security fix, by Pipenv: `NAME==FIXED`).
-    Exact(Version),
-    /// This version or a later one (a security fix, by Poetry: `poetry update --lock NAME`
-    /// cannot be given a version, and moves the package to the newest release the project
-    /// allows).
+    /// This version or a later one: a security fix. `poetry update --lock NAME` cannot be given
+    /// a version; `pipenv upgrade NAME==FIXED` can, but Pipenv 2026.10 takes only the name from
+    /// it for a pin its Pipfile does not name, and writes what resolving the whole Pipfile again
+    /// gives (against pypiserver: werkzeug 3.0.7 for `werkzeug==3.0.6`, with `PIP_CONSTRAINT`
+    /// too). Both move the package to the newest release the project allows.
     AtLeast(Version),
 }
 
@@ -222,7 +231,6 @@ impl Wanted {
     fn contains(&self, version: &Version) -> bool {
         match self {
             Wanted::Specifier(s) => s.contains(version),
-            Wanted::Exact(v) => v == version,
             Wanted::AtLeast(v) => v <= version,
         }
     }
@@ -230,7 +238,6 @@ impl Wanted {
     fn describe(&self) -> String {
         match self {
             Wanted::Specifier(s) => format!("`{}`", s.text),
-            Wanted::Exact(v) => format!("`=={v}`"),
             Wanted::AtLeast(v) => format!("`>={v}`"),
         }
     }
@@ -461,16 +468,12 @@ fn fix_move(lock: &Manifest, index: usize, version: &str) -> Option<Move> {
         _ => String::new(),
     };
     let version = Version::from_str(version).ok()?;
-    let wanted = match lock.kind {
-        ManifestKind::PoetryLock => Wanted::AtLeast(version.clone()),
-        _ => Wanted::Exact(version.clone()),
-    };
     Some(Move {
         name: dependency.name.clone(),
         category,
         spec: format!("{}=={version}", dependency.name),
         fix: true,
-        wanted,
+        wanted: Wanted::AtLeast(version),
     })
 }
 
@@ -533,7 +536,7 @@ impl Checker {
                                 m.why.clone_from(&why);
                             }
                             relock.update_kind = Some(UpdateKind::Lock);
-                            // Poetry moves the package to the newest release the project
+                            // The tool moves the package to the newest release the project
                             // allows, which may be past the fix: the update says what is written.
                             if let Some(to) = relock
                                 .moved
@@ -543,8 +546,9 @@ impl Checker {
                                 .filter(|to| *to != update.proposed)
                             {
                                 update.reason = format!(
-                                    "{}; Poetry updates it to {to}, the newest release the project allows",
-                                    update.reason
+                                    "{}; {} updates it to {to}, the newest release the project allows",
+                                    update.reason,
+                                    project.tool.name()
                                 );
                                 update.proposed = to;
                             }
@@ -724,7 +728,7 @@ mod tests {
             category: category.into(),
             spec: spec.into(),
             fix: false,
-            wanted: Wanted::Exact(Version::from_str("1").unwrap()),
+            wanted: Wanted::AtLeast(Version::from_str("1").unwrap()),
         };
         let mut fix = edit("werkzeug", "packages", "werkzeug==3.0.6");
         fix.fix = true;
@@ -749,10 +753,10 @@ mod tests {
     }
 
     #[test]
-    fn a_poetry_fix_may_go_past_the_fixed_version_a_pipenv_fix_may_not() {
+    fn a_fix_may_go_past_the_fixed_version_never_below_it() {
         let v = |s: &str| Version::from_str(s).unwrap();
         assert!(Wanted::AtLeast(v("3.0.6")).contains(&v("3.0.7")));
+        assert!(Wanted::AtLeast(v("3.0.6")).contains(&v("3.0.6")));
         assert!(!Wanted::AtLeast(v("3.0.6")).contains(&v("3.0.5")));
-        assert!(!Wanted::Exact(v("3.0.6")).contains(&v("3.0.7")));
     }
 }
