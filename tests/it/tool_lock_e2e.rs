@@ -688,7 +688,7 @@ fn a_poetry_security_fix_of_a_transitive_pin_is_an_update_of_kind_lock() {
 /// `pipenv upgrade NAME==FIXED` alone: the Pipfile stays as it is, and the lock is what Pipenv
 /// writes for the same upgrade on a copy. Pipenv pins the fixed version, or, once a later
 /// release is out, that one (it takes only the name of a pin its Pipfile does not name), and
-/// the update says so.
+/// the update says so; when an advisory affects that release, the fix is held back.
 #[test]
 fn a_vulnerable_transitive_pin_of_a_pipfile_lock_is_fixed_by_pipenv_upgrade_alone() {
     let setup = pipenv_setup();
@@ -713,6 +713,20 @@ fn a_vulnerable_transitive_pin_of_a_pipfile_lock_is_fixed_by_pipenv_upgrade_alon
     );
     assert!(
         report.contains("Pipenv updates it to 3.0.7, the newest release the project allows"),
+        "{report}"
+    );
+    // Were 3.0.7 affected by a later advisory, the fix Pipenv writes is no fix: held back.
+    let later = tempfile::tempdir().unwrap();
+    advisory(later.path());
+    std::fs::write(
+        later.path().join("vulns/werkzeug/PYSEC-2030-8.yaml"),
+        "id: PYSEC-2030-8\nsummary: A later flaw\naffected:\n- package:\n    ecosystem: PyPI\n    name: werkzeug\n  ranges:\n  - type: ECOSYSTEM\n    events:\n    - introduced: 3.0.7\n",
+    )
+    .unwrap();
+    let (updates, report) = security_updates(&setup, later.path());
+    assert!(updates.is_empty(), "{report}");
+    assert!(
+        report.contains("it pins `werkzeug` 3.0.7 (the newest release the project allows), which PYSEC-2030-8 affects"),
         "{report}"
     );
     let oracle = copy(&setup, &["Pipfile", "Pipfile.lock"]);

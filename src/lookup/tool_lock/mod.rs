@@ -37,6 +37,7 @@ use pep440_rs::Version;
 use self::process::{ProcessError, Scratch, read_back, shown_dir};
 use super::relock::{hold_back, update_why};
 use super::{Checker, Outcome};
+use crate::advisory::AdvisoryIndex;
 use crate::decide::{Companion, Update};
 use crate::manifest::edit::{self, Change, MovedPin, Relock, Request};
 use crate::manifest::workspace::Workspace;
@@ -337,12 +338,15 @@ async fn run_tool(project: &ToolProject, job: &Job) -> Result<String, ToolRelock
 }
 
 /// Read a lock the tool wrote back: it parses without errors, carries its hash, and pins each
-/// moved package as wanted. The re-lock of `old` to it, with what moved.
+/// moved package as wanted, a security fix at a version none of `advisories` affects (the tool
+/// may have gone past the fixed version, to a release a later advisory affects). The re-lock
+/// of `old` to it, with what moved.
 fn verify(
     project: &ToolProject,
     old: &Manifest,
     text: String,
     moves: &[Move],
+    advisories: Option<&AdvisoryIndex>,
 ) -> Result<Relock, ToolRelockError> {
     let fail = |why: String| ToolRelockError::Verification {
         tool: project.tool.program(),
@@ -377,6 +381,17 @@ fn verify(
                 m.name,
                 m.wanted.describe()
             )));
+        }
+        for v in versions.iter().filter(|_| m.fix) {
+            let affecting = advisories.map_or_else(Vec::new, |a| a.affecting(&m.name, v));
+            if !affecting.is_empty() {
+                let ids: Vec<&str> = affecting.iter().map(|a| a.id()).collect();
+                return Err(fail(format!(
+                    "it pins `{}` {v} (the newest release the project allows), which {} affects",
+                    m.name,
+                    ids.join(", ")
+                )));
+            }
         }
     }
     Ok(Relock {
@@ -481,11 +496,12 @@ impl Checker {
     /// The re-locks of every `poetry.lock` and `Pipfile.lock` (see the module's
     /// documentation): companions of the updates of its manifest, and security fixes of its
     /// pins as re-locks. Routine updates of its pins were held back before
-    /// ([`super::hold_tool_lock_updates`]).
+    /// ([`super::hold_tool_lock_updates`]). A security fix is checked against `advisories`.
     pub(super) async fn relock_tool_locks(
         &self,
         manifests: &[&Manifest],
         projects: &HashMap<PathBuf, ToolProject>,
+        advisories: Option<&AdvisoryIndex>,
         outcome: &mut Outcome,
     ) {
         if projects.is_empty() {
@@ -525,7 +541,7 @@ impl Checker {
                         moves: vec![fix.clone()],
                     };
                     let result = match run_tool(project, &job).await {
-                        Ok(text) => verify(project, manifest, text, &job.moves),
+                        Ok(text) => verify(project, manifest, text, &job.moves, advisories),
                         Err(error) => Err(error),
                     };
                     match result {
@@ -592,7 +608,7 @@ impl Checker {
                         moves: moves.clone(),
                     };
                     let text = run_tool(project, &job).await?;
-                    verify(project, lock, text, &moves)
+                    verify(project, lock, text, &moves, advisories)
                 }
                 .await;
                 match result {
@@ -701,7 +717,8 @@ impl Checker {
             moves,
         };
         let new = run_tool(project, &job).await?;
-        let mut relock = verify(project, &lock, new, &job.moves)?;
+        // Its security fixes passed `relock_tool_locks`, which checked them against the advisories.
+        let mut relock = verify(project, &lock, new, &job.moves, None)?;
         relock.update_kind = kinds.into_iter().max();
         Ok(relock)
     }
