@@ -684,15 +684,13 @@ fn a_poetry_security_fix_of_a_transitive_pin_is_an_update_of_kind_lock() {
     );
 }
 
-/// A security fix of a transitive pin of a `Pipfile.lock` is an update of kind `lock`, made by
-/// `pipenv upgrade NAME==FIXED` alone: the Pipfile stays as it is, and the lock is what Pipenv
-/// writes for the same upgrade on a copy. Pipenv pins the fixed version, or, once a later
-/// release is out, that one (it takes only the name of a pin its Pipfile does not name), and
-/// the update says so; when an advisory affects that release, the fix is held back.
+/// A security fix of a transitive pin of a `Pipfile.lock` is an update of kind `lock`: Pipenv
+/// pins the fixed version, or, once a later release is out, that one (it takes only the name of
+/// a pin its Pipfile does not name), and the update says so; when an advisory affects the
+/// release Pipenv writes, the fix is held back.
 #[test]
-fn a_vulnerable_transitive_pin_of_a_pipfile_lock_is_fixed_by_pipenv_upgrade_alone() {
+fn a_pipenv_security_fix_is_of_kind_lock_and_held_back_when_pipenv_writes_a_vulnerable_release() {
     let setup = pipenv_setup();
-    let r = setup.repo.path();
     let db = tempfile::tempdir().unwrap();
     advisory(db.path());
     let (updates, report) = security_updates(&setup, db.path());
@@ -705,6 +703,35 @@ fn a_vulnerable_transitive_pin_of_a_pipfile_lock_is_fixed_by_pipenv_upgrade_alon
         setup.packages.path(),
         &[("werkzeug", "3.0.7", &["markupsafe>=2.1"])],
     );
+    // Were 3.0.7 affected by a later advisory, the fix Pipenv writes is no fix: held back.
+    advisory(db.path());
+    std::fs::write(
+        db.path().join("vulns/werkzeug/PYSEC-2030-8.yaml"),
+        "id: PYSEC-2030-8\nsummary: A later flaw\naffected:\n- package:\n    ecosystem: PyPI\n    name: werkzeug\n  ranges:\n  - type: ECOSYSTEM\n    events:\n    - introduced: 3.0.7\n",
+    )
+    .unwrap();
+    let (updates, report) = security_updates(&setup, db.path());
+    assert!(updates.is_empty(), "{report}");
+    assert!(
+        report.contains("it pins `werkzeug` 3.0.7 (the newest release the project allows), which PYSEC-2030-8 affects"),
+        "{report}"
+    );
+}
+
+/// A security fix of a transitive pin of a `Pipfile.lock`, made by `pipenv upgrade NAME==FIXED`
+/// alone: with a release after the fix out, Pipenv writes that one and the update proposes it;
+/// the Pipfile stays as it is, and the lock is what Pipenv writes for the same upgrade on a
+/// copy.
+#[test]
+fn a_vulnerable_transitive_pin_of_a_pipfile_lock_is_fixed_by_pipenv_upgrade_alone() {
+    let setup = pipenv_setup();
+    let r = setup.repo.path();
+    let db = tempfile::tempdir().unwrap();
+    advisory(db.path());
+    publish(
+        setup.packages.path(),
+        &[("werkzeug", "3.0.7", &["markupsafe>=2.1"])],
+    );
     let (updates, report) = security_updates(&setup, db.path());
     assert_eq!(
         updates,
@@ -713,20 +740,6 @@ fn a_vulnerable_transitive_pin_of_a_pipfile_lock_is_fixed_by_pipenv_upgrade_alon
     );
     assert!(
         report.contains("Pipenv updates it to 3.0.7, the newest release the project allows"),
-        "{report}"
-    );
-    // Were 3.0.7 affected by a later advisory, the fix Pipenv writes is no fix: held back.
-    let later = tempfile::tempdir().unwrap();
-    advisory(later.path());
-    std::fs::write(
-        later.path().join("vulns/werkzeug/PYSEC-2030-8.yaml"),
-        "id: PYSEC-2030-8\nsummary: A later flaw\naffected:\n- package:\n    ecosystem: PyPI\n    name: werkzeug\n  ranges:\n  - type: ECOSYSTEM\n    events:\n    - introduced: 3.0.7\n",
-    )
-    .unwrap();
-    let (updates, report) = security_updates(&setup, later.path());
-    assert!(updates.is_empty(), "{report}");
-    assert!(
-        report.contains("it pins `werkzeug` 3.0.7 (the newest release the project allows), which PYSEC-2030-8 affects"),
         "{report}"
     );
     let oracle = copy(&setup, &["Pipfile", "Pipfile.lock"]);
