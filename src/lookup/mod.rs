@@ -385,8 +385,13 @@ impl Checker {
         hold_tool_lock_updates(&manifests, &mut outcome);
         let tool_projects =
             tool_lock::tool_projects(&manifests, workspace, self.build_code, &self.indexes);
-        self.relock_tool_locks(&manifests, &tool_projects, &mut outcome)
-            .await;
+        self.relock_tool_locks(
+            &manifests,
+            &tool_projects,
+            advisories.as_ref().map(|a| &a.index),
+            &mut outcome,
+        )
+        .await;
         outcome.tool_projects = tool_projects;
         let maintenance = self.config.config.update.lock_maintenance;
         if self.lock_maintenance && maintenance.due(self.now) {

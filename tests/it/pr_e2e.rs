@@ -1393,16 +1393,33 @@ fn a_uv_project_gets_its_lock_relocked_by_uv_in_the_same_pull_request() {
     assert_eq!(pull.title, "chore(deps): Update jinja2 to 3.1.3");
 }
 
+/// Every branch's head and the number of writes to GitHub: a run that changes nothing leaves
+/// both as they are.
+fn state(world: &World) -> (Vec<(String, Option<String>)>, usize) {
+    let heads = world
+        .remote
+        .branches()
+        .into_iter()
+        .map(|b| {
+            let head = world.remote.head(&b);
+            (b, head)
+        })
+        .collect();
+    (heads, world.github.writes())
+}
+
 /// A Poetry project (issue 15): the pull request for a pyproject requirement carries the
 /// `poetry.lock` Poetry re-locked for it, in one commit. The oracle is Poetry: on the pushed
 /// branch, `poetry check --lock` finds the lock consistent with the pyproject, and the lock is
-/// what `poetry lock` writes for the pushed pyproject.
+/// what `poetry lock` writes for the pushed pyproject; the lock's other pin stays, though a
+/// newer release of it is out. A second run with nothing new changes nothing.
 #[test]
 fn a_poetry_project_gets_its_lock_relocked_by_poetry_in_the_same_pull_request() {
     let world = setup();
+    world.release("other", "1.0");
     let index = world._pypi.index_url().to_string();
     let pyproject = format!(
-        "[project]\nname = \"shop\"\nversion = \"0.1.0\"\nrequires-python = \">=3.8\"\ndependencies = [\n    \"jinja2==3.1.2\",  # templates\n]\n\n[tool.poetry]\npackage-mode = false\n\n[[tool.poetry.source]]\nname = \"local\"\nurl = \"{index}\"\npriority = \"primary\"\n"
+        "[project]\nname = \"shop\"\nversion = \"0.1.0\"\nrequires-python = \">=3.8\"\ndependencies = [\n    \"jinja2==3.1.2\",  # templates\n    \"other>=1.0\",\n]\n\n[tool.poetry]\npackage-mode = false\n\n[[tool.poetry.source]]\nname = \"local\"\nurl = \"{index}\"\npriority = \"primary\"\n"
     );
     std::fs::write(world.checkout.join("pyproject.toml"), &pyproject).unwrap();
     let scratch = tempfile::tempdir().unwrap();
@@ -1434,6 +1451,7 @@ fn a_poetry_project_gets_its_lock_relocked_by_poetry_in_the_same_pull_request() 
         &[("pyproject.toml", &pyproject), ("poetry.lock", &lock)],
         "A Poetry project",
     );
+    world.release("other", "1.1");
     world.run(&[]);
     let branch = "repin/pyproject.toml/jinja2";
     let mut changed = world.remote.changed(branch);
@@ -1444,6 +1462,25 @@ fn a_poetry_project_gets_its_lock_relocked_by_poetry_in_the_same_pull_request() 
         pyproject.replace("jinja2==3.1.2", "jinja2==3.1.3")
     );
     let relocked = world.remote.file(branch, "poetry.lock");
+    let pins = |lock: &str| {
+        let document: toml_edit::DocumentMut = lock.parse().unwrap();
+        let mut out: Vec<String> = document["package"]
+            .as_array_of_tables()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} {}",
+                    p["name"].as_str().unwrap(),
+                    p["version"].as_str().unwrap()
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    assert_eq!(pins(&lock), ["jinja2 3.1.2", "other 1.0"]);
+    assert_eq!(pins(&relocked), ["jinja2 3.1.3", "other 1.0"]);
     // Poetry agrees: the pushed lock is what the pushed pyproject locks to.
     let check = tempfile::tempdir().unwrap();
     std::fs::write(
@@ -1460,4 +1497,109 @@ fn a_poetry_project_gets_its_lock_relocked_by_poetry_in_the_same_pull_request() 
     poetry(check.path(), &["check", "--lock", "--no-interaction"]);
     let pull = world.pull(branch);
     assert_eq!(pull.title, "chore(deps): Update jinja2 to 3.1.3");
+
+    // A second run with nothing new: no push, no write to GitHub.
+    let before = state(&world);
+    world.run(&[]);
+    assert_eq!(state(&world), before);
+}
+
+/// A Pipenv project (issue 15): the pull request for a Pipfile requirement carries the
+/// `Pipfile.lock` Pipenv re-locked for it, in one commit. The oracles are Pipenv: on the
+/// pushed branch, `pipenv verify` finds the lock's hash that of the pushed Pipfile, and the
+/// lock is what `pipenv upgrade --lock-only` writes for the same edit on a copy; the lock's
+/// other pin stays, though a newer release of it is out. A second run with nothing new
+/// changes nothing.
+#[test]
+fn a_pipenv_project_gets_its_lock_relocked_by_pipenv_in_the_same_pull_request() {
+    let world = setup();
+    world.release("other", "1.0");
+    let index = world._pypi.index_url().to_string();
+    let pipfile = format!(
+        "[[source]]\nurl = \"{index}\"\nverify_ssl = false   # loopback\nname = \"local\"\n\n[packages]\njinja2 = \"==3.1.2\"   # templates\nother = \"*\"\n\n[requires]\npython_version = \"3.11\"\n"
+    );
+    std::fs::write(world.checkout.join("Pipfile"), &pipfile).unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let pipenv = |dir: &Path, args: &[&str]| {
+        let s = scratch.path();
+        let out = Command::new("pipenv")
+            .args(args)
+            .current_dir(dir)
+            .env("HOME", s.join("home"))
+            .env("WORKON_HOME", s.join("venvs"))
+            .env("PIPENV_CACHE_DIR", s.join("cache"))
+            .env("PIPENV_IGNORE_VIRTUALENVS", "1")
+            .env("PIPENV_NOSPIN", "1")
+            .env("PIPENV_YES", "1")
+            .env("PIP_CONFIG_FILE", "/dev/null")
+            .env_remove("PIP_INDEX_URL")
+            .env_remove("VIRTUAL_ENV")
+            .env_remove("PIPENV_PIPFILE")
+            .output()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "Pipenv, the oracle of this test, does not run ({e}): run `scripts/test --setup-only` and put .venv/bin on PATH"
+                )
+            });
+        assert!(
+            out.status.success(),
+            "pipenv {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let python = support::pypiserver::python();
+    pipenv(&world.checkout, &["lock", "--python", &python]);
+    let lock = std::fs::read_to_string(world.checkout.join("Pipfile.lock")).unwrap();
+    world.push_main(
+        &[("Pipfile", &pipfile), ("Pipfile.lock", &lock)],
+        "A Pipenv project",
+    );
+    world.release("other", "1.1");
+    world.run(&[]);
+    let branch = "repin/Pipfile/jinja2";
+    let mut changed = world.remote.changed(branch);
+    changed.sort();
+    assert_eq!(changed, ["Pipfile", "Pipfile.lock"]);
+    let edited = pipfile.replace("\"==3.1.2\"", "\"==3.1.3\"");
+    assert_eq!(world.remote.file(branch, "Pipfile"), edited);
+    let relocked = world.remote.file(branch, "Pipfile.lock");
+    let pins = |lock: &str| {
+        let lock: serde_json::Value = serde_json::from_str(lock).unwrap();
+        lock["default"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(name, p)| format!("{name} {}", p["version"].as_str().unwrap()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(pins(&lock), ["jinja2 ==3.1.2", "other ==1.0"]);
+    assert_eq!(pins(&relocked), ["jinja2 ==3.1.3", "other ==1.0"]);
+    // Pipenv agrees: the pushed lock is the pushed Pipfile's, and what its upgrade writes.
+    let check = tempfile::tempdir().unwrap();
+    std::fs::write(check.path().join("Pipfile"), &edited).unwrap();
+    std::fs::write(check.path().join("Pipfile.lock"), &relocked).unwrap();
+    pipenv(check.path(), &["verify"]);
+    std::fs::write(check.path().join("Pipfile.lock"), &lock).unwrap();
+    pipenv(
+        check.path(),
+        &[
+            "upgrade",
+            "--lock-only",
+            "--categories",
+            "packages",
+            "jinja2==3.1.3",
+        ],
+    );
+    assert_eq!(
+        std::fs::read_to_string(check.path().join("Pipfile.lock")).unwrap(),
+        relocked
+    );
+    let pull = world.pull(branch);
+    assert_eq!(pull.title, "chore(deps): Update jinja2 to 3.1.3");
+
+    // A second run with nothing new: no push, no write to GitHub.
+    let before = state(&world);
+    world.run(&[]);
+    assert_eq!(state(&world), before);
 }

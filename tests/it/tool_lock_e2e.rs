@@ -632,3 +632,302 @@ fn with_no_build_code_poetry_is_never_run_and_the_update_is_held_back() {
     assert!(started.exists(), "{stdout}{stderr}");
     assert_eq!(read(r, "poetry.lock"), locked);
 }
+
+/// The updates `repin check` proposes with the advisory database at `db`, as
+/// `file name current -> proposed (kind)`, the file by its name, and the whole output.
+fn security_updates(setup: &Setup, db: &Path) -> (Vec<String>, String) {
+    let (stdout, stderr, code) = repin(
+        setup,
+        &[
+            "check",
+            "--format",
+            "json",
+            "--only",
+            "werkzeug",
+            "--advisory-db",
+            db.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let updates = report["updates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            format!(
+                "{} {} {} -> {} ({})",
+                u["file"].as_str().unwrap().rsplit('/').next().unwrap(),
+                u["name"].as_str().unwrap(),
+                u["current"].as_str().unwrap(),
+                u["proposed"].as_str().unwrap(),
+                u["kind"].as_str().unwrap()
+            )
+        })
+        .collect();
+    (updates, format!("{report:#}{stderr}"))
+}
+
+#[test]
+fn a_poetry_security_fix_of_a_transitive_pin_is_an_update_of_kind_lock() {
+    let setup = poetry_setup();
+    let db = tempfile::tempdir().unwrap();
+    advisory(db.path());
+    // Poetry moves werkzeug to the newest release the project allows (3.0.6 here), and the
+    // update says so.
+    let (updates, report) = security_updates(&setup, db.path());
+    assert_eq!(
+        updates,
+        ["poetry.lock werkzeug 3.0.1 -> 3.0.6 (lock)"],
+        "{report}"
+    );
+}
+
+/// A security fix of a transitive pin of a `Pipfile.lock` is an update of kind `lock`: Pipenv
+/// pins the fixed version, or, once a later release is out, that one (it takes only the name of
+/// a pin its Pipfile does not name), and the update says so; when an advisory affects the
+/// release Pipenv writes, the fix is held back.
+#[test]
+fn a_pipenv_security_fix_is_of_kind_lock_and_held_back_when_pipenv_writes_a_vulnerable_release() {
+    let setup = pipenv_setup();
+    let db = tempfile::tempdir().unwrap();
+    advisory(db.path());
+    let (updates, report) = security_updates(&setup, db.path());
+    assert_eq!(
+        updates,
+        ["Pipfile.lock werkzeug 3.0.1 -> 3.0.6 (lock)"],
+        "{report}"
+    );
+    publish(
+        setup.packages.path(),
+        &[("werkzeug", "3.0.7", &["markupsafe>=2.1"])],
+    );
+    // Were 3.0.7 affected by a later advisory, the fix Pipenv writes is no fix: held back.
+    advisory(db.path());
+    std::fs::write(
+        db.path().join("vulns/werkzeug/PYSEC-2030-8.yaml"),
+        "id: PYSEC-2030-8\nsummary: A later flaw\naffected:\n- package:\n    ecosystem: PyPI\n    name: werkzeug\n  ranges:\n  - type: ECOSYSTEM\n    events:\n    - introduced: 3.0.7\n",
+    )
+    .unwrap();
+    let (updates, report) = security_updates(&setup, db.path());
+    assert!(updates.is_empty(), "{report}");
+    assert!(
+        report.contains("it pins `werkzeug` 3.0.7 (the newest release the project allows), which PYSEC-2030-8 affects"),
+        "{report}"
+    );
+}
+
+/// A security fix of a transitive pin of a `Pipfile.lock`, made by `pipenv upgrade NAME==FIXED`
+/// alone: with a release after the fix out, Pipenv writes that one and the update proposes it;
+/// the Pipfile stays as it is, and the lock is what Pipenv writes for the same upgrade on a
+/// copy.
+#[test]
+fn a_vulnerable_transitive_pin_of_a_pipfile_lock_is_fixed_by_pipenv_upgrade_alone() {
+    let setup = pipenv_setup();
+    let r = setup.repo.path();
+    let db = tempfile::tempdir().unwrap();
+    advisory(db.path());
+    publish(
+        setup.packages.path(),
+        &[("werkzeug", "3.0.7", &["markupsafe>=2.1"])],
+    );
+    let (updates, report) = security_updates(&setup, db.path());
+    assert_eq!(
+        updates,
+        ["Pipfile.lock werkzeug 3.0.1 -> 3.0.7 (lock)"],
+        "{report}"
+    );
+    assert!(
+        report.contains("Pipenv updates it to 3.0.7, the newest release the project allows"),
+        "{report}"
+    );
+    let oracle = copy(&setup, &["Pipfile", "Pipfile.lock"]);
+    tool(
+        &setup,
+        oracle.path(),
+        "pipenv",
+        &[
+            "upgrade",
+            "--lock-only",
+            "--categories",
+            "packages",
+            "werkzeug==3.0.6",
+        ],
+    );
+    let pipfile = read(r, "Pipfile");
+    let (stdout, stderr, code) = repin(
+        &setup,
+        &[
+            "apply",
+            "--only",
+            "werkzeug",
+            "--advisory-db",
+            db.path().to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("werkzeug 3.0.1 → 3.0.7"),
+        "{stdout}{stderr}"
+    );
+    assert_eq!(read(r, "Pipfile"), pipfile);
+    assert_eq!(
+        read(oracle.path(), "Pipfile"),
+        pipfile,
+        "Pipenv kept it too"
+    );
+    assert_eq!(read(r, "Pipfile.lock"), read(oracle.path(), "Pipfile.lock"));
+    let pins = pipenv_pins(r);
+    for pin in ["flask 2.2.2", "other 1.0", "werkzeug 3.0.7"] {
+        assert!(pins.contains(&pin.to_owned()), "{pins:?}");
+    }
+    tool(&setup, r, "pipenv", &["verify"]);
+    // Applied again, the pin is no longer vulnerable: nothing is due and nothing changes.
+    let lock = read(r, "Pipfile.lock");
+    let (stdout, stderr, code) = repin(
+        &setup,
+        &[
+            "apply",
+            "--only",
+            "werkzeug",
+            "--advisory-db",
+            db.path().to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert_eq!(read(r, "Pipfile.lock"), lock, "{stdout}{stderr}");
+}
+
+/// A Pipfile whose entries carry extras and markers, as tables.
+const PIPFILE_TABLES: &str = r#"[[source]]
+url = "{index}"
+verify_ssl = false   # pypiserver on loopback speaks plain HTTP
+name = "local"
+
+[packages]
+flask = {version = "==2.2.2", extras = ["async"]}   # web
+requests = { version = "==2.31.0", markers = "python_version >= '3.8'" }
+other = "*"
+
+[requires]
+python_version = "3.11"
+"#;
+
+/// `flask` with an `async` extra, `requests` and what they need: at `stage` 0 the releases the
+/// project is locked with, at 1 those published after.
+fn publish_tables(dir: &Path, stage: usize) {
+    let (flask, requests, asgiref, idna) = [
+        ("2.2.2", "2.31.0", "3.7.0", "3.6"),
+        ("3.0.3", "2.32.3", "3.8.1", "3.7"),
+    ][stage];
+    let meta = |requires_dist, provides_extra| Meta {
+        requires_python: Some(">=3.8"),
+        requires_dist,
+        provides_extra,
+        ..Meta::default()
+    };
+    write_wheel_with(
+        dir,
+        "flask",
+        flask,
+        &meta(
+            &["werkzeug>=2.2", "asgiref>=3.2; extra == \"async\""],
+            &["async"],
+        ),
+    );
+    write_wheel_with(dir, "requests", requests, &meta(&["idna>=2.5"], &[]));
+    write_wheel_with(dir, "asgiref", asgiref, &meta(&[], &[]));
+    write_wheel_with(dir, "idna", idna, &meta(&[], &[]));
+}
+
+/// The `default` entries of a `Pipfile.lock` without their hashes, as `name {fields}`.
+fn pipenv_entries(dir: &Path) -> Vec<String> {
+    let lock: serde_json::Value = serde_json::from_str(&read(dir, "Pipfile.lock")).unwrap();
+    lock["default"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(name, entry)| {
+            let mut entry = entry.clone();
+            entry.as_object_mut().unwrap().remove("hashes");
+            format!("{name} {entry}")
+        })
+        .collect()
+}
+
+/// Pipfile entries with extras and markers (tables): repin edits the version inside the table
+/// and nothing else; `pipenv upgrade --lock-only` with `NAME[EXTRAS]==VERSION` leaves that
+/// Pipfile as repin wrote it (no entry rewritten, no marker dropped: the oracle's copy shows
+/// it), keeps the extras and markers in the lock, and the lock's `_meta.hash` is of repin's
+/// Pipfile (`pipenv verify`).
+#[test]
+fn pipfile_entries_with_extras_and_markers_keep_them_and_pipenv_locks_them() {
+    let setup = project("Pipfile", PIPFILE_TABLES);
+    publish_tables(setup.packages.path(), 0);
+    let python = support::pypiserver::python();
+    let r = setup.repo.path();
+    tool(&setup, r, "pipenv", &["lock", "--python", &python]);
+    publish(setup.packages.path(), LATER);
+    publish_tables(setup.packages.path(), 1);
+    let before = read(r, "Pipfile");
+    let edited = before
+        .replace("\"==2.2.2\"", "\"==3.0.3\"")
+        .replace("\"==2.31.0\"", "\"==2.32.3\"");
+    // The oracle: the same edit, then the upgrade, on a copy.
+    let oracle = copy(&setup, &["Pipfile", "Pipfile.lock"]);
+    std::fs::write(oracle.path().join("Pipfile"), &edited).unwrap();
+    tool(
+        &setup,
+        oracle.path(),
+        "pipenv",
+        &[
+            "upgrade",
+            "--lock-only",
+            "--categories",
+            "packages",
+            "flask[async]==3.0.3",
+            "requests==2.32.3",
+        ],
+    );
+    assert_eq!(read(oracle.path(), "Pipfile"), edited, "Pipenv rewrote it");
+
+    let (stdout, stderr, code) = repin(&setup, &["apply"], None);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("flask 2.2.2 → 3.0.3") && stdout.contains("requests 2.31.0 → 2.32.3"),
+        "{stdout}{stderr}"
+    );
+    assert_eq!(read(r, "Pipfile"), edited);
+    assert_eq!(read(r, "Pipfile.lock"), read(oracle.path(), "Pipfile.lock"));
+    let entries = pipenv_entries(r);
+    for entry in [
+        r#"flask {"extras":["async"],"version":"==3.0.3"}"#,
+        r#"requests {"markers":"python_version >= '3.8'","version":"==2.32.3"}"#,
+        r#"other {"index":"local","version":"==1.0"}"#,
+    ] {
+        assert!(entries.contains(&entry.to_owned()), "{entries:#?}");
+    }
+    assert!(
+        entries.iter().any(|e| e.starts_with("asgiref ")),
+        "the extra's requirement is locked: {entries:#?}"
+    );
+    tool(&setup, r, "pipenv", &["verify"]);
+    tool(&setup, r, "pipenv", &["sync", "--python", &python]);
+    let listed = tool(
+        &setup,
+        r,
+        "pipenv",
+        &["run", "python", "-m", "pip", "list", "--format", "freeze"],
+    );
+    for pin in [
+        "flask==3.0.3",
+        "requests==2.32.3",
+        "other==1.0",
+        "asgiref==",
+    ] {
+        assert!(listed.contains(pin), "{listed}");
+    }
+}

@@ -17,9 +17,10 @@
 //! the repository, with its environment cleared, its home, configuration and environments in
 //! the scratch, a timeout and its output captured ([`process`]). The new lock is verified
 //! before it is proposed: it parses with repin's reader without errors, carries its hash, pins
-//! the package at a version the update allows (for a security fix, exactly the fixed version
-//! with Pipenv; with Poetry, which cannot be given one, that version or a later one, and the
-//! update then proposes the version Poetry wrote), and the tool's own check
+//! the package at a version the update allows (for a security fix, the fixed version or a later
+//! one: neither tool can be held to one version of a pin the manifest does not name, see
+//! `Wanted::AtLeast`, and the update then proposes the version the tool wrote), and the
+//! tool's own check
 //! (`poetry check --lock`, `pipenv verify`) accepts it with the manifest repin writes. When the tool is missing or cannot re-lock, the update is held back
 //! with the command to run.
 
@@ -38,6 +39,7 @@ use self::credentials::Credentials;
 use self::process::{ProcessError, Scratch, read_back, shown_dir};
 use super::relock::{hold_back, update_why};
 use super::{Checker, Outcome};
+use crate::advisory::AdvisoryIndex;
 use crate::decide::{Companion, Update};
 use crate::manifest::edit::{self, Change, MovedPin, Relock, Request};
 use crate::manifest::workspace::Workspace;
@@ -90,6 +92,14 @@ pub enum Tool {
 }
 
 impl Tool {
+    /// Its name, as its documentation writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Tool::Poetry => "Poetry",
+            Tool::Pipenv => "Pipenv",
+        }
+    }
+
     /// The program's name.
     pub fn program(self) -> &'static str {
         match self {
@@ -229,11 +239,11 @@ fn why_not(lock: &Manifest, manifest: Option<&Manifest>, workspace: &Workspace) 
 enum Wanted {
     /// The edited requirement's specifier (PEP 440 or Poetry's syntax).
     Specifier(crate::manifest::python::Specifier),
-    /// Exactly this version (a security fix, by Pipenv: `NAME==FIXED`).
-    Exact(Version),
-    /// This version or a later one (a security fix, by Poetry: `poetry update --lock NAME`
-    /// cannot be given a version, and moves the package to the newest release the project
-    /// allows).
+    /// This version or a later one: a security fix. `poetry update --lock NAME` cannot be given
+    /// a version; `pipenv upgrade NAME==FIXED` can, but Pipenv 2026.10 takes only the name from
+    /// it for a pin its Pipfile does not name, and writes what resolving the whole Pipfile again
+    /// gives (against pypiserver: werkzeug 3.0.7 for `werkzeug==3.0.6`, with `PIP_CONSTRAINT`
+    /// too). Both move the package to the newest release the project allows.
     AtLeast(Version),
 }
 
@@ -241,7 +251,6 @@ impl Wanted {
     fn contains(&self, version: &Version) -> bool {
         match self {
             Wanted::Specifier(s) => s.contains(version),
-            Wanted::Exact(v) => v == version,
             Wanted::AtLeast(v) => v <= version,
         }
     }
@@ -249,7 +258,6 @@ impl Wanted {
     fn describe(&self) -> String {
         match self {
             Wanted::Specifier(s) => format!("`{}`", s.text),
-            Wanted::Exact(v) => format!("`=={v}`"),
             Wanted::AtLeast(v) => format!("`>={v}`"),
         }
     }
@@ -350,12 +358,15 @@ async fn run_tool(project: &ToolProject, job: &Job) -> Result<String, ToolRelock
 }
 
 /// Read a lock the tool wrote back: it parses without errors, carries its hash, and pins each
-/// moved package as wanted. The re-lock of `old` to it, with what moved.
+/// moved package as wanted, a security fix at a version none of `advisories` affects (the tool
+/// may have gone past the fixed version, to a release a later advisory affects). The re-lock
+/// of `old` to it, with what moved.
 fn verify(
     project: &ToolProject,
     old: &Manifest,
     text: String,
     moves: &[Move],
+    advisories: Option<&AdvisoryIndex>,
 ) -> Result<Relock, ToolRelockError> {
     let fail = |why: String| ToolRelockError::Verification {
         tool: project.tool.program(),
@@ -390,6 +401,17 @@ fn verify(
                 m.name,
                 m.wanted.describe()
             )));
+        }
+        for v in versions.iter().filter(|_| m.fix) {
+            let affecting = advisories.map_or_else(Vec::new, |a| a.affecting(&m.name, v));
+            if !affecting.is_empty() {
+                let ids: Vec<&str> = affecting.iter().map(|a| a.id()).collect();
+                return Err(fail(format!(
+                    "it pins `{}` {v} (the newest release the project allows), which {} affects",
+                    m.name,
+                    ids.join(", ")
+                )));
+            }
         }
     }
     Ok(Relock {
@@ -486,16 +508,12 @@ fn fix_move(lock: &Manifest, index: usize, version: &str) -> Option<Move> {
         _ => String::new(),
     };
     let version = Version::from_str(version).ok()?;
-    let wanted = match lock.kind {
-        ManifestKind::PoetryLock => Wanted::AtLeast(version.clone()),
-        _ => Wanted::Exact(version.clone()),
-    };
     Some(Move {
         name: dependency.name.clone(),
         category,
         spec: format!("{}=={version}", dependency.name),
         fix: true,
-        wanted,
+        wanted: Wanted::AtLeast(version),
     })
 }
 
@@ -503,11 +521,12 @@ impl Checker {
     /// The re-locks of every `poetry.lock` and `Pipfile.lock` (see the module's
     /// documentation): companions of the updates of its manifest, and security fixes of its
     /// pins as re-locks. Routine updates of its pins were held back before
-    /// ([`super::hold_tool_lock_updates`]).
+    /// ([`super::hold_tool_lock_updates`]). A security fix is checked against `advisories`.
     pub(super) async fn relock_tool_locks(
         &self,
         manifests: &[&Manifest],
         projects: &HashMap<PathBuf, ToolProject>,
+        advisories: Option<&AdvisoryIndex>,
         outcome: &mut Outcome,
     ) {
         if projects.is_empty() {
@@ -547,7 +566,7 @@ impl Checker {
                         moves: vec![fix.clone()],
                     };
                     let result = match run_tool(project, &job).await {
-                        Ok(text) => verify(project, manifest, text, &job.moves),
+                        Ok(text) => verify(project, manifest, text, &job.moves, advisories),
                         Err(error) => Err(error),
                     };
                     match result {
@@ -558,7 +577,7 @@ impl Checker {
                                 m.why.clone_from(&why);
                             }
                             relock.update_kind = Some(UpdateKind::Lock);
-                            // Poetry moves the package to the newest release the project
+                            // The tool moves the package to the newest release the project
                             // allows, which may be past the fix: the update says what is written.
                             if let Some(to) = relock
                                 .moved
@@ -568,8 +587,9 @@ impl Checker {
                                 .filter(|to| *to != update.proposed)
                             {
                                 update.reason = format!(
-                                    "{}; Poetry updates it to {to}, the newest release the project allows",
-                                    update.reason
+                                    "{}; {} updates it to {to}, the newest release the project allows",
+                                    update.reason,
+                                    project.tool.name()
                                 );
                                 update.proposed = to;
                             }
@@ -613,7 +633,7 @@ impl Checker {
                         moves: moves.clone(),
                     };
                     let text = run_tool(project, &job).await?;
-                    verify(project, lock, text, &moves)
+                    verify(project, lock, text, &moves, advisories)
                 }
                 .await;
                 match result {
@@ -722,7 +742,8 @@ impl Checker {
             moves,
         };
         let new = run_tool(project, &job).await?;
-        let mut relock = verify(project, &lock, new, &job.moves)?;
+        // Its security fixes passed `relock_tool_locks`, which checked them against the advisories.
+        let mut relock = verify(project, &lock, new, &job.moves, None)?;
         relock.update_kind = kinds.into_iter().max();
         Ok(relock)
     }
@@ -783,7 +804,7 @@ mod tests {
             category: category.into(),
             spec: spec.into(),
             fix: false,
-            wanted: Wanted::Exact(Version::from_str("1").unwrap()),
+            wanted: Wanted::AtLeast(Version::from_str("1").unwrap()),
         };
         let mut fix = edit("werkzeug", "packages", "werkzeug==3.0.6");
         fix.fix = true;
@@ -808,10 +829,10 @@ mod tests {
     }
 
     #[test]
-    fn a_poetry_fix_may_go_past_the_fixed_version_a_pipenv_fix_may_not() {
+    fn a_fix_may_go_past_the_fixed_version_never_below_it() {
         let v = |s: &str| Version::from_str(s).unwrap();
         assert!(Wanted::AtLeast(v("3.0.6")).contains(&v("3.0.7")));
+        assert!(Wanted::AtLeast(v("3.0.6")).contains(&v("3.0.6")));
         assert!(!Wanted::AtLeast(v("3.0.6")).contains(&v("3.0.5")));
-        assert!(!Wanted::Exact(v("3.0.6")).contains(&v("3.0.7")));
     }
 }

@@ -4,10 +4,14 @@
 //! moves the named package (and what it needs) and keeps every other pin of the lock, where
 //! `pipenv lock` resolves everything again and moves every pin a newer release allows (tried
 //! against pypiserver: an unrelated `other = "*"` moved from 1.0 to 1.1 with `pipenv lock`,
-//! and stayed with `pipenv upgrade`). An edit of the Pipfile passes its new specifier, so
-//! Pipenv writes the same entry; a security fix of a pin passes `NAME==FIXED`, which Pipenv
-//! locks without adding the package to the Pipfile. `--lock-only` installs nothing. The lock
-//! does not record the Pipenv that wrote it.
+//! and stayed with `pipenv upgrade`). An edit of the Pipfile passes its new specifier with the
+//! entry's extras (`flask[async]==3.0.3`); with `--lock-only` Pipenv does not write the
+//! Pipfile, so an entry's table, markers and comments stay as repin edited them, and the lock
+//! keeps the extras and markers the Pipfile gives (end-to-end test). A security fix of a pin
+//! passes `NAME==FIXED`, which Pipenv locks without adding the package to the Pipfile; for a
+//! pin the Pipfile does not name, Pipenv takes only the name from it and pins the newest
+//! release the Pipfile allows, as Poetry does (`Wanted::AtLeast` of [`super`]). `--lock-only`
+//! installs nothing. The lock does not record the Pipenv that wrote it.
 //!
 //! The Pipfile repin writes is put back after the run and `pipenv verify` checks the new
 //! lock's `_meta.hash` against it: an upgrade that rewrote the Pipfile otherwise is caught.
