@@ -87,9 +87,6 @@ pub struct UvProject {
     pub lock_text: String,
     /// The pyproject as read.
     pub pyproject_text: String,
-    /// The index uv is given as its default, when the pyproject declares none: the registry
-    /// most of the lock's packages come from.
-    pub default_index: Option<String>,
     /// Why it cannot be re-locked, when it cannot.
     pub why_not: Option<String>,
     /// The credentials uv is given for the indexes the pyproject declares, and the default
@@ -120,6 +117,8 @@ pub(super) fn uv_projects(
             ManifestDetails::Pyproject(p) => Some(p),
             _ => None,
         });
+        // uv's default index when the pyproject declares none: the registry most of the
+        // lock's packages come from (given to uv with its credentials, as `UV_DEFAULT_INDEX`).
         let default_index = declared
             .filter(|p| !p.uv_indexes.iter().any(|i| i.default))
             .and_then(|_| file.main_registry().map(str::to_owned));
@@ -136,7 +135,6 @@ pub(super) fn uv_projects(
                 pyproject: pyproject_path,
                 lock_text: manifest.source.text().to_owned(),
                 pyproject_text: pyproject.map_or_else(String::new, |p| p.source.text().to_owned()),
-                default_index,
                 why_not,
                 credentials,
             },

@@ -100,10 +100,16 @@ impl Credentials {
         };
         self.set(format!("{prefix}_USERNAME"), username);
         self.set(format!("{prefix}_PASSWORD"), password);
-        self.secret(password);
+        self.login_secrets(username, password);
+    }
+
+    /// The secrets of a basic login: its password, or, in pip's `https://TOKEN@host/` form
+    /// (no password), its user name.
+    fn login_secrets(&mut self, username: &str, password: &str) {
         if password.is_empty() {
-            // pip's `https://TOKEN@host/` form: the user name is the secret.
             self.secret(username);
+        } else {
+            self.secret(password);
         }
     }
 }
@@ -151,10 +157,7 @@ pub fn uv(
                 u.set_username(&username).ok()?;
                 u.set_password(Some(password.as_str()).filter(|p| !p.is_empty()))
                     .ok()?;
-                out.secret(&password);
-                if password.is_empty() {
-                    out.secret(&username);
-                }
+                out.login_secrets(&username, &password);
                 Some(u.to_string())
             }),
             _ => None,

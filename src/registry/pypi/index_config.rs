@@ -400,6 +400,9 @@ pub struct IndexResolver {
     pip_conf: PipConf,
     netrc: Option<Netrc>,
     allow: AllowList,
+    /// The operator's indexes with credentials (layers 2 to 4), made once, when a file first
+    /// names an index without its own ([`IndexResolver::operator_auth`]).
+    operator: std::sync::OnceLock<Vec<Index>>,
 }
 
 impl IndexResolver {
@@ -420,6 +423,7 @@ impl IndexResolver {
             configured,
             netrc,
             allow: AllowList::default(),
+            operator: std::sync::OnceLock::new(),
         })
     }
 
@@ -427,6 +431,8 @@ impl IndexResolver {
     /// origins (none by default).
     pub fn with_allow_list(mut self, allow: AllowList) -> Self {
         self.allow = allow;
+        // A repository's repin.toml indexes are expanded as the allow-list says.
+        self.operator = std::sync::OnceLock::new();
         self
     }
 
@@ -539,13 +545,7 @@ impl IndexResolver {
         if auth.is_none() && matches!(source, IndexSource::RequirementsFile { .. }) {
             // A file names an index the operator configured with credentials: the operator's
             // credentials for that very URL (and only for it).
-            auth = self
-                .indexes(&IndexOptions::default(), None)
-                .ok()
-                .into_iter()
-                .flatten()
-                .find(|index| index.url == url && index.auth.is_some())
-                .and_then(|index| index.auth);
+            auth = self.operator_auth(&url);
         }
         if auth.is_none() {
             let host = url.as_url().host_str().unwrap_or_default();
@@ -559,6 +559,21 @@ impl IndexResolver {
                 });
         }
         Ok(Index { url, auth, source })
+    }
+
+    /// The credentials of the operator's index at exactly `url`, if it has any.
+    fn operator_auth(&self, url: &IndexUrl) -> Option<Auth> {
+        self.operator
+            .get_or_init(|| {
+                let base = self.indexes(&IndexOptions::default(), None);
+                base.unwrap_or_default()
+                    .into_iter()
+                    .filter(|index| index.auth.is_some())
+                    .collect()
+            })
+            .iter()
+            .find(|index| index.url == *url)
+            .and_then(|index| index.auth.clone())
     }
 
     fn base_no_index(&self) -> bool {
