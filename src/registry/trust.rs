@@ -19,6 +19,7 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
+use std::net::IpAddr;
 use std::str::FromStr;
 
 use url::Url;
@@ -124,6 +125,28 @@ impl Origin {
     pub fn host(&self) -> &str {
         &self.host
     }
+
+    /// Whether what is sent there stays between the two ends: HTTPS, or a loopback host (the
+    /// machine itself). A credential the repository's choice of URL would route is only sent
+    /// over such a channel, never in the clear across a network.
+    pub fn is_confidential(&self) -> bool {
+        self.scheme == "https" || is_loopback(&self.host)
+    }
+}
+
+/// Whether `host` (a name or an address, with or without a `:port`, IPv6 addresses in
+/// brackets) is the machine itself: `localhost` or a loopback address.
+pub fn is_loopback(host: &str) -> bool {
+    let name = host.rsplit_once(':').map_or(host, |(h, p)| {
+        if !h.is_empty() && p.chars().all(|c| c.is_ascii_digit()) && !h.ends_with(':') {
+            h
+        } else {
+            host
+        }
+    });
+    let name = name.trim_start_matches('[').trim_end_matches(']');
+    name.eq_ignore_ascii_case("localhost")
+        || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 impl fmt::Display for Origin {
@@ -374,6 +397,39 @@ mod tests {
 
     fn origin(text: &str) -> Origin {
         text.parse().unwrap()
+    }
+
+    #[test]
+    fn loopback_hosts_and_confidential_origins() {
+        for host in [
+            "localhost",
+            "LOCALHOST:5000",
+            "127.0.0.1",
+            "127.0.0.2:80",
+            "[::1]",
+            "[::1]:443",
+            "::1",
+        ] {
+            assert!(is_loopback(host), "{host}");
+        }
+        for host in [
+            "localhost.example",
+            "10.0.0.1:5000",
+            "[::2]",
+            "example.com",
+            "",
+        ] {
+            assert!(!is_loopback(host), "{host}");
+        }
+        let confidential = |url: &str| {
+            Origin::of(&Url::parse(url).unwrap())
+                .unwrap()
+                .is_confidential()
+        };
+        assert!(confidential("https://example.com/simple"));
+        assert!(confidential("http://127.0.0.1:8080/simple"));
+        assert!(confidential("http://[::1]:8080/simple"));
+        assert!(!confidential("http://example.com/simple"));
     }
 
     fn list(grants: &[&str]) -> AllowList {

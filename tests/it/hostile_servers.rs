@@ -527,3 +527,57 @@ fn tag_pages_on_another_host_are_not_followed_and_get_no_credentials() {
             .any(|r| r.header("authorization") == Some(&format!("Basic {auth}")))
     );
 }
+
+#[test]
+fn netrcs_default_entry_never_goes_to_an_index_the_repository_names() {
+    // The index a repository names is this loopback server; the operator's netrc has only a
+    // `default` entry (meant for the operator's own indexes). pip would send it; repin must not.
+    let index = Loopback::start(|_| Reply::status(404, "not here"));
+    let repo = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    write(
+        home.path(),
+        ".netrc",
+        "default login operator password canary-default\n",
+    );
+    write(
+        repo.path(),
+        "repin.toml",
+        "[advisories]\nsource = \"off\"\n\n[network]\nretries = 0\n",
+    );
+    write(
+        repo.path(),
+        "requirements.txt",
+        &format!("--index-url {}\nvictim==1.0\n", index.url("/simple/")),
+    );
+    let check = |env: &[(&str, &std::ffi::OsStr)]| {
+        let out = repin_with_env(
+            home.path(),
+            &["check", "--no-cache", repo.path().to_str().unwrap()],
+            env,
+        );
+        format!("{}{}", text(&out.stdout), text(&out.stderr))
+    };
+    let all = check(&[]);
+    let seen = index.requests();
+    assert!(!seen.is_empty(), "the index was never asked:\n{all}");
+    assert!(
+        seen.iter().all(|s| s.header("authorization").is_none()),
+        "netrc's default entry reached the repository's index:\n{all}"
+    );
+    assert!(!all.contains("canary-default"), "{all}");
+
+    // The same index as the operator's own `PIP_INDEX_URL` gets the default entry, as pip
+    // gives it: the netrc is read, so the first half proves something.
+    write(repo.path(), "requirements.txt", "victim==1.0\n");
+    let operator_url = index.url("/simple/");
+    let all = check(&[("PIP_INDEX_URL", std::ffi::OsStr::new(&operator_url))]);
+    let basic = base64::engine::general_purpose::STANDARD.encode("operator:canary-default");
+    let sent = index.requests();
+    assert!(
+        sent[seen.len()..]
+            .iter()
+            .any(|s| s.header("authorization") == Some(format!("Basic {basic}").as_str())),
+        "the operator's own index did not get netrc's default entry:\n{all}"
+    );
+}

@@ -31,7 +31,6 @@ pub mod tag_list;
 
 use std::collections::HashMap;
 use std::ffi::OsString;
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -41,6 +40,7 @@ use tokio::sync::{Mutex, OnceCell};
 use url::Url;
 
 use super::http::{Auth, HttpClient, HttpError, Request, Response};
+use super::trust::is_loopback;
 use crate::vocab::redact;
 pub use auth::{Challenge, Token};
 pub use credentials::{Credential, DockerConfig};
@@ -253,18 +253,6 @@ pub struct OciClient {
 const DOCKER_HUB_API: &str = "https://registry-1.docker.io";
 /// The most tag pages followed.
 const MAX_PAGES: usize = 1000;
-
-fn is_loopback(host: &str) -> bool {
-    let name = host.rsplit_once(':').map_or(host, |(h, p)| {
-        if p.chars().all(|c| c.is_ascii_digit()) {
-            h
-        } else {
-            host
-        }
-    });
-    let name = name.trim_start_matches('[').trim_end_matches(']');
-    name == "localhost" || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
 
 /// The base URL of a registry's API when nothing moves it: Docker Hub's API host for
 /// `docker.io`, plain HTTP for loopback hosts and `insecure` ones, HTTPS otherwise.

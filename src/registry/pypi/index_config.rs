@@ -17,7 +17,8 @@
 //! Credentials come from the URL's user info (percent-decoded), where `${VAR}` references are
 //! expanded from the environment (an unset variable is an error); else, for a URL a file
 //! names, from the operator's configured index (layers 2 to 4) with that very URL, when it has
-//! credentials; else from netrc for the URL's host. They are kept out of the URL, so an
+//! credentials; else from netrc for the URL's host (for a URL the repository wrote, only the
+//! host's `machine` entry, over HTTPS or loopback). They are kept out of the URL, so an
 //! [`Index`] prints without them.
 //!
 //! A URL the repository wrote (a requirements file, a Dockerfile's `pip install`, the
@@ -548,17 +549,32 @@ impl IndexResolver {
             auth = self.operator_auth(&url);
         }
         if auth.is_none() {
-            let host = url.as_url().host_str().unwrap_or_default();
-            auth = self
-                .netrc
-                .as_ref()
-                .and_then(|n| n.lookup(host))
-                .map(|entry| Auth::Basic {
-                    username: entry.login.clone(),
-                    password: entry.password.clone(),
-                });
+            auth = self.netrc_auth(&url, author);
         }
         Ok(Index { url, auth, source })
+    }
+
+    /// netrc's credentials for `url`'s host. For a URL the operator wrote, as pip reads them:
+    /// the host's `machine` entry, else the `default` one. For a URL the repository wrote, only
+    /// the host's own `machine` entry, and only over HTTPS or to the machine itself: the
+    /// `default` entry would go to any host a repository names, and a repository's `http://`
+    /// would put the operator's password on the network in the clear.
+    fn netrc_auth(&self, url: &IndexUrl, author: Author) -> Option<Auth> {
+        let netrc = self.netrc.as_ref()?;
+        let host = url.as_url().host_str()?;
+        let entry = match author {
+            Author::Operator => netrc.lookup(host)?,
+            Author::Repository => {
+                if !Origin::of(url.as_url()).is_some_and(|origin| origin.is_confidential()) {
+                    return None;
+                }
+                netrc.machine(host)?
+            }
+        };
+        Some(Auth::Basic {
+            username: entry.login.clone(),
+            password: entry.password.clone(),
+        })
     }
 
     /// The credentials of the operator's index at exactly `url`, if it has any.

@@ -97,11 +97,17 @@ impl Netrc {
 
     /// The credentials for `host` (case-insensitive), else the `default` entry.
     pub fn lookup(&self, host: &str) -> Option<&NetrcEntry> {
+        self.machine(host).or(self.default.as_ref())
+    }
+
+    /// The credentials of the `machine` entry for `host` (case-insensitive) only: never the
+    /// `default` entry, which is meant for whatever host the operator connects to and so must
+    /// not go to one a repository chose.
+    pub fn machine(&self, host: &str) -> Option<&NetrcEntry> {
         self.machines
             .iter()
             .find(|(h, _)| h.eq_ignore_ascii_case(host))
             .map(|(_, e)| e)
-            .or(self.default.as_ref())
     }
 }
 

@@ -472,8 +472,12 @@ fn netrc_gives_credentials_to_hosts_without_userinfo() {
         index("https://bob:own@private.example/simple").auth,
         basic("bob", "own")
     );
+    // The operator's own URL (`PIP_INDEX_URL`) gets the `default` entry, as pip gives it.
     assert_eq!(
-        index("https://elsewhere.example/simple").auth,
+        resolver
+            .index("https://elsewhere.example/simple", IndexSource::Environment)
+            .unwrap()
+            .auth,
         basic("anon", "anon-pw")
     );
 
@@ -502,6 +506,51 @@ fn netrc_gives_credentials_to_hosts_without_userinfo() {
             .unwrap()
             .auth,
         None
+    );
+}
+
+#[test]
+fn a_url_the_repository_wrote_gets_only_its_hosts_netrc_machine_and_only_over_https() {
+    let machine = Machine::new();
+    machine.write(
+        "home/.netrc",
+        "machine private.example login alice password alice-pw\n\
+         machine 127.0.0.1 login local password local-pw\n\
+         default login anon password anon-pw\n",
+    );
+    let resolver = IndexResolver::new(machine.env(), ConfiguredIndexes::default()).unwrap();
+    let file = IndexSource::RequirementsFile {
+        path: PathBuf::from("requirements.txt"),
+    };
+    let auth = |url: &str| resolver.index(url, file.clone()).unwrap().auth;
+    // The host the operator named in netrc, over HTTPS or on the machine itself.
+    assert_eq!(
+        auth("https://private.example/simple"),
+        basic("alice", "alice-pw")
+    );
+    assert_eq!(
+        auth("http://127.0.0.1:8080/simple"),
+        basic("local", "local-pw")
+    );
+    // Never the `default` entry: it would go to whatever host the repository names.
+    assert_eq!(auth("https://attacker.example/simple"), None);
+    // Never in the clear: the repository chose `http://` for the operator's host.
+    assert_eq!(auth("http://private.example/simple"), None);
+    // The repository's own repin.toml is the repository's too.
+    assert_eq!(
+        resolver
+            .index("https://attacker.example/simple", IndexSource::Config)
+            .unwrap()
+            .auth,
+        None
+    );
+    // The operator's own settings read netrc as pip does.
+    assert_eq!(
+        resolver
+            .index("http://private.example/simple", IndexSource::Environment)
+            .unwrap()
+            .auth,
+        basic("alice", "alice-pw")
     );
 }
 
