@@ -54,13 +54,15 @@ pub fn run(args: &LockArgs) -> Result<u8, CliError> {
         upgrade_packages: args.upgrade_packages.clone(),
         pre: args.pre,
     };
-    let mut err = anstream::stderr().lock();
     let prepared = prepare(&options)?;
     // The input's diagnostics first, whatever happens next.
     for diagnostic in &prepared.diagnostics {
-        let _ = writeln!(err, "{diagnostic}");
+        let _ = writeln!(anstream::stderr(), "{diagnostic}");
     }
+    // stderr is locked only once the resolution is over: its lookups log from the runtime's
+    // threads, which would otherwise wait for this one forever.
     let locked = prepared.lock()?;
+    let mut err = anstream::stderr().lock();
     if crate::log::enabled(crate::log::Level::Info) {
         for note in &locked.notes {
             let _ = writeln!(err, "{} {note}", paint(style::SKIPPED, "note:"));

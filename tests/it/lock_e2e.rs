@@ -566,3 +566,69 @@ fn the_inputs_warnings_are_shown_when_the_lock_fails() {
         .unwrap_or_else(|| panic!("no error: {stderr}"));
     assert!(warning < error, "{stderr}");
 }
+
+#[test]
+fn a_lock_logging_from_its_lookups_finishes() {
+    // The lookups log from the runtime's threads; at `--log-level debug` every request does.
+    // `repin lock` once held stderr for the whole resolution, and then waited for them forever.
+    let packages = tempfile::tempdir().unwrap();
+    let dir = packages.path();
+    let mut hashes = BTreeMap::new();
+    wheel(
+        dir,
+        &mut hashes,
+        "flask",
+        "3.0.3",
+        Meta {
+            requires_dist: &["markupsafe>=2.0"],
+            ..Meta::default()
+        },
+    );
+    wheel(dir, &mut hashes, "markupsafe", "2.1.5", Meta::default());
+    let server = PypiServer::start(dir);
+    let repo = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        repo.path().join("requirements.in"),
+        format!("-i {}\nflask\n", server.index_url()),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_repin"))
+        .args([
+            "lock",
+            "requirements.in",
+            "--python",
+            "3.12",
+            "--log-level",
+            "debug",
+        ])
+        .current_dir(repo.path())
+        .env_clear()
+        .env("HOME", home.path())
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("repin runs");
+    // Not a timing test: a minute is only how long a hang is waited for before it fails.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            let output = child.wait_with_output().unwrap();
+            panic!("repin lock hung; it wrote:\n{}", text(&output.stderr));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let output = child.wait_with_output().unwrap();
+    let stderr = text(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("DEBUG"),
+        "no lookup logged at debug:\n{stderr}"
+    );
+    let lock = std::fs::read_to_string(repo.path().join("requirements.txt")).unwrap();
+    assert!(lock.contains("flask==3.0.3"), "{lock}");
+    assert!(lock.contains("markupsafe==2.1.5"), "{lock}");
+}
