@@ -30,14 +30,14 @@ pub(super) fn board(
                 line.url.clone().unwrap_or_else(|| line.branch.clone()),
             )),
             Verb::HeldBack => board.held_back.push(Pending {
-                entry: entry(line.detail.clone()),
+                entry: entry(line.detail.to_string()),
                 branch: line.branch.clone(),
             }),
             Verb::Ignored => board.ignored.push(Pending {
                 entry: entry(line.url.clone().unwrap_or_default()),
                 branch: line.branch.clone(),
             }),
-            Verb::Failed => board.errors.push(entry(line.detail.clone())),
+            Verb::Failed => board.errors.push(entry(line.detail.to_string())),
             // Still open, just no longer repin's to update.
             Verb::Edited => board.open.push(entry(format!(
                 "{} (someone else pushed to it: repin no longer updates it)",
@@ -89,7 +89,8 @@ pub(super) fn board(
             .map_or("", |(_, d)| d.name.as_str());
         board.errors.push(Entry {
             text: format!("`{name}` in `{}`", shown(&failure.file)),
-            detail: failure.message.clone(),
+            // The dashboard's line says the hints after the message, as a terminal does.
+            detail: failure.message.to_string(),
         });
     }
     board

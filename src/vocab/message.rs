@@ -13,7 +13,7 @@ use serde::Serialize;
 /// A sentence and what the user can do about it.
 ///
 /// Serialised as `{"message": text, "hints": [...]}` (the `hints` list always present).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Message {
     /// What happened: one sentence, no `hint:` line in it.
     #[serde(rename = "message")]
@@ -43,6 +43,38 @@ impl Message {
     pub fn prefixed(mut self, prefix: &str) -> Self {
         self.text.insert_str(0, prefix);
         self
+    }
+
+    /// The same hints with the text followed by `suffix`.
+    #[must_use]
+    pub fn suffixed(mut self, suffix: &str) -> Self {
+        self.text.push_str(suffix);
+        self
+    }
+
+    /// Several messages as one: their texts joined with `separator`, then their hints, each
+    /// once (the same advice for two failures is said once).
+    pub fn joined<'a>(messages: impl IntoIterator<Item = &'a Message>, separator: &str) -> Self {
+        let mut joined = Message::default();
+        for (i, message) in messages.into_iter().enumerate() {
+            if i > 0 {
+                joined.text.push_str(separator);
+            }
+            joined.text.push_str(&message.text);
+            for hint in &message.hints {
+                if !joined.hints.contains(hint) {
+                    joined.hints.push(hint.clone());
+                }
+            }
+        }
+        joined
+    }
+
+    /// The text with every line break made a space, then its hints as `hint:` clauses on the
+    /// same line: for a renderer with one line per message (a SARIF message, a dashboard
+    /// line), the same words as the `Display` form.
+    pub fn one_line(&self) -> String {
+        self.to_string().replace('\n', " ")
     }
 }
 
@@ -86,6 +118,26 @@ mod tests {
         assert_eq!(
             Message::new("held").hint("h").prefixed("x: ").to_string(),
             "x: held\n  hint: h"
+        );
+    }
+
+    #[test]
+    fn joined_messages_keep_each_hint_once_after_every_text() {
+        let down = Message::new("a is down").hint("check the network");
+        let slow = Message::new("b is slow")
+            .hint("check the network")
+            .hint("raise the timeout");
+        let joined = Message::joined([&down, &slow], "\n");
+        assert_eq!(joined.text, "a is down\nb is slow");
+        assert_eq!(joined.hints, ["check the network", "raise the timeout"]);
+        assert_eq!(
+            joined.one_line(),
+            "a is down b is slow   hint: check the network   hint: raise the timeout"
+        );
+        assert_eq!(Message::joined([], "; "), Message::default());
+        assert_eq!(
+            Message::new("x").hint("h").suffixed("; y").to_string(),
+            "x; y\n  hint: h"
         );
     }
 
