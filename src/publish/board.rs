@@ -95,3 +95,46 @@ pub(super) fn board(
     }
     board
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::publish::report::Line;
+    use crate::vocab::Message;
+
+    #[test]
+    fn failures_keep_their_typed_hints_until_the_dashboard_says_them_on_their_line() {
+        let down = Message::new("Cannot reach GitHub").hint("check the token");
+        let report = Report {
+            lines: vec![Line {
+                verb: Verb::Failed,
+                branch: "repin/flask".into(),
+                title: "Update flask".into(),
+                url: None,
+                detail: down.clone(),
+                diff: String::new(),
+            }],
+            ..Report::default()
+        };
+        let mut outcome = Outcome::default();
+        outcome.failures.push(crate::lookup::Failure {
+            file: "requirements.txt".into(),
+            index: 0,
+            message: Message::new("Cannot look up `flask`").hint("check the index URL"),
+        });
+        let board = board(&report, &outcome, &Workspace::default(), None);
+        let details: Vec<&str> = board.errors.iter().map(|e| e.detail.as_str()).collect();
+        assert_eq!(
+            details,
+            [
+                "Cannot reach GitHub\n  hint: check the token",
+                "Cannot look up `flask`\n  hint: check the index URL"
+            ]
+        );
+        let body = crate::forge::dashboard::render(&board);
+        assert!(
+            body.contains("Cannot look up `flask`   hint: check the index URL"),
+            "{body}"
+        );
+    }
+}

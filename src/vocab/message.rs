@@ -1,10 +1,12 @@
-//! A message for people with its advice kept apart: the text of a warning, a hold-back's reason
-//! or an edit failure, and the `hint:` lines that go with it.
+//! A message for people with its advice kept apart: the text of a warning, a hold-back's reason,
+//! a failed lookup, a note, an audit's reason for not checking something, a pull request's
+//! detail or an edit failure, and the `hint:` lines that go with it. An error becomes one with
+//! [`crate::error::message`].
 //!
 //! Hints travel typed so that every renderer decides how to show them: the table and the
 //! terminal print them as `  hint:` lines under the text ([`Message`]'s `Display`), JSON as a
-//! `hints` list next to the text, and a renderer with no room for them (a one-line annotation)
-//! can leave them out. A hint is never written into the text.
+//! `hints` list next to the text, a one-line renderer (SARIF, the dashboard) on the same line
+//! ([`Message::one_line`]). A hint is never written into the text.
 
 use std::fmt;
 
@@ -42,13 +44,6 @@ impl Message {
     #[must_use]
     pub fn prefixed(mut self, prefix: &str) -> Self {
         self.text.insert_str(0, prefix);
-        self
-    }
-
-    /// The same hints with the text followed by `suffix`.
-    #[must_use]
-    pub fn suffixed(mut self, suffix: &str) -> Self {
-        self.text.push_str(suffix);
         self
     }
 
@@ -135,10 +130,6 @@ mod tests {
             "a is down b is slow   hint: check the network   hint: raise the timeout"
         );
         assert_eq!(Message::joined([], "; "), Message::default());
-        assert_eq!(
-            Message::new("x").hint("h").suffixed("; y").to_string(),
-            "x; y\n  hint: h"
-        );
     }
 
     #[test]
