@@ -801,6 +801,49 @@ mod tests {
         }
     }
 
+    fn update(proposed: &str) -> Update {
+        Update {
+            kind: UpdateKind::Minor,
+            current: "==3.0.0".into(),
+            proposed: proposed.into(),
+            change: Change::PythonVersion {
+                version: proposed.into(),
+                hashes: None,
+            },
+            fixes: Vec::new(),
+            unblocks: Vec::new(),
+            rides_with: None,
+            companions: Vec::new(),
+            yanked: None,
+            age: None,
+            reason: String::new(),
+        }
+    }
+
+    #[test]
+    fn an_update_held_back_beside_another_is_a_note_with_its_hints_typed() {
+        let mut outcome = Outcome::default();
+        outcome.findings.push(super::super::Finding {
+            file: PathBuf::from("requirements.txt"),
+            index: 0,
+            decision: crate::decide::Decision::updates(vec![update("3.1.0"), update("4.0.0")]),
+        });
+        let why = Message::new("flask 4.0.0 cannot be re-locked").hint("check the index URL");
+        hold_back(&mut outcome, 0, 1, why.clone());
+        let decision = &outcome.findings[0].decision;
+        assert_eq!(decision.updates.len(), 1);
+        assert_eq!(decision.notes, [why.clone()]);
+        // The last one: the finding is held back with the same message.
+        hold_back(&mut outcome, 0, 0, why.clone());
+        assert_eq!(
+            outcome.findings[0].decision.none,
+            Some(NoUpdate::HeldBack {
+                version: "3.1.0".into(),
+                why,
+            })
+        );
+    }
+
     #[test]
     fn a_failed_re_lock_keeps_the_source_s_hints_typed() {
         let why = relock_failure(LockError::Source {
