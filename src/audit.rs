@@ -12,6 +12,7 @@ use crate::decide::security::{self, Finding};
 use crate::decide::{Context, Policy};
 use crate::manifest::workspace::Workspace;
 use crate::manifest::{Dependency, DependencyDetail};
+use crate::vocab::Message;
 
 /// A vulnerable pin.
 #[derive(Debug, Clone, Serialize)]
@@ -33,8 +34,9 @@ pub struct Vulnerability {
     /// Why there is none, when there is none (null otherwise).
     pub no_fix: Option<String>,
     /// When the fix version comes from the advisories alone because the index lookup that would
-    /// confirm it (not yanked, installable on the target Python) failed: why it failed.
-    pub fix_unconfirmed: Option<String>,
+    /// confirm it (not yanked, installable on the target Python) failed: why it failed, with
+    /// its hints (serialised as `{"message": text, "hints": [...]}`).
+    pub fix_unconfirmed: Option<Message>,
 }
 
 impl Vulnerability {
@@ -57,7 +59,7 @@ impl Vulnerability {
 }
 
 /// A dependency that could not be checked.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Unchecked {
     /// The manifest.
     pub file: PathBuf,
@@ -65,8 +67,23 @@ pub struct Unchecked {
     pub line: usize,
     /// The package.
     pub name: String,
-    /// Why.
-    pub reason: String,
+    /// Why, and what to do about it.
+    pub reason: Message,
+}
+
+impl Serialize for Unchecked {
+    /// `file`, `line`, `name`, the reason's text as `reason` and its `hints` beside it, as
+    /// `check`'s JSON has them for a dependency held back.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("Unchecked", 5)?;
+        s.serialize_field("file", &self.file)?;
+        s.serialize_field("line", &self.line)?;
+        s.serialize_field("name", &self.name)?;
+        s.serialize_field("reason", &self.reason.text)?;
+        s.serialize_field("hints", &self.reason.hints)?;
+        s.end()
+    }
 }
 
 /// The findings of an audit.
@@ -89,13 +106,13 @@ pub struct Inputs<'a> {
     /// Advisories by package.
     pub index: &'a AdvisoryIndex,
     /// Packages whose advisories could not be fetched, with why.
-    pub failed: &'a BTreeMap<String, String>,
+    pub failed: &'a BTreeMap<String, Message>,
     /// Releases by package name, for ranges and fix versions; a package missing here is
     /// judged from the advisories alone.
     pub releases: &'a BTreeMap<String, Vec<Release>>,
     /// Packages whose releases could not be looked up, with why: a fix named from the
     /// advisories alone is then unconfirmed.
-    pub lookup_failures: &'a BTreeMap<String, String>,
+    pub lookup_failures: &'a BTreeMap<String, Message>,
     /// The policy for a dependency (fix strategy, allowed versions).
     pub policy: &'a dyn Fn(&Dependency, &std::path::Path) -> Policy,
     /// Context (now; the Python for a file without a target).
@@ -161,9 +178,9 @@ pub fn audit(workspace: &Workspace, inputs: &Inputs<'_>) -> Report {
                     line: p.line,
                     name: dependency.name.clone(),
                     reason: match lookup_failure {
-                        Some(why) => {
-                            format!("a range: what it installs could not be looked up: {why}")
-                        }
+                        Some(why) => why
+                            .clone()
+                            .prefixed("a range: what it installs could not be looked up: "),
                         None => "a range: what it installs could not be looked up".into(),
                     },
                 });
@@ -246,7 +263,10 @@ mod tests {
             r#"{"id":"PYSEC-1","aliases":["CVE-2023-1"],"summary":"Bad thing","database_specific":{"severity":"HIGH"},"affected":[{"package":{"ecosystem":"PyPI","name":"flask"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"2.2.5"}]}]}]}"#,
         )
         .unwrap()]);
-        let failed = BTreeMap::from([("requests".to_owned(), "OSV answered HTTP 500".to_owned())]);
+        let failed = BTreeMap::from([(
+            "requests".to_owned(),
+            Message::new("OSV answered HTTP 500").hint("run again later"),
+        )]);
         let releases = BTreeMap::new();
         let lookup_failures = BTreeMap::new();
         let ctx = Context::default();
@@ -286,6 +306,9 @@ mod tests {
                 .collect::<Vec<_>>(),
             vec!["requests", "click"]
         );
+        // The failure's advice travels as hints, not in the reason's text.
+        assert_eq!(report.unchecked[0].reason.text, "OSV answered HTTP 500");
+        assert_eq!(report.unchecked[0].reason.hints, ["run again later"]);
         assert_eq!(report.clean, 1);
     }
 
@@ -336,8 +359,9 @@ mod tests {
         .unwrap()]);
         let failed = BTreeMap::new();
         let releases = BTreeMap::new();
-        let why = "Cannot look up `victim` on http://127.0.0.1:1/simple/".to_owned();
-        let lookup_failures = BTreeMap::from([("victim".to_owned(), why.clone())]);
+        let why = "Cannot look up `victim` on http://127.0.0.1:1/simple/";
+        let failure = Message::new(why).hint("check the index URL");
+        let lookup_failures = BTreeMap::from([("victim".to_owned(), failure.clone())]);
         let ctx = Context::default();
         let policy = |_: &Dependency, _: &std::path::Path| Policy::default();
         let inputs = Inputs {
@@ -352,18 +376,20 @@ mod tests {
         let report = audit(&workspace("victim==1.0\nvictim>=1\n"), &inputs);
         let v = &report.vulnerabilities[0];
         assert_eq!(v.fix_version.as_deref(), Some("2.0"));
-        assert_eq!(v.fix_unconfirmed.as_deref(), Some(why.as_str()));
+        assert_eq!(v.fix_unconfirmed.as_ref(), Some(&failure));
         assert!(
-            v.fix_text().starts_with("fix: 2.0 (unconfirmed: ") && v.fix_text().contains(&why),
+            v.fix_text().starts_with("fix: 2.0 (unconfirmed: ") && v.fix_text().contains(why),
             "{}",
             v.fix_text()
         );
-        // The range cannot be judged at all, and says why.
+        // The range cannot be judged at all, and says why; the failure's hint stays a hint.
         assert_eq!(report.unchecked.len(), 1);
-        assert!(
-            report.unchecked[0].reason.ends_with(&why),
-            "{:?}",
-            report.unchecked
+        let reason = &report.unchecked[0].reason;
+        assert!(reason.text.ends_with(why), "{:?}", report.unchecked);
+        assert_eq!(reason.hints, ["check the index URL"]);
+        assert_eq!(
+            serde_json::to_value(&report.unchecked[0]).unwrap()["hints"],
+            serde_json::json!(["check the index URL"])
         );
     }
 }

@@ -158,7 +158,7 @@ pub fn sarif(report: &Report, diagnostics: &[&Diagnostic], root: &Path) -> serde
                 "message": {"text": format!(
                     "{} was not checked for known vulnerabilities: {}",
                     u.name,
-                    super::tidy(&u.reason).replace('\n', " ")
+                    u.reason.one_line()
                 )},
                 "locations": [location(&u.file, u.line, 0)],
             })
@@ -241,9 +241,10 @@ fn print_table(report: &Report) -> std::io::Result<()> {
         }
     }
     // One message per reason: an unreachable service fails every package the same way.
-    let mut by_reason: BTreeMap<String, Vec<&crate::audit::Unchecked>> = BTreeMap::new();
+    let mut by_reason: BTreeMap<&crate::vocab::Message, Vec<&crate::audit::Unchecked>> =
+        BTreeMap::new();
     for u in &report.unchecked {
-        by_reason.entry(super::tidy(&u.reason)).or_default().push(u);
+        by_reason.entry(&u.reason).or_default().push(u);
     }
     for (reason, unchecked) in by_reason {
         let places: Vec<String> = unchecked
@@ -256,7 +257,8 @@ fn print_table(report: &Report) -> std::io::Result<()> {
             paint(style::ERROR, "not checked:"),
             places.join(", ")
         )?;
-        for line in reason.lines() {
+        // The reason's lines, then its hints as `hint:` lines, each under the places.
+        for line in reason.to_string().lines() {
             writeln!(out, "    {}", paint(style::ERROR, line.trim_start()))?;
         }
     }

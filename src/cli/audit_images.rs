@@ -64,7 +64,7 @@ pub(super) fn print_table(audit: &ImageAudit) -> std::io::Result<()> {
         );
         if let Some(why) = &image.unchecked {
             writeln!(out, "{what}  {}", paint(style::ERROR, "not checked"))?;
-            for line in super::tidy(why).lines() {
+            for line in why.to_string().lines() {
                 writeln!(out, "    {}", paint(style::ERROR, line.trim_start()))?;
             }
             continue;
@@ -161,7 +161,7 @@ pub(super) fn add_to_sarif(sarif: &mut serde_json::Value, audit: &ImageAudit, ro
                 "level": "error",
                 "descriptor": {"id": "repin/image-not-checked"},
                 "message": {"text": format!("{} ({}) was not checked for OS vulnerabilities: {}",
-                    display_name(&image.current), image.platform, super::tidy(why).replace('\n', " "))},
+                    display_name(&image.current), image.platform, why.one_line())},
                 "locations": location,
             }));
             continue;

@@ -8,8 +8,8 @@ use std::path::Path;
 
 use serde_json::json;
 
+use super::shown;
 use super::style::{self, paint};
-use super::{shown, tidy};
 use crate::advisory::Rating;
 use crate::plan::display_name;
 use crate::scan_report::{FixState, LinkedReport, MatchKind};
@@ -53,7 +53,7 @@ pub(super) fn print_warnings(reports: &[LinkedReport]) {
             err,
             "{} {}",
             paint(style::SKIPPED, "warning:"),
-            tidy(&plain_lines(&warning.to_string()))
+            plain_lines(&warning.to_string())
         );
     }
 }
@@ -164,7 +164,7 @@ pub(super) fn add_to_sarif(sarif: &mut serde_json::Value, reports: &[LinkedRepor
             notifications.push(json!({
                 "level": "warning",
                 "descriptor": {"id": "repin/scan-report-unlinked"},
-                "message": {"text": tidy(&warning.to_string()).replace('\n', " ")},
+                "message": {"text": warning.one_line()},
             }));
         }
         for image in &report.images {

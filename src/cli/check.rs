@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::style::{self, paint};
-use super::{CliError, EXIT_ERROR, EXIT_FOUND, EXIT_OK, Format, count, print_error, shown, tidy};
+use super::{CliError, EXIT_ERROR, EXIT_FOUND, EXIT_OK, Format, count, print_error, shown};
 use crate::apply::{self, EditFailure};
 use crate::decide::Update;
 use crate::lookup::Finding;
@@ -267,13 +267,14 @@ struct OtherEntry<'a> {
     hints: Vec<String>,
 }
 
-/// A failure in the JSON report.
+/// A failure in the JSON report: its text as `message`, its `hints` beside it.
 #[derive(Debug, Serialize)]
 struct ErrorEntry<'a> {
     file: String,
     line: usize,
     name: &'a str,
-    message: String,
+    #[serde(flatten)]
+    message: &'a Message,
 }
 
 /// A file's target in the JSON report.
@@ -293,8 +294,8 @@ pub(super) struct CheckReport<'a> {
     problems: Vec<OtherEntry<'a>>,
     up_to_date: usize,
     errors: Vec<ErrorEntry<'a>>,
-    warnings: Vec<Message>,
-    notes: Vec<String>,
+    warnings: &'a [Message],
+    notes: Vec<Message>,
     hosts: &'a [Message],
 }
 
@@ -387,16 +388,8 @@ pub(super) fn report<'a>(run: &'a Run) -> CheckReport<'a> {
         problems: Vec::new(),
         up_to_date: 0,
         errors: Vec::new(),
-        warnings: run
-            .outcome
-            .warnings
-            .iter()
-            .map(|w| Message {
-                text: tidy(&w.text),
-                hints: w.hints.clone(),
-            })
-            .collect(),
-        notes: run.outcome.notes.iter().map(|n| tidy(n)).collect(),
+        warnings: &run.outcome.warnings,
+        notes: run.outcome.notes.clone(),
         hosts: &run.outcome.hosts,
     };
     for Listed {
@@ -449,11 +442,11 @@ pub(super) fn report<'a>(run: &'a Run) -> CheckReport<'a> {
         };
         let line = manifest.source.position(dep.span.start).line;
         for note in &finding.decision.notes {
-            report.notes.push(format!(
-                "{}:{line}: {}: {note}",
+            report.notes.push(note.clone().prefixed(&format!(
+                "{}:{line}: {}: ",
                 shown(&finding.file),
                 dep.name
-            ));
+            )));
         }
         if !finding.decision.updates.is_empty() {
             continue;
@@ -485,7 +478,7 @@ pub(super) fn report<'a>(run: &'a Run) -> CheckReport<'a> {
             file: shown(&failure.file),
             line: manifest.source.position(dep.span.start).line,
             name: &dep.name,
-            message: tidy(&failure.message),
+            message: &failure.message,
         });
     }
     report
@@ -631,7 +624,7 @@ fn print_table(run: &Run, all: bool, edit_failures: &[EditFailure]) -> std::io::
                 dep.current,
                 paint(
                     style::ERROR,
-                    tidy(&failure.message).replace('\n', "\n            ")
+                    failure.message.to_string().replace('\n', "\n            ")
                 )
             ));
         }
@@ -648,22 +641,19 @@ fn print_table(run: &Run, all: bool, edit_failures: &[EditFailure]) -> std::io::
         }
         writeln!(out)?;
     }
-    let mut notes: Vec<String> = run.outcome.notes.clone();
+    let mut notes: Vec<Message> = run.outcome.notes.clone();
     for finding in findings {
         if let Some((manifest, dep)) = run.workspace.dependency(&finding.file, finding.index) {
             let line = manifest.source.position(dep.span.start).line;
-            notes.extend(
-                finding
-                    .decision
-                    .notes
-                    .iter()
-                    .map(|n| format!("{}:{line}: {}: {n}", shown(&finding.file), dep.name)),
-            );
+            notes.extend(finding.decision.notes.iter().map(|n| {
+                n.clone()
+                    .prefixed(&format!("{}:{line}: {}: ", shown(&finding.file), dep.name))
+            }));
         }
     }
     if crate::log::enabled(crate::log::Level::Info) {
         for note in &notes {
-            writeln!(out, "{} {}", paint(style::DIM, "note:"), tidy(note))?;
+            writeln!(out, "{} {note}", paint(style::DIM, "note:"))?;
         }
     }
     for failure in edit_failures {
@@ -710,12 +700,7 @@ fn print_table(run: &Run, all: bool, edit_failures: &[EditFailure]) -> std::io::
 pub(super) fn print_warnings(out: &mut impl Write, run: &Run) -> std::io::Result<()> {
     if crate::log::enabled(crate::log::Level::Warn) {
         for warning in &run.outcome.warnings {
-            writeln!(
-                out,
-                "{} {}",
-                paint(style::SKIPPED, "warning:"),
-                tidy(&warning.to_string())
-            )?;
+            writeln!(out, "{} {warning}", paint(style::SKIPPED, "warning:"))?;
         }
     }
     Ok(())
@@ -768,7 +753,7 @@ pub(super) fn report_to_actions(run: &Run) -> std::io::Result<()> {
                 error.line,
                 0,
                 &format!("repin: {}", error.name),
-                &error.message
+                &error.message.to_string()
             )
         )?;
     }

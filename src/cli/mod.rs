@@ -300,9 +300,10 @@ pub fn main() -> ExitCode {
     ExitCode::from(exit_code(result))
 }
 
-/// Print an error on stderr as every command does: `error: ` and the message, its `Caused by:`
-/// lines, then its `hint:` lines (wherever the message had them). A message that is already a
-/// diagnostic (`path:line:col: error: ...`) is printed as it is.
+/// Print an error on stderr as every command does: `error: ` and the rendered error (its
+/// message, `Caused by:` lines, then `hint:` lines: [`crate::error::chain`] or a
+/// [`crate::vocab::Message`]'s `Display`). A message that is already a diagnostic
+/// (`path:line:col: error: ...`) is printed as it is.
 pub fn print_error(message: &str) {
     use std::io::Write;
     let _ = writeln!(anstream::stderr(), "{}", error_text(message));
@@ -310,37 +311,12 @@ pub fn print_error(message: &str) {
 
 /// The text [`print_error`] prints (its style is dropped by `anstream` when colour is off).
 pub fn error_text(message: &str) -> String {
-    let tidy = tidy(message);
-    let first = tidy.lines().next().unwrap_or("");
+    let first = message.lines().next().unwrap_or("");
     if is_diagnostic(first) {
-        tidy.strip_prefix("./").map_or(tidy.clone(), str::to_owned)
+        message.strip_prefix("./").unwrap_or(message).to_owned()
     } else {
-        format!("{} {tidy}", style::paint(style::ERROR, "error:"))
+        format!("{} {message}", style::paint(style::ERROR, "error:"))
     }
-}
-
-/// A message with its `Caused by:` lines in order and its `hint:` lines last (an error's text
-/// may carry a hint before the causes its source adds), without the colon a line ended with
-/// when it expected its cause on the same line.
-pub fn tidy(message: &str) -> String {
-    let mut lines: Vec<&str> = Vec::new();
-    let mut hints: Vec<&str> = Vec::new();
-    for line in message.lines() {
-        let line = line.strip_suffix(':').unwrap_or(line);
-        if line.trim_start().starts_with("hint:") {
-            if !hints.contains(&line.trim_start()) {
-                hints.push(line.trim_start());
-            }
-        } else {
-            lines.push(line);
-        }
-    }
-    let mut text = lines.join("\n");
-    for hint in hints {
-        text.push_str("\n  ");
-        text.push_str(hint);
-    }
-    text
 }
 
 /// Whether a line is a rendered diagnostic: `path:line:col: error: ...` or `path: error: ...`.
@@ -358,12 +334,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hints_come_after_every_cause_and_no_cause_ends_in_a_colon() {
-        let message = "Cannot query the OSV API\n  Caused by: Cannot connect to https://api.osv.dev/v1/querybatch:\n  hint: pass --advisory-db PATH\n  Caused by: dns error";
-        assert_eq!(
-            tidy(message),
-            "Cannot query the OSV API\n  Caused by: Cannot connect to https://api.osv.dev/v1/querybatch\n  Caused by: dns error\n  hint: pass --advisory-db PATH"
-        );
+    fn an_error_is_prefixed_unless_it_is_a_diagnostic() {
         anstream::ColorChoice::Never.write_global();
         let diagnostic = "./repin.toml:6:23: error: Invalid type\n  x = 5\n      ^";
         assert!(is_diagnostic(diagnostic.lines().next().unwrap()));

@@ -186,7 +186,7 @@ fn verb_style(verb: &Verb) -> anstyle::Style {
 fn print_report(repository: &str, report: &Report, dry_run: bool) -> std::io::Result<()> {
     let mut out = anstream::stdout().lock();
     if let Some(fatal) = &report.fatal {
-        writeln!(out, "{}", super::error_text(fatal))?;
+        writeln!(out, "{}", super::error_text(&fatal.to_string()))?;
         return Ok(());
     }
     writeln!(
@@ -218,8 +218,9 @@ fn print_report(repository: &str, report: &Report, dry_run: bool) -> std::io::Re
             write!(out, "  {url}")?;
         }
         writeln!(out)?;
-        if !line.detail.is_empty() {
-            for (i, text) in super::tidy(&line.detail).lines().enumerate() {
+        if !line.detail.text.is_empty() {
+            // The detail's text, then its hints as `hint:` lines.
+            for (i, text) in line.detail.to_string().lines().enumerate() {
                 let lead = if i == 0 { "why: " } else { "     " };
                 writeln!(out, "      {lead}{text}")?;
             }
@@ -285,7 +286,7 @@ fn report_to_actions(run: &check::Run, report: &Report, dry_run: bool) -> std::i
                 0,
                 0,
                 &format!("repin: {}", line.branch),
-                &line.detail
+                &line.detail.to_string()
             )
         )?;
     }
@@ -293,7 +294,7 @@ fn report_to_actions(run: &check::Run, report: &Report, dry_run: bool) -> std::i
         writeln!(
             out,
             "{}",
-            annotation(Level::Error, None, 0, 0, "repin", fatal)
+            annotation(Level::Error, None, 0, 0, "repin", &fatal.to_string())
         )?;
     }
     let mut summary = String::from("\n### Pull requests\n\n");

@@ -366,7 +366,11 @@ pub fn finish(
 ) -> Decision {
     if let Some(none) = &plan.none {
         let mut d = Decision::none(none.clone());
-        d.notes.extend(plan.notes.iter().cloned());
+        d.notes.extend(
+            plan.notes
+                .iter()
+                .map(|n| crate::vocab::Message::new(n.as_str())),
+        );
         return d;
     }
     let Some(image) = dependency.image() else {
@@ -482,7 +486,7 @@ pub fn finish(
     // Routine first, separate moves after.
     updates.sort_by_key(|u| separate(u));
     let mut decision = Decision::updates(updates);
-    decision.notes = notes;
+    decision.notes = notes.into_iter().map(crate::vocab::Message::new).collect();
     decision
 }
 

@@ -202,8 +202,9 @@ pub struct Decision {
     /// Why there is no update, when `updates` is empty.
     pub none: Option<NoUpdate>,
     /// Things worth knowing either way (a newer release in cooldown, a variant no longer
-    /// published, a package found on several indexes).
-    pub notes: Vec<String>,
+    /// published, a package found on several indexes), each with its hints apart (serialised
+    /// as `{"message": text, "hints": [...]}`).
+    pub notes: Vec<crate::vocab::Message>,
     /// The newest release passed over because it needs a newer Python than the file's target
     /// (what a base image's Python-minor update would unblock).
     #[serde(skip)]
@@ -269,7 +270,7 @@ impl Decision {
     }
 
     /// Add a note.
-    pub fn note(mut self, note: impl Into<String>) -> Self {
+    pub fn note(mut self, note: impl Into<crate::vocab::Message>) -> Self {
         self.notes.push(note.into());
         self
     }

@@ -227,7 +227,7 @@ pub fn merge(mut decision: Decision, assessment: &Assessment) -> Decision {
                 ids: assessment.findings.iter().map(|f| f.id.clone()).collect(),
                 why: why.clone(),
             };
-            decision.notes.push(unfixed.note());
+            decision.notes.push(unfixed.note().into());
             decision.unfixed = Some(unfixed);
         }
         return decision;

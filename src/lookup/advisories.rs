@@ -18,7 +18,7 @@ pub struct AdvisoryLookup {
     /// Advisories by normalised package name.
     pub index: AdvisoryIndex,
     /// Packages that could not be checked, with why.
-    pub failed: BTreeMap<String, String>,
+    pub failed: BTreeMap<String, crate::vocab::Message>,
     /// Where the advisories came from, for reports.
     pub source: String,
 }
@@ -73,7 +73,7 @@ pub struct AuditReleases {
     /// Releases by package name.
     pub releases: BTreeMap<String, Vec<Release>>,
     /// Packages whose lookup failed, with why.
-    pub failed: BTreeMap<String, String>,
+    pub failed: BTreeMap<String, crate::vocab::Message>,
 }
 
 impl Checker {
@@ -112,7 +112,7 @@ impl Checker {
                 index: AdvisoryIndex::new(),
                 failed: packages
                     .iter()
-                    .map(|p| (p.clone(), "advisories are off in repin.toml".to_owned()))
+                    .map(|p| (p.clone(), "advisories are off in repin.toml".into()))
                     .collect(),
                 source: "off".into(),
             }),
@@ -150,7 +150,7 @@ impl Checker {
         // Packages whose indexes cannot be used (a `${VAR}` the operator did not allow for the
         // index's origin, an unset variable): never asked, so a fix named for them is
         // unconfirmed, and says why.
-        let mut refused: BTreeMap<String, String> = BTreeMap::new();
+        let mut refused: BTreeMap<String, crate::vocab::Message> = BTreeMap::new();
         for manifest in &workspace.manifests {
             for dependency in &manifest.dependencies {
                 let Some(requirement) = dependency.python() else {

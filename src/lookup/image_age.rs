@@ -170,7 +170,7 @@ impl Checker {
                     finding
                         .decision
                         .notes
-                        .push(format!("{proposed} held back: {why}"));
+                        .push(why.prefixed(&format!("{proposed} held back: ")));
                 }
             }
         }
@@ -180,15 +180,25 @@ impl Checker {
 /// Why an image update is held back when its registry's `answer` gives no build time and the
 /// minimum release age is `min`.
 fn no_build_time(answer: Option<&Result<Option<i64>, OciError>>, min: Duration) -> Message {
-    Message::new(format!(
-        "its registry does not say when it was built ({}), so it cannot be shown to be older than the minimum release age of {}",
-        match answer {
-            Some(Err(error)) => format!("the lookup failed: {}", failure_message(error)),
-            _ => "no `created` time in its config, no `org.opencontainers.image.created` annotation"
-                .to_owned(),
-        },
-        human_age(min)
-    ))
+    // The failed lookup's hints come first, as when its causes were part of the sentence; never
+    // inside the sentence.
+    let failed = match answer {
+        Some(Err(error)) => failure_message(error),
+        _ => Message::new(
+            "no `created` time in its config, no `org.opencontainers.image.created` annotation",
+        ),
+    };
+    let cause = match answer {
+        Some(Err(_)) => format!("the lookup failed: {}", failed.text),
+        _ => failed.text,
+    };
+    Message {
+        text: format!(
+            "its registry does not say when it was built ({cause}), so it cannot be shown to be older than the minimum release age of {}",
+            human_age(min)
+        ),
+        hints: failed.hints,
+    }
     .hint("`missing-release-age = \"allow\"` under [images] proposes such images anyway")
 }
 
@@ -212,5 +222,27 @@ mod tests {
             ["`missing-release-age = \"allow\"` under [images] proposes such images anyway"]
         );
         assert_eq!(no_build_time(None, week), why);
+    }
+
+    #[test]
+    fn a_failed_lookup_keeps_its_own_hints_apart_from_the_sentence() {
+        let week = Duration::from_secs(7 * 86_400);
+        let refused = Err(OciError::Unauthorized {
+            registry: "registry.example".into(),
+            repository: "team/app".into(),
+            status: 401,
+        });
+        let why = no_build_time(Some(&refused), week);
+        assert!(
+            why.text.starts_with(
+                "its registry does not say when it was built (the lookup failed: registry.example refused access to `team/app` (HTTP 401)), so"
+            ),
+            "{}",
+            why.text
+        );
+        assert!(!why.text.contains("hint:"), "{}", why.text);
+        assert_eq!(why.hints.len(), 2, "{:?}", why.hints);
+        assert!(why.hints[0].contains("docker login registry.example"));
+        assert!(why.hints[1].starts_with("`missing-release-age"));
     }
 }

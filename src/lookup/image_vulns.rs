@@ -13,7 +13,6 @@ use super::advisories::AdvisoryError;
 use super::{Checker, Finding, Outcome, failure_message};
 use crate::advisory::distro::DistroIndex;
 use crate::config::AdvisorySource as SourceName;
-use crate::error::chain as error_chain;
 use crate::image_scan::{ImageScan, ImageScanner, ScanError};
 use crate::image_vulns::{self, Fix, ImageVulns};
 use crate::manifest::Manifest;
@@ -21,6 +20,7 @@ use crate::manifest::edit::Change;
 use crate::plan::AdvisoryNote;
 use crate::registry::oci::Platform;
 use crate::versioning::UpdateKind;
+use crate::vocab::Message;
 
 /// Images read at once (each reads its layers one after the other).
 const SCANS_AT_ONCE: usize = 4;
@@ -71,8 +71,9 @@ pub struct ImageEntry {
     pub best_update: Option<UpdateFixes>,
     /// Every update and what it fixes.
     pub updates: Vec<UpdateFixes>,
-    /// Why the image could not be checked, when it could not.
-    pub unchecked: Option<String>,
+    /// Why the image could not be checked, when it could not, with what to do about it
+    /// (serialised as `{"message": text, "hints": [...]}`).
+    pub unchecked: Option<Message>,
     /// Layers of the image, read from the registry in this run, and answered by the cache.
     pub layers: [usize; 3],
     /// Compressed bytes fetched for it in this run.
@@ -160,7 +161,7 @@ impl Checker {
     async fn distro_advisories(
         &self,
         keys: &[(String, String)],
-    ) -> Result<(DistroIndex, BTreeMap<(String, String), String>, String), AdvisoryError> {
+    ) -> Result<(DistroIndex, BTreeMap<(String, String), Message>, String), AdvisoryError> {
         let config = &self.config.config.advisories;
         let path = self.advisory_db.clone().or_else(|| {
             (config.source == SourceName::Offline)
@@ -287,7 +288,7 @@ impl Checker {
             match self.distro_advisories(&advisory_keys).await {
                 Ok(found) => found,
                 Err(why) => {
-                    let why = error_chain(&why);
+                    let why = crate::error::message(&why);
                     let failed = advisory_keys
                         .iter()
                         .map(|k| (k.clone(), why.clone()))
@@ -296,27 +297,21 @@ impl Checker {
                 }
             }
         };
-        let matched: HashMap<&ScanKey, (ImageVulns, Option<String>)> = scans
+        let matched: HashMap<&ScanKey, (ImageVulns, Option<Message>)> = scans
             .iter()
             .filter_map(|(key, scan)| {
                 let scan = scan.as_ref().ok()?;
                 let vulns = image_vulns::match_image(scan, &index);
                 // A package whose advisories could not be fetched leaves the image unchecked.
-                let missing: Vec<&String> = image_vulns::advisory_keys(scan)
+                let missing: Vec<&Message> = image_vulns::advisory_keys(scan)
                     .iter()
                     .filter_map(|k| failed.get(k))
                     .collect::<BTreeSet<_>>()
                     .into_iter()
                     .collect();
                 let why = (!missing.is_empty()).then(|| {
-                    format!(
-                        "advisories for its packages could not be fetched: {}",
-                        missing
-                            .iter()
-                            .map(|s| s.as_str())
-                            .collect::<Vec<_>>()
-                            .join("; ")
-                    )
+                    Message::joined(missing, "; ")
+                        .prefixed("advisories for its packages could not be fetched: ")
                 });
                 Some((key, (vulns, why)))
             })
@@ -355,7 +350,9 @@ impl Checker {
                     entry.layers = [scan.layers, scan.layers_fetched, scan.layers_cached];
                     entry.bytes_fetched = scan.bytes_fetched;
                     let (vulns, why) = &matched[&w.current];
-                    entry.unchecked = why.clone().or_else(|| vulns.unchecked.clone());
+                    entry.unchecked = why
+                        .clone()
+                        .or_else(|| vulns.unchecked.clone().map(Message::new));
                     for (proposed, kind, key) in &w.targets {
                         let (Ok(target), Some((target_vulns, None))) =
                             (&scans[key], matched.get(key))
@@ -397,13 +394,13 @@ impl Checker {
         let mut fixes: BTreeMap<(PathBuf, usize, String), Vec<Fix>> = BTreeMap::new();
         for entry in &audit.images {
             if let Some(why) = &entry.unchecked {
-                outcome.notes.push(format!(
-                    "{}:{} {} ({}) was not checked for OS vulnerabilities: {why}",
+                outcome.notes.push(why.clone().prefixed(&format!(
+                    "{}:{} {} ({}) was not checked for OS vulnerabilities: ",
                     crate::text::shown(&entry.file),
                     entry.line,
                     crate::plan::display_name(&entry.name),
                     entry.platform
-                ));
+                )));
             }
             for update in &entry.updates {
                 fixes

@@ -15,6 +15,7 @@ use crate::decide::image::{self, Calendar, DigestFacts, Plan};
 use crate::manifest::{Dependency, DependencyDetail, Manifest};
 use crate::registry::oci::{OciClient, OciError, Platform, platforms_changed};
 use crate::versioning::support;
+use crate::vocab::Message;
 
 /// The registry client and the platforms the images run on.
 #[derive(Debug, Clone)]
@@ -310,7 +311,7 @@ impl ImageLookups {
                 outcome.failures.push(Failure {
                     file: manifest.source.path().to_path_buf(),
                     index: d,
-                    message: unverified.join("\n"),
+                    message: Message::joined(&unverified, "\n"),
                 });
                 continue;
             }
@@ -338,7 +339,7 @@ impl ImageLookups {
                 outcome.failures.push(Failure {
                     file: manifest.source.path().to_path_buf(),
                     index: d,
-                    message: lookup_errors.join("\n"),
+                    message: Message::joined(&lookup_errors, "\n"),
                 });
                 continue;
             }

@@ -21,7 +21,6 @@ use pep440_rs::VersionSpecifiers;
 use super::relock::{Relockable, hold_back, moved_gaps, relock_failure, update_why};
 use super::{Checker, Outcome};
 use crate::decide::Companion;
-use crate::error::chain as error_chain;
 use crate::lock::input::Input;
 use crate::lock::relock::{Job, relock};
 use crate::manifest::edit::{self, Change, Request};
@@ -206,7 +205,7 @@ impl Checker {
         let mut jobs = Vec::new();
         // Why each update is held back, by (finding, update): one update may fail for
         // several locks.
-        let mut held: BTreeMap<(usize, usize), Vec<String>> = BTreeMap::new();
+        let mut held: BTreeMap<(usize, usize), Vec<Message>> = BTreeMap::new();
         for (path, triggers) in triggers {
             let lock = &locks[&path];
             let name = crate::text::shown(&path);
@@ -214,11 +213,12 @@ impl Checker {
                 Ok(source) => Arc::new(source.with_preferences(lock.existing.pins.clone())),
                 Err(why) => {
                     for t in &triggers {
-                        held.entry((t.finding, t.update)).or_default().push(format!(
-                            "`{}` cannot be re-locked into {name}: {}",
-                            t.asked,
-                            error_chain(&why)
-                        ));
+                        held.entry((t.finding, t.update)).or_default().push(
+                            crate::error::message(&why).prefixed(&format!(
+                                "`{}` cannot be re-locked into {name}: ",
+                                t.asked
+                            )),
+                        );
                     }
                     continue;
                 }
@@ -232,8 +232,10 @@ impl Checker {
             let job = tokio::task::spawn_blocking(move || {
                 inputs
                     .iter()
-                    .map(|input| -> Result<_, String> {
-                        let input = input.as_ref().map_err(|e| error_chain(e.as_ref()))?;
+                    .map(|input| -> Result<_, Message> {
+                        let input = input
+                            .as_ref()
+                            .map_err(|e| crate::error::message(e.as_ref()))?;
                         let job = Job {
                             path: &path,
                             existing: &existing,
@@ -254,10 +256,12 @@ impl Checker {
                 Ok(results) => results,
                 Err(e) => {
                     for t in &triggers {
-                        held.entry((t.finding, t.update)).or_default().push(format!(
-                            "`{}` could not be re-locked into {name}: {e}",
-                            t.asked
-                        ));
+                        held.entry((t.finding, t.update))
+                            .or_default()
+                            .push(Message::new(format!(
+                                "`{}` could not be re-locked into {name}: {e}",
+                                t.asked
+                            )));
                     }
                     continue;
                 }
@@ -268,21 +272,21 @@ impl Checker {
                     Ok((_, gaps)) if !gaps.blocking.is_empty() => {
                         held.entry((trigger.finding, trigger.update))
                             .or_default()
-                            .push(format!(
+                            .push(Message::new(format!(
                                 "`{}` re-locks {name} into what cannot be installed on a platform the image is built for: {}",
                                 trigger.asked,
                                 gaps.blocking.join("; ")
-                            ));
+                            )));
                         continue;
                     }
                     Ok(done) => done,
                     Err(why) => {
                         held.entry((trigger.finding, trigger.update))
                             .or_default()
-                            .push(format!(
-                                "`{}` cannot be re-locked into {name}: {why}",
+                            .push(why.prefixed(&format!(
+                                "`{}` cannot be re-locked into {name}: ",
                                 trigger.asked
-                            ));
+                            )));
                         continue;
                     }
                 };
@@ -333,7 +337,7 @@ impl Checker {
                 // A companion made for another lock goes with the update.
                 update.companions.clear();
             }
-            hold_back(outcome, f, u, whys.join("; "));
+            hold_back(outcome, f, u, Message::joined(&whys, "; "));
         }
     }
 }
@@ -362,7 +366,7 @@ fn locks_by_input<'a>(manifests: &[&'a Manifest]) -> BTreeMap<PathBuf, Vec<&'a M
 pub(super) fn warn_on_contradicted_locks(
     manifests: &[&Manifest],
     relocked: &HashMap<PathBuf, Relockable>,
-    why_not: &HashMap<PathBuf, String>,
+    why_not: &HashMap<PathBuf, Message>,
     outcome: &mut Outcome,
 ) {
     let locks = locks_by_input(manifests);
@@ -401,9 +405,8 @@ pub(super) fn warn_on_contradicted_locks(
                 if range.contains(&pinned) {
                     continue;
                 }
-                let why = why_not
-                    .get(lock_path)
-                    .map_or("it is not a lock repin re-locks", String::as_str);
+                let not_relocked = Message::new("it is not a lock repin re-locks");
+                let why = why_not.get(lock_path).unwrap_or(&not_relocked);
                 warnings.push(contradicted(
                     &finding.file,
                     lock_path,
@@ -426,15 +429,20 @@ fn contradicted(
     name: &str,
     update: &crate::decide::Update,
     pinned: &impl std::fmt::Display,
-    why: &str,
+    why: &Message,
 ) -> Message {
-    Message::new(format!(
-        "{}: `{name}{}` (a {} update) contradicts its lock {}, which pins {name} {pinned}, and the two cannot be one update: the lock cannot be re-locked: {why}",
-        crate::text::shown(input),
-        update.proposed,
-        update.kind,
-        crate::text::shown(lock),
-    ))
+    // The hints of why the lock cannot be re-locked first, as when they were part of its text.
+    Message {
+        text: format!(
+            "{}: `{name}{}` (a {} update) contradicts its lock {}, which pins {name} {pinned}, and the two cannot be one update: the lock cannot be re-locked: {}",
+            crate::text::shown(input),
+            update.proposed,
+            update.kind,
+            crate::text::shown(lock),
+            why.text,
+        ),
+        hints: why.hints.clone(),
+    }
     .hint(format!(
         "after taking it, re-lock: `repin lock {} -o {} --upgrade-package {name}`",
         file_name(input),
@@ -470,15 +478,17 @@ mod tests {
             "flask",
             &update,
             &"2.2.2",
-            "it is not a lock repin re-locks",
+            &Message::new("its input cannot be read").hint("commit requirements.in"),
         );
         assert_eq!(
             warning.text,
-            "app/requirements.in: `flask>=3.0.3,<4` (a major update) contradicts its lock app/requirements.txt, which pins flask 2.2.2, and the two cannot be one update: the lock cannot be re-locked: it is not a lock repin re-locks"
+            "app/requirements.in: `flask>=3.0.3,<4` (a major update) contradicts its lock app/requirements.txt, which pins flask 2.2.2, and the two cannot be one update: the lock cannot be re-locked: its input cannot be read"
         );
+        // Why the lock is not re-locked keeps its hint, typed, before the re-lock's.
         assert_eq!(
             warning.hints,
             [
+                "commit requirements.in",
                 "after taking it, re-lock: `repin lock requirements.in -o requirements.txt --upgrade-package flask`"
             ]
         );

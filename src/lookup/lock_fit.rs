@@ -16,7 +16,6 @@ use pep508_rs::ExtraName;
 use super::{CONCURRENCY, Checker, Outcome, PypiLookup};
 use crate::decide::lock_fit::{LockedPin, Parent, misfits};
 use crate::decide::{Context, NoUpdate};
-use crate::error::chain as error_chain;
 use crate::manifest::requirements::LockHeader;
 use crate::manifest::{Manifest, ManifestDetails};
 use crate::registry::pypi::Index;
@@ -245,46 +244,51 @@ impl Checker {
             let lock_pins = &pins[&check.manifest].by_name;
             let parents: Vec<(usize, Version)> = check.wanted[1..].to_vec();
             let (new_d, _) = check.wanted[0];
-            let fit = |metadata: &MetadataCache,
-                       version: &Version|
-             -> Result<(Vec<String>, Vec<String>), Arc<MetadataLookupError>> {
-                let get = |d: usize, v: &Version| -> Result<&Metadata, Arc<MetadataLookupError>> {
-                    let name = &manifest.dependencies[d].name;
-                    match metadata.get(&(name.clone(), v.clone())) {
-                        Some(Ok(m)) => Ok(m),
-                        Some(Err(e)) => Err(e.clone()),
-                        None => Err(Arc::new(MetadataLookupError::NotLookedUp {
-                            name: name.clone(),
-                            version: v.clone(),
-                        })),
-                    }
-                };
-                let new = get(new_d, version)?;
-                let mut with = Vec::new();
-                let mut unchecked = Vec::new();
-                for (d, v) in &parents {
-                    let name = manifest.dependencies[*d].name.as_str();
-                    match get(*d, v) {
-                        Ok(metadata) => with.push(Parent {
-                            name,
-                            pin: &lock_pins[name],
-                            requires: &metadata.requires_dist,
-                        }),
-                        Err(why) => {
-                            unchecked.push(format!("`{name}` {v}: {}", error_chain(why.as_ref())));
+            let fit =
+                |metadata: &MetadataCache,
+                 version: &Version|
+                 -> Result<(Vec<String>, Vec<Message>), Arc<MetadataLookupError>> {
+                    let get =
+                        |d: usize, v: &Version| -> Result<&Metadata, Arc<MetadataLookupError>> {
+                            let name = &manifest.dependencies[d].name;
+                            match metadata.get(&(name.clone(), v.clone())) {
+                                Some(Ok(m)) => Ok(m),
+                                Some(Err(e)) => Err(e.clone()),
+                                None => Err(Arc::new(MetadataLookupError::NotLookedUp {
+                                    name: name.clone(),
+                                    version: v.clone(),
+                                })),
+                            }
+                        };
+                    let new = get(new_d, version)?;
+                    let mut with = Vec::new();
+                    let mut unchecked = Vec::new();
+                    for (d, v) in &parents {
+                        let name = manifest.dependencies[*d].name.as_str();
+                        match get(*d, v) {
+                            Ok(metadata) => with.push(Parent {
+                                name,
+                                pin: &lock_pins[name],
+                                requires: &metadata.requires_dist,
+                            }),
+                            Err(why) => {
+                                unchecked.push(
+                                    crate::error::message(why.as_ref())
+                                        .prefixed(&format!("`{name}` {v}: ")),
+                                );
+                            }
                         }
                     }
-                }
-                let why = misfits(
-                    &check.name,
-                    version,
-                    &new.requires_dist,
-                    lock_pins,
-                    &with,
-                    &target.markers,
-                );
-                Ok((why, unchecked))
-            };
+                    let why = misfits(
+                        &check.name,
+                        version,
+                        &new.requires_dist,
+                        lock_pins,
+                        &with,
+                        &target.markers,
+                    );
+                    Ok((why, unchecked))
+                };
             let (why, unchecked_parents) = match fit(&metadata, &check.version) {
                 Ok(result) => result,
                 Err(why) => {
@@ -294,21 +298,22 @@ impl Checker {
                     hold_back(
                         outcome,
                         check,
-                        format!(
-                            "{} {} could not be checked against the rest of the lock: {}",
-                            check.name,
-                            check.version,
-                            error_chain(why.as_ref())
-                        ),
+                        crate::error::message(why.as_ref()).prefixed(&format!(
+                            "{} {} could not be checked against the rest of the lock: ",
+                            check.name, check.version,
+                        )),
                     );
                     continue;
                 }
             };
-            for line in &unchecked_parents {
-                outcome.findings[check.finding].decision.notes.push(format!(
-                    "{} {} was checked against the lock without {line}",
-                    check.name, check.version
-                ));
+            for line in unchecked_parents {
+                outcome.findings[check.finding]
+                    .decision
+                    .notes
+                    .push(line.prefixed(&format!(
+                        "{} {} was checked against the lock without ",
+                        check.name, check.version
+                    )));
             }
             if why.is_empty() {
                 continue;
@@ -533,7 +538,8 @@ impl Checker {
 }
 
 /// Take the update `check` names out of its finding, and say why it is held back.
-fn hold_back(outcome: &mut Outcome, check: &Check, why: String) {
+fn hold_back(outcome: &mut Outcome, check: &Check, why: impl Into<Message>) {
+    let why = why.into();
     let finding = &mut outcome.findings[check.finding];
     if check.update >= finding.decision.updates.len() {
         return;
@@ -542,7 +548,7 @@ fn hold_back(outcome: &mut Outcome, check: &Check, why: String) {
     if finding.decision.updates.is_empty() && finding.decision.none.is_none() {
         finding.decision.none = Some(NoUpdate::HeldBack {
             version: check.version.to_string(),
-            why: Message::new(why),
+            why,
         });
     } else {
         finding.decision.notes.push(why);

@@ -66,8 +66,10 @@ pub struct Failure {
     pub file: PathBuf,
     /// Index of the dependency in the manifest.
     pub index: usize,
-    /// What went wrong, with causes, redacted.
-    pub message: String,
+    /// What went wrong, with causes, redacted, and what to do about it (serialised as
+    /// `{"message": text, "hints": [...]}`).
+    #[serde(flatten)]
+    pub message: Message,
 }
 
 /// Everything a check found.
@@ -78,7 +80,7 @@ pub struct Outcome {
     /// Lookups that failed.
     pub failures: Vec<Failure>,
     /// Notes about the whole run (a package on several indexes, the Python target used).
-    pub notes: Vec<String>,
+    pub notes: Vec<Message>,
     /// What the user must know although nothing failed: updates held back because they could
     /// not be checked (a compiled lock whose Python is unknown, metadata not in the cache).
     pub warnings: Vec<crate::vocab::Message>,
@@ -188,14 +190,16 @@ fn host_problems(down: Vec<(String, crate::registry::http::DownReason)>) -> Vec<
 /// cannot be used in this run (it does not resolve, refuses connections, or is marked down),
 /// one line naming the host: the host's own message ([`Checker::host_problems`]) says why,
 /// once, instead of the same causes under every dependency.
-pub fn failure_message<E: crate::error::Hint + 'static>(error: &E) -> String {
+pub fn failure_message<E: crate::error::Hint + 'static>(error: &E) -> Message {
     match http_cause(error).and_then(HttpError::unusable_host) {
         Some(host) => {
             let text = error.to_string();
             let first = text.lines().next().unwrap_or_default();
-            crate::vocab::redact::text(&format!("{first}: {host}{DOWN}"))
+            Message::new(crate::vocab::redact::text(&format!(
+                "{first}: {host}{DOWN}"
+            )))
         }
-        None => crate::error::chain(error),
+        None => crate::error::message(error),
     }
 }
 
@@ -256,12 +260,12 @@ fn hold_tool_lock_updates(manifests: &[&Manifest], outcome: &mut Outcome) {
         }
     }
     for (path, count) in held {
-        outcome.notes.push(format!(
+        outcome.notes.push(Message::new(format!(
             "{}: {count} update{} held back: {}",
             crate::text::shown(&path),
             if count == 1 { "" } else { "s" },
             advice[path.as_path()]
-        ));
+        )));
     }
 }
 
@@ -331,9 +335,9 @@ impl Checker {
                 1 => first.clone(),
                 n => format!("{first} and {} more", n - 1),
             };
-            outcome.notes.push(format!(
+            outcome.notes.push(Message::new(format!(
                 "requires-python is checked against Python {newest}, the newest stable CPython, for {files}: no Dockerfile, lock header, Pipfile `[requires]`, repin.toml or pyproject.toml says which Python installs it"
-            ));
+            )));
         }
         let ctx = Context {
             now: self.now,
@@ -443,7 +447,7 @@ impl Checker {
     async fn advisories_for_check(
         &self,
         manifests: &[&Manifest],
-    ) -> (Option<AdvisoryLookup>, Vec<String>) {
+    ) -> (Option<AdvisoryLookup>, Vec<Message>) {
         let mut notes = Vec::new();
         if self.advisory_db.is_none()
             && self.config.config.advisories.source == crate::config::AdvisorySource::Off
@@ -454,24 +458,24 @@ impl Checker {
         match self.advisories(&names, self.advisory_db.as_deref()).await {
             Ok(lookup) => {
                 // One note per reason: an unreachable service fails every package the same way.
-                let mut by_reason: BTreeMap<&String, Vec<&String>> = BTreeMap::new();
+                let mut by_reason: BTreeMap<&Message, Vec<&String>> = BTreeMap::new();
                 for (package, why) in &lookup.failed {
                     by_reason.entry(why).or_default().push(package);
                 }
                 for (why, packages) in by_reason {
                     let names: Vec<String> = packages.iter().map(|p| format!("`{p}`")).collect();
-                    notes.push(format!(
-                        "advisories for {} could not be checked: {why}",
+                    notes.push(why.clone().prefixed(&format!(
+                        "advisories for {} could not be checked: ",
                         names.join(", ")
-                    ));
+                    )));
                 }
                 (Some(lookup), notes)
             }
             Err(why) => {
-                notes.push(format!(
-                    "known vulnerabilities were not checked: {}",
-                    crate::error::chain(&why)
-                ));
+                notes.push(
+                    crate::error::message(&why)
+                        .prefixed("known vulnerabilities were not checked: "),
+                );
                 (None, notes)
             }
         }
@@ -509,8 +513,9 @@ impl Checker {
                     Ok(indexes) if indexes.is_empty() => outcome.failures.push(Failure {
                         file: path.to_path_buf(),
                         index: d,
-                        message: "`--no-index` is set, so there is no index to look it up in"
-                            .into(),
+                        message: Message::new(
+                            "`--no-index` is set, so there is no index to look it up in",
+                        ),
                     }),
                     Ok(indexes) => {
                         let key = (
@@ -526,7 +531,7 @@ impl Checker {
                     Err(error) => outcome.failures.push(Failure {
                         file: path.to_path_buf(),
                         index: d,
-                        message: crate::error::chain(&error),
+                        message: crate::error::message(&error),
                     }),
                 }
             }
@@ -556,11 +561,11 @@ impl Checker {
             if let Ok(lookup) = result {
                 if lookup.confusion_risk() {
                     let on: Vec<String> = lookup.found_on.iter().map(ToString::to_string).collect();
-                    outcome.notes.push(format!(
+                    outcome.notes.push(Message::new(format!(
                         "`{}` is on several indexes ({}): a dependency-confusion risk; pip installs the highest version from any of them",
                         key.0,
                         on.join(", ")
-                    ));
+                    )));
                 }
             }
             for &(m, d) in users {
@@ -599,7 +604,7 @@ impl Checker {
                             lookup
                                 .warnings
                                 .iter()
-                                .map(|w| format!("an index failed: {w}")),
+                                .map(|w| Message::new(format!("an index failed: {w}"))),
                         );
                         outcome.findings.push(Finding {
                             file: path.to_path_buf(),
@@ -661,5 +666,32 @@ mod tests {
         // Only slow: no hint about the network.
         let slow = host_problems(vec![("a.test".into(), DownReason::TimedOut(3))]);
         assert!(slow[0].hints.is_empty(), "{slow:?}");
+    }
+
+    #[test]
+    fn a_failed_lookup_carries_the_error_s_hints_typed_and_serialises_them_apart() {
+        let refused = crate::registry::oci::OciError::Unauthorized {
+            registry: "registry.example".into(),
+            repository: "team/app".into(),
+            status: 401,
+        };
+        let failure = Failure {
+            file: PathBuf::from("Dockerfile"),
+            index: 0,
+            message: failure_message(&refused),
+        };
+        assert_eq!(
+            failure.message.text,
+            "registry.example refused access to `team/app` (HTTP 401)"
+        );
+        assert_eq!(failure.message.hints.len(), 1);
+        assert!(
+            failure.message.hints[0].contains("docker login registry.example"),
+            "{:?}",
+            failure.message.hints
+        );
+        let json = serde_json::to_value(&failure).unwrap();
+        assert_eq!(json["message"], failure.message.text.as_str());
+        assert_eq!(json["hints"], serde_json::json!(failure.message.hints));
     }
 }

@@ -20,7 +20,6 @@ use pep440_rs::Version;
 
 use super::{Checker, Outcome};
 use crate::decide::{NoUpdate, Update};
-use crate::error::chain as error_chain;
 use crate::lock::format::Style;
 use crate::lock::input::Input;
 use crate::lock::pypi::PypiSource;
@@ -213,8 +212,8 @@ pub(super) fn relockables(
     manifests: &[&Manifest],
     workspace: &Workspace,
     targets: &crate::target::Targets,
-    notes: &mut Vec<String>,
-    why_not: &mut HashMap<PathBuf, String>,
+    notes: &mut Vec<Message>,
+    why_not: &mut HashMap<PathBuf, Message>,
 ) -> HashMap<PathBuf, Relockable> {
     let mut out = HashMap::new();
     for manifest in manifests {
@@ -230,11 +229,11 @@ pub(super) fn relockables(
                 out.insert(r.path.clone(), r);
             }
             Some(Err(why)) => {
-                let why = error_chain(&why);
-                notes.push(format!(
-                    "{}: its updates are line edits, not re-locks: {why}",
+                let why = crate::error::message(&why);
+                notes.push(why.clone().prefixed(&format!(
+                    "{}: its updates are line edits, not re-locks: ",
                     crate::text::shown(manifest.source.path())
-                ));
+                )));
                 why_not.insert(manifest.source.path().to_path_buf(), why);
             }
         }
@@ -467,10 +466,10 @@ impl Checker {
                     decision.none = None;
                 }
                 Ok(Ok(_)) => {}
-                Ok(Err(error)) => outcome.warnings.push(Message::new(format!(
-                    "{file}: lock maintenance could not re-lock it: {}",
+                Ok(Err(error)) => outcome.warnings.push(
                     relock_failure(error)
-                ))),
+                        .prefixed(&format!("{file}: lock maintenance could not re-lock it: ")),
+                ),
                 Err(e) => outcome
                     .warnings
                     .push(format!("{file}: lock maintenance failed: {e}").into()),
@@ -528,7 +527,7 @@ impl Checker {
             let source = match self.relock_source(lock, &handle) {
                 Ok(source) => source.with_preferences(lock.existing.pins.clone()),
                 Err(why) => {
-                    hold_all(outcome, &triggers, &error_chain(&why));
+                    hold_all(outcome, &triggers, &crate::error::message(&why));
                     continue;
                 }
             };
@@ -560,13 +559,17 @@ impl Checker {
             });
             jobs.push((job, triggers));
         }
-        let mut held: Vec<(usize, usize, String)> = Vec::new();
+        let mut held: Vec<(usize, usize, Message)> = Vec::new();
         let mut warnings: Vec<Message> = Vec::new();
         for (job, triggers) in jobs {
             let (path, results) = match job.await {
                 Ok(done) => done,
                 Err(e) => {
-                    hold_all(outcome, &triggers, &format!("the re-lock failed: {e}"));
+                    hold_all(
+                        outcome,
+                        &triggers,
+                        &Message::new(format!("the re-lock failed: {e}")),
+                    );
                     continue;
                 }
             };
@@ -579,12 +582,12 @@ impl Checker {
                         held.push((
                             trigger.finding,
                             trigger.update,
-                            format!(
+                            Message::new(format!(
                                 "the re-lock for {} {} cannot be installed on a platform the image is built for: {}",
                                 trigger.want.name,
                                 trigger.want.version,
                                 gaps.blocking.join("; ")
-                            ),
+                            )),
                         ));
                     }
                     Ok(done) => {
@@ -606,10 +609,10 @@ impl Checker {
                             held.push((
                                 trigger.finding,
                                 trigger.update,
-                                format!(
+                                Message::new(format!(
                                     "{} {} is not in the re-lock",
                                     trigger.want.name, trigger.want.version
-                                ),
+                                )),
                             ));
                             continue;
                         };
@@ -635,14 +638,13 @@ impl Checker {
                         update.change = Change::Relock(Box::new(relock));
                     }
                     Err(error) => {
-                        let why = relock_failure(error);
                         held.push((
                             trigger.finding,
                             trigger.update,
-                            format!(
-                                "{} {} cannot be re-locked into this lock: {why}",
+                            relock_failure(error).prefixed(&format!(
+                                "{} {} cannot be re-locked into this lock: ",
                                 trigger.want.name, trigger.want.version
-                            ),
+                            )),
                         ));
                     }
                 }
@@ -705,9 +707,10 @@ pub(super) fn update_why(update: &Update) -> String {
     }
 }
 
-/// Why a re-lock failed, in one line: a conflict's explanation, else the error's chain.
-pub(super) fn relock_failure(error: LockError) -> String {
-    error_chain(&RelockError::resolution(error))
+/// Why a re-lock failed: a conflict's explanation, else the error's chain, with its hints
+/// apart.
+pub(super) fn relock_failure(error: LockError) -> Message {
+    crate::error::message(&RelockError::resolution(error))
 }
 
 impl Checker {
@@ -749,7 +752,7 @@ impl Checker {
     }
 }
 
-fn hold_all(outcome: &mut Outcome, triggers: &[Trigger], why: &str) {
+fn hold_all(outcome: &mut Outcome, triggers: &[Trigger], why: &Message) {
     let mut seen = HashSet::new();
     for t in triggers.iter().rev() {
         if seen.insert((t.finding, t.update)) {
@@ -757,10 +760,10 @@ fn hold_all(outcome: &mut Outcome, triggers: &[Trigger], why: &str) {
                 outcome,
                 t.finding,
                 t.update,
-                format!(
-                    "{} {} cannot be re-locked: {why}",
+                why.clone().prefixed(&format!(
+                    "{} {} cannot be re-locked: ",
                     t.want.name, t.want.version
-                ),
+                )),
             );
         }
     }
@@ -780,14 +783,86 @@ pub(super) fn hold_back(outcome: &mut Outcome, f: usize, u: usize, why: impl Int
             why,
         });
     } else {
-        // Notes are text: a note shows its hints as a terminal does.
-        finding.decision.notes.push(why.to_string());
+        finding.decision.notes.push(why);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("Cannot look up `flask` on the index")]
+    struct IndexDown;
+
+    impl crate::error::Hint for IndexDown {
+        fn hints(&self) -> Vec<String> {
+            vec!["check the index URL".into()]
+        }
+    }
+
+    fn update(proposed: &str) -> Update {
+        Update {
+            kind: UpdateKind::Minor,
+            current: "==3.0.0".into(),
+            proposed: proposed.into(),
+            change: Change::PythonVersion {
+                version: proposed.into(),
+                hashes: None,
+            },
+            fixes: Vec::new(),
+            unblocks: Vec::new(),
+            rides_with: None,
+            companions: Vec::new(),
+            yanked: None,
+            age: None,
+            reason: String::new(),
+        }
+    }
+
+    #[test]
+    fn an_update_held_back_beside_another_is_a_note_with_its_hints_typed() {
+        let mut outcome = Outcome::default();
+        outcome.findings.push(super::super::Finding {
+            file: PathBuf::from("requirements.txt"),
+            index: 0,
+            decision: crate::decide::Decision::updates(vec![update("3.1.0"), update("4.0.0")]),
+        });
+        let why = Message::new("flask 4.0.0 cannot be re-locked").hint("check the index URL");
+        hold_back(&mut outcome, 0, 1, why.clone());
+        let decision = &outcome.findings[0].decision;
+        assert_eq!(decision.updates.len(), 1);
+        assert_eq!(decision.notes, [why.clone()]);
+        // The last one: the finding is held back with the same message.
+        hold_back(&mut outcome, 0, 0, why.clone());
+        assert_eq!(
+            outcome.findings[0].decision.none,
+            Some(NoUpdate::HeldBack {
+                version: "3.1.0".into(),
+                why,
+            })
+        );
+    }
+
+    #[test]
+    fn a_failed_re_lock_keeps_the_source_s_hints_typed() {
+        let why = relock_failure(LockError::Source {
+            package: "flask".into(),
+            source: crate::lock::Failure::new(IndexDown),
+        });
+        assert_eq!(
+            why.text,
+            "Cannot look up `flask`\n  Caused by: Cannot look up `flask` on the index"
+        );
+        assert_eq!(why.hints, ["check the index URL"]);
+        // Held back with a prefix, the hint stays apart from the sentence.
+        let held = why.prefixed("flask 3.1 cannot be re-locked into this lock: ");
+        assert!(
+            held.text
+                .starts_with("flask 3.1 cannot be re-locked into this lock: Cannot")
+        );
+        assert_eq!(held.hints, ["check the index URL"]);
+    }
 
     #[test]
     fn the_command_directory_is_where_the_output_path_leads() {

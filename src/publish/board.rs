@@ -30,14 +30,14 @@ pub(super) fn board(
                 line.url.clone().unwrap_or_else(|| line.branch.clone()),
             )),
             Verb::HeldBack => board.held_back.push(Pending {
-                entry: entry(line.detail.clone()),
+                entry: entry(line.detail.to_string()),
                 branch: line.branch.clone(),
             }),
             Verb::Ignored => board.ignored.push(Pending {
                 entry: entry(line.url.clone().unwrap_or_default()),
                 branch: line.branch.clone(),
             }),
-            Verb::Failed => board.errors.push(entry(line.detail.clone())),
+            Verb::Failed => board.errors.push(entry(line.detail.to_string())),
             // Still open, just no longer repin's to update.
             Verb::Edited => board.open.push(entry(format!(
                 "{} (someone else pushed to it: repin no longer updates it)",
@@ -89,8 +89,52 @@ pub(super) fn board(
             .map_or("", |(_, d)| d.name.as_str());
         board.errors.push(Entry {
             text: format!("`{name}` in `{}`", shown(&failure.file)),
-            detail: failure.message.clone(),
+            // The dashboard's line says the hints after the message, as a terminal does.
+            detail: failure.message.to_string(),
         });
     }
     board
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::publish::report::Line;
+    use crate::vocab::Message;
+
+    #[test]
+    fn failures_keep_their_typed_hints_until_the_dashboard_says_them_on_their_line() {
+        let down = Message::new("Cannot reach GitHub").hint("check the token");
+        let report = Report {
+            lines: vec![Line {
+                verb: Verb::Failed,
+                branch: "repin/flask".into(),
+                title: "Update flask".into(),
+                url: None,
+                detail: down.clone(),
+                diff: String::new(),
+            }],
+            ..Report::default()
+        };
+        let mut outcome = Outcome::default();
+        outcome.failures.push(crate::lookup::Failure {
+            file: "requirements.txt".into(),
+            index: 0,
+            message: Message::new("Cannot look up `flask`").hint("check the index URL"),
+        });
+        let board = board(&report, &outcome, &Workspace::default(), None);
+        let details: Vec<&str> = board.errors.iter().map(|e| e.detail.as_str()).collect();
+        assert_eq!(
+            details,
+            [
+                "Cannot reach GitHub\n  hint: check the token",
+                "Cannot look up `flask`\n  hint: check the index URL"
+            ]
+        );
+        let body = crate::forge::dashboard::render(&board);
+        assert!(
+            body.contains("Cannot look up `flask`   hint: check the index URL"),
+            "{body}"
+        );
+    }
 }

@@ -23,7 +23,6 @@ use std::path::{Path, PathBuf};
 use futures::StreamExt;
 
 use crate::config::{Loaded, RebasePolicy};
-use crate::error::chain as error_chain;
 use crate::forge::dashboard;
 use crate::forge::github::{GitHub, Issue, PullRequest};
 use crate::forge::sync::{self, Action, Limits};
@@ -31,7 +30,7 @@ use crate::git::{Credentials, Identity, Oid, Repository};
 use crate::lookup::Outcome;
 use crate::manifest::workspace::Workspace;
 use crate::plan::{self, Branch, Marker};
-use crate::vocab::{BranchCommand, IgnoreScope};
+use crate::vocab::{BranchCommand, IgnoreScope, Message};
 use changes::{branch_changes, diff_of};
 use items::relative;
 pub use items::{advisory_notes, items};
@@ -58,7 +57,7 @@ pub struct Settings {
 }
 
 /// Why a branch, its pull request or the dashboard could not be written. A failed branch is
-/// a line of the report: its detail is this error's [`crate::error::chain`].
+/// a line of the report: its detail is this error's [`crate::error::message`].
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
     /// Some of the branch's updates could not be applied (their messages, one a line; their
@@ -153,7 +152,7 @@ impl Job<'_> {
             None => match self.github.default_branch().await {
                 Ok(base) => base,
                 Err(e) => {
-                    report.fatal = Some(error_chain(&e));
+                    report.fatal = Some(crate::error::message(&e));
                     return report;
                 }
             },
@@ -162,7 +161,7 @@ impl Job<'_> {
         let base_head = match self.fetch(&base) {
             Ok(head) => head,
             Err(e) => {
-                report.fatal = Some(error_chain(&e));
+                report.fatal = Some(crate::error::message(&e));
                 return report;
             }
         };
@@ -172,7 +171,7 @@ impl Job<'_> {
                 .filter(|p| p.base == base)
                 .collect::<Vec<_>>(),
             Err(e) => {
-                report.fatal = Some(error_chain(&e));
+                report.fatal = Some(crate::error::message(&e));
                 return report;
             }
         };
@@ -219,7 +218,7 @@ impl Job<'_> {
                         branch: pr.head.clone(),
                         title: pr.title.clone(),
                         url: Some(pr.url.clone()),
-                        detail: error_chain(&e),
+                        detail: crate::error::message(&e),
                         diff: String::new(),
                     });
                     // Not closed: it stays an open pull request of this run.
@@ -257,7 +256,7 @@ impl Job<'_> {
                             .map_or_else(String::new, |b| b.title.clone()),
                         branch: name,
                         url: None,
-                        detail: error_chain(&e),
+                        detail: crate::error::message(&e),
                         diff: String::new(),
                     });
                 }
@@ -323,7 +322,7 @@ impl Job<'_> {
                     branch: String::new(),
                     title: dashboard::TITLE.into(),
                     url: None,
-                    detail: error_chain(&e),
+                    detail: crate::error::message(&e),
                     diff: String::new(),
                 }),
             }
@@ -364,7 +363,7 @@ impl Job<'_> {
         base: &str,
         workdir: &Path,
     ) -> Line {
-        let line = |verb, branch: &str, title: &str, url: Option<&str>, detail: String| Line {
+        let line = |verb, branch: &str, title: &str, url: Option<&str>, detail: Message| Line {
             verb,
             branch: branch.to_owned(),
             title: title.to_owned(),
@@ -382,7 +381,7 @@ impl Job<'_> {
                         &branch.name,
                         &branch.title,
                         None,
-                        error_chain(&e),
+                        crate::error::message(&e),
                     ),
                 }
             }
@@ -395,7 +394,7 @@ impl Job<'_> {
                         &branch.name,
                         &branch.title,
                         Some(&pr.url),
-                        error_chain(&e),
+                        crate::error::message(&e),
                     ),
                 }
             }
@@ -405,14 +404,14 @@ impl Job<'_> {
                     &pr.head,
                     &pr.title,
                     Some(&pr.url),
-                    reason.clone(),
+                    reason.as_str().into(),
                 ),
                 Err(e) => line(
                     Verb::Failed,
                     &pr.head,
                     &pr.title,
                     Some(&pr.url),
-                    error_chain(&e),
+                    crate::error::message(&e),
                 ),
             },
             Action::Ignored { branch, pr } => {
@@ -434,7 +433,7 @@ impl Job<'_> {
                     &branch.name,
                     &branch.title,
                     Some(&pr.url),
-                    detail,
+                    detail.into(),
                 )
             }
             Action::HeldBack { branch, why } => {
@@ -444,7 +443,7 @@ impl Job<'_> {
                     &branch.name,
                     &branch.title,
                     None,
-                    why.clone(),
+                    why.as_str().into(),
                 )
             }
             Action::Unrecognised { pr } => line(
@@ -505,7 +504,7 @@ impl Job<'_> {
             branch: branch.name.clone(),
             title: branch.title.clone(),
             url,
-            detail: String::new(),
+            detail: Message::default(),
             diff,
         })
     }
@@ -556,10 +555,11 @@ impl Job<'_> {
             },
         };
         let (push, mut why, answer) = match refresh::decide(&state, asked, base, policy_rebases) {
-            Refresh::LeftAlone { mut detail, answer } => {
+            Refresh::LeftAlone { detail, answer } => {
+                let mut detail = Message::new(detail);
                 if let Some(answer) = answer {
                     if let Err(error) = self.answer(pr, &answer).await {
-                        detail.push_str(&format!("; {}", unsaid(&error)));
+                        detail = Message::joined([&detail, &unsaid(&error)], "; ");
                     }
                 }
                 // The pull request as it is (its own title), not the update repin would make
@@ -573,15 +573,19 @@ impl Job<'_> {
                     diff: String::new(),
                 });
             }
-            Refresh::Commit { push, why, answer } => (push, why, answer),
+            Refresh::Commit { push, why, answer } => (
+                push,
+                why.into_iter().map(Message::new).collect::<Vec<_>>(),
+                answer,
+            ),
         };
         let retitle = pr.title != branch.title || pr.body.replace("\r\n", "\n") != branch.body;
         if retitle {
-            why.push(if marker_changed {
-                "updates changed".to_owned()
+            why.push(Message::new(if marker_changed {
+                "updates changed"
             } else {
-                "title or body changed".to_owned()
-            });
+                "title or body changed"
+            }));
         }
         let missing_labels: Vec<String> = branch
             .labels
@@ -615,7 +619,7 @@ impl Job<'_> {
             branch: branch.name.clone(),
             title: branch.title.clone(),
             url: Some(pr.url.clone()),
-            detail: why.join(", "),
+            detail: Message::joined(&why, ", "),
             diff: if push { diff } else { String::new() },
         })
     }
@@ -666,7 +670,7 @@ impl Job<'_> {
             branch: pr.head.clone(),
             title: pr.title.clone(),
             url: Some(pr.url.clone()),
-            detail,
+            detail: detail.into(),
             diff: String::new(),
         };
         Ok((closed, line))
@@ -774,9 +778,6 @@ impl Job<'_> {
 }
 
 /// The report's words for an answer to a command that could not be posted.
-fn unsaid(error: &crate::forge::github::GitHubError) -> String {
-    format!(
-        "the answer to the command could not be posted: {}",
-        error_chain(error)
-    )
+fn unsaid(error: &crate::forge::github::GitHubError) -> Message {
+    crate::error::message(error).prefixed("the answer to the command could not be posted: ")
 }

@@ -57,8 +57,8 @@ pub struct Line {
     pub title: String,
     /// The pull request's URL, when there is one.
     pub url: Option<String>,
-    /// Why (a close reason, a limit, an error).
-    pub detail: String,
+    /// Why (a close reason, a limit, an error), with what to do about it.
+    pub detail: crate::vocab::Message,
     /// The edits, as unified diffs (dry runs and new commits).
     pub diff: String,
 }
@@ -74,8 +74,8 @@ pub struct Report {
     pub branches: Vec<Branch>,
     /// The dashboard issue's URL, when one was written or found.
     pub dashboard: Option<String>,
-    /// Errors that stopped the whole run (the base could not be fetched...).
-    pub fatal: Option<String>,
+    /// Errors that stopped the whole run (the base could not be fetched...), with their hints.
+    pub fatal: Option<crate::vocab::Message>,
 }
 
 impl Report {

@@ -367,10 +367,14 @@ fn a_yanked_pin_is_reported_with_the_index_reason() {
     assert_eq!(updates[1]["name"], "idna");
     assert_eq!(updates[1]["yanked"], Value::Null);
     assert!(
-        report["notes"].as_array().unwrap().iter().any(|n| n
-            .as_str()
+        report["notes"]
+            .as_array()
             .unwrap()
-            .contains(&format!("2.32.0 is yanked on the index: \"{why}\""))),
+            .iter()
+            .any(|n| n["message"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("2.32.0 is yanked on the index: \"{why}\""))),
         "{report:#}"
     );
 

@@ -173,7 +173,7 @@ fn end_of_life_images_against_a_loopback_registry() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|n| n.as_str().unwrap())
+        .map(|n| n["message"].as_str().unwrap())
         .collect();
     let expected = format!(
         "{}/Dockerfile:1: docker.io/library/python: 3.10-slim-trixie held back: Python 3.9 reached end of life on 2000-01-01 and Debian bullseye on 2000-01-01; migrate to the oldest supported Python minor, on Debian trixie; migration updates are not enabled (add \"migration\" to `kinds` in `[update]`)",

@@ -213,6 +213,15 @@ fn a_hostile_repository_cannot_send_the_environments_secrets_anywhere() {
             .collect::<Vec<_>>()
             .join("\n")
     };
+    // The advice travels apart from the message, as `hints`.
+    let hints_of = |file: &str| -> Vec<String> {
+        errors
+            .iter()
+            .filter(|e| e["file"].as_str().unwrap().ends_with(file))
+            .flat_map(|e| e["hints"].as_array().unwrap().iter())
+            .map(|h| h.as_str().unwrap().to_owned())
+            .collect()
+    };
     // Each refusal names the place, the variable, the origin, and the flag that would allow it.
     let place = |file: &str, line: usize, column: usize| {
         format!("{dir}/requirements/{file}:{line}:{column}")
@@ -230,11 +239,13 @@ fn a_hostile_repository_cannot_send_the_environments_secrets_anywhere() {
             )),
             "{file}: {message}"
         );
+        assert!(!message.contains("hint:"), "{file}: {message}");
         assert!(
-            message.contains(&format!(
-                "hint: if {url} may receive it, run repin with --allow-env CANARY_TOKEN@{url}"
-            )),
-            "{file}: {message}"
+            hints_of(file).iter().any(|h| h.starts_with(&format!(
+                "if {url} may receive it, run repin with --allow-env CANARY_TOKEN@{url}"
+            ))),
+            "{file}: {:?}",
+            hints_of(file)
         );
     }
     let host_error = error_of("host.txt");

@@ -301,7 +301,7 @@ fn a_run_on_the_day_of_the_newest_list() {
         "patch 3.12.14-slim-bookworm, python-minor 3.14.7-slim-bookworm"
     );
     assert!(
-        !d.notes.iter().any(|n| n.contains("end of life")),
+        !d.notes.iter().any(|n| n.text.contains("end of life")),
         "{:?}",
         d.notes
     );

@@ -187,7 +187,7 @@ fn a_migration_says_what_ended_and_where_it_goes() {
     );
     // The reason says it all; no note repeats it.
     assert!(
-        !d.notes.iter().any(|n| n.contains("end of life")),
+        !d.notes.iter().any(|n| n.text.contains("end of life")),
         "{:?}",
         d.notes
     );
@@ -242,7 +242,7 @@ fn without_opting_in_the_end_of_life_is_still_reported() {
     );
     assert_eq!(summary(&d), "python-minor 3.14-slim");
     assert_eq!(
-        d.notes,
+        d.notes.iter().map(|n| n.text.as_str()).collect::<Vec<_>>(),
         [
             "3.10-slim held back: Python 3.9 reached end of life on 2025-10-31; migrate to the oldest supported Python minor; migration updates are not enabled (add \"migration\" to `kinds` in `[update]`)"
         ]
@@ -284,7 +284,7 @@ fn nowhere_to_go_is_a_note() {
     );
     assert_eq!(summary(&d), "none: up to date");
     assert_eq!(
-        d.notes,
+        d.notes.iter().map(|n| n.text.as_str()).collect::<Vec<_>>(),
         [
             "Python 3.9 reached end of life on 2025-10-31 and Debian bullseye on 2024-08-14; no supported tag of the same variant is published to migrate to"
         ]
@@ -299,7 +299,9 @@ fn nowhere_to_go_is_a_note() {
         &DigestFacts::default(),
     );
     assert!(
-        d.notes[0].ends_with("no supported tag of the same variant is published to migrate to")
+        d.notes[0]
+            .text
+            .ends_with("no supported tag of the same variant is published to migrate to")
     );
 }
 
@@ -345,7 +347,7 @@ fn overrides_move_the_dates() {
     assert_eq!(summary(&d), "none: up to date");
     // The reason says it all; no note repeats it.
     assert!(
-        !d.notes.iter().any(|n| n.contains("end of life")),
+        !d.notes.iter().any(|n| n.text.contains("end of life")),
         "{:?}",
         d.notes
     );
@@ -416,9 +418,15 @@ fn digest_pinned_migrations_carry_the_new_digest() {
     let at = d
         .notes
         .iter()
-        .position(|n| n == "no digest could be found for 3.10-slim-trixie; the update is left out")
+        .position(|n| {
+            n.text == "no digest could be found for 3.10-slim-trixie; the update is left out"
+        })
         .unwrap_or_else(|| panic!("{:?}", d.notes));
-    assert!(d.notes[at + 1].starts_with("Python 3.9 reached end of life on 2025-10-31"));
+    assert!(
+        d.notes[at + 1]
+            .text
+            .starts_with("Python 3.9 reached end of life on 2025-10-31")
+    );
 }
 
 #[test]

@@ -180,7 +180,7 @@ fn digests_pin_refresh_and_follow_tag_moves() {
     assert!(
         d.notes
             .iter()
-            .any(|n| n.contains("manifests for linux/amd64 are unchanged")),
+            .any(|n| n.text.contains("manifests for linux/amd64 are unchanged")),
         "{:?}",
         d.notes
     );
@@ -245,11 +245,10 @@ fn digests_pin_refresh_and_follow_tag_moves() {
         &policy,
     );
     assert_eq!(summary(&d), format!("patch 3.12.5-slim-bookworm@{D2}"));
-    assert!(
-        d.notes
-            .iter()
-            .any(|n| n.contains("no digest could be found for 3.13.1-slim-bookworm"))
-    );
+    assert!(d.notes.iter().any(|n| {
+        n.text
+            .contains("no digest could be found for 3.13.1-slim-bookworm")
+    }));
 }
 
 #[test]
@@ -260,9 +259,9 @@ fn a_variant_no_longer_published_is_reported() {
     let d = finish(&dep, &p, &DigestFacts::default(), &policy);
     assert_eq!(summary(&d), "none: up to date");
     assert!(
-        d.notes
-            .iter()
-            .any(|n| n.starts_with("the `slim-bullseye` variant is no longer published")),
+        d.notes.iter().any(|n| n
+            .text
+            .starts_with("the `slim-bullseye` variant is no longer published")),
         "{:?}",
         d.notes
     );

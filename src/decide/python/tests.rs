@@ -444,7 +444,8 @@ fn a_yanked_pin_moves_whatever_the_cooldown_and_says_why() {
     );
     assert!(
         d.notes
-            .contains(&format!("2.32.0 is yanked on the index: \"{why}\"")),
+            .iter()
+            .any(|n| n.text == format!("2.32.0 is yanked on the index: \"{why}\"")),
         "{:?}",
         d.notes
     );
