@@ -39,7 +39,10 @@ impl Checker {
             .values()
             .map(|p| (p.manifest.as_path(), p))
             .collect();
-        let mut uploads = std::mem::take(&mut outcome.uploads);
+        // Taken out while the findings change; the packages looked up for the cooldown only are
+        // kept apart, and not added to it.
+        let known = std::mem::take(&mut outcome.uploads);
+        let mut found = Uploads::new();
         // (finding, update) → why it is held back; removed last first below.
         let mut held: BTreeMap<(usize, usize), Message> = BTreeMap::new();
         for f in 0..outcome.findings.len() {
@@ -77,7 +80,9 @@ impl Checker {
                     };
                     let exempt = [(fix.name.clone(), update.proposed.clone())];
                     let result = self
-                        .relock_job(project, manifest, &job, advisories, &exempt, &mut uploads)
+                        .relock_job(
+                            project, manifest, &job, advisories, &exempt, &known, &mut found,
+                        )
                         .await;
                     match result {
                         Ok(relock) => {
@@ -129,7 +134,7 @@ impl Checker {
                     moves,
                 };
                 let result = self
-                    .relock_job(project, lock, &job, advisories, &exempt, &mut uploads)
+                    .relock_job(project, lock, &job, advisories, &exempt, &known, &mut found)
                     .await;
                 match result {
                     Ok(relock) => {
@@ -143,7 +148,7 @@ impl Checker {
                 }
             }
         }
-        outcome.uploads = uploads;
+        outcome.uploads = known;
         for ((f, u), why) in held.into_iter().rev() {
             // Said as a warning too: `apply` shows no held-back update, and this one is held
             // only because the lock could not be re-locked here.
@@ -226,9 +231,17 @@ impl Checker {
             moves,
         };
         // Its security fixes passed `relock_tool_locks`, which checked them against the advisories.
-        let mut uploads = outcome.uploads.clone();
+        let mut found = Uploads::new();
         let mut relock = self
-            .relock_job(project, &lock, &job, None, &exempt, &mut uploads)
+            .relock_job(
+                project,
+                &lock,
+                &job,
+                None,
+                &exempt,
+                &outcome.uploads,
+                &mut found,
+            )
             .await?;
         relock.update_kind = kinds.into_iter().max();
         Ok(relock)
@@ -237,6 +250,7 @@ impl Checker {
     /// Run `job` on `project`, whose lock `old` is, and verify the lock the tool writes
     /// ([`verify`], against `advisories`) and the age of the pins it moves
     /// ([`Checker::check_cooldown`], `exempt` the versions repin proposed).
+    #[allow(clippy::too_many_arguments)]
     async fn relock_job(
         &self,
         project: &ToolProject,
@@ -244,26 +258,28 @@ impl Checker {
         job: &Job,
         advisories: Option<&AdvisoryIndex>,
         exempt: &[(String, String)],
-        uploads: &mut Uploads,
+        known: &Uploads,
+        found: &mut Uploads,
     ) -> Result<Relock, ToolRelockError> {
         let text = run_tool(project, job).await?;
         let relock = verify(project, old, text, &job.moves, advisories)?;
-        self.check_cooldown(project, old, &relock, exempt, uploads)
+        self.check_cooldown(project, old, &relock, exempt, known, found)
             .await?;
         Ok(relock)
     }
 
     /// Fails when `relock` moves a pin of `lock` to a release younger than the minimum release
-    /// age ([`cooldown`]); `exempt` are the versions repin proposed. The upload times of
-    /// packages the check did not look up (new in the lock) are looked up on the indexes of the
-    /// lock's pins, and kept in `uploads`.
+    /// age ([`cooldown`]); `exempt` are the versions repin proposed. The upload times are the
+    /// check's (`known`); those of packages it did not look up (new in the lock) are looked up
+    /// on the indexes of the lock's pins, and kept in `found`.
     async fn check_cooldown(
         &self,
         project: &ToolProject,
         lock: &Manifest,
         relock: &Relock,
         exempt: &[(String, String)],
-        uploads: &mut Uploads,
+        known: &Uploads,
+        found: &mut Uploads,
     ) -> Result<(), ToolRelockError> {
         let minimum = |name: &str| {
             crate::decide::Policy::from_config(&self.config, name, &project.lock, None)
@@ -272,7 +288,8 @@ impl Checker {
         let unknown: Vec<&MovedPin> = relock
             .moved
             .iter()
-            .filter(|m| m.to.is_some() && !uploads.contains_key(&m.name))
+            .filter(|m| m.to.is_some())
+            .filter(|m| !known.contains_key(&m.name) && !found.contains_key(&m.name))
             .filter(|m| minimum(&m.name).is_some())
             .collect();
         if !unknown.is_empty() {
@@ -285,12 +302,21 @@ impl Checker {
                 for pin in unknown {
                     // A package that cannot be looked up has no known age, and is not held.
                     if let Ok(lookup) = self.pypi.lookup(&indexes, &pin.name).await {
-                        uploads.insert(pin.name.clone(), cooldown::upload_times(&lookup));
+                        found.insert(pin.name.clone(), cooldown::upload_times(&lookup));
                     }
                 }
             }
         }
-        match cooldown::too_young(&relock.moved, exempt, uploads, minimum, self.now) {
+        // The times of the packages that moved only: a few, where the check's are every one.
+        let moved: Uploads = relock
+            .moved
+            .iter()
+            .filter_map(|m| {
+                let times = known.get(&m.name).or_else(|| found.get(&m.name))?;
+                Some((m.name.clone(), times.clone()))
+            })
+            .collect();
+        match cooldown::too_young(&relock.moved, exempt, &moved, minimum, self.now) {
             Some(young) => Err(ToolRelockError::TooYoung {
                 tool: project.tool.name(),
                 name: young.name,
