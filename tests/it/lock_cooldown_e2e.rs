@@ -1,9 +1,9 @@
-//! The minimum release age (cooldown) of the pins a locking tool writes, end to end with uv and
-//! Poetry against a PEP 691 index whose upload times are the files' times
+//! The minimum release age (cooldown) of the pins a locking tool writes, end to end with uv,
+//! Poetry and Pipenv against a PEP 691 index whose upload times are the files' times
 //! ([`support::json_index`]; pypiserver's pages carry none). A tool moves a package to the
 //! newest release the project allows, not to repin's target: a security fix whose re-lock
 //! writes a release younger than `minimum-release-age` (another pin uv moves with the fix, or
-//! the release past the fix Poetry moves to) is held back saying which release and why; the
+//! the release past the fix Poetry and Pipenv move to) is held back saying which release and why; the
 //! fixed version repin proposed is not held, young as it may be (security fixes skip the
 //! cooldown).
 
@@ -94,6 +94,14 @@ fn tool(setup: &Setup, program: &str, args: &[&str]) {
         .env("POETRY_CACHE_DIR", s.join("poetry-cache"))
         .env("POETRY_CONFIG_DIR", s.join("poetry-config"))
         .env("POETRY_VIRTUALENVS_PATH", s.join("venvs"))
+        .env("PIPENV_IGNORE_VIRTUALENVS", "1")
+        .env("PIPENV_NOSPIN", "1")
+        .env("PIPENV_YES", "1")
+        .env("WORKON_HOME", s.join("venvs"))
+        .env("PIPENV_CACHE_DIR", s.join("pipenv-cache"))
+        .env("VIRTUALENV_OVERRIDE_APP_DATA", s.join("app-data"))
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .env_remove("PIPENV_PIPFILE")
         .env_remove("UV_INDEX_URL")
         .env_remove("UV_DEFAULT_INDEX")
         .env_remove("PIP_INDEX_URL")
@@ -286,4 +294,51 @@ fn a_poetry_fix_past_the_fixed_version_to_a_release_younger_than_the_cooldown_is
         "{stdout}{stderr}"
     );
     assert_ne!(read(setup.repo.path(), "poetry.lock"), lock);
+}
+
+const PIPFILE: &str = r#"[[source]]
+url = "{index}"
+verify_ssl = false   # the index on loopback speaks plain HTTP
+name = "local"
+
+[packages]
+flask = "==2.2.2"
+
+[requires]
+python_version = "3.11"
+"#;
+
+#[test]
+fn a_pipenv_fix_past_the_fixed_version_to_a_release_younger_than_the_cooldown_is_held_back() {
+    let setup = project("Pipfile", PIPFILE);
+    let python = support::pypiserver::python();
+    tool(&setup, "pipenv", &["lock", "--python", &python]);
+    let lock = read(setup.repo.path(), "Pipfile.lock");
+    // repin proposes the fix, 3.0.6; Pipenv takes only the name of a pin its Pipfile does not
+    // name, and moves to 3.0.7, two days old.
+    publish(
+        setup.packages.path(),
+        &[("werkzeug", "3.0.6", &["markupsafe>=2.1"])],
+        30,
+    );
+    publish(
+        setup.packages.path(),
+        &[("werkzeug", "3.0.7", &["markupsafe>=2.1"])],
+        2,
+    );
+    let (stdout, stderr, code) = repin(&setup, &["apply", "--only", "werkzeug"]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let all = format!("{stdout}{stderr}");
+    assert!(
+        all.contains("Pipfile.lock cannot be re-locked with it: Pipenv writes `werkzeug` 3.0.7, released 2 days ago, younger than the minimum release age of 7 days")
+            && all.contains(
+                "hint: the update is proposed again once `werkzeug` 3.0.7 is older than 7 days"
+            ),
+        "{all}"
+    );
+    assert_eq!(
+        read(setup.repo.path(), "Pipfile.lock"),
+        lock,
+        "nothing is written"
+    );
 }
