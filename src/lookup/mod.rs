@@ -17,7 +17,6 @@ mod relock;
 mod setup;
 mod tool_lock;
 mod unblocking;
-mod uv_lock;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -43,7 +42,6 @@ pub use lock_fit::MetadataLookupError;
 pub use relock::{RelockError, Relockable};
 pub use setup::{RunOptions, SetupError};
 pub use tool_lock::{Tool, ToolProject, ToolRelockError};
-pub use uv_lock::{UvProject, UvRelockError};
 
 /// How many lookups run at once (the HTTP client further limits each host).
 const CONCURRENCY: usize = 64;
@@ -101,14 +99,14 @@ pub struct Outcome {
     /// one file: [`Checker::combined_relock`]).
     #[serde(skip)]
     pub locks: HashMap<PathBuf, relock::Relockable>,
-    /// The `uv.lock` files and their projects, by lock path (to combine several re-locks of
-    /// one: [`Checker::combined_relock`]).
-    #[serde(skip)]
-    pub uv_projects: HashMap<PathBuf, UvProject>,
-    /// The `poetry.lock` and `Pipfile.lock` files and their projects, by lock path (to combine
-    /// several re-locks of one: [`Checker::combined_relock`]).
+    /// The `uv.lock`, `poetry.lock` and `Pipfile.lock` files and their projects, by lock path
+    /// (to combine several re-locks of one: [`Checker::combined_relock`]).
     #[serde(skip)]
     pub tool_projects: HashMap<PathBuf, ToolProject>,
+    /// When each Python release looked up was uploaded, to hold the pins a locking tool writes
+    /// to the minimum release age ([`tool_lock::cooldown`]).
+    #[serde(skip)]
+    pub uploads: tool_lock::cooldown::Uploads,
     /// What image updates fix in OS packages, by CVE (for pull-request bodies), with
     /// `[images] scan`.
     #[serde(skip)]
@@ -385,7 +383,6 @@ impl Checker {
         outcome.warnings.extend(images.warnings);
         self.relock_updates(&locks, &mut outcome).await;
         self.relock_inputs(&manifests, &locks, &mut outcome).await;
-        self.relock_uv(&manifests, workspace, &mut outcome).await;
         hold_tool_lock_updates(&manifests, &mut outcome);
         let tool_projects =
             tool_lock::tool_projects(&manifests, workspace, self.build_code, &self.indexes);
@@ -559,6 +556,12 @@ impl Checker {
         for (key, (_, users)) in &wanted {
             let result = &lookups[key];
             if let Ok(lookup) = result {
+                let times = outcome.uploads.entry(key.0.clone()).or_default();
+                for (version, uploaded) in tool_lock::cooldown::upload_times(lookup) {
+                    // Asked of several sets of indexes: the earliest, as a release's is.
+                    let earliest = times.entry(version).or_insert(uploaded);
+                    *earliest = (*earliest).min(uploaded);
+                }
                 if lookup.confusion_risk() {
                     let on: Vec<String> = lookup.found_on.iter().map(ToString::to_string).collect();
                     outcome.notes.push(Message::new(format!(

@@ -81,10 +81,7 @@ pub enum RelockError {
     /// The blocking task of the re-lock died.
     #[error("the re-lock failed: {0}")]
     Task(tokio::task::JoinError),
-    /// uv could not re-lock a `uv.lock`.
-    #[error(transparent)]
-    Uv(Box<super::uv_lock::UvRelockError>),
-    /// Poetry or Pipenv could not re-lock its lock.
+    /// uv, Poetry or Pipenv could not re-lock its lock.
     #[error(transparent)]
     Tool(Box<super::tool_lock::ToolRelockError>),
 }
@@ -107,7 +104,6 @@ impl crate::error::Hint for RelockError {
             RelockError::Root(error) => error.hints(),
             RelockError::Lock(error) => error.hints(),
             RelockError::Indexes(error) => error.hints(),
-            RelockError::Uv(error) => error.hints(),
             RelockError::Tool(error) => error.hints(),
             RelockError::Style(_)
             | RelockError::InputNotFound(_)
@@ -263,12 +259,6 @@ impl Checker {
         updates: &[(usize, &Update)],
         inputs: &[(&Manifest, usize, &Update)],
     ) -> Result<crate::manifest::edit::Relock, RelockError> {
-        if outcome.uv_projects.contains_key(file) {
-            return self
-                .combined_uv_relock(outcome, file, updates, inputs)
-                .await
-                .map_err(|e| RelockError::Uv(Box::new(e)));
-        }
         if outcome.tool_projects.contains_key(file) {
             return self
                 .combined_tool_relock(outcome, file, updates, inputs)

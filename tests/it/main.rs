@@ -26,6 +26,7 @@ mod hostile_servers;
 mod image_age_e2e;
 mod image_cve_e2e;
 mod index_credentials_e2e;
+mod lock_cooldown_e2e;
 mod lock_e2e;
 mod lock_oracle;
 mod lock_ranges;

@@ -27,6 +27,7 @@ pub fn files_below(dir: &Path) -> Vec<PathBuf> {
 
 pub mod counting_proxy;
 pub mod github;
+pub mod json_index;
 pub mod lock_oracles;
 pub mod loopback;
 pub mod postgres;
