@@ -822,7 +822,7 @@ mod tests {
         hold_back(&mut outcome, 0, 1, why.clone());
         let decision = &outcome.findings[0].decision;
         assert_eq!(decision.updates.len(), 1);
-        assert_eq!(decision.notes, [why.clone()]);
+        assert_eq!(decision.notes, std::slice::from_ref(&why));
         // The last one: the finding is held back with the same message.
         hold_back(&mut outcome, 0, 0, why.clone());
         assert_eq!(
