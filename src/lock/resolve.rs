@@ -198,7 +198,7 @@ struct Provider<'a, S> {
     /// The metadata of every release read, once for a package and all of its extras.
     metadata: RefCell<HashMap<(PackageName, Version), Read>>,
     /// How many times a version of each package was chosen (more than once: backtracking).
-    choices: RefCell<HashMap<PackageName, usize>>,
+    choices: RefCell<HashMap<Node, usize>>,
     /// Extras asked of a release that does not have them.
     unknown_extras: RefCell<BTreeSet<(PackageName, Version, ExtraName)>>,
     /// Releases passed over because their metadata cannot be used, with why.
@@ -355,7 +355,13 @@ impl<'a, S: PackageSource> Provider<'a, S> {
                 || self.pre_allowed.contains(name))
     }
 
-    fn choose(&self, name: &PackageName, range: &Range) -> Result<Option<Version>, LockError> {
+    /// The version to try for `name` (the package itself or `node`, one of its extras).
+    fn choose(
+        &self,
+        node: &Node,
+        name: &PackageName,
+        range: &Range,
+    ) -> Result<Option<Version>, LockError> {
         let candidates = self.candidates(name)?;
         if let Some(preferred) = self.request.preferences.get(name) {
             if let Some(c) = candidates.iter().find(|c| &c.version == preferred) {
@@ -371,10 +377,11 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             return Ok(None);
         };
         // Lookahead: a package chosen again is being walked down (backtracking); the metadata
-        // of the next versions it may try is fetched concurrently, more each time.
+        // of the next versions it may try is fetched concurrently, more each time. Counted by
+        // node: `pkg[extra]` and `pkg` are chosen once each without any backtracking.
         let tries = {
             let mut choices = self.choices.borrow_mut();
-            let tries = choices.entry(name.clone()).or_default();
+            let tries = choices.entry(node.clone()).or_default();
             *tries += 1;
             *tries
         };
@@ -778,7 +785,7 @@ impl<S: PackageSource> DependencyProvider for Provider<'_, S> {
     fn choose_version(&self, package: &Node, range: &Range) -> Result<Option<Version>, LockError> {
         match package {
             Node::Root => Ok(Some(Version::new([0]))),
-            Node::Package(name) | Node::Extra(name, _) => self.choose(name, range),
+            Node::Package(name) | Node::Extra(name, _) => self.choose(package, name, range),
         }
     }
 

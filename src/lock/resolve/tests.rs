@@ -488,6 +488,33 @@ fn prefetches_carry_the_range_so_an_exact_pin_is_the_one_fetched() {
 }
 
 #[test]
+fn a_package_and_its_extra_chosen_once_each_look_ahead_at_nothing() {
+    // `a[extra]` and `a` are two nodes of one package, each chosen once when nothing
+    // conflicts: no older release is worth fetching (each was, 4 of 5 releases here).
+    let mut s = MemorySource::new();
+    for minor in 0..5 {
+        s.add("a", &format!("1.{minor}"), &["h; extra == \"extra\""]);
+        s.add(
+            "b",
+            &format!("1.{minor}"),
+            &["a>=1.1", "h; extra == \"extra\""],
+        );
+    }
+    s.add("h", "2.0", &[]);
+    let counting = Counting::new(&s);
+    let resolution = resolve(&counting, &request(&["a[extra]", "b[extra]"])).unwrap();
+    assert_eq!(
+        pins(&resolution),
+        ["a[extra]==1.4", "b[extra]==1.4", "h==2.0"]
+    );
+    assert_eq!(
+        *counting.walked.borrow(),
+        Vec::<(String, Vec<String>)>::new(),
+        "nothing was walked down"
+    );
+}
+
+#[test]
 fn walking_down_a_package_looks_ahead_at_its_next_versions() {
     // Every app release but the oldest needs a lib nobody has: the resolver walks down app.
     let mut s = MemorySource::new();
