@@ -9,25 +9,13 @@
 use crate::support;
 
 use std::ffi::OsStr;
-use std::path::Path;
-use std::process::Command;
 
 use support::loopback::{Loopback, Reply};
-use support::pypiserver::{Meta, PypiServer, write_wheel_with};
+use support::pypiserver::PypiServer;
+use support::tools::{Tools, publish, repository};
 
 const USER: &str = "ci";
 const PASSWORD: &str = "pw-for-the-private-index-7f3a";
-
-fn publish(dir: &Path, releases: &[(&str, &str, &[&str])]) {
-    for (name, version, requires) in releases {
-        let meta = Meta {
-            requires_python: Some(">=3.8"),
-            requires_dist: requires,
-            ..Meta::default()
-        };
-        write_wheel_with(dir, name, version, &meta);
-    }
-}
 
 const LOCKED: &[(&str, &str, &[&str])] = &[
     ("flask", "2.2.2", &["markupsafe>=2.1"]),
@@ -41,7 +29,7 @@ struct Setup {
     repo: tempfile::TempDir,
     packages: tempfile::TempDir,
     /// The tools' caches and configuration, and repin's home (with the netrc).
-    scratch: tempfile::TempDir,
+    tools: Tools,
     pypi: PypiServer,
 }
 
@@ -49,23 +37,9 @@ fn setup(manifest_name: &str, manifest: &str) -> Setup {
     let packages = tempfile::tempdir().unwrap();
     publish(packages.path(), LOCKED);
     let pypi = PypiServer::start_with_password(packages.path(), USER, PASSWORD);
-    let repo = tempfile::tempdir().unwrap();
-    let index = pypi.index_url().to_string();
-    std::fs::create_dir(repo.path().join(".git")).unwrap();
-    std::fs::write(
-        repo.path().join(manifest_name),
-        manifest.replace("{index}", &index),
-    )
-    .unwrap();
-    std::fs::write(
-        repo.path().join("repin.toml"),
-        format!(
-            "[[indexes]]\nurl = \"{index}\"\nprimary = true\n\n[advisories]\nsource = \"off\"\n"
-        ),
-    )
-    .unwrap();
-    let scratch = tempfile::tempdir().unwrap();
-    let home = scratch.path().join("repin-home");
+    let repo = repository(manifest_name, manifest, pypi.index_url().as_str());
+    let tools = Tools::new();
+    let home = tools.dir().join("repin-home");
     std::fs::create_dir(&home).unwrap();
     std::fs::write(
         home.join(".netrc"),
@@ -75,50 +49,20 @@ fn setup(manifest_name: &str, manifest: &str) -> Setup {
     Setup {
         repo,
         packages,
-        scratch,
+        tools,
         pypi,
     }
 }
 
 /// A tool from PATH in the repository, with the test's own caches and configuration and
-/// `env`; a missing tool fails the test, saying how to install it.
+/// `env`; it must succeed.
 fn tool(setup: &Setup, program: &str, args: &[&str], env: &[(&str, &str)]) {
-    let s = setup.scratch.path();
-    let out = Command::new(program)
-        .args(args)
-        .current_dir(setup.repo.path())
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", s.join("tool-home"))
-        .env("UV_CACHE_DIR", s.join("uv-cache"))
-        .env("POETRY_CACHE_DIR", s.join("poetry-cache"))
-        .env("POETRY_CONFIG_DIR", s.join("poetry-config"))
-        .env("POETRY_VIRTUALENVS_PATH", s.join("venvs"))
-        .env("PIPENV_IGNORE_VIRTUALENVS", "1")
-        .env("PIPENV_NOSPIN", "1")
-        .env("PIPENV_YES", "1")
-        .env("WORKON_HOME", s.join("venvs"))
-        .env("PIPENV_CACHE_DIR", s.join("pipenv-cache"))
-        .env("VIRTUALENV_OVERRIDE_APP_DATA", s.join("app-data"))
-        .env("PIP_CONFIG_FILE", "/dev/null")
-        .envs(env.iter().copied())
-        .output()
-        .unwrap_or_else(|e| {
-            panic!(
-                "{program}, which writes this test's lock, does not run ({e}): run `scripts/test --setup-only` and put .venv/bin on PATH"
-            )
-        });
-    assert!(
-        out.status.success(),
-        "{program} {args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    setup.tools.run(program, setup.repo.path(), args, env);
 }
 
 /// `repin apply` on the repository with the operator's netrc and `env`.
 fn apply(setup: &Setup, env: &[(&str, &str)]) -> String {
-    let home = setup.scratch.path().join("repin-home");
+    let home = setup.tools.dir().join("repin-home");
     let env: Vec<(&str, &OsStr)> = env.iter().map(|(k, v)| (*k, OsStr::new(*v))).collect();
     let repo = setup.repo.path().to_str().unwrap();
     let out = support::repin_with_env(&home, &["apply", "--no-cache", repo], &env);
@@ -133,7 +77,7 @@ fn apply(setup: &Setup, env: &[(&str, &str)]) -> String {
 }
 
 fn read(setup: &Setup, name: &str) -> String {
-    std::fs::read_to_string(setup.repo.path().join(name)).unwrap()
+    support::tools::read(setup.repo.path(), name)
 }
 
 #[test]
@@ -311,7 +255,7 @@ default = true
     publish(setup.packages.path(), LATER);
     // The operator's credentials for the private index are for its URL (`PIP_INDEX_URL`), not
     // for its host (netrc), which the test's two servers share.
-    let home = setup.scratch.path().join("repin-home");
+    let home = setup.tools.dir().join("repin-home");
     std::fs::remove_file(home.join(".netrc")).unwrap();
     std::fs::write(
         setup.repo.path().join("repin.toml"),

@@ -10,11 +10,10 @@
 use crate::support;
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 use support::json_index::{JsonIndex, uploaded_days_ago};
-use support::pypiserver::{Meta, write_wheel_with};
+use support::tools::{Tools, read, repository};
 
 /// The releases when the project is locked, all uploaded 60 days ago.
 const LOCKED: &[(&str, &str, &[&str])] = &[
@@ -27,20 +26,15 @@ struct Setup {
     repo: tempfile::TempDir,
     packages: tempfile::TempDir,
     /// The tools' caches, configuration and environments of the test's own.
-    scratch: tempfile::TempDir,
+    tools: Tools,
     db: tempfile::TempDir,
     _index: JsonIndex,
 }
 
 /// Publish `(name, version, requires)` uploaded `days` ago.
 fn publish(dir: &Path, releases: &[(&str, &str, &[&str])], days: u64) {
-    for (name, version, requires) in releases {
-        let meta = Meta {
-            requires_python: Some(">=3.8"),
-            requires_dist: requires,
-            ..Meta::default()
-        };
-        uploaded_days_ago(&write_wheel_with(dir, name, version, &meta), days);
+    for wheel in support::tools::publish(dir, releases) {
+        uploaded_days_ago(&wheel, days);
     }
 }
 
@@ -50,14 +44,8 @@ fn project(manifest_name: &str, manifest: &str) -> Setup {
     let packages = tempfile::tempdir().unwrap();
     publish(packages.path(), LOCKED, 60);
     let index = JsonIndex::start(packages.path());
-    let repo = tempfile::tempdir().unwrap();
     let url = index.index_url();
-    std::fs::create_dir(repo.path().join(".git")).unwrap();
-    std::fs::write(
-        repo.path().join(manifest_name),
-        manifest.replace("{index}", &url),
-    )
-    .unwrap();
+    let repo = repository(manifest_name, manifest, &url);
     std::fs::write(
         repo.path().join("repin.toml"),
         format!(
@@ -76,48 +64,16 @@ fn project(manifest_name: &str, manifest: &str) -> Setup {
     Setup {
         repo,
         packages,
-        scratch: tempfile::tempdir().unwrap(),
+        tools: Tools::new(),
         db,
         _index: index,
     }
 }
 
-/// A tool from PATH in the project, with the test's own caches and configuration; a missing
-/// tool fails the test, saying how to install it.
+/// A tool from PATH in the project, with the test's own caches and configuration; it must
+/// succeed.
 fn tool(setup: &Setup, program: &str, args: &[&str]) {
-    let s = setup.scratch.path();
-    let out = Command::new(program)
-        .args(args)
-        .current_dir(setup.repo.path())
-        .env("HOME", s.join("home"))
-        .env("UV_CACHE_DIR", s.join("uv-cache"))
-        .env("POETRY_CACHE_DIR", s.join("poetry-cache"))
-        .env("POETRY_CONFIG_DIR", s.join("poetry-config"))
-        .env("POETRY_VIRTUALENVS_PATH", s.join("venvs"))
-        .env("PIPENV_IGNORE_VIRTUALENVS", "1")
-        .env("PIPENV_NOSPIN", "1")
-        .env("PIPENV_YES", "1")
-        .env("WORKON_HOME", s.join("venvs"))
-        .env("PIPENV_CACHE_DIR", s.join("pipenv-cache"))
-        .env("VIRTUALENV_OVERRIDE_APP_DATA", s.join("app-data"))
-        .env("PIP_CONFIG_FILE", "/dev/null")
-        .env_remove("PIPENV_PIPFILE")
-        .env_remove("UV_INDEX_URL")
-        .env_remove("UV_DEFAULT_INDEX")
-        .env_remove("PIP_INDEX_URL")
-        .env_remove("VIRTUAL_ENV")
-        .output()
-        .unwrap_or_else(|e| {
-            panic!(
-                "{program}, which writes the lock of this test, does not run ({e}): run `scripts/test --setup-only` and put .venv/bin on PATH"
-            )
-        });
-    assert!(
-        out.status.success(),
-        "{program} {args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    setup.tools.run(program, setup.repo.path(), args, &[]);
 }
 
 /// repin with the advisory database, on the project; stdout, stderr, exit code.
@@ -127,7 +83,7 @@ fn repin(setup: &Setup, args: &[&str]) -> (String, String, Option<i32>) {
     all.extend(["--advisory-db", setup.db.path().to_str().unwrap()]);
     all.push("--no-cache");
     all.push(setup.repo.path().to_str().unwrap());
-    let cache = setup.scratch.path().join("uv-cache");
+    let cache = setup.tools.dir().join("uv-cache");
     let env = [("UV_CACHE_DIR", cache.as_os_str())];
     let out = support::repin_with_env(home.path(), &all, &env);
     (
@@ -135,10 +91,6 @@ fn repin(setup: &Setup, args: &[&str]) -> (String, String, Option<i32>) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
         out.status.code(),
     )
-}
-
-fn read(dir: &Path, name: &str) -> String {
-    std::fs::read_to_string(dir.join(name)).unwrap()
 }
 
 /// The update of `name` in a `check --format json` report.

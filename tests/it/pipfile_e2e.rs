@@ -12,7 +12,8 @@ use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
-use support::pypiserver::{Meta, PypiServer, write_wheel_with};
+use support::pypiserver::PypiServer;
+use support::tools::{Tools, publish, repository};
 
 const PIPFILE: &str = r#"# The shop's dependencies.
 [[source]]
@@ -50,49 +51,21 @@ const LATER: &[(&str, &str, &[&str])] = &[
 struct Setup {
     repo: tempfile::TempDir,
     packages: tempfile::TempDir,
-    scratch: tempfile::TempDir,
+    /// Pipenv's caches and environments, and repin's home.
+    tools: Tools,
     pypi: PypiServer,
 }
 
-fn publish(dir: &Path, releases: &[(&str, &str, &[&str])]) {
-    for (name, version, requires) in releases {
-        let meta = Meta {
-            requires_dist: requires,
-            ..Meta::default()
-        };
-        write_wheel_with(dir, name, version, &meta);
-    }
-}
-
-/// `pipenv lock` in `dir`, its virtualenv and caches in the test's scratch directory; a missing
-/// Pipenv fails the test, saying how to install it.
+/// `pipenv lock` in `dir`, its virtualenv and caches in the test's scratch directory, with only
+/// the local index (a name of PyPI's is mirrored to it); it must succeed.
 fn pipenv_lock(setup: &Setup, dir: &Path) {
-    let scratch = setup.scratch.path();
-    let out = Command::new("pipenv")
-        .args(["lock", "--python", &support::pypiserver::python()])
-        .current_dir(dir)
-        .env("PIPENV_IGNORE_VIRTUALENVS", "1")
-        .env("PIPENV_NOSPIN", "1")
-        .env("PIPENV_YES", "1")
-        .env("WORKON_HOME", scratch.join("venvs"))
-        .env("PIPENV_CACHE_DIR", scratch.join("cache"))
-        .env("VIRTUALENV_OVERRIDE_APP_DATA", scratch.join("app-data"))
-        // Only the local index: a name of PyPI's is mirrored to it.
-        .env("PIPENV_PYPI_MIRROR", setup.pypi.index_url().as_str())
-        .env("PIP_CONFIG_FILE", "/dev/null")
-        .env_remove("PIP_INDEX_URL")
-        .env_remove("VIRTUAL_ENV")
-        .output()
-        .unwrap_or_else(|e| {
-            panic!(
-                "Pipenv, the oracle of this test, does not run ({e}): run `scripts/test --setup-only` and put .venv/bin on PATH"
-            )
-        });
-    assert!(
-        out.status.success(),
-        "pipenv lock: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let python = support::pypiserver::python();
+    let mirror = setup.pypi.index_url().to_string();
+    setup.tools.run(
+        "pipenv",
+        dir,
+        &["lock", "--python", &python],
+        &[("PIPENV_PYPI_MIRROR", &mirror)],
     );
 }
 
@@ -101,25 +74,11 @@ fn setup() -> Setup {
     let packages = tempfile::tempdir().unwrap();
     publish(packages.path(), LOCKED);
     let pypi = PypiServer::start(packages.path());
-    let repo = tempfile::tempdir().unwrap();
-    let index = pypi.index_url().to_string();
-    std::fs::create_dir(repo.path().join(".git")).unwrap();
-    std::fs::write(
-        repo.path().join("Pipfile"),
-        PIPFILE.replace("{index}", &index),
-    )
-    .unwrap();
-    std::fs::write(
-        repo.path().join("repin.toml"),
-        format!(
-            "[[indexes]]\nurl = \"{index}\"\nprimary = true\n\n[advisories]\nsource = \"off\"\n"
-        ),
-    )
-    .unwrap();
+    let repo = repository("Pipfile", PIPFILE, pypi.index_url().as_str());
     let setup = Setup {
         repo,
         packages,
-        scratch: tempfile::tempdir().unwrap(),
+        tools: Tools::new(),
         pypi,
     };
     pipenv_lock(&setup, setup.repo.path());
@@ -212,7 +171,7 @@ fn a_pipenv_project_is_extracted_checked_held_for_pipenv_and_audited() {
         .args(["extract", "."])
         .current_dir(r)
         .env_clear()
-        .env("HOME", setup.scratch.path())
+        .env("HOME", setup.tools.dir())
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("PIP_CONFIG_FILE", "/dev/null")
         .output()

@@ -15,7 +15,8 @@ use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
-use support::pypiserver::{Meta, PypiServer, write_wheel_with};
+use support::pypiserver::PypiServer;
+use support::tools::publish;
 
 /// The releases the lock is first made from.
 const OLD: &[(&str, &str, &[&str])] = &[
@@ -55,17 +56,6 @@ const NEW: &[(&str, &str, &[&str])] = &[
     ("werkzeug", "2.3.8", &["MarkupSafe>=2.1.1"]),
     ("blinker", "1.7.0", &[]),
 ];
-
-fn publish(dir: &Path, releases: &[(&str, &str, &[&str])]) {
-    for (name, version, requires) in releases {
-        let meta = Meta {
-            requires_python: Some(">=3.8"),
-            requires_dist: requires,
-            ..Meta::default()
-        };
-        write_wheel_with(dir, name, version, &meta);
-    }
-}
 
 /// A Python tool of `.venv` on PATH, or fail saying how to install it: the comparison must not
 /// pass unrun.

@@ -15,6 +15,7 @@ use std::path::Path;
 use std::process::Command;
 
 use support::pypiserver::{Meta, PypiServer, write_wheel_with};
+use support::tools::{Tools, publish, read, repository};
 
 /// The releases when the project is locked, and those published after.
 const LOCKED: &[(&str, &str, &[&str])] = &[
@@ -65,19 +66,8 @@ struct Setup {
     repo: tempfile::TempDir,
     packages: tempfile::TempDir,
     /// The tools' caches, configuration and environments of the test's own.
-    scratch: tempfile::TempDir,
+    tools: Tools,
     _pypi: PypiServer,
-}
-
-fn publish(dir: &Path, releases: &[(&str, &str, &[&str])]) {
-    for (name, version, requires) in releases {
-        let meta = Meta {
-            requires_python: Some(">=3.8"),
-            requires_dist: requires,
-            ..Meta::default()
-        };
-        write_wheel_with(dir, name, version, &meta);
-    }
 }
 
 /// A project with `manifest` (its `{index}` the local one), not locked yet.
@@ -85,63 +75,18 @@ fn project(manifest_name: &str, manifest: &str) -> Setup {
     let packages = tempfile::tempdir().unwrap();
     publish(packages.path(), LOCKED);
     let pypi = PypiServer::start(packages.path());
-    let repo = tempfile::tempdir().unwrap();
-    let index = pypi.index_url().to_string();
-    std::fs::create_dir(repo.path().join(".git")).unwrap();
-    std::fs::write(
-        repo.path().join(manifest_name),
-        manifest.replace("{index}", &index),
-    )
-    .unwrap();
-    std::fs::write(
-        repo.path().join("repin.toml"),
-        format!(
-            "[[indexes]]\nurl = \"{index}\"\nprimary = true\n\n[advisories]\nsource = \"off\"\n"
-        ),
-    )
-    .unwrap();
+    let repo = repository(manifest_name, manifest, pypi.index_url().as_str());
     Setup {
         repo,
         packages,
-        scratch: tempfile::tempdir().unwrap(),
+        tools: Tools::new(),
         _pypi: pypi,
     }
 }
 
-/// A tool from PATH in `dir`, with the test's own caches and configuration; a missing tool
-/// fails the test, saying how to install it.
+/// A tool from PATH in `dir`, with the test's own caches and configuration; it must succeed.
 fn tool(setup: &Setup, dir: &Path, program: &str, args: &[&str]) -> String {
-    let s = setup.scratch.path();
-    let out = Command::new(program)
-        .args(args)
-        .current_dir(dir)
-        .env("HOME", s.join("home"))
-        .env("POETRY_CACHE_DIR", s.join("poetry-cache"))
-        .env("POETRY_CONFIG_DIR", s.join("poetry-config"))
-        .env("POETRY_VIRTUALENVS_PATH", s.join("venvs"))
-        .env("PIPENV_IGNORE_VIRTUALENVS", "1")
-        .env("PIPENV_NOSPIN", "1")
-        .env("PIPENV_YES", "1")
-        .env("WORKON_HOME", s.join("venvs"))
-        .env("PIPENV_CACHE_DIR", s.join("pipenv-cache"))
-        .env("VIRTUALENV_OVERRIDE_APP_DATA", s.join("app-data"))
-        .env("PIP_CONFIG_FILE", "/dev/null")
-        .env_remove("PIP_INDEX_URL")
-        .env_remove("VIRTUAL_ENV")
-        .env_remove("PIPENV_PIPFILE")
-        .output()
-        .unwrap_or_else(|e| {
-            panic!(
-                "{program}, the oracle of this test, does not run ({e}): run `scripts/test --setup-only` and put .venv/bin on PATH"
-            )
-        });
-    assert!(
-        out.status.success(),
-        "{program} {args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    setup.tools.run(program, dir, args, &[])
 }
 
 fn repin(setup: &Setup, args: &[&str], path: Option<&OsStr>) -> (String, String, Option<i32>) {
@@ -159,10 +104,6 @@ fn repin(setup: &Setup, args: &[&str], path: Option<&OsStr>) -> (String, String,
         String::from_utf8_lossy(&out.stderr).into_owned(),
         out.status.code(),
     )
-}
-
-fn read(dir: &Path, name: &str) -> String {
-    std::fs::read_to_string(dir.join(name)).unwrap()
 }
 
 /// A copy of the project's manifest and lock in a new directory (the oracle's).
@@ -244,7 +185,7 @@ fn assert_poetry_installs(setup: &Setup) {
         &["env", "info", "--path"],
     );
     assert!(
-        Path::new(venv.trim()).starts_with(setup.scratch.path()),
+        Path::new(venv.trim()).starts_with(setup.tools.dir()),
         "{venv}"
     );
 }
@@ -549,20 +490,12 @@ fn pipenv_builds_no_sdist_for_repin_and_the_update_is_held_back_instead() {
         pipfile.replace("\"==2.2.2\"", "\"==3.0.3\""),
     )
     .unwrap();
-    let _ = Command::new("pipenv")
-        .args(["upgrade", "--lock-only", "flask==3.0.3"])
-        .current_dir(copied.path())
-        .env("WORKON_HOME", setup.scratch.path().join("venvs"))
-        .env(
-            "PIPENV_CACHE_DIR",
-            setup.scratch.path().join("pipenv-cache"),
-        )
-        .env("PIPENV_IGNORE_VIRTUALENVS", "1")
-        .env("PIPENV_YES", "1")
-        .env("PIP_CONFIG_FILE", "/dev/null")
-        .env_remove("PIP_INDEX_URL")
-        .output()
-        .unwrap();
+    let _ = setup.tools.output(
+        "pipenv",
+        copied.path(),
+        &["upgrade", "--lock-only", "flask==3.0.3"],
+        &[],
+    );
     assert!(
         marker.exists(),
         "Pipenv did not build the sdist: this test shows nothing"

@@ -11,7 +11,8 @@ use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
-use support::pypiserver::{Meta, PypiServer, write_wheel_with};
+use support::pypiserver::PypiServer;
+use support::tools::{Tools, publish, read, repository};
 
 const RELEASES: &[(&str, &str, &[&str])] = &[
     ("flask", "2.2.2", &["werkzeug>=2.2"]),
@@ -43,27 +44,14 @@ default = true
 struct Setup {
     repo: tempfile::TempDir,
     _packages: tempfile::TempDir,
-    cache: tempfile::TempDir,
+    /// uv's cache and home of the test's own.
+    tools: Tools,
     pypi: PypiServer,
 }
 
-/// uv from PATH, with a cache of the test's own; a missing uv fails the test, saying how to
-/// install it.
+/// uv from PATH, in the project, with a cache of the test's own.
 fn uv(setup: &Setup, args: &[&str]) -> std::process::Output {
-    let out = Command::new("uv")
-        .args(args)
-        .current_dir(setup.repo.path())
-        .env("UV_CACHE_DIR", setup.cache.path())
-        .env("UV_NO_PROGRESS", "1")
-        .env_remove("UV_INDEX_URL")
-        .env_remove("UV_DEFAULT_INDEX")
-        .output();
-    match out {
-        Ok(out) => out,
-        Err(e) => panic!(
-            "uv, the oracle of these tests, does not run ({e}): run `scripts/test --setup-only` and put .venv/bin on PATH"
-        ),
-    }
+    setup.tools.output("uv", setup.repo.path(), args, &[])
 }
 
 fn uv_ok(setup: &Setup, args: &[&str]) {
@@ -78,33 +66,14 @@ fn uv_ok(setup: &Setup, args: &[&str]) {
 /// The project, locked by uv with werkzeug held at 3.0.1 (a release with an advisory).
 fn setup() -> Setup {
     let packages = tempfile::tempdir().unwrap();
-    for (name, version, requires) in RELEASES {
-        let meta = Meta {
-            requires_python: Some(">=3.8"),
-            requires_dist: requires,
-            ..Meta::default()
-        };
-        write_wheel_with(packages.path(), name, version, &meta);
-    }
+    publish(packages.path(), RELEASES);
     let pypi = PypiServer::start(packages.path());
-    let repo = tempfile::tempdir().unwrap();
     let index = pypi.index_url().to_string();
-    std::fs::write(
-        repo.path().join("pyproject.toml"),
-        pyproject(&index, "2.2.2"),
-    )
-    .unwrap();
-    std::fs::write(
-        repo.path().join("repin.toml"),
-        format!(
-            "[[indexes]]\nurl = \"{index}\"\nprimary = true\n\n[advisories]\nsource = \"off\"\n"
-        ),
-    )
-    .unwrap();
+    let repo = repository("pyproject.toml", &pyproject(&index, "2.2.2"), &index);
     let setup = Setup {
         repo,
         _packages: packages,
-        cache: tempfile::tempdir().unwrap(),
+        tools: Tools::new(),
         pypi,
     };
     uv_ok(
@@ -126,9 +95,10 @@ fn repin(
 ) -> (String, String, Option<i32>) {
     let home = tempfile::tempdir().unwrap();
     let index = setup.pypi.index_url().to_string();
+    let cache = setup.tools.dir().join("uv-cache");
     let mut env = vec![
         ("PIP_INDEX_URL", std::ffi::OsStr::new(&index)),
-        ("UV_CACHE_DIR", setup.cache.path().as_os_str()),
+        ("UV_CACHE_DIR", cache.as_os_str()),
     ];
     if let Some(path) = path {
         env.push(("PATH", path));
@@ -142,10 +112,6 @@ fn repin(
         String::from_utf8_lossy(&out.stderr).into_owned(),
         out.status.code(),
     )
-}
-
-fn read(dir: &Path, name: &str) -> String {
-    std::fs::read_to_string(dir.join(name)).unwrap()
 }
 
 /// `name version` of every package of a uv.lock, as uv itself wrote them.
@@ -171,13 +137,13 @@ fn locked(lock: &str) -> Vec<String> {
 fn assert_uv_accepts(setup: &Setup) {
     uv_ok(setup, &["lock", "--locked", "--no-python-downloads"]);
     let venv = tempfile::tempdir().unwrap();
-    let out = Command::new("uv")
-        .args(["sync", "--frozen", "--no-python-downloads"])
-        .current_dir(setup.repo.path())
-        .env("UV_CACHE_DIR", setup.cache.path())
-        .env("UV_PROJECT_ENVIRONMENT", venv.path().join("env"))
-        .output()
-        .unwrap();
+    let env = venv.path().join("env");
+    let out = setup.tools.output(
+        "uv",
+        setup.repo.path(),
+        &["sync", "--frozen", "--no-python-downloads"],
+        &[("UV_PROJECT_ENVIRONMENT", env.to_str().unwrap())],
+    );
     assert!(
         out.status.success(),
         "uv sync --frozen: {}",

@@ -37,6 +37,7 @@ pub mod readme;
 pub mod registry;
 pub mod serve;
 pub mod static_index;
+pub mod tools;
 
 /// Run the `repin` binary with a clean environment: no pip.conf, `PIP_*` variables or Docker
 /// credentials of this machine leak into the test.
