@@ -405,13 +405,29 @@ pub fn pep508_panic_reason(line: &str) -> Option<String> {
     }
     let extras = text[name_end..].trim_start().strip_prefix('[')?;
     let close = extras.find(']')?;
-    extras[..close]
-        .split(',')
-        .map(str::trim)
-        .find(|e| !e.is_empty() && e.chars().all(is_name_char) && !is_valid_name(e))
-        .map(|bad| {
-            format!("Invalid extra `{bad}`: an extra must start and end with a letter or digit")
-        })
+    extra_pep508_panics_on(&extras[..close]).map(|bad| {
+        format!("Invalid extra `{bad}`: an extra must start and end with a letter or digit")
+    })
+}
+
+/// The extra `pep508_rs` would panic on in `inside` (the text between `[` and `]`), read as it
+/// reads it: each item's leading run of name characters is taken as the extra and checked
+/// only after it was read (`pkg[bar-]`, `pkg[chca. ee]`: `chca.` is taken, then fails the
+/// name rule); an item with anything else after its run is an error of its own there, and
+/// nothing after it is read.
+fn extra_pep508_panics_on(inside: &str) -> Option<&str> {
+    for item in inside.split(',') {
+        let item = item.trim_start();
+        let run_end = item.find(|c: char| !is_name_char(c)).unwrap_or(item.len());
+        let run = &item[..run_end];
+        if run.starts_with(|c: char| c.is_ascii_alphanumeric()) && !is_valid_name(run) {
+            return Some(run);
+        }
+        if run.is_empty() || !item[run_end..].trim().is_empty() {
+            return None;
+        }
+    }
+    None
 }
 
 /// The first non-ASCII character outside quotes in a marker: PEP 508 allows none there.
@@ -584,8 +600,7 @@ pub fn scan(text: &str, offset: usize) -> Scanned {
         requirement.extras = written.iter().map(|e| normalize_name(e)).collect();
         // Only the extras pep508_rs would panic on; it rejects other bad ones itself, later, once
         // the specifier is read (a templated extra keeps its pin that way).
-        let panics = |e: &&&str| e.chars().all(is_name_char) && !is_valid_name(e);
-        if let Some(bad) = written.iter().find(panics) {
+        if let Some(bad) = extra_pep508_panics_on(&text[i + 1..i + close]) {
             let message = format!("Invalid extra `{bad}`");
             let cause = "An extra must start and end with a letter or digit".to_owned();
             return invalid(requirement, &message, at(i, i + close + 1), Some(cause));
@@ -947,6 +962,9 @@ mod tests {
         let cases = [
             ("pandas-- ==1.0", "Invalid package name `pandas--`"),
             ("pandas[bar-]", "Invalid extra `bar-`"),
+            // Found by the `requirements` fuzz target: pep508_rs takes `chca.` as the extra.
+            ("mozci[chca. ee/l.]==3.4.3", "Invalid extra `chca.`"),
+            ("mozci[ok, chca. ee]", "Invalid extra `chca.`"),
             (
                 "foo ; python_version >= \"3.8\"é",
                 "Invalid environment marker `python_version >= \"3.8\"é`",
@@ -957,6 +975,17 @@ mod tests {
             assert_eq!(s.skip_reason, Some(SkipReason::Invalid), "{line}");
             assert_eq!(s.error.unwrap().message, message, "{line}");
         }
+        // The same rule for `Requires-Dist` lines an index serves.
+        assert_eq!(
+            pep508_panic_reason("mozci[chca. ee/l.]").as_deref(),
+            Some("Invalid extra `chca.`: an extra must start and end with a letter or digit")
+        );
+        assert_eq!(pep508_panic_reason("mozci[ok, fine]"), None);
+        assert_eq!(
+            pep508_panic_reason("mozci[/x, bad-]"),
+            None,
+            "an error first"
+        );
         // Inside quotes, any character is fine.
         let s = scan("foo; platform_release == \"é\"", 0);
         assert!(s.error.is_none());
