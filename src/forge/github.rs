@@ -540,7 +540,8 @@ impl GitHub {
             let Some(url) = next.take() else { break };
             let (page, response): (P, _) = self.json(action, Request::get(url)).await?;
             all.extend(items(page));
-            next = next_page(&response).and_then(|link| response.url.join(&link).ok());
+            next = next_page(&response)
+                .and_then(|link| crate::vocab::web_link::resolve(&response.url, &link).ok());
             // The token belongs to the API's origin: a page elsewhere is not asked for.
             if let Some(url) = next
                 .as_ref()

@@ -119,6 +119,18 @@ pub(super) fn name_of<'t>(
     if name.is_empty() {
         return Err((span, format!("A `{entry}` entry has an empty `name`")));
     }
-    let (name_span, _) = super::toml_text::text_span(source, item, written);
-    Ok((written, name, name_span))
+    if !super::python::is_valid_name(written) {
+        return Err((span, format!("Invalid package name `{written}`")));
+    }
+    Ok((written, name, name_span(source, item, written)))
+}
+
+/// Where a package name's text is: inside its quotes when its bytes are its text, else an empty
+/// span at the value's start, which claims no text (an escaped name, `"cert\u0069fi"`, reads as
+/// a valid name but its bytes are not that name) yet keeps the place for messages.
+pub(super) fn name_span(source: &SourceFile, item: &toml_edit::Item, written: &str) -> Span {
+    match super::toml_text::text_span(source, item, written) {
+        (span, true) => span,
+        (span, false) => Span::empty(span.start),
+    }
 }

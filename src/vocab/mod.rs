@@ -1,6 +1,6 @@
 //! The words every layer shares, with no dependency on the rest of repin: a normalised Python
 //! package name, the kind of an update, a command for a pull request's branch, a message with
-//! its hints, secret redaction and the `Link` header.
+//! its hints, secret redaction, the `Link` header and resolving a server's URL references.
 //!
 //! These live here, at the bottom of the dependency order, so that a registry client, the
 //! GitHub client, git and the decision rules can all use them without importing one another
@@ -13,6 +13,7 @@ mod message;
 pub mod package_name;
 pub mod redact;
 mod update_kind;
+pub mod web_link;
 
 pub use branch_command::{BranchCommand, IgnoreScope, UnknownCommand};
 pub use message::Message;

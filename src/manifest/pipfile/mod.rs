@@ -305,9 +305,18 @@ impl Parser<'_> {
                 || clamp(self.source, item.span()),
                 |r| clamp(self.source, Some(r)),
             );
-            // A quoted key's name is inside its quotes.
-            let name_span = verbatim_start(self.source, key_span, key)
-                .map_or(key_span, |s| Span::new(s, s + key.len()));
+            // A quoted key's name is inside its quotes and a bare key's is the key; an escaped
+            // one (`"fla\u0073k"`) claims no text, only its place.
+            let name_span = verbatim_start(self.source, key_span, key).map_or_else(
+                || {
+                    if self.source.slice(key_span) == key {
+                        key_span
+                    } else {
+                        Span::empty(key_span.start)
+                    }
+                },
+                |s| Span::new(s, s + key.len()),
+            );
             let Some(entry) = self.entry(key, item) else {
                 continue;
             };

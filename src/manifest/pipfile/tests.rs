@@ -380,3 +380,15 @@ fn markers_written_as_keys_join_the_markers_as_pipenv_joins_them() {
     check::spans_are_consistent(&m).unwrap();
     check::every_edit_verifies_or_is_refused(&m).unwrap();
 }
+
+#[test]
+fn an_escaped_key_claims_no_text_inside_it() {
+    // Found by the `pipfile` fuzz target: `"zope.int\rface"` claimed its quoted key's span as
+    // its name, though the key's bytes are not the name.
+    let m = parse_text("[packages]\n\"fla\\u0073k\" = \"==3.0\"\n\"zope.int\\rface\" = \"*\"\n");
+    let flask = m.dependencies[0].python().unwrap();
+    assert_eq!(m.dependencies[0].name, "flask");
+    assert!(flask.name_span.is_empty());
+    assert_eq!(m.dependencies[1].skip_reason, Some(SkipReason::Invalid));
+    check::spans_are_consistent(&m).unwrap();
+}

@@ -313,3 +313,20 @@ fn the_content_hash_is_read_from_the_metadata_table() {
     assert_eq!(hash("content-hash = \"\"\n"), None);
     assert_eq!(hash(""), None);
 }
+
+#[test]
+fn an_escaped_name_claims_no_text_and_an_invalid_one_is_refused() {
+    // Found by the `poetry_lock` fuzz target (`name = "cert\fi"`).
+    let m = parse_text(
+        "[[package]]\nname = \"cert\\u0069fi\"\nversion = \"1.0\"\n\n[[package]]\nname = \"cert\\fi\"\nversion = \"1.0\"\n\n[metadata]\nlock-version = \"2.1\"\npython-versions = \"^3.11\"\ncontent-hash = \"0\"\n",
+    );
+    assert_eq!(m.dependencies.len(), 1);
+    assert_eq!(m.dependencies[0].name, "certifi");
+    assert!(m.dependencies[0].python().unwrap().name_span.is_empty());
+    assert_eq!(m.diagnostics.len(), 1, "{:?}", m.diagnostics);
+    assert_eq!(
+        m.diagnostics[0].message.as_str(),
+        "Invalid package name `cert\u{c}i`"
+    );
+    check::spans_are_consistent(&m).unwrap();
+}

@@ -303,29 +303,9 @@ impl Parser<'_> {
 
     /// One `[[package]]` entry: the package and its dependency, or why it is not one.
     fn package(&self, table: &dyn TableLike) -> Result<(LockedPackage, Dependency), EntryError> {
-        // The table's place, for errors about what it lacks: its first key's.
-        let first = table
-            .iter()
-            .next()
-            .map_or(Span::empty(0), |(_, item)| self.span_of(item));
         let fail = |span: Span, message: String| EntryError { span, message };
-        let name_item = table
-            .get("name")
-            .ok_or_else(|| fail(first, "A `[[package]]` entry has no `name`".into()))?;
-        let written = name_item.as_str().ok_or_else(|| {
-            fail(
-                self.span_of(name_item),
-                "Expected the package's `name` to be a string".into(),
-            )
-        })?;
-        let name = normalize_name(written);
-        if name.is_empty() {
-            return Err(fail(
-                self.span_of(name_item),
-                "A `[[package]]` entry has an empty `name`".into(),
-            ));
-        }
-        let (name_span, _) = self.text_span(name_item, written);
+        let (written, name, name_span) = super::locked::name_of(self.source, table, "[[package]]")
+            .map_err(|(span, message)| fail(span, message))?;
         let source = match table.get("source") {
             None => None,
             Some(item) => Some(self.source_of(item).ok_or_else(|| {

@@ -335,3 +335,26 @@ fn discovery_finds_uv_lock() {
         Some(ManifestKind::UvLock)
     );
 }
+
+#[test]
+fn an_escaped_name_is_read_without_a_place_inside_it_and_an_invalid_one_is_refused() {
+    // Found by the `uv_lock` fuzz target: a name whose bytes are not its text claimed the
+    // quoted value's span as the name's.
+    let m = parse_text(
+        "version = 1\n[[package]]\nname = \"cert\\u0069fi\"\nversion = \"1.0\"\nsource = { registry = \"https://x/simple\" }\n\n[[package]]\nname = \"id\\\\na\"\nversion = \"1.0\"\nsource = { registry = \"https://x/simple\" }\n",
+    );
+    assert_eq!(listing(&m), ["certifi 1.0 -"]);
+    let certifi = m.dependencies[0].python().unwrap();
+    assert!(certifi.name_span.is_empty());
+    assert_eq!(
+        m.source.position(certifi.name_span.start).to_string(),
+        "3:8"
+    );
+    let messages: Vec<String> = m
+        .diagnostics
+        .iter()
+        .map(|d| format!("{}:{} {}", d.line, d.column, d.message.as_str()))
+        .collect();
+    assert_eq!(messages, ["8:8 Invalid package name `id\\na`"]);
+    check::spans_are_consistent(&m).unwrap();
+}

@@ -24,6 +24,7 @@ pub mod origin;
 pub mod pause;
 pub mod range;
 use crate::vocab::redact;
+use crate::vocab::web_link::WebLinkError;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -776,21 +777,21 @@ impl HttpClient {
             let Some(location) = redirect_target(&response) else {
                 return Ok(response);
             };
-            let next = response
-                .url
-                .join(location)
-                .map_err(|_| HttpError::BadRedirect {
-                    url: redact::url(&response.url),
-                    location: redact::text(location),
-                    reason: "the `Location` is not a URL",
-                })?;
-            if !matches!(next.scheme(), "http" | "https") {
-                return Err(HttpError::BadRedirect {
-                    url: redact::url(&response.url),
-                    location: redact::url(&next),
-                    reason: "only http and https are followed",
-                });
-            }
+            let next = match crate::vocab::web_link::resolve(&response.url, location) {
+                Ok(next) => next,
+                Err(e) => {
+                    return Err(HttpError::BadRedirect {
+                        url: redact::url(&response.url),
+                        location: redact::text(location),
+                        reason: match e {
+                            WebLinkError::Invalid(_) => "the `Location` is not a URL",
+                            WebLinkError::Scheme(_) | WebLinkError::Base => {
+                                "only http and https are followed"
+                            }
+                        },
+                    });
+                }
+            };
             if visited.contains(&next) {
                 return Err(HttpError::RedirectLoop {
                     url: redact::url(&request.url),

@@ -566,13 +566,12 @@ impl OciClient {
                 .and_then(crate::vocab::link::next_link)
             {
                 Some(next) => {
-                    url = response
-                        .url
-                        .join(&next)
-                        .map_err(|e| OciError::BadResponse {
+                    url = crate::vocab::web_link::resolve(&response.url, &next).map_err(|e| {
+                        OciError::BadResponse {
                             registry: registry.to_owned(),
-                            reason: format!("bad Link header: {e}"),
-                        })?;
+                            reason: format!("bad Link header: {}", e.reason()),
+                        }
+                    })?;
                     if !super::http::origin::same(&url, &base) {
                         return Err(OciError::CrossOriginLink {
                             registry: registry.to_owned(),

@@ -55,7 +55,8 @@ pub fn parse_into(
         match tag_name.as_str() {
             // The first `<base href>` counts, as in browsers and pip.
             "base" if base.is_none() => {
-                base = attribute(&attributes, "href").and_then(|h| page_url.join(h).ok());
+                base = attribute(&attributes, "href")
+                    .and_then(|h| crate::vocab::web_link::resolve(page_url, h).ok());
             }
             "meta" => {
                 let is_version = attribute(&attributes, "name")
@@ -126,12 +127,16 @@ impl Anchor {
         sink: &mut dyn FileSink,
     ) -> Option<DistFile> {
         let href = attribute(&self.attributes, "href")?.trim();
-        let Ok(mut url) = base.join(href) else {
-            sink.warning(format!(
-                "Skipped the link `{}`: its URL is not valid",
-                crate::vocab::redact::text(href)
-            ));
-            return None;
+        let mut url = match crate::vocab::web_link::resolve(base, href) {
+            Ok(url) => url,
+            Err(e) => {
+                sink.warning(format!(
+                    "Skipped the link `{}`: {}",
+                    crate::vocab::redact::text(href),
+                    e.reason()
+                ));
+                return None;
+            }
         };
         let mut hashes = Vec::new();
         if let Some(fragment) = url.fragment() {
@@ -536,6 +541,32 @@ mod tests {
         assert_eq!(
             page.files[0].url.as_str(),
             "https://pypi.example/mirror/demo-1.0.tar.gz"
+        );
+    }
+
+    #[test]
+    fn links_and_bases_to_other_schemes_than_http_are_passed_over() {
+        // Found by the `simple_html` fuzz target: a `file:` base then `../..` tripped a debug
+        // assertion of the `url` crate; such a URL is never built now.
+        let page = parse_ok(
+            "<base href=file:sF=&https://u:\u{0}\u{5}\u{0}\u{0}\u{1}>\n<a href=\"../..\">x</a>\n\
+             <a href=\"FILE:///etc/passwd#sha256=aa\">demo-1.0.tar.gz</a>\n\
+             <a href=\"demo-1.1.tar.gz\">demo-1.1.tar.gz</a>",
+        );
+        // The `file:` base is ignored: relative links resolve against the page.
+        let urls: Vec<&str> = page.files.iter().map(|f| f.url.as_str()).collect();
+        assert_eq!(
+            urls,
+            [
+                "https://pypi.example/",
+                "https://pypi.example/simple/demo/demo-1.1.tar.gz"
+            ]
+        );
+        assert!(
+            page.warnings.iter().any(|w| w
+                == "Skipped the link `FILE:///etc/passwd#sha256=aa`: only http and https are followed, not `file:`"),
+            "{:?}",
+            page.warnings
         );
     }
 

@@ -155,13 +155,17 @@ struct State<'a> {
 
 impl State<'_> {
     fn file(&mut self, file: JsonFile<'_>) {
-        let Ok(url) = self.page_url.join(&file.url) else {
-            self.sink.warning(format!(
-                "Skipped `{}`: its URL `{}` is not valid",
-                file.filename,
-                redact::text(&file.url)
-            ));
-            return;
+        let url = match crate::vocab::web_link::resolve(self.page_url, &file.url) {
+            Ok(url) => url,
+            Err(e) => {
+                self.sink.warning(format!(
+                    "Skipped `{}` at `{}`: {}",
+                    file.filename,
+                    redact::text(&file.url),
+                    e.reason()
+                ));
+                return;
+            }
         };
         let mut dist = DistFile::new(file.filename.into_owned(), url);
         dist.url.set_fragment(None);
