@@ -197,8 +197,9 @@ struct Provider<'a, S> {
     candidates: RefCell<HashMap<PackageName, Rc<Vec<Candidate>>>>,
     /// The metadata of every release read, once for a package and all of its extras.
     metadata: RefCell<HashMap<(PackageName, Version), Read>>,
-    /// How many times a version of each package was chosen (more than once: backtracking).
-    choices: RefCell<HashMap<Node, usize>>,
+    /// The version last chosen for each node, and how many times the resolver walked down from
+    /// a usable release of it to an older one (backtracking: the lookahead's trigger).
+    choices: RefCell<HashMap<Node, (Version, usize)>>,
     /// Extras asked of a release that does not have them.
     unknown_extras: RefCell<BTreeSet<(PackageName, Version, ExtraName)>>,
     /// Releases passed over because their metadata cannot be used, with why.
@@ -376,20 +377,42 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         else {
             return Ok(None);
         };
-        // Lookahead: a package chosen again is being walked down (backtracking); the metadata
-        // of the next versions it may try is fetched concurrently, more each time. Counted by
-        // node: `pkg[extra]` and `pkg` are chosen once each without any backtracking.
-        let tries = {
+        // Lookahead: a node chosen again at an older version, after a release it could use, is
+        // being walked down (backtracking); the metadata of the next versions it may try is
+        // fetched concurrently, more each walk. Not a walk: the same version chosen again (after
+        // another package's backtrack), nor passing over releases that cannot be used at all
+        // (another Python's, as numpy's newest for an older Python: fetching the metadata of
+        // 50 older releases then cost a lock of 19 pins 72 needless reads). Counted by node:
+        // `pkg[extra]` and `pkg` are chosen once each without any backtracking.
+        let python = &self.request.target.python;
+        let chosen = &candidates[at].version;
+        let walks = {
             let mut choices = self.choices.borrow_mut();
-            let tries = choices.entry(node.clone()).or_default();
-            *tries += 1;
-            *tries
+            match choices.get_mut(node) {
+                None => {
+                    choices.insert(node.clone(), (chosen.clone(), 0));
+                    0
+                }
+                Some((last, walks)) => {
+                    if last != chosen && self.was_usable(name, last) {
+                        *walks += 1;
+                    }
+                    chosen.clone_into(last);
+                    *walks
+                }
+            }
         };
-        if tries >= 2 {
-            let batch = (5usize << (tries - 2).min(4)).min(50);
+        tracing::debug!("chose {chosen} for {node} (walked down {walks} times)");
+        if walks >= 1 {
+            let batch = (5usize << (walks - 1).min(4)).min(50);
             let next: Vec<Version> = candidates[at + 1..]
                 .iter()
-                .filter(|c| self.acceptable(name, c, range))
+                .filter(|c| {
+                    self.acceptable(name, c, range)
+                        && c.requires_python
+                            .as_ref()
+                            .is_none_or(|r| r.contains(python))
+                })
                 .take(batch)
                 .map(|c| c.version.clone())
                 .collect();
@@ -398,6 +421,14 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             }
         }
         Ok(Some(candidates[at].version.clone()))
+    }
+
+    /// Whether the metadata of `name==version` was read and the release can be used.
+    fn was_usable(&self, name: &PackageName, version: &Version) -> bool {
+        self.metadata
+            .borrow()
+            .get(&(name.clone(), version.clone()))
+            .is_some_and(|read| read.is_ok())
     }
 
     /// The metadata of `name==version`, or why the release cannot be used: read once, for

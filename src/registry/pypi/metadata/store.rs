@@ -3,7 +3,9 @@
 //! A file's hash names its content, so its metadata never changes: an entry is used without
 //! asking the index again, online or `--offline`. It lives beside the HTTP cache
 //! (`<cache dir>/metadata-v1/<first two hex digits>/<sha256>`), is written through a temporary
-//! file and a rename, and is only used when it still parses.
+//! file and a rename. The bytes are kept as read, whether they make usable metadata or not (an
+//! sdist's `PKG-INFO` with dynamic dependencies is as much the file's answer), and parsed on
+//! each use, so a later repin reads them with its own parser.
 
 use std::path::PathBuf;
 
@@ -45,7 +47,7 @@ impl Store {
         Some(self.dir.join(&sha256[..2]).join(sha256))
     }
 
-    /// The stored metadata of the file whose sha256 is `sha256`.
+    /// The stored metadata bytes of the file whose sha256 is `sha256`.
     pub fn get(&self, sha256: &str) -> Option<Vec<u8>> {
         std::fs::read(self.path(sha256)?).ok()
     }

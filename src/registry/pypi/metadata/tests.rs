@@ -869,3 +869,57 @@ fn reads_metadata_as_packaging_does() {
         assert_eq!(parsed.requires_dist.len(), count, "{}", file.display());
     }
 }
+
+#[tokio::test]
+async fn an_sdists_refusal_is_kept_by_file_hash_and_never_downloaded_again() {
+    // An sdist-only release whose PKG-INFO cannot be trusted (Metadata-Version 2.1: its
+    // dependencies may be computed at build time) is unusable; before, nothing was kept, and a
+    // warm lock downloaded every such release again (old kombu releases: 150 ms of 0.5 s).
+    let dir = tempfile::tempdir().unwrap();
+    let sdist = std::fs::read(write_sdist_with(
+        dir.path(),
+        "demo",
+        "1.0",
+        &Meta {
+            metadata_version: Some("2.1"),
+            requires_dist: &["dep"],
+            ..Meta::default()
+        },
+    ))
+    .unwrap();
+    let server = strict_server().await;
+    Mock::given(method("GET"))
+        .and(path("/files/demo-1.0.tar.gz"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(sdist.clone()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let body = page(serde_json::json!([
+        {"filename": "demo-1.0.tar.gz", "url": "/files/demo-1.0.tar.gz",
+         "hashes": {"sha256": sha256_hex(&sdist)}},
+    ]));
+    let (index, release) = release_on(&server, body).await;
+    let cache = tempfile::tempdir().unwrap();
+    let first = client_with_limit(1 << 20, Some(cache.path()))
+        .metadata(&index, &release)
+        .await
+        .unwrap_err();
+    assert!(first.is_release_unusable(), "{first}");
+    let entry = cache
+        .path()
+        .join("metadata-v1")
+        .join(&sha256_hex(&sdist)[..2])
+        .join(sha256_hex(&sdist));
+    for _ in 0..500 {
+        if entry.is_file() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Again: the same refusal, from the store (the mock expects exactly one download).
+    let again = client_with_limit(1 << 20, Some(cache.path()))
+        .metadata(&index, &release)
+        .await
+        .unwrap_err();
+    assert_eq!(first.to_string(), again.to_string());
+}
