@@ -218,12 +218,14 @@ impl Inner {
             Ok(lookup) => {
                 let listing = Listing::of(&lookup, &self.indexes);
                 if let (Some(store), Some(fresh_for)) = (&self.listings, lookup.fresh_for) {
-                    // Off the async workers, which have requests to serve.
+                    // Off the async workers, which have requests to serve, and awaited: a
+                    // write left running is lost when the process ends first.
                     let (store, indexes, stored) =
                         (store.clone(), self.indexes.clone(), listing.clone());
-                    drop(tokio::task::spawn_blocking(move || {
+                    let _ = tokio::task::spawn_blocking(move || {
                         store.put(&indexes, &stored, fresh_for);
-                    }));
+                    })
+                    .await;
                 }
                 Ok(Some(Arc::new(Project::new(listing))))
             }

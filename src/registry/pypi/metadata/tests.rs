@@ -923,3 +923,26 @@ async fn an_sdists_refusal_is_kept_by_file_hash_and_never_downloaded_again() {
         .unwrap_err();
     assert_eq!(first.to_string(), again.to_string());
 }
+
+#[tokio::test]
+async fn an_sdist_repin_cannot_read_is_refused_before_it_is_downloaded() {
+    // `.tar.bz2` sdists of old releases were downloaded (300 ms each) for the same refusal;
+    // the strict server fails on any request.
+    let server = strict_server().await;
+    let body = page(serde_json::json!([
+        {"filename": "demo-1.0.tar.bz2", "url": "/files/demo-1.0.tar.bz2",
+         "hashes": {"sha256": "ab".repeat(32)}},
+    ]));
+    let (index, release) = release_on(&server, body).await;
+    let error = client_with_limit(1 << 20, None)
+        .metadata(&index, &release)
+        .await
+        .unwrap_err();
+    assert!(error.is_release_unusable(), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("does not read `.tar.bz2` archives"),
+        "{error}"
+    );
+}
