@@ -36,6 +36,7 @@ pub mod poetry;
 pub mod process;
 mod project;
 pub mod uv;
+pub mod uv_workspace;
 
 use crate::manifest::ManifestKind;
 use crate::manifest::edit;
