@@ -2,8 +2,9 @@
 //! `pyproject.toml` with `[tool.uv.workspace]`, two members below it and one `uv.lock` at the
 //! root, made by uv itself. An update of a member's requirement writes the member's pyproject
 //! and the root's lock, re-locked by uv at the root of a scratch copy holding the root's and
-//! every member's pyproject; the oracle is uv (`uv lock --locked` against the same index). A
-//! workspace whose members leave the repository is not re-locked, and says why.
+//! every member's pyproject; a security fix of a pin of the lock re-locks the lock alone. The
+//! oracle is uv (`uv lock --locked` against the same index). A workspace whose members leave
+//! the repository, or that uv would build a member of, is not re-locked, and says why.
 
 use crate::support;
 
@@ -304,5 +305,67 @@ fn a_workspace_whose_members_leave_the_repository_is_not_relocked_and_says_why()
     assert_held_back(
         &setup,
         "`shared` comes from the virtual `packages/linked`, which is outside the repository",
+    );
+}
+
+#[test]
+fn a_vulnerable_pin_of_a_workspace_s_lock_is_fixed_by_a_relock_at_the_root_alone() {
+    let setup = Setup::new(r#""packages/*""#, |_| {});
+    let repo = &setup.repo();
+    let db = tempfile::tempdir().unwrap();
+    let vulns = db.path().join("vulns").join("werkzeug");
+    std::fs::create_dir_all(&vulns).unwrap();
+    std::fs::write(
+        vulns.join("PYSEC-2030-7.yaml"),
+        "id: PYSEC-2030-7\nsummary: Debugger pin bypass\naffected:\n- package:\n    ecosystem: PyPI\n    name: werkzeug\n  ranges:\n  - type: ECOSYSTEM\n    events:\n    - introduced: '0'\n    - fixed: 3.0.6\n",
+    )
+    .unwrap();
+    let manifests = |repo: &Path| {
+        [
+            "pyproject.toml",
+            "packages/app/pyproject.toml",
+            "packages/lib/pyproject.toml",
+        ]
+        .map(|name| read(repo, name))
+    };
+    let before = manifests(repo);
+    let db_path = db.path().to_str().unwrap();
+    let (stdout, stderr, code) =
+        setup.repin(&["apply", "--only", "werkzeug", "--advisory-db", db_path]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert_eq!(manifests(repo), before, "no manifest changes");
+    assert_eq!(
+        locked(&read(repo, "uv.lock")),
+        [
+            "app 0.1.0 editable packages/app",
+            "flask 2.2.2 registry",
+            "lib 0.1.0 virtual packages/lib",
+            "markupsafe 2.1.3 registry",
+            "shop 0.1.0 virtual .",
+            "werkzeug 3.0.6 registry",
+        ]
+    );
+    setup.uv_ok(&["lock", "--locked", "--no-python-downloads"]);
+}
+
+#[test]
+fn a_member_whose_dependencies_are_dynamic_is_not_relocked_and_says_why() {
+    let setup = Setup::new(r#""packages/*""#, |_| {});
+    // Declared after uv locked it: uv would now build the member to read them.
+    let lib = setup.repo().join("packages/lib/pyproject.toml");
+    std::fs::write(
+        &lib,
+        LIB.replace(
+            "version = \"0.1.0\"",
+            "version = \"0.1.0\"\ndynamic = [\"optional-dependencies\"]",
+        ),
+    )
+    .unwrap();
+    assert_held_back(
+        &setup,
+        &format!(
+            "`{}` declares its `optional-dependencies` dynamic, which uv builds the project to read, and repin runs uv with `--no-build`",
+            lib.display()
+        ),
     );
 }

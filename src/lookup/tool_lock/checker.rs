@@ -405,3 +405,68 @@ fn take_companion(project: &ToolProject, update: &mut Update, name: &str, mut re
         relock,
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::uv_workspace::WorkspaceMember;
+    use super::*;
+
+    fn project(lock: &str, members: &[&str]) -> (PathBuf, ToolProject) {
+        let dir = Path::new(lock).parent().unwrap();
+        let project = ToolProject {
+            tool: Tool::Uv,
+            lock: lock.into(),
+            manifest: dir.join("pyproject.toml"),
+            lock_text: String::new(),
+            manifest_text: String::new(),
+            members: members
+                .iter()
+                .map(|m| WorkspaceMember {
+                    dir: m.into(),
+                    manifest: dir.join(m).join("pyproject.toml"),
+                    text: String::new(),
+                })
+                .collect(),
+            generated_by: None,
+            why_not: None,
+            credentials: Default::default(),
+        };
+        (lock.into(), project)
+    }
+
+    #[test]
+    fn a_member_s_pyproject_re_locks_its_workspace_root_s_lock_as_uv_finds_it() {
+        let projects: HashMap<PathBuf, ToolProject> = [
+            project("repo/uv.lock", &["packages/a", "packages/b", "tools/x"]),
+            // A member's own lock: uv locks the workspace at its root all the same.
+            project("repo/packages/a/uv.lock", &[]),
+            // Two roots that have `tools/x` as a member (uv refuses nested workspaces): the
+            // nearer one.
+            project("repo/tools/uv.lock", &["x"]),
+            project("repo/tools/x/uv.lock", &[]),
+            project("repo/single/uv.lock", &[]),
+        ]
+        .into_iter()
+        .collect();
+        let by = lock_of_manifest(&projects);
+        let lock = |manifest: &str| by.get(Path::new(manifest)).map(|p| p.lock.clone());
+        assert_eq!(lock("repo/pyproject.toml"), Some("repo/uv.lock".into()));
+        assert_eq!(
+            lock("repo/packages/a/pyproject.toml"),
+            Some("repo/uv.lock".into())
+        );
+        assert_eq!(
+            lock("repo/packages/b/pyproject.toml"),
+            Some("repo/uv.lock".into())
+        );
+        assert_eq!(
+            lock("repo/tools/x/pyproject.toml"),
+            Some("repo/tools/uv.lock".into())
+        );
+        assert_eq!(
+            lock("repo/single/pyproject.toml"),
+            Some("repo/single/uv.lock".into())
+        );
+        assert_eq!(lock("repo/packages/c/pyproject.toml"), None);
+    }
+}
