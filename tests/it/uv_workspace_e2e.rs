@@ -20,6 +20,7 @@ const RELEASES: &[(&str, &str, &[&str])] = &[
     ("werkzeug", "3.0.1", &["markupsafe>=2.1"]),
     ("werkzeug", "3.0.6", &["markupsafe>=2.1"]),
     ("markupsafe", "2.1.3", &[]),
+    ("markupsafe", "2.1.5", &[]),
     // Looked up as the `app` member's build requirement; never installed.
     ("hatchling", "1.27.0", &[]),
 ];
@@ -192,7 +193,7 @@ fn a_member_s_update_relocks_the_workspace_root_s_lock_with_it() {
             "app 0.1.0 editable packages/app",
             "flask 2.2.2 registry",
             "lib 0.1.0 virtual packages/lib",
-            "markupsafe 2.1.3 registry",
+            "markupsafe 2.1.5 registry",
             "shop 0.1.0 virtual .",
             "werkzeug 3.0.1 registry",
         ]
@@ -240,7 +241,7 @@ fn a_member_s_update_relocks_the_workspace_root_s_lock_with_it() {
             "app 0.1.0 editable packages/app",
             "flask 3.0.3 registry",
             "lib 0.1.0 virtual packages/lib",
-            "markupsafe 2.1.3 registry",
+            "markupsafe 2.1.5 registry",
             "shop 0.1.0 virtual .",
             "werkzeug 3.0.1 registry",
         ],
@@ -340,7 +341,7 @@ fn a_vulnerable_pin_of_a_workspace_s_lock_is_fixed_by_a_relock_at_the_root_alone
             "app 0.1.0 editable packages/app",
             "flask 2.2.2 registry",
             "lib 0.1.0 virtual packages/lib",
-            "markupsafe 2.1.3 registry",
+            "markupsafe 2.1.5 registry",
             "shop 0.1.0 virtual .",
             "werkzeug 3.0.6 registry",
         ]
@@ -368,4 +369,32 @@ fn a_member_whose_dependencies_are_dynamic_is_not_relocked_and_says_why() {
             lib.display()
         ),
     );
+}
+
+#[test]
+fn updates_of_two_members_are_applied_with_one_relock_of_the_root_s_lock() {
+    let lib = LIB.replace("markupsafe>=2.1", "markupsafe==2.1.3");
+    let setup = Setup::new(r#""packages/*""#, |repo| {
+        std::fs::write(repo.join("packages/lib/pyproject.toml"), &lib).unwrap();
+    });
+    let repo = &setup.repo();
+    let (stdout, stderr, code) = setup.repin(&["apply"]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert_eq!(read(repo, "packages/app/pyproject.toml"), app("3.0.3"));
+    assert_eq!(
+        read(repo, "packages/lib/pyproject.toml"),
+        lib.replace("markupsafe==2.1.3", "markupsafe==2.1.5")
+    );
+    assert_eq!(
+        locked(&read(repo, "uv.lock")),
+        [
+            "app 0.1.0 editable packages/app",
+            "flask 3.0.3 registry",
+            "lib 0.1.0 virtual packages/lib",
+            "markupsafe 2.1.5 registry",
+            "shop 0.1.0 virtual .",
+            "werkzeug 3.0.1 registry",
+        ]
+    );
+    setup.uv_ok(&["lock", "--locked", "--no-python-downloads"]);
 }
