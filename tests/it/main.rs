@@ -47,3 +47,4 @@ mod serve_fleet;
 mod target_e2e;
 mod tool_lock_e2e;
 mod uv_lock_e2e;
+mod uv_workspace_e2e;

@@ -35,10 +35,7 @@ impl Checker {
         }
         let by_path: BTreeMap<&Path, &Manifest> =
             manifests.iter().map(|m| (m.source.path(), *m)).collect();
-        let lock_of_manifest: HashMap<&Path, &ToolProject> = projects
-            .values()
-            .map(|p| (p.manifest.as_path(), p))
-            .collect();
+        let lock_of_manifest = lock_of_manifest(projects);
         // Taken out while the findings change; the packages looked up for the cooldown only are
         // kept apart, and not added to it.
         let known = std::mem::take(&mut outcome.uploads);
@@ -74,10 +71,7 @@ impl Checker {
                         );
                         continue;
                     };
-                    let job = Job {
-                        manifest: project.manifest_text.clone(),
-                        moves: vec![fix.clone()],
-                    };
+                    let job = Job::new(project, &BTreeMap::new(), vec![fix.clone()]);
                     let exempt = [(fix.name.clone(), update.proposed.clone())];
                     let result = self
                         .relock_job(
@@ -129,10 +123,9 @@ impl Checker {
                     .iter()
                     .map(|m| (m.name.clone(), update.proposed.clone()))
                     .collect();
-                let job = Job {
-                    manifest: edited.manifest.source.text().to_owned(),
-                    moves,
-                };
+                let edits =
+                    BTreeMap::from([(file.clone(), edited.manifest.source.text().to_owned())]);
+                let job = Job::new(project, &edits, moves);
                 let result = self
                     .relock_job(project, lock, &job, advisories, &exempt, &known, &mut found)
                     .await;
@@ -186,34 +179,35 @@ impl Checker {
             SourceFile::from_text(file, crate::text::Encoding::Utf8, project.lock_text.clone()),
             project.tool.lock_kind(),
         );
-        let mut requests = Vec::new();
-        let mut manifest: Option<&Manifest> = None;
+        // The requests of each manifest (the root's and the members' of a uv workspace).
+        let mut requests: BTreeMap<&Path, (&Manifest, Vec<Request>)> = BTreeMap::new();
         let mut kinds = Vec::new();
         let mut exempt = Vec::new();
         for (m, index, update) in inputs {
             kinds.push(update.kind);
-            requests.push(Request {
-                index: *index,
-                change: update.change.clone(),
-            });
+            requests
+                .entry(m.source.path())
+                .or_insert_with(|| (*m, Vec::new()))
+                .1
+                .push(Request {
+                    index: *index,
+                    change: update.change.clone(),
+                });
             if let Some(d) = m.dependencies.get(*index) {
                 exempt.push((d.name.clone(), update.proposed.clone()));
             }
-            manifest = Some(m);
         }
-        let (text, mut moves) = match manifest {
-            Some(m) => {
-                let edited = edit::edit(m, &requests).map_err(ToolRelockError::Edit)?;
-                let moves: Vec<Move> = inputs
+        let mut edits = BTreeMap::new();
+        let mut moves: Vec<Move> = Vec::new();
+        for (path, (m, requests)) in requests {
+            let edited = edit::edit(m, &requests).map_err(ToolRelockError::Edit)?;
+            moves.extend(
+                requests
                     .iter()
-                    .filter_map(|(_, index, _)| {
-                        edit_move(project.tool, m, &edited.manifest, *index)
-                    })
-                    .collect();
-                (edited.manifest.source.text().to_owned(), moves)
-            }
-            None => (project.manifest_text.clone(), Vec::new()),
-        };
+                    .filter_map(|r| edit_move(project.tool, m, &edited.manifest, r.index)),
+            );
+            edits.insert(path.to_path_buf(), edited.manifest.source.text().to_owned());
+        }
         for (index, update) in updates {
             moves.extend(fix_move(project.tool, &lock, *index, &update.proposed));
             if let Some(d) = lock.dependencies.get(*index) {
@@ -226,10 +220,7 @@ impl Checker {
                 "the re-lock was asked for nothing".into(),
             ));
         }
-        let job = Job {
-            manifest: text,
-            moves,
-        };
+        let job = Job::new(project, &edits, moves);
         // Its security fixes passed `relock_tool_locks`, which checked them against the advisories.
         let mut found = Uploads::new();
         let mut relock = self
@@ -329,6 +320,29 @@ impl Checker {
     }
 }
 
+/// The project whose lock an edit of each manifest re-locks: the lock beside it, or for a member
+/// of a uv workspace, as uv finds it, the workspace root's (the nearest root that has it as a
+/// member, over a lock of its own).
+fn lock_of_manifest(projects: &HashMap<PathBuf, ToolProject>) -> HashMap<&Path, &ToolProject> {
+    // (is a workspace member, depth of the lock): the higher one wins.
+    let mut out: HashMap<&Path, ((bool, usize), &ToolProject)> = HashMap::new();
+    let claims = projects.values().flat_map(|p| {
+        std::iter::once((p.manifest.as_path(), false, p)).chain(
+            p.members
+                .iter()
+                .map(move |m| (m.manifest.as_path(), true, p)),
+        )
+    });
+    for (path, member, project) in claims {
+        let rank = (member, project.lock.components().count());
+        let entry = out.entry(path).or_insert((rank, project));
+        if entry.0 < rank {
+            *entry = (rank, project);
+        }
+    }
+    out.into_iter().map(|(path, (_, p))| (path, p)).collect()
+}
+
 /// Make `update`, a security fix of the pin `name`, the re-lock the tool wrote.
 fn take_fix(tool: Tool, update: &mut Update, name: &str, mut relock: Relock) {
     let why = update_why(update);
@@ -390,4 +404,69 @@ fn take_companion(project: &ToolProject, update: &mut Update, name: &str, mut re
         file: project.lock.clone(),
         relock,
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::uv_workspace::WorkspaceMember;
+    use super::*;
+
+    fn project(lock: &str, members: &[&str]) -> (PathBuf, ToolProject) {
+        let dir = Path::new(lock).parent().unwrap();
+        let project = ToolProject {
+            tool: Tool::Uv,
+            lock: lock.into(),
+            manifest: dir.join("pyproject.toml"),
+            lock_text: String::new(),
+            manifest_text: String::new(),
+            members: members
+                .iter()
+                .map(|m| WorkspaceMember {
+                    dir: m.into(),
+                    manifest: dir.join(m).join("pyproject.toml"),
+                    text: String::new(),
+                })
+                .collect(),
+            generated_by: None,
+            why_not: None,
+            credentials: Default::default(),
+        };
+        (lock.into(), project)
+    }
+
+    #[test]
+    fn a_member_s_pyproject_re_locks_its_workspace_root_s_lock_as_uv_finds_it() {
+        let projects: HashMap<PathBuf, ToolProject> = [
+            project("repo/uv.lock", &["packages/a", "packages/b", "tools/x"]),
+            // A member's own lock: uv locks the workspace at its root all the same.
+            project("repo/packages/a/uv.lock", &[]),
+            // Two roots that have `tools/x` as a member (uv refuses nested workspaces): the
+            // nearer one.
+            project("repo/tools/uv.lock", &["x"]),
+            project("repo/tools/x/uv.lock", &[]),
+            project("repo/single/uv.lock", &[]),
+        ]
+        .into_iter()
+        .collect();
+        let by = lock_of_manifest(&projects);
+        let lock = |manifest: &str| by.get(Path::new(manifest)).map(|p| p.lock.clone());
+        assert_eq!(lock("repo/pyproject.toml"), Some("repo/uv.lock".into()));
+        assert_eq!(
+            lock("repo/packages/a/pyproject.toml"),
+            Some("repo/uv.lock".into())
+        );
+        assert_eq!(
+            lock("repo/packages/b/pyproject.toml"),
+            Some("repo/uv.lock".into())
+        );
+        assert_eq!(
+            lock("repo/tools/x/pyproject.toml"),
+            Some("repo/tools/uv.lock".into())
+        );
+        assert_eq!(
+            lock("repo/single/pyproject.toml"),
+            Some("repo/single/uv.lock".into())
+        );
+        assert_eq!(lock("repo/packages/c/pyproject.toml"), None);
+    }
 }

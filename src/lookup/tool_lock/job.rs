@@ -3,7 +3,7 @@
 //! update is held back with the command to run instead ([`held_why`]).
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use pep440_rs::Version;
@@ -66,11 +66,35 @@ pub(super) struct Move {
     pub wanted: Wanted,
 }
 
-/// One re-lock to run: the manifest it is run on and the packages it moves.
+/// One re-lock to run: the manifest it is run on, the pyprojects of a uv workspace's members
+/// (by their path relative to the root), and the packages it moves.
 #[derive(Debug, Clone)]
 pub(super) struct Job {
     pub manifest: String,
+    pub members: Vec<(PathBuf, String)>,
     pub moves: Vec<Move>,
+}
+
+impl Job {
+    /// The job of `project` moving `moves`, its manifest and its members' as read except those
+    /// `edited` (by their paths as the workspace has them).
+    pub fn new(project: &ToolProject, edited: &BTreeMap<PathBuf, String>, moves: Vec<Move>) -> Job {
+        let text = |path: &Path, read: &String| edited.get(path).unwrap_or(read).clone();
+        Job {
+            manifest: text(&project.manifest, &project.manifest_text),
+            members: project
+                .members
+                .iter()
+                .map(|m| {
+                    (
+                        m.dir.join(project.tool.files().0),
+                        text(&m.manifest, &m.text),
+                    )
+                })
+                .collect(),
+            moves,
+        }
+    }
 }
 
 /// The command the user runs instead, in the project's directory.
@@ -121,6 +145,9 @@ pub(super) async fn run_tool(project: &ToolProject, job: &Job) -> Result<String,
     let (manifest_name, lock_name) = tool.files();
     scratch.write(manifest_name, &job.manifest)?;
     scratch.write(lock_name, &project.lock_text)?;
+    for (path, text) in &job.members {
+        scratch.write_below(path, text)?;
+    }
     match tool {
         Tool::Uv => {
             scratch

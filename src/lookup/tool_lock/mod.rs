@@ -15,8 +15,13 @@
 //! - Routine updates of the lock's pins are not proposed: they move with their manifest's
 //!   requirement, or with a re-lock the user asks for.
 //!
-//! The tool runs in a scratch copy of the project (the manifest and the lock only), never in
-//! the repository, with its environment cleared, its home, configuration and environments in
+//! - A uv workspace (a root `pyproject.toml` with `[tool.uv.workspace]` and one `uv.lock`) is
+//!   re-locked at its root: an update of a requirement of a member's pyproject has the root's
+//!   lock as its companion ([`uv_workspace`]).
+//!
+//! The tool runs in a scratch copy of the project (the manifest and the lock only, and for a uv
+//! workspace each member's `pyproject.toml` at its place below the root), never in the
+//! repository, with its environment cleared, its home, configuration and environments in
 //! the scratch, a timeout and its output captured ([`process`]). The new lock is verified
 //! before it is proposed ([`job`]): it parses with repin's reader without errors, carries its
 //! hash (Poetry, Pipenv), pins the package at a version the update allows (for a security fix,
@@ -36,6 +41,7 @@ pub mod poetry;
 pub mod process;
 mod project;
 pub mod uv;
+pub mod uv_workspace;
 
 use crate::manifest::ManifestKind;
 use crate::manifest::edit;

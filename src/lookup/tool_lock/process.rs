@@ -139,6 +139,31 @@ impl Scratch {
         .map_err(ProcessError::Scratch)
     }
 
+    /// Write `text` as the file at `relative` below the copy of the project (a workspace
+    /// member's `packages/a/pyproject.toml`), making its directories; a path that would leave
+    /// the copy (`..`, absolute) is refused.
+    pub fn write_below(&self, relative: &Path, text: &str) -> Result<(), ProcessError> {
+        let below = relative
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !below || relative.as_os_str().is_empty() {
+            return Err(ProcessError::Scratch(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("`{}` is not below the project", relative.display()),
+            )));
+        }
+        let path = self.project().join(relative);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(ProcessError::Scratch)?;
+        }
+        crate::text::atomic::write(
+            &path,
+            text.as_bytes(),
+            crate::text::atomic::Durability::Cache,
+        )
+        .map_err(ProcessError::Scratch)
+    }
+
     /// The environment every tool gets: the [`KEPT`] variables of repin's, and its home and
     /// XDG directories in the scratch (so neither the tool nor pip reads the configuration or
     /// keyring of the user repin runs as).

@@ -1,4 +1,7 @@
-//! How uv is run on a scratch copy of a project (`pyproject.toml` and `uv.lock`).
+//! How uv is run on a scratch copy of a project (`pyproject.toml` and `uv.lock`), or of a uv
+//! workspace: its root's `pyproject.toml` and `uv.lock`, and each member's `pyproject.toml` at
+//! its place below the root ([`super::uv_workspace`]); uv runs at the root, as for a single
+//! project, and an edit of a member's requirement re-locks the root's `uv.lock`.
 //!
 //! - An edit of the pyproject: `uv lock --upgrade-package NAME`, which moves that package (and
 //!   what it needs) within the edited requirement and keeps every other pin.
@@ -14,18 +17,22 @@
 //! `[tool.uv]` names), and the only indexes are those the pyproject declares or, when it
 //! declares no default, the registry the lock was made from (`UV_DEFAULT_INDEX`), with the
 //! credentials repin uses for each ([`super::credentials`]). A `uv.toml` is never copied: a
-//! project with one beside it, a workspace, or packages from git, URLs or paths (which the
-//! scratch copy does not have, or which reach hosts that are not indexes) are not re-locked
-//! ([`why_not`]), and their updates are held back saying why and what to run.
+//! project with one beside it, packages from git, URLs or paths other than the workspace's own
+//! members (which the scratch copy does not have, or which reach hosts that are not indexes), a
+//! member outside the repository or the workspace root, and a project or member whose version or
+//! dependencies are `dynamic` (uv would build it to read them) are not re-locked ([`why_not`]),
+//! and their updates are held back saying why and what to run.
 
 use std::path::{Path, PathBuf};
 
 use super::credentials::{self, Credentials};
 use super::process::{EnvVar, Scratch, cache_dir};
+use super::uv_workspace;
 use crate::decide::{Decision, NoUpdate, Update};
 use crate::manifest::uv_lock::{PackageSource, UvLockFile};
 use crate::manifest::{Manifest, ManifestDetails};
 use crate::registry::pypi::IndexResolver;
+use crate::text::RepoRoot;
 use crate::vocab::Message;
 
 /// The arguments of the run that moves the `upgrade` packages (`flask`, `werkzeug==3.0.6`).
@@ -99,15 +106,17 @@ pub fn credentials(
     )
 }
 
-/// Why a `uv.lock` beside its pyproject is not re-locked in a scratch copy, or `None` when it
-/// is: what uv would need that the copy does not have, or settings repin does not run it with.
-pub fn why_not(lock: &Manifest, file: &UvLockFile) -> Option<String> {
-    if file.members.len() > 1 {
-        return Some(format!(
-            "it locks a uv workspace ({} members), and repin re-locks single projects only",
-            file.members.len()
-        ));
-    }
+/// Why a `uv.lock` is not re-locked in a scratch copy, or `None` when it is: what uv would need
+/// that the copy does not have, or settings repin does not run it with. `projects` are the
+/// pyprojects the copy has (the one beside the lock, then each member's of a workspace),
+/// `members` the members' directories (relative to the lock's), `root` the repository's.
+pub fn why_not(
+    lock: &Manifest,
+    file: &UvLockFile,
+    projects: &[&Manifest],
+    members: &[PathBuf],
+    root: &RepoRoot,
+) -> Option<String> {
     let dir = lock.source.path().parent().unwrap_or(Path::new(""));
     let uv_toml = dir.join("uv.toml");
     if std::fs::symlink_metadata(&uv_toml).is_ok() {
@@ -116,25 +125,70 @@ pub fn why_not(lock: &Manifest, file: &UvLockFile) -> Option<String> {
                 .into(),
         );
     }
-    // The project itself is `.`; anything else not from a registry is not in the copy.
+    for project in projects.iter().skip(1) {
+        if project.has_errors() {
+            return Some(format!(
+                "its workspace member's `{}` has errors",
+                crate::text::shown(project.source.path())
+            ));
+        }
+    }
+    if let Some(why) = projects.iter().find_map(|p| dynamic(p)) {
+        return Some(why);
+    }
+    // The root is `.` and the members are copied; anything else not from a registry is not
+    // in the copy, or is outside the repository.
     file.packages
         .iter()
         .filter_map(|p| Some((p, p.source.as_ref()?)))
-        .find(|(_, source)| match source {
-            PackageSource::Registry(_) => false,
-            PackageSource::Editable(at)
-            | PackageSource::Virtual(at)
-            | PackageSource::Directory(at) => at != ".",
-            _ => true,
-        })
-        .map(|(package, source)| {
-            format!(
-                "`{}` comes from the {} `{}`, which a scratch copy of the project does not have",
+        .find_map(|(package, source)| {
+            let at = match source {
+                PackageSource::Registry(_) => return None,
+                PackageSource::Editable(at)
+                | PackageSource::Virtual(at)
+                | PackageSource::Directory(at) => Some(uv_workspace::clean(at)),
+                _ => None,
+            };
+            let copied = |at: &PathBuf| {
+                uv_workspace::is_below(at) && (at.as_os_str().is_empty() || members.contains(at))
+            };
+            if at.as_ref().is_some_and(copied) {
+                return None;
+            }
+            // A path that leaves the repository (`../..`, or a link out of it) is said so.
+            let outside = at
+                .as_ref()
+                .is_some_and(|at| root.resolve(&dir.join(at)).is_err_and(|e| e.is_refused()));
+            let why = if outside {
+                "which is outside the repository"
+            } else {
+                "which a scratch copy of the project does not have"
+            };
+            Some(format!(
+                "`{}` comes from the {} `{}`, {why}",
                 package.name,
                 source.key(),
                 source.location()
-            )
+            ))
         })
+}
+
+/// Why uv would build `project` to lock it (`--no-build` forbids it): the metadata it locks is
+/// computed by its build backend.
+fn dynamic(project: &Manifest) -> Option<String> {
+    let ManifestDetails::Pyproject(file) = &project.details else {
+        return None;
+    };
+    let field = file.dynamic.iter().find(|f| {
+        matches!(
+            f.as_str(),
+            "version" | "dependencies" | "optional-dependencies"
+        )
+    })?;
+    Some(format!(
+        "`{}` declares its `{field}` dynamic, which uv builds the project to read, and repin runs uv with `--no-build`",
+        crate::text::shown(project.source.path())
+    ))
 }
 
 /// Leave only the security fixes of a pin `name` of a `uv.lock`: its routine updates move with

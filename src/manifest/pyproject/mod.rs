@@ -170,6 +170,21 @@ pub struct PyprojectFile {
     /// `python` of `[tool.poetry.dependencies]`: the project's Python in Poetry's syntax, with
     /// the span of its value.
     pub poetry_python: Option<(String, Span)>,
+    /// `[tool.uv.workspace]`: this pyproject is the root of a uv workspace.
+    pub uv_workspace: Option<UvWorkspace>,
+    /// `[project] dynamic`: the fields a build backend computes (uv builds the project to read
+    /// them).
+    pub dynamic: Vec<String>,
+}
+
+/// `[tool.uv.workspace]`: the directories of a uv workspace's members, as globs relative to
+/// the workspace root, and those left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct UvWorkspace {
+    /// `members`, as written.
+    pub members: Vec<String>,
+    /// `exclude`, as written.
+    pub exclude: Vec<String>,
 }
 
 impl PyprojectFile {
@@ -262,6 +277,12 @@ impl Parser<'_> {
         // Sources first: they decide which of the project's requirements are skipped.
         if let Some(uv) = table_at(root, &["tool", "uv"]) {
             self.uv_settings(uv);
+            if let Some(workspace) = uv.get("workspace").and_then(Item::as_table_like) {
+                self.file.uv_workspace = Some(UvWorkspace {
+                    members: super::toml_text::strings(workspace.get("members")),
+                    exclude: super::toml_text::strings(workspace.get("exclude")),
+                });
+            }
         }
         self.check_index_sources();
         // Poetry's sources too: Poetry 2 resolves the `[project]` tables on them.
@@ -272,6 +293,7 @@ impl Parser<'_> {
             if let Some(name) = project.get("name").and_then(Item::as_str) {
                 self.file.project_name = Some(name.to_owned());
             }
+            self.file.dynamic = super::toml_text::strings(project.get("dynamic"));
             if let Some(item) = project.get("requires-python") {
                 match item.as_value() {
                     Some(Value::String(s)) => {

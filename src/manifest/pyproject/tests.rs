@@ -397,3 +397,37 @@ jax = { index = "missing" }
         .place_of("https://download.example.com/whl/cpu");
     assert_eq!(place, Some("pyproject.toml:6:7"));
 }
+
+#[test]
+fn a_uv_workspace_root_and_dynamic_fields_are_read() {
+    let root = parsed(
+        r#"[project]
+name = "root"
+dynamic = ["version", "readme"]
+
+[tool.uv.workspace]
+members = ["packages/*", "lib"]
+exclude = ["packages/legacy"]
+"#,
+    );
+    let file = details(&root);
+    assert_eq!(
+        file.uv_workspace,
+        Some(UvWorkspace {
+            members: vec!["packages/*".into(), "lib".into()],
+            exclude: vec!["packages/legacy".into()],
+        })
+    );
+    assert_eq!(file.dynamic, ["version", "readme"]);
+    // A virtual root (no `[project]`) is a workspace root too; a plain project is none.
+    let virtual_root = parsed("[tool.uv.workspace]\nmembers = [\"app\"]\n");
+    assert_eq!(
+        details(&virtual_root)
+            .uv_workspace
+            .as_ref()
+            .map(|w| &w.members[..]),
+        Some(&["app".to_owned()][..])
+    );
+    assert_eq!(details(&parsed(UV_PROJECT)).uv_workspace, None);
+    assert!(details(&parsed(UV_PROJECT)).dynamic.is_empty());
+}
