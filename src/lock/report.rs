@@ -355,6 +355,89 @@ pub fn externals(
     out
 }
 
+/// `tree` with every [`Node::ExtraRequires`] read as the extra it belongs to, and the link
+/// between the two (an extra's release depends on its requirements' release) folded away: it
+/// is how repin splits an extra, not a reason anyone can act on. The incompatibility derived
+/// from that link and another is the other one, renamed.
+pub fn fold_extra_requires(
+    tree: &DerivationTree<Node, Range, Unusable>,
+) -> DerivationTree<Node, Range, Unusable> {
+    match tree {
+        DerivationTree::External(external) => DerivationTree::External(fold_external(external)),
+        DerivationTree::Derived(derived) => {
+            for (link, other) in [
+                (&derived.cause1, &derived.cause2),
+                (&derived.cause2, &derived.cause1),
+            ] {
+                if is_extra_link(link) {
+                    return fold_extra_requires(other);
+                }
+            }
+            let mut terms: Map<Node, Term<Range>> = Map::default();
+            for (node, term) in &derived.terms {
+                let node = extra_of(node);
+                let term = match terms.remove(&node) {
+                    Some(before) => intersection(&before, term),
+                    None => term.clone(),
+                };
+                terms.insert(node, term);
+            }
+            DerivationTree::Derived(Derived {
+                terms,
+                shared_id: derived.shared_id,
+                cause1: std::sync::Arc::new(fold_extra_requires(&derived.cause1)),
+                cause2: std::sync::Arc::new(fold_extra_requires(&derived.cause2)),
+            })
+        }
+    }
+}
+
+/// An extra's link to its own requirements.
+fn is_extra_link(tree: &DerivationTree<Node, Range, Unusable>) -> bool {
+    matches!(
+        tree,
+        DerivationTree::External(External::FromDependencyOf(
+            Node::Extra(name, extra), _, Node::ExtraRequires(to, to_extra), _
+        )) if name == to && extra == to_extra
+    )
+}
+
+fn extra_of(node: &Node) -> Node {
+    match node {
+        Node::ExtraRequires(name, extra) => Node::Extra(name.clone(), extra.clone()),
+        other => other.clone(),
+    }
+}
+
+fn fold_external(external: &External<Node, Range, Unusable>) -> External<Node, Range, Unusable> {
+    match external {
+        External::NotRoot(node, version) => External::NotRoot(extra_of(node), version.clone()),
+        External::NoVersions(node, range) => External::NoVersions(extra_of(node), range.clone()),
+        External::FromDependencyOf(node, range, dependency, dependency_range) => {
+            External::FromDependencyOf(
+                extra_of(node),
+                range.clone(),
+                extra_of(dependency),
+                dependency_range.clone(),
+            )
+        }
+        External::Custom(node, range, reason) => {
+            External::Custom(extra_of(node), range.clone(), reason.clone())
+        }
+    }
+}
+
+/// Both terms at once (PubGrub keeps its own `intersection` private).
+fn intersection(a: &Term<Range>, b: &Term<Range>) -> Term<Range> {
+    match (a, b) {
+        (Term::Positive(a), Term::Positive(b)) => Term::Positive(a.intersection(b)),
+        (Term::Positive(p), Term::Negative(n)) | (Term::Negative(n), Term::Positive(p)) => {
+            Term::Positive(p.intersection(&n.complement()))
+        }
+        (Term::Negative(a), Term::Negative(b)) => Term::Negative(a.union(b)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::str::FromStr;

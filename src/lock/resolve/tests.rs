@@ -563,3 +563,66 @@ fn passing_over_releases_for_another_python_looks_ahead_at_nothing() {
         "nothing was walked down"
     );
 }
+
+#[test]
+fn walking_an_extra_reads_no_metadata_while_its_package_is_decided() {
+    // celery[redis] + packaging on PyPI: kombu 5.7.0's `redis` extra pins packaging==26.3 while
+    // the input takes the newest packaging. The resolver walks every kombu[redis] release
+    // before it moves packaging; each of those conflicts with kombu 5.7.0 at once, and reading
+    // its metadata (170 releases on PyPI) bought nothing.
+    let mut s = MemorySource::new();
+    s.add("packaging", "26.3", &[]);
+    s.add("packaging", "26.4", &[]);
+    s.add("redis", "8.2.0", &[]);
+    for minor in 0..7 {
+        s.add(
+            "kombu",
+            &format!("5.{minor}.0"),
+            &[
+                "redis>=6; extra == \"redis\"",
+                "packaging==26.3; extra == \"redis\"",
+            ],
+        );
+    }
+    s.add(
+        "celery",
+        "5.7.0",
+        &["kombu>=5.6", "kombu[redis]; extra == \"redis\""],
+    );
+    let counting = Counting::new(&s);
+    let resolution = resolve(&counting, &request(&["celery[redis]", "packaging"])).unwrap();
+    assert_eq!(
+        pins(&resolution),
+        [
+            "celery[redis]==5.7.0",
+            "kombu[redis]==5.6.0",
+            "packaging==26.3",
+            "redis==8.2.0"
+        ]
+    );
+    let read: Vec<String> = counting
+        .metadata
+        .borrow()
+        .keys()
+        .filter(|k| k.starts_with("kombu"))
+        .cloned()
+        .collect();
+    assert_eq!(
+        read,
+        ["kombu==5.6.0"],
+        "only the kombu release locked is read"
+    );
+
+    // When nothing fits, the conflict is told through the extra, with no trace of the split.
+    let error = resolve(&s, &request(&["kombu[redis]==5.6.0", "packaging==26.4"])).unwrap_err();
+    let (explanation, _) = conflict(error);
+    assert_eq!(
+        explanation,
+        [
+            "Because kombu[redis]==5.6.0 depends on packaging==26.3 and requirements.in requires \
+             kombu[redis]==5.6.0, packaging==26.3 is needed",
+            "And because requirements.in requires packaging==26.4, the requirements of \
+             requirements.in cannot be satisfied",
+        ]
+    );
+}
