@@ -259,7 +259,13 @@ impl Parser<'_> {
         let scanned = python::scan("", span.start);
         let mut requirement = scanned.requirement;
         requirement.written_name = line.text[start..name_end].to_owned();
-        requirement.name_span = line.map_span(start, name_end);
+        // A name that a continuation splits claims nothing, as in `requirement` (found by the
+        // `requirements` fuzz target: `sentencepiec\` then `tens` on the next line).
+        requirement.name_span = if line.is_contiguous(start, name_end) {
+            line.map_span(start, name_end)
+        } else {
+            Span::empty(line.map_span(start, start).start)
+        };
         requirement.entry_span = span;
         self.dependencies.push(Dependency {
             name: normalize_name(&requirement.written_name),

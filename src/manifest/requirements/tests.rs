@@ -164,6 +164,16 @@ fn templated_lines_are_skipped_not_errors() {
 }
 
 #[test]
+fn a_templated_name_split_by_a_continuation_claims_no_text() {
+    // Found by the `requirements` fuzz target: the name's span held the continuation too.
+    let m = parse_text("scipy\nsentencepiec\\\ntens{{ tag }}\n");
+    assert_eq!(m.dependencies[1].name, "sentencepiectens");
+    assert_eq!(m.dependencies[1].skip_reason, Some(SkipReason::Templated));
+    assert!(m.dependencies[1].python().unwrap().name_span.is_empty());
+    crate::manifest::check::spans_are_consistent(&m).unwrap();
+}
+
+#[test]
 fn a_version_split_by_a_continuation_is_listed_but_not_updated() {
     let m = parse_text("flask==\\\n2.2.2\n");
     assert_eq!(m.dependencies[0].skip_reason, Some(SkipReason::SplitValue));
