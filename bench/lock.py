@@ -229,11 +229,10 @@ class Relay:
         return value
 
 
-def timed_rss(command: list[str], cwd: Path, env: dict[str, str], relay: Relay) -> dict:
+def run_timed(command: list[str], cwd: Path, env: dict[str, str]) -> dict:
     """Run and measure: wall time, and the peak RSS GNU time reports for the tool after its
     exec (`ru_maxrss` of a child forked from this large Python process would count the fork's
-    copy of it)."""
-    relay.take()
+    copy of it). A failed run raises, with the tool's stderr."""
     with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
         start = time.perf_counter()
         result = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss.name, *command],
@@ -244,9 +243,15 @@ def timed_rss(command: list[str], cwd: Path, env: dict[str, str], relay: Relay) 
             raise RuntimeError(f"{' '.join(command)} failed ({result.returncode}):\n"
                                f"{result.stderr}")
         rss_kb = int(rss.read().strip().splitlines()[-1])
+    return {"seconds": elapsed, "rss_kb": rss_kb, "stderr": result.stderr}
+
+
+def timed_rss(command: list[str], cwd: Path, env: dict[str, str], relay: Relay) -> dict:
+    """`run_timed`, with the bytes the relay passed to the tool."""
+    relay.take()
+    measured = run_timed(command, cwd, env)
     time.sleep(0.05)
-    return {"seconds": elapsed, "rss_kb": rss_kb, "bytes": relay.take(),
-            "stderr": result.stderr}
+    return {**measured, "bytes": relay.take()}
 
 
 def pins(path: Path) -> dict[str, list[str]]:

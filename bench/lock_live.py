@@ -24,8 +24,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+# The same measurement as the local benchmark (this script's folder is on sys.path).
+from lock import run_timed
 
 INDEX = "https://pypi.org/simple/"
 
@@ -41,20 +43,6 @@ INPUTS = {
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def timed(command: list[str], cwd: Path, env: dict[str, str]) -> dict:
-    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
-        start = time.perf_counter()
-        result = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss.name, *command],
-                                cwd=cwd, env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, text=True)
-        elapsed = time.perf_counter() - start
-        if result.returncode != 0:
-            raise RuntimeError(f"{' '.join(command)} failed ({result.returncode}):\n"
-                               f"{result.stderr}")
-        rss_kb = int(rss.read().strip().splitlines()[-1])
-    return {"seconds": elapsed, "rss_kb": rss_kb}
 
 
 def pins(path: Path) -> list[str]:
@@ -108,7 +96,7 @@ def main() -> None:
                                    "-o", out.name]
                     for phase in ("cold", "warm"):
                         out.unlink(missing_ok=True)
-                        m = timed(command, root, env)
+                        m = run_timed(command, root, env)
                         measured[tool][phase].append(m)
                         log(f"{name} run {run + 1} {tool} {phase}: {m['seconds']:.3f}s "
                             f"{m['rss_kb'] / 1024:.1f} MiB")
