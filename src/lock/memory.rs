@@ -7,8 +7,8 @@ use std::str::FromStr;
 use pep440_rs::Version;
 use pep508_rs::PackageName;
 
-use super::source::{Candidate, PackageSource, SourceError};
-use crate::registry::pypi::metadata::{self, Metadata};
+use super::source::{Candidate, PackageSource, SourceError, UnusableRelease};
+use crate::registry::pypi::metadata::{self, Metadata, MetadataError};
 
 /// An in-memory source: releases and metadata given up front (tests, and anything that has
 /// already fetched them).
@@ -18,7 +18,7 @@ pub struct MemorySource {
 }
 
 /// A release of a [`MemorySource`] and its metadata, or why it has none.
-type MemoryRelease = (Candidate, Result<Metadata, String>);
+type MemoryRelease = (Candidate, Result<Metadata, UnusableRelease>);
 
 impl MemorySource {
     /// An empty source.
@@ -58,16 +58,21 @@ impl MemorySource {
         self.insert(&name, &version, Ok(parsed))
     }
 
-    /// Add a release whose metadata cannot be had, for `reason`.
-    pub fn add_unusable(&mut self, name: &str, version: &str, reason: &str) -> &mut Candidate {
-        self.insert(name, version, Err(reason.to_owned()))
+    /// Add a release whose metadata cannot be had, for the reason `error` gives.
+    pub fn add_unusable(
+        &mut self,
+        name: &str,
+        version: &str,
+        error: MetadataError,
+    ) -> &mut Candidate {
+        self.insert(name, version, Err(UnusableRelease::of(error)))
     }
 
     fn insert(
         &mut self,
         name: &str,
         version: &str,
-        metadata: Result<Metadata, String>,
+        metadata: Result<Metadata, UnusableRelease>,
     ) -> &mut Candidate {
         let name = PackageName::from_str(name).expect("a valid fixture name");
         let version = Version::from_str(version).expect("a valid fixture version");
@@ -99,7 +104,7 @@ impl PackageSource for MemorySource {
             .and_then(|releases| releases.iter().find(|(c, _)| &c.version == version));
         match found {
             Some((_, Ok(metadata))) => Ok(metadata.clone()),
-            Some((_, Err(reason))) => Err(SourceError::Unusable(reason.clone())),
+            Some((_, Err(unusable))) => Err(SourceError::Unusable(unusable.clone())),
             None => Err(SourceError::Failed(super::Failure::new(
                 crate::error::Reason(format!("{name} {version} is not in the source")),
             ))),

@@ -25,8 +25,7 @@ use pep508_rs::PackageName;
 
 use super::listing::{ListedRelease, Listing, ListingStore};
 use super::resolve::Range;
-use super::source::{Candidate, Failure, PackageSource, SourceError};
-use crate::error::chain as error_chain;
+use super::source::{Candidate, Failure, PackageSource, SourceError, UnusableRelease};
 use crate::error::{Hint, Reason};
 use crate::registry::pypi::{Index, Metadata, PypiClient, Refresh};
 
@@ -37,7 +36,7 @@ type MetadataKey = (PackageName, Version);
 #[derive(Debug)]
 enum SourceFailure {
     /// This release cannot be used: why (the resolver passes over it).
-    Unusable(String),
+    Unusable(UnusableRelease),
     /// The lookup failed: resolution stops, with the error's causes and hints.
     Failed(Arc<dyn Hint + Send + Sync>),
 }
@@ -281,7 +280,9 @@ impl Inner {
                 let task = tokio::spawn(async move {
                     let (Some(release), Some(index)) = (release, index) else {
                         return Err(Arc::new(SourceFailure::Unusable(
-                            "The release is on no index".into(),
+                            UnusableRelease::Unreadable(Failure::new(Reason(
+                                "The release is on no index".into(),
+                            ))),
                         )));
                     };
                     client
@@ -290,7 +291,7 @@ impl Inner {
                         .map(Arc::new)
                         .map_err(|error| {
                             Arc::new(if error.is_release_unusable() {
-                                SourceFailure::Unusable(error_chain(&error))
+                                SourceFailure::Unusable(UnusableRelease::of(error))
                             } else {
                                 SourceFailure::Failed(Arc::new(error))
                             })

@@ -21,14 +21,14 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::rc::Rc;
 
-use pep440_rs::Version;
+use pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::{ExtraName, PackageName, Requirement, VerbatimUrl, VersionOrUrl};
 use pubgrub::{
     Dependencies, DependencyConstraints, DependencyProvider, PackageResolutionStatistics,
     PubGrubError, Ranges,
 };
 
-use super::source::{Candidate, PackageSource, SourceError};
+use super::source::{Candidate, PackageSource, SourceError, UnusableRelease};
 use super::{LockError, Target, report};
 use crate::registry::pypi::Metadata;
 
@@ -77,13 +77,28 @@ impl fmt::Display for Node {
     }
 }
 
-/// Why a release cannot be used (PubGrub's custom incompatibility).
+/// Why a release cannot be used (PubGrub's custom incompatibility): a kind, so the hints
+/// follow it, rendered only in the report.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unusable(pub String);
+pub enum Unusable {
+    /// Its `Requires-Python` excludes the Python being locked for.
+    RequiresPython(VersionSpecifiers),
+    /// It depends on a URL (the requirement as written), which repin does not lock.
+    UrlDependency(String),
+    /// Its source cannot give its metadata.
+    Release(UnusableRelease),
+}
 
 impl fmt::Display for Unusable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            Unusable::RequiresPython(spec) => write!(f, "requires Python {spec}"),
+            Unusable::UrlDependency(requirement) => write!(
+                f,
+                "it depends on `{requirement}`, a URL, which repin does not lock"
+            ),
+            Unusable::Release(unusable) => unusable.fmt(f),
+        }
     }
 }
 
@@ -215,7 +230,7 @@ struct Provider<'a, S> {
     /// Extras asked of a release that does not have them.
     unknown_extras: RefCell<BTreeSet<(PackageName, Version, ExtraName)>>,
     /// Releases passed over because their metadata cannot be used, with why.
-    skipped: RefCell<BTreeMap<PackageName, BTreeMap<Version, String>>>,
+    skipped: RefCell<BTreeMap<PackageName, BTreeMap<Version, UnusableRelease>>>,
     /// The packages each chosen node depends on.
     edges: RefCell<HashMap<(Node, Version), Vec<PackageName>>>,
     /// The order nodes were first seen in, for priorities.
@@ -468,24 +483,24 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             .and_then(|c| c.requires_python.as_ref())
         {
             if !spec.contains(python) {
-                return Ok(Err(Unusable(format!("requires Python {spec}"))));
+                return Ok(Err(Unusable::RequiresPython(spec.clone())));
             }
         }
         let metadata = match self.source.metadata(name, version) {
             Ok(metadata) => metadata,
-            Err(SourceError::Unusable(reason)) => {
+            Err(SourceError::Unusable(unusable)) => {
                 self.skipped
                     .borrow_mut()
                     .entry(name.clone())
                     .or_default()
-                    .insert(version.clone(), reason.clone());
-                return Ok(Err(Unusable(reason)));
+                    .insert(version.clone(), unusable.clone());
+                return Ok(Err(Unusable::Release(unusable)));
             }
             Err(error) => return Err(failed(name, error)),
         };
         if let Some(spec) = &metadata.requires_python {
             if !spec.contains(python) {
-                return Ok(Err(Unusable(format!("requires Python {spec}"))));
+                return Ok(Err(Unusable::RequiresPython(spec.clone())));
             }
         }
         Ok(Ok(metadata))
@@ -500,9 +515,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
         requirement: &Requirement<VerbatimUrl>,
     ) -> Result<(), Unusable> {
         if matches!(requirement.version_or_url, Some(VersionOrUrl::Url(_))) {
-            return Err(Unusable(format!(
-                "it depends on `{requirement}`, a URL, which repin does not lock"
-            )));
+            return Err(Unusable::UrlDependency(requirement.to_string()));
         }
         let name = &requirement.name;
         if Some(name) == from.package() {
@@ -640,9 +653,11 @@ impl<'a, S: PackageSource> Provider<'a, S> {
                         ));
                     }
                 }
-                pubgrub::External::Custom(node, _, Unusable(reason))
-                    if reason.contains("does not declare its dependencies statically") =>
-                {
+                pubgrub::External::Custom(
+                    node,
+                    _,
+                    Unusable::Release(UnusableRelease::NeedsBuild(_)),
+                ) => {
                     if let Some(name) = node.package() {
                         add(format!(
                             "repin never runs build backends: require a release of `{name}` \
@@ -650,9 +665,7 @@ impl<'a, S: PackageSource> Provider<'a, S> {
                         ));
                     }
                 }
-                pubgrub::External::Custom(_, _, Unusable(reason))
-                    if reason.starts_with("requires Python") =>
-                {
+                pubgrub::External::Custom(_, _, Unusable::RequiresPython(_)) => {
                     add(format!(
                         "the lock is for Python {}: pass --python, or set `[python] version` in \
                          repin.toml, to lock for another",
@@ -756,10 +769,14 @@ impl<'a, S: PackageSource> Provider<'a, S> {
             let Some(releases) = skipped.get(name) else {
                 continue;
             };
-            let mut by_reason: BTreeMap<&str, Vec<&Version>> = BTreeMap::new();
-            for (version, reason) in releases.iter().rev() {
+            // Grouped by what the user reads: releases refused alike share one line.
+            let mut by_reason: BTreeMap<String, Vec<&Version>> = BTreeMap::new();
+            for (version, unusable) in releases.iter().rev() {
                 if version > &locked.version {
-                    by_reason.entry(reason.as_str()).or_default().push(version);
+                    by_reason
+                        .entry(unusable.to_string())
+                        .or_default()
+                        .push(version);
                 }
             }
             for (reason, versions) in by_reason {
@@ -798,7 +815,7 @@ fn failed(name: &PackageName, error: SourceError) -> LockError {
         package: name.to_string(),
         source: match error {
             SourceError::Failed(source) => source,
-            SourceError::Unusable(reason) => super::Failure::new(crate::error::Reason(reason)),
+            SourceError::Unusable(unusable) => unusable.error().clone(),
         },
     }
 }

@@ -7,7 +7,7 @@ use pubgrub::Ranges;
 use std::sync::Arc;
 
 use crate::error::Hint;
-use crate::registry::pypi::metadata::Metadata;
+use crate::registry::pypi::metadata::{Metadata, MetadataError};
 
 /// One release the resolver may choose.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,11 +28,58 @@ pub enum SourceError {
     /// This release cannot be used (its metadata is unreadable, or only a build would tell
     /// its dependencies): the resolver passes over it and says why if nothing else fits.
     #[error("{0}")]
-    Unusable(String),
+    Unusable(UnusableRelease),
     /// The source failed (network, index): resolution stops.
     #[error(transparent)]
     Failed(Failure),
 }
+
+/// Why a release cannot be used, typed: the resolver's hints follow the kind, and its report
+/// renders the error with its causes.
+#[derive(Debug, Clone)]
+pub enum UnusableRelease {
+    /// Only building the release (an sdist without static metadata) would tell its
+    /// dependencies, and repin never runs build backends.
+    NeedsBuild(Failure),
+    /// Its metadata cannot be had or read.
+    Unreadable(Failure),
+}
+
+impl UnusableRelease {
+    /// The release that `error` makes unusable, by the error's kind.
+    pub fn of(error: MetadataError) -> Self {
+        if matches!(error, MetadataError::NeedsBuild { .. }) {
+            UnusableRelease::NeedsBuild(Failure::new(error))
+        } else {
+            UnusableRelease::Unreadable(Failure::new(error))
+        }
+    }
+
+    /// What the source found.
+    pub fn error(&self) -> &Failure {
+        match self {
+            UnusableRelease::NeedsBuild(error) | UnusableRelease::Unreadable(error) => error,
+        }
+    }
+}
+
+impl std::fmt::Display for UnusableRelease {
+    /// The error with its causes and hints, as a reason in the resolver's report.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::error::chain(self.error()))
+    }
+}
+
+impl PartialEq for UnusableRelease {
+    /// The same kind and the same failure (one failure is shared by every caller that waited
+    /// on its lookup), never the same wording.
+    fn eq(&self, other: &Self) -> bool {
+        std::mem::discriminant(self) == std::mem::discriminant(other)
+            && self.error().is(other.error())
+    }
+}
+
+impl Eq for UnusableRelease {}
 
 /// A failure of a source, typed to the end: its causes and hints are those of the error it
 /// shares with every caller that waited on the same lookup.
@@ -43,6 +90,11 @@ impl Failure {
     /// A failure of `error`.
     pub fn new(error: impl Hint + Send + Sync + 'static) -> Self {
         Failure(Arc::new(error))
+    }
+
+    /// Whether `other` is this very failure (shared, not merely alike).
+    pub fn is(&self, other: &Failure) -> bool {
+        std::ptr::addr_eq(Arc::as_ptr(&self.0), Arc::as_ptr(&other.0))
     }
 
     /// The failure of an error already shared.

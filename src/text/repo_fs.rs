@@ -563,6 +563,14 @@ pub fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, RepoFsError> {
     Ok(bytes)
 }
 
+/// Whether `path`, joined to a directory, stays within it: relative, with no `..` (`.` parts
+/// are allowed, and the empty path is the directory itself). Decided from the text alone, so it
+/// serves paths of a copy that does not exist yet.
+pub fn stays_within(path: &Path) -> bool {
+    path.components()
+        .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+}
+
 /// Remove `.` and `a/..` pairs without touching the file system, as pip joins an include to
 /// its file's directory. A `..` that has nothing to cancel stays (`../../common/base.txt`
 /// from the current directory keeps both), and one right below the root is dropped.

@@ -9,6 +9,7 @@ use pep508_rs::PackageName;
 use super::*;
 use crate::lock::MemorySource;
 use crate::lock::source::{Candidate, PackageSource, SourceError};
+use crate::registry::pypi::metadata::MetadataError;
 
 fn request(requirements: &[&str]) -> Request {
     Request {
@@ -274,7 +275,10 @@ fn unusable_releases_are_passed_over_and_explained() {
     s.add_unusable(
         "markupsafe",
         "3.0.0",
-        "markupsafe-3.0.0.tar.gz does not declare its dependencies statically",
+        MetadataError::NeedsBuild {
+            filename: "markupsafe-3.0.0.tar.gz".into(),
+            why: "its PKG-INFO is metadata 1.2".into(),
+        },
     );
     let resolution = resolve(&s, &request(&["markupsafe"])).unwrap();
     assert_eq!(
@@ -285,21 +289,54 @@ fn unusable_releases_are_passed_over_and_explained() {
         resolution.warnings,
         [
             "`markupsafe` 3.0.0 was passed over for 2.1.5: markupsafe-3.0.0.tar.gz does not \
-          declare its dependencies statically"
+          declare its dependencies statically (its PKG-INFO is metadata 1.2)"
         ],
         "a lock that is not the newest says why"
     );
     let error = resolve(&s, &request(&["markupsafe>=3"])).unwrap_err();
-    let (explanation, _) = conflict(error);
+    let (explanation, hints) = conflict(error);
     assert_eq!(
         explanation,
         [
             "Because there is no usable release of markupsafe>3.0.0 and markupsafe==3.0.0 cannot \
-          be used: markupsafe-3.0.0.tar.gz does not declare its dependencies statically, \
-          markupsafe>=3.0.0 cannot be used",
+          be used: markupsafe-3.0.0.tar.gz does not declare its dependencies statically (its \
+          PKG-INFO is metadata 1.2), markupsafe>=3.0.0 cannot be used",
             "And because requirements.in requires markupsafe>=3, the requirements of \
           requirements.in cannot be satisfied"
         ]
+    );
+    assert_eq!(
+        hints,
+        [
+            "repin never runs build backends: require a release of `markupsafe` that has a \
+          wheel, or one whose sdist has metadata 2.2 or later"
+        ],
+        "the hint follows the kind of refusal"
+    );
+}
+
+#[test]
+fn a_release_refused_for_another_reason_gets_no_build_hint_whatever_its_wording() {
+    let mut s = web();
+    // The archive's complaint quotes the build sentence: the hint must not be found by reading.
+    s.add_unusable(
+        "markupsafe",
+        "3.0.0",
+        MetadataError::Archive {
+            filename: "markupsafe-3.0.0.tar.gz".into(),
+            member: "PKG-INFO",
+            reason: "it does not declare its dependencies statically".into(),
+        },
+    );
+    let (explanation, hints) = conflict(resolve(&s, &request(&["markupsafe>=3"])).unwrap_err());
+    assert!(
+        explanation[0].contains("markupsafe-3.0.0.tar.gz holds no readable PKG-INFO"),
+        "{explanation:?}"
+    );
+    assert_eq!(
+        hints,
+        ["loosen a requirement or a constraint named above"],
+        "only the general hint"
     );
 }
 

@@ -15,6 +15,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 use super::credentials::Credentials;
+use crate::text::repo_fs::stays_within;
 
 /// How long one run of a tool may take.
 pub const TIMEOUT: Duration = Duration::from_secs(300);
@@ -143,10 +144,8 @@ impl Scratch {
     /// member's `packages/a/pyproject.toml`), making its directories; a path that would leave
     /// the copy (`..`, absolute) is refused.
     pub fn write_below(&self, relative: &Path, text: &str) -> Result<(), ProcessError> {
-        let below = relative
-            .components()
-            .all(|c| matches!(c, std::path::Component::Normal(_)));
-        if !below || relative.as_os_str().is_empty() {
+        // A file's name, and no way out of the copy.
+        if !stays_within(relative) || relative.file_name().is_none() {
             return Err(ProcessError::Scratch(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
                 format!("`{}` is not below the project", relative.display()),
@@ -324,6 +323,21 @@ pub fn shown_dir(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_is_written_below_the_copy_and_never_beside_it() {
+        let scratch = Scratch::new("repin-test-").unwrap();
+        scratch
+            .write_below(Path::new("./packages/a/pyproject.toml"), "[project]\n")
+            .unwrap();
+        let written = scratch.project().join("packages/a/pyproject.toml");
+        assert_eq!(std::fs::read_to_string(written).unwrap(), "[project]\n");
+        for refused in ["../home/x", "/tmp/x", "", ".", "packages/.."] {
+            let error = scratch.write_below(Path::new(refused), "x").unwrap_err();
+            assert!(error.to_string().contains("scratch"), "{refused}: {error}");
+        }
+        assert!(!scratch.path("home").join("x").exists());
+    }
 
     #[tokio::test]
     async fn only_the_end_of_a_stream_without_end_is_kept() {

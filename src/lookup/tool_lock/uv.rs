@@ -33,6 +33,7 @@ use crate::manifest::uv_lock::{PackageSource, UvLockFile};
 use crate::manifest::{Manifest, ManifestDetails};
 use crate::registry::pypi::IndexResolver;
 use crate::text::RepoRoot;
+use crate::text::repo_fs::stays_within;
 use crate::vocab::Message;
 
 /// The arguments of the run that moves the `upgrade` packages (`flask`, `werkzeug==3.0.6`).
@@ -150,7 +151,7 @@ pub fn why_not(
                 _ => None,
             };
             let copied = |at: &PathBuf| {
-                uv_workspace::is_below(at) && (at.as_os_str().is_empty() || members.contains(at))
+                stays_within(at) && (at.as_os_str().is_empty() || members.contains(at))
             };
             if at.as_ref().is_some_and(copied) {
                 return None;

@@ -11,6 +11,7 @@ use std::path::{Component, Path, PathBuf};
 use globset::{GlobBuilder, GlobMatcher};
 
 use crate::manifest::pyproject::UvWorkspace;
+use crate::text::repo_fs::stays_within;
 
 /// A member of a uv workspace, as the re-lock copies it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,13 +46,6 @@ pub fn member_dirs(
     (dirs, bad_member.or(bad_exclude))
 }
 
-/// Whether `path` (a source path of `uv.lock`, relative to the workspace root) stays below the
-/// root: relative, with no `..`.
-pub fn is_below(path: &Path) -> bool {
-    path.components()
-        .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
-}
-
 /// `path` without `.` components or a trailing `/` (`./packages/a/` is `packages/a`).
 pub fn clean(path: &str) -> PathBuf {
     Path::new(path)
@@ -66,7 +60,7 @@ fn matchers(globs: &[String]) -> (Vec<GlobMatcher>, Option<String>) {
     let mut out = Vec::new();
     let mut why = None;
     for glob in globs {
-        if !is_below(Path::new(glob)) {
+        if !stays_within(Path::new(glob)) {
             why.get_or_insert_with(|| {
                 format!(
                     "its workspace member `{glob}` is outside the workspace root, and repin copies nothing from outside it"
@@ -176,8 +170,8 @@ mod tests {
             (found, why.is_some()),
             (vec![PathBuf::from("packages/a")], true)
         );
-        assert!(is_below(Path::new("packages/a")));
-        assert!(!is_below(Path::new("packages/../../a")));
-        assert!(!is_below(Path::new("/a")));
+        assert!(stays_within(Path::new("packages/a")));
+        assert!(!stays_within(Path::new("packages/../../a")));
+        assert!(!stays_within(Path::new("/a")));
     }
 }

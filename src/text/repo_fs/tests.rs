@@ -251,6 +251,16 @@ fn the_root_of_a_path_is_its_git_work_tree_else_the_path() {
 }
 
 #[test]
+fn a_path_stays_within_its_directory_only_relative_and_without_parents() {
+    for within in ["packages/a", "./packages/a/", ".", "", "a/./b"] {
+        assert!(stays_within(Path::new(within)), "{within}");
+    }
+    for leaves in ["../a", "packages/../../a", "a/..", "/a", "/"] {
+        assert!(!stays_within(Path::new(leaves)), "{leaves}");
+    }
+}
+
+#[test]
 fn normalises_lexically_keeping_unmatched_parents() {
     let cases = [
         ("../../common/base.txt", "../../common/base.txt"),
