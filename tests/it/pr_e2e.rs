@@ -19,6 +19,7 @@ use std::process::{Command, Output};
 use support::git;
 use support::github::GitHubMock;
 use support::pypiserver::{Meta, PypiServer, sha256_hex, write_wheel, write_wheel_with};
+use support::tools::Tools;
 
 const TOKEN: &str = "ghs_testtoken0123456789";
 const REPOSITORY: &str = "acme/service";
@@ -1340,26 +1341,9 @@ fn a_uv_project_gets_its_lock_relocked_by_uv_in_the_same_pull_request() {
         "[project]\nname = \"shop\"\nversion = \"0.1.0\"\nrequires-python = \">=3.8\"\ndependencies = [\n    \"jinja2==3.1.2\",  # templates\n]\n\n[[tool.uv.index]]\nname = \"local\"\nurl = \"{index}\"\ndefault = true\n"
     );
     std::fs::write(world.checkout.join("pyproject.toml"), &pyproject).unwrap();
-    let cache = tempfile::tempdir().unwrap();
+    let tools = Tools::new();
     let uv = |dir: &Path, args: &[&str]| {
-        let out = Command::new("uv")
-            .args(args)
-            .current_dir(dir)
-            .env("UV_CACHE_DIR", cache.path())
-            .env("UV_NO_PROGRESS", "1")
-            .env_remove("UV_INDEX_URL")
-            .env_remove("UV_DEFAULT_INDEX")
-            .output()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "uv, the oracle of this test, does not run ({e}): run `scripts/test --setup-only` and put .venv/bin on PATH"
-                )
-            });
-        assert!(
-            out.status.success(),
-            "uv {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        tools.run("uv", dir, args, &[]);
     };
     uv(&world.checkout, &["lock", "--no-python-downloads"]);
     let lock = std::fs::read_to_string(world.checkout.join("uv.lock")).unwrap();
@@ -1422,27 +1406,9 @@ fn a_poetry_project_gets_its_lock_relocked_by_poetry_in_the_same_pull_request() 
         "[project]\nname = \"shop\"\nversion = \"0.1.0\"\nrequires-python = \">=3.8\"\ndependencies = [\n    \"jinja2==3.1.2\",  # templates\n    \"other>=1.0\",\n]\n\n[tool.poetry]\npackage-mode = false\n\n[[tool.poetry.source]]\nname = \"local\"\nurl = \"{index}\"\npriority = \"primary\"\n"
     );
     std::fs::write(world.checkout.join("pyproject.toml"), &pyproject).unwrap();
-    let scratch = tempfile::tempdir().unwrap();
+    let tools = Tools::new();
     let poetry = |dir: &Path, args: &[&str]| {
-        let out = Command::new("poetry")
-            .args(args)
-            .current_dir(dir)
-            .env("HOME", scratch.path())
-            .env("POETRY_CACHE_DIR", scratch.path().join("cache"))
-            .env("POETRY_CONFIG_DIR", scratch.path().join("config"))
-            .env("POETRY_VIRTUALENVS_PATH", scratch.path().join("venvs"))
-            .output()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "Poetry, the oracle of this test, does not run ({e}): run `scripts/test --setup-only` and put .venv/bin on PATH"
-                )
-            });
-        assert!(
-            out.status.success(),
-            "poetry {args:?}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        tools.run("poetry", dir, args, &[]);
     };
     poetry(&world.checkout, &["lock", "--no-interaction"]);
     let lock = std::fs::read_to_string(world.checkout.join("poetry.lock")).unwrap();
@@ -1519,34 +1485,9 @@ fn a_pipenv_project_gets_its_lock_relocked_by_pipenv_in_the_same_pull_request() 
         "[[source]]\nurl = \"{index}\"\nverify_ssl = false   # loopback\nname = \"local\"\n\n[packages]\njinja2 = \"==3.1.2\"   # templates\nother = \"*\"\n\n[requires]\npython_version = \"3.11\"\n"
     );
     std::fs::write(world.checkout.join("Pipfile"), &pipfile).unwrap();
-    let scratch = tempfile::tempdir().unwrap();
+    let tools = Tools::new();
     let pipenv = |dir: &Path, args: &[&str]| {
-        let s = scratch.path();
-        let out = Command::new("pipenv")
-            .args(args)
-            .current_dir(dir)
-            .env("HOME", s.join("home"))
-            .env("WORKON_HOME", s.join("venvs"))
-            .env("PIPENV_CACHE_DIR", s.join("cache"))
-            .env("PIPENV_IGNORE_VIRTUALENVS", "1")
-            .env("PIPENV_NOSPIN", "1")
-            .env("PIPENV_YES", "1")
-            .env("PIP_CONFIG_FILE", "/dev/null")
-            .env_remove("PIP_INDEX_URL")
-            .env_remove("VIRTUAL_ENV")
-            .env_remove("PIPENV_PIPFILE")
-            .output()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "Pipenv, the oracle of this test, does not run ({e}): run `scripts/test --setup-only` and put .venv/bin on PATH"
-                )
-            });
-        assert!(
-            out.status.success(),
-            "pipenv {args:?}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        tools.run("pipenv", dir, args, &[]);
     };
     let python = support::pypiserver::python();
     pipenv(&world.checkout, &["lock", "--python", &python]);
