@@ -8,10 +8,10 @@
 use crate::support;
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 use support::pypiserver::{Meta, PypiServer, write_wheel_with};
+use support::tools::Tools;
 
 const RELEASES: &[(&str, &str)] = &[
     ("alpha", "1.0.0"),
@@ -47,31 +47,9 @@ fn project(index: &str) -> String {
     PYPROJECT.replace("{index}", index)
 }
 
-/// `poetry lock` in `dir`, with Poetry's cache, configuration and environments in `scratch`.
-fn poetry_lock(dir: &Path, scratch: &Path) {
-    let out = Command::new("poetry")
-        .args(["lock", "--no-interaction"])
-        .current_dir(dir)
-        .env("POETRY_CACHE_DIR", scratch)
-        .env("POETRY_CONFIG_DIR", scratch.join("config"))
-        .env("POETRY_VIRTUALENVS_PATH", scratch.join("venvs"))
-        .output()
-        .unwrap_or_else(|e| {
-            panic!(
-                "Poetry, the oracle of this test, does not run ({e}): run `scripts/test --setup-only` and put .venv/bin on PATH"
-            )
-        });
-    assert!(
-        out.status.success(),
-        "poetry lock: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 struct Setup {
     repo: tempfile::TempDir,
-    scratch: tempfile::TempDir,
+    tools: Tools,
     _packages: tempfile::TempDir,
     pypi: PypiServer,
 }
@@ -99,9 +77,17 @@ fn setup() -> Setup {
     .unwrap();
     Setup {
         repo,
-        scratch: tempfile::tempdir().unwrap(),
+        tools: Tools::new(),
         _packages: packages,
         pypi,
+    }
+}
+
+impl Setup {
+    /// `poetry lock` in `dir`, with the test's own Poetry cache, configuration and environments.
+    fn poetry_lock(&self, dir: &Path) {
+        self.tools
+            .run("poetry", dir, &["lock", "--no-interaction"], &[]);
     }
 }
 
@@ -145,7 +131,7 @@ fn pyproject_updates(report: &Value) -> Vec<String> {
 fn a_poetry_projects_constraints_are_checked_and_the_lock_is_not_left_stale() {
     let setup = setup();
     let r = setup.repo.path();
-    poetry_lock(r, setup.scratch.path());
+    setup.poetry_lock(r);
     let lock = read(r, "poetry.lock");
     let pins = support::lock_oracles::tomllib_pins(&r.join("poetry.lock"), "package");
     assert_eq!(
@@ -186,7 +172,7 @@ fn a_poetry_projects_constraints_are_checked_and_the_lock_is_not_left_stale() {
     let oracle = tempfile::tempdir().unwrap();
     std::fs::write(oracle.path().join("pyproject.toml"), &expected).unwrap();
     std::fs::write(oracle.path().join("poetry.lock"), &lock).unwrap();
-    poetry_lock(oracle.path(), setup.scratch.path());
+    setup.poetry_lock(oracle.path());
     let (stdout, stderr, code) = repin(&setup, &["apply"]);
     assert_eq!(code, Some(0), "{stdout}{stderr}");
     assert_eq!(read(r, "pyproject.toml"), expected);
@@ -210,7 +196,7 @@ fn apply_rewrites_poetry_constraints_in_place_and_poetry_locks_the_new_versions(
     assert_eq!(read(r, "pyproject.toml"), expected);
 
     // Poetry reads the edited file and locks the new versions from the local index.
-    poetry_lock(r, setup.scratch.path());
+    setup.poetry_lock(r);
     assert_eq!(
         support::lock_oracles::tomllib_pins(&r.join("poetry.lock"), "package"),
         ["alpha 2.0.0", "beta 2.1.0", "delta 0.3.0", "gamma 1.1.0"]

@@ -66,3 +66,103 @@ pub fn extracted_pins(report: &Value, file_name: &str, kind: &str) -> Vec<String
     pins.sort();
     pins
 }
+
+/// A lock written by its own tool, for [`written_by_its_tool_is_read_and_held`].
+pub struct ToolWritten<'a> {
+    /// The manifest's file name (`pyproject.toml`).
+    pub manifest_name: &'a str,
+    /// The manifest, `{index}` standing for the local index's URL.
+    pub manifest: &'a str,
+    /// The tool (from `PATH`), run in the repository with a scratch of its own.
+    pub tool: &'a str,
+    /// The tool's arguments; `{index}` is the local index's URL.
+    pub args: &'a [&'a str],
+    /// The lock's file name.
+    pub lock_name: &'a str,
+    /// The lock's array of tables with one entry a package.
+    pub table: &'a str,
+    /// The kind `repin extract` gives the lock.
+    pub kind: &'a str,
+    /// What `repin check` says of the update it holds back for the tool.
+    pub held_back: &'a str,
+}
+
+/// The tool writes its lock for `alpha==1.0` (which needs `beta>=2`) against a local
+/// pypiserver; then `repin extract` must find the pins Python's `tomllib` finds, and `repin
+/// check` must hold alpha 1.1 back for the tool, saying `held_back`, and leave the lock as it is.
+pub fn written_by_its_tool_is_read_and_held(case: &ToolWritten) {
+    use crate::support::tools::{Tools, publish, repository};
+    let packages = tempfile::tempdir().unwrap();
+    publish(
+        packages.path(),
+        &[
+            ("alpha", "1.0", &["beta>=2"]),
+            ("alpha", "1.1", &["beta>=2"]),
+            ("beta", "2.0", &[]),
+        ],
+    );
+    let pypi = crate::support::pypiserver::PypiServer::start(packages.path());
+    let index = pypi.index_url().to_string();
+    let repo = repository(case.manifest_name, case.manifest, &index);
+    let r = repo.path();
+    // The Python the lock is for, whatever the machine's.
+    let settings = r.join("repin.toml");
+    let settings_text = std::fs::read_to_string(&settings).unwrap();
+    std::fs::write(
+        &settings,
+        format!("[python]\nversion = \"3.12\"\n\n{settings_text}"),
+    )
+    .unwrap();
+    let args: Vec<String> = case
+        .args
+        .iter()
+        .map(|a| a.replace("{index}", &index))
+        .collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    Tools::new().run(case.tool, r, &args, &[]);
+    let lock = std::fs::read_to_string(r.join(case.lock_name)).unwrap();
+
+    // What Python's own TOML reader finds in it, and what repin finds.
+    let home = tempfile::tempdir().unwrap();
+    let expected = tomllib_pins(&r.join(case.lock_name), case.table);
+    assert_eq!(expected, ["alpha 1.0", "beta 2.0"], "{lock}");
+    let out = crate::support::repin(
+        home.path(),
+        &["extract", "--format", "json", r.to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(extracted_pins(&report, case.lock_name, case.kind), expected);
+
+    // check: alpha 1.1 is due, and held for the tool; the lock is unchanged.
+    let out = crate::support::repin(
+        home.path(),
+        &[
+            "check",
+            "--no-cache",
+            "--format",
+            "json",
+            r.to_str().unwrap(),
+        ],
+    );
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(report["errors"], serde_json::json!([]), "{report:#}");
+    assert!(
+        !report["updates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["file"].as_str().unwrap().ends_with(case.lock_name)),
+        "{report:#}"
+    );
+    assert!(report.to_string().contains(case.held_back), "{report:#}");
+    assert_eq!(
+        std::fs::read_to_string(r.join(case.lock_name)).unwrap(),
+        lock
+    );
+}
