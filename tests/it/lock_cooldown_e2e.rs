@@ -77,19 +77,14 @@ fn tool(setup: &Setup, program: &str, args: &[&str]) {
 }
 
 /// repin with the advisory database, on the project; stdout, stderr, exit code.
-fn repin(setup: &Setup, args: &[&str]) -> (String, String, Option<i32>) {
-    let home = tempfile::tempdir().unwrap();
+fn repin(setup: &Setup, args: &[&str]) -> support::Said {
     let mut all: Vec<&str> = args.to_vec();
     all.extend(["--advisory-db", setup.db.path().to_str().unwrap()]);
-    all.push("--no-cache");
-    all.push(setup.repo.path().to_str().unwrap());
     let cache = setup.tools.dir().join("uv-cache");
-    let env = [("UV_CACHE_DIR", cache.as_os_str())];
-    let out = support::repin_with_env(home.path(), &all, &env);
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.code(),
+    support::repin_on(
+        setup.repo.path(),
+        &all,
+        &[("UV_CACHE_DIR", cache.as_os_str())],
     )
 }
 

@@ -91,17 +91,8 @@ impl Setup {
     }
 }
 
-fn repin(setup: &Setup, args: &[&str]) -> (String, String, Option<i32>) {
-    let home = tempfile::tempdir().unwrap();
-    let mut all: Vec<&str> = args.to_vec();
-    all.push("--no-cache");
-    all.push(setup.repo.path().to_str().unwrap());
-    let out = support::repin(home.path(), &all);
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.code(),
-    )
+fn repin(setup: &Setup, args: &[&str]) -> support::Said {
+    support::repin_on(setup.repo.path(), args, &[])
 }
 
 fn read(dir: &Path, name: &str) -> String {

@@ -1428,23 +1428,7 @@ fn a_poetry_project_gets_its_lock_relocked_by_poetry_in_the_same_pull_request() 
         pyproject.replace("jinja2==3.1.2", "jinja2==3.1.3")
     );
     let relocked = world.remote.file(branch, "poetry.lock");
-    let pins = |lock: &str| {
-        let document: toml_edit::DocumentMut = lock.parse().unwrap();
-        let mut out: Vec<String> = document["package"]
-            .as_array_of_tables()
-            .unwrap()
-            .iter()
-            .map(|p| {
-                format!(
-                    "{} {}",
-                    p["name"].as_str().unwrap(),
-                    p["version"].as_str().unwrap()
-                )
-            })
-            .collect();
-        out.sort();
-        out
-    };
+    let pins = |lock: &str| support::lock_oracles::toml_pins(lock, "package");
     assert_eq!(pins(&lock), ["jinja2 3.1.2", "other 1.0"]);
     assert_eq!(pins(&relocked), ["jinja2 3.1.3", "other 1.0"]);
     // Poetry agrees: the pushed lock is what the pushed pyproject locks to.

@@ -104,19 +104,10 @@ fn setup() -> Setup {
     }
 }
 
-fn repin(setup: &Setup, args: &[&str]) -> (String, String, Option<i32>) {
-    let home = tempfile::tempdir().unwrap();
+fn repin(setup: &Setup, args: &[&str]) -> support::Said {
     let index = setup.pypi.index_url().to_string();
     let env = [("PIP_INDEX_URL", std::ffi::OsStr::new(&index))];
-    let mut all: Vec<&str> = args.to_vec();
-    all.push("--no-cache");
-    all.push(setup.repo.path().to_str().unwrap());
-    let out = support::repin_with_env(home.path(), &all, &env);
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.code(),
-    )
+    support::repin_on(setup.repo.path(), args, &env)
 }
 
 fn read(dir: &Path, name: &str) -> String {

@@ -89,21 +89,9 @@ fn tool(setup: &Setup, dir: &Path, program: &str, args: &[&str]) -> String {
     setup.tools.run(program, dir, args, &[])
 }
 
-fn repin(setup: &Setup, args: &[&str], path: Option<&OsStr>) -> (String, String, Option<i32>) {
-    let home = tempfile::tempdir().unwrap();
-    let mut env: Vec<(&str, &OsStr)> = Vec::new();
-    if let Some(path) = path {
-        env.push(("PATH", path));
-    }
-    let mut all: Vec<&str> = args.to_vec();
-    all.push("--no-cache");
-    all.push(setup.repo.path().to_str().unwrap());
-    let out = support::repin_with_env(home.path(), &all, &env);
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.code(),
-    )
+fn repin(setup: &Setup, args: &[&str], path: Option<&OsStr>) -> support::Said {
+    let env: Vec<(&str, &OsStr)> = path.map(|path| ("PATH", path)).into_iter().collect();
+    support::repin_on(setup.repo.path(), args, &env)
 }
 
 /// A copy of the project's manifest and lock in a new directory (the oracle's).

@@ -88,12 +88,7 @@ fn setup() -> Setup {
     setup
 }
 
-fn repin(
-    setup: &Setup,
-    args: &[&str],
-    path: Option<&std::ffi::OsStr>,
-) -> (String, String, Option<i32>) {
-    let home = tempfile::tempdir().unwrap();
+fn repin(setup: &Setup, args: &[&str], path: Option<&std::ffi::OsStr>) -> support::Said {
     let index = setup.pypi.index_url().to_string();
     let cache = setup.tools.dir().join("uv-cache");
     let mut env = vec![
@@ -103,34 +98,12 @@ fn repin(
     if let Some(path) = path {
         env.push(("PATH", path));
     }
-    let mut all: Vec<&str> = args.to_vec();
-    all.push("--no-cache");
-    all.push(setup.repo.path().to_str().unwrap());
-    let out = support::repin_with_env(home.path(), &all, &env);
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-        out.status.code(),
-    )
+    support::repin_on(setup.repo.path(), args, &env)
 }
 
 /// `name version` of every package of a uv.lock, as uv itself wrote them.
 fn locked(lock: &str) -> Vec<String> {
-    let document: toml_edit::DocumentMut = lock.parse().unwrap();
-    let mut out: Vec<String> = document["package"]
-        .as_array_of_tables()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            format!(
-                "{} {}",
-                p["name"].as_str().unwrap(),
-                p["version"].as_str().unwrap()
-            )
-        })
-        .collect();
-    out.sort();
-    out
+    support::lock_oracles::toml_pins(lock, "package")
 }
 
 /// The lock is consistent with the pyproject, and installs from the local index.

@@ -133,24 +133,14 @@ impl Setup {
         );
     }
 
-    fn repin(&self, args: &[&str]) -> (String, String, Option<i32>) {
-        let home = tempfile::tempdir().unwrap();
+    fn repin(&self, args: &[&str]) -> support::Said {
         let index = self.pypi.index_url().to_string();
         let cache = self.tools.dir().join("uv-cache");
-        let env = vec![
+        let env = [
             ("PIP_INDEX_URL", std::ffi::OsStr::new(&index)),
             ("UV_CACHE_DIR", cache.as_os_str()),
         ];
-        let mut all: Vec<&str> = args.to_vec();
-        all.push("--no-cache");
-        let repo = self.repo();
-        all.push(repo.to_str().unwrap());
-        let out = support::repin_with_env(home.path(), &all, &env);
-        (
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-            out.status.code(),
-        )
+        support::repin_on(&self.repo(), args, &env)
     }
 }
 

@@ -15,6 +15,26 @@ pub fn tomllib_pins(lock: &Path, table: &str) -> Vec<String> {
     )
 }
 
+/// The `name version` of every entry of the array of tables `table` of the TOML text `lock`,
+/// sorted (a lock a tool wrote, read by a TOML parser, not by repin's lock readers).
+pub fn toml_pins(lock: &str, table: &str) -> Vec<String> {
+    let document: toml_edit::DocumentMut = lock.parse().unwrap();
+    let mut out: Vec<String> = document[table]
+        .as_array_of_tables()
+        .unwrap_or_else(|| panic!("no [[{table}]] in {lock}"))
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {}",
+                p["name"].as_str().unwrap(),
+                p["version"].as_str().unwrap()
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 /// The lines Python's `script` prints for `args` (the test's Python, `REPIN_PYTHON`), failing
 /// the test when it does not run.
 pub fn python_lines(script: &str, args: &[&std::ffi::OsStr]) -> Vec<String> {

@@ -62,6 +62,24 @@ pub fn repin_with_env(
         .expect("repin runs")
 }
 
+/// What a run of repin said: stdout, stderr and exit code.
+pub type Said = (String, String, Option<i32>);
+
+/// `repin ARGS --no-cache REPO` with a home of its own and `env` added: a command run on a
+/// test's repository, as a user runs it.
+pub fn repin_on(repo: &Path, args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Said {
+    let home = tempfile::tempdir().unwrap();
+    let mut all: Vec<&str> = args.to_vec();
+    all.push("--no-cache");
+    all.push(repo.to_str().unwrap());
+    let out = repin_with_env(home.path(), &all, env);
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code(),
+    )
+}
+
 /// Run git in `dir` with a fixed identity and no user or system configuration; its stdout,
 /// trimmed. A failure fails the test.
 pub fn git(dir: &Path, args: &[&str]) -> String {
