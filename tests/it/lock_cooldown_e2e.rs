@@ -176,6 +176,72 @@ fn a_uv_fix_is_held_back_when_uv_moves_another_pin_to_a_release_younger_than_the
     );
 }
 
+/// A minimum release age set only for minor updates (`[[rules]]` with `kinds`) holds a pin uv
+/// moves to a new minor, and not one it moves to a new patch.
+#[test]
+fn a_kind_limited_cooldown_holds_the_pins_uv_moves_by_that_kind_only() {
+    let setup = project("pyproject.toml", UV_PYPROJECT);
+    let url = setup._index.index_url();
+    std::fs::write(
+        setup.repo.path().join("repin.toml"),
+        format!(
+            "[[indexes]]\nurl = \"{url}\"\nprimary = true\n\n[[rules]]\nkinds = [\"minor\"]\nminimum-release-age = \"7 days\"\n\n[advisories]\nsource = \"off\"\n"
+        ),
+    )
+    .unwrap();
+    tool(&setup, "uv", &["lock", "--no-python-downloads"]);
+    let lock = read(setup.repo.path(), "uv.lock");
+    // The fix needs a newer markupsafe, three days old: a patch first.
+    publish(
+        setup.packages.path(),
+        &[("werkzeug", "3.0.6", &["markupsafe>=2.1.5"])],
+        1,
+    );
+    publish(setup.packages.path(), &[("markupsafe", "2.1.5", &[])], 3);
+    let (stdout, stderr, code) = repin(&setup, &["check", "--format", "json"]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let fix = update_of(&report, "werkzeug").unwrap_or_else(|| panic!("{report:#}"));
+    assert!(
+        fix["reason"]
+            .as_str()
+            .unwrap()
+            .contains("markupsafe 2.1.3 → 2.1.5"),
+        "a patch is not held by a rule for minor updates: {report:#}"
+    );
+
+    // Now the fix needs a new minor of markupsafe, as young: held back by the rule.
+    std::fs::remove_file(
+        setup
+            .packages
+            .path()
+            .join("werkzeug-3.0.6-py3-none-any.whl"),
+    )
+    .unwrap();
+    publish(
+        setup.packages.path(),
+        &[("werkzeug", "3.0.6", &["markupsafe>=2.2"])],
+        1,
+    );
+    publish(setup.packages.path(), &[("markupsafe", "2.2.0", &[])], 3);
+    let (stdout, stderr, code) = repin(&setup, &["check", "--format", "json"]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert!(update_of(&report, "werkzeug").is_none(), "{report:#}");
+    let held = report["held_back"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["name"] == "werkzeug")
+        .unwrap_or_else(|| panic!("{report:#}"))
+        .to_string();
+    assert!(
+        held.contains("uv writes `markupsafe` 2.2.0, released 3 days ago, younger than the minimum release age of 7 days"),
+        "{held}"
+    );
+    assert_eq!(read(setup.repo.path(), "uv.lock"), lock);
+}
+
 const POETRY_PYPROJECT: &str = r#"[project]
 name = "shop"
 version = "0.1.0"

@@ -272,8 +272,9 @@ impl Checker {
         known: &Uploads,
         found: &mut Uploads,
     ) -> Result<(), ToolRelockError> {
-        let minimum = |name: &str| {
-            crate::decide::Policy::from_config(&self.config, name, &project.lock, None)
+        // The minimum of each kind of update, as `[[rules]]` give it for the lock's file.
+        let policy = |name: &str, kind: UpdateKind| {
+            crate::decide::Policy::from_config(&self.config, name, &project.lock, Some(kind))
                 .minimum_release_age
         };
         let unknown: Vec<&MovedPin> = relock
@@ -281,7 +282,7 @@ impl Checker {
             .iter()
             .filter(|m| m.to.is_some())
             .filter(|m| !known.contains_key(&m.name) && !found.contains_key(&m.name))
-            .filter(|m| minimum(&m.name).is_some())
+            .filter(|m| cooldown::longest(&m.name, policy).is_some())
             .collect();
         if !unknown.is_empty() {
             let options = lock
@@ -307,7 +308,7 @@ impl Checker {
                 Some((m.name.clone(), times.clone()))
             })
             .collect();
-        match cooldown::too_young(&relock.moved, exempt, &moved, minimum, self.now) {
+        match cooldown::too_young(&relock.moved, exempt, &moved, policy, self.now) {
             Some(young) => Err(ToolRelockError::TooYoung {
                 tool: project.tool.name(),
                 name: young.name,

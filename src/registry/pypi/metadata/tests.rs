@@ -636,7 +636,10 @@ async fn metadata_is_kept_by_file_hash_and_read_back_offline() {
         .join("metadata-v1")
         .join(&sha256_hex(&wheel)[..2])
         .join(sha256_hex(&wheel));
-    assert!(entry.is_file(), "the store's write is awaited before the answer");
+    assert!(
+        entry.is_file(),
+        "the store's write is awaited before the answer"
+    );
     // Again, and offline: from the store, no request (the mock expects exactly the first two).
     let again = client_with_limit(1 << 20, Some(cache.path()))
         .metadata(&index, &release)
@@ -905,7 +908,10 @@ async fn an_sdists_refusal_is_kept_by_file_hash_and_never_downloaded_again() {
         .join("metadata-v1")
         .join(&sha256_hex(&sdist)[..2])
         .join(sha256_hex(&sdist));
-    assert!(entry.is_file(), "the store's write is awaited before the answer");
+    assert!(
+        entry.is_file(),
+        "the store's write is awaited before the answer"
+    );
     // Again: the same refusal, from the store (the mock expects exactly one download).
     let again = client_with_limit(1 << 20, Some(cache.path()))
         .metadata(&index, &release)
