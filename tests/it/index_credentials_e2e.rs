@@ -123,6 +123,76 @@ default = true
     );
 }
 
+/// In a uv workspace, an index only a member declares (for its `[tool.uv.sources]`) gets
+/// repin's credentials for it too: the root's default index is another, open server, so only
+/// the member's credentials let uv in.
+#[test]
+fn uv_gets_the_credentials_of_an_index_only_a_workspace_member_declares() {
+    let setup = setup(
+        "pyproject.toml",
+        r#"[tool.uv.workspace]
+members = ["packages/*"]
+
+[[tool.uv.index]]
+name = "public"
+url = "{public}"
+default = true
+"#,
+    );
+    let open_packages = tempfile::tempdir().unwrap();
+    let open = PypiServer::start(open_packages.path());
+    let root = setup.repo.path().join("pyproject.toml");
+    let text = std::fs::read_to_string(&root).unwrap();
+    std::fs::write(&root, text.replace("{public}", open.index_url().as_str())).unwrap();
+    let member = setup.repo.path().join("packages/app");
+    std::fs::create_dir_all(&member).unwrap();
+    std::fs::write(
+        member.join("pyproject.toml"),
+        format!(
+            r#"[project]
+name = "app"
+version = "0.1.0"
+requires-python = ">=3.8"
+dependencies = ["flask==2.2.2", "markupsafe>=2.1"]
+
+[[tool.uv.index]]
+name = "private-idx"
+url = "{}"
+explicit = true
+
+[tool.uv.sources]
+flask = {{ index = "private-idx" }}
+markupsafe = {{ index = "private-idx" }}
+"#,
+            setup.pypi.index_url()
+        ),
+    )
+    .unwrap();
+    let login = [
+        ("UV_INDEX_PRIVATE_IDX_USERNAME", USER),
+        ("UV_INDEX_PRIVATE_IDX_PASSWORD", PASSWORD),
+    ];
+    tool(&setup, "uv", &["lock", "--no-python-downloads"], &login);
+    publish(setup.packages.path(), LATER);
+    let all = apply(&setup, &[]);
+    assert!(
+        read(&setup, "packages/app/pyproject.toml").contains("\"flask==3.0.3\""),
+        "{all}"
+    );
+    let lock = read(&setup, "uv.lock");
+    assert!(
+        lock.contains("name = \"flask\"\nversion = \"3.0.3\""),
+        "{all}\n{lock}"
+    );
+    assert!(!lock.contains(PASSWORD));
+    tool(
+        &setup,
+        "uv",
+        &["lock", "--locked", "--no-python-downloads"],
+        &login,
+    );
+}
+
 #[test]
 fn poetry_gets_the_credentials_repin_sends_to_the_source_it_declares() {
     let setup = setup(

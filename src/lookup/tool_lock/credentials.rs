@@ -10,17 +10,21 @@
 //! what a tool is given is chosen by the URL the index goes to, not by the name the repository
 //! gave it.
 //!
-//! - uv: `UV_INDEX_<NAME>_USERNAME` and `_PASSWORD` for each named `[[tool.uv.index]]`, and,
-//!   when repin gives uv its default index (the pyproject declares none), `UV_DEFAULT_INDEX`
-//!   with the credentials in the URL (an environment variable, so they are not on the command
-//!   line other users can read).
+//! - uv: `UV_INDEX_<NAME>_USERNAME` and `_PASSWORD` for each named `[[tool.uv.index]]` of the
+//!   pyproject and, in a workspace, of each member's (uv reads a member's index for the
+//!   member's `[tool.uv.sources]`), and, when repin gives uv its default index (the pyproject
+//!   declares none), `UV_DEFAULT_INDEX` with the credentials in the URL (an environment
+//!   variable, so they are not on the command line other users can read). A name two
+//!   pyprojects give to different URLs gets nothing: uv would send the one value to both.
 //! - Poetry: `POETRY_HTTP_BASIC_<SOURCE>_USERNAME` and `_PASSWORD` for each
 //!   `[[tool.poetry.source]]`.
 //! - Pipenv: the `${VAR}` references of a `[[source]]` URL, which Pipenv expands itself, when
 //!   the operator's allow-list grants each for the URL's origin (as repin expands them).
 //!
-//! A bearer token has no such name in any of the three, so none is given; an unnamed uv index
-//! (the deprecated `index-url`) gets none either.
+//! A bearer token has no such name in any of the three, and an unnamed uv index has no name to
+//! give a credential under. Either is never given, and where repin holds such a credential for
+//! an index the project declares, the tool is not run ([`Credentials::withheld`]): it would
+//! fail to authenticate, and the user is told what to change instead.
 
 use std::ffi::OsString;
 use std::path::Path;
@@ -39,6 +43,7 @@ use crate::registry::pypi::IndexResolver;
 pub struct Credentials {
     env: Vec<EnvVar>,
     secrets: Vec<String>,
+    withheld: Option<String>,
 }
 
 impl std::fmt::Debug for Credentials {
@@ -52,6 +57,13 @@ impl Credentials {
     /// The variables, with their values.
     pub fn env(&self) -> &[EnvVar] {
         &self.env
+    }
+
+    /// Why a credential repin holds for an index of the project cannot be given to the tool
+    /// (a bearer token, an unnamed index), when one cannot: the tool would fail to
+    /// authenticate to it, so it is not run.
+    pub fn withheld(&self) -> Option<&str> {
+        self.withheld.as_deref()
     }
 
     /// The variables' names.
@@ -93,14 +105,29 @@ impl Credentials {
         }
     }
 
-    /// `PREFIX_USERNAME` and `PREFIX_PASSWORD` for basic credentials.
-    fn basic(&mut self, prefix: &str, auth: &Auth) {
-        let Auth::Basic { username, password } = auth else {
-            return;
-        };
-        self.set(format!("{prefix}_USERNAME"), username);
-        self.set(format!("{prefix}_PASSWORD"), password);
-        self.login_secrets(username, password);
+    /// `PREFIX_USERNAME` and `PREFIX_PASSWORD` for basic credentials; a bearer token for `url`
+    /// is withheld (`tool` takes none).
+    fn basic(&mut self, prefix: &str, auth: &Auth, url: &str, tool: &str) {
+        match auth {
+            Auth::Basic { username, password } => {
+                self.set(format!("{prefix}_USERNAME"), username);
+                self.set(format!("{prefix}_PASSWORD"), password);
+                self.login_secrets(username, password);
+            }
+            Auth::Bearer(_) => self.withhold_bearer(url, tool),
+        }
+    }
+
+    fn withhold_bearer(&mut self, url: &str, tool: &str) {
+        self.withhold(format!(
+            "repin holds a bearer token for the index `{}`, and {tool} takes an index's credentials as a user name and password only",
+            crate::vocab::redact::text(url)
+        ));
+    }
+
+    /// The first reason a credential is withheld is the one told.
+    fn withhold(&mut self, why: String) {
+        self.withheld.get_or_insert(why);
     }
 
     /// The secrets of a basic login: its password, or, in pip's `https://TOKEN@host/` form
@@ -134,21 +161,55 @@ fn poetry_env_name(name: &str) -> String {
     name.to_uppercase().replace(['-', '.'], "_")
 }
 
-/// uv's credentials for the pyproject at `file` with `indexes`, and its default index when
-/// repin gives one (`default_index`).
+/// uv's credentials for the indexes `declared` by each pyproject uv reads (the project's,
+/// then each workspace member's, with its path), and its default index when repin gives one
+/// (`default_index`, for the project's pyproject at `file`).
 pub fn uv(
-    indexes: &[UvIndex],
+    declared: &[(&[UvIndex], &Path)],
     default_index: Option<&str>,
     file: &Path,
     resolver: &IndexResolver,
 ) -> Credentials {
     let mut out = Credentials::default();
-    for index in indexes {
-        let Some(name) = index.name.as_deref() else {
-            continue;
-        };
-        if let Some(auth) = resolver.credentials_for(&index.url, file) {
-            out.basic(&format!("UV_INDEX_{}", uv_env_name(name)), &auth);
+    // Each variable name with the URLs it is declared for: one name, one URL, or nothing.
+    let mut urls: Vec<(String, Vec<&str>)> = Vec::new();
+    for (indexes, _) in declared {
+        for index in indexes.iter() {
+            let Some(name) = index.name.as_deref() else {
+                continue;
+            };
+            let key = uv_env_name(name);
+            match urls.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, list)) if !list.contains(&index.url.as_str()) => list.push(&index.url),
+                Some(_) => {}
+                None => urls.push((key, vec![&index.url])),
+            }
+        }
+    }
+    for (indexes, path) in declared {
+        for index in indexes.iter() {
+            let Some(auth) = resolver.credentials_for(&index.url, path) else {
+                continue;
+            };
+            let Some(name) = index.name.as_deref() else {
+                out.withhold(format!(
+                    "repin holds credentials for the index `{}`, which has no `name`, and uv takes an index's credentials by its name",
+                    crate::vocab::redact::text(&index.url)
+                ));
+                continue;
+            };
+            let key = uv_env_name(name);
+            let shared = urls.iter().any(|(k, list)| *k == key && list.len() > 1);
+            if shared {
+                out.withhold(format!(
+                    "the index name `{name}` is given to more than one URL, and uv would send the credentials of one to the other"
+                ));
+                continue;
+            }
+            if out.names().contains(&format!("UV_INDEX_{key}_USERNAME")) {
+                continue; // the same index, declared again by a member
+            }
+            out.basic(&format!("UV_INDEX_{key}"), &auth, &index.url, "uv");
         }
     }
     if let Some(url) = default_index {
@@ -160,7 +221,11 @@ pub fn uv(
                 out.login_secrets(&username, &password);
                 Some(u.to_string())
             }),
-            _ => None,
+            Some(Auth::Bearer(_)) => {
+                out.withhold_bearer(url, "uv");
+                None
+            }
+            None => None,
         };
         let value = with_auth.unwrap_or_else(|| url.to_owned());
         out.set("UV_DEFAULT_INDEX".into(), &value);
@@ -177,7 +242,7 @@ pub fn poetry(sources: &[PoetrySource], file: &Path, resolver: &IndexResolver) -
         };
         if let Some(auth) = resolver.credentials_for(url, file) {
             let prefix = format!("POETRY_HTTP_BASIC_{}", poetry_env_name(&source.name));
-            out.basic(&prefix, &auth);
+            out.basic(&prefix, &auth, url, "Poetry");
         }
     }
     out

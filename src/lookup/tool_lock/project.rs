@@ -55,9 +55,13 @@ pub fn tool_projects(
         let path = lock.source.path();
         let manifest_path = path.parent().unwrap_or(Path::new("")).join(tool.files().0);
         let manifest = by_path.get(manifest_path.as_path()).copied();
+        let (members, member_manifests, members_why) = match manifest {
+            Some(m) if tool == Tool::Uv => uv_members(m, manifests),
+            _ => (Vec::new(), Vec::new(), None),
+        };
         let credentials = match (&lock.details, manifest.map(|m| &m.details)) {
             (ManifestDetails::UvLock(file), _) => {
-                uv::credentials(file, manifest, &manifest_path, resolver)
+                uv::credentials(file, manifest, &manifest_path, &member_manifests, resolver)
             }
             (_, Some(ManifestDetails::Pyproject(file))) if tool == Tool::Poetry => {
                 credentials::poetry(&file.poetry_sources, &manifest_path, resolver)
@@ -67,14 +71,12 @@ pub fn tool_projects(
             }
             _ => Credentials::default(),
         };
-        let (members, member_manifests, members_why) = match manifest {
-            Some(m) if tool == Tool::Uv => uv_members(m, manifests),
-            _ => (Vec::new(), Vec::new(), None),
-        };
         let why_not = if tool == Tool::Poetry && !build_code {
             Some(NO_BUILD_CODE.to_owned())
         } else {
-            members_why.or_else(|| why_not(tool, lock, manifest, &member_manifests, workspace))
+            members_why
+                .or_else(|| why_not(tool, lock, manifest, &member_manifests, workspace))
+                .or_else(|| credentials.withheld().map(str::to_owned))
         };
         out.insert(
             path.to_path_buf(),

@@ -29,6 +29,7 @@ use super::credentials::{self, Credentials};
 use super::process::{EnvVar, Scratch, cache_dir};
 use super::uv_workspace;
 use crate::decide::{Decision, NoUpdate, Update};
+use crate::manifest::pyproject::UvIndex;
 use crate::manifest::uv_lock::{PackageSource, UvLockFile};
 use crate::manifest::{Manifest, ManifestDetails};
 use crate::registry::pypi::IndexResolver;
@@ -83,28 +84,35 @@ pub fn env(scratch: &Scratch) -> Vec<EnvVar> {
     env
 }
 
-/// The credentials uv is given for the indexes `pyproject` declares (at `path`), and the
-/// default index repin gives it when the pyproject declares none: the registry most of the
-/// lock's packages come from (as `UV_DEFAULT_INDEX`).
+/// The credentials uv is given for the indexes `pyproject` declares (at `path`) and those its
+/// workspace `members` declare, and the default index repin gives it when the pyproject
+/// declares none: the registry most of the lock's packages come from (as `UV_DEFAULT_INDEX`).
 pub fn credentials(
     file: &UvLockFile,
     pyproject: Option<&Manifest>,
     path: &Path,
+    members: &[&Manifest],
     resolver: &IndexResolver,
 ) -> Credentials {
-    let declared = pyproject.and_then(|p| match &p.details {
-        ManifestDetails::Pyproject(p) => Some(p),
-        _ => None,
-    });
-    let default_index = declared
-        .filter(|p| !p.uv_indexes.iter().any(|i| i.default))
+    let own = pyproject.and_then(indexes);
+    let mut declared: Vec<(&[UvIndex], &Path)> = own.map(|i| (i, path)).into_iter().collect();
+    for member in members {
+        if let Some(member_indexes) = indexes(member) {
+            declared.push((member_indexes, member.source.path()));
+        }
+    }
+    let default_index = own
+        .filter(|i| !i.iter().any(|i| i.default))
         .and_then(|_| file.main_registry().map(str::to_owned));
-    credentials::uv(
-        declared.map_or(&[][..], |p| &p.uv_indexes[..]),
-        default_index.as_deref(),
-        path,
-        resolver,
-    )
+    credentials::uv(&declared, default_index.as_deref(), path, resolver)
+}
+
+/// The `[[tool.uv.index]]` tables of a pyproject.
+fn indexes(manifest: &Manifest) -> Option<&[UvIndex]> {
+    match &manifest.details {
+        ManifestDetails::Pyproject(p) => Some(&p.uv_indexes[..]),
+        _ => None,
+    }
 }
 
 /// Why a `uv.lock` is not re-locked in a scratch copy, or `None` when it is: what uv would need

@@ -69,9 +69,16 @@ fn uv_gets_the_operators_credentials_for_the_url_they_were_configured_for() {
         uv_index(Some("corp-mirror"), "https://corp.example/simple/"),
         uv_index(Some("team.pkgs"), "https://netrc.example/simple/"),
         uv_index(Some("public"), "https://elsewhere.example/simple/"),
-        uv_index(None, "https://corp.example/simple/"),
+        // Public, nothing held for it: nameless is fine.
+        uv_index(None, "https://elsewhere.example/other/"),
     ];
-    let got = uv(&indexes, None, Path::new(FILE), &resolver);
+    let got = uv(
+        &[(&indexes, Path::new(FILE))],
+        None,
+        Path::new(FILE),
+        &resolver,
+    );
+    assert_eq!(got.withheld(), None);
     assert_eq!(
         values(&got),
         [
@@ -103,7 +110,7 @@ fn an_index_named_like_an_operators_variable_but_elsewhere_gets_nothing() {
     let hostile = "https://attacker.example/simple/";
     assert!(
         uv(
-            &[uv_index(Some("corp"), hostile)],
+            &[(&[uv_index(Some("corp"), hostile)], Path::new(FILE))],
             None,
             Path::new(FILE),
             &resolver
@@ -128,13 +135,80 @@ fn an_index_named_like_an_operators_variable_but_elsewhere_gets_nothing() {
         "https://corp.example:8443/simple/",
     ] {
         let got = uv(
-            &[uv_index(Some("x"), url)],
+            &[(&[uv_index(Some("x"), url)], Path::new(FILE))],
             None,
             Path::new(FILE),
             &resolver,
         );
         assert!(got.env().is_empty(), "{url}: {got:?}");
     }
+}
+
+#[test]
+fn a_workspace_members_indexes_get_credentials_unless_a_name_is_given_two_urls() {
+    let dir = tempfile::tempdir().unwrap();
+    let resolver = resolver(dir.path(), CORP, &[]);
+    let root = [uv_index(
+        Some("public"),
+        "https://elsewhere.example/simple/",
+    )];
+    let member = [
+        uv_index(Some("corp"), "https://corp.example/simple/"),
+        uv_index(Some("public"), "https://elsewhere.example/simple/"),
+    ];
+    let member_file = Path::new("svc/packages/a/pyproject.toml");
+    let got = uv(
+        &[(&root, Path::new(FILE)), (&member, member_file)],
+        None,
+        Path::new(FILE),
+        &resolver,
+    );
+    assert_eq!(
+        values(&got),
+        [
+            ("UV_INDEX_CORP_USERNAME".into(), "ci".into()),
+            ("UV_INDEX_CORP_PASSWORD".into(), "corp-secret".into()),
+        ]
+    );
+    assert_eq!(got.withheld(), None);
+    // Another member names a host of its own `corp`: uv would send corp's password there.
+    let hostile = [uv_index(Some("CORP"), "https://attacker.example/simple/")];
+    let got = uv(
+        &[
+            (&member, member_file),
+            (&hostile, Path::new("svc/b/pyproject.toml")),
+        ],
+        None,
+        Path::new(FILE),
+        &resolver,
+    );
+    assert!(got.env().is_empty(), "{got:?}");
+    assert_eq!(
+        got.withheld(),
+        Some(
+            "the index name `corp` is given to more than one URL, and uv would send the credentials of one to the other"
+        )
+    );
+}
+
+#[test]
+fn an_index_without_a_name_that_needs_credentials_is_said_so_before_uv_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let resolver = resolver(dir.path(), CORP, &[]);
+    let indexes = [uv_index(None, "https://corp.example/simple/")];
+    let got = uv(
+        &[(&indexes, Path::new(FILE))],
+        None,
+        Path::new(FILE),
+        &resolver,
+    );
+    assert!(got.env().is_empty(), "{got:?}");
+    let why = got.withheld().unwrap();
+    assert_eq!(
+        why,
+        "repin holds credentials for the index `https://corp.example/simple/`, which has no `name`, and uv takes an index's credentials by its name"
+    );
+    assert!(!why.contains("corp-secret"));
 }
 
 #[test]
