@@ -193,6 +193,49 @@ markupsafe = {{ index = "private-idx" }}
     );
 }
 
+/// An index without a `name` has no `UV_INDEX_<NAME>_*` to carry repin's credentials for it:
+/// uv is not run (it would fail to log in), and the update says why; nothing is written.
+#[test]
+fn an_index_without_a_name_that_needs_credentials_holds_the_relock_back_and_says_why() {
+    let setup = setup(
+        "pyproject.toml",
+        r#"[project]
+name = "shop"
+version = "0.1.0"
+requires-python = ">=3.8"
+dependencies = ["flask==2.2.2"]
+
+[[tool.uv.index]]
+url = "{index}"
+default = true
+"#,
+    );
+    // The first lock, written with the credentials in the URL uv is given.
+    let with_login = setup.pypi.index_url().as_str().replacen(
+        "http://",
+        &format!("http://{USER}:{PASSWORD}@"),
+        1,
+    );
+    tool(
+        &setup,
+        "uv",
+        &["lock", "--no-python-downloads"],
+        &[("UV_DEFAULT_INDEX", &with_login)],
+    );
+    let lock = read(&setup, "uv.lock");
+    publish(setup.packages.path(), LATER);
+    let all = apply(&setup, &[]);
+    assert!(
+        all.contains("which has no `name`, and uv takes an index's credentials by its name only: give the index a `name`"),
+        "{all}"
+    );
+    assert_eq!(read(&setup, "uv.lock"), lock, "{all}");
+    assert!(
+        read(&setup, "pyproject.toml").contains("\"flask==2.2.2\""),
+        "{all}"
+    );
+}
+
 #[test]
 fn poetry_gets_the_credentials_repin_sends_to_the_source_it_declares() {
     let setup = setup(

@@ -193,7 +193,7 @@ pub fn uv(
             };
             let Some(name) = index.name.as_deref() else {
                 out.withhold(format!(
-                    "repin holds credentials for the index `{}`, which has no `name`, and uv takes an index's credentials by its name",
+                    "repin holds credentials for the index `{}`, which has no `name`, and uv takes an index's credentials by its name only: give the index a `name`",
                     crate::vocab::redact::text(&index.url)
                 ));
                 continue;

@@ -206,7 +206,7 @@ fn an_index_without_a_name_that_needs_credentials_is_said_so_before_uv_runs() {
     let why = got.withheld().unwrap();
     assert_eq!(
         why,
-        "repin holds credentials for the index `https://corp.example/simple/`, which has no `name`, and uv takes an index's credentials by its name"
+        "repin holds credentials for the index `https://corp.example/simple/`, which has no `name`, and uv takes an index's credentials by its name only: give the index a `name`"
     );
     assert!(!why.contains("corp-secret"));
 }
