@@ -358,7 +358,9 @@ pub fn externals(
 /// `tree` with every [`Node::ExtraRequires`] read as the extra it belongs to, and the link
 /// between the two (an extra's release depends on its requirements' release) folded away: it
 /// is how repin splits an extra, not a reason anyone can act on. The incompatibility derived
-/// from that link and another is the other one, renamed.
+/// from that link and another is the other one, renamed; where the derived one was shared (the
+/// report refers back to it by number), the other keeps its number, so it is still explained
+/// once.
 pub fn fold_extra_requires(
     tree: &DerivationTree<Node, Range, Unusable>,
 ) -> DerivationTree<Node, Range, Unusable> {
@@ -370,7 +372,13 @@ pub fn fold_extra_requires(
                 (&derived.cause2, &derived.cause1),
             ] {
                 if is_extra_link(link) {
-                    return fold_extra_requires(other);
+                    let mut folded = fold_extra_requires(other);
+                    if let (DerivationTree::Derived(kept), Some(id)) =
+                        (&mut folded, derived.shared_id)
+                    {
+                        kept.shared_id.get_or_insert(id);
+                    }
+                    return folded;
                 }
             }
             let mut terms: Map<Node, Term<Range>> = Map::default();
@@ -481,5 +489,37 @@ mod tests {
             formatter.term(&node, &Range::between(v("3.0.0"), v("3.1.0"))),
             "flask>=3.0.0,<3.1.0"
         );
+    }
+
+    #[test]
+    fn a_shared_incompatibility_folded_into_another_keeps_its_number() {
+        let name = PackageName::from_str("kombu").unwrap();
+        let extra = pep508_rs::ExtraName::from_str("redis").unwrap();
+        let all = Range::full();
+        let external = |node: Node| DerivationTree::External(External::NotRoot(node, v("1.0")));
+        // What the link is derived with: itself derived, shared with no number of its own.
+        let other = DerivationTree::Derived(Derived {
+            terms: Map::default(),
+            shared_id: None,
+            cause1: std::sync::Arc::new(external(Node::Package(name.clone()))),
+            cause2: std::sync::Arc::new(external(Node::Package(name.clone()))),
+        });
+        let link = DerivationTree::External(External::FromDependencyOf(
+            Node::Extra(name.clone(), extra.clone()),
+            all.clone(),
+            Node::ExtraRequires(name.clone(), extra.clone()),
+            all,
+        ));
+        let shared = DerivationTree::Derived(Derived {
+            terms: Map::default(),
+            shared_id: Some(7),
+            cause1: std::sync::Arc::new(link),
+            cause2: std::sync::Arc::new(other),
+        });
+        let DerivationTree::Derived(folded) = fold_extra_requires(&shared) else {
+            panic!("the other cause is derived");
+        };
+        assert_eq!(folded.shared_id, Some(7));
+        assert!(matches!(&*folded.cause1, DerivationTree::External(_)));
     }
 }
