@@ -96,19 +96,23 @@ url = "{index}"
 default = true
 "#,
     );
-    // uv's own name for the index's credentials, as its documentation gives it.
+    relocks_with_uv(&setup, "pyproject.toml");
+}
+
+/// uv locks the project with the private index's credentials under uv's own names for the
+/// `private-idx` index (as its documentation gives them); then `repin apply` updates flask in
+/// `manifest` and has uv re-lock, which it can only with the credentials repin gives it; uv
+/// agrees the new lock is the manifest's.
+fn relocks_with_uv(setup: &Setup, manifest: &str) {
     let login = [
         ("UV_INDEX_PRIVATE_IDX_USERNAME", USER),
         ("UV_INDEX_PRIVATE_IDX_PASSWORD", PASSWORD),
     ];
-    tool(&setup, "uv", &["lock", "--no-python-downloads"], &login);
+    tool(setup, "uv", &["lock", "--no-python-downloads"], &login);
     publish(setup.packages.path(), LATER);
-    let all = apply(&setup, &[]);
-    assert!(
-        read(&setup, "pyproject.toml").contains("\"flask==3.0.3\""),
-        "{all}"
-    );
-    let lock = read(&setup, "uv.lock");
+    let all = apply(setup, &[]);
+    assert!(read(setup, manifest).contains("\"flask==3.0.3\""), "{all}");
+    let lock = read(setup, "uv.lock");
     assert!(
         lock.contains("name = \"flask\"\nversion = \"3.0.3\""),
         "{all}\n{lock}"
@@ -116,7 +120,7 @@ default = true
     assert!(!lock.contains(PASSWORD));
     // The index lists and serves nothing without the password: uv was given it.
     tool(
-        &setup,
+        setup,
         "uv",
         &["lock", "--locked", "--no-python-downloads"],
         &login,
@@ -168,29 +172,7 @@ markupsafe = {{ index = "private-idx" }}
         ),
     )
     .unwrap();
-    let login = [
-        ("UV_INDEX_PRIVATE_IDX_USERNAME", USER),
-        ("UV_INDEX_PRIVATE_IDX_PASSWORD", PASSWORD),
-    ];
-    tool(&setup, "uv", &["lock", "--no-python-downloads"], &login);
-    publish(setup.packages.path(), LATER);
-    let all = apply(&setup, &[]);
-    assert!(
-        read(&setup, "packages/app/pyproject.toml").contains("\"flask==3.0.3\""),
-        "{all}"
-    );
-    let lock = read(&setup, "uv.lock");
-    assert!(
-        lock.contains("name = \"flask\"\nversion = \"3.0.3\""),
-        "{all}\n{lock}"
-    );
-    assert!(!lock.contains(PASSWORD));
-    tool(
-        &setup,
-        "uv",
-        &["lock", "--locked", "--no-python-downloads"],
-        &login,
-    );
+    relocks_with_uv(&setup, "packages/app/pyproject.toml");
 }
 
 /// An index without a `name` has no `UV_INDEX_<NAME>_*` to carry repin's credentials for it:
