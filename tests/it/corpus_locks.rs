@@ -3,13 +3,15 @@
 //! folder's MANIFEST.md): no error, byte-identical round trip, spans that hold what they claim,
 //! every updatable requirement of a manifest editable and verified, a CRLF twin that reads the
 //! same; for every lock file an oracle, Python's own `tomllib` or `json`, that must find the
-//! same packages, versions, sources, files and hashes (and Pipenv's markers) as repin; and a
+//! same packages, versions, sources, files and hashes (and Pipenv's markers) as repin, and for
+//! every Poetry `pyproject.toml` one that must find the same `[[tool.poetry.source]]`s; and a
 //! snapshot of what each file yields.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use repin::manifest::pyproject::{PoetrySource, Priority};
 use repin::manifest::{self, Manifest, ManifestDetails, ManifestKind, check};
 use repin::text::{Encoding, SourceFile};
 
@@ -130,6 +132,41 @@ for p in d.get('package', []):
     print(norm(p['name']), p['version'], len(fs), sum(1 for f in fs if f.get('hash')), p.get('source', {}).get('type', 'default'))
 "#;
 
+/// What Python's `tomllib` finds in a `pyproject.toml`'s `[[tool.poetry.source]]`: `name url
+/// priority` per source (`-` for no URL, which names PyPI itself), in the order Poetry searches
+/// them, with the priority in repin's three kinds. It follows Poetry's rules, not repin's code,
+/// so that a misreading shows: `priority` if set, else the flags of Poetry before 2.0
+/// (`secondary = true` is supplemental, anything else primary); a `default` source (`default =
+/// true` or `priority = "default"`) is primary and searched before every other; `secondary` is
+/// the older name of `supplemental`. An unknown priority fails the script rather than being
+/// guessed.
+const POETRY_SOURCES_ORACLE: &str = r#"
+import sys, tomllib
+d = tomllib.load(open(sys.argv[1], 'rb'))
+names = {'primary': 'primary', 'default': 'primary', 'supplemental': 'supplemental', 'secondary': 'supplemental', 'explicit': 'explicit'}
+first, rest = [], []
+for s in d.get('tool', {}).get('poetry', {}).get('source', []):
+    p = names[s['priority']] if 'priority' in s else 'supplemental' if s.get('secondary') else 'primary'
+    (first if s.get('default') or s.get('priority') == 'default' else rest).append(f"{s['name']} {s.get('url', '-')} {p}")
+for line in first + rest:
+    print(line)
+"#;
+
+/// repin's reading of `sources` in the oracle's form (`name url priority`, in order).
+fn source_lines(sources: &[PoetrySource]) -> Vec<String> {
+    sources
+        .iter()
+        .map(|s| {
+            let priority = match s.priority {
+                Priority::Primary => "primary",
+                Priority::Supplemental => "supplemental",
+                Priority::Explicit => "explicit",
+            };
+            format!("{} {} {priority}", s.name, s.url.as_deref().unwrap_or("-"))
+        })
+        .collect()
+}
+
 /// What Python's `tomllib` finds in a `uv.lock`: `name version source files hashed` per
 /// package (`-` for a dynamic version).
 const UV_ORACLE: &str = r#"
@@ -171,27 +208,36 @@ fn every_corpus_poetry_file_round_trips_edits_and_matches_tomllib() {
     let locks = corpus("poetry", ".lock");
     assert_eq!(
         (manifests.len(), locks.len()),
-        (4, 5),
+        (6, 5),
         "the corpus is incomplete"
     );
     let mut summary = String::new();
+    let mut sources_read = 0;
     for path in &manifests {
         let name = path.file_name().unwrap().to_str().unwrap();
         let parsed = read_conformant(path, ManifestKind::Pyproject, false);
         let ManifestDetails::Pyproject(file) = &parsed.details else {
             panic!("{name} is not read as a pyproject");
         };
+        let sources = source_lines(&file.poetry_sources);
+        let expected = python_lines(POETRY_SOURCES_ORACLE, &[path.as_os_str()]);
+        assert_eq!(sources, expected, "{name}: [[tool.poetry.source]]");
+        sources_read += sources.len();
         let _ = writeln!(
             summary,
-            "{name}: python {:?}, requires-python {:?}, {} poetry sources, {}",
+            "{name}: python {:?}, requires-python {:?}, poetry sources {sources:?}, {}",
             file.poetry_python.as_ref().map(|r| r.0.as_str()),
             file.requires_python.as_ref().map(|r| r.0.as_str()),
-            file.poetry_sources.len(),
             skipped(&parsed)
         );
         let sections: Vec<String> = file.sections.iter().map(ToString::to_string).collect();
         manifest_lines(&mut summary, &parsed, &sections);
     }
+    // Without a file that has sources, the comparison above would pass whatever repin read.
+    assert!(
+        sources_read > 0,
+        "no corpus pyproject has a [[tool.poetry.source]]"
+    );
     for path in &locks {
         let name = path.file_name().unwrap().to_str().unwrap();
         let parsed = read_conformant(path, ManifestKind::PoetryLock, true);

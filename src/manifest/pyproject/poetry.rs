@@ -134,7 +134,8 @@ impl Parser<'_> {
             let url_item = table.get("url");
             let url = url_item.and_then(Item::as_str).map(str::to_owned);
             let flag = |key: &str| table.get(key).and_then(Item::as_bool).unwrap_or(false);
-            let priority = match table.get("priority").and_then(Item::as_str) {
+            let written = table.get("priority").and_then(Item::as_str);
+            let priority = match written {
                 Some("supplemental" | "secondary") => Priority::Supplemental,
                 Some("explicit") => Priority::Explicit,
                 Some(_) => Priority::Primary,
@@ -148,8 +149,10 @@ impl Parser<'_> {
                 priority,
                 span,
             };
-            // `default = true` (Poetry before 1.8) puts it before every other source.
-            if flag("default") {
+            // A default source, `default = true` or `priority = "default"` (both older Poetry),
+            // is searched before every other wherever it is written: Poetry ranks it above
+            // `primary`, so keeping its place would make an earlier primary the index.
+            if flag("default") || written == Some("default") {
                 self.file.poetry_sources.insert(0, source);
             } else {
                 self.file.poetry_sources.push(source);

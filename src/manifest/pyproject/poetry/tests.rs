@@ -189,6 +189,31 @@ fn sources_decide_the_index_a_dependency_is_looked_up_on() {
     assert!(m.has_errors());
 }
 
+#[test]
+fn a_source_of_priority_default_is_searched_before_an_earlier_primary_one() {
+    let m = parsed(
+        "[tool.poetry.dependencies]\nrequests = \"^2.31\"\n\n[[tool.poetry.source]]\nname = \"corp\"\nurl = \"https://corp.example.com/simple/\"\npriority = \"primary\"\n\n[[tool.poetry.source]]\nname = \"mirror\"\nurl = \"https://mirror.example.com/simple/\"\npriority = \"default\"\n",
+    );
+    let order: Vec<(&str, Priority)> = details(&m)
+        .poetry_sources
+        .iter()
+        .map(|s| (s.name.as_str(), s.priority))
+        .collect();
+    assert_eq!(
+        order,
+        [("mirror", Priority::Primary), ("corp", Priority::Primary)]
+    );
+    let options = &m.dependencies[0].python().unwrap().index;
+    assert_eq!(
+        options.index_url.as_deref(),
+        Some("https://mirror.example.com/simple/")
+    );
+    assert_eq!(
+        options.extra_index_urls,
+        ["https://corp.example.com/simple/"]
+    );
+}
+
 fn request(index: usize, change: Change) -> Request {
     Request { index, change }
 }
