@@ -108,7 +108,12 @@ fn relocks_with_uv(setup: &Setup, manifest: &str) {
         ("UV_INDEX_PRIVATE_IDX_USERNAME", USER),
         ("UV_INDEX_PRIVATE_IDX_PASSWORD", PASSWORD),
     ];
-    tool(setup, "uv", &["lock", "--no-python-downloads"], &login);
+    relocks_with_uv_given(setup, manifest, &login);
+}
+
+/// [`relocks_with_uv`] with uv given the credentials as `login` says.
+fn relocks_with_uv_given(setup: &Setup, manifest: &str, login: &[(&str, &str)]) {
+    tool(setup, "uv", &["lock", "--no-python-downloads"], login);
     publish(setup.packages.path(), LATER);
     let all = apply(setup, &[]);
     assert!(read(setup, manifest).contains("\"flask==3.0.3\""), "{all}");
@@ -123,7 +128,7 @@ fn relocks_with_uv(setup: &Setup, manifest: &str) {
         setup,
         "uv",
         &["lock", "--locked", "--no-python-downloads"],
-        &login,
+        login,
     );
 }
 
@@ -175,10 +180,10 @@ markupsafe = {{ index = "private-idx" }}
     relocks_with_uv(&setup, "packages/app/pyproject.toml");
 }
 
-/// An index without a `name` has no `UV_INDEX_<NAME>_*` to carry repin's credentials for it:
-/// uv is not run (it would fail to log in), and the update says why; nothing is written.
+/// A default index without a `name` gets its credentials as uv's `UV_DEFAULT_INDEX`, with them
+/// in the URL: the index that is the default either way.
 #[test]
-fn an_index_without_a_name_that_needs_credentials_holds_the_relock_back_and_says_why() {
+fn a_default_index_without_a_name_gets_its_credentials_in_uvs_default_index() {
     let setup = setup(
         "pyproject.toml",
         r#"[project]
@@ -192,23 +197,57 @@ url = "{index}"
 default = true
 "#,
     );
-    // The first lock, written with the credentials in the URL uv is given.
     let with_login = setup.pypi.index_url().as_str().replacen(
         "http://",
         &format!("http://{USER}:{PASSWORD}@"),
         1,
     );
-    tool(
+    relocks_with_uv_given(
         &setup,
-        "uv",
-        &["lock", "--no-python-downloads"],
+        "pyproject.toml",
         &[("UV_DEFAULT_INDEX", &with_login)],
     );
+}
+
+/// A workspace member that gives the root's index name to another URL (a server of its own)
+/// would have uv send the root index's credentials there: the re-lock is held back, saying
+/// why, and nothing is written.
+#[test]
+fn an_index_name_a_member_gives_another_url_holds_the_relock_back_and_says_why() {
+    let setup = setup(
+        "pyproject.toml",
+        r#"[project]
+name = "shop"
+version = "0.1.0"
+requires-python = ">=3.8"
+dependencies = ["flask==2.2.2"]
+
+[tool.uv.workspace]
+members = ["packages/*"]
+
+[[tool.uv.index]]
+name = "private-idx"
+url = "{index}"
+default = true
+"#,
+    );
+    let member = setup.repo.path().join("packages/notes");
+    std::fs::create_dir_all(&member).unwrap();
+    std::fs::write(
+        member.join("pyproject.toml"),
+        "[project]\nname = \"notes\"\nversion = \"0.1.0\"\nrequires-python = \">=3.8\"\ndependencies = []\n\n[[tool.uv.index]]\nname = \"Private-Idx\"\nurl = \"http://127.0.0.1:9/simple/\"\nexplicit = true\n",
+    )
+    .unwrap();
+    let login = [
+        ("UV_INDEX_PRIVATE_IDX_USERNAME", USER),
+        ("UV_INDEX_PRIVATE_IDX_PASSWORD", PASSWORD),
+    ];
+    tool(&setup, "uv", &["lock", "--no-python-downloads"], &login);
     let lock = read(&setup, "uv.lock");
     publish(setup.packages.path(), LATER);
     let all = apply(&setup, &[]);
     assert!(
-        all.contains("which has no `name`, and uv takes an index's credentials by its name only: give the index a `name`"),
+        all.contains("the index name `private-idx` is given to more than one URL, and uv would send the credentials of one to the other"),
         "{all}"
     );
     assert_eq!(read(&setup, "uv.lock"), lock, "{all}");

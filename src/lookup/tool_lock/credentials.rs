@@ -12,17 +12,18 @@
 //!
 //! - uv: `UV_INDEX_<NAME>_USERNAME` and `_PASSWORD` for each named `[[tool.uv.index]]` of the
 //!   pyproject and, in a workspace, of each member's (uv reads a member's index for the
-//!   member's `[tool.uv.sources]`), and, when repin gives uv its default index (the pyproject
-//!   declares none), `UV_DEFAULT_INDEX` with the credentials in the URL (an environment
-//!   variable, so they are not on the command line other users can read). A name two
+//!   member's `[tool.uv.sources]`), and `UV_DEFAULT_INDEX` with the credentials in the URL (an
+//!   environment variable, so they are not on the command line other users can read) for the
+//!   pyproject's default index when it has no name, or for the one repin gives uv when the
+//!   pyproject declares none. A name two
 //!   pyprojects give to different URLs gets nothing: uv would send the one value to both.
 //! - Poetry: `POETRY_HTTP_BASIC_<SOURCE>_USERNAME` and `_PASSWORD` for each
 //!   `[[tool.poetry.source]]`.
 //! - Pipenv: the `${VAR}` references of a `[[source]]` URL, which Pipenv expands itself, when
 //!   the operator's allow-list grants each for the URL's origin (as repin expands them).
 //!
-//! A bearer token has no such name in any of the three, and an unnamed uv index has no name to
-//! give a credential under. Either is never given, and where repin holds such a credential for
+//! A bearer token has no such name in any of the three, and an unnamed uv index that is not the
+//! default has no name to give a credential under. Either is never given, and where repin holds such a credential for
 //! an index the project declares, the tool is not run ([`Credentials::withheld`]): it would
 //! fail to authenticate, and the user is told what to change instead.
 
@@ -125,6 +126,26 @@ impl Credentials {
         ));
     }
 
+    /// `UV_DEFAULT_INDEX`: `url`, with `auth` in it when it is a login.
+    fn default_index(&mut self, url: &str, auth: Option<Auth>) {
+        let with_auth = match auth {
+            Some(Auth::Basic { username, password }) => Url::parse(url).ok().and_then(|mut u| {
+                u.set_username(&username).ok()?;
+                u.set_password(Some(password.as_str()).filter(|p| !p.is_empty()))
+                    .ok()?;
+                self.login_secrets(&username, &password);
+                Some(u.to_string())
+            }),
+            Some(Auth::Bearer(_)) => {
+                self.withhold_bearer(url, "uv");
+                None
+            }
+            None => None,
+        };
+        let value = with_auth.unwrap_or_else(|| url.to_owned());
+        self.set("UV_DEFAULT_INDEX".into(), &value);
+    }
+
     /// The first reason a credential is withheld is the one told.
     fn withhold(&mut self, why: String) {
         self.withheld.get_or_insert(why);
@@ -192,6 +213,12 @@ pub fn uv(
                 continue;
             };
             let Some(name) = index.name.as_deref() else {
+                // The project's own default index: uv takes it, credentials in the URL, from
+                // `UV_DEFAULT_INDEX` as it takes the one repin gives it.
+                if index.default && *path == file {
+                    out.default_index(&index.url, Some(auth));
+                    continue;
+                }
                 out.withhold(format!(
                     "repin holds credentials for the index `{}`, which has no `name`, and uv takes an index's credentials by its name only: give the index a `name`",
                     crate::vocab::redact::text(&index.url)
@@ -213,22 +240,7 @@ pub fn uv(
         }
     }
     if let Some(url) = default_index {
-        let with_auth = match resolver.credentials_for(url, file) {
-            Some(Auth::Basic { username, password }) => Url::parse(url).ok().and_then(|mut u| {
-                u.set_username(&username).ok()?;
-                u.set_password(Some(password.as_str()).filter(|p| !p.is_empty()))
-                    .ok()?;
-                out.login_secrets(&username, &password);
-                Some(u.to_string())
-            }),
-            Some(Auth::Bearer(_)) => {
-                out.withhold_bearer(url, "uv");
-                None
-            }
-            None => None,
-        };
-        let value = with_auth.unwrap_or_else(|| url.to_owned());
-        out.set("UV_DEFAULT_INDEX".into(), &value);
+        out.default_index(url, resolver.credentials_for(url, file));
     }
     out
 }

@@ -192,6 +192,33 @@ fn a_workspace_members_indexes_get_credentials_unless_a_name_is_given_two_urls()
 }
 
 #[test]
+fn an_index_without_a_name_is_given_credentials_as_the_default_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let resolver = resolver(dir.path(), CORP, &[]);
+    let mut default = uv_index(None, "https://corp.example/simple/");
+    default.default = true;
+    let got = uv(
+        &[(&[default.clone()], Path::new(FILE))],
+        None,
+        Path::new(FILE),
+        &resolver,
+    );
+    assert_eq!(
+        values(&got),
+        [(
+            "UV_DEFAULT_INDEX".into(),
+            "https://ci:corp-secret@corp.example/simple/".into()
+        )]
+    );
+    assert_eq!(got.withheld(), None);
+    // A member's default is not uv's: withheld.
+    let member = Path::new("svc/packages/a/pyproject.toml");
+    let got = uv(&[(&[default], member)], None, Path::new(FILE), &resolver);
+    assert!(got.env().is_empty(), "{got:?}");
+    assert!(got.withheld().is_some());
+}
+
+#[test]
 fn an_index_without_a_name_that_needs_credentials_is_said_so_before_uv_runs() {
     let dir = tempfile::tempdir().unwrap();
     let resolver = resolver(dir.path(), CORP, &[]);
