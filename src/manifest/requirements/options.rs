@@ -128,11 +128,17 @@ pub struct Problem {
 
 fn value_range(token: &Token, prefix_len: usize) -> (usize, usize) {
     if token.differs() && prefix_len == 0 {
-        // `"value"`: the value sits inside the quotes.
-        (
-            token.raw.start + 1,
-            token.raw.end.saturating_sub(1).max(token.raw.start + 1),
-        )
+        // The value's characters run from its first piece to its last: inside `"value"`'s
+        // quotes, and all of `a"b"c` (where a quote is not the first byte, skipping one byte
+        // would split a character that is longer).
+        match (token.pieces.first(), token.pieces.last()) {
+            (Some(first), Some(last)) => (first.span.start, last.span.end),
+            // `""`: nothing between the quotes.
+            _ => (
+                token.raw.start + 1,
+                token.raw.end.saturating_sub(1).max(token.raw.start + 1),
+            ),
+        }
     } else {
         (token.raw.start + prefix_len, token.raw.end)
     }

@@ -330,3 +330,28 @@ fn no_index_files_are_local_installs() {
     let m = parse_text("--find-links ./wheels\nflask==3.1.0\n");
     assert_eq!(m.dependencies[0].skip_reason, None);
 }
+
+#[test]
+fn an_editable_value_quoted_after_a_wide_first_character_claims_whole_characters() {
+    // Found by fuzzing: the value's span skipped one byte as if the value were in quotes, and
+    // split `ݯ` (two bytes) when a quote came later in it.
+    for text in [
+        "-e ݯt+https://x/\"o\n",
+        "-e ݯt+https://x/\"o\"#egg=a\n",
+        "-e é\\x\n",
+    ] {
+        let m = parse_text(text);
+        crate::manifest::check::spans_are_consistent(&m).unwrap();
+        let dependency = &m.dependencies[0];
+        assert!(
+            m.source.get(dependency.span).is_some(),
+            "{text:?}: {:?}",
+            dependency.span
+        );
+        assert!(
+            dependency.span.start == 3,
+            "{text:?}: {:?}",
+            dependency.span
+        );
+    }
+}
