@@ -15,17 +15,18 @@
 //!   member's `[tool.uv.sources]`), and `UV_DEFAULT_INDEX` with the credentials in the URL (an
 //!   environment variable, so they are not on the command line other users can read) for the
 //!   pyproject's default index when it has no name, or for the one repin gives uv when the
-//!   pyproject declares none. A name two
-//!   pyprojects give to different URLs gets nothing: uv would send the one value to both.
+//!   pyproject declares none. A name two pyprojects give to different URLs gets nothing: uv
+//!   would send the one value to both.
 //! - Poetry: `POETRY_HTTP_BASIC_<SOURCE>_USERNAME` and `_PASSWORD` for each
 //!   `[[tool.poetry.source]]`.
 //! - Pipenv: the `${VAR}` references of a `[[source]]` URL, which Pipenv expands itself, when
 //!   the operator's allow-list grants each for the URL's origin (as repin expands them).
 //!
 //! A bearer token has no such name in any of the three, and an unnamed uv index that is not the
-//! default has no name to give a credential under. Either is never given, and where repin holds such a credential for
-//! an index the project declares, the tool is not run ([`Credentials::withheld`]): it would
-//! fail to authenticate, and the user is told what to change instead.
+//! default has no name to give a credential under. Either is never given, and where repin
+//! holds such a credential for an index the project declares, the tool is not run
+//! ([`Credentials::withheld`]): it would fail to authenticate, and the user is told what to
+//! change instead.
 
 use std::ffi::OsString;
 use std::path::Path;
