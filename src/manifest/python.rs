@@ -445,6 +445,22 @@ fn stray_character(marker: &str) -> Option<char> {
     None
 }
 
+/// The quote a marker opens and never closes (`'` in `os_name == 'nt`): PEP 508 has no such
+/// string, and `pep508_rs` panics on some (a wide character inside one, after other text it
+/// rejects), so it is refused before that parser sees it.
+fn unclosed_quote(marker: &str) -> Option<char> {
+    let mut quote: Option<char> = None;
+    for c in marker.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '"' || c == '\'' => quote = Some(c),
+            None => {}
+        }
+    }
+    quote
+}
+
 /// How deeply parentheses may nest in a requirement. `pep508_rs` parses markers recursively, so
 /// a line of 12,000 nested parentheses overflowed the stack and aborted the run; real markers
 /// nest two or three deep.
@@ -675,6 +691,12 @@ pub fn scan(text: &str, offset: usize) -> Scanned {
             let cause = format!("Unexpected character `{c}` outside quotes");
             return invalid(requirement, &message, span, Some(cause));
         }
+        if let Some(q) = unclosed_quote(marker) {
+            let message = format!("Invalid environment marker `{marker}`");
+            let span = *span;
+            let cause = format!("The quote `{q}` is never closed");
+            return invalid(requirement, &message, span, Some(cause));
+        }
     }
     // Nesting is bounded before pep508_rs recurses into it: an error of this requirement only.
     let depth = nesting_depth(body);
@@ -781,7 +803,10 @@ fn set_marker(
 
 /// A marker parsed, when it is valid and within the depth repin reads (`None` otherwise).
 pub(crate) fn parse_marker(marker: &str) -> Option<MarkerTree> {
-    if stray_character(marker).is_some() || nesting_depth(marker) > MAX_MARKER_DEPTH {
+    if stray_character(marker).is_some()
+        || unclosed_quote(marker).is_some()
+        || nesting_depth(marker) > MAX_MARKER_DEPTH
+    {
         None
     } else {
         guarded(|| MarkerTree::from_str(marker).ok()).flatten()
@@ -823,6 +848,30 @@ fn find_pin(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_marker_whose_quote_is_never_closed_is_refused_before_pep508_rs_reads_it() {
+        // Found by fuzzing: pep508_rs 0.9.2 panicked on this marker (a wide character in an
+        // unclosed string, after text it rejects).
+        let marker = "python_version!='3.11'n=='3.\u{feff}1";
+        assert_eq!(unclosed_quote(marker), Some('\''));
+        assert!(parse_marker(marker).is_none());
+        let scanned = scan(&format!("onnx==1.0; {marker}"), 0);
+        let error = scanned.error.expect("an invalid requirement");
+        assert!(
+            error.to_string().contains("Invalid environment marker"),
+            "{error}"
+        );
+        // Closed quotes, of either kind, holding the other: fine.
+        for marker in [
+            "os_name == 'nt'",
+            "platform_release == \"it's\"",
+            "extra == 'a' and python_version < '3.12'",
+        ] {
+            assert_eq!(unclosed_quote(marker), None, "{marker}");
+            assert!(parse_marker(marker).is_some(), "{marker}");
+        }
+    }
 
     fn text_of(source: &str, span: Span) -> &str {
         &source[span.range()]
