@@ -5,6 +5,7 @@
 //! gives the parsed specifier and marker, so repin accepts what pip accepts and knows exactly
 //! which bytes hold the version.
 
+use std::ops::ControlFlow;
 use std::str::FromStr;
 
 use pep440_rs::{Operator, Version, VersionSpecifiers};
@@ -430,35 +431,45 @@ fn extra_pep508_panics_on(inside: &str) -> Option<&str> {
     None
 }
 
-/// The first non-ASCII character outside quotes in a marker: PEP 508 allows none there.
-fn stray_character(marker: &str) -> Option<char> {
+/// Walk `text` as PEP 508 quotes marker values (`'...'` and `"..."`), giving `outside` every
+/// character outside quotes (the quotes themselves not) until it breaks; the quote still open
+/// where the walk ends, if any.
+fn outside_quotes(text: &str, mut outside: impl FnMut(char) -> ControlFlow<()>) -> Option<char> {
     let mut quote: Option<char> = None;
-    for c in marker.chars() {
+    for c in text.chars() {
         match quote {
             Some(q) if c == q => quote = None,
             Some(_) => {}
             None if c == '"' || c == '\'' => quote = Some(c),
-            None if !c.is_ascii() => return Some(c),
-            None => {}
+            None => {
+                if outside(c).is_break() {
+                    break;
+                }
+            }
         }
     }
-    None
+    quote
+}
+
+/// The first non-ASCII character outside quotes in a marker: PEP 508 allows none there.
+fn stray_character(marker: &str) -> Option<char> {
+    let mut stray = None;
+    outside_quotes(marker, |c| {
+        if c.is_ascii() {
+            ControlFlow::Continue(())
+        } else {
+            stray = Some(c);
+            ControlFlow::Break(())
+        }
+    });
+    stray
 }
 
 /// The quote a marker opens and never closes (`'` in `os_name == 'nt`): PEP 508 has no such
 /// string, and `pep508_rs` panics on some (a wide character inside one, after other text it
 /// rejects), so it is refused before that parser sees it.
 fn unclosed_quote(marker: &str) -> Option<char> {
-    let mut quote: Option<char> = None;
-    for c in marker.chars() {
-        match quote {
-            Some(q) if c == q => quote = None,
-            Some(_) => {}
-            None if c == '"' || c == '\'' => quote = Some(c),
-            None => {}
-        }
-    }
-    quote
+    outside_quotes(marker, |_| ControlFlow::Continue(()))
 }
 
 /// How deeply parentheses may nest in a requirement. `pep508_rs` parses markers recursively, so
@@ -469,23 +480,18 @@ pub const MAX_MARKER_DEPTH: usize = 64;
 /// The deepest nesting of parentheses in `text`, outside quotes (`'...'` and `"..."`, as PEP
 /// 508 quotes marker values).
 pub fn nesting_depth(text: &str) -> usize {
-    let mut quote: Option<char> = None;
     let (mut depth, mut deepest) = (0usize, 0usize);
-    for c in text.chars() {
-        match quote {
-            Some(q) if c == q => quote = None,
-            Some(_) => {}
-            None => match c {
-                '"' | '\'' => quote = Some(c),
-                '(' => {
-                    depth += 1;
-                    deepest = deepest.max(depth);
-                }
-                ')' => depth = depth.saturating_sub(1),
-                _ => {}
-            },
+    outside_quotes(text, |c| {
+        match c {
+            '(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ')' => depth = depth.saturating_sub(1),
+            _ => {}
         }
-    }
+        ControlFlow::Continue(())
+    });
     deepest
 }
 
