@@ -216,6 +216,9 @@ pub enum ReadBackError {
     /// A package read back with other hashes.
     #[error("the hashes of `{0}` are not read back")]
     Hashes(String),
+    /// The text is not the TOML it should be (a `pylock.toml`).
+    #[error("the lock is not read back as TOML: {0}")]
+    Toml(String),
 }
 
 impl crate::error::Hint for ReadBackError {}

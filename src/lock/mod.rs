@@ -15,6 +15,8 @@
 //! - [`input`]: the `.in` file and its includes, the existing lock's versions, and the
 //!   check that a written lock reads back;
 //! - [`output`]: the lock file, in pip-compile's format;
+//! - [`pylock`]: the lock file as a `pylock.toml` (PEP 751), with each package's index and
+//!   files, for an output named so;
 //! - [`format`]: an existing compiled lock's layout (pip-compile's, uv's or repin's, with the
 //!   options of its recorded command line), to write a re-lock as its tool would;
 //! - [`relock`]: an existing lock re-resolved with its pins preferred and what an update asks
@@ -28,6 +30,7 @@ pub mod listing;
 #[cfg(any(test, feature = "testing"))]
 pub mod memory;
 pub mod output;
+pub mod pylock;
 pub mod pypi;
 pub mod relock;
 pub mod report;

@@ -80,6 +80,18 @@ pub enum LockJobError {
     /// No Python known to lock for.
     #[error("Cannot tell which Python to lock for")]
     NoPython,
+    /// The files of a locked release could not be listed for a `pylock.toml`.
+    #[error("Cannot list the files of `{package}` for the `pylock.toml`")]
+    Files {
+        /// The package and version.
+        package: String,
+        /// Why.
+        #[source]
+        source: crate::lock::Failure,
+    },
+    /// A locked release has nothing a `pylock.toml` can list.
+    #[error(transparent)]
+    Pylock(#[from] crate::lock::pylock::PylockError),
 }
 
 impl LockJobError {
@@ -114,6 +126,8 @@ impl crate::error::Hint for LockJobError {
             LockJobError::NoPython => {
                 vec!["pass `--python 3.12`, or set `[python] version` in repin.toml".into()]
             }
+            LockJobError::Files { source, .. } => source.hints(),
+            LockJobError::Pylock(e) => e.hints(),
             LockJobError::NoInput(_)
             | LockJobError::InputErrors(_)
             | LockJobError::PackageName { .. }
@@ -289,11 +303,23 @@ fn lock_prepared(prepared: Prepared) -> Result<Locked, LockJobError> {
     };
     let target = Target::linux_x86_64(&python).map_err(LockJobError::Target)?;
 
+    // A `pylock.toml` (or `pylock.NAME.toml`) is written as PEP 751 says, anything else in
+    // pip-compile's format.
+    let pylock = !to_stdout
+        && output
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(crate::manifest::pylock::is_pylock);
+    let output_kind = if pylock {
+        ManifestKind::Pylock
+    } else {
+        ManifestKind::Requirements
+    };
     // The existing lock: its versions are kept while they fit, unless upgrading.
     let existing = (!to_stdout)
         .then(|| repo.read_source(output).ok())
         .flatten()
-        .map(|source| crate::manifest::parse(source, ManifestKind::Requirements));
+        .map(|source| crate::manifest::parse(source, output_kind));
     let mut preferences = match (&existing, options.upgrade) {
         (Some(lock), false) => input::preferences(lock),
         _ => Default::default(),
@@ -341,6 +367,13 @@ fn lock_prepared(prepared: Prepared) -> Result<Locked, LockJobError> {
     )
     .with_preferences(request.preferences.clone())
     .refreshing(refresh);
+    // A `pylock.toml` reads the locked releases' pages again for their files: kept in the
+    // HTTP cache meanwhile, they are not asked of the index twice.
+    let source = if pylock {
+        source.keeping_pages()
+    } else {
+        source
+    };
     let resolution =
         crate::lock::resolve(&source, &request).map_err(LockJobError::from_resolution)?;
     // Pins with no wheel for a platform the image is built for: built from source there.
@@ -378,6 +411,16 @@ fn lock_prepared(prepared: Prepared) -> Result<Locked, LockJobError> {
                 )
             }),
     );
+    let files = if pylock {
+        Some(pylock_files(
+            &source,
+            &resolution,
+            &platforms,
+            &request.target,
+        )?)
+    } else {
+        None
+    };
     let notes = source.notes();
     drop(runtime);
 
@@ -385,8 +428,19 @@ fn lock_prepared(prepared: Prepared) -> Result<Locked, LockJobError> {
         python: request.target.python_label(),
         command: command_line(options),
     };
-    let text = crate::lock::render(&header, &input.option_lines(), &resolution);
-    input::verify(output, &text, &resolution).map_err(LockJobError::ReadBack)?;
+    let text = match &files {
+        Some(files) => {
+            let text = crate::lock::pylock::render(&header, &request.target, &resolution, files);
+            crate::lock::pylock::verify(output, &text, &resolution, files)
+                .map_err(LockJobError::ReadBack)?;
+            text
+        }
+        None => {
+            let text = crate::lock::render(&header, &input.option_lines(), &resolution);
+            input::verify(output, &text, &resolution).map_err(LockJobError::ReadBack)?;
+            text
+        }
+    };
     let rewritten = to_stdout || existing.as_ref().map(|m| m.source.text()) != Some(text.as_str());
     if !to_stdout && rewritten {
         repo.write(output, text.as_bytes())?;
@@ -400,6 +454,53 @@ fn lock_prepared(prepared: Prepared) -> Result<Locked, LockJobError> {
         notes,
         warnings,
     })
+}
+
+/// The files a `pylock.toml` lists for each locked package, from its index's page as it is now:
+/// the wheels for the lock's platforms (Linux x86_64 with glibc when nothing names one) and the
+/// sdist. The first package whose files cannot be had stops the lock, as nothing is written
+/// without every package.
+fn pylock_files(
+    source: &PypiSource,
+    resolution: &Resolution,
+    platforms: &[crate::lock::wheels::Platform],
+    target: &Target,
+) -> Result<std::collections::BTreeMap<String, crate::lock::pylock::PackageFiles>, LockJobError> {
+    let default;
+    let platforms = if platforms.is_empty() {
+        let release = target.python.release();
+        let minor = (release[0], release.get(1).copied().unwrap_or(0));
+        default =
+            crate::lock::wheels::Platform::new(minor, "linux/amd64", crate::target::Libc::Glibc);
+        default.as_slice()
+    } else {
+        platforms
+    };
+    let pins: Vec<(PackageName, pep440_rs::Version)> = resolution
+        .packages
+        .iter()
+        .map(|p| (p.name.clone(), p.version.clone()))
+        .collect();
+    let mut files = std::collections::BTreeMap::new();
+    for (package, listed) in resolution.packages.iter().zip(source.listed(&pins)) {
+        let listed = listed.map_err(|source| LockJobError::Files {
+            package: format!("{} {}", package.name, package.version),
+            source,
+        })?;
+        let Some(listed) = listed else {
+            return Err(crate::lock::pylock::PylockError::NotListed {
+                name: package.name.to_string(),
+                version: package.version.to_string(),
+            }
+            .into());
+        };
+        let index = listed.index.to_string();
+        files.insert(
+            package.name.to_string(),
+            crate::lock::pylock::files_of(package, &index, &listed.release, platforms)?,
+        );
+    }
+    Ok(files)
 }
 
 /// The repository the input belongs to: the nearest directory above it with `.git` or a

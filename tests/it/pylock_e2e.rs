@@ -28,3 +28,175 @@ fn a_pylock_written_by_uv_is_read_pin_for_pin_and_its_updates_are_held_for_uv() 
         held_back: "pylock.toml: 1 update held back: a `pylock.toml` records one resolution with every file's hash, so it is re-locked by the tool that wrote it (`uv`), never edited line by line",
     });
 }
+
+/// A wheel of `name` `version` for one platform (`cp311-cp311-manylinux_2_17_x86_64`), with
+/// its own `WHEEL` tag, so each platform's file has its own bytes and hash.
+fn platform_wheel(dir: &std::path::Path, name: &str, version: &str, tag: &str) {
+    let dist_info = format!("{name}-{version}.dist-info");
+    let files = [
+        (format!("{name}/__init__.py"), format!("TAG = \"{tag}\"\n")),
+        (
+            format!("{dist_info}/METADATA"),
+            format!(
+                "Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nRequires-Python: >=3.8\n"
+            ),
+        ),
+        (
+            format!("{dist_info}/WHEEL"),
+            format!(
+                "Wheel-Version: 1.0\nGenerator: repin-tests\nRoot-Is-Purelib: false\nTag: {tag}\n"
+            ),
+        ),
+        (
+            format!("{dist_info}/RECORD"),
+            format!(
+                "{name}/__init__.py,,\n{dist_info}/METADATA,,\n{dist_info}/WHEEL,,\n{dist_info}/RECORD,,\n"
+            ),
+        ),
+    ];
+    let entries: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_bytes()))
+        .collect();
+    std::fs::write(
+        dir.join(format!("{name}-{version}-{tag}.whl")),
+        crate::support::pypiserver::zip_stored(&entries),
+    )
+    .unwrap();
+}
+
+/// `(name, version, sorted file names with their sha256)` of every package of a `pylock.toml`,
+/// read by Python's `tomllib`, the oracle's reader.
+fn pylock_files(path: &std::path::Path) -> Vec<String> {
+    crate::support::lock_oracles::python_lines(
+        r#"
+import sys, tomllib
+with open(sys.argv[1], "rb") as f:
+    lock = tomllib.load(f)
+assert lock["lock-version"] == "1.0", lock["lock-version"]
+for package in lock["packages"]:
+    files = ([package["sdist"]] if "sdist" in package else []) + package.get("wheels", [])
+    names = sorted(f["url"].rsplit("/", 1)[1] + "=" + f["hashes"]["sha256"] for f in files)
+    print(package["name"], package["version"], " ".join(names))
+"#,
+        &[path.as_os_str()],
+    )
+}
+
+/// `repin lock requirements.in -o pylock.toml` against a real pypiserver, with uv as the oracle
+/// twice over: uv's own `pylock.toml` of the same input, for the same Python and platform, has
+/// the same packages, versions and files (by URL and sha256), and uv installs repin's file into
+/// a fresh environment. Kept pages: the re-lock reads no page again, and changes nothing.
+#[test]
+fn repin_writes_a_pylock_that_matches_uvs_and_that_uv_installs() {
+    use crate::support::pypiserver::{Meta, PypiServer, write_sdist_with, write_wheel_with};
+    let packages = tempfile::tempdir().unwrap();
+    let dir = packages.path();
+    let app = Meta {
+        requires_python: Some(">=3.8"),
+        requires_dist: &["native>=1.0", "darwin-only; sys_platform == 'darwin'"],
+        ..Meta::default()
+    };
+    write_wheel_with(dir, "app", "1.0", &app);
+    write_sdist_with(dir, "app", "1.0", &app);
+    write_wheel_with(dir, "darwin_only", "1.0", &Meta::default());
+    write_wheel_with(dir, "native", "1.0", &Meta::default());
+    write_sdist_with(dir, "native", "1.1", &Meta::default());
+    for tag in [
+        "cp311-cp311-manylinux_2_17_x86_64",
+        "cp311-cp311-manylinux_2_17_aarch64",
+        "cp311-cp311-macosx_11_0_arm64",
+        "cp312-cp312-manylinux_2_17_x86_64",
+    ] {
+        platform_wheel(dir, "native", "1.1", tag);
+    }
+    let server = PypiServer::start(dir);
+    // Every tool asks through a relay that counts what the index sends.
+    let proxy = crate::support::counting_proxy::CountingProxy::start(server.port());
+    let index = format!("http://127.0.0.1:{}/simple/", proxy.port());
+    let repo =
+        crate::support::tools::repository("requirements.in", "--index-url {index}\napp\n", &index);
+    let root = repo.path();
+    let home = tempfile::tempdir().unwrap();
+    let input = root.join("requirements.in");
+    let output = root.join("pylock.toml");
+    let lock = || {
+        let out = crate::support::repin(
+            home.path(),
+            &[
+                "lock",
+                input.to_str().unwrap(),
+                "-o",
+                output.to_str().unwrap(),
+                "--python",
+                "3.11",
+            ],
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{stderr}\n{}", server.log());
+        stderr
+    };
+    let first = lock();
+    assert!(
+        first.contains("Locked 2 packages for Python 3.11"),
+        "{first}"
+    );
+
+    let tools = crate::support::tools::Tools::new();
+    tools.run(
+        "uv",
+        root,
+        &[
+            "pip",
+            "compile",
+            "requirements.in",
+            "--format",
+            "pylock.toml",
+            "-o",
+            "pylock.uv.toml",
+            "--python-version",
+            "3.11",
+            "--python-platform",
+            "x86_64-manylinux_2_28",
+            "--no-header",
+        ],
+        &[],
+    );
+    let ours = pylock_files(&output);
+    assert_eq!(ours, pylock_files(&root.join("pylock.uv.toml")));
+    // What the comparison is worth: the x86_64 wheel for 3.11 and the sdist, nothing else.
+    assert_eq!(ours.len(), 2, "{ours:?}");
+    let native = ours.iter().find(|l| l.starts_with("native 1.1 ")).unwrap();
+    assert!(
+        native.contains("native-1.1-cp311-cp311-manylinux_2_17_x86_64.whl=")
+            && native.contains("native-1.1.tar.gz=")
+            && native.matches('=').count() == 2,
+        "{native}"
+    );
+
+    let venv = tools.dir().join("venv");
+    tools.run(
+        "uv",
+        root,
+        &["venv", "-q", "-p", "3.11", venv.to_str().unwrap()],
+        &[],
+    );
+    let env = [("VIRTUAL_ENV", venv.to_str().unwrap())];
+    tools.run(
+        "uv",
+        root,
+        &["pip", "install", "-r", "pylock.toml", "--no-index"],
+        &env,
+    );
+    let frozen = tools.run("uv", root, &["pip", "freeze"], &env);
+    assert_eq!(frozen, "app==1.0\nnative==1.1\n");
+
+    // Warm and fresh, the re-lock asks the index nothing: the pages the first lock read for the
+    // files were kept, beside the listings.
+    let before = std::fs::read_to_string(&output).unwrap();
+    let received = proxy.settled();
+    let again = lock();
+    assert!(again.contains("(unchanged)"), "{again}");
+    assert_eq!(std::fs::read_to_string(&output).unwrap(), before);
+    assert_eq!(proxy.settled(), received, "the re-lock read from the index");
+}

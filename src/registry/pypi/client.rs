@@ -78,6 +78,12 @@ impl PypiClient {
         self
     }
 
+    /// The same client, reading and writing project pages through the HTTP cache again.
+    pub fn with_page_cache(mut self) -> Self {
+        self.pages_cached = true;
+        self
+    }
+
     /// The same client, revalidating the project pages `refresh` names.
     pub fn refreshing(mut self, refresh: Refresh) -> Self {
         self.refresh = std::sync::Arc::new(refresh);
