@@ -9,6 +9,7 @@ use pep508_rs::PackageName;
 
 use super::source::{Candidate, PackageSource, SourceError, UnusableRelease};
 use crate::registry::pypi::metadata::{self, Metadata, MetadataError};
+use crate::registry::pypi::{DistFile, DistKind, IndexUrl, Release, SourcedRelease, filename};
 
 /// An in-memory source: releases and metadata given up front (tests, and anything that has
 /// already fetched them).
@@ -109,5 +110,51 @@ impl PackageSource for MemorySource {
                 crate::error::Reason(format!("{name} {version} is not in the source")),
             ))),
         }
+    }
+
+    /// Each release as one universal wheel per hash, at `https://memory.invalid/`.
+    fn listed(
+        &self,
+        pins: &[(PackageName, Version)],
+    ) -> Vec<Result<Option<SourcedRelease>, super::Failure>> {
+        pins.iter()
+            .map(|(name, version)| {
+                let found = self
+                    .packages
+                    .get(name)
+                    .and_then(|releases| releases.iter().find(|(c, _)| &c.version == version));
+                Ok(found.map(|(candidate, _)| SourcedRelease {
+                    index: IndexUrl::new(
+                        url::Url::parse("https://memory.invalid/simple/").expect("a valid URL"),
+                    ),
+                    release: Release {
+                        version: version.clone(),
+                        files: candidate
+                            .hashes
+                            .iter()
+                            .enumerate()
+                            .map(|(i, hash)| {
+                                let filename = format!("{name}-{version}-{i}-py3-none-any.whl");
+                                let url = url::Url::parse(&format!(
+                                    "https://memory.invalid/files/{filename}"
+                                ))
+                                .expect("a valid URL");
+                                let mut file = DistFile::new(filename.clone(), url);
+                                let hex = hash.strip_prefix("sha256:").unwrap_or(hash);
+                                file.hashes = [("sha256", hex)].into_iter().collect();
+                                file.kind = filename::parse(&filename, name.as_ref())
+                                    .map(|f| f.kind)
+                                    .unwrap_or(DistKind::Other);
+                                file
+                            })
+                            .collect(),
+                        yanked: candidate.yanked,
+                        yanked_reason: None,
+                        requires_python: None,
+                        upload_time: None,
+                    },
+                }))
+            })
+            .collect()
     }
 }

@@ -83,6 +83,21 @@ pub enum LockError {
         /// What was given.
         python: String,
     },
+    /// The files of a locked release could not be had, for a `pylock.toml`.
+    #[error("Cannot list the files of `{package}` for the `pylock.toml`")]
+    Files {
+        /// The package and its version.
+        package: String,
+        /// Why.
+        #[source]
+        source: source::Failure,
+    },
+    /// A locked release has nothing a `pylock.toml` can list.
+    #[error(transparent)]
+    Pylock(#[from] pylock::PylockError),
+    /// The rendered lock does not read back as its resolution (a bug).
+    #[error("The lock does not read back as written, so it was not written")]
+    ReadBack(#[source] input::ReadBackError),
 }
 
 impl LockError {
@@ -100,7 +115,9 @@ impl LockError {
 impl crate::error::Hint for LockError {
     fn hints(&self) -> Vec<String> {
         match self {
-            LockError::Source { source, .. } => source.hints(),
+            LockError::Source { source, .. } | LockError::Files { source, .. } => source.hints(),
+            LockError::Pylock(error) => error.hints(),
+            LockError::ReadBack(why) => vec![format!("this is a bug in repin: {why}")],
             _ => self.details().1,
         }
     }

@@ -139,34 +139,12 @@ impl PypiSource {
     }
 
     /// The same source, keeping the project pages it reads in the HTTP cache (as `repin check`
-    /// does), for a caller that reads them again after the resolution: [`Self::listed`].
+    /// does), for a caller that reads them again after the resolution: [`PackageSource::listed`].
     pub fn keeping_pages(mut self) -> Self {
         if let Some(inner) = Arc::get_mut(&mut self.inner) {
             inner.client = inner.client.clone().with_page_cache();
         }
         self
-    }
-
-    /// Each release of `pins` as the first index that lists it has it now, with every file:
-    /// what a `pylock.toml` records of a pin, beyond the listing the resolver keeps. Asked
-    /// concurrently, through the HTTP cache (fresh pages are not asked again when the source is
-    /// [`Self::keeping_pages`]); `None` for a release no index lists any more.
-    pub fn listed(
-        &self,
-        pins: &[(PackageName, Version)],
-    ) -> Vec<Result<Option<SourcedRelease>, Failure>> {
-        let inner = &self.inner;
-        let lookups = pins.iter().map(|(name, version)| async move {
-            match inner.client.lookup(&inner.indexes, name.as_ref()).await {
-                Ok(mut lookup) => Ok(lookup
-                    .releases
-                    .remove(version)
-                    .and_then(|sources| sources.into_iter().next())),
-                Err(error) if error.is_not_found() => Ok(None),
-                Err(error) => Err(Failure::new(error)),
-            }
-        });
-        self.handle.block_on(futures::future::join_all(lookups))
     }
 
     /// What was noticed on the way (a package on several indexes, files without a sha256),
@@ -431,6 +409,26 @@ impl PackageSource for PypiSource {
                 }
             }));
         }
+    }
+
+    /// Asked concurrently, through the HTTP cache (fresh pages are not asked again when the
+    /// source is [`PypiSource::keeping_pages`]): the listing the resolver keeps has too little.
+    fn listed(
+        &self,
+        pins: &[(PackageName, Version)],
+    ) -> Vec<Result<Option<SourcedRelease>, Failure>> {
+        let inner = &self.inner;
+        let lookups = pins.iter().map(|(name, version)| async move {
+            match inner.client.lookup(&inner.indexes, name.as_ref()).await {
+                Ok(mut lookup) => Ok(lookup
+                    .releases
+                    .remove(version)
+                    .and_then(|sources| sources.into_iter().next())),
+                Err(error) if error.is_not_found() => Ok(None),
+                Err(error) => Err(Failure::new(error)),
+            }
+        });
+        self.handle.block_on(futures::future::join_all(lookups))
     }
 
     fn prefetch_versions(&self, name: &PackageName, versions: &[Version]) {

@@ -1,7 +1,8 @@
 //! Re-locking an existing compiled lock: its `.in` resolved again with every pin of the lock
 //! preferred as it is, and what an update asks for (a package at a new version) as a
 //! constraint, so only what the update needs moves; written in the lock's own tool's format
-//! ([`super::format`]), and the pins that moved listed with why.
+//! ([`super::format`]), or as the `pylock.toml` repin wrote ([`super::pylock`]), and the pins
+//! that moved listed with why.
 //!
 //! Generic over the [`PackageSource`], so it is table-tested on a [`super::MemorySource`].
 
@@ -20,9 +21,20 @@ use super::{LockError, Target};
 use crate::manifest::Manifest;
 use crate::manifest::edit::{MovedPin, Relock};
 
+/// What kind of file a lock is, and what its re-lock keeps of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Layout {
+    /// A compiled requirements file, written as its [`Style`] says.
+    Compiled,
+    /// A `pylock.toml` repin wrote: written again below the header it has.
+    Pylock,
+}
+
 /// An existing lock, as a re-lock reads it.
 #[derive(Debug, Clone)]
 pub struct Existing {
+    /// What kind of file it is.
+    pub layout: Layout,
     /// Its layout.
     pub style: Style,
     /// The header and option lines kept as they are.
@@ -34,8 +46,12 @@ pub struct Existing {
 }
 
 impl Existing {
-    /// Read `lock` (a compiled lock written by `style`'s tool).
+    /// Read `lock` (a compiled lock written by `style`'s tool, or a `pylock.toml` repin wrote).
     pub fn read(lock: &Manifest, style: Style) -> Existing {
+        let layout = match &lock.details {
+            crate::manifest::ManifestDetails::Pylock(_) => Layout::Pylock,
+            _ => Layout::Compiled,
+        };
         let mut hashes = BTreeMap::new();
         for dependency in &lock.dependencies {
             let Some(python) = dependency.python() else {
@@ -54,6 +70,7 @@ impl Existing {
             );
         }
         Existing {
+            layout,
             style,
             kept: Kept::of(lock.source.text()),
             pins: super::input::preferences(lock),
@@ -87,6 +104,8 @@ pub struct Job<'a> {
     pub input: &'a Input,
     /// The environment.
     pub target: &'a Target,
+    /// The platforms its pins are installed on (a `pylock.toml` lists their wheels).
+    pub platforms: &'a [super::wheels::Platform],
 }
 
 /// A re-lock: the new file and what moved.
@@ -166,12 +185,22 @@ fn try_relock<S: PackageSource>(
             .via
             .retain(|v| !matches!(v, Via::Constraint(c) if c.is_empty()));
     }
-    let text = render(
-        &existing.style,
-        &existing.kept,
-        &resolution,
-        &existing.hashes,
-    );
+    let text = match &existing.layout {
+        Layout::Compiled => render(
+            &existing.style,
+            &existing.kept,
+            &resolution,
+            &existing.hashes,
+        ),
+        Layout::Pylock => {
+            let files = super::pylock::files(source, &resolution, job.platforms, job.target)?;
+            let text =
+                super::pylock::render_below(&existing.kept.header, job.target, &resolution, &files);
+            super::pylock::verify(job.path, &text, &resolution, &files)
+                .map_err(LockError::ReadBack)?;
+            text
+        }
+    };
     let written = |name: &PackageName| {
         existing.style.allow_unsafe || !existing.style.unsafe_packages.contains(name.as_ref())
     };

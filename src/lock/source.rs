@@ -140,6 +140,13 @@ pub trait PackageSource {
     /// A hint that the metadata of these releases of `name` may be asked about soon (the
     /// resolver is walking down its versions): a source may fetch them concurrently.
     fn prefetch_versions(&self, _name: &PackageName, _versions: &[Version]) {}
+
+    /// Each release of `pins` as the first index that lists it has it, with every file (what
+    /// a `pylock.toml` records of a pin); `None` for a release no index lists.
+    fn listed(
+        &self,
+        pins: &[(PackageName, Version)],
+    ) -> Vec<Result<Option<crate::registry::pypi::SourcedRelease>, Failure>>;
 }
 
 #[cfg(test)]

@@ -241,6 +241,7 @@ impl Checker {
                             existing: &existing,
                             input,
                             target: &target,
+                            platforms: &platforms,
                         };
                         let done =
                             relock(source.as_ref(), job, &[], false).map_err(relock_failure)?;

@@ -215,16 +215,22 @@ pub fn python_packages<'a>(manifests: impl IntoIterator<Item = &'a Manifest>) ->
 
 /// Hold back the updates of the pins of a lock that only its own tool re-locks (a
 /// `pylock.toml`, by its `created-by`; a `poetry.lock`, by Poetry; a `Pipfile.lock`, by
-/// Pipenv): every one of a `pylock.toml` (repin does not run its tool), the routine ones of the
-/// others (they move with their manifest's requirement; their security fixes are re-locked by
-/// the tool: [`Checker::relock_tool_locks`]). One note per file says so; the pins are still
-/// looked up, so `check` shows what is due and `audit` judges every one.
-fn hold_tool_lock_updates(manifests: &[&Manifest], outcome: &mut Outcome) {
+/// Pipenv): every one of a `pylock.toml` another tool wrote (repin does not run its tool; one
+/// repin wrote is among `locks`, re-locked), the routine ones of the others (they move with
+/// their manifest's requirement; their security fixes are re-locked by the tool:
+/// [`Checker::relock_tool_locks`]). One note per file says so; the pins are still looked up, so
+/// `check` shows what is due and `audit` judges every one.
+fn hold_tool_lock_updates(
+    manifests: &[&Manifest],
+    locks: &HashMap<PathBuf, relock::Relockable>,
+    outcome: &mut Outcome,
+) {
     use crate::manifest::ManifestDetails;
     let advice: HashMap<&Path, String> = manifests
         .iter()
         .filter_map(|m| {
             let advice = match &m.details {
+                ManifestDetails::Pylock(_) if locks.contains_key(m.source.path()) => return None,
                 ManifestDetails::Pylock(file) => file.relock_advice(),
                 ManifestDetails::PoetryLock(_) => {
                     crate::manifest::poetry_lock::RELOCK_ADVICE.to_owned()
@@ -383,7 +389,7 @@ impl Checker {
         outcome.warnings.extend(images.warnings);
         self.relock_updates(&locks, &mut outcome).await;
         self.relock_inputs(&manifests, &locks, &mut outcome).await;
-        hold_tool_lock_updates(&manifests, &mut outcome);
+        hold_tool_lock_updates(&manifests, &locks, &mut outcome);
         let tool_projects =
             tool_lock::tool_projects(&manifests, workspace, self.build_code, &self.indexes);
         self.relock_tool_locks(

@@ -166,10 +166,13 @@ fn relockable(
     workspace: &Workspace,
     python: Option<&Version>,
 ) -> Option<Result<Relockable, RelockError>> {
-    let ManifestDetails::Requirements(details) = &manifest.details else {
-        return None;
+    let header = match &manifest.details {
+        ManifestDetails::Requirements(details) => details.lock.as_ref()?,
+        // A `pylock.toml` repin wrote, from the input its header names; another tool's is
+        // that tool's to re-lock.
+        ManifestDetails::Pylock(file) if file.written_by_repin() => file.header.as_ref()?,
+        _ => return None,
     };
-    let header = details.lock.as_ref()?;
     Some((|| {
         let style = Style::from_header(header)?;
         let path = manifest.source.path();
@@ -330,12 +333,14 @@ impl Checker {
             lock.existing.clone(),
             lock.target.clone(),
         );
+        let platforms = self.platforms_of(lock, file, &outcome.targets);
         let result = tokio::task::spawn_blocking(move || {
             let job = Job {
                 path: &path,
                 existing: &existing,
                 input: &input,
                 target: &target,
+                platforms: &platforms,
             };
             relock(&source, job, &wants, false)
         })
@@ -390,6 +395,7 @@ impl Checker {
                         existing: &existing,
                         input: &input,
                         target: &target,
+                        platforms: &platforms,
                     };
                     let result = relock(&source, job, &[], true);
                     let gaps = match &result {
@@ -533,6 +539,7 @@ impl Checker {
                     existing: &existing,
                     input: &input,
                     target: &target,
+                    platforms: &platforms,
                 };
                 let results: Vec<(Relocked, Gaps)> = wants
                     .iter()

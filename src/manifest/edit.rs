@@ -277,6 +277,7 @@ fn edit_relock(
         super::ManifestDetails::UvLock(l) if l.version.is_some() => {}
         super::ManifestDetails::PoetryLock(l) if l.lock_version.is_some() => {}
         super::ManifestDetails::PipfileLock(l) if l.pipfile_hash.is_some() => {}
+        super::ManifestDetails::Pylock(l) if l.lock_version.is_some() => {}
         _ => return Err(fail("the new lock's header is not recognised".into())),
     }
     let read = read_pins(&reparsed);

@@ -80,18 +80,6 @@ pub enum LockJobError {
     /// No Python known to lock for.
     #[error("Cannot tell which Python to lock for")]
     NoPython,
-    /// The files of a locked release could not be listed for a `pylock.toml`.
-    #[error("Cannot list the files of `{package}` for the `pylock.toml`")]
-    Files {
-        /// The package and version.
-        package: String,
-        /// Why.
-        #[source]
-        source: crate::lock::Failure,
-    },
-    /// A locked release has nothing a `pylock.toml` can list.
-    #[error(transparent)]
-    Pylock(#[from] crate::lock::pylock::PylockError),
 }
 
 impl LockJobError {
@@ -126,8 +114,6 @@ impl crate::error::Hint for LockJobError {
             LockJobError::NoPython => {
                 vec!["pass `--python 3.12`, or set `[python] version` in repin.toml".into()]
             }
-            LockJobError::Files { source, .. } => source.hints(),
-            LockJobError::Pylock(e) => e.hints(),
             LockJobError::NoInput(_)
             | LockJobError::InputErrors(_)
             | LockJobError::PackageName { .. }
@@ -412,12 +398,10 @@ fn lock_prepared(prepared: Prepared) -> Result<Locked, LockJobError> {
             }),
     );
     let files = if pylock {
-        Some(pylock_files(
-            &source,
-            &resolution,
-            &platforms,
-            &request.target,
-        )?)
+        Some(
+            crate::lock::pylock::files(&source, &resolution, &platforms, &request.target)
+                .map_err(LockJobError::from_resolution)?,
+        )
     } else {
         None
     };
@@ -454,53 +438,6 @@ fn lock_prepared(prepared: Prepared) -> Result<Locked, LockJobError> {
         notes,
         warnings,
     })
-}
-
-/// The files a `pylock.toml` lists for each locked package, from its index's page as it is now:
-/// the wheels for the lock's platforms (Linux x86_64 with glibc when nothing names one) and the
-/// sdist. The first package whose files cannot be had stops the lock, as nothing is written
-/// without every package.
-fn pylock_files(
-    source: &PypiSource,
-    resolution: &Resolution,
-    platforms: &[crate::lock::wheels::Platform],
-    target: &Target,
-) -> Result<std::collections::BTreeMap<String, crate::lock::pylock::PackageFiles>, LockJobError> {
-    let default;
-    let platforms = if platforms.is_empty() {
-        let release = target.python.release();
-        let minor = (release[0], release.get(1).copied().unwrap_or(0));
-        default =
-            crate::lock::wheels::Platform::new(minor, "linux/amd64", crate::target::Libc::Glibc);
-        default.as_slice()
-    } else {
-        platforms
-    };
-    let pins: Vec<(PackageName, pep440_rs::Version)> = resolution
-        .packages
-        .iter()
-        .map(|p| (p.name.clone(), p.version.clone()))
-        .collect();
-    let mut files = std::collections::BTreeMap::new();
-    for (package, listed) in resolution.packages.iter().zip(source.listed(&pins)) {
-        let listed = listed.map_err(|source| LockJobError::Files {
-            package: format!("{} {}", package.name, package.version),
-            source,
-        })?;
-        let Some(listed) = listed else {
-            return Err(crate::lock::pylock::PylockError::NotListed {
-                name: package.name.to_string(),
-                version: package.version.to_string(),
-            }
-            .into());
-        };
-        let index = listed.index.to_string();
-        files.insert(
-            package.name.to_string(),
-            crate::lock::pylock::files_of(package, &index, &listed.release, platforms)?,
-        );
-    }
-    Ok(files)
 }
 
 /// The repository the input belongs to: the nearest directory above it with `.git` or a

@@ -200,3 +200,174 @@ fn repin_writes_a_pylock_that_matches_uvs_and_that_uv_installs() {
     assert_eq!(std::fs::read_to_string(&output).unwrap(), before);
     assert_eq!(proxy.settled(), received, "the re-lock read from the index");
 }
+
+/// `repin` run in `dir` (so the command its lock header records is relative), with the index
+/// `index` and a clean environment: its stdout, stderr and exit code.
+fn repin_in(
+    dir: &std::path::Path,
+    home: &std::path::Path,
+    index: &str,
+    args: &[&str],
+) -> (String, String, Option<i32>) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_repin"))
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("HOME", home)
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .env("PIP_INDEX_URL", index)
+        .output()
+        .unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code(),
+    )
+}
+
+/// A `pylock.toml` repin wrote is re-locked by repin itself, as its requirements locks are: an
+/// update of one of its pins is a re-lock from the input its header names (kind `lock`, the
+/// other pins kept, a parent moved to fit), never held back for "the tool that wrote it". The
+/// oracle: uv's `pylock.toml` of the same input against the same index lists the same packages
+/// and files, and uv installs repin's.
+#[test]
+fn a_pylock_repin_wrote_is_relocked_by_repin() {
+    use crate::support::tools::publish;
+    const OLD: &[crate::support::tools::Release] = &[
+        ("app", "1.0", &["lib>=1.0"]),
+        ("lib", "1.0", &[]),
+        ("other", "1.0", &[]),
+    ];
+    const NEW: &[crate::support::tools::Release] = &[
+        ("app", "1.1", &["lib>=1.1"]),
+        ("lib", "1.1", &[]),
+        ("other", "1.1", &[]),
+    ];
+    // One index, as a pylock names it in each package's `index`: the new releases come later.
+    let packages = tempfile::tempdir().unwrap();
+    publish(packages.path(), OLD);
+    let server = crate::support::pypiserver::PypiServer::start(packages.path());
+    let index = server.index_url().to_string();
+
+    let repo = tempfile::tempdir().unwrap();
+    let root = repo.path();
+    std::fs::create_dir(root.join(".git")).unwrap();
+    std::fs::write(root.join("requirements.in"), "app\nother\n").unwrap();
+    std::fs::write(root.join("repin.toml"), "[advisories]\nsource = \"off\"\n").unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let lock = [
+        "lock",
+        "requirements.in",
+        "-o",
+        "pylock.toml",
+        "--python",
+        "3.11",
+    ];
+    let (_, stderr, code) = repin_in(root, home.path(), &index, &lock);
+    assert_eq!(code, Some(0), "{stderr}");
+    let before = std::fs::read_to_string(root.join("pylock.toml")).unwrap();
+    assert!(
+        before.contains("#    repin lock requirements.in -o pylock.toml --python 3.11\n"),
+        "{before}"
+    );
+
+    publish(packages.path(), NEW);
+    let (stdout, stderr, code) = repin_in(
+        root,
+        home.path(),
+        &index,
+        &["check", "--format", "json", "--no-cache", "."],
+    );
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let updates = report["updates"].as_array().unwrap();
+    let app = updates
+        .iter()
+        .find(|u| u["name"] == "app")
+        .unwrap_or_else(|| panic!("no update of app: {report:#}"));
+    assert_eq!(app["kind"], "lock", "{report:#}");
+    assert_eq!(app["proposed"], "1.1", "{report:#}");
+    let moved: Vec<String> = app["moved"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            format!(
+                "{} {} -> {}: {}",
+                m["name"].as_str().unwrap(),
+                m["from"].as_str().unwrap(),
+                m["to"].as_str().unwrap(),
+                m["why"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        moved,
+        [
+            "app 1.0 -> 1.1: minor update",
+            "lib 1.0 -> 1.1: to fit app 1.1"
+        ],
+        "{report:#}"
+    );
+    assert!(!stdout.contains("held back"), "{report:#}");
+
+    let (stdout, stderr, code) = repin_in(
+        root,
+        home.path(),
+        &index,
+        &["apply", "--only", "app", "--no-cache", "."],
+    );
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let after = std::fs::read_to_string(root.join("pylock.toml")).unwrap();
+    // Only what the update needs moved: `other` keeps its pin.
+    let ours = pylock_files(&root.join("pylock.toml"));
+    let versions: Vec<&str> = ours.iter().map(|l| l.rsplit_once(' ').unwrap().0).collect();
+    assert_eq!(versions, ["app 1.1", "lib 1.1", "other 1.0"], "{after}");
+    // The header is kept: the next re-lock reads the same command.
+    assert_eq!(
+        before.lines().take(6).collect::<Vec<_>>(),
+        after.lines().take(6).collect::<Vec<_>>()
+    );
+
+    let tools = crate::support::tools::Tools::new();
+    std::fs::write(root.join("oracle.in"), "app\nother==1.0\n").unwrap();
+    tools.run(
+        "uv",
+        root,
+        &[
+            "pip",
+            "compile",
+            "oracle.in",
+            "--format",
+            "pylock.toml",
+            "-o",
+            "pylock.uv.toml",
+            "--python-version",
+            "3.11",
+            "--python-platform",
+            "x86_64-manylinux_2_28",
+            "--no-header",
+            "--index-url",
+            &index,
+        ],
+        &[],
+    );
+    assert_eq!(ours, pylock_files(&root.join("pylock.uv.toml")));
+    let venv = tools.dir().join("venv");
+    tools.run(
+        "uv",
+        root,
+        &["venv", "-q", "-p", "3.11", venv.to_str().unwrap()],
+        &[],
+    );
+    let env = [("VIRTUAL_ENV", venv.to_str().unwrap())];
+    tools.run(
+        "uv",
+        root,
+        &["pip", "install", "-r", "pylock.toml", "--no-index"],
+        &env,
+    );
+    let frozen = tools.run("uv", root, &["pip", "freeze"], &env);
+    assert_eq!(frozen, "app==1.1\nlib==1.1\nother==1.0\n");
+}

@@ -466,6 +466,13 @@ impl PackageSource for Counting<'_> {
         );
     }
 
+    fn listed(
+        &self,
+        pins: &[(PackageName, Version)],
+    ) -> Vec<Result<Option<crate::registry::pypi::SourcedRelease>, crate::lock::Failure>> {
+        self.inner.listed(pins)
+    }
+
     fn prefetch_versions(&self, name: &PackageName, versions: &[Version]) {
         self.walked.borrow_mut().push((
             name.to_string(),

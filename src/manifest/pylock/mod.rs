@@ -104,6 +104,21 @@ pub struct PylockFile {
     pub environments: Vec<String>,
     /// Every `[[packages]]` entry that was understood, parallel to [`Manifest::dependencies`].
     pub packages: Vec<LockedPackage>,
+    /// The header of its leading comment lines, when a tool wrote one there (`repin lock`
+    /// does, naming the command that re-creates the file, as uv's `pip compile` does).
+    pub header: Option<crate::manifest::requirements::LockHeader>,
+}
+
+impl PylockFile {
+    /// Whether repin wrote it (`created-by = "repin"` and repin's header): then repin
+    /// re-locks it itself, from the input its header names.
+    pub fn written_by_repin(&self) -> bool {
+        self.created_by.as_deref() == Some("repin")
+            && self
+                .header
+                .as_ref()
+                .is_some_and(|h| h.tool == crate::manifest::requirements::LockTool::Repin)
+    }
 }
 
 impl PylockFile {
@@ -192,6 +207,15 @@ impl Parser<'_> {
                 return;
             }
         }
+        let comments: Vec<&str> = self
+            .source
+            .text()
+            .lines()
+            .map(str::trim)
+            .take_while(|l| l.is_empty() || l.starts_with('#'))
+            .filter(|l| !l.is_empty())
+            .collect();
+        self.file.header = crate::manifest::requirements::lock::header(&comments);
         self.file.created_by = root
             .get("created-by")
             .and_then(Item::as_str)
