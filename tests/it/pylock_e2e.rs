@@ -141,6 +141,12 @@ fn repin_writes_a_pylock_that_matches_uvs_and_that_uv_installs() {
         first.contains("Locked 2 packages for Python 3.11"),
         "{first}"
     );
+    // The README's example: this file, the test's paths and port written as a reader's.
+    let shown = std::fs::read_to_string(&output)
+        .unwrap()
+        .replace(&format!("{}/", root.display()), "")
+        .replace(&format!("127.0.0.1:{}", proxy.port()), "127.0.0.1:8080");
+    crate::support::readme::check(&[("lock-pylock", format!("$ cat pylock.toml\n{shown}"))]);
 
     let tools = crate::support::tools::Tools::new();
     tools.run(

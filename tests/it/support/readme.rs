@@ -19,6 +19,7 @@ const EXAMPLES: &[(&str, &str)] = &[
     ("audit-scan-report-table", "image_cve_e2e"),
     ("extract-json", "readme"),
     ("extract-pipfile", "pipfile_e2e"),
+    ("lock-pylock", "pylock_e2e"),
 ];
 
 /// The README with the blocks of `blocks` replaced by their new text; the names of those
