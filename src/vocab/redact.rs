@@ -171,6 +171,18 @@ pub fn url(url: &Url) -> String {
     mask_secrets(clean.as_str())
 }
 
+/// Whether `url` carries a secret [`url`] would mask: credentials, a secret query parameter, or
+/// a credential the run holds anywhere in it (a token in the path of a private index's URL).
+/// Such a URL is never written into a file.
+pub fn has_secret(url: &Url) -> bool {
+    !url.username().is_empty()
+        || url.password().is_some()
+        || url
+            .query_pairs()
+            .any(|(k, _)| SECRET_PARAMS.iter().any(|s| k.eq_ignore_ascii_case(s)))
+        || mask_secrets(url.as_str()) != url.as_str()
+}
+
 /// The same as [`url`] for a string that may not parse as a URL: credentials before `@` in
 /// anything that looks like `scheme://user:pass@host` are hidden, and so is every registered
 /// secret.
@@ -251,6 +263,21 @@ mod tests {
         assert!(!url(&only_token).contains("ghp_TOKEN"));
         let plain = Url::parse("https://pypi.org/simple/flask/").unwrap();
         assert_eq!(url(&plain), "https://pypi.org/simple/flask/");
+    }
+
+    #[test]
+    fn urls_with_a_secret_are_told_apart() {
+        register_secret("path-token-4711");
+        for (text, secret) in [
+            ("https://files.example/packages/a-1.0.whl", false),
+            ("https://files.example/packages/a-1.0.whl?x=1&y=a+b", false),
+            ("https://user:pw@files.example/a-1.0.whl", true),
+            ("https://TOKEN@files.example/a-1.0.whl", true),
+            ("https://files.example/a-1.0.whl?Signature=abc", true),
+            ("https://files.example/path-token-4711/a-1.0.whl", true),
+        ] {
+            assert_eq!(has_secret(&Url::parse(text).unwrap()), secret, "{text}");
+        }
     }
 
     #[test]

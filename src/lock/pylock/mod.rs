@@ -64,6 +64,17 @@ pub enum PylockError {
         /// Its locked version.
         version: String,
     },
+    /// A URL the file would hold carries a credential (the index's token in its path, a
+    /// signed query): a lock file is committed, so it is not written.
+    #[error("`{name}` {version} is served from a URL with a credential in it ({url})")]
+    Credential {
+        /// The package.
+        name: String,
+        /// Its locked version.
+        version: String,
+        /// The URL, its secrets masked.
+        url: String,
+    },
     /// The release has no file with a sha256 that installs on the lock's platforms.
     #[error("`{name}` {version} has no sdist and no wheel for {platforms} with a sha256")]
     NoFiles {
@@ -80,6 +91,11 @@ impl crate::error::Hint for PylockError {
     fn hints(&self) -> Vec<String> {
         match self {
             PylockError::NotListed { .. } => vec!["lock again: the index changed meanwhile".into()],
+            PylockError::Credential { .. } => vec![
+                "a `pylock.toml` records every file's URL; lock into a requirements file, \
+                 whose index options keep `${VAR}` references as written"
+                    .into(),
+            ],
             PylockError::NoFiles { .. } => vec![
                 "a `pylock.toml` lists each package's files with their hashes; lock into a \
                  requirements file instead, or add the image's platforms to `[images] platforms`"
@@ -123,6 +139,25 @@ pub fn files_of(
         .find(|f| f.filename.ends_with(".tar.gz"))
         .or_else(|| sdists.first())
         .map(|f| locked_file(f));
+    // Every URL written is checked here: a lock file is committed, a credential never is.
+    let secret = sdist
+        .iter()
+        .chain(&wheels)
+        .map(|f| f.url.as_str())
+        .chain([index])
+        .find(|u| {
+            url::Url::parse(u).map_or_else(
+                |_| crate::vocab::redact::text(u) != *u,
+                |url| crate::vocab::redact::has_secret(&url),
+            )
+        });
+    if let Some(secret) = secret {
+        return Err(PylockError::Credential {
+            name: locked.name.to_string(),
+            version: locked.version.to_string(),
+            url: crate::vocab::redact::text(secret),
+        });
+    }
     if sdist.is_none() && wheels.is_empty() {
         return Err(PylockError::NoFiles {
             name: locked.name.to_string(),
@@ -178,7 +213,7 @@ pub fn files<S: PackageSource>(
             name: package.name.to_string(),
             version: package.version.to_string(),
         })?;
-        let index = listed.index.to_string();
+        let index = listed.index.as_url().to_string();
         files.insert(
             package.name.to_string(),
             files_of(package, &index, &listed.release, platforms)?,

@@ -238,3 +238,34 @@ fn strings_are_toml_basic_strings() {
         assert_eq!(document["key"].as_str(), Some(text));
     }
 }
+
+#[test]
+fn a_url_with_a_credential_is_never_written() {
+    crate::vocab::redact::register_secret("index-path-token-0815");
+    let pin = locked("pkg", "1.0", &["a1"]);
+    let listed = release("1.0", vec![file("pkg", "pkg-1.0-py3-none-any.whl", "a1")]);
+    let files = files_of(&pin, "https://index.example/simple/", &listed, &amd64());
+    assert!(files.is_ok());
+    let error = files_of(
+        &pin,
+        "https://index.example/index-path-token-0815/simple/",
+        &listed,
+        &amd64(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "`pkg` 1.0 is served from a URL with a credential in it (https://index.example/***/simple/)"
+    );
+    let mut signed = file("pkg", "pkg-1.0-py3-none-any.whl", "a1");
+    signed.url =
+        url::Url::parse("https://files.example/pkg-1.0-py3-none-any.whl?token=abc").unwrap();
+    let error = files_of(
+        &pin,
+        "https://index.example/simple/",
+        &release("1.0", vec![signed]),
+        &amd64(),
+    )
+    .unwrap_err();
+    assert!(matches!(error, PylockError::Credential { .. }), "{error}");
+}
