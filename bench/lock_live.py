@@ -10,7 +10,12 @@ reported, not hidden (PyPI moves between the two tools' runs only if a release l
 between).
 
     python3 bench/lock_live.py [--runs 3] [--repin target/release/repin] [--uv uv]
-                               [--python 3.11.7] [--inputs data-stack,torch]
+                               [--python 3.11.7] [--inputs data-stack,torch] [--pylock]
+
+With --pylock, both tools write a PEP 751 `pylock.toml` instead (`repin lock -o
+pylock.NAME.toml`, `uv pip compile --format pylock.toml --python-platform
+x86_64-manylinux_2_40`: Linux x86_64 with any glibc, as repin lists wheels), and what is
+compared is every package's version and files: name, sha256, size and upload time.
 
 Markdown on stdout, progress on stderr.
 """
@@ -58,6 +63,25 @@ def hashes(path: Path) -> int:
     return path.read_text().count("--hash=")
 
 
+def pylock_files(path: Path) -> dict[str, list[tuple]]:
+    """Every package of a pylock.toml: its version and sorted (file, sha256, size, upload
+    time) tuples."""
+    import tomllib
+    lock = tomllib.loads(path.read_text())
+    out = {}
+    for package in lock.get("packages", []):
+        files = ([package["sdist"]] if "sdist" in package else []) + package.get("wheels", [])
+        out[package["name"]] = [package["version"]] + sorted(
+            (f["url"].rsplit("/", 1)[1], f["hashes"]["sha256"], f.get("size"),
+             str(f.get("upload-time"))) for f in files)
+    return out
+
+
+def pylock_differences(ours: Path, theirs: Path) -> list[str]:
+    a, b = pylock_files(ours), pylock_files(theirs)
+    return [name for name in sorted(set(a) | set(b)) if a.get(name) != b.get(name)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -65,6 +89,8 @@ def main() -> None:
     parser.add_argument("--repin", default="target/release/repin")
     parser.add_argument("--uv", default=shutil.which("uv"))
     parser.add_argument("--inputs", default=",".join(INPUTS))
+    parser.add_argument("--pylock", action="store_true",
+                        help="write and compare pylock.toml files instead")
     args = parser.parse_args()
     if not args.uv:
         raise SystemExit("uv is not on PATH: python3 -m pip install uv==0.13.9")
@@ -85,15 +111,19 @@ def main() -> None:
             for run in range(args.runs):
                 for tool in ("repin", "uv"):
                     cache = root / f"cache-{tool}-{name}-{run}"
-                    out = root / f"{name}.{tool}.txt"
+                    out = root / (f"pylock.{name}{tool}.toml" if args.pylock
+                                  else f"{name}.{tool}.txt")
                     if tool == "repin":
                         command = [repin, "lock", f"{name}.in", "-o", out.name, "--python",
                                    args.python, "--cache-dir", str(cache)]
                     else:
-                        command = [args.uv, "pip", "compile", f"{name}.in", "--generate-hashes",
-                                   "--no-config", "--python-version", args.python,
+                        command = [args.uv, "pip", "compile", f"{name}.in", "--no-config",
+                                   "--python-version", args.python,
                                    "--index-url", INDEX, "--cache-dir", str(cache), "-q",
                                    "-o", out.name]
+                        command += (["--format", "pylock.toml", "--python-platform",
+                                     "x86_64-manylinux_2_40"] if args.pylock
+                                    else ["--generate-hashes"])
                     for phase in ("cold", "warm"):
                         out.unlink(missing_ok=True)
                         m = run_timed(command, root, env)
@@ -101,14 +131,26 @@ def main() -> None:
                         log(f"{name} run {run + 1} {tool} {phase}: {m['seconds']:.3f}s "
                             f"{m['rss_kb'] / 1024:.1f} MiB")
                     outs[tool] = out
-            same = pins(outs["repin"]) == pins(outs["uv"])
-            rows.append((name, len(pins(outs["uv"])), same, hashes(outs["repin"]),
-                         hashes(outs["uv"]), measured))
+            if args.pylock:
+                differ = pylock_differences(outs["repin"], outs["uv"])
+                if differ:
+                    log(f"{name}: the pylock files differ for {', '.join(differ)}")
+                ours, theirs = pylock_files(outs["repin"]), pylock_files(outs["uv"])
+                rows.append((name, len(theirs), not differ,
+                             sum(len(v) - 1 for v in ours.values()),
+                             sum(len(v) - 1 for v in theirs.values()), measured))
+            else:
+                same = pins(outs["repin"]) == pins(outs["uv"])
+                rows.append((name, len(pins(outs["uv"])), same, hashes(outs["repin"]),
+                             hashes(outs["uv"]), measured))
     median = lambda xs, key: statistics.median(x[key] for x in xs)  # noqa: E731
-    print(f"`repin lock` vs `{uv_version} pip compile --generate-hashes`, Python {args.python}, "
+    what = ("--format pylock.toml" if args.pylock else "--generate-hashes")
+    print(f"`repin lock` vs `{uv_version} pip compile {what}`, Python {args.python}, "
           f"live PyPI, median of {args.runs} runs\n")
-    print("| input | pins (uv) | same pins | hashes repin / uv | repin cold | uv cold | repin / uv "
-          "| repin warm | uv warm | repin / uv | peak RSS cold repin / uv |")
+    same_what, count_what = (("same files", "files") if args.pylock
+                             else ("same pins", "hashes"))
+    print(f"| input | pins (uv) | {same_what} | {count_what} repin / uv | repin cold | uv cold "
+          "| repin / uv | repin warm | uv warm | repin / uv | peak RSS cold repin / uv |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name, count, same, h_repin, h_uv, m in rows:
         rc, uc = median(m["repin"]["cold"], "seconds"), median(m["uv"]["cold"], "seconds")

@@ -36,7 +36,7 @@ pub struct LockedFile {
     pub url: String,
     /// Its size in bytes, when the index gives it.
     pub size: Option<u64>,
-    /// When it was uploaded (RFC 3339), when the index gives it.
+    /// When it was uploaded (RFC 3339, whole seconds), when the index gives it.
     pub upload_time: Option<String>,
     /// Its sha256, hex.
     pub sha256: String,
@@ -227,7 +227,12 @@ fn locked_file(file: &DistFile) -> LockedFile {
         name: file.filename.clone(),
         url: file.url.to_string(),
         size: file.size,
-        upload_time: file.upload_time.map(|t| t.to_string()),
+        // Whole seconds, as uv writes them: TOML readers need only keep milliseconds, and some
+        // refuse more digits than they keep.
+        upload_time: file
+            .upload_time
+            .and_then(|t| jiff::Timestamp::from_second(t.as_second()).ok())
+            .map(|t| t.to_string()),
         sha256: file.sha256().unwrap_or_default().to_owned(),
     }
 }

@@ -269,3 +269,23 @@ fn a_url_with_a_credential_is_never_written() {
     .unwrap_err();
     assert!(matches!(error, PylockError::Credential { .. }), "{error}");
 }
+
+#[test]
+fn upload_times_are_whole_seconds_and_sizes_kept() {
+    let mut wheel = file("pkg", "pkg-1.0-py3-none-any.whl", "a1");
+    wheel.upload_time = Some("2026-08-31T09:39:02.298565Z".parse().unwrap());
+    wheel.size = Some(306_115);
+    let listed = release("1.0", vec![wheel]);
+    let files = files_of(
+        &locked("pkg", "1.0", &["a1"]),
+        "https://i.example/simple/",
+        &listed,
+        &amd64(),
+    )
+    .unwrap();
+    assert_eq!(
+        files.wheels[0].upload_time.as_deref(),
+        Some("2026-08-31T09:39:02Z")
+    );
+    assert_eq!(files.wheels[0].size, Some(306_115));
+}
