@@ -10,7 +10,7 @@ use pep440_rs::Version;
 use pep508_rs::{PackageName, Requirement, VerbatimUrl};
 
 use super::LockError;
-use super::resolve::{Direct, Resolution};
+use super::resolve::{Direct, Locked, Resolution};
 use crate::manifest::python::IndexOptions;
 use crate::manifest::requirements::IncludeKind;
 use crate::manifest::workspace::Workspace;
@@ -251,6 +251,21 @@ pub fn verify(path: &Path, text: &str, resolution: &Resolution) -> Result<(), Re
             (python.pinned_version().cloned(), hashes),
         );
     }
+    compare(&read, resolution, |package| {
+        package.hashes.iter().cloned().collect()
+    })
+}
+
+/// What a lock reads back as, by normalised name: the version and the `sha256:<hex>` hashes.
+pub type ReadBack = BTreeMap<String, (Option<Version>, BTreeSet<String>)>;
+
+/// Compare what a lock reads back as with `resolution`: the same packages, each at its version
+/// with exactly the hashes `expected` gives it.
+pub fn compare(
+    read: &ReadBack,
+    resolution: &Resolution,
+    expected: impl Fn(&Locked) -> BTreeSet<String>,
+) -> Result<(), ReadBackError> {
     if read.len() != resolution.packages.len() {
         return Err(ReadBackError::Count {
             read: read.len(),
@@ -268,8 +283,7 @@ pub fn verify(path: &Path, text: &str, resolution: &Resolution) -> Result<(), Re
                 version: package.version.clone(),
             });
         }
-        let expected: BTreeSet<String> = package.hashes.iter().cloned().collect();
-        if hashes != &expected {
+        if hashes != &expected(package) {
             return Err(ReadBackError::Hashes(name));
         }
     }

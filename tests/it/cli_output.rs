@@ -7,22 +7,13 @@
 use crate::support;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use support::pypiserver::{Meta, PypiServer, write_wheel_with};
 
-/// Run repin in `dir` with a clean environment; stdout, stderr and the exit code.
+/// Run repin in `dir` with a clean environment and no colour.
 fn repin_in(dir: &Path, home: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_repin"))
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .env("HOME", home)
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("PIP_CONFIG_FILE", "/dev/null")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("repin runs")
+    support::repin_in(dir, home, args, &[("NO_COLOR", "1")])
 }
 
 /// An OSV record (PyPA's YAML shape) of `package`, fixed in `fixed`.

@@ -9,24 +9,11 @@ use crate::support;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use support::pypiserver::{PypiServer, write_wheel};
-
-/// Run `repin` in `dir` with a clean environment (as `support::repin` does) and extra variables.
-fn repin_in(dir: &Path, home: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_repin"))
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .env("HOME", home)
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("PIP_CONFIG_FILE", "/dev/null")
-        .envs(env.iter().copied())
-        .output()
-        .expect("repin runs")
-}
+use support::repin_in;
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

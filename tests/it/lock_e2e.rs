@@ -10,18 +10,9 @@ use std::process::{Command, Output};
 
 use support::pypiserver::{Meta, PypiServer, sha256_hex, write_sdist_with, write_wheel_with};
 
-/// Run `repin` in `dir` with a clean environment (as `support::repin` does, plus a working
-/// directory, so the header records relative paths).
+/// Run `repin` in `dir` with a clean environment (so the header records relative paths).
 fn repin_in(dir: &Path, home: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_repin"))
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .env("HOME", home)
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("PIP_CONFIG_FILE", "/dev/null")
-        .output()
-        .expect("repin runs")
+    support::repin_in(dir, home, args, &[])
 }
 
 fn text(bytes: &[u8]) -> String {

@@ -6,7 +6,7 @@ use crate::support;
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use support::counting_proxy::CountingProxy;
 use support::pypiserver::{Meta, PypiServer, write_wheel_with};
@@ -42,15 +42,7 @@ fn big_wheel(dir: &Path, payload: usize) {
 }
 
 fn repin(dir: &Path, home: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_repin"))
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .env("HOME", home)
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("PIP_CONFIG_FILE", "/dev/null")
-        .output()
-        .expect("repin runs")
+    support::repin_in(dir, home, args, &[])
 }
 
 #[test]

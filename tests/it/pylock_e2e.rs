@@ -65,6 +65,52 @@ fn platform_wheel(dir: &std::path::Path, name: &str, version: &str, tag: &str) {
     .unwrap();
 }
 
+/// The oracle, twice over: uv's own `pylock.toml` of `input` (in `root`, against `index`, for
+/// Python 3.11 on Linux x86_64) lists the same packages and files as repin's `pylock.toml`
+/// there, and uv installs repin's into a fresh environment. repin's files, and what uv
+/// installed (`uv pip freeze`).
+fn uv_agrees_and_installs(
+    root: &std::path::Path,
+    input: &str,
+    index: &str,
+) -> (Vec<String>, String) {
+    let tools = crate::support::tools::Tools::new();
+    let args = [
+        "pip",
+        "compile",
+        input,
+        "--format",
+        "pylock.toml",
+        "-o",
+        "pylock.uv.toml",
+        "--python-version",
+        "3.11",
+        "--python-platform",
+        "x86_64-manylinux_2_28",
+        "--no-header",
+        "--index-url",
+        index,
+    ];
+    tools.run("uv", root, &args, &[]);
+    let ours = pylock_files(&root.join("pylock.toml"));
+    assert_eq!(ours, pylock_files(&root.join("pylock.uv.toml")));
+    let venv = tools.dir().join("venv");
+    tools.run(
+        "uv",
+        root,
+        &["venv", "-q", "-p", "3.11", venv.to_str().unwrap()],
+        &[],
+    );
+    let env = [("VIRTUAL_ENV", venv.to_str().unwrap())];
+    tools.run(
+        "uv",
+        root,
+        &["pip", "install", "-r", "pylock.toml", "--no-index"],
+        &env,
+    );
+    (ours, tools.run("uv", root, &["pip", "freeze"], &env))
+}
+
 /// `(name, version, sorted file names with their sha256)` of every package of a `pylock.toml`,
 /// read by Python's `tomllib`, the oracle's reader.
 fn pylock_files(path: &std::path::Path) -> Vec<String> {
@@ -148,28 +194,7 @@ fn repin_writes_a_pylock_that_matches_uvs_and_that_uv_installs() {
         .replace(&format!("127.0.0.1:{}", proxy.port()), "127.0.0.1:8080");
     crate::support::readme::check(&[("lock-pylock", format!("$ cat pylock.toml\n{shown}"))]);
 
-    let tools = crate::support::tools::Tools::new();
-    tools.run(
-        "uv",
-        root,
-        &[
-            "pip",
-            "compile",
-            "requirements.in",
-            "--format",
-            "pylock.toml",
-            "-o",
-            "pylock.uv.toml",
-            "--python-version",
-            "3.11",
-            "--python-platform",
-            "x86_64-manylinux_2_28",
-            "--no-header",
-        ],
-        &[],
-    );
-    let ours = pylock_files(&output);
-    assert_eq!(ours, pylock_files(&root.join("pylock.uv.toml")));
+    let (ours, frozen) = uv_agrees_and_installs(root, "requirements.in", &index);
     // What the comparison is worth: the x86_64 wheel for 3.11 and the sdist, nothing else.
     assert_eq!(ours.len(), 2, "{ours:?}");
     let native = ours.iter().find(|l| l.starts_with("native 1.1 ")).unwrap();
@@ -180,21 +205,6 @@ fn repin_writes_a_pylock_that_matches_uvs_and_that_uv_installs() {
         "{native}"
     );
 
-    let venv = tools.dir().join("venv");
-    tools.run(
-        "uv",
-        root,
-        &["venv", "-q", "-p", "3.11", venv.to_str().unwrap()],
-        &[],
-    );
-    let env = [("VIRTUAL_ENV", venv.to_str().unwrap())];
-    tools.run(
-        "uv",
-        root,
-        &["pip", "install", "-r", "pylock.toml", "--no-index"],
-        &env,
-    );
-    let frozen = tools.run("uv", root, &["pip", "freeze"], &env);
     assert_eq!(frozen, "app==1.0\nnative==1.1\n");
 
     // Warm and fresh, the re-lock asks the index nothing: the pages the first lock read for the
@@ -207,24 +217,15 @@ fn repin_writes_a_pylock_that_matches_uvs_and_that_uv_installs() {
     assert_eq!(proxy.settled(), received, "the re-lock read from the index");
 }
 
-/// `repin` run in `dir` (so the command its lock header records is relative), with the index
-/// `index` and a clean environment: its stdout, stderr and exit code.
+/// `repin` run in `dir` (so the command its lock header records is relative) against `index`:
+/// its stdout, stderr and exit code.
 fn repin_in(
     dir: &std::path::Path,
     home: &std::path::Path,
     index: &str,
     args: &[&str],
-) -> (String, String, Option<i32>) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_repin"))
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .env("HOME", home)
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("PIP_CONFIG_FILE", "/dev/null")
-        .env("PIP_INDEX_URL", index)
-        .output()
-        .unwrap();
+) -> crate::support::Said {
+    let out = crate::support::repin_in(dir, home, args, &[("PIP_INDEX_URL", index)]);
     (
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -294,20 +295,7 @@ fn a_pylock_repin_wrote_is_relocked_by_repin() {
         .unwrap_or_else(|| panic!("no update of app: {report:#}"));
     assert_eq!(app["kind"], "lock", "{report:#}");
     assert_eq!(app["proposed"], "1.1", "{report:#}");
-    let moved: Vec<String> = app["moved"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            format!(
-                "{} {} -> {}: {}",
-                m["name"].as_str().unwrap(),
-                m["from"].as_str().unwrap(),
-                m["to"].as_str().unwrap(),
-                m["why"].as_str().unwrap()
-            )
-        })
-        .collect();
+    let moved = crate::support::moves(&app["moved"]);
     assert_eq!(
         moved,
         [
@@ -336,44 +324,7 @@ fn a_pylock_repin_wrote_is_relocked_by_repin() {
         after.lines().take(6).collect::<Vec<_>>()
     );
 
-    let tools = crate::support::tools::Tools::new();
     std::fs::write(root.join("oracle.in"), "app\nother==1.0\n").unwrap();
-    tools.run(
-        "uv",
-        root,
-        &[
-            "pip",
-            "compile",
-            "oracle.in",
-            "--format",
-            "pylock.toml",
-            "-o",
-            "pylock.uv.toml",
-            "--python-version",
-            "3.11",
-            "--python-platform",
-            "x86_64-manylinux_2_28",
-            "--no-header",
-            "--index-url",
-            &index,
-        ],
-        &[],
-    );
-    assert_eq!(ours, pylock_files(&root.join("pylock.uv.toml")));
-    let venv = tools.dir().join("venv");
-    tools.run(
-        "uv",
-        root,
-        &["venv", "-q", "-p", "3.11", venv.to_str().unwrap()],
-        &[],
-    );
-    let env = [("VIRTUAL_ENV", venv.to_str().unwrap())];
-    tools.run(
-        "uv",
-        root,
-        &["pip", "install", "-r", "pylock.toml", "--no-index"],
-        &env,
-    );
-    let frozen = tools.run("uv", root, &["pip", "freeze"], &env);
+    let (_, frozen) = uv_agrees_and_installs(root, "oracle.in", &index);
     assert_eq!(frozen, "app==1.1\nlib==1.1\nother==1.0\n");
 }

@@ -15,6 +15,7 @@ use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
+use support::moves;
 use support::pypiserver::PypiServer;
 use support::tools::publish;
 
@@ -186,20 +187,7 @@ fn relock_matches(setup: &Setup, program: &str, oracle_upgrade: &[&str]) {
         .unwrap_or_else(|| panic!("no flask update: {report:#}"));
     assert_eq!(flask["kind"], "lock", "{report:#}");
     assert_eq!(flask["proposed"], "2.3.3");
-    let moved: Vec<String> = flask["moved"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            format!(
-                "{} {} -> {}: {}",
-                m["name"].as_str().unwrap(),
-                m["from"].as_str().unwrap_or("(new)"),
-                m["to"].as_str().unwrap_or("(gone)"),
-                m["why"].as_str().unwrap()
-            )
-        })
-        .collect();
+    let moved = moves(&flask["moved"]);
     assert_eq!(
         moved,
         [
@@ -560,24 +548,6 @@ fn update_of<'a>(report: &'a Value, file: &str, name: &str) -> &'a Value {
         .iter()
         .find(|u| u["name"] == name && u["file"].as_str().unwrap().ends_with(file))
         .unwrap_or_else(|| panic!("no {name} update of {file}: {report:#}"))
-}
-
-/// Moved pins as `name from -> to: why`.
-fn moves(moved: &Value) -> Vec<String> {
-    moved
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            format!(
-                "{} {} -> {}: {}",
-                m["name"].as_str().unwrap(),
-                m["from"].as_str().unwrap_or("(new)"),
-                m["to"].as_str().unwrap_or("(gone)"),
-                m["why"].as_str().unwrap()
-            )
-        })
-        .collect()
 }
 
 /// `check` proposes flask's range update of the `.in` with every lock of `lock_files` as its

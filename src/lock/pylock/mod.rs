@@ -17,6 +17,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
+use std::str::FromStr;
 
 use super::LockError;
 use super::input::ReadBackError;
@@ -374,7 +375,7 @@ pub fn verify(
     let document: toml_edit::DocumentMut = text
         .parse()
         .map_err(|e: toml_edit::TomlError| ReadBackError::Toml(e.to_string()))?;
-    let mut read: BTreeMap<String, (String, BTreeSet<String>)> = BTreeMap::new();
+    let mut read = super::input::ReadBack::new();
     let packages = document
         .get("packages")
         .and_then(toml_edit::Item::as_array_of_tables);
@@ -402,39 +403,29 @@ pub fn verify(
                 .and_then(|h| h.get("sha256"))
                 .and_then(toml_edit::Value::as_str)
             {
-                hashes.insert(hex.to_owned());
+                hashes.insert(format!("sha256:{hex}"));
             }
         }
-        read.insert(name.to_owned(), (version.to_owned(), hashes));
+        read.insert(
+            name.to_owned(),
+            (pep440_rs::Version::from_str(version).ok(), hashes),
+        );
     }
-    if read.len() != resolution.packages.len() || manifest.dependencies.len() != read.len() {
+    // repin's own reader must see every entry the TOML has.
+    if manifest.dependencies.len() != read.len() {
         return Err(ReadBackError::Count {
-            read: read.len(),
-            locked: resolution.packages.len(),
+            read: manifest.dependencies.len(),
+            locked: read.len(),
         });
     }
-    for package in &resolution.packages {
-        let name = package.name.to_string();
-        let Some((version, hashes)) = read.get(&name) else {
-            return Err(ReadBackError::Missing(name));
-        };
-        if version != &package.version.to_string() {
-            return Err(ReadBackError::Version {
-                name,
-                version: package.version.clone(),
-            });
-        }
-        let expected: BTreeSet<String> = files
-            .get(&name)
+    super::input::compare(&read, resolution, |package| {
+        files
+            .get(package.name.as_ref())
             .into_iter()
             .flat_map(|f| f.sdist.iter().chain(&f.wheels))
-            .map(|f| f.sha256.clone())
-            .collect();
-        if hashes != &expected || expected.is_empty() {
-            return Err(ReadBackError::Hashes(name));
-        }
-    }
-    Ok(())
+            .map(|f| format!("sha256:{}", f.sha256))
+            .collect()
+    })
 }
 
 #[cfg(test)]

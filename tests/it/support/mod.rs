@@ -51,15 +51,37 @@ pub fn repin_with_env(
     args: &[&str],
     env: &[(&str, &std::ffi::OsStr)],
 ) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_repin"))
+    clean_repin(home)
         .args(args)
-        .env_clear()
-        .env("HOME", home)
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("PIP_CONFIG_FILE", "/dev/null")
         .envs(env.iter().map(|(k, v)| (*k, *v)))
         .output()
         .expect("repin runs")
+}
+
+/// [`repin_with_env`] run in `dir`, so the paths it records (a lock's header) are relative.
+pub fn repin_in(
+    dir: &Path,
+    home: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> std::process::Output {
+    clean_repin(home)
+        .args(args)
+        .current_dir(dir)
+        .envs(env.iter().copied())
+        .output()
+        .expect("repin runs")
+}
+
+/// The `repin` binary with `home` and nothing of this machine's environment but `PATH`.
+fn clean_repin(home: &Path) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_repin"));
+    command
+        .env_clear()
+        .env("HOME", home)
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("PIP_CONFIG_FILE", "/dev/null");
+    command
 }
 
 /// What a run of repin said: stdout, stderr and exit code.
@@ -129,4 +151,22 @@ pub fn with_origin(checkout: &Path, remotes: &Path) -> std::path::PathBuf {
         &["branch", "-q", "--set-upstream-to=origin/main", "main"],
     );
     remote
+}
+
+/// The moved pins of a JSON report's update (`moved`), as `name from -> to: why`.
+pub fn moves(moved: &serde_json::Value) -> Vec<String> {
+    moved
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            format!(
+                "{} {} -> {}: {}",
+                m["name"].as_str().unwrap(),
+                m["from"].as_str().unwrap_or("(new)"),
+                m["to"].as_str().unwrap_or("(gone)"),
+                m["why"].as_str().unwrap()
+            )
+        })
+        .collect()
 }
