@@ -229,8 +229,14 @@ pub(super) fn relockables(
             }
             Some(Err(why)) => {
                 let why = crate::error::message(&why);
+                // A `pylock.toml` is never edited line by line: its updates are held back.
+                let instead = if manifest.kind == crate::manifest::ManifestKind::Pylock {
+                    "repin cannot re-lock it"
+                } else {
+                    "its updates are line edits, not re-locks"
+                };
                 notes.push(why.clone().prefixed(&format!(
-                    "{}: its updates are line edits, not re-locks: ",
+                    "{}: {instead}: ",
                     crate::text::shown(manifest.source.path())
                 )));
                 why_not.insert(manifest.source.path().to_path_buf(), why);

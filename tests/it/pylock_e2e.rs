@@ -328,3 +328,48 @@ fn a_pylock_repin_wrote_is_relocked_by_repin() {
     let (_, frozen) = uv_agrees_and_installs(root, "oracle.in", &index);
     assert_eq!(frozen, "app==1.1\nlib==1.1\nother==1.0\n");
 }
+
+/// A `pylock.toml` repin wrote whose input is gone cannot be re-locked: its updates are held
+/// back (never line edits), with why and the command that re-creates it.
+#[test]
+fn a_pylock_repin_wrote_without_its_input_is_held_back_saying_why() {
+    let packages = tempfile::tempdir().unwrap();
+    crate::support::tools::publish(packages.path(), &[("lib", "1.0", &[])]);
+    let server = crate::support::pypiserver::PypiServer::start(packages.path());
+    let index = server.index_url().to_string();
+    let repo = tempfile::tempdir().unwrap();
+    let root = repo.path();
+    std::fs::create_dir(root.join(".git")).unwrap();
+    std::fs::write(root.join("requirements.in"), "lib\n").unwrap();
+    std::fs::write(root.join("repin.toml"), "[advisories]\nsource = \"off\"\n").unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let lock = [
+        "lock",
+        "requirements.in",
+        "-o",
+        "pylock.toml",
+        "--python",
+        "3.11",
+    ];
+    let (_, stderr, code) = repin_in(root, home.path(), &index, &lock);
+    assert_eq!(code, Some(0), "{stderr}");
+    std::fs::remove_file(root.join("requirements.in")).unwrap();
+    crate::support::tools::publish(packages.path(), &[("lib", "1.1", &[])]);
+
+    let (stdout, stderr, code) = repin_in(root, home.path(), &index, &["check", "--no-cache", "."]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let said = format!("{stdout}{stderr}");
+    for expected in [
+        "pylock.toml: repin cannot re-lock it: its input `requirements.in` is not found",
+        "pylock.toml: 1 update held back: a `pylock.toml` records one resolution with every file's hash, so it is re-locked from its input (`repin lock requirements.in -o pylock.toml --python 3.11`), never edited line by line",
+    ] {
+        assert!(said.contains(expected), "{expected}\n{said}");
+    }
+    let (stdout, stderr, _) = repin_in(root, home.path(), &index, &["apply", "--no-cache", "."]);
+    assert!(
+        std::fs::read_to_string(root.join("pylock.toml"))
+            .unwrap()
+            .contains("version = \"1.0\""),
+        "{stdout}{stderr}"
+    );
+}

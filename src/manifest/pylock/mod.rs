@@ -124,6 +124,16 @@ impl PylockFile {
 impl PylockFile {
     /// How to re-lock it, for people: with the tool that wrote it.
     pub fn relock_advice(&self) -> String {
+        if self.written_by_repin() {
+            let command = self
+                .header
+                .as_ref()
+                .and_then(|h| h.command.as_deref())
+                .unwrap_or("repin lock");
+            return format!(
+                "a `pylock.toml` records one resolution with every file's hash, so it is re-locked from its input (`{command}`), never edited line by line"
+            );
+        }
         match self.created_by.as_deref() {
             Some(tool) if !tool.is_empty() => format!(
                 "a `pylock.toml` records one resolution with every file's hash, so it is re-locked by the tool that wrote it (`{tool}`), never edited line by line"
