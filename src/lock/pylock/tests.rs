@@ -289,3 +289,29 @@ fn upload_times_are_whole_seconds_and_sizes_kept() {
     );
     assert_eq!(files.wheels[0].size, Some(306_115));
 }
+
+#[test]
+fn hostile_names_and_urls_stay_inside_their_strings() {
+    let (resolution, mut files) = one_package();
+    let hostile_url = "https://files.example/\"\n\u{0}\u{1b}[31m\u{2028}";
+    let flask = files.get_mut("flask").unwrap();
+    // What an index page may hold: a name and URL that try to close the string and the table
+    // and start another package.
+    flask.wheels[0].name = "x\"}]\n[[packages]]\nname = \"evil\"\nversion = \"6.6.6\"\n#".into();
+    flask.wheels[0].url = hostile_url.into();
+    let target = Target::linux_x86_64("3.12").unwrap();
+    let text = render(&header(), &target, &resolution, &files);
+    verify(Path::new("pylock.toml"), &text, &resolution, &files).unwrap();
+    let document: toml_edit::DocumentMut = text.parse().unwrap();
+    let packages = document["packages"].as_array_of_tables().unwrap();
+    assert_eq!(packages.len(), 1);
+    let wheel = packages.get(0).unwrap()["wheels"]
+        .as_array()
+        .unwrap()
+        .get(0)
+        .unwrap();
+    assert_eq!(
+        wheel.as_inline_table().unwrap()["url"].as_str(),
+        Some(hostile_url)
+    );
+}
