@@ -1,5 +1,6 @@
-//! `repin lock IN [-o OUT]`: resolve a `.in` into a pinned, hashed requirements file (the job is
-//! [`crate::run::lock`]'s; this front end reads the arguments and shows what it did).
+//! `repin lock IN [-o OUT]`: resolve a `.in` into a pinned, hashed requirements file or a
+//! `pylock.toml` (the job is [`crate::run::lock`]'s; this front end reads the arguments and
+//! shows what it did).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -17,7 +18,8 @@ pub struct LockArgs {
     /// The requirements to lock (a `.in` file; its `-r` and `-c` includes are followed)
     #[arg(value_name = "IN")]
     pub input: PathBuf,
-    /// Where to write the lock (default: IN with `.txt` for `.in`); `-` prints it
+    /// Where to write the lock (default: IN with `.txt` for `.in`); `-` prints it; a file named
+    /// `pylock.toml` or `pylock.NAME.toml` is written as PEP 751 describes
     #[arg(short = 'o', long = "output-file", value_name = "OUT")]
     pub output: Option<PathBuf>,
     /// The Python to lock for, as X.Y (default: the Dockerfile's Python base image, else

@@ -237,7 +237,7 @@ pub enum Command {
     Apply(check::ApplyArgs),
     /// List every pin affected by a known vulnerability, with the version that fixes it
     Audit(audit::AuditArgs),
-    /// Resolve a `.in` file into a fully pinned, hashed requirements file
+    /// Resolve a `.in` file into a fully pinned, hashed requirements file or `pylock.toml`
     Lock(lock::LockArgs),
     /// Open, update and close pull requests on GitHub for the updates due
     Pr(pr::PrArgs),

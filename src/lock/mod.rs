@@ -1,4 +1,4 @@
-//! `repin lock`: resolving a `.in` into a fully pinned, hashed requirements file.
+//! `repin lock`: resolving a `.in` into a fully pinned, hashed requirements file or `pylock.toml`.
 //!
 //! The stages, one module each:
 //!

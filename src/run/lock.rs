@@ -1,5 +1,7 @@
-//! The `lock` job: resolve a `.in` into a pinned, hashed requirements file for the Python (and
-//! platforms) its service runs on, keeping the existing lock's versions while they fit.
+//! The `lock` job: resolve a `.in` into a pinned, hashed requirements file (or, for an output
+//! named `pylock.toml` or `pylock.NAME.toml`, a PEP 751 lock: [`crate::lock::pylock`]) for the
+//! Python (and platforms) its service runs on, keeping the existing lock's versions while they
+//! fit.
 //!
 //! The output is checked before anything is resolved (inside the input's repository, over a
 //! regular file), the rendered lock is read back and compared with its resolution before it is
