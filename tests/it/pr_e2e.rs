@@ -1528,3 +1528,53 @@ fn a_pipenv_project_gets_its_lock_relocked_by_pipenv_in_the_same_pull_request() 
     world.run(&[]);
     assert_eq!(state(&world), before);
 }
+
+/// A `pylock.toml` repin wrote (issue 15): the pull request for a requirement of its `.in`
+/// carries the `pylock.toml` repin re-locked from the edited `.in`, in one commit; the lock's
+/// header (its command) is kept, and the new lock lists the new release's file with its hash.
+#[test]
+fn a_pylock_repin_wrote_is_relocked_in_the_pull_request_of_its_input() {
+    let world = setup();
+    std::fs::write(world.checkout.join("requirements.in"), "jinja2==3.1.2\n").unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let out = support::repin_in(
+        &world.checkout,
+        home.path(),
+        &["lock", "requirements.in", "-o", "pylock.toml"],
+        &[],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lock = std::fs::read_to_string(world.checkout.join("pylock.toml")).unwrap();
+    assert!(lock.contains("version = \"3.1.2\""), "{lock}");
+    world.push_main(
+        &[
+            ("requirements.in", "jinja2==3.1.2\n"),
+            ("pylock.toml", &lock),
+        ],
+        "A pylock.toml locked by repin",
+    );
+    world.run(&[]);
+    let branch = "repin/requirements.in/jinja2";
+    let mut changed = world.remote.changed(branch);
+    changed.sort();
+    assert_eq!(changed, ["pylock.toml", "requirements.in"]);
+    assert_eq!(
+        world.remote.file(branch, "requirements.in"),
+        "jinja2==3.1.3\n"
+    );
+    let relocked = world.remote.file(branch, "pylock.toml");
+    assert!(relocked.contains("version = \"3.1.3\""), "{relocked}");
+    assert!(
+        relocked.contains("jinja2-3.1.3-py3-none-any.whl"),
+        "{relocked}"
+    );
+    assert!(!relocked.contains("3.1.2"), "{relocked}");
+    assert_eq!(
+        lock.lines().take(6).collect::<Vec<_>>(),
+        relocked.lines().take(6).collect::<Vec<_>>()
+    );
+}
