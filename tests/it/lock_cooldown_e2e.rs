@@ -9,7 +9,7 @@
 
 use crate::support;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use support::json_index::{JsonIndex, uploaded_days_ago};
@@ -88,6 +88,20 @@ fn repin(setup: &Setup, args: &[&str]) -> support::Said {
     )
 }
 
+/// [`repin`] that must succeed; its stdout and stderr.
+fn repin_ok(setup: &Setup, args: &[&str]) -> (String, String) {
+    let (stdout, stderr, code) = repin(setup, args);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    (stdout, stderr)
+}
+
+/// The report of `repin check --format json`, which must succeed: every test reads what is
+/// proposed and what is held back from it.
+fn check_json(setup: &Setup) -> Value {
+    let (stdout, _) = repin_ok(setup, &["check", "--format", "json"]);
+    serde_json::from_str(&stdout).unwrap()
+}
+
 /// The update of `name` in a `check --format json` report.
 fn update_of<'a>(report: &'a Value, name: &str) -> Option<&'a Value> {
     report["updates"]
@@ -96,6 +110,88 @@ fn update_of<'a>(report: &'a Value, name: &str) -> Option<&'a Value> {
         .iter()
         .find(|u| u["name"] == name)
 }
+
+/// The held-back update of `name` in a `check --format json` report; there must be one (the
+/// report is the failure's message).
+fn held_back_of<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["held_back"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["name"] == name)
+        .unwrap_or_else(|| panic!("{report:#}"))
+}
+
+/// The project locked by `program args`; the text of its `lock_file`, to show that a run
+/// that holds its update back writes nothing.
+fn locked(setup: &Setup, program: &str, args: &[&str], lock_file: &str) -> String {
+    tool(setup, program, args);
+    read(setup.repo.path(), lock_file)
+}
+
+/// The wheel of `release` (`name-version`) in the index's package folder, to age or remove.
+fn wheel(setup: &Setup, release: &str) -> PathBuf {
+    setup
+        .packages
+        .path()
+        .join(format!("{release}-py3-none-any.whl"))
+}
+
+/// Publish the fix, werkzeug 3.0.6, a day old (a security fix skips the cooldown), requiring
+/// `markupsafe_requirement`, and markupsafe `markupsafe_version`, `days` old: the release uv
+/// moves markupsafe to with the fix, whose age decides whether the fix is held.
+fn publish_fix_needing_markupsafe(
+    setup: &Setup,
+    markupsafe_requirement: &str,
+    markupsafe_version: &str,
+    days: u64,
+) {
+    publish(
+        setup.packages.path(),
+        &[("werkzeug", "3.0.6", &[markupsafe_requirement])],
+        1,
+    );
+    publish(
+        setup.packages.path(),
+        &[("markupsafe", markupsafe_version, &[])],
+        days,
+    );
+}
+
+/// Poetry and Pipenv cannot be given the fixed version of a transitive pin, so they move past
+/// it: with the fix, werkzeug 3.0.6 (thirty days old), and 3.0.7 (two days old) published,
+/// `apply --only werkzeug` holds the fix back, saying that `tool` writes 3.0.7 into
+/// `lock_file` and when the update is proposed again, and writes nothing (`lock` is the lock
+/// before).
+fn assert_held_back_past_the_fix(setup: &Setup, tool: &str, lock_file: &str, lock: &str) {
+    publish(
+        setup.packages.path(),
+        &[("werkzeug", "3.0.6", &["markupsafe>=2.1"])],
+        30,
+    );
+    publish(
+        setup.packages.path(),
+        &[("werkzeug", "3.0.7", &["markupsafe>=2.1"])],
+        2,
+    );
+    let (stdout, stderr) = repin_ok(setup, &["apply", "--only", "werkzeug"]);
+    let all = format!("{stdout}{stderr}");
+    assert!(
+        all.contains(&format!("{lock_file} cannot be re-locked with it: {tool} writes `werkzeug` 3.0.7, released 2 days ago, younger than the minimum release age of 7 days"))
+            && all.contains(
+                "hint: the update is proposed again once `werkzeug` 3.0.7 is older than 7 days"
+            ),
+        "{all}"
+    );
+    assert_eq!(
+        read(setup.repo.path(), lock_file),
+        lock,
+        "nothing is written"
+    );
+}
+
+/// How the uv tests write the project's first lock.
+const UV_LOCK: &[&str] = &["lock", "--no-python-downloads"];
 
 const UV_PYPROJECT: &str = r#"[project]
 name = "shop"
@@ -114,19 +210,11 @@ default = true
 #[test]
 fn a_uv_fix_is_held_back_when_uv_moves_another_pin_to_a_release_younger_than_the_cooldown() {
     let setup = project("pyproject.toml", UV_PYPROJECT);
-    tool(&setup, "uv", &["lock", "--no-python-downloads"]);
-    let lock = read(setup.repo.path(), "uv.lock");
+    let lock = locked(&setup, "uv", UV_LOCK, "uv.lock");
     // The fix is a day old (a security fix skips the cooldown); it needs a newer markupsafe,
     // which uv moves with it.
-    publish(
-        setup.packages.path(),
-        &[("werkzeug", "3.0.6", &["markupsafe>=2.1.5"])],
-        1,
-    );
-    publish(setup.packages.path(), &[("markupsafe", "2.1.5", &[])], 30);
-    let (stdout, stderr, code) = repin(&setup, &["check", "--format", "json"]);
-    assert_eq!(code, Some(0), "{stdout}{stderr}");
-    let report: Value = serde_json::from_str(&stdout).unwrap();
+    publish_fix_needing_markupsafe(&setup, "markupsafe>=2.1.5", "2.1.5", 30);
+    let report = check_json(&setup);
     let fix = update_of(&report, "werkzeug").unwrap_or_else(|| panic!("{report:#}"));
     assert_eq!(fix["proposed"], "3.0.6", "{report:#}");
     assert_eq!(fix["kind"], "lock", "{report:#}");
@@ -137,30 +225,16 @@ fn a_uv_fix_is_held_back_when_uv_moves_another_pin_to_a_release_younger_than_the
     );
 
     // The release uv moves markupsafe to is three days old: the fix is held back.
-    uploaded_days_ago(
-        &setup
-            .packages
-            .path()
-            .join("markupsafe-2.1.5-py3-none-any.whl"),
-        3,
-    );
-    let (stdout, stderr, code) = repin(&setup, &["check", "--format", "json"]);
-    assert_eq!(code, Some(0), "{stdout}{stderr}");
-    let report: Value = serde_json::from_str(&stdout).unwrap();
+    uploaded_days_ago(&wheel(&setup, "markupsafe-2.1.5"), 3);
+    let report = check_json(&setup);
     assert!(update_of(&report, "werkzeug").is_none(), "{report:#}");
-    let held = report["held_back"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|h| h["name"] == "werkzeug")
-        .unwrap_or_else(|| panic!("{report:#}"));
+    let held = held_back_of(&report, "werkzeug");
     let why = held.to_string();
     assert!(
         why.contains("uv.lock cannot be re-locked with it: uv writes `markupsafe` 2.1.5, released 3 days ago, younger than the minimum release age of 7 days"),
         "{held:#}"
     );
-    let (stdout, stderr, code) = repin(&setup, &["apply"]);
-    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let (stdout, stderr) = repin_ok(&setup, &["apply"]);
     let all = format!("{stdout}{stderr}");
     assert!(
         all.contains("uv writes `markupsafe` 2.1.5, released 3 days ago")
@@ -189,18 +263,10 @@ fn a_kind_limited_cooldown_holds_the_pins_uv_moves_by_that_kind_only() {
         ),
     )
     .unwrap();
-    tool(&setup, "uv", &["lock", "--no-python-downloads"]);
-    let lock = read(setup.repo.path(), "uv.lock");
+    let lock = locked(&setup, "uv", UV_LOCK, "uv.lock");
     // The fix needs a newer markupsafe, three days old: a patch first.
-    publish(
-        setup.packages.path(),
-        &[("werkzeug", "3.0.6", &["markupsafe>=2.1.5"])],
-        1,
-    );
-    publish(setup.packages.path(), &[("markupsafe", "2.1.5", &[])], 3);
-    let (stdout, stderr, code) = repin(&setup, &["check", "--format", "json"]);
-    assert_eq!(code, Some(0), "{stdout}{stderr}");
-    let report: Value = serde_json::from_str(&stdout).unwrap();
+    publish_fix_needing_markupsafe(&setup, "markupsafe>=2.1.5", "2.1.5", 3);
+    let report = check_json(&setup);
     let fix = update_of(&report, "werkzeug").unwrap_or_else(|| panic!("{report:#}"));
     assert!(
         fix["reason"]
@@ -211,30 +277,11 @@ fn a_kind_limited_cooldown_holds_the_pins_uv_moves_by_that_kind_only() {
     );
 
     // Now the fix needs a new minor of markupsafe, as young: held back by the rule.
-    std::fs::remove_file(
-        setup
-            .packages
-            .path()
-            .join("werkzeug-3.0.6-py3-none-any.whl"),
-    )
-    .unwrap();
-    publish(
-        setup.packages.path(),
-        &[("werkzeug", "3.0.6", &["markupsafe>=2.2"])],
-        1,
-    );
-    publish(setup.packages.path(), &[("markupsafe", "2.2.0", &[])], 3);
-    let (stdout, stderr, code) = repin(&setup, &["check", "--format", "json"]);
-    assert_eq!(code, Some(0), "{stdout}{stderr}");
-    let report: Value = serde_json::from_str(&stdout).unwrap();
+    std::fs::remove_file(wheel(&setup, "werkzeug-3.0.6")).unwrap();
+    publish_fix_needing_markupsafe(&setup, "markupsafe>=2.2", "2.2.0", 3);
+    let report = check_json(&setup);
     assert!(update_of(&report, "werkzeug").is_none(), "{report:#}");
-    let held = report["held_back"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|h| h["name"] == "werkzeug")
-        .unwrap_or_else(|| panic!("{report:#}"))
-        .to_string();
+    let held = held_back_of(&report, "werkzeug").to_string();
     assert!(
         held.contains("uv writes `markupsafe` 2.2.0, released 3 days ago, younger than the minimum release age of 7 days"),
         "{held}"
@@ -262,46 +309,19 @@ priority = "primary"
 #[test]
 fn a_poetry_fix_past_the_fixed_version_to_a_release_younger_than_the_cooldown_is_held_back() {
     let setup = project("pyproject.toml", POETRY_PYPROJECT);
-    tool(&setup, "poetry", &["lock", "--no-interaction"]);
-    let lock = read(setup.repo.path(), "poetry.lock");
+    let lock = locked(
+        &setup,
+        "poetry",
+        &["lock", "--no-interaction"],
+        "poetry.lock",
+    );
     // repin proposes the fix, 3.0.6; `poetry update --lock werkzeug` cannot be given it, and
     // moves to 3.0.7, two days old.
-    publish(
-        setup.packages.path(),
-        &[("werkzeug", "3.0.6", &["markupsafe>=2.1"])],
-        30,
-    );
-    publish(
-        setup.packages.path(),
-        &[("werkzeug", "3.0.7", &["markupsafe>=2.1"])],
-        2,
-    );
-    let (stdout, stderr, code) = repin(&setup, &["apply", "--only", "werkzeug"]);
-    assert_eq!(code, Some(0), "{stdout}{stderr}");
-    let all = format!("{stdout}{stderr}");
-    assert!(
-        all.contains("poetry.lock cannot be re-locked with it: Poetry writes `werkzeug` 3.0.7, released 2 days ago, younger than the minimum release age of 7 days")
-            && all.contains(
-                "hint: the update is proposed again once `werkzeug` 3.0.7 is older than 7 days"
-            ),
-        "{all}"
-    );
-    assert_eq!(
-        read(setup.repo.path(), "poetry.lock"),
-        lock,
-        "nothing is written"
-    );
+    assert_held_back_past_the_fix(&setup, "Poetry", "poetry.lock", &lock);
 
     // Once 3.0.7 is older than the cooldown, the fix goes through, past the fixed version.
-    uploaded_days_ago(
-        &setup
-            .packages
-            .path()
-            .join("werkzeug-3.0.7-py3-none-any.whl"),
-        8,
-    );
-    let (stdout, stderr, code) = repin(&setup, &["apply", "--only", "werkzeug"]);
-    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    uploaded_days_ago(&wheel(&setup, "werkzeug-3.0.7"), 8);
+    let (stdout, stderr) = repin_ok(&setup, &["apply", "--only", "werkzeug"]);
     assert!(
         stdout.contains("werkzeug 3.0.1 → 3.0.7"),
         "{stdout}{stderr}"
@@ -325,33 +345,13 @@ python_version = "3.11"
 fn a_pipenv_fix_past_the_fixed_version_to_a_release_younger_than_the_cooldown_is_held_back() {
     let setup = project("Pipfile", PIPFILE);
     let python = support::pypiserver::python();
-    tool(&setup, "pipenv", &["lock", "--python", &python]);
-    let lock = read(setup.repo.path(), "Pipfile.lock");
+    let lock = locked(
+        &setup,
+        "pipenv",
+        &["lock", "--python", &python],
+        "Pipfile.lock",
+    );
     // repin proposes the fix, 3.0.6; Pipenv takes only the name of a pin its Pipfile does not
     // name, and moves to 3.0.7, two days old.
-    publish(
-        setup.packages.path(),
-        &[("werkzeug", "3.0.6", &["markupsafe>=2.1"])],
-        30,
-    );
-    publish(
-        setup.packages.path(),
-        &[("werkzeug", "3.0.7", &["markupsafe>=2.1"])],
-        2,
-    );
-    let (stdout, stderr, code) = repin(&setup, &["apply", "--only", "werkzeug"]);
-    assert_eq!(code, Some(0), "{stdout}{stderr}");
-    let all = format!("{stdout}{stderr}");
-    assert!(
-        all.contains("Pipfile.lock cannot be re-locked with it: Pipenv writes `werkzeug` 3.0.7, released 2 days ago, younger than the minimum release age of 7 days")
-            && all.contains(
-                "hint: the update is proposed again once `werkzeug` 3.0.7 is older than 7 days"
-            ),
-        "{all}"
-    );
-    assert_eq!(
-        read(setup.repo.path(), "Pipfile.lock"),
-        lock,
-        "nothing is written"
-    );
+    assert_held_back_past_the_fix(&setup, "Pipenv", "Pipfile.lock", &lock);
 }
