@@ -89,9 +89,32 @@ fn tool(setup: &Setup, dir: &Path, program: &str, args: &[&str]) -> String {
     setup.tools.run(program, dir, args, &[])
 }
 
+/// repin on the project, with `path` as its `PATH` if given; stdout, stderr, exit code.
 fn repin(setup: &Setup, args: &[&str], path: Option<&OsStr>) -> support::Said {
     let env: Vec<(&str, &OsStr)> = path.map(|path| ("PATH", path)).into_iter().collect();
     support::repin_on(setup.repo.path(), args, &env)
+}
+
+/// [`repin`] with this machine's `PATH`, which must succeed; its stdout and stderr.
+fn repin_ok(setup: &Setup, args: &[&str]) -> (String, String) {
+    let (stdout, stderr, code) = repin(setup, args, None);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    (stdout, stderr)
+}
+
+/// `repin apply --only werkzeug` with the advisory database at `db`, which must succeed: the
+/// security fix of the transitive pin alone. Its stdout and stderr.
+fn apply_fix(setup: &Setup, db: &Path) -> (String, String) {
+    repin_ok(
+        setup,
+        &[
+            "apply",
+            "--only",
+            "werkzeug",
+            "--advisory-db",
+            db.to_str().unwrap(),
+        ],
+    )
 }
 
 /// A copy of the project's manifest and lock in a new directory (the oracle's).
@@ -101,6 +124,32 @@ fn copy(setup: &Setup, files: &[&str]) -> tempfile::TempDir {
         std::fs::copy(setup.repo.path().join(file), dir.path().join(file)).unwrap();
     }
     dir
+}
+
+/// The oracle: a [`copy`] of the project's `manifest` and `lock`, its manifest replaced by
+/// `edited` when given (the edit repin makes), on which `program args` has run. What the tool
+/// writes there itself is what repin's lock must be.
+fn oracle_of(
+    setup: &Setup,
+    [manifest, lock]: [&str; 2],
+    edited: Option<&str>,
+    program: &str,
+    args: &[&str],
+) -> tempfile::TempDir {
+    let dir = copy(setup, &[manifest, lock]);
+    if let Some(edited) = edited {
+        std::fs::write(dir.path().join(manifest), edited).unwrap();
+    }
+    tool(setup, dir.path(), program, args);
+    dir
+}
+
+/// The oracle of a Pipenv project: `pipenv upgrade --lock-only --categories packages PINS`
+/// (the upgrade repin runs) on a copy of its Pipfile (`edited`, when given) and lock.
+fn pipenv_upgrade_oracle(setup: &Setup, edited: Option<&str>, pins: &[&str]) -> tempfile::TempDir {
+    let mut args = vec!["upgrade", "--lock-only", "--categories", "packages"];
+    args.extend(pins);
+    oracle_of(setup, ["Pipfile", "Pipfile.lock"], edited, "pipenv", &args)
 }
 
 /// `name version` of every package of a `poetry.lock`, as Python's `tomllib` reads them.
@@ -142,9 +191,9 @@ fn poetry_setup() -> Setup {
     setup
 }
 
-/// The Pipenv project, locked by Pipenv, then newer releases published.
-fn pipenv_setup() -> Setup {
-    let setup = project("Pipfile", PIPFILE);
+/// A Pipenv project with `pipfile`, locked by Pipenv.
+fn pipenv_locked(pipfile: &str) -> Setup {
+    let setup = project("Pipfile", pipfile);
     let python = support::pypiserver::python();
     tool(
         &setup,
@@ -152,6 +201,12 @@ fn pipenv_setup() -> Setup {
         "pipenv",
         &["lock", "--python", &python],
     );
+    setup
+}
+
+/// The Pipenv project, locked by Pipenv, then newer releases published.
+fn pipenv_setup() -> Setup {
+    let setup = pipenv_locked(PIPFILE);
     publish(setup.packages.path(), LATER);
     setup
 }
@@ -178,26 +233,29 @@ fn assert_poetry_installs(setup: &Setup) {
     );
 }
 
-/// Pipenv accepts the lock, and installs it into a throwaway environment from the local index.
-fn assert_pipenv_installs(setup: &Setup) {
-    tool(setup, setup.repo.path(), "pipenv", &["verify"]);
+/// Pipenv accepts the lock (`pipenv verify`) and installs it into a throwaway environment
+/// from the local index; what is installed there, as `pip list --format freeze` gives it.
+fn pipenv_installed(setup: &Setup) -> String {
+    let r = setup.repo.path();
+    tool(setup, r, "pipenv", &["verify"]);
     let python = support::pypiserver::python();
+    tool(setup, r, "pipenv", &["sync", "--python", &python]);
     tool(
         setup,
-        setup.repo.path(),
-        "pipenv",
-        &["sync", "--python", &python],
-    );
-    let listed = tool(
-        setup,
-        setup.repo.path(),
+        r,
         "pipenv",
         &["run", "python", "-m", "pip", "list", "--format", "freeze"],
-    );
+    )
+}
+
+/// Pipenv accepts the lock, and installs it into a throwaway environment from the local index.
+fn assert_pipenv_installs(setup: &Setup) {
+    let listed = pipenv_installed(setup);
     assert!(listed.contains("flask==3.0.3"), "{listed}");
     assert!(listed.contains("other==1.0"), "{listed}");
 }
 
+/// Write into the advisory database at `dir` an advisory of werkzeug fixed in 3.0.6.
 fn advisory(dir: &Path) {
     let path = dir.join("vulns").join("werkzeug");
     std::fs::create_dir_all(&path).unwrap();
@@ -206,6 +264,13 @@ fn advisory(dir: &Path) {
         "id: PYSEC-2030-7\nsummary: Debugger pin bypass\naffected:\n- package:\n    ecosystem: PyPI\n    name: werkzeug\n  ranges:\n  - type: ECOSYSTEM\n    events:\n    - introduced: '0'\n    - fixed: 3.0.6\n",
     )
     .unwrap();
+}
+
+/// A new advisory database with [`advisory`] in it: where a test's security fix comes from.
+fn advisory_db() -> tempfile::TempDir {
+    let db = tempfile::tempdir().unwrap();
+    advisory(db.path());
+    db
 }
 
 #[test]
@@ -222,18 +287,16 @@ fn apply_writes_the_pyproject_with_the_poetry_lock_poetry_writes_for_it() {
         ]
     );
     // The oracle: the same edit, then `poetry lock`, on a copy.
-    let oracle = copy(&setup, &["pyproject.toml", "poetry.lock"]);
     let edited = read(r, "pyproject.toml").replace("\"flask==2.2.2\"", "\"flask==3.0.3\"");
-    std::fs::write(oracle.path().join("pyproject.toml"), &edited).unwrap();
-    tool(
+    let oracle = oracle_of(
         &setup,
-        oracle.path(),
+        ["pyproject.toml", "poetry.lock"],
+        Some(&edited),
         "poetry",
         &["lock", "--no-interaction"],
     );
 
-    let (stdout, stderr, code) = repin(&setup, &["apply"], None);
-    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let (stdout, stderr) = repin_ok(&setup, &["apply"]);
     assert!(
         stdout.contains("poetry.lock: re-locked with it: flask 2.2.2 → 3.0.3"),
         "{stdout}{stderr}"
@@ -253,8 +316,7 @@ fn apply_writes_the_pyproject_with_the_poetry_lock_poetry_writes_for_it() {
     assert_poetry_installs(&setup);
     // Applied again, nothing is due and nothing changes.
     let lock = read(r, "poetry.lock");
-    let (stdout, stderr, code) = repin(&setup, &["apply"], None);
-    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    repin_ok(&setup, &["apply"]);
     assert_eq!(read(r, "poetry.lock"), lock);
     assert_eq!(read(r, "pyproject.toml"), edited);
 }
@@ -263,33 +325,21 @@ fn apply_writes_the_pyproject_with_the_poetry_lock_poetry_writes_for_it() {
 fn a_vulnerable_transitive_pin_of_a_poetry_lock_is_fixed_by_poetry_update_alone_past_the_fix() {
     let setup = poetry_setup();
     let r = setup.repo.path();
-    let db = tempfile::tempdir().unwrap();
-    advisory(db.path());
+    let db = advisory_db();
     // A release after the fix: `poetry update` cannot be given a version, and moves to it.
     publish(
         setup.packages.path(),
         &[("werkzeug", "3.0.7", &["markupsafe>=2.1"])],
     );
-    let oracle = copy(&setup, &["pyproject.toml", "poetry.lock"]);
-    tool(
+    let oracle = oracle_of(
         &setup,
-        oracle.path(),
+        ["pyproject.toml", "poetry.lock"],
+        None,
         "poetry",
         &["update", "--lock", "werkzeug", "--no-interaction"],
     );
     let pyproject = read(r, "pyproject.toml");
-    let (stdout, stderr, code) = repin(
-        &setup,
-        &[
-            "apply",
-            "--only",
-            "werkzeug",
-            "--advisory-db",
-            db.path().to_str().unwrap(),
-        ],
-        None,
-    );
-    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let (stdout, stderr) = apply_fix(&setup, db.path());
     assert!(
         stdout.contains("werkzeug 3.0.1 → 3.0.7"),
         "{stdout}{stderr}"
@@ -323,32 +373,22 @@ fn apply_writes_the_pipfile_with_the_pipfile_lock_pipenv_writes_for_it() {
     );
     let edited = read(r, "Pipfile").replace("\"==2.2.2\"", "\"==3.0.3\"");
     // The oracle: the same edit, then the upgrade the hold-back message names, on a copy.
-    let oracle = copy(&setup, &["Pipfile", "Pipfile.lock"]);
-    std::fs::write(oracle.path().join("Pipfile"), &edited).unwrap();
-    tool(
-        &setup,
-        oracle.path(),
-        "pipenv",
-        &[
-            "upgrade",
-            "--lock-only",
-            "--categories",
-            "packages",
-            "flask==3.0.3",
-        ],
-    );
+    let oracle = pipenv_upgrade_oracle(&setup, Some(&edited), &["flask==3.0.3"]);
     // Why not `pipenv lock`: it moves every pin, `other` included.
-    let relocked = copy(&setup, &["Pipfile", "Pipfile.lock"]);
-    std::fs::write(relocked.path().join("Pipfile"), &edited).unwrap();
-    tool(&setup, relocked.path(), "pipenv", &["lock"]);
+    let relocked = oracle_of(
+        &setup,
+        ["Pipfile", "Pipfile.lock"],
+        Some(&edited),
+        "pipenv",
+        &["lock"],
+    );
     assert!(
         pipenv_pins(relocked.path()).contains(&"other 1.1".to_owned()),
         "{:?}",
         pipenv_pins(relocked.path())
     );
 
-    let (stdout, stderr, code) = repin(&setup, &["apply"], None);
-    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let (stdout, stderr) = repin_ok(&setup, &["apply"]);
     assert!(
         stdout.contains("Pipfile.lock: re-locked with it: flask 2.2.2 → 3.0.3"),
         "{stdout}{stderr}"
@@ -456,14 +496,7 @@ fn write_hostile_sdist(dir: &Path, version: &str, marker: &Path) {
 
 #[test]
 fn pipenv_builds_no_sdist_for_repin_and_the_update_is_held_back_instead() {
-    let setup = project("Pipfile", PIPFILE);
-    let python = support::pypiserver::python();
-    tool(
-        &setup,
-        setup.repo.path(),
-        "pipenv",
-        &["lock", "--python", &python],
-    );
+    let setup = pipenv_locked(PIPFILE);
     let marker_dir = tempfile::tempdir().unwrap();
     let marker = marker_dir.path().join("built");
     write_hostile_sdist(setup.packages.path(), "3.0.3", &marker);
@@ -490,8 +523,7 @@ fn pipenv_builds_no_sdist_for_repin_and_the_update_is_held_back_instead() {
     );
     std::fs::remove_file(&marker).unwrap();
 
-    let (stdout, stderr, code) = repin(&setup, &["apply"], None);
-    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let (stdout, stderr) = repin_ok(&setup, &["apply"]);
     assert!(!marker.exists(), "repin's Pipenv built the sdist");
     let all = format!("{stdout}{stderr}");
     assert!(
@@ -557,7 +589,7 @@ fn with_no_build_code_poetry_is_never_run_and_the_update_is_held_back() {
 /// The updates `repin check` proposes with the advisory database at `db`, as
 /// `file name current -> proposed (kind)`, the file by its name, and the whole output.
 fn security_updates(setup: &Setup, db: &Path) -> (Vec<String>, String) {
-    let (stdout, stderr, code) = repin(
+    let (stdout, stderr) = repin_ok(
         setup,
         &[
             "check",
@@ -568,9 +600,7 @@ fn security_updates(setup: &Setup, db: &Path) -> (Vec<String>, String) {
             "--advisory-db",
             db.to_str().unwrap(),
         ],
-        None,
     );
-    assert_eq!(code, Some(0), "{stdout}{stderr}");
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let updates = report["updates"]
         .as_array()
@@ -593,8 +623,7 @@ fn security_updates(setup: &Setup, db: &Path) -> (Vec<String>, String) {
 #[test]
 fn a_poetry_security_fix_of_a_transitive_pin_is_an_update_of_kind_lock() {
     let setup = poetry_setup();
-    let db = tempfile::tempdir().unwrap();
-    advisory(db.path());
+    let db = advisory_db();
     // Poetry moves werkzeug to the newest release the project allows (3.0.6 here), and the
     // update says so.
     let (updates, report) = security_updates(&setup, db.path());
@@ -612,8 +641,7 @@ fn a_poetry_security_fix_of_a_transitive_pin_is_an_update_of_kind_lock() {
 #[test]
 fn a_pipenv_security_fix_is_of_kind_lock_and_held_back_when_pipenv_writes_a_vulnerable_release() {
     let setup = pipenv_setup();
-    let db = tempfile::tempdir().unwrap();
-    advisory(db.path());
+    let db = advisory_db();
     let (updates, report) = security_updates(&setup, db.path());
     assert_eq!(
         updates,
@@ -647,8 +675,7 @@ fn a_pipenv_security_fix_is_of_kind_lock_and_held_back_when_pipenv_writes_a_vuln
 fn a_vulnerable_transitive_pin_of_a_pipfile_lock_is_fixed_by_pipenv_upgrade_alone() {
     let setup = pipenv_setup();
     let r = setup.repo.path();
-    let db = tempfile::tempdir().unwrap();
-    advisory(db.path());
+    let db = advisory_db();
     publish(
         setup.packages.path(),
         &[("werkzeug", "3.0.7", &["markupsafe>=2.1"])],
@@ -663,32 +690,9 @@ fn a_vulnerable_transitive_pin_of_a_pipfile_lock_is_fixed_by_pipenv_upgrade_alon
         report.contains("Pipenv updates it to 3.0.7, the newest release the project allows"),
         "{report}"
     );
-    let oracle = copy(&setup, &["Pipfile", "Pipfile.lock"]);
-    tool(
-        &setup,
-        oracle.path(),
-        "pipenv",
-        &[
-            "upgrade",
-            "--lock-only",
-            "--categories",
-            "packages",
-            "werkzeug==3.0.6",
-        ],
-    );
+    let oracle = pipenv_upgrade_oracle(&setup, None, &["werkzeug==3.0.6"]);
     let pipfile = read(r, "Pipfile");
-    let (stdout, stderr, code) = repin(
-        &setup,
-        &[
-            "apply",
-            "--only",
-            "werkzeug",
-            "--advisory-db",
-            db.path().to_str().unwrap(),
-        ],
-        None,
-    );
-    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let (stdout, stderr) = apply_fix(&setup, db.path());
     assert!(
         stdout.contains("werkzeug 3.0.1 → 3.0.7"),
         "{stdout}{stderr}"
@@ -707,18 +711,7 @@ fn a_vulnerable_transitive_pin_of_a_pipfile_lock_is_fixed_by_pipenv_upgrade_alon
     tool(&setup, r, "pipenv", &["verify"]);
     // Applied again, the pin is no longer vulnerable: nothing is due and nothing changes.
     let lock = read(r, "Pipfile.lock");
-    let (stdout, stderr, code) = repin(
-        &setup,
-        &[
-            "apply",
-            "--only",
-            "werkzeug",
-            "--advisory-db",
-            db.path().to_str().unwrap(),
-        ],
-        None,
-    );
-    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let (stdout, stderr) = apply_fix(&setup, db.path());
     assert_eq!(read(r, "Pipfile.lock"), lock, "{stdout}{stderr}");
 }
 
@@ -798,25 +791,14 @@ fn pipfile_entries_with_extras_and_markers_keep_them_and_pipenv_locks_them() {
         .replace("\"==2.2.2\"", "\"==3.0.3\"")
         .replace("\"==2.31.0\"", "\"==2.32.3\"");
     // The oracle: the same edit, then the upgrade, on a copy.
-    let oracle = copy(&setup, &["Pipfile", "Pipfile.lock"]);
-    std::fs::write(oracle.path().join("Pipfile"), &edited).unwrap();
-    tool(
+    let oracle = pipenv_upgrade_oracle(
         &setup,
-        oracle.path(),
-        "pipenv",
-        &[
-            "upgrade",
-            "--lock-only",
-            "--categories",
-            "packages",
-            "flask[async]==3.0.3",
-            "requests==2.32.3",
-        ],
+        Some(&edited),
+        &["flask[async]==3.0.3", "requests==2.32.3"],
     );
     assert_eq!(read(oracle.path(), "Pipfile"), edited, "Pipenv rewrote it");
 
-    let (stdout, stderr, code) = repin(&setup, &["apply"], None);
-    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let (stdout, stderr) = repin_ok(&setup, &["apply"]);
     assert!(
         stdout.contains("flask 2.2.2 → 3.0.3") && stdout.contains("requests 2.31.0 → 2.32.3"),
         "{stdout}{stderr}"
@@ -835,14 +817,7 @@ fn pipfile_entries_with_extras_and_markers_keep_them_and_pipenv_locks_them() {
         entries.iter().any(|e| e.starts_with("asgiref ")),
         "the extra's requirement is locked: {entries:#?}"
     );
-    tool(&setup, r, "pipenv", &["verify"]);
-    tool(&setup, r, "pipenv", &["sync", "--python", &python]);
-    let listed = tool(
-        &setup,
-        r,
-        "pipenv",
-        &["run", "python", "-m", "pip", "list", "--format", "freeze"],
-    );
+    let listed = pipenv_installed(&setup);
     for pin in [
         "flask==3.0.3",
         "requests==2.32.3",
