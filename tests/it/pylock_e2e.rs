@@ -373,3 +373,84 @@ fn a_pylock_repin_wrote_without_its_input_is_held_back_saying_why() {
         "{stdout}{stderr}"
     );
 }
+
+/// Opt-in, live PyPI (JSON pages, with sizes and upload times): repin's `pylock.toml` of a
+/// small input lists the same packages and files as uv's, each with the same sha256, size and
+/// upload time. Ignored, so runs list it as skipped, never as passed; run it with
+/// `cargo nextest run --run-ignored only live_pypi`.
+#[test]
+#[ignore = "needs the internet: cargo nextest run --run-ignored only live_pypi"]
+fn live_pypi_pylock_lists_the_files_uv_lists() {
+    let repo = tempfile::tempdir().unwrap();
+    let root = repo.path();
+    std::fs::create_dir(root.join(".git")).unwrap();
+    std::fs::write(root.join("requirements.in"), "markupsafe\nsix\n").unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let out = crate::support::repin_in(
+        root,
+        home.path(),
+        &[
+            "lock",
+            "requirements.in",
+            "-o",
+            "pylock.toml",
+            "--python",
+            "3.11",
+        ],
+        &[],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tools = crate::support::tools::Tools::new();
+    // uv trusts its own roots only: this machine's certificate authorities, when it names
+    // them, are passed on, as a user's shell would.
+    let certificates = std::env::var("SSL_CERT_FILE").unwrap_or_default();
+    let env: Vec<(&str, &str)> = if certificates.is_empty() {
+        Vec::new()
+    } else {
+        vec![("SSL_CERT_FILE", certificates.as_str())]
+    };
+    tools.run(
+        "uv",
+        root,
+        &[
+            "pip",
+            "compile",
+            "requirements.in",
+            "--format",
+            "pylock.toml",
+            "-o",
+            "pylock.uv.toml",
+            "--python-version",
+            "3.11",
+            "--python-platform",
+            "x86_64-manylinux_2_40",
+            "--no-header",
+        ],
+        &env,
+    );
+    let described = |name: &str| {
+        crate::support::lock_oracles::python_lines(
+            r#"
+import sys, tomllib
+with open(sys.argv[1], "rb") as f:
+    lock = tomllib.load(f)
+for package in lock["packages"]:
+    files = ([package["sdist"]] if "sdist" in package else []) + package.get("wheels", [])
+    for f in sorted(files, key=lambda f: f["url"]):
+        print(package["name"], package["version"], f["url"].rsplit("/", 1)[1],
+              f["hashes"]["sha256"], f.get("size"), f.get("upload-time"))
+"#,
+            &[root.join(name).as_os_str()],
+        )
+    };
+    let ours = described("pylock.toml");
+    assert!(
+        ours.len() >= 3 && ours.iter().all(|l| !l.ends_with("None")),
+        "{ours:#?}"
+    );
+    assert_eq!(ours, described("pylock.uv.toml"));
+}
