@@ -417,18 +417,32 @@ impl PackageSource for PypiSource {
         &self,
         pins: &[(PackageName, Version)],
     ) -> Vec<Result<Option<SourcedRelease>, Failure>> {
-        let inner = &self.inner;
-        let lookups = pins.iter().map(|(name, version)| async move {
-            match inner.client.lookup(&inner.indexes, name.as_ref()).await {
-                Ok(mut lookup) => Ok(lookup
-                    .releases
-                    .remove(version)
-                    .and_then(|sources| sources.into_iter().next())),
-                Err(error) if error.is_not_found() => Ok(None),
-                Err(error) => Err(Failure::new(error)),
-            }
-        });
-        self.handle.block_on(futures::future::join_all(lookups))
+        // One task each, so the pages are parsed on every worker of the runtime at once.
+        let tasks: Vec<_> = pins
+            .iter()
+            .map(|(name, version)| {
+                let (inner, name, version) = (self.inner.clone(), name.clone(), version.clone());
+                self.handle.spawn(async move {
+                    match inner.client.lookup(&inner.indexes, name.as_ref()).await {
+                        Ok(mut lookup) => Ok(lookup
+                            .releases
+                            .remove(&version)
+                            .and_then(|sources| sources.into_iter().next())),
+                        Err(error) if error.is_not_found() => Ok(None),
+                        Err(error) => Err(Failure::new(error)),
+                    }
+                })
+            })
+            .collect();
+        self.handle
+            .block_on(futures::future::join_all(tasks))
+            .into_iter()
+            .map(|joined| {
+                joined.unwrap_or_else(|e| {
+                    Err(Failure::new(Reason(format!("The lookup task failed: {e}"))))
+                })
+            })
+            .collect()
     }
 
     fn prefetch_versions(&self, name: &PackageName, versions: &[Version]) {
