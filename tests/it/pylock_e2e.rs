@@ -233,6 +233,49 @@ fn repin_in(
     )
 }
 
+/// A repository whose `requirements.in` (`input`) repin locked into `pylock.toml` for Python
+/// 3.11, against a pypiserver of `releases`, with advisories off. One index, as a pylock names
+/// it in each package's `index`: releases published later into `packages` are seen by it.
+struct Locked {
+    packages: tempfile::TempDir,
+    _server: crate::support::pypiserver::PypiServer,
+    index: String,
+    repo: tempfile::TempDir,
+    home: tempfile::TempDir,
+}
+
+impl Locked {
+    fn new(releases: &[crate::support::tools::Release], input: &str) -> Locked {
+        let packages = tempfile::tempdir().unwrap();
+        crate::support::tools::publish(packages.path(), releases);
+        let server = crate::support::pypiserver::PypiServer::start(packages.path());
+        let index = server.index_url().to_string();
+        let repo = tempfile::tempdir().unwrap();
+        let root = repo.path();
+        std::fs::create_dir(root.join(".git")).unwrap();
+        std::fs::write(root.join("requirements.in"), input).unwrap();
+        std::fs::write(root.join("repin.toml"), "[advisories]\nsource = \"off\"\n").unwrap();
+        let home = tempfile::tempdir().unwrap();
+        let lock = [
+            "lock",
+            "requirements.in",
+            "-o",
+            "pylock.toml",
+            "--python",
+            "3.11",
+        ];
+        let (_, stderr, code) = repin_in(root, home.path(), &index, &lock);
+        assert_eq!(code, Some(0), "{stderr}");
+        Locked {
+            packages,
+            _server: server,
+            index,
+            repo,
+            home,
+        }
+    }
+}
+
 /// A `pylock.toml` repin wrote is re-locked by repin itself, as its requirements locks are: an
 /// update of one of its pins is a re-lock from the input its header names (kind `lock`, the
 /// other pins kept, a parent moved to fit), never held back for "the tool that wrote it". The
@@ -251,39 +294,23 @@ fn a_pylock_repin_wrote_is_relocked_by_repin() {
         ("lib", "1.1", &[]),
         ("other", "1.1", &[]),
     ];
-    // One index, as a pylock names it in each package's `index`: the new releases come later.
-    let packages = tempfile::tempdir().unwrap();
-    publish(packages.path(), OLD);
-    let server = crate::support::pypiserver::PypiServer::start(packages.path());
-    let index = server.index_url().to_string();
-
-    let repo = tempfile::tempdir().unwrap();
-    let root = repo.path();
-    std::fs::create_dir(root.join(".git")).unwrap();
-    std::fs::write(root.join("requirements.in"), "app\nother\n").unwrap();
-    std::fs::write(root.join("repin.toml"), "[advisories]\nsource = \"off\"\n").unwrap();
-    let home = tempfile::tempdir().unwrap();
-    let lock = [
-        "lock",
-        "requirements.in",
-        "-o",
-        "pylock.toml",
-        "--python",
-        "3.11",
-    ];
-    let (_, stderr, code) = repin_in(root, home.path(), &index, &lock);
-    assert_eq!(code, Some(0), "{stderr}");
+    let locked = Locked::new(OLD, "app\nother\n");
+    let (root, home, index) = (
+        locked.repo.path(),
+        locked.home.path(),
+        locked.index.as_str(),
+    );
     let before = std::fs::read_to_string(root.join("pylock.toml")).unwrap();
     assert!(
         before.contains("#    repin lock requirements.in -o pylock.toml --python 3.11\n"),
         "{before}"
     );
 
-    publish(packages.path(), NEW);
+    publish(locked.packages.path(), NEW);
     let (stdout, stderr, code) = repin_in(
         root,
-        home.path(),
-        &index,
+        home,
+        index,
         &["check", "--format", "json", "--no-cache", "."],
     );
     assert_eq!(code, Some(0), "{stdout}{stderr}");
@@ -308,8 +335,8 @@ fn a_pylock_repin_wrote_is_relocked_by_repin() {
 
     let (stdout, stderr, code) = repin_in(
         root,
-        home.path(),
-        &index,
+        home,
+        index,
         &["apply", "--only", "app", "--no-cache", "."],
     );
     assert_eq!(code, Some(0), "{stdout}{stderr}");
@@ -325,7 +352,7 @@ fn a_pylock_repin_wrote_is_relocked_by_repin() {
     );
 
     std::fs::write(root.join("oracle.in"), "app\nother==1.0\n").unwrap();
-    let (_, frozen) = uv_agrees_and_installs(root, "oracle.in", &index);
+    let (_, frozen) = uv_agrees_and_installs(root, "oracle.in", index);
     assert_eq!(frozen, "app==1.1\nlib==1.1\nother==1.0\n");
 }
 
@@ -333,30 +360,16 @@ fn a_pylock_repin_wrote_is_relocked_by_repin() {
 /// back (never line edits), with why and the command that re-creates it.
 #[test]
 fn a_pylock_repin_wrote_without_its_input_is_held_back_saying_why() {
-    let packages = tempfile::tempdir().unwrap();
-    crate::support::tools::publish(packages.path(), &[("lib", "1.0", &[])]);
-    let server = crate::support::pypiserver::PypiServer::start(packages.path());
-    let index = server.index_url().to_string();
-    let repo = tempfile::tempdir().unwrap();
-    let root = repo.path();
-    std::fs::create_dir(root.join(".git")).unwrap();
-    std::fs::write(root.join("requirements.in"), "lib\n").unwrap();
-    std::fs::write(root.join("repin.toml"), "[advisories]\nsource = \"off\"\n").unwrap();
-    let home = tempfile::tempdir().unwrap();
-    let lock = [
-        "lock",
-        "requirements.in",
-        "-o",
-        "pylock.toml",
-        "--python",
-        "3.11",
-    ];
-    let (_, stderr, code) = repin_in(root, home.path(), &index, &lock);
-    assert_eq!(code, Some(0), "{stderr}");
+    let locked = Locked::new(&[("lib", "1.0", &[])], "lib\n");
+    let (root, home, index) = (
+        locked.repo.path(),
+        locked.home.path(),
+        locked.index.as_str(),
+    );
     std::fs::remove_file(root.join("requirements.in")).unwrap();
-    crate::support::tools::publish(packages.path(), &[("lib", "1.1", &[])]);
+    crate::support::tools::publish(locked.packages.path(), &[("lib", "1.1", &[])]);
 
-    let (stdout, stderr, code) = repin_in(root, home.path(), &index, &["check", "--no-cache", "."]);
+    let (stdout, stderr, code) = repin_in(root, home, index, &["check", "--no-cache", "."]);
     assert_eq!(code, Some(0), "{stdout}{stderr}");
     let said = format!("{stdout}{stderr}");
     for expected in [
@@ -365,7 +378,7 @@ fn a_pylock_repin_wrote_without_its_input_is_held_back_saying_why() {
     ] {
         assert!(said.contains(expected), "{expected}\n{said}");
     }
-    let (stdout, stderr, _) = repin_in(root, home.path(), &index, &["apply", "--no-cache", "."]);
+    let (stdout, stderr, _) = repin_in(root, home, index, &["apply", "--no-cache", "."]);
     assert!(
         std::fs::read_to_string(root.join("pylock.toml"))
             .unwrap()
