@@ -159,7 +159,7 @@ pub fn url(url: &Url) -> String {
         let pairs: Vec<(String, String)> = clean
             .query_pairs()
             .map(|(k, v)| {
-                let secret = SECRET_PARAMS.iter().any(|s| k.eq_ignore_ascii_case(s));
+                let secret = is_secret_param(&k);
                 (
                     k.into_owned(),
                     if secret { MASK.into() } else { v.into_owned() },
@@ -171,15 +171,18 @@ pub fn url(url: &Url) -> String {
     mask_secrets(clean.as_str())
 }
 
+/// Whether a query parameter's value is a secret (`token`, `sig`, ...), by its name.
+fn is_secret_param(name: &str) -> bool {
+    SECRET_PARAMS.iter().any(|s| name.eq_ignore_ascii_case(s))
+}
+
 /// Whether `url` carries a secret [`url`] would mask: credentials, a secret query parameter, or
 /// a credential the run holds anywhere in it (a token in the path of a private index's URL).
 /// Such a URL is never written into a file.
 pub fn has_secret(url: &Url) -> bool {
     !url.username().is_empty()
         || url.password().is_some()
-        || url
-            .query_pairs()
-            .any(|(k, _)| SECRET_PARAMS.iter().any(|s| k.eq_ignore_ascii_case(s)))
+        || url.query_pairs().any(|(k, _)| is_secret_param(&k))
         || mask_secrets(url.as_str()) != url.as_str()
 }
 

@@ -119,27 +119,28 @@ impl PylockFile {
                 .as_ref()
                 .is_some_and(|h| h.tool == crate::manifest::requirements::LockTool::Repin)
     }
-}
 
-impl PylockFile {
-    /// How to re-lock it, for people: with the tool that wrote it.
+    /// How to re-lock it, for people: from its input when repin wrote it, else with the tool
+    /// that wrote it.
     pub fn relock_advice(&self) -> String {
-        if self.written_by_repin() {
+        let how = if self.written_by_repin() {
             let command = self
                 .header
                 .as_ref()
                 .and_then(|h| h.command.as_deref())
                 .unwrap_or("repin lock");
-            return format!(
-                "a `pylock.toml` records one resolution with every file's hash, so it is re-locked from its input (`{command}`), never edited line by line"
-            );
-        }
-        match self.created_by.as_deref() {
-            Some(tool) if !tool.is_empty() => format!(
-                "a `pylock.toml` records one resolution with every file's hash, so it is re-locked by the tool that wrote it (`{tool}`), never edited line by line"
-            ),
-            _ => "a `pylock.toml` records one resolution with every file's hash, so it is re-locked by the tool that wrote it, never edited line by line".to_owned(),
-        }
+            format!("from its input (`{command}`)")
+        } else {
+            match self.created_by.as_deref() {
+                Some(tool) if !tool.is_empty() => {
+                    format!("by the tool that wrote it (`{tool}`)")
+                }
+                _ => "by the tool that wrote it".to_owned(),
+            }
+        };
+        format!(
+            "a `pylock.toml` records one resolution with every file's hash, so it is re-locked {how}, never edited line by line"
+        )
     }
 }
 
