@@ -18,8 +18,8 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
+use futures::{FutureExt, StreamExt};
 use pep440_rs::Version;
 use pep508_rs::PackageName;
 
@@ -417,11 +417,12 @@ impl PackageSource for PypiSource {
         &self,
         pins: &[(PackageName, Version)],
     ) -> Vec<Result<Option<SourcedRelease>, Failure>> {
-        // One task each, so the pages are parsed on every worker of the runtime at once.
-        let tasks: Vec<_> = pins
-            .iter()
+        // One task each, so the pages are parsed on every worker of the runtime at once, but
+        // only a few at a time: each holds a whole parsed page until it has taken its release.
+        let in_flight = std::thread::available_parallelism().map_or(2, std::num::NonZero::get) * 2;
+        let tasks = futures::stream::iter(pins.iter().cloned())
             .map(|(name, version)| {
-                let (inner, name, version) = (self.inner.clone(), name.clone(), version.clone());
+                let inner = self.inner.clone();
                 self.handle.spawn(async move {
                     match inner.client.lookup(&inner.indexes, name.as_ref()).await {
                         Ok(mut lookup) => Ok(lookup
@@ -433,9 +434,10 @@ impl PackageSource for PypiSource {
                     }
                 })
             })
-            .collect();
+            .buffered(in_flight)
+            .collect::<Vec<_>>();
         self.handle
-            .block_on(futures::future::join_all(tasks))
+            .block_on(tasks)
             .into_iter()
             .map(|joined| {
                 joined.unwrap_or_else(|e| {

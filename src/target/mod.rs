@@ -268,12 +268,7 @@ pub fn lock_header_python(manifest: &Manifest) -> Option<(Version, usize)> {
     ) {
         return None;
     }
-    let header = manifest
-        .source
-        .text()
-        .lines()
-        .enumerate()
-        .take_while(|(_, l)| l.trim_start().starts_with('#') || l.trim().is_empty());
+    let header = crate::manifest::requirements::lock::leading_comment_block(manifest.source.text());
     for (number, line) in header {
         let words: Vec<&str> = line.trim_start_matches('#').split_whitespace().collect();
         for (i, word) in words.iter().enumerate() {

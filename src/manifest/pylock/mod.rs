@@ -218,15 +218,7 @@ impl Parser<'_> {
                 return;
             }
         }
-        let comments: Vec<&str> = self
-            .source
-            .text()
-            .lines()
-            .map(str::trim)
-            .take_while(|l| l.is_empty() || l.starts_with('#'))
-            .filter(|l| !l.is_empty())
-            .collect();
-        self.file.header = crate::manifest::requirements::lock::header(&comments);
+        self.file.header = crate::manifest::requirements::lock::header_of(self.source.text());
         self.file.created_by = root
             .get("created-by")
             .and_then(Item::as_str)

@@ -162,7 +162,7 @@ impl Parser<'_> {
         let text = self.source.text();
         let physical = lines::physical_lines(text);
         let logical = lines::logical_lines(text, &physical);
-        self.file.lock = self.header(text, &physical);
+        self.file.lock = lock::header_of(text);
         let mut via = lock::ViaCollector::default();
         // The dependency that `# via` comment lines after it belong to.
         let mut annotated: Option<usize> = None;
@@ -196,17 +196,6 @@ impl Parser<'_> {
         {
             p.via.extend(items);
         }
-    }
-
-    /// The lock header in the leading comment block.
-    fn header(&self, text: &str, physical: &[lines::Physical]) -> Option<LockHeader> {
-        let comments: Vec<&str> = physical
-            .iter()
-            .map(|p| text[p.span.range()].trim())
-            .take_while(|l| l.is_empty() || l.starts_with('#'))
-            .filter(|l| !l.is_empty())
-            .collect();
-        lock::header(&comments)
     }
 
     /// Handle one logical line; returns the index of the dependency it added, if any.
