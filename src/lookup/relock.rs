@@ -183,6 +183,17 @@ fn relockable(
         root.regular_file(&input_path)
             .map_err(|_| RelockError::InputNotFound(style.inputs[0].clone()))?;
         let python = python.ok_or(RelockError::NoPython)?;
+        // A patch level the lock's own header names (`--python 3.11.7`) is kept when its minor
+        // is the target's: a re-lock does not widen the Python the lock was made for.
+        let python = match crate::target::lock_header_python_as_written(manifest) {
+            Some((written, _))
+                if written.release().len() == 3
+                    && written.release().get(..2) == python.release().get(..2) =>
+            {
+                written
+            }
+            _ => python.clone(),
+        };
         let target = Target::linux_x86_64(&python.to_string())?;
         let loaded = Workspace::load(std::slice::from_ref(&input_path));
         if let Some(d) = loaded.all_diagnostics().into_iter().find(|d| d.is_error()) {

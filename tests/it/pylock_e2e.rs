@@ -246,6 +246,15 @@ struct Locked {
 
 impl Locked {
     fn new(releases: &[crate::support::tools::Release], input: &str) -> Locked {
+        Locked::for_python(releases, input, "3.11")
+    }
+
+    /// [`Locked::new`] for `python` (`3.11.7`: a patch level).
+    fn for_python(
+        releases: &[crate::support::tools::Release],
+        input: &str,
+        python: &str,
+    ) -> Locked {
         let packages = tempfile::tempdir().unwrap();
         crate::support::tools::publish(packages.path(), releases);
         let server = crate::support::pypiserver::PypiServer::start(packages.path());
@@ -262,7 +271,7 @@ impl Locked {
             "-o",
             "pylock.toml",
             "--python",
-            "3.11",
+            python,
         ];
         let (_, stderr, code) = repin_in(root, home.path(), &index, &lock);
         assert_eq!(code, Some(0), "{stderr}");
@@ -354,6 +363,52 @@ fn a_pylock_repin_wrote_is_relocked_by_repin() {
     std::fs::write(root.join("oracle.in"), "app\nother==1.0\n").unwrap();
     let (_, frozen) = uv_agrees_and_installs(root, "oracle.in", index);
     assert_eq!(frozen, "app==1.1\nlib==1.1\nother==1.0\n");
+}
+
+/// A lock made for a patch level (`--python 3.11.7`) is re-locked for that Python, not for its
+/// minor: `requires-python` stays `==3.11.7`, and a marker on `python_full_version` is
+/// evaluated as before (`lib` is only needed from 3.11.5, so a re-lock for 3.11 would drop it).
+#[test]
+fn a_pylock_for_a_patch_level_python_is_relocked_for_that_python() {
+    const OLD: &[crate::support::tools::Release] = &[
+        ("app", "1.0", &["lib; python_full_version >= '3.11.5'"]),
+        ("lib", "1.0", &[]),
+    ];
+    const NEW: &[crate::support::tools::Release] =
+        &[("app", "1.1", &["lib; python_full_version >= '3.11.5'"])];
+    let locked = Locked::for_python(OLD, "app\n", "3.11.7");
+    let (root, home, index) = (
+        locked.repo.path(),
+        locked.home.path(),
+        locked.index.as_str(),
+    );
+    let before = std::fs::read_to_string(root.join("pylock.toml")).unwrap();
+    assert!(
+        before.contains("requires-python = \"==3.11.7\"\n"),
+        "{before}"
+    );
+    let versions = || {
+        pylock_files(&root.join("pylock.toml"))
+            .iter()
+            .map(|l| l.rsplit_once(' ').unwrap().0.to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(versions(), ["app 1.0", "lib 1.0"], "{before}");
+
+    crate::support::tools::publish(locked.packages.path(), NEW);
+    let (stdout, stderr, code) = repin_in(
+        root,
+        home,
+        index,
+        &["apply", "--only", "app", "--no-cache", "."],
+    );
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let after = std::fs::read_to_string(root.join("pylock.toml")).unwrap();
+    assert_eq!(versions(), ["app 1.1", "lib 1.0"], "{after}");
+    assert!(
+        after.contains("requires-python = \"==3.11.7\"\n"),
+        "{after}"
+    );
 }
 
 /// A `pylock.toml` repin wrote whose input is gone cannot be re-locked: its updates are held
