@@ -65,17 +65,17 @@ fn platform_wheel(dir: &std::path::Path, name: &str, version: &str, tag: &str) {
     .unwrap();
 }
 
-/// The oracle, twice over: uv's own `pylock.toml` of `input` (in `root`, against `index`, for
-/// Python 3.11 on Linux x86_64) lists the same packages and files as repin's `pylock.toml`
-/// there, and uv installs repin's into a fresh environment. repin's files, and what uv
-/// installed (`uv pip freeze`).
-fn uv_agrees_and_installs(
+/// `uv pip compile INPUT --format pylock.toml -o pylock.uv.toml` in `root`, for Python 3.11 on
+/// `platform`, against `index` (else uv's default, PyPI), with `env`.
+fn uv_pylock(
+    tools: &crate::support::tools::Tools,
     root: &std::path::Path,
     input: &str,
-    index: &str,
-) -> (Vec<String>, String) {
-    let tools = crate::support::tools::Tools::new();
-    let args = [
+    platform: &str,
+    index: Option<&str>,
+    env: &[(&str, &str)],
+) {
+    let mut args = vec![
         "pip",
         "compile",
         input,
@@ -86,12 +86,33 @@ fn uv_agrees_and_installs(
         "--python-version",
         "3.11",
         "--python-platform",
-        "x86_64-manylinux_2_28",
+        platform,
         "--no-header",
-        "--index-url",
-        index,
     ];
-    tools.run("uv", root, &args, &[]);
+    if let Some(index) = index {
+        args.extend(["--index-url", index]);
+    }
+    tools.run("uv", root, &args, env);
+}
+
+/// The oracle, twice over: uv's own `pylock.toml` of `input` (in `root`, against `index`, for
+/// Python 3.11 on Linux x86_64) lists the same packages and files as repin's `pylock.toml`
+/// there, and uv installs repin's into a fresh environment. repin's files, and what uv
+/// installed (`uv pip freeze`).
+fn uv_agrees_and_installs(
+    root: &std::path::Path,
+    input: &str,
+    index: &str,
+) -> (Vec<String>, String) {
+    let tools = crate::support::tools::Tools::new();
+    uv_pylock(
+        &tools,
+        root,
+        input,
+        "x86_64-manylinux_2_28",
+        Some(index),
+        &[],
+    );
     let ours = pylock_files(&root.join("pylock.toml"));
     assert_eq!(ours, pylock_files(&root.join("pylock.uv.toml")));
     let venv = tools.dir().join("venv");
@@ -481,23 +502,12 @@ fn live_pypi_pylock_lists_the_files_uv_lists() {
     } else {
         vec![("SSL_CERT_FILE", certificates.as_str())]
     };
-    tools.run(
-        "uv",
+    uv_pylock(
+        &tools,
         root,
-        &[
-            "pip",
-            "compile",
-            "requirements.in",
-            "--format",
-            "pylock.toml",
-            "-o",
-            "pylock.uv.toml",
-            "--python-version",
-            "3.11",
-            "--python-platform",
-            "x86_64-manylinux_2_40",
-            "--no-header",
-        ],
+        "requirements.in",
+        "x86_64-manylinux_2_40",
+        None,
         &env,
     );
     let described = |name: &str| {
