@@ -9,7 +9,13 @@
 //! may be used without asking the index (its `max-age`, pip's 10 minutes when it says
 //! nothing); `--offline` uses it whatever its age, an upgrade of the project never. Online,
 //! the listing replaces the cached page: pages are not written to the HTTP cache by a lock.
+//!
+//! A `pylock.toml` records every file of each locked release, which a listing does not keep:
+//! [`ListedFiles`] are taken from the same page while it is parsed, and the locked releases'
+//! are stored beside the listing (`lock-v2/files/`), valid only with the listing they were read
+//! with.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
@@ -21,7 +27,7 @@ use sha2::{Digest, Sha256};
 use crate::registry::http::{CacheMode, HttpClient};
 use crate::registry::pypi::metadata::ranked_files;
 use crate::registry::pypi::{
-    CoreMetadata, DistFile, DistKind, Index, Lookup, Release, WheelTags, filename,
+    CoreMetadata, DistFile, DistKind, Index, Lookup, Release, SourcedRelease, WheelTags, filename,
 };
 
 /// The files a release's metadata is tried from, at most: the first usually answers.
@@ -42,6 +48,115 @@ pub struct ListedFile {
     pub size: Option<u64>,
     /// Whether it is yanked.
     pub yanked: bool,
+    /// When it was uploaded, when the index says (kept only in [`ListedFiles`]: a
+    /// `pylock.toml` records it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_time: Option<jiff::Timestamp>,
+}
+
+impl ListedFile {
+    /// `file` as listed; its upload time only when `with_time`.
+    fn of(file: &DistFile, with_time: bool) -> ListedFile {
+        ListedFile {
+            filename: file.filename.clone(),
+            url: file.url.to_string(),
+            sha256: file.sha256().map(str::to_owned),
+            core_metadata: match &file.core_metadata {
+                CoreMetadata::Present { hashes } => Some(hashes.get("sha256").map(str::to_owned)),
+                CoreMetadata::Absent => None,
+            },
+            size: file.size,
+            yanked: file.yanked,
+            upload_time: if with_time { file.upload_time } else { None },
+        }
+    }
+
+    /// The file again, for the client (`None` for a URL or name that no longer parses).
+    fn dist_file(&self, project: &str) -> Option<DistFile> {
+        let mut file = DistFile::new(self.filename.clone(), url::Url::parse(&self.url).ok()?);
+        if let Some(sha256) = &self.sha256 {
+            file.hashes = [("sha256".to_owned(), sha256.clone())].into();
+        }
+        file.core_metadata = match &self.core_metadata {
+            Some(sha256) => CoreMetadata::Present {
+                hashes: sha256
+                    .iter()
+                    .map(|h| ("sha256".to_owned(), h.clone()))
+                    .collect(),
+            },
+            None => CoreMetadata::Absent,
+        };
+        file.size = self.size;
+        file.yanked = self.yanked;
+        file.upload_time = self.upload_time;
+        file.kind = filename::parse(&self.filename, project).ok()?.kind;
+        Some(file)
+    }
+}
+
+/// Every file of one release on the first index that lists it: what a `pylock.toml` records
+/// of a pin, kept so that the page is not parsed again after the resolution.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListedFiles {
+    /// The position, in the indexes asked, of the index.
+    pub index: usize,
+    /// Whether the release is yanked there.
+    pub yanked: bool,
+    /// Every file, in the index's order.
+    pub files: Vec<ListedFile>,
+}
+
+impl ListedFiles {
+    /// The files of `release` on `indexes[index]`.
+    pub fn of(release: &Release, index: usize) -> ListedFiles {
+        ListedFiles {
+            index,
+            yanked: release.yanked,
+            files: release
+                .files
+                .iter()
+                .map(|f| ListedFile::of(f, true))
+                .collect(),
+        }
+    }
+
+    /// Every release's files in `lookup` (each on the first index that lists it).
+    pub fn all_of(lookup: &Lookup, indexes: &[Index]) -> BTreeMap<Version, ListedFiles> {
+        lookup
+            .releases
+            .iter()
+            .filter_map(|(version, sources)| {
+                let first = sources.first()?;
+                let index = indexes.iter().position(|i| i.url == first.index)?;
+                Some((version.clone(), ListedFiles::of(&first.release, index)))
+            })
+            .collect()
+    }
+
+    /// `project` `version` as the index lists it, as the client reads it from a page; `None`
+    /// when the index is not among `indexes` (a listing of other indexes).
+    pub fn sourced(
+        &self,
+        project: &str,
+        version: &Version,
+        indexes: &[Index],
+    ) -> Option<SourcedRelease> {
+        Some(SourcedRelease {
+            index: indexes.get(self.index)?.url.clone(),
+            release: Release {
+                version: version.clone(),
+                files: self
+                    .files
+                    .iter()
+                    .filter_map(|f| f.dist_file(project))
+                    .collect(),
+                yanked: self.yanked,
+                yanked_reason: None,
+                requires_python: None,
+                upload_time: None,
+            },
+        })
+    }
 }
 
 /// One release.
@@ -152,19 +267,7 @@ impl Listing {
                     files: ranked_files(&first.release)
                         .into_iter()
                         .take(METADATA_FILES)
-                        .map(|f| ListedFile {
-                            filename: f.filename.clone(),
-                            url: f.url.to_string(),
-                            sha256: f.sha256().map(str::to_owned),
-                            core_metadata: match &f.core_metadata {
-                                CoreMetadata::Present { hashes } => {
-                                    Some(hashes.get("sha256").map(str::to_owned))
-                                }
-                                CoreMetadata::Absent => None,
-                            },
-                            size: f.size,
-                            yanked: f.yanked,
-                        })
+                        .map(|f| ListedFile::of(f, false))
                         .collect(),
                 })
             })
@@ -229,25 +332,7 @@ impl ListedRelease {
         let files = self
             .files
             .iter()
-            .filter_map(|f| {
-                let mut file = DistFile::new(f.filename.clone(), url::Url::parse(&f.url).ok()?);
-                if let Some(sha256) = &f.sha256 {
-                    file.hashes = [("sha256".to_owned(), sha256.clone())].into();
-                }
-                file.core_metadata = match &f.core_metadata {
-                    Some(sha256) => CoreMetadata::Present {
-                        hashes: sha256
-                            .iter()
-                            .map(|h| ("sha256".to_owned(), h.clone()))
-                            .collect(),
-                    },
-                    None => CoreMetadata::Absent,
-                };
-                file.size = f.size;
-                file.yanked = f.yanked;
-                file.kind = filename::parse(&f.filename, project).ok()?.kind;
-                Some(file)
-            })
+            .filter_map(|f| f.dist_file(project))
             .collect();
         Some(Release {
             version,
@@ -301,37 +386,105 @@ impl ListingStore {
     }
 
     fn path(&self, indexes: &[Index], name: &str) -> PathBuf {
-        let mut key = Sha256::new();
-        for index in indexes {
-            key.update(index.url.as_url().as_str().as_bytes());
-            key.update(b"\n");
-        }
-        key.update(name.as_bytes());
+        self.dir.join(format!(
+            "{}.json",
+            hex::encode(key(indexes, name).finalize())
+        ))
+    }
+
+    fn files_path(&self, indexes: &[Index], name: &str, version: &Version) -> PathBuf {
+        let mut key = key(indexes, name);
+        key.update(b"\n");
+        key.update(version.to_string().as_bytes());
         self.dir
+            .join("files")
             .join(format!("{}.json", hex::encode(key.finalize())))
     }
 
     /// The listing of `name` on `indexes`, when one is stored and still fresh (any age
-    /// offline).
-    pub fn get(&self, indexes: &[Index], name: &str) -> Option<Listing> {
+    /// offline), with the second until which it is.
+    pub fn get(&self, indexes: &[Index], name: &str) -> Option<(Listing, u64)> {
         let bytes = std::fs::read(self.path(indexes, name)).ok()?;
         let stored: Stored = serde_json::from_slice(&bytes).ok()?;
-        (self.offline || now() < stored.fresh_until).then_some(stored.listing)
+        (self.offline || now() < stored.fresh_until).then_some((stored.listing, stored.fresh_until))
     }
 
-    /// Keep `listing` for `fresh_for`. Failures only make the next run slower: ignored.
-    pub fn put(&self, indexes: &[Index], listing: &Listing, fresh_for: Duration) {
+    /// Keep `listing` for `fresh_for`; the second until which it is kept. Failures only make
+    /// the next run slower: ignored.
+    pub fn put(&self, indexes: &[Index], listing: &Listing, fresh_for: Duration) -> u64 {
+        let fresh_until = now().saturating_add(fresh_for.as_secs());
         let stored = Stored {
-            fresh_until: now().saturating_add(fresh_for.as_secs()),
+            fresh_until,
             listing: listing.clone(),
         };
-        let Ok(bytes) = serde_json::to_vec(&stored) else {
-            return;
-        };
-        if std::fs::create_dir_all(&self.dir).is_err() {
-            return;
+        if let Ok(bytes) = serde_json::to_vec(&stored) {
+            write(&self.path(indexes, &listing.name), &bytes);
         }
-        let path = self.path(indexes, &listing.name);
-        let _ = crate::text::atomic::write(&path, &bytes, crate::text::atomic::Durability::Cache);
+        fresh_until
+    }
+
+    /// The files of `name` `version` kept with the listing that is fresh until `fresh_until`:
+    /// from the same page, so never older or newer than the listing the resolver used.
+    pub fn get_files(
+        &self,
+        indexes: &[Index],
+        name: &str,
+        version: &Version,
+        fresh_until: u64,
+    ) -> Option<ListedFiles> {
+        let bytes = std::fs::read(self.files_path(indexes, name, version)).ok()?;
+        let stored: StoredFiles = serde_json::from_slice(&bytes).ok()?;
+        (stored.fresh_until == fresh_until).then_some(stored.files)
+    }
+
+    /// Keep the files of `name` `version` beside its listing (fresh until `fresh_until`).
+    /// Failures are ignored, as [`ListingStore::put`]'s.
+    pub fn put_files(
+        &self,
+        indexes: &[Index],
+        name: &str,
+        version: &Version,
+        fresh_until: u64,
+        files: &ListedFiles,
+    ) {
+        let stored = StoredFiles {
+            fresh_until,
+            files: files.clone(),
+        };
+        if let Ok(bytes) = serde_json::to_vec(&stored) {
+            write(&self.files_path(indexes, name, version), &bytes);
+        }
     }
 }
+
+/// What is stored of one release's files: which listing they go with (its `fresh_until`).
+#[derive(Serialize, Deserialize)]
+struct StoredFiles {
+    fresh_until: u64,
+    files: ListedFiles,
+}
+
+/// The key of a project on a set of indexes.
+fn key(indexes: &[Index], name: &str) -> Sha256 {
+    let mut key = Sha256::new();
+    for index in indexes {
+        key.update(index.url.as_url().as_str().as_bytes());
+        key.update(b"\n");
+    }
+    key.update(name.as_bytes());
+    key
+}
+
+/// Write a cache file, creating its directory; a failure only costs the next run time.
+fn write(path: &std::path::Path, bytes: &[u8]) {
+    if path
+        .parent()
+        .is_some_and(|dir| std::fs::create_dir_all(dir).is_err())
+    {
+        return;
+    }
+    let _ = crate::text::atomic::write(path, bytes, crate::text::atomic::Durability::Cache);
+}
+
+#[cfg(test)]
+mod tests;

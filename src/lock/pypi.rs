@@ -23,7 +23,7 @@ use futures::{FutureExt, StreamExt};
 use pep440_rs::Version;
 use pep508_rs::PackageName;
 
-use super::listing::{ListedRelease, Listing, ListingStore};
+use super::listing::{ListedFiles, ListedRelease, Listing, ListingStore};
 use super::resolve::Range;
 use super::source::{Candidate, Failure, PackageSource, SourceError, UnusableRelease};
 use crate::error::{Hint, Reason};
@@ -45,17 +45,31 @@ enum SourceFailure {
 struct Project {
     listing: Listing,
     releases: BTreeMap<Version, usize>,
+    /// Until when (seconds since the epoch) the stored listing is fresh, when it is stored.
+    fresh_until: Option<u64>,
+    /// Every release's files, when the source keeps them ([`PypiSource::keeping_files`]) and
+    /// the page was read in this run.
+    files: BTreeMap<Version, ListedFiles>,
 }
 
 impl Project {
-    fn new(listing: Listing) -> Self {
+    fn new(
+        listing: Listing,
+        fresh_until: Option<u64>,
+        files: BTreeMap<Version, ListedFiles>,
+    ) -> Self {
         let releases = listing
             .releases
             .iter()
             .enumerate()
             .filter_map(|(i, r)| Some((r.parsed_version()?, i)))
             .collect();
-        Project { listing, releases }
+        Project {
+            listing,
+            releases,
+            fresh_until,
+            files,
+        }
     }
 
     fn release(&self, version: &Version) -> Option<&ListedRelease> {
@@ -83,6 +97,8 @@ struct Inner {
     preferences: BTreeMap<PackageName, Version>,
     refresh: Refresh,
     listings: Option<ListingStore>,
+    /// Whether every release's files are kept ([`PypiSource::keeping_files`]).
+    keep_files: bool,
     metadata: Mutex<HashMap<MetadataKey, Pending<Arc<Metadata>>>>,
 }
 
@@ -110,6 +126,7 @@ impl PypiSource {
                 python,
                 preferences: BTreeMap::new(),
                 refresh: Refresh::None,
+                keep_files: false,
                 metadata: Mutex::default(),
             }),
             handle,
@@ -138,13 +155,44 @@ impl PypiSource {
         self
     }
 
-    /// The same source, keeping the project pages it reads in the HTTP cache (as `repin check`
-    /// does), for a caller that reads them again after the resolution: [`PackageSource::listed`].
-    pub fn keeping_pages(mut self) -> Self {
+    /// The same source, keeping every release's files of the project pages it reads, for a
+    /// caller that asks for the locked releases' files after the resolution
+    /// ([`PackageSource::listed`]): a page is parsed once. A project whose listing was stored
+    /// has its locked releases' files stored beside it; for one that has not, its page is
+    /// kept in the HTTP cache (as `repin check` does), so it is not asked of the index twice.
+    pub fn keeping_files(mut self) -> Self {
         if let Some(inner) = Arc::get_mut(&mut self.inner) {
             inner.client = inner.client.clone().with_page_cache();
+            inner.keep_files = true;
         }
         self
+    }
+
+    /// The files of `name` `version` this run read with its page (then stored beside its
+    /// listing for the next run) or stored with its listing; `None` when neither has them.
+    /// The store and the listing's freshness to keep files with, when it is stored.
+    fn kept_files(
+        &self,
+        name: &PackageName,
+        version: &Version,
+    ) -> (Option<ListedFiles>, Option<(ListingStore, u64)>) {
+        let Ok(Some(project)) = self.lookup(name) else {
+            return (None, None);
+        };
+        let indexes = &self.inner.indexes;
+        let store = self.inner.listings.clone().zip(project.fresh_until);
+        let files = match (project.files.get(version), &store) {
+            (Some(files), Some((store, fresh_until))) => {
+                store.put_files(indexes, name.as_ref(), version, *fresh_until, files);
+                Some(files.clone())
+            }
+            (Some(files), None) => Some(files.clone()),
+            (None, Some((store, fresh_until))) => {
+                store.get_files(indexes, name.as_ref(), version, *fresh_until)
+            }
+            (None, None) => None,
+        };
+        (files, store)
     }
 
     /// What was noticed on the way (a package on several indexes, files without a sha256),
@@ -219,23 +267,35 @@ impl Inner {
             .listings
             .as_ref()
             .filter(|_| !self.refreshed(name.as_ref()));
-        if let Some(listing) = stored.and_then(|s| s.get(&self.indexes, name.as_ref())) {
-            return Ok(Some(Arc::new(Project::new(listing))));
+        if let Some((listing, fresh_until)) =
+            stored.and_then(|s| s.get(&self.indexes, name.as_ref()))
+        {
+            let project = Project::new(listing, Some(fresh_until), BTreeMap::new());
+            return Ok(Some(Arc::new(project)));
         }
         match self.client.lookup(&self.indexes, name.as_ref()).await {
             Ok(lookup) => {
+                let lookup_fresh_for = lookup.fresh_for;
                 let listing = Listing::of(&lookup, &self.indexes);
-                if let (Some(store), Some(fresh_for)) = (&self.listings, lookup.fresh_for) {
+                let files = if self.keep_files {
+                    ListedFiles::all_of(&lookup, &self.indexes)
+                } else {
+                    BTreeMap::new()
+                };
+                drop(lookup);
+                let mut fresh_until = None;
+                if let (Some(store), Some(fresh_for)) = (&self.listings, lookup_fresh_for) {
                     // Off the async workers, which have requests to serve, and awaited: a
                     // write left running is lost when the process ends first.
                     let (store, indexes, stored) =
                         (store.clone(), self.indexes.clone(), listing.clone());
-                    let _ = tokio::task::spawn_blocking(move || {
-                        store.put(&indexes, &stored, fresh_for);
+                    fresh_until = tokio::task::spawn_blocking(move || {
+                        store.put(&indexes, &stored, fresh_for)
                     })
-                    .await;
+                    .await
+                    .ok();
                 }
-                Ok(Some(Arc::new(Project::new(listing))))
+                Ok(Some(Arc::new(Project::new(listing, fresh_until, files))))
             }
             Err(error) if error.is_not_found() => Ok(None),
             Err(error) => Err(Arc::new(SourceFailure::Failed(Arc::new(error)))),
@@ -411,39 +471,73 @@ impl PackageSource for PypiSource {
         }
     }
 
-    /// Asked concurrently, through the HTTP cache (fresh pages are not asked again when the
-    /// source is [`PypiSource::keeping_pages`]): the listing the resolver keeps has too little.
+    /// From the files kept with the projects ([`PypiSource::keeping_files`]), else asked
+    /// concurrently, through the HTTP cache; either way kept beside the stored listing for the
+    /// next run. The listing the resolver keeps has too few of them.
     fn listed(
         &self,
         pins: &[(PackageName, Version)],
     ) -> Vec<Result<Option<SourcedRelease>, Failure>> {
+        let indexes = &self.inner.indexes;
+        let mut answers: Vec<Option<Result<Option<SourcedRelease>, Failure>>> = Vec::new();
+        let mut asked = Vec::new();
+        for (at, (name, version)) in pins.iter().enumerate() {
+            let (files, store) = self.kept_files(name, version);
+            let sourced = files.and_then(|f| f.sourced(name.as_ref(), version, indexes));
+            if sourced.is_none() {
+                asked.push((at, name.clone(), version.clone(), store));
+            }
+            answers.push(sourced.map(|s| Ok(Some(s))));
+        }
         // One task each, so the pages are parsed on every worker of the runtime at once, but
         // only a few at a time: each holds a whole parsed page until it has taken its release.
         let in_flight = std::thread::available_parallelism().map_or(2, std::num::NonZero::get) * 2;
-        let tasks = futures::stream::iter(pins.iter().cloned())
-            .map(|(name, version)| {
+        let tasks = futures::stream::iter(asked)
+            .map(|(at, name, version, store)| {
                 let inner = self.inner.clone();
-                self.handle.spawn(async move {
+                let task = self.handle.spawn(async move {
                     match inner.client.lookup(&inner.indexes, name.as_ref()).await {
-                        Ok(mut lookup) => Ok(lookup
-                            .releases
-                            .remove(&version)
-                            .and_then(|sources| sources.into_iter().next())),
+                        Ok(mut lookup) => {
+                            let found = lookup
+                                .releases
+                                .remove(&version)
+                                .and_then(|sources| sources.into_iter().next());
+                            let kept = found.as_ref().zip(store).and_then(|(found, store)| {
+                                let index =
+                                    inner.indexes.iter().position(|i| i.url == found.index)?;
+                                Some((ListedFiles::of(&found.release, index), store))
+                            });
+                            if let Some((files, (store, fresh_until))) = kept {
+                                let indexes = inner.indexes.clone();
+                                let _ = tokio::task::spawn_blocking(move || {
+                                    store.put_files(
+                                        &indexes,
+                                        name.as_ref(),
+                                        &version,
+                                        fresh_until,
+                                        &files,
+                                    );
+                                })
+                                .await;
+                            }
+                            Ok(found)
+                        }
                         Err(error) if error.is_not_found() => Ok(None),
                         Err(error) => Err(Failure::new(error)),
                     }
-                })
+                });
+                task.map(move |joined| (at, joined))
             })
-            .buffered(in_flight)
+            .buffer_unordered(in_flight)
             .collect::<Vec<_>>();
-        self.handle
-            .block_on(tasks)
+        for (at, joined) in self.handle.block_on(tasks) {
+            answers[at] = Some(joined.unwrap_or_else(|e| {
+                Err(Failure::new(Reason(format!("The lookup task failed: {e}"))))
+            }));
+        }
+        answers
             .into_iter()
-            .map(|joined| {
-                joined.unwrap_or_else(|e| {
-                    Err(Failure::new(Reason(format!("The lookup task failed: {e}"))))
-                })
-            })
+            .map(|answer| answer.unwrap_or_else(|| Ok(None)))
             .collect()
     }
 

@@ -754,12 +754,20 @@ impl Checker {
             .indexes
             .indexes(&lock.input.options, Some(&lock.input_path))
         {
-            Ok(indexes) if !indexes.is_empty() => Ok(PypiSource::new(
-                self.pypi.clone(),
-                indexes,
-                handle.clone(),
-                lock.target.python.clone(),
-            )),
+            Ok(indexes) if !indexes.is_empty() => {
+                let source = PypiSource::new(
+                    self.pypi.clone(),
+                    indexes,
+                    handle.clone(),
+                    lock.target.python.clone(),
+                );
+                // A `pylock.toml` records every locked release's files: kept from the pages
+                // the resolution reads, not read again.
+                Ok(match lock.existing.layout {
+                    crate::lock::relock::Layout::Pylock => source.keeping_files(),
+                    crate::lock::relock::Layout::Compiled => source,
+                })
+            }
             Ok(_) => Err(RelockError::NoIndex),
             Err(e) => Err(RelockError::Indexes(e)),
         }

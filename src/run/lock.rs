@@ -358,7 +358,7 @@ fn lock_prepared(prepared: Prepared) -> Result<Locked, LockJobError> {
     // A `pylock.toml` reads the locked releases' pages again for their files: kept in the
     // HTTP cache meanwhile, they are not asked of the index twice.
     let source = if pylock {
-        source.keeping_pages()
+        source.keeping_files()
     } else {
         source
     };

@@ -228,14 +228,27 @@ fn repin_writes_a_pylock_that_matches_uvs_and_that_uv_installs() {
 
     assert_eq!(frozen, "app==1.0\nnative==1.1\n");
 
-    // Warm and fresh, the re-lock asks the index nothing: the pages the first lock read for the
-    // files were kept, beside the listings.
+    // Warm and fresh, the re-lock asks the index nothing, by either way to the files: the
+    // locked releases' files kept beside the listings, else the pages kept in the HTTP cache
+    // (whose files are then kept beside the listings in turn).
     let before = std::fs::read_to_string(&output).unwrap();
     let received = proxy.settled();
-    let again = lock();
-    assert!(again.contains("(unchanged)"), "{again}");
-    assert_eq!(std::fs::read_to_string(&output).unwrap(), before);
-    assert_eq!(proxy.settled(), received, "the re-lock read from the index");
+    let cache = home.path().join(".cache/repin");
+    for (gone, way) in [
+        ("lock-v2/files", "the pages in the HTTP cache"),
+        ("http-v1", "the files kept beside the listings"),
+    ] {
+        std::fs::remove_dir_all(cache.join(gone))
+            .unwrap_or_else(|e| panic!("{}: {e}", cache.join(gone).display()));
+        let again = lock();
+        assert!(again.contains("(unchanged)"), "{way}: {again}");
+        assert_eq!(std::fs::read_to_string(&output).unwrap(), before, "{way}");
+        assert_eq!(
+            proxy.settled(),
+            received,
+            "{way}: the re-lock read from the index"
+        );
+    }
 }
 
 /// `repin` run in `dir` (so the command its lock header records is relative) against `index`:

@@ -1,0 +1,123 @@
+use super::*;
+use crate::registry::pypi::{IndexSource, IndexUrl};
+
+fn index(url: &str) -> Index {
+    Index::new(
+        IndexUrl::new(url::Url::parse(url).unwrap()),
+        IndexSource::Config,
+    )
+}
+
+/// A release of `app` 1.0 with a wheel (size, upload time, PEP 658 metadata) and a yanked sdist.
+fn release() -> Release {
+    let wheel_name = "app-1.0-cp311-cp311-manylinux_2_17_x86_64.whl";
+    let mut wheel = DistFile::new(
+        wheel_name.into(),
+        url::Url::parse(&format!("https://files.example/{wheel_name}")).unwrap(),
+    );
+    wheel.hashes = [("sha256".to_owned(), "aa".repeat(32))].into();
+    wheel.size = Some(1234);
+    wheel.upload_time = Some("2024-04-07T19:26:08Z".parse().unwrap());
+    wheel.core_metadata = CoreMetadata::Present {
+        hashes: [("sha256".to_owned(), "bb".repeat(32))].into(),
+    };
+    wheel.kind = filename::parse(wheel_name, "app").unwrap().kind;
+    let mut sdist = DistFile::new(
+        "app-1.0.tar.gz".into(),
+        url::Url::parse("https://files.example/app-1.0.tar.gz").unwrap(),
+    );
+    sdist.hashes = [("sha256".to_owned(), "cc".repeat(32))].into();
+    sdist.yanked = true;
+    sdist.kind = filename::parse("app-1.0.tar.gz", "app").unwrap().kind;
+    Release {
+        version: Version::from_str("1.0").unwrap(),
+        files: vec![wheel, sdist],
+        yanked: false,
+        yanked_reason: None,
+        requires_python: None,
+        upload_time: None,
+    }
+}
+
+/// What a `pylock.toml` writes of a file, as text: every field the round trip must keep.
+fn described(release: &Release) -> Vec<String> {
+    release
+        .files
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {:?} {:?} {:?} {} {:?} {:?}",
+                f.filename,
+                f.url,
+                f.sha256(),
+                f.size,
+                f.upload_time,
+                f.yanked,
+                f.core_metadata,
+                f.kind
+            )
+        })
+        .collect()
+}
+
+/// Every file of a release, kept and read back (through the store's JSON), is the file the
+/// page listed: name, URL, sha256, size, upload time, yank, metadata and kind, on its index.
+#[test]
+fn a_release_s_files_survive_the_store() {
+    let indexes = [
+        index("https://one.example/simple/"),
+        index("https://two.example/simple/"),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let store = ListingStore {
+        dir: dir.path().to_path_buf(),
+        offline: false,
+    };
+    let version = Version::from_str("1.0").unwrap();
+    let original = release();
+    store.put_files(
+        &indexes,
+        "app",
+        &version,
+        42,
+        &ListedFiles::of(&original, 1),
+    );
+    let kept = store.get_files(&indexes, "app", &version, 42).unwrap();
+    let sourced = kept.sourced("app", &version, &indexes).unwrap();
+    assert_eq!(sourced.index, indexes[1].url);
+    assert_eq!(described(&sourced.release), described(&original));
+    assert_eq!(described(&original).len(), 2);
+}
+
+/// Files are only read back with the listing they were kept with: another listing of the same
+/// project (fresh until another second), another version, other indexes, or an index position
+/// the indexes do not have, find nothing.
+#[test]
+fn files_kept_with_another_listing_are_not_used() {
+    let indexes = [index("https://one.example/simple/")];
+    let dir = tempfile::tempdir().unwrap();
+    let store = ListingStore {
+        dir: dir.path().to_path_buf(),
+        offline: true,
+    };
+    let version = Version::from_str("1.0").unwrap();
+    store.put_files(
+        &indexes,
+        "app",
+        &version,
+        42,
+        &ListedFiles::of(&release(), 0),
+    );
+    assert!(store.get_files(&indexes, "app", &version, 42).is_some());
+    assert!(store.get_files(&indexes, "app", &version, 43).is_none());
+    let other_version = Version::from_str("1.0.1").unwrap();
+    assert!(
+        store
+            .get_files(&indexes, "app", &other_version, 42)
+            .is_none()
+    );
+    let other = [index("https://other.example/simple/")];
+    assert!(store.get_files(&other, "app", &version, 42).is_none());
+    let beyond = ListedFiles::of(&release(), 3);
+    assert!(beyond.sourced("app", &version, &indexes).is_none());
+}
