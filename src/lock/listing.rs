@@ -24,6 +24,7 @@ use pep440_rs::{Version, VersionSpecifiers};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::wheels::Platform;
 use crate::registry::http::{CacheMode, HttpClient};
 use crate::registry::pypi::metadata::ranked_files;
 use crate::registry::pypi::{
@@ -107,28 +108,38 @@ pub struct ListedFiles {
 }
 
 impl ListedFiles {
-    /// The files of `release` on `indexes[index]`.
-    pub fn of(release: &Release, index: usize) -> ListedFiles {
+    /// The files of `release` on `indexes[index]` that a `pylock.toml` for `platforms` lists
+    /// ([`super::wheels::lockable`]).
+    pub fn of(release: &Release, index: usize, platforms: &[Platform]) -> ListedFiles {
         ListedFiles {
             index,
             yanked: release.yanked,
             files: release
                 .files
                 .iter()
+                .filter(|f| super::wheels::lockable(&f.kind, platforms))
                 .map(|f| ListedFile::of(f, true))
                 .collect(),
         }
     }
 
-    /// Every release's files in `lookup` (each on the first index that lists it).
-    pub fn all_of(lookup: &Lookup, indexes: &[Index]) -> BTreeMap<Version, ListedFiles> {
+    /// Every release's files in `lookup` (each on the first index that lists it) for
+    /// `platforms`, as [`ListedFiles::of`].
+    pub fn all_of(
+        lookup: &Lookup,
+        indexes: &[Index],
+        platforms: &[Platform],
+    ) -> BTreeMap<Version, ListedFiles> {
         lookup
             .releases
             .iter()
             .filter_map(|(version, sources)| {
                 let first = sources.first()?;
                 let index = indexes.iter().position(|i| i.url == first.index)?;
-                Some((version.clone(), ListedFiles::of(&first.release, index)))
+                Some((
+                    version.clone(),
+                    ListedFiles::of(&first.release, index, platforms),
+                ))
             })
             .collect()
     }
@@ -392,10 +403,20 @@ impl ListingStore {
         ))
     }
 
-    fn files_path(&self, indexes: &[Index], name: &str, version: &Version) -> PathBuf {
+    fn files_path(
+        &self,
+        indexes: &[Index],
+        name: &str,
+        version: &Version,
+        platforms: &[Platform],
+    ) -> PathBuf {
         let mut key = key(indexes, name);
         key.update(b"\n");
         key.update(version.to_string().as_bytes());
+        for platform in platforms {
+            key.update(b"\n");
+            key.update(platform.describe().as_bytes());
+        }
         self.dir
             .join("files")
             .join(format!("{}.json", hex::encode(key.finalize())))
@@ -423,27 +444,28 @@ impl ListingStore {
         fresh_until
     }
 
-    /// The files of `name` `version` kept with the listing that is fresh until `fresh_until`:
-    /// from the same page, so never older or newer than the listing the resolver used.
+    /// The files of `name` `version` for `platforms` kept with the listing that is fresh until
+    /// `fresh_until`: from the same page, so never older or newer than the listing the resolver
+    /// used.
     pub fn get_files(
         &self,
         indexes: &[Index],
-        name: &str,
-        version: &Version,
+        (name, version): (&str, &Version),
+        platforms: &[Platform],
         fresh_until: u64,
     ) -> Option<ListedFiles> {
-        let bytes = std::fs::read(self.files_path(indexes, name, version)).ok()?;
+        let bytes = std::fs::read(self.files_path(indexes, name, version, platforms)).ok()?;
         let stored: StoredFiles = serde_json::from_slice(&bytes).ok()?;
         (stored.fresh_until == fresh_until).then_some(stored.files)
     }
 
-    /// Keep the files of `name` `version` beside its listing (fresh until `fresh_until`).
-    /// Failures are ignored, as [`ListingStore::put`]'s.
+    /// Keep the files of `name` `version` for `platforms` beside its listing (fresh until
+    /// `fresh_until`). Failures are ignored, as [`ListingStore::put`]'s.
     pub fn put_files(
         &self,
         indexes: &[Index],
-        name: &str,
-        version: &Version,
+        (name, version): (&str, &Version),
+        platforms: &[Platform],
         fresh_until: u64,
         files: &ListedFiles,
     ) {
@@ -452,7 +474,7 @@ impl ListingStore {
             files: files.clone(),
         };
         if let Ok(bytes) = serde_json::to_vec(&stored) {
-            write(&self.files_path(indexes, name, version), &bytes);
+            write(&self.files_path(indexes, name, version, platforms), &bytes);
         }
     }
 }

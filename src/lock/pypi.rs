@@ -16,6 +16,7 @@
 //! and shared, whatever asks for it.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use futures::future::{BoxFuture, Shared};
@@ -26,6 +27,7 @@ use pep508_rs::PackageName;
 use super::listing::{ListedFiles, ListedRelease, Listing, ListingStore};
 use super::resolve::Range;
 use super::source::{Candidate, Failure, PackageSource, SourceError, UnusableRelease};
+use super::wheels::Platform;
 use crate::error::{Hint, Reason};
 use crate::registry::pypi::{Index, Metadata, PypiClient, Refresh, SourcedRelease};
 
@@ -39,6 +41,36 @@ enum SourceFailure {
     Unusable(UnusableRelease),
     /// The lookup failed: resolution stops, with the error's causes and hints.
     Failed(Arc<dyn Hint + Send + Sync>),
+}
+
+/// The most files a source keeps in memory for a `pylock.toml` (a few hundred bytes each):
+/// past it, a project's page is read again after the resolution instead, so a hostile index's
+/// huge pages cannot grow a run's memory through them.
+const MAX_KEPT_FILES: usize = 100_000;
+
+/// What a source keeping files ([`PypiSource::keeping_files`]) keeps, and how many more.
+struct Keeping {
+    /// The platforms the files are for.
+    platforms: Vec<Platform>,
+    /// How many more files may be kept.
+    left: AtomicUsize,
+}
+
+impl Keeping {
+    /// `files`, when the run may keep that many more; else none (they are read again).
+    fn take(&self, files: BTreeMap<Version, ListedFiles>) -> BTreeMap<Version, ListedFiles> {
+        let count: usize = files.values().map(|f| f.files.len()).sum();
+        let taken = self
+            .left
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                left.checked_sub(count)
+            });
+        if taken.is_ok() {
+            files
+        } else {
+            BTreeMap::new()
+        }
+    }
 }
 
 /// A project's releases, by version.
@@ -97,8 +129,8 @@ struct Inner {
     preferences: BTreeMap<PackageName, Version>,
     refresh: Refresh,
     listings: Option<ListingStore>,
-    /// Whether every release's files are kept ([`PypiSource::keeping_files`]).
-    keep_files: bool,
+    /// What is kept of every release's files ([`PypiSource::keeping_files`]), if anything.
+    keeping: Option<Keeping>,
     metadata: Mutex<HashMap<MetadataKey, Pending<Arc<Metadata>>>>,
 }
 
@@ -126,7 +158,7 @@ impl PypiSource {
                 python,
                 preferences: BTreeMap::new(),
                 refresh: Refresh::None,
-                keep_files: false,
+                keeping: None,
                 metadata: Mutex::default(),
             }),
             handle,
@@ -155,15 +187,19 @@ impl PypiSource {
         self
     }
 
-    /// The same source, keeping every release's files of the project pages it reads, for a
-    /// caller that asks for the locked releases' files after the resolution
-    /// ([`PackageSource::listed`]): a page is parsed once. A project whose listing was stored
-    /// has its locked releases' files stored beside it; for one that has not, its page is
-    /// kept in the HTTP cache (as `repin check` does), so it is not asked of the index twice.
-    pub fn keeping_files(mut self) -> Self {
+    /// The same source, keeping every release's files that a `pylock.toml` for `platforms`
+    /// lists, of the project pages it reads, for a caller that asks for the locked releases'
+    /// files after the resolution ([`PackageSource::listed`]): a page is parsed once. The
+    /// locked releases' files are stored beside the project's stored listing; a project whose
+    /// listing was read from the store has its page kept in the HTTP cache (as `repin check`
+    /// does), so it is not asked of the index twice when its files were not stored.
+    pub fn keeping_files(mut self, platforms: Vec<Platform>) -> Self {
         if let Some(inner) = Arc::get_mut(&mut self.inner) {
             inner.client = inner.client.clone().with_page_cache();
-            inner.keep_files = true;
+            inner.keeping = Some(Keeping {
+                platforms,
+                left: AtomicUsize::new(MAX_KEPT_FILES),
+            });
         }
         self
     }
@@ -176,19 +212,20 @@ impl PypiSource {
         name: &PackageName,
         version: &Version,
     ) -> (Option<ListedFiles>, Option<(ListingStore, u64)>) {
-        let Ok(Some(project)) = self.lookup(name) else {
+        let (Ok(Some(project)), Some(keeping)) = (self.lookup(name), &self.inner.keeping) else {
             return (None, None);
         };
-        let indexes = &self.inner.indexes;
+        let (indexes, platforms) = (&self.inner.indexes, &keeping.platforms);
+        let release = (name.as_ref(), version);
         let store = self.inner.listings.clone().zip(project.fresh_until);
         let files = match (project.files.get(version), &store) {
             (Some(files), Some((store, fresh_until))) => {
-                store.put_files(indexes, name.as_ref(), version, *fresh_until, files);
+                store.put_files(indexes, release, platforms, *fresh_until, files);
                 Some(files.clone())
             }
             (Some(files), None) => Some(files.clone()),
             (None, Some((store, fresh_until))) => {
-                store.get_files(indexes, name.as_ref(), version, *fresh_until)
+                store.get_files(indexes, release, platforms, *fresh_until)
             }
             (None, None) => None,
         };
@@ -277,11 +314,11 @@ impl Inner {
             Ok(lookup) => {
                 let lookup_fresh_for = lookup.fresh_for;
                 let listing = Listing::of(&lookup, &self.indexes);
-                let files = if self.keep_files {
-                    ListedFiles::all_of(&lookup, &self.indexes)
-                } else {
-                    BTreeMap::new()
-                };
+                let files = self
+                    .keeping
+                    .as_ref()
+                    .map(|k| k.take(ListedFiles::all_of(&lookup, &self.indexes, &k.platforms)))
+                    .unwrap_or_default();
                 drop(lookup);
                 let mut fresh_until = None;
                 if let (Some(store), Some(fresh_for)) = (&self.listings, lookup_fresh_for) {
@@ -502,18 +539,21 @@ impl PackageSource for PypiSource {
                                 .releases
                                 .remove(&version)
                                 .and_then(|sources| sources.into_iter().next());
-                            let kept = found.as_ref().zip(store).and_then(|(found, store)| {
+                            let kept = found.as_ref().zip(store).zip(inner.keeping.as_ref());
+                            let kept = kept.and_then(|((found, store), keeping)| {
                                 let index =
                                     inner.indexes.iter().position(|i| i.url == found.index)?;
-                                Some((ListedFiles::of(&found.release, index), store))
+                                let files =
+                                    ListedFiles::of(&found.release, index, &keeping.platforms);
+                                Some((files, store, keeping.platforms.clone()))
                             });
-                            if let Some((files, (store, fresh_until))) = kept {
+                            if let Some((files, (store, fresh_until), platforms)) = kept {
                                 let indexes = inner.indexes.clone();
                                 let _ = tokio::task::spawn_blocking(move || {
                                     store.put_files(
                                         &indexes,
-                                        name.as_ref(),
-                                        &version,
+                                        (name.as_ref(), &version),
+                                        &platforms,
                                         fresh_until,
                                         &files,
                                     );
@@ -552,5 +592,43 @@ impl PackageSource for PypiSource {
                 }
             }
         }));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn files(count: usize) -> BTreeMap<Version, ListedFiles> {
+        let file = super::super::listing::ListedFile {
+            filename: "app-1.0.tar.gz".into(),
+            url: "https://files.example/app-1.0.tar.gz".into(),
+            sha256: None,
+            core_metadata: None,
+            size: None,
+            yanked: false,
+            upload_time: None,
+        };
+        let listed = ListedFiles {
+            index: 0,
+            yanked: false,
+            files: vec![file; count],
+        };
+        [(Version::from_str("1.0").unwrap(), listed)].into()
+    }
+
+    /// A run keeps at most its budget of files: a project that would pass it keeps none (its
+    /// page is read again after the resolution), and a smaller one after it still fits.
+    #[test]
+    fn files_are_kept_within_the_run_s_budget() {
+        let keeping = Keeping {
+            platforms: Vec::new(),
+            left: AtomicUsize::new(10),
+        };
+        assert_eq!(keeping.take(files(6)).len(), 1);
+        assert!(keeping.take(files(5)).is_empty());
+        assert_eq!(keeping.take(files(4)).len(), 1);
+        assert!(keeping.take(files(1)).is_empty());
     }
 }

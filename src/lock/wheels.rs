@@ -14,6 +14,16 @@
 use crate::registry::pypi::WheelTags;
 use crate::target::Libc;
 
+/// Whether a `pylock.toml` for `platforms` lists a file of this kind: an sdist, or a wheel
+/// that installs on one of them.
+pub fn lockable(kind: &crate::registry::pypi::DistKind, platforms: &[Platform]) -> bool {
+    match kind {
+        crate::registry::pypi::DistKind::Wheel(tags) => platforms.iter().any(|p| p.installs(tags)),
+        crate::registry::pypi::DistKind::Sdist { .. } => true,
+        crate::registry::pypi::DistKind::Other => false,
+    }
+}
+
 /// A platform a lock's pins are installed on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Platform {

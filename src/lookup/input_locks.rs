@@ -209,7 +209,8 @@ impl Checker {
         for (path, triggers) in triggers {
             let lock = &locks[&path];
             let name = crate::text::shown(&path);
-            let source = match self.relock_source(lock, &handle) {
+            let platforms = self.platforms_of(lock, &path, &outcome.targets);
+            let source = match self.relock_source(lock, &platforms, &handle) {
                 Ok(source) => Arc::new(source.with_preferences(lock.existing.pins.clone())),
                 Err(why) => {
                     for t in &triggers {
@@ -228,7 +229,6 @@ impl Checker {
             let inputs: Vec<Result<Input, Arc<InputEditError>>> =
                 triggers.iter().map(|t| t.input.clone()).collect();
             let lock_path = path.clone();
-            let platforms = self.platforms_of(lock, &path, &outcome.targets);
             let job = tokio::task::spawn_blocking(move || {
                 inputs
                     .iter()

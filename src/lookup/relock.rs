@@ -392,12 +392,12 @@ impl Checker {
             else {
                 continue;
             };
-            let Ok(source) = self.relock_source(lock, &handle) else {
+            let platforms = self.platforms_of(lock, path, &outcome.targets);
+            let Ok(source) = self.relock_source(lock, &platforms, &handle) else {
                 continue;
             };
             // Everything may move: every project's page is asked again.
             let source = source.refreshing(crate::registry::pypi::Refresh::All);
-            let platforms = self.platforms_of(lock, path, &outcome.targets);
             let (path, existing, input, target) = (
                 path.clone(),
                 lock.existing.clone(),
@@ -537,7 +537,8 @@ impl Checker {
         let mut jobs = Vec::new();
         for (path, triggers) in triggers {
             let lock = &locks[&path];
-            let source = match self.relock_source(lock, &handle) {
+            let platforms = self.platforms_of(lock, &path, &outcome.targets);
+            let source = match self.relock_source(lock, &platforms, &handle) {
                 Ok(source) => source.with_preferences(lock.existing.pins.clone()),
                 Err(why) => {
                     hold_all(outcome, &triggers, &crate::error::message(&why));
@@ -549,7 +550,6 @@ impl Checker {
             let input = lock.input.clone();
             let target = lock.target.clone();
             let wants: Vec<Want> = triggers.iter().map(|t| t.want.clone()).collect();
-            let platforms = self.platforms_of(lock, &path, &outcome.targets);
             let job = tokio::task::spawn_blocking(move || {
                 let job = Job {
                     path: &path,
@@ -748,6 +748,7 @@ impl Checker {
     pub(super) fn relock_source(
         &self,
         lock: &Relockable,
+        platforms: &[crate::lock::wheels::Platform],
         handle: &tokio::runtime::Handle,
     ) -> Result<PypiSource, RelockError> {
         match self
@@ -764,7 +765,9 @@ impl Checker {
                 // A `pylock.toml` records every locked release's files: kept from the pages
                 // the resolution reads, not read again.
                 Ok(match lock.existing.layout {
-                    crate::lock::relock::Layout::Pylock => source.keeping_files(),
+                    crate::lock::relock::Layout::Pylock => source.keeping_files(
+                        crate::lock::pylock::lock_platforms(platforms, &lock.target),
+                    ),
                     crate::lock::relock::Layout::Compiled => source,
                 })
             }

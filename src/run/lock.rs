@@ -355,21 +355,25 @@ fn lock_prepared(prepared: Prepared) -> Result<Locked, LockJobError> {
     )
     .with_preferences(request.preferences.clone())
     .refreshing(refresh);
-    // A `pylock.toml` reads the locked releases' pages again for their files: kept in the
-    // HTTP cache meanwhile, they are not asked of the index twice.
+    // The platforms the pins are installed on (the image may be built for several).
+    let platforms = crate::lock::wheels::platforms_for(
+        &request.target.python,
+        file_target.as_ref(),
+        &checker.config.config.images.platforms,
+    );
+    // A `pylock.toml` lists the locked releases' files: kept from the pages the resolution
+    // reads.
     let source = if pylock {
-        source.keeping_files()
+        source.keeping_files(crate::lock::pylock::lock_platforms(
+            &platforms,
+            &request.target,
+        ))
     } else {
         source
     };
     let resolution =
         crate::lock::resolve(&source, &request).map_err(LockJobError::from_resolution)?;
     // Pins with no wheel for a platform the image is built for: built from source there.
-    let platforms = crate::lock::wheels::platforms_for(
-        &request.target.python,
-        file_target.as_ref(),
-        &checker.config.config.images.platforms,
-    );
     let pins: Vec<(String, String, crate::lock::wheels::ReleaseFiles)> = resolution
         .packages
         .iter()

@@ -8,7 +8,13 @@ fn index(url: &str) -> Index {
     )
 }
 
-/// A release of `app` 1.0 with a wheel (size, upload time, PEP 658 metadata) and a yanked sdist.
+/// CPython 3.11 on `oci` (`linux/amd64`), glibc.
+fn platforms(oci: &str) -> Vec<Platform> {
+    super::super::wheels::platforms_for(&Version::from_str("3.11").unwrap(), None, &[oci.into()])
+}
+
+/// A release of `app` 1.0 with an x86_64 wheel (size, upload time, PEP 658 metadata), an
+/// aarch64 one and a yanked sdist.
 fn release() -> Release {
     let wheel_name = "app-1.0-cp311-cp311-manylinux_2_17_x86_64.whl";
     let mut wheel = DistFile::new(
@@ -29,9 +35,16 @@ fn release() -> Release {
     sdist.hashes = [("sha256".to_owned(), "cc".repeat(32))].into();
     sdist.yanked = true;
     sdist.kind = filename::parse("app-1.0.tar.gz", "app").unwrap().kind;
+    let arm_name = "app-1.0-cp311-cp311-manylinux_2_17_aarch64.whl";
+    let mut arm = DistFile::new(
+        arm_name.into(),
+        url::Url::parse(&format!("https://files.example/{arm_name}")).unwrap(),
+    );
+    arm.hashes = [("sha256".to_owned(), "dd".repeat(32))].into();
+    arm.kind = filename::parse(arm_name, "app").unwrap().kind;
     Release {
         version: Version::from_str("1.0").unwrap(),
-        files: vec![wheel, sdist],
+        files: vec![wheel, arm, sdist],
         yanked: false,
         yanked_reason: None,
         requires_python: None,
@@ -60,8 +73,9 @@ fn described(release: &Release) -> Vec<String> {
         .collect()
 }
 
-/// Every file of a release, kept and read back (through the store's JSON), is the file the
-/// page listed: name, URL, sha256, size, upload time, yank, metadata and kind, on its index.
+/// Every file of a release a `pylock.toml` for the platforms lists, kept and read back (through
+/// the store's JSON), is the file the page listed: name, URL, sha256, size, upload time, yank,
+/// metadata and kind, on its index; a wheel for another platform is not kept.
 #[test]
 fn a_release_s_files_survive_the_store() {
     let indexes = [
@@ -74,24 +88,24 @@ fn a_release_s_files_survive_the_store() {
         offline: false,
     };
     let version = Version::from_str("1.0").unwrap();
+    let amd64 = platforms("linux/amd64");
     let original = release();
-    store.put_files(
-        &indexes,
-        "app",
-        &version,
-        42,
-        &ListedFiles::of(&original, 1),
-    );
-    let kept = store.get_files(&indexes, "app", &version, 42).unwrap();
+    let files = ListedFiles::of(&original, 1, &amd64);
+    store.put_files(&indexes, ("app", &version), &amd64, 42, &files);
+    let kept = store
+        .get_files(&indexes, ("app", &version), &amd64, 42)
+        .unwrap();
     let sourced = kept.sourced("app", &version, &indexes).unwrap();
     assert_eq!(sourced.index, indexes[1].url);
-    assert_eq!(described(&sourced.release), described(&original));
-    assert_eq!(described(&original).len(), 2);
+    let mut expected = described(&original);
+    expected.remove(1);
+    assert_eq!(described(&sourced.release), expected);
+    assert_eq!(expected.len(), 2);
 }
 
-/// Files are only read back with the listing they were kept with: another listing of the same
-/// project (fresh until another second), another version, other indexes, or an index position
-/// the indexes do not have, find nothing.
+/// Files are only read back with the listing and the platforms they were kept with: another
+/// listing of the same project (fresh until another second), other platforms, another
+/// version, other indexes, or an index position the indexes do not have, find nothing.
 #[test]
 fn files_kept_with_another_listing_are_not_used() {
     let indexes = [index("https://one.example/simple/")];
@@ -101,23 +115,18 @@ fn files_kept_with_another_listing_are_not_used() {
         offline: true,
     };
     let version = Version::from_str("1.0").unwrap();
-    store.put_files(
-        &indexes,
-        "app",
-        &version,
-        42,
-        &ListedFiles::of(&release(), 0),
-    );
-    assert!(store.get_files(&indexes, "app", &version, 42).is_some());
-    assert!(store.get_files(&indexes, "app", &version, 43).is_none());
-    let other_version = Version::from_str("1.0.1").unwrap();
-    assert!(
-        store
-            .get_files(&indexes, "app", &other_version, 42)
-            .is_none()
-    );
-    let other = [index("https://other.example/simple/")];
-    assert!(store.get_files(&other, "app", &version, 42).is_none());
-    let beyond = ListedFiles::of(&release(), 3);
+    let amd64 = platforms("linux/amd64");
+    let files = ListedFiles::of(&release(), 0, &amd64);
+    store.put_files(&indexes, ("app", &version), &amd64, 42, &files);
+    let get = |indexes: &[Index], version: &str, platforms: &[Platform], fresh_until: u64| {
+        let version = Version::from_str(version).unwrap();
+        store.get_files(indexes, ("app", &version), platforms, fresh_until)
+    };
+    assert!(get(&indexes, "1.0", &amd64, 42).is_some());
+    assert!(get(&indexes, "1.0", &amd64, 43).is_none());
+    assert!(get(&indexes, "1.0", &platforms("linux/arm64"), 42).is_none());
+    assert!(get(&indexes, "1.0.1", &amd64, 42).is_none());
+    assert!(get(&[index("https://other.example/simple/")], "1.0", &amd64, 42).is_none());
+    let beyond = ListedFiles::of(&release(), 3, &amd64);
     assert!(beyond.sourced("app", &version, &indexes).is_none());
 }

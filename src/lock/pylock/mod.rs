@@ -124,13 +124,10 @@ pub fn files_of(
     });
     let mut sdists: Vec<&DistFile> = Vec::new();
     let mut wheels: Vec<LockedFile> = Vec::new();
-    for file in usable {
+    for file in usable.filter(|f| super::wheels::lockable(&f.kind, platforms)) {
         match &file.kind {
-            DistKind::Wheel(tags) if platforms.iter().any(|p| p.installs(tags)) => {
-                wheels.push(locked_file(file));
-            }
             DistKind::Sdist { .. } => sdists.push(file),
-            DistKind::Wheel(_) | DistKind::Other => {}
+            _ => wheels.push(locked_file(file)),
         }
     }
     wheels.sort_by(|a, b| a.name.cmp(&b.name));
@@ -177,6 +174,16 @@ pub fn files_of(
     })
 }
 
+/// The platforms a `pylock.toml` lists wheels for: `platforms`, else Linux x86_64 with glibc
+/// at the target's Python.
+pub fn lock_platforms(platforms: &[Platform], target: &Target) -> Vec<Platform> {
+    if platforms.is_empty() {
+        super::wheels::platforms_for(&target.python, None, &["linux/amd64".into()])
+    } else {
+        platforms.to_vec()
+    }
+}
+
 /// The files of every package of `resolution`, from `source` as its indexes list them now (see
 /// [`files_of`]), for `platforms` (Linux x86_64 with glibc, at the target's Python, when none
 /// is given). The first package whose files cannot be had stops it: a `pylock.toml` is written
@@ -187,13 +194,7 @@ pub fn files<S: PackageSource>(
     platforms: &[Platform],
     target: &Target,
 ) -> Result<BTreeMap<String, PackageFiles>, LockError> {
-    let default;
-    let platforms = if platforms.is_empty() {
-        default = super::wheels::platforms_for(&target.python, None, &["linux/amd64".into()]);
-        &default
-    } else {
-        platforms
-    };
+    let platforms = &lock_platforms(platforms, target);
     let pins: Vec<(pep508_rs::PackageName, pep440_rs::Version)> = resolution
         .packages
         .iter()
