@@ -15,8 +15,13 @@ Cases:
 - streams-4 / streams-16: 4 or 16 packages whose pages never end (2 GiB each, sent as fast as
   the client reads them).
 
+With `--lock-into NAME`, each case runs `repin lock requirements.in -o NAME` instead (the
+requirements as an input, with a cache): `pylock.toml` keeps the files of the pages it reads,
+`requirements.txt` does not.
+
 Python 3.11 standard library only. The server listens on 127.0.0.1 on a free port and stops
-when the script ends. Usage: `python3 bench/hostile_index.py [--repin PATH] [--cases a,b]`.
+when the script ends. Usage: `python3 bench/hostile_index.py [--repin PATH] [--cases a,b]
+[--lock-into pylock.toml]`.
 """
 
 from __future__ import annotations
@@ -186,17 +191,29 @@ def case_pages(case: str) -> tuple[Pages, list[str]]:
     raise SystemExit(f"unknown case {case}")
 
 
-def run_case(repin: Path, case: str) -> dict:
+def run_case(repin: Path, case: str, lock_into: str | None = None) -> dict:
     pages, names = case_pages(case)
     sizes = [len(b) for _, b in pages.bodies.values()]
     server, port = serve(pages)
+    if lock_into and case == "versions-json":
+        # The pinned release's metadata is served here (PEP 658), so the lock gets as far as
+        # writing: a `pylock.toml` then lists that release's files.
+        content_type, body = pages.bodies["/simple/victim/"]
+        far = b'"url": "https://files.example/packages/00/00/victim-1.0.0.tar.gz"'
+        near = f'"core-metadata": true, "url": "http://127.0.0.1:{port}/files/victim-1.0.0.tar.gz"'
+        pages.bodies["/simple/victim/"] = (content_type, body.replace(far, near.encode(), 1))
+        pages.bodies["/files/victim-1.0.0.tar.gz.metadata"] = (
+            "text/plain",
+            b"Metadata-Version: 2.2\nName: victim\nVersion: 1.0.0\n",
+        )
     try:
         with tempfile.TemporaryDirectory() as work:
             repo = Path(work, "repo")
             repo.mkdir()
             lines = [f"--index-url http://127.0.0.1:{port}/simple/"]
             lines += [f"{n}==1.0.0" for n in names]
-            (repo / "requirements.txt").write_text("\n".join(lines) + "\n")
+            manifest = "requirements.in" if lock_into else "requirements.txt"
+            (repo / manifest).write_text("\n".join(lines) + "\n")
             (repo / "repin.toml").write_text('[advisories]\nsource = "off"\n')
             home = Path(work, "home")
             home.mkdir()
@@ -206,8 +223,13 @@ def run_case(repin: Path, case: str) -> dict:
                 "PIP_CONFIG_FILE": "/dev/null",
             }
             started = time.monotonic()
+            command = (
+                ["lock", str(repo / manifest), "-o", str(repo / lock_into), "--python", "3.12"]
+                if lock_into
+                else ["check", "--no-cache", str(repo)]
+            )
             out = subprocess.run(
-                ["/usr/bin/time", "-v", str(repin), "check", "--no-cache", str(repo)],
+                ["/usr/bin/time", "-v", str(repin), *command],
                 env=env,
                 capture_output=True,
                 text=True,
@@ -237,6 +259,7 @@ def main() -> None:
         default="versions-json,versions-html,wheels-json,big-json,big-html,streams-4,streams-16",
     )
     parser.add_argument("--json", type=Path, help="also write the raw results here")
+    parser.add_argument("--lock-into", help="run `repin lock` into this file name instead")
     args = parser.parse_args()
     if not args.repin.is_file():
         raise SystemExit(f"{args.repin} is missing: cargo build --release (or pass --repin)")
@@ -245,7 +268,7 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     for case in args.cases.split(","):
         print(f"[hostile-index] {case}", file=sys.stderr, flush=True)
-        r = run_case(args.repin, case)
+        r = run_case(args.repin, case, args.lock_into)
         results.append(r)
         page = f"{r['page_mb']} MB" if r["page_mb"] else "endless"
         print(

@@ -123,27 +123,6 @@ impl ListedFiles {
         }
     }
 
-    /// Every release's files in `lookup` (each on the first index that lists it) for
-    /// `platforms`, as [`ListedFiles::of`].
-    pub fn all_of(
-        lookup: &Lookup,
-        indexes: &[Index],
-        platforms: &[Platform],
-    ) -> BTreeMap<Version, ListedFiles> {
-        lookup
-            .releases
-            .iter()
-            .filter_map(|(version, sources)| {
-                let first = sources.first()?;
-                let index = indexes.iter().position(|i| i.url == first.index)?;
-                Some((
-                    version.clone(),
-                    ListedFiles::of(&first.release, index, platforms),
-                ))
-            })
-            .collect()
-    }
-
     /// `project` `version` as the index lists it, as the client reads it from a page; `None`
     /// when the index is not among `indexes` (a listing of other indexes).
     pub fn sourced(
@@ -212,86 +191,110 @@ pub struct Listing {
 }
 
 impl Listing {
-    /// The listing of a lookup over `indexes`.
-    pub fn of(lookup: &Lookup, indexes: &[Index]) -> Listing {
-        let releases = lookup
-            .releases
-            .iter()
-            .filter_map(|(version, sources)| {
-                let first = sources.first()?;
-                // As `Release::supports_python`: yanked files do not count.
-                let mut requires_python: Vec<Option<String>> = Vec::new();
-                for file in sources
-                    .iter()
-                    .flat_map(|s| &s.release.files)
-                    .filter(|f| !f.yanked)
-                {
-                    let spec = file.requires_python.as_ref().map(ToString::to_string);
-                    if !requires_python.contains(&spec) {
-                        requires_python.push(spec);
-                    }
-                }
-                let mut wheels: Vec<String> = Vec::new();
-                let mut sdist = false;
-                for file in sources
-                    .iter()
-                    .flat_map(|s| &s.release.files)
-                    .filter(|f| !f.yanked)
-                {
-                    match &file.kind {
-                        DistKind::Wheel(tags) => {
-                            let text = format!(
-                                "{}-{}-{}",
-                                tags.python_tag, tags.abi_tag, tags.platform_tag
-                            );
-                            if !wheels.contains(&text) {
-                                wheels.push(text);
-                            }
-                        }
-                        DistKind::Sdist { .. } => sdist = true,
-                        DistKind::Other => {}
-                    }
-                }
-                Some(ListedRelease {
-                    wheels,
-                    sdist,
-                    version: version.to_string(),
-                    yanked: sources.iter().all(|s| s.release.yanked),
-                    requires_python,
-                    release_requires_python: first
-                        .release
-                        .requires_python
-                        .as_ref()
-                        .map(ToString::to_string),
-                    hashes: lookup.hashes_for(version).join(" "),
-                    has_files: sources.iter().any(|s| !s.release.files.is_empty()),
-                    without_sha256: first
-                        .release
-                        .files_without_sha256()
-                        .iter()
-                        .map(|f| f.filename.clone())
-                        .collect(),
-                    index: indexes
-                        .iter()
-                        .position(|i| i.url == first.index)
-                        .unwrap_or(0),
-                    files: ranked_files(&first.release)
-                        .into_iter()
-                        .take(METADATA_FILES)
-                        .map(|f| ListedFile::of(f, false))
-                        .collect(),
-                })
-            })
-            .collect();
-        Listing {
-            name: lookup.name.clone(),
-            found_on: lookup.found_on.iter().map(ToString::to_string).collect(),
-            releases,
+    /// The listing of a lookup over `indexes`, and, with `files_for`, every release's files
+    /// for those platforms ([`ListedFiles::of`]). The lookup is consumed release by release,
+    /// so a huge page is never held twice over.
+    pub fn of(
+        lookup: Lookup,
+        indexes: &[Index],
+        files_for: Option<&[Platform]>,
+    ) -> (Listing, BTreeMap<Version, ListedFiles>) {
+        let name = lookup.name;
+        let found_on = lookup.found_on.iter().map(ToString::to_string).collect();
+        let mut files = BTreeMap::new();
+        let mut releases = Vec::with_capacity(lookup.releases.len());
+        for (version, sources) in lookup.releases {
+            let Some(first) = sources.first() else {
+                continue;
+            };
+            let index = indexes.iter().position(|i| i.url == first.index);
+            if let (Some(platforms), Some(index)) = (files_for, index) {
+                files.insert(
+                    version.clone(),
+                    ListedFiles::of(&first.release, index, platforms),
+                );
+            }
+            releases.push(ListedRelease::of(&version, &sources, index.unwrap_or(0)));
         }
+        let listing = Listing {
+            name,
+            found_on,
+            releases,
+        };
+        (listing, files)
     }
 }
 
 impl ListedRelease {
+    /// The release `version` as `sources` list it (one per index, in index order; the first is
+    /// on `indexes[index]`).
+    fn of(version: &Version, sources: &[SourcedRelease], index: usize) -> ListedRelease {
+        let first = &sources[0];
+        let not_yanked = || {
+            sources
+                .iter()
+                .flat_map(|s| &s.release.files)
+                .filter(|f| !f.yanked)
+        };
+        // As `Release::supports_python`: yanked files do not count.
+        let mut requires_python: Vec<Option<String>> = Vec::new();
+        for file in not_yanked() {
+            let spec = file.requires_python.as_ref().map(ToString::to_string);
+            if !requires_python.contains(&spec) {
+                requires_python.push(spec);
+            }
+        }
+        let mut wheels: Vec<String> = Vec::new();
+        let mut sdist = false;
+        for file in not_yanked() {
+            match &file.kind {
+                DistKind::Wheel(tags) => {
+                    let text =
+                        format!("{}-{}-{}", tags.python_tag, tags.abi_tag, tags.platform_tag);
+                    if !wheels.contains(&text) {
+                        wheels.push(text);
+                    }
+                }
+                DistKind::Sdist { .. } => sdist = true,
+                DistKind::Other => {}
+            }
+        }
+        // Every file on every index: pip may download any of them, so a hashed pin allows
+        // them all (as `Lookup::hashes_for`).
+        let mut hashes: Vec<String> = sources
+            .iter()
+            .flat_map(|s| s.release.sha256_hashes())
+            .collect();
+        hashes.sort();
+        hashes.dedup();
+        ListedRelease {
+            wheels,
+            sdist,
+            version: version.to_string(),
+            yanked: sources.iter().all(|s| s.release.yanked),
+            requires_python,
+            release_requires_python: first
+                .release
+                .requires_python
+                .as_ref()
+                .map(ToString::to_string),
+            hashes: hashes.join(" "),
+            has_files: sources.iter().any(|s| !s.release.files.is_empty()),
+            without_sha256: first
+                .release
+                .files_without_sha256()
+                .iter()
+                .map(|f| f.filename.clone())
+                .collect(),
+            index,
+            files: ranked_files(&first.release)
+                .into_iter()
+                .take(METADATA_FILES)
+                .map(|f| ListedFile::of(f, false))
+                .collect(),
+        }
+    }
+
     /// The version (a listing read from disk may hold text that no longer parses: skipped).
     pub fn parsed_version(&self) -> Option<Version> {
         Version::from_str(&self.version).ok()
@@ -364,11 +367,18 @@ pub struct ListingStore {
 }
 
 /// What is stored: the listing and until when it may be used.
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct Stored {
     /// Seconds since the epoch.
     fresh_until: u64,
     listing: Listing,
+}
+
+/// [`Stored`] as it is written, borrowing the listing.
+#[derive(Serialize)]
+struct StoredRef<'a> {
+    fresh_until: u64,
+    listing: &'a Listing,
 }
 
 fn now() -> u64 {
@@ -430,18 +440,22 @@ impl ListingStore {
         (self.offline || now() < stored.fresh_until).then_some((stored.listing, stored.fresh_until))
     }
 
-    /// Keep `listing` for `fresh_for`; the second until which it is kept. Failures only make
-    /// the next run slower: ignored.
-    pub fn put(&self, indexes: &[Index], listing: &Listing, fresh_for: Duration) -> u64 {
-        let fresh_until = now().saturating_add(fresh_for.as_secs());
-        let stored = Stored {
+    /// The second until which a listing read now and fresh for `fresh_for` may be used.
+    pub fn fresh_until(fresh_for: Duration) -> u64 {
+        now().saturating_add(fresh_for.as_secs())
+    }
+
+    /// Keep `listing` until `fresh_until` ([`ListingStore::fresh_until`]), written as it is
+    /// serialised (a hostile page's listing is never held twice). Failures only make the next
+    /// run slower: ignored.
+    pub fn put(&self, indexes: &[Index], listing: &Listing, fresh_until: u64) {
+        let stored = StoredRef {
             fresh_until,
-            listing: listing.clone(),
+            listing,
         };
-        if let Ok(bytes) = serde_json::to_vec(&stored) {
-            write(&self.path(indexes, &listing.name), &bytes);
-        }
-        fresh_until
+        write_with(&self.path(indexes, &listing.name), |file| {
+            serde_json::to_writer(file, &stored).map_err(std::io::Error::other)
+        });
     }
 
     /// The files of `name` `version` for `platforms` kept with the listing that is fresh until
@@ -473,9 +487,10 @@ impl ListingStore {
             fresh_until,
             files: files.clone(),
         };
-        if let Ok(bytes) = serde_json::to_vec(&stored) {
-            write(&self.files_path(indexes, name, version, platforms), &bytes);
-        }
+        write_with(
+            &self.files_path(indexes, name, version, platforms),
+            |file| serde_json::to_writer(file, &stored).map_err(std::io::Error::other),
+        );
     }
 }
 
@@ -497,15 +512,19 @@ fn key(indexes: &[Index], name: &str) -> Sha256 {
     key
 }
 
-/// Write a cache file, creating its directory; a failure only costs the next run time.
-fn write(path: &std::path::Path, bytes: &[u8]) {
+/// Write a cache file with what `fill` writes, creating its directory; a failure only costs
+/// the next run time.
+fn write_with(
+    path: &std::path::Path,
+    fill: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) {
     if path
         .parent()
         .is_some_and(|dir| std::fs::create_dir_all(dir).is_err())
     {
         return;
     }
-    let _ = crate::text::atomic::write(path, bytes, crate::text::atomic::Durability::Cache);
+    let _ = crate::text::atomic::write_with(path, crate::text::atomic::Durability::Cache, fill);
 }
 
 #[cfg(test)]

@@ -46,7 +46,7 @@ enum SourceFailure {
 /// The most files a source keeps in memory for a `pylock.toml` (a few hundred bytes each):
 /// past it, a project's page is read again after the resolution instead, so a hostile index's
 /// huge pages cannot grow a run's memory through them.
-const MAX_KEPT_FILES: usize = 100_000;
+const MAX_KEPT_FILES: usize = 50_000;
 
 /// What a source keeping files ([`PypiSource::keeping_files`]) keeps, and how many more.
 struct Keeping {
@@ -57,19 +57,21 @@ struct Keeping {
 }
 
 impl Keeping {
-    /// `files`, when the run may keep that many more; else none (they are read again).
-    fn take(&self, files: BTreeMap<Version, ListedFiles>) -> BTreeMap<Version, ListedFiles> {
-        let count: usize = files.values().map(|f| f.files.len()).sum();
-        let taken = self
-            .left
+    /// Whether the files of `lookup` a `pylock.toml` lists may be kept: counted first, and
+    /// taken from the run's budget when they fit, so files past it are never even built.
+    fn reserve(&self, lookup: &crate::registry::pypi::Lookup) -> bool {
+        let count = lookup
+            .releases
+            .values()
+            .filter_map(|sources| sources.first())
+            .flat_map(|first| &first.release.files)
+            .filter(|f| super::wheels::lockable(&f.kind, &self.platforms))
+            .count();
+        self.left
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
                 left.checked_sub(count)
-            });
-        if taken.is_ok() {
-            files
-        } else {
-            BTreeMap::new()
-        }
+            })
+            .is_ok()
     }
 }
 
@@ -312,27 +314,28 @@ impl Inner {
         }
         match self.client.lookup(&self.indexes, name.as_ref()).await {
             Ok(lookup) => {
-                let lookup_fresh_for = lookup.fresh_for;
-                let listing = Listing::of(&lookup, &self.indexes);
-                let files = self
+                let fresh_for = lookup.fresh_for;
+                let files_for = self
                     .keeping
                     .as_ref()
-                    .map(|k| k.take(ListedFiles::all_of(&lookup, &self.indexes, &k.platforms)))
-                    .unwrap_or_default();
-                drop(lookup);
-                let mut fresh_until = None;
-                if let (Some(store), Some(fresh_for)) = (&self.listings, lookup_fresh_for) {
+                    .filter(|k| k.reserve(&lookup))
+                    .map(|k| k.platforms.as_slice());
+                let (listing, files) = Listing::of(lookup, &self.indexes, files_for);
+                let store = self.listings.clone().zip(fresh_for);
+                let fresh_until = store
+                    .as_ref()
+                    .map(|(_, fresh_for)| ListingStore::fresh_until(*fresh_for));
+                let project = Arc::new(Project::new(listing, fresh_until, files));
+                if let (Some((store, _)), Some(fresh_until)) = (store, fresh_until) {
                     // Off the async workers, which have requests to serve, and awaited: a
                     // write left running is lost when the process ends first.
-                    let (store, indexes, stored) =
-                        (store.clone(), self.indexes.clone(), listing.clone());
-                    fresh_until = tokio::task::spawn_blocking(move || {
-                        store.put(&indexes, &stored, fresh_for)
+                    let (indexes, stored) = (self.indexes.clone(), project.clone());
+                    let _ = tokio::task::spawn_blocking(move || {
+                        store.put(&indexes, &stored.listing, fresh_until);
                     })
-                    .await
-                    .ok();
+                    .await;
                 }
-                Ok(Some(Arc::new(Project::new(listing, fresh_until, files))))
+                Ok(Some(project))
             }
             Err(error) if error.is_not_found() => Ok(None),
             Err(error) => Err(Arc::new(SourceFailure::Failed(Arc::new(error)))),
@@ -508,9 +511,10 @@ impl PackageSource for PypiSource {
         }
     }
 
-    /// From the files kept with the projects ([`PypiSource::keeping_files`]), else asked
-    /// concurrently, through the HTTP cache; either way kept beside the stored listing for the
-    /// next run. The listing the resolver keeps has too few of them.
+    /// From the files kept with the projects ([`PypiSource::keeping_files`]), else read from
+    /// the pages again (concurrently, through the HTTP cache, the one release of each kept);
+    /// either way stored beside the listing for the next run. The listing the resolver keeps
+    /// has too few of them.
     fn listed(
         &self,
         pins: &[(PackageName, Version)],
@@ -527,13 +531,17 @@ impl PackageSource for PypiSource {
             answers.push(sourced.map(|s| Ok(Some(s))));
         }
         // One task each, so the pages are parsed on every worker of the runtime at once, but
-        // only a few at a time: each holds a whole parsed page until it has taken its release.
+        // only a few at a time: each holds its page's body while it reads the one release.
         let in_flight = std::thread::available_parallelism().map_or(2, std::num::NonZero::get) * 2;
         let tasks = futures::stream::iter(asked)
             .map(|(at, name, version, store)| {
                 let inner = self.inner.clone();
                 let task = self.handle.spawn(async move {
-                    match inner.client.lookup(&inner.indexes, name.as_ref()).await {
+                    let lookup = inner
+                        .client
+                        .lookup_release(&inner.indexes, name.as_ref(), &version)
+                        .await;
+                    match lookup {
                         Ok(mut lookup) => {
                             let found = lookup
                                 .releases
@@ -598,24 +606,42 @@ impl PackageSource for PypiSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::pypi::{DistFile, IndexUrl, Lookup, Release, filename};
     use std::str::FromStr;
 
-    fn files(count: usize) -> BTreeMap<Version, ListedFiles> {
-        let file = super::super::listing::ListedFile {
-            filename: "app-1.0.tar.gz".into(),
-            url: "https://files.example/app-1.0.tar.gz".into(),
-            sha256: None,
-            core_metadata: None,
-            size: None,
+    /// A lookup of `app` with one release of `count` sdists.
+    fn lookup(count: usize) -> Lookup {
+        let files = (0..count)
+            .map(|i| {
+                let name = format!("app-1.0.{i}.tar.gz");
+                let url = url::Url::parse(&format!("https://files.example/{name}")).unwrap();
+                let mut file = DistFile::new(name.clone(), url);
+                file.kind = filename::parse(&name, "app").unwrap().kind;
+                file
+            })
+            .collect();
+        let release = Release {
+            version: Version::from_str("1.0").unwrap(),
+            files,
             yanked: false,
+            yanked_reason: None,
+            requires_python: None,
             upload_time: None,
         };
-        let listed = ListedFiles {
-            index: 0,
-            yanked: false,
-            files: vec![file; count],
-        };
-        [(Version::from_str("1.0").unwrap(), listed)].into()
+        let index = IndexUrl::new(url::Url::parse("https://one.example/simple/").unwrap());
+        Lookup {
+            name: "app".into(),
+            found_on: vec![index.clone()],
+            releases: [(
+                release.version.clone(),
+                vec![SourcedRelease { index, release }],
+            )]
+            .into(),
+            unparsed_versions: Vec::new(),
+            warnings: Vec::new(),
+            page_warnings: Vec::new(),
+            fresh_for: None,
+        }
     }
 
     /// A run keeps at most its budget of files: a project that would pass it keeps none (its
@@ -626,9 +652,9 @@ mod tests {
             platforms: Vec::new(),
             left: AtomicUsize::new(10),
         };
-        assert_eq!(keeping.take(files(6)).len(), 1);
-        assert!(keeping.take(files(5)).is_empty());
-        assert_eq!(keeping.take(files(4)).len(), 1);
-        assert!(keeping.take(files(1)).is_empty());
+        assert!(keeping.reserve(&lookup(6)));
+        assert!(!keeping.reserve(&lookup(5)));
+        assert!(keeping.reserve(&lookup(4)));
+        assert!(!keeping.reserve(&lookup(1)));
     }
 }

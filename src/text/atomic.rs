@@ -20,6 +20,16 @@ pub enum Durability {
 
 /// Replace `path` with `bytes` atomically.
 pub fn write(path: &Path, bytes: &[u8], durability: Durability) -> std::io::Result<()> {
+    write_with(path, durability, |file| file.write_all(bytes))
+}
+
+/// Replace `path` atomically with what `fill` writes (streamed: a large cache entry is never
+/// held whole in memory).
+pub fn write_with(
+    path: &Path,
+    durability: Durability,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
@@ -40,7 +50,11 @@ pub fn write(path: &Path, bytes: &[u8], durability: Durability) -> std::io::Resu
         builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
     let mut temp = builder.tempfile_in(dir)?;
-    temp.write_all(bytes)?;
+    {
+        let mut buffered = std::io::BufWriter::new(temp.as_file_mut());
+        fill(&mut buffered)?;
+        buffered.flush()?;
+    }
     if let Some(meta) = &existing {
         temp.as_file().set_permissions(meta.permissions())?;
         #[cfg(unix)]

@@ -100,7 +100,7 @@ impl PypiClient {
     /// A missing project is [`PypiError::NotFound`], so a caller asking several indexes can go
     /// on; `401`/`403` is [`PypiError::Unauthorized`], with a hint about credentials.
     pub async fn project(&self, index: &Index, name: &str) -> Result<Project, PypiError> {
-        self.project_page(index, name)
+        self.project_page(index, name, None)
             .await
             .map(|(project, _)| project)
     }
@@ -108,10 +108,12 @@ impl PypiClient {
     /// [`PypiClient::project`], with how long the page may be used without asking again when
     /// it came from the network now (its `max-age`, else [`PAGE_FRESHNESS`]); `None` when it
     /// came from the cache (its age is not known here) or must not be reused.
+    /// With `only`, the project holds that release alone ([`ProjectBuilder::only`]).
     async fn project_page(
         &self,
         index: &Index,
         name: &str,
+        only: Option<&Version>,
     ) -> Result<(Project, Option<Duration>), PypiError> {
         let name = normalize_name(name);
         let not_found = || PypiError::NotFound {
@@ -155,7 +157,7 @@ impl PypiClient {
         let format = page_format(&response, &name)?;
         // Files go straight into their releases as the page is read; the body (charged to the
         // run's memory budget) is dropped as soon as the project is built.
-        let mut project = ProjectBuilder::new(&name, index.url.clone(), format);
+        let mut project = ProjectBuilder::new(&name, index.url.clone(), format).only(only.cloned());
         match format {
             PageFormat::Json => {
                 simple_json::parse_into(&response.body, &response.url, &name, &mut project)?;
@@ -185,13 +187,36 @@ impl PypiClient {
     /// indexes (not "not found") are kept as [`Lookup::warnings`]. When no index has it, the
     /// error is the first real failure, or [`PypiError::NotFound`] listing every index.
     pub async fn lookup(&self, indexes: &[Index], name: &str) -> Result<Lookup, PypiError> {
+        self.lookup_of(indexes, name, None).await
+    }
+
+    /// [`PypiClient::lookup`] holding the files of `version` only: a page of thousands of
+    /// releases costs one release's memory.
+    pub async fn lookup_release(
+        &self,
+        indexes: &[Index],
+        name: &str,
+        version: &Version,
+    ) -> Result<Lookup, PypiError> {
+        self.lookup_of(indexes, name, Some(version)).await
+    }
+
+    async fn lookup_of(
+        &self,
+        indexes: &[Index],
+        name: &str,
+        only: Option<&Version>,
+    ) -> Result<Lookup, PypiError> {
         let name = normalize_name(name);
         if indexes.is_empty() {
             return Err(PypiError::NoIndex { name });
         }
-        let answers =
-            futures::future::join_all(indexes.iter().map(|index| self.project_page(index, &name)))
-                .await;
+        let answers = futures::future::join_all(
+            indexes
+                .iter()
+                .map(|index| self.project_page(index, &name, only)),
+        )
+        .await;
         let mut fresh_for = Some(Duration::MAX);
         let answers = answers
             .into_iter()

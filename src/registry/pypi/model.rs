@@ -440,6 +440,8 @@ pub struct ProjectBuilder {
     files: usize,
     /// What went past its limit ([`MAX_FILES`], [`MAX_RELEASES`]): the page is refused.
     overflow: Option<(&'static str, usize)>,
+    /// The one release kept, when only one is wanted ([`ProjectBuilder::only`]).
+    only: Option<Version>,
 }
 
 impl ProjectBuilder {
@@ -455,7 +457,16 @@ impl ProjectBuilder {
             dropped_warnings: 0,
             files: 0,
             overflow: None,
+            only: None,
         }
+    }
+
+    /// The same builder, keeping the files of `version` only (a caller that wants one
+    /// release's files: the page's others are read, and counted against its limits, but never
+    /// held).
+    pub fn only(mut self, version: Option<Version>) -> Self {
+        self.only = version;
+        self
     }
 
     /// The limit the page went past (`files` or `versions`, and the limit), if any.
@@ -464,6 +475,9 @@ impl ProjectBuilder {
     }
 
     fn add_release(&mut self, version: Version) -> Option<&mut Release> {
+        if self.only.as_ref().is_some_and(|only| *only != version) {
+            return None;
+        }
         if !self.releases.contains_key(&version) && self.releases.len() >= MAX_RELEASES {
             self.overflow = Some(("versions", MAX_RELEASES));
             return None;

@@ -765,3 +765,46 @@ fn a_page_keeps_a_bounded_number_of_warnings() {
         "480 more warnings about this page were left out"
     );
 }
+
+/// A builder for one release keeps that release's files only, from JSON and HTML pages alike
+/// (the PEP 700 `versions` list included), while the page's other files still count against
+/// its limits.
+#[test]
+fn a_builder_for_one_release_keeps_only_its_files() {
+    let json = r#"{"meta":{"api-version":"1.1"},"versions":["1.0","1.1","2.0"],"files":[
+        {"filename":"victim-1.0.tar.gz","url":"victim-1.0.tar.gz","hashes":{}},
+        {"filename":"victim-1.1.tar.gz","url":"victim-1.1.tar.gz","hashes":{}},
+        {"filename":"victim-1.1-py3-none-any.whl","url":"victim-1.1-py3-none-any.whl","hashes":{}},
+        {"filename":"victim-2.0.tar.gz","url":"victim-2.0.tar.gz","hashes":{}}]}"#;
+    let html = r#"<a href="victim-1.0.tar.gz">victim-1.0.tar.gz</a>
+        <a href="victim-1.1.tar.gz">victim-1.1.tar.gz</a>
+        <a href="victim-1.1-py3-none-any.whl">victim-1.1-py3-none-any.whl</a>"#;
+    let url = url::Url::parse("https://pypi.example/simple/victim/").unwrap();
+    let index = IndexUrl::new(url::Url::parse("https://pypi.example/simple/").unwrap());
+    let wanted = Version::from_str("1.1").unwrap();
+    for format in [PageFormat::Json, PageFormat::Html] {
+        let mut builder =
+            ProjectBuilder::new("victim", index.clone(), format).only(Some(wanted.clone()));
+        match format {
+            PageFormat::Json => {
+                simple_json::parse_into(json.as_bytes(), &url, "victim", &mut builder).unwrap();
+            }
+            PageFormat::Html => {
+                simple_html::parse_into(html.as_bytes(), &url, "victim", &mut builder).unwrap();
+            }
+        }
+        let project = builder.finish();
+        let versions: Vec<String> = project.releases.keys().map(ToString::to_string).collect();
+        assert_eq!(versions, ["1.1"], "{format:?}");
+        let files: Vec<&str> = project.releases[&wanted]
+            .files
+            .iter()
+            .map(|f| f.filename.as_str())
+            .collect();
+        assert_eq!(
+            files,
+            ["victim-1.1.tar.gz", "victim-1.1-py3-none-any.whl"],
+            "{format:?}"
+        );
+    }
+}
