@@ -279,6 +279,11 @@ struct Locked {
 }
 
 impl Locked {
+    /// The repository, the home directory repin runs with, and the index URL.
+    fn paths(&self) -> (&std::path::Path, &std::path::Path, &str) {
+        (self.repo.path(), self.home.path(), self.index.as_str())
+    }
+
     fn new(releases: &[crate::support::tools::Release], input: &str) -> Locked {
         Locked::for_python(releases, input, "3.11")
     }
@@ -338,11 +343,7 @@ fn a_pylock_repin_wrote_is_relocked_by_repin() {
         ("other", "1.1", &[]),
     ];
     let locked = Locked::new(OLD, "app\nother\n");
-    let (root, home, index) = (
-        locked.repo.path(),
-        locked.home.path(),
-        locked.index.as_str(),
-    );
+    let (root, home, index) = locked.paths();
     let before = std::fs::read_to_string(root.join("pylock.toml")).unwrap();
     assert!(
         before.contains("#    repin lock requirements.in -o pylock.toml --python 3.11\n"),
@@ -411,11 +412,7 @@ fn a_pylock_for_a_patch_level_python_is_relocked_for_that_python() {
     const NEW: &[crate::support::tools::Release] =
         &[("app", "1.1", &["lib; python_full_version >= '3.11.5'"])];
     let locked = Locked::for_python(OLD, "app\n", "3.11.7");
-    let (root, home, index) = (
-        locked.repo.path(),
-        locked.home.path(),
-        locked.index.as_str(),
-    );
+    let (root, home, index) = locked.paths();
     let before = std::fs::read_to_string(root.join("pylock.toml")).unwrap();
     assert!(
         before.contains("requires-python = \"==3.11.7\"\n"),
@@ -450,11 +447,7 @@ fn a_pylock_for_a_patch_level_python_is_relocked_for_that_python() {
 #[test]
 fn a_pylock_repin_wrote_without_its_input_is_held_back_saying_why() {
     let locked = Locked::new(&[("lib", "1.0", &[])], "lib\n");
-    let (root, home, index) = (
-        locked.repo.path(),
-        locked.home.path(),
-        locked.index.as_str(),
-    );
+    let (root, home, index) = locked.paths();
     std::fs::remove_file(root.join("requirements.in")).unwrap();
     crate::support::tools::publish(locked.packages.path(), &[("lib", "1.1", &[])]);
 
