@@ -732,7 +732,7 @@ impl HttpClient {
         let key = request.cache_key();
         let cached = cache.and_then(|(c, _)| c.get(&key));
         if let Some((_, offline)) = cache {
-            if let Some(entry) = &cached {
+            if let Some(entry) = cached {
                 let now = SystemTime::now();
                 let fresh = entry.meta.is_fresh(now)
                     || request
@@ -748,8 +748,11 @@ impl HttpClient {
                         redact::url(&request.url),
                         entry.meta.status
                     );
-                    return Ok(from_entry(entry, &request.url));
+                    // The entry's body is moved, not copied: a page may be tens of megabytes.
+                    return Ok(from_parts(&entry.meta, entry.body, &request.url));
                 }
+                let response = self.follow(&request, Some(&entry)).await?;
+                return Ok(self.store(cache.map(|(c, _)| c), &key, Some(entry), response));
             } else if offline {
                 return Err(HttpError::NotCached {
                     url: redact::url(&request.url),
@@ -757,8 +760,9 @@ impl HttpClient {
             }
         }
 
-        let response = self.follow(&request, cached.as_ref()).await?;
-        Ok(self.store(cache.map(|(c, _)| c), &key, cached, response))
+        // Nothing cached (a cached entry was answered or revalidated above).
+        let response = self.follow(&request, None).await?;
+        Ok(self.store(cache.map(|(c, _)| c), &key, None, response))
     }
 
     /// Send `request` and follow its redirects. Credentials go only to URLs of the origin the
@@ -1256,8 +1260,13 @@ fn redirect_target_of(status: u16, headers: &HeaderMap) -> Option<&str> {
 }
 
 fn from_entry(entry: &cache::Entry, fallback: &Url) -> Response {
+    from_parts(&entry.meta, entry.body.clone(), fallback)
+}
+
+/// The response a cache entry of `meta` and `body` stands for.
+fn from_parts(meta: &cache::Meta, body: Vec<u8>, fallback: &Url) -> Response {
     let mut headers = HeaderMap::new();
-    for (name, value) in &entry.meta.headers {
+    for (name, value) in &meta.headers {
         if let (Ok(n), Ok(v)) = (
             HeaderName::from_bytes(name.as_bytes()),
             HeaderValue::from_str(value),
@@ -1266,10 +1275,10 @@ fn from_entry(entry: &cache::Entry, fallback: &Url) -> Response {
         }
     }
     Response {
-        status: entry.meta.status,
-        url: Url::parse(&entry.meta.final_url).unwrap_or_else(|_| fallback.clone()),
+        status: meta.status,
+        url: Url::parse(&meta.final_url).unwrap_or_else(|_| fallback.clone()),
         headers,
-        body: entry.body.clone(),
+        body,
         from_cache: true,
         budget: None,
     }
