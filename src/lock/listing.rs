@@ -95,15 +95,16 @@ impl ListedFile {
     }
 }
 
-/// Every file of one release on the first index that lists it: what a `pylock.toml` records
-/// of a pin, kept so that the page is not parsed again after the resolution.
+/// The files of one release on the first index that lists it that a `pylock.toml` for some
+/// platforms may record (its sdists, and its wheels for those platforms), kept so that the
+/// page is not parsed again after the resolution.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListedFiles {
     /// The position, in the indexes asked, of the index.
     pub index: usize,
     /// Whether the release is yanked there.
     pub yanked: bool,
-    /// Every file, in the index's order.
+    /// The files, in the index's order.
     pub files: Vec<ListedFile>,
 }
 
