@@ -481,7 +481,7 @@ pub fn groups(edits: &[FileEdit]) -> Vec<Vec<usize>> {
     groups
 }
 
-/// Write edits that go together ([`groups`]) as [`write`] does, all or none: every file is
+/// Write edits that go together ([`groups`]) as [`write()`] does, all or none: every file is
 /// checked to still hold what was read before any is written, and when a write fails the
 /// files written before it get their old content back. The error names the file that failed.
 pub fn write_together(edits: &[&FileEdit], workspace: &Workspace) -> Result<(), TextError> {

@@ -36,7 +36,7 @@ const BOX_KEY: (&str, &str) = ("<!-- repin:open ", " -->");
 
 /// The branches whose boxes are ticked in a dashboard's `body` (someone with triage or write
 /// access edited it: only they may edit another's issue). Only repin's branches, each once, at
-/// most [`MAX_TICKED`].
+/// most `MAX_TICKED`.
 pub fn ticked(body: &str) -> Vec<String> {
     let mut branches = Vec::new();
     for line in body.lines() {

@@ -5,10 +5,10 @@
 //! - [`target`]: the one environment a lock is for (a Python version on Linux x86_64,
 //!   CPython), as PEP 508 marker values;
 //! - [`source`]: where releases and their metadata come from, as a trait, so the resolver is
-//!   pure and table-tested on an in-memory [`memory::MemorySource`]; [`pypi`] is the real one
+//!   pure and table-tested on an in-memory `memory::MemorySource`; [`pypi`] is the real one
 //!   (the shared PyPI client, prefetching concurrently, each project kept as a compact
 //!   [`listing`] that a warm run reads instead of the index page);
-//! - [`resolve`]: PubGrub (the `pubgrub` crate) over that source: markers evaluated for the
+//! - [`resolve`](mod@resolve): PubGrub (the `pubgrub` crate) over that source: markers evaluated for the
 //!   target, extras as virtual packages, constraints, yanks, pre-releases, `Requires-Python`,
 //!   preferences for the versions of an existing lock;
 //! - [`report`]: a failed resolution explained from PubGrub's derivation tree;
@@ -17,7 +17,7 @@
 //! - [`output`]: the lock file, in pip-compile's format;
 //! - [`pylock`]: the lock file as a `pylock.toml` (PEP 751), with each package's index and
 //!   files, for an output named so;
-//! - [`format`]: an existing compiled lock's layout (pip-compile's, uv's or repin's, with the
+//! - [`format`](mod@format): an existing compiled lock's layout (pip-compile's, uv's or repin's, with the
 //!   options of its recorded command line), to write a re-lock as its tool would;
 //! - [`relock`]: an existing lock re-resolved with its pins preferred and what an update asks
 //!   for as a constraint, and the pins that moved.

@@ -4,7 +4,7 @@
 //! ([`super::format`]), or as the `pylock.toml` repin wrote ([`super::pylock`]), and the pins
 //! that moved listed with why.
 //!
-//! Generic over the [`PackageSource`], so it is table-tested on a [`super::MemorySource`].
+//! Generic over the [`PackageSource`], so it is table-tested on a `MemorySource`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

@@ -46,7 +46,7 @@ pub enum Node {
     /// the package at `X` and on [`Node::ExtraRequires`] at `X`, so trying it needs no
     /// metadata: while the package is decided at another version, that version of the extra
     /// conflicts at once. Walking an extra's releases used to read the metadata of each
-    /// (celery[redis] walks 170 releases of kombu[redis] while kombu stays at 5.7.0), as uv's
+    /// (`celery[redis]` walks 170 releases of `kombu[redis]` while kombu stays at 5.7.0), as uv's
     /// own split of an extra avoids.
     Extra(PackageName, ExtraName),
     /// What `name[extra]` adds to the package: the requirements its extra marker enables, read

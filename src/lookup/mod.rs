@@ -104,7 +104,7 @@ pub struct Outcome {
     #[serde(skip)]
     pub tool_projects: HashMap<PathBuf, ToolProject>,
     /// When each Python release looked up was uploaded, to hold the pins a locking tool writes
-    /// to the minimum release age ([`tool_lock::cooldown`]).
+    /// to the minimum release age (`tool_lock::cooldown`).
     #[serde(skip)]
     pub uploads: tool_lock::cooldown::Uploads,
     /// What image updates fix in OS packages, by CVE (for pull-request bodies), with

@@ -343,7 +343,7 @@ impl IgnoreRules {
 /// A file given as `root` is returned alone when its name classifies it (use
 /// [`classify_given`] for files named explicitly by the user). `.gitignore` and `.ignore`
 /// files are honoured, from the repository root down, each read through `repo`: one that
-/// repin refuses to read (see [`IgnoreRules`]) is not applied, and reported.
+/// repin refuses to read (see `IgnoreRules`) is not applied, and reported.
 pub fn discover(root: &Path, repo: &RepoRoot) -> Result<Discovery, DiscoverError> {
     let meta = std::fs::metadata(root).map_err(|source| DiscoverError::Unreadable {
         path: root.to_path_buf(),

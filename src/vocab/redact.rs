@@ -176,7 +176,7 @@ fn is_secret_param(name: &str) -> bool {
     SECRET_PARAMS.iter().any(|s| name.eq_ignore_ascii_case(s))
 }
 
-/// Whether `url` carries a secret [`url`] would mask: credentials, a secret query parameter, or
+/// Whether `url` carries a secret [`url()`] would mask: credentials, a secret query parameter, or
 /// a credential the run holds anywhere in it (a token in the path of a private index's URL).
 /// Such a URL is never written into a file.
 pub fn has_secret(url: &Url) -> bool {
@@ -186,7 +186,7 @@ pub fn has_secret(url: &Url) -> bool {
         || mask_secrets(url.as_str()) != url.as_str()
 }
 
-/// The same as [`url`] for a string that may not parse as a URL: credentials before `@` in
+/// The same as [`url()`] for a string that may not parse as a URL: credentials before `@` in
 /// anything that looks like `scheme://user:pass@host` are hidden, and so is every registered
 /// secret.
 pub fn text(text: &str) -> String {

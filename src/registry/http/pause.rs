@@ -2,7 +2,7 @@
 //! tokio's timer in the product.
 //!
 //! In the crate's unit tests the wait is recorded instead of slept, so a test asserts the exact
-//! wait a server asked for ([`waited`]) without spending it on the real clock. tokio's paused
+//! wait a server asked for (`waited`) without spending it on the real clock. tokio's paused
 //! clock cannot do this there: with nothing else to run while a loopback server answers, it
 //! would jump ahead and fire the client's own timeouts.
 

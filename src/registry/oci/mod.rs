@@ -828,7 +828,7 @@ impl OciClient {
     }
 
     /// Bytes `start..=end` of a blob (a part of an image layer), never cached. A registry that
-    /// ignores the range answers with the whole blob ([`Ranged::Whole`], bounded by the
+    /// ignores the range answers with the whole blob (`Ranged::Whole`, bounded by the
     /// client's body limit); a `206` must hold exactly the bytes asked for.
     pub async fn blob_range(
         &self,
