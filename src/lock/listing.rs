@@ -231,23 +231,19 @@ impl ListedRelease {
     /// on `indexes[index]`).
     fn of(version: &Version, sources: &[SourcedRelease], index: usize) -> ListedRelease {
         let first = &sources[0];
-        let not_yanked = || {
-            sources
-                .iter()
-                .flat_map(|s| &s.release.files)
-                .filter(|f| !f.yanked)
-        };
         // As `Release::supports_python`: yanked files do not count.
         let mut requires_python: Vec<Option<String>> = Vec::new();
-        for file in not_yanked() {
+        let mut wheels: Vec<String> = Vec::new();
+        let mut sdist = false;
+        let not_yanked = sources
+            .iter()
+            .flat_map(|s| &s.release.files)
+            .filter(|f| !f.yanked);
+        for file in not_yanked {
             let spec = file.requires_python.as_ref().map(ToString::to_string);
             if !requires_python.contains(&spec) {
                 requires_python.push(spec);
             }
-        }
-        let mut wheels: Vec<String> = Vec::new();
-        let mut sdist = false;
-        for file in not_yanked() {
             match &file.kind {
                 DistKind::Wheel(tags) => {
                     let text =
@@ -260,14 +256,6 @@ impl ListedRelease {
                 DistKind::Other => {}
             }
         }
-        // Every file on every index: pip may download any of them, so a hashed pin allows
-        // them all (as `Lookup::hashes_for`).
-        let mut hashes: Vec<String> = sources
-            .iter()
-            .flat_map(|s| s.release.sha256_hashes())
-            .collect();
-        hashes.sort();
-        hashes.dedup();
         ListedRelease {
             wheels,
             sdist,
@@ -279,7 +267,7 @@ impl ListedRelease {
                 .requires_python
                 .as_ref()
                 .map(ToString::to_string),
-            hashes: hashes.join(" "),
+            hashes: SourcedRelease::hashes_of(sources).join(" "),
             has_files: sources.iter().any(|s| !s.release.files.is_empty()),
             without_sha256: first
                 .release

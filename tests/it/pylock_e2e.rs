@@ -150,6 +150,14 @@ for package in lock["packages"]:
     )
 }
 
+/// `name version` of every package of a `pylock.toml` ([`pylock_files`] without the files).
+fn pylock_versions(path: &std::path::Path) -> Vec<String> {
+    pylock_files(path)
+        .iter()
+        .map(|l| l.split(' ').take(2).collect::<Vec<_>>().join(" "))
+        .collect()
+}
+
 /// `repin lock requirements.in -o pylock.toml` against a real pypiserver, with uv as the oracle
 /// twice over: uv's own `pylock.toml` of the same input, for the same Python and platform, has
 /// the same packages, versions and files (by URL and sha256), and uv installs repin's file into
@@ -386,9 +394,11 @@ fn a_pylock_repin_wrote_is_relocked_by_repin() {
     assert_eq!(code, Some(0), "{stdout}{stderr}");
     let after = std::fs::read_to_string(root.join("pylock.toml")).unwrap();
     // Only what the update needs moved: `other` keeps its pin.
-    let ours = pylock_files(&root.join("pylock.toml"));
-    let versions: Vec<&str> = ours.iter().map(|l| l.rsplit_once(' ').unwrap().0).collect();
-    assert_eq!(versions, ["app 1.1", "lib 1.1", "other 1.0"], "{after}");
+    assert_eq!(
+        pylock_versions(&root.join("pylock.toml")),
+        ["app 1.1", "lib 1.1", "other 1.0"],
+        "{after}"
+    );
     // The header is kept: the next re-lock reads the same command.
     assert_eq!(
         before.lines().take(6).collect::<Vec<_>>(),
@@ -418,12 +428,7 @@ fn a_pylock_for_a_patch_level_python_is_relocked_for_that_python() {
         before.contains("requires-python = \"==3.11.7\"\n"),
         "{before}"
     );
-    let versions = || {
-        pylock_files(&root.join("pylock.toml"))
-            .iter()
-            .map(|l| l.rsplit_once(' ').unwrap().0.to_owned())
-            .collect::<Vec<_>>()
-    };
+    let versions = || pylock_versions(&root.join("pylock.toml"));
     assert_eq!(versions(), ["app 1.0", "lib 1.0"], "{before}");
 
     crate::support::tools::publish(locked.packages.path(), NEW);

@@ -52,6 +52,16 @@ fn release() -> Release {
     }
 }
 
+/// A store in a fresh directory (kept alive by the caller), answering any age when `offline`.
+fn store(offline: bool) -> (tempfile::TempDir, ListingStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = ListingStore {
+        dir: dir.path().to_path_buf(),
+        offline,
+    };
+    (dir, store)
+}
+
 /// What a `pylock.toml` writes of a file, as text: every field the round trip must keep.
 fn described(release: &Release) -> Vec<String> {
     release
@@ -82,11 +92,7 @@ fn a_release_s_files_survive_the_store() {
         index("https://one.example/simple/"),
         index("https://two.example/simple/"),
     ];
-    let dir = tempfile::tempdir().unwrap();
-    let store = ListingStore {
-        dir: dir.path().to_path_buf(),
-        offline: false,
-    };
+    let (_dir, store) = store(false);
     let version = Version::from_str("1.0").unwrap();
     let amd64 = platforms("linux/amd64");
     let original = release();
@@ -109,11 +115,7 @@ fn a_release_s_files_survive_the_store() {
 #[test]
 fn files_kept_with_another_listing_are_not_used() {
     let indexes = [index("https://one.example/simple/")];
-    let dir = tempfile::tempdir().unwrap();
-    let store = ListingStore {
-        dir: dir.path().to_path_buf(),
-        offline: true,
-    };
+    let (_dir, store) = store(true);
     let version = Version::from_str("1.0").unwrap();
     let amd64 = platforms("linux/amd64");
     let files = ListedFiles::of(&release(), 0, &amd64);

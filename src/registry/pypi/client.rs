@@ -298,6 +298,21 @@ pub struct SourcedRelease {
     pub release: Release,
 }
 
+impl SourcedRelease {
+    /// `sha256:<hex>` of every file of one version on every index that lists it (`sources`),
+    /// sorted and de-duplicated: pip may download any of them, so a hashed pin must allow them
+    /// all.
+    pub fn hashes_of(sources: &[SourcedRelease]) -> Vec<String> {
+        let mut hashes: Vec<String> = sources
+            .iter()
+            .flat_map(|s| s.release.sha256_hashes())
+            .collect();
+        hashes.sort();
+        hashes.dedup();
+        hashes
+    }
+}
+
 /// What all of a requirement's indexes say about one project.
 #[derive(Debug, Serialize)]
 pub struct Lookup {
@@ -406,16 +421,9 @@ impl Lookup {
     /// `sha256:<hex>` of every file of `version` on every index that lists it, sorted and
     /// de-duplicated: pip may download any of them, so a hashed pin must allow them all.
     pub fn hashes_for(&self, version: &Version) -> Vec<String> {
-        let mut hashes: Vec<String> = self
-            .releases
+        self.releases
             .get(version)
-            .into_iter()
-            .flatten()
-            .flat_map(|s| s.release.sha256_hashes())
-            .collect();
-        hashes.sort();
-        hashes.dedup();
-        hashes
+            .map_or_else(Vec::new, |sources| SourcedRelease::hashes_of(sources))
     }
 }
 
