@@ -330,6 +330,15 @@ impl Locked {
             home,
         }
     }
+
+    /// `repin apply --only NAME` in the repository (it must succeed): the `pylock.toml` after.
+    fn apply_only(&self, name: &str) -> String {
+        let (root, home, index) = self.paths();
+        let apply = ["apply", "--only", name, "--no-cache", "."];
+        let (stdout, stderr, code) = repin_in(root, home, index, &apply);
+        assert_eq!(code, Some(0), "{stdout}{stderr}");
+        std::fs::read_to_string(root.join("pylock.toml")).unwrap()
+    }
 }
 
 /// A `pylock.toml` repin wrote is re-locked by repin itself, as its requirements locks are: an
@@ -385,14 +394,7 @@ fn a_pylock_repin_wrote_is_relocked_by_repin() {
     );
     assert!(!stdout.contains("held back"), "{report:#}");
 
-    let (stdout, stderr, code) = repin_in(
-        root,
-        home,
-        index,
-        &["apply", "--only", "app", "--no-cache", "."],
-    );
-    assert_eq!(code, Some(0), "{stdout}{stderr}");
-    let after = std::fs::read_to_string(root.join("pylock.toml")).unwrap();
+    let after = locked.apply_only("app");
     // Only what the update needs moved: `other` keeps its pin.
     assert_eq!(
         pylock_versions(&root.join("pylock.toml")),
@@ -422,7 +424,7 @@ fn a_pylock_for_a_patch_level_python_is_relocked_for_that_python() {
     const NEW: &[crate::support::tools::Release] =
         &[("app", "1.1", &["lib; python_full_version >= '3.11.5'"])];
     let locked = Locked::for_python(OLD, "app\n", "3.11.7");
-    let (root, home, index) = locked.paths();
+    let root = locked.repo.path();
     let before = std::fs::read_to_string(root.join("pylock.toml")).unwrap();
     assert!(
         before.contains("requires-python = \"==3.11.7\"\n"),
@@ -432,14 +434,7 @@ fn a_pylock_for_a_patch_level_python_is_relocked_for_that_python() {
     assert_eq!(versions(), ["app 1.0", "lib 1.0"], "{before}");
 
     crate::support::tools::publish(locked.packages.path(), NEW);
-    let (stdout, stderr, code) = repin_in(
-        root,
-        home,
-        index,
-        &["apply", "--only", "app", "--no-cache", "."],
-    );
-    assert_eq!(code, Some(0), "{stdout}{stderr}");
-    let after = std::fs::read_to_string(root.join("pylock.toml")).unwrap();
+    let after = locked.apply_only("app");
     assert_eq!(versions(), ["app 1.1", "lib 1.0"], "{after}");
     assert!(
         after.contains("requires-python = \"==3.11.7\"\n"),
