@@ -100,21 +100,33 @@ impl std::fmt::Debug for Credentials {
 }
 
 impl Credentials {
-    /// Callbacks that answer a credential request once; a second request for the same
+    /// Callbacks for talking to `remote`, that answer a credential request once, and only for
+    /// `remote`'s own origin (scheme, host, port). libgit2 follows a redirect of the first
+    /// request and asks again for the URL it was sent to: a git server, or anyone who can
+    /// redirect it, would get the token for another host. A second request for the same
     /// operation means the token was refused, and answering again would loop forever.
-    fn callbacks(&self) -> git2::RemoteCallbacks<'_> {
+    fn callbacks_for(&self, remote: &str) -> git2::RemoteCallbacks<'_> {
         let mut callbacks = git2::RemoteCallbacks::new();
+        let origin = url::Url::parse(remote).ok();
         let mut asked = false;
-        callbacks.credentials(move |_url, _username, allowed| {
+        callbacks.credentials(move |url, _username, allowed| {
             if asked {
-                return Err(git2::Error::from_str("the token was refused"));
+                return Err(git2::Error::from_str("The token was refused"));
             }
             asked = true;
+            let same_origin = match (&origin, url::Url::parse(url)) {
+                (Some(origin), Ok(url)) => crate::registry::http::origin::same(origin, &url),
+                _ => false,
+            };
             match &self.token {
+                Some(_) if !same_origin => Err(git2::Error::from_str(&format!(
+                    "The token is only sent to the remote's own origin, not to `{}`",
+                    redact_remote(url)
+                ))),
                 Some(token) if allowed.contains(git2::CredentialType::USER_PASS_PLAINTEXT) => {
                     git2::Cred::userpass_plaintext("x-access-token", token)
                 }
-                _ => Err(git2::Error::from_str("no credentials for this remote")),
+                _ => Err(git2::Error::from_str("No credentials for this remote")),
             }
         });
         callbacks
@@ -176,7 +188,7 @@ impl Repository {
         credentials: &Credentials,
     ) -> Result<Oid, GitError> {
         let mut options = git2::FetchOptions::new();
-        options.remote_callbacks(credentials.callbacks());
+        options.remote_callbacks(credentials.callbacks_for(remote));
         if let Some(depth) = depth {
             options.depth(depth);
         }
@@ -208,7 +220,11 @@ impl Repository {
             .remote_anonymous(remote)
             .map_err(git("set up the remote"))?;
         let connection = anonymous
-            .connect_auth(git2::Direction::Fetch, Some(credentials.callbacks()), None)
+            .connect_auth(
+                git2::Direction::Fetch,
+                Some(credentials.callbacks_for(remote)),
+                None,
+            )
             .map_err(|source| GitError::Remote {
                 action: "list",
                 remote: redact_remote(remote),
@@ -237,7 +253,7 @@ impl Repository {
         credentials: &Credentials,
     ) -> Result<Self, GitError> {
         let mut options = git2::FetchOptions::new();
-        options.remote_callbacks(credentials.callbacks());
+        options.remote_callbacks(credentials.callbacks_for(remote));
         // libgit2's local transport cannot fetch shallow; a local clone is cheap anyway.
         let local = !remote.contains("://") || remote.starts_with("file://");
         if let (Some(depth), false) = (depth, local) {
@@ -273,7 +289,7 @@ impl Repository {
     ) -> Result<(), GitError> {
         let refspec = format!(":refs/heads/{branch}");
         let mut options = git2::PushOptions::new();
-        options.remote_callbacks(credentials.callbacks());
+        options.remote_callbacks(credentials.callbacks_for(remote));
         let mut anonymous = self
             .inner
             .remote_anonymous(remote)
@@ -449,7 +465,7 @@ impl Repository {
             if force { "+" } else { "" }
         );
         let rejected = std::cell::RefCell::new(None::<String>);
-        let mut callbacks = credentials.callbacks();
+        let mut callbacks = credentials.callbacks_for(remote);
         callbacks.push_update_reference(|_name, status| {
             if let Some(status) = status {
                 *rejected.borrow_mut() = Some(status.to_owned());

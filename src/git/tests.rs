@@ -245,3 +245,75 @@ fn missing_things_are_clear_errors() {
     };
     assert!(!format!("{token:?}").contains("ghp_secret"));
 }
+
+/// A server that challenges for credentials: a 401 with `WWW-Authenticate: Basic` to every
+/// request without them, a 404 to the rest (it serves no repository: what is tested is whether
+/// the token reaches it).
+fn challenging_server() -> crate::loopback::Loopback {
+    use crate::loopback::{Loopback, Reply};
+    Loopback::start(|seen| {
+        if seen.header("authorization").is_some() {
+            Reply::status(404, "no such repository")
+        } else {
+            Reply::status(401, "credentials, please")
+                .with_header("WWW-Authenticate", "Basic realm=\"git\"")
+        }
+    })
+}
+
+/// The token goes to the remote's own origin when it asks (the control: the server below
+/// would see it), and never to another origin a redirect names. libgit2 follows a redirect of
+/// the first request and then asks for credentials for the new URL; repin answers only for
+/// the origin it was given. A hostile git server (or one a hostile page points at) gets the
+/// bot's GitHub token otherwise.
+#[test]
+fn the_token_goes_to_the_remotes_origin_and_never_to_one_a_redirect_names() {
+    use crate::loopback::{Loopback, Reply};
+    let token = Credentials {
+        token: Some("ghs_canary_token".into()),
+    };
+    let basic = |seen: &crate::loopback::Seen| seen.header("authorization").map(str::to_owned);
+
+    let same = challenging_server();
+    let dir = tempfile::tempdir().unwrap();
+    let clone = |url: &str, into: &str| match Repository::clone(
+        url,
+        &dir.path().join(into),
+        Some(1),
+        &token,
+    ) {
+        Ok(_) => panic!("the servers serve no repository"),
+        Err(error) => error,
+    };
+    let error = clone(&same.url("/repo.git"), "a");
+    assert!(error.to_string().starts_with("Cannot clone"), "{error}");
+    let sent: Vec<String> = same.requests().iter().filter_map(basic).collect();
+    assert!(
+        !sent.is_empty(),
+        "the remote's own origin should get the token: {:?}",
+        same.requests()
+    );
+
+    let other = challenging_server();
+    let elsewhere = other.url("");
+    let redirecting =
+        Loopback::start(move |seen| Reply::redirect(302, &format!("{elsewhere}{}", seen.path)));
+    let error = clone(&redirecting.url("/repo.git"), "b");
+    assert!(error.to_string().starts_with("Cannot clone"), "{error}");
+    let cause = std::error::Error::source(&error).map(ToString::to_string);
+    assert!(
+        cause
+            .as_deref()
+            .is_some_and(|c| c.contains("The token is only sent to the remote's own origin")),
+        "{cause:?}"
+    );
+    assert!(
+        !other.requests().is_empty(),
+        "the redirect should have been followed (else this test proves nothing)"
+    );
+    let leaked: Vec<String> = other.requests().iter().filter_map(basic).collect();
+    assert!(
+        leaked.is_empty(),
+        "the token went to another origin: {leaked:?}"
+    );
+}
