@@ -5,6 +5,9 @@
 //! its only parent. Neither the index nor the working tree of the repository is read or
 //! changed, so the same code serves an existing checkout (the Action) and a fresh shallow clone
 //! (the bot).
+//!
+//! A remote is someone else's: a clone or fetch takes at most [`Limits`] from it, and the token
+//! answers only a request to the remote's own origin.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -46,6 +49,18 @@ pub enum GitError {
         remote: String,
         /// The remote's reason.
         reason: String,
+    },
+    /// A remote sent more than repin takes from one, or a clone's files add up to more.
+    #[error("Cannot {action} `{remote}`: {what} more than {limit}, repin's limit")]
+    TooLarge {
+        /// `clone`, `fetch from`.
+        action: &'static str,
+        /// The remote URL, redacted.
+        remote: String,
+        /// `it sent`, `its files add up to`.
+        what: &'static str,
+        /// The limit, as a size or a count.
+        limit: String,
     },
     /// Any other git failure.
     #[error("Git failed while trying to {action}")]
@@ -133,6 +148,58 @@ impl Credentials {
     }
 }
 
+/// How much a clone or fetch takes from a remote. A repository is someone else's: a shallow
+/// clone of one can still be of any size, and its files can unpack to a thousand times what was
+/// sent (zlib), so both are bounded, and a clone's files are counted before any is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Bytes received from the remote by one clone or fetch.
+    pub received_bytes: usize,
+    /// The size of the files a clone checks out, added up.
+    pub checkout_bytes: u64,
+    /// The number of files a clone checks out.
+    pub checkout_files: usize,
+}
+
+impl Default for Limits {
+    /// 4 GiB received, 8 GiB and a million files checked out: far above a service repository,
+    /// far below a full disk.
+    fn default() -> Self {
+        Limits {
+            received_bytes: 4 << 30,
+            checkout_bytes: 8 << 30,
+            checkout_files: 1_000_000,
+        }
+    }
+}
+
+/// `bytes` as repin writes a limit: whole KiB, MiB or GiB when it is one, else bytes.
+fn size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 30 && b % (1 << 30) == 0 => format!("{} GiB", b >> 30),
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} bytes"),
+    }
+}
+
+/// `callbacks` that stop a transfer once more than `limit` bytes were received, setting
+/// `exceeded` (libgit2 then reports only that the transfer was cancelled).
+fn received_at_most<'a>(
+    mut callbacks: git2::RemoteCallbacks<'a>,
+    limit: usize,
+    exceeded: &'a std::cell::Cell<bool>,
+) -> git2::RemoteCallbacks<'a> {
+    callbacks.transfer_progress(move |progress| {
+        let within = progress.received_bytes() <= limit;
+        if !within {
+            exceeded.set(true);
+        }
+        within
+    });
+    callbacks
+}
+
 /// A file to write (or delete, with `None`) in an update commit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileChange {
@@ -187,8 +254,14 @@ impl Repository {
         depth: Option<i32>,
         credentials: &Credentials,
     ) -> Result<Oid, GitError> {
+        let limit = Limits::default().received_bytes;
+        let exceeded = std::cell::Cell::new(false);
         let mut options = git2::FetchOptions::new();
-        options.remote_callbacks(credentials.callbacks_for(remote));
+        options.remote_callbacks(received_at_most(
+            credentials.callbacks_for(remote),
+            limit,
+            &exceeded,
+        ));
         if let Some(depth) = depth {
             options.depth(depth);
         }
@@ -198,13 +271,24 @@ impl Repository {
             .map_err(git("set up the remote"))?;
         let tracking = format!("refs/remotes/repin/{branch}");
         let refspec = format!("+refs/heads/{branch}:{tracking}");
-        anonymous
-            .fetch(&[refspec.as_str()], Some(&mut options), None)
-            .map_err(|source| GitError::Remote {
-                action: "fetch from",
-                remote: redact_remote(remote),
-                source,
-            })?;
+        let fetched = anonymous.fetch(&[refspec.as_str()], Some(&mut options), None);
+        drop(options);
+        fetched.map_err(|source| {
+            if exceeded.get() {
+                GitError::TooLarge {
+                    action: "fetch from",
+                    remote: redact_remote(remote),
+                    what: "it sent",
+                    limit: size(limit as u64),
+                }
+            } else {
+                GitError::Remote {
+                    action: "fetch from",
+                    remote: redact_remote(remote),
+                    source,
+                }
+            }
+        })?;
         self.resolve(&tracking)?
             .ok_or(GitError::NoSuchRef(tracking))
     }
@@ -244,30 +328,123 @@ impl Repository {
     }
 
     /// Clone the default branch of `remote` into `dir` (which must not exist or be empty),
-    /// shallow with `depth` commits when given: the bot's scratch checkout of a repository
-    /// it serves.
+    /// shallow with `depth` commits when given, within the default [`Limits`]: the bot's
+    /// scratch checkout of a repository it serves.
     pub fn clone(
         remote: &str,
         dir: &Path,
         depth: Option<i32>,
         credentials: &Credentials,
     ) -> Result<Self, GitError> {
+        Repository::clone_within(remote, dir, depth, credentials, Limits::default())
+    }
+
+    /// [`Repository::clone`] within `limits`: the transfer stops past
+    /// [`Limits::received_bytes`], and the files are checked out only when their sizes (read
+    /// from the object headers, nothing unpacked) and number are within the limits.
+    pub fn clone_within(
+        remote: &str,
+        dir: &Path,
+        depth: Option<i32>,
+        credentials: &Credentials,
+        limits: Limits,
+    ) -> Result<Self, GitError> {
+        let too_large = |what, limit| GitError::TooLarge {
+            action: "clone",
+            remote: redact_remote(remote),
+            what,
+            limit,
+        };
+        let exceeded = std::cell::Cell::new(false);
         let mut options = git2::FetchOptions::new();
-        options.remote_callbacks(credentials.callbacks_for(remote));
+        options.remote_callbacks(received_at_most(
+            credentials.callbacks_for(remote),
+            limits.received_bytes,
+            &exceeded,
+        ));
         // libgit2's local transport cannot fetch shallow; a local clone is cheap anyway.
         let local = !remote.contains("://") || remote.starts_with("file://");
         if let (Some(depth), false) = (depth, local) {
             options.depth(depth);
         }
-        git2::build::RepoBuilder::new()
+        // Fetched without a checkout: the files are counted first.
+        let mut nothing = git2::build::CheckoutBuilder::new();
+        nothing.dry_run();
+        let cloned = git2::build::RepoBuilder::new()
             .fetch_options(options)
-            .clone(remote, dir)
-            .map(|inner| Repository { inner })
-            .map_err(|source| GitError::Remote {
-                action: "clone",
-                remote: redact_remote(remote),
+            .with_checkout(nothing)
+            .clone(remote, dir);
+        let repository = match cloned {
+            Ok(inner) => Repository { inner },
+            Err(_) if exceeded.get() => {
+                return Err(too_large("it sent", size(limits.received_bytes as u64)));
+            }
+            Err(source) => {
+                return Err(GitError::Remote {
+                    action: "clone",
+                    remote: redact_remote(remote),
+                    source,
+                });
+            }
+        };
+        let (bytes, files) = repository.head_files_size()?;
+        if bytes > limits.checkout_bytes {
+            return Err(too_large(
+                "its files add up to",
+                size(limits.checkout_bytes),
+            ));
+        }
+        if files > limits.checkout_files {
+            return Err(too_large(
+                "its files number",
+                format!("{} files", limits.checkout_files),
+            ));
+        }
+        let mut checkout = git2::build::CheckoutBuilder::new();
+        checkout.force();
+        repository
+            .inner
+            .checkout_head(Some(&mut checkout))
+            .map_err(git("check out the clone"))?;
+        Ok(repository)
+    }
+
+    /// The size of the files of `HEAD`'s tree, added up from the object headers (a blob is
+    /// not unpacked to be measured), and their number.
+    fn head_files_size(&self) -> Result<(u64, usize), GitError> {
+        let tree = self
+            .inner
+            .head()
+            .and_then(|head| head.peel_to_tree())
+            .map_err(git("read the clone's head"))?;
+        let odb = self.inner.odb().map_err(git("read the clone's objects"))?;
+        let mut bytes = 0u64;
+        let mut files = 0usize;
+        let mut failed = None;
+        let walked = tree.walk(git2::TreeWalkMode::PreOrder, |_, entry| {
+            if entry.kind() != Some(git2::ObjectType::Blob) {
+                return git2::TreeWalkResult::Ok;
+            }
+            match odb.read_header(entry.id()) {
+                Ok((size, _)) => {
+                    bytes = bytes.saturating_add(size as u64);
+                    files += 1;
+                    git2::TreeWalkResult::Ok
+                }
+                Err(e) => {
+                    failed = Some(e);
+                    git2::TreeWalkResult::Abort
+                }
+            }
+        });
+        // An object that cannot be read aborts the walk: its own error says why.
+        match (failed, walked) {
+            (Some(source), _) | (None, Err(source)) => Err(GitError::Git {
+                action: "read the clone's files",
                 source,
-            })
+            }),
+            (None, Ok(())) => Ok((bytes, files)),
+        }
     }
 
     /// The working tree's root, `None` for a bare repository.

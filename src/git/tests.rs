@@ -317,3 +317,102 @@ fn the_token_goes_to_the_remotes_origin_and_never_to_one_a_redirect_names() {
         "the token went to another origin: {leaked:?}"
     );
 }
+
+/// What a clone left in `dir` besides `.git` (nothing when libgit2 removed the directory of a
+/// clone that failed).
+fn checked_out(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != ".git")
+        .collect();
+    names.sort();
+    names
+}
+
+/// A clone over the smart protocol checks out the head's files (modes kept) within the default
+/// limits; past a limit it stops with an error naming it and checks out nothing: a transfer
+/// larger than `received_bytes` (1 MiB of random bytes against 256 KiB), files that unpack to
+/// more than `checkout_bytes` (64 MiB of zeros, which git sends as a few hundred KiB), or more
+/// files than `checkout_files`.
+#[test]
+fn a_clone_is_checked_out_within_its_limits_and_refused_past_them() {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, work, remote) = fixture();
+    let server = crate::testing::GitDaemon::start(dir.path());
+    let url = server.url(remote.file_name().unwrap().to_str().unwrap());
+    let none = Credentials::default();
+
+    let fine = dir.path().join("fine");
+    Repository::clone(&url, &fine, Some(1), &none).unwrap();
+    assert_eq!(
+        checked_out(&fine),
+        ["README", "docker", "requirements.txt", "run.sh"]
+    );
+    assert_eq!(
+        std::fs::read(fine.join("requirements.txt")).unwrap(),
+        b"flask==2.2.2\r\n"
+    );
+    let mode = std::fs::metadata(fine.join("run.sh"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_ne!(mode & 0o111, 0, "run.sh should stay executable");
+
+    let within = |limits: Limits, into: &str| {
+        let path = dir.path().join(into);
+        match Repository::clone_within(&url, &path, Some(1), &none, limits) {
+            Ok(_) => panic!("the clone into {into} should be refused"),
+            Err(error) => (error.to_string(), checked_out(&path)),
+        }
+    };
+    let few = Limits {
+        checkout_files: 3,
+        ..Limits::default()
+    };
+    let (error, files) = within(few, "few");
+    assert!(
+        error.starts_with("Cannot clone `git://")
+            && error.ends_with(": its files number more than 3 files, repin's limit"),
+        "{error}"
+    );
+    assert_eq!(files, Vec::<String>::new());
+
+    let mut random = vec![0u8; 1 << 20];
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    for byte in &mut random {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        *byte = state as u8;
+    }
+    std::fs::write(work.join("noise.bin"), &random).unwrap();
+    std::fs::write(work.join("zeros.bin"), vec![0u8; 64 << 20]).unwrap();
+    run_git(&work, &["add", "."]);
+    run_git(&work, &["commit", "-q", "-m", "large"]);
+    run_git(&work, &["push", "-q", "origin", "main"]);
+
+    let small_transfer = Limits {
+        received_bytes: 256 << 10,
+        ..Limits::default()
+    };
+    let (error, files) = within(small_transfer, "sent");
+    assert!(
+        error.ends_with(": it sent more than 256 KiB, repin's limit"),
+        "{error}"
+    );
+    assert_eq!(files, Vec::<String>::new());
+
+    let small_checkout = Limits {
+        checkout_bytes: 16 << 20,
+        ..Limits::default()
+    };
+    let (error, files) = within(small_checkout, "unpacked");
+    assert!(
+        error.ends_with(": its files add up to more than 16 MiB, repin's limit"),
+        "{error}"
+    );
+    assert_eq!(files, Vec::<String>::new());
+}
