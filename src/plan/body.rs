@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use super::{AdvisoryNote, Item, Marker, display_name};
 use crate::versioning::UpdateKind;
+use crate::vocab::markdown;
 
 /// A Markdown table cell (PR bodies, the job summary): pipes escaped, one line.
 pub fn cell(text: &str) -> String {
@@ -72,7 +73,7 @@ pub fn render(
                 if why.is_empty() {
                     String::new()
                 } else {
-                    format!(": {}", cell(why))
+                    format!(": {}", markdown::inline(why))
                 }
             );
         }
@@ -90,7 +91,7 @@ pub fn render(
                 "- {} `{}`: {}",
                 display_name(&item.name),
                 item.update.current,
-                item.update.reason
+                markdown::inline(&item.update.reason)
             );
         }
     }
@@ -133,25 +134,33 @@ pub fn render(
         for id in fixed {
             match advisories.get(id) {
                 Some(note) => {
+                    let id = markdown::cell(&note.id);
                     let _ = writeln!(
                         out,
-                        "| [{}]({}) | {} | {} | {} |",
-                        cell(&note.id),
-                        note.url,
-                        cell(&note.aliases.join(", ")),
-                        cell(note.severity.as_deref().unwrap_or("unknown")),
-                        cell(note.summary.as_deref().unwrap_or("")),
+                        "| {} | {} | {} | {} |",
+                        match markdown::link(&note.url) {
+                            Some(url) => format!("[{id}]({url})"),
+                            None => id,
+                        },
+                        markdown::cell(&note.aliases.join(", ")),
+                        markdown::cell(note.severity.as_deref().unwrap_or("unknown")),
+                        markdown::cell(note.summary.as_deref().unwrap_or("")),
                     );
                 }
                 None => {
-                    let _ = writeln!(out, "| {} | | unknown | |", cell(id));
+                    let _ = writeln!(out, "| {} | | unknown | |", markdown::cell(id));
                 }
             }
         }
     }
-    let links: Vec<(&str, &str)> = items
+    // A link is the index's word (a project's release-notes URL): shown only as an https
+    // autolink, never as Markdown of its own.
+    let links: Vec<(&str, String)> = items
         .iter()
-        .filter_map(|i| i.link.as_deref().map(|l| (display_name(&i.name), l)))
+        .filter_map(|i| {
+            let link = markdown::link(i.link.as_deref()?)?;
+            Some((display_name(&i.name), link))
+        })
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();

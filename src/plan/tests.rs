@@ -276,6 +276,52 @@ fn the_body_names_a_yanked_pin_and_why() {
     );
 }
 
+/// What an index or advisory service says reaches the body inert: its mentions, links, images
+/// and HTML are shown as text, a URL that is not plain `https` is left out, and a summary cannot
+/// add a table cell.
+#[test]
+fn words_from_servers_are_inert_in_the_body() {
+    let mut hostile = item(
+        "requirements.txt",
+        1,
+        "requests",
+        UpdateKind::Patch,
+        "2.32.0",
+        "2.32.3",
+    );
+    hostile.update.yanked = Some("@everyone ![x](https://t.example/p.gif) <img src=x>".into());
+    hostile.update.fixes = vec!["GHSA-1".into()];
+    hostile.link = Some("javascript:alert(1)".into());
+    let mut advisories = BTreeMap::new();
+    advisories.insert(
+        "GHSA-1".to_owned(),
+        AdvisoryNote {
+            id: "GHSA-1](https://evil.example)".into(),
+            aliases: vec!["@org/team".into()],
+            severity: None,
+            summary: Some("see owner/repo#1 | [phish](https://evil.example)".into()),
+            url: "https://user:pw@evil.example/".into(),
+        },
+    );
+    let branch = plan(&[hostile], &advisories, &Options::default()).remove(0);
+    let body = &branch.body;
+    for acting in ["@everyone", "@org", "](https://", "repo#1", "javascript:"] {
+        assert!(!body.contains(acting), "{acting} in {body}");
+    }
+    // HTML only escaped: `\<img`, which GitHub shows as text.
+    assert!(!body.replace("\\<", "").contains("<img"), "{body}");
+    assert!(
+        body.contains("- requests `2.32.0` is yanked on its index: @\u{200B}everyone \\!\\[x\\]"),
+        "{body}"
+    );
+    let row = body
+        .lines()
+        .find(|l| l.starts_with("| GHSA-1"))
+        .unwrap_or_else(|| panic!("no advisory row: {body}"));
+    assert_eq!(row.matches(" | ").count(), 3, "four cells: {row}");
+    assert!(!body.contains("### Release notes"), "{body}");
+}
+
 /// An update riding with a base image's update: on that update's branch (after it, whatever
 /// the file order), and on no branch when that update is not planned.
 #[test]

@@ -2,6 +2,10 @@
 //! requests) and what the check found that no pull request fixes (releases that cannot be
 //! installed, yanked pins, vulnerabilities without a fix, lookup errors). Pure: writing the
 //! issue is the job's.
+//!
+//! Every detail but a pull request's URL holds words from outside (an index's yanked reason, a
+//! server's error, an advisory's id): it is made inert Markdown here ([`inline`]), so GitHub
+//! shows it as written and neither notifies, references nor links anyone for it.
 
 use std::path::Path;
 
@@ -10,6 +14,7 @@ use super::report::{Report, Verb};
 use crate::forge::dashboard::{Dashboard, Entry, Pending};
 use crate::lookup::Outcome;
 use crate::manifest::workspace::Workspace;
+use crate::vocab::markdown::inline;
 
 /// The dashboard of a run that made `report` from `outcome` (the workspace's check), with files
 /// shown relative to `workdir`.
@@ -30,14 +35,14 @@ pub(super) fn board(
                 line.url.clone().unwrap_or_else(|| line.branch.clone()),
             )),
             Verb::HeldBack => board.held_back.push(Pending {
-                entry: entry(line.detail.to_string()),
+                entry: entry(inline(&line.detail.to_string())),
                 branch: line.branch.clone(),
             }),
             Verb::Ignored => board.ignored.push(Pending {
                 entry: entry(line.url.clone().unwrap_or_default()),
                 branch: line.branch.clone(),
             }),
-            Verb::Failed => board.errors.push(entry(line.detail.to_string())),
+            Verb::Failed => board.errors.push(entry(inline(&line.detail.to_string()))),
             // Still open, just no longer repin's to update.
             Verb::Edited => board.open.push(entry(format!(
                 "{} (someone else pushed to it: repin no longer updates it)",
@@ -58,7 +63,7 @@ pub(super) fn board(
         if let Some(problem) = finding.decision.none.as_ref().filter(|n| n.is_problem()) {
             board.cannot_install.push(Entry {
                 text: format!("`{name} {current}` in `{}`", shown(&finding.file)),
-                detail: problem.describe(),
+                detail: inline(&problem.describe()),
             });
         }
         if let Some(why) = &finding.decision.yanked {
@@ -68,7 +73,7 @@ pub(super) fn board(
                 .first()
                 .map(|u| format!("update to {}", u.proposed));
             let detail = [
-                (!why.is_empty()).then(|| format!("\"{why}\"")),
+                (!why.is_empty()).then(|| format!("\"{}\"", inline(why))),
                 Some(way_off.unwrap_or_else(|| "no release to move to".to_owned())),
             ];
             board.yanked.push(Entry {
@@ -79,7 +84,7 @@ pub(super) fn board(
         if let Some(unfixed) = &finding.decision.unfixed {
             board.no_fix.push(Entry {
                 text: format!("`{name}` in `{}`", shown(&finding.file)),
-                detail: unfixed.note(),
+                detail: inline(&unfixed.note()),
             });
         }
     }
@@ -90,7 +95,7 @@ pub(super) fn board(
         board.errors.push(Entry {
             text: format!("`{name}` in `{}`", shown(&failure.file)),
             // The dashboard's line says the hints after the message, as a terminal does.
-            detail: failure.message.to_string(),
+            detail: inline(&failure.message.to_string()),
         });
     }
     board
@@ -127,13 +132,37 @@ mod tests {
         assert_eq!(
             details,
             [
-                "Cannot reach GitHub\n  hint: check the token",
-                "Cannot look up `flask`\n  hint: check the index URL"
+                "Cannot reach GitHub   hint: check the token",
+                "Cannot look up `flask`   hint: check the index URL"
             ]
         );
         let body = crate::forge::dashboard::render(&board);
         assert!(
             body.contains("Cannot look up `flask`   hint: check the index URL"),
+            "{body}"
+        );
+    }
+
+    /// An index's yanked reason and a server's words in an error reach the dashboard as inert
+    /// Markdown: no mention, link or image of theirs is posted by the bot.
+    #[test]
+    fn words_from_outside_are_inert_on_the_dashboard() {
+        let mut outcome = Outcome::default();
+        outcome.failures.push(crate::lookup::Failure {
+            file: "requirements.txt".into(),
+            index: 0,
+            message: Message::new("The index said: @everyone see [this](https://evil.example)"),
+        });
+        let board = board(&Report::default(), &outcome, &Workspace::default(), None);
+        let body = crate::forge::dashboard::render(&board);
+        assert!(
+            body.contains(
+                "The index said: @\u{200B}everyone see \\[this\\]\\(https:\u{200B}//evil.example\\)"
+            ),
+            "{body}"
+        );
+        assert!(
+            !body.contains("@everyone") && !body.contains("](http"),
             "{body}"
         );
     }

@@ -9,6 +9,7 @@
 
 mod branch_command;
 pub mod link;
+pub mod markdown;
 mod message;
 pub mod package_name;
 pub mod redact;

@@ -383,7 +383,7 @@ fn lifecycle(world: &World) {
     assert!(
         flask
             .body
-            .contains("- flask: https://flask.palletsprojects.com/changes/#version-2-2-5"),
+            .contains("- flask: <https://flask.palletsprojects.com/changes/#version-2-2-5>"),
         "{}",
         flask.body
     );
