@@ -1,6 +1,7 @@
 //! The words every layer shares, with no dependency on the rest of repin: a normalised Python
 //! package name, the kind of an update, a command for a pull request's branch, a message with
-//! its hints, secret redaction, the `Link` header and resolving a server's URL references.
+//! its hints, secret redaction, the `Link` header, resolving a server's URL references, and
+//! a server's words made inert Markdown for GitHub.
 //!
 //! These live here, at the bottom of the dependency order, so that a registry client, the
 //! GitHub client, git and the decision rules can all use them without importing one another
