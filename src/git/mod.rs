@@ -387,6 +387,10 @@ impl Repository {
                 });
             }
         };
+        // An empty repository has nothing to check out (as `git clone` says of one).
+        if repository.inner.is_empty().unwrap_or(false) {
+            return Ok(repository);
+        }
         let (bytes, files) = repository.head_files_size()?;
         if bytes > limits.checkout_bytes {
             return Err(too_large(

@@ -361,6 +361,12 @@ fn a_clone_is_checked_out_within_its_limits_and_refused_past_them() {
         .mode();
     assert_ne!(mode & 0o111, 0, "run.sh should stay executable");
 
+    // An empty repository clones to nothing checked out, as with `git clone`.
+    run_git(dir.path(), &["init", "-q", "--bare", "empty.git"]);
+    let empty = dir.path().join("empty");
+    Repository::clone(&server.url("empty.git"), &empty, Some(1), &none).unwrap();
+    assert_eq!(checked_out(&empty), Vec::<String>::new());
+
     let within = |limits: Limits, into: &str| {
         let path = dir.path().join(into);
         match Repository::clone_within(&url, &path, Some(1), &none, limits) {
