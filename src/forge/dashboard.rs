@@ -89,7 +89,45 @@ pub struct Dashboard {
     pub errors: Vec<Entry>,
 }
 
-fn section(out: &mut String, heading: &str, entries: &[Entry], empty: &str) {
+/// What the entries of a dashboard may take, in bytes: GitHub refuses an issue body over 65,536
+/// characters, and a repository with thousands of failed lookups (or an index whose every answer
+/// is a long error) would otherwise leave the dashboard unwritten. The rest of the limit is for
+/// the headings, the notes of what was left out, and the marker.
+const ENTRIES_BUDGET: usize = 56_000;
+
+/// Lines written while a budget lasts, and the count of those left out.
+struct Lines<'a> {
+    out: &'a mut String,
+    budget: &'a mut usize,
+    left_out: usize,
+}
+
+impl Lines<'_> {
+    /// Write `line` (and its line break) when the budget holds it, else count it left out.
+    fn push(&mut self, line: &str) {
+        if self.left_out == 0 && line.len() < *self.budget {
+            *self.budget -= line.len() + 1;
+            self.out.push_str(line);
+            self.out.push('\n');
+        } else {
+            self.left_out += 1;
+        }
+    }
+
+    /// Say how many lines were left out, if any, and end the section.
+    fn end(self) {
+        if self.left_out > 0 {
+            let _ = writeln!(
+                self.out,
+                "- … and {} more, left out to keep this issue within GitHub's length limit (`repin check` lists them all)",
+                self.left_out
+            );
+        }
+        self.out.push('\n');
+    }
+}
+
+fn section(out: &mut String, heading: &str, entries: &[Entry], empty: &str, budget: &mut usize) {
     let _ = writeln!(out, "## {heading}\n");
     if entries.is_empty() {
         let _ = writeln!(out, "{empty}\n");
@@ -97,19 +135,30 @@ fn section(out: &mut String, heading: &str, entries: &[Entry], empty: &str) {
     }
     let mut sorted = entries.to_vec();
     sorted.sort();
+    let mut lines = Lines {
+        out,
+        budget,
+        left_out: 0,
+    };
     for entry in sorted {
         let detail = entry.detail.replace('\n', " ");
         if detail.is_empty() {
-            let _ = writeln!(out, "- {}", entry.text);
+            lines.push(&format!("- {}", entry.text));
         } else {
-            let _ = writeln!(out, "- {}: {detail}", entry.text);
+            lines.push(&format!("- {}: {detail}", entry.text));
         }
     }
-    out.push('\n');
+    lines.end();
 }
 
 /// A section of updates not opened, each with an unticked box that opens it.
-fn pending_section(out: &mut String, heading: &str, hint: &str, pending: &[Pending]) {
+fn pending_section(
+    out: &mut String,
+    heading: &str,
+    hint: &str,
+    pending: &[Pending],
+    budget: &mut usize,
+) {
     let _ = writeln!(out, "## {heading}\n");
     if pending.is_empty() {
         let _ = writeln!(out, "None.\n");
@@ -118,16 +167,21 @@ fn pending_section(out: &mut String, heading: &str, hint: &str, pending: &[Pendi
     let _ = writeln!(out, "{hint}\n");
     let mut sorted = pending.to_vec();
     sorted.sort();
+    let mut lines = Lines {
+        out,
+        budget,
+        left_out: 0,
+    };
     for Pending { entry, branch } in sorted {
         let detail = entry.detail.replace('\n', " ");
         let key = format!("{}{branch}{}", BOX_KEY.0, BOX_KEY.1);
         if detail.is_empty() {
-            let _ = writeln!(out, "- [ ] {key} {}", entry.text);
+            lines.push(&format!("- [ ] {key} {}", entry.text));
         } else {
-            let _ = writeln!(out, "- [ ] {key} {}: {detail}", entry.text);
+            lines.push(&format!("- [ ] {key} {}: {detail}", entry.text));
         }
     }
-    out.push('\n');
+    lines.end();
 }
 
 /// The issue's body. Sorted and free of timestamps, so an unchanged state gives an unchanged
@@ -138,24 +192,35 @@ pub fn render(dashboard: &Dashboard) -> String {
          Close it and repin stops writing it (pull requests go on); reopen it to turn it back on. \
          To have none, set `dashboard = false` under `[pull-requests]` in `repin.toml`.\n\n",
     );
-    section(&mut out, "Open pull requests", &dashboard.open, "None.");
+    // Sections in this order take what they need: what is open and pending before the errors.
+    let mut budget = ENTRIES_BUDGET;
+    section(
+        &mut out,
+        "Open pull requests",
+        &dashboard.open,
+        "None.",
+        &mut budget,
+    );
     pending_section(
         &mut out,
         "Held back by limits",
         "Tick a box to open that pull request at the next run, whatever the limits.",
         &dashboard.held_back,
+        &mut budget,
     );
     pending_section(
         &mut out,
         "Ignored (pull request closed unmerged)",
         "Tick a box to open that pull request again at the next run.",
         &dashboard.ignored,
+        &mut budget,
     );
     section(
         &mut out,
         "Vulnerable, with no fixed release",
         &dashboard.no_fix,
         "None.",
+        &mut budget,
     );
     if !dashboard.cannot_install.is_empty() {
         section(
@@ -163,6 +228,7 @@ pub fn render(dashboard: &Dashboard) -> String {
             "Cannot be installed",
             &dashboard.cannot_install,
             "None.",
+            &mut budget,
         );
     }
     if !dashboard.yanked.is_empty() {
@@ -171,9 +237,10 @@ pub fn render(dashboard: &Dashboard) -> String {
             "Yanked on their index",
             &dashboard.yanked,
             "None.",
+            &mut budget,
         );
     }
-    section(&mut out, "Errors", &dashboard.errors, "None.");
+    section(&mut out, "Errors", &dashboard.errors, "None.", &mut budget);
     out.push_str(MARKER);
     out.push('\n');
     out
@@ -248,5 +315,39 @@ mod tests {
             .map(|i| format!("- [x] <!-- repin:open repin/b{i} -->\n"))
             .collect();
         assert_eq!(ticked(&many).len(), MAX_TICKED);
+    }
+
+    /// A dashboard of thousands of long errors stays within GitHub's limit on an issue body
+    /// (65,536 characters): the sections before take what they need, the errors what is left,
+    /// with how many were left out; the marker is kept.
+    #[test]
+    fn a_dashboard_of_thousands_of_errors_stays_within_githubs_limit() {
+        let entry = |i: usize| Entry {
+            text: format!("`pkg{i:04}` in `requirements.txt`"),
+            detail: format!(
+                "Cannot look up `pkg{i:04}`: {}",
+                "the index answered 500 ".repeat(8)
+            ),
+        };
+        let dashboard = Dashboard {
+            open: (0..20).map(entry).collect(),
+            errors: (0..3000).map(entry).collect(),
+            ..Dashboard::default()
+        };
+        let body = render(&dashboard);
+        assert!(body.chars().count() <= 65_536, "{}", body.len());
+        assert!(body.ends_with("<!-- repin:dashboard -->\n"));
+        let open = body.split("## Held back").next().unwrap();
+        assert_eq!(open.matches("\n- `pkg").count(), 20, "{open}");
+        let errors = body.split("## Errors").nth(1).unwrap();
+        let shown = errors.matches("\n- `pkg").count();
+        assert!(shown > 100 && shown < 3000, "{shown}");
+        assert!(
+            errors.contains(&format!(
+                "- … and {} more, left out to keep this issue within GitHub's length limit",
+                3000 - shown
+            )),
+            "{errors}"
+        );
     }
 }

@@ -170,14 +170,38 @@ pub fn render(
             let _ = writeln!(out, "- {name}: {link}");
         }
     }
-    let _ = writeln!(
-        out,
-        "\n---\nOpened by repin. It updates this pull request in place while the update is due and \
-         closes it when it is not. Close it unmerged to ignore this version (security fixes \
-         excepted).\n\n{}",
-        marker.render()
+    let marker = marker.render();
+    let footer = "\n---\nOpened by repin. It updates this pull request in place while the update is \
+                  due and closes it when it is not. Close it unmerged to ignore this version \
+                  (security fixes excepted).\n\n";
+    cut_to(
+        &mut out,
+        GITHUB_BODY_LIMIT.saturating_sub(footer.len() + marker.len() + CUT_NOTE.len() + 1),
     );
+    let _ = writeln!(out, "{footer}{marker}");
     out
+}
+
+/// GitHub's limit on a pull request's body, in characters (a body is measured here in bytes,
+/// never fewer).
+const GITHUB_BODY_LIMIT: usize = 65_536;
+
+/// Said where a body was cut.
+const CUT_NOTE: &str = "\n… cut here to keep this pull request within GitHub's length limit; the commit message lists every change.\n";
+
+/// `body` cut at the last line break that leaves it at most `limit` bytes, with a note, when
+/// it is longer (a re-lock moving thousands of pins, a group of hundreds of updates).
+fn cut_to(body: &mut String, limit: usize) {
+    if body.len() <= limit {
+        return;
+    }
+    let boundary = (0..=limit)
+        .rev()
+        .find(|&i| body.is_char_boundary(i))
+        .unwrap_or(0);
+    let end = body[..boundary].rfind('\n').map_or(0, |i| i + 1);
+    body.truncate(end);
+    body.push_str(CUT_NOTE);
 }
 
 /// The table of the pins a re-lock moves, with why.

@@ -6,6 +6,14 @@ use serde::{Deserialize, Serialize};
 use crate::vocab::IgnoreScope;
 
 const OPEN: &str = "<!-- repin:v1 ";
+/// A marker too long to show as JSON: the JSON deflated, in base64. A body of a few hundred
+/// updates would otherwise pass GitHub's limit on a body (65,536 characters) on its marker
+/// alone.
+const OPEN_PACKED: &str = "<!-- repin:v2 ";
+/// The longest marker written as plain JSON.
+const PLAIN_MAX: usize = 8 << 10;
+/// The most a packed marker inflates to: anyone who can edit the body can write one.
+const PACKED_MAX: u64 = 16 << 20;
 const CLOSE: &str = " -->";
 
 /// One update as recorded in a marker.
@@ -39,18 +47,49 @@ pub struct Marker {
 }
 
 impl Marker {
-    /// The marker as an HTML comment. `>` is escaped inside the JSON (where it can only occur
-    /// in strings) so no value can close the comment early.
+    /// The marker as an HTML comment: its JSON, with `>` escaped (where it can only occur in
+    /// strings) so no value can close the comment early; past 8 KiB, the JSON deflated and in
+    /// base64.
     pub fn render(&self) -> String {
         let json = serde_json::to_string(self).unwrap_or_default();
-        format!("{OPEN}{}{CLOSE}", json.replace('>', "\\u003e"))
+        if json.len() <= PLAIN_MAX {
+            return format!("{OPEN}{}{CLOSE}", json.replace('>', "\\u003e"));
+        }
+        use base64::Engine as _;
+        use std::io::Write as _;
+        let mut deflated =
+            flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+        // Writing into memory cannot fail.
+        let _ = deflated.write_all(json.as_bytes());
+        let packed = deflated.finish().unwrap_or_default();
+        format!(
+            "{OPEN_PACKED}{}{CLOSE}",
+            base64::engine::general_purpose::STANDARD.encode(packed)
+        )
     }
 
     /// The marker in a pull request's body, `None` when there is none (not repin's, or edited
     /// beyond recognition).
     pub fn find(body: &str) -> Option<Marker> {
         let (start, end) = Self::span(body)?;
-        serde_json::from_str(&body[start + OPEN.len()..end - CLOSE.len()]).ok()
+        let inside = &body[start + OPEN.len()..end - CLOSE.len()];
+        if body[start..].starts_with(OPEN) {
+            return serde_json::from_str(inside).ok();
+        }
+        use base64::Engine as _;
+        use std::io::Read as _;
+        let packed = base64::engine::general_purpose::STANDARD
+            .decode(inside)
+            .ok()?;
+        let mut json = Vec::new();
+        flate2::read::DeflateDecoder::new(packed.as_slice())
+            .take(PACKED_MAX + 1)
+            .read_to_end(&mut json)
+            .ok()?;
+        if json.len() as u64 > PACKED_MAX {
+            return None;
+        }
+        serde_json::from_slice(&json).ok()
     }
 
     /// `body` with its marker replaced by this one (appended when it has none).
@@ -61,9 +100,14 @@ impl Marker {
         }
     }
 
-    /// Where the marker is in `body`: its opening's start and its closing's end.
+    /// Where the marker is in `body` (the last one, plain or packed): its opening's start and
+    /// its closing's end.
     fn span(body: &str) -> Option<(usize, usize)> {
-        let start = body.rfind(OPEN)?;
+        let start = match (body.rfind(OPEN), body.rfind(OPEN_PACKED)) {
+            (Some(plain), Some(packed)) => plain.max(packed),
+            (plain, packed) => plain.or(packed)?,
+        };
+        // Both openings have the same length.
         let end = body[start + OPEN.len()..].find(CLOSE)? + start + OPEN.len() + CLOSE.len();
         Some((start, end))
     }
@@ -150,5 +194,57 @@ mod tests {
                 .ignore,
             None
         );
+    }
+
+    /// A marker of thousands of updates is packed (deflated JSON in base64) and reads back; a
+    /// packed marker that is not base64, not deflate, or inflates past its limit reads as none.
+    #[test]
+    fn a_long_marker_is_packed_and_reads_back() {
+        let marker = Marker {
+            branch: "repin/everything".into(),
+            security: false,
+            updates: (0..3000)
+                .map(|i| MarkedUpdate {
+                    file: format!("services/s{}/requirements.txt", i % 100),
+                    name: format!("package-{i}"),
+                    kind: "patch".into(),
+                    from: "1.0.0".into(),
+                    to: "1.0.1".into(),
+                })
+                .collect(),
+            ignore: None,
+        };
+        let rendered = marker.render();
+        assert!(rendered.starts_with("<!-- repin:v2 "), "{rendered}");
+        assert!(rendered.len() < 40_000, "{}", rendered.len());
+        let body = format!("Text\n\n{rendered}\n");
+        assert_eq!(Marker::find(&body), Some(marker.clone()));
+        // The last marker counts, whichever its form.
+        let small = Marker {
+            updates: marker.updates[..1].to_vec(),
+            ..marker.clone()
+        };
+        assert_eq!(
+            Marker::find(&format!("{body}{}", small.render())),
+            Some(small.clone())
+        );
+        assert_eq!(
+            small.replace_in(&body),
+            format!("Text\n\n{}\n", small.render())
+        );
+
+        assert_eq!(Marker::find("<!-- repin:v2 not base64! -->"), None);
+        assert_eq!(Marker::find("<!-- repin:v2 aGVsbG8= -->"), None);
+        use base64::Engine as _;
+        use std::io::Write as _;
+        let mut bomb = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+        // 20 MiB of spaces before a valid marker's JSON: it would read, were it not too long.
+        for _ in 0..20 {
+            bomb.write_all(&vec![b' '; 1 << 20]).unwrap();
+        }
+        bomb.write_all(serde_json::to_string(&small).unwrap().as_bytes())
+            .unwrap();
+        let bomb = base64::engine::general_purpose::STANDARD.encode(bomb.finish().unwrap());
+        assert_eq!(Marker::find(&format!("<!-- repin:v2 {bomb} -->")), None);
     }
 }

@@ -322,6 +322,39 @@ fn words_from_servers_are_inert_in_the_body() {
     assert!(!body.contains("### Release notes"), "{body}");
 }
 
+/// A branch of thousands of updates (a group of a large monorepo) gets a body GitHub takes: cut
+/// at a line, saying so, with the marker whole at its end.
+#[test]
+fn a_body_of_thousands_of_updates_stays_within_githubs_limit() {
+    let items: Vec<Item> = (0..3000)
+        .map(|i| {
+            let mut item = item(
+                "requirements.txt",
+                i + 1,
+                &format!("package-with-a-long-name-{i:04}"),
+                UpdateKind::Patch,
+                "1.0.0",
+                "1.0.1",
+            );
+            item.group = Some("everything".into());
+            item.link = Some(format!("https://example.org/package-{i:04}/changes/"));
+            item
+        })
+        .collect();
+    let branches = plan(&items, &BTreeMap::new(), &Options::default());
+    assert_eq!(branches.len(), 1);
+    let body = &branches[0].body;
+    assert!(body.chars().count() <= 65_536, "{}", body.len());
+    assert!(body.contains("\n… cut here to keep this pull request within GitHub's length limit; the commit message lists every change.\n"));
+    assert_eq!(Marker::find(body), Some(branches[0].marker()));
+    assert_eq!(branches[0].marker().updates.len(), 3000);
+    assert!(
+        branches[0]
+            .commit_message
+            .contains("package-with-a-long-name-2999")
+    );
+}
+
 /// An update riding with a base image's update: on that update's branch (after it, whatever
 /// the file order), and on no branch when that update is not planned.
 #[test]

@@ -18,12 +18,19 @@
 /// A zero-width space: invisible, but it breaks a mention, a reference or an autolink.
 const BREAK: char = '\u{200B}';
 
-/// `text` as one line of inert Markdown (see the module's documentation): line breaks and
-/// other control characters become spaces, code spans are kept, and the rest renders as written
-/// without links, images, HTML, emphasis, mentions or references.
+/// The most characters of one text shown, then `…`: a yanked reason or a summary is a sentence,
+/// and a hostile one of megabytes would make the issue or pull request too long for GitHub.
+const MAX_CHARS: usize = 500;
+
+/// `text` as one line of inert Markdown (see the module's documentation): its first 500
+/// characters (then `…`), line breaks and other control characters made spaces, code spans
+/// kept, and the rest rendered as written without links, images, HTML, emphasis, mentions or
+/// references.
 pub fn inline(text: &str) -> String {
-    let line: Vec<char> = text
+    let long = text.chars().nth(MAX_CHARS).is_some();
+    let mut line: Vec<char> = text
         .chars()
+        .take(MAX_CHARS)
         .map(|c| {
             if c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
                 ' '
@@ -32,7 +39,10 @@ pub fn inline(text: &str) -> String {
             }
         })
         .collect();
-    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    if long {
+        line.push('…');
+    }
+    let mut out = String::with_capacity(line.len() * 2);
     let mut i = 0;
     while i < line.len() {
         if line[i] == '`' {

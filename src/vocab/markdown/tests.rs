@@ -153,6 +153,23 @@ fn inline_keeps_code_spans_and_plain_words_as_they_are() {
     assert_eq!(cell("`a|b` | c"), "`a\\|b` \\| c");
 }
 
+/// A text of megabytes (here a million backtick runs of growing length that never pair, the
+/// worst case of the pairing) is cut to its first 500 characters before anything else.
+#[test]
+fn a_long_text_is_cut_first() {
+    let mut hostile = String::new();
+    let mut run = 1;
+    while hostile.len() < 4 << 20 {
+        hostile.push_str(&"`".repeat(run));
+        hostile.push('a');
+        run += 1;
+    }
+    let shown = inline(&hostile);
+    assert!(shown.ends_with('…'), "{shown}");
+    assert_eq!(shown.replace("\\`", "`").chars().count(), 501, "{shown}");
+    assert_eq!(inline(&"x".repeat(500)), "x".repeat(500));
+}
+
 #[test]
 fn link_takes_https_urls_without_credentials_only() {
     assert_eq!(
