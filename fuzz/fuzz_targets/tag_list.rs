@@ -15,6 +15,17 @@ fuzz_target!(|data: &[u8]| {
         // (RFC 8259 lets a reader set limits): repin skips such a value of a key it does not
         // read, so no verdict either way (a fuzz finding of this property, not of repin).
         Err(error) if error.to_string().starts_with("number out of range") => {}
+        // Nor for a string with an unpaired surrogate escape (`"\udaaa\ueeee"`): JSON's grammar
+        // allows one (RFC 8259, section 8.2; Python's `json` reads it), a Rust `String` cannot
+        // hold one, so `serde_json::Value` refuses what repin rightly skips in a key it does
+        // not read (a fuzz finding of this property, not of repin).
+        Err(error)
+            if error
+                .to_string()
+                .starts_with("lone leading surrogate in hex escape")
+                || error
+                    .to_string()
+                    .starts_with("unexpected end of hex escape") => {}
         // A page that was read is valid JSON, UTF-8 included (a page with invalid UTF-8 in a
         // skipped string was once read).
         Err(_) => assert!(result.is_err(), "read a page that is not JSON"),

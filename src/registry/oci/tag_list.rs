@@ -167,4 +167,18 @@ mod tests {
         assert!(matches!(error, TagPageError::NotUtf8(_)), "{error}");
         assert!(tags.is_empty());
     }
+
+    /// Found by the `tag_list` fuzz target (a property of the target, not a defect): JSON's
+    /// grammar allows an unpaired surrogate escape (RFC 8259, section 8.2), so a page with one in
+    /// a key repin skips is read, as Python's `json` reads it; a tag with one is refused, since
+    /// no tag can hold it.
+    #[test]
+    fn an_unpaired_surrogate_is_skipped_where_unread_and_refused_in_a_tag() {
+        let mut tags = Vec::new();
+        read_page(br#"{"":["\udaaa\ueeee",4],"tags":["3.12"]}"#, &mut tags).unwrap();
+        assert_eq!(tags, ["3.12"]);
+        let mut tags = Vec::new();
+        let error = read_page(br#"{"tags":["3.12","\udaaa"]}"#, &mut tags).unwrap_err();
+        assert!(matches!(error, TagPageError::Json(_)), "{error}");
+    }
 }
