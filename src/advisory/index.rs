@@ -145,13 +145,8 @@ impl Advisory {
 
     /// A one-line description: the summary, else the first line of the details.
     pub fn title(&self) -> Option<&str> {
-        let record = &self.record;
-        record
-            .summary
-            .as_deref()
-            .or_else(|| record.details.as_deref().and_then(|d| d.lines().next()))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
+        // Taken from the details when the record had none, as it was indexed.
+        self.record.summary.as_deref()
     }
 
     /// The advisory's page on osv.dev.
@@ -272,8 +267,9 @@ impl AdvisoryIndex {
         }
     }
 
-    /// One advisory per PyPI package `record` names.
+    /// One advisory per PyPI package `record` names, its words made plain first.
     fn advisories(record: OsvRecord, origin: Option<&Path>) -> impl Iterator<Item = Advisory> {
+        let record = plain(record);
         let mut packages: Vec<String> = record
             .affected
             .iter()
@@ -384,6 +380,26 @@ impl AdvisoryIndex {
     }
 }
 
+/// `record` with the words repin shows on one printable line each: its ID, aliases and summary
+/// (taken from the first line of the details when it has none). An advisory service is a
+/// server like any other: its words reach terminals, GitHub Actions' log (where a line of its
+/// own starting with `::` is a workflow command) and GitHub.
+fn plain(mut record: OsvRecord) -> OsvRecord {
+    use crate::vocab::redact::plain_line;
+    record.id = plain_line(&record.id, 200);
+    for alias in &mut record.aliases {
+        *alias = plain_line(alias, 200);
+    }
+    let summary = record
+        .summary
+        .as_deref()
+        .or_else(|| record.details.as_deref().and_then(|d| d.lines().next()))
+        .map(|s| plain_line(s, 500))
+        .filter(|s| !s.is_empty());
+    record.summary = summary;
+    record
+}
+
 #[cfg(test)]
 mod tests {
     use std::str::FromStr;
@@ -404,6 +420,20 @@ mod tests {
     }
 
     const FLASK: &str = "id: PYSEC-2023-62\nmodified: '2023-06-01T00:00:00Z'\nsummary: Session cookie disclosure\ndatabase_specific: {severity: HIGH}\naffected:\n- package: {ecosystem: PyPI, name: Flask}\n  ranges:\n  - type: ECOSYSTEM\n    events:\n    - introduced: '0'\n    - fixed: 2.2.5\n    - introduced: 2.3.0\n    - fixed: 2.3.2\n";
+
+    #[test]
+    fn an_advisorys_words_are_indexed_as_plain_lines() {
+        // An advisory service's ID, alias and summary reach terminals and GitHub Actions' log,
+        // where a line of its own starting with `::` is a workflow command.
+        let hostile = r#"{"id": "GHSA-1\n::add-mask::x", "aliases": ["CVE-1\r\n::stop-commands::t"],
+            "details": "First\u001b[2J line\nsecond line",
+            "affected": [{"package": {"ecosystem": "PyPI", "name": "flask"}}]}"#;
+        let index = AdvisoryIndex::from_records([OsvRecord::from_json(hostile).unwrap()]);
+        let advisory = &index.for_package("flask")[0];
+        assert_eq!(advisory.record().id, "GHSA-1 ::add-mask::x");
+        assert_eq!(advisory.aliases(), ["CVE-1 ::stop-commands::t"]);
+        assert_eq!(advisory.title(), Some("First line"));
+    }
 
     #[test]
     fn index_by_normalised_name_and_evaluate() {

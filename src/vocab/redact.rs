@@ -216,9 +216,24 @@ pub fn excerpt(body: &[u8]) -> String {
     let scanned = &body[..body.len().min(EXCERPT_SCAN_BYTES)];
     let raw = String::from_utf8_lossy(scanned);
     let looks_like_markup = raw.trim_start().starts_with('<');
-    let mut plain = String::with_capacity(raw.len());
+    let one_line = printable(&raw, looks_like_markup);
+    // Mask before cutting, so no prefix of a secret survives the cut.
+    let masked = text(&one_line);
+    let mut cut: String = masked.chars().take(EXCERPT_CHARS).collect();
+    if masked.chars().count() > EXCERPT_CHARS || body.len() > EXCERPT_SCAN_BYTES {
+        cut.push('…');
+    }
+    cut
+}
+
+/// `text` on one line with nothing a terminal or a log acts on: terminal escape sequences and
+/// other control characters (line breaks included), and the bidirectional controls that make
+/// text read other than it is, become spaces (runs of spaces one); markup tags are dropped when
+/// `markup`.
+fn printable(text: &str, markup: bool) -> String {
+    let mut plain = String::with_capacity(text.len());
     let mut in_tag = false;
-    let mut chars = raw.chars();
+    let mut chars = text.chars();
     while let Some(c) = chars.next() {
         match c {
             // A terminal escape sequence (`ESC [ 31 m`): dropped whole, not just its ESC.
@@ -232,23 +247,37 @@ pub fn excerpt(body: &[u8]) -> String {
                 }
                 plain.push(' ');
             }
-            '<' if looks_like_markup => in_tag = true,
+            '<' if markup => in_tag = true,
             '>' if in_tag => {
                 in_tag = false;
                 plain.push(' ');
             }
             _ if in_tag => {}
-            c if c.is_control() || c == '\u{fffd}' => plain.push(' '),
+            c if c.is_control() || c == '\u{fffd}' || is_layout_control(c) => plain.push(' '),
             c => plain.push(c),
         }
     }
-    let one_line = plain.split_whitespace().collect::<Vec<_>>().join(" ");
-    // Mask before cutting, so no prefix of a secret survives the cut.
-    let masked = text(&one_line);
-    let mut cut: String = masked.chars().take(EXCERPT_CHARS).collect();
-    if masked.chars().count() > EXCERPT_CHARS || body.len() > EXCERPT_SCAN_BYTES {
-        cut.push('…');
+    plain.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Line and paragraph separators and the bidirectional embedding, override and isolate
+/// controls ("Trojan Source").
+fn is_layout_control(c: char) -> bool {
+    matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A server's short text (a yanked reason, an advisory's ID or summary) as repin shows it: one
+/// printable line (see [`excerpt`]), at most `max_chars` characters, then `…`. Such text
+/// reaches terminals and GitHub Actions' log, where a line of its own that starts with `::` is
+/// a workflow command (`::add-mask::`, `::stop-commands::`): an index must not be able to write
+/// one.
+pub fn plain_line(text: &str, max_chars: usize) -> String {
+    let plain = printable(text, false);
+    if plain.chars().count() <= max_chars {
+        return plain;
     }
+    let mut cut: String = plain.chars().take(max_chars).collect();
+    cut.push('…');
     cut
 }
 
@@ -351,5 +380,20 @@ mod tests {
         register_secret("SECRETSECRETSECRET-cut");
         let long = format!("{}SECRETSECRETSECRET-cut", "a ".repeat(95));
         assert!(!excerpt(long.as_bytes()).contains("SECRET"));
+    }
+
+    /// A yanked reason that tries to start a workflow command, move the cursor or reverse the
+    /// text is one plain line.
+    #[test]
+    fn plain_lines_hold_nothing_a_terminal_or_a_log_acts_on() {
+        assert_eq!(
+            plain_line(
+                "bad\n::warning::INJECTED\r\n::add-mask::x\x1b[2Jcleared\u{202e}dcba",
+                500
+            ),
+            "bad ::warning::INJECTED ::add-mask::x cleared dcba"
+        );
+        assert_eq!(plain_line("  Broken   build ", 500), "Broken build");
+        assert_eq!(plain_line("abcdef", 3), "abc…");
     }
 }

@@ -404,35 +404,14 @@ fn a_yanked_pin_is_reported_with_the_index_reason() {
     );
 }
 
-/// Issue 17: the dashboard lists yanked pins with the index's reason and the way off them (or
-/// that there is none), and the pull request body quotes the reason. GitHub is the tests'
-/// stand-in (`support::github`: it mimics GitHub's documented answers and records any request
-/// it does not know, which fails the test).
-#[test]
-fn the_dashboard_lists_yanked_pins_with_the_reason() {
-    let why = "Yanked due to conflicts with CVE-2024-35195 mitigation";
-    let index = support::static_index::StaticIndex::start(&[
-        ("requests", "2.32.0", None, Some(why)),
-        ("requests", "2.32.3", None, None),
-        ("oldlib", "1.0", None, Some("broken metadata")),
-    ]);
-    let root = tempfile::tempdir().unwrap();
-    let checkout = root.path().join("checkout");
-    std::fs::create_dir(&checkout).unwrap();
-    std::fs::write(
-        checkout.join("repin.toml"),
-        format!(
-            "[[indexes]]\nurl = \"{}\"\nprimary = true\n\n[advisories]\nsource = \"off\"\n",
-            index.index_url()
-        ),
-    )
-    .unwrap();
-    std::fs::write(
-        checkout.join("requirements.txt"),
-        "requests==2.32.0\noldlib==1.0\n",
-    )
-    .unwrap();
-    let remote = support::with_origin(&checkout, root.path());
+/// `repin pr` on `checkout` (a repository whose origin is made in `root`) against the GitHub
+/// stand-in (`support::github`: it mimics GitHub's documented answers and records any request it
+/// does not know, which fails the test): the stand-in, stdout, and the one dashboard's body.
+fn pull_requests_of(
+    checkout: &std::path::Path,
+    root: &std::path::Path,
+) -> (support::github::GitHubMock, String, String) {
+    let remote = support::with_origin(checkout, root);
     let token = "ghs_yankedtest0000000000000000000000000";
     let github = support::github::GitHubMock::start("acme/service", token, remote.clone());
     let home = tempfile::tempdir().unwrap();
@@ -464,7 +443,108 @@ fn the_dashboard_lists_yanked_pins_with_the_reason() {
     assert!(unexpected.is_empty(), "unexpected requests: {unexpected:?}");
     let issues = github.with(|s| s.issues.values().cloned().collect::<Vec<_>>());
     assert_eq!(issues.len(), 1, "one dashboard: {stdout}");
-    let body = &issues[0].body;
+    let body = issues[0].body.clone();
+    (github, stdout, body)
+}
+
+/// Issue 10: an index's yanked reason is the index's words. In GitHub Actions' log a line of
+/// its own starting with `::` is a workflow command, a terminal acts on escape sequences, and
+/// GitHub renders a body's Markdown: the reason reaches each as one plain, inert line.
+#[test]
+fn a_hostile_yanked_reason_cannot_command_the_log_the_terminal_or_github() {
+    let why =
+        "bad\n::add-mask::x\r\n::stop-commands::t0k\x1b[2J @everyone [win](https://evil.example)";
+    let index = support::static_index::StaticIndex::start(&[
+        ("victim", "1.0", None, Some(why)),
+        ("victim", "1.1", None, None),
+    ]);
+    let root = tempfile::tempdir().unwrap();
+    let checkout = root.path().join("checkout");
+    std::fs::create_dir(&checkout).unwrap();
+    std::fs::write(
+        checkout.join("repin.toml"),
+        format!(
+            "[[indexes]]\nurl = \"{}\"\nprimary = true\n\n[advisories]\nsource = \"off\"\n",
+            index.index_url()
+        ),
+    )
+    .unwrap();
+    std::fs::write(checkout.join("requirements.txt"), "victim==1.0\n").unwrap();
+
+    let home = tempfile::tempdir().unwrap();
+    let out = support::repin_with_env(
+        home.path(),
+        &["check", "--no-cache", checkout.to_str().unwrap()],
+        &[("GITHUB_ACTIONS", "true".as_ref())],
+    );
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(0), "{printed}");
+    assert!(
+        printed.contains("bad ::add-mask::x ::stop-commands::t0k @everyone"),
+        "{printed}"
+    );
+    for line in printed.lines() {
+        // repin's own annotations are the only workflow commands.
+        assert!(
+            !line.starts_with("::") || line.starts_with("::warning file="),
+            "{line:?} in {printed}"
+        );
+    }
+    assert!(
+        !printed.contains('\x1b') && !printed.contains('\r'),
+        "{printed:?}"
+    );
+
+    let (github, stdout, body) = pull_requests_of(&checkout, root.path());
+    assert!(
+        body.contains("\"bad ::add-mask::x ::stop-commands::t0k @\u{200B}everyone \\[win\\]\\(https:\u{200B}//evil.example\\)\"; update to 1.1"),
+        "{body}"
+    );
+    let pull = github
+        .pulls()
+        .into_iter()
+        .find(|p| p.title.contains("victim"))
+        .unwrap_or_else(|| panic!("no victim pull request: {stdout}"));
+    assert!(
+        !pull.body.contains("@everyone") && !pull.body.contains("](https://evil"),
+        "{}",
+        pull.body
+    );
+}
+
+/// Issue 17: the dashboard lists yanked pins with the index's reason and the way off them (or
+/// that there is none), and the pull request body quotes the reason. GitHub is the tests'
+/// stand-in (`support::github`: it mimics GitHub's documented answers and records any request
+/// it does not know, which fails the test).
+#[test]
+fn the_dashboard_lists_yanked_pins_with_the_reason() {
+    let why = "Yanked due to conflicts with CVE-2024-35195 mitigation";
+    let index = support::static_index::StaticIndex::start(&[
+        ("requests", "2.32.0", None, Some(why)),
+        ("requests", "2.32.3", None, None),
+        ("oldlib", "1.0", None, Some("broken metadata")),
+    ]);
+    let root = tempfile::tempdir().unwrap();
+    let checkout = root.path().join("checkout");
+    std::fs::create_dir(&checkout).unwrap();
+    std::fs::write(
+        checkout.join("repin.toml"),
+        format!(
+            "[[indexes]]\nurl = \"{}\"\nprimary = true\n\n[advisories]\nsource = \"off\"\n",
+            index.index_url()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        checkout.join("requirements.txt"),
+        "requests==2.32.0\noldlib==1.0\n",
+    )
+    .unwrap();
+    let (github, stdout, body) = pull_requests_of(&checkout, root.path());
     assert!(body.contains("## Yanked on their index\n"), "{body}");
     assert!(
         body.contains(

@@ -18,6 +18,10 @@
 //! print redacted URLs.
 
 mod client;
+
+/// The most characters of a yanked reason kept (one printable line, see
+/// [`crate::vocab::redact::plain_line`]): the index's words reach terminals, logs and GitHub.
+pub const MAX_YANKED_REASON: usize = 500;
 mod error;
 pub mod filename;
 pub mod index_config;

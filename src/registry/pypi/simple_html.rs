@@ -177,8 +177,8 @@ impl Anchor {
         );
         if let Some(reason) = attribute(&self.attributes, "data-yanked") {
             file.yanked = true;
-            let reason = reason.trim();
-            file.yanked_reason = (!reason.is_empty()).then(|| reason.to_owned());
+            let reason = crate::vocab::redact::plain_line(reason, super::MAX_YANKED_REASON);
+            file.yanked_reason = (!reason.is_empty()).then_some(reason);
         }
         // PEP 714: `data-core-metadata` is the name; `data-dist-info-metadata` the old one.
         let metadata = attribute(&self.attributes, "data-core-metadata")

@@ -178,8 +178,8 @@ impl State<'_> {
             Some(Flag::Bool(true)) => dist.yanked = true,
             Some(Flag::Reason(reason)) => {
                 dist.yanked = true;
-                let reason = reason.trim();
-                dist.yanked_reason = (!reason.is_empty()).then(|| reason.to_owned());
+                let reason = crate::vocab::redact::plain_line(&reason, super::MAX_YANKED_REASON);
+                dist.yanked_reason = (!reason.is_empty()).then_some(reason);
             }
         }
         if let Some(text) = file.upload_time {
