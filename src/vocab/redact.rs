@@ -238,7 +238,9 @@ fn printable(text: &str, markup: bool) -> String {
         match c {
             // A terminal escape sequence (`ESC [ 31 m`): dropped whole, not just its ESC.
             '\x1b' => {
-                if chars.next() == Some('[') {
+                // Only a `[` after it starts a sequence; anything else stays text.
+                if chars.clone().next() == Some('[') {
+                    chars.next();
                     for c in chars.by_ref() {
                         if ('@'..='~').contains(&c) {
                             break;

@@ -202,8 +202,9 @@ pub fn parse(text: &str) -> Result<Metadata, MetadataError> {
     })?;
     let name = first("name").ok_or(MetadataError::MissingField { field: "Name" })?;
     let version_text = first("version").ok_or(MetadataError::MissingField { field: "Version" })?;
+    // The index's words, quoted in messages: one plain line.
     let version = Version::from_str(&version_text).map_err(|_| MetadataError::InvalidVersion {
-        version: version_text.clone(),
+        version: crate::vocab::redact::plain_line(&version_text, 100),
     })?;
     let requires_python = first("requires-python")
         .filter(|t| !t.is_empty())
@@ -243,8 +244,8 @@ pub fn parse(text: &str) -> Result<Metadata, MetadataError> {
 /// Parse one PEP 508 requirement, a panic of the parser (a bug on its side) being an error.
 pub fn parse_requirement(line: &str) -> Result<Requirement<VerbatimUrl>, MetadataError> {
     let invalid = |message: String| MetadataError::InvalidRequirement {
-        line: line.to_owned(),
-        message,
+        line: crate::vocab::redact::plain_line(line, 200),
+        message: crate::vocab::redact::plain_line(&message, 500),
     };
     // pep508_rs recurses into parentheses: a hostile line must not overflow the stack.
     let depth = crate::manifest::python::nesting_depth(line);

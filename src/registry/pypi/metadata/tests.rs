@@ -130,6 +130,17 @@ fn metadata_versions_dynamic_fields_and_errors() {
         "{bad}"
     );
     assert!(bad.is_release_unusable());
+    // The index's words quoted in the message are one plain line: no terminal escape, no line
+    // of its own (a line starting with `::` is a workflow command in GitHub Actions' log).
+    let hostile = parse(
+        "Metadata-Version: 2.1\nName: x\nVersion: 1\nRequires-Dist: foo\x1b[2J >=>= 1\r::add-mask::x\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        !hostile.contains(['\x1b', '\r', '\n']) && hostile.contains("`Requires-Dist: foo >=>= 1`"),
+        "{hostile:?}"
+    );
     // Names and extras pep508_rs would panic on are refused before it sees them (found by the
     // `metadata` fuzz target): the message is repin's, not "the PEP 508 parser failed".
     for (line, says) in [
