@@ -192,8 +192,8 @@ pub fn sarif(report: &Report, diagnostics: &[&Diagnostic], root: &Path) -> serde
     })
 }
 
-/// One line of a summary for the table: the first line, at most 160 characters (JSON and
-/// SARIF carry it whole).
+/// One line of a summary for the table: at most 160 characters (JSON and SARIF carry it as
+/// indexed: one plain line of at most 500).
 fn one_line(summary: &str) -> String {
     let first = summary.lines().next().unwrap_or("");
     if first.chars().count() > 160 {
