@@ -404,6 +404,27 @@ fn a_yanked_pin_is_reported_with_the_index_reason() {
     );
 }
 
+/// A checkout in `root` whose `requirements.txt` is `requirements`, looked up on `index` alone,
+/// with advisories off.
+fn checkout_on(
+    index: &support::static_index::StaticIndex,
+    root: &std::path::Path,
+    requirements: &str,
+) -> std::path::PathBuf {
+    let checkout = root.join("checkout");
+    std::fs::create_dir(&checkout).unwrap();
+    std::fs::write(
+        checkout.join("repin.toml"),
+        format!(
+            "[[indexes]]\nurl = \"{}\"\nprimary = true\n\n[advisories]\nsource = \"off\"\n",
+            index.index_url()
+        ),
+    )
+    .unwrap();
+    std::fs::write(checkout.join("requirements.txt"), requirements).unwrap();
+    checkout
+}
+
 /// `repin pr` on `checkout` (a repository whose origin is made in `root`) against the GitHub
 /// stand-in (`support::github`: it mimics GitHub's documented answers and records any request it
 /// does not know, which fails the test): the stand-in, stdout, and the one dashboard's body.
@@ -459,17 +480,7 @@ fn a_hostile_yanked_reason_cannot_command_the_log_the_terminal_or_github() {
         ("victim", "1.1", None, None),
     ]);
     let root = tempfile::tempdir().unwrap();
-    let checkout = root.path().join("checkout");
-    std::fs::create_dir(&checkout).unwrap();
-    std::fs::write(
-        checkout.join("repin.toml"),
-        format!(
-            "[[indexes]]\nurl = \"{}\"\nprimary = true\n\n[advisories]\nsource = \"off\"\n",
-            index.index_url()
-        ),
-    )
-    .unwrap();
-    std::fs::write(checkout.join("requirements.txt"), "victim==1.0\n").unwrap();
+    let checkout = checkout_on(&index, root.path(), "victim==1.0\n");
 
     let home = tempfile::tempdir().unwrap();
     let out = support::repin_with_env(
@@ -529,21 +540,7 @@ fn the_dashboard_lists_yanked_pins_with_the_reason() {
         ("oldlib", "1.0", None, Some("broken metadata")),
     ]);
     let root = tempfile::tempdir().unwrap();
-    let checkout = root.path().join("checkout");
-    std::fs::create_dir(&checkout).unwrap();
-    std::fs::write(
-        checkout.join("repin.toml"),
-        format!(
-            "[[indexes]]\nurl = \"{}\"\nprimary = true\n\n[advisories]\nsource = \"off\"\n",
-            index.index_url()
-        ),
-    )
-    .unwrap();
-    std::fs::write(
-        checkout.join("requirements.txt"),
-        "requests==2.32.0\noldlib==1.0\n",
-    )
-    .unwrap();
+    let checkout = checkout_on(&index, root.path(), "requests==2.32.0\noldlib==1.0\n");
     let (github, stdout, body) = pull_requests_of(&checkout, root.path());
     assert!(body.contains("## Yanked on their index\n"), "{body}");
     assert!(
